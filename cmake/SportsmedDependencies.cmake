@@ -1,0 +1,20 @@
+# Finds sportsmed's third-party dependencies. Included both by the project's own
+# CMakeLists.txt and by the installed sportsmedConfig.cmake (with find_dependency), so
+# that a downstream project resolves the same packages the library was built with.
+#
+# Every dependency comes from Debian 12 packages (see scripts/setup.sh). Torch may also
+# come from the pip wheel's torch.utils.cmake_prefix_path (for CUDA builds): only APIs
+# that LibTorch 1.13 and 2.x share are used.
+
+if(NOT COMMAND find_dependency)
+  include(CMakeFindDependencyMacro)
+endif()
+
+find_dependency(Eigen3 3.3 NO_MODULE)
+find_dependency(fmt)
+find_dependency(Threads)
+if(NOT TARGET torch)
+  # TorchConfig.cmake prints status lines and sets TORCH_CXX_FLAGS (the C++ ABI flag);
+  # its imported target `torch` carries the same flags as usage requirements.
+  find_dependency(Torch)
+endif()

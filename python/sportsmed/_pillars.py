@@ -1,0 +1,39 @@
+"""Which pillars this build of sportsmed provides.
+
+A pillar is available when the compiled core binds its submodule
+(``sportsmed._core.motion`` ...). Front-ends (CLI, report, demo) ask here instead of
+guessing, so that a missing pillar is reported plainly instead of pretended.
+"""
+
+from __future__ import annotations
+
+from . import _core
+
+#: pillar name -> (compiled submodule, what it does, tracking issue)
+PILLARS: dict[str, tuple[str, str, int]] = {
+    "motion": ("motion", "motion capture: C3D/TRC/MOT, joint angles, events, task features", 3),
+    "imaging": ("imaging", "knee MRI: volumes, NIfTI/NRRD/DICOM, cartilage thickness, T2", 4),
+    "seg": ("seg", "knee MRI segmentation with 3D U-Nets (LibTorch)", 5),
+    "risk": ("risk", "injury risk: workload, models, leakage-free validation", 6),
+}
+
+
+class PillarNotAvailable(ImportError):
+    """Raised when a pillar that this build does not contain is asked for."""
+
+
+def available_pillars() -> list[str]:
+    """Names of the pillars compiled into this build."""
+    return [name for name, (sub, _, _) in PILLARS.items() if hasattr(_core, sub)]
+
+
+def require_pillar(name: str) -> None:
+    """Raise :class:`PillarNotAvailable` with a plain message unless ``name`` is built."""
+    if name not in PILLARS:
+        raise ValueError(f"unknown pillar {name!r}; pillars are {sorted(PILLARS)}")
+    if name not in available_pillars():
+        sub, what, issue = PILLARS[name]
+        raise PillarNotAvailable(
+            f"the {name} pillar ({what}) is not part of sportsmed {_core.__version__} yet "
+            f"(tracked in issue #{issue})"
+        )
