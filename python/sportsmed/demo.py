@@ -1,12 +1,14 @@
 """The main job: an athlete screening report built on the embedded default.
 
-Each pillar registers a section builder with :func:`register_section`; :func:`run_demo`
+Each pillar registers a section builder with :func:`register_section` from its module
+``sportsmed.<pillar>._demo`` (imported here when the pillar is built); :func:`run_demo`
 generates the synthetic athlete's data and calls the builders in order. With no pillar
 built there is nothing honest to show, and :func:`run_demo` says so.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
@@ -31,11 +33,22 @@ _SECTIONS: list[DemoSection] = []
 
 def register_section(pillar: str, title: str, build: SectionBuilder) -> None:
     """Adds a demo section contributed by ``pillar`` (shown only when it is built)."""
-    _SECTIONS.append(DemoSection(pillar, title, build))
+    if not any(s.pillar == pillar and s.title == title for s in _SECTIONS):
+        _SECTIONS.append(DemoSection(pillar, title, build))
+
+
+def _load_pillar_sections() -> None:
+    for pillar in available_pillars():
+        try:
+            importlib.import_module(f"sportsmed.{pillar}._demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"sportsmed.{pillar}._demo" and exc.name != f"sportsmed.{pillar}":
+                raise  # a real missing dependency inside the pillar's demo
 
 
 def sections() -> list[DemoSection]:
     """The registered sections whose pillar is part of this build."""
+    _load_pillar_sections()
     built = set(available_pillars())
     return [s for s in _SECTIONS if s.pillar in built]
 
