@@ -14,7 +14,7 @@ packages=(
     build-essential cmake ccache pkg-config git
     # C++ dependencies
     libtorch-dev libeigen3-dev libfmt-dev pybind11-dev catch2 zlib1g-dev
-    libnifti2-dev libgdcm-dev libxgboost-dev
+    libnifti2-dev libgdcm-dev libxgboost-dev nlohmann-json3-dev
     # Python (Debian's /usr/bin/python3 and its packages; no PyPI here)
     python3 python3-dev python3-venv python3-pip python3-setuptools python3-wheel
     python3-pybind11 python3-numpy python3-pytest python3-pandas python3-matplotlib
