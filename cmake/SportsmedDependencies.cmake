@@ -18,3 +18,6 @@ if(NOT TARGET torch)
   # its imported target `torch` carries the same flags as usage requirements.
   find_dependency(Torch)
 endif()
+
+# --- seg ---
+find_dependency(nlohmann_json 3)

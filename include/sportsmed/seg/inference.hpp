@@ -1,0 +1,60 @@
+#pragma once
+/// @file
+/// Sliding-window inference of a segmentation Model over a whole volume.
+
+#include <cstdint>
+#include <vector>
+
+#include "sportsmed/core/progress.hpp"
+#include "sportsmed/seg/model.hpp"
+
+namespace sportsmed::seg {
+
+/// Options of segment().
+struct SegmentOptions {
+    /// Window step as a fraction of the patch size per axis (0.5 = 50 % overlap), as
+    /// MONAI's overlap = 1 - step_fraction.
+    double step_fraction = 0.5;
+    int batch_size = 2;          ///< windows per network call
+    bool mirror = false;         ///< test-time augmentation: average over all axis flips
+    /// Accumulate in slabs along the first axis instead of a float32 buffer per class over
+    /// the whole volume: memory ∝ patch depth instead of volume depth; same result.
+    bool low_memory = true;
+    bool probabilities = false;  ///< also return softmax probabilities (classes × spatial)
+    ProgressCallback progress;   ///< fraction of windows done, stage "segment"
+};
+
+/// Result of segment(): a label map on the input grid.
+struct Segmentation {
+    std::vector<std::int64_t> shape;  ///< spatial shape (same as the input)
+    int num_classes = 0;
+    std::vector<std::uint8_t> labels;     ///< argmax class per voxel, C order
+    std::vector<float> probabilities;     ///< classes × spatial if requested, else empty
+};
+
+/// Segments an image already on the model's voxel grid.
+///
+/// Normalises (spec().normalization), pads volumes smaller than the patch (centred, zero
+/// after normalisation), slides windows with the given step (window starts as MONAI's
+/// dense_patch_slices: multiples of int(patch × step_fraction), the last clamped to the
+/// end), weights each window's logits by a Gaussian importance map (σ = patch/8 per axis,
+/// maximum 1, as nnU-Net and MONAI), averages overlapping logits, and takes the argmax.
+///
+/// @param image channels × spatial, C order, float32; channels = spec().in_channels.
+/// @param shape spatial shape (2 or 3 axes, as the model).
+/// @throws InvalidArgument on shape/channel mismatch or non-finite intensities.
+/// @throws Cancelled if the progress callback asks to stop.
+Segmentation segment(Model& model, const float* image, const std::vector<std::int64_t>& shape,
+                     const SegmentOptions& options = {});
+
+/// Window start positions along one axis (MONAI's dense_patch_slices rule).
+/// @return starts in increasing order; {0} when size <= patch.
+std::vector<std::int64_t> window_starts(std::int64_t size, std::int64_t patch, double step_fraction);
+
+/// Gaussian importance map over a patch: exp(-Σ (x_d - c_d)² / (2 σ_d²)) with
+/// c_d = patch_d / 2 (integer division), σ_d = sigma_scale × patch_d, divided by its
+/// maximum; zeros (underflow) are raised to the smallest positive value.
+/// @return patch voxels in C order.
+std::vector<float> gaussian_importance_map(const std::vector<std::int64_t>& patch, double sigma_scale = 0.125);
+
+}  // namespace sportsmed::seg

@@ -1,0 +1,35 @@
+#pragma once
+/// @file
+/// SynthSeg-style image synthesis from label maps (Billot et al., 2023, Medical Image
+/// Analysis 86:102789): a random image with random contrast, shape, resolution, bias
+/// field and noise for every draw, so that a network trained on them does not learn one
+/// scanner's contrast.
+
+#include <cstdint>
+#include <vector>
+
+#include "sportsmed/seg/train.hpp"
+
+namespace sportsmed::seg {
+
+/// Ranges of the random draws (uniform unless stated).
+struct SynthOptions {
+    double max_rotation_deg = 12.0;     ///< per axis
+    double min_scale = 0.9, max_scale = 1.1;  ///< isotropic-ish scaling, per axis
+    double elastic_std_vox = 2.0;       ///< std of the coarse displacement field (voxels)
+    int elastic_grid = 5;               ///< control points per axis of the displacement field
+    double min_mean = 0.0, max_mean = 1.0;   ///< per-label mean intensity
+    double min_std = 0.005, max_std = 0.05;  ///< per-label intensity std
+    double max_blur_sigma_vox = 1.0;    ///< Gaussian blur simulating lower resolution
+    double bias_std = 0.3;              ///< std of the log bias field (coarse 4^d grid)
+    double gamma_std = 0.25;            ///< log-gamma std of the final contrast curve
+    double max_noise = 0.04;            ///< Rician noise σ (image scaled to [0, 1])
+    bool deform = true;                 ///< apply the spatial deformation
+};
+
+/// Synthesises one image from @p labels (spatial shape @p shape) with seed @p seed.
+/// @return the (deformed) labels and the synthetic image on the same grid, in [0, 1].
+Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std::int64_t>& shape,
+                  const SynthOptions& options, std::uint64_t seed);
+
+}  // namespace sportsmed::seg

@@ -1,0 +1,39 @@
+#pragma once
+// Random spatial and intensity transforms on tensors (internal), shared by synthesis
+// and training augmentation. Tensors are 1 × C × spatial (image) and 1 × 1 × spatial
+// (labels as float class ids).
+
+#include <random>
+
+#include <torch/torch.h>
+
+namespace sportsmed::seg::detail {
+
+struct SpatialParams {
+    double max_rotation_deg = 0;
+    double min_scale = 1, max_scale = 1;
+    double elastic_std_vox = 0;
+    int elastic_grid = 5;
+    bool flip = false;  ///< random flip per axis
+};
+
+/// Sampling grid (1 × spatial × dims, grid_sample order) of a random rotation, scaling
+/// and smooth elastic displacement about the volume centre, drawn from @p rng.
+torch::Tensor random_grid(const std::vector<std::int64_t>& shape, const SpatialParams& p, std::mt19937_64& rng);
+
+/// Resamples image (trilinear/bilinear, border) and labels (nearest, background outside).
+void apply_grid(torch::Tensor& image, torch::Tensor& labels, const torch::Tensor& grid);
+
+/// Random flips per spatial axis (same for image and labels).
+void random_flips(torch::Tensor& image, torch::Tensor& labels, std::mt19937_64& rng);
+
+/// Separable Gaussian blur of a 1 × C × spatial tensor with per-axis sigma (voxels).
+torch::Tensor gaussian_blur(const torch::Tensor& x, const std::vector<double>& sigma);
+
+/// Smooth multiplicative bias field exp(N(0, std) on a coarse 4^d grid, upsampled).
+torch::Tensor bias_field(const std::vector<std::int64_t>& shape, double log_std, std::mt19937_64& rng);
+
+/// Standard normal tensor drawn from @p rng (deterministic across LibTorch versions).
+torch::Tensor randn(const std::vector<std::int64_t>& shape, std::mt19937_64& rng);
+
+}  // namespace sportsmed::seg::detail

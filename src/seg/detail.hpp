@@ -1,0 +1,74 @@
+#pragma once
+// Internal LibTorch side of the seg pillar (never installed, never in public headers).
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include "sportsmed/seg/model.hpp"
+
+namespace sportsmed::seg::detail {
+
+/// The built-in U-Net (see UNetConfig).
+class UNetImpl : public torch::nn::Module {
+public:
+    explicit UNetImpl(const UNetConfig& config);
+    /// Logits N × classes × spatial at full resolution.
+    torch::Tensor forward(torch::Tensor x);
+    /// Full-resolution logits first, then (with deep supervision) lower-resolution heads.
+    std::vector<torch::Tensor> forward_all(torch::Tensor x);
+    const UNetConfig& config() const { return config_; }
+
+private:
+    UNetConfig config_;
+    torch::nn::ModuleList encoder_{nullptr};
+    torch::nn::ModuleList upsample_{nullptr};
+    torch::nn::ModuleList decoder_{nullptr};
+    torch::nn::ModuleList heads_{nullptr};
+};
+TORCH_MODULE(UNet);
+
+torch::Device parse_device(const std::string& device);
+
+}  // namespace sportsmed::seg::detail
+
+namespace sportsmed::seg {
+
+struct Model::Impl {
+    ModelSpec spec;
+    detail::UNet unet{nullptr};
+    std::optional<torch::jit::Module> script;
+    torch::Device device{torch::kCPU};
+
+    /// Logits N × classes × spatial (eval mode, no grad is the caller's business).
+    torch::Tensor forward(const torch::Tensor& x);
+    /// Parameters to optimise (built-in U-Net only).
+    std::vector<torch::Tensor> parameters();
+    void train(bool on);
+};
+
+}  // namespace sportsmed::seg
+
+namespace sportsmed {
+class ProgressReporter;
+}
+
+namespace sportsmed::seg::detail {
+
+/// Receives the averaged logits of rows [begin, end) along axis 0: classes × rows × rest.
+using SlabSink = std::function<void(std::int64_t begin, std::int64_t end, const torch::Tensor& logits)>;
+
+/// Sliding-window engine behind segment(). @p image: C × spatial (float, normalised, at
+/// least patch-sized). @p net maps N × C × patch to N × K × patch logits. Calls @p sink
+/// in increasing order of axis-0 rows; once for the whole volume if !low_memory.
+void sliding_window(const std::function<torch::Tensor(const torch::Tensor&)>& net, const torch::Tensor& image,
+                    const std::vector<std::int64_t>& patch, double step_fraction, int batch_size, bool mirror,
+                    bool low_memory, torch::Device device, const SlabSink& sink, ProgressReporter* progress);
+
+torch::Tensor gaussian_importance_tensor(const std::vector<std::int64_t>& patch, double sigma_scale);
+
+}  // namespace sportsmed::seg::detail

@@ -1,0 +1,265 @@
+// Sliding-window inference with Gaussian weighting and slab-wise accumulation.
+
+#include <cmath>
+
+#include "detail.hpp"
+#include "sportsmed/core/error.hpp"
+#include "sportsmed/core/progress.hpp"
+#include "sportsmed/seg/inference.hpp"
+
+namespace sportsmed::seg {
+
+std::vector<std::int64_t> window_starts(std::int64_t size, std::int64_t patch, double step_fraction) {
+    SPORTSMED_CHECK(patch > 0, "window_starts: patch must be positive, got {}", patch);
+    SPORTSMED_CHECK(step_fraction > 0 && step_fraction <= 1, "window_starts: step_fraction must be in (0, 1], got {}",
+                    step_fraction);
+    if (size <= patch) return {0};
+    const auto interval = std::max<std::int64_t>(1, static_cast<std::int64_t>(patch * step_fraction));
+    const std::int64_t n = (size - patch + interval - 1) / interval + 1;
+    std::vector<std::int64_t> starts;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const std::int64_t s = std::min(i * interval, size - patch);
+        if (starts.empty() || s != starts.back()) starts.push_back(s);
+    }
+    return starts;
+}
+
+std::vector<float> gaussian_importance_map(const std::vector<std::int64_t>& patch, double sigma_scale) {
+    const torch::Tensor map = detail::gaussian_importance_tensor(patch, sigma_scale).contiguous();
+    return std::vector<float>(map.data_ptr<float>(), map.data_ptr<float>() + map.numel());
+}
+
+namespace detail {
+
+torch::Tensor gaussian_importance_tensor(const std::vector<std::int64_t>& patch, double sigma_scale) {
+    SPORTSMED_CHECK(!patch.empty() && sigma_scale > 0, "gaussian_importance_map: need a patch and sigma_scale > 0");
+    torch::Tensor map = torch::ones({1}, torch::kFloat64);
+    for (const std::int64_t p : patch) {
+        SPORTSMED_CHECK(p > 0, "gaussian_importance_map: patch sizes must be positive, got {}", p);
+        const double sigma = sigma_scale * static_cast<double>(p);
+        torch::Tensor x = torch::arange(p, torch::kFloat64) - static_cast<double>(p / 2);
+        torch::Tensor g = torch::exp(-(x * x) / (2.0 * sigma * sigma));
+        map = map.unsqueeze(-1) * g;  // outer product, axis by axis
+    }
+    map = map.reshape(patch);
+    map = map / map.max();
+    const double min_positive = map.masked_select(map > 0).min().item<double>();
+    map = torch::where(map > 0, map, torch::full_like(map, min_positive));
+    return map.to(torch::kFloat32);
+}
+
+namespace {
+
+// All flip combinations over the spatial axes (2^d, the identity first).
+std::vector<std::vector<std::int64_t>> flip_sets(int spatial_dims) {
+    std::vector<std::vector<std::int64_t>> sets;
+    for (int mask = 0; mask < (1 << spatial_dims); ++mask) {
+        std::vector<std::int64_t> axes;
+        for (int d = 0; d < spatial_dims; ++d)
+            if (mask & (1 << d)) axes.push_back(2 + d);
+        sets.push_back(axes);
+    }
+    return sets;
+}
+
+}  // namespace
+
+void sliding_window(const std::function<torch::Tensor(const torch::Tensor&)>& net, const torch::Tensor& image,
+                    const std::vector<std::int64_t>& patch, double step_fraction, int batch_size, bool mirror,
+                    bool low_memory, torch::Device device, const SlabSink& sink, ProgressReporter* progress) {
+    const int dims = static_cast<int>(patch.size());
+    SPORTSMED_CHECK(image.dim() == dims + 1, "sliding_window: image has {} axes, expected channels + {}",
+                    image.dim(), dims);
+    SPORTSMED_CHECK(batch_size >= 1, "sliding_window: batch_size must be >= 1, got {}", batch_size);
+    std::vector<std::int64_t> size(dims);
+    std::vector<std::vector<std::int64_t>> starts(dims);
+    for (int d = 0; d < dims; ++d) {
+        size[d] = image.size(1 + d);
+        SPORTSMED_CHECK(size[d] >= patch[d], "sliding_window: axis {} has {} voxels, smaller than the patch {}", d,
+                        size[d], patch[d]);
+        starts[d] = window_starts(size[d], patch[d], step_fraction);
+    }
+    const torch::Tensor weight = gaussian_importance_tensor(patch, 0.125).to(device);
+    const auto flips = mirror ? flip_sets(dims) : std::vector<std::vector<std::int64_t>>{{}};
+
+    // Windows in row-major order of their starts: all windows of one axis-0 start are
+    // consecutive, which is what the slab accumulation relies on.
+    std::vector<std::vector<std::int64_t>> windows;
+    {
+        std::vector<std::size_t> idx(dims, 0);
+        for (;;) {
+            std::vector<std::int64_t> w(dims);
+            for (int d = 0; d < dims; ++d) w[d] = starts[d][idx[d]];
+            windows.push_back(w);
+            int d = dims - 1;
+            while (d >= 0 && ++idx[d] == starts[d].size()) idx[d--] = 0;
+            if (d < 0) break;
+        }
+    }
+
+    const std::int64_t depth = low_memory ? patch[0] : size[0];
+    std::vector<std::int64_t> buffer_shape = size;
+    buffer_shape[0] = depth;
+    torch::Tensor acc;  // classes × buffer (lazily sized once the class count is known)
+    std::vector<std::int64_t> wsum_shape = buffer_shape;
+    torch::Tensor wsum = torch::zeros(wsum_shape, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+    std::int64_t base = 0;  // axis-0 row held at buffer row 0
+
+    auto region = [&](const std::vector<std::int64_t>& w, std::int64_t offset0) {
+        std::vector<torch::indexing::TensorIndex> index;
+        index.push_back(torch::indexing::Slice());
+        for (int d = 0; d < dims; ++d) {
+            const std::int64_t s = d == 0 ? w[0] - offset0 : w[d];
+            index.push_back(torch::indexing::Slice(s, s + patch[d]));
+        }
+        return index;
+    };
+
+    auto emit = [&](std::int64_t end_row) {
+        const std::int64_t n = end_row - base;
+        if (n <= 0) return;
+        torch::Tensor out = acc.narrow(1, 0, n) / wsum.narrow(0, 0, n).unsqueeze(0);
+        sink(base, end_row, out);
+        if (low_memory) {  // shift the buffer up by n rows
+            acc = torch::cat({acc.narrow(1, n, depth - n), torch::zeros_like(acc.narrow(1, 0, n))}, 1);
+            wsum = torch::cat({wsum.narrow(0, n, depth - n), torch::zeros_like(wsum.narrow(0, 0, n))}, 0);
+        }
+        base = end_row;
+    };
+
+    torch::NoGradGuard no_grad;
+    std::size_t i = 0;
+    while (i < windows.size()) {
+        // One batch, never mixing two axis-0 starts in low-memory mode.
+        std::vector<std::size_t> batch;
+        while (i < windows.size() && static_cast<int>(batch.size()) < batch_size &&
+               (batch.empty() || !low_memory || windows[i][0] == windows[batch.front()][0])) {
+            batch.push_back(i++);
+        }
+        if (low_memory && windows[batch.front()][0] > base) emit(windows[batch.front()][0]);
+
+        std::vector<torch::Tensor> crops;
+        for (std::size_t b : batch) {
+            std::vector<torch::indexing::TensorIndex> index = region(windows[b], 0);
+            crops.push_back(image.index(index));
+        }
+        torch::Tensor x = torch::stack(crops).to(device);
+        torch::Tensor logits;
+        for (const auto& axes : flips) {
+            torch::Tensor y = axes.empty() ? net(x) : net(x.flip(axes)).flip(axes);
+            logits = logits.defined() ? logits + y : y;
+        }
+        if (flips.size() > 1) logits = logits / static_cast<double>(flips.size());
+        logits = logits.to(torch::kFloat32);
+        if (!acc.defined()) {
+            std::vector<std::int64_t> shape = {logits.size(1)};
+            shape.insert(shape.end(), buffer_shape.begin(), buffer_shape.end());
+            acc = torch::zeros(shape, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+        }
+        for (std::size_t k = 0; k < batch.size(); ++k) {
+            const auto index = region(windows[batch[k]], base);
+            acc.index(index).add_(logits[static_cast<std::int64_t>(k)] * weight);
+            std::vector<torch::indexing::TensorIndex> windex(index.begin() + 1, index.end());
+            wsum.index(windex).add_(weight);
+        }
+        if (progress) progress->advance(static_cast<std::int64_t>(batch.size()));
+    }
+    emit(size[0]);
+}
+
+}  // namespace detail
+
+Segmentation segment(Model& model, const float* image, const std::vector<std::int64_t>& shape,
+                     const SegmentOptions& options) {
+    const ModelSpec& spec = model.spec();
+    const auto dims = static_cast<std::int64_t>(spec.patch_size.size());
+    SPORTSMED_CHECK(static_cast<std::int64_t>(shape.size()) == dims,
+                    "segment: the model works on {}-D images, got a {}-D shape", dims, shape.size());
+    std::int64_t voxels = 1;
+    for (const std::int64_t s : shape) {
+        SPORTSMED_CHECK(s > 0, "segment: image shape has a non-positive size {}", s);
+        voxels *= s;
+    }
+    std::vector<std::int64_t> full = {spec.in_channels};
+    full.insert(full.end(), shape.begin(), shape.end());
+    torch::Tensor x = torch::from_blob(const_cast<float*>(image), full, torch::kFloat32).clone();
+    SPORTSMED_CHECK(torch::isfinite(x).all().item<bool>(),
+                    "segment: the image contains {} NaN or infinite intensities",
+                    (~torch::isfinite(x)).sum().item<std::int64_t>());
+
+    if (spec.normalization == "zscore") {
+        for (std::int64_t c = 0; c < spec.in_channels; ++c) {
+            torch::Tensor ch = x[c];
+            const double mean = ch.mean().item<double>();
+            const double sd = ch.std(/*unbiased=*/false).item<double>();
+            ch.sub_(mean).div_(sd > 0 ? sd : 1.0);
+        }
+    }
+
+    // Pad (centred) to at least the patch size; cropped back below.
+    std::vector<std::int64_t> pad_before(dims, 0), padded(shape);
+    bool needs_pad = false;
+    for (std::int64_t d = 0; d < dims; ++d) {
+        if (shape[d] < spec.patch_size[d]) {
+            pad_before[d] = (spec.patch_size[d] - shape[d]) / 2;
+            padded[d] = spec.patch_size[d];
+            needs_pad = true;
+        }
+    }
+    if (needs_pad) {
+        std::vector<std::int64_t> pads;  // torch order: last axis first, (before, after)
+        for (std::int64_t d = dims - 1; d >= 0; --d) {
+            pads.push_back(pad_before[d]);
+            pads.push_back(padded[d] - shape[d] - pad_before[d]);
+        }
+        x = torch::constant_pad_nd(x, pads, 0.0);
+    }
+
+    std::int64_t n_windows = 1;
+    for (std::int64_t d = 0; d < dims; ++d)
+        n_windows *= static_cast<std::int64_t>(window_starts(padded[d], spec.patch_size[d], options.step_fraction).size());
+    ProgressReporter reporter(options.progress, "segment", n_windows);
+
+    Segmentation result;
+    result.shape = shape;
+    result.num_classes = spec.num_classes();
+    result.labels.resize(static_cast<std::size_t>(voxels));
+    if (options.probabilities) result.probabilities.resize(static_cast<std::size_t>(voxels) * result.num_classes);
+
+    auto& impl = model.impl();
+    impl.train(false);
+    const std::int64_t plane = voxels / shape[0];  // voxels per axis-0 row of the output
+    auto sink = [&](std::int64_t begin, std::int64_t end, const torch::Tensor& logits_padded) {
+        SPORTSMED_CHECK(logits_padded.size(0) == result.num_classes,
+                        "segment: the network returned {} classes but the model names {} labels",
+                        logits_padded.size(0), result.num_classes);
+        // Crop padding: rows [begin, end) of the padded grid → rows of the input grid.
+        const std::int64_t lo = std::max(begin, pad_before[0]);
+        const std::int64_t hi = std::min(end, pad_before[0] + shape[0]);
+        if (hi <= lo) return;
+        std::vector<torch::indexing::TensorIndex> index = {torch::indexing::Slice(),
+                                                           torch::indexing::Slice(lo - begin, hi - begin)};
+        for (std::int64_t d = 1; d < dims; ++d)
+            index.push_back(torch::indexing::Slice(pad_before[d], pad_before[d] + shape[d]));
+        torch::Tensor logits = logits_padded.index(index).to(torch::kCPU);
+        const std::int64_t row0 = lo - pad_before[0];
+        torch::Tensor labels = logits.argmax(0).to(torch::kUInt8).contiguous();
+        std::copy_n(labels.data_ptr<std::uint8_t>(), labels.numel(), result.labels.data() + row0 * plane);
+        if (options.probabilities) {
+            torch::Tensor p = torch::softmax(logits, 0).contiguous();
+            const std::int64_t rows = hi - lo;
+            for (std::int64_t k = 0; k < result.num_classes; ++k) {
+                std::copy_n(p[k].data_ptr<float>(), rows * plane,
+                            result.probabilities.data() + k * voxels + row0 * plane);
+            }
+        }
+    };
+    const std::vector<std::int64_t> patch = spec.patch_size;
+    detail::sliding_window([&impl](const torch::Tensor& t) { return impl.forward(t); }, x, patch,
+                           options.step_fraction, options.batch_size, options.mirror, options.low_memory, impl.device,
+                           sink, &reporter);
+    reporter.finish();
+    return result;
+}
+
+}  // namespace sportsmed::seg

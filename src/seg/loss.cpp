@@ -1,0 +1,34 @@
+#include "loss.hpp"
+
+#include "sportsmed/core/error.hpp"
+
+namespace sportsmed::seg::detail {
+
+torch::Tensor dice_ce_loss(const torch::Tensor& logits, const torch::Tensor& target,
+                           const torch::Tensor& class_weights, double lambda_dice, double lambda_ce,
+                           double smooth_nr, double smooth_dr) {
+    SPORTSMED_CHECK(logits.dim() >= 3 && target.dim() == logits.dim() - 1,
+                    "dice_ce_loss: logits must be N x K x spatial and target N x spatial, got {} and {} axes",
+                    logits.dim(), target.dim());
+    const std::int64_t k = logits.size(1);
+    const torch::Tensor weights =
+        class_weights.defined() ? class_weights.to(logits.options()) : torch::ones({k}, logits.options());
+    SPORTSMED_CHECK(weights.numel() == k, "dice_ce_loss: {} class weights for {} classes", weights.numel(), k);
+
+    const torch::Tensor probs = torch::softmax(logits, 1);
+    // One-hot N × spatial × K → N × K × spatial.
+    std::vector<std::int64_t> perm = {0, logits.dim() - 1};
+    for (std::int64_t d = 1; d < logits.dim() - 1; ++d) perm.push_back(d);
+    const torch::Tensor onehot = torch::one_hot(target, k).permute(perm).to(logits.dtype());
+    std::vector<std::int64_t> spatial;
+    for (std::int64_t d = 2; d < logits.dim(); ++d) spatial.push_back(d);
+    const torch::Tensor inter = (probs * onehot).sum(spatial);
+    const torch::Tensor denom = probs.sum(spatial) + onehot.sum(spatial);
+    const torch::Tensor dice = 1.0 - (2.0 * inter + smooth_nr) / (denom + smooth_dr);  // N × K
+    const torch::Tensor dice_loss = (dice * weights).mean() / weights.mean();
+    const torch::Tensor ce = torch::nn::functional::cross_entropy(
+        logits, target, torch::nn::functional::CrossEntropyFuncOptions().weight(weights));
+    return lambda_dice * dice_loss + lambda_ce * ce;
+}
+
+}  // namespace sportsmed::seg::detail

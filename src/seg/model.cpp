@@ -1,0 +1,272 @@
+// seg::Model: construction, the JSON sidecar, loading and saving.
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "detail.hpp"
+#include "sportsmed/core/error.hpp"
+
+namespace sportsmed::seg {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kSpecVersion = 1;
+
+json unet_to_json(const UNetConfig& c) {
+    return {{"spatial_dims", c.spatial_dims}, {"in_channels", c.in_channels},
+            {"num_classes", c.num_classes},   {"base_features", c.base_features},
+            {"max_features", c.max_features}, {"levels", c.levels},
+            {"convs_per_stage", c.convs_per_stage}, {"negative_slope", c.negative_slope},
+            {"deep_supervision", c.deep_supervision}};
+}
+
+template <typename T>
+T field(const json& j, const char* key, const std::string& source, const T& fallback, bool required) {
+    if (!j.contains(key)) {
+        if (required) SPORTSMED_THROW(FormatError, "model sidecar '{}': missing field '{}'", source, key);
+        return fallback;
+    }
+    try {
+        return j.at(key).get<T>();
+    } catch (const json::exception& e) {
+        SPORTSMED_THROW(FormatError, "model sidecar '{}': field '{}' has the wrong type ({})", source, key,
+                        e.what());
+    }
+}
+
+void validate(const ModelSpec& s, const std::string& source) {
+    const int dims = s.architecture == "unet" ? s.unet.spatial_dims : static_cast<int>(s.patch_size.size());
+    SPORTSMED_CHECK(s.architecture == "unet" || s.architecture == "torchscript",
+                    "model '{}': architecture must be 'unet' or 'torchscript', got '{}'", source, s.architecture);
+    SPORTSMED_CHECK(s.labels.size() >= 2, "model '{}': needs at least 2 labels (background + one), got {}",
+                    source, s.labels.size());
+    SPORTSMED_CHECK(static_cast<int>(s.patch_size.size()) == dims && (dims == 2 || dims == 3),
+                    "model '{}': patch_size has {} axes, expected {}", source, s.patch_size.size(), dims);
+    SPORTSMED_CHECK(s.spacing_mm.empty() || s.spacing_mm.size() == s.patch_size.size(),
+                    "model '{}': spacing_mm has {} axes, patch_size {}", source, s.spacing_mm.size(),
+                    s.patch_size.size());
+    SPORTSMED_CHECK(s.normalization == "zscore" || s.normalization == "none",
+                    "model '{}': normalization must be 'zscore' or 'none', got '{}'", source, s.normalization);
+    SPORTSMED_CHECK(s.in_channels >= 1, "model '{}': in_channels must be >= 1", source);
+    if (s.architecture == "unet") {
+        SPORTSMED_CHECK(s.unet.num_classes == s.num_classes(),
+                        "model '{}': the U-Net has {} classes but {} labels are named", source,
+                        s.unet.num_classes, s.num_classes());
+        SPORTSMED_CHECK(s.unet.in_channels == s.in_channels,
+                        "model '{}': the U-Net takes {} channels but in_channels is {}", source,
+                        s.unet.in_channels, s.in_channels);
+        const std::int64_t factor = std::int64_t{1} << (s.unet.levels - 1);
+        for (std::size_t d = 0; d < s.patch_size.size(); ++d) {
+            SPORTSMED_CHECK(s.patch_size[d] > 0 && s.patch_size[d] % factor == 0,
+                            "model '{}': patch size {} on axis {} must be a positive multiple of {}", source,
+                            s.patch_size[d], d, factor);
+        }
+    }
+}
+
+std::string read_text(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) SPORTSMED_THROW(NotFound, "cannot open '{}'", path.string());
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// Writes through a temporary file and a rename, so that readers never see half a file.
+template <typename Writer>
+void write_atomically(const fs::path& path, Writer&& writer) {
+    const fs::path tmp = path.string() + ".tmp";
+    try {
+        writer(tmp);
+        fs::rename(tmp, path);
+    } catch (...) {
+        std::error_code ec;
+        fs::remove(tmp, ec);
+        throw;
+    }
+}
+
+fs::path sidecar_for(const fs::path& weights) {
+    fs::path same_stem = weights;
+    same_stem.replace_extension(".json");
+    const fs::path appended = weights.string() + ".json";
+    if (fs::exists(appended)) return appended;
+    return same_stem;
+}
+
+}  // namespace
+
+std::string to_json(const ModelSpec& s) {
+    json j = {{"format", "sportsmed-seg"},     {"version", kSpecVersion},
+              {"architecture", s.architecture}, {"in_channels", s.in_channels},
+              {"labels", s.labels},             {"patch_size", s.patch_size},
+              {"spacing_mm", s.spacing_mm},     {"normalization", s.normalization},
+              {"notes", s.notes}};
+    if (s.architecture == "unet") j["unet"] = unet_to_json(s.unet);
+    return j.dump(2);
+}
+
+ModelSpec model_spec_from_json(const std::string& text, const std::string& source) {
+    json j;
+    try {
+        j = json::parse(text);
+    } catch (const json::parse_error& e) {
+        SPORTSMED_THROW(FormatError, "model sidecar '{}': invalid JSON at byte {}: {}", source, e.byte, e.what());
+    }
+    SPORTSMED_CHECK_AS(FormatError, j.is_object(), "model sidecar '{}': expected a JSON object", source);
+    const auto format = field<std::string>(j, "format", source, "", true);
+    SPORTSMED_CHECK_AS(FormatError, format == "sportsmed-seg",
+                       "model sidecar '{}': format is '{}', expected 'sportsmed-seg'", source, format);
+    const int version = field<int>(j, "version", source, 0, true);
+    SPORTSMED_CHECK_AS(FormatError, version == kSpecVersion,
+                       "model sidecar '{}': version {} is not supported (this sportsmed reads {})", source,
+                       version, kSpecVersion);
+    ModelSpec s;
+    s.architecture = field<std::string>(j, "architecture", source, "unet", true);
+    s.in_channels = field<int>(j, "in_channels", source, 1, false);
+    s.labels = field<std::vector<std::string>>(j, "labels", source, {}, true);
+    s.patch_size = field<std::vector<std::int64_t>>(j, "patch_size", source, {}, true);
+    s.spacing_mm = field<std::vector<double>>(j, "spacing_mm", source, {}, false);
+    s.normalization = field<std::string>(j, "normalization", source, "zscore", false);
+    s.notes = field<std::string>(j, "notes", source, "", false);
+    if (s.architecture == "unet") {
+        const json u = field<json>(j, "unet", source, json::object(), true);
+        UNetConfig c;
+        c.spatial_dims = field<int>(u, "spatial_dims", source, 3, true);
+        c.in_channels = field<int>(u, "in_channels", source, 1, true);
+        c.num_classes = field<int>(u, "num_classes", source, 2, true);
+        c.base_features = field<int>(u, "base_features", source, 16, true);
+        c.max_features = field<int>(u, "max_features", source, 256, false);
+        c.levels = field<int>(u, "levels", source, 4, true);
+        c.convs_per_stage = field<int>(u, "convs_per_stage", source, 2, false);
+        c.negative_slope = field<double>(u, "negative_slope", source, 0.01, false);
+        c.deep_supervision = field<bool>(u, "deep_supervision", source, false, false);
+        s.unet = c;
+    }
+    try {
+        validate(s, source);
+    } catch (const InvalidArgument& e) {
+        throw FormatError(e.what());
+    }
+    return s;
+}
+
+// ---- Model -------------------------------------------------------------------------
+
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+Model::~Model() = default;
+
+Model Model::create(const ModelSpec& spec, std::uint64_t seed) {
+    SPORTSMED_CHECK(spec.architecture == "unet", "Model::create: only the built-in 'unet' can be created, got '{}'",
+                    spec.architecture);
+    validate(spec, "Model::create");
+    auto impl = std::make_unique<Impl>();
+    impl->spec = spec;
+    torch::manual_seed(seed);
+    impl->unet = detail::UNet(spec.unet);
+    impl->unet->eval();
+    return Model(std::move(impl));
+}
+
+Model Model::load(const std::string& path_str, const std::string& device) {
+    const fs::path path(path_str);
+    if (!fs::exists(path)) SPORTSMED_THROW(NotFound, "Model::load: no model file '{}'", path_str);
+    const fs::path sidecar = sidecar_for(path);
+    if (!fs::exists(sidecar)) {
+        SPORTSMED_THROW(NotFound, "Model::load: model '{}' has no sidecar '{}' (patch size, spacing, labels)",
+                        path_str, sidecar.string());
+    }
+    ModelSpec spec = model_spec_from_json(read_text(sidecar), sidecar.string());
+    auto impl = std::make_unique<Impl>();
+    impl->spec = spec;
+    impl->device = detail::parse_device(device);
+    try {
+        if (spec.architecture == "unet") {
+            impl->unet = detail::UNet(spec.unet);
+            torch::load(impl->unet, path.string());
+            impl->unet->to(impl->device);
+            impl->unet->eval();
+        } else {
+            impl->script = torch::jit::load(path.string(), impl->device);
+            impl->script->eval();
+        }
+    } catch (const c10::Error& e) {
+        SPORTSMED_THROW(FormatError, "Model::load: cannot read weights '{}' for architecture '{}': {}", path_str,
+                        spec.architecture, e.what_without_backtrace());
+    }
+    return Model(std::move(impl));
+}
+
+void Model::save(const std::string& path_str) const {
+    SPORTSMED_CHECK(impl_->unet, "Model::save: only built-in U-Nets can be saved (this is '{}')",
+                    impl_->spec.architecture);
+    const fs::path path(path_str);
+    if (path.has_parent_path()) fs::create_directories(path.parent_path());
+    fs::path sidecar = path;
+    sidecar.replace_extension(".json");
+    // Save from CPU so that the file loads on machines without CUDA.
+    auto module = impl_->unet;
+    const torch::Device device = impl_->device;
+    write_atomically(path, [&](const fs::path& tmp) {
+        module->to(torch::kCPU);
+        torch::save(module, tmp.string());
+        module->to(device);
+    });
+    write_atomically(sidecar, [&](const fs::path& tmp) {
+        std::ofstream out(tmp, std::ios::binary);
+        out << to_json(impl_->spec) << "\n";
+        if (!out) SPORTSMED_THROW(Error, "Model::save: cannot write '{}'", tmp.string());
+    });
+}
+
+const ModelSpec& Model::spec() const noexcept { return impl_->spec; }
+ModelSpec& Model::mutable_spec() noexcept { return impl_->spec; }
+std::string Model::device() const { return impl_->device.str(); }
+
+void Model::to(const std::string& device) {
+    impl_->device = detail::parse_device(device);
+    if (impl_->unet) impl_->unet->to(impl_->device);
+    if (impl_->script) impl_->script->to(impl_->device);
+}
+
+std::int64_t Model::num_parameters() const {
+    std::int64_t n = 0;
+    if (impl_->unet) {
+        for (const auto& p : impl_->unet->parameters()) n += p.numel();
+    } else if (impl_->script) {
+        for (const auto& p : impl_->script->parameters()) n += p.numel();
+    }
+    return n;
+}
+
+// ---- Impl --------------------------------------------------------------------------
+
+torch::Tensor Model::Impl::forward(const torch::Tensor& x) {
+    if (unet) return unet->forward(x);
+    torch::IValue out = script->forward({x});
+    if (out.isTensor()) return out.toTensor();
+    if (out.isTuple()) return out.toTuple()->elements().at(0).toTensor();
+    if (out.isList()) return out.toList().get(0).toTensor();
+    SPORTSMED_THROW(FormatError, "TorchScript model returned {}, expected a tensor (or a tuple/list of them)",
+                    out.tagKind());
+}
+
+std::vector<torch::Tensor> Model::Impl::parameters() {
+    SPORTSMED_CHECK(unet, "training needs a built-in U-Net; TorchScript models are inference-only");
+    return unet->parameters();
+}
+
+void Model::Impl::train(bool on) {
+    if (unet) unet->train(on);
+    if (script) script->train(on);
+}
+
+}  // namespace sportsmed::seg

@@ -1,0 +1,80 @@
+// SynthSeg-style synthesis (Billot et al. 2023) of images from label maps.
+
+#include <cmath>
+
+#include "augment.hpp"
+#include "sportsmed/core/error.hpp"
+#include "sportsmed/seg/synth.hpp"
+
+namespace sportsmed::seg {
+
+Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std::int64_t>& shape,
+                  const SynthOptions& o, std::uint64_t seed) {
+    SPORTSMED_CHECK(shape.size() == 2 || shape.size() == 3, "synthesize: expected a 2-D or 3-D label map, got {} axes",
+                    shape.size());
+    std::int64_t n = 1;
+    for (auto s : shape) n *= s;
+    SPORTSMED_CHECK(static_cast<std::int64_t>(labels.size()) == n,
+                    "synthesize: {} labels for a shape of {} voxels", labels.size(), n);
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const int dims = static_cast<int>(shape.size());
+
+    std::vector<std::int64_t> full = {1, 1};
+    full.insert(full.end(), shape.begin(), shape.end());
+    torch::Tensor lab = torch::from_blob(const_cast<std::uint8_t*>(labels.data()), full, torch::kUInt8)
+                            .to(torch::kFloat32);
+    torch::NoGradGuard no_grad;
+    if (o.deform) {
+        detail::SpatialParams sp;
+        sp.max_rotation_deg = o.max_rotation_deg;
+        sp.min_scale = o.min_scale;
+        sp.max_scale = o.max_scale;
+        sp.elastic_std_vox = o.elastic_std_vox;
+        sp.elastic_grid = o.elastic_grid;
+        torch::Tensor dummy = torch::zeros_like(lab);
+        detail::apply_grid(dummy, lab, detail::random_grid(shape, sp, rng));
+    }
+    const torch::Tensor ids = lab.round().to(torch::kLong);
+    const std::int64_t max_label = ids.max().item<std::int64_t>();
+
+    // Gaussian mixture: one random mean and std per label.
+    torch::Tensor means = torch::empty({max_label + 1});
+    torch::Tensor stds = torch::empty({max_label + 1});
+    for (std::int64_t k = 0; k <= max_label; ++k) {
+        means[k] = o.min_mean + (o.max_mean - o.min_mean) * unit(rng);
+        stds[k] = o.min_std + (o.max_std - o.min_std) * unit(rng);
+    }
+    torch::Tensor image = means.index({ids}) + stds.index({ids}) * detail::randn(full, rng);
+
+    // Lower resolution along random axes (slice thickness), then a bias field.
+    std::vector<double> sigma(dims);
+    for (double& s : sigma) s = o.max_blur_sigma_vox * unit(rng);
+    image = detail::gaussian_blur(image, sigma);
+    image = image * detail::bias_field(shape, o.bias_std, rng);
+
+    // Rescale to [0, 1], random gamma, Rician noise, rescale again.
+    auto rescale = [](const torch::Tensor& t) {
+        const torch::Tensor lo = t.min(), hi = t.max();
+        return (t - lo) / torch::clamp_min(hi - lo, 1e-6);
+    };
+    image = rescale(image);
+    std::normal_distribution<double> normal(0.0, 1.0);
+    image = image.pow(std::exp(o.gamma_std * normal(rng)));
+    const double noise = o.max_noise * unit(rng);
+    if (noise > 0) {
+        const torch::Tensor re = image + noise * detail::randn(full, rng);
+        const torch::Tensor im = noise * detail::randn(full, rng);
+        image = torch::sqrt(re * re + im * im);
+    }
+    image = rescale(image).contiguous();
+
+    Sample out;
+    out.shape = shape;
+    out.image.assign(image.data_ptr<float>(), image.data_ptr<float>() + n);
+    const torch::Tensor lab8 = ids.to(torch::kUInt8).contiguous();
+    out.labels.assign(lab8.data_ptr<std::uint8_t>(), lab8.data_ptr<std::uint8_t>() + n);
+    return out;
+}
+
+}  // namespace sportsmed::seg

@@ -1,0 +1,275 @@
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "support/torch_catch.hpp"  // before anything else that includes torch
+#include "seg/detail.hpp"
+#include "sportsmed/core/error.hpp"
+#include "sportsmed/seg.hpp"
+
+using namespace sportsmed;
+using namespace sportsmed::seg;
+
+TEST_CASE("seg: window starts follow MONAI's dense_patch_slices", "[seg][inference]") {
+    // interval = int(patch * step) = 2; n = ceil((size - patch) / 2) + 1; last clamped.
+    CHECK(window_starts(10, 4, 0.5) == std::vector<std::int64_t>{0, 2, 4, 6});
+    CHECK(window_starts(11, 4, 0.5) == std::vector<std::int64_t>{0, 2, 4, 6, 7});
+    CHECK(window_starts(4, 4, 0.5) == std::vector<std::int64_t>{0});
+    CHECK(window_starts(3, 4, 0.5) == std::vector<std::int64_t>{0});
+    CHECK(window_starts(100, 32, 0.75) == std::vector<std::int64_t>{0, 24, 48, 68});
+    CHECK_THROWS_AS(window_starts(10, 4, 0.0), InvalidArgument);
+}
+
+TEST_CASE("seg: Gaussian importance map equals the analytic formula", "[seg][inference]") {
+    const std::vector<std::int64_t> patch = {8, 6, 5};
+    const std::vector<float> map = gaussian_importance_map(patch);
+    REQUIRE(map.size() == 8u * 6u * 5u);
+    double max_value = 0;
+    for (int z = 0; z < 8; ++z)
+        for (int y = 0; y < 6; ++y)
+            for (int x = 0; x < 5; ++x) {
+                auto g = [](int i, int p) {
+                    const double s = 0.125 * p, d = i - p / 2;
+                    return std::exp(-d * d / (2 * s * s));
+                };
+                const double expected = g(z, 8) * g(y, 6) * g(x, 5);  // the centre value is 1
+                CHECK(map[(z * 6 + y) * 5 + x] == Approx(expected).epsilon(1e-6));
+                max_value = std::max<double>(max_value, map[(z * 6 + y) * 5 + x]);
+            }
+    CHECK(max_value == 1.0);
+}
+
+namespace {
+// Brute-force weighted average of per-window constants, independent of the engine.
+torch::Tensor reference_stitch(const std::vector<std::int64_t>& size, const std::vector<std::int64_t>& patch,
+                               double step) {
+    const auto sz = window_starts(size[0], patch[0], step);
+    const auto sy = window_starts(size[1], patch[1], step);
+    const auto sx = window_starts(size[2], patch[2], step);
+    torch::Tensor num = torch::zeros(size, torch::kFloat64), den = torch::zeros(size, torch::kFloat64);
+    auto g = [](std::int64_t i, std::int64_t p) {
+        const double s = 0.125 * p, d = static_cast<double>(i - p / 2);
+        return std::exp(-d * d / (2 * s * s));
+    };
+    double k = 0;
+    auto n = num.accessor<double, 3>();
+    auto w = den.accessor<double, 3>();
+    for (auto z0 : sz)
+        for (auto y0 : sy)
+            for (auto x0 : sx) {
+                for (std::int64_t z = 0; z < patch[0]; ++z)
+                    for (std::int64_t y = 0; y < patch[1]; ++y)
+                        for (std::int64_t x = 0; x < patch[2]; ++x) {
+                            const double wt = g(z, patch[0]) * g(y, patch[1]) * g(x, patch[2]);
+                            n[z0 + z][y0 + y][x0 + x] += wt * k;
+                            w[z0 + z][y0 + y][x0 + x] += wt;
+                        }
+                k += 1;
+            }
+    return num / den;
+}
+}  // namespace
+
+TEST_CASE("seg: window stitching is exact for a linear network and per-window constants", "[seg][inference]") {
+    const std::vector<std::int64_t> size = {13, 11, 9}, patch = {6, 4, 4};
+    torch::manual_seed(0);
+    const torch::Tensor image = torch::randn({1, 13, 11, 9});
+    for (bool low_memory : {true, false}) {
+        for (int batch : {1, 3}) {
+            // A pointwise linear "network": every window agrees, so the average is exact.
+            torch::Tensor out = torch::zeros({2, 13, 11, 9});
+            std::int64_t next_row = 0;
+            seg::detail::sliding_window(
+                [](const torch::Tensor& x) { return torch::cat({2 * x + 1, -x}, 1); }, image, patch, 0.5, batch,
+                false, low_memory, torch::kCPU,
+                [&](std::int64_t b, std::int64_t e, const torch::Tensor& logits) {
+                    CHECK(b == next_row);  // slabs arrive in order, without gaps
+                    next_row = e;
+                    out.narrow(1, b, e - b).copy_(logits);
+                },
+                nullptr);
+            CHECK(next_row == 13);
+            CHECK(torch::allclose(out[0], 2 * image[0] + 1, 1e-5, 1e-5));
+            CHECK(torch::allclose(out[1], -image[0], 1e-5, 1e-5));
+
+            // Each window returns its own index: the result is the Gaussian-weighted mean.
+            float counter = 0;
+            torch::Tensor stitched = torch::zeros({1, 13, 11, 9});
+            seg::detail::sliding_window(
+                [&](const torch::Tensor& x) {
+                    torch::Tensor y = torch::empty({x.size(0), 1, 6, 4, 4});
+                    for (std::int64_t i = 0; i < x.size(0); ++i) y[i].fill_(counter++);
+                    return y;
+                },
+                image, patch, 0.5, batch, false, low_memory, torch::kCPU,
+                [&](std::int64_t b, std::int64_t e, const torch::Tensor& logits) {
+                    stitched.narrow(1, b, e - b).copy_(logits);
+                },
+                nullptr);
+            const torch::Tensor expected = reference_stitch(size, patch, 0.5).to(torch::kFloat32);
+            CHECK(torch::allclose(stitched[0], expected, 1e-5, 1e-4));
+        }
+    }
+}
+
+namespace {
+ModelSpec tiny_spec(int levels = 2, int dims = 3) {
+    ModelSpec s;
+    s.unet.spatial_dims = dims;
+    s.unet.levels = levels;
+    s.unet.base_features = 4;
+    s.unet.num_classes = 3;
+    s.labels = {"background", "a", "b"};
+    s.patch_size = dims == 3 ? std::vector<std::int64_t>{8, 8, 8} : std::vector<std::int64_t>{16, 16};
+    s.spacing_mm = dims == 3 ? std::vector<double>{1, 1, 1} : std::vector<double>{1, 1};
+    return s;
+}
+}  // namespace
+
+TEST_CASE("seg: U-Net shapes, 2-D variant, deep supervision and input checks", "[seg][unet]") {
+    ModelSpec s = tiny_spec(3);
+    s.unet.deep_supervision = true;
+    seg::detail::UNet net(s.unet);
+    const auto outs = net->forward_all(torch::randn({2, 1, 8, 16, 8}));
+    REQUIRE(outs.size() == 2);
+    CHECK(outs[0].sizes().vec() == std::vector<std::int64_t>{2, 3, 8, 16, 8});
+    CHECK(outs[1].sizes().vec() == std::vector<std::int64_t>{2, 3, 4, 8, 4});
+    CHECK_THROWS_AS(net->forward(torch::randn({1, 1, 6, 8, 8})), InvalidArgument);  // 6 not divisible by 4
+    CHECK_THROWS_AS(net->forward(torch::randn({1, 2, 8, 8, 8})), InvalidArgument);  // channels
+
+    seg::detail::UNet net2d(tiny_spec(3, 2).unet);
+    CHECK(net2d->forward(torch::randn({1, 1, 16, 12})).sizes().vec() == std::vector<std::int64_t>{1, 3, 16, 12});
+}
+
+TEST_CASE("seg: model save/load round trip and sidecar errors", "[seg][model]") {
+    namespace stdfs = std::filesystem;
+    const stdfs::path dir = stdfs::temp_directory_path() / "sportsmed_seg_model_test";
+    stdfs::remove_all(dir);
+    Model m = Model::create(tiny_spec(), 3);
+    const std::vector<float> image(10 * 9 * 8, 0.5f);
+    std::vector<float> ramp(image.size());
+    for (std::size_t i = 0; i < ramp.size(); ++i) ramp[i] = std::sin(0.1f * i);
+    SegmentOptions so;
+    so.probabilities = true;
+    const Segmentation before = segment(m, ramp.data(), {10, 9, 8}, so);
+    m.save((dir / "tiny.pt").string());
+    CHECK(stdfs::exists(dir / "tiny.json"));
+    Model loaded = Model::load((dir / "tiny.pt").string());
+    CHECK(loaded.spec().labels == m.spec().labels);
+    CHECK(loaded.num_parameters() == m.num_parameters());
+    const Segmentation after = segment(loaded, ramp.data(), {10, 9, 8}, so);
+    CHECK(after.labels == before.labels);
+    CHECK(after.probabilities == before.probabilities);
+
+    CHECK_THROWS_AS(Model::load((dir / "missing.pt").string()), NotFound);
+    stdfs::copy_file(dir / "tiny.pt", dir / "orphan.pt");
+    CHECK_THROWS_AS(Model::load((dir / "orphan.pt").string()), NotFound);
+    std::ofstream(dir / "orphan.json") << "{\"format\": \"sportsmed-seg\", \"version\": 1, ";
+    CHECK_THROWS_AS(Model::load((dir / "orphan.pt").string()), FormatError);
+    ModelSpec wrong = tiny_spec();
+    wrong.labels.push_back("c");  // 4 labels, 3 classes
+    std::string text = to_json(wrong);
+    std::ofstream(dir / "orphan.json", std::ios::trunc) << text;
+    CHECK_THROWS_WITH(Model::load((dir / "orphan.pt").string()), Catch::Contains("3 classes but 4 labels"));
+    stdfs::remove_all(dir);
+}
+
+TEST_CASE("seg: segment pads small volumes and rejects bad input", "[seg][inference]") {
+    Model m = Model::create(tiny_spec(), 1);
+    std::vector<float> small(5 * 7 * 3, 1.0f);
+    small[3] = 2.0f;
+    SegmentOptions so;
+    so.probabilities = true;
+    const Segmentation s = segment(m, small.data(), {5, 7, 3}, so);
+    CHECK(s.labels.size() == small.size());
+    double total = 0;
+    for (std::size_t i = 0; i < small.size(); ++i)
+        total += s.probabilities[i] + s.probabilities[small.size() + i] + s.probabilities[2 * small.size() + i];
+    CHECK(total == Approx(static_cast<double>(small.size())).epsilon(1e-5));  // softmax sums to one
+    small[4] = std::nanf("");
+    CHECK_THROWS_WITH(segment(m, small.data(), {5, 7, 3}), Catch::Contains("NaN"));
+    CHECK_THROWS_AS(segment(m, small.data(), {5, 21}), InvalidArgument);
+}
+
+TEST_CASE("seg: low-memory and full-buffer accumulation agree, mirroring keeps shapes", "[seg][inference]") {
+    Model m = Model::create(tiny_spec(), 2);
+    std::vector<float> img(20 * 12 * 10);
+    for (std::size_t i = 0; i < img.size(); ++i) img[i] = std::cos(0.05f * i) + 0.01f * (i % 7);
+    SegmentOptions a, b;
+    a.probabilities = b.probabilities = true;
+    b.low_memory = false;
+    const Segmentation sa = segment(m, img.data(), {20, 12, 10}, a);
+    const Segmentation sb = segment(m, img.data(), {20, 12, 10}, b);
+    CHECK(sa.labels == sb.labels);
+    double max_diff = 0;
+    for (std::size_t i = 0; i < sa.probabilities.size(); ++i)
+        max_diff = std::max<double>(max_diff, std::abs(sa.probabilities[i] - sb.probabilities[i]));
+    CHECK(max_diff < 1e-6);
+    a.mirror = true;
+    CHECK(segment(m, img.data(), {20, 12, 10}, a).labels.size() == img.size());
+}
+
+TEST_CASE("seg: a tiny U-Net overfits a tiny volume (Dice >= 0.95)", "[seg][train]") {
+    // Two blobs with different intensity on a noisy background, 16^3.
+    Sample s;
+    s.shape = {16, 16, 16};
+    s.image.resize(4096);
+    s.labels.resize(4096);
+    std::mt19937 rng(5);
+    std::normal_distribution<float> noise(0.0f, 0.05f);
+    for (int z = 0; z < 16; ++z)
+        for (int y = 0; y < 16; ++y)
+            for (int x = 0; x < 16; ++x) {
+                const int i = (z * 16 + y) * 16 + x;
+                const double r1 = std::hypot(z - 5.0, y - 5.0, x - 6.0);
+                const bool cube = z >= 9 && z < 14 && y >= 8 && y < 14 && x >= 7 && x < 13;
+                s.labels[i] = r1 < 3.5 ? 1 : cube ? 2 : 0;
+                s.image[i] = (s.labels[i] == 1 ? 1.0f : s.labels[i] == 2 ? 0.5f : 0.0f) + noise(rng);
+            }
+    ModelSpec spec = tiny_spec();
+    spec.unet.base_features = 8;
+    spec.patch_size = {16, 16, 16};  // train and infer on the same patch (instance norm statistics)
+    Model m = Model::create(spec, 0);
+    TrainOptions o;
+    o.epochs = 4;
+    o.iterations_per_epoch = 50;
+    o.batch_size = 2;
+    o.learning_rate = 3e-3;
+    o.augment = false;
+    o.seed = 1;
+    const TrainResult r = train(m, std::vector<Sample>{s}, std::vector<Sample>{s}, o);
+    REQUIRE(r.history.size() == 4);
+    CHECK(r.history.back().train_loss < r.history.front().train_loss);
+    const auto& dice = r.history.back().val_dice;
+    INFO("Dice " << dice[1] << " " << dice[2]);
+    CHECK(dice[1] >= 0.95);
+    CHECK(dice[2] >= 0.95);
+}
+
+TEST_CASE("seg: synthesis keeps labels aligned and draws different contrasts", "[seg][synth]") {
+    std::vector<std::uint8_t> labels(24 * 24 * 24, 0);
+    for (int i = 0; i < 24 * 24 * 24; ++i) {
+        const int z = i / 576, y = (i / 24) % 24, x = i % 24;
+        labels[i] = (z > 6 && z < 18 && y > 6 && y < 18) ? (x < 12 ? 1 : 2) : 0;
+    }
+    SynthOptions o;
+    const Sample a = synthesize(labels, {24, 24, 24}, o, 1);
+    const Sample b = synthesize(labels, {24, 24, 24}, o, 2);
+    const Sample a2 = synthesize(labels, {24, 24, 24}, o, 1);
+    CHECK(a.image == a2.image);  // deterministic in the seed
+    CHECK(a.labels == a2.labels);
+    CHECK(a.image != b.image);
+    // Within-label spread is small relative to the image range: the labels drive contrast.
+    float lo = 1, hi = 0;
+    for (float v : a.image) lo = std::min(lo, v), hi = std::max(hi, v);
+    CHECK(lo == Approx(0.0f).margin(1e-6));
+    CHECK(hi == Approx(1.0f).margin(1e-6));
+    // Deformation is mild: most voxels keep their label.
+    std::size_t same = 0;
+    for (std::size_t i = 0; i < labels.size(); ++i) same += a.labels[i] == labels[i];
+    CHECK(same > labels.size() * 0.7);
+    SynthOptions still = o;
+    still.deform = false;
+    CHECK(synthesize(labels, {24, 24, 24}, still, 3).labels == labels);
+}
