@@ -1,0 +1,148 @@
+"""Knee MRI segmentation with U-Nets in LibTorch (the compiled core does the work).
+
+A :class:`Model` is a network plus its spec (the JSON sidecar saved next to the
+weights): labels, patch size, spacing and normalisation. Models are either the built-in
+U-Net (nnU-Net style, trainable here) or a TorchScript network exported from PyTorch.
+
+Typical use::
+
+    from sportsmed import seg
+    model = seg.create_model(seg.unet_spec(seg.KNEE_LABELS, patch_size=(64, 64, 64)))
+    history = seg.train_synthetic(model, [label_map], [val_image], [val_labels], epochs=20)
+    labels, probs = seg.segment(model, image, probabilities=True)
+
+Images cross as numpy arrays (C order, float32), label maps as uint8. Arrays are on the
+model's voxel grid (``spec["spacing_mm"]``); resampling is the caller's business.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from .._pillars import require_pillar
+
+require_pillar("seg")
+
+from .._core import seg as _seg  # noqa: E402
+
+Model = _seg.Model
+window_starts = _seg.window_starts
+gaussian_importance_map = _seg.gaussian_importance_map
+dice_per_class = _seg.dice_per_class
+
+#: The default model's classes, index = label id.
+KNEE_LABELS = [
+    "background", "femur", "tibia", "patella",
+    "femoral_cartilage", "tibial_cartilage", "patellar_cartilage", "menisci",
+]
+
+ProgressCallback = Callable[[float, str], Optional[bool]]
+
+
+def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Optional[Sequence[float]] = None, *,
+              base_features: int = 16, levels: int = 4, max_features: int = 256, convs_per_stage: int = 2,
+              deep_supervision: bool = False, in_channels: int = 1, normalization: str = "zscore",
+              negative_slope: float = 0.01, notes: str = "") -> dict:
+    """Spec of a built-in U-Net.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Class names, index = class id; ``labels[0]`` is the background.
+    patch_size : sequence of int
+        Window size per spatial axis (2 or 3 axes), each a multiple of ``2**(levels-1)``.
+    spacing_mm : sequence of float, optional
+        Voxel spacing the network is trained at (recorded for users of the model).
+    """
+    patch = [int(p) for p in patch_size]
+    return {
+        "format": "sportsmed-seg", "version": 1, "architecture": "unet",
+        "in_channels": in_channels, "labels": list(labels), "patch_size": patch,
+        "spacing_mm": [float(s) for s in spacing_mm] if spacing_mm is not None else [],
+        "normalization": normalization, "notes": notes,
+        "unet": {"spatial_dims": len(patch), "in_channels": in_channels, "num_classes": len(labels),
+                 "base_features": base_features, "max_features": max_features, "levels": levels,
+                 "convs_per_stage": convs_per_stage, "negative_slope": negative_slope,
+                 "deep_supervision": deep_supervision},
+    }
+
+
+def torchscript_sidecar(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Sequence[float] = (), *,
+                        in_channels: int = 1, normalization: str = "zscore", notes: str = "") -> dict:
+    """Sidecar document for a TorchScript network (write it as ``<model>.json``)."""
+    return {"format": "sportsmed-seg", "version": 1, "architecture": "torchscript",
+            "in_channels": in_channels, "labels": list(labels), "patch_size": [int(p) for p in patch_size],
+            "spacing_mm": [float(s) for s in spacing_mm], "normalization": normalization, "notes": notes}
+
+
+def create_model(spec: dict, seed: int = 0) -> Model:
+    """A new built-in U-Net from :func:`unet_spec`, weights initialised from ``seed``."""
+    return Model.create_from_json(json.dumps(spec), seed)
+
+
+def load_model(path: str, device: str = "cpu") -> Model:
+    """Loads ``path`` (weights or TorchScript) and its sidecar ``<stem>.json``."""
+    return Model.load(str(path), device)
+
+
+def model_spec(model: Model) -> dict:
+    """The model's spec as a dict."""
+    return json.loads(model.spec_json)
+
+
+def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batch_size: int = 2,
+            mirror: bool = False, low_memory: bool = True, probabilities: bool = False,
+            progress: Optional[ProgressCallback] = None) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """Sliding-window segmentation.
+
+    Parameters
+    ----------
+    image : ndarray, (spatial...) or (channels, spatial...)
+        Intensities on the model's grid; converted to float32.
+    step_fraction : float
+        Window step as a fraction of the patch (MONAI overlap = 1 - step_fraction).
+    mirror : bool
+        Average over all axis flips (test-time augmentation, 2^d network passes).
+    low_memory : bool
+        Slab-wise accumulation (memory ∝ patch depth); same result as the full buffer.
+
+    Returns
+    -------
+    labels : ndarray of uint8, spatial shape
+    probabilities : ndarray of float32, (classes, spatial...), or None
+    """
+    return _seg.segment(model, image, step_fraction, batch_size, mirror, low_memory, probabilities, progress)
+
+
+def train(model: Model, images: Sequence[np.ndarray], labels: Sequence[np.ndarray],
+          val_images: Sequence[np.ndarray] = (), val_labels: Sequence[np.ndarray] = (), *,
+          progress: Optional[ProgressCallback] = None, **options: Any) -> list[dict]:
+    """Trains on fixed labelled images. Options as ``sportsmed::seg::TrainOptions``
+    (epochs, iterations_per_epoch, batch_size, learning_rate, optimizer, seed, device,
+    checkpoint, resume, ...). Returns one dict per epoch (train_loss, val_dice, ...)."""
+    return _seg.train(model, list(images), list(labels), list(val_images), list(val_labels), progress, **options)
+
+
+def train_synthetic(model: Model, label_maps: Sequence[np.ndarray], val_images: Sequence[np.ndarray] = (),
+                    val_labels: Sequence[np.ndarray] = (), *, synthesis: Optional[dict] = None,
+                    progress: Optional[ProgressCallback] = None, **options: Any) -> list[dict]:
+    """SynthSeg-style training (Billot et al. 2023): every sample is a new synthetic image
+    drawn from one of ``label_maps`` with random contrast, deformation, blur, bias and
+    noise (``synthesis`` overrides the ranges of ``sportsmed::seg::SynthOptions``)."""
+    return _seg.train_synthetic(model, list(label_maps), list(val_images), list(val_labels), synthesis or {},
+                                progress, **options)
+
+
+def synthesize(labels: np.ndarray, seed: int, **options: Any) -> tuple[np.ndarray, np.ndarray]:
+    """One synthetic image from a label map: returns (image in [0, 1], deformed labels)."""
+    return _seg.synthesize(labels, seed, **options)
+
+
+__all__ = [
+    "KNEE_LABELS", "Model", "create_model", "dice_per_class", "gaussian_importance_map", "load_model",
+    "model_spec", "segment", "synthesize", "torchscript_sidecar", "train", "train_synthetic", "unet_spec",
+    "window_starts",
+]

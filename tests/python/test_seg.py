@@ -1,0 +1,156 @@
+"""The seg pillar from Python: TorchScript import equals PyTorch, bad input, training."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sportsmed
+
+if "seg" not in sportsmed.available_pillars():
+    pytest.skip("the seg pillar is not built", allow_module_level=True)
+
+from sportsmed import seg  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+EXPORT = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import torch
+    sys.path.insert(0, {here!r})
+    from reference_sliding_window import sliding_window, zscore
+
+    torch.manual_seed(0)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.Conv3d(1, 6, 3, padding=1)
+            self.b = torch.nn.Conv3d(6, 3, 3, padding=1)
+
+        def forward(self, x):
+            return self.b(torch.nn.functional.leaky_relu(self.a(x), 0.01))
+
+    net = Net().eval()
+    scripted = torch.jit.script(net)
+    out = {out!r}
+    scripted.save(out + "/net.pt")
+    json.dump({{"format": "sportsmed-seg", "version": 1, "architecture": "torchscript", "in_channels": 1,
+               "labels": ["background", "a", "b"], "patch_size": [8, 8, 8], "spacing_mm": [1, 1, 1],
+               "normalization": "zscore"}}, open(out + "/net.json", "w"))
+    rng = np.random.default_rng(1)
+    image = rng.normal(3.0, 2.0, size=(13, 10, 17)).astype(np.float32)
+    np.save(out + "/image.npy", image)
+    logits = sliding_window(scripted, zscore(torch.from_numpy(image)[None]), [8, 8, 8], overlap=0.5)
+    np.save(out + "/probs.npy", torch.softmax(logits, 0).numpy())
+    small = image[:5, :6, :7].copy()
+    np.save(out + "/small.npy", small)
+    np.save(out + "/small_probs.npy",
+            torch.softmax(sliding_window(scripted, zscore(torch.from_numpy(small)[None]), [8, 8, 8]), 0).numpy())
+""")
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    out = tmp_path_factory.mktemp("torchscript")
+    # Debian's python3-torch, in its own process: the export side knows nothing of sportsmed.
+    script = out / "export.py"  # a file: torch.jit.script reads the module's source
+    script.write_text(EXPORT.format(here=str(HERE), out=str(out)))
+    subprocess.run(["/usr/bin/python3", str(script)], check=True, timeout=300)
+    return out
+
+
+def test_torchscript_model_equals_pytorch(exported):
+    model = seg.load_model(exported / "net.pt")
+    assert seg.model_spec(model)["architecture"] == "torchscript"
+    image = np.load(exported / "image.npy")
+    for low_memory in (True, False):
+        labels, probs = seg.segment(model, image, probabilities=True, low_memory=low_memory, batch_size=3)
+        ref = np.load(exported / "probs.npy")
+        np.testing.assert_allclose(probs, ref, atol=1e-5)
+        np.testing.assert_array_equal(labels, ref.argmax(0))
+    # A volume smaller than the patch is padded, not refused.
+    _, small = seg.segment(model, np.load(exported / "small.npy"), probabilities=True)
+    np.testing.assert_allclose(small, np.load(exported / "small_probs.npy"), atol=1e-5)
+
+
+def test_bad_input_gives_typed_errors(exported, tmp_path):
+    model = seg.load_model(exported / "net.pt")
+    image = np.load(exported / "image.npy")
+    with pytest.raises(sportsmed.InvalidArgument, match="channels"):
+        seg.segment(model, np.stack([image, image]))
+    bad = image.copy()
+    bad[1, 2, 3] = np.nan
+    with pytest.raises(sportsmed.InvalidArgument, match="NaN"):
+        seg.segment(model, bad)
+    lonely = tmp_path / "lonely.pt"
+    lonely.write_bytes((exported / "net.pt").read_bytes())
+    with pytest.raises(sportsmed.NotFound, match="no sidecar"):
+        seg.load_model(lonely)
+    sidecar = json.loads((exported / "net.json").read_text())
+    sidecar["labels"] = ["background", "a", "b", "c"]
+    (tmp_path / "lonely.json").write_text(json.dumps(sidecar))
+    wrong = seg.load_model(lonely)
+    with pytest.raises(sportsmed.InvalidArgument, match="returned 3 classes but the model names 4"):
+        seg.segment(wrong, image)
+    with pytest.raises(sportsmed.FormatError, match="version 7"):
+        (tmp_path / "lonely.json").write_text(json.dumps(dict(sidecar, version=7)))
+        seg.load_model(lonely)
+
+
+def test_helpers_match_reference():
+    import sys
+
+    sys.path.insert(0, str(HERE))
+    from reference_sliding_window import importance_map, window_starts
+
+    for size, patch, step in [(10, 4, 0.5), (11, 4, 0.5), (160, 64, 0.5), (97, 32, 0.25), (5, 8, 0.5)]:
+        assert seg.window_starts(size, patch, step) == window_starts(size, patch, 1 - step)
+    np.testing.assert_allclose(seg.gaussian_importance_map([8, 6, 5]), importance_map([8, 6, 5]).numpy(), rtol=1e-6)
+
+
+def test_training_from_python_reports_progress_and_saves(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = np.zeros((16, 16, 16), np.uint8)
+    labels[4:12, 4:12, 3:8] = 1
+    labels[4:12, 4:12, 9:14] = 2
+    image = (labels * 0.6 + rng.normal(0, 0.05, labels.shape)).astype(np.float32)
+    model = seg.create_model(seg.unet_spec(["background", "left", "right"], (16, 16, 16), (1, 1, 1),
+                                           base_features=8, levels=2), seed=0)
+    stages = []
+    history = seg.train(model, [image], [labels], [image], [labels], epochs=2, iterations_per_epoch=30,
+                        learning_rate=3e-3, augment=False, progress=lambda f, s: stages.append((f, s)),
+                        checkpoint=str(tmp_path / "ck.pt"))
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert history[-1]["val_dice"][1] > 0.9 and history[-1]["val_dice"][2] > 0.9
+    assert stages[-1][0] == pytest.approx(1.0) and stages[-1][1].startswith("epoch 2/2 loss")
+    reloaded = seg.load_model(tmp_path / "ck.pt")
+    pred, _ = seg.segment(reloaded, image)
+    dice = seg.dice_per_class(pred, labels, 3)
+    assert min(dice[1:]) > 0.9
+    with pytest.raises(sportsmed.InvalidArgument, match="unknown option 'epoch'"):
+        seg.train(model, [image], [labels], epoch=3)
+    with pytest.raises(sportsmed.InvalidArgument, match="label 2 but the model has 2 classes"):
+        two = seg.create_model(seg.unet_spec(["bg", "x"], (16, 16, 16), levels=2, base_features=4))
+        seg.train(two, [image], [labels], epochs=1, iterations_per_epoch=1)
+
+
+def test_synthesis_is_seeded_and_differs_between_seeds():
+    labels = np.zeros((20, 20, 20), np.uint8)
+    labels[5:15, 5:15, 5:15] = 1
+    labels[8:12, 8:12, 8:12] = 2
+    a, la = seg.synthesize(labels, 3)
+    b, _ = seg.synthesize(labels, 3)
+    c, _ = seg.synthesize(labels, 4)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    assert a.dtype == np.float32 and la.dtype == np.uint8 and a.shape == labels.shape
+    assert a.min() == pytest.approx(0.0, abs=1e-6) and a.max() == pytest.approx(1.0, abs=1e-6)
+    with pytest.raises(sportsmed.InvalidArgument, match="unknown option"):
+        seg.synthesize(labels, 1, rotation=3)
