@@ -20,17 +20,19 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from harness import machine_line, results_markdown, run_case  # noqa: E402
+from harness import machine_line, results_markdown, run_case, run_memory_case  # noqa: E402
 
 
 def load_cases():
-    cases = []
+    cases, memory = [], []
     for path in sorted(HERE.glob("bench_*.py")):
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
+        sys.modules[path.stem] = module
         spec.loader.exec_module(module)
         cases += module.CASES
-    return cases
+        memory += getattr(module, "MEMORY", [])
+    return cases, memory
 
 
 def main(argv=None) -> int:
@@ -40,7 +42,9 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="one short round per side (smoke test)")
     args = ap.parse_args(argv)
 
-    cases = [c for c in load_cases() if args.k in c.name]
+    all_cases, all_memory = load_cases()
+    cases = [c for c in all_cases if args.k in c.name]
+    memory_cases = [] if args.quick else [m for m in all_memory if args.k in m.name]
     results = []
     for i, case in enumerate(cases, 1):
         print(f"[{i}/{len(cases)}] {case.name} vs {case.peer} ...", flush=True)
@@ -48,7 +52,14 @@ def main(argv=None) -> int:
         print(f"    speed-up {r.speedup:.2f}x", flush=True)
         results.append(r)
 
-    text = results_markdown(results, machine_line())
+    memory = []
+    for case in memory_cases:
+        print(f"[memory] {case.name} vs {case.peer} ...", flush=True)
+        m = run_memory_case(case)
+        print(f"    ratio {m.ratio:.2f}x", flush=True)
+        memory.append(m)
+
+    text = results_markdown(results, machine_line(), memory)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=args.output.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as f:

@@ -115,14 +115,23 @@ void sliding_window(const std::function<torch::Tensor(const torch::Tensor&)>& ne
         return index;
     };
 
+    // Hands finished rows to the sink a few at a time (small temporaries), then shifts
+    // the slab buffer up in place, row by row (no second buffer).
     auto emit = [&](std::int64_t end_row) {
         const std::int64_t n = end_row - base;
         if (n <= 0) return;
-        torch::Tensor out = acc.narrow(1, 0, n) / wsum.narrow(0, 0, n).unsqueeze(0);
-        sink(base, end_row, out);
-        if (low_memory) {  // shift the buffer up by n rows
-            acc = torch::cat({acc.narrow(1, n, depth - n), torch::zeros_like(acc.narrow(1, 0, n))}, 1);
-            wsum = torch::cat({wsum.narrow(0, n, depth - n), torch::zeros_like(wsum.narrow(0, 0, n))}, 0);
+        constexpr std::int64_t kRowsPerCall = 4;
+        for (std::int64_t r = 0; r < n; r += kRowsPerCall) {
+            const std::int64_t m = std::min(kRowsPerCall, n - r);
+            sink(base + r, base + r + m, acc.narrow(1, r, m) / wsum.narrow(0, r, m).unsqueeze(0));
+        }
+        if (low_memory) {
+            for (std::int64_t r = 0; r + n < depth; ++r) {
+                acc.select(1, r).copy_(acc.select(1, r + n));
+                wsum.select(0, r).copy_(wsum.select(0, r + n));
+            }
+            acc.narrow(1, std::max<std::int64_t>(0, depth - n), std::min(n, depth)).zero_();
+            wsum.narrow(0, std::max<std::int64_t>(0, depth - n), std::min(n, depth)).zero_();
         }
         base = end_row;
     };
@@ -182,21 +191,27 @@ Segmentation segment(Model& model, const float* image, const std::vector<std::in
     }
     std::vector<std::int64_t> full = {spec.in_channels};
     full.insert(full.end(), shape.begin(), shape.end());
-    torch::Tensor x = torch::from_blob(const_cast<float*>(image), full, torch::kFloat32).clone();
-    SPORTSMED_CHECK(torch::isfinite(x).all().item<bool>(),
-                    "segment: the image contains {} NaN or infinite intensities",
-                    (~torch::isfinite(x)).sum().item<std::int64_t>());
+    // A view of the caller's array: windows are normalised as they are cut, so the whole
+    // volume is never copied (unless it must be padded).
+    torch::Tensor x = torch::from_blob(const_cast<float*>(image), full, torch::kFloat32);
+    const std::int64_t bad = (~torch::isfinite(x)).sum().item<std::int64_t>();
+    SPORTSMED_CHECK(bad == 0, "segment: the image contains {} NaN or infinite intensities", bad);
 
+    std::vector<std::int64_t> stat_shape(dims + 2, 1);
+    stat_shape[1] = spec.in_channels;
+    torch::Tensor mean = torch::zeros(stat_shape), scale = torch::ones(stat_shape);
     if (spec.normalization == "zscore") {
         for (std::int64_t c = 0; c < spec.in_channels; ++c) {
-            torch::Tensor ch = x[c];
-            const double mean = ch.mean().item<double>();
+            const torch::Tensor ch = x[c].to(torch::kFloat64);  // double sums: no drift on big volumes
+            const double m = ch.mean().item<double>();
             const double sd = ch.std(/*unbiased=*/false).item<double>();
-            ch.sub_(mean).div_(sd > 0 ? sd : 1.0);
+            mean.view(-1)[c] = m;
+            scale.view(-1)[c] = sd > 0 ? 1.0 / sd : 1.0;
         }
     }
 
-    // Pad (centred) to at least the patch size; cropped back below.
+    // Pad (centred) to at least the patch size with each channel's mean, i.e. zero after
+    // normalisation; cropped back below.
     std::vector<std::int64_t> pad_before(dims, 0), padded(shape);
     bool needs_pad = false;
     for (std::int64_t d = 0; d < dims; ++d) {
@@ -212,7 +227,10 @@ Segmentation segment(Model& model, const float* image, const std::vector<std::in
             pads.push_back(pad_before[d]);
             pads.push_back(padded[d] - shape[d] - pad_before[d]);
         }
-        x = torch::constant_pad_nd(x, pads, 0.0);
+        std::vector<torch::Tensor> channels;
+        for (std::int64_t c = 0; c < spec.in_channels; ++c)
+            channels.push_back(torch::constant_pad_nd(x[c], pads, mean.view(-1)[c].item<double>()));
+        x = torch::stack(channels);
     }
 
     std::int64_t n_windows = 1;
@@ -255,7 +273,8 @@ Segmentation segment(Model& model, const float* image, const std::vector<std::in
         }
     };
     const std::vector<std::int64_t> patch = spec.patch_size;
-    detail::sliding_window([&impl](const torch::Tensor& t) { return impl.forward(t); }, x, patch,
+    const torch::Tensor mean_d = mean.to(impl.device), scale_d = scale.to(impl.device);
+    detail::sliding_window([&](const torch::Tensor& t) { return impl.forward((t - mean_d) * scale_d); }, x, patch,
                            options.step_fraction, options.batch_size, options.mirror, options.low_memory, impl.device,
                            sink, &reporter);
     reporter.finish();
