@@ -1,11 +1,303 @@
 // Python bindings of sportsmed::imaging (submodule sportsmed._core.imaging).
-// The imaging pillar has not landed yet: nothing is bound, and the Python package and CLI
-// report it as unavailable.
+//
+// Volumes cross as numpy arrays indexed [i, j, k(, c)] in Fortran order (zero-copy with
+// the C++ layout) plus a Geometry object (LPS world, mm).
+
+#include <pybind11/eigen.h>
+
+#include <cstring>
 
 #include "common.hpp"
+#include "sportsmed/imaging.hpp"
 
 namespace sportsmed::bindings {
+namespace {
 
-void bind_imaging(py::module_& /*m*/) {}
+using namespace sportsmed::imaging;
+using MaskIn = py::array_t<std::uint8_t, py::array::f_style | py::array::forcecast>;
+using DoubleIn = py::array_t<double, py::array::f_style | py::array::forcecast>;
+
+// Hands an owned vector to numpy without copying, as an F-ordered array of @p shape.
+template <typename T>
+py::array_t<T> to_numpy(std::vector<T>&& v, const std::vector<std::int64_t>& shape) {
+    auto* owned = new std::vector<T>(std::move(v));
+    py::capsule free_when_done(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+    std::vector<py::ssize_t> strides(shape.size());
+    py::ssize_t s = sizeof(T);
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+        strides[d] = s;
+        s *= static_cast<py::ssize_t>(shape[d]);
+    }
+    return py::array_t<T>(std::vector<py::ssize_t>(shape.begin(), shape.end()), strides, owned->data(), free_when_done);
+}
+
+template <typename T>
+py::array_t<T> volume_to_numpy(Volume<T>&& v) {
+    std::vector<std::int64_t> shape{v.shape()[0], v.shape()[1], v.shape()[2]};
+    if (v.components() > 1) shape.push_back(v.components());
+    return to_numpy(std::move(v.values()), shape);
+}
+
+Shape3 shape3_of(const py::array& a, const char* what) {
+    if (a.ndim() != 3) SPORTSMED_THROW(InvalidArgument, "{}: expected a 3-D array, got {} dimensions", what, a.ndim());
+    return {a.shape(0), a.shape(1), a.shape(2)};
+}
+
+Geometry geometry_for(const Shape3& shape, const Eigen::Vector3d& spacing) {
+    Geometry g;
+    g.shape = shape;
+    g.spacing_mm = spacing;
+    return g;
+}
+
+Volume<std::uint8_t> mask_volume(const MaskIn& a, const Eigen::Vector3d& spacing, const char* what) {
+    const Shape3 s = shape3_of(a, what);
+    Volume<std::uint8_t> v(geometry_for(s, spacing));
+    if (v.size()) std::memcpy(v.data(), a.data(), static_cast<std::size_t>(v.size()));
+    return v;
+}
+
+py::dtype numpy_dtype(DType t) {
+    switch (t) {
+        case DType::RGB24: case DType::RGBA32: return py::dtype("uint8");
+        default: return py::dtype(dtype_name(t));
+    }
+}
+
+py::array image_array(const Image& img) {
+    std::vector<py::ssize_t> shape(img.dims.begin(), img.dims.end());
+    if (img.dtype == DType::RGB24) shape.insert(shape.begin(), 3);
+    if (img.dtype == DType::RGBA32) shape.insert(shape.begin(), 4);
+    py::dtype dt = numpy_dtype(img.dtype);
+    std::vector<py::ssize_t> strides(shape.size());
+    py::ssize_t s = dt.itemsize();
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+        strides[d] = s;
+        s *= shape[d];
+    }
+    py::array out(dt, shape, strides);
+    if (!img.bytes.empty()) std::memcpy(out.mutable_data(), img.bytes.data(), img.bytes.size());
+    if (img.dtype == DType::RGB24 || img.dtype == DType::RGBA32) {
+        // channels last, as a (…, 3|4) uint8 view
+        std::vector<py::ssize_t> axes;
+        for (std::size_t d = 1; d < shape.size(); ++d) axes.push_back(static_cast<py::ssize_t>(d));
+        axes.push_back(0);
+        return out.attr("transpose")(py::tuple(py::cast(axes)));
+    }
+    return out;
+}
+
+Image image_from_array(const py::array& array, const Geometry& geometry) {
+    const std::string name = py::str(array.dtype().attr("name"));
+    const DType t = dtype_from_name(name == "bool" ? "uint8" : name);
+    SPORTSMED_CHECK(array.ndim() >= 3 && array.ndim() <= 7, "Image: expected a 3-D to 7-D array, got {} dimensions",
+                    array.ndim());
+    Image img;
+    img.dtype = t;
+    for (py::ssize_t d = 0; d < array.ndim(); ++d) img.dims.push_back(array.shape(d));
+    SPORTSMED_CHECK(img.dims[0] == geometry.shape[0] && img.dims[1] == geometry.shape[1] &&
+                        img.dims[2] == geometry.shape[2],
+                    "Image: array shape ({}, {}, {}) differs from the geometry shape ({}, {}, {})", img.dims[0],
+                    img.dims[1], img.dims[2], geometry.shape[0], geometry.shape[1], geometry.shape[2]);
+    img.geometry = geometry;
+    py::module_ np = py::module_::import("numpy");
+    py::object src = name == "bool" ? py::object(array.attr("astype")("uint8")) : py::object(array);
+    py::array f = np.attr("asfortranarray")(src);
+    img.bytes.resize(static_cast<std::size_t>(f.nbytes()));
+    if (!img.bytes.empty()) std::memcpy(img.bytes.data(), f.data(), img.bytes.size());
+    img.pixdim.assign(img.dims.size(), 1.0);
+    for (int c = 0; c < 3; ++c) img.pixdim[c] = geometry.spacing_mm[c];
+    return img;
+}
+
+using RowMatX3 = Eigen::Matrix<double, Eigen::Dynamic, 3, Eigen::RowMajor>;
+
+}  // namespace
+
+void bind_imaging(py::module_& m) {
+    auto im = m.def_submodule("imaging", "Knee MRI volumes: geometry, NIfTI/NRRD I/O, distance and component kernels.");
+
+    // Classes first, functions after (so signatures show Python names).
+    py::class_<Geometry> geometry(im, "Geometry",
+                                  "Voxel grid placement in LPS millimetres: world = origin + direction @ "
+                                  "diag(spacing) @ (i, j, k).");
+    py::class_<Image> image(im, "Image",
+                            "File content: stored dtype, all dimensions, raw values, scaling and geometry.");
+
+    geometry
+        .def(py::init([](const std::array<std::int64_t, 3>& shape, const Eigen::Vector3d& spacing,
+                         const Eigen::Vector3d& origin, const Eigen::Matrix3d& direction) {
+                 Geometry g;
+                 g.shape = shape;
+                 g.spacing_mm = spacing;
+                 g.origin_mm = origin;
+                 g.direction = direction;
+                 return g;
+             }),
+             py::arg("shape"), py::arg("spacing") = Eigen::Vector3d::Ones(), py::arg("origin") = Eigen::Vector3d::Zero(),
+             py::arg("direction") = Eigen::Matrix3d::Identity())
+        .def_property(
+            "shape", [](const Geometry& g) { return g.shape; },
+            [](Geometry& g, const std::array<std::int64_t, 3>& s) { g.shape = s; }, "Voxels along i, j, k.")
+        .def_readwrite("spacing", &Geometry::spacing_mm, "Voxel size along i, j, k (mm).")
+        .def_readwrite("origin", &Geometry::origin_mm, "LPS position of voxel (0, 0, 0) (mm).")
+        .def_readwrite("direction", &Geometry::direction, "3×3, columns are the unit i, j, k axes in LPS.")
+        .def("voxel_to_world", &Geometry::voxel_to_world, "4×4 voxel → LPS world (mm) matrix.")
+        .def("world_to_voxel", &Geometry::world_to_voxel, "4×4 LPS world → voxel matrix.")
+        .def("affine_ras", &Geometry::affine_ras, "4×4 voxel → RAS world matrix (nibabel's img.affine).")
+        .def(
+            "to_world",
+            [](const Geometry& g, const Eigen::Ref<const RowMatX3>& ijk) {
+                RowMatX3 out(ijk.rows(), 3);
+                for (Eigen::Index r = 0; r < ijk.rows(); ++r) out.row(r) = g.to_world(ijk.row(r).transpose()).transpose();
+                return out;
+            },
+            py::arg("ijk"), "LPS world points (n, 3) mm of voxel indices (n, 3).")
+        .def(
+            "to_voxel",
+            [](const Geometry& g, const Eigen::Ref<const RowMatX3>& xyz) {
+                RowMatX3 out(xyz.rows(), 3);
+                for (Eigen::Index r = 0; r < xyz.rows(); ++r) out.row(r) = g.to_voxel(xyz.row(r).transpose()).transpose();
+                return out;
+            },
+            py::arg("xyz"), "Continuous voxel indices (n, 3) of LPS world points (n, 3) mm.")
+        .def("same_grid", &Geometry::same_grid, py::arg("other"), py::arg("tol") = 1e-5,
+             "True if shape matches and spacing, origin and direction agree within tol.")
+        .def("__repr__", [](const Geometry& g) {
+            return fmt::format("Geometry(shape=({}, {}, {}), spacing=({:.6g}, {:.6g}, {:.6g}), origin=({:.6g}, {:.6g}, "
+                               "{:.6g}))",
+                               g.shape[0], g.shape[1], g.shape[2], g.spacing_mm[0], g.spacing_mm[1], g.spacing_mm[2],
+                               g.origin_mm[0], g.origin_mm[1], g.origin_mm[2]);
+        });
+
+    image
+        .def(py::init(&image_from_array), py::arg("array"), py::arg("geometry"),
+             "Image holding a copy of array (3-D to 7-D, indexed [i, j, k, ...]) on geometry, unscaled.")
+        .def_readwrite("geometry", &Image::geometry, "Geometry of the first three axes (LPS).")
+        .def_property_readonly("dims", [](const Image& i) { return i.dims; }, "All dimensions.")
+        .def_property_readonly("dtype", [](const Image& i) { return std::string(dtype_name(i.dtype)); },
+                               "Stored voxel type ('int16', 'float32', 'rgb24', ...).")
+        .def_property_readonly("array", &image_array, "Stored values (unscaled), shape dims, Fortran order.")
+        .def_readwrite("scaled", &Image::scaled, "True when a valid intensity scaling applies.")
+        .def_readwrite("scl_slope", &Image::scl_slope, "Scaling slope (value = slope * stored + inter).")
+        .def_readwrite("scl_inter", &Image::scl_inter, "Scaling intercept.")
+        .def_readwrite("qform_code", &Image::qform_code, "NIfTI qform_code (0 for other formats).")
+        .def_readwrite("sform_code", &Image::sform_code, "NIfTI sform_code (0 for other formats).")
+        .def(
+            "fdata",
+            [](const Image& img) {
+                std::vector<double> v(static_cast<std::size_t>(img.num_values()));
+                {
+                    py::gil_scoped_release release;
+                    imaging::detail::image_to_double(img, true, v.data());
+                }
+                return to_numpy(std::move(v), img.dims);
+            },
+            "Values as float64 with the scaling applied (nibabel's get_fdata()).");
+
+    im.def("read_nifti", &read_nifti, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+           "Reads a NIfTI-1/2 file (.nii, .nii.gz). Geometry as nibabel: sform, else qform, else pixdim.");
+    im.def("read_nrrd", &read_nrrd, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+           "Reads a NRRD file (raw or gzip, 3-D).");
+    im.def("read_image", &read_image, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+           "Reads NIfTI or NRRD by extension.");
+    im.def("write_nifti", &write_nifti, py::arg("image"), py::arg("path"), py::arg("version") = 1,
+           py::call_guard<py::gil_scoped_release>(), "Writes NIfTI-1 or -2 (gzip if path ends in .gz).");
+    im.def("write_nrrd", &write_nrrd, py::arg("image"), py::arg("path"), py::arg("gzip") = true,
+           py::call_guard<py::gil_scoped_release>(), "Writes NRRD (LPS space directions).");
+    im.def("write_image", &write_image, py::arg("image"), py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+           "Writes NIfTI or NRRD by extension.");
+
+    im.def(
+        "distance_transform",
+        [](const MaskIn& mask, const Eigen::Vector3d& spacing) {
+            const Shape3 s = shape3_of(mask, "distance_transform");
+            std::vector<double> out(static_cast<std::size_t>(s[0] * s[1] * s[2]));
+            {
+                py::gil_scoped_release release;
+                distance_transform_squared(mask.data(), s, spacing, out.data());
+                for (auto& d : out) d = std::sqrt(d);
+            }
+            return to_numpy(std::move(out), {s[0], s[1], s[2]});
+        },
+        py::arg("mask"), py::arg("spacing"),
+        "Exact Euclidean distance (mm) of each nonzero voxel to the nearest zero voxel, as "
+        "scipy.ndimage.distance_transform_edt(mask, sampling=spacing). mask: (nx, ny, nz).");
+    im.def(
+        "label_components",
+        [](const MaskIn& mask, int connectivity) {
+            const Shape3 s = shape3_of(mask, "label_components");
+            std::vector<std::int32_t> out(static_cast<std::size_t>(s[0] * s[1] * s[2]));
+            std::int32_t n;
+            {
+                py::gil_scoped_release release;
+                n = label_components(mask.data(), s, connectivity, out.data());
+            }
+            return py::make_tuple(to_numpy(std::move(out), {s[0], s[1], s[2]}), n);
+        },
+        py::arg("mask"), py::arg("connectivity") = 26,
+        "Connected components (6, 18 or 26 connectivity): (labels int32 (nx, ny, nz), count).");
+
+    auto mask_op = [&](const char* name, auto fn, const char* doc) {
+        im.def(
+            name,
+            [fn, name](const MaskIn& mask, int connectivity) {
+                auto v = mask_volume(mask, Eigen::Vector3d::Ones(), name);
+                Volume<std::uint8_t> out;
+                {
+                    py::gil_scoped_release release;
+                    out = fn(v, connectivity);
+                }
+                return volume_to_numpy(std::move(out));
+            },
+            py::arg("mask"), py::arg("connectivity") = 26, doc);
+    };
+    mask_op("keep_largest_component",
+            [](const Volume<std::uint8_t>& v, int c) { return keep_largest_component(v, c); },
+            "Largest connected component of a mask (uint8 0/1).");
+    mask_op("keep_largest_component_per_label",
+            [](const Volume<std::uint8_t>& v, int c) { return keep_largest_component_per_label(v, c); },
+            "For each label > 0 of a uint8 label map, keep its largest component.");
+    im.def(
+        "fill_holes",
+        [](const MaskIn& mask) {
+            auto v = mask_volume(mask, Eigen::Vector3d::Ones(), "fill_holes");
+            py::gil_scoped_release release;
+            auto out = fill_holes(v);
+            py::gil_scoped_acquire gil;
+            return volume_to_numpy(std::move(out));
+        },
+        py::arg("mask"), "Fills background regions not 6-connected to the border (scipy binary_fill_holes).");
+    im.def(
+        "fill_holes_per_label",
+        [](const MaskIn& mask) {
+            auto v = mask_volume(mask, Eigen::Vector3d::Ones(), "fill_holes_per_label");
+            py::gil_scoped_release release;
+            auto out = fill_holes_per_label(v);
+            py::gil_scoped_acquire gil;
+            return volume_to_numpy(std::move(out));
+        },
+        py::arg("labels"), "For each label > 0 of a uint8 label map, fill its holes.");
+    im.def(
+        "dilate_ball",
+        [](const MaskIn& mask, const Eigen::Vector3d& spacing, double radius) {
+            auto v = mask_volume(mask, spacing, "dilate_ball");
+            py::gil_scoped_release release;
+            auto out = dilate_ball(v, radius);
+            py::gil_scoped_acquire gil;
+            return volume_to_numpy(std::move(out));
+        },
+        py::arg("mask"), py::arg("spacing"), py::arg("radius_mm"), "Binary dilation by a ball of radius_mm (exact).");
+    im.def(
+        "erode_ball",
+        [](const MaskIn& mask, const Eigen::Vector3d& spacing, double radius) {
+            auto v = mask_volume(mask, spacing, "erode_ball");
+            py::gil_scoped_release release;
+            auto out = erode_ball(v, radius);
+            py::gil_scoped_acquire gil;
+            return volume_to_numpy(std::move(out));
+        },
+        py::arg("mask"), py::arg("spacing"), py::arg("radius_mm"), "Binary erosion by a ball of radius_mm (exact).");
+}
 
 }  // namespace sportsmed::bindings

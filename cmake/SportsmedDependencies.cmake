@@ -18,3 +18,7 @@ if(NOT TARGET torch)
   # its imported target `torch` carries the same flags as usage requirements.
   find_dependency(Torch)
 endif()
+
+# --- imaging ---
+# zlib: gzip-compressed NIfTI (.nii.gz) and NRRD (encoding: gzip).
+find_dependency(ZLIB)
