@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common.hpp"
+#include "sportsmed/core/parallel.hpp"
 #include "sportsmed/imaging.hpp"
 
 namespace sportsmed::bindings {
@@ -298,6 +299,151 @@ void bind_imaging(py::module_& m) {
             return volume_to_numpy(std::move(out));
         },
         py::arg("mask"), py::arg("spacing"), py::arg("radius_mm"), "Binary erosion by a ball of radius_mm (exact).");
+
+    im.def(
+        "surface_distances",
+        [](const MaskIn& gt, const MaskIn& pred, const Eigen::Vector3d& spacing) {
+            const Shape3 s = shape3_of(gt, "surface_distances");
+            SPORTSMED_CHECK(shape3_of(pred, "surface_distances") == s,
+                            "surface_distances: reference and prediction shapes differ");
+            MaskIn g = py::array::ensure(gt), p = py::array::ensure(pred);
+            std::vector<std::uint8_t> gb(g.data(), g.data() + g.size()), pb(p.data(), p.data() + p.size());
+            for (auto& v : gb) v = v != 0;
+            for (auto& v : pb) v = v != 0;
+            SurfaceDistances d;
+            {
+                py::gil_scoped_release release;
+                d = surface_distances(gb.data(), pb.data(), s, spacing, 1, 1);
+            }
+            py::dict out;
+            out["distances_gt_to_pred"] = py::array(py::cast(d.distances_gt_to_pred_mm));
+            out["areas_gt"] = py::array(py::cast(d.areas_gt_mm2));
+            out["distances_pred_to_gt"] = py::array(py::cast(d.distances_pred_to_gt_mm));
+            out["areas_pred"] = py::array(py::cast(d.areas_pred_mm2));
+            return out;
+        },
+        py::arg("gt"), py::arg("pred"), py::arg("spacing"),
+        "Surface elements (cube centres on the half-voxel grid, in Fortran cube order) of two binary masks, "
+        "their areas (mm^2) and distances (mm) to the other surface.");
+    im.def(
+        "segmentation_metrics",
+        [](const MaskIn& gt, const MaskIn& pred, const Eigen::Vector3d& spacing, const std::vector<int>& labels,
+           double tolerance_mm) {
+            auto g = mask_volume(gt, spacing, "segmentation_metrics (gt)");
+            auto p = mask_volume(pred, spacing, "segmentation_metrics (pred)");
+            std::vector<SegmentationMetrics> res;
+            {
+                py::gil_scoped_release release;
+                res = segmentation_metrics(g, p, labels, tolerance_mm);
+            }
+            py::list out;
+            for (const auto& m : res) {
+                py::dict d;
+                d["label"] = m.label;
+                d["voxels_gt"] = m.voxels_gt;
+                d["voxels_pred"] = m.voxels_pred;
+                d["dice"] = m.dice;
+                d["jaccard"] = m.jaccard;
+                d["volume_gt_mm3"] = m.volume_gt_mm3;
+                d["volume_pred_mm3"] = m.volume_pred_mm3;
+                d["volume_difference_mm3"] = m.volume_difference_mm3;
+                d["hausdorff_mm"] = m.hausdorff_mm;
+                d["hd95_mm"] = m.hd95_mm;
+                d["assd_mm"] = m.assd_mm;
+                d["surface_dice"] = m.surface_dice;
+                d["tolerance_mm"] = m.tolerance_mm;
+                d["surface_area_gt_mm2"] = m.surface_area_gt_mm2;
+                d["surface_area_pred_mm2"] = m.surface_area_pred_mm2;
+                out.append(d);
+            }
+            return out;
+        },
+        py::arg("gt"), py::arg("pred"), py::arg("spacing"), py::arg("labels") = std::vector<int>{},
+        py::arg("tolerance_mm") = 1.0,
+        "Per-label Dice, Jaccard, volumes, Hausdorff, HD95, ASSD and surface Dice of two uint8 label maps "
+        "(see sportsmed/imaging/metrics.hpp for definitions and empty-mask results). Returns a list of dicts.");
+    auto options = [](double t2_min, double t2_max, bool noise_floor, int max_iterations) {
+        T2FitOptions o;
+        o.t2_min_ms = t2_min;
+        o.t2_max_ms = t2_max;
+        o.noise_floor = noise_floor;
+        o.max_iterations = max_iterations;
+        return o;
+    };
+    im.def(
+        "fit_t2",
+        [options](const DoubleIn& echoes, const std::vector<double>& te_ms, const py::object& mask, double t2_min_ms,
+                  double t2_max_ms, bool noise_floor, int max_iterations, const py::object& progress) {
+            if (echoes.ndim() != 4)
+                SPORTSMED_THROW(InvalidArgument, "fit_t2: expected echoes of shape (nx, ny, nz, n_echoes), got {} dims",
+                                echoes.ndim());
+            Geometry g;
+            g.shape = {echoes.shape(0), echoes.shape(1), echoes.shape(2)};
+            Volume<double> v(g, std::vector<double>(echoes.data(), echoes.data() + echoes.size()), echoes.shape(3));
+            Volume<std::uint8_t> m;
+            const bool has_mask = !mask.is_none();
+            if (has_mask) {
+                MaskIn ma = py::cast<MaskIn>(mask);
+                if (ma.ndim() != 3 || ma.shape(0) != g.shape[0] || ma.shape(1) != g.shape[1] || ma.shape(2) != g.shape[2])
+                    SPORTSMED_THROW(InvalidArgument, "fit_t2: mask shape differs from the image shape ({}, {}, {})",
+                                    g.shape[0], g.shape[1], g.shape[2]);
+                m = mask_volume(ma, Eigen::Vector3d::Ones(), "fit_t2");
+            }
+            const auto cb = progress_from_python(progress);
+            T2Maps maps;
+            {
+                py::gil_scoped_release release;
+                maps = fit_t2(v, te_ms, has_mask ? &m : nullptr, options(t2_min_ms, t2_max_ms, noise_floor, max_iterations),
+                              cb);
+            }
+            py::dict out;
+            out["t2_ms"] = volume_to_numpy(std::move(maps.t2_ms));
+            out["s0"] = volume_to_numpy(std::move(maps.s0));
+            out["offset"] = volume_to_numpy(std::move(maps.offset));
+            out["r2"] = volume_to_numpy(std::move(maps.r2));
+            out["status"] = volume_to_numpy(std::move(maps.status));
+            return out;
+        },
+        py::arg("echoes"), py::arg("te_ms"), py::arg("mask") = py::none(), py::arg("t2_min_ms") = 0.5,
+        py::arg("t2_max_ms") = 1000.0, py::arg("noise_floor") = false, py::arg("max_iterations") = 200,
+        py::arg("progress") = py::none(),
+        "Per-voxel fit of S0*exp(-TE/T2) (+C): log-linear start then bounded Levenberg-Marquardt. "
+        "echoes: (nx, ny, nz, n_echoes). Returns dict of maps t2_ms, s0, offset, r2, status "
+        "(0 ok, 1 masked, 2 invalid data, 3 T2 at a bound, 4 not converged).");
+    im.def(
+        "fit_t2_curves",
+        [options](const py::array_t<double, py::array::c_style | py::array::forcecast>& signals,
+                  const std::vector<double>& te_ms, double t2_min_ms, double t2_max_ms, bool noise_floor,
+                  int max_iterations) {
+            if (signals.ndim() != 2 || signals.shape(1) != static_cast<py::ssize_t>(te_ms.size()))
+                SPORTSMED_THROW(InvalidArgument, "fit_t2_curves: expected signals of shape (n, {}), got {} dims",
+                                te_ms.size(), signals.ndim());
+            const auto o = options(t2_min_ms, t2_max_ms, noise_floor, max_iterations);
+            const std::int64_t n = signals.shape(0), ne = signals.shape(1);
+            std::vector<double> t2(static_cast<std::size_t>(n)), s0(t2.size()), off(t2.size()), r2(t2.size());
+            std::vector<std::uint8_t> st(t2.size());
+            const double* y = signals.data();
+            {
+                py::gil_scoped_release release;
+                parallel_for(0, n, [&](std::int64_t b, std::int64_t e) {
+                    for (std::int64_t i = b; i < e; ++i) {
+                        const T2Fit f = fit_t2_curve(te_ms.data(), y + i * ne, static_cast<int>(ne), o);
+                        t2[i] = f.t2_ms, s0[i] = f.s0, off[i] = f.offset, r2[i] = f.r2;
+                        st[i] = static_cast<std::uint8_t>(f.status);
+                    }
+                }, 64);
+            }
+            py::dict out;
+            out["t2_ms"] = py::array(py::cast(t2));
+            out["s0"] = py::array(py::cast(s0));
+            out["offset"] = py::array(py::cast(off));
+            out["r2"] = py::array(py::cast(r2));
+            out["status"] = py::array(py::cast(st));
+            return out;
+        },
+        py::arg("signals"), py::arg("te_ms"), py::arg("t2_min_ms") = 0.5, py::arg("t2_max_ms") = 1000.0,
+        py::arg("noise_floor") = false, py::arg("max_iterations") = 200,
+        "Fits each row of signals (n, n_echoes) like fit_t2; returns dict of (n,) arrays.");
 }
 
 }  // namespace sportsmed::bindings

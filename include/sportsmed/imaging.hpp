@@ -8,4 +8,6 @@
 #include "sportsmed/imaging/distance.hpp"
 #include "sportsmed/imaging/image.hpp"
 #include "sportsmed/imaging/io.hpp"
+#include "sportsmed/imaging/metrics.hpp"
+#include "sportsmed/imaging/relaxometry.hpp"
 #include "sportsmed/imaging/volume.hpp"

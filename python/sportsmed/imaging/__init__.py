@@ -19,22 +19,13 @@ require_pillar("imaging")
 
 from .._core import imaging as _imaging  # noqa: E402
 
-Geometry = _imaging.Geometry
+# Everything the compiled submodule binds (Geometry, Image, read_*/write_*, kernels,
+# metrics, relaxometry, phantom) is re-exported unchanged.
+_COMPILED = [name for name in dir(_imaging) if not name.startswith("_")]
+globals().update({name: getattr(_imaging, name) for name in _COMPILED})
 Image = _imaging.Image
-read_nifti = _imaging.read_nifti
-read_nrrd = _imaging.read_nrrd
 read_image = _imaging.read_image
-write_nifti = _imaging.write_nifti
-write_nrrd = _imaging.write_nrrd
 write_image = _imaging.write_image
-distance_transform = _imaging.distance_transform
-label_components = _imaging.label_components
-keep_largest_component = _imaging.keep_largest_component
-keep_largest_component_per_label = _imaging.keep_largest_component_per_label
-fill_holes = _imaging.fill_holes
-fill_holes_per_label = _imaging.fill_holes_per_label
-dilate_ball = _imaging.dilate_ball
-erode_ball = _imaging.erode_ball
 
 
 def convert(src: str, dst: str) -> Image:
@@ -45,9 +36,24 @@ def convert(src: str, dst: str) -> Image:
     return img
 
 
-__all__ = [
-    "Geometry", "Image", "read_nifti", "read_nrrd", "read_image", "write_nifti", "write_nrrd",
-    "write_image", "convert", "distance_transform", "label_components", "keep_largest_component",
-    "keep_largest_component_per_label", "fill_holes", "fill_holes_per_label", "dilate_ball",
-    "erode_ball",
-]
+__all__ = sorted(set(_COMPILED) | {"convert", "metrics_table"})
+
+
+def metrics_table(gt, pred, spacing, labels=None, tolerance_mm: float = 1.0, names=None):
+    """Per-label segmentation metrics as a ``pandas.DataFrame`` (one row per label).
+
+    Parameters
+    ----------
+    gt, pred : (nx, ny, nz) uint8 label maps on the same grid.
+    spacing : voxel size (mm) along i, j, k.
+    labels : labels to evaluate (default: every label > 0 present in either map).
+    tolerance_mm : tolerance of the surface Dice.
+    names : optional mapping label -> tissue name, added as a column.
+    """
+    import pandas as pd
+
+    rows = _imaging.segmentation_metrics(gt, pred, spacing, list(labels or []), tolerance_mm)
+    df = pd.DataFrame(rows).set_index("label")
+    if names:
+        df.insert(0, "tissue", [names.get(i, "") for i in df.index])
+    return df

@@ -28,7 +28,7 @@ Geometry oblique_geometry() {
 fs::path tmp(const std::string& name) { return fs::temp_directory_path() / ("sportsmed_test_" + name); }
 }  // namespace
 
-TEST_CASE("geometry: voxel_to_world and to_voxel are inverse; RAS affine flips x and y", "[imaging][io]") {
+TEST_CASE("geometry: voxel_to_world and to_voxel are inverse, and the RAS affine flips x and y", "[imaging][io]") {
     const Geometry g = oblique_geometry();
     const Eigen::Vector3d ijk(1.5, -2.0, 3.25);
     const Eigen::Vector3d w = g.to_world(ijk);

@@ -46,7 +46,7 @@ TEST_CASE("edt: equals brute-force nearest background distance (anisotropic)", "
     CHECK(max_err < 1e-12);
 }
 
-TEST_CASE("edt: no background gives +inf; ball erosion/dilation invert on a sphere", "[imaging][edt]") {
+TEST_CASE("edt: no background gives +inf, and ball erosion undoes dilation of a point", "[imaging][edt]") {
     Geometry g;
     g.shape = {5, 5, 5};
     Volume<std::uint8_t> all(g, 1, 1);
