@@ -444,6 +444,26 @@ void bind_imaging(py::module_& m) {
         py::arg("signals"), py::arg("te_ms"), py::arg("t2_min_ms") = 0.5, py::arg("t2_max_ms") = 1000.0,
         py::arg("noise_floor") = false, py::arg("max_iterations") = 200,
         "Fits each row of signals (n, n_echoes) like fit_t2; returns dict of (n,) arrays.");
+    im.def(
+        "read_dicom_series",
+        [](const std::string& folder) {
+            DicomSeries s;
+            {
+                py::gil_scoped_release release;
+                s = read_dicom_series(folder);
+            }
+            py::dict out;
+            out["geometry"] = s.image.geometry();
+            out["te_ms"] = s.te_ms;
+            out["series_uid"] = s.series_uid;
+            out["description"] = s.description;
+            out["array"] = volume_to_numpy(std::move(s.image));
+            return out;
+        },
+        py::arg("folder"),
+        "Reads a DICOM series folder (GDCM): slices sorted along the normal, spacing from positions, echoes split "
+        "by EchoTime, rescale applied. Returns dict: array (nx, ny, nz[, n_echoes]) float64, geometry (LPS), "
+        "te_ms, series_uid, description.");
 }
 
 }  // namespace sportsmed::bindings

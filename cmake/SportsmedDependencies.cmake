@@ -22,3 +22,7 @@ endif()
 # --- imaging ---
 # zlib: gzip-compressed NIfTI (.nii.gz) and NRRD (encoding: gzip).
 find_dependency(ZLIB)
+# GDCM: DICOM series (any transfer syntax, including Explicit VR Big Endian).
+if(NOT TARGET gdcmMSFF)
+  find_dependency(GDCM)
+endif()

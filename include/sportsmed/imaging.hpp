@@ -5,6 +5,7 @@
 /// cartilage thickness and the knee MRI phantom.
 
 #include "sportsmed/imaging/components.hpp"
+#include "sportsmed/imaging/dicom.hpp"
 #include "sportsmed/imaging/distance.hpp"
 #include "sportsmed/imaging/image.hpp"
 #include "sportsmed/imaging/io.hpp"
