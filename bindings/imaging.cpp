@@ -464,6 +464,87 @@ void bind_imaging(py::module_& m) {
         "Reads a DICOM series folder (GDCM): slices sorted along the normal, spacing from positions, echoes split "
         "by EchoTime, rescale applied. Returns dict: array (nx, ny, nz[, n_echoes]) float64, geometry (LPS), "
         "te_ms, series_uid, description.");
+    im.def(
+        "make_knee_phantom",
+        [](const Eigen::Vector3d& spacing_mm, const Eigen::Vector3d& extent_mm, int supersampling, double snr,
+           double bias_amplitude, const std::vector<double>& te_ms, std::uint64_t seed, const py::object& progress) {
+            KneePhantomOptions o;
+            o.spacing_mm = spacing_mm;
+            o.extent_mm = extent_mm;
+            o.supersampling = supersampling;
+            o.snr = snr;
+            o.bias_amplitude = bias_amplitude;
+            o.te_ms = te_ms;
+            o.seed = seed;
+            const auto cb = progress_from_python(progress);
+            KneePhantom ph;
+            {
+                py::gil_scoped_release release;
+                ph = make_knee_phantom(o, cb);
+            }
+            py::dict out;
+            out["geometry"] = ph.labels.geometry();
+            out["te_ms"] = ph.te_ms;
+            out["labels"] = volume_to_numpy(std::move(ph.labels));
+            out["image"] = volume_to_numpy(std::move(ph.image));
+            out["echoes"] = volume_to_numpy(std::move(ph.echoes));
+            out["pure"] = volume_to_numpy(std::move(ph.pure));
+            const auto& t = phantom_tissues();
+            out["t2_ms"] = std::vector<double>(t.t2_ms.begin(), t.t2_ms.end());
+            out["pd"] = std::vector<double>(t.pd.begin(), t.pd.end());
+            return out;
+        },
+        py::arg("spacing_mm") = Eigen::Vector3d(0.5, 0.5, 0.5), py::arg("extent_mm") = Eigen::Vector3d(84, 84, 84),
+        py::arg("supersampling") = 3, py::arg("snr") = 50.0, py::arg("bias_amplitude") = 0.15,
+        py::arg("te_ms") = KneePhantomOptions{}.te_ms, py::arg("seed") = 0, py::arg("progress") = py::none(),
+        "Parametric knee MRI phantom (see sportsmed/imaging/phantom.hpp). Returns dict: labels (uint8), image "
+        "(DESS-like), echoes (nx, ny, nz, n_echoes), pure (uint8), geometry, te_ms, t2_ms and pd per label.");
+    im.def(
+        "phantom_cartilage_thickness",
+        [](int label, const Eigen::Ref<const RowMatX3>& points_mm, double edge_margin_mm) {
+            Eigen::VectorXd out(points_mm.rows());
+            for (Eigen::Index r = 0; r < points_mm.rows(); ++r)
+                out[r] = phantom_cartilage_thickness(label, points_mm.row(r).transpose(), edge_margin_mm);
+            return out;
+        },
+        py::arg("label"), py::arg("points_mm"), py::arg("edge_margin_mm") = 1.5,
+        "Analytic phantom cartilage thickness (mm) of label 1/2/3 at world points (n, 3); NaN near sheet edges.");
+    im.def(
+        "cartilage_thickness",
+        [](const MaskIn& labels, const Eigen::Vector3d& spacing, int cartilage_label, int bone_label,
+           const py::object& geometry) {
+            auto v = mask_volume(labels, spacing, "cartilage_thickness");
+            if (!geometry.is_none()) {
+                Geometry g = geometry.cast<Geometry>();
+                SPORTSMED_CHECK(g.shape == v.shape(), "cartilage_thickness: geometry shape differs from the labels");
+                v.geometry() = g;
+            }
+            ThicknessMap t;
+            {
+                py::gil_scoped_release release;
+                t = cartilage_thickness(v, cartilage_label, bone_label);
+            }
+            py::dict out;
+            std::vector<std::int64_t> vox;
+            for (const auto& x : t.voxels) vox.insert(vox.end(), x.begin(), x.end());
+            out["voxels"] = py::array_t<std::int64_t>({static_cast<py::ssize_t>(t.voxels.size()), py::ssize_t(3)}, vox.data());
+            out["points_mm"] = t.points_mm;
+            out["thickness_mm"] = t.thickness_mm;
+            out["map"] = volume_to_numpy(std::move(t.map));
+            return out;
+        },
+        py::arg("labels"), py::arg("spacing"), py::arg("cartilage_label"), py::arg("bone_label"),
+        py::arg("geometry") = py::none(),
+        "Nearest-surface cartilage thickness: for each articular-surface voxel (face neighbour of label 0), the "
+        "EDT distance to the nearest bone voxel. Returns dict: voxels (n, 3), points_mm (n, 3, LPS; identity "
+        "geometry unless given), thickness_mm (n,), map (nx, ny, nz) NaN off the surface.");
+    im.def(
+        "label_volumes_mm3",
+        [](const MaskIn& labels, const Eigen::Vector3d& spacing) {
+            auto v = mask_volume(labels, spacing, "label_volumes_mm3");
+            return label_volumes_mm3(v);
+        },
+        py::arg("labels"), py::arg("spacing"), "Volume (mm^3) of each label 0..255 of a uint8 label map.");
 }
 
 }  // namespace sportsmed::bindings

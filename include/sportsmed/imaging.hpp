@@ -10,5 +10,7 @@
 #include "sportsmed/imaging/image.hpp"
 #include "sportsmed/imaging/io.hpp"
 #include "sportsmed/imaging/metrics.hpp"
+#include "sportsmed/imaging/phantom.hpp"
 #include "sportsmed/imaging/relaxometry.hpp"
+#include "sportsmed/imaging/thickness.hpp"
 #include "sportsmed/imaging/volume.hpp"
