@@ -1,11 +1,550 @@
 // Python bindings of sportsmed::imaging (submodule sportsmed._core.imaging).
-// The imaging pillar has not landed yet: nothing is bound, and the Python package and CLI
-// report it as unavailable.
+//
+// Volumes cross as numpy arrays indexed [i, j, k(, c)] in Fortran order (zero-copy with
+// the C++ layout) plus a Geometry object (LPS world, mm).
+
+#include <pybind11/eigen.h>
+
+#include <cstring>
 
 #include "common.hpp"
+#include "sportsmed/core/parallel.hpp"
+#include "sportsmed/imaging.hpp"
 
 namespace sportsmed::bindings {
+namespace {
 
-void bind_imaging(py::module_& /*m*/) {}
+using namespace sportsmed::imaging;
+using MaskIn = py::array_t<std::uint8_t, py::array::f_style | py::array::forcecast>;
+using DoubleIn = py::array_t<double, py::array::f_style | py::array::forcecast>;
+
+// Hands an owned vector to numpy without copying, as an F-ordered array of @p shape.
+template <typename T>
+py::array_t<T> to_numpy(std::vector<T>&& v, const std::vector<std::int64_t>& shape) {
+    auto* owned = new std::vector<T>(std::move(v));
+    py::capsule free_when_done(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+    std::vector<py::ssize_t> strides(shape.size());
+    py::ssize_t s = sizeof(T);
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+        strides[d] = s;
+        s *= static_cast<py::ssize_t>(shape[d]);
+    }
+    return py::array_t<T>(std::vector<py::ssize_t>(shape.begin(), shape.end()), strides, owned->data(), free_when_done);
+}
+
+template <typename T>
+py::array_t<T> volume_to_numpy(Volume<T>&& v) {
+    std::vector<std::int64_t> shape{v.shape()[0], v.shape()[1], v.shape()[2]};
+    if (v.components() > 1) shape.push_back(v.components());
+    return to_numpy(std::move(v.values()), shape);
+}
+
+Shape3 shape3_of(const py::array& a, const char* what) {
+    if (a.ndim() != 3) SPORTSMED_THROW(InvalidArgument, "{}: expected a 3-D array, got {} dimensions", what, a.ndim());
+    return {a.shape(0), a.shape(1), a.shape(2)};
+}
+
+Geometry geometry_for(const Shape3& shape, const Eigen::Vector3d& spacing) {
+    Geometry g;
+    g.shape = shape;
+    g.spacing_mm = spacing;
+    return g;
+}
+
+Volume<std::uint8_t> mask_volume(const MaskIn& a, const Eigen::Vector3d& spacing, const char* what) {
+    const Shape3 s = shape3_of(a, what);
+    Volume<std::uint8_t> v(geometry_for(s, spacing));
+    if (v.size()) std::memcpy(v.data(), a.data(), static_cast<std::size_t>(v.size()));
+    return v;
+}
+
+py::dtype numpy_dtype(DType t) {
+    switch (t) {
+        case DType::RGB24: case DType::RGBA32: return py::dtype("uint8");
+        default: return py::dtype(dtype_name(t));
+    }
+}
+
+py::array image_array(const Image& img) {
+    std::vector<py::ssize_t> shape(img.dims.begin(), img.dims.end());
+    if (img.dtype == DType::RGB24) shape.insert(shape.begin(), 3);
+    if (img.dtype == DType::RGBA32) shape.insert(shape.begin(), 4);
+    py::dtype dt = numpy_dtype(img.dtype);
+    std::vector<py::ssize_t> strides(shape.size());
+    py::ssize_t s = dt.itemsize();
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+        strides[d] = s;
+        s *= shape[d];
+    }
+    py::array out(dt, shape, strides);
+    if (!img.bytes.empty()) std::memcpy(out.mutable_data(), img.bytes.data(), img.bytes.size());
+    if (img.dtype == DType::RGB24 || img.dtype == DType::RGBA32) {
+        // channels last, as a (…, 3|4) uint8 view
+        std::vector<py::ssize_t> axes;
+        for (std::size_t d = 1; d < shape.size(); ++d) axes.push_back(static_cast<py::ssize_t>(d));
+        axes.push_back(0);
+        return out.attr("transpose")(py::tuple(py::cast(axes)));
+    }
+    return out;
+}
+
+Image image_from_array(const py::array& array, const Geometry& geometry) {
+    const std::string name = py::str(array.dtype().attr("name"));
+    const DType t = dtype_from_name(name == "bool" ? "uint8" : name);
+    SPORTSMED_CHECK(array.ndim() >= 3 && array.ndim() <= 7, "Image: expected a 3-D to 7-D array, got {} dimensions",
+                    array.ndim());
+    Image img;
+    img.dtype = t;
+    for (py::ssize_t d = 0; d < array.ndim(); ++d) img.dims.push_back(array.shape(d));
+    SPORTSMED_CHECK(img.dims[0] == geometry.shape[0] && img.dims[1] == geometry.shape[1] &&
+                        img.dims[2] == geometry.shape[2],
+                    "Image: array shape ({}, {}, {}) differs from the geometry shape ({}, {}, {})", img.dims[0],
+                    img.dims[1], img.dims[2], geometry.shape[0], geometry.shape[1], geometry.shape[2]);
+    img.geometry = geometry;
+    py::module_ np = py::module_::import("numpy");
+    py::object src = name == "bool" ? py::object(array.attr("astype")("uint8")) : py::object(array);
+    py::array f = np.attr("asfortranarray")(src);
+    img.bytes.resize(static_cast<std::size_t>(f.nbytes()));
+    if (!img.bytes.empty()) std::memcpy(img.bytes.data(), f.data(), img.bytes.size());
+    img.pixdim.assign(img.dims.size(), 1.0);
+    for (int c = 0; c < 3; ++c) img.pixdim[c] = geometry.spacing_mm[c];
+    return img;
+}
+
+using RowMatX3 = Eigen::Matrix<double, Eigen::Dynamic, 3, Eigen::RowMajor>;
+
+}  // namespace
+
+void bind_imaging(py::module_& m) {
+    auto im = m.def_submodule("imaging", "Knee MRI volumes: geometry, NIfTI/NRRD I/O, distance and component kernels.");
+
+    // Classes first, functions after (so signatures show Python names).
+    py::class_<Geometry> geometry(im, "Geometry",
+                                  "Voxel grid placement in LPS millimetres: world = origin + direction @ "
+                                  "diag(spacing) @ (i, j, k).");
+    py::class_<Image> image(im, "Image",
+                            "File content: stored dtype, all dimensions, raw values, scaling and geometry.");
+
+    geometry
+        .def(py::init([](const std::array<std::int64_t, 3>& shape, const Eigen::Vector3d& spacing,
+                         const Eigen::Vector3d& origin, const Eigen::Matrix3d& direction) {
+                 Geometry g;
+                 g.shape = shape;
+                 g.spacing_mm = spacing;
+                 g.origin_mm = origin;
+                 g.direction = direction;
+                 return g;
+             }),
+             py::arg("shape"), py::arg("spacing") = Eigen::Vector3d::Ones(), py::arg("origin") = Eigen::Vector3d::Zero(),
+             py::arg("direction") = Eigen::Matrix3d::Identity())
+        .def_property(
+            "shape", [](const Geometry& g) { return g.shape; },
+            [](Geometry& g, const std::array<std::int64_t, 3>& s) { g.shape = s; }, "Voxels along i, j, k.")
+        .def_readwrite("spacing", &Geometry::spacing_mm, "Voxel size along i, j, k (mm).")
+        .def_readwrite("origin", &Geometry::origin_mm, "LPS position of voxel (0, 0, 0) (mm).")
+        .def_readwrite("direction", &Geometry::direction, "3×3, columns are the unit i, j, k axes in LPS.")
+        .def("voxel_to_world", &Geometry::voxel_to_world, "4×4 voxel → LPS world (mm) matrix.")
+        .def("world_to_voxel", &Geometry::world_to_voxel, "4×4 LPS world → voxel matrix.")
+        .def("affine_ras", &Geometry::affine_ras, "4×4 voxel → RAS world matrix (nibabel's img.affine).")
+        .def(
+            "to_world",
+            [](const Geometry& g, const Eigen::Ref<const RowMatX3>& ijk) {
+                RowMatX3 out(ijk.rows(), 3);
+                for (Eigen::Index r = 0; r < ijk.rows(); ++r) out.row(r) = g.to_world(ijk.row(r).transpose()).transpose();
+                return out;
+            },
+            py::arg("ijk"), "LPS world points (n, 3) mm of voxel indices (n, 3).")
+        .def(
+            "to_voxel",
+            [](const Geometry& g, const Eigen::Ref<const RowMatX3>& xyz) {
+                RowMatX3 out(xyz.rows(), 3);
+                for (Eigen::Index r = 0; r < xyz.rows(); ++r) out.row(r) = g.to_voxel(xyz.row(r).transpose()).transpose();
+                return out;
+            },
+            py::arg("xyz"), "Continuous voxel indices (n, 3) of LPS world points (n, 3) mm.")
+        .def("same_grid", &Geometry::same_grid, py::arg("other"), py::arg("tol") = 1e-5,
+             "True if shape matches and spacing, origin and direction agree within tol.")
+        .def("__repr__", [](const Geometry& g) {
+            return fmt::format("Geometry(shape=({}, {}, {}), spacing=({:.6g}, {:.6g}, {:.6g}), origin=({:.6g}, {:.6g}, "
+                               "{:.6g}))",
+                               g.shape[0], g.shape[1], g.shape[2], g.spacing_mm[0], g.spacing_mm[1], g.spacing_mm[2],
+                               g.origin_mm[0], g.origin_mm[1], g.origin_mm[2]);
+        });
+
+    image
+        .def(py::init(&image_from_array), py::arg("array"), py::arg("geometry"),
+             "Image holding a copy of array (3-D to 7-D, indexed [i, j, k, ...]) on geometry, unscaled.")
+        .def_readwrite("geometry", &Image::geometry, "Geometry of the first three axes (LPS).")
+        .def_property_readonly("dims", [](const Image& i) { return i.dims; }, "All dimensions.")
+        .def_property_readonly("dtype", [](const Image& i) { return std::string(dtype_name(i.dtype)); },
+                               "Stored voxel type ('int16', 'float32', 'rgb24', ...).")
+        .def_property_readonly("array", &image_array, "Stored values (unscaled), shape dims, Fortran order.")
+        .def_readwrite("scaled", &Image::scaled, "True when a valid intensity scaling applies.")
+        .def_readwrite("scl_slope", &Image::scl_slope, "Scaling slope (value = slope * stored + inter).")
+        .def_readwrite("scl_inter", &Image::scl_inter, "Scaling intercept.")
+        .def_readwrite("qform_code", &Image::qform_code, "NIfTI qform_code (0 for other formats).")
+        .def_readwrite("sform_code", &Image::sform_code, "NIfTI sform_code (0 for other formats).")
+        .def(
+            "fdata",
+            [](const Image& img) {
+                std::vector<double> v(static_cast<std::size_t>(img.num_values()));
+                {
+                    py::gil_scoped_release release;
+                    imaging::detail::image_to_double(img, true, v.data());
+                }
+                return to_numpy(std::move(v), img.dims);
+            },
+            "Values as float64 with the scaling applied (nibabel's get_fdata()).");
+
+    im.def("read_nifti", &read_nifti, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+           "Reads a NIfTI-1/2 file (.nii, .nii.gz). Geometry as nibabel: sform, else qform, else pixdim.");
+    im.def("read_nrrd", &read_nrrd, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+           "Reads a NRRD file (raw or gzip, 3-D).");
+    im.def("read_image", &read_image, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+           "Reads NIfTI or NRRD by extension.");
+    im.def("write_nifti", &write_nifti, py::arg("image"), py::arg("path"), py::arg("version") = 1,
+           py::call_guard<py::gil_scoped_release>(), "Writes NIfTI-1 or -2 (gzip if path ends in .gz).");
+    im.def("write_nrrd", &write_nrrd, py::arg("image"), py::arg("path"), py::arg("gzip") = true,
+           py::call_guard<py::gil_scoped_release>(), "Writes NRRD (LPS space directions).");
+    im.def("write_image", &write_image, py::arg("image"), py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+           "Writes NIfTI or NRRD by extension.");
+
+    im.def(
+        "distance_transform",
+        [](const MaskIn& mask, const Eigen::Vector3d& spacing) {
+            const Shape3 s = shape3_of(mask, "distance_transform");
+            std::vector<double> out(static_cast<std::size_t>(s[0] * s[1] * s[2]));
+            {
+                py::gil_scoped_release release;
+                distance_transform_squared(mask.data(), s, spacing, out.data());
+                for (auto& d : out) d = std::sqrt(d);
+            }
+            return to_numpy(std::move(out), {s[0], s[1], s[2]});
+        },
+        py::arg("mask"), py::arg("spacing"),
+        "Exact Euclidean distance (mm) of each nonzero voxel to the nearest zero voxel, as "
+        "scipy.ndimage.distance_transform_edt(mask, sampling=spacing). mask: (nx, ny, nz).");
+    im.def(
+        "label_components",
+        [](const MaskIn& mask, int connectivity) {
+            const Shape3 s = shape3_of(mask, "label_components");
+            std::vector<std::int32_t> out(static_cast<std::size_t>(s[0] * s[1] * s[2]));
+            std::int32_t n;
+            {
+                py::gil_scoped_release release;
+                n = label_components(mask.data(), s, connectivity, out.data());
+            }
+            return py::make_tuple(to_numpy(std::move(out), {s[0], s[1], s[2]}), n);
+        },
+        py::arg("mask"), py::arg("connectivity") = 26,
+        "Connected components (6, 18 or 26 connectivity): (labels int32 (nx, ny, nz), count).");
+
+    auto mask_op = [&](const char* name, auto fn, const char* doc) {
+        im.def(
+            name,
+            [fn, name](const MaskIn& mask, int connectivity) {
+                auto v = mask_volume(mask, Eigen::Vector3d::Ones(), name);
+                Volume<std::uint8_t> out;
+                {
+                    py::gil_scoped_release release;
+                    out = fn(v, connectivity);
+                }
+                return volume_to_numpy(std::move(out));
+            },
+            py::arg("mask"), py::arg("connectivity") = 26, doc);
+    };
+    mask_op("keep_largest_component",
+            [](const Volume<std::uint8_t>& v, int c) { return keep_largest_component(v, c); },
+            "Largest connected component of a mask (uint8 0/1).");
+    mask_op("keep_largest_component_per_label",
+            [](const Volume<std::uint8_t>& v, int c) { return keep_largest_component_per_label(v, c); },
+            "For each label > 0 of a uint8 label map, keep its largest component.");
+    im.def(
+        "fill_holes",
+        [](const MaskIn& mask) {
+            auto v = mask_volume(mask, Eigen::Vector3d::Ones(), "fill_holes");
+            py::gil_scoped_release release;
+            auto out = fill_holes(v);
+            py::gil_scoped_acquire gil;
+            return volume_to_numpy(std::move(out));
+        },
+        py::arg("mask"), "Fills background regions not 6-connected to the border (scipy binary_fill_holes).");
+    im.def(
+        "fill_holes_per_label",
+        [](const MaskIn& mask) {
+            auto v = mask_volume(mask, Eigen::Vector3d::Ones(), "fill_holes_per_label");
+            py::gil_scoped_release release;
+            auto out = fill_holes_per_label(v);
+            py::gil_scoped_acquire gil;
+            return volume_to_numpy(std::move(out));
+        },
+        py::arg("labels"), "For each label > 0 of a uint8 label map, fill its holes.");
+    im.def(
+        "dilate_ball",
+        [](const MaskIn& mask, const Eigen::Vector3d& spacing, double radius) {
+            auto v = mask_volume(mask, spacing, "dilate_ball");
+            py::gil_scoped_release release;
+            auto out = dilate_ball(v, radius);
+            py::gil_scoped_acquire gil;
+            return volume_to_numpy(std::move(out));
+        },
+        py::arg("mask"), py::arg("spacing"), py::arg("radius_mm"), "Binary dilation by a ball of radius_mm (exact).");
+    im.def(
+        "erode_ball",
+        [](const MaskIn& mask, const Eigen::Vector3d& spacing, double radius) {
+            auto v = mask_volume(mask, spacing, "erode_ball");
+            py::gil_scoped_release release;
+            auto out = erode_ball(v, radius);
+            py::gil_scoped_acquire gil;
+            return volume_to_numpy(std::move(out));
+        },
+        py::arg("mask"), py::arg("spacing"), py::arg("radius_mm"), "Binary erosion by a ball of radius_mm (exact).");
+
+    im.def(
+        "surface_distances",
+        [](const MaskIn& gt, const MaskIn& pred, const Eigen::Vector3d& spacing) {
+            const Shape3 s = shape3_of(gt, "surface_distances");
+            SPORTSMED_CHECK(shape3_of(pred, "surface_distances") == s,
+                            "surface_distances: reference and prediction shapes differ");
+            MaskIn g = py::array::ensure(gt), p = py::array::ensure(pred);
+            std::vector<std::uint8_t> gb(g.data(), g.data() + g.size()), pb(p.data(), p.data() + p.size());
+            for (auto& v : gb) v = v != 0;
+            for (auto& v : pb) v = v != 0;
+            SurfaceDistances d;
+            {
+                py::gil_scoped_release release;
+                d = surface_distances(gb.data(), pb.data(), s, spacing, 1, 1);
+            }
+            py::dict out;
+            out["distances_gt_to_pred"] = py::array(py::cast(d.distances_gt_to_pred_mm));
+            out["areas_gt"] = py::array(py::cast(d.areas_gt_mm2));
+            out["distances_pred_to_gt"] = py::array(py::cast(d.distances_pred_to_gt_mm));
+            out["areas_pred"] = py::array(py::cast(d.areas_pred_mm2));
+            return out;
+        },
+        py::arg("gt"), py::arg("pred"), py::arg("spacing"),
+        "Surface elements (cube centres on the half-voxel grid, in Fortran cube order) of two binary masks, "
+        "their areas (mm^2) and distances (mm) to the other surface.");
+    im.def(
+        "segmentation_metrics",
+        [](const MaskIn& gt, const MaskIn& pred, const Eigen::Vector3d& spacing, const std::vector<int>& labels,
+           double tolerance_mm) {
+            auto g = mask_volume(gt, spacing, "segmentation_metrics (gt)");
+            auto p = mask_volume(pred, spacing, "segmentation_metrics (pred)");
+            std::vector<SegmentationMetrics> res;
+            {
+                py::gil_scoped_release release;
+                res = segmentation_metrics(g, p, labels, tolerance_mm);
+            }
+            py::list out;
+            for (const auto& m : res) {
+                py::dict d;
+                d["label"] = m.label;
+                d["voxels_gt"] = m.voxels_gt;
+                d["voxels_pred"] = m.voxels_pred;
+                d["dice"] = m.dice;
+                d["jaccard"] = m.jaccard;
+                d["volume_gt_mm3"] = m.volume_gt_mm3;
+                d["volume_pred_mm3"] = m.volume_pred_mm3;
+                d["volume_difference_mm3"] = m.volume_difference_mm3;
+                d["hausdorff_mm"] = m.hausdorff_mm;
+                d["hd95_mm"] = m.hd95_mm;
+                d["assd_mm"] = m.assd_mm;
+                d["surface_dice"] = m.surface_dice;
+                d["tolerance_mm"] = m.tolerance_mm;
+                d["surface_area_gt_mm2"] = m.surface_area_gt_mm2;
+                d["surface_area_pred_mm2"] = m.surface_area_pred_mm2;
+                out.append(d);
+            }
+            return out;
+        },
+        py::arg("gt"), py::arg("pred"), py::arg("spacing"), py::arg("labels") = std::vector<int>{},
+        py::arg("tolerance_mm") = 1.0,
+        "Per-label Dice, Jaccard, volumes, Hausdorff, HD95, ASSD and surface Dice of two uint8 label maps "
+        "(see sportsmed/imaging/metrics.hpp for definitions and empty-mask results). Returns a list of dicts.");
+    auto options = [](double t2_min, double t2_max, bool noise_floor, int max_iterations) {
+        T2FitOptions o;
+        o.t2_min_ms = t2_min;
+        o.t2_max_ms = t2_max;
+        o.noise_floor = noise_floor;
+        o.max_iterations = max_iterations;
+        return o;
+    };
+    im.def(
+        "fit_t2",
+        [options](const DoubleIn& echoes, const std::vector<double>& te_ms, const py::object& mask, double t2_min_ms,
+                  double t2_max_ms, bool noise_floor, int max_iterations, const py::object& progress) {
+            if (echoes.ndim() != 4)
+                SPORTSMED_THROW(InvalidArgument, "fit_t2: expected echoes of shape (nx, ny, nz, n_echoes), got {} dims",
+                                echoes.ndim());
+            Geometry g;
+            g.shape = {echoes.shape(0), echoes.shape(1), echoes.shape(2)};
+            Volume<double> v(g, std::vector<double>(echoes.data(), echoes.data() + echoes.size()), echoes.shape(3));
+            Volume<std::uint8_t> m;
+            const bool has_mask = !mask.is_none();
+            if (has_mask) {
+                MaskIn ma = py::cast<MaskIn>(mask);
+                if (ma.ndim() != 3 || ma.shape(0) != g.shape[0] || ma.shape(1) != g.shape[1] || ma.shape(2) != g.shape[2])
+                    SPORTSMED_THROW(InvalidArgument, "fit_t2: mask shape differs from the image shape ({}, {}, {})",
+                                    g.shape[0], g.shape[1], g.shape[2]);
+                m = mask_volume(ma, Eigen::Vector3d::Ones(), "fit_t2");
+            }
+            const auto cb = progress_from_python(progress);
+            T2Maps maps;
+            {
+                py::gil_scoped_release release;
+                maps = fit_t2(v, te_ms, has_mask ? &m : nullptr, options(t2_min_ms, t2_max_ms, noise_floor, max_iterations),
+                              cb);
+            }
+            py::dict out;
+            out["t2_ms"] = volume_to_numpy(std::move(maps.t2_ms));
+            out["s0"] = volume_to_numpy(std::move(maps.s0));
+            out["offset"] = volume_to_numpy(std::move(maps.offset));
+            out["r2"] = volume_to_numpy(std::move(maps.r2));
+            out["status"] = volume_to_numpy(std::move(maps.status));
+            return out;
+        },
+        py::arg("echoes"), py::arg("te_ms"), py::arg("mask") = py::none(), py::arg("t2_min_ms") = 0.5,
+        py::arg("t2_max_ms") = 1000.0, py::arg("noise_floor") = false, py::arg("max_iterations") = 200,
+        py::arg("progress") = py::none(),
+        "Per-voxel fit of S0*exp(-TE/T2) (+C): log-linear start then bounded Levenberg-Marquardt. "
+        "echoes: (nx, ny, nz, n_echoes). Returns dict of maps t2_ms, s0, offset, r2, status "
+        "(0 ok, 1 masked, 2 invalid data, 3 T2 at a bound, 4 not converged).");
+    im.def(
+        "fit_t2_curves",
+        [options](const py::array_t<double, py::array::c_style | py::array::forcecast>& signals,
+                  const std::vector<double>& te_ms, double t2_min_ms, double t2_max_ms, bool noise_floor,
+                  int max_iterations) {
+            if (signals.ndim() != 2 || signals.shape(1) != static_cast<py::ssize_t>(te_ms.size()))
+                SPORTSMED_THROW(InvalidArgument, "fit_t2_curves: expected signals of shape (n, {}), got {} dims",
+                                te_ms.size(), signals.ndim());
+            const auto o = options(t2_min_ms, t2_max_ms, noise_floor, max_iterations);
+            const std::int64_t n = signals.shape(0), ne = signals.shape(1);
+            std::vector<double> t2(static_cast<std::size_t>(n)), s0(t2.size()), off(t2.size()), r2(t2.size());
+            std::vector<std::uint8_t> st(t2.size());
+            const double* y = signals.data();
+            {
+                py::gil_scoped_release release;
+                parallel_for(0, n, [&](std::int64_t b, std::int64_t e) {
+                    for (std::int64_t i = b; i < e; ++i) {
+                        const T2Fit f = fit_t2_curve(te_ms.data(), y + i * ne, static_cast<int>(ne), o);
+                        t2[i] = f.t2_ms, s0[i] = f.s0, off[i] = f.offset, r2[i] = f.r2;
+                        st[i] = static_cast<std::uint8_t>(f.status);
+                    }
+                }, 64);
+            }
+            py::dict out;
+            out["t2_ms"] = py::array(py::cast(t2));
+            out["s0"] = py::array(py::cast(s0));
+            out["offset"] = py::array(py::cast(off));
+            out["r2"] = py::array(py::cast(r2));
+            out["status"] = py::array(py::cast(st));
+            return out;
+        },
+        py::arg("signals"), py::arg("te_ms"), py::arg("t2_min_ms") = 0.5, py::arg("t2_max_ms") = 1000.0,
+        py::arg("noise_floor") = false, py::arg("max_iterations") = 200,
+        "Fits each row of signals (n, n_echoes) like fit_t2; returns dict of (n,) arrays.");
+    im.def(
+        "read_dicom_series",
+        [](const std::string& folder) {
+            DicomSeries s;
+            {
+                py::gil_scoped_release release;
+                s = read_dicom_series(folder);
+            }
+            py::dict out;
+            out["geometry"] = s.image.geometry();
+            out["te_ms"] = s.te_ms;
+            out["series_uid"] = s.series_uid;
+            out["description"] = s.description;
+            out["array"] = volume_to_numpy(std::move(s.image));
+            return out;
+        },
+        py::arg("folder"),
+        "Reads a DICOM series folder (GDCM): slices sorted along the normal, spacing from positions, echoes split "
+        "by EchoTime, rescale applied. Returns dict: array (nx, ny, nz[, n_echoes]) float64, geometry (LPS), "
+        "te_ms, series_uid, description.");
+    im.def(
+        "make_knee_phantom",
+        [](const Eigen::Vector3d& spacing_mm, const Eigen::Vector3d& extent_mm, int supersampling, double snr,
+           double bias_amplitude, const std::vector<double>& te_ms, std::uint64_t seed, const py::object& progress) {
+            KneePhantomOptions o;
+            o.spacing_mm = spacing_mm;
+            o.extent_mm = extent_mm;
+            o.supersampling = supersampling;
+            o.snr = snr;
+            o.bias_amplitude = bias_amplitude;
+            o.te_ms = te_ms;
+            o.seed = seed;
+            const auto cb = progress_from_python(progress);
+            KneePhantom ph;
+            {
+                py::gil_scoped_release release;
+                ph = make_knee_phantom(o, cb);
+            }
+            py::dict out;
+            out["geometry"] = ph.labels.geometry();
+            out["te_ms"] = ph.te_ms;
+            out["labels"] = volume_to_numpy(std::move(ph.labels));
+            out["image"] = volume_to_numpy(std::move(ph.image));
+            out["echoes"] = volume_to_numpy(std::move(ph.echoes));
+            out["pure"] = volume_to_numpy(std::move(ph.pure));
+            const auto& t = phantom_tissues();
+            out["t2_ms"] = std::vector<double>(t.t2_ms.begin(), t.t2_ms.end());
+            out["pd"] = std::vector<double>(t.pd.begin(), t.pd.end());
+            return out;
+        },
+        py::arg("spacing_mm") = Eigen::Vector3d(0.5, 0.5, 0.5), py::arg("extent_mm") = Eigen::Vector3d(84, 84, 84),
+        py::arg("supersampling") = 3, py::arg("snr") = 50.0, py::arg("bias_amplitude") = 0.15,
+        py::arg("te_ms") = KneePhantomOptions{}.te_ms, py::arg("seed") = 0, py::arg("progress") = py::none(),
+        "Parametric knee MRI phantom (see sportsmed/imaging/phantom.hpp). Returns dict: labels (uint8), image "
+        "(DESS-like), echoes (nx, ny, nz, n_echoes), pure (uint8), geometry, te_ms, t2_ms and pd per label.");
+    im.def(
+        "phantom_cartilage_thickness",
+        [](int label, const Eigen::Ref<const RowMatX3>& points_mm, double edge_margin_mm) {
+            Eigen::VectorXd out(points_mm.rows());
+            for (Eigen::Index r = 0; r < points_mm.rows(); ++r)
+                out[r] = phantom_cartilage_thickness(label, points_mm.row(r).transpose(), edge_margin_mm);
+            return out;
+        },
+        py::arg("label"), py::arg("points_mm"), py::arg("edge_margin_mm") = 1.5,
+        "Analytic phantom cartilage thickness (mm) of label 1/2/3 at world points (n, 3); NaN near sheet edges.");
+    im.def(
+        "cartilage_thickness",
+        [](const MaskIn& labels, const Eigen::Vector3d& spacing, int cartilage_label, int bone_label,
+           const py::object& geometry) {
+            auto v = mask_volume(labels, spacing, "cartilage_thickness");
+            if (!geometry.is_none()) {
+                Geometry g = geometry.cast<Geometry>();
+                SPORTSMED_CHECK(g.shape == v.shape(), "cartilage_thickness: geometry shape differs from the labels");
+                v.geometry() = g;
+            }
+            ThicknessMap t;
+            {
+                py::gil_scoped_release release;
+                t = cartilage_thickness(v, cartilage_label, bone_label);
+            }
+            py::dict out;
+            std::vector<std::int64_t> vox;
+            for (const auto& x : t.voxels) vox.insert(vox.end(), x.begin(), x.end());
+            out["voxels"] = py::array_t<std::int64_t>({static_cast<py::ssize_t>(t.voxels.size()), py::ssize_t(3)}, vox.data());
+            out["points_mm"] = t.points_mm;
+            out["thickness_mm"] = t.thickness_mm;
+            out["map"] = volume_to_numpy(std::move(t.map));
+            return out;
+        },
+        py::arg("labels"), py::arg("spacing"), py::arg("cartilage_label"), py::arg("bone_label"),
+        py::arg("geometry") = py::none(),
+        "Nearest-surface cartilage thickness: for each articular-surface voxel (face neighbour of label 0), the "
+        "EDT distance to the nearest bone voxel. Returns dict: voxels (n, 3), points_mm (n, 3, LPS; identity "
+        "geometry unless given), thickness_mm (n,), map (nx, ny, nz) NaN off the surface.");
+    im.def(
+        "label_volumes_mm3",
+        [](const MaskIn& labels, const Eigen::Vector3d& spacing) {
+            auto v = mask_volume(labels, spacing, "label_volumes_mm3");
+            return label_volumes_mm3(v);
+        },
+        py::arg("labels"), py::arg("spacing"), "Volume (mm^3) of each label 0..255 of a uint8 label map.");
+}
 
 }  // namespace sportsmed::bindings

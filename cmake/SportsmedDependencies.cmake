@@ -21,3 +21,11 @@ endif()
 
 # --- seg ---
 find_dependency(nlohmann_json 3)
+
+# --- imaging ---
+# zlib: gzip-compressed NIfTI (.nii.gz) and NRRD (encoding: gzip).
+find_dependency(ZLIB)
+# GDCM: DICOM series (any transfer syntax, including Explicit VR Big Endian).
+if(NOT TARGET gdcmMSFF)
+  find_dependency(GDCM)
+endif()

@@ -1,11 +1,235 @@
-"""``sportsmed mri``: placeholder until the imaging and seg pillar(s) land."""
+"""``sportsmed mri``: knee MRI tools (imaging pillar; segmentation from the seg pillar).
+
+Subcommands::
+
+    sportsmed mri info PATH                         header facts of a NIfTI/NRRD file or DICOM folder
+    sportsmed mri convert SRC DST                   NIfTI <-> NRRD (or a DICOM folder -> NIfTI)
+    sportsmed mri edt MASK OUT [--label L]          exact distance transform (mm) of a mask/label
+    sportsmed mri metrics GT PRED [--labels ...]    per-label Dice, HD95, ASSD, surface Dice
+    sportsmed mri t2map SRC -o OUT [--te ...]       T2 map of a multi-echo DICOM folder or 4-D NIfTI
+    sportsmed mri thickness LABELS -o OUT           nearest-surface cartilage thickness map
+    sportsmed mri phantom -o DIR                    the knee phantom (labels, DESS, multi-echo)
+    sportsmed mri segment|train-seg ...             3D U-Net segmentation (seg pillar)
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+from pathlib import Path
 
-from ._unavailable import register_unavailable
+import numpy as np
+
+from .._pillars import require_pillar
+
+
+def _imaging():
+    require_pillar("imaging")
+    from .. import imaging
+
+    return imaging
+
+
+def _read_any(path: str):
+    """(float array, geometry, te_ms or None) of a NIfTI/NRRD file or a DICOM folder."""
+    im = _imaging()
+    if os.path.isdir(path):
+        s = im.read_dicom_series(path)
+        return s["array"], s["geometry"], list(s["te_ms"])
+    img = im.read_image(path)
+    return img.fdata(), img.geometry, None
+
+
+def _write(array, geometry, path: str) -> None:
+    im = _imaging()
+    im.write_image(im.Image(np.asarray(array), geometry), str(path))
+
+
+def cmd_info(args) -> int:
+    im = _imaging()
+    if os.path.isdir(args.path):
+        s = im.read_dicom_series(args.path)
+        facts = {"format": "DICOM series", "shape": list(s["array"].shape), "te_ms": list(s["te_ms"]),
+                 "series_uid": s["series_uid"], "description": s["description"]}
+        g = s["geometry"]
+    else:
+        img = im.read_image(args.path)
+        g = img.geometry
+        facts = {"format": "NRRD" if args.path.lower().endswith((".nrrd", ".nhdr")) else "NIfTI",
+                 "dims": list(img.dims), "dtype": img.dtype, "scaled": img.scaled,
+                 "scl_slope": img.scl_slope, "scl_inter": img.scl_inter,
+                 "qform_code": img.qform_code, "sform_code": img.sform_code}
+    facts.update({"spacing_mm": list(map(float, g.spacing)), "origin_lps_mm": list(map(float, g.origin)),
+                  "direction_lps": np.asarray(g.direction).tolist()})
+    print(json.dumps(facts, indent=2))
+    return 0
+
+
+def cmd_convert(args) -> int:
+    im = _imaging()
+    if os.path.isdir(args.src):
+        array, geometry, te = _read_any(args.src)
+        _write(array.astype(np.float32), geometry, args.dst)
+        if te:
+            print(f"echo times (ms): {', '.join(f'{t:g}' for t in te)}")
+    else:
+        im.convert(args.src, args.dst)
+    print(f"wrote {args.dst}")
+    return 0
+
+
+def cmd_edt(args) -> int:
+    im = _imaging()
+    img = im.read_image(args.mask)
+    data = img.array
+    mask = (data == args.label) if args.label is not None else (data != 0)
+    dist = im.distance_transform(mask, img.geometry.spacing)
+    _write(dist.astype(np.float32), img.geometry, args.out)
+    print(f"wrote {args.out} (max distance {float(dist.max()):.3f} mm)")
+    return 0
+
+
+def cmd_metrics(args) -> int:
+    im = _imaging()
+    gt, pred = im.read_image(args.gt), im.read_image(args.pred)
+    if not gt.geometry.same_grid(pred.geometry, 1e-4):
+        from .. import InvalidArgument
+
+        raise InvalidArgument(f"metrics: '{args.gt}' and '{args.pred}' lie on different grids")
+    table = im.metrics_table(gt.array.astype(np.uint8), pred.array.astype(np.uint8), gt.geometry.spacing,
+                             args.labels, args.tolerance)
+    if args.csv:
+        table.to_csv(args.csv)
+        print(f"wrote {args.csv}")
+    else:
+        print(table.to_string(float_format=lambda v: f"{v:.4g}"))
+    return 0
+
+
+def cmd_t2map(args) -> int:
+    im = _imaging()
+    from ..progress import progress_bar
+
+    array, geometry, te = _read_any(args.src)
+    if args.te:
+        te = args.te
+    if te is None:
+        from .. import InvalidArgument
+
+        raise InvalidArgument("t2map: give the echo times with --te for a NIfTI/NRRD input")
+    if array.ndim != 4:
+        from .. import InvalidArgument
+
+        raise InvalidArgument(f"t2map: expected a 4-D multi-echo image, got shape {array.shape}")
+    mask = None
+    if args.mask:
+        mask = im.read_image(args.mask).array != 0
+    elif args.threshold is not None:
+        mask = array[..., 0] > args.threshold
+    with progress_bar("T2") as cb:
+        maps = im.fit_t2(array, te, mask, noise_floor=args.noise_floor, progress=cb)
+    out = Path(args.output)
+    _write(maps["t2_ms"].astype(np.float32), geometry, str(out))
+    stem = str(out)[: -len(".nii.gz")] if str(out).endswith(".nii.gz") else str(out.with_suffix(""))
+    _write(maps["r2"].astype(np.float32), geometry, stem + "_r2.nii.gz")
+    _write(maps["status"], geometry, stem + "_status.nii.gz")
+    ok = maps["status"] == 0
+    print(f"wrote {out} (+ _r2, _status); fitted {int(ok.sum())} voxels, "
+          f"median T2 {float(np.nanmedian(maps['t2_ms'][ok])):.2f} ms")
+    return 0
+
+
+def cmd_thickness(args) -> int:
+    im = _imaging()
+    img = im.read_image(args.labels)
+    res = im.cartilage_thickness(img.array.astype(np.uint8), img.geometry.spacing, args.cartilage, args.bone,
+                                 img.geometry)
+    _write(res["map"].astype(np.float32), img.geometry, args.output)
+    t = res["thickness_mm"]
+    print(f"wrote {args.output}: {len(t)} surface points, thickness mean {t.mean():.3f} mm, "
+          f"median {np.median(t):.3f} mm (nearest-surface method)")
+    return 0
+
+
+def cmd_phantom(args) -> int:
+    im = _imaging()
+    from ..progress import progress_bar
+
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    with progress_bar("phantom") as cb:
+        ph = im.make_knee_phantom(spacing_mm=(args.spacing,) * 3, snr=args.snr, seed=args.seed, progress=cb)
+    g = ph["geometry"]
+    _write(ph["labels"], g, out / "labels.nii.gz")
+    _write(ph["image"].astype(np.float32), g, out / "dess.nii.gz")
+    _write(ph["echoes"].astype(np.float32), g, out / "mese.nii.gz")
+    (out / "phantom.json").write_text(json.dumps(
+        {"te_ms": list(ph["te_ms"]), "t2_ms_per_label": list(ph["t2_ms"]), "spacing_mm": args.spacing,
+         "snr": args.snr, "seed": args.seed}, indent=2))
+    print(f"wrote {out}/labels.nii.gz, dess.nii.gz, mese.nii.gz, phantom.json")
+    return 0
+
+
+def _seg_unavailable(args) -> int:
+    require_pillar("seg")  # raises PillarNotAvailable while the seg pillar is not built
+    print("the seg pillar provides this command", file=sys.stderr)
+    return 2
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    register_unavailable(sub, "mri", ["imaging", "seg"])
+    p = sub.add_parser("mri", help="knee MRI: NIfTI/NRRD/DICOM, distance maps, metrics, T2, thickness, phantom")
+    msub = p.add_subparsers(dest="mri_command", metavar="SUBCOMMAND")
+    msub.required = True
+
+    q = msub.add_parser("info", help="header facts of a NIfTI/NRRD file or a DICOM folder (JSON)")
+    q.add_argument("path")
+    q.set_defaults(handler=cmd_info)
+
+    q = msub.add_parser("convert", help="convert between NIfTI and NRRD, or a DICOM folder to NIfTI")
+    q.add_argument("src")
+    q.add_argument("dst")
+    q.set_defaults(handler=cmd_convert)
+
+    q = msub.add_parser("edt", help="exact Euclidean distance transform (mm) of a mask or one label")
+    q.add_argument("mask")
+    q.add_argument("out")
+    q.add_argument("--label", type=int, default=None, help="label value (default: all nonzero)")
+    q.set_defaults(handler=cmd_edt)
+
+    q = msub.add_parser("metrics", help="per-label segmentation metrics of two label maps")
+    q.add_argument("gt")
+    q.add_argument("pred")
+    q.add_argument("--labels", type=int, nargs="*", default=None)
+    q.add_argument("--tolerance", type=float, default=1.0, help="surface Dice tolerance (mm)")
+    q.add_argument("--csv", default=None, help="write the table as CSV")
+    q.set_defaults(handler=cmd_metrics)
+
+    q = msub.add_parser("t2map", aliases=["t2"], help="mono-exponential T2 map of a multi-echo series")
+    q.add_argument("src", help="DICOM folder or 4-D NIfTI/NRRD")
+    q.add_argument("-o", "--output", required=True, help="T2 map (.nii.gz)")
+    q.add_argument("--te", type=float, nargs="*", default=None, help="echo times (ms) for NIfTI input")
+    q.add_argument("--mask", default=None, help="mask file (nonzero = fit)")
+    q.add_argument("--threshold", type=float, default=None, help="fit where the first echo exceeds this")
+    q.add_argument("--noise-floor", action="store_true", help="add a constant noise-floor term")
+    q.set_defaults(handler=cmd_t2map)
+
+    q = msub.add_parser("thickness", help="nearest-surface cartilage thickness map")
+    q.add_argument("labels")
+    q.add_argument("-o", "--output", required=True)
+    q.add_argument("--cartilage", type=int, default=1, help="cartilage label (default 1, femoral)")
+    q.add_argument("--bone", type=int, default=5, help="bone label (default 5, femur)")
+    q.set_defaults(handler=cmd_thickness)
+
+    q = msub.add_parser("phantom", help="write the knee MRI phantom (labels, DESS-like, multi-echo)")
+    q.add_argument("-o", "--output", required=True, help="output folder")
+    q.add_argument("--spacing", type=float, default=0.5, help="isotropic voxel size (mm)")
+    q.add_argument("--snr", type=float, default=50.0)
+    q.add_argument("--seed", type=int, default=0)
+    q.set_defaults(handler=cmd_phantom)
+
+    for name, what in (("segment", "segment a knee MRI with a 3D U-Net"), ("train-seg", "train the 3D U-Net")):
+        q = msub.add_parser(name, help=f"{what} (seg pillar)")
+        q.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        q.set_defaults(handler=_seg_unavailable)

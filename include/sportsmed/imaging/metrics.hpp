@@ -1,0 +1,78 @@
+#pragma once
+/// @file
+/// Segmentation agreement per label: overlap (Dice, Jaccard), volumes, and surface
+/// distances (Hausdorff, HD95, average symmetric surface distance, surface Dice).
+///
+/// Surface definition (after Nikolov et al. 2021, DeepMind `surface-distance`): the
+/// surface of a mask is the set of 2×2×2 cubes of neighbouring voxel centres whose corners
+/// are neither all inside nor all outside; each surface element sits at its cube's centre
+/// (the half-voxel grid) and distances between elements are exact Euclidean distances in
+/// mm, computed with the distance transform on the cube grid. Every element is weighted by
+/// its surface area. **Difference from surface-distance:** the area of an element is its
+/// share of the voxel-face ("staircase") boundary: each face between an inside and an
+/// outside voxel (area = product of the two in-plane spacings) is split equally among the
+/// 4 cubes that contain the edge joining the two voxel centres. surface-distance instead
+/// uses marching-cubes triangle areas; element positions and distances are the same, the
+/// weights differ (and so do area-weighted statistics, typically by a few percent).
+///
+/// Area-weighted statistics, for A → B distances d_i with areas a_i (and B → A):
+/// - Hausdorff: max over both directions of the largest distance.
+/// - HD95: per direction, the distance d_(k) in ascending order where the cumulative area
+///   fraction first reaches 0.95 (surface-distance's robust Hausdorff); the max of both.
+/// - ASSD: (Σ a_i d_i over both directions) / (Σ a_i over both).
+/// - Surface Dice at tolerance τ: (area of A within τ of B + area of B within τ of A) /
+///   (area of A + area of B).
+///
+/// Empty masks: both empty → Dice, Jaccard and every surface metric are NaN; exactly one
+/// empty → Dice = Jaccard = surface Dice = 0 and Hausdorff = HD95 = ASSD = +inf.
+
+#include <cstdint>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "sportsmed/imaging/volume.hpp"
+
+namespace sportsmed::imaging {
+
+/// Agreement between a reference (gt) and a predicted mask for one label.
+struct SegmentationMetrics {
+    int label = 0;                    ///< label value
+    std::int64_t voxels_gt = 0;       ///< voxels of the label in the reference
+    std::int64_t voxels_pred = 0;     ///< voxels of the label in the prediction
+    double dice = 0;                  ///< 2|A∩B| / (|A| + |B|)
+    double jaccard = 0;               ///< |A∩B| / |A∪B|
+    double volume_gt_mm3 = 0;         ///< reference volume
+    double volume_pred_mm3 = 0;       ///< predicted volume
+    double volume_difference_mm3 = 0; ///< predicted − reference
+    double hausdorff_mm = 0;          ///< maximum symmetric surface distance
+    double hd95_mm = 0;               ///< 95th percentile (area-weighted) symmetric surface distance
+    double assd_mm = 0;               ///< average symmetric surface distance (area-weighted)
+    double surface_dice = 0;          ///< surface Dice at the tolerance
+    double tolerance_mm = 0;          ///< the tolerance used for surface Dice
+    double surface_area_gt_mm2 = 0;   ///< staircase surface area of the reference
+    double surface_area_pred_mm2 = 0; ///< staircase surface area of the prediction
+};
+
+/// Surface elements of two masks and their cross distances (see the file comment).
+struct SurfaceDistances {
+    std::vector<double> distances_gt_to_pred_mm;  ///< one per gt element
+    std::vector<double> areas_gt_mm2;
+    std::vector<double> distances_pred_to_gt_mm;  ///< one per predicted element
+    std::vector<double> areas_pred_mm2;
+};
+
+/// Surface distances between mask gt (== label_gt) and pred (== label_pred).
+/// @param gt, pred label maps of equal shape (nx·ny·nz bytes each).
+/// @throws InvalidArgument for bad spacing.
+SurfaceDistances surface_distances(const std::uint8_t* gt, const std::uint8_t* pred, const Shape3& shape,
+                                   const Eigen::Vector3d& spacing_mm, int label_gt = 1, int label_pred = 1);
+
+/// Metrics for each label in @p labels (all labels > 0 present in either map when empty).
+/// @param tolerance_mm tolerance for surface Dice.
+/// @throws InvalidArgument if the two volumes' grids differ (shape or geometry).
+std::vector<SegmentationMetrics> segmentation_metrics(const Volume<std::uint8_t>& gt,
+                                                      const Volume<std::uint8_t>& pred,
+                                                      std::vector<int> labels = {}, double tolerance_mm = 1.0);
+
+}  // namespace sportsmed::imaging

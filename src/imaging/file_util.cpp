@@ -1,0 +1,126 @@
+#include "file_util.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <zlib.h>
+
+#include "sportsmed/core/error.hpp"
+
+namespace sportsmed::imaging::detail {
+
+std::vector<std::uint8_t> read_file_raw(const std::string& path, const char* what) {
+    if (!std::filesystem::exists(path)) SPORTSMED_THROW(NotFound, "{}: no such file '{}'", what, path);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) SPORTSMED_THROW(Error, "{}: cannot open '{}'", what, path);
+    in.seekg(0, std::ios::end);
+    const auto size = static_cast<std::size_t>(in.tellg());
+    in.seekg(0);
+    std::vector<std::uint8_t> buf(size);
+    if (size && !in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(size)))
+        SPORTSMED_THROW(Error, "{}: cannot read '{}'", what, path);
+    return buf;
+}
+
+std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t size, std::size_t expected,
+                                 const std::string& path, const char* what) {
+    std::vector<std::uint8_t> out;
+    out.resize(expected ? expected : std::max<std::size_t>(size * 4, 1 << 16));
+    z_stream zs{};
+    // 15 + 32: accept both gzip and zlib headers (NRRD writers use either).
+    if (inflateInit2(&zs, 15 + 32) != Z_OK) SPORTSMED_THROW(Error, "{}: zlib init failed", what);
+    zs.next_in = const_cast<Bytef*>(data);
+    zs.avail_in = static_cast<uInt>(size);
+    std::size_t produced = 0;
+    int rc = Z_OK;
+    for (;;) {
+        if (produced == out.size()) {
+            if (expected) break;
+            out.resize(out.size() * 2);
+        }
+        zs.next_out = out.data() + produced;
+        zs.avail_out = static_cast<uInt>(std::min<std::size_t>(out.size() - produced, 1u << 30));
+        const auto before = zs.avail_out;
+        rc = inflate(&zs, Z_NO_FLUSH);
+        produced += before - zs.avail_out;
+        if (rc == Z_STREAM_END) {
+            // Concatenated gzip members continue (gzip allows several).
+            if (zs.avail_in > 0 && inflateReset(&zs) == Z_OK) continue;
+            break;
+        }
+        if (rc != Z_OK && rc != Z_BUF_ERROR) break;
+        if (rc == Z_BUF_ERROR && zs.avail_in == 0) break;
+    }
+    inflateEnd(&zs);
+    if (rc != Z_STREAM_END && rc != Z_OK && rc != Z_BUF_ERROR)
+        SPORTSMED_THROW(FormatError, "{}: corrupt compressed data in '{}' (zlib error {} after {} bytes)", what,
+                        path, rc, produced);
+    if (expected && produced < expected)
+        SPORTSMED_THROW(FormatError, "{}: compressed data in '{}' ends after {} bytes, {} expected (truncated file)",
+                        what, path, produced, expected);
+    if (!expected && rc != Z_STREAM_END)
+        SPORTSMED_THROW(FormatError, "{}: gzip stream of '{}' is truncated after {} bytes", what, path, produced);
+    out.resize(produced);
+    return out;
+}
+
+std::vector<std::uint8_t> read_file_maybe_gz(const std::string& path, const char* what) {
+    std::vector<std::uint8_t> raw = read_file_raw(path, what);
+    if (raw.size() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) return gunzip(raw.data(), raw.size(), 0, path, what);
+    return raw;
+}
+
+std::vector<std::uint8_t> gzip(const std::uint8_t* data, std::size_t size, int level) {
+    z_stream zs{};
+    if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        SPORTSMED_THROW(Error, "gzip: zlib init failed");
+    std::vector<std::uint8_t> out(deflateBound(&zs, static_cast<uLong>(size)) + 64);
+    zs.next_in = const_cast<Bytef*>(data);
+    zs.avail_in = static_cast<uInt>(size);
+    zs.next_out = out.data();
+    zs.avail_out = static_cast<uInt>(out.size());
+    const int rc = deflate(&zs, Z_FINISH);
+    const std::size_t n = zs.total_out;
+    deflateEnd(&zs);
+    if (rc != Z_STREAM_END) SPORTSMED_THROW(Error, "gzip: deflate failed ({})", rc);
+    out.resize(n);
+    return out;
+}
+
+void write_file_atomic(const std::string& path, const std::vector<std::pair<const void*, std::size_t>>& parts,
+                       const char* what) {
+    const std::string tmp = path + ".tmp-sportsmed";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) SPORTSMED_THROW(Error, "{}: cannot create '{}'", what, tmp);
+        for (const auto& [p, n] : parts) out.write(static_cast<const char*>(p), static_cast<std::streamsize>(n));
+        out.flush();
+        if (!out) {
+            out.close();
+            std::remove(tmp.c_str());
+            SPORTSMED_THROW(Error, "{}: write to '{}' failed", what, tmp);
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        std::remove(tmp.c_str());
+        SPORTSMED_THROW(Error, "{}: cannot rename '{}' to '{}': {}", what, tmp, path, ec.message());
+    }
+}
+
+bool ends_with(const std::string& path, const std::string& suffix) {
+    if (path.size() < suffix.size()) return false;
+    return std::equal(suffix.rbegin(), suffix.rend(), path.rbegin(),
+                      [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+}
+
+void swap_bytes(std::uint8_t* data, std::size_t count, std::size_t elem_size) {
+    if (elem_size <= 1) return;
+    for (std::size_t i = 0; i < count; ++i) std::reverse(data + i * elem_size, data + (i + 1) * elem_size);
+}
+
+}  // namespace sportsmed::imaging::detail

@@ -1,0 +1,36 @@
+#pragma once
+// Internal helpers for the imaging readers/writers: whole-file reads (gzip transparent),
+// gzip inflate/deflate of buffers, atomic writes (temporary file + rename), byte swaps.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sportsmed::imaging::detail {
+
+/// Contents of @p path, decompressed if it is a gzip stream. @p what names the caller.
+/// @throws NotFound if absent; FormatError if the gzip stream is corrupt or truncated.
+std::vector<std::uint8_t> read_file_maybe_gz(const std::string& path, const char* what);
+
+/// Raw contents of @p path. @throws NotFound / Error.
+std::vector<std::uint8_t> read_file_raw(const std::string& path, const char* what);
+
+/// Inflates the gzip or zlib stream @p data; @p expected bytes are needed.
+/// @throws FormatError (naming @p path) if the stream is corrupt or yields fewer bytes.
+std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t size, std::size_t expected,
+                                 const std::string& path, const char* what);
+
+/// gzip-compresses @p size bytes at @p data.
+std::vector<std::uint8_t> gzip(const std::uint8_t* data, std::size_t size, int level = 6);
+
+/// Writes @p parts in order to @p path through a temporary file renamed at the end.
+void write_file_atomic(const std::string& path, const std::vector<std::pair<const void*, std::size_t>>& parts,
+                       const char* what);
+
+/// True if @p path ends with @p suffix (case-insensitive).
+bool ends_with(const std::string& path, const std::string& suffix);
+
+/// Reverses the bytes of each @p elem_size-byte element in place.
+void swap_bytes(std::uint8_t* data, std::size_t count, std::size_t elem_size);
+
+}  // namespace sportsmed::imaging::detail

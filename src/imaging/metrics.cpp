@@ -1,0 +1,214 @@
+// Segmentation metrics: overlap and area-weighted surface distances.
+
+#include "sportsmed/imaging/metrics.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "sportsmed/core/parallel.hpp"
+#include "sportsmed/imaging/distance.hpp"
+
+namespace sportsmed::imaging {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+struct Box {
+    std::array<std::int64_t, 3> lo{std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::max(),
+                                   std::numeric_limits<std::int64_t>::max()};
+    std::array<std::int64_t, 3> hi{-1, -1, -1};
+    bool empty() const { return hi[0] < 0; }
+    void add(std::int64_t i, std::int64_t j, std::int64_t k) {
+        lo = {std::min(lo[0], i), std::min(lo[1], j), std::min(lo[2], k)};
+        hi = {std::max(hi[0], i), std::max(hi[1], j), std::max(hi[2], k)};
+    }
+};
+
+// Surface cubes of a mask on a cube grid of size c (cube x has corners at padded voxels
+// x and x+1; the padded box starts one voxel before the bounding box).
+struct Surface {
+    std::vector<std::uint8_t> not_border;  // 0 at surface cubes (EDT input)
+    std::vector<double> area;              // per cube, 0 where not surface
+};
+
+Surface cube_surface(const std::uint8_t* labels, int label, const Shape3& shape, const std::array<std::int64_t, 3>& o,
+                     const std::array<std::int64_t, 3>& c, const Eigen::Vector3d& h) {
+    const std::int64_t nx = shape[0], ny = shape[1], nz = shape[2];
+    const std::int64_t ncube = c[0] * c[1] * c[2];
+    Surface s;
+    s.not_border.assign(static_cast<std::size_t>(ncube), 1);
+    s.area.assign(static_cast<std::size_t>(ncube), 0.0);
+    // Face areas for edges along i, j, k, shared by the 4 cubes around each edge.
+    const double face[3] = {h[1] * h[2] / 4.0, h[0] * h[2] / 4.0, h[0] * h[1] / 4.0};
+    auto inside = [&](std::int64_t i, std::int64_t j, std::int64_t k) -> bool {
+        if (i < 0 || j < 0 || k < 0 || i >= nx || j >= ny || k >= nz) return false;
+        return labels[i + nx * (j + ny * k)] == label;
+    };
+    parallel_for(0, c[2], [&](std::int64_t kb, std::int64_t ke) {
+        for (std::int64_t z = kb; z < ke; ++z)
+            for (std::int64_t y = 0; y < c[1]; ++y)
+                for (std::int64_t x = 0; x < c[0]; ++x) {
+                    bool v[2][2][2];
+                    int n = 0;
+                    for (int dz = 0; dz < 2; ++dz)
+                        for (int dy = 0; dy < 2; ++dy)
+                            for (int dx = 0; dx < 2; ++dx) {
+                                v[dz][dy][dx] = inside(o[0] + x + dx, o[1] + y + dy, o[2] + z + dz);
+                                n += v[dz][dy][dx];
+                            }
+                    if (n == 0 || n == 8) continue;
+                    double a = 0;
+                    for (int p = 0; p < 2; ++p)
+                        for (int q = 0; q < 2; ++q) {
+                            a += (v[p][q][0] != v[p][q][1]) * face[0];  // edge along i
+                            a += (v[p][0][q] != v[p][1][q]) * face[1];  // along j
+                            a += (v[0][p][q] != v[1][p][q]) * face[2];  // along k
+                        }
+                    const std::int64_t idx = x + c[0] * (y + c[1] * z);
+                    s.not_border[static_cast<std::size_t>(idx)] = 0;
+                    s.area[static_cast<std::size_t>(idx)] = a;
+                }
+    });
+    return s;
+}
+
+void sort_by_distance(std::vector<double>& d, std::vector<double>& a) {
+    std::vector<std::size_t> order(d.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+        return d[x] < d[y] || (d[x] == d[y] && a[x] < a[y]);
+    });
+    std::vector<double> d2(d.size()), a2(a.size());
+    for (std::size_t i = 0; i < order.size(); ++i) d2[i] = d[order[i]], a2[i] = a[order[i]];
+    d.swap(d2);
+    a.swap(a2);
+}
+
+double percentile_distance(const std::vector<double>& d, const std::vector<double>& a, double fraction) {
+    if (d.empty()) return kNaN;
+    double total = 0;
+    for (double x : a) total += x;
+    double cum = 0;
+    for (std::size_t i = 0; i < d.size(); ++i) {
+        cum += a[i];
+        if (cum / total >= fraction) return d[i];
+    }
+    return d.back();
+}
+
+}  // namespace
+
+SurfaceDistances surface_distances(const std::uint8_t* gt, const std::uint8_t* pred, const Shape3& shape,
+                                   const Eigen::Vector3d& h, int label_gt, int label_pred) {
+    for (int a = 0; a < 3; ++a)
+        SPORTSMED_CHECK(h[a] > 0 && std::isfinite(h[a]), "surface_distances: spacing {} along axis {}", h[a], a);
+    Box box;
+    const std::int64_t nx = shape[0], ny = shape[1], nz = shape[2];
+    for (std::int64_t k = 0; k < nz; ++k)
+        for (std::int64_t j = 0; j < ny; ++j)
+            for (std::int64_t i = 0; i < nx; ++i) {
+                const std::int64_t idx = i + nx * (j + ny * k);
+                if (gt[idx] == label_gt || pred[idx] == label_pred) box.add(i, j, k);
+            }
+    SurfaceDistances out;
+    if (box.empty()) return out;
+    const std::array<std::int64_t, 3> o{box.lo[0] - 1, box.lo[1] - 1, box.lo[2] - 1};
+    const std::array<std::int64_t, 3> c{box.hi[0] - box.lo[0] + 2, box.hi[1] - box.lo[1] + 2,
+                                        box.hi[2] - box.lo[2] + 2};
+    const Surface sg = cube_surface(gt, label_gt, shape, o, c, h);
+    const Surface sp = cube_surface(pred, label_pred, shape, o, c, h);
+    const Shape3 cs{c[0], c[1], c[2]};
+    std::vector<double> dist(sg.area.size());
+    auto gather = [&](const Surface& from, const Surface& to, std::vector<double>& d, std::vector<double>& a) {
+        const bool to_empty = std::all_of(to.not_border.begin(), to.not_border.end(), [](auto v) { return v != 0; });
+        if (!to_empty) distance_transform_squared(to.not_border.data(), cs, h, dist.data());
+        for (std::size_t i = 0; i < from.area.size(); ++i) {
+            if (from.not_border[i]) continue;
+            d.push_back(to_empty ? kInf : std::sqrt(dist[i]));
+            a.push_back(from.area[i]);
+        }
+    };
+    gather(sg, sp, out.distances_gt_to_pred_mm, out.areas_gt_mm2);
+    gather(sp, sg, out.distances_pred_to_gt_mm, out.areas_pred_mm2);
+    return out;
+}
+
+std::vector<SegmentationMetrics> segmentation_metrics(const Volume<std::uint8_t>& gt, const Volume<std::uint8_t>& pred,
+                                                      std::vector<int> labels, double tolerance_mm) {
+    SPORTSMED_CHECK(gt.shape() == pred.shape(),
+                    "segmentation_metrics: reference shape ({}, {}, {}) differs from prediction shape ({}, {}, {})",
+                    gt.shape()[0], gt.shape()[1], gt.shape()[2], pred.shape()[0], pred.shape()[1], pred.shape()[2]);
+    SPORTSMED_CHECK(gt.geometry().same_grid(pred.geometry(), 1e-4),
+                    "segmentation_metrics: reference and prediction lie on different grids (spacing/origin/direction)");
+    SPORTSMED_CHECK(tolerance_mm >= 0, "segmentation_metrics: tolerance {} mm, expected >= 0", tolerance_mm);
+    std::array<std::int64_t, 256> n_gt{}, n_pred{}, n_both{};
+    for (std::int64_t i = 0; i < gt.size(); ++i) {
+        const auto a = gt.data()[i], b = pred.data()[i];
+        ++n_gt[a];
+        ++n_pred[b];
+        if (a == b) ++n_both[a];
+    }
+    if (labels.empty()) {
+        for (int l = 1; l < 256; ++l)
+            if (n_gt[static_cast<std::size_t>(l)] || n_pred[static_cast<std::size_t>(l)]) labels.push_back(l);
+    }
+    const Eigen::Vector3d h = gt.geometry().spacing_mm;
+    const double voxel = h.prod();
+    std::vector<SegmentationMetrics> out;
+    for (int l : labels) {
+        SPORTSMED_CHECK(l >= 1 && l <= 255, "segmentation_metrics: label {} outside 1..255", l);
+        const auto L = static_cast<std::size_t>(l);
+        SegmentationMetrics m;
+        m.label = l;
+        m.tolerance_mm = tolerance_mm;
+        m.voxels_gt = n_gt[L];
+        m.voxels_pred = n_pred[L];
+        m.volume_gt_mm3 = static_cast<double>(n_gt[L]) * voxel;
+        m.volume_pred_mm3 = static_cast<double>(n_pred[L]) * voxel;
+        m.volume_difference_mm3 = m.volume_pred_mm3 - m.volume_gt_mm3;
+        const double sum = static_cast<double>(n_gt[L] + n_pred[L]);
+        const double uni = sum - static_cast<double>(n_both[L]);
+        if (sum == 0) {
+            m.dice = m.jaccard = m.hausdorff_mm = m.hd95_mm = m.assd_mm = m.surface_dice = kNaN;
+            out.push_back(m);
+            continue;
+        }
+        m.dice = 2.0 * static_cast<double>(n_both[L]) / sum;
+        m.jaccard = static_cast<double>(n_both[L]) / uni;
+        SurfaceDistances s = surface_distances(gt.data(), pred.data(), gt.shape(), h, l, l);
+        double area_g = 0, area_p = 0, wsum = 0, within = 0;
+        for (std::size_t i = 0; i < s.areas_gt_mm2.size(); ++i) {
+            area_g += s.areas_gt_mm2[i];
+            wsum += s.areas_gt_mm2[i] * s.distances_gt_to_pred_mm[i];
+            if (s.distances_gt_to_pred_mm[i] <= tolerance_mm) within += s.areas_gt_mm2[i];
+        }
+        for (std::size_t i = 0; i < s.areas_pred_mm2.size(); ++i) {
+            area_p += s.areas_pred_mm2[i];
+            wsum += s.areas_pred_mm2[i] * s.distances_pred_to_gt_mm[i];
+            if (s.distances_pred_to_gt_mm[i] <= tolerance_mm) within += s.areas_pred_mm2[i];
+        }
+        m.surface_area_gt_mm2 = area_g;
+        m.surface_area_pred_mm2 = area_p;
+        if (n_gt[L] == 0 || n_pred[L] == 0) {
+            m.hausdorff_mm = m.hd95_mm = m.assd_mm = kInf;
+            m.surface_dice = 0.0;
+            out.push_back(m);
+            continue;
+        }
+        sort_by_distance(s.distances_gt_to_pred_mm, s.areas_gt_mm2);
+        sort_by_distance(s.distances_pred_to_gt_mm, s.areas_pred_mm2);
+        m.hausdorff_mm = std::max(s.distances_gt_to_pred_mm.back(), s.distances_pred_to_gt_mm.back());
+        m.hd95_mm = std::max(percentile_distance(s.distances_gt_to_pred_mm, s.areas_gt_mm2, 0.95),
+                             percentile_distance(s.distances_pred_to_gt_mm, s.areas_pred_mm2, 0.95));
+        m.assd_mm = wsum / (area_g + area_p);
+        m.surface_dice = within / (area_g + area_p);
+        out.push_back(m);
+    }
+    return out;
+}
+
+}  // namespace sportsmed::imaging

@@ -1,0 +1,366 @@
+// NIfTI-1 and NIfTI-2 reader/writer (own implementation over zlib).
+
+#include <array>
+#include <cmath>
+#include <cstring>
+
+#include <Eigen/Dense>
+
+#include "file_util.hpp"
+#include "sportsmed/imaging/io.hpp"
+
+namespace sportsmed::imaging {
+namespace {
+
+constexpr const char* kRead = "read_nifti";
+
+// Reads fixed-layout header fields in the file's byte order.
+struct Fields {
+    const std::uint8_t* p;
+    bool swap;
+    template <typename T>
+    T get(std::size_t offset) const {
+        T v;
+        std::uint8_t b[sizeof(T)];
+        std::memcpy(b, p + offset, sizeof(T));
+        if (swap) std::reverse(b, b + sizeof(T));
+        std::memcpy(&v, b, sizeof(T));
+        return v;
+    }
+};
+
+struct DtypeCode {
+    int code;
+    DType dtype;
+};
+constexpr std::array<DtypeCode, 14> kCodes{{{2, DType::UInt8},     {4, DType::Int16},    {8, DType::Int32},
+                                            {16, DType::Float32},  {32, DType::Complex64}, {64, DType::Float64},
+                                            {128, DType::RGB24},   {256, DType::Int8},   {512, DType::UInt16},
+                                            {768, DType::UInt32},  {1024, DType::Int64}, {1280, DType::UInt64},
+                                            {1792, DType::Complex128}, {2304, DType::RGBA32}}};
+
+int code_of(DType t) {
+    for (const auto& c : kCodes)
+        if (c.dtype == t) return c.code;
+    return 0;
+}
+
+// Rotation from the qform quaternion (b, c, d), a = sqrt(1 - b² - c² - d²). Computed in
+// single precision like nibabel, whose header fields are float32.
+Eigen::Matrix3d quaternion_rotation(float b, float c, float d, const std::string& path) {
+    float w2 = 1.0f - (b * b + c * c + d * d);
+    float a;
+    if (w2 < 0.0f) {
+        if (w2 < -3.0f * std::numeric_limits<float>::epsilon())
+            SPORTSMED_THROW(FormatError, "{}: qform quaternion (b, c, d) = ({}, {}, {}) of '{}' has norm > 1", kRead,
+                            b, c, d, path);
+        a = 0.0f;
+    } else {
+        a = std::sqrt(w2);
+    }
+    const float n = a * a + b * b + c * c + d * d;
+    if (n < std::numeric_limits<float>::epsilon()) return Eigen::Matrix3d::Identity();
+    const float s = 2.0f / n;
+    const float X = b * s, Y = c * s, Z = d * s;
+    const float wX = a * X, wY = a * Y, wZ = a * Z, xX = b * X, xY = b * Y, xZ = b * Z, yY = c * Y, yZ = c * Z,
+                zZ = d * Z;
+    Eigen::Matrix3d r;
+    r << 1.0f - (yY + zZ), xY - wZ, xZ + wY,  //
+        xY + wZ, 1.0f - (xX + zZ), yZ - wX,   //
+        xZ - wY, yZ + wX, 1.0f - (xX + yY);
+    return r;
+}
+
+}  // namespace
+
+Image read_nifti(const std::string& path) {
+    std::vector<std::uint8_t> buf = detail::read_file_maybe_gz(path, kRead);
+    if (buf.size() < 348)
+        SPORTSMED_THROW(FormatError, "{}: '{}' has {} bytes, shorter than a NIfTI header (348)", kRead, path,
+                        buf.size());
+    std::int32_t sizeof_hdr;
+    std::memcpy(&sizeof_hdr, buf.data(), 4);
+    bool swap = false;
+    int version = 0;
+    auto swapped = [](std::int32_t v) {
+        auto* b = reinterpret_cast<std::uint8_t*>(&v);
+        std::reverse(b, b + 4);
+        return v;
+    };
+    if (sizeof_hdr == 348) version = 1;
+    else if (sizeof_hdr == 540) version = 2;
+    else if (swapped(sizeof_hdr) == 348) version = 1, swap = true;
+    else if (swapped(sizeof_hdr) == 540) version = 2, swap = true;
+    else
+        SPORTSMED_THROW(FormatError, "{}: '{}' is not NIfTI: sizeof_hdr is {}, expected 348 or 540", kRead, path,
+                        sizeof_hdr);
+    if (version == 2 && buf.size() < 540)
+        SPORTSMED_THROW(FormatError, "{}: '{}' has {} bytes, shorter than a NIfTI-2 header (540)", kRead, path,
+                        buf.size());
+    const Fields f{buf.data(), swap};
+
+    Image img;
+    std::array<std::int64_t, 8> dim{};
+    std::array<double, 8> pixdim{};
+    int datatype;
+    double vox_offset, slope, inter, qb, qc, qd, qx, qy, qz;
+    Eigen::Matrix4d srow = Eigen::Matrix4d::Identity();
+    if (version == 1) {
+        const char* magic = reinterpret_cast<const char*>(buf.data() + 344);
+        if (std::memcmp(magic, "ni1\0", 4) == 0)
+            SPORTSMED_THROW(FormatError, "{}: '{}' is the header of a .hdr/.img pair; only single-file .nii is read",
+                            kRead, path);
+        if (std::memcmp(magic, "n+1\0", 4) != 0)
+            SPORTSMED_THROW(FormatError, "{}: '{}' has NIfTI-1 magic '{:.3s}', expected 'n+1'", kRead, path, magic);
+        for (int i = 0; i < 8; ++i) dim[i] = f.get<std::int16_t>(40 + 2 * i);
+        datatype = f.get<std::int16_t>(70);
+        for (int i = 0; i < 8; ++i) pixdim[i] = f.get<float>(76 + 4 * i);
+        vox_offset = f.get<float>(108);
+        slope = f.get<float>(112);
+        inter = f.get<float>(116);
+        img.qform_code = f.get<std::int16_t>(252);
+        img.sform_code = f.get<std::int16_t>(254);
+        qb = f.get<float>(256), qc = f.get<float>(260), qd = f.get<float>(264);
+        qx = f.get<float>(268), qy = f.get<float>(272), qz = f.get<float>(276);
+        for (int r = 0; r < 3; ++r)
+            for (int c = 0; c < 4; ++c) srow(r, c) = f.get<float>(280 + 16 * r + 4 * c);
+    } else {
+        const char* magic = reinterpret_cast<const char*>(buf.data() + 4);
+        if (std::memcmp(magic, "n+2\0", 4) != 0)
+            SPORTSMED_THROW(FormatError, "{}: '{}' has NIfTI-2 magic '{:.3s}', expected 'n+2' (single file)", kRead,
+                            path, magic);
+        datatype = f.get<std::int16_t>(12);
+        for (int i = 0; i < 8; ++i) dim[i] = f.get<std::int64_t>(16 + 8 * i);
+        for (int i = 0; i < 8; ++i) pixdim[i] = f.get<double>(104 + 8 * i);
+        vox_offset = static_cast<double>(f.get<std::int64_t>(168));
+        slope = f.get<double>(176);
+        inter = f.get<double>(184);
+        img.qform_code = f.get<std::int32_t>(344);
+        img.sform_code = f.get<std::int32_t>(348);
+        qb = f.get<double>(352), qc = f.get<double>(360), qd = f.get<double>(368);
+        qx = f.get<double>(376), qy = f.get<double>(384), qz = f.get<double>(392);
+        for (int r = 0; r < 3; ++r)
+            for (int c = 0; c < 4; ++c) srow(r, c) = f.get<double>(400 + 32 * r + 8 * c);
+    }
+
+    const std::int64_t ndim = dim[0];
+    if (ndim < 1 || ndim > 7)
+        SPORTSMED_THROW(FormatError, "{}: '{}' has dim[0] = {}, expected 1..7 (corrupt header?)", kRead, path, ndim);
+    img.dims.assign(static_cast<std::size_t>(std::max<std::int64_t>(ndim, 3)), 1);
+    img.pixdim.assign(img.dims.size(), 1.0);
+    for (std::int64_t i = 0; i < ndim; ++i) {
+        if (dim[i + 1] < 0)
+            SPORTSMED_THROW(FormatError, "{}: '{}' has dim[{}] = {}, expected >= 0", kRead, path, i + 1, dim[i + 1]);
+        img.dims[static_cast<std::size_t>(i)] = dim[i + 1];
+        img.pixdim[static_cast<std::size_t>(i)] = pixdim[i + 1];
+    }
+    bool known = false;
+    for (const auto& c : kCodes)
+        if (c.code == datatype) img.dtype = c.dtype, known = true;
+    if (!known) SPORTSMED_THROW(FormatError, "{}: '{}' has unsupported NIfTI datatype {}", kRead, path, datatype);
+
+    // A single file with vox_offset 0 keeps its data right after the header and the
+    // 4-byte extension flag (nibabel reads it there too).
+    const std::size_t header_end = version == 1 ? 352 : 544;
+    std::size_t offset = vox_offset <= 0 ? header_end : static_cast<std::size_t>(vox_offset);
+    if (!(vox_offset >= 0) || !std::isfinite(vox_offset))
+        SPORTSMED_THROW(FormatError, "{}: '{}' has vox_offset {}, expected a non-negative offset", kRead, path,
+                        vox_offset);
+    const std::int64_t n = img.num_values();
+    const std::size_t esize = dtype_size(img.dtype);
+    const std::size_t nbytes = static_cast<std::size_t>(n) * esize;
+    if (offset > buf.size() || buf.size() - offset < nbytes)
+        SPORTSMED_THROW(FormatError,
+                        "{}: data of '{}' is shorter than the header says: {} bytes from offset {} needed for "
+                        "{} {} values, file has {} bytes",
+                        kRead, path, nbytes, offset, n, dtype_name(img.dtype), buf.size());
+    img.bytes.assign(buf.begin() + static_cast<std::ptrdiff_t>(offset),
+                     buf.begin() + static_cast<std::ptrdiff_t>(offset + nbytes));
+    if (swap) {
+        if (img.dtype == DType::Complex64) detail::swap_bytes(img.bytes.data(), static_cast<std::size_t>(2 * n), 4);
+        else if (img.dtype == DType::Complex128)
+            detail::swap_bytes(img.bytes.data(), static_cast<std::size_t>(2 * n), 8);
+        else if (img.dtype != DType::RGB24 && img.dtype != DType::RGBA32)
+            detail::swap_bytes(img.bytes.data(), static_cast<std::size_t>(n), esize);
+    }
+
+    // Scaling as nibabel: slope 0 or not finite means "no scaling"; a valid slope needs a
+    // finite intercept.
+    if (slope != 0.0 && std::isfinite(slope)) {
+        if (!std::isfinite(inter))
+            SPORTSMED_THROW(FormatError, "{}: '{}' has scl_slope {} but a non-finite scl_inter {}", kRead, path,
+                            slope, inter);
+        img.scaled = true;
+        img.scl_slope = slope;
+        img.scl_inter = inter;
+    }
+
+    // Geometry: sform if coded, else qform if coded, else the Analyze-style default.
+    Eigen::Matrix4d affine = Eigen::Matrix4d::Identity();
+    if (img.sform_code > 0) {
+        affine = srow;
+        affine.row(3) << 0, 0, 0, 1;
+    } else if (img.qform_code > 0) {
+        Eigen::Matrix3d r = version == 1 ? quaternion_rotation(static_cast<float>(qb), static_cast<float>(qc),
+                                                               static_cast<float>(qd), path)
+                                         : Eigen::Matrix3d::Identity();
+        if (version == 2) {
+            const double w2 = 1.0 - (qb * qb + qc * qc + qd * qd);
+            const double a = w2 < 0 ? 0.0 : std::sqrt(w2);
+            Eigen::Quaterniond q(a, qb, qc, qd);
+            if (q.norm() > 0) r = q.normalized().toRotationMatrix();
+        }
+        Eigen::Vector3d vox(pixdim[1], pixdim[2], pixdim[3]);
+        if ((vox.array() < 0).any())
+            SPORTSMED_THROW(FormatError, "{}: '{}' has negative pixdim[1..3] ({}, {}, {})", kRead, path, vox[0],
+                            vox[1], vox[2]);
+        const double qfac = pixdim[0] == -1.0 ? -1.0 : 1.0;
+        vox[2] *= qfac;
+        affine.topLeftCorner<3, 3>() = r * vox.asDiagonal();
+        affine.topRightCorner<3, 1>() << qx, qy, qz;
+    } else {
+        for (int c = 0; c < 3; ++c) {
+            const double zoom = c < ndim ? pixdim[c + 1] : 1.0;
+            const double size = c < ndim ? static_cast<double>(dim[c + 1]) : 1.0;
+            const double z = c == 0 ? -zoom : zoom;
+            affine(c, c) = z;
+            affine(c, 3) = -(size - 1.0) / 2.0 * z;
+        }
+    }
+    if (!affine.allFinite()) SPORTSMED_THROW(FormatError, "{}: '{}' has a non-finite affine", kRead, path);
+    const Shape3 shape{img.dims[0], img.dims[1], img.dims[2]};
+    for (int c = 0; c < 3; ++c) {
+        if (affine.block<3, 1>(0, c).norm() == 0)
+            SPORTSMED_THROW(FormatError, "{}: '{}' has a zero voxel size along axis {} in its affine", kRead, path, c);
+    }
+    img.geometry = Geometry::from_affine(affine, shape, /*ras=*/true);
+    return img;
+}
+
+namespace {
+
+// Quaternion (b, c, d), qfac and pixdim of a rotation-with-reflection matrix (RAS).
+void qform_from_direction(const Eigen::Matrix3d& direction_ras, double q[3], double& qfac) {
+    Eigen::Matrix3d r = direction_ras;
+    qfac = 1.0;
+    if (r.determinant() < 0) {
+        qfac = -1.0;
+        r.col(2) = -r.col(2);
+    }
+    // Nearest proper rotation (polar decomposition), in case of slight non-orthogonality.
+    Eigen::JacobiSVD<Eigen::Matrix3d> svd(r, Eigen::ComputeFullU | Eigen::ComputeFullV);
+    r = svd.matrixU() * svd.matrixV().transpose();
+    Eigen::Quaterniond quat(r);
+    if (quat.w() < 0) quat.coeffs() = -quat.coeffs();
+    q[0] = quat.x();
+    q[1] = quat.y();
+    q[2] = quat.z();
+}
+
+template <typename T>
+void put(std::vector<std::uint8_t>& h, std::size_t offset, T v) {
+    std::memcpy(h.data() + offset, &v, sizeof(T));
+}
+
+}  // namespace
+
+void write_nifti(const Image& img, const std::string& path, int version) {
+    constexpr const char* kWrite = "write_nifti";
+    SPORTSMED_CHECK(version == 1 || version == 2, "{}: version must be 1 or 2, got {}", kWrite, version);
+    SPORTSMED_CHECK(img.dims.size() >= 3 && img.dims.size() <= 7, "{}: {} dimensions, expected 3..7", kWrite,
+                    img.dims.size());
+    SPORTSMED_CHECK(img.dims[0] == img.geometry.shape[0] && img.dims[1] == img.geometry.shape[1] &&
+                        img.dims[2] == img.geometry.shape[2],
+                    "{}: dims ({}, {}, {}) differ from the geometry's shape", kWrite, img.dims[0], img.dims[1],
+                    img.dims[2]);
+    const std::size_t nbytes = static_cast<std::size_t>(img.num_values()) * dtype_size(img.dtype);
+    SPORTSMED_CHECK(img.bytes.size() == nbytes, "{}: {} data bytes, {} expected for the dims and type", kWrite,
+                    img.bytes.size(), nbytes);
+    if (version == 1) {
+        for (auto d : img.dims)
+            SPORTSMED_CHECK(d <= 32767, "{}: dimension {} too large for NIfTI-1; use version 2", kWrite, d);
+    }
+    const Eigen::Matrix4d affine = img.geometry.affine_ras();
+    const Eigen::Matrix3d dir_ras = affine.topLeftCorner<3, 3>() * img.geometry.spacing_mm.cwiseInverse().asDiagonal();
+    double q[3], qfac;
+    qform_from_direction(dir_ras, q, qfac);
+    const int qcode = img.qform_code > 0 ? img.qform_code : 1;
+    const int scode = img.sform_code > 0 ? img.sform_code : 1;
+    const int ndim = static_cast<int>(img.dims.size());
+    std::array<double, 8> pixdim{};
+    pixdim[0] = qfac;
+    for (int i = 0; i < ndim; ++i)
+        pixdim[i + 1] = i < 3 ? img.geometry.spacing_mm[i]
+                              : (static_cast<std::size_t>(i) < img.pixdim.size() ? img.pixdim[i] : 1.0);
+    const double slope = img.scaled ? img.scl_slope : 0.0;
+    const double inter = img.scaled ? img.scl_inter : 0.0;
+    const int dt = code_of(img.dtype);
+    const int bitpix = static_cast<int>(dtype_size(img.dtype) * 8);
+
+    std::vector<std::uint8_t> h;
+    if (version == 1) {
+        h.assign(352, 0);
+        put<std::int32_t>(h, 0, 348);
+        h[38] = 'r';
+        put<std::int16_t>(h, 40, static_cast<std::int16_t>(ndim));
+        for (int i = 0; i < ndim; ++i) put<std::int16_t>(h, 42 + 2 * i, static_cast<std::int16_t>(img.dims[i]));
+        for (int i = ndim; i < 7; ++i) put<std::int16_t>(h, 42 + 2 * i, 1);
+        put<std::int16_t>(h, 70, static_cast<std::int16_t>(dt));
+        put<std::int16_t>(h, 72, static_cast<std::int16_t>(bitpix));
+        for (int i = 0; i < 8; ++i) put<float>(h, 76 + 4 * i, static_cast<float>(i <= ndim ? pixdim[i] : 1.0));
+        put<float>(h, 108, 352.0f);
+        put<float>(h, 112, static_cast<float>(slope));
+        put<float>(h, 116, static_cast<float>(inter));
+        h[123] = 2 | 8;  // mm, s
+        std::memcpy(h.data() + 148, "sportsmed", 9);
+        put<std::int16_t>(h, 252, static_cast<std::int16_t>(qcode));
+        put<std::int16_t>(h, 254, static_cast<std::int16_t>(scode));
+        for (int i = 0; i < 3; ++i) put<float>(h, 256 + 4 * i, static_cast<float>(q[i]));
+        for (int i = 0; i < 3; ++i) put<float>(h, 268 + 4 * i, static_cast<float>(affine(i, 3)));
+        for (int r = 0; r < 3; ++r)
+            for (int c = 0; c < 4; ++c) put<float>(h, 280 + 16 * r + 4 * c, static_cast<float>(affine(r, c)));
+        std::memcpy(h.data() + 344, "n+1\0", 4);
+    } else {
+        h.assign(544, 0);
+        put<std::int32_t>(h, 0, 540);
+        std::memcpy(h.data() + 4, "n+2\0\r\n\032\n", 8);
+        put<std::int16_t>(h, 12, static_cast<std::int16_t>(dt));
+        put<std::int16_t>(h, 14, static_cast<std::int16_t>(bitpix));
+        put<std::int64_t>(h, 16, ndim);
+        for (int i = 0; i < 7; ++i) put<std::int64_t>(h, 24 + 8 * i, i < ndim ? img.dims[i] : 1);
+        for (int i = 0; i < 8; ++i) put<double>(h, 104 + 8 * i, i <= ndim ? pixdim[i] : 1.0);
+        put<std::int64_t>(h, 168, 544);
+        put<double>(h, 176, slope);
+        put<double>(h, 184, inter);
+        std::memcpy(h.data() + 240, "sportsmed", 9);
+        put<std::int32_t>(h, 344, qcode);
+        put<std::int32_t>(h, 348, scode);
+        for (int i = 0; i < 3; ++i) put<double>(h, 352 + 8 * i, q[i]);
+        for (int i = 0; i < 3; ++i) put<double>(h, 376 + 8 * i, affine(i, 3));
+        for (int r = 0; r < 3; ++r)
+            for (int c = 0; c < 4; ++c) put<double>(h, 400 + 32 * r + 8 * c, affine(r, c));
+        put<std::int32_t>(h, 500, 2 | 8);
+    }
+    if (detail::ends_with(path, ".gz")) {
+        std::vector<std::uint8_t> all(h);
+        all.insert(all.end(), img.bytes.begin(), img.bytes.end());
+        const auto z = detail::gzip(all.data(), all.size(), 1);
+        detail::write_file_atomic(path, {{z.data(), z.size()}}, kWrite);
+    } else {
+        detail::write_file_atomic(path, {{h.data(), h.size()}, {img.bytes.data(), img.bytes.size()}}, kWrite);
+    }
+}
+
+Image read_image(const std::string& path) {
+    if (detail::ends_with(path, ".nrrd") || detail::ends_with(path, ".nhdr")) return read_nrrd(path);
+    return read_nifti(path);
+}
+
+void write_image(const Image& img, const std::string& path) {
+    if (detail::ends_with(path, ".nrrd")) return write_nrrd(img, path, true);
+    if (detail::ends_with(path, ".nii") || detail::ends_with(path, ".nii.gz")) return write_nifti(img, path, 1);
+    SPORTSMED_THROW(InvalidArgument, "write_image: unknown extension of '{}' (expected .nii, .nii.gz or .nrrd)",
+                    path);
+}
+
+}  // namespace sportsmed::imaging

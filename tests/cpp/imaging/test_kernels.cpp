@@ -1,0 +1,125 @@
+#include <cmath>
+#include <map>
+#include <queue>
+#include <random>
+
+#include <catch2/catch.hpp>
+
+#include "sportsmed/imaging/components.hpp"
+#include "sportsmed/imaging/distance.hpp"
+
+using namespace sportsmed;
+using namespace sportsmed::imaging;
+
+namespace {
+Volume<std::uint8_t> random_mask(Shape3 shape, double p, unsigned seed) {
+    Geometry g;
+    g.shape = shape;
+    g.spacing_mm = {0.7, 1.3, 2.1};
+    Volume<std::uint8_t> m(g);
+    std::mt19937 rng(seed);
+    std::bernoulli_distribution b(p);
+    for (auto& v : m.values()) v = b(rng);
+    return m;
+}
+}  // namespace
+
+TEST_CASE("edt: equals brute-force nearest background distance (anisotropic)", "[imaging][edt]") {
+    const auto m = random_mask({9, 7, 6}, 0.85, 3);
+    const auto d = distance_transform(m);
+    const auto& s = m.shape();
+    const auto& h = m.geometry().spacing_mm;
+    double max_err = 0;
+    for (std::int64_t k = 0; k < s[2]; ++k)
+        for (std::int64_t j = 0; j < s[1]; ++j)
+            for (std::int64_t i = 0; i < s[0]; ++i) {
+                double best = INFINITY;
+                for (std::int64_t c = 0; c < s[2]; ++c)
+                    for (std::int64_t b = 0; b < s[1]; ++b)
+                        for (std::int64_t a = 0; a < s[0]; ++a)
+                            if (!m(a, b, c)) {
+                                const double dx = (a - i) * h[0], dy = (b - j) * h[1], dz = (c - k) * h[2];
+                                best = std::min(best, std::sqrt(dx * dx + dy * dy + dz * dz));
+                            }
+                max_err = std::max(max_err, std::abs(best - d(i, j, k)));
+            }
+    CHECK(max_err < 1e-12);
+}
+
+TEST_CASE("edt: no background gives +inf, and ball erosion undoes dilation of a point", "[imaging][edt]") {
+    Geometry g;
+    g.shape = {5, 5, 5};
+    Volume<std::uint8_t> all(g, 1, 1);
+    const auto d = distance_transform(all);
+    CHECK(std::isinf(d(2, 2, 2)));
+    Volume<std::uint8_t> point(g);
+    point(2, 2, 2) = 1;
+    const auto ball = dilate_ball(point, 1.5);  // 1 + 6 + 12 voxels within sqrt(2)
+    std::int64_t n = 0;
+    for (auto v : ball.values()) n += v;
+    CHECK(n == 19);
+    const auto back = erode_ball(ball, 1.5);
+    n = 0;
+    for (auto v : back.values()) n += v;
+    CHECK(n == 1);
+    CHECK(back(2, 2, 2) == 1);
+}
+
+TEST_CASE("components: same partition as a breadth-first flood fill, 6/18/26", "[imaging][components]") {
+    for (int conn : {6, 18, 26}) {
+        const auto m = random_mask({23, 17, 19}, 0.3, 7 + conn);
+        std::int32_t count = 0;
+        const auto lab = label_components(m, conn, &count);
+        // Reference: BFS flood fill.
+        Volume<std::int32_t> ref(m.geometry());
+        std::int32_t n = 0;
+        const auto& s = m.shape();
+        for (std::int64_t k = 0; k < s[2]; ++k)
+            for (std::int64_t j = 0; j < s[1]; ++j)
+                for (std::int64_t i = 0; i < s[0]; ++i) {
+                    if (!m(i, j, k) || ref(i, j, k)) continue;
+                    ++n;
+                    std::queue<std::array<std::int64_t, 3>> q;
+                    q.push({i, j, k});
+                    ref(i, j, k) = n;
+                    while (!q.empty()) {
+                        auto [a, b, c] = q.front();
+                        q.pop();
+                        for (int dk = -1; dk <= 1; ++dk)
+                            for (int dj = -1; dj <= 1; ++dj)
+                                for (int di = -1; di <= 1; ++di) {
+                                    const int l1 = std::abs(di) + std::abs(dj) + std::abs(dk);
+                                    if (l1 == 0 || (conn == 6 && l1 > 1) || (conn == 18 && l1 > 2)) continue;
+                                    const std::int64_t x = a + di, y = b + dj, z = c + dk;
+                                    if (x < 0 || y < 0 || z < 0 || x >= s[0] || y >= s[1] || z >= s[2]) continue;
+                                    if (m(x, y, z) && !ref(x, y, z)) {
+                                        ref(x, y, z) = n;
+                                        q.push({x, y, z});
+                                    }
+                                }
+                    }
+                }
+        CHECK(count == n);
+        // Both number components in memory order of first voxel: identical labels.
+        CHECK(lab.values() == ref.values());
+    }
+}
+
+TEST_CASE("components: largest component and hole filling", "[imaging][components]") {
+    Geometry g;
+    g.shape = {12, 12, 12};
+    Volume<std::uint8_t> m(g);
+    for (int k = 2; k < 9; ++k)
+        for (int j = 2; j < 9; ++j)
+            for (int i = 2; i < 9; ++i) m(i, j, k) = 1;  // 7³ cube
+    m(5, 5, 5) = 0;                                       // a hole
+    m(10, 10, 10) = 1;                                    // a speck
+    const auto big = keep_largest_component(m);
+    CHECK(big(10, 10, 10) == 0);
+    CHECK(big(2, 2, 2) == 1);
+    const auto filled = fill_holes(big);
+    CHECK(filled(5, 5, 5) == 1);
+    std::int64_t n = 0;
+    for (auto v : filled.values()) n += v;
+    CHECK(n == 343);
+}

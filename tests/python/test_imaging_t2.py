@@ -1,0 +1,80 @@
+"""T2 relaxometry against scipy.optimize.curve_fit of the same model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import curve_fit
+
+imaging = pytest.importorskip("sportsmed.imaging")
+import sportsmed  # noqa: E402
+
+TE = np.array([6.312 * k for k in range(1, 9)])  # the MESE knee's echo times (ms)
+
+
+def _model(te, s0, t2):
+    return s0 * np.exp(-te / t2)
+
+
+def _curve_fit(y, te=TE):
+    # curve_fit's default (MINPACK Levenberg–Marquardt) from the log-linear start.
+    pos = y > 0
+    slope, icpt = np.polyfit(te[pos], np.log(y[pos]), 1)
+    p0 = (np.exp(icpt), -1.0 / slope if slope < 0 else 1000.0)
+    p, _ = curve_fit(_model, te, y, p0=p0, maxfev=10000, xtol=1e-14, ftol=1e-14)
+    return p
+
+
+def test_fit_equals_curve_fit_per_curve():
+    rng = np.random.default_rng(0)
+    n = 300
+    s0 = rng.uniform(200, 2000, n)
+    t2 = rng.uniform(15, 80, n)
+    y = _model(TE[None, :], s0[:, None], t2[:, None])
+    y += rng.normal(0, 1, y.shape) * s0[:, None] / 40  # SNR 40
+    res = imaging.fit_t2_curves(y, TE)
+    ref = np.array([_curve_fit(row) for row in y])
+    ok = res["status"] == 0
+    assert ok.mean() > 0.99
+    np.testing.assert_allclose(res["t2_ms"][ok], ref[ok, 1], rtol=1e-6)
+    np.testing.assert_allclose(res["s0"][ok], ref[ok, 0], rtol=1e-6)
+    # R² as 1 - SSres/SStot of the fitted model
+    pred = _model(TE[None, :], res["s0"][:, None], res["t2_ms"][:, None])
+    r2 = 1 - ((y - pred) ** 2).sum(1) / ((y - y.mean(1, keepdims=True)) ** 2).sum(1)
+    np.testing.assert_allclose(res["r2"][ok], r2[ok], rtol=1e-9, atol=1e-12)
+
+
+def test_noise_free_curves_are_recovered_exactly_and_noise_floor_term_works():
+    t2 = np.array([10.0, 35.0, 70.0, 300.0])
+    y = _model(TE[None, :], 1000.0, t2[:, None])
+    res = imaging.fit_t2_curves(y, TE)
+    np.testing.assert_allclose(res["t2_ms"], t2, rtol=1e-8)
+    floor = imaging.fit_t2_curves(y + 50.0, TE, noise_floor=True)
+    np.testing.assert_allclose(floor["t2_ms"], t2[:], rtol=1e-5)
+    np.testing.assert_allclose(floor["offset"], 50.0, rtol=1e-4)
+
+
+def test_volume_fit_with_mask_status_and_progress(restore_threads):
+    rng = np.random.default_rng(1)
+    shape = (12, 10, 6)
+    t2 = rng.uniform(20, 60, shape)
+    echoes = _model(TE, 1000.0, t2[..., None])
+    mask = np.zeros(shape, bool)
+    mask[2:10, 2:8, 1:5] = True
+    echoes[0, 0, 0, :] = np.nan  # invalid but masked out
+    mask[11, 9, 5] = True
+    echoes[11, 9, 5, :] = -1.0   # invalid inside the mask
+    seen = []
+    sportsmed.set_num_threads(2)
+    maps = imaging.fit_t2(echoes, TE, mask, progress=lambda f, s: seen.append((f, s)) or True)
+    inside = mask.copy()
+    inside[11, 9, 5] = False
+    np.testing.assert_allclose(maps["t2_ms"][inside], t2[inside], rtol=1e-8)
+    assert (maps["status"][~mask] == 1).all()
+    assert maps["status"][11, 9, 5] == 2
+    assert np.isnan(maps["t2_ms"][~mask]).all()
+    assert seen[-1][0] == 1.0 and seen[-1][1] == "fit T2"
+    with pytest.raises(sportsmed.Cancelled):
+        imaging.fit_t2(echoes, TE, mask, progress=lambda f, s: False)
+    with pytest.raises(sportsmed.InvalidArgument, match="mask shape"):
+        imaging.fit_t2(echoes, TE, mask[:-1])
