@@ -5,6 +5,8 @@
 #include "detail.hpp"
 #include "sportsmed/core/error.hpp"
 #include "sportsmed/core/progress.hpp"
+#include "sportsmed/imaging/components.hpp"
+#include "sportsmed/imaging/volume.hpp"
 #include "sportsmed/seg/inference.hpp"
 
 namespace sportsmed::seg {
@@ -178,8 +180,94 @@ void sliding_window(const std::function<torch::Tensor(const torch::Tensor&)>& ne
 
 }  // namespace detail
 
+namespace {
+
+Segmentation segment_on_grid(Model& model, const float* image, const std::vector<std::int64_t>& shape,
+                             const SegmentOptions& options);
+
+// Keeps the largest component of each label. A C-order (a0, a1, a2) array is the same
+// memory as a Fortran-order (a2, a1, a0) volume; connectivity does not care.
+void keep_largest(Segmentation& s) {
+    if (s.shape.size() != 3) return;
+    imaging::Geometry g;
+    g.shape = {s.shape[2], s.shape[1], s.shape[0]};
+    imaging::Volume<std::uint8_t> v(g, std::move(s.labels));
+    imaging::Volume<std::uint8_t> kept = imaging::keep_largest_component_per_label(v, 26);
+    s.labels.assign(kept.data(), kept.data() + kept.num_voxels());
+}
+
+}  // namespace
+
 Segmentation segment(Model& model, const float* image, const std::vector<std::int64_t>& shape,
                      const SegmentOptions& options) {
+    const ModelSpec& spec = model.spec();
+    bool resample = false;
+    if (!options.input_spacing_mm.empty() && !spec.spacing_mm.empty()) {
+        SPORTSMED_CHECK(options.input_spacing_mm.size() == shape.size(),
+                        "segment: {} input spacings for a {}-D image", options.input_spacing_mm.size(), shape.size());
+        for (std::size_t d = 0; d < shape.size(); ++d) {
+            SPORTSMED_CHECK(options.input_spacing_mm[d] > 0, "segment: input spacing must be positive, got {}",
+                            options.input_spacing_mm[d]);
+            if (std::abs(options.input_spacing_mm[d] / spec.spacing_mm[d] - 1.0) > 0.01) resample = true;
+        }
+    }
+    Segmentation result;
+    if (!resample) {
+        result = segment_on_grid(model, image, shape, options);
+    } else {
+        namespace F = torch::nn::functional;
+        const auto dims = static_cast<std::int64_t>(shape.size());
+        std::vector<std::int64_t> full = {1, spec.in_channels};
+        full.insert(full.end(), shape.begin(), shape.end());
+        std::vector<std::int64_t> target(dims);
+        for (std::int64_t d = 0; d < dims; ++d) {
+            target[d] = std::max<std::int64_t>(
+                1, std::llround(shape[d] * options.input_spacing_mm[d] / spec.spacing_mm[d]));
+        }
+        auto interp = [&](const torch::Tensor& t, const std::vector<std::int64_t>& size, bool linear) {
+            F::InterpolateFuncOptions o = F::InterpolateFuncOptions().size(size);
+            if (!linear) o.mode(torch::kNearest);
+            else if (dims == 3) o.mode(torch::kTrilinear).align_corners(false);
+            else o.mode(torch::kBilinear).align_corners(false);
+            return F::interpolate(t, o);
+        };
+        torch::NoGradGuard no_grad;
+        const torch::Tensor x = torch::from_blob(const_cast<float*>(image), full, torch::kFloat32);
+        const torch::Tensor xr = interp(x, target, true).contiguous();
+        SegmentOptions inner = options;
+        inner.input_spacing_mm.clear();
+        inner.keep_largest_component = false;
+        Segmentation on_model = segment_on_grid(model, xr.data_ptr<float>(), target, inner);
+        result.shape = shape;
+        result.num_classes = on_model.num_classes;
+        std::vector<std::int64_t> lshape = {1, 1};
+        lshape.insert(lshape.end(), target.begin(), target.end());
+        torch::Tensor labels;
+        if (options.probabilities) {
+            std::vector<std::int64_t> pshape = {1, on_model.num_classes};
+            pshape.insert(pshape.end(), target.begin(), target.end());
+            const torch::Tensor p =
+                interp(torch::from_blob(on_model.probabilities.data(), pshape, torch::kFloat32), shape, true)[0];
+            const torch::Tensor pn = (p / p.sum(0, true)).contiguous();
+            result.probabilities.assign(pn.data_ptr<float>(), pn.data_ptr<float>() + pn.numel());
+            labels = pn.argmax(0).to(torch::kUInt8).contiguous();
+        } else {
+            labels = interp(torch::from_blob(on_model.labels.data(), lshape, torch::kUInt8).to(torch::kFloat32),
+                            shape, false)[0][0]
+                         .round()
+                         .to(torch::kUInt8)
+                         .contiguous();
+        }
+        result.labels.assign(labels.data_ptr<std::uint8_t>(), labels.data_ptr<std::uint8_t>() + labels.numel());
+    }
+    if (options.keep_largest_component) keep_largest(result);
+    return result;
+}
+
+namespace {
+
+Segmentation segment_on_grid(Model& model, const float* image, const std::vector<std::int64_t>& shape,
+                             const SegmentOptions& options) {
     const ModelSpec& spec = model.spec();
     const auto dims = static_cast<std::int64_t>(spec.patch_size.size());
     SPORTSMED_CHECK(static_cast<std::int64_t>(shape.size()) == dims,
@@ -281,4 +369,5 @@ Segmentation segment(Model& model, const float* image, const std::vector<std::in
     return result;
 }
 
+}  // namespace
 }  // namespace sportsmed::seg

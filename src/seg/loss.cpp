@@ -5,8 +5,8 @@
 namespace sportsmed::seg::detail {
 
 torch::Tensor dice_ce_loss(const torch::Tensor& logits, const torch::Tensor& target,
-                           const torch::Tensor& class_weights, double lambda_dice, double lambda_ce,
-                           double smooth_nr, double smooth_dr) {
+                           const torch::Tensor& class_weights, bool batch, double lambda_dice,
+                           double lambda_ce, double smooth_nr, double smooth_dr) {
     SPORTSMED_CHECK(logits.dim() >= 3 && target.dim() == logits.dim() - 1,
                     "dice_ce_loss: logits must be N x K x spatial and target N x spatial, got {} and {} axes",
                     logits.dim(), target.dim());
@@ -20,11 +20,11 @@ torch::Tensor dice_ce_loss(const torch::Tensor& logits, const torch::Tensor& tar
     std::vector<std::int64_t> perm = {0, logits.dim() - 1};
     for (std::int64_t d = 1; d < logits.dim() - 1; ++d) perm.push_back(d);
     const torch::Tensor onehot = torch::one_hot(target, k).permute(perm).to(logits.dtype());
-    std::vector<std::int64_t> spatial;
+    std::vector<std::int64_t> spatial = batch ? std::vector<std::int64_t>{0} : std::vector<std::int64_t>{};
     for (std::int64_t d = 2; d < logits.dim(); ++d) spatial.push_back(d);
     const torch::Tensor inter = (probs * onehot).sum(spatial);
     const torch::Tensor denom = probs.sum(spatial) + onehot.sum(spatial);
-    const torch::Tensor dice = 1.0 - (2.0 * inter + smooth_nr) / (denom + smooth_dr);  // N × K
+    const torch::Tensor dice = 1.0 - (2.0 * inter + smooth_nr) / (denom + smooth_dr);  // N × K, or K
     const torch::Tensor dice_loss = (dice * weights).mean() / weights.mean();
     const torch::Tensor ce = torch::nn::functional::cross_entropy(
         logits, target, torch::nn::functional::CrossEntropyFuncOptions().weight(weights));

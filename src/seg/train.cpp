@@ -325,7 +325,7 @@ TrainResult train_impl(Model& model, const DataForEpoch& data_for_epoch, const s
             double wsum = 0;
             for (std::size_t h = 0; h < outs.size(); ++h) {  // deep supervision: weights 1/2^h
                 const double w = std::ldexp(1.0, -static_cast<int>(h));
-                const torch::Tensor l = detail::dice_ce_loss(outs[h], downsample_labels(y, outs[h]), weights) * w;
+                const torch::Tensor l = detail::dice_ce_loss(outs[h], downsample_labels(y, outs[h]), weights, /*batch=*/true) * w;
                 loss = loss.defined() ? loss + l : l;
                 wsum += w;
             }

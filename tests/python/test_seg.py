@@ -51,6 +51,14 @@ EXPORT = textwrap.dedent("""
     np.save(out + "/probs.npy", torch.softmax(logits, 0).numpy())
     small = image[:5, :6, :7].copy()
     np.save(out + "/small.npy", small)
+    threshold = torch.nn.Conv3d(1, 2, 1)
+    with torch.no_grad():
+        threshold.weight[:] = torch.tensor([-1.0, 1.0]).reshape(2, 1, 1, 1, 1)
+        threshold.bias.zero_()
+    torch.jit.script(threshold).save(out + "/threshold.pt")
+    json.dump({{"format": "sportsmed-seg", "version": 1, "architecture": "torchscript", "in_channels": 1,
+               "labels": ["background", "bright"], "patch_size": [8, 8, 8], "spacing_mm": [1, 1, 1],
+               "normalization": "none"}}, open(out + "/threshold.json", "w"))
     np.save(out + "/small_probs.npy",
             torch.softmax(sliding_window(scripted, zscore(torch.from_numpy(small)[None]), [8, 8, 8]), 0).numpy())
 """)
@@ -78,6 +86,36 @@ def test_torchscript_model_equals_pytorch(exported):
     # A volume smaller than the patch is padded, not refused.
     _, small = seg.segment(model, np.load(exported / "small.npy"), probabilities=True)
     np.testing.assert_allclose(small, np.load(exported / "small_probs.npy"), atol=1e-5)
+
+
+def test_keep_largest_component_and_resampling(exported):
+    from scipy import ndimage
+
+    model = seg.load_model(exported / "threshold.pt")  # label 1 wherever the intensity is > 0
+    image = -np.ones((20, 18, 16), np.float32)
+    image[2:10, 2:10, 2:10] = 1.0  # big blob
+    image[14:17, 12:15, 11:14] = 1.0  # small blob
+    labels, _ = seg.segment(model, image)
+    np.testing.assert_array_equal(labels, (image > 0).astype(np.uint8))
+    kept, _ = seg.segment(model, image, keep_largest_component=True)
+    components, n = ndimage.label(image > 0, structure=np.ones((3, 3, 3)))
+    largest = np.argmax(np.bincount(components.ravel())[1:]) + 1
+    assert n == 2
+    np.testing.assert_array_equal(kept, (components == largest).astype(np.uint8))
+
+    # An image at 2 mm on a 1 mm model: resampled to the model's grid and back.
+    z, y, x = np.meshgrid(*[np.arange(s) for s in (20, 18, 16)], indexing="ij")
+    smooth = (np.sin(z / 3.0) + np.cos(y / 4.0) * np.sin(x / 5.0)).astype(np.float32)
+    truth = (smooth > 0).astype(np.uint8)
+    for probabilities in (False, True):
+        out, probs = seg.segment(model, smooth, spacing_mm=(2.0, 2.0, 2.0), probabilities=probabilities)
+        assert out.shape == smooth.shape
+        assert np.mean(out == truth) > 0.97  # differs only next to the zero crossing
+        if probabilities:
+            assert probs.shape == (2,) + smooth.shape
+            np.testing.assert_allclose(probs.sum(0), 1.0, atol=1e-5)
+    with pytest.raises(sportsmed.InvalidArgument, match="input spacing must be positive"):
+        seg.segment(model, smooth, spacing_mm=(2.0, 0.0, 2.0))
 
 
 def test_bad_input_gives_typed_errors(exported, tmp_path):

@@ -21,6 +21,15 @@ struct SegmentOptions {
     /// the whole volume: memory ∝ patch depth instead of volume depth; same result.
     bool low_memory = true;
     bool probabilities = false;  ///< also return softmax probabilities (classes × spatial)
+    /// Voxel spacing of the input (mm per axis). When set and different from the model's
+    /// spacing (by more than 1 %), the image is resampled (linear) to the model's grid,
+    /// segmented there, and brought back: probabilities linearly (then argmax), labels
+    /// alone by nearest neighbour (no full-volume probability buffer). Empty: the image is
+    /// taken to be on the model's grid.
+    std::vector<double> input_spacing_mm;
+    /// Keep only the largest 26-connected component of each label (3-D only), as nnU-Net's
+    /// post-processing; removed voxels become background.
+    bool keep_largest_component = false;
     ProgressCallback progress;   ///< fraction of windows done, stage "segment"
 };
 
@@ -32,7 +41,7 @@ struct Segmentation {
     std::vector<float> probabilities;     ///< classes × spatial if requested, else empty
 };
 
-/// Segments an image already on the model's voxel grid.
+/// Segments an image (on the model's grid unless options.input_spacing_mm says otherwise).
 ///
 /// Normalises (spec().normalization), pads volumes smaller than the patch (centred, zero
 /// after normalisation), slides windows with the given step (window starts as MONAI's

@@ -62,8 +62,9 @@ struct TrainResult {
 };
 
 /// Trains @p model on fixed samples; validates on @p validation with segment().
-/// Loss: Dice + cross-entropy (MONAI DiceCELoss semantics), deep supervision if the
-/// U-Net has it. Deterministic for a given seed and loader_threads on CPU.
+/// Loss: Dice + cross-entropy (MONAI DiceCELoss semantics with batch=True, i.e.
+/// nnU-Net's batch Dice: one Dice term per class over the whole batch, so that classes
+/// absent from one patch do not dominate), deep supervision if the U-Net has it. Deterministic for a given seed and loader_threads on CPU.
 /// @throws InvalidArgument on empty data, shape mismatches, labels >= num_classes.
 TrainResult train(Model& model, const std::vector<Sample>& training, const std::vector<Sample>& validation,
                   const TrainOptions& options);

@@ -17,12 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from .._pillars import require_pillar
+from .seg_commands import register_seg
 
 
 def _imaging():
@@ -172,12 +172,6 @@ def cmd_phantom(args) -> int:
     return 0
 
 
-def _seg_unavailable(args) -> int:
-    require_pillar("seg")  # raises PillarNotAvailable while the seg pillar is not built
-    print("the seg pillar provides this command", file=sys.stderr)
-    return 2
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("mri", help="knee MRI: NIfTI/NRRD/DICOM, distance maps, metrics, T2, thickness, phantom")
     msub = p.add_subparsers(dest="mri_command", metavar="SUBCOMMAND")
@@ -229,7 +223,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--seed", type=int, default=0)
     q.set_defaults(handler=cmd_phantom)
 
-    for name, what in (("segment", "segment a knee MRI with a 3D U-Net"), ("train-seg", "train the 3D U-Net")):
-        q = msub.add_parser(name, help=f"{what} (seg pillar)")
-        q.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-        q.set_defaults(handler=_seg_unavailable)
+    register_seg(msub)

@@ -39,7 +39,20 @@ KNEE_LABELS = [
     "femoral_cartilage", "tibial_cartilage", "patellar_cartilage", "menisci",
 ]
 
+#: pymskt knee label numbering (also the imaging phantom's) -> KNEE_LABELS index. Tibial
+#: compartments merge, menisci merge, the fibula (8) becomes background.
+PYMSKT_TO_KNEE = {0: 0, 1: 4, 2: 5, 3: 5, 4: 6, 5: 1, 6: 2, 7: 3, 8: 0, 9: 7, 10: 7}
+
 ProgressCallback = Callable[[float, str], Optional[bool]]
+
+
+def remap_pymskt(labels: np.ndarray) -> np.ndarray:
+    """Maps a label map in the pymskt numbering to the default classes (:data:`PYMSKT_TO_KNEE`);
+    labels outside the table become background."""
+    lut = np.zeros(256, np.uint8)
+    for src, dst in PYMSKT_TO_KNEE.items():
+        lut[src] = dst
+    return lut[np.asarray(labels, dtype=np.uint8)]
 
 
 def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Optional[Sequence[float]] = None, *,
@@ -78,6 +91,24 @@ def torchscript_sidecar(labels: Sequence[str], patch_size: Sequence[int], spacin
             "spacing_mm": [float(s) for s in spacing_mm], "normalization": normalization, "notes": notes}
 
 
+def default_model_path() -> str:
+    """Path of the shipped default knee model (trained by scripts/train_default_seg.py).
+
+    Raises
+    ------
+    sportsmed.NotFound
+        If this installation does not contain it.
+    """
+    from pathlib import Path
+
+    from .. import NotFound
+
+    path = Path(__file__).with_name("models") / "knee_unet.pt"
+    if not path.exists():
+        raise NotFound(f"the default segmentation model {path} is not part of this installation")
+    return str(path)
+
+
 def create_model(spec: dict, seed: int = 0) -> Model:
     """A new built-in U-Net from :func:`unet_spec`, weights initialised from ``seed``."""
     return Model.create_from_json(json.dumps(spec), seed)
@@ -95,6 +126,7 @@ def model_spec(model: Model) -> dict:
 
 def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batch_size: int = 2,
             mirror: bool = False, low_memory: bool = True, probabilities: bool = False,
+            spacing_mm: Optional[Sequence[float]] = None, keep_largest_component: bool = False,
             progress: Optional[ProgressCallback] = None) -> tuple[np.ndarray, Optional[np.ndarray]]:
     """Sliding-window segmentation.
 
@@ -108,13 +140,19 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
         Average over all axis flips (test-time augmentation, 2^d network passes).
     low_memory : bool
         Slab-wise accumulation (memory ∝ patch depth); same result as the full buffer.
+    spacing_mm : sequence of float, optional
+        The image's voxel size. When it differs from the model's, the image is resampled
+        to the model's grid and the result brought back to the image's grid.
+    keep_largest_component : bool
+        Keep only the largest connected component of each label (3-D).
 
     Returns
     -------
     labels : ndarray of uint8, spatial shape
     probabilities : ndarray of float32, (classes, spatial...), or None
     """
-    return _seg.segment(model, image, step_fraction, batch_size, mirror, low_memory, probabilities, progress)
+    return _seg.segment(model, image, step_fraction, batch_size, mirror, low_memory, probabilities,
+                        list(spacing_mm or []), keep_largest_component, progress)
 
 
 def train(model: Model, images: Sequence[np.ndarray], labels: Sequence[np.ndarray],
@@ -142,7 +180,7 @@ def synthesize(labels: np.ndarray, seed: int, **options: Any) -> tuple[np.ndarra
 
 
 __all__ = [
-    "KNEE_LABELS", "Model", "create_model", "dice_per_class", "gaussian_importance_map", "load_model",
+    "KNEE_LABELS", "Model", "PYMSKT_TO_KNEE", "remap_pymskt", "create_model", "default_model_path", "dice_per_class", "gaussian_importance_map", "load_model",
     "model_spec", "segment", "synthesize", "torchscript_sidecar", "train", "train_synthetic", "unet_spec",
     "window_starts",
 ]

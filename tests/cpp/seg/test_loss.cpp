@@ -51,6 +51,18 @@ TEST_CASE("seg loss: Dice+CE equals a scalar implementation", "[seg][loss]") {
     const torch::Tensor w = torch::tensor({0.5, 1.0, 3.0}, torch::kFloat64);
     CHECK(dice_ce_loss(logits, target, w).item<double>() ==
           Approx(reference_loss(l, t, {0.5, 1.0, 3.0})).epsilon(1e-12));
+    // Batch Dice = the per-sample definition applied to the batch concatenated along space.
+    const torch::Tensor joined_logits = torch::cat({logits[0], logits[1]}, 1).unsqueeze(0);
+    const torch::Tensor joined_target = torch::cat({target[0], target[1]}, 0).unsqueeze(0);
+    std::vector<std::vector<std::vector<double>>> lj(1, std::vector<std::vector<double>>(3));
+    std::vector<std::vector<int>> tj(1);
+    for (int c = 0; c < 3; ++c) lj[0][c] = l[0][c], lj[0][c].insert(lj[0][c].end(), l[1][c].begin(), l[1][c].end());
+    tj[0] = t[0];
+    tj[0].insert(tj[0].end(), t[1].begin(), t[1].end());
+    CHECK(dice_ce_loss(logits, target, w, /*batch=*/true).item<double>() ==
+          Approx(reference_loss(lj, tj, {0.5, 1.0, 3.0})).epsilon(1e-12));
+    CHECK(dice_ce_loss(joined_logits, joined_target, w).item<double>() ==
+          Approx(dice_ce_loss(logits, target, w, true).item<double>()).epsilon(1e-12));
 }
 
 TEST_CASE("seg loss: a perfect, confident prediction has a loss near zero", "[seg][loss]") {

@@ -1,0 +1,106 @@
+"""``sportsmed mri segment`` and ``sportsmed mri train-seg`` (seg pillar)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .. import InvalidArgument
+from .._pillars import require_pillar
+from ..progress import progress_bar
+
+
+def _modules():
+    require_pillar("seg")
+    require_pillar("imaging")
+    from .. import imaging, seg
+
+    return imaging, seg
+
+
+def cmd_segment(args: argparse.Namespace) -> int:
+    imaging, seg = _modules()
+    model = seg.load_model(args.model or seg.default_model_path(), device=args.device)
+    img = imaging.read_image(str(args.input))
+    data = img.fdata()
+    if data.ndim != 3:
+        raise InvalidArgument(f"{args.input}: expected a 3-D image, got shape {data.shape}")
+    spacing = list(img.geometry.spacing)
+    with progress_bar("segment") as progress:
+        labels, probs = seg.segment(model, data.astype(np.float32), step_fraction=args.step, mirror=args.mirror,
+                                    spacing_mm=spacing, keep_largest_component=not args.no_postprocess,
+                                    probabilities=args.probabilities is not None, progress=progress)
+    imaging.write_image(imaging.Image(labels, img.geometry), str(args.output))
+    if args.probabilities is not None:
+        imaging.write_image(imaging.Image(np.moveaxis(probs, 0, -1), img.geometry), str(args.probabilities))
+    names = seg.model_spec(model)["labels"]
+    counts = np.bincount(labels.ravel(), minlength=len(names))
+    voxel_mm3 = float(np.prod(spacing))
+    print(json.dumps({name: round(float(c) * voxel_mm3, 1) for name, c in zip(names, counts) if name != names[0]},
+                     indent=2))
+    print(f"wrote {args.output} (volumes in mm³ above)")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    imaging, seg = _modules()
+    maps, spacing = [], None
+    for path in args.labels:
+        img = imaging.read_image(str(path))
+        lab = np.rint(img.fdata()).astype(np.uint8)
+        if args.remap_pymskt:
+            lab = seg.remap_pymskt(lab)
+        s = [round(float(v), 4) for v in img.geometry.spacing]
+        if spacing is not None and s != spacing:
+            raise InvalidArgument(f"{path}: spacing {s} differs from the first label map's {spacing}")
+        spacing = s
+        maps.append(lab)
+    labels = seg.KNEE_LABELS if args.classes is None else args.classes
+    n = max(int(m.max()) for m in maps) + 1
+    if n > len(labels):
+        raise InvalidArgument(f"label maps contain label {n - 1} but only {len(labels)} classes are named")
+    model = seg.create_model(seg.unet_spec(labels, [args.patch] * 3, spacing, base_features=args.base_features,
+                                           levels=args.levels), seed=args.seed)
+    with progress_bar("train-seg", enabled=True) as progress:
+        history = seg.train_synthetic(model, maps, progress=progress, epochs=args.epochs,
+                                      iterations_per_epoch=args.iterations, batch_size=args.batch,
+                                      learning_rate=args.lr, seed=args.seed, device=args.device,
+                                      checkpoint=str(args.output.with_suffix(".ckpt.pt")), resume=args.resume)
+    model.save(str(args.output))
+    print(json.dumps(history[-1], indent=2))
+    print(f"wrote {args.output} and {args.output.with_suffix('.json')}")
+    return 0
+
+
+def register_seg(msub: argparse._SubParsersAction) -> None:
+    """Adds the seg subcommands to ``sportsmed mri``."""
+    q = msub.add_parser("segment", help="segment a knee MRI with a 3D U-Net (default: the shipped model)")
+    q.add_argument("input", help="NIfTI or NRRD image")
+    q.add_argument("output", help="label map to write (.nii.gz, .nrrd)")
+    q.add_argument("--model", default=None, help="model .pt with its .json sidecar (default: shipped knee model)")
+    q.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    q.add_argument("--step", type=float, default=0.5, help="window step as a fraction of the patch")
+    q.add_argument("--mirror", action="store_true", help="test-time augmentation over axis flips")
+    q.add_argument("--probabilities", type=Path, default=None, help="also write class probabilities (4-D)")
+    q.add_argument("--no-postprocess", action="store_true", help="keep all components of each label")
+    q.set_defaults(handler=cmd_segment)
+
+    q = msub.add_parser("train-seg", help="train a 3D U-Net on images synthesised from label maps (SynthSeg)")
+    q.add_argument("labels", nargs="+", type=Path, help="label maps (same spacing), default-class numbering")
+    q.add_argument("-o", "--output", type=Path, required=True, help="model .pt (sidecar .json next to it)")
+    q.add_argument("--remap-pymskt", action="store_true", help="labels use the pymskt knee numbering")
+    q.add_argument("--classes", nargs="+", default=None, help="class names (default: the knee classes)")
+    q.add_argument("--patch", type=int, default=64)
+    q.add_argument("--base-features", type=int, default=8)
+    q.add_argument("--levels", type=int, default=4)
+    q.add_argument("--epochs", type=int, default=20)
+    q.add_argument("--iterations", type=int, default=20)
+    q.add_argument("--batch", type=int, default=2)
+    q.add_argument("--lr", type=float, default=3e-3)
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--device", default="cpu")
+    q.add_argument("--resume", action="store_true", help="continue from <output>.ckpt.pt")
+    q.set_defaults(handler=cmd_train)
