@@ -1,11 +1,152 @@
 // Python bindings of sportsmed::motion (submodule sportsmed._core.motion).
-// The motion pillar has not landed yet: nothing is bound, and the Python package and CLI
-// report it as unavailable.
+
+#include <fmt/format.h>
+#include <pybind11/eigen.h>
 
 #include "common.hpp"
+#include <cstring>
+
+#include "sportsmed/core/error.hpp"
+#include "sportsmed/motion.hpp"
 
 namespace sportsmed::bindings {
+namespace {
 
-void bind_motion(py::module_& /*m*/) {}
+using namespace sportsmed::motion;
+using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+py::array_t<double> points_to_numpy(const Trial& t) {
+    const py::ssize_t f = t.points.rows(), m = t.n_markers();
+    py::array_t<double> out({f, m, py::ssize_t(3)});
+    if (t.points.size()) std::memcpy(out.mutable_data(), t.points.data(), sizeof(double) * t.points.size());
+    return out;
+}
+
+void points_from_numpy(Trial& t, const Array& a) {
+    SPORTSMED_CHECK(a.ndim() == 3 && a.shape(2) == 3, "Trial.points: expected frames × markers × 3, got {} dims",
+                    a.ndim());
+    t.points.resize(a.shape(0), 3 * a.shape(1));
+    if (a.size()) std::memcpy(t.points.data(), a.data(), sizeof(double) * a.size());
+}
+
+py::object parameter_value(const C3dParameter& p) {
+    if (p.type == C3dType::Char) return py::cast(p.strings);
+    return py::cast(p.numbers);
+}
+
+void bind_types(py::module_& m, py::class_<Event>& event, py::class_<Trial>& trial,
+                py::class_<C3dParameter>& param, py::class_<C3dGroup>& group, py::class_<C3d>& c3d) {
+    event.def(py::init<>())
+        .def(py::init([](std::string label, double time_s, std::string context, std::string description) {
+                 return Event{std::move(label), std::move(context), time_s, std::move(description)};
+             }),
+             py::arg("label"), py::arg("time_s"), py::arg("context") = "", py::arg("description") = "")
+        .def_readwrite("label", &Event::label)
+        .def_readwrite("context", &Event::context)
+        .def_readwrite("time_s", &Event::time_s)
+        .def_readwrite("description", &Event::description)
+        .def("__repr__", [](const Event& e) {
+            return fmt::format("Event({!r}, time_s={}, context={!r})", e.label, e.time_s, e.context);
+        });
+
+    trial.def(py::init<>())
+        .def_property("points", &points_to_numpy, &points_from_numpy,
+                      "frames × markers × 3 float64 array (a copy), NaN where missing, in point_units")
+        .def_readwrite("residuals", &Trial::residuals, "frames × markers residuals (-1 invalid)")
+        .def_readwrite("point_labels", &Trial::point_labels)
+        .def_readwrite("point_descriptions", &Trial::point_descriptions)
+        .def_readwrite("point_units", &Trial::point_units)
+        .def_readwrite("point_rate_hz", &Trial::point_rate_hz)
+        .def_readwrite("first_frame", &Trial::first_frame)
+        .def_readwrite("analogs", &Trial::analogs, "samples × channels, physical units")
+        .def_readwrite("analog_labels", &Trial::analog_labels)
+        .def_readwrite("analog_units", &Trial::analog_units)
+        .def_readwrite("analog_rate_hz", &Trial::analog_rate_hz)
+        .def_readwrite("events", &Trial::events)
+        .def_property_readonly("n_frames", &Trial::n_frames)
+        .def_property_readonly("n_markers", &Trial::n_markers)
+        .def("marker", &Trial::marker, py::arg("label"), "frames × 3 trajectory of one marker")
+        .def("has_marker", &Trial::has_marker, py::arg("label"))
+        .def("set_marker", &Trial::set_marker, py::arg("label"), py::arg("xyz"))
+        .def("__repr__", [](const Trial& t) {
+            return fmt::format("Trial({} frames × {} markers @ {} Hz, {} analog channels, {} events)",
+                               t.n_frames(), t.n_markers(), t.point_rate_hz, t.analog_labels.size(),
+                               t.events.size());
+        });
+
+    param.def_readonly("name", &C3dParameter::name)
+        .def_readonly("description", &C3dParameter::description)
+        .def_property_readonly("type", [](const C3dParameter& p) { return static_cast<int>(p.type); },
+                               "-1 char, 1 byte, 2 int16, 4 float")
+        .def_readonly("dims", &C3dParameter::dims)
+        .def_readonly("locked", &C3dParameter::locked)
+        .def_property_readonly("value", &parameter_value, "list of str (char) or of float (numeric)");
+
+    group.def_readonly("name", &C3dGroup::name)
+        .def_readonly("description", &C3dGroup::description)
+        .def_readonly("parameters", &C3dGroup::parameters);
+
+    c3d.def_property_readonly("processor", [](const C3d& c) {
+            switch (c.processor) {
+                case C3dProcessor::Dec: return "DEC";
+                case C3dProcessor::Mips: return "MIPS";
+                default: return "Intel";
+            }
+        })
+        .def_readonly("float_storage", &C3d::float_storage)
+        .def_readwrite("trial", &C3d::trial)
+        .def_readonly("groups", &C3d::groups)
+        .def_readonly("warnings", &C3d::warnings)
+        .def_property_readonly("header_events",
+                               [](const C3d& c) {
+                                   py::list out;
+                                   for (const auto& e : c.header.events)
+                                       out.append(py::make_tuple(e.label, e.time_s, e.displayed));
+                                   return out;
+                               },
+                               "header events as (label, time_s, displayed)")
+        .def_property_readonly("camera_masks", [](const C3d& c) {
+            return py::array_t<std::uint8_t>({c.camera_masks.rows(), c.camera_masks.cols()},
+                                             c.camera_masks.data());
+        })
+        .def("parameter", [](const C3d& c, const std::string& g, const std::string& n) {
+                return parameter_value(c.parameter(g, n));
+            }, py::arg("group"), py::arg("name"),
+            "Value of GROUP:NAME: list of str or of float. Raises NotFound.")
+        .def("has_parameter", [](const C3d& c, const std::string& g, const std::string& n) {
+                return c.find(g, n) != nullptr;
+            }, py::arg("group"), py::arg("name"));
+    (void)m;
+}
+
+}  // namespace
+
+void bind_motion(py::module_& parent) {
+    py::module_ m = parent.def_submodule("motion", "Motion capture: C3D/TRC/MOT, filtering, joint angles.");
+    py::class_<Event> event(m, "Event", "A labelled instant of a trial.");
+    py::class_<Trial> trial(m, "Trial", "One motion-capture trial (points, analogs, events).");
+    py::class_<C3dParameter> param(m, "C3dParameter", "One C3D parameter.");
+    py::class_<C3dGroup> group(m, "C3dGroup", "One C3D parameter group.");
+    py::class_<C3d> c3d(m, "C3d", "A C3D file: header, parameters and trial.");
+    bind_types(m, event, trial, param, group, c3d);
+
+    m.def("read_c3d", [](const std::string& path, bool allow_short_data) {
+            return read_c3d(path, C3dReadOptions{allow_short_data});
+        }, py::arg("path"), py::arg("allow_short_data") = true,
+        py::call_guard<py::gil_scoped_release>(),
+        "Reads a C3D file (Intel/DEC/MIPS, int16/float). Raises FormatError for a corrupt or "
+        "truncated file (naming the byte offset); allow_short_data=False also rejects a data "
+        "section shorter than declared.");
+    m.def("write_c3d", py::overload_cast<const std::string&, const C3d&>(&write_c3d), py::arg("path"),
+          py::arg("c3d"), py::call_guard<py::gil_scoped_release>(),
+          "Writes an Intel float C3D file (parameters kept, POINT/ANALOG/EVENT regenerated).");
+    m.def("write_trial_c3d", py::overload_cast<const std::string&, const Trial&>(&write_c3d),
+          py::arg("path"), py::arg("trial"), py::call_guard<py::gil_scoped_release>(),
+          "Writes a Trial as an Intel float C3D file with a minimal parameter set.");
+    m.def("convert_units", &convert_units, py::arg("trial"), py::arg("units"),
+          "Returns the trial with points in 'mm', 'cm' or 'm'.");
+    m.def("strip_label_prefixes", &strip_label_prefixes, py::arg("trial"),
+          "Returns the trial with subject prefixes ('A22:') removed from point labels.");
+}
 
 }  // namespace sportsmed::bindings

@@ -1,0 +1,7 @@
+#pragma once
+/// @file
+/// Umbrella header of sportsmed's motion pillar: trials, C3D/TRC/MOT I/O, filtering,
+/// rotations and joint angles.
+
+#include "sportsmed/motion/c3d.hpp"
+#include "sportsmed/motion/trial.hpp"

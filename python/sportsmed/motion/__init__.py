@@ -1,0 +1,52 @@
+"""Motion capture: C3D/TRC/MOT files, trials as numpy/pandas, filtering, joint angles.
+
+The compiled kernels live in :mod:`sportsmed._core.motion`; this package re-exports them
+and adds pandas conveniences.
+"""
+
+from __future__ import annotations
+
+from .._pillars import require_pillar
+
+require_pillar("motion")
+
+from .._core.motion import *  # noqa: E402,F401,F403
+from .._core.motion import Trial  # noqa: E402
+
+
+def points_frame(trial: Trial):
+    """Marker trajectories as a pandas DataFrame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per frame (index: time in s), columns a MultiIndex (marker, axis) with axis
+        in x, y, z, values in ``trial.point_units``; NaN where a marker is missing.
+    """
+    import numpy as np
+    import pandas as pd
+
+    pts = trial.points
+    columns = pd.MultiIndex.from_product([trial.point_labels, ["x", "y", "z"]], names=["marker", "axis"])
+    time = (trial.first_frame - 1 + np.arange(trial.n_frames)) / trial.point_rate_hz if trial.point_rate_hz else None
+    return pd.DataFrame(pts.reshape(pts.shape[0], -1), index=pd.Index(time, name="time_s"), columns=columns)
+
+
+def analogs_frame(trial: Trial):
+    """Analog channels as a pandas DataFrame (rows: samples, index: time in s)."""
+    import numpy as np
+    import pandas as pd
+
+    n = trial.analogs.shape[0]
+    time = (trial.first_frame - 1) / trial.point_rate_hz + np.arange(n) / trial.analog_rate_hz \
+        if trial.analog_rate_hz and trial.point_rate_hz else None
+    return pd.DataFrame(trial.analogs, index=pd.Index(time, name="time_s"), columns=list(trial.analog_labels))
+
+
+def events_frame(trial: Trial):
+    """Events as a pandas DataFrame with columns label, context, time_s, description."""
+    import pandas as pd
+
+    return pd.DataFrame([{"label": e.label, "context": e.context, "time_s": e.time_s,
+                          "description": e.description} for e in trial.events],
+                        columns=["label", "context", "time_s", "description"])
