@@ -128,7 +128,24 @@ void bind_motion(py::module_& parent) {
     py::class_<C3dParameter> param(m, "C3dParameter", "One C3D parameter.");
     py::class_<C3dGroup> group(m, "C3dGroup", "One C3D parameter group.");
     py::class_<C3d> c3d(m, "C3d", "A C3D file: header, parameters and trial.");
+    py::class_<MotTable> mot(m, "MotTable", "An OpenSim .mot/.sto table.");
     bind_types(m, event, trial, param, group, c3d);
+    mot.def(py::init<>())
+        .def_readwrite("name", &MotTable::name)
+        .def_readwrite("header", &MotTable::header)
+        .def_readwrite("labels", &MotTable::labels)
+        .def_readwrite("data", &MotTable::data, "rows × columns float64 (time first)")
+        .def_property_readonly("in_degrees", &MotTable::in_degrees)
+        .def("column", &MotTable::column, py::arg("label"), "One column by label. Raises NotFound.");
+
+    m.def("read_trc", &read_trc, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+          "Reads a TRC marker file (tab or comma separated) into a Trial.");
+    m.def("write_trc", &write_trc, py::arg("path"), py::arg("trial"), py::call_guard<py::gil_scoped_release>(),
+          "Writes a Trial's points as a TRC file (exact round trip).");
+    m.def("read_mot", &read_mot, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+          "Reads an OpenSim .mot/.sto table.");
+    m.def("write_mot", &write_mot, py::arg("path"), py::arg("table"), py::call_guard<py::gil_scoped_release>(),
+          "Writes an OpenSim .mot/.sto table (exact round trip).");
 
     m.def("read_c3d", [](const std::string& path, bool allow_short_data) {
             return read_c3d(path, C3dReadOptions{allow_short_data});

@@ -4,4 +4,5 @@
 /// rotations and joint angles.
 
 #include "sportsmed/motion/c3d.hpp"
+#include "sportsmed/motion/trc.hpp"
 #include "sportsmed/motion/trial.hpp"

@@ -50,3 +50,11 @@ def events_frame(trial: Trial):
     return pd.DataFrame([{"label": e.label, "context": e.context, "time_s": e.time_s,
                           "description": e.description} for e in trial.events],
                         columns=["label", "context", "time_s", "description"])
+
+
+def mot_frame(table):
+    """An OpenSim :class:`MotTable` as a pandas DataFrame indexed by its time column."""
+    import pandas as pd
+
+    df = pd.DataFrame(table.data, columns=list(table.labels))
+    return df.set_index("time") if "time" in df.columns else df
