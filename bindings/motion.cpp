@@ -119,6 +119,80 @@ void bind_types(py::module_& m, py::class_<Event>& event, py::class_<Trial>& tri
     (void)m;
 }
 
+// A 1-D or 2-D float64 array seen as samples × channels (1-D: one channel).
+Eigen::Map<const RowMatXd> as_matrix(const Array& a, const char* who) {
+    SPORTSMED_CHECK(a.ndim() == 1 || a.ndim() == 2, "{}: expected a 1-D or 2-D array, got {} dimensions", who,
+                    a.ndim());
+    const Eigen::Index rows = a.shape(0), cols = a.ndim() == 2 ? a.shape(1) : 1;
+    return Eigen::Map<const RowMatXd>(a.data(), rows, cols);
+}
+
+py::array_t<double> like_input(const RowMatXd& m, const Array& a) {
+    py::array_t<double> out(a.ndim() == 1 ? std::vector<py::ssize_t>{m.rows()}
+                                          : std::vector<py::ssize_t>{m.rows(), m.cols()});
+    if (m.size()) std::memcpy(out.mutable_data(), m.data(), sizeof(double) * m.size());
+    return out;
+}
+
+FilterKind filter_kind(const std::string& btype) {
+    if (btype == "lowpass" || btype == "low") return FilterKind::Lowpass;
+    if (btype == "highpass" || btype == "high") return FilterKind::Highpass;
+    SPORTSMED_THROW(InvalidArgument, "butter: btype '{}' is not 'lowpass' or 'highpass'", btype);
+}
+
+py::tuple coefficients_tuple(const FilterCoefficients& f) {
+    return py::make_tuple(py::array_t<double>(f.b.size(), f.b.data()), py::array_t<double>(f.a.size(), f.a.data()));
+}
+
+void bind_filters(py::module_& m) {
+    m.def("butter", [](int order, double wn, const std::string& btype) {
+            return coefficients_tuple(butter(order, wn, filter_kind(btype)));
+        }, py::arg("order"), py::arg("wn"), py::arg("btype") = "lowpass",
+        "Butterworth (b, a) equal to scipy.signal.butter(order, wn, btype); wn is a fraction of Nyquist.");
+    m.def("lfilter_zi", [](std::vector<double> b, std::vector<double> a) {
+            return lfilter_zi(FilterCoefficients{std::move(b), std::move(a)});
+        }, py::arg("b"), py::arg("a"), "Steady-state initial conditions, as scipy.signal.lfilter_zi.");
+    m.def("filtfilt", [](std::vector<double> b, std::vector<double> a, const Array& x) {
+            const auto xm = as_matrix(x, "filtfilt");
+            RowMatXd out;
+            {
+                py::gil_scoped_release release;
+                out = filtfilt(FilterCoefficients{std::move(b), std::move(a)}, xm);
+            }
+            return like_input(out, x);
+        }, py::arg("b"), py::arg("a"), py::arg("x"),
+        "Zero-lag filter along axis 0, equal to scipy.signal.filtfilt(b, a, x, axis=0) (odd padding); "
+        "NaN gaps split channels into independently filtered segments.");
+    m.def("lowpass", [](const Array& x, double rate_hz, double cutoff_hz, int order, bool correct_double_pass) {
+            const auto xm = as_matrix(x, "lowpass");
+            RowMatXd out;
+            {
+                py::gil_scoped_release release;
+                out = lowpass(xm, rate_hz, cutoff_hz, order, correct_double_pass);
+            }
+            return like_input(out, x);
+        }, py::arg("x"), py::arg("rate_hz"), py::arg("cutoff_hz"), py::arg("order") = 2,
+        py::arg("correct_double_pass") = false, "Butterworth low-pass filtfilt along axis 0.");
+    m.def("double_pass_cutoff_hz", &double_pass_cutoff_hz, py::arg("cutoff_hz"), py::arg("rate_hz"), py::arg("order"),
+          "Design cutoff giving -3 dB at cutoff_hz after filtfilt's double pass.");
+    m.def("fill_gaps_spline", [](const Array& x, std::int64_t max_gap) {
+            const auto xm = as_matrix(x, "fill_gaps_spline");
+            RowMatXd out;
+            {
+                py::gil_scoped_release release;
+                out = fill_gaps_spline(xm, max_gap);
+            }
+            return like_input(out, x);
+        }, py::arg("x"), py::arg("max_gap"),
+        "Fills interior NaN runs of at most max_gap samples with a natural cubic spline.");
+    m.def("derivative", [](const Array& x, double rate_hz) {
+            return like_input(derivative(as_matrix(x, "derivative"), rate_hz), x);
+        }, py::arg("x"), py::arg("rate_hz"), "Central differences along axis 0, as numpy.gradient(x, 1/rate, axis=0).");
+    m.def("resample_linear", [](const Array& x, double rate_hz, double new_rate_hz) {
+            return like_input(resample_linear(as_matrix(x, "resample_linear"), rate_hz, new_rate_hz), x);
+        }, py::arg("x"), py::arg("rate_hz"), py::arg("new_rate_hz"), "Linear resampling along axis 0.");
+}
+
 }  // namespace
 
 void bind_motion(py::module_& parent) {
@@ -138,6 +212,7 @@ void bind_motion(py::module_& parent) {
         .def_property_readonly("in_degrees", &MotTable::in_degrees)
         .def("column", &MotTable::column, py::arg("label"), "One column by label. Raises NotFound.");
 
+    bind_filters(m);
     m.def("read_trc", &read_trc, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
           "Reads a TRC marker file (tab or comma separated) into a Trial.");
     m.def("write_trc", &write_trc, py::arg("path"), py::arg("trial"), py::call_guard<py::gil_scoped_release>(),

@@ -4,5 +4,6 @@
 /// rotations and joint angles.
 
 #include "sportsmed/motion/c3d.hpp"
+#include "sportsmed/motion/filter.hpp"
 #include "sportsmed/motion/trc.hpp"
 #include "sportsmed/motion/trial.hpp"
