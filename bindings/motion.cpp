@@ -193,6 +193,70 @@ void bind_filters(py::module_& m) {
         }, py::arg("x"), py::arg("rate_hz"), py::arg("new_rate_hz"), "Linear resampling along axis 0.");
 }
 
+RowMatXd matrices_9(const Array& r, const char* who) {
+    SPORTSMED_CHECK(r.ndim() == 3 && r.shape(1) == 3 && r.shape(2) == 3, "{}: expected N × 3 × 3 matrices", who);
+    return Eigen::Map<const RowMatXd>(r.data(), r.shape(0), 9);
+}
+
+py::array_t<double> to_n33(const RowMatXd& m) {
+    py::array_t<double> out({m.rows(), py::ssize_t(3), py::ssize_t(3)});
+    if (m.size()) std::memcpy(out.mutable_data(), m.data(), sizeof(double) * m.size());
+    return out;
+}
+
+void bind_rotations(py::module_& m) {
+    m.def("matrices_to_euler", [](const std::string& seq, const Array& r, bool degrees) {
+            RowMatXd in = matrices_9(r, "matrices_to_euler");
+            RowMatXd out;
+            {
+                py::gil_scoped_release release;
+                out = matrices_to_euler(seq, in);
+            }
+            if (degrees) out *= 180.0 / M_PI;
+            return out;
+        }, py::arg("seq"), py::arg("matrices"), py::arg("degrees") = false,
+        "N × 3 angles of sequence seq (scipy Rotation.as_euler conventions) from N × 3 × 3 matrices.");
+    m.def("euler_to_matrices", [](const std::string& seq, const Array& angles, bool degrees) {
+            SPORTSMED_CHECK(angles.ndim() == 2 && angles.shape(1) == 3, "euler_to_matrices: expected N × 3 angles");
+            RowMatXd a = Eigen::Map<const RowMatXd>(angles.data(), angles.shape(0), 3);
+            if (degrees) a *= M_PI / 180.0;
+            RowMatXd out;
+            {
+                py::gil_scoped_release release;
+                out = euler_to_matrices(seq, a);
+            }
+            return to_n33(out);
+        }, py::arg("seq"), py::arg("angles"), py::arg("degrees") = false,
+        "N × 3 × 3 matrices from N × 3 angles (scipy Rotation.from_euler conventions).");
+}
+
+Side parse_side(const std::string& side) {
+    if (side == "L" || side == "left" || side == "Left") return Side::Left;
+    if (side == "R" || side == "right" || side == "Right") return Side::Right;
+    SPORTSMED_THROW(InvalidArgument, "side '{}' is not 'L' or 'R'", side);
+}
+
+void bind_angles(py::module_& m) {
+    m.def("segment_frames", [](const RowMatX3d& o, const RowMatX3d& a, const RowMatX3d& l, const RowMatX3d& p) {
+            return to_n33(segment_frames(o, a, l, p));
+        }, py::arg("origin"), py::arg("anterior"), py::arg("left"), py::arg("proximal"),
+        "N × 3 × 3 orthonormal frames (columns x, y, z) from O, A, L, P points (N × 3 each).");
+    m.def("grood_suntay_angles", [](const Array& prox, const Array& dist) {
+            return grood_suntay_angles(matrices_9(prox, "grood_suntay_angles"), matrices_9(dist, "grood_suntay_angles"));
+        }, py::arg("proximal"), py::arg("distal"),
+        "Grood & Suntay JCS angles (radians, N × 3: about e1, floating e2, e3).");
+    m.def("plugin_gait_angles", [](const Array& prox, const Array& dist, const std::string& side,
+                                   const std::string& joint) {
+            return plugin_gait_angles(matrices_9(prox, "plugin_gait_angles"), matrices_9(dist, "plugin_gait_angles"),
+                                      parse_side(side), joint);
+        }, py::arg("proximal"), py::arg("distal"), py::arg("side"), py::arg("joint"),
+        "Plug-in Gait angles in degrees (N × 3) of joint 'hip', 'knee' or 'ankle' on side 'L' or 'R'.");
+    m.def("plugin_gait_angles_from_axes", [](const Trial& trial, const std::string& side) {
+            return plugin_gait_angles_from_axes(trial, parse_side(side));
+        }, py::arg("trial"), py::arg("side"),
+        "Hip, knee, ankle angles (N × 9 degrees) from the stored PiG segment axes (PELO…, *FEO…, *TIO…, *FOO…).");
+}
+
 }  // namespace
 
 void bind_motion(py::module_& parent) {
@@ -213,6 +277,8 @@ void bind_motion(py::module_& parent) {
         .def("column", &MotTable::column, py::arg("label"), "One column by label. Raises NotFound.");
 
     bind_filters(m);
+    bind_rotations(m);
+    bind_angles(m);
     m.def("read_trc", &read_trc, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
           "Reads a TRC marker file (tab or comma separated) into a Trial.");
     m.def("write_trc", &write_trc, py::arg("path"), py::arg("trial"), py::call_guard<py::gil_scoped_release>(),
