@@ -257,6 +257,27 @@ void bind_angles(py::module_& m) {
         "Hip, knee, ankle angles (N × 9 degrees) from the stored PiG segment axes (PELO…, *FEO…, *TIO…, *FOO…).");
 }
 
+void bind_force_plates(py::module_& m) {
+    m.def("force_plates", [](const C3d& c, double threshold) {
+            py::list out;
+            for (const auto& d : force_plates(c, threshold)) {
+                py::dict p;
+                p["type"] = d.type;
+                p["corners"] = RowMatXd(d.corners);
+                p["origin"] = VecXd(d.origin);
+                p["rotation"] = RowMatXd(d.rotation);
+                p["force"] = d.force;
+                p["moment"] = d.moment;
+                p["cop"] = d.cop;
+                p["free_moment"] = d.free_moment;
+                out.append(p);
+            }
+            return out;
+        }, py::arg("c3d"), py::arg("cop_threshold_n") = 10.0,
+        "Force plates (types 2, 3, 4) as dicts: force (N), moment (N·mm, surface centre), cop, free_moment, "
+        "all in the lab frame at the analog rate.");
+}
+
 }  // namespace
 
 void bind_motion(py::module_& parent) {
@@ -279,6 +300,7 @@ void bind_motion(py::module_& parent) {
     bind_filters(m);
     bind_rotations(m);
     bind_angles(m);
+    bind_force_plates(m);
     m.def("read_trc", &read_trc, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
           "Reads a TRC marker file (tab or comma separated) into a Trial.");
     m.def("write_trc", &write_trc, py::arg("path"), py::arg("trial"), py::call_guard<py::gil_scoped_release>(),

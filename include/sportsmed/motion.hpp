@@ -5,6 +5,7 @@
 
 #include "sportsmed/motion/c3d.hpp"
 #include "sportsmed/motion/filter.hpp"
+#include "sportsmed/motion/force_plate.hpp"
 #include "sportsmed/motion/joint_angles.hpp"
 #include "sportsmed/motion/rotation.hpp"
 #include "sportsmed/motion/trc.hpp"
