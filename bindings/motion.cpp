@@ -278,6 +278,49 @@ void bind_force_plates(py::module_& m) {
         "all in the lab frame at the analog rate.");
 }
 
+void bind_synthetic(py::module_& m, py::class_<SegmentTemplate>& tmpl, py::class_<SyntheticDropJump>& sdj) {
+    tmpl.def(py::init<>())
+        .def_readwrite("segment", &SegmentTemplate::segment)
+        .def_readwrite("markers", &SegmentTemplate::markers)
+        .def_readwrite("local_mm", &SegmentTemplate::local_mm);
+    sdj.def_readonly("trial", &SyntheticDropJump::trial)
+        .def_readonly("model", &SyntheticDropJump::model)
+        .def_readonly("true_angles_left", &SyntheticDropJump::true_angles_left)
+        .def_readonly("true_angles_right", &SyntheticDropJump::true_angles_right)
+        .def_readonly("initial_contact_s", &SyntheticDropJump::initial_contact_s)
+        .def_readonly("take_off_s", &SyntheticDropJump::take_off_s)
+        .def_readonly("second_contact_s", &SyntheticDropJump::second_contact_s)
+        .def_readonly("body_mass_kg", &SyntheticDropJump::body_mass_kg);
+    m.def("synthesize_drop_jump", [](std::uint64_t seed, double rate_hz, double body_mass_kg, double knee_valgus_peak_deg,
+                                     double noise_mm, int dropouts) {
+            return synthesize_drop_jump(DropJumpSpec{seed, rate_hz, body_mass_kg, knee_valgus_peak_deg, noise_mm, dropouts});
+        }, py::arg("seed") = 1, py::arg("rate_hz") = 200.0, py::arg("body_mass_kg") = 70.0,
+        py::arg("knee_valgus_peak_deg") = 8.0, py::arg("noise_mm") = 0.5, py::arg("dropouts") = 6,
+        py::call_guard<py::gil_scoped_release>(),
+        "The synthetic athlete's drop vertical jump (seeded): markers, vertical GRF and the prescribed angles.");
+    m.def("fit_segment", &fit_segment, py::arg("trial"), py::arg("segment"),
+          "Rigid (Kabsch) fit of a segment template: N × 12 (rotation row-major, then origin).");
+    m.def("model_angles", &model_angles, py::arg("trial"), py::arg("model"), py::arg("side"), py::arg("cutoff_hz") = 12.0,
+          py::arg("max_gap") = 20, py::call_guard<py::gil_scoped_release>(),
+          "PiG hip/knee/ankle angles (N × 9 degrees) from markers and a segment-template model.");
+    m.def("detect_contacts", [](const VecXd& fz, double on, double off, std::int64_t min_samples) {
+            const auto c = detect_contacts(fz, on, off, min_samples);
+            RowMatXi64 out(static_cast<Eigen::Index>(c.size()), 2);
+            for (std::size_t i = 0; i < c.size(); ++i) out.row(static_cast<Eigen::Index>(i)) << c[i].on, c[i].off;
+            return out;
+        }, py::arg("fz"), py::arg("on_threshold_n"), py::arg("off_threshold_n"), py::arg("min_samples") = 1,
+        "Contacts (K × 2 sample indices [on, off)) by threshold with hysteresis.");
+    m.def("drop_jump_features", [](const RowMatXd& al, const RowMatXd& ar, double rate, const VecXd& fl, const VecXd& fr,
+                                   double arate, double mass) {
+            py::list out;
+            for (const auto& f : drop_jump_features(al, ar, rate, fl, fr, arate, mass))
+                out.append(py::make_tuple(f.name, f.value, f.unit));
+            return out;
+        }, py::arg("angles_left"), py::arg("angles_right"), py::arg("point_rate_hz"), py::arg("fz_left"),
+        py::arg("fz_right"), py::arg("analog_rate_hz"), py::arg("body_mass_kg"),
+        "Drop-vertical-jump features as (name, value, unit) tuples.");
+}
+
 }  // namespace
 
 void bind_motion(py::module_& parent) {
@@ -288,6 +331,8 @@ void bind_motion(py::module_& parent) {
     py::class_<C3dGroup> group(m, "C3dGroup", "One C3D parameter group.");
     py::class_<C3d> c3d(m, "C3d", "A C3D file: header, parameters and trial.");
     py::class_<MotTable> mot(m, "MotTable", "An OpenSim .mot/.sto table.");
+    py::class_<SegmentTemplate> tmpl(m, "SegmentTemplate", "Marker positions of one segment in its frame (mm).");
+    py::class_<SyntheticDropJump> sdj(m, "SyntheticDropJump", "A generated drop jump with its ground truth.");
     bind_types(m, event, trial, param, group, c3d);
     mot.def(py::init<>())
         .def_readwrite("name", &MotTable::name)
@@ -301,6 +346,7 @@ void bind_motion(py::module_& parent) {
     bind_rotations(m);
     bind_angles(m);
     bind_force_plates(m);
+    bind_synthetic(m, tmpl, sdj);
     m.def("read_trc", &read_trc, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
           "Reads a TRC marker file (tab or comma separated) into a Trial.");
     m.def("write_trc", &write_trc, py::arg("path"), py::arg("trial"), py::call_guard<py::gil_scoped_release>(),

@@ -4,9 +4,11 @@
 /// rotations and joint angles.
 
 #include "sportsmed/motion/c3d.hpp"
+#include "sportsmed/motion/events.hpp"
 #include "sportsmed/motion/filter.hpp"
 #include "sportsmed/motion/force_plate.hpp"
 #include "sportsmed/motion/joint_angles.hpp"
 #include "sportsmed/motion/rotation.hpp"
+#include "sportsmed/motion/synthetic.hpp"
 #include "sportsmed/motion/trc.hpp"
 #include "sportsmed/motion/trial.hpp"

@@ -124,6 +124,28 @@ RowMatXd plugin_gait_angles(const RowMatXdCRef& proximal, const RowMatXdCRef& di
     return out;
 }
 
+RowMatXd plugin_gait_rotations(const RowMatXdCRef& angles, Side side, const std::string& joint) {
+    SPORTSMED_CHECK(angles.cols() == 3, "plugin_gait_rotations: expected N × 3 angles, got {} columns", angles.cols());
+    const double s = side == Side::Left ? -1.0 : 1.0;
+    RowMatXd a(angles.rows(), 3);
+    if (joint == "hip") {
+        a.col(0) = -angles.col(0);
+        a.col(1) = s * angles.col(1);
+        a.col(2) = s * angles.col(2);
+    } else if (joint == "knee") {
+        a.col(0) = angles.col(0);
+        a.col(1) = s * angles.col(1);
+        a.col(2) = s * angles.col(2);
+    } else if (joint == "ankle") {
+        a.col(0) = -angles.col(0).array() - 90.0;
+        a.col(2) = s * angles.col(1);
+        a.col(1) = s * angles.col(2);
+    } else {
+        SPORTSMED_THROW(InvalidArgument, "plugin_gait_rotations: joint '{}' is not hip, knee or ankle", joint);
+    }
+    return euler_to_matrices("YXZ", a / kDeg);
+}
+
 RowMatXd torsioned_tibia_frames(const RowMatXdCRef& tibia, const RowMatX3dCRef& ajc, const RowMatX3dCRef& ankle_marker,
                                 Side side) {
     SPORTSMED_CHECK(tibia.cols() == 9 && ajc.rows() == tibia.rows() && ankle_marker.rows() == tibia.rows(),

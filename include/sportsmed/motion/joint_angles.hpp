@@ -49,6 +49,10 @@ RowMatXd grood_suntay_angles(const RowMatXdCRef& proximal, const RowMatXdCRef& d
 RowMatXd plugin_gait_angles(const RowMatXdCRef& proximal, const RowMatXdCRef& distal, Side side,
                             const std::string& joint);
 
+/// Inverse of plugin_gait_angles: the rotations proximalᵀ·distal (N × 9) that give the
+/// Plug-in Gait angles @p angles_deg (N × 3) of @p joint on @p side.
+RowMatXd plugin_gait_rotations(const RowMatXdCRef& angles_deg, Side side, const std::string& joint);
+
 /// Torsioned tibia frames for Plug-in Gait's ankle: the tibia's z axis kept and its y axis
 /// turned, about z, towards the lateral malleolus marker (@p ankle_marker, left-pointing for
 /// the left side, right-pointing for the right side) from the ankle joint centre (@p ajc).

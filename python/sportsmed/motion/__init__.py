@@ -58,3 +58,44 @@ def mot_frame(table):
 
     df = pd.DataFrame(table.data, columns=list(table.labels))
     return df.set_index("time") if "time" in df.columns else df
+
+
+def features_frame(features):
+    """Feature tuples (name, value, unit) as a pandas DataFrame with columns feature, value, unit."""
+    import pandas as pd
+
+    return pd.DataFrame(list(features), columns=["feature", "value", "unit"])
+
+
+ANGLE_COLUMNS = [f"{joint}_{comp}" for joint in ("hip", "knee", "ankle")
+                 for comp in ("flexion_deg", "abduction_deg", "rotation_deg")]
+
+
+def angles_frame(angles, rate_hz: float, first_frame: int = 1):
+    """Frames × 9 Plug-in Gait angles as a DataFrame (index: time in s, columns: ANGLE_COLUMNS).
+
+    The second column of each joint keeps Plug-in Gait's sign (varus/adduction positive)."""
+    import numpy as np
+    import pandas as pd
+
+    time = (first_frame - 1 + np.arange(len(angles))) / rate_hz
+    return pd.DataFrame(np.asarray(angles), index=pd.Index(time, name="time_s"), columns=ANGLE_COLUMNS)
+
+
+def drop_jump_analysis(synthetic=None, seed: int = 1):
+    """Runs the drop-jump pipeline on the synthetic athlete (or a given SyntheticDropJump).
+
+    Returns
+    -------
+    dict
+        ``synthetic`` (the generated trial and truth), ``angles_left``/``angles_right``
+        (DataFrames, degrees) and ``features`` (DataFrame with units).
+    """
+    s = synthetic if synthetic is not None else synthesize_drop_jump(seed=seed)  # noqa: F405
+    t = s.trial
+    left = model_angles(t, s.model, "L")  # noqa: F405
+    right = model_angles(t, s.model, "R")  # noqa: F405
+    feats = drop_jump_features(left, right, t.point_rate_hz, t.analogs[:, 0], t.analogs[:, 1],  # noqa: F405
+                               t.analog_rate_hz, s.body_mass_kg)
+    return {"synthetic": s, "angles_left": angles_frame(left, t.point_rate_hz),
+            "angles_right": angles_frame(right, t.point_rate_hz), "features": features_frame(feats)}
