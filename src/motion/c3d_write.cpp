@@ -156,6 +156,9 @@ std::vector<std::uint8_t> encode_c3d(const C3d& source) {
     // Parameters: copy, then regenerate what the trial defines.
     C3d c;
     c.groups = source.groups;
+    // Create every regenerated group first: references into c.groups must not be
+    // invalidated by a later push_back.
+    for (const char* g : {"POINT", "ANALOG", "TRIAL", "EVENT"}) c.group_or_add(g);
     const bool has_camera = source.camera_masks.rows() == n_frames && source.camera_masks.cols() == n_points;
     C3dGroup& point = c.group_or_add("POINT");
     point.set(C3dParameter::numeric("USED", C3dType::Int16, {double(n_points)}));
