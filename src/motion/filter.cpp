@@ -149,6 +149,80 @@ VecXd lfilter_zi(const FilterCoefficients& f) {
     return m.partialPivLu().solve(rhs);
 }
 
+namespace {
+
+constexpr int kBlock = 8;  // channels filtered together: independent recursions pipeline well
+
+// One lfilter pass (direct form II transposed) over kBlock interleaved channels; the order
+// is a template parameter so that the state stays in registers.
+template <int Order>
+void block_pass(const double* bp, const double* ap, const double* in, double* out, std::int64_t m,
+                double (&zs)[8][kBlock]) {
+    double bb[Order + 1], aa[Order + 1], z[Order][kBlock];
+    for (int k = 0; k <= Order; ++k) {
+        bb[k] = bp[k];
+        aa[k] = ap[k];
+    }
+    for (int k = 0; k < Order; ++k)
+        for (int c = 0; c < kBlock; ++c) z[k][c] = zs[k][c];
+    for (std::int64_t i = 0; i < m; ++i) {
+        const double* xi = in + i * kBlock;
+        double* yo = out + i * kBlock;
+        double y[kBlock], x[kBlock];
+        for (int c = 0; c < kBlock; ++c) {
+            x[c] = xi[c];
+            y[c] = bb[0] * x[c] + z[0][c];
+        }
+        for (int k = 0; k + 1 < Order; ++k)
+            for (int c = 0; c < kBlock; ++c) z[k][c] = bb[k + 1] * x[c] + z[k + 1][c] - aa[k + 1] * y[c];
+        for (int c = 0; c < kBlock; ++c) z[Order - 1][c] = bb[Order] * x[c] - aa[Order] * y[c];
+        for (int c = 0; c < kBlock; ++c) yo[c] = y[c];
+    }
+}
+
+// filtfilt of kBlock finite channels at once. buf is rows × kBlock (row-major), overwritten
+// by the result. Same arithmetic, in the same order, as filtfilt_segment per channel.
+void filtfilt_block(const std::vector<double>& b, const std::vector<double>& a, const VecXd& zi, double* buf,
+                    std::int64_t n, std::vector<double>& ext, std::vector<double>& tmp) {
+    const std::int64_t padlen = std::min<std::int64_t>(3 * static_cast<std::int64_t>(std::max(a.size(), b.size())), n - 1);
+    const std::int64_t m = n + 2 * padlen;
+    const std::size_t order = b.size() - 1;  // 1..8 (the caller checks)
+    ext.resize(static_cast<std::size_t>(m * kBlock));
+    tmp.resize(static_cast<std::size_t>(m * kBlock));
+    for (std::int64_t i = 0; i < padlen; ++i)
+        for (int c = 0; c < kBlock; ++c) ext[i * kBlock + c] = 2.0 * buf[c] - buf[(padlen - i) * kBlock + c];
+    std::copy(buf, buf + n * kBlock, ext.begin() + padlen * kBlock);
+    for (std::int64_t i = 0; i < padlen; ++i)
+        for (int c = 0; c < kBlock; ++c)
+            ext[(padlen + n + i) * kBlock + c] = 2.0 * buf[(n - 1) * kBlock + c] - buf[(n - 2 - i) * kBlock + c];
+    double z[8][kBlock];
+    auto pass = [&](const double* in, double* out) {
+        switch (order) {
+            case 1: block_pass<1>(b.data(), a.data(), in, out, m, z); break;
+            case 2: block_pass<2>(b.data(), a.data(), in, out, m, z); break;
+            case 3: block_pass<3>(b.data(), a.data(), in, out, m, z); break;
+            case 4: block_pass<4>(b.data(), a.data(), in, out, m, z); break;
+            case 5: block_pass<5>(b.data(), a.data(), in, out, m, z); break;
+            case 6: block_pass<6>(b.data(), a.data(), in, out, m, z); break;
+            case 7: block_pass<7>(b.data(), a.data(), in, out, m, z); break;
+            default: block_pass<8>(b.data(), a.data(), in, out, m, z); break;
+        }
+    };
+    for (std::size_t k = 0; k < order; ++k)
+        for (int c = 0; c < kBlock; ++c) z[k][c] = zi[k] * ext[c];
+    pass(ext.data(), tmp.data());
+    // Backward: reverse in time.
+    for (std::int64_t i = 0; i < m / 2; ++i)
+        for (int c = 0; c < kBlock; ++c) std::swap(tmp[i * kBlock + c], tmp[(m - 1 - i) * kBlock + c]);
+    for (std::size_t k = 0; k < order; ++k)
+        for (int c = 0; c < kBlock; ++c) z[k][c] = zi[k] * tmp[c];
+    pass(tmp.data(), ext.data());
+    for (std::int64_t i = 0; i < n; ++i)
+        for (int c = 0; c < kBlock; ++c) buf[i * kBlock + c] = ext[(m - 1 - padlen - i) * kBlock + c];
+}
+
+}  // namespace
+
 RowMatXd filtfilt(const FilterCoefficients& f, const RowMatXdCRef& x) {
     SPORTSMED_CHECK(!f.a.empty() && !f.b.empty() && f.a[0] != 0.0, "filtfilt: empty coefficients or a[0] = 0");
     const std::size_t n = std::max(f.a.size(), f.b.size());
@@ -158,23 +232,41 @@ RowMatXd filtfilt(const FilterCoefficients& f, const RowMatXdCRef& x) {
     const VecXd zi = lfilter_zi(FilterCoefficients{b, a});
     const std::int64_t rows = x.rows(), cols = x.cols();
     RowMatXd out(rows, cols);
-    parallel_for(0, cols, [&](std::int64_t c0, std::int64_t c1) {
-        std::vector<double> col(rows), res(rows), ext, tmp, state;
-        for (std::int64_t c = c0; c < c1; ++c) {
-            for (std::int64_t r = 0; r < rows; ++r) col[r] = x(r, c);
-            std::int64_t r = 0;
-            while (r < rows) {
-                if (!std::isfinite(col[r])) {
-                    res[r] = col[r];
-                    ++r;
-                    continue;
+    const std::int64_t blocks = (cols + kBlock - 1) / kBlock;
+    parallel_for(0, blocks, [&](std::int64_t b0, std::int64_t b1) {
+        std::vector<double> block(static_cast<std::size_t>(rows * kBlock)), col(rows), res(rows), ext, tmp, state;
+        for (std::int64_t blk = b0; blk < b1; ++blk) {
+            const std::int64_t c0 = blk * kBlock, width = std::min<std::int64_t>(kBlock, cols - c0);
+            // Gather row by row (contiguous in the row-major input).
+            bool finite = width == kBlock && rows >= 2 && n >= 2 && n <= 9;  // block path: order <= 8
+            for (std::int64_t r = 0; r < rows; ++r)
+                for (std::int64_t c = 0; c < width; ++c) {
+                    const double v = x(r, c0 + c);
+                    block[r * kBlock + c] = v;
+                    finite = finite && std::isfinite(v);
                 }
-                std::int64_t e = r;
-                while (e < rows && std::isfinite(col[e])) ++e;
-                filtfilt_segment(b, a, zi, col.data() + r, e - r, res.data() + r, ext, tmp, state);
-                r = e;
+            if (finite) {
+                filtfilt_block(b, a, zi, block.data(), rows, ext, tmp);
+            } else {
+                for (std::int64_t c = 0; c < width; ++c) {
+                    for (std::int64_t r = 0; r < rows; ++r) col[r] = block[r * kBlock + c];
+                    std::int64_t r = 0;
+                    while (r < rows) {
+                        if (!std::isfinite(col[r])) {
+                            res[r] = col[r];
+                            ++r;
+                            continue;
+                        }
+                        std::int64_t e = r;
+                        while (e < rows && std::isfinite(col[e])) ++e;
+                        filtfilt_segment(b, a, zi, col.data() + r, e - r, res.data() + r, ext, tmp, state);
+                        r = e;
+                    }
+                    for (std::int64_t i = 0; i < rows; ++i) block[i * kBlock + c] = res[i];
+                }
             }
-            for (std::int64_t i = 0; i < rows; ++i) out(i, c) = res[i];
+            for (std::int64_t r = 0; r < rows; ++r)
+                for (std::int64_t c = 0; c < width; ++c) out(r, c0 + c) = block[r * kBlock + c];
         }
     });
     return out;
