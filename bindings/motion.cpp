@@ -310,6 +310,14 @@ void bind_synthetic(py::module_& m, py::class_<SegmentTemplate>& tmpl, py::class
             return out;
         }, py::arg("fz"), py::arg("on_threshold_n"), py::arg("off_threshold_n"), py::arg("min_samples") = 1,
         "Contacts (K × 2 sample indices [on, off)) by threshold with hysteresis.");
+    m.def("zeni_events", [](const Trial& t, const std::string& side, double window_s) {
+            const GaitEvents g = zeni_events_from_trial(t, side, window_s);
+            py::dict d;
+            d["foot_strikes"] = g.foot_strikes;
+            d["foot_offs"] = g.foot_offs;
+            return d;
+        }, py::arg("trial"), py::arg("side"), py::arg("window_s") = 0.2,
+        "Zeni et al. 2008 gait events of side 'L'/'R' as frame indices: {'foot_strikes': [...], 'foot_offs': [...]}.");
     m.def("drop_jump_features", [](const RowMatXd& al, const RowMatXd& ar, double rate, const VecXd& fl, const VecXd& fr,
                                    double arate, double mass) {
             py::list out;

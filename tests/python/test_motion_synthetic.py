@@ -38,3 +38,12 @@ def test_contacts_with_hysteresis():
     fz[10:30] = 100.0
     fz[20] = 15.0
     np.testing.assert_array_equal(motion.detect_contacts(fz, 20.0, 10.0), [[10, 30]])
+
+
+def test_zeni_events_near_stored_gait_events(shared_data):
+    t = motion.read_c3d(str(shared_data("motion/c3d/gait-pig.c3d"))).trial
+    ev = motion.zeni_events(t, "L")
+    stored = [round(e.time_s * t.point_rate_hz) + 1 - t.first_frame for e in t.events
+              if e.context == "Left" and e.label == "Foot Strike"]
+    errs = [min(abs(s - o) for o in ev["foot_strikes"]) for s in stored]
+    assert max(errs) <= 2, errs
