@@ -310,6 +310,9 @@ void bind_synthetic(py::module_& m, py::class_<SegmentTemplate>& tmpl, py::class
             return out;
         }, py::arg("fz"), py::arg("on_threshold_n"), py::arg("off_threshold_n"), py::arg("min_samples") = 1,
         "Contacts (K × 2 sample indices [on, off)) by threshold with hysteresis.");
+    m.def("rigid_body_fill", &rigid_body_fill, py::arg("trial"), py::arg("cluster"),
+          py::call_guard<py::gil_scoped_release>(),
+          "Fills gaps of cluster markers from >= 3 visible markers of the same rigid segment.");
     m.def("zeni_events", [](const Trial& t, const std::string& side, double window_s) {
             const GaitEvents g = zeni_events_from_trial(t, side, window_s);
             py::dict d;

@@ -6,6 +6,7 @@
 #include "sportsmed/motion/c3d.hpp"
 #include "sportsmed/motion/events.hpp"
 #include "sportsmed/motion/filter.hpp"
+#include "sportsmed/motion/gap_fill.hpp"
 #include "sportsmed/motion/force_plate.hpp"
 #include "sportsmed/motion/joint_angles.hpp"
 #include "sportsmed/motion/rotation.hpp"

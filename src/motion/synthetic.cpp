@@ -8,6 +8,7 @@
 #include <random>
 
 #include <Eigen/Geometry>
+#include <Eigen/LU>
 #include <Eigen/SVD>
 
 #include "sportsmed/core/error.hpp"

@@ -47,3 +47,15 @@ def test_zeni_events_near_stored_gait_events(shared_data):
               if e.context == "Left" and e.label == "Foot Strike"]
     errs = [min(abs(s - o) for o in ev["foot_strikes"]) for s in stored]
     assert max(errs) <= 2, errs
+
+
+def test_rigid_body_fill_and_spline_fill_restore_a_marker():
+    s = motion.synthesize_drop_jump(noise_mm=0.0, dropouts=0)
+    t = s.trial
+    truth = t.marker("RASI").copy()
+    pts = t.points
+    i = t.point_labels.index("RASI")
+    pts[150:170, i, :] = np.nan
+    t.points = pts
+    filled = motion.rigid_body_fill(t, ["LASI", "RASI", "LPSI", "RPSI"])
+    np.testing.assert_allclose(filled.marker("RASI"), truth, atol=1e-6)

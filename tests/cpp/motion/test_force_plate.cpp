@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 
@@ -97,5 +98,35 @@ TEST_CASE("force plates: Kistler type 3 and gait-pig CoP lie on their plates", "
             CHECK(loaded > 10);
             CHECK(inside >= 0.98 * loaded);
         }
+    }
+}
+
+#include "sportsmed/motion/events.hpp"
+
+TEST_CASE("force plates: threshold events match the stored foot strikes and offs", "[motion][forceplate][events]") {
+    // (file, stored event label, context) pairs that each plate's contact should match.
+    for (const char* name : {"gait-pig.c3d", "pyCGM2_lower_limb_CGM24_Walking01.c3d", "Sample_Jump2.c3d"}) {
+        const auto path = test::shared_data(std::string("motion/c3d/") + name);
+        if (!std::filesystem::exists(path)) continue;
+        INFO(name);
+        const C3d c = read_c3d(path.string());
+        const Trial& t = c.trial;
+        const double ratio = double(t.analogs.rows()) / double(t.n_frames());
+        std::vector<double> stored;  // frame index (0-based, fractional) of every stored event
+        for (const auto& e : t.events) stored.push_back(e.time_s * t.point_rate_hz + 1 - double(t.first_frame));
+        int matched = 0;
+        for (const auto& plate : force_plates(c)) {
+            const VecXd fz = plate.force.col(2);
+            for (const auto& k : detect_contacts(fz, 20.0, 10.0, static_cast<std::int64_t>(5 * ratio))) {
+                for (const double at : {double(k.on) / ratio, double(k.off) / ratio}) {
+                    if (at <= 0.0 || at >= double(t.n_frames()) - 1) continue;  // contact running past the trial
+                    double best = 1e9;
+                    for (double s : stored) best = std::min(best, std::abs(s - at));
+                    CHECK(best <= 1.0);
+                    ++matched;
+                }
+            }
+        }
+        CHECK(matched >= 2);
     }
 }

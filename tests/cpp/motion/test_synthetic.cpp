@@ -140,3 +140,26 @@ TEST_CASE("events: Zeni gait events against the stored events", "[motion][events
         CHECK(double(all[all.size() / 2]) <= c.max_median);
     }
 }
+
+#include "sportsmed/motion/gap_fill.hpp"
+
+TEST_CASE("gap fill: rigid-body fill restores a pelvis marker from the other three", "[motion][gapfill]") {
+    DropJumpSpec spec;
+    spec.noise_mm = 0.0;
+    spec.dropouts = 0;
+    const SyntheticDropJump s = synthesize_drop_jump(spec);
+    Trial holed = s.trial;
+    const auto m = holed.marker_index("LASI");
+    holed.points.block(100, 3 * m, 40, 3).setConstant(std::nan(""));
+    const Trial filled = rigid_body_fill(holed, {"LASI", "RASI", "LPSI", "RPSI"});
+    CHECK((filled.points.block(100, 3 * m, 40, 3) - s.trial.points.block(100, 3 * m, 40, 3)).cwiseAbs().maxCoeff() < 1e-6);
+    // With 0.5 mm marker noise the fill stays within a few noise levels.
+    const SyntheticDropJump noisy = synthesize_drop_jump();
+    Trial holed2 = noisy.trial;
+    holed2.points.block(100, 3 * m, 40, 3).setConstant(std::nan(""));
+    const Trial filled2 = rigid_body_fill(holed2, {"LASI", "RASI", "LPSI", "RPSI"});
+    const RowMatXd err = filled2.points.block(100, 3 * m, 40, 3) - noisy.trial.points.block(100, 3 * m, 40, 3);
+    CHECK(err.allFinite());
+    CHECK(std::sqrt(err.squaredNorm() / double(err.size())) < 2.0);
+    CHECK_THROWS_AS(rigid_body_fill(holed, {"LASI", "RASI", "LPSI"}), InvalidArgument);
+}
