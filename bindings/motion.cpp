@@ -310,6 +310,14 @@ void bind_synthetic(py::module_& m, py::class_<SegmentTemplate>& tmpl, py::class
             return out;
         }, py::arg("fz"), py::arg("on_threshold_n"), py::arg("off_threshold_n"), py::arg("min_samples") = 1,
         "Contacts (K × 2 sample indices [on, off)) by threshold with hysteresis.");
+    m.def("cgm1_pelvis_frames", [](const Trial& t) {
+            RowMatX3d origin;
+            const RowMatXd f = cgm1_pelvis_frames(t, &origin);
+            return py::make_tuple(to_n33(f), origin);
+        }, py::arg("trial"), "CGM1 pelvis frames (N × 3 × 3) and mid-ASIS origins (N × 3) from LASI/RASI/SACR or PSIs.");
+    m.def("cgm1_hip_joint_centres", &cgm1_hip_joint_centres, py::arg("trial"), py::arg("side"), py::arg("leg_length_mm"),
+          py::arg("inter_asis_mm"), py::arg("asis_trocanter_mm"), py::arg("marker_radius_mm") = 7.0,
+          "Davis (1991) hip joint centres (N × 3, lab mm) as Plug-in Gait applies the regression.");
     m.def("rigid_body_fill", &rigid_body_fill, py::arg("trial"), py::arg("cluster"),
           py::call_guard<py::gil_scoped_release>(),
           "Fills gaps of cluster markers from >= 3 visible markers of the same rigid segment.");

