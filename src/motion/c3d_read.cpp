@@ -7,6 +7,13 @@
 #include <limits>
 #include <map>
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
 #include "sportsmed/core/error.hpp"
 #include "sportsmed/motion/c3d.hpp"
 
@@ -493,6 +500,31 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
 }
 
 C3d read_c3d(const std::string& path, const C3dReadOptions& options) {
+#if defined(__unix__) || defined(__APPLE__)
+    // Map the file instead of copying it: the decoder reads it once, front to back.
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) SPORTSMED_THROW(NotFound, "read_c3d: cannot open '{}'", path);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        SPORTSMED_THROW(NotFound, "read_c3d: '{}' is not a regular file", path);
+    }
+    const auto size = static_cast<std::size_t>(st.st_size);
+    if (size == 0) {
+        ::close(fd);
+        return decode_c3d(nullptr, 0, path, options);
+    }
+    void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd);
+    if (map == MAP_FAILED) SPORTSMED_THROW(Error, "read_c3d: cannot map '{}'", path);
+    ::madvise(map, size, MADV_SEQUENTIAL);
+    struct Unmap {
+        void* p;
+        std::size_t n;
+        ~Unmap() { ::munmap(p, n); }
+    } unmap{map, size};
+    return decode_c3d(static_cast<const std::uint8_t*>(map), size, path, options);
+#else
     std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) SPORTSMED_THROW(NotFound, "read_c3d: cannot open '{}'", path);
     const std::streamsize n = in.tellg();
@@ -501,6 +533,7 @@ C3d read_c3d(const std::string& path, const C3dReadOptions& options) {
     if (n > 0 && !in.read(reinterpret_cast<char*>(buf.data()), n))
         SPORTSMED_THROW(FormatError, "read_c3d: could not read the {} bytes of '{}'", n, path);
     return decode_c3d(buf.data(), buf.size(), path, options);
+#endif
 }
 
 }  // namespace sportsmed::motion
