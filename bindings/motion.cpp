@@ -318,6 +318,27 @@ void bind_synthetic(py::module_& m, py::class_<SegmentTemplate>& tmpl, py::class
     m.def("cgm1_hip_joint_centres", &cgm1_hip_joint_centres, py::arg("trial"), py::arg("side"), py::arg("leg_length_mm"),
           py::arg("inter_asis_mm"), py::arg("asis_trocanter_mm"), py::arg("marker_radius_mm") = 7.0,
           "Davis (1991) hip joint centres (N × 3, lab mm) as Plug-in Gait applies the regression.");
+    m.def("normalize_cycles", [](const Array& x, const std::vector<double>& strikes, int points) {
+            const RowMatXd out = normalize_cycles(as_matrix(x, "normalize_cycles"), strikes, points);
+            const py::ssize_t cycles = static_cast<py::ssize_t>(strikes.size()) - 1, ch = out.cols();
+            py::array_t<double> a({cycles, py::ssize_t(points), ch});
+            std::memcpy(a.mutable_data(), out.data(), sizeof(double) * out.size());
+            return a;
+        }, py::arg("x"), py::arg("strikes"), py::arg("points") = 101,
+        "Cycles × points × channels: each strike-to-strike cycle of x (frames × channels) resampled to 0-100 %.");
+    m.def("spatio_temporal", [](const std::vector<double>& strikes, const std::vector<double>& offs,
+                                const RowMatX3d& heel, double rate_hz) {
+            const SpatioTemporal s = spatio_temporal(strikes, offs, heel, rate_hz);
+            py::dict d;
+            d["stride_time_s"] = s.stride_time_s;
+            d["cadence_steps_per_min"] = s.cadence_steps_per_min;
+            d["stance_fraction"] = s.stance_fraction;
+            d["stride_length_m"] = s.stride_length_m;
+            d["speed_m_per_s"] = s.speed_m_per_s;
+            d["strides"] = s.strides;
+            return d;
+        }, py::arg("strikes"), py::arg("offs"), py::arg("heel_mm"), py::arg("rate_hz"),
+        "Stride time, cadence, stance fraction, stride length and speed of one foot.");
     m.def("rigid_body_fill", &rigid_body_fill, py::arg("trial"), py::arg("cluster"),
           py::call_guard<py::gil_scoped_release>(),
           "Fills gaps of cluster markers from >= 3 visible markers of the same rigid segment.");

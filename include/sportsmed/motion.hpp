@@ -7,6 +7,7 @@
 #include "sportsmed/motion/cgm.hpp"
 #include "sportsmed/motion/events.hpp"
 #include "sportsmed/motion/filter.hpp"
+#include "sportsmed/motion/gait.hpp"
 #include "sportsmed/motion/gap_fill.hpp"
 #include "sportsmed/motion/force_plate.hpp"
 #include "sportsmed/motion/joint_angles.hpp"

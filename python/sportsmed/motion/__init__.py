@@ -99,3 +99,30 @@ def drop_jump_analysis(synthetic=None, seed: int = 1):
                                t.analog_rate_hz, s.body_mass_kg)
     return {"synthetic": s, "angles_left": angles_frame(left, t.point_rate_hz),
             "angles_right": angles_frame(right, t.point_rate_hz), "features": features_frame(feats)}
+
+
+def cycle_summary(x, strikes, points: int = 101):
+    """Mean and standard deviation over time-normalised cycles.
+
+    Parameters
+    ----------
+    x : array (frames, channels) or (frames,)
+    strikes : frame indices of one foot's strikes (at least two)
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: percent of cycle (0 … 100); columns ``mean_<k>`` and ``sd_<k>`` per channel
+        (sample standard deviation, ddof=1; NaN with a single cycle).
+    """
+    import numpy as np
+    import pandas as pd
+
+    c = normalize_cycles(np.asarray(x, dtype=float), list(strikes), points)  # noqa: F405
+    mean = c.mean(axis=0)
+    sd = c.std(axis=0, ddof=1) if c.shape[0] > 1 else np.full_like(mean, np.nan)
+    cols = {}
+    for k in range(c.shape[2]):
+        cols[f"mean_{k}"] = mean[:, k]
+        cols[f"sd_{k}"] = sd[:, k]
+    return pd.DataFrame(cols, index=pd.Index(np.linspace(0, 100, points), name="percent_cycle"))
