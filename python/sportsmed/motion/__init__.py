@@ -126,3 +126,98 @@ def cycle_summary(x, strikes, points: int = 101):
         cols[f"mean_{k}"] = mean[:, k]
         cols[f"sd_{k}"] = sd[:, k]
     return pd.DataFrame(cols, index=pd.Index(np.linspace(0, 100, points), name="percent_cycle"))
+
+
+#: Marker names of the OpenSim gait2392 marker set (subject01 static/walk trials).
+GAIT2392_MARKERS = {
+    "LASI": "L.ASIS", "RASI": "R.ASIS", "SACR": "V.Sacral",
+    "L": {"knee_lat": "L.Knee.Lat", "knee_med": "L.Knee.Med", "ankle_lat": "L.Ankle.Lat",
+          "ankle_med": "L.Ankle.Med", "thigh": ["L.Thigh.Upper", "L.Thigh.Front", "L.Thigh.Rear"],
+          "shank": ["L.Shank.Upper", "L.Shank.Front", "L.Shank.Rear"]},
+    "R": {"knee_lat": "R.Knee.Lat", "knee_med": "R.Knee.Med", "ankle_lat": "R.Ankle.Lat",
+          "ankle_med": "R.Ankle.Med", "thigh": ["R.Thigh.Upper", "R.Thigh.Front", "R.Thigh.Rear"],
+          "shank": ["R.Shank.Upper", "R.Shank.Front", "R.Shank.Rear"]},
+}
+
+
+def cluster_model_from_static(static, names=GAIT2392_MARKERS, marker_radius_mm: float = 7.0):
+    """Calibrates a pelvis/thigh/shank cluster model from a static trial.
+
+    Anatomical frames (Plug-in Gait axes: x anterior, y left, z proximal) are built on the
+    mean static pose: the pelvis from the ASIS and sacrum, the hip joint centre by Davis
+    (1991) with the leg length taken as ASIS to medial malleolus, the femur from the hip
+    centre and the epicondyles, the tibia from the knee centre and the malleoli. The
+    technical cluster markers are then expressed in those frames.
+
+    Returns
+    -------
+    list of SegmentTemplate
+        Segments "PEL", "LFE", "LTI", "RFE", "RTI" for :func:`fit_segment`.
+    """
+    import numpy as np
+
+    mean = lambda label: np.nanmean(static.marker(label), axis=0)  # noqa: E731
+    unit = lambda v: v / np.linalg.norm(v)  # noqa: E731
+
+    def frame(origin, lateral_left, proximal):
+        z = unit(proximal - origin)
+        y = unit(lateral_left - np.dot(lateral_left, z) * z)
+        return np.stack([np.cross(y, z), y, z], axis=1)
+
+    def template(segment, labels, rot, origin):
+        t = SegmentTemplate()  # noqa: F405
+        t.segment, t.markers = segment, list(labels)
+        t.local_mm = np.array([rot.T @ (mean(label) - origin) for label in labels])
+        return t
+
+    la, ra, sacr = mean(names["LASI"]), mean(names["RASI"]), mean(names["SACR"])
+    po = 0.5 * (la + ra)
+    py = unit(la - ra)
+    pz = unit(np.cross(po - sacr, py))
+    pel = np.stack([np.cross(py, pz), py, pz], axis=1)
+    model = [template("PEL", [names["LASI"], names["RASI"], names["SACR"]], pel, po)]
+    inter_asis = float(np.linalg.norm(la - ra))
+    for side in ("L", "R"):
+        n = names[side]
+        kl, km, al, am = (mean(n[k]) for k in ("knee_lat", "knee_med", "ankle_lat", "ankle_med"))
+        leg = float(np.linalg.norm((la if side == "L" else ra) - am))
+        hjc = po + pel @ davis_hip_joint_centre_mm(leg, inter_asis, marker_radius_mm, side == "L")
+        kjc, ajc = 0.5 * (kl + km), 0.5 * (al + am)
+        sgn = 1.0 if side == "L" else -1.0
+        fem = frame(kjc, sgn * (kl - km), hjc)
+        tib = frame(ajc, sgn * (al - am), kjc)
+        model.append(template(side + "FE", n["thigh"], fem, kjc))
+        model.append(template(side + "TI", n["shank"], tib, ajc))
+    return model
+
+
+def davis_hip_joint_centre_mm(leg_length_mm: float, inter_asis_mm: float, marker_radius_mm: float, left: bool):
+    """Davis et al. (1991) hip joint centre in the pelvis frame (mm), ASIS–trochanter by regression."""
+    import numpy as np
+
+    c = 0.115 * leg_length_mm - 15.3
+    d = 0.1288 * leg_length_mm - 48.56 + marker_radius_mm
+    return np.array([c * np.cos(0.5) * np.sin(0.314) - d * np.cos(0.314),
+                     (1.0 if left else -1.0) * (inter_asis_mm / 2 - c * np.sin(0.5)),
+                     -c * np.cos(0.5) * np.cos(0.314) - d * np.sin(0.314)])
+
+
+def hip_knee_angles(trial, model, side: str, cutoff_hz: float = 6.0, max_gap: int = 20):
+    """Plug-in Gait hip and knee angles (frames × 6, degrees) from a cluster model.
+
+    Markers are gap-filled and low-pass filtered (cutoff corrected for the double pass),
+    segments fitted with :func:`fit_segment`, angles from :func:`plugin_gait_angles`."""
+    import numpy as np
+
+    clean = Trial()
+    clean.point_labels = list(trial.point_labels)
+    clean.point_rate_hz = trial.point_rate_hz
+    pts = trial.points
+    flat = lowpass(fill_gaps_spline(pts.reshape(pts.shape[0], -1), max_gap),  # noqa: F405
+                   trial.point_rate_hz, cutoff_hz, 2, True)
+    clean.points = flat.reshape(pts.shape)
+    seg = {t.segment: t for t in model}
+    fit = lambda name: fit_segment(clean, seg[name])[:, :9].reshape(-1, 3, 3)  # noqa: E731,F405
+    pel, fem, tib = fit("PEL"), fit(side + "FE"), fit(side + "TI")
+    return np.hstack([plugin_gait_angles(pel, fem, side, "hip"),  # noqa: F405
+                      plugin_gait_angles(fem, tib, side, "knee")])  # noqa: F405
