@@ -27,3 +27,22 @@ def test_hip_and_knee_flexion_against_opensim_ik(shared_data):
         assert np.sqrt(np.mean(d_hip ** 2)) <= 5.0
         assert np.std(d_knee) <= 3.0
         assert np.sqrt(np.mean(d_knee ** 2)) <= 8.0
+
+
+def test_drop_jump_hip_and_knee_against_expert_ik(shared_data):
+    static = motion.read_trc(str(shared_data("motion/addbiomechanics/static1.trc")))
+    dj = motion.read_trc(str(shared_data("motion/addbiomechanics/DJ1.trc")))
+    ik = motion.read_mot(str(shared_data("motion/addbiomechanics/DJ1_ik.mot")))
+    model = motion.cluster_model_from_static(static, motion.ADDBIO_MARKERS)
+    t_ik = ik.column("time")  # the landing window, 0.96-1.90 s
+    t_trc = (dj.first_frame - 1 + np.arange(dj.n_frames)) / dj.point_rate_hz
+    for side, lab in (("R", "r"), ("L", "l")):
+        ang = motion.hip_knee_angles(dj, model, side)
+        d_knee = np.interp(t_ik, t_trc, ang[:, 3]) - ik.column(f"knee_angle_{lab}")  # flexion positive here
+        d_hip = np.interp(t_ik, t_trc, ang[:, 0]) - ik.column(f"hip_flexion_{lab}")
+        # Knee flexion (about 95 degrees of range) meets the 5 degree target. Hip flexion is
+        # offset by 6-8 degrees (the model's pelvis is tilted against the ASIS-PSIS plane)
+        # and follows the reference within 2 degrees once the offset is removed.
+        assert np.sqrt(np.mean(d_knee ** 2)) <= 5.0
+        assert np.std(d_hip) <= 2.0
+        assert np.sqrt(np.mean(d_hip ** 2)) <= 9.0

@@ -140,6 +140,18 @@ GAIT2392_MARKERS = {
 }
 
 
+#: Marker names of the AddBiomechanics Expert1 lab set (static1/DJ1/walking1 trials).
+ADDBIO_MARKERS = {
+    "LASI": "L.ASIS", "RASI": "r.ASIS", "SACR": ["L.PSIS", "r.PSIS"],
+    "L": {"knee_lat": "L_knee", "knee_med": "L_mknee", "ankle_lat": "L_ankle", "ankle_med": "L_mankle",
+          "thigh": ["L_thigh1", "L_thigh2", "L_thigh3", "L_thigh4"],
+          "shank": ["L_shank_antsup", "L_sh2", "L_sh3"]},
+    "R": {"knee_lat": "r_knee", "knee_med": "r_mknee", "ankle_lat": "r_ankle", "ankle_med": "r_mankle",
+          "thigh": ["r_thigh1", "r_thigh2", "r_thigh3", "r_thigh4", "r_thigh5"],
+          "shank": ["r_shank_antsup", "r_sh2", "r_sh3", "r_sh4"]},
+}
+
+
 def cluster_model_from_static(static, names=GAIT2392_MARKERS, marker_radius_mm: float = 7.0):
     """Calibrates a pelvis/thigh/shank cluster model from a static trial.
 
@@ -148,6 +160,9 @@ def cluster_model_from_static(static, names=GAIT2392_MARKERS, marker_radius_mm: 
     (1991) with the leg length taken as ASIS to medial malleolus, the femur from the hip
     centre and the epicondyles, the tibia from the knee centre and the malleoli. The
     technical cluster markers are then expressed in those frames.
+
+    ``names`` maps the roles to labels (see :data:`GAIT2392_MARKERS`, :data:`ADDBIO_MARKERS`);
+    "SACR" may list several markers (their mean is the sacrum).
 
     Returns
     -------
@@ -170,12 +185,14 @@ def cluster_model_from_static(static, names=GAIT2392_MARKERS, marker_radius_mm: 
         t.local_mm = np.array([rot.T @ (mean(label) - origin) for label in labels])
         return t
 
-    la, ra, sacr = mean(names["LASI"]), mean(names["RASI"]), mean(names["SACR"])
+    sacral = names["SACR"] if isinstance(names["SACR"], (list, tuple)) else [names["SACR"]]
+    la, ra = mean(names["LASI"]), mean(names["RASI"])
+    sacr = np.mean([mean(label) for label in sacral], axis=0)
     po = 0.5 * (la + ra)
     py = unit(la - ra)
     pz = unit(np.cross(po - sacr, py))
     pel = np.stack([np.cross(py, pz), py, pz], axis=1)
-    model = [template("PEL", [names["LASI"], names["RASI"], names["SACR"]], pel, po)]
+    model = [template("PEL", [names["LASI"], names["RASI"], *sacral], pel, po)]
     inter_asis = float(np.linalg.norm(la - ra))
     for side in ("L", "R"):
         n = names[side]
