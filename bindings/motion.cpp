@@ -1,11 +1,418 @@
 // Python bindings of sportsmed::motion (submodule sportsmed._core.motion).
-// The motion pillar has not landed yet: nothing is bound, and the Python package and CLI
-// report it as unavailable.
+
+#include <fmt/format.h>
+#include <pybind11/eigen.h>
 
 #include "common.hpp"
+#include <cstring>
+
+#include "sportsmed/core/error.hpp"
+#include "sportsmed/motion.hpp"
 
 namespace sportsmed::bindings {
+namespace {
 
-void bind_motion(py::module_& /*m*/) {}
+using namespace sportsmed::motion;
+using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+py::array_t<double> points_to_numpy(const Trial& t) {
+    const py::ssize_t f = t.points.rows(), m = t.n_markers();
+    py::array_t<double> out({f, m, py::ssize_t(3)});
+    if (t.points.size()) std::memcpy(out.mutable_data(), t.points.data(), sizeof(double) * t.points.size());
+    return out;
+}
+
+void points_from_numpy(Trial& t, const Array& a) {
+    SPORTSMED_CHECK(a.ndim() == 3 && a.shape(2) == 3, "Trial.points: expected frames × markers × 3, got {} dims",
+                    a.ndim());
+    t.points.resize(a.shape(0), 3 * a.shape(1));
+    if (a.size()) std::memcpy(t.points.data(), a.data(), sizeof(double) * a.size());
+}
+
+py::object parameter_value(const C3dParameter& p) {
+    if (p.type == C3dType::Char) return py::cast(p.strings);
+    return py::cast(p.numbers);
+}
+
+void bind_types(py::module_& m, py::class_<Event>& event, py::class_<Trial>& trial,
+                py::class_<C3dParameter>& param, py::class_<C3dGroup>& group, py::class_<C3d>& c3d) {
+    event.def(py::init<>())
+        .def(py::init([](std::string label, double time_s, std::string context, std::string description) {
+                 return Event{std::move(label), std::move(context), time_s, std::move(description)};
+             }),
+             py::arg("label"), py::arg("time_s"), py::arg("context") = "", py::arg("description") = "")
+        .def_readwrite("label", &Event::label)
+        .def_readwrite("context", &Event::context)
+        .def_readwrite("time_s", &Event::time_s)
+        .def_readwrite("description", &Event::description)
+        .def("__repr__", [](const Event& e) {
+            return fmt::format("Event({!r}, time_s={}, context={!r})", e.label, e.time_s, e.context);
+        });
+
+    trial.def(py::init<>())
+        .def_property("points", &points_to_numpy, &points_from_numpy,
+                      "frames × markers × 3 float64 array (a copy), NaN where missing, in point_units")
+        .def_readwrite("residuals", &Trial::residuals, "frames × markers residuals (-1 invalid)")
+        .def_readwrite("point_labels", &Trial::point_labels)
+        .def_readwrite("point_descriptions", &Trial::point_descriptions)
+        .def_readwrite("point_units", &Trial::point_units)
+        .def_readwrite("point_rate_hz", &Trial::point_rate_hz)
+        .def_readwrite("first_frame", &Trial::first_frame)
+        .def_readwrite("analogs", &Trial::analogs, "samples × channels, physical units")
+        .def_readwrite("analog_labels", &Trial::analog_labels)
+        .def_readwrite("analog_units", &Trial::analog_units)
+        .def_readwrite("analog_rate_hz", &Trial::analog_rate_hz)
+        .def_readwrite("events", &Trial::events)
+        .def_property_readonly("n_frames", &Trial::n_frames)
+        .def_property_readonly("n_markers", &Trial::n_markers)
+        .def("marker", &Trial::marker, py::arg("label"), "frames × 3 trajectory of one marker")
+        .def("has_marker", &Trial::has_marker, py::arg("label"))
+        .def("set_marker", &Trial::set_marker, py::arg("label"), py::arg("xyz"))
+        .def("__repr__", [](const Trial& t) {
+            return fmt::format("Trial({} frames × {} markers @ {} Hz, {} analog channels, {} events)",
+                               t.n_frames(), t.n_markers(), t.point_rate_hz, t.analog_labels.size(),
+                               t.events.size());
+        });
+
+    param.def_readonly("name", &C3dParameter::name)
+        .def_readonly("description", &C3dParameter::description)
+        .def_property_readonly("type", [](const C3dParameter& p) { return static_cast<int>(p.type); },
+                               "-1 char, 1 byte, 2 int16, 4 float")
+        .def_readonly("dims", &C3dParameter::dims)
+        .def_readonly("locked", &C3dParameter::locked)
+        .def_property_readonly("value", &parameter_value, "list of str (char) or of float (numeric)");
+
+    group.def_readonly("name", &C3dGroup::name)
+        .def_readonly("description", &C3dGroup::description)
+        .def_readonly("parameters", &C3dGroup::parameters);
+
+    c3d.def_property_readonly("processor", [](const C3d& c) {
+            switch (c.processor) {
+                case C3dProcessor::Dec: return "DEC";
+                case C3dProcessor::Mips: return "MIPS";
+                default: return "Intel";
+            }
+        })
+        .def_readonly("float_storage", &C3d::float_storage)
+        .def_readwrite("trial", &C3d::trial)
+        .def_readonly("groups", &C3d::groups)
+        .def_readonly("warnings", &C3d::warnings)
+        .def_property_readonly("header_events",
+                               [](const C3d& c) {
+                                   py::list out;
+                                   for (const auto& e : c.header.events)
+                                       out.append(py::make_tuple(e.label, e.time_s, e.displayed));
+                                   return out;
+                               },
+                               "header events as (label, time_s, displayed)")
+        .def_property_readonly("camera_masks", [](const C3d& c) {
+            return py::array_t<std::uint8_t>({c.camera_masks.rows(), c.camera_masks.cols()},
+                                             c.camera_masks.data());
+        })
+        .def("parameter", [](const C3d& c, const std::string& g, const std::string& n) {
+                return parameter_value(c.parameter(g, n));
+            }, py::arg("group"), py::arg("name"),
+            "Value of GROUP:NAME: list of str or of float. Raises NotFound.")
+        .def("has_parameter", [](const C3d& c, const std::string& g, const std::string& n) {
+                return c.find(g, n) != nullptr;
+            }, py::arg("group"), py::arg("name"));
+    (void)m;
+}
+
+// A 1-D or 2-D float64 array seen as samples × channels (1-D: one channel).
+Eigen::Map<const RowMatXd> as_matrix(const Array& a, const char* who) {
+    SPORTSMED_CHECK(a.ndim() == 1 || a.ndim() == 2, "{}: expected a 1-D or 2-D array, got {} dimensions", who,
+                    a.ndim());
+    const Eigen::Index rows = a.shape(0), cols = a.ndim() == 2 ? a.shape(1) : 1;
+    return Eigen::Map<const RowMatXd>(a.data(), rows, cols);
+}
+
+py::array_t<double> like_input(const RowMatXd& m, const Array& a) {
+    py::array_t<double> out(a.ndim() == 1 ? std::vector<py::ssize_t>{m.rows()}
+                                          : std::vector<py::ssize_t>{m.rows(), m.cols()});
+    if (m.size()) std::memcpy(out.mutable_data(), m.data(), sizeof(double) * m.size());
+    return out;
+}
+
+FilterKind filter_kind(const std::string& btype) {
+    if (btype == "lowpass" || btype == "low") return FilterKind::Lowpass;
+    if (btype == "highpass" || btype == "high") return FilterKind::Highpass;
+    SPORTSMED_THROW(InvalidArgument, "butter: btype '{}' is not 'lowpass' or 'highpass'", btype);
+}
+
+py::tuple coefficients_tuple(const FilterCoefficients& f) {
+    return py::make_tuple(py::array_t<double>(f.b.size(), f.b.data()), py::array_t<double>(f.a.size(), f.a.data()));
+}
+
+void bind_filters(py::module_& m) {
+    m.def("butter", [](int order, double wn, const std::string& btype) {
+            return coefficients_tuple(butter(order, wn, filter_kind(btype)));
+        }, py::arg("order"), py::arg("wn"), py::arg("btype") = "lowpass",
+        "Butterworth (b, a) equal to scipy.signal.butter(order, wn, btype); wn is a fraction of Nyquist.");
+    m.def("lfilter_zi", [](std::vector<double> b, std::vector<double> a) {
+            return lfilter_zi(FilterCoefficients{std::move(b), std::move(a)});
+        }, py::arg("b"), py::arg("a"), "Steady-state initial conditions, as scipy.signal.lfilter_zi.");
+    m.def("filtfilt", [](std::vector<double> b, std::vector<double> a, const Array& x) {
+            const auto xm = as_matrix(x, "filtfilt");
+            RowMatXd out;
+            {
+                py::gil_scoped_release release;
+                out = filtfilt(FilterCoefficients{std::move(b), std::move(a)}, xm);
+            }
+            return like_input(out, x);
+        }, py::arg("b"), py::arg("a"), py::arg("x"),
+        "Zero-lag filter along axis 0, equal to scipy.signal.filtfilt(b, a, x, axis=0) (odd padding); "
+        "NaN gaps split channels into independently filtered segments.");
+    m.def("lowpass", [](const Array& x, double rate_hz, double cutoff_hz, int order, bool correct_double_pass) {
+            const auto xm = as_matrix(x, "lowpass");
+            RowMatXd out;
+            {
+                py::gil_scoped_release release;
+                out = lowpass(xm, rate_hz, cutoff_hz, order, correct_double_pass);
+            }
+            return like_input(out, x);
+        }, py::arg("x"), py::arg("rate_hz"), py::arg("cutoff_hz"), py::arg("order") = 2,
+        py::arg("correct_double_pass") = false, "Butterworth low-pass filtfilt along axis 0.");
+    m.def("double_pass_cutoff_hz", &double_pass_cutoff_hz, py::arg("cutoff_hz"), py::arg("rate_hz"), py::arg("order"),
+          "Design cutoff giving -3 dB at cutoff_hz after filtfilt's double pass.");
+    m.def("fill_gaps_spline", [](const Array& x, std::int64_t max_gap) {
+            const auto xm = as_matrix(x, "fill_gaps_spline");
+            RowMatXd out;
+            {
+                py::gil_scoped_release release;
+                out = fill_gaps_spline(xm, max_gap);
+            }
+            return like_input(out, x);
+        }, py::arg("x"), py::arg("max_gap"),
+        "Fills interior NaN runs of at most max_gap samples with a natural cubic spline.");
+    m.def("derivative", [](const Array& x, double rate_hz) {
+            return like_input(derivative(as_matrix(x, "derivative"), rate_hz), x);
+        }, py::arg("x"), py::arg("rate_hz"), "Central differences along axis 0, as numpy.gradient(x, 1/rate, axis=0).");
+    m.def("resample_linear", [](const Array& x, double rate_hz, double new_rate_hz) {
+            return like_input(resample_linear(as_matrix(x, "resample_linear"), rate_hz, new_rate_hz), x);
+        }, py::arg("x"), py::arg("rate_hz"), py::arg("new_rate_hz"), "Linear resampling along axis 0.");
+}
+
+RowMatXd matrices_9(const Array& r, const char* who) {
+    SPORTSMED_CHECK(r.ndim() == 3 && r.shape(1) == 3 && r.shape(2) == 3, "{}: expected N × 3 × 3 matrices", who);
+    return Eigen::Map<const RowMatXd>(r.data(), r.shape(0), 9);
+}
+
+py::array_t<double> to_n33(const RowMatXd& m) {
+    py::array_t<double> out({m.rows(), py::ssize_t(3), py::ssize_t(3)});
+    if (m.size()) std::memcpy(out.mutable_data(), m.data(), sizeof(double) * m.size());
+    return out;
+}
+
+void bind_rotations(py::module_& m) {
+    m.def("matrices_to_euler", [](const std::string& seq, const Array& r, bool degrees) {
+            RowMatXd in = matrices_9(r, "matrices_to_euler");
+            RowMatXd out;
+            {
+                py::gil_scoped_release release;
+                out = matrices_to_euler(seq, in);
+            }
+            if (degrees) out *= 180.0 / M_PI;
+            return out;
+        }, py::arg("seq"), py::arg("matrices"), py::arg("degrees") = false,
+        "N × 3 angles of sequence seq (scipy Rotation.as_euler conventions) from N × 3 × 3 matrices.");
+    m.def("euler_to_matrices", [](const std::string& seq, const Array& angles, bool degrees) {
+            SPORTSMED_CHECK(angles.ndim() == 2 && angles.shape(1) == 3, "euler_to_matrices: expected N × 3 angles");
+            RowMatXd a = Eigen::Map<const RowMatXd>(angles.data(), angles.shape(0), 3);
+            if (degrees) a *= M_PI / 180.0;
+            RowMatXd out;
+            {
+                py::gil_scoped_release release;
+                out = euler_to_matrices(seq, a);
+            }
+            return to_n33(out);
+        }, py::arg("seq"), py::arg("angles"), py::arg("degrees") = false,
+        "N × 3 × 3 matrices from N × 3 angles (scipy Rotation.from_euler conventions).");
+}
+
+Side parse_side(const std::string& side) {
+    if (side == "L" || side == "left" || side == "Left") return Side::Left;
+    if (side == "R" || side == "right" || side == "Right") return Side::Right;
+    SPORTSMED_THROW(InvalidArgument, "side '{}' is not 'L' or 'R'", side);
+}
+
+void bind_angles(py::module_& m) {
+    m.def("segment_frames", [](const RowMatX3d& o, const RowMatX3d& a, const RowMatX3d& l, const RowMatX3d& p) {
+            return to_n33(segment_frames(o, a, l, p));
+        }, py::arg("origin"), py::arg("anterior"), py::arg("left"), py::arg("proximal"),
+        "N × 3 × 3 orthonormal frames (columns x, y, z) from O, A, L, P points (N × 3 each).");
+    m.def("grood_suntay_angles", [](const Array& prox, const Array& dist) {
+            return grood_suntay_angles(matrices_9(prox, "grood_suntay_angles"), matrices_9(dist, "grood_suntay_angles"));
+        }, py::arg("proximal"), py::arg("distal"),
+        "Grood & Suntay JCS angles (radians, N × 3: about e1, floating e2, e3).");
+    m.def("plugin_gait_angles", [](const Array& prox, const Array& dist, const std::string& side,
+                                   const std::string& joint) {
+            return plugin_gait_angles(matrices_9(prox, "plugin_gait_angles"), matrices_9(dist, "plugin_gait_angles"),
+                                      parse_side(side), joint);
+        }, py::arg("proximal"), py::arg("distal"), py::arg("side"), py::arg("joint"),
+        "Plug-in Gait angles in degrees (N × 3) of joint 'hip', 'knee' or 'ankle' on side 'L' or 'R'.");
+    m.def("plugin_gait_angles_from_axes", [](const Trial& trial, const std::string& side) {
+            return plugin_gait_angles_from_axes(trial, parse_side(side));
+        }, py::arg("trial"), py::arg("side"),
+        "Hip, knee, ankle angles (N × 9 degrees) from the stored PiG segment axes (PELO…, *FEO…, *TIO…, *FOO…).");
+}
+
+void bind_force_plates(py::module_& m) {
+    m.def("force_plates", [](const C3d& c, double threshold) {
+            py::list out;
+            for (const auto& d : force_plates(c, threshold)) {
+                py::dict p;
+                p["type"] = d.type;
+                p["corners"] = RowMatXd(d.corners);
+                p["origin"] = VecXd(d.origin);
+                p["rotation"] = RowMatXd(d.rotation);
+                p["force"] = d.force;
+                p["moment"] = d.moment;
+                p["cop"] = d.cop;
+                p["free_moment"] = d.free_moment;
+                out.append(p);
+            }
+            return out;
+        }, py::arg("c3d"), py::arg("cop_threshold_n") = 10.0,
+        "Force plates (types 2, 3, 4) as dicts: force (N), moment (N·mm, surface centre), cop, free_moment, "
+        "all in the lab frame at the analog rate.");
+}
+
+void bind_synthetic(py::module_& m, py::class_<SegmentTemplate>& tmpl, py::class_<SyntheticDropJump>& sdj) {
+    tmpl.def(py::init<>())
+        .def_readwrite("segment", &SegmentTemplate::segment)
+        .def_readwrite("markers", &SegmentTemplate::markers)
+        .def_readwrite("local_mm", &SegmentTemplate::local_mm);
+    sdj.def_readonly("trial", &SyntheticDropJump::trial)
+        .def_readonly("model", &SyntheticDropJump::model)
+        .def_readonly("true_angles_left", &SyntheticDropJump::true_angles_left)
+        .def_readonly("true_angles_right", &SyntheticDropJump::true_angles_right)
+        .def_readonly("initial_contact_s", &SyntheticDropJump::initial_contact_s)
+        .def_readonly("take_off_s", &SyntheticDropJump::take_off_s)
+        .def_readonly("second_contact_s", &SyntheticDropJump::second_contact_s)
+        .def_readonly("body_mass_kg", &SyntheticDropJump::body_mass_kg);
+    m.def("synthesize_drop_jump", [](std::uint64_t seed, double rate_hz, double body_mass_kg, double knee_valgus_peak_deg,
+                                     double noise_mm, int dropouts) {
+            return synthesize_drop_jump(DropJumpSpec{seed, rate_hz, body_mass_kg, knee_valgus_peak_deg, noise_mm, dropouts});
+        }, py::arg("seed") = 1, py::arg("rate_hz") = 200.0, py::arg("body_mass_kg") = 70.0,
+        py::arg("knee_valgus_peak_deg") = 8.0, py::arg("noise_mm") = 0.5, py::arg("dropouts") = 6,
+        py::call_guard<py::gil_scoped_release>(),
+        "The synthetic athlete's drop vertical jump (seeded): markers, vertical GRF and the prescribed angles.");
+    m.def("fit_segment", &fit_segment, py::arg("trial"), py::arg("segment"),
+          "Rigid (Kabsch) fit of a segment template: N × 12 (rotation row-major, then origin).");
+    m.def("model_angles", &model_angles, py::arg("trial"), py::arg("model"), py::arg("side"), py::arg("cutoff_hz") = 12.0,
+          py::arg("max_gap") = 20, py::call_guard<py::gil_scoped_release>(),
+          "PiG hip/knee/ankle angles (N × 9 degrees) from markers and a segment-template model.");
+    m.def("detect_contacts", [](const VecXd& fz, double on, double off, std::int64_t min_samples) {
+            const auto c = detect_contacts(fz, on, off, min_samples);
+            RowMatXi64 out(static_cast<Eigen::Index>(c.size()), 2);
+            for (std::size_t i = 0; i < c.size(); ++i) out.row(static_cast<Eigen::Index>(i)) << c[i].on, c[i].off;
+            return out;
+        }, py::arg("fz"), py::arg("on_threshold_n"), py::arg("off_threshold_n"), py::arg("min_samples") = 1,
+        "Contacts (K × 2 sample indices [on, off)) by threshold with hysteresis.");
+    m.def("cgm1_pelvis_frames", [](const Trial& t) {
+            RowMatX3d origin;
+            const RowMatXd f = cgm1_pelvis_frames(t, &origin);
+            return py::make_tuple(to_n33(f), origin);
+        }, py::arg("trial"), "CGM1 pelvis frames (N × 3 × 3) and mid-ASIS origins (N × 3) from LASI/RASI/SACR or PSIs.");
+    m.def("cgm1_hip_joint_centres", &cgm1_hip_joint_centres, py::arg("trial"), py::arg("side"), py::arg("leg_length_mm"),
+          py::arg("inter_asis_mm"), py::arg("asis_trocanter_mm"), py::arg("marker_radius_mm") = 7.0,
+          "Davis (1991) hip joint centres (N × 3, lab mm) as Plug-in Gait applies the regression.");
+    m.def("normalize_cycles", [](const Array& x, const std::vector<double>& strikes, int points) {
+            const RowMatXd out = normalize_cycles(as_matrix(x, "normalize_cycles"), strikes, points);
+            const py::ssize_t cycles = static_cast<py::ssize_t>(strikes.size()) - 1, ch = out.cols();
+            py::array_t<double> a({cycles, py::ssize_t(points), ch});
+            std::memcpy(a.mutable_data(), out.data(), sizeof(double) * out.size());
+            return a;
+        }, py::arg("x"), py::arg("strikes"), py::arg("points") = 101,
+        "Cycles × points × channels: each strike-to-strike cycle of x (frames × channels) resampled to 0-100 %.");
+    m.def("spatio_temporal", [](const std::vector<double>& strikes, const std::vector<double>& offs,
+                                const RowMatX3d& heel, double rate_hz) {
+            const SpatioTemporal s = spatio_temporal(strikes, offs, heel, rate_hz);
+            py::dict d;
+            d["stride_time_s"] = s.stride_time_s;
+            d["cadence_steps_per_min"] = s.cadence_steps_per_min;
+            d["stance_fraction"] = s.stance_fraction;
+            d["stride_length_m"] = s.stride_length_m;
+            d["speed_m_per_s"] = s.speed_m_per_s;
+            d["strides"] = s.strides;
+            return d;
+        }, py::arg("strikes"), py::arg("offs"), py::arg("heel_mm"), py::arg("rate_hz"),
+        "Stride time, cadence, stance fraction, stride length and speed of one foot.");
+    m.def("rigid_body_fill", &rigid_body_fill, py::arg("trial"), py::arg("cluster"),
+          py::call_guard<py::gil_scoped_release>(),
+          "Fills gaps of cluster markers from >= 3 visible markers of the same rigid segment.");
+    m.def("zeni_events", [](const Trial& t, const std::string& side, double window_s) {
+            const GaitEvents g = zeni_events_from_trial(t, side, window_s);
+            py::dict d;
+            d["foot_strikes"] = g.foot_strikes;
+            d["foot_offs"] = g.foot_offs;
+            return d;
+        }, py::arg("trial"), py::arg("side"), py::arg("window_s") = 0.2,
+        "Zeni et al. 2008 gait events of side 'L'/'R' as frame indices: {'foot_strikes': [...], 'foot_offs': [...]}.");
+    m.def("drop_jump_features", [](const RowMatXd& al, const RowMatXd& ar, double rate, const VecXd& fl, const VecXd& fr,
+                                   double arate, double mass) {
+            py::list out;
+            for (const auto& f : drop_jump_features(al, ar, rate, fl, fr, arate, mass))
+                out.append(py::make_tuple(f.name, f.value, f.unit));
+            return out;
+        }, py::arg("angles_left"), py::arg("angles_right"), py::arg("point_rate_hz"), py::arg("fz_left"),
+        py::arg("fz_right"), py::arg("analog_rate_hz"), py::arg("body_mass_kg"),
+        "Drop-vertical-jump features as (name, value, unit) tuples.");
+}
+
+}  // namespace
+
+void bind_motion(py::module_& parent) {
+    py::module_ m = parent.def_submodule("motion", "Motion capture: C3D/TRC/MOT, filtering, joint angles.");
+    py::class_<Event> event(m, "Event", "A labelled instant of a trial.");
+    py::class_<Trial> trial(m, "Trial", "One motion-capture trial (points, analogs, events).");
+    py::class_<C3dParameter> param(m, "C3dParameter", "One C3D parameter.");
+    py::class_<C3dGroup> group(m, "C3dGroup", "One C3D parameter group.");
+    py::class_<C3d> c3d(m, "C3d", "A C3D file: header, parameters and trial.");
+    py::class_<MotTable> mot(m, "MotTable", "An OpenSim .mot/.sto table.");
+    py::class_<SegmentTemplate> tmpl(m, "SegmentTemplate", "Marker positions of one segment in its frame (mm).");
+    py::class_<SyntheticDropJump> sdj(m, "SyntheticDropJump", "A generated drop jump with its ground truth.");
+    bind_types(m, event, trial, param, group, c3d);
+    mot.def(py::init<>())
+        .def_readwrite("name", &MotTable::name)
+        .def_readwrite("header", &MotTable::header)
+        .def_readwrite("labels", &MotTable::labels)
+        .def_readwrite("data", &MotTable::data, "rows × columns float64 (time first)")
+        .def_property_readonly("in_degrees", &MotTable::in_degrees)
+        .def("column", &MotTable::column, py::arg("label"), "One column by label. Raises NotFound.");
+
+    bind_filters(m);
+    bind_rotations(m);
+    bind_angles(m);
+    bind_force_plates(m);
+    bind_synthetic(m, tmpl, sdj);
+    m.def("read_trc", &read_trc, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+          "Reads a TRC marker file (tab or comma separated) into a Trial.");
+    m.def("write_trc", &write_trc, py::arg("path"), py::arg("trial"), py::call_guard<py::gil_scoped_release>(),
+          "Writes a Trial's points as a TRC file (exact round trip).");
+    m.def("read_mot", &read_mot, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
+          "Reads an OpenSim .mot/.sto table.");
+    m.def("write_mot", &write_mot, py::arg("path"), py::arg("table"), py::call_guard<py::gil_scoped_release>(),
+          "Writes an OpenSim .mot/.sto table (exact round trip).");
+
+    m.def("read_c3d", [](const std::string& path, bool allow_short_data) {
+            return read_c3d(path, C3dReadOptions{allow_short_data});
+        }, py::arg("path"), py::arg("allow_short_data") = true,
+        py::call_guard<py::gil_scoped_release>(),
+        "Reads a C3D file (Intel/DEC/MIPS, int16/float). Raises FormatError for a corrupt or "
+        "truncated file (naming the byte offset); allow_short_data=False also rejects a data "
+        "section shorter than declared.");
+    m.def("write_c3d", py::overload_cast<const std::string&, const C3d&>(&write_c3d), py::arg("path"),
+          py::arg("c3d"), py::call_guard<py::gil_scoped_release>(),
+          "Writes an Intel float C3D file (parameters kept, POINT/ANALOG/EVENT regenerated).");
+    m.def("write_trial_c3d", py::overload_cast<const std::string&, const Trial&>(&write_c3d),
+          py::arg("path"), py::arg("trial"), py::call_guard<py::gil_scoped_release>(),
+          "Writes a Trial as an Intel float C3D file with a minimal parameter set.");
+    m.def("convert_units", &convert_units, py::arg("trial"), py::arg("units"),
+          "Returns the trial with points in 'mm', 'cm' or 'm'.");
+    m.def("strip_label_prefixes", &strip_label_prefixes, py::arg("trial"),
+          "Returns the trial with subject prefixes ('A22:') removed from point labels.");
+}
 
 }  // namespace sportsmed::bindings

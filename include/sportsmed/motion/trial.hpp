@@ -1,0 +1,73 @@
+#pragma once
+/// @file
+/// The value type of one motion-capture trial: marker trajectories, analog channels,
+/// events and their units.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sportsmed/core/eigen.hpp"
+
+namespace sportsmed::motion {
+
+/// One labelled instant of a trial (a foot strike, a take-off ...).
+struct Event {
+    std::string label;        ///< e.g. "Foot Strike"
+    std::string context;      ///< e.g. "Left", "Right", "General" (may be empty)
+    double time_s = 0.0;      ///< time from the start of the recording (C3D: minutes*60+seconds)
+    std::string description;  ///< free text (may be empty)
+};
+
+/// One motion-capture trial.
+///
+/// Points are stored as a frames × (3·markers) row-major matrix: marker m's x, y, z are
+/// columns 3m, 3m+1, 3m+2, so that numpy sees it (zero-copy) as frames × markers × 3.
+/// A missing sample (invalid C3D residual, empty TRC cell) is NaN in all three columns.
+struct Trial {
+    std::vector<std::string> point_labels;  ///< one per marker
+    std::vector<std::string> point_descriptions;  ///< one per marker (may be empty strings)
+    RowMatXd points;                        ///< frames × 3·markers, in point_units
+    RowMatXd residuals;                     ///< frames × markers (C3D residual, -1 invalid); may be empty
+    std::string point_units = "mm";         ///< length unit of points: "mm", "cm" or "m"
+    double point_rate_hz = 0.0;             ///< marker sampling rate
+    std::int64_t first_frame = 1;           ///< number of the first frame (C3D header, 1-based)
+
+    std::vector<std::string> analog_labels;  ///< one per channel
+    std::vector<std::string> analog_units;   ///< one per channel (may be empty strings)
+    RowMatXd analogs;                        ///< samples × channels, scaled to physical units
+    double analog_rate_hz = 0.0;             ///< analog sampling rate (a multiple of point_rate_hz)
+
+    std::vector<Event> events;  ///< in time order of the file
+
+    /// Number of marker frames.
+    std::int64_t n_frames() const noexcept { return points.rows(); }
+    /// Number of markers.
+    std::int64_t n_markers() const noexcept { return static_cast<std::int64_t>(point_labels.size()); }
+    /// Time of frame i in seconds, with frame first_frame at (first_frame-1)/rate.
+    double frame_time_s(std::int64_t i) const;
+
+    /// Index of marker @p label; also matches when the stored label carries a subject
+    /// prefix ("A22:LASI" matches "LASI"). @throws NotFound listing close labels.
+    std::int64_t marker_index(const std::string& label) const;
+    /// True if marker_index(label) would succeed.
+    bool has_marker(const std::string& label) const;
+    /// frames × 3 copy of marker @p label's trajectory. @throws NotFound.
+    RowMatX3d marker(const std::string& label) const;
+    /// Adds (or replaces) marker @p label with the frames × 3 trajectory @p xyz.
+    /// @throws InvalidArgument if the frame count differs from n_frames() (when non-empty).
+    void set_marker(const std::string& label, const RowMatX3dCRef& xyz);
+};
+
+/// Factor that converts a length in @p from to @p to ("mm", "cm", "m").
+/// @throws InvalidArgument for an unknown unit.
+double length_unit_factor(const std::string& from, const std::string& to);
+
+/// Returns @p trial with its points expressed in @p units ("mm", "cm" or "m").
+/// Residuals are scaled too. @throws InvalidArgument for an unknown unit.
+Trial convert_units(const Trial& trial, const std::string& units);
+
+/// Removes a subject prefix ("A22:LASI" → "LASI") from every point label.
+Trial strip_label_prefixes(const Trial& trial);
+
+}  // namespace sportsmed::motion

@@ -1,0 +1,240 @@
+"""Motion capture: C3D/TRC/MOT files, trials as numpy/pandas, filtering, joint angles.
+
+The compiled kernels live in :mod:`sportsmed._core.motion`; this package re-exports them
+and adds pandas conveniences.
+"""
+
+from __future__ import annotations
+
+from .._pillars import require_pillar
+
+require_pillar("motion")
+
+from .._core.motion import *  # noqa: E402,F401,F403
+from .._core.motion import Trial  # noqa: E402
+
+
+def points_frame(trial: Trial):
+    """Marker trajectories as a pandas DataFrame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per frame (index: time in s), columns a MultiIndex (marker, axis) with axis
+        in x, y, z, values in ``trial.point_units``; NaN where a marker is missing.
+    """
+    import numpy as np
+    import pandas as pd
+
+    pts = trial.points
+    columns = pd.MultiIndex.from_product([trial.point_labels, ["x", "y", "z"]], names=["marker", "axis"])
+    time = (trial.first_frame - 1 + np.arange(trial.n_frames)) / trial.point_rate_hz if trial.point_rate_hz else None
+    return pd.DataFrame(pts.reshape(pts.shape[0], -1), index=pd.Index(time, name="time_s"), columns=columns)
+
+
+def analogs_frame(trial: Trial):
+    """Analog channels as a pandas DataFrame (rows: samples, index: time in s)."""
+    import numpy as np
+    import pandas as pd
+
+    n = trial.analogs.shape[0]
+    time = (trial.first_frame - 1) / trial.point_rate_hz + np.arange(n) / trial.analog_rate_hz \
+        if trial.analog_rate_hz and trial.point_rate_hz else None
+    return pd.DataFrame(trial.analogs, index=pd.Index(time, name="time_s"), columns=list(trial.analog_labels))
+
+
+def events_frame(trial: Trial):
+    """Events as a pandas DataFrame with columns label, context, time_s, description."""
+    import pandas as pd
+
+    return pd.DataFrame([{"label": e.label, "context": e.context, "time_s": e.time_s,
+                          "description": e.description} for e in trial.events],
+                        columns=["label", "context", "time_s", "description"])
+
+
+def mot_frame(table):
+    """An OpenSim :class:`MotTable` as a pandas DataFrame indexed by its time column."""
+    import pandas as pd
+
+    df = pd.DataFrame(table.data, columns=list(table.labels))
+    return df.set_index("time") if "time" in df.columns else df
+
+
+def features_frame(features):
+    """Feature tuples (name, value, unit) as a pandas DataFrame with columns feature, value, unit."""
+    import pandas as pd
+
+    return pd.DataFrame(list(features), columns=["feature", "value", "unit"])
+
+
+ANGLE_COLUMNS = [f"{joint}_{comp}" for joint in ("hip", "knee", "ankle")
+                 for comp in ("flexion_deg", "abduction_deg", "rotation_deg")]
+
+
+def angles_frame(angles, rate_hz: float, first_frame: int = 1):
+    """Frames × 9 Plug-in Gait angles as a DataFrame (index: time in s, columns: ANGLE_COLUMNS).
+
+    The second column of each joint keeps Plug-in Gait's sign (varus/adduction positive)."""
+    import numpy as np
+    import pandas as pd
+
+    time = (first_frame - 1 + np.arange(len(angles))) / rate_hz
+    return pd.DataFrame(np.asarray(angles), index=pd.Index(time, name="time_s"), columns=ANGLE_COLUMNS)
+
+
+def drop_jump_analysis(synthetic=None, seed: int = 1):
+    """Runs the drop-jump pipeline on the synthetic athlete (or a given SyntheticDropJump).
+
+    Returns
+    -------
+    dict
+        ``synthetic`` (the generated trial and truth), ``angles_left``/``angles_right``
+        (DataFrames, degrees) and ``features`` (DataFrame with units).
+    """
+    s = synthetic if synthetic is not None else synthesize_drop_jump(seed=seed)  # noqa: F405
+    t = s.trial
+    left = model_angles(t, s.model, "L")  # noqa: F405
+    right = model_angles(t, s.model, "R")  # noqa: F405
+    feats = drop_jump_features(left, right, t.point_rate_hz, t.analogs[:, 0], t.analogs[:, 1],  # noqa: F405
+                               t.analog_rate_hz, s.body_mass_kg)
+    return {"synthetic": s, "angles_left": angles_frame(left, t.point_rate_hz),
+            "angles_right": angles_frame(right, t.point_rate_hz), "features": features_frame(feats)}
+
+
+def cycle_summary(x, strikes, points: int = 101):
+    """Mean and standard deviation over time-normalised cycles.
+
+    Parameters
+    ----------
+    x : array (frames, channels) or (frames,)
+    strikes : frame indices of one foot's strikes (at least two)
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: percent of cycle (0 … 100); columns ``mean_<k>`` and ``sd_<k>`` per channel
+        (sample standard deviation, ddof=1; NaN with a single cycle).
+    """
+    import numpy as np
+    import pandas as pd
+
+    c = normalize_cycles(np.asarray(x, dtype=float), list(strikes), points)  # noqa: F405
+    mean = c.mean(axis=0)
+    sd = c.std(axis=0, ddof=1) if c.shape[0] > 1 else np.full_like(mean, np.nan)
+    cols = {}
+    for k in range(c.shape[2]):
+        cols[f"mean_{k}"] = mean[:, k]
+        cols[f"sd_{k}"] = sd[:, k]
+    return pd.DataFrame(cols, index=pd.Index(np.linspace(0, 100, points), name="percent_cycle"))
+
+
+#: Marker names of the OpenSim gait2392 marker set (subject01 static/walk trials).
+GAIT2392_MARKERS = {
+    "LASI": "L.ASIS", "RASI": "R.ASIS", "SACR": "V.Sacral",
+    "L": {"knee_lat": "L.Knee.Lat", "knee_med": "L.Knee.Med", "ankle_lat": "L.Ankle.Lat",
+          "ankle_med": "L.Ankle.Med", "thigh": ["L.Thigh.Upper", "L.Thigh.Front", "L.Thigh.Rear"],
+          "shank": ["L.Shank.Upper", "L.Shank.Front", "L.Shank.Rear"]},
+    "R": {"knee_lat": "R.Knee.Lat", "knee_med": "R.Knee.Med", "ankle_lat": "R.Ankle.Lat",
+          "ankle_med": "R.Ankle.Med", "thigh": ["R.Thigh.Upper", "R.Thigh.Front", "R.Thigh.Rear"],
+          "shank": ["R.Shank.Upper", "R.Shank.Front", "R.Shank.Rear"]},
+}
+
+
+#: Marker names of the AddBiomechanics Expert1 lab set (static1/DJ1/walking1 trials).
+ADDBIO_MARKERS = {
+    "LASI": "L.ASIS", "RASI": "r.ASIS", "SACR": ["L.PSIS", "r.PSIS"],
+    "L": {"knee_lat": "L_knee", "knee_med": "L_mknee", "ankle_lat": "L_ankle", "ankle_med": "L_mankle",
+          "thigh": ["L_thigh1", "L_thigh2", "L_thigh3", "L_thigh4"],
+          "shank": ["L_shank_antsup", "L_sh2", "L_sh3"]},
+    "R": {"knee_lat": "r_knee", "knee_med": "r_mknee", "ankle_lat": "r_ankle", "ankle_med": "r_mankle",
+          "thigh": ["r_thigh1", "r_thigh2", "r_thigh3", "r_thigh4", "r_thigh5"],
+          "shank": ["r_shank_antsup", "r_sh2", "r_sh3", "r_sh4"]},
+}
+
+
+def cluster_model_from_static(static, names=GAIT2392_MARKERS, marker_radius_mm: float = 7.0):
+    """Calibrates a pelvis/thigh/shank cluster model from a static trial.
+
+    Anatomical frames (Plug-in Gait axes: x anterior, y left, z proximal) are built on the
+    mean static pose: the pelvis from the ASIS and sacrum, the hip joint centre by Davis
+    (1991) with the leg length taken as ASIS to medial malleolus, the femur from the hip
+    centre and the epicondyles, the tibia from the knee centre and the malleoli. The
+    technical cluster markers are then expressed in those frames.
+
+    ``names`` maps the roles to labels (see :data:`GAIT2392_MARKERS`, :data:`ADDBIO_MARKERS`);
+    "SACR" may list several markers (their mean is the sacrum).
+
+    Returns
+    -------
+    list of SegmentTemplate
+        Segments "PEL", "LFE", "LTI", "RFE", "RTI" for :func:`fit_segment`.
+    """
+    import numpy as np
+
+    mean = lambda label: np.nanmean(static.marker(label), axis=0)  # noqa: E731
+    unit = lambda v: v / np.linalg.norm(v)  # noqa: E731
+
+    def frame(origin, lateral_left, proximal):
+        z = unit(proximal - origin)
+        y = unit(lateral_left - np.dot(lateral_left, z) * z)
+        return np.stack([np.cross(y, z), y, z], axis=1)
+
+    def template(segment, labels, rot, origin):
+        t = SegmentTemplate()  # noqa: F405
+        t.segment, t.markers = segment, list(labels)
+        t.local_mm = np.array([rot.T @ (mean(label) - origin) for label in labels])
+        return t
+
+    sacral = names["SACR"] if isinstance(names["SACR"], (list, tuple)) else [names["SACR"]]
+    la, ra = mean(names["LASI"]), mean(names["RASI"])
+    sacr = np.mean([mean(label) for label in sacral], axis=0)
+    po = 0.5 * (la + ra)
+    py = unit(la - ra)
+    pz = unit(np.cross(po - sacr, py))
+    pel = np.stack([np.cross(py, pz), py, pz], axis=1)
+    model = [template("PEL", [names["LASI"], names["RASI"], *sacral], pel, po)]
+    inter_asis = float(np.linalg.norm(la - ra))
+    for side in ("L", "R"):
+        n = names[side]
+        kl, km, al, am = (mean(n[k]) for k in ("knee_lat", "knee_med", "ankle_lat", "ankle_med"))
+        leg = float(np.linalg.norm((la if side == "L" else ra) - am))
+        hjc = po + pel @ davis_hip_joint_centre_mm(leg, inter_asis, marker_radius_mm, side == "L")
+        kjc, ajc = 0.5 * (kl + km), 0.5 * (al + am)
+        sgn = 1.0 if side == "L" else -1.0
+        fem = frame(kjc, sgn * (kl - km), hjc)
+        tib = frame(ajc, sgn * (al - am), kjc)
+        model.append(template(side + "FE", n["thigh"], fem, kjc))
+        model.append(template(side + "TI", n["shank"], tib, ajc))
+    return model
+
+
+def davis_hip_joint_centre_mm(leg_length_mm: float, inter_asis_mm: float, marker_radius_mm: float, left: bool):
+    """Davis et al. (1991) hip joint centre in the pelvis frame (mm), ASIS–trochanter by regression."""
+    import numpy as np
+
+    c = 0.115 * leg_length_mm - 15.3
+    d = 0.1288 * leg_length_mm - 48.56 + marker_radius_mm
+    return np.array([c * np.cos(0.5) * np.sin(0.314) - d * np.cos(0.314),
+                     (1.0 if left else -1.0) * (inter_asis_mm / 2 - c * np.sin(0.5)),
+                     -c * np.cos(0.5) * np.cos(0.314) - d * np.sin(0.314)])
+
+
+def hip_knee_angles(trial, model, side: str, cutoff_hz: float = 6.0, max_gap: int = 20):
+    """Plug-in Gait hip and knee angles (frames × 6, degrees) from a cluster model.
+
+    Markers are gap-filled and low-pass filtered (cutoff corrected for the double pass),
+    segments fitted with :func:`fit_segment`, angles from :func:`plugin_gait_angles`."""
+    import numpy as np
+
+    clean = Trial()
+    clean.point_labels = list(trial.point_labels)
+    clean.point_rate_hz = trial.point_rate_hz
+    pts = trial.points
+    flat = lowpass(fill_gaps_spline(pts.reshape(pts.shape[0], -1), max_gap),  # noqa: F405
+                   trial.point_rate_hz, cutoff_hz, 2, True)
+    clean.points = flat.reshape(pts.shape)
+    seg = {t.segment: t for t in model}
+    fit = lambda name: fit_segment(clean, seg[name])[:, :9].reshape(-1, 3, 3)  # noqa: E731,F405
+    pel, fem, tib = fit("PEL"), fit(side + "FE"), fit(side + "TI")
+    return np.hstack([plugin_gait_angles(pel, fem, side, "hip"),  # noqa: F405
+                      plugin_gait_angles(fem, tib, side, "knee")])  # noqa: F405

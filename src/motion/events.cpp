@@ -1,0 +1,82 @@
+#include "sportsmed/motion/events.hpp"
+
+#include <cmath>
+
+#include "sportsmed/core/error.hpp"
+
+namespace sportsmed::motion {
+
+std::vector<ContactInterval> detect_contacts(const VecXdCRef& fz, double on, double off, std::int64_t min_samples) {
+    SPORTSMED_CHECK(off <= on, "detect_contacts: off threshold {} N exceeds on threshold {} N", off, on);
+    std::vector<ContactInterval> out;
+    const std::int64_t n = fz.size();
+    bool loaded = false;
+    std::int64_t start = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const double v = std::isnan(fz[i]) ? -INFINITY : fz[i];
+        if (!loaded && v >= on) {
+            loaded = true;
+            start = i;
+        } else if (loaded && v < off) {
+            loaded = false;
+            if (i - start >= min_samples) out.push_back({start, i});
+        }
+    }
+    if (loaded && n - start >= min_samples) out.push_back({start, n});
+    return out;
+}
+
+namespace {
+
+std::vector<std::int64_t> window_maxima(const VecXd& x, std::int64_t w) {
+    std::vector<std::int64_t> out;
+    const std::int64_t n = x.size();
+    for (std::int64_t i = w; i + w < n; ++i) {
+        if (!std::isfinite(x[i])) continue;
+        bool best = true;
+        for (std::int64_t j = i - w; j <= i + w && best; ++j)
+            if (j != i && std::isfinite(x[j]) && (x[j] > x[i] || (x[j] == x[i] && j < i))) best = false;
+        if (best) out.push_back(i);
+    }
+    return out;
+}
+
+}  // namespace
+
+GaitEvents zeni_events(const RowMatX3dCRef& heel, const RowMatX3dCRef& toe, const RowMatX3dCRef& pelvis,
+                       double rate_hz, double window_s) {
+    const Eigen::Index n = pelvis.rows();
+    SPORTSMED_CHECK(heel.rows() == n && toe.rows() == n, "zeni_events: trajectories differ in length");
+    SPORTSMED_CHECK(rate_hz > 0 && window_s > 0, "zeni_events: rate and window must be positive");
+    Eigen::Vector2d v = Eigen::Vector2d::Zero();
+    int count = 0;
+    for (Eigen::Index i = 1; i < n; ++i) {
+        const Eigen::Vector2d d = (pelvis.row(i) - pelvis.row(i - 1)).head<2>().transpose();
+        if (d.allFinite()) {
+            v += d;
+            ++count;
+        }
+    }
+    SPORTSMED_CHECK(count > 0 && v.norm() > 0, "zeni_events: the pelvis does not move horizontally");
+    const Eigen::Vector3d dir(v.x() / v.norm(), v.y() / v.norm(), 0.0);
+    const VecXd heel_ahead = (heel - pelvis) * dir;
+    const VecXd toe_behind = -((toe - pelvis) * dir);
+    const auto w = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::lround(window_s * rate_hz)));
+    return GaitEvents{window_maxima(heel_ahead, w), window_maxima(toe_behind, w)};
+}
+
+GaitEvents zeni_events_from_trial(const Trial& t, const std::string& side, double window_s) {
+    SPORTSMED_CHECK(side == "L" || side == "R", "zeni_events_from_trial: side '{}' is not L or R", side);
+    std::string missing;
+    const std::string heel = t.has_marker(side + "HEE") ? side + "HEE" : side + "ANK";
+    for (const std::string& m : {heel, side + "TOE"})
+        if (!t.has_marker(m)) missing += (missing.empty() ? "" : ", ") + m;
+    const bool sacr = t.has_marker("SACR");
+    if (!sacr && !(t.has_marker("LPSI") && t.has_marker("RPSI")))
+        missing += (missing.empty() ? "" : ", ") + std::string("SACR (or LPSI and RPSI)");
+    SPORTSMED_CHECK(missing.empty(), "zeni_events_from_trial: missing markers {}", missing);
+    const RowMatX3d pelvis = sacr ? t.marker("SACR") : RowMatX3d(0.5 * (t.marker("LPSI") + t.marker("RPSI")));
+    return zeni_events(t.marker(heel), t.marker(side + "TOE"), pelvis, t.point_rate_hz, window_s);
+}
+
+}  // namespace sportsmed::motion

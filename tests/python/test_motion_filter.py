@@ -1,0 +1,93 @@
+"""Butterworth, filtfilt, gap filling and derivatives against scipy/numpy on the same input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.interpolate as si
+import scipy.signal as ss
+
+import sportsmed
+from sportsmed import motion
+
+
+@pytest.mark.parametrize("btype", ["lowpass", "highpass"])
+@pytest.mark.parametrize("order", [1, 2, 3, 4, 6, 8])
+@pytest.mark.parametrize("wn", [0.02, 0.1, 0.33, 0.8])
+def test_butter_equals_scipy(order, wn, btype):
+    b, a = motion.butter(order, wn, btype)
+    b2, a2 = ss.butter(order, wn, btype)
+    np.testing.assert_allclose(b, b2, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(a, a2, rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("order", [1, 2, 4])
+def test_filtfilt_equals_scipy_default_padding(order, restore_threads):
+    rng = np.random.default_rng(order)
+    x = np.cumsum(rng.normal(size=(2000, 9)), axis=0) + 100.0
+    b, a = ss.butter(order, 6.0 / 50.0)
+    ref = ss.filtfilt(b, a, x, axis=0)
+    for threads in (1, 2):
+        sportsmed.set_num_threads(threads)
+        y = motion.filtfilt(b, a, x)
+        assert np.max(np.abs(y - ref)) <= 1e-10 * np.max(np.abs(x))
+    np.testing.assert_allclose(motion.lfilter_zi(b, a), ss.lfilter_zi(b, a), rtol=1e-10, atol=1e-12)
+    y1 = motion.filtfilt(b, a, x[:, 3])
+    assert y1.shape == (2000,)
+    np.testing.assert_allclose(y1, ref[:, 3], rtol=0, atol=1e-10 * np.max(np.abs(x)))
+
+
+def test_filtfilt_filters_segments_between_nan_gaps():
+    rng = np.random.default_rng(5)
+    x = np.cumsum(rng.normal(size=(600, 2)), axis=0)
+    x[200:230, 0] = np.nan
+    b, a = ss.butter(2, 0.1)
+    y = motion.filtfilt(b, a, x)
+    assert np.isnan(y[200:230, 0]).all()
+    np.testing.assert_allclose(y[:200, 0], ss.filtfilt(b, a, x[:200, 0]), atol=1e-10)
+    np.testing.assert_allclose(y[230:, 0], ss.filtfilt(b, a, x[230:, 0]), atol=1e-10)
+    np.testing.assert_allclose(y[:, 1], ss.filtfilt(b, a, x[:, 1]), atol=1e-10)
+
+
+def test_double_pass_cutoff_gives_minus_3db_overall():
+    fs, fc, order = 100.0, 6.0, 2
+    fd = motion.double_pass_cutoff_hz(fc, fs, order)
+    assert fd > fc
+    b, a = motion.butter(order, fd / (fs / 2))
+    _, h = ss.freqz(b, a, worN=[fc], fs=fs)
+    assert abs(h[0]) ** 2 == pytest.approx(1 / np.sqrt(2), rel=1e-10)  # filtfilt gain is |H|²
+
+
+def test_spline_fill_equals_scipy_natural_cubic_spline():
+    t = np.arange(300.0)
+    z = np.stack([np.sin(t / 13) + 0.01 * t, np.cos(t / 7)], axis=1)
+    z[[10, 11, 12, 120, 200, 201, 202, 203, 204, 205], 0] = np.nan
+    z[:4, 1] = np.nan
+    f = motion.fill_gaps_spline(z, 3)
+    ok = ~np.isnan(z[:, 0])
+    cs = si.CubicSpline(t[ok], z[ok, 0], bc_type="natural")
+    gaps = [10, 11, 12, 120]
+    np.testing.assert_allclose(f[gaps, 0], cs(t[gaps]), rtol=1e-12, atol=1e-12)
+    assert np.isnan(f[200:206, 0]).all()  # a 6-sample gap is longer than max_gap
+    assert np.isnan(f[:4, 1]).all()       # leading gaps are not extrapolated
+    np.testing.assert_array_equal(f[ok, 0], z[ok, 0])
+
+
+def test_derivative_equals_numpy_gradient():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(50, 4))
+    np.testing.assert_allclose(motion.derivative(x, 200.0), np.gradient(x, 1 / 200.0, axis=0), rtol=1e-12)
+
+
+def test_resample_linear_against_numpy_interp():
+    x = np.sin(np.arange(101) / 10.0)
+    y = motion.resample_linear(x, 100.0, 250.0)
+    tn = np.arange(len(y)) / 250.0
+    np.testing.assert_allclose(y, np.interp(tn, np.arange(101) / 100.0, x), atol=1e-12)
+
+
+def test_bad_filter_arguments_raise():
+    with pytest.raises(sportsmed.InvalidArgument):
+        motion.butter(2, 1.5)
+    with pytest.raises(sportsmed.InvalidArgument):
+        motion.lowpass(np.zeros((10, 2)), 100.0, 60.0)
