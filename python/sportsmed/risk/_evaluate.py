@@ -1,0 +1,188 @@
+"""Leakage-aware evaluation: splits, baselines, cluster-bootstrap intervals, guard."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._core import InvalidArgument
+from .._core import risk as _r
+from ._table import _days
+
+
+class LeakageWarning(UserWarning):
+    """A split lets information about test athletes or test days into training."""
+
+
+@dataclass
+class Evaluation:
+    """Result of :func:`evaluate`.
+
+    Attributes
+    ----------
+    table
+        One row per model (the model, ``prevalence`` and ``athlete identity`` baselines):
+        roc_auc with its cluster-bootstrap interval (roc_auc_lo, roc_auc_hi), average
+        precision (ap, ap_lo, ap_hi), brier, n, positives.
+    predictions
+        Out-of-fold rows: athlete, date, y, fold, p_model, p_prevalence, p_identity.
+    leakage
+        True when the leakage guard fired (an athlete's rows on both sides of a split).
+    checks
+        The guard's per-fold numbers (``check_split``).
+    """
+
+    scheme: str
+    table: pd.DataFrame
+    predictions: pd.DataFrame
+    leakage: bool
+    checks: list = field(default_factory=list)
+    models: list = field(default_factory=list)
+
+
+def _folds(df: pd.DataFrame, scheme: str, k: int, seed: int, test_start, purge_days: int) -> np.ndarray:
+    codes, _ = pd.factorize(df["athlete"])
+    if scheme == "grouped":
+        return _r.grouped_kfold(codes.astype(np.int64), k, seed)
+    if scheme == "temporal":
+        if test_start is None:
+            raise InvalidArgument("evaluate: scheme='temporal' needs test_start (a date)")
+        start = int((np.datetime64(pd.Timestamp(test_start).date(), "D") - np.datetime64("1970-01-01", "D"))
+                    .astype(np.int64))
+        side = _r.temporal_split(_days(df["date"]), start, purge_days)
+        return np.where(side == 1, 0, np.where(side == 0, -2, -1)).astype(np.int64)  # one test fold
+    if scheme == "random":
+        rng = np.random.default_rng(seed)
+        return rng.permutation(np.arange(len(df)) % k).astype(np.int64)
+    raise InvalidArgument(f"evaluate: scheme must be 'grouped', 'temporal' or 'random', got {scheme!r}")
+
+
+def _standardise(train: np.ndarray, test: np.ndarray):
+    """Impute NaN with the training mean and scale by training statistics only."""
+    mean = np.nanmean(train, axis=0)
+    if np.any(np.isnan(mean)):
+        bad = int(np.where(np.isnan(mean))[0][0])
+        raise InvalidArgument(f"evaluate: feature column {bad} has no value in the training rows")
+    sd = np.nanstd(train, axis=0)
+    sd[sd == 0] = 1.0
+    out = []
+    for x in (train, test):
+        x = np.where(np.isnan(x), mean, x)
+        out.append(np.ascontiguousarray((x - mean) / sd))
+    return out
+
+
+def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str = "grouped", k: int = 5,
+             test_start=None, purge_days: int = 7, model: str = "logistic", C: float = 1.0,
+             l1_ratio: float = 0.0, replicates: int = 1000, level: float = 0.95, seed: int = 0,
+             fit: Optional[Callable] = None) -> Evaluation:
+    """Evaluates a risk model with an honest split and reports it beside two baselines.
+
+    Parameters
+    ----------
+    df
+        Athlete-time table with ``athlete``, ``date``, the features and the label
+        (1 / 0; NaN rows are excluded, e.g. days while injured).
+    scheme
+        ``"grouped"``: K-fold by athlete (test athletes never seen in training);
+        ``"temporal"``: train before ``test_start − purge_days``, test from ``test_start``;
+        ``"random"``: K-fold over rows. A random split puts each athlete on both sides:
+        the leakage guard then warns (:class:`LeakageWarning`) and sets ``leakage``.
+    purge_days
+        Gap dropped before ``test_start`` (use at least the label horizon).
+    model
+        ``"logistic"`` (sportsmed's L2 / elastic-net logistic regression with ``C``,
+        ``l1_ratio``).
+    replicates, level, seed
+        Athlete-cluster bootstrap of the pooled out-of-fold AUC / AP / Brier.
+
+    Notes
+    -----
+    Features are standardised, and NaN imputed with the training mean, using training
+    rows only (statistics from test athletes would leak). Baselines: ``prevalence``
+    predicts the training prevalence for everyone (its Brier score uses each fold's
+    training prevalence; its AUC is 0.5 and its AP the prevalence, by construction);
+    ``athlete identity`` predicts each athlete's training prevalence (the overall label
+    prevalence for athletes absent from training) and measures how much skill is "who",
+    not "when". AUC, AP and Brier are computed on the pooled out-of-fold predictions.
+
+    Raises
+    ------
+    sportsmed.InvalidArgument
+        Unknown columns, a training fold with no positive case, a test set without both
+        classes.
+    """
+    missing = [c for c in ["athlete", "date", label, *features] if c not in df.columns]
+    if missing:
+        raise InvalidArgument(f"evaluate: missing column(s) {missing}")
+    data = df[~df[label].isna()].reset_index(drop=True)
+    y = data[label].to_numpy(dtype=float)
+    x = data[list(features)].to_numpy(dtype=float)
+    if np.isinf(x).any():
+        raise InvalidArgument("evaluate: features hold ±inf; replace them before evaluating")
+    folds = _folds(data, scheme, k, seed, test_start, purge_days)
+    codes, _ = pd.factorize(data["athlete"])
+    codes = codes.astype(np.int64)
+    days = _days(data["date"])
+    p_model = np.full(len(data), np.nan)
+    p_prev = np.full(len(data), np.nan)
+    p_ident = np.full(len(data), np.nan)
+    checks, models, leakage = [], [], False
+    test_folds = sorted(set(folds[folds >= 0].tolist()))
+    # One constant for "no information", the same in every fold: a per-fold constant
+    # would rank pooled out-of-fold rows by fold and fake (anti-)skill.
+    overall = float(y[folds != -1].mean())
+    for f in test_folds:
+        test = folds == f
+        train = (folds != f) & (folds != -1)
+        side = np.where(test, 1, np.where(train, 0, -1)).astype(np.int64)
+        check = _r.check_split(codes, days, side)
+        checks.append(check)
+        if check["athletes_both"] > 0 and scheme != "temporal":
+            leakage = True
+        if y[train].sum() == 0:
+            raise InvalidArgument(f"evaluate: training fold {f} has no positive case; use fewer folds")
+        xtr, xte = _standardise(x[train], x[test])
+        if fit is not None:
+            m = fit(xtr, y[train])
+            p_model[test] = m(xte)
+        elif model == "logistic":
+            m = _r.LogisticRegression(C=C, l1_ratio=l1_ratio).fit(xtr, y[train])
+            p_model[test] = m.predict_proba(xte)
+        else:
+            raise InvalidArgument(f"evaluate: unknown model {model!r}")
+        models.append(m)
+        prev = y[train].mean()
+        p_prev[test] = prev
+        tr = pd.DataFrame({"a": codes[train], "y": y[train]}).groupby("a")["y"].mean()
+        p_ident[test] = pd.Series(codes[test]).map(tr).fillna(overall).to_numpy()
+    if leakage:
+        n = max(c["athletes_both"] for c in checks)
+        warnings.warn(f"evaluate: leakage: up to {n} athletes have rows on both sides of a {scheme} split; "
+                      "its AUC measures who gets injured, not when (use scheme='grouped' or 'temporal')",
+                      LeakageWarning, stacklevel=2)
+    used = ~np.isnan(p_model)
+    yt = y[used]
+    if yt.min() == yt.max():
+        raise InvalidArgument("evaluate: the test rows hold a single class; AUC is undefined")
+    rows = []
+    for name, p in (("model", p_model), ("prevalence", p_prev), ("athlete identity", p_ident)):
+        pt = p[used]
+        ranked = np.full_like(pt, overall) if name == "prevalence" else pt
+        auc = _r.cluster_bootstrap(yt, ranked, codes[used], "roc_auc", replicates, level, seed)
+        ap = _r.cluster_bootstrap(yt, ranked, codes[used], "average_precision", replicates, level, seed)
+        rows.append({"model": name, "roc_auc": auc["estimate"], "roc_auc_lo": auc["lower"],
+                     "roc_auc_hi": auc["upper"], "ap": ap["estimate"], "ap_lo": ap["lower"],
+                     "ap_hi": ap["upper"], "brier": _r.brier_score(yt, pt), "n": int(used.sum()),
+                     "positives": int(yt.sum())})
+    preds = data.loc[used, ["athlete", "date"]].copy()
+    preds["y"] = yt
+    preds["fold"] = folds[used]
+    preds["p_model"] = p_model[used]
+    preds["p_prevalence"] = p_prev[used]
+    preds["p_identity"] = p_ident[used]
+    return Evaluation(scheme, pd.DataFrame(rows), preds.reset_index(drop=True), leakage, checks, models)

@@ -1,0 +1,163 @@
+// Penalised logistic regression by (proximal) Newton iterations.
+
+#include "sportsmed/risk/logistic.hpp"
+
+#include <cmath>
+
+#include <Eigen/Cholesky>
+
+#include "sportsmed/core/error.hpp"
+
+namespace sportsmed::risk {
+namespace {
+
+double log1pexp(double z) { return z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z)); }
+double sigmoid(double z) {
+    if (z >= 0) return 1.0 / (1.0 + std::exp(-z));
+    const double e = std::exp(z);
+    return e / (1.0 + e);
+}
+double soft(double v, double t) { return v > t ? v - t : (v < -t ? v + t : 0.0); }
+
+}  // namespace
+
+LogisticRegression::LogisticRegression(LogisticOptions options) : options_(options) {
+    SPORTSMED_CHECK(options_.C > 0, "LogisticRegression: C must be > 0, got {}", options_.C);
+    SPORTSMED_CHECK(options_.l1_ratio >= 0 && options_.l1_ratio <= 1,
+                    "LogisticRegression: l1_ratio must be in [0, 1], got {}", options_.l1_ratio);
+    SPORTSMED_CHECK(options_.max_iter >= 1, "LogisticRegression: max_iter must be >= 1, got {}", options_.max_iter);
+}
+
+void LogisticRegression::check_x(const char* fn, const RowMatXdCRef& x) const {
+    SPORTSMED_CHECK(fitted_, "LogisticRegression.{}: the model is not fitted", fn);
+    SPORTSMED_CHECK(x.cols() == coef_.size(), "LogisticRegression.{}: x has {} columns, the model {} features",
+                    fn, x.cols(), coef_.size());
+}
+
+LogisticRegression& LogisticRegression::fit(const RowMatXdCRef& x, const VecXdCRef& y, const VecXdCRef& sw) {
+    const Eigen::Index n = x.rows(), p = x.cols();
+    SPORTSMED_CHECK(y.size() == n, "LogisticRegression.fit: x has {} rows but y {}", n, y.size());
+    SPORTSMED_CHECK(sw.size() == 0 || sw.size() == n, "LogisticRegression.fit: {} sample weights for {} rows",
+                    sw.size(), n);
+    bool has0 = false, has1 = false;
+    for (Eigen::Index i = 0; i < n; ++i) {
+        SPORTSMED_CHECK(y[i] == 0.0 || y[i] == 1.0, "LogisticRegression.fit: label {} at row {} is not 0 or 1", y[i], i);
+        has0 |= y[i] == 0.0;
+        has1 |= y[i] == 1.0;
+        for (Eigen::Index j = 0; j < p; ++j)
+            SPORTSMED_CHECK(std::isfinite(x(i, j)), "LogisticRegression.fit: feature {} of row {} is {} (impute or drop "
+                            "non-finite values first)", j, i, x(i, j));
+    }
+    SPORTSMED_CHECK(has0 && has1, "LogisticRegression.fit: y holds a single class; need both 0 and 1");
+    const VecXd s = sw.size() ? VecXd(sw) : VecXd::Ones(n);
+
+    const double C = options_.C, rho = options_.l1_ratio, l2 = 1.0 - rho;
+    const bool icpt = options_.fit_intercept;
+    const Eigen::Index m = p + (icpt ? 1 : 0);
+    VecXd theta = VecXd::Zero(m);
+    const auto linear = [&](const VecXd& th) {
+        VecXd z = x * th.head(p);
+        if (icpt) z.array() += th[p];
+        return z;
+    };
+    const auto objective = [&](const VecXd& th) {
+        const VecXd z = linear(th);
+        double f = 0;
+        for (Eigen::Index i = 0; i < n; ++i) f += s[i] * (log1pexp(z[i]) - y[i] * z[i]);
+        return C * f + 0.5 * l2 * th.head(p).squaredNorm() + rho * th.head(p).lpNorm<1>();
+    };
+
+    double f_old = objective(theta);
+    n_iter_ = 0;
+    for (int it = 0; it < options_.max_iter; ++it) {
+        n_iter_ = it + 1;
+        const VecXd z = linear(theta);
+        VecXd r(n), d(n);
+        for (Eigen::Index i = 0; i < n; ++i) {
+            const double q = sigmoid(z[i]);
+            r[i] = C * s[i] * (q - y[i]);
+            d[i] = C * s[i] * q * (1 - q);
+        }
+        VecXd g(m);
+        Eigen::MatrixXd H(m, m);
+        g.head(p) = x.transpose() * r + l2 * theta.head(p);
+        H.topLeftCorner(p, p) = x.transpose() * d.asDiagonal() * x;
+        H.topLeftCorner(p, p).diagonal().array() += l2;
+        if (icpt) {
+            g[p] = r.sum();
+            const VecXd xd = x.transpose() * d;
+            H.block(0, p, p, 1) = xd;
+            H.block(p, 0, 1, p) = xd.transpose();
+            H(p, p) = d.sum();
+        }
+        VecXd step(m);
+        if (rho == 0.0) {
+            step = -H.ldlt().solve(g);
+        } else {
+            // Coordinate descent on  gᵀδ + ½ δᵀHδ + ρ Σ_j |w_j + δ_j|  (intercept unpenalised).
+            step.setZero();
+            VecXd Hd = VecXd::Zero(m);
+            for (int sweep = 0; sweep < 10000; ++sweep) {
+                double biggest = 0;
+                for (Eigen::Index j = 0; j < m; ++j) {
+                    const double a = H(j, j);
+                    if (a <= 0) continue;
+                    const double b = g[j] + Hd[j] - a * step[j];  // gradient of the rest at δ_j = 0
+                    double nd;
+                    if (j < p) nd = soft(a * theta[j] - b, rho) / a - theta[j];
+                    else nd = -b / a;
+                    const double change = nd - step[j];
+                    if (change != 0) {
+                        Hd += H.col(j) * change;
+                        step[j] = nd;
+                        biggest = std::max(biggest, std::abs(change));
+                    }
+                }
+                if (biggest < options_.tol * 1e-3) break;
+            }
+        }
+        const double slope = g.dot(step) + rho * ((theta.head(p) + step.head(p)).lpNorm<1>() - theta.head(p).lpNorm<1>());
+        double t = 1.0, f_new = objective(theta + step);
+        for (int k = 0; k < 50 && f_new > f_old + 1e-4 * t * slope && f_new > f_old; ++k) {
+            t *= 0.5;
+            f_new = objective(theta + t * step);
+        }
+        theta += t * step;
+        const double moved = (t * step).cwiseAbs().maxCoeff();
+        f_old = f_new;
+        if (moved < options_.tol) break;
+    }
+    coef_ = theta.head(p);
+    intercept_ = icpt ? theta[p] : 0.0;
+    fitted_ = true;
+    return *this;
+}
+
+VecXd LogisticRegression::decision_function(const RowMatXdCRef& x) const {
+    check_x("decision_function", x);
+    VecXd z = x * coef_;
+    z.array() += intercept_;
+    return z;
+}
+
+VecXd LogisticRegression::predict_proba(const RowMatXdCRef& x) const {
+    VecXd z = decision_function(x);
+    for (Eigen::Index i = 0; i < z.size(); ++i) z[i] = sigmoid(z[i]);
+    return z;
+}
+
+RowMatXd LogisticRegression::contributions(const RowMatXdCRef& x) const {
+    check_x("contributions", x);
+    RowMatXd c(x.rows(), x.cols() + 1);
+    c.leftCols(x.cols()) = x.array().rowwise() * coef_.transpose().array();
+    c.col(x.cols()).setConstant(intercept_);
+    return c;
+}
+
+void LogisticRegression::set_coefficients(const VecXdCRef& coef, double intercept) {
+    coef_ = coef;
+    intercept_ = intercept;
+    fitted_ = true;
+}
+
+}  // namespace sportsmed::risk

@@ -1,0 +1,200 @@
+// Workload metrics (see include/sportsmed/risk/workload.hpp for formulas and references).
+
+#include "sportsmed/risk/workload.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "sportsmed/core/error.hpp"
+#include "sportsmed/core/parallel.hpp"
+
+namespace sportsmed::risk {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Windowed statistics are summed directly over each window rather than with running
+// add/remove sums: windows are short (<= a few weeks), and a direct sum has no drift over
+// multi-year series, so results agree with pandas' compensated sums to rounding.
+struct WindowStats {
+    int count = 0;
+    double sum = 0.0;
+};
+
+WindowStats window_stats(const VecXdCRef& x, Eigen::Index end_inclusive, int window) {
+    WindowStats s;
+    const Eigen::Index begin = std::max<Eigen::Index>(0, end_inclusive - window + 1);
+    for (Eigen::Index i = begin; i <= end_inclusive; ++i) {
+        const double v = x[i];
+        if (!std::isnan(v)) {
+            ++s.count;
+            s.sum += v;
+        }
+    }
+    return s;
+}
+
+int effective_min_periods(int window, int min_periods) {
+    return min_periods <= 0 ? window : std::min(min_periods, window);
+}
+
+void check_window(const char* fn, int window) {
+    SPORTSMED_CHECK(window >= 1, "{}: window must be >= 1 day, got {}", fn, window);
+}
+
+double ratio(double num, double den) {
+    if (std::isnan(num) || std::isnan(den) || den == 0.0) return kNaN;
+    return num / den;
+}
+
+}  // namespace
+
+VecXd rolling_sum(const VecXdCRef& load, int window, int min_periods) {
+    check_window("rolling_sum", window);
+    const int minp = effective_min_periods(window, min_periods);
+    VecXd out(load.size());
+    for (Eigen::Index t = 0; t < load.size(); ++t) {
+        const WindowStats s = window_stats(load, t, window);
+        out[t] = s.count >= minp ? s.sum : kNaN;
+    }
+    return out;
+}
+
+VecXd rolling_mean(const VecXdCRef& load, int window, int min_periods) {
+    check_window("rolling_mean", window);
+    const int minp = effective_min_periods(window, min_periods);
+    VecXd out(load.size());
+    for (Eigen::Index t = 0; t < load.size(); ++t) {
+        const WindowStats s = window_stats(load, t, window);
+        out[t] = (s.count >= minp && s.count > 0) ? s.sum / s.count : kNaN;
+    }
+    return out;
+}
+
+VecXd rolling_std(const VecXdCRef& load, int window, int min_periods) {
+    check_window("rolling_std", window);
+    const int minp = effective_min_periods(window, min_periods);
+    VecXd out(load.size());
+    for (Eigen::Index t = 0; t < load.size(); ++t) {
+        const WindowStats s = window_stats(load, t, window);
+        if (s.count < minp || s.count < 2) {
+            out[t] = kNaN;
+            continue;
+        }
+        // Two-pass: exact zero for a constant window (pandas special-cases that too).
+        const double mean = s.sum / s.count;
+        double ss = 0.0;
+        const Eigen::Index begin = std::max<Eigen::Index>(0, t - window + 1);
+        for (Eigen::Index i = begin; i <= t; ++i) {
+            if (!std::isnan(load[i])) ss += (load[i] - mean) * (load[i] - mean);
+        }
+        out[t] = std::sqrt(ss / (s.count - 1));
+    }
+    return out;
+}
+
+VecXd ewma(const VecXdCRef& load, int span) {
+    SPORTSMED_CHECK(span >= 1, "ewma: span must be >= 1 day, got {}", span);
+    const double lambda = 2.0 / (span + 1.0);
+    VecXd out(load.size());
+    double avg = kNaN;     // current average (NaN until the first observed load)
+    double old_w = 1.0;    // weight of the current average relative to a new load's λ
+    for (Eigen::Index t = 0; t < load.size(); ++t) {
+        const double x = load[t];
+        if (std::isnan(avg)) {
+            avg = x;  // stays NaN while no load has been observed
+            old_w = 1.0;
+        } else {
+            old_w *= (1.0 - lambda);
+            if (!std::isnan(x)) {
+                // A constant series stays exactly constant (no rounding drift).
+                if (avg != x) avg = (old_w * avg + lambda * x) / (old_w + lambda);
+                old_w = 1.0;
+            }
+        }
+        out[t] = avg;
+    }
+    return out;
+}
+
+std::vector<std::string> workload_feature_names() {
+    return {"acute_load",  "chronic_load", "acwr_coupled", "acwr_uncoupled", "ewma_acute",
+            "ewma_chronic", "ewma_acwr",   "monotony",     "strain",         "week_change",
+            "week_change_pct", "load_7d",  "load_14d",     "load_21d",       "load_28d",
+            "load_total"};
+}
+
+RowMatXd workload_features(const VecXdCRef& load, const WorkloadOptions& o) {
+    SPORTSMED_CHECK(o.acute_days >= 1 && o.chronic_days > o.acute_days,
+                    "workload_features: need 1 <= acute_days < chronic_days, got {} and {}",
+                    o.acute_days, o.chronic_days);
+    const Eigen::Index n = load.size();
+    const int A = o.acute_days, C = o.chronic_days;
+    const VecXd acute = rolling_mean(load, A, o.min_periods);
+    const VecXd chronic = rolling_mean(load, C, o.min_periods);
+    const VecXd older = rolling_mean(load, C - A, o.min_periods);  // shifted by A below
+    const VecXd ew_a = ewma(load, A), ew_c = ewma(load, C);
+    const VecXd sd = rolling_std(load, A, o.min_periods);
+    const VecXd week = rolling_sum(load, A, o.min_periods);
+    const VecXd sums[4] = {rolling_sum(load, 7, o.min_periods),
+                           rolling_sum(load, 14, o.min_periods), rolling_sum(load, 21, o.min_periods),
+                           rolling_sum(load, 28, o.min_periods)};
+    RowMatXd f(n, static_cast<Eigen::Index>(workload_feature_names().size()));
+    double total = 0.0;
+    for (Eigen::Index t = 0; t < n; ++t) {
+        const double older_t = t >= A ? older[t - A] : kNaN;
+        const double week_before = t >= A ? week[t - A] : kNaN;
+        const double mono = ratio(acute[t], sd[t]);
+        const double change = week[t] - week_before;
+        if (!std::isnan(load[t])) total += load[t];
+        f(t, 0) = acute[t];
+        f(t, 1) = chronic[t];
+        f(t, 2) = ratio(acute[t], chronic[t]);
+        f(t, 3) = ratio(acute[t], older_t);
+        f(t, 4) = ew_a[t];
+        f(t, 5) = ew_c[t];
+        f(t, 6) = ratio(ew_a[t], ew_c[t]);
+        f(t, 7) = mono;
+        f(t, 8) = week[t] * mono;
+        f(t, 9) = change;
+        f(t, 10) = std::isnan(change) ? kNaN : 100.0 * ratio(change, week_before);
+        for (int k = 0; k < 4; ++k) f(t, 11 + k) = sums[k][t];
+        f(t, 15) = total;
+    }
+    return f;
+}
+
+RowMatXd workload_features_panel(const Eigen::Ref<const VecXi64>& athlete, const VecXdCRef& load,
+                                 const WorkloadOptions& options) {
+    SPORTSMED_CHECK(athlete.size() == load.size(),
+                    "workload_features_panel: {} athlete codes but {} loads", athlete.size(),
+                    load.size());
+    // Block boundaries; an athlete code reappearing after another athlete is an error.
+    std::vector<Eigen::Index> starts;
+    for (Eigen::Index i = 0; i < athlete.size(); ++i) {
+        if (i == 0 || athlete[i] != athlete[i - 1]) starts.push_back(i);
+    }
+    starts.push_back(athlete.size());
+    {
+        std::vector<std::int64_t> codes;
+        for (size_t b = 0; b + 1 < starts.size(); ++b) codes.push_back(athlete[starts[b]]);
+        std::sort(codes.begin(), codes.end());
+        const auto dup = std::adjacent_find(codes.begin(), codes.end());
+        SPORTSMED_CHECK(dup == codes.end(),
+                        "workload_features_panel: rows of athlete {} are not contiguous (sort "
+                        "the table by athlete, then day)", dup == codes.end() ? 0 : *dup);
+    }
+    const Eigen::Index nf = static_cast<Eigen::Index>(workload_feature_names().size());
+    RowMatXd out(athlete.size(), nf);
+    const std::int64_t blocks = static_cast<std::int64_t>(starts.size()) - 1;
+    parallel_for(0, blocks, [&](std::int64_t b0, std::int64_t b1) {
+        for (std::int64_t b = b0; b < b1; ++b) {
+            const Eigen::Index s = starts[b], len = starts[b + 1] - starts[b];
+            out.middleRows(s, len) = workload_features(load.segment(s, len), options);
+        }
+    });
+    return out;
+}
+
+}  // namespace sportsmed::risk
