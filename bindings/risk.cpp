@@ -45,6 +45,10 @@ void bind_risk(py::module_& root) {
         "L2 / elastic-net logistic regression with scikit-learn's objective "
         "C·Σ logloss + (1−l1_ratio)/2‖w‖² + l1_ratio‖w‖₁ (intercept unpenalised).");
 
+    py::class_<GradientBoosting> boosting(m, "GradientBoosting",
+        "Binary-logistic gradient-boosted trees (libxgboost C API, exact splits); "
+        "thread-safe prediction and TreeSHAP contributions.");
+
     table.def(py::init<>())
         .def_readwrite("athletes", &AthleteTable::athletes, "athlete names")
         .def_readwrite("athlete", &AthleteTable::athlete, "per row, index into athletes")
@@ -179,6 +183,37 @@ void bind_risk(py::module_& root) {
         .def_property_readonly("fitted", &LogisticRegression::fitted)
         .def_property_readonly("C", [](const LogisticRegression& r) { return r.options().C; })
         .def_property_readonly("l1_ratio", [](const LogisticRegression& r) { return r.options().l1_ratio; });
+
+    boosting
+        .def(py::init([](int n_estimators, int max_depth, double learning_rate, double subsample,
+                         double min_child_weight, double reg_lambda, double scale_pos_weight, int n_threads,
+                         std::uint64_t seed) {
+                 BoostingOptions o;
+                 o.n_estimators = n_estimators;
+                 o.max_depth = max_depth;
+                 o.learning_rate = learning_rate;
+                 o.subsample = subsample;
+                 o.min_child_weight = min_child_weight;
+                 o.reg_lambda = reg_lambda;
+                 o.scale_pos_weight = scale_pos_weight;
+                 o.n_threads = n_threads;
+                 o.seed = seed;
+                 return GradientBoosting(o);
+             }),
+             py::arg("n_estimators") = 100, py::arg("max_depth") = 3, py::arg("learning_rate") = 0.1,
+             py::arg("subsample") = 1.0, py::arg("min_child_weight") = 1.0, py::arg("reg_lambda") = 1.0,
+             py::arg("scale_pos_weight") = 1.0, py::arg("n_threads") = 0, py::arg("seed") = 0)
+        .def("fit", &GradientBoosting::fit, py::arg("x"), py::arg("y"), py::arg("sample_weight") = VecXd(), GIL(),
+             py::return_value_policy::reference_internal, "Trains; returns self.")
+        .def("decision_function", &GradientBoosting::decision_function, py::arg("x"), GIL())
+        .def("predict_proba", &GradientBoosting::predict_proba, py::arg("x"), GIL())
+        .def("contributions", &GradientBoosting::contributions, py::arg("x"), GIL(),
+             "TreeSHAP: rows × (features+1), bias last; rows sum to the margin.")
+        .def("to_json", &GradientBoosting::to_json, GIL())
+        .def_static("from_json", &GradientBoosting::from_json, py::arg("json"), py::arg("n_features"))
+        .def("dump_trees", &GradientBoosting::dump_trees)
+        .def_property_readonly("n_features", &GradientBoosting::n_features);
+    m.def("xgboost_version", &xgboost_version, "Version of the linked libxgboost.");
 }
 
 }  // namespace sportsmed::bindings

@@ -3,6 +3,7 @@
 /// Umbrella header of sportsmed::risk: workload, labels, validation, metrics, models.
 
 #include "sportsmed/risk/athlete_table.hpp"
+#include "sportsmed/risk/boosting.hpp"
 #include "sportsmed/risk/labels.hpp"
 #include "sportsmed/risk/logistic.hpp"
 #include "sportsmed/risk/metrics.hpp"

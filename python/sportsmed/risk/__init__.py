@@ -17,6 +17,7 @@ from .._pillars import require_pillar
 require_pillar("risk")
 
 from .._core.risk import (  # noqa: E402
+    GradientBoosting,
     LogisticRegression,
     average_precision,
     brier_score,
@@ -37,7 +38,7 @@ from ._evaluate import Evaluation, LeakageWarning, evaluate  # noqa: E402
 from ._table import complete_days, injury_labels, read_table, workload  # noqa: E402
 
 __all__ = [
-    "Evaluation", "LeakageWarning", "LogisticRegression", "average_precision", "brier_score",
+    "Evaluation", "GradientBoosting", "LeakageWarning", "LogisticRegression", "average_precision", "brier_score",
     "check_split", "cluster_bootstrap", "complete_days", "evaluate", "ewma", "grouped_kfold",
     "injury_labels", "net_benefit", "read_table", "reliability_curve", "roc_auc", "rolling_mean",
     "rolling_std", "rolling_sum", "temporal_split", "workload", "workload_feature_names",

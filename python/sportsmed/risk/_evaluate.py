@@ -79,7 +79,7 @@ def _standardise(train: np.ndarray, test: np.ndarray):
 def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str = "grouped", k: int = 5,
              test_start=None, purge_days: int = 7, model: str = "logistic", C: float = 1.0,
              l1_ratio: float = 0.0, replicates: int = 1000, level: float = 0.95, seed: int = 0,
-             fit: Optional[Callable] = None) -> Evaluation:
+             boosting: Optional[dict] = None, fit: Optional[Callable] = None) -> Evaluation:
     """Evaluates a risk model with an honest split and reports it beside two baselines.
 
     Parameters
@@ -96,7 +96,11 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
         Gap dropped before ``test_start`` (use at least the label horizon).
     model
         ``"logistic"`` (sportsmed's L2 / elastic-net logistic regression with ``C``,
-        ``l1_ratio``).
+        ``l1_ratio``) or ``"xgboost"`` (:class:`GradientBoosting` with the keyword
+        arguments in ``boosting``).
+    fit
+        Instead of ``model``: ``fit(x_train, y_train)`` returning a function that maps
+        test features to probabilities.
     replicates, level, seed
         Athlete-cluster bootstrap of the pooled out-of-fold AUC / AP / Brier.
 
@@ -152,6 +156,9 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
             p_model[test] = m(xte)
         elif model == "logistic":
             m = _r.LogisticRegression(C=C, l1_ratio=l1_ratio).fit(xtr, y[train])
+            p_model[test] = m.predict_proba(xte)
+        elif model == "xgboost":
+            m = _r.GradientBoosting(**(boosting or {})).fit(xtr, y[train])
             p_model[test] = m.predict_proba(xte)
         else:
             raise InvalidArgument(f"evaluate: unknown model {model!r}")
