@@ -49,6 +49,10 @@ void bind_risk(py::module_& root) {
         "Binary-logistic gradient-boosted trees (libxgboost C API, exact splits); "
         "thread-safe prediction and TreeSHAP contributions.");
 
+    py::class_<PlattCalibration> platt(m, "PlattCalibration", "Platt scaling p = 1/(1+exp(-(a·s+b))).");
+    py::class_<IsotonicCalibration> isotonic(m, "IsotonicCalibration",
+        "Isotonic calibration (PAVA) = sklearn IsotonicRegression(out_of_bounds='clip').");
+
     table.def(py::init<>())
         .def_readwrite("athletes", &AthleteTable::athletes, "athlete names")
         .def_readwrite("athlete", &AthleteTable::athlete, "per row, index into athletes")
@@ -213,6 +217,20 @@ void bind_risk(py::module_& root) {
         .def_static("from_json", &GradientBoosting::from_json, py::arg("json"), py::arg("n_features"))
         .def("dump_trees", &GradientBoosting::dump_trees)
         .def_property_readonly("n_features", &GradientBoosting::n_features);
+    platt.def(py::init<>())
+        .def("fit", &PlattCalibration::fit, py::arg("score"), py::arg("y"), GIL(),
+             py::return_value_policy::reference_internal)
+        .def("predict", &PlattCalibration::predict, py::arg("score"), GIL())
+        .def("set", &PlattCalibration::set, py::arg("slope"), py::arg("intercept"))
+        .def_property_readonly("slope", &PlattCalibration::slope)
+        .def_property_readonly("intercept", &PlattCalibration::intercept);
+    isotonic.def(py::init<>())
+        .def("fit", &IsotonicCalibration::fit, py::arg("score"), py::arg("y"), py::arg("weight") = VecXd(), GIL(),
+             py::return_value_policy::reference_internal)
+        .def("predict", &IsotonicCalibration::predict, py::arg("score"), GIL())
+        .def("set", &IsotonicCalibration::set, py::arg("x"), py::arg("y"))
+        .def_property_readonly("x", &IsotonicCalibration::x)
+        .def_property_readonly("y", &IsotonicCalibration::y);
     m.def("xgboost_version", &xgboost_version, "Version of the linked libxgboost.");
 }
 
