@@ -18,6 +18,8 @@ require_pillar("risk")
 
 from .._core.risk import (  # noqa: E402
     GradientBoosting,
+    IsotonicCalibration,
+    PlattCalibration,
     LogisticRegression,
     average_precision,
     brier_score,
@@ -34,12 +36,13 @@ from .._core.risk import (  # noqa: E402
     temporal_split,
     workload_feature_names,
 )
-from ._evaluate import Evaluation, LeakageWarning, evaluate  # noqa: E402
+from ._evaluate import Evaluation, LeakageWarning, calibrate, evaluate  # noqa: E402
+from ._synthetic import HazardModel, synthetic_cohort  # noqa: E402
 from ._table import complete_days, injury_labels, read_table, workload  # noqa: E402
 
 __all__ = [
-    "Evaluation", "GradientBoosting", "LeakageWarning", "LogisticRegression", "average_precision", "brier_score",
-    "check_split", "cluster_bootstrap", "complete_days", "evaluate", "ewma", "grouped_kfold",
+    "Evaluation", "GradientBoosting", "IsotonicCalibration", "PlattCalibration", "LeakageWarning", "LogisticRegression", "average_precision", "brier_score",
+    "HazardModel", "calibrate", "check_split", "cluster_bootstrap", "synthetic_cohort", "complete_days", "evaluate", "ewma", "grouped_kfold",
     "injury_labels", "net_benefit", "read_table", "reliability_curve", "roc_auc", "rolling_mean",
     "rolling_std", "rolling_sum", "temporal_split", "workload", "workload_feature_names",
 ]

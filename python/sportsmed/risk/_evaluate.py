@@ -193,3 +193,44 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
     preds["p_prevalence"] = p_prev[used]
     preds["p_identity"] = p_ident[used]
     return Evaluation(scheme, pd.DataFrame(rows), preds.reset_index(drop=True), leakage, checks, models)
+
+
+def calibrate(ev: Evaluation, method: str = "isotonic") -> np.ndarray:
+    """Cross-fitted calibration of an evaluation's out-of-fold predictions.
+
+    The rows of each test fold are calibrated by a calibrator fitted on the *other*
+    folds' out-of-fold predictions, so no row calibrates itself (with a single test fold,
+    e.g. a temporal split, it is split in two halves by athlete instead).
+
+    Parameters
+    ----------
+    method
+        ``"isotonic"`` (:class:`IsotonicCalibration`) or ``"platt"`` (:class:`PlattCalibration`
+        on the log-odds).
+
+    Returns
+    -------
+    Calibrated probabilities aligned with ``ev.predictions``.
+    """
+    pred = ev.predictions
+    p = pred["p_model"].to_numpy(dtype=float)
+    y = pred["y"].to_numpy(dtype=float)
+    groups = pred["fold"].to_numpy()
+    if len(np.unique(groups)) < 2:
+        codes, _ = pd.factorize(pred["athlete"])
+        groups = codes % 2
+    out = np.empty_like(p)
+    eps = 1e-12
+    for g in np.unique(groups):
+        te = groups == g
+        tr = ~te
+        if method == "isotonic":
+            c = _r.IsotonicCalibration().fit(p[tr], y[tr])
+            out[te] = c.predict(p[te])
+        elif method == "platt":
+            logit = lambda q: np.log(np.clip(q, eps, 1 - eps) / (1 - np.clip(q, eps, 1 - eps)))  # noqa: E731
+            c = _r.PlattCalibration().fit(logit(p[tr]), y[tr])
+            out[te] = c.predict(logit(p[te]))
+        else:
+            raise InvalidArgument(f"calibrate: method must be 'isotonic' or 'platt', got {method!r}")
+    return out
