@@ -53,6 +53,9 @@ void bind_risk(py::module_& root) {
     py::class_<IsotonicCalibration> isotonic(m, "IsotonicCalibration",
         "Isotonic calibration (PAVA) = sklearn IsotonicRegression(out_of_bounds='clip').");
 
+    py::class_<CoxPH> cox(m, "CoxPH",
+        "Cox proportional hazards, counting-process rows (start, stop], Breslow ties.");
+
     table.def(py::init<>())
         .def_readwrite("athletes", &AthleteTable::athletes, "athlete names")
         .def_readwrite("athlete", &AthleteTable::athlete, "per row, index into athletes")
@@ -231,6 +234,20 @@ void bind_risk(py::module_& root) {
         .def("set", &IsotonicCalibration::set, py::arg("x"), py::arg("y"))
         .def_property_readonly("x", &IsotonicCalibration::x)
         .def_property_readonly("y", &IsotonicCalibration::y);
+    cox.def(py::init([](int max_iter, double tol) {
+                 CoxOptions o;
+                 o.max_iter = max_iter;
+                 o.tol = tol;
+                 return CoxPH(o);
+             }),
+             py::arg("max_iter") = 100, py::arg("tol") = 1e-10)
+        .def("fit", &CoxPH::fit, py::arg("start"), py::arg("stop"), py::arg("event"), py::arg("x"), GIL(),
+             py::return_value_policy::reference_internal)
+        .def("predict_log_hazard", &CoxPH::predict_log_hazard, py::arg("x"), GIL())
+        .def_property_readonly("coef", &CoxPH::coef)
+        .def_property_readonly("standard_errors", &CoxPH::standard_errors)
+        .def_property_readonly("log_likelihood", &CoxPH::log_likelihood)
+        .def_property_readonly("n_iter", &CoxPH::n_iter);
     m.def("xgboost_version", &xgboost_version, "Version of the linked libxgboost.");
 }
 

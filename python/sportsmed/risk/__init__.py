@@ -17,6 +17,7 @@ from .._pillars import require_pillar
 require_pillar("risk")
 
 from .._core.risk import (  # noqa: E402
+    CoxPH,
     GradientBoosting,
     IsotonicCalibration,
     PlattCalibration,
@@ -37,11 +38,12 @@ from .._core.risk import (  # noqa: E402
     workload_feature_names,
 )
 from ._evaluate import Evaluation, LeakageWarning, calibrate, evaluate  # noqa: E402
+from ._model import RiskModel  # noqa: E402
 from ._synthetic import HazardModel, synthetic_cohort  # noqa: E402
 from ._table import complete_days, injury_labels, read_table, workload  # noqa: E402
 
 __all__ = [
-    "Evaluation", "GradientBoosting", "IsotonicCalibration", "PlattCalibration", "LeakageWarning", "LogisticRegression", "average_precision", "brier_score",
+    "CoxPH", "Evaluation", "GradientBoosting", "IsotonicCalibration", "PlattCalibration", "RiskModel", "LeakageWarning", "LogisticRegression", "average_precision", "brier_score",
     "HazardModel", "calibrate", "check_split", "cluster_bootstrap", "synthetic_cohort", "complete_days", "evaluate", "ewma", "grouped_kfold",
     "injury_labels", "net_benefit", "read_table", "reliability_curve", "roc_auc", "rolling_mean",
     "rolling_std", "rolling_sum", "temporal_split", "workload", "workload_feature_names",
