@@ -160,3 +160,17 @@ def injury_labels(df: pd.DataFrame, horizon_days: int = 7, injury: str = "injury
     _check_columns(df, [injury], "injury_labels")
     y = _r.injury_within(_athlete_codes(df), df[injury].to_numpy(dtype=float), horizon_days)
     return pd.Series(y, index=df.index, name=f"injury_within_{horizon_days}d")
+
+
+def with_features(df: pd.DataFrame, load: str = "daily_load", injury: Optional[str] = "injury",
+                  horizon_days: int = 7, acute_days: int = 7, chronic_days: int = 28,
+                  min_periods: int = 0) -> pd.DataFrame:
+    """``df`` (on a complete daily grid) with the workload features and, when ``injury``
+    is a column, the label ``y`` = injury within ``horizon_days``. Workload columns replace
+    columns of the same name already in ``df`` (SoccerMon ships its own ``monotony``)."""
+    w = workload(df, load, acute_days, chronic_days, min_periods)
+    names = [c for c in w.columns if c not in ("athlete", "date")]
+    out = df.drop(columns=[c for c in names if c in df.columns]).join(w[names])
+    if injury is not None and injury in df.columns:
+        out["y"] = injury_labels(df, horizon_days, injury)
+    return out

@@ -9,7 +9,7 @@ using namespace sportsmed;
 using namespace sportsmed::risk;
 using Catch::Detail::Approx;
 
-TEST_CASE("calibration: PAVA pools violators by hand; Platt's gradient vanishes", "[risk][calibration]") {
+TEST_CASE("calibration: PAVA pools violators by hand, and Platt's gradient vanishes", "[risk][calibration]") {
     VecXd s(5), y(5);
     s << 1, 2, 3, 4, 5;
     y << 0, 1, 0, 1, 1;  // 1, 0 at scores 2, 3 violate: pooled to 0.5, 0.5

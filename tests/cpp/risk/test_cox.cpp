@@ -9,7 +9,7 @@ using namespace sportsmed;
 using namespace sportsmed::risk;
 using Catch::Detail::Approx;
 
-TEST_CASE("cox: closed-form optimum of a four-subject example; splitting rows changes nothing", "[risk][cox]") {
+TEST_CASE("cox: closed-form optimum of a four-subject example, and splitting rows changes nothing", "[risk][cox]") {
     // A x=1 fails at 1; B x=0 fails at 2; C x=1 censored at 3; D x=0 fails at 4.
     // l(b) = b - log(2e^b + 2) - log(e^b + 2)  ->  e^{2b} = 2, b = log(2)/2.
     VecXd start(4), stop(4), event(4);

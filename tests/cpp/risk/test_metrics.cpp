@@ -70,7 +70,7 @@ TEST_CASE("metrics: cluster bootstrap replicates equal the weighted metric", "[r
     CHECK(again.replicates == r.replicates);
 }
 
-TEST_CASE("validation: grouped folds keep athletes whole; temporal split purges", "[risk][validation]") {
+TEST_CASE("validation: grouped folds keep athletes whole, and the temporal split purges", "[risk][validation]") {
     VecXi64 a(12), d(12);
     for (int i = 0; i < 12; ++i) {
         a[i] = i / 3;
@@ -90,7 +90,7 @@ TEST_CASE("validation: grouped folds keep athletes whole; temporal split purges"
     CHECK_THROWS_AS(grouped_kfold(a, 5), InvalidArgument);
 }
 
-TEST_CASE("logistic: the fit satisfies the optimality conditions; threads agree", "[risk][logistic]") {
+TEST_CASE("logistic: the fit satisfies the optimality conditions and threads agree", "[risk][logistic]") {
     std::mt19937_64 rng(7);
     std::normal_distribution<double> g;
     const int n = 500, p = 4;
