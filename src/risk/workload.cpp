@@ -125,42 +125,81 @@ std::vector<std::string> workload_feature_names() {
             "load_total"};
 }
 
+namespace {
+
+// Prefix sums in double-double arithmetic (Dekker/Knuth two-sum): a window sum is the
+// difference of two prefixes, accurate to a few ulps of the *window* sum however long the
+// series, and exactly 0 for a window of zeros. This makes every window O(1).
+struct Prefix {
+    std::vector<double> hi, lo;
+    std::vector<int> count;
+    explicit Prefix(const VecXdCRef& x) : hi(x.size() + 1, 0.0), lo(x.size() + 1, 0.0), count(x.size() + 1, 0) {
+        double h = 0, l = 0;
+        int c = 0;
+        for (Eigen::Index i = 0; i < x.size(); ++i) {
+            if (!std::isnan(x[i])) {
+                const double s = h + x[i];
+                const double bb = s - h;
+                const double err = (h - (s - bb)) + (x[i] - bb);
+                const double e = err + l;
+                h = s + e;
+                l = e - (h - s);
+                ++c;
+            }
+            hi[i + 1] = h;
+            lo[i + 1] = l;
+            count[i + 1] = c;
+        }
+    }
+    // Sum and count over days t-w+1 .. t.
+    WindowStats window(Eigen::Index t, int w) const {
+        const Eigen::Index b = std::max<Eigen::Index>(0, t + 1 - w), e = t + 1;
+        return {count[e] - count[b], (hi[e] - hi[b]) + (lo[e] - lo[b])};
+    }
+};
+
+}  // namespace
+
 RowMatXd workload_features(const VecXdCRef& load, const WorkloadOptions& o) {
     SPORTSMED_CHECK(o.acute_days >= 1 && o.chronic_days > o.acute_days,
                     "workload_features: need 1 <= acute_days < chronic_days, got {} and {}",
                     o.acute_days, o.chronic_days);
     const Eigen::Index n = load.size();
     const int A = o.acute_days, C = o.chronic_days;
-    const VecXd acute = rolling_mean(load, A, o.min_periods);
-    const VecXd chronic = rolling_mean(load, C, o.min_periods);
-    const VecXd older = rolling_mean(load, C - A, o.min_periods);  // shifted by A below
+    const auto minp = [&](int w) { return effective_min_periods(w, o.min_periods); };
+    const Prefix prefix(load);
+    const auto sum_of = [&](Eigen::Index t, int w) {
+        if (t < 0) return kNaN;
+        const WindowStats s = prefix.window(t, w);
+        return s.count >= minp(w) ? s.sum : kNaN;
+    };
+    const auto mean_of = [&](Eigen::Index t, int w) {
+        if (t < 0) return kNaN;
+        const WindowStats s = prefix.window(t, w);
+        return (s.count >= minp(w) && s.count > 0) ? s.sum / s.count : kNaN;
+    };
     const VecXd ew_a = ewma(load, A), ew_c = ewma(load, C);
     const VecXd sd = rolling_std(load, A, o.min_periods);
-    const VecXd week = rolling_sum(load, A, o.min_periods);
-    const VecXd sums[4] = {rolling_sum(load, 7, o.min_periods),
-                           rolling_sum(load, 14, o.min_periods), rolling_sum(load, 21, o.min_periods),
-                           rolling_sum(load, 28, o.min_periods)};
     RowMatXd f(n, static_cast<Eigen::Index>(workload_feature_names().size()));
-    double total = 0.0;
     for (Eigen::Index t = 0; t < n; ++t) {
-        const double older_t = t >= A ? older[t - A] : kNaN;
-        const double week_before = t >= A ? week[t - A] : kNaN;
-        const double mono = ratio(acute[t], sd[t]);
-        const double change = week[t] - week_before;
-        if (!std::isnan(load[t])) total += load[t];
-        f(t, 0) = acute[t];
-        f(t, 1) = chronic[t];
-        f(t, 2) = ratio(acute[t], chronic[t]);
-        f(t, 3) = ratio(acute[t], older_t);
+        const double acute = mean_of(t, A), chronic = mean_of(t, C);
+        const double older = mean_of(t - A, C - A);
+        const double week = sum_of(t, A), week_before = sum_of(t - A, A);
+        const double mono = ratio(acute, sd[t]);
+        const double change = week - week_before;
+        f(t, 0) = acute;
+        f(t, 1) = chronic;
+        f(t, 2) = ratio(acute, chronic);
+        f(t, 3) = ratio(acute, older);
         f(t, 4) = ew_a[t];
         f(t, 5) = ew_c[t];
         f(t, 6) = ratio(ew_a[t], ew_c[t]);
         f(t, 7) = mono;
-        f(t, 8) = week[t] * mono;
+        f(t, 8) = week * mono;
         f(t, 9) = change;
         f(t, 10) = std::isnan(change) ? kNaN : 100.0 * ratio(change, week_before);
-        for (int k = 0; k < 4; ++k) f(t, 11 + k) = sums[k][t];
-        f(t, 15) = total;
+        for (int k = 0; k < 4; ++k) f(t, 11 + k) = sum_of(t, 7 * (k + 1));
+        f(t, 15) = prefix.hi[t + 1] + prefix.lo[t + 1];
     }
     return f;
 }
