@@ -104,3 +104,46 @@ def test_bad_input_is_reported(table):
     few["y"] = np.where(few["athlete"] == few["athlete"].iloc[0], few["y"], 0.0)
     with pytest.raises(sportsmed.InvalidArgument, match="no positive case"):
         risk.evaluate(few, FEATURES, "y", scheme="grouped", k=3, replicates=10)
+
+
+def test_leave_one_season_out_with_purge_equals_sklearn(table):
+    ev = risk.evaluate(table, FEATURES, "y", scheme="season", purge_days=7, replicates=100)
+    assert not ev.leakage and len(ev.checks) == 2
+    d = table[~table["y"].isna()].reset_index(drop=True)
+    year = d["date"].dt.year.to_numpy()
+    fold = (year == 2021).astype(int)
+    day = d["date"].to_numpy()
+
+    def train_for(f):
+        first = day[fold == f].min()
+        return (fold != f) & ~((day >= first - np.timedelta64(7, "D")) & (day < first))
+
+    auc, _ = sklearn_protocol(table, fold, train_for)
+    assert abs(ev.table.set_index("model").loc["model", "roc_auc"] - auc) < 0.01
+
+
+def test_nested_tuning_picks_c_like_an_sklearn_inner_loop():
+    df = risk.synthetic_cohort(athletes=24, days=400, seed=4)
+    df = risk.with_features(df, horizon_days=3)
+    feats = ["ewma_acwr", "fatigue", "monotony"]
+    grid = [0.001, 0.1, 10.0]
+    ev = risk.evaluate(df, feats, "y", scheme="grouped", k=3, C=grid, replicates=20, seed=2)
+    assert len(ev.tuning) == 3
+    d = df[~df["y"].isna()].reset_index(drop=True)
+    codes = pd.factorize(d["athlete"])[0].astype(np.int64)
+    outer = ev.predictions["fold"].to_numpy()
+    x = d[feats].to_numpy(float)
+    y = d["y"].to_numpy(float)
+    for t in ev.tuning:
+        tr = outer != t["fold"]
+        mu, sd = np.nanmean(x[tr], 0), np.nanstd(x[tr], 0)
+        xs = (np.where(np.isnan(x[tr]), mu, x[tr]) - mu) / sd
+        inner = risk.grouped_kfold(codes[tr], 3, 3)
+        aucs = []
+        for c in grid:
+            p = np.empty(tr.sum())
+            for f in range(3):
+                m = SkLogistic(C=c, tol=1e-10, max_iter=10_000).fit(xs[inner != f], y[tr][inner != f])
+                p[inner == f] = m.predict_proba(xs[inner == f])[:, 1]
+            aucs.append(roc_auc_score(y[tr], p))
+        assert t["C"] == grid[int(np.argmax(aucs))]

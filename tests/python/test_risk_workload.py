@@ -131,3 +131,13 @@ def test_labels_equal_soccermon_and_a_pandas_reference(soccermon_path):
         # the dataset's own label agrees wherever ours is defined
         m = ~np.isnan(ref)
         assert (df[f"injury_within_{h}d"].to_numpy()[m] == ref[m]).mean() > 0.999
+
+
+def test_no_feature_reads_the_future():
+    """Features on day t are the same whether or not the days after t exist."""
+    df = risk.synthetic_cohort(athletes=5, days=200, seed=9)
+    full = risk.workload(df)
+    for cut in ("2024-02-10", "2024-05-01"):
+        part = risk.workload(df[df["date"] <= cut].reset_index(drop=True))
+        ref = full[full["date"] <= cut].reset_index(drop=True)
+        pd.testing.assert_frame_equal(part, ref, check_exact=False, rtol=1e-12, atol=1e-9)

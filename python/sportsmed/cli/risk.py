@@ -168,7 +168,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     _table_args(e)
     _label_args(e)
     _features_arg(e)
-    e.add_argument("--scheme", choices=["grouped", "temporal", "random"], default="grouped")
+    e.add_argument("--scheme", choices=["grouped", "temporal", "season", "random"], default="grouped",
+                   help="grouped by athlete, temporal with purge, leave-one-season-out, or random rows (leaks)")
     e.add_argument("--folds", type=int, default=5)
     e.add_argument("--test-start", default=None, help="first test day of a temporal split (YYYY-MM-DD)")
     e.add_argument("--purge", type=int, default=None, help="purge gap in days (default: the horizon)")

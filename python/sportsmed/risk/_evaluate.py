@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,8 @@ class Evaluation:
         True when the leakage guard fired (an athlete's rows on both sides of a split).
     checks
         The guard's per-fold numbers (``check_split``).
+    tuning
+        With a list of ``C``: the value chosen in each outer fold by the inner CV.
     """
 
     scheme: str
@@ -42,6 +44,7 @@ class Evaluation:
     leakage: bool
     checks: list = field(default_factory=list)
     models: list = field(default_factory=list)
+    tuning: list = field(default_factory=list)
 
 
 def _folds(df: pd.DataFrame, scheme: str, k: int, seed: int, test_start, purge_days: int) -> np.ndarray:
@@ -55,10 +58,37 @@ def _folds(df: pd.DataFrame, scheme: str, k: int, seed: int, test_start, purge_d
                     .astype(np.int64))
         side = _r.temporal_split(_days(df["date"]), start, purge_days)
         return np.where(side == 1, 0, np.where(side == 0, -2, -1)).astype(np.int64)  # one test fold
+    if scheme == "season":
+        season = df["season"] if "season" in df.columns else pd.to_datetime(df["date"]).dt.year
+        codes_s, _ = pd.factorize(season, sort=True)
+        if codes_s.max() < 1:
+            raise InvalidArgument("evaluate: scheme='season' needs at least two seasons")
+        return codes_s.astype(np.int64)
     if scheme == "random":
         rng = np.random.default_rng(seed)
         return rng.permutation(np.arange(len(df)) % k).astype(np.int64)
-    raise InvalidArgument(f"evaluate: scheme must be 'grouped', 'temporal' or 'random', got {scheme!r}")
+    raise InvalidArgument(f"evaluate: scheme must be 'grouped', 'temporal', 'season' or 'random', got {scheme!r}")
+
+
+def _tune_c(x: np.ndarray, y: np.ndarray, athletes: np.ndarray, grid: list, l1_ratio: float, seed: int,
+            k: int = 3) -> float:
+    """The C of ``grid`` with the best pooled AUC in a grouped K-fold over the training
+    athletes (the outer test fold is never seen)."""
+    inner = _r.grouped_kfold(athletes.astype(np.int64), min(k, len(np.unique(athletes))), seed + 1)
+    best, best_auc = grid[0], -np.inf
+    for c in grid:
+        p = np.full(len(y), np.nan)
+        for f in np.unique(inner):
+            tr, te = inner != f, inner == f
+            if y[tr].min() == y[tr].max():
+                continue
+            p[te] = _r.LogisticRegression(C=c, l1_ratio=l1_ratio).fit(x[tr], y[tr]).predict_proba(x[te])
+        ok = ~np.isnan(p)
+        if ok.any() and 0 < y[ok].sum() < ok.sum():
+            auc = _r.roc_auc(y[ok], p[ok])
+            if auc > best_auc:
+                best, best_auc = c, auc
+    return float(best)
 
 
 def _standardise(train: np.ndarray, test: np.ndarray):
@@ -77,7 +107,7 @@ def _standardise(train: np.ndarray, test: np.ndarray):
 
 
 def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str = "grouped", k: int = 5,
-             test_start=None, purge_days: int = 7, model: str = "logistic", C: float = 1.0,
+             test_start=None, purge_days: int = 7, model: str = "logistic", C: Union[float, Sequence[float]] = 1.0,
              l1_ratio: float = 0.0, replicates: int = 1000, level: float = 0.95, seed: int = 0,
              boosting: Optional[dict] = None, fit: Optional[Callable] = None) -> Evaluation:
     """Evaluates a risk model with an honest split and reports it beside two baselines.
@@ -90,13 +120,16 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
     scheme
         ``"grouped"``: K-fold by athlete (test athletes never seen in training);
         ``"temporal"``: train before ``test_start − purge_days``, test from ``test_start``;
+        ``"season"``: leave one season out (column ``season``, else the calendar year),
+        purging the ``purge_days`` before each test season from training;
         ``"random"``: K-fold over rows. A random split puts each athlete on both sides:
         the leakage guard then warns (:class:`LeakageWarning`) and sets ``leakage``.
     purge_days
         Gap dropped before ``test_start`` (use at least the label horizon).
     model
         ``"logistic"`` (sportsmed's L2 / elastic-net logistic regression with ``C``,
-        ``l1_ratio``) or ``"xgboost"`` (:class:`GradientBoosting` with the keyword
+        ``l1_ratio``; a list of ``C`` values is tuned by nested grouped CV inside each
+        training fold) or ``"xgboost"`` (:class:`GradientBoosting` with the keyword
         arguments in ``boosting``).
     fit
         Instead of ``model``: ``fit(x_train, y_train)`` returning a function that maps
@@ -135,7 +168,7 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
     p_model = np.full(len(data), np.nan)
     p_prev = np.full(len(data), np.nan)
     p_ident = np.full(len(data), np.nan)
-    checks, models, leakage = [], [], False
+    checks, models, tuning, leakage = [], [], [], False
     test_folds = sorted(set(folds[folds >= 0].tolist()))
     # One constant for "no information", the same in every fold: a per-fold constant
     # would rank pooled out-of-fold rows by fold and fake (anti-)skill.
@@ -143,10 +176,14 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
     for f in test_folds:
         test = folds == f
         train = (folds != f) & (folds != -1)
+        if scheme == "season":
+            # purge training days whose label window reaches into the test season
+            first = days[test].min()
+            train &= ~((days >= first - purge_days) & (days < first))
         side = np.where(test, 1, np.where(train, 0, -1)).astype(np.int64)
         check = _r.check_split(codes, days, side)
         checks.append(check)
-        if check["athletes_both"] > 0 and scheme != "temporal":
+        if check["athletes_both"] > 0 and scheme not in ("temporal", "season"):
             leakage = True
         if y[train].sum() == 0:
             raise InvalidArgument(f"evaluate: training fold {f} has no positive case; use fewer folds")
@@ -155,7 +192,11 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
             m = fit(xtr, y[train])
             p_model[test] = m(xte)
         elif model == "logistic":
-            m = _r.LogisticRegression(C=C, l1_ratio=l1_ratio).fit(xtr, y[train])
+            c_fold = C
+            if np.ndim(C) > 0:  # nested tuning: inner grouped CV on the training athletes only
+                c_fold = _tune_c(xtr, y[train], codes[train], list(C), l1_ratio, seed)
+                tuning.append({"fold": f, "C": c_fold})
+            m = _r.LogisticRegression(C=c_fold, l1_ratio=l1_ratio).fit(xtr, y[train])
             p_model[test] = m.predict_proba(xte)
         elif model == "xgboost":
             m = _r.GradientBoosting(**(boosting or {})).fit(xtr, y[train])
@@ -192,7 +233,7 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
     preds["p_model"] = p_model[used]
     preds["p_prevalence"] = p_prev[used]
     preds["p_identity"] = p_ident[used]
-    return Evaluation(scheme, pd.DataFrame(rows), preds.reset_index(drop=True), leakage, checks, models)
+    return Evaluation(scheme, pd.DataFrame(rows), preds.reset_index(drop=True), leakage, checks, models, tuning)
 
 
 def calibrate(ev: Evaluation, method: str = "isotonic") -> np.ndarray:
