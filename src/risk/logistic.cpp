@@ -16,7 +16,6 @@
 namespace sportsmed::risk {
 namespace {
 
-double log1pexp(double z) { return z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z)); }
 double sigmoid(double z) {
     if (z >= 0) return 1.0 / (1.0 + std::exp(-z));
     const double e = std::exp(z);
@@ -24,18 +23,23 @@ double sigmoid(double z) {
 }
 double soft(double v, double t) { return v > t ? v - t : (v < -t ? v + t : 0.0); }
 
-// Xᵀ diag(d) X, the costly part of a Newton step: row blocks in parallel, each a
-// symmetric rank-k update (BLAS-3 speed) of sqrt(d)-scaled rows; then summed.
+// Xᵀ diag(d) X, the costly part of a Newton step: each thread takes a range of rows and
+// accumulates symmetric rank-k updates (BLAS-3 speed) of sqrt(d)-scaled blocks of 256 rows
+// held in a small reused buffer (no n × p temporary); the per-thread sums are then added.
 Eigen::MatrixXd weighted_gram(const RowMatXdCRef& x, const VecXd& d) {
     const Eigen::Index n = x.rows(), p = x.cols();
-    const std::int64_t blocks = std::max<std::int64_t>(1, std::min<std::int64_t>(num_threads(), n / 4096));
-    std::vector<Eigen::MatrixXd> parts(static_cast<size_t>(blocks), Eigen::MatrixXd::Zero(p, p));
-    parallel_for(0, blocks, [&](std::int64_t b0, std::int64_t b1) {
+    constexpr Eigen::Index kBlock = 256;
+    const std::int64_t parts_n = std::max<std::int64_t>(1, std::min<std::int64_t>(num_threads(), n / 4096));
+    std::vector<Eigen::MatrixXd> parts(static_cast<size_t>(parts_n), Eigen::MatrixXd::Zero(p, p));
+    parallel_for(0, parts_n, [&](std::int64_t b0, std::int64_t b1) {
+        Eigen::MatrixXd buf(kBlock, p);
         for (std::int64_t b = b0; b < b1; ++b) {
-            const Eigen::Index r0 = n * b / blocks, r1 = n * (b + 1) / blocks;
-            const Eigen::MatrixXd xs = (x.middleRows(r0, r1 - r0).array().colwise() *
-                                        d.segment(r0, r1 - r0).array().sqrt()).matrix();
-            parts[b].selfadjointView<Eigen::Lower>().rankUpdate(xs.transpose());
+            const Eigen::Index r0 = n * b / parts_n, r1 = n * (b + 1) / parts_n;
+            for (Eigen::Index r = r0; r < r1; r += kBlock) {
+                const Eigen::Index len = std::min(kBlock, r1 - r);
+                buf.topRows(len) = (x.middleRows(r, len).array().colwise() * d.segment(r, len).array().sqrt()).matrix();
+                parts[b].selfadjointView<Eigen::Lower>().rankUpdate(buf.topRows(len).transpose());
+            }
         }
     });
     Eigen::MatrixXd h = parts[0];
@@ -84,12 +88,17 @@ LogisticRegression& LogisticRegression::fit(const RowMatXdCRef& x, const VecXdCR
         if (icpt) z.array() += th[p];
         return z;
     };
-    // Objective at th; also leaves the linear predictor in *z_out.
-    const auto objective = [&](const VecXd& th, VecXd* z_out) {
+    // Objective at th; also leaves the fitted probabilities in *q_out (one exp per row
+    // serves both the loss and the probability).
+    const auto objective = [&](const VecXd& th, VecXd* q_out) {
         VecXd z = linear(th);
         double f = 0;
-        for (Eigen::Index i = 0; i < n; ++i) f += s[i] * (log1pexp(z[i]) - y[i] * z[i]);
-        if (z_out) *z_out = std::move(z);
+        for (Eigen::Index i = 0; i < n; ++i) {
+            const double e = std::exp(-std::abs(z[i]));
+            f += s[i] * (std::max(z[i], 0.0) + std::log1p(e) - y[i] * z[i]);
+            z[i] = z[i] >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+        }
+        if (q_out) *q_out = std::move(z);
         return C * f + 0.5 * l2 * th.head(p).squaredNorm() + rho * th.head(p).lpNorm<1>();
     };
     if (icpt) {  // start from the weighted prevalence: saves the first Newton steps on rare outcomes
@@ -104,7 +113,7 @@ LogisticRegression& LogisticRegression::fit(const RowMatXdCRef& x, const VecXdCR
         n_iter_ = it + 1;
         VecXd r(n), d(n);
         for (Eigen::Index i = 0; i < n; ++i) {
-            const double q = sigmoid(z[i]);
+            const double q = z[i];  // probabilities at theta (from the last objective call)
             r[i] = C * s[i] * (q - y[i]);
             d[i] = C * s[i] * q * (1 - q);
         }

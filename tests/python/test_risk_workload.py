@@ -141,3 +141,21 @@ def test_no_feature_reads_the_future():
         part = risk.workload(df[df["date"] <= cut].reset_index(drop=True))
         ref = full[full["date"] <= cut].reset_index(drop=True)
         pd.testing.assert_frame_equal(part, ref, check_exact=False, rtol=1e-12, atol=1e-9)
+
+
+def test_future_reading_guard_flags_a_centred_window_only():
+    df = risk.synthetic_cohort(athletes=4, days=120, seed=2)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning for the causal workload features
+        assert risk.check_no_future(df, risk.workload) == []
+
+    def leaky(d):
+        out = risk.workload(d)
+        out["centred_load"] = d.groupby("athlete")["daily_load"].transform(
+            lambda s: s.rolling(7, center=True, min_periods=1).mean())
+        return out
+
+    with pytest.warns(risk.LeakageWarning, match="centred_load"):
+        assert risk.check_no_future(df, leaky) == ["centred_load"]

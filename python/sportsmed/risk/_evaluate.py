@@ -275,3 +275,47 @@ def calibrate(ev: Evaluation, method: str = "isotonic") -> np.ndarray:
         else:
             raise InvalidArgument(f"calibrate: method must be 'isotonic' or 'platt', got {method!r}")
     return out
+
+
+def check_no_future(df: pd.DataFrame, make_features: Callable[[pd.DataFrame], pd.DataFrame],
+                    features: Optional[Sequence[str]] = None, cuts: int = 3, rtol: float = 1e-9) -> list:
+    """Leakage guard for feature pipelines: does a feature on day t read days after t?
+
+    ``make_features`` is run on the whole table and on copies truncated after ``cuts``
+    dates spread over the record; a causal feature has the same value on every kept day
+    either way. Features that differ are returned, and a :class:`LeakageWarning` names
+    them.
+
+    Parameters
+    ----------
+    df
+        Athlete-time table with ``athlete`` and ``date``.
+    make_features
+        Function of a table returning a DataFrame aligned with its rows (same order) that
+        holds the feature columns, e.g. ``sportsmed.risk.workload``.
+    features
+        Columns to check (default: every numeric column the function returns).
+    """
+    full = make_features(df).reset_index(drop=True)
+    names = list(features) if features is not None else [
+        c for c in full.columns if c not in ("athlete", "date") and pd.api.types.is_numeric_dtype(full[c])]
+    missing = [c for c in names if c not in full.columns]
+    if missing:
+        raise InvalidArgument(f"check_no_future: the features function does not return {missing}")
+    dates = np.sort(pd.to_datetime(df["date"]).unique())
+    leaky = set()
+    for q in np.linspace(0.3, 0.8, cuts):
+        cut = dates[int(q * (len(dates) - 1))]
+        keep = (pd.to_datetime(df["date"]) <= cut).to_numpy()
+        part = make_features(df[keep].reset_index(drop=True)).reset_index(drop=True)
+        ref = full[keep].reset_index(drop=True)
+        for c in names:
+            a, b = part[c].to_numpy(dtype=float), ref[c].to_numpy(dtype=float)
+            same = np.isclose(a, b, rtol=rtol, atol=1e-12, equal_nan=True)
+            if not same.all():
+                leaky.add(c)
+    found = [c for c in names if c in leaky]
+    if found:
+        warnings.warn(f"check_no_future: feature(s) {found} change when later days are removed: they read "
+                      "the future", LeakageWarning, stacklevel=2)
+    return found
