@@ -52,3 +52,20 @@ def test_models_reach_the_oracle_auc_and_calibrate(cohort, model):
         p = risk.calibrate(ev, method)
         ece = risk.reliability_curve(pred["y"].to_numpy(), p)["ece"]
         assert ece <= 0.02, (method, ece)
+
+
+def test_thresholds_are_chosen_on_other_folds_like_sklearn_roc_curve(cohort):
+    from sklearn.metrics import roc_curve
+
+    ev = risk.evaluate(cohort, FEATURES, "y", scheme="grouped", k=4, replicates=20)
+    t = risk.choose_threshold(ev, "youden")
+    pred = ev.predictions
+    for _, row in t.iterrows():
+        other = pred[pred["fold"] != row["fold"]]
+        fpr, tpr, thr = roc_curve(other["y"], other["p_model"], drop_intermediate=False)
+        assert row["threshold"] == pytest.approx(thr[np.argmax(tpr - fpr)], rel=1e-12)
+        mine = pred[pred["fold"] == row["fold"]]
+        flag = mine["p_model"] >= row["threshold"]
+        assert row["sensitivity"] == pytest.approx(flag[mine["y"] == 1].mean())
+    a = risk.choose_threshold(ev, "alert_rate", alert_rate=0.1)
+    assert np.allclose(a["alert_fraction"], 0.1, atol=0.03)

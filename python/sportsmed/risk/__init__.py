@@ -37,14 +37,14 @@ from .._core.risk import (  # noqa: E402
     temporal_split,
     workload_feature_names,
 )
-from ._evaluate import Evaluation, LeakageWarning, calibrate, check_no_future, evaluate  # noqa: E402
+from ._evaluate import Evaluation, LeakageWarning, calibrate, check_no_future, choose_threshold, evaluate  # noqa: E402
 from ._model import RiskModel  # noqa: E402
 from ._synthetic import HazardModel, synthetic_cohort  # noqa: E402
 from ._table import complete_days, injury_labels, read_table, with_features, workload  # noqa: E402
 
 __all__ = [
     "CoxPH", "Evaluation", "GradientBoosting", "IsotonicCalibration", "PlattCalibration", "RiskModel", "LeakageWarning", "LogisticRegression", "average_precision", "brier_score",
-    "HazardModel", "calibrate", "check_no_future", "check_split", "cluster_bootstrap", "synthetic_cohort", "complete_days", "evaluate", "ewma", "grouped_kfold",
+    "HazardModel", "calibrate", "check_no_future", "check_split", "choose_threshold", "cluster_bootstrap", "synthetic_cohort", "complete_days", "evaluate", "ewma", "grouped_kfold",
     "injury_labels", "net_benefit", "read_table", "reliability_curve", "roc_auc", "rolling_mean",
     "rolling_std", "rolling_sum", "temporal_split", "with_features", "workload", "workload_feature_names",
 ]

@@ -319,3 +319,58 @@ def check_no_future(df: pd.DataFrame, make_features: Callable[[pd.DataFrame], pd
         warnings.warn(f"check_no_future: feature(s) {found} change when later days are removed: they read "
                       "the future", LeakageWarning, stacklevel=2)
     return found
+
+
+def choose_threshold(ev: Evaluation, method: str = "youden", alert_rate: float = 0.1) -> pd.DataFrame:
+    """Alert thresholds chosen on validation folds only, judged on the held-out fold.
+
+    For each test fold the threshold is picked from the *other* folds' out-of-fold
+    predictions (with one test fold, e.g. a temporal split, from the other half of the
+    athletes), then applied to this fold.
+
+    Parameters
+    ----------
+    method
+        ``"youden"``: maximise sensitivity + specificity − 1 (Youden 1950);
+        ``"alert_rate"``: flag the top ``alert_rate`` fraction of athlete-days.
+
+    Returns
+    -------
+    One row per fold: threshold, sensitivity, specificity, ppv, alert_fraction, n.
+    """
+    pred = ev.predictions
+    p = pred["p_model"].to_numpy(dtype=float)
+    y = pred["y"].to_numpy(dtype=float)
+    groups = pred["fold"].to_numpy()
+    if len(np.unique(groups)) < 2:
+        groups = pd.factorize(pred["athlete"])[0] % 2
+    rows = []
+    for g in np.unique(groups):
+        te, tr = groups == g, groups != g
+        if method == "youden":
+            thr = _youden_threshold(y[tr], p[tr])
+        elif method == "alert_rate":
+            if not 0 < alert_rate < 1:
+                raise InvalidArgument(f"choose_threshold: alert_rate must be in (0, 1), got {alert_rate}")
+            thr = float(np.quantile(p[tr], 1 - alert_rate))
+        else:
+            raise InvalidArgument(f"choose_threshold: method must be 'youden' or 'alert_rate', got {method!r}")
+        flag = p[te] >= thr
+        pos, neg = y[te] == 1, y[te] == 0
+        rows.append({"fold": int(g), "threshold": thr,
+                     "sensitivity": flag[pos].mean() if pos.any() else np.nan,
+                     "specificity": (~flag[neg]).mean() if neg.any() else np.nan,
+                     "ppv": y[te][flag].mean() if flag.any() else np.nan,
+                     "alert_fraction": flag.mean(), "n": int(te.sum())})
+    return pd.DataFrame(rows)
+
+
+def _youden_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    """Threshold t (flag p >= t) maximising TPR − FPR; the highest such t on ties."""
+    order = np.argsort(-p, kind="mergesort")
+    ps, ys = p[order], y[order]
+    tp = np.cumsum(ys)
+    fp = np.cumsum(1 - ys)
+    last = np.r_[ps[1:] != ps[:-1], True]  # end of each run of tied scores
+    j = tp[last] / max(tp[-1], 1) - fp[last] / max(fp[-1], 1)
+    return float(ps[last][int(np.argmax(j))])
