@@ -158,12 +158,11 @@ struct Prefix {
     }
 };
 
-}  // namespace
 
-RowMatXd workload_features(const VecXdCRef& load, const WorkloadOptions& o) {
-    SPORTSMED_CHECK(o.acute_days >= 1 && o.chronic_days > o.acute_days,
-                    "workload_features: need 1 <= acute_days < chronic_days, got {} and {}",
-                    o.acute_days, o.chronic_days);
+// Writes the features of one athlete's series into f (n × features), which may be a block
+// of a larger table: the panel version fills its output in place, without a copy.
+void workload_features_into(const VecXdCRef& load, const WorkloadOptions& o,
+                            Eigen::Ref<RowMatXd, 0, Eigen::OuterStride<>> f) {
     const Eigen::Index n = load.size();
     const int A = o.acute_days, C = o.chronic_days;
     const auto minp = [&](int w) { return effective_min_periods(w, o.min_periods); };
@@ -180,7 +179,6 @@ RowMatXd workload_features(const VecXdCRef& load, const WorkloadOptions& o) {
     };
     const VecXd ew_a = ewma(load, A), ew_c = ewma(load, C);
     const VecXd sd = rolling_std(load, A, o.min_periods);
-    RowMatXd f(n, static_cast<Eigen::Index>(workload_feature_names().size()));
     for (Eigen::Index t = 0; t < n; ++t) {
         const double acute = mean_of(t, A), chronic = mean_of(t, C);
         const double older = mean_of(t - A, C - A);
@@ -201,6 +199,20 @@ RowMatXd workload_features(const VecXdCRef& load, const WorkloadOptions& o) {
         for (int k = 0; k < 4; ++k) f(t, 11 + k) = sum_of(t, 7 * (k + 1));
         f(t, 15) = prefix.hi[t + 1] + prefix.lo[t + 1];
     }
+}
+
+void check_options(const WorkloadOptions& o) {
+    SPORTSMED_CHECK(o.acute_days >= 1 && o.chronic_days > o.acute_days,
+                    "workload_features: need 1 <= acute_days < chronic_days, got {} and {}",
+                    o.acute_days, o.chronic_days);
+}
+
+}  // namespace
+
+RowMatXd workload_features(const VecXdCRef& load, const WorkloadOptions& o) {
+    check_options(o);
+    RowMatXd f(load.size(), static_cast<Eigen::Index>(workload_feature_names().size()));
+    workload_features_into(load, o, f);
     return f;
 }
 
@@ -224,13 +236,14 @@ RowMatXd workload_features_panel(const Eigen::Ref<const VecXi64>& athlete, const
                         "workload_features_panel: rows of athlete {} are not contiguous (sort "
                         "the table by athlete, then day)", dup == codes.end() ? 0 : *dup);
     }
+    check_options(options);
     const Eigen::Index nf = static_cast<Eigen::Index>(workload_feature_names().size());
     RowMatXd out(athlete.size(), nf);
     const std::int64_t blocks = static_cast<std::int64_t>(starts.size()) - 1;
     parallel_for(0, blocks, [&](std::int64_t b0, std::int64_t b1) {
         for (std::int64_t b = b0; b < b1; ++b) {
             const Eigen::Index s = starts[b], len = starts[b + 1] - starts[b];
-            out.middleRows(s, len) = workload_features(load.segment(s, len), options);
+            workload_features_into(load.segment(s, len), options, out.middleRows(s, len));
         }
     });
     return out;
