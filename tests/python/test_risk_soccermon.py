@@ -147,3 +147,25 @@ def test_nested_tuning_picks_c_like_an_sklearn_inner_loop():
                 p[inner == f] = m.predict_proba(xs[inner == f])[:, 1]
             aucs.append(roc_auc_score(y[tr], p))
         assert t["C"] == grid[int(np.argmax(aucs))]
+
+
+def test_grouped_xgboost_protocol_equals_a_hand_written_loop(table):
+    """python3-xgboost is not installed here: the reference loop drives libxgboost through
+    sportsmed.risk.GradientBoosting, but folds, preprocessing and metrics are its own."""
+    params = {"n_estimators": 60, "max_depth": 2, "learning_rate": 0.1}
+    ev = risk.evaluate(table, FEATURES, "y", scheme="grouped", k=5, model="xgboost", boosting=params,
+                       replicates=50)
+    d = table[~table["y"].isna()].reset_index(drop=True)
+    fold = ev.predictions["fold"].to_numpy()
+    x = d[FEATURES].to_numpy(float)
+    y = d["y"].to_numpy(float)
+    p = np.empty(len(d))
+    for f in range(5):
+        tr, te = fold != f, fold == f
+        mu, sd = np.nanmean(x[tr], 0), np.nanstd(x[tr], 0)
+        sd[sd == 0] = 1
+        xtr = (np.where(np.isnan(x[tr]), mu, x[tr]) - mu) / sd
+        xte = (np.where(np.isnan(x[te]), mu, x[te]) - mu) / sd
+        p[te] = risk.GradientBoosting(**params).fit(xtr, y[tr]).predict_proba(xte)
+    assert abs(ev.table.set_index("model").loc["model", "roc_auc"] - roc_auc_score(y, p)) < 0.01
+    assert 0.3 < roc_auc_score(y, p) < 0.65
