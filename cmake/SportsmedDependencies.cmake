@@ -29,3 +29,15 @@ find_dependency(ZLIB)
 if(NOT TARGET gdcmMSFF)
   find_dependency(GDCM)
 endif()
+
+# --- risk ---
+# libxgboost (Debian libxgboost-dev) ships no CMake package: import it by hand.
+if(NOT TARGET sportsmed_xgboost::xgboost)
+  find_path(SPORTSMED_XGBOOST_INCLUDE_DIR xgboost/c_api.h REQUIRED)
+  find_library(SPORTSMED_XGBOOST_LIBRARY NAMES xgboost REQUIRED)
+  add_library(sportsmed_xgboost::xgboost UNKNOWN IMPORTED)
+  set_target_properties(sportsmed_xgboost::xgboost PROPERTIES
+    IMPORTED_LOCATION "${SPORTSMED_XGBOOST_LIBRARY}"
+    INTERFACE_INCLUDE_DIRECTORIES "${SPORTSMED_XGBOOST_INCLUDE_DIR}")
+endif()
+# --- end risk ---

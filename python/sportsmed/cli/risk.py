@@ -1,11 +1,202 @@
-"""``sportsmed risk``: placeholder until the risk pillar(s) land."""
+"""``sportsmed risk``: workload features, honest evaluation, training, prediction, explanation.
+
+INPUT is a CSV athlete-time table (one row per athlete-day) or the word ``synthetic``
+for the embedded synthetic squad (known hazard model)::
+
+    sportsmed risk workload log.csv --athlete player_id --missing zero -o workload.csv
+    sportsmed risk evaluate log.csv --athlete player_id --missing zero \\
+        --features ewma_acwr,monotony,fatigue --horizon 7 --scheme grouped
+    sportsmed risk train log.csv ... --features ... -o model.json
+    sportsmed risk predict model.json log.csv ... -o risk.csv
+    sportsmed risk explain model.json log.csv ... --who TeamA_1 [--date 2021-05-03]
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
 
-from ._unavailable import register_unavailable
+from .._pillars import require_pillar
+
+
+def _table_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", help="CSV athlete-time table, or 'synthetic' for the embedded squad")
+    p.add_argument("--athlete", default="athlete", help="athlete id column (default: %(default)s)")
+    p.add_argument("--date", default="date", help="date column, YYYY-MM-DD (default: %(default)s)")
+    p.add_argument("--load", default="daily_load", help="daily load column (default: %(default)s)")
+    p.add_argument("--missing", required=True, choices=["zero", "missing"],
+                   help="what an absent day means: 'zero' load (no training) or 'missing' (not recorded)")
+    p.add_argument("--acute", type=int, default=7, help="acute window, days (default: %(default)s)")
+    p.add_argument("--chronic", type=int, default=28, help="chronic window, days (default: %(default)s)")
+    p.add_argument("--min-periods", type=int, default=0,
+                   help="fewest recorded days per window (default: the whole window)")
+
+
+def _label_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--injury", default="injury", help="injury-day indicator column (default: %(default)s)")
+    p.add_argument("--horizon", type=int, default=7, help="label: injury within this many days (default: 7)")
+
+
+def _features_arg(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("--features", required=required,
+                   help="comma-separated feature columns (workload features are computed)")
+
+
+def _load(args):
+    from .. import risk
+
+    if args.input == "synthetic":
+        df = risk.synthetic_cohort()
+    else:
+        df = risk.read_table(args.input, athlete=args.athlete, date=args.date)
+    df = risk.complete_days(df, policy=args.missing, load=args.load)
+    injury = getattr(args, "injury", None)
+    return risk.with_features(df, load=args.load, injury=injury if injury in df.columns else None,
+                              horizon_days=getattr(args, "horizon", 7), acute_days=args.acute,
+                              chronic_days=args.chronic, min_periods=args.min_periods)
+
+
+def _write(df, out) -> None:
+    if out is None:
+        df.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
+    else:
+        df.to_csv(out, index=False, date_format="%Y-%m-%d")
+        print(f"written {out} ({len(df)} rows)", file=sys.stderr)
+
+
+def _features(args) -> list[str]:
+    return [f.strip() for f in args.features.split(",") if f.strip()]
+
+
+def run_workload(args) -> int:
+    require_pillar("risk")
+    from .. import risk
+
+    df = _load(args)
+    cols = ["athlete", "date", args.load] + risk.workload_feature_names()
+    _write(df[cols], args.out)
+    return 0
+
+
+def run_evaluate(args) -> int:
+    require_pillar("risk")
+    from .. import risk
+
+    df = _load(args)
+    if "y" not in df.columns:
+        from .. import InvalidArgument
+
+        raise InvalidArgument(f"evaluate: no injury column {args.injury!r} in the table")
+    ev = risk.evaluate(df, _features(args), "y", scheme=args.scheme, k=args.folds, test_start=args.test_start,
+                       purge_days=args.purge if args.purge is not None else args.horizon, model=args.model,
+                       replicates=args.replicates, seed=args.seed)
+    if args.json:
+        print(json.dumps({"scheme": ev.scheme, "leakage": ev.leakage,
+                          "table": ev.table.to_dict(orient="records")}, indent=2))
+    else:
+        print(f"scheme: {ev.scheme}; label: injury within {args.horizon} d; "
+              f"95% athlete-cluster bootstrap intervals ({args.replicates} replicates)")
+        print(ev.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        if ev.leakage:
+            print("WARNING: leakage: athletes have rows on both sides of this split", file=sys.stderr)
+    return 0
+
+
+def run_train(args) -> int:
+    require_pillar("risk")
+    from .. import risk
+
+    df = _load(args)
+    params = {"C": args.C} if args.model == "logistic" else {}
+    model = risk.RiskModel(_features(args), args.model, **params).fit(df, "y")
+    model.save(args.out)
+    print(f"model written to {args.out} ({model.training['rows']} rows, "
+          f"{model.training['positives']} positives)", file=sys.stderr)
+    return 0
+
+
+def run_predict(args) -> int:
+    require_pillar("risk")
+    from .. import risk
+
+    model = risk.RiskModel.load(args.model_file)
+    df = _load(args)
+    out = df[["athlete", "date"]].copy()
+    out["risk"] = model.predict(df)
+    _write(out, args.out)
+    return 0
+
+
+def run_explain(args) -> int:
+    require_pillar("risk")
+    import pandas as pd
+
+    from .. import InvalidArgument, risk
+
+    model = risk.RiskModel.load(args.model_file)
+    df = _load(args)
+    rows = df[df["athlete"] == args.who]
+    if rows.empty:
+        raise InvalidArgument(f"explain: no athlete {args.who!r} in the table")
+    if args.at:
+        rows = rows[rows["date"] == pd.Timestamp(args.at)]
+        if rows.empty:
+            raise InvalidArgument(f"explain: athlete {args.who!r} has no row on {args.at}")
+    row = rows.iloc[[-1]]
+    contrib = model.explain(row).iloc[0]
+    p = float(model.predict(row)[0])
+    print(f"{args.who} on {row['date'].iloc[0].date()}: risk {p:.4f} "
+          f"(log-odds {contrib.sum():+.3f} = baseline {contrib['baseline']:+.3f} + contributions)")
+    for name in sorted(model.features, key=lambda f: -abs(contrib[f])):
+        print(f"  {name:<20} value {row[name].iloc[0]:>10.3f}   contribution {contrib[name]:+.4f}")
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    register_unavailable(sub, "risk", ["risk"])
+    p = sub.add_parser("risk", help="injury risk: workload, evaluation, training, prediction, explanation")
+    rs = p.add_subparsers(dest="risk_command", metavar="ACTION")
+    rs.required = True
+
+    w = rs.add_parser("workload", help="workload features per athlete-day (ACWR, EWMA-ACWR, monotony, ...)")
+    _table_args(w)
+    w.add_argument("-o", "--out", type=Path, default=None, help="CSV to write (default: stdout)")
+    w.set_defaults(handler=run_workload)
+
+    e = rs.add_parser("evaluate", help="grouped / temporal / random evaluation against baselines")
+    _table_args(e)
+    _label_args(e)
+    _features_arg(e)
+    e.add_argument("--scheme", choices=["grouped", "temporal", "season", "random"], default="grouped",
+                   help="grouped by athlete, temporal with purge, leave-one-season-out, or random rows (leaks)")
+    e.add_argument("--folds", type=int, default=5)
+    e.add_argument("--test-start", default=None, help="first test day of a temporal split (YYYY-MM-DD)")
+    e.add_argument("--purge", type=int, default=None, help="purge gap in days (default: the horizon)")
+    e.add_argument("--model", choices=["logistic", "xgboost"], default="logistic")
+    e.add_argument("--replicates", type=int, default=1000, help="bootstrap replicates")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--json", action="store_true", help="print JSON")
+    e.set_defaults(handler=run_evaluate)
+
+    t = rs.add_parser("train", help="fit a model on all labelled rows and save it")
+    _table_args(t)
+    _label_args(t)
+    _features_arg(t)
+    t.add_argument("--model", choices=["logistic", "xgboost"], default="logistic")
+    t.add_argument("--C", type=float, default=1.0, help="inverse L2 strength (logistic)")
+    t.add_argument("-o", "--out", type=Path, required=True, help="model file (JSON) to write")
+    t.set_defaults(handler=run_train)
+
+    pr = rs.add_parser("predict", help="risk per athlete-day from a saved model")
+    pr.add_argument("model_file", type=Path)
+    _table_args(pr)
+    pr.add_argument("-o", "--out", type=Path, default=None, help="CSV to write (default: stdout)")
+    pr.set_defaults(handler=run_predict)
+
+    x = rs.add_parser("explain", help="one athlete-day's risk and each feature's contribution")
+    x.add_argument("model_file", type=Path)
+    _table_args(x)
+    x.add_argument("--who", required=True, help="athlete id")
+    x.add_argument("--at", default=None, help="date (default: the athlete's last day)")
+    x.set_defaults(handler=run_explain)

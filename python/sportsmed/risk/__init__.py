@@ -1,0 +1,50 @@
+"""Injury risk: athlete-time tables, workload metrics, leakage-free labels and evaluation.
+
+The compiled kernels live in ``sportsmed._core.risk``; this package adds pandas in/out.
+
+>>> import sportsmed.risk as risk
+>>> df = risk.complete_days(risk.read_table("log.csv", athlete="player_id"), policy="zero")
+>>> w = risk.workload(df)                  # acute/chronic, ACWR, EWMA-ACWR, monotony, ...
+>>> df["y"] = risk.injury_labels(df, 7)    # injury within 7 days, NaN while injured
+>>> ev = risk.evaluate(df.join(w.drop(columns=["athlete", "date"])), ["acwr_coupled"], "y")
+>>> ev.table                               # model vs prevalence and identity baselines
+"""
+
+from __future__ import annotations
+
+from .._pillars import require_pillar
+
+require_pillar("risk")
+
+from .._core.risk import (  # noqa: E402
+    CoxPH,
+    GradientBoosting,
+    IsotonicCalibration,
+    PlattCalibration,
+    LogisticRegression,
+    average_precision,
+    brier_score,
+    check_split,
+    cluster_bootstrap,
+    ewma,
+    grouped_kfold,
+    net_benefit,
+    reliability_curve,
+    roc_auc,
+    rolling_mean,
+    rolling_std,
+    rolling_sum,
+    temporal_split,
+    workload_feature_names,
+)
+from ._evaluate import Evaluation, LeakageWarning, calibrate, check_no_future, choose_threshold, evaluate  # noqa: E402
+from ._model import RiskModel  # noqa: E402
+from ._synthetic import HazardModel, synthetic_cohort  # noqa: E402
+from ._table import complete_days, injury_labels, read_table, with_features, workload  # noqa: E402
+
+__all__ = [
+    "CoxPH", "Evaluation", "GradientBoosting", "IsotonicCalibration", "PlattCalibration", "RiskModel", "LeakageWarning", "LogisticRegression", "average_precision", "brier_score",
+    "HazardModel", "calibrate", "check_no_future", "check_split", "choose_threshold", "cluster_bootstrap", "synthetic_cohort", "complete_days", "evaluate", "ewma", "grouped_kfold",
+    "injury_labels", "net_benefit", "read_table", "reliability_curve", "roc_auc", "rolling_mean",
+    "rolling_std", "rolling_sum", "temporal_split", "with_features", "workload", "workload_feature_names",
+]

@@ -1,0 +1,376 @@
+"""Leakage-aware evaluation: splits, baselines, cluster-bootstrap intervals, guard."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable, Optional, Sequence, Union
+
+import numpy as np
+import pandas as pd
+
+from .._core import InvalidArgument
+from .._core import risk as _r
+from ._table import _days
+
+
+class LeakageWarning(UserWarning):
+    """A split lets information about test athletes or test days into training."""
+
+
+@dataclass
+class Evaluation:
+    """Result of :func:`evaluate`.
+
+    Attributes
+    ----------
+    table
+        One row per model (the model, ``prevalence`` and ``athlete identity`` baselines):
+        roc_auc with its cluster-bootstrap interval (roc_auc_lo, roc_auc_hi), average
+        precision (ap, ap_lo, ap_hi), brier, n, positives.
+    predictions
+        Out-of-fold rows: athlete, date, y, fold, p_model, p_prevalence, p_identity.
+    leakage
+        True when the leakage guard fired (an athlete's rows on both sides of a split).
+    checks
+        The guard's per-fold numbers (``check_split``).
+    tuning
+        With a list of ``C``: the value chosen in each outer fold by the inner CV.
+    """
+
+    scheme: str
+    table: pd.DataFrame
+    predictions: pd.DataFrame
+    leakage: bool
+    checks: list = field(default_factory=list)
+    models: list = field(default_factory=list)
+    tuning: list = field(default_factory=list)
+
+
+def _folds(df: pd.DataFrame, scheme: str, k: int, seed: int, test_start, purge_days: int) -> np.ndarray:
+    codes, _ = pd.factorize(df["athlete"])
+    if scheme == "grouped":
+        return _r.grouped_kfold(codes.astype(np.int64), k, seed)
+    if scheme == "temporal":
+        if test_start is None:
+            raise InvalidArgument("evaluate: scheme='temporal' needs test_start (a date)")
+        start = int((np.datetime64(pd.Timestamp(test_start).date(), "D") - np.datetime64("1970-01-01", "D"))
+                    .astype(np.int64))
+        side = _r.temporal_split(_days(df["date"]), start, purge_days)
+        return np.where(side == 1, 0, np.where(side == 0, -2, -1)).astype(np.int64)  # one test fold
+    if scheme == "season":
+        season = df["season"] if "season" in df.columns else pd.to_datetime(df["date"]).dt.year
+        codes_s, _ = pd.factorize(season, sort=True)
+        if codes_s.max() < 1:
+            raise InvalidArgument("evaluate: scheme='season' needs at least two seasons")
+        return codes_s.astype(np.int64)
+    if scheme == "random":
+        rng = np.random.default_rng(seed)
+        return rng.permutation(np.arange(len(df)) % k).astype(np.int64)
+    raise InvalidArgument(f"evaluate: scheme must be 'grouped', 'temporal', 'season' or 'random', got {scheme!r}")
+
+
+def _tune_c(x: np.ndarray, y: np.ndarray, athletes: np.ndarray, grid: list, l1_ratio: float, seed: int,
+            k: int = 3) -> float:
+    """The C of ``grid`` with the best pooled AUC in a grouped K-fold over the training
+    athletes (the outer test fold is never seen)."""
+    inner = _r.grouped_kfold(athletes.astype(np.int64), min(k, len(np.unique(athletes))), seed + 1)
+    best, best_auc = grid[0], -np.inf
+    for c in grid:
+        p = np.full(len(y), np.nan)
+        for f in np.unique(inner):
+            tr, te = inner != f, inner == f
+            if y[tr].min() == y[tr].max():
+                continue
+            p[te] = _r.LogisticRegression(C=c, l1_ratio=l1_ratio).fit(x[tr], y[tr]).predict_proba(x[te])
+        ok = ~np.isnan(p)
+        if ok.any() and 0 < y[ok].sum() < ok.sum():
+            auc = _r.roc_auc(y[ok], p[ok])
+            if auc > best_auc:
+                best, best_auc = c, auc
+    return float(best)
+
+
+def _standardise(train: np.ndarray, test: np.ndarray):
+    """Impute NaN with the training mean and scale by training statistics only."""
+    mean = np.nanmean(train, axis=0)
+    if np.any(np.isnan(mean)):
+        bad = int(np.where(np.isnan(mean))[0][0])
+        raise InvalidArgument(f"evaluate: feature column {bad} has no value in the training rows")
+    sd = np.nanstd(train, axis=0)
+    sd[sd == 0] = 1.0
+    out = []
+    for x in (train, test):
+        x = np.where(np.isnan(x), mean, x)
+        out.append(np.ascontiguousarray((x - mean) / sd))
+    return out
+
+
+def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str = "grouped", k: int = 5,
+             test_start=None, purge_days: int = 7, model: str = "logistic", C: Union[float, Sequence[float]] = 1.0,
+             l1_ratio: float = 0.0, replicates: int = 1000, level: float = 0.95, seed: int = 0,
+             boosting: Optional[dict] = None, fit: Optional[Callable] = None) -> Evaluation:
+    """Evaluates a risk model with an honest split and reports it beside two baselines.
+
+    Parameters
+    ----------
+    df
+        Athlete-time table with ``athlete``, ``date``, the features and the label
+        (1 / 0; NaN rows are excluded, e.g. days while injured).
+    scheme
+        ``"grouped"``: K-fold by athlete (test athletes never seen in training);
+        ``"temporal"``: train before ``test_start − purge_days``, test from ``test_start``;
+        ``"season"``: leave one season out (column ``season``, else the calendar year),
+        purging the ``purge_days`` before each test season from training;
+        ``"random"``: K-fold over rows. A random split puts each athlete on both sides:
+        the leakage guard then warns (:class:`LeakageWarning`) and sets ``leakage``.
+    purge_days
+        Gap dropped before ``test_start`` (use at least the label horizon).
+    model
+        ``"logistic"`` (sportsmed's L2 / elastic-net logistic regression with ``C``,
+        ``l1_ratio``; a list of ``C`` values is tuned by nested grouped CV inside each
+        training fold) or ``"xgboost"`` (:class:`GradientBoosting` with the keyword
+        arguments in ``boosting``).
+    fit
+        Instead of ``model``: ``fit(x_train, y_train)`` returning a function that maps
+        test features to probabilities.
+    replicates, level, seed
+        Athlete-cluster bootstrap of the pooled out-of-fold AUC / AP / Brier.
+
+    Notes
+    -----
+    Features are standardised, and NaN imputed with the training mean, using training
+    rows only (statistics from test athletes would leak). Baselines: ``prevalence``
+    predicts the training prevalence for everyone (its Brier score uses each fold's
+    training prevalence; its AUC is 0.5 and its AP the prevalence, by construction);
+    ``athlete identity`` predicts each athlete's training prevalence (the overall label
+    prevalence for athletes absent from training) and measures how much skill is "who",
+    not "when". AUC, AP and Brier are computed on the pooled out-of-fold predictions.
+
+    Raises
+    ------
+    sportsmed.InvalidArgument
+        Unknown columns, a training fold with no positive case, a test set without both
+        classes.
+    """
+    missing = [c for c in ["athlete", "date", label, *features] if c not in df.columns]
+    if missing:
+        raise InvalidArgument(f"evaluate: missing column(s) {missing}")
+    data = df[~df[label].isna()].reset_index(drop=True)
+    y = data[label].to_numpy(dtype=float)
+    x = data[list(features)].to_numpy(dtype=float)
+    if np.isinf(x).any():
+        raise InvalidArgument("evaluate: features hold ±inf; replace them before evaluating")
+    folds = _folds(data, scheme, k, seed, test_start, purge_days)
+    codes, _ = pd.factorize(data["athlete"])
+    codes = codes.astype(np.int64)
+    days = _days(data["date"])
+    p_model = np.full(len(data), np.nan)
+    p_prev = np.full(len(data), np.nan)
+    p_ident = np.full(len(data), np.nan)
+    checks, models, tuning, leakage = [], [], [], False
+    test_folds = sorted(set(folds[folds >= 0].tolist()))
+    # One constant for "no information", the same in every fold: a per-fold constant
+    # would rank pooled out-of-fold rows by fold and fake (anti-)skill.
+    overall = float(y[folds != -1].mean())
+    for f in test_folds:
+        test = folds == f
+        train = (folds != f) & (folds != -1)
+        if scheme == "season":
+            # purge training days whose label window reaches into the test season
+            first = days[test].min()
+            train &= ~((days >= first - purge_days) & (days < first))
+        side = np.where(test, 1, np.where(train, 0, -1)).astype(np.int64)
+        check = _r.check_split(codes, days, side)
+        checks.append(check)
+        if check["athletes_both"] > 0 and scheme not in ("temporal", "season"):
+            leakage = True
+        if y[train].sum() == 0:
+            raise InvalidArgument(f"evaluate: training fold {f} has no positive case; use fewer folds")
+        xtr, xte = _standardise(x[train], x[test])
+        if fit is not None:
+            m = fit(xtr, y[train])
+            p_model[test] = m(xte)
+        elif model == "logistic":
+            c_fold = C
+            if np.ndim(C) > 0:  # nested tuning: inner grouped CV on the training athletes only
+                c_fold = _tune_c(xtr, y[train], codes[train], list(C), l1_ratio, seed)
+                tuning.append({"fold": f, "C": c_fold})
+            m = _r.LogisticRegression(C=c_fold, l1_ratio=l1_ratio).fit(xtr, y[train])
+            p_model[test] = m.predict_proba(xte)
+        elif model == "xgboost":
+            m = _r.GradientBoosting(**(boosting or {})).fit(xtr, y[train])
+            p_model[test] = m.predict_proba(xte)
+        else:
+            raise InvalidArgument(f"evaluate: unknown model {model!r}")
+        models.append(m)
+        prev = y[train].mean()
+        p_prev[test] = prev
+        tr = pd.DataFrame({"a": codes[train], "y": y[train]}).groupby("a")["y"].mean()
+        p_ident[test] = pd.Series(codes[test]).map(tr).fillna(overall).to_numpy()
+    if leakage:
+        n = max(c["athletes_both"] for c in checks)
+        warnings.warn(f"evaluate: leakage: up to {n} athletes have rows on both sides of a {scheme} split; "
+                      "its AUC measures who gets injured, not when (use scheme='grouped' or 'temporal')",
+                      LeakageWarning, stacklevel=2)
+    used = ~np.isnan(p_model)
+    yt = y[used]
+    if yt.min() == yt.max():
+        raise InvalidArgument("evaluate: the test rows hold a single class; AUC is undefined")
+    rows = []
+    for name, p in (("model", p_model), ("prevalence", p_prev), ("athlete identity", p_ident)):
+        pt = p[used]
+        ranked = np.full_like(pt, overall) if name == "prevalence" else pt
+        auc = _r.cluster_bootstrap(yt, ranked, codes[used], "roc_auc", replicates, level, seed)
+        ap = _r.cluster_bootstrap(yt, ranked, codes[used], "average_precision", replicates, level, seed)
+        rows.append({"model": name, "roc_auc": auc["estimate"], "roc_auc_lo": auc["lower"],
+                     "roc_auc_hi": auc["upper"], "ap": ap["estimate"], "ap_lo": ap["lower"],
+                     "ap_hi": ap["upper"], "brier": _r.brier_score(yt, pt), "n": int(used.sum()),
+                     "positives": int(yt.sum())})
+    preds = data.loc[used, ["athlete", "date"]].copy()
+    preds["y"] = yt
+    preds["fold"] = folds[used]
+    preds["p_model"] = p_model[used]
+    preds["p_prevalence"] = p_prev[used]
+    preds["p_identity"] = p_ident[used]
+    return Evaluation(scheme, pd.DataFrame(rows), preds.reset_index(drop=True), leakage, checks, models, tuning)
+
+
+def calibrate(ev: Evaluation, method: str = "isotonic") -> np.ndarray:
+    """Cross-fitted calibration of an evaluation's out-of-fold predictions.
+
+    The rows of each test fold are calibrated by a calibrator fitted on the *other*
+    folds' out-of-fold predictions, so no row calibrates itself (with a single test fold,
+    e.g. a temporal split, it is split in two halves by athlete instead).
+
+    Parameters
+    ----------
+    method
+        ``"isotonic"`` (:class:`IsotonicCalibration`) or ``"platt"`` (:class:`PlattCalibration`
+        on the log-odds).
+
+    Returns
+    -------
+    Calibrated probabilities aligned with ``ev.predictions``.
+    """
+    pred = ev.predictions
+    p = pred["p_model"].to_numpy(dtype=float)
+    y = pred["y"].to_numpy(dtype=float)
+    groups = pred["fold"].to_numpy()
+    if len(np.unique(groups)) < 2:
+        codes, _ = pd.factorize(pred["athlete"])
+        groups = codes % 2
+    out = np.empty_like(p)
+    eps = 1e-12
+    for g in np.unique(groups):
+        te = groups == g
+        tr = ~te
+        if method == "isotonic":
+            c = _r.IsotonicCalibration().fit(p[tr], y[tr])
+            out[te] = c.predict(p[te])
+        elif method == "platt":
+            logit = lambda q: np.log(np.clip(q, eps, 1 - eps) / (1 - np.clip(q, eps, 1 - eps)))  # noqa: E731
+            c = _r.PlattCalibration().fit(logit(p[tr]), y[tr])
+            out[te] = c.predict(logit(p[te]))
+        else:
+            raise InvalidArgument(f"calibrate: method must be 'isotonic' or 'platt', got {method!r}")
+    return out
+
+
+def check_no_future(df: pd.DataFrame, make_features: Callable[[pd.DataFrame], pd.DataFrame],
+                    features: Optional[Sequence[str]] = None, cuts: int = 3, rtol: float = 1e-9) -> list:
+    """Leakage guard for feature pipelines: does a feature on day t read days after t?
+
+    ``make_features`` is run on the whole table and on copies truncated after ``cuts``
+    dates spread over the record; a causal feature has the same value on every kept day
+    either way. Features that differ are returned, and a :class:`LeakageWarning` names
+    them.
+
+    Parameters
+    ----------
+    df
+        Athlete-time table with ``athlete`` and ``date``.
+    make_features
+        Function of a table returning a DataFrame aligned with its rows (same order) that
+        holds the feature columns, e.g. ``sportsmed.risk.workload``.
+    features
+        Columns to check (default: every numeric column the function returns).
+    """
+    full = make_features(df).reset_index(drop=True)
+    names = list(features) if features is not None else [
+        c for c in full.columns if c not in ("athlete", "date") and pd.api.types.is_numeric_dtype(full[c])]
+    missing = [c for c in names if c not in full.columns]
+    if missing:
+        raise InvalidArgument(f"check_no_future: the features function does not return {missing}")
+    dates = np.sort(pd.to_datetime(df["date"]).unique())
+    leaky = set()
+    for q in np.linspace(0.3, 0.8, cuts):
+        cut = dates[int(q * (len(dates) - 1))]
+        keep = (pd.to_datetime(df["date"]) <= cut).to_numpy()
+        part = make_features(df[keep].reset_index(drop=True)).reset_index(drop=True)
+        ref = full[keep].reset_index(drop=True)
+        for c in names:
+            a, b = part[c].to_numpy(dtype=float), ref[c].to_numpy(dtype=float)
+            same = np.isclose(a, b, rtol=rtol, atol=1e-12, equal_nan=True)
+            if not same.all():
+                leaky.add(c)
+    found = [c for c in names if c in leaky]
+    if found:
+        warnings.warn(f"check_no_future: feature(s) {found} change when later days are removed: they read "
+                      "the future", LeakageWarning, stacklevel=2)
+    return found
+
+
+def choose_threshold(ev: Evaluation, method: str = "youden", alert_rate: float = 0.1) -> pd.DataFrame:
+    """Alert thresholds chosen on validation folds only, judged on the held-out fold.
+
+    For each test fold the threshold is picked from the *other* folds' out-of-fold
+    predictions (with one test fold, e.g. a temporal split, from the other half of the
+    athletes), then applied to this fold.
+
+    Parameters
+    ----------
+    method
+        ``"youden"``: maximise sensitivity + specificity − 1 (Youden 1950);
+        ``"alert_rate"``: flag the top ``alert_rate`` fraction of athlete-days.
+
+    Returns
+    -------
+    One row per fold: threshold, sensitivity, specificity, ppv, alert_fraction, n.
+    """
+    pred = ev.predictions
+    p = pred["p_model"].to_numpy(dtype=float)
+    y = pred["y"].to_numpy(dtype=float)
+    groups = pred["fold"].to_numpy()
+    if len(np.unique(groups)) < 2:
+        groups = pd.factorize(pred["athlete"])[0] % 2
+    rows = []
+    for g in np.unique(groups):
+        te, tr = groups == g, groups != g
+        if method == "youden":
+            thr = _youden_threshold(y[tr], p[tr])
+        elif method == "alert_rate":
+            if not 0 < alert_rate < 1:
+                raise InvalidArgument(f"choose_threshold: alert_rate must be in (0, 1), got {alert_rate}")
+            thr = float(np.quantile(p[tr], 1 - alert_rate))
+        else:
+            raise InvalidArgument(f"choose_threshold: method must be 'youden' or 'alert_rate', got {method!r}")
+        flag = p[te] >= thr
+        pos, neg = y[te] == 1, y[te] == 0
+        rows.append({"fold": int(g), "threshold": thr,
+                     "sensitivity": flag[pos].mean() if pos.any() else np.nan,
+                     "specificity": (~flag[neg]).mean() if neg.any() else np.nan,
+                     "ppv": y[te][flag].mean() if flag.any() else np.nan,
+                     "alert_fraction": flag.mean(), "n": int(te.sum())})
+    return pd.DataFrame(rows)
+
+
+def _youden_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    """Threshold t (flag p >= t) maximising TPR − FPR; the highest such t on ties."""
+    order = np.argsort(-p, kind="mergesort")
+    ps, ys = p[order], y[order]
+    tp = np.cumsum(ys)
+    fp = np.cumsum(1 - ys)
+    last = np.r_[ps[1:] != ps[:-1], True]  # end of each run of tied scores
+    j = tp[last] / max(tp[-1], 1) - fp[last] / max(fp[-1], 1)
+    return float(ps[last][int(np.argmax(j))])

@@ -1,0 +1,177 @@
+"""A fitted risk model with its preprocessing, persisted as a versioned JSON file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+import numpy as np
+import pandas as pd
+
+from .._core import FormatError, InvalidArgument
+from .._core import risk as _r
+from .._core import version as _version
+
+FORMAT = "sportsmed-risk-model"
+FORMAT_VERSION = 1
+
+
+class RiskModel:
+    """A risk model bound to named features: standardisation (training statistics),
+    NaN imputation (training means) and a logistic or gradient-boosting model.
+
+    Parameters
+    ----------
+    features
+        Feature column names, in order. Predicting from a table that lacks one of them,
+        or from an array declared with other names, raises :class:`sportsmed.InvalidArgument`.
+    kind
+        ``"logistic"`` or ``"xgboost"``.
+    params
+        Keyword arguments of :class:`LogisticRegression` or :class:`GradientBoosting`.
+    """
+
+    def __init__(self, features: Sequence[str], kind: str = "logistic", **params):
+        if kind not in ("logistic", "xgboost"):
+            raise InvalidArgument(f"RiskModel: kind must be 'logistic' or 'xgboost', got {kind!r}")
+        if len(set(features)) != len(features) or not features:
+            raise InvalidArgument(f"RiskModel: features must be distinct and non-empty, got {list(features)}")
+        self.features = list(features)
+        self.kind = kind
+        self.params = params
+        self.mean: Optional[np.ndarray] = None
+        self.scale: Optional[np.ndarray] = None
+        self.training: dict = {}
+        self._model = None
+
+    # -- data --------------------------------------------------------------------------
+    def _matrix(self, data: Union[pd.DataFrame, np.ndarray], feature_names: Optional[Sequence[str]],
+                where: str) -> np.ndarray:
+        if isinstance(data, pd.DataFrame):
+            missing = [f for f in self.features if f not in data.columns]
+            if missing:
+                raise InvalidArgument(f"RiskModel.{where}: the table lacks feature(s) {missing}; the model was "
+                                      f"trained on {self.features}")
+            x = data[self.features].to_numpy(dtype=float)
+        else:
+            if feature_names is None or list(feature_names) != self.features:
+                raise InvalidArgument(f"RiskModel.{where}: an array needs feature_names equal to the model's "
+                                      f"{self.features}, got {None if feature_names is None else list(feature_names)}")
+            x = np.asarray(data, dtype=float)
+        if np.isinf(x).any():
+            raise InvalidArgument(f"RiskModel.{where}: features hold ±inf")
+        return x
+
+    def _prepare(self, x: np.ndarray) -> np.ndarray:
+        x = np.where(np.isnan(x), self.mean, x)
+        return np.ascontiguousarray((x - self.mean) / self.scale)
+
+    # -- fit / predict -----------------------------------------------------------------
+    def fit(self, df: pd.DataFrame, label: str) -> "RiskModel":
+        """Fits on the rows of ``df`` whose ``label`` is 0 or 1 (NaN rows are skipped)."""
+        if label not in df.columns:
+            raise InvalidArgument(f"RiskModel.fit: no label column {label!r}")
+        d = df[~df[label].isna()]
+        x = self._matrix(d, None, "fit")
+        y = d[label].to_numpy(dtype=float)
+        self.mean = np.nanmean(x, axis=0)
+        if np.isnan(self.mean).any():
+            bad = [f for f, m in zip(self.features, self.mean) if np.isnan(m)]
+            raise InvalidArgument(f"RiskModel.fit: feature(s) {bad} have no value")
+        sd = np.nanstd(x, axis=0)
+        self.scale = np.where(sd > 0, sd, 1.0)
+        xs = self._prepare(x)
+        if self.kind == "logistic":
+            self._model = _r.LogisticRegression(**self.params).fit(xs, y)
+        else:
+            self._model = _r.GradientBoosting(**self.params).fit(xs, y)
+        self.training = {
+            "rows": int(len(d)), "positives": int(y.sum()), "label": label,
+            "athletes": int(d["athlete"].nunique()) if "athlete" in d else None,
+            "first_date": str(pd.Timestamp(d["date"].min()).date()) if "date" in d else None,
+            "last_date": str(pd.Timestamp(d["date"].max()).date()) if "date" in d else None,
+        }
+        return self
+
+    def _check_fitted(self, where):
+        if self._model is None:
+            raise InvalidArgument(f"RiskModel.{where}: the model is not fitted")
+
+    def predict(self, data, feature_names: Optional[Sequence[str]] = None) -> np.ndarray:
+        """P(outcome) per row of a DataFrame (or an array with matching ``feature_names``)."""
+        self._check_fitted("predict")
+        return self._model.predict_proba(self._prepare(self._matrix(data, feature_names, "predict")))
+
+    def explain(self, data, feature_names: Optional[Sequence[str]] = None) -> pd.DataFrame:
+        """Per-row contributions to the log-odds, one column per feature plus ``baseline``.
+
+        Logistic: coefficient × standardised value; XGBoost: TreeSHAP values. Each row
+        sums to the model's log-odds."""
+        self._check_fitted("explain")
+        c = self._model.contributions(self._prepare(self._matrix(data, feature_names, "explain")))
+        out = pd.DataFrame(c[:, :-1], columns=self.features)
+        out["baseline"] = c[:, -1]
+        if isinstance(data, pd.DataFrame):
+            out.index = data.index
+        return out
+
+    # -- persistence -------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        self._check_fitted("save")
+        if self.kind == "logistic":
+            model = {"coef": self._model.coef.tolist(), "intercept": self._model.intercept}
+        else:
+            model = {"xgboost_json": self._model.to_json()}
+        return {
+            "format": FORMAT, "format_version": FORMAT_VERSION, "sportsmed_version": _version(),
+            "xgboost_version": _r.xgboost_version() if self.kind == "xgboost" else None,
+            "kind": self.kind, "params": self.params, "features": self.features,
+            "preprocessing": {"impute": "training mean", "mean": self.mean.tolist(), "scale": self.scale.tolist()},
+            "training": self.training, "model": model,
+        }
+
+    def save(self, path: Union[str, Path]) -> Path:
+        """Writes the model as JSON (to a temporary name, then renamed)."""
+        path = Path(path)
+        text = json.dumps(self.to_dict(), indent=1)
+        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent or ".")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: Union[str, Path]) -> "RiskModel":
+        """Reads a model saved by :meth:`save`.
+
+        Raises
+        ------
+        sportsmed.FormatError
+            Not a sportsmed risk model, or written in another format version.
+        """
+        try:
+            d = json.loads(Path(path).read_text())
+        except json.JSONDecodeError as exc:
+            raise FormatError(f"RiskModel.load: '{path}' is not JSON: {exc}") from None
+        if not isinstance(d, dict) or d.get("format") != FORMAT:
+            raise FormatError(f"RiskModel.load: '{path}' is not a sportsmed risk model")
+        if d.get("format_version") != FORMAT_VERSION:
+            raise FormatError(f"RiskModel.load: '{path}' has format version {d.get('format_version')}, this "
+                              f"sportsmed ({_version()}) reads version {FORMAT_VERSION}")
+        m = cls(d["features"], d["kind"], **d.get("params", {}))
+        m.mean = np.asarray(d["preprocessing"]["mean"], dtype=float)
+        m.scale = np.asarray(d["preprocessing"]["scale"], dtype=float)
+        m.training = d.get("training", {})
+        if m.kind == "logistic":
+            m._model = _r.LogisticRegression(**m.params)
+            m._model.set_coefficients(np.asarray(d["model"]["coef"], dtype=float), float(d["model"]["intercept"]))
+        else:
+            m._model = _r.GradientBoosting.from_json(d["model"]["xgboost_json"], len(m.features))
+        return m

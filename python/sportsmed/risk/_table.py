@@ -1,0 +1,176 @@
+"""Athlete-time tables as pandas DataFrames, workload features and labels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+import numpy as np
+import pandas as pd
+
+from .._core import InvalidArgument
+from .._core import risk as _r
+
+EPOCH = np.datetime64("1970-01-01", "D")
+
+
+def _days(dates: pd.Series) -> np.ndarray:
+    return (pd.to_datetime(dates).to_numpy().astype("datetime64[D]") - EPOCH).astype(np.int64)
+
+
+def _check_columns(df: pd.DataFrame, needed: Sequence[str], where: str) -> None:
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise InvalidArgument(f"{where}: missing column(s) {missing}; the table has {list(df.columns)}")
+
+
+def read_table(source: Union[str, Path, pd.DataFrame], athlete: str = "athlete", date: str = "date",
+               columns: Optional[Sequence[str]] = None) -> pd.DataFrame:
+    """Reads an athlete-time table (one row per athlete-day) from a CSV file or a DataFrame.
+
+    Parameters
+    ----------
+    source
+        CSV path (read by the compiled reader: ISO dates, numeric value columns) or a
+        DataFrame.
+    athlete, date
+        Names of the athlete id and date columns.
+    columns
+        Value columns to keep (numeric). ``None``: every numeric column.
+
+    Returns
+    -------
+    DataFrame with columns ``athlete`` (str), ``date`` (datetime64[ns]) and the values,
+    sorted by athlete then date, index 0..n-1.
+
+    Raises
+    ------
+    sportsmed.NotFound
+        Missing file or column (CSV).
+    sportsmed.FormatError
+        Bad date, non-numeric value, or two rows of one athlete on the same day.
+    """
+    if isinstance(source, pd.DataFrame):
+        _check_columns(source, [athlete, date] + list(columns or []), "read_table")
+        keep = list(columns) if columns is not None else [
+            c for c in source.columns if c not in (athlete, date) and pd.api.types.is_numeric_dtype(source[c])]
+        df = pd.DataFrame({"athlete": source[athlete].astype(str).to_numpy(),
+                           "date": pd.to_datetime(source[date]).dt.normalize().to_numpy()})
+        for c in keep:
+            df[c] = pd.to_numeric(source[c]).astype(float).to_numpy()
+        df = df.sort_values(["athlete", "date"], kind="mergesort").reset_index(drop=True)
+        dup = df.duplicated(["athlete", "date"])
+        if dup.any():
+            row = df[dup].iloc[0]
+            raise _core_format_error(f"read_table: athlete {row.athlete!r} has two rows on {row.date.date()}")
+        return df
+    t = _r.read_athlete_csv(str(source), athlete, date, list(columns or []))
+    return _from_core(t)
+
+
+def _core_format_error(message: str) -> Exception:
+    from .._core import FormatError
+
+    return FormatError(message)
+
+
+def _from_core(t: "_r.AthleteTable") -> pd.DataFrame:
+    names = np.asarray(t.athletes, dtype=object)
+    df = pd.DataFrame({"athlete": names[t.athlete] if len(t.athlete) else np.array([], dtype=object),
+                       "date": (EPOCH + t.day.astype("timedelta64[D]")).astype("datetime64[ns]")})
+    for j, c in enumerate(t.columns):
+        df[c] = t.values[:, j]
+    return df
+
+
+def _to_core(df: pd.DataFrame) -> "_r.AthleteTable":
+    codes, names = pd.factorize(df["athlete"], sort=True)
+    t = _r.AthleteTable()
+    t.athletes = [str(n) for n in names]
+    t.athlete = codes.astype(np.int64)
+    t.day = _days(df["date"])
+    cols = [c for c in df.columns if c not in ("athlete", "date")]
+    t.columns = cols
+    t.values = np.ascontiguousarray(df[cols].to_numpy(dtype=float)) if cols else np.zeros((len(df), 0))
+    return t
+
+
+def complete_days(df: pd.DataFrame, policy: str, load: str = "daily_load") -> pd.DataFrame:
+    """Puts a table from :func:`read_table` on a complete daily grid per athlete.
+
+    Parameters
+    ----------
+    policy
+        What an absent day means, to be chosen explicitly: ``"zero"`` (no row = no
+        training: ``load`` is 0, every other column NaN) or ``"missing"`` (not recorded:
+        all NaN, and rolling windows over it need ``min_periods``).
+    load
+        Load column filled with 0 under ``"zero"``.
+    """
+    _check_columns(df, ["athlete", "date"], "complete_days")
+    return _from_core(_r.complete_days(_to_core(df), policy, load))
+
+
+def _athlete_codes(df: pd.DataFrame) -> np.ndarray:
+    codes, _ = pd.factorize(df["athlete"])
+    return codes.astype(np.int64)
+
+
+def _check_grid(df: pd.DataFrame, where: str) -> None:
+    _check_columns(df, ["athlete", "date"], where)
+    a = df["athlete"].to_numpy()
+    d = _days(df["date"])
+    same = a[1:] == a[:-1]
+    if np.any(same & (np.diff(d) != 1)):
+        raise InvalidArgument(f"{where}: days are not consecutive within each athlete; call "
+                              "sportsmed.risk.complete_days(df, policy=...) first")
+    if len(pd.unique(a[np.r_[True, ~same]])) != int(np.sum(np.r_[True, ~same])):
+        raise InvalidArgument(f"{where}: rows of an athlete are not contiguous (sort by athlete, date)")
+
+
+def workload(df: pd.DataFrame, load: str = "daily_load", acute_days: int = 7, chronic_days: int = 28,
+             min_periods: int = 0) -> pd.DataFrame:
+    """Workload features per athlete-day (see ``sportsmed._core.risk.workload_features``).
+
+    Every feature at day t uses loads of days <= t only. ``df`` must be on a complete
+    daily grid (:func:`complete_days`).
+
+    Returns
+    -------
+    DataFrame with ``athlete``, ``date`` and one column per feature: acute_load,
+    chronic_load, acwr_coupled, acwr_uncoupled, ewma_acute, ewma_chronic, ewma_acwr,
+    monotony, strain, week_change, week_change_pct, load_7d … load_28d, load_total.
+    """
+    _check_grid(df, "workload")
+    _check_columns(df, [load], "workload")
+    x = _r.workload_features_panel(_athlete_codes(df), df[load].to_numpy(dtype=float), acute_days,
+                                   chronic_days, min_periods)
+    out = df[["athlete", "date"]].copy()
+    for j, name in enumerate(_r.workload_feature_names()):
+        out[name] = x[:, j]
+    return out
+
+
+def injury_labels(df: pd.DataFrame, horizon_days: int = 7, injury: str = "injury") -> pd.Series:
+    """"Injury within ``horizon_days``" labels: 1 / 0, NaN while injured or censored.
+
+    See ``sportsmed._core.risk.injury_within``; ``df`` must be on a complete daily grid.
+    """
+    _check_grid(df, "injury_labels")
+    _check_columns(df, [injury], "injury_labels")
+    y = _r.injury_within(_athlete_codes(df), df[injury].to_numpy(dtype=float), horizon_days)
+    return pd.Series(y, index=df.index, name=f"injury_within_{horizon_days}d")
+
+
+def with_features(df: pd.DataFrame, load: str = "daily_load", injury: Optional[str] = "injury",
+                  horizon_days: int = 7, acute_days: int = 7, chronic_days: int = 28,
+                  min_periods: int = 0) -> pd.DataFrame:
+    """``df`` (on a complete daily grid) with the workload features and, when ``injury``
+    is a column, the label ``y`` = injury within ``horizon_days``. Workload columns replace
+    columns of the same name already in ``df`` (SoccerMon ships its own ``monotony``)."""
+    w = workload(df, load, acute_days, chronic_days, min_periods)
+    names = [c for c in w.columns if c not in ("athlete", "date")]
+    out = df.drop(columns=[c for c in names if c in df.columns]).join(w[names])
+    if injury is not None and injury in df.columns:
+        out["y"] = injury_labels(df, horizon_days, injury)
+    return out

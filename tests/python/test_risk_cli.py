@@ -1,0 +1,63 @@
+"""`sportsmed risk` end to end: numbers agree with the Python API they wrap."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from sportsmed.cli import main
+
+risk = pytest.importorskip("sportsmed.risk")
+
+
+@pytest.fixture(scope="module")
+def log_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("risk") / "log.csv"
+    df = risk.synthetic_cohort(athletes=16, days=300, seed=5)
+    df = df.drop(index=df.index[5::37])  # absent days: the policy decides what they mean
+    df.drop(columns=["p_true"]).to_csv(path, index=False, date_format="%Y-%m-%d")
+    return path
+
+
+def test_workload_command_equals_the_api(log_csv, tmp_path, capsys):
+    out = tmp_path / "w.csv"
+    assert main(["risk", "workload", str(log_csv), "--missing", "zero", "-o", str(out)]) == 0
+    got = pd.read_csv(out)
+    ref = risk.workload(risk.complete_days(risk.read_table(log_csv), policy="zero"))
+    np.testing.assert_allclose(got["ewma_acwr"], ref["ewma_acwr"], rtol=1e-12)
+    assert len(got) == 16 * 300  # absent days restored as zero-load days
+    with pytest.raises(SystemExit):
+        main(["risk", "workload", str(log_csv)])  # the missing-day policy is required
+
+
+def test_evaluate_train_predict_explain(log_csv, tmp_path, capsys):
+    feats = "ewma_acwr,fatigue,monotony"
+    assert main(["risk", "evaluate", str(log_csv), "--missing", "zero", "--features", feats, "--horizon", "3",
+                 "--replicates", "50", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["model"] for r in report["table"]] == ["model", "prevalence", "athlete identity"]
+    assert report["leakage"] is False
+    model = tmp_path / "m.json"
+    assert main(["risk", "train", str(log_csv), "--missing", "zero", "--features", feats, "--horizon", "3",
+                 "-o", str(model)]) == 0
+    preds = tmp_path / "p.csv"
+    assert main(["risk", "predict", str(model), str(log_csv), "--missing", "zero", "-o", str(preds)]) == 0
+    p = pd.read_csv(preds)
+    df = risk.with_features(risk.complete_days(risk.read_table(log_csv), policy="zero"), horizon_days=3)
+    np.testing.assert_allclose(p["risk"], risk.RiskModel.load(model).predict(df), rtol=1e-12)
+    m = ~df["y"].isna()
+    assert roc_auc_score(df["y"][m], p["risk"][m]) > 0.6  # in-sample, the hazard is learnable
+    capsys.readouterr()
+    assert main(["risk", "explain", str(model), str(log_csv), "--missing", "zero", "--who", "S03"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("S03 on ") and "ewma_acwr" in text and "contribution" in text
+    assert main(["risk", "explain", str(model), str(log_csv), "--missing", "zero", "--who", "nobody"]) == 1
+
+
+def test_bad_column_is_a_plain_error(log_csv, capsys):
+    assert main(["risk", "workload", str(log_csv), "--missing", "zero", "--athlete", "player"]) == 1
+    assert "no column 'player'" in capsys.readouterr().err

@@ -1,0 +1,28 @@
+"""The risk section of the demo report is built from the synthetic squad."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+risk = pytest.importorskip("sportsmed.risk")
+
+
+def test_demo_section_reports_models_baselines_and_oracle(tmp_path):
+    from sportsmed.report import Report
+    from sportsmed.risk import _demo
+
+    report = Report("t")
+    stages = []
+    _demo.build(report, tmp_path, lambda f, s: stages.append(f) or True)
+    html = report.to_html()
+    assert "oracle AUC" in html and "athlete identity" in html and "random (LEAKS)" in html
+    assert html.count("<img") == 3
+    assert stages[-1] == 1.0
+    # the grouped logistic AUC in the table is within 0.02 of the oracle shown next to it
+    oracle = float(re.search(r"oracle AUC \(true hazard\)</dt><dd>([0-9.]+)", html).group(1))
+    auc = float(re.search(r"<td class=\"text\">grouped</td><td class=\"text\">logistic</td><td>([0-9.]+)", html).group(1))
+    assert abs(auc - oracle) < 0.02
+    loaded = risk.RiskModel.load(tmp_path / "risk_model.json")
+    assert loaded.features == _demo.FEATURES
