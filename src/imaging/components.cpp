@@ -68,17 +68,42 @@ std::int32_t label_components(const std::uint8_t* mask, const Shape3& shape, int
     std::vector<std::int32_t> parent(static_cast<std::size_t>(n));
     std::int32_t* par = parent.data();
 
+    std::vector<std::int64_t> linear;  // linear offsets of the previous neighbours
+    for (const auto& o : offsets) linear.push_back(o.di + nx * (o.dj + ny * o.dk));
+
+    // Joins voxel idx (whose earlier neighbours are all labelled) to the trees of its
+    // foreground neighbours. idx comes after every neighbour in memory order, so it is
+    // never a root unless it has no foreground neighbour.
+    auto join = [&](std::int64_t idx, std::int32_t root, std::int64_t nb) {
+        std::int32_t r = find_root(par, static_cast<std::int32_t>(nb));
+        if (root < 0) return r;
+        if (r == root) return root;
+        if (r < root) std::swap(r, root);
+        par[r] = root;
+        return root;
+    };
     auto scan_plane = [&](std::int64_t k, std::int64_t kmin) {
+        const bool has_below = k - 1 >= kmin;
         for (std::int64_t j = 0; j < ny; ++j) {
+            const bool j_inner = j > 0 && j + 1 < ny;
             for (std::int64_t i = 0; i < nx; ++i) {
                 const std::int64_t idx = i + nx * (j + ny * k);
                 if (!mask[idx]) continue;
-                for (const auto& o : offsets) {
-                    const std::int64_t ii = i + o.di, jj = j + o.dj, kk = k + o.dk;
-                    if (ii < 0 || ii >= nx || jj < 0 || jj >= ny || kk < kmin) continue;
-                    const std::int64_t nb = ii + nx * (jj + ny * kk);
-                    if (mask[nb]) unite(par, static_cast<std::int32_t>(idx), static_cast<std::int32_t>(nb));
+                std::int32_t root = -1;
+                if (j_inner && has_below && i > 0 && i + 1 < nx) {
+                    for (const auto off : linear) {
+                        const std::int64_t nb = idx + off;
+                        if (mask[nb]) root = join(idx, root, nb);
+                    }
+                } else {
+                    for (const auto& o : offsets) {
+                        const std::int64_t ii = i + o.di, jj = j + o.dj, kk = k + o.dk;
+                        if (ii < 0 || ii >= nx || jj < 0 || jj >= ny || kk < kmin) continue;
+                        const std::int64_t nb = ii + nx * (jj + ny * kk);
+                        if (mask[nb]) root = join(idx, root, nb);
+                    }
                 }
+                par[idx] = root < 0 ? static_cast<std::int32_t>(idx) : root;
             }
         }
     };
