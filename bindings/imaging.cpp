@@ -187,12 +187,17 @@ void bind_imaging(py::module_& m) {
         .def(
             "fdata",
             [](const Image& img) {
-                std::vector<double> v(static_cast<std::size_t>(img.num_values()));
+                // Converted straight into an uninitialised numpy buffer (no zero-fill pass).
+                std::vector<py::ssize_t> shape(img.dims.begin(), img.dims.end()), strides(shape.size());
+                py::ssize_t st = sizeof(double);
+                for (std::size_t d = 0; d < shape.size(); ++d) strides[d] = st, st *= shape[d];
+                py::array_t<double> out(shape, strides);
+                double* dst = out.mutable_data();
                 {
                     py::gil_scoped_release release;
-                    imaging::detail::image_to_double(img, true, v.data());
+                    imaging::detail::image_to_double(img, true, dst);
                 }
-                return to_numpy(std::move(v), img.dims);
+                return out;
             },
             "Values as float64 with the scaling applied (nibabel's get_fdata()).");
 
