@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <numeric>
 
 #include "sportsmed/core/parallel.hpp"
@@ -180,20 +181,43 @@ std::vector<SegmentationMetrics> segmentation_metrics(const Volume<std::uint8_t>
     SPORTSMED_CHECK(gt.geometry().same_grid(pred.geometry(), 1e-4),
                     "segmentation_metrics: reference and prediction lie on different grids (spacing/origin/direction)");
     SPORTSMED_CHECK(tolerance_mm >= 0, "segmentation_metrics: tolerance {} mm, expected >= 0", tolerance_mm);
-    std::array<std::int64_t, 256> n_gt{}, n_pred{}, n_both{};
-    std::vector<Box> boxes(256);  // bounding box of (gt == l) or (pred == l), found in the same pass
+    // One pass: voxel counts and, per label, the bounding box of (gt == l) or (pred == l).
+    // Slabs along k are counted in parallel and merged.
+    struct Tally {
+        std::array<std::int64_t, 256> n_gt{}, n_pred{}, n_both{};
+        std::vector<Box> boxes = std::vector<Box>(256);
+    };
     const auto& sh = gt.shape();
-    for (std::int64_t k = 0; k < sh[2]; ++k)
-        for (std::int64_t j = 0; j < sh[1]; ++j) {
-            const std::uint8_t* ga = gt.data() + sh[0] * (j + sh[1] * k);
-            const std::uint8_t* pa = pred.data() + sh[0] * (j + sh[1] * k);
-            for (std::int64_t i = 0; i < sh[0]; ++i) {
-                const auto a = ga[i], b = pa[i];
-                ++n_gt[a];
-                ++n_pred[b];
-                if (a == b) ++n_both[a];
-                if (a) boxes[a].add(i, j, k);
-                if (b && b != a) boxes[b].add(i, j, k);
+    std::vector<Tally> tallies;
+    std::mutex tallies_mutex;
+    parallel_for(0, sh[2], [&](std::int64_t kb, std::int64_t ke) {
+        Tally t;
+        for (std::int64_t k = kb; k < ke; ++k)
+            for (std::int64_t j = 0; j < sh[1]; ++j) {
+                const std::uint8_t* ga = gt.data() + sh[0] * (j + sh[1] * k);
+                const std::uint8_t* pa = pred.data() + sh[0] * (j + sh[1] * k);
+                for (std::int64_t i = 0; i < sh[0]; ++i) {
+                    const auto a = ga[i], b = pa[i];
+                    ++t.n_gt[a];
+                    ++t.n_pred[b];
+                    if (a == b) ++t.n_both[a];
+                    if (a) t.boxes[a].add(i, j, k);
+                    if (b && b != a) t.boxes[b].add(i, j, k);
+                }
+            }
+        std::lock_guard<std::mutex> lock(tallies_mutex);
+        tallies.push_back(std::move(t));
+    });
+    std::array<std::int64_t, 256> n_gt{}, n_pred{}, n_both{};
+    std::vector<Box> boxes(256);
+    for (const auto& t : tallies)
+        for (std::size_t l = 0; l < 256; ++l) {
+            n_gt[l] += t.n_gt[l];
+            n_pred[l] += t.n_pred[l];
+            n_both[l] += t.n_both[l];
+            if (!t.boxes[l].empty()) {
+                boxes[l].add(t.boxes[l].lo[0], t.boxes[l].lo[1], t.boxes[l].lo[2]);
+                boxes[l].add(t.boxes[l].hi[0], t.boxes[l].hi[1], t.boxes[l].hi[2]);
             }
         }
     if (labels.empty()) {
