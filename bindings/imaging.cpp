@@ -187,12 +187,17 @@ void bind_imaging(py::module_& m) {
         .def(
             "fdata",
             [](const Image& img) {
-                std::vector<double> v(static_cast<std::size_t>(img.num_values()));
+                // Converted straight into an uninitialised numpy buffer (no zero-fill pass).
+                std::vector<py::ssize_t> shape(img.dims.begin(), img.dims.end()), strides(shape.size());
+                py::ssize_t st = sizeof(double);
+                for (std::size_t d = 0; d < shape.size(); ++d) strides[d] = st, st *= shape[d];
+                py::array_t<double> out(shape, strides);
+                double* dst = out.mutable_data();
                 {
                     py::gil_scoped_release release;
-                    imaging::detail::image_to_double(img, true, v.data());
+                    imaging::detail::image_to_double(img, true, dst);
                 }
-                return to_numpy(std::move(v), img.dims);
+                return out;
             },
             "Values as float64 with the scaling applied (nibabel's get_fdata()).");
 
@@ -434,11 +439,11 @@ void bind_imaging(py::module_& m) {
                 }, 64);
             }
             py::dict out;
-            out["t2_ms"] = py::array(py::cast(t2));
-            out["s0"] = py::array(py::cast(s0));
-            out["offset"] = py::array(py::cast(off));
-            out["r2"] = py::array(py::cast(r2));
-            out["status"] = py::array(py::cast(st));
+            out["t2_ms"] = to_numpy(std::move(t2), {n});
+            out["s0"] = to_numpy(std::move(s0), {n});
+            out["offset"] = to_numpy(std::move(off), {n});
+            out["r2"] = to_numpy(std::move(r2), {n});
+            out["status"] = to_numpy(std::move(st), {n});
             return out;
         },
         py::arg("signals"), py::arg("te_ms"), py::arg("t2_min_ms") = 0.5, py::arg("t2_max_ms") = 1000.0,
@@ -545,6 +550,107 @@ void bind_imaging(py::module_& m) {
             return label_volumes_mm3(v);
         },
         py::arg("labels"), py::arg("spacing"), "Volume (mm^3) of each label 0..255 of a uint8 label map.");
+    auto double_volume = [](const DoubleIn& a, const Geometry& g, const char* what) {
+        if (a.ndim() != 3 && a.ndim() != 4)
+            SPORTSMED_THROW(InvalidArgument, "{}: expected a 3-D or 4-D array, got {} dims", what, a.ndim());
+        if (a.shape(0) != g.shape[0] || a.shape(1) != g.shape[1] || a.shape(2) != g.shape[2])
+            SPORTSMED_THROW(InvalidArgument, "{}: array shape ({}, {}, {}) differs from the geometry's ({}, {}, {})",
+                            what, a.shape(0), a.shape(1), a.shape(2), g.shape[0], g.shape[1], g.shape[2]);
+        return Volume<double>(g, std::vector<double>(a.data(), a.data() + a.size()), a.ndim() == 4 ? a.shape(3) : 1);
+    };
+    auto label_volume = [](const MaskIn& a, const Geometry& g, const char* what) {
+        auto v = mask_volume(a, g.spacing_mm, what);
+        SPORTSMED_CHECK(v.shape() == g.shape, "{}: array shape differs from the geometry's", what);
+        v.geometry() = g;
+        return v;
+    };
+    im.def("with_spacing", &with_spacing, py::arg("geometry"), py::arg("spacing"),
+           "Geometry over the same field of view with a new voxel size (mm).");
+    im.def(
+        "resample",
+        [double_volume](const DoubleIn& a, const Geometry& g, const Geometry& target, double fill) {
+            auto v = double_volume(a, g, "resample");
+            py::gil_scoped_release release;
+            auto out = resample_linear(v, target, fill);
+            py::gil_scoped_acquire gil;
+            return volume_to_numpy(std::move(out));
+        },
+        py::arg("array"), py::arg("geometry"), py::arg("target"), py::arg("fill") = 0.0,
+        "Trilinear resampling of an image (nx, ny, nz[, c]) on geometry onto the target grid.");
+    im.def(
+        "resample_labels",
+        [label_volume](const MaskIn& a, const Geometry& g, const Geometry& target, bool label_aware) {
+            auto v = label_volume(a, g, "resample_labels");
+            py::gil_scoped_release release;
+            auto out = resample_labels(v, target, label_aware);
+            py::gil_scoped_acquire gil;
+            return volume_to_numpy(std::move(out));
+        },
+        py::arg("labels"), py::arg("geometry"), py::arg("target"), py::arg("label_aware") = true,
+        "Label-map resampling: nearest neighbour, or label-aware (largest trilinear weight per label).");
+    im.def(
+        "reorient",
+        [double_volume, label_volume](const py::array& a, const Geometry& g, const std::string& code) {
+            const Reorientation r = canonical_reorientation(g, code);
+            if (a.dtype().is(py::dtype::of<std::uint8_t>()) || a.dtype().is(py::dtype::of<bool>())) {
+                auto out = reorient(label_volume(py::cast<MaskIn>(a), g, "reorient"), r);
+                Geometry og = out.geometry();
+                return py::make_tuple(volume_to_numpy(std::move(out)), og);
+            }
+            auto out = reorient(double_volume(py::cast<DoubleIn>(a), g, "reorient"), r);
+            Geometry og = out.geometry();
+            return py::make_tuple(volume_to_numpy(std::move(out)), og);
+        },
+        py::arg("array"), py::arg("geometry"), py::arg("code") = "RAS",
+        "Exact reorientation (axis permutation and flips, no interpolation) to the closest 'RAS' or 'LPS' "
+        "orientation (as nibabel.as_closest_canonical for RAS). uint8/bool stay uint8, others become float64. "
+        "Returns (array, geometry).");
+    im.def(
+        "bounding_box",
+        [](const MaskIn& mask, std::int64_t margin) {
+            auto v = mask_volume(mask, Eigen::Vector3d::Ones(), "bounding_box");
+            return bounding_box(v, margin);
+        },
+        py::arg("mask"), py::arg("margin") = 0, "Inclusive (lo, hi) voxel bounds of the nonzero voxels, grown by margin.");
+    im.def(
+        "crop",
+        [double_volume](const DoubleIn& a, const Geometry& g, const std::array<std::int64_t, 3>& lo,
+                        const std::array<std::int64_t, 3>& hi) {
+            auto out = crop(double_volume(a, g, "crop"), lo, hi);
+            Geometry og = out.geometry();
+            return py::make_tuple(volume_to_numpy(std::move(out)), og);
+        },
+        py::arg("array"), py::arg("geometry"), py::arg("lo"), py::arg("hi"),
+        "Sub-volume [lo, hi] (inclusive) with its geometry. Returns (array, geometry).");
+    im.def(
+        "paste",
+        [double_volume](const DoubleIn& a, const Geometry& part_geometry, const Geometry& full,
+                        const std::array<std::int64_t, 3>& lo, double fill) {
+            auto out = paste(double_volume(a, part_geometry, "paste"), full, lo, fill);
+            return volume_to_numpy(std::move(out));
+        },
+        py::arg("array"), py::arg("geometry"), py::arg("full"), py::arg("lo"), py::arg("fill") = 0.0,
+        "Inverse of crop: the part placed at voxel offset lo in a volume on full, filled elsewhere.");
+    im.def(
+        "normalize_zscore",
+        [double_volume](const DoubleIn& a, const py::object& mask) {
+            Geometry g;
+            g.shape = {a.shape(0), a.shape(1), a.ndim() >= 3 ? a.shape(2) : 1};
+            auto v = double_volume(a, g, "normalize_zscore");
+            if (mask.is_none()) return volume_to_numpy(normalize_zscore(v));
+            auto m = mask_volume(py::cast<MaskIn>(mask), Eigen::Vector3d::Ones(), "normalize_zscore");
+            return volume_to_numpy(normalize_zscore(v, &m));
+        },
+        py::arg("array"), py::arg("mask") = py::none(), "(x - mean) / std over the mask (population std).");
+    im.def(
+        "normalize_percentile",
+        [double_volume](const DoubleIn& a, double low, double high) {
+            Geometry g;
+            g.shape = {a.shape(0), a.shape(1), a.ndim() >= 3 ? a.shape(2) : 1};
+            return volume_to_numpy(normalize_percentile(double_volume(a, g, "normalize_percentile"), low, high));
+        },
+        py::arg("array"), py::arg("low") = 0.5, py::arg("high") = 99.5,
+        "Clip to the [low, high] percentiles (numpy.percentile, linear) and rescale to [0, 1].");
 }
 
 }  // namespace sportsmed::bindings

@@ -11,6 +11,7 @@
 #include "sportsmed/imaging/io.hpp"
 #include "sportsmed/imaging/metrics.hpp"
 #include "sportsmed/imaging/phantom.hpp"
+#include "sportsmed/imaging/processing.hpp"
 #include "sportsmed/imaging/relaxometry.hpp"
 #include "sportsmed/imaging/thickness.hpp"
 #include "sportsmed/imaging/volume.hpp"

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <memory>
 
 #include "sportsmed/core/parallel.hpp"
 
@@ -39,11 +40,6 @@ inline std::int32_t find_root(std::int32_t* parent, std::int32_t x) {
     return x;
 }
 
-inline std::int32_t find_root_readonly(const std::int32_t* parent, std::int32_t x) {
-    while (parent[x] != x) x = parent[x];
-    return x;
-}
-
 // Links the trees of a and b; the smaller index becomes the root, so every root is the
 // first voxel of its component in memory order.
 inline void unite(std::int32_t* parent, std::int32_t a, std::int32_t b) {
@@ -65,20 +61,46 @@ std::int32_t label_components(const std::uint8_t* mask, const Shape3& shape, int
                     "label_components: {} voxels exceed the 2^31-1 this kernel supports", n);
     if (n == 0) return 0;
     const auto offsets = previous_neighbours(connectivity);
-    std::vector<std::int32_t> parent(static_cast<std::size_t>(n));
-    std::int32_t* par = parent.data();
+    // Only foreground entries are ever written or read, so the array starts uninitialised.
+    std::unique_ptr<std::int32_t[]> parent(new std::int32_t[static_cast<std::size_t>(n)]);
+    std::int32_t* par = parent.get();
 
+    std::vector<std::int64_t> linear;  // linear offsets of the previous neighbours
+    for (const auto& o : offsets) linear.push_back(o.di + nx * (o.dj + ny * o.dk));
+
+    // Joins voxel idx (whose earlier neighbours are all labelled) to the trees of its
+    // foreground neighbours. idx comes after every neighbour in memory order, so it is
+    // never a root unless it has no foreground neighbour.
+    auto join = [&](std::int64_t idx, std::int32_t root, std::int64_t nb) {
+        std::int32_t r = find_root(par, static_cast<std::int32_t>(nb));
+        if (root < 0) return r;
+        if (r == root) return root;
+        if (r < root) std::swap(r, root);
+        par[r] = root;
+        return root;
+    };
     auto scan_plane = [&](std::int64_t k, std::int64_t kmin) {
+        const bool has_below = k - 1 >= kmin;
         for (std::int64_t j = 0; j < ny; ++j) {
+            const bool j_inner = j > 0 && j + 1 < ny;
             for (std::int64_t i = 0; i < nx; ++i) {
                 const std::int64_t idx = i + nx * (j + ny * k);
                 if (!mask[idx]) continue;
-                for (const auto& o : offsets) {
-                    const std::int64_t ii = i + o.di, jj = j + o.dj, kk = k + o.dk;
-                    if (ii < 0 || ii >= nx || jj < 0 || jj >= ny || kk < kmin) continue;
-                    const std::int64_t nb = ii + nx * (jj + ny * kk);
-                    if (mask[nb]) unite(par, static_cast<std::int32_t>(idx), static_cast<std::int32_t>(nb));
+                std::int32_t root = -1;
+                if (j_inner && has_below && i > 0 && i + 1 < nx) {
+                    for (const auto off : linear) {
+                        const std::int64_t nb = idx + off;
+                        if (mask[nb]) root = join(idx, root, nb);
+                    }
+                } else {
+                    for (const auto& o : offsets) {
+                        const std::int64_t ii = i + o.di, jj = j + o.dj, kk = k + o.dk;
+                        if (ii < 0 || ii >= nx || jj < 0 || jj >= ny || kk < kmin) continue;
+                        const std::int64_t nb = ii + nx * (jj + ny * kk);
+                        if (mask[nb]) root = join(idx, root, nb);
+                    }
                 }
+                par[idx] = root < 0 ? static_cast<std::int32_t>(idx) : root;
             }
         }
     };
@@ -91,8 +113,6 @@ std::int32_t label_components(const std::uint8_t* mask, const Shape3& shape, int
     parallel_for(0, slabs, [&](std::int64_t b, std::int64_t e) {
         for (std::int64_t s = b; s < e; ++s) {
             const std::int64_t k0 = starts[static_cast<std::size_t>(s)], k1 = starts[static_cast<std::size_t>(s) + 1];
-            for (std::int64_t idx = k0 * nx * ny; idx < k1 * nx * ny; ++idx)
-                par[idx] = static_cast<std::int32_t>(idx);
             for (std::int64_t k = k0; k < k1; ++k) scan_plane(k, k0);
         }
     });
@@ -112,16 +132,17 @@ std::int32_t label_components(const std::uint8_t* mask, const Shape3& shape, int
                 }
             }
     }
-    // Pass 3: roots (read-only walk), then number roots in memory order, then map.
-    parallel_for(0, n, [&](std::int64_t b, std::int64_t e) {
-        for (std::int64_t i = b; i < e; ++i) out[i] = mask[i] ? find_root_readonly(par, static_cast<std::int32_t>(i)) : -1;
-    }, 1 << 15);
+    // Pass 3: every non-root points to a smaller index of its tree (roots are the smallest
+    // index), which this memory-order pass has already labelled; roots open new labels.
     std::int32_t count = 0;
-    for (std::int64_t i = 0; i < n; ++i)
-        if (out[i] == i) par[i] = ++count;
-    parallel_for(0, n, [&](std::int64_t b, std::int64_t e) {
-        for (std::int64_t i = b; i < e; ++i) out[i] = out[i] < 0 ? 0 : par[out[i]];
-    }, 1 << 15);
+    for (std::int64_t i = 0; i < n; ++i) {
+        if (!mask[i]) {
+            out[i] = 0;
+            continue;
+        }
+        const std::int32_t p = par[i];
+        out[i] = p == i ? ++count : out[p];
+    }
     return count;
 }
 

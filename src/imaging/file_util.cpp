@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -25,10 +26,32 @@ std::vector<std::uint8_t> read_file_raw(const std::string& path, const char* wha
     return buf;
 }
 
+std::vector<std::uint8_t> read_file_head(const std::string& path, std::size_t max_bytes, const char* what) {
+    if (!std::filesystem::exists(path)) SPORTSMED_THROW(NotFound, "{}: no such file '{}'", what, path);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) SPORTSMED_THROW(Error, "{}: cannot open '{}'", what, path);
+    std::vector<std::uint8_t> buf(max_bytes);
+    in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(max_bytes));
+    buf.resize(static_cast<std::size_t>(in.gcount()));
+    return buf;
+}
+
+void read_file_range(const std::string& path, std::size_t offset, std::size_t size, std::uint8_t* out,
+                     const char* what) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) SPORTSMED_THROW(Error, "{}: cannot open '{}'", what, path);
+    const bool ok = std::fseek(f, static_cast<long>(offset), SEEK_SET) == 0 && std::fread(out, 1, size, f) == size;
+    std::fclose(f);
+    if (!ok)
+        SPORTSMED_THROW(FormatError, "{}: '{}' ends before {} bytes at offset {} could be read (truncated file)", what,
+                        path, size, offset);
+}
+
 std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t size, std::size_t expected,
-                                 const std::string& path, const char* what) {
+                                 const std::string& path, const char* what, std::size_t size_hint) {
     std::vector<std::uint8_t> out;
-    out.resize(expected ? expected : std::max<std::size_t>(size * 4, 1 << 16));
+    // One spare byte past the hint: reaching it means the hint was wrong (ISIZE is mod 2^32).
+    out.resize(expected ? expected : size_hint ? size_hint + 1 : std::max<std::size_t>(size * 4, 1 << 16));
     z_stream zs{};
     // 15 + 32: accept both gzip and zlib headers (NRRD writers use either).
     if (inflateInit2(&zs, 15 + 32) != Z_OK) SPORTSMED_THROW(Error, "{}: zlib init failed", what);
@@ -69,6 +92,13 @@ std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t size, std
 
 std::vector<std::uint8_t> read_file_maybe_gz(const std::string& path, const char* what) {
     std::vector<std::uint8_t> raw = read_file_raw(path, what);
+    if (raw.size() >= 18 && raw[0] == 0x1f && raw[1] == 0x8b) {
+        // The gzip trailer's ISIZE (uncompressed size mod 2^32) sizes the first buffer.
+        std::uint32_t isize = 0;
+        std::memcpy(&isize, raw.data() + raw.size() - 4, 4);
+        std::vector<std::uint8_t> out = gunzip(raw.data(), raw.size(), 0, path, what, isize);
+        return out;
+    }
     if (raw.size() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) return gunzip(raw.data(), raw.size(), 0, path, what);
     return raw;
 }

@@ -12,13 +12,20 @@ namespace sportsmed::imaging::detail {
 /// @throws NotFound if absent; FormatError if the gzip stream is corrupt or truncated.
 std::vector<std::uint8_t> read_file_maybe_gz(const std::string& path, const char* what);
 
+/// The first (up to) @p max_bytes bytes of @p path. @throws NotFound / Error.
+std::vector<std::uint8_t> read_file_head(const std::string& path, std::size_t max_bytes, const char* what);
+
+/// Reads @p size bytes at @p offset of @p path into @p out. @throws FormatError if short.
+void read_file_range(const std::string& path, std::size_t offset, std::size_t size, std::uint8_t* out,
+                     const char* what);
+
 /// Raw contents of @p path. @throws NotFound / Error.
 std::vector<std::uint8_t> read_file_raw(const std::string& path, const char* what);
 
 /// Inflates the gzip or zlib stream @p data; @p expected bytes are needed.
 /// @throws FormatError (naming @p path) if the stream is corrupt or yields fewer bytes.
 std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t size, std::size_t expected,
-                                 const std::string& path, const char* what);
+                                 const std::string& path, const char* what, std::size_t size_hint = 0);
 
 /// gzip-compresses @p size bytes at @p data.
 std::vector<std::uint8_t> gzip(const std::uint8_t* data, std::size_t size, int level = 6);

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <numeric>
 
 #include "sportsmed/core/parallel.hpp"
@@ -35,43 +36,65 @@ struct Surface {
     std::vector<double> area;              // per cube, 0 where not surface
 };
 
+// Staircase area of each of the 256 corner configurations: every edge of the cube whose
+// two corners differ carries a quarter of the voxel face it crosses. Bit b of the code is
+// corner (b & 1, (b >> 1) & 1, (b >> 2) & 1) along (i, j, k).
+std::array<double, 256> area_table(const Eigen::Vector3d& h) {
+    const double face[3] = {h[1] * h[2] / 4.0, h[0] * h[2] / 4.0, h[0] * h[1] / 4.0};
+    std::array<double, 256> t{};
+    for (int code = 0; code < 256; ++code) {
+        double a = 0;
+        for (int b = 0; b < 8; ++b)
+            for (int axis = 0; axis < 3; ++axis) {
+                const int nb = b ^ (1 << axis);
+                if (nb < b) continue;  // each edge once
+                if (((code >> b) & 1) != ((code >> nb) & 1)) a += face[axis];
+            }
+        t[static_cast<std::size_t>(code)] = a;
+    }
+    return t;
+}
+
 Surface cube_surface(const std::uint8_t* labels, int label, const Shape3& shape, const std::array<std::int64_t, 3>& o,
                      const std::array<std::int64_t, 3>& c, const Eigen::Vector3d& h) {
     const std::int64_t nx = shape[0], ny = shape[1], nz = shape[2];
+    // Padded crop (c + 1 voxels per axis) of the mask, so corner lookups need no bounds checks.
+    const std::int64_t px = c[0] + 1, py = c[1] + 1, pz = c[2] + 1;
+    std::vector<std::uint8_t> m(static_cast<std::size_t>(px * py * pz), 0);
+    parallel_for(0, pz, [&](std::int64_t kb, std::int64_t ke) {
+        for (std::int64_t z = kb; z < ke; ++z) {
+            const std::int64_t k = o[2] + z;
+            if (k < 0 || k >= nz) continue;
+            for (std::int64_t y = 0; y < py; ++y) {
+                const std::int64_t j = o[1] + y;
+                if (j < 0 || j >= ny) continue;
+                for (std::int64_t x = 0; x < px; ++x) {
+                    const std::int64_t i = o[0] + x;
+                    if (i < 0 || i >= nx) continue;
+                    m[static_cast<std::size_t>(x + px * (y + py * z))] = labels[i + nx * (j + ny * k)] == label;
+                }
+            }
+        }
+    });
+    const auto table = area_table(h);
     const std::int64_t ncube = c[0] * c[1] * c[2];
     Surface s;
     s.not_border.assign(static_cast<std::size_t>(ncube), 1);
     s.area.assign(static_cast<std::size_t>(ncube), 0.0);
-    // Face areas for edges along i, j, k, shared by the 4 cubes around each edge.
-    const double face[3] = {h[1] * h[2] / 4.0, h[0] * h[2] / 4.0, h[0] * h[1] / 4.0};
-    auto inside = [&](std::int64_t i, std::int64_t j, std::int64_t k) -> bool {
-        if (i < 0 || j < 0 || k < 0 || i >= nx || j >= ny || k >= nz) return false;
-        return labels[i + nx * (j + ny * k)] == label;
-    };
+    const std::int64_t off[8] = {0, 1, px, px + 1, px * py, px * py + 1, px * py + px, px * py + px + 1};
     parallel_for(0, c[2], [&](std::int64_t kb, std::int64_t ke) {
         for (std::int64_t z = kb; z < ke; ++z)
-            for (std::int64_t y = 0; y < c[1]; ++y)
+            for (std::int64_t y = 0; y < c[1]; ++y) {
+                const std::uint8_t* row = m.data() + px * (y + py * z);
                 for (std::int64_t x = 0; x < c[0]; ++x) {
-                    bool v[2][2][2];
-                    int n = 0;
-                    for (int dz = 0; dz < 2; ++dz)
-                        for (int dy = 0; dy < 2; ++dy)
-                            for (int dx = 0; dx < 2; ++dx) {
-                                v[dz][dy][dx] = inside(o[0] + x + dx, o[1] + y + dy, o[2] + z + dz);
-                                n += v[dz][dy][dx];
-                            }
-                    if (n == 0 || n == 8) continue;
-                    double a = 0;
-                    for (int p = 0; p < 2; ++p)
-                        for (int q = 0; q < 2; ++q) {
-                            a += (v[p][q][0] != v[p][q][1]) * face[0];  // edge along i
-                            a += (v[p][0][q] != v[p][1][q]) * face[1];  // along j
-                            a += (v[0][p][q] != v[1][p][q]) * face[2];  // along k
-                        }
+                    int code = 0;
+                    for (int b = 0; b < 8; ++b) code |= row[x + off[b]] << b;
+                    if (code == 0 || code == 255) continue;
                     const std::int64_t idx = x + c[0] * (y + c[1] * z);
                     s.not_border[static_cast<std::size_t>(idx)] = 0;
-                    s.area[static_cast<std::size_t>(idx)] = a;
+                    s.area[static_cast<std::size_t>(idx)] = table[static_cast<std::size_t>(code)];
                 }
+            }
     });
     return s;
 }
@@ -102,6 +125,11 @@ double percentile_distance(const std::vector<double>& d, const std::vector<doubl
 
 }  // namespace
 
+namespace {
+SurfaceDistances surface_distances_in_box(const std::uint8_t* gt, const std::uint8_t* pred, const Shape3& shape,
+                                          const Eigen::Vector3d& h, int label_gt, int label_pred, const Box& box);
+}  // namespace
+
 SurfaceDistances surface_distances(const std::uint8_t* gt, const std::uint8_t* pred, const Shape3& shape,
                                    const Eigen::Vector3d& h, int label_gt, int label_pred) {
     for (int a = 0; a < 3; ++a)
@@ -114,6 +142,12 @@ SurfaceDistances surface_distances(const std::uint8_t* gt, const std::uint8_t* p
                 const std::int64_t idx = i + nx * (j + ny * k);
                 if (gt[idx] == label_gt || pred[idx] == label_pred) box.add(i, j, k);
             }
+    return surface_distances_in_box(gt, pred, shape, h, label_gt, label_pred, box);
+}
+
+namespace {
+SurfaceDistances surface_distances_in_box(const std::uint8_t* gt, const std::uint8_t* pred, const Shape3& shape,
+                                          const Eigen::Vector3d& h, int label_gt, int label_pred, const Box& box) {
     SurfaceDistances out;
     if (box.empty()) return out;
     const std::array<std::int64_t, 3> o{box.lo[0] - 1, box.lo[1] - 1, box.lo[2] - 1};
@@ -137,6 +171,8 @@ SurfaceDistances surface_distances(const std::uint8_t* gt, const std::uint8_t* p
     return out;
 }
 
+}  // namespace
+
 std::vector<SegmentationMetrics> segmentation_metrics(const Volume<std::uint8_t>& gt, const Volume<std::uint8_t>& pred,
                                                       std::vector<int> labels, double tolerance_mm) {
     SPORTSMED_CHECK(gt.shape() == pred.shape(),
@@ -145,13 +181,45 @@ std::vector<SegmentationMetrics> segmentation_metrics(const Volume<std::uint8_t>
     SPORTSMED_CHECK(gt.geometry().same_grid(pred.geometry(), 1e-4),
                     "segmentation_metrics: reference and prediction lie on different grids (spacing/origin/direction)");
     SPORTSMED_CHECK(tolerance_mm >= 0, "segmentation_metrics: tolerance {} mm, expected >= 0", tolerance_mm);
+    // One pass: voxel counts and, per label, the bounding box of (gt == l) or (pred == l).
+    // Slabs along k are counted in parallel and merged.
+    struct Tally {
+        std::array<std::int64_t, 256> n_gt{}, n_pred{}, n_both{};
+        std::vector<Box> boxes = std::vector<Box>(256);
+    };
+    const auto& sh = gt.shape();
+    std::vector<Tally> tallies;
+    std::mutex tallies_mutex;
+    parallel_for(0, sh[2], [&](std::int64_t kb, std::int64_t ke) {
+        Tally t;
+        for (std::int64_t k = kb; k < ke; ++k)
+            for (std::int64_t j = 0; j < sh[1]; ++j) {
+                const std::uint8_t* ga = gt.data() + sh[0] * (j + sh[1] * k);
+                const std::uint8_t* pa = pred.data() + sh[0] * (j + sh[1] * k);
+                for (std::int64_t i = 0; i < sh[0]; ++i) {
+                    const auto a = ga[i], b = pa[i];
+                    ++t.n_gt[a];
+                    ++t.n_pred[b];
+                    if (a == b) ++t.n_both[a];
+                    if (a) t.boxes[a].add(i, j, k);
+                    if (b && b != a) t.boxes[b].add(i, j, k);
+                }
+            }
+        std::lock_guard<std::mutex> lock(tallies_mutex);
+        tallies.push_back(std::move(t));
+    });
     std::array<std::int64_t, 256> n_gt{}, n_pred{}, n_both{};
-    for (std::int64_t i = 0; i < gt.size(); ++i) {
-        const auto a = gt.data()[i], b = pred.data()[i];
-        ++n_gt[a];
-        ++n_pred[b];
-        if (a == b) ++n_both[a];
-    }
+    std::vector<Box> boxes(256);
+    for (const auto& t : tallies)
+        for (std::size_t l = 0; l < 256; ++l) {
+            n_gt[l] += t.n_gt[l];
+            n_pred[l] += t.n_pred[l];
+            n_both[l] += t.n_both[l];
+            if (!t.boxes[l].empty()) {
+                boxes[l].add(t.boxes[l].lo[0], t.boxes[l].lo[1], t.boxes[l].lo[2]);
+                boxes[l].add(t.boxes[l].hi[0], t.boxes[l].hi[1], t.boxes[l].hi[2]);
+            }
+        }
     if (labels.empty()) {
         for (int l = 1; l < 256; ++l)
             if (n_gt[static_cast<std::size_t>(l)] || n_pred[static_cast<std::size_t>(l)]) labels.push_back(l);
@@ -179,7 +247,7 @@ std::vector<SegmentationMetrics> segmentation_metrics(const Volume<std::uint8_t>
         }
         m.dice = 2.0 * static_cast<double>(n_both[L]) / sum;
         m.jaccard = static_cast<double>(n_both[L]) / uni;
-        SurfaceDistances s = surface_distances(gt.data(), pred.data(), gt.shape(), h, l, l);
+        SurfaceDistances s = surface_distances_in_box(gt.data(), pred.data(), gt.shape(), h, l, l, boxes[L]);
         double area_g = 0, area_p = 0, wsum = 0, within = 0;
         for (std::size_t i = 0; i < s.areas_gt_mm2.size(); ++i) {
             area_g += s.areas_gt_mm2[i];

@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 
 #include <Eigen/Dense>
 
@@ -74,10 +75,17 @@ Eigen::Matrix3d quaternion_rotation(float b, float c, float d, const std::string
 }  // namespace
 
 Image read_nifti(const std::string& path) {
-    std::vector<std::uint8_t> buf = detail::read_file_maybe_gz(path, kRead);
+    // Uncompressed files: read the header only, then the data straight into the image
+    // (no whole-file buffer); gzip files are inflated whole.
+    std::vector<std::uint8_t> buf = detail::read_file_head(path, 544 + 16, kRead);
+    const bool gz = buf.size() >= 2 && buf[0] == 0x1f && buf[1] == 0x8b;
+    std::size_t file_size = 0;
+    if (gz) buf = detail::read_file_maybe_gz(path, kRead);
+    else file_size = static_cast<std::size_t>(std::filesystem::file_size(path));
+    const std::size_t total_size = gz ? buf.size() : file_size;
     if (buf.size() < 348)
         SPORTSMED_THROW(FormatError, "{}: '{}' has {} bytes, shorter than a NIfTI header (348)", kRead, path,
-                        buf.size());
+                        total_size);
     std::int32_t sizeof_hdr;
     std::memcpy(&sizeof_hdr, buf.data(), 4);
     bool swap = false;
@@ -169,13 +177,18 @@ Image read_nifti(const std::string& path) {
     const std::int64_t n = img.num_values();
     const std::size_t esize = dtype_size(img.dtype);
     const std::size_t nbytes = static_cast<std::size_t>(n) * esize;
-    if (offset > buf.size() || buf.size() - offset < nbytes)
+    if (offset > total_size || total_size - offset < nbytes)
         SPORTSMED_THROW(FormatError,
                         "{}: data of '{}' is shorter than the header says: {} bytes from offset {} needed for "
                         "{} {} values, file has {} bytes",
-                        kRead, path, nbytes, offset, n, dtype_name(img.dtype), buf.size());
-    img.bytes.assign(buf.begin() + static_cast<std::ptrdiff_t>(offset),
-                     buf.begin() + static_cast<std::ptrdiff_t>(offset + nbytes));
+                        kRead, path, nbytes, offset, n, dtype_name(img.dtype), total_size);
+    if (gz) {
+        img.bytes.assign(buf.begin() + static_cast<std::ptrdiff_t>(offset),
+                         buf.begin() + static_cast<std::ptrdiff_t>(offset + nbytes));
+    } else {
+        img.bytes.resize(nbytes);
+        detail::read_file_range(path, offset, nbytes, img.bytes.data(), kRead);
+    }
     if (swap) {
         if (img.dtype == DType::Complex64) detail::swap_bytes(img.bytes.data(), static_cast<std::size_t>(2 * n), 4);
         else if (img.dtype == DType::Complex128)

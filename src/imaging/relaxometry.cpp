@@ -71,23 +71,44 @@ T2Fit fit_t2_curve(const double* t, const double* y, int n, const T2FitOptions& 
     int it = 0;
     for (; it < o.max_iterations && !converged; ++it) {
         bool improved = false;
-        for (int tries = 0; tries < 30; ++tries) {
+        for (int tries = 0; tries < 16; ++tries) {
             Mat3 a = jtj;
             for (int d = 0; d < np; ++d) a(d, d) += lambda * std::max(jtj(d, d), 1e-300);
             Vec3 step = Vec3::Zero();
-            step.head(np) = a.topLeftCorner(np, np).ldlt().solve(-jtr.head(np));
+            if (np == 2) {  // closed form: no dynamic-size decomposition in the inner loop
+                const double det = a(0, 0) * a(1, 1) - a(0, 1) * a(1, 0);
+                if (det == 0 || !std::isfinite(det)) {
+                    lambda *= 10.0;
+                    continue;
+                }
+                step[0] = (-jtr[0] * a(1, 1) + jtr[1] * a(0, 1)) / det;
+                step[1] = (-jtr[1] * a(0, 0) + jtr[0] * a(1, 0)) / det;
+            } else {
+                step = a.ldlt().solve(-jtr);
+            }
             Vec3 q = p + step;
             for (int d = 0; d < np; ++d) q[d] = std::clamp(q[d], lo[d], hi[d]);
-            const double c = evaluate(t, y, n, q, np, nullptr, nullptr);
+            // A (projected) step below the tolerance relative to the parameters: converged.
+            const double rel_step =
+                (q - p).head(np).cwiseAbs().cwiseQuotient(p.head(np).cwiseAbs().cwiseMax(1e-12)).maxCoeff();
+            if (tries == 0 && rel_step < o.tolerance) {
+                converged = improved = true;
+                break;
+            }
+            // The trial's Jacobian is formed in the same pass (the exponentials dominate the
+            // cost), so an accepted step needs no second evaluation.
+            Mat3 jtj_q;
+            Vec3 jtr_q;
+            const double c = evaluate(t, y, n, q, np, &jtj_q, &jtr_q);
             if (std::isfinite(c) && c <= cost) {
-                const double rel_step = (q - p).head(np).cwiseAbs().cwiseQuotient(
-                                            p.head(np).cwiseAbs().cwiseMax(1e-12)).maxCoeff();
                 const double rel_cost = (cost - c) / std::max(cost, 1e-300);
                 p = q;
-                cost = evaluate(t, y, n, p, np, &jtj, &jtr);
-                lambda = std::max(lambda / 10.0, 1e-12);
+                cost = c;
+                jtj = jtj_q;
+                jtr = jtr_q;
+                lambda = std::max(lambda * 0.1, 1e-12);
                 improved = true;
-                if (rel_step < o.tolerance || rel_cost < o.tolerance * o.tolerance || cost == 0) converged = true;
+                if (rel_cost < o.tolerance * o.tolerance || cost == 0) converged = true;
                 break;
             }
             lambda *= 10.0;

@@ -5,6 +5,7 @@
 
 #include <Eigen/Dense>
 
+#include "sportsmed/core/parallel.hpp"
 #include "sportsmed/imaging/image.hpp"
 #include "sportsmed/imaging/volume.hpp"
 
@@ -131,11 +132,13 @@ namespace {
 template <typename S, typename Out>
 void convert(const std::uint8_t* bytes, std::int64_t n, double slope, double inter, bool scale, Out* out) {
     const S* src = reinterpret_cast<const S*>(bytes);
-    if (scale) {
-        for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<Out>(static_cast<double>(src[i]) * slope + inter);
-    } else {
-        for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<Out>(src[i]);
-    }
+    parallel_for(0, n, [&](std::int64_t b, std::int64_t e) {
+        if (scale) {
+            for (std::int64_t i = b; i < e; ++i) out[i] = static_cast<Out>(static_cast<double>(src[i]) * slope + inter);
+        } else {
+            for (std::int64_t i = b; i < e; ++i) out[i] = static_cast<Out>(src[i]);
+        }
+    }, 1 << 18);
 }
 
 template <typename Out>

@@ -30,7 +30,7 @@ struct T2FitOptions {
     double t2_max_ms = 1000.0;   ///< upper bound of T2
     bool noise_floor = false;    ///< add a constant C ≥ 0 to the model
     int max_iterations = 200;    ///< LM iterations per voxel
-    double tolerance = 1e-12;    ///< relative step / cost change that ends the iterations
+    double tolerance = 1e-10;    ///< relative parameter step that ends the iterations
 };
 
 /// Result of a single-curve fit.
