@@ -27,6 +27,9 @@ ensure_venv() {
 install_package() {
     ensure_venv
     step "pip install --no-build-isolation (build dir $SPORTSMED_BUILD_DIR)"
+    # setuptools stages the package in build/lib.* and never removes files deleted from
+    # the source tree since: start from a clean stage.
+    rm -rf "$REPO"/build/lib.* "$REPO"/build/bdist.*
     "$VENV/bin/python" -m pip install --no-build-isolation --no-index --no-deps \
         --disable-pip-version-check -q "$REPO"
 }

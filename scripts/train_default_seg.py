@@ -72,7 +72,9 @@ def main(argv=None) -> int:
     spec = seg.unet_spec(seg.KNEE_LABELS, (args.patch,) * 3, (args.spacing,) * 3,
                          base_features=args.base_features, levels=args.levels)
     model = seg.create_model(spec, seed=args.seed)
-    checkpoint = args.out.with_suffix(".ckpt.pt")
+    # Checkpoints live outside the package folder so that they are never installed.
+    checkpoint = REPO / "build" / "seg-train" / (args.out.stem + ".ckpt.pt")
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
 
     from tqdm import tqdm
@@ -111,10 +113,6 @@ def main(argv=None) -> int:
     model.save(str(args.out))
     # Rewrite the sidecar with the notes (the spec is data; the weights are unchanged).
     args.out.with_suffix(".json").write_text(json.dumps(spec, indent=2) + "\n")
-    for ext in (".ckpt.pt", ".ckpt.json", ".ckpt.pt.optim", ".ckpt.pt.state.json"):
-        p = args.out.with_name(args.out.stem + ext)
-        if p.exists():
-            p.unlink()
     print(json.dumps(table, indent=2))
     return 0
 

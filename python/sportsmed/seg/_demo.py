@@ -61,12 +61,15 @@ def _build(report: Report, workdir: Path, progress) -> None:
 
     # Cartilage thickness from the predicted mask vs from the true mask (same method).
     rows = []
+    def mean_thickness(labels: np.ndarray, cart: int, bone: int) -> float:
+        if not ((labels == cart).any() and (labels == bone).any()):
+            return float("nan")  # the tissue is missing from this mask: nothing to measure
+        t = imaging.cartilage_thickness(labels, spacing, cart, bone)["thickness_mm"]
+        return float(np.mean(t)) if len(t) else float("nan")
+
     for cart, bone in ((4, 1), (5, 2)):
-        t_pred = imaging.cartilage_thickness(pred, spacing, cart, bone)["thickness_mm"]
-        t_true = imaging.cartilage_thickness(truth, spacing, cart, bone)["thickness_mm"]
-        rows.append({"cartilage": names[cart], "mean thickness, predicted mask (mm)": np.mean(t_pred) if len(t_pred) else np.nan,
-                     "mean thickness, true mask (mm)": np.mean(t_true) if len(t_true) else np.nan,
-                     "Dice": dice[cart]})
+        rows.append({"cartilage": names[cart], "mean thickness, predicted mask (mm)": mean_thickness(pred, cart, bone),
+                     "mean thickness, true mask (mm)": mean_thickness(truth, cart, bone), "Dice": dice[cart]})
     sec.table(pd.DataFrame(rows), caption="Nearest-surface cartilage thickness from each mask")
     sec.note("Expectation on real knees: the model has only seen synthesised phantom anatomy. Bone labels "
              "should transfer roughly; thin cartilage and menisci on real MRI will be poor until the model "

@@ -107,7 +107,7 @@ TEST_CASE("c3d: gait-pig EVENT group, subject prefixes, DEC int16", "[motion][c3
     CHECK_THROWS_AS(c.parameter("POINT", "NOPE"), NotFound);
 }
 
-TEST_CASE("c3d: every conformance file reads; corrupt parameters are best effort", "[motion][c3d]") {
+TEST_CASE("c3d: every conformance file reads, corrupt parameters are best effort", "[motion][c3d]") {
     const auto dir = test::shared_data("motion/c3d");
     if (!std::filesystem::exists(dir)) {
         WARN("skipped: " << dir.string() << " is absent");

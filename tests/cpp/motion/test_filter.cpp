@@ -48,7 +48,7 @@ TEST_CASE("filter: NaN gaps stay NaN and do not smear", "[motion][filter]") {
     for (int i = 45; i < 100; ++i) CHECK(y(i, 0) == Approx(5.0).margin(1e-9));
 }
 
-TEST_CASE("filter: spline fill is exact on a cubic; derivative of a parabola", "[motion][filter]") {
+TEST_CASE("filter: spline fill is exact on a cubic, derivative of a parabola", "[motion][filter]") {
     // A natural spline reproduces a straight line exactly.
     RowMatXd x(50, 1);
     for (int i = 0; i < 50; ++i) x(i, 0) = 3.0 * i - 1.0;

@@ -85,7 +85,7 @@ TEST_CASE("trc/mot: malformed files raise FormatError naming file and line", "[m
     CHECK_THROWS_AS(read_trc("/nonexistent.trc"), NotFound);
 }
 
-TEST_CASE("mot: OpenSim IK and GRF tables; comma-separated pyomeca file; round trip", "[motion][mot]") {
+TEST_CASE("mot: OpenSim IK and GRF tables, comma-separated pyomeca file, round trip", "[motion][mot]") {
     SHARED_DATA_OR_SKIP(path, "motion/opensim/subject01_walk1_ik.mot");
     const MotTable ik = read_mot(path.string());
     CHECK(ik.name == "Coordinates");

@@ -23,11 +23,11 @@ inline std::filesystem::path shared_data(const std::string& relative) {
 
 }  // namespace sportsmed::test
 
-/// Declares `path` for a shared-data file, or ends the test with a warning when missing
+/// Declares the variable @p var (a std::filesystem::path) for a shared-data file, or ends the test with a warning when missing
 /// (Catch2 v2 has no SKIP; the warning shows in the report).
-#define SHARED_DATA_OR_SKIP(path, relative)                                                 \
-    const std::filesystem::path path = ::sportsmed::test::shared_data(relative);           \
-    if (!std::filesystem::exists(path)) {                                                   \
-        WARN("skipped: shared data file " << path.string() << " is absent");               \
+#define SHARED_DATA_OR_SKIP(var, relative)                                                  \
+    const ::std::filesystem::path var = ::sportsmed::test::shared_data(relative);          \
+    if (!::std::filesystem::exists(var)) {                                                  \
+        WARN("skipped: shared data file " << var.string() << " is absent");                \
         return;                                                                             \
     }
