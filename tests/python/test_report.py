@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import re
 import struct
 from html.parser import HTMLParser
@@ -91,6 +92,9 @@ def test_save_is_atomic_and_leaves_no_temporaries(tmp_path):
     out = make_report().save(tmp_path / "sub" / "report.html")
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [p.name for p in out.parent.iterdir()] == ["report.html"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_bad_table_input_is_rejected():

@@ -1,0 +1,85 @@
+"""The shipped default knee model: present, documented, and as good as its sidecar says
+on a phantom it has never seen; `sportsmed mri segment` end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import sportsmed
+
+if not {"seg", "imaging"} <= set(sportsmed.available_pillars()):
+    pytest.skip("needs the seg and imaging pillars", allow_module_level=True)
+
+from sportsmed import imaging, seg  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def model():
+    return seg.load_model(seg.default_model_path())
+
+
+@pytest.fixture(scope="module")
+def unseen_phantom(model):
+    spacing = seg.model_spec(model)["spacing_mm"]
+    # Noise seed 11: training used 0 (labels) and validated on 1001/1002.
+    return imaging.make_knee_phantom(spacing_mm=spacing, extent_mm=(84.0, 84.0, 84.0), seed=11)
+
+
+def test_sidecar_documents_training(model):
+    spec = seg.model_spec(model)
+    assert spec["labels"] == seg.KNEE_LABELS
+    notes = json.loads(spec["notes"])
+    assert notes["trained_by"].startswith("scripts/train_default_seg.py")
+    assert len(notes["validation_dice"]) >= 2
+    size = os.path.getsize(seg.default_model_path())
+    assert size < 20 * 2**20
+
+
+def test_default_model_on_an_unseen_phantom(model, unseen_phantom):
+    truth = seg.remap_pymskt(unseen_phantom["labels"])
+    pred, _ = seg.segment(model, unseen_phantom["image"].astype(np.float32), keep_largest_component=True)
+    dice = dict(zip(seg.KNEE_LABELS, seg.dice_per_class(pred, truth, len(seg.KNEE_LABELS))))
+    # Floors a little under what scripts/train_default_seg.py measured on held-out phantom
+    # draws (femur 0.87, tibia 0.81, femoral cartilage 0.35). The other classes were not
+    # learned in the CPU budget (Dice ~0): nothing is asserted for them, and the sidecar
+    # and the demo say so.
+    for tissue, floor in FLOORS.items():
+        assert dice[tissue] > floor, (tissue, dice)
+
+
+FLOORS = {"femur": 0.8, "tibia": 0.7, "femoral_cartilage": 0.2}
+
+
+def test_cli_segment_writes_labels_on_the_input_grid(tmp_path, unseen_phantom):
+    # The image at 1.25 × the model's spacing: the CLI resamples to the model and back.
+    spacing = [1.25, 1.25, 1.25]
+    ph = imaging.make_knee_phantom(spacing_mm=spacing, extent_mm=(84.0, 84.0, 84.0), seed=12)
+    src = tmp_path / "knee.nii.gz"
+    imaging.write_image(imaging.Image(ph["image"].astype(np.float32), ph["geometry"]), str(src))
+    out = tmp_path / "labels.nii.gz"
+    exe = shutil.which("sportsmed", path=os.path.dirname(sys.executable))
+    r = subprocess.run([exe, "mri", "segment", str(src), str(out)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    img = imaging.read_image(str(out))
+    assert img.geometry.same_grid(ph["geometry"])
+    pred = np.rint(img.fdata()).astype(np.uint8)
+    dice = dict(zip(seg.KNEE_LABELS, seg.dice_per_class(pred, seg.remap_pymskt(ph["labels"]), 8)))
+    assert dice["femur"] > 0.7 and dice["tibia"] > 0.6, dice
+    volumes = json.loads(r.stdout[: r.stdout.rindex("}") + 1])
+    assert volumes["femur"] == pytest.approx(np.count_nonzero(pred == 1) * 1.25**3, rel=1e-3)
+
+
+def test_cli_segment_missing_input_is_a_clear_error(tmp_path):
+    exe = shutil.which("sportsmed", path=os.path.dirname(sys.executable))
+    r = subprocess.run([exe, "mri", "segment", str(tmp_path / "nope.nii.gz"), str(tmp_path / "o.nii.gz")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1
+    assert "nope.nii.gz" in r.stderr
+    assert not (tmp_path / "o.nii.gz").exists()
