@@ -52,6 +52,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--validate-every", type=int, default=5)
+    ap.add_argument("--init", type=Path, default=None,
+                    help="continue from this model (its sidecar notes are kept as the first stage)")
     args = ap.parse_args(argv)
     if args.threads:
         sportsmed.set_num_threads(args.threads)
@@ -71,7 +73,12 @@ def main(argv=None) -> int:
 
     spec = seg.unet_spec(seg.KNEE_LABELS, (args.patch,) * 3, (args.spacing,) * 3,
                          base_features=args.base_features, levels=args.levels)
-    model = seg.create_model(spec, seed=args.seed)
+    previous = None
+    if args.init is not None:
+        model = seg.load_model(str(args.init))
+        previous = json.loads(seg.model_spec(model)["notes"] or "null")
+    else:
+        model = seg.create_model(spec, seed=args.seed)
     # Checkpoints live outside the package folder so that they are never installed.
     checkpoint = REPO / "build" / "seg-train" / (args.out.stem + ".ckpt.pt")
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
@@ -109,6 +116,7 @@ def main(argv=None) -> int:
         "data": "SynthSeg-style synthesis from the sportsmed knee phantom label map "
                 f"({args.spacing} mm), remapped to the default classes",
         "final_train_loss": history[-1]["train_loss"], "validation_dice": table,
+        "previous_stage": previous,
     })
     model.save(str(args.out))
     # Rewrite the sidecar with the notes (the spec is data; the weights are unchanged).

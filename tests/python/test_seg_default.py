@@ -44,17 +44,18 @@ def test_sidecar_documents_training(model):
 
 def test_default_model_on_an_unseen_phantom(model, unseen_phantom):
     truth = seg.remap_pymskt(unseen_phantom["labels"])
-    pred, _ = seg.segment(model, unseen_phantom["image"].astype(np.float32), keep_largest_component=True)
+    # No keep-largest-component: tibial cartilage and menisci are two structures per class.
+    pred, _ = seg.segment(model, unseen_phantom["image"].astype(np.float32))
     dice = dict(zip(seg.KNEE_LABELS, seg.dice_per_class(pred, truth, len(seg.KNEE_LABELS))))
     # Floors a little under what scripts/train_default_seg.py measured on held-out phantom
-    # draws (femur 0.87, tibia 0.81, femoral cartilage 0.35). The other classes were not
-    # learned in the CPU budget (Dice ~0): nothing is asserted for them, and the sidecar
-    # and the demo say so.
+    # draws (femur 0.95, tibia 0.96, patella 0.66, femoral cartilage 0.68, tibial cartilage
+    # 0.90). Patellar cartilage (0) and menisci (0.17) were not learned in the CPU budget:
+    # nothing is asserted for them, and the sidecar and the demo say so.
     for tissue, floor in FLOORS.items():
         assert dice[tissue] > floor, (tissue, dice)
 
 
-FLOORS = {"femur": 0.8, "tibia": 0.7, "femoral_cartilage": 0.2}
+FLOORS = {"femur": 0.9, "tibia": 0.9, "patella": 0.5, "femoral_cartilage": 0.55, "tibial_cartilage": 0.8}
 
 
 def test_cli_segment_writes_labels_on_the_input_grid(tmp_path, unseen_phantom):
@@ -71,7 +72,7 @@ def test_cli_segment_writes_labels_on_the_input_grid(tmp_path, unseen_phantom):
     assert img.geometry.same_grid(ph["geometry"])
     pred = np.rint(img.fdata()).astype(np.uint8)
     dice = dict(zip(seg.KNEE_LABELS, seg.dice_per_class(pred, seg.remap_pymskt(ph["labels"]), 8)))
-    assert dice["femur"] > 0.7 and dice["tibia"] > 0.6, dice
+    assert dice["femur"] > 0.8 and dice["tibia"] > 0.8, dice
     volumes = json.loads(r.stdout[: r.stdout.rindex("}") + 1])
     assert volumes["femur"] == pytest.approx(np.count_nonzero(pred == 1) * 1.25**3, rel=1e-3)
 

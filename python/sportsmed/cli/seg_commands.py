@@ -31,7 +31,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     spacing = list(img.geometry.spacing)
     with progress_bar("segment") as progress:
         labels, probs = seg.segment(model, data.astype(np.float32), step_fraction=args.step, mirror=args.mirror,
-                                    spacing_mm=spacing, keep_largest_component=not args.no_postprocess,
+                                    spacing_mm=spacing, keep_largest_component=args.keep_largest,
                                     probabilities=args.probabilities is not None, progress=progress)
     imaging.write_image(imaging.Image(labels, img.geometry), str(args.output))
     if args.probabilities is not None:
@@ -85,7 +85,9 @@ def register_seg(msub: argparse._SubParsersAction) -> None:
     q.add_argument("--step", type=float, default=0.5, help="window step as a fraction of the patch")
     q.add_argument("--mirror", action="store_true", help="test-time augmentation over axis flips")
     q.add_argument("--probabilities", type=Path, default=None, help="also write class probabilities (4-D)")
-    q.add_argument("--no-postprocess", action="store_true", help="keep all components of each label")
+    q.add_argument("--keep-largest", action="store_true",
+                   help="keep only the largest component of each label (not for two-part classes such as "
+                        "tibial cartilage or menisci)")
     q.set_defaults(handler=cmd_segment)
 
     q = msub.add_parser("train-seg", help="train a 3D U-Net on images synthesised from label maps (SynthSeg)")
