@@ -5,6 +5,7 @@ per voxel (as DOSMA does) and nibabel."""
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from scipy.optimize import curve_fit
 
 import sportsmed
 from harness import Case
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
+from reference_surface_metrics import ref_metrics  # noqa: E402  (the tests' reference)
 
 try:
     import sportsmed.imaging as imaging
@@ -59,46 +63,6 @@ def _metrics_setup():
     labels, spacing = _knee()
     pred = np.roll(labels, 1, axis=2)
     return labels, pred, spacing
-
-
-def _scipy_surface_metrics(gt_labels, pred_labels, spacing, label=1, tol=1.0):
-    """The same definitions as sportsmed (half-voxel cubes, staircase areas) with numpy/scipy."""
-    gt, pred = gt_labels == label, pred_labels == label
-    idx = np.argwhere(gt | pred)
-    lo, hi = idx.min(0), idx.max(0)
-    crop = tuple(slice(a, b + 1) for a, b in zip(lo, hi))
-    sx, sy, sz = spacing
-    faces = (sy * sz / 4, sx * sz / 4, sx * sy / 4)
-
-    def cubes(mask):
-        p = np.pad(mask[crop], 1)
-        m = p.shape
-        c = {(dx, dy, dz): p[dx:m[0] - 1 + dx, dy:m[1] - 1 + dy, dz:m[2] - 1 + dz].astype(np.int8)
-             for dx in (0, 1) for dy in (0, 1) for dz in (0, 1)}
-        n = sum(c.values())
-        area = np.zeros(n.shape)
-        for a in (0, 1):
-            for b in (0, 1):
-                area += (c[0, a, b] != c[1, a, b]) * faces[0]
-                area += (c[a, 0, b] != c[a, 1, b]) * faces[1]
-                area += (c[a, b, 0] != c[a, b, 1]) * faces[2]
-        return (n > 0) & (n < 8), area
-
-    bg, ag = cubes(gt)
-    bp, ap = cubes(pred)
-    dg = ndimage.distance_transform_edt(~bp, sampling=spacing)[bg]
-    dp = ndimage.distance_transform_edt(~bg, sampling=spacing)[bp]
-    ag, ap = ag[bg], ap[bp]
-
-    def pct(d, a):
-        order = np.lexsort((a, d))
-        d, a = d[order], a[order]
-        cum = np.cumsum(a)
-        return d[min(np.searchsorted(cum / cum[-1], 0.95), len(d) - 1)]
-
-    return {"hausdorff_mm": max(dg.max(), dp.max()), "hd95_mm": max(pct(dg, ag), pct(dp, ap)),
-            "assd_mm": (np.sum(ag * dg) + np.sum(ap * dp)) / (ag.sum() + ap.sum()),
-            "surface_dice": (ag[dg <= tol].sum() + ap[dp <= tol].sum()) / (ag.sum() + ap.sum())}
 
 
 def _metrics_agree(ours, theirs):
@@ -172,7 +136,7 @@ if imaging is not None and KNEE.exists():
         Case("surface metrics (HD, HD95, ASSD, surface Dice) of femoral cartilage, knee map",
              "numpy/scipy implementation of the same definitions", _metrics_setup,
              lambda d: imaging.segmentation_metrics(d[0], d[1], d[2], [1], 1.0)[0],
-             lambda d: _scipy_surface_metrics(*d), _metrics_agree),
+             lambda d: ref_metrics(d[0] == 1, d[1] == 1, d[2], 1.0), _metrics_agree),
     ]
     try:
         import nibabel  # noqa: F401
