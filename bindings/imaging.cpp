@@ -115,6 +115,62 @@ using RowMatX3 = Eigen::Matrix<double, Eigen::Dynamic, 3, Eigen::RowMajor>;
 
 }  // namespace
 
+namespace {
+
+// The knee phantom's shape parameters, by name (for dict conversion both ways).
+const std::vector<std::pair<const char*, double KneeShape::*>>& knee_shape_fields() {
+    static const std::vector<std::pair<const char*, double KneeShape::*>> fields{
+        {"femur_radius", &KneeShape::femur_radius}, {"condyle_z", &KneeShape::condyle_z},
+        {"femur_half_length", &KneeShape::femur_half_length}, {"shaft_radius", &KneeShape::shaft_radius},
+        {"femoral_cart_half_length", &KneeShape::femoral_cart_half_length}, {"theta_min", &KneeShape::theta_min},
+        {"theta_max", &KneeShape::theta_max}, {"fem_t_mean", &KneeShape::fem_t_mean},
+        {"fem_t_ml", &KneeShape::fem_t_ml}, {"fem_t_theta", &KneeShape::fem_t_theta},
+        {"plateau_z", &KneeShape::plateau_z}, {"tibia_bottom_z", &KneeShape::tibia_bottom_z},
+        {"tibia_ax", &KneeShape::tibia_ax}, {"tibia_ay", &KneeShape::tibia_ay}, {"comp_x", &KneeShape::comp_x},
+        {"comp_ax", &KneeShape::comp_ax}, {"comp_ay", &KneeShape::comp_ay}, {"tib_t_mean", &KneeShape::tib_t_mean},
+        {"tib_t_amp", &KneeShape::tib_t_amp}, {"patella_y", &KneeShape::patella_y},
+        {"patella_z", &KneeShape::patella_z}, {"patella_rx", &KneeShape::patella_rx},
+        {"patella_ry", &KneeShape::patella_ry}, {"patella_rz", &KneeShape::patella_rz},
+        {"patellar_cart_mm", &KneeShape::patellar_cart_mm}, {"meniscus_inner", &KneeShape::meniscus_inner},
+        {"meniscus_outer", &KneeShape::meniscus_outer}, {"meniscus_base_mm", &KneeShape::meniscus_base_mm},
+        {"meniscus_rise_mm", &KneeShape::meniscus_rise_mm}, {"fibula_x", &KneeShape::fibula_x},
+        {"fibula_y", &KneeShape::fibula_y}, {"fibula_radius", &KneeShape::fibula_radius},
+        {"fibula_top_z", &KneeShape::fibula_top_z}};
+    return fields;
+}
+
+py::dict shape_to_dict(const KneeShape& s) {
+    py::dict d;
+    for (const auto& [name, member] : knee_shape_fields()) d[name] = s.*member;
+    return d;
+}
+
+// None -> the standard knee; int -> random_knee_shape(seed); dict -> standard knee with
+// the given fields replaced (unknown names are an error).
+KneeShape shape_from_python(const py::object& shape) {
+    KneeShape s;
+    if (shape.is_none()) return s;
+    if (py::isinstance<py::int_>(shape)) {
+        const auto seed = shape.cast<long long>();
+        SPORTSMED_CHECK(seed >= 0, "knee phantom: a shape seed must be >= 0, got {}", seed);
+        return random_knee_shape(static_cast<std::uint64_t>(seed));
+    }
+    SPORTSMED_CHECK(py::isinstance<py::dict>(shape), "knee phantom: shape must be None, an int seed or a dict");
+    for (const auto& item : shape.cast<py::dict>()) {
+        const auto key = item.first.cast<std::string>();
+        bool found = false;
+        for (const auto& [name, member] : knee_shape_fields())
+            if (key == name) {
+                s.*member = item.second.cast<double>();
+                found = true;
+            }
+        SPORTSMED_CHECK(found, "knee phantom: unknown shape parameter '{}'", key);
+    }
+    return s;
+}
+
+}  // namespace
+
 void bind_imaging(py::module_& m) {
     auto im = m.def_submodule("imaging", "Knee MRI volumes: geometry, NIfTI/NRRD I/O, distance and component kernels.");
 
@@ -470,9 +526,16 @@ void bind_imaging(py::module_& m) {
         "by EchoTime, rescale applied. Returns dict: array (nx, ny, nz[, n_echoes]) float64, geometry (LPS), "
         "te_ms, series_uid, description.");
     im.def(
+        "knee_shape",
+        [](const py::object& shape) { return shape_to_dict(shape_from_python(shape)); },
+        py::arg("shape") = py::none(),
+        "Shape parameters of the knee phantom as a dict (mm, radians): None = the standard knee, an int = "
+        "random_knee_shape(seed), a dict = the standard knee with those fields replaced.");
+    im.def(
         "make_knee_phantom",
         [](const Eigen::Vector3d& spacing_mm, const Eigen::Vector3d& extent_mm, int supersampling, double snr,
-           double bias_amplitude, const std::vector<double>& te_ms, std::uint64_t seed, const py::object& progress) {
+           double bias_amplitude, const std::vector<double>& te_ms, std::uint64_t seed, const py::object& shape,
+           const py::object& progress) {
             KneePhantomOptions o;
             o.spacing_mm = spacing_mm;
             o.extent_mm = extent_mm;
@@ -481,6 +544,7 @@ void bind_imaging(py::module_& m) {
             o.bias_amplitude = bias_amplitude;
             o.te_ms = te_ms;
             o.seed = seed;
+            o.shape = shape_from_python(shape);
             const auto cb = progress_from_python(progress);
             KneePhantom ph;
             {
@@ -497,22 +561,27 @@ void bind_imaging(py::module_& m) {
             const auto& t = phantom_tissues();
             out["t2_ms"] = std::vector<double>(t.t2_ms.begin(), t.t2_ms.end());
             out["pd"] = std::vector<double>(t.pd.begin(), t.pd.end());
+            out["shape"] = shape_to_dict(o.shape);
             return out;
         },
         py::arg("spacing_mm") = Eigen::Vector3d(0.5, 0.5, 0.5), py::arg("extent_mm") = Eigen::Vector3d(84, 84, 84),
         py::arg("supersampling") = 3, py::arg("snr") = 50.0, py::arg("bias_amplitude") = 0.15,
-        py::arg("te_ms") = KneePhantomOptions{}.te_ms, py::arg("seed") = 0, py::arg("progress") = py::none(),
-        "Parametric knee MRI phantom (see sportsmed/imaging/phantom.hpp). Returns dict: labels (uint8), image "
-        "(DESS-like), echoes (nx, ny, nz, n_echoes), pure (uint8), geometry, te_ms, t2_ms and pd per label.");
+        py::arg("te_ms") = KneePhantomOptions{}.te_ms, py::arg("seed") = 0, py::arg("shape") = py::none(),
+        py::arg("progress") = py::none(),
+        "Parametric knee MRI phantom (see sportsmed/imaging/phantom.hpp). seed draws the noise; shape is the "
+        "anatomy (None: the standard knee, int: a random knee, dict: see knee_shape). Returns dict: labels "
+        "(uint8), image (DESS-like), echoes (nx, ny, nz, n_echoes), pure (uint8), geometry, te_ms, t2_ms and pd "
+        "per label, shape (dict).");
     im.def(
         "phantom_cartilage_thickness",
-        [](int label, const Eigen::Ref<const RowMatX3>& points_mm, double edge_margin_mm) {
+        [](int label, const Eigen::Ref<const RowMatX3>& points_mm, double edge_margin_mm, const py::object& shape) {
+            const KneeShape ks = shape_from_python(shape);
             Eigen::VectorXd out(points_mm.rows());
             for (Eigen::Index r = 0; r < points_mm.rows(); ++r)
-                out[r] = phantom_cartilage_thickness(label, points_mm.row(r).transpose(), edge_margin_mm);
+                out[r] = phantom_cartilage_thickness(label, points_mm.row(r).transpose(), edge_margin_mm, ks);
             return out;
         },
-        py::arg("label"), py::arg("points_mm"), py::arg("edge_margin_mm") = 1.5,
+        py::arg("label"), py::arg("points_mm"), py::arg("edge_margin_mm") = 1.5, py::arg("shape") = py::none(),
         "Analytic phantom cartilage thickness (mm) of label 1/2/3 at world points (n, 3); NaN near sheet edges.");
     im.def(
         "cartilage_thickness",

@@ -12,28 +12,94 @@ namespace sportsmed::imaging {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
-constexpr double kFemurZ = 8.0, kFemurR = 18.0, kFemurHalfLength = 30.0;
-constexpr double kCartHalfLength = 28.0, kThetaMin = -60.0 * kPi / 180.0, kThetaMax = 100.0 * kPi / 180.0;
-constexpr double kShaftR = 13.0;
-constexpr double kPlateauZ = -17.0, kTibiaBottom = -40.0, kTibiaAx = 34.0, kTibiaAy = 26.0;
-constexpr double kCompX = 15.0, kCompAx = 12.0, kCompAy = 16.0;
 
-double femoral_t(double theta, double x) { return 2.2 + 0.5 * std::cos(kPi * x / 28.0) + 0.4 * std::sin(1.5 * theta); }
+double femoral_t(const KneeShape& s, double theta, double x) {
+    return s.fem_t_mean + s.fem_t_ml * std::cos(kPi * x / s.femoral_cart_half_length) +
+           s.fem_t_theta * std::sin(1.5 * theta);
+}
 
-double tibial_t(double x, double y) {
-    const double cx = x < 0 ? -kCompX : kCompX;
-    return 1.4 + 0.6 * std::cos(kPi * (x - cx) / 24.0) * std::cos(kPi * y / 32.0);
+double compartment_centre(const KneeShape& s, double x) { return x < 0 ? -s.comp_x : s.comp_x; }
+
+double tibial_t(const KneeShape& s, double x, double y) {
+    const double cx = compartment_centre(s, x);
+    return s.tib_t_mean +
+           s.tib_t_amp * std::cos(kPi * (x - cx) / (2 * s.comp_ax)) * std::cos(kPi * y / (2 * s.comp_ay));
 }
 
 // Polar angle of (y, z) about the condyle axis, 0 pointing inferior, positive posterior.
-double condyle_theta(double y, double z) { return std::atan2(y, -(z - kFemurZ)); }
+double condyle_theta(const KneeShape& s, double y, double z) { return std::atan2(y, -(z - s.condyle_z)); }
 
-double compartment_rho(double x, double y) {
-    const double cx = x < 0 ? -kCompX : kCompX;
-    return std::sqrt(((x - cx) / kCompAx) * ((x - cx) / kCompAx) + (y / kCompAy) * (y / kCompAy));
+double compartment_rho(const KneeShape& s, double x, double y) {
+    const double dx = (x - compartment_centre(s, x)) / s.comp_ax, dy = y / s.comp_ay;
+    return std::sqrt(dx * dx + dy * dy);
 }
 
+// splitmix64 stream for the shape draws.
+struct ShapeRng {
+    std::uint64_t state;
+    double uniform(double lo, double hi) {
+        std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        z ^= z >> 31;
+        return lo + (hi - lo) * (static_cast<double>(z >> 11) * (1.0 / 9007199254740992.0));
+    }
+};
+
 }  // namespace
+
+KneeShape random_knee_shape(std::uint64_t seed) {
+    ShapeRng r{seed * 0xD1B54A32D192ED03ULL + 0x2545F4914F6CDD1DULL};
+    KneeShape s;
+    const KneeShape d;  // the standard knee
+    const double g = r.uniform(0.9, 1.1);  // overall size
+    auto vary = [&](double v, double rel) { return v * g * r.uniform(1.0 - rel, 1.0 + rel); };
+    s.femur_radius = vary(d.femur_radius, 0.07);
+    s.condyle_z = d.condyle_z * g;
+    s.femur_half_length = vary(d.femur_half_length, 0.07);
+    s.shaft_radius = std::min(vary(d.shaft_radius, 0.08), 0.8 * s.femur_radius);
+    s.femoral_cart_half_length = s.femur_half_length - 2.0 * g;
+    s.theta_min = d.theta_min + r.uniform(-10, 10) * kPi / 180.0;
+    s.theta_max = d.theta_max + r.uniform(-10, 10) * kPi / 180.0;
+    s.fem_t_mean = d.fem_t_mean * r.uniform(0.8, 1.2);
+    s.fem_t_ml = d.fem_t_ml * r.uniform(0.5, 1.5);
+    s.fem_t_theta = d.fem_t_theta * r.uniform(0.5, 1.5);
+    const double fem_min = s.fem_t_mean - s.fem_t_ml - s.fem_t_theta;
+    if (fem_min < 1.0) {  // keep the thinnest femoral cartilage at 1 mm
+        const double k = (s.fem_t_mean - 1.0) / (s.fem_t_ml + s.fem_t_theta);
+        s.fem_t_ml *= k;
+        s.fem_t_theta *= k;
+    }
+    s.tibia_ax = vary(d.tibia_ax, 0.07);
+    s.tibia_ay = vary(d.tibia_ay, 0.07);
+    s.comp_x = vary(d.comp_x, 0.07);
+    s.comp_ax = std::min(vary(d.comp_ax, 0.1), 0.9 * s.comp_x);
+    s.comp_ay = std::min(vary(d.comp_ay, 0.1), 0.75 * s.tibia_ay);
+    s.tib_t_mean = d.tib_t_mean * r.uniform(0.8, 1.2);
+    s.tib_t_amp = d.tib_t_amp * r.uniform(0.6, 1.4);
+    const double fem_max = s.fem_t_mean + s.fem_t_ml + s.fem_t_theta;
+    const double tib_max = s.tib_t_mean + s.tib_t_amp;
+    s.plateau_z = s.condyle_z - s.femur_radius - (fem_max + tib_max + r.uniform(1.0, 2.5));
+    s.tibia_bottom_z = s.plateau_z - 23.0 * g;
+    s.patella_rx = vary(d.patella_rx, 0.1);
+    s.patella_ry = vary(d.patella_ry, 0.1);
+    s.patella_rz = vary(d.patella_rz, 0.1);
+    s.patella_y = -(s.femur_radius + 12.0 * g + r.uniform(-1.5, 1.5));
+    s.patella_z = s.condyle_z + 6.0 * g + r.uniform(-2, 2);
+    s.patellar_cart_mm = d.patellar_cart_mm * r.uniform(0.8, 1.2);
+    s.meniscus_inner = d.meniscus_inner * r.uniform(0.92, 1.08);
+    s.meniscus_outer = d.meniscus_outer * r.uniform(0.97, 1.03);
+    s.meniscus_base_mm = d.meniscus_base_mm * r.uniform(0.8, 1.2);
+    // The meniscus must stay below the femoral cartilage: its top at most fem_max + 0.5 mm
+    // under the condyles' lowest point.
+    const double room = s.condyle_z - s.femur_radius - fem_max - 0.5 - s.plateau_z;
+    s.meniscus_rise_mm = std::min(d.meniscus_rise_mm * r.uniform(0.8, 1.2), room - s.meniscus_base_mm);
+    s.fibula_x = d.fibula_x * g;
+    s.fibula_y = d.fibula_y * g;
+    s.fibula_radius = vary(d.fibula_radius, 0.1);
+    s.fibula_top_z = s.plateau_z - 5.0 * g;
+    return s;
+}
 
 const PhantomTissues& phantom_tissues() {
     static const PhantomTissues t{
@@ -44,49 +110,54 @@ const PhantomTissues& phantom_tissues() {
     return t;
 }
 
-int phantom_label_at(const Eigen::Vector3d& p) {
+int phantom_label_at(const Eigen::Vector3d& p, const KneeShape& s) {
     const double x = p[0], y = p[1], z = p[2];
     // Femur: condyle cylinder and shaft.
-    const double r = std::sqrt(y * y + (z - kFemurZ) * (z - kFemurZ));
-    if ((std::abs(x) <= kFemurHalfLength && r <= kFemurR) || (z >= kFemurZ && x * x + y * y <= kShaftR * kShaftR))
+    const double r = std::sqrt(y * y + (z - s.condyle_z) * (z - s.condyle_z));
+    if ((std::abs(x) <= s.femur_half_length && r <= s.femur_radius) ||
+        (z >= s.condyle_z && x * x + y * y <= s.shaft_radius * s.shaft_radius))
         return 5;
-    if (std::abs(x) <= kCartHalfLength && r <= kFemurR + 3.2) {  // 3.2 mm > max of t_f
-        const double theta = condyle_theta(y, z);
-        if (theta >= kThetaMin && theta <= kThetaMax && r <= kFemurR + femoral_t(theta, x)) return 1;
+    const double fem_max = s.fem_t_mean + std::abs(s.fem_t_ml) + std::abs(s.fem_t_theta);
+    if (std::abs(x) <= s.femoral_cart_half_length && r <= s.femur_radius + fem_max) {
+        const double theta = condyle_theta(s, y, z);
+        if (theta >= s.theta_min && theta <= s.theta_max && r <= s.femur_radius + femoral_t(s, theta, x)) return 1;
     }
     // Tibia and its cartilage.
-    const double e = (x / kTibiaAx) * (x / kTibiaAx) + (y / kTibiaAy) * (y / kTibiaAy);
-    if (z <= kPlateauZ && z >= kTibiaBottom && e <= 1.0) return 6;
-    const double rho = z > kPlateauZ && z < kPlateauZ + 4.5 ? compartment_rho(x, y) : 2.0;
-    if (z > kPlateauZ && rho <= 1.0 && z <= kPlateauZ + tibial_t(x, y)) return x < 0 ? 2 : 3;
+    const double e = (x / s.tibia_ax) * (x / s.tibia_ax) + (y / s.tibia_ay) * (y / s.tibia_ay);
+    if (z <= s.plateau_z && z >= s.tibia_bottom_z && e <= 1.0) return 6;
+    const double above = std::max(s.tib_t_mean + std::abs(s.tib_t_amp), s.meniscus_base_mm + s.meniscus_rise_mm) + 0.5;
+    const double rho = z > s.plateau_z && z < s.plateau_z + above ? compartment_rho(s, x, y) : 2.0;
+    if (z > s.plateau_z && rho <= 1.0 && z <= s.plateau_z + tibial_t(s, x, y)) return x < 0 ? 2 : 3;
     // Patella and its cartilage (posterior half).
-    const double px = x / 16.0, py = (y + 30.0) / 5.0, pz = (z - 14.0) / 14.0;
+    const double px = x / s.patella_rx, py = (y - s.patella_y) / s.patella_ry, pz = (z - s.patella_z) / s.patella_rz;
     if (px * px + py * py + pz * pz <= 1.0) return 7;
-    const double cy = (y + 30.0) / 7.5;
-    if (y > -30.0 && px * px + cy * cy + pz * pz <= 1.0) return 4;
+    const double cy = (y - s.patella_y) / (s.patella_ry + s.patellar_cart_mm);
+    if (y > s.patella_y && px * px + cy * cy + pz * pz <= 1.0) return 4;
     // Menisci: wedges on the compartment rims, rising towards the periphery.
-    if (rho >= 0.72 && rho <= 1.12 && z > kPlateauZ) {
-        const double h = 1.0 + 3.0 * std::min(1.0, (rho - 0.72) / 0.3);
-        if (z <= kPlateauZ + h) return x < 0 ? 10 : 9;
+    if (rho >= s.meniscus_inner && rho <= s.meniscus_outer && z > s.plateau_z) {
+        const double h = s.meniscus_base_mm + s.meniscus_rise_mm * std::min(1.0, (rho - s.meniscus_inner) / 0.3);
+        if (z <= s.plateau_z + h) return x < 0 ? 10 : 9;
     }
     // Fibula.
-    if (z <= -22.0 && z >= kTibiaBottom && (x - 30.0) * (x - 30.0) + (y - 20.0) * (y - 20.0) <= 25.0) return 8;
+    const double fx = x - s.fibula_x, fy = y - s.fibula_y;
+    if (z <= s.fibula_top_z && z >= s.tibia_bottom_z && fx * fx + fy * fy <= s.fibula_radius * s.fibula_radius) return 8;
     return 0;
 }
 
-double phantom_cartilage_thickness(int label, const Eigen::Vector3d& p, double margin) {
+double phantom_cartilage_thickness(int label, const Eigen::Vector3d& p, double margin, const KneeShape& s) {
     constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
     const double x = p[0], y = p[1], z = p[2];
     if (label == 1) {
-        const double theta = condyle_theta(y, z);
-        const double arc = margin / kFemurR;
-        if (theta < kThetaMin + arc || theta > kThetaMax - arc || std::abs(x) > kCartHalfLength - margin) return kNaN;
-        return femoral_t(theta, x);
+        const double theta = condyle_theta(s, y, z);
+        const double arc = margin / s.femur_radius;
+        if (theta < s.theta_min + arc || theta > s.theta_max - arc || std::abs(x) > s.femoral_cart_half_length - margin)
+            return kNaN;
+        return femoral_t(s, theta, x);
     }
     if (label == 2 || label == 3) {
         if ((label == 2) != (x < 0)) return kNaN;
-        if (compartment_rho(x, y) > 1.0 - margin / kCompAy) return kNaN;
-        return tibial_t(x, y);
+        if (compartment_rho(s, x, y) > 1.0 - margin / s.comp_ay) return kNaN;
+        return tibial_t(s, x, y);
     }
     return kNaN;
 }
@@ -139,7 +210,7 @@ KneePhantom make_knee_phantom(const KneePhantomOptions& o, const ProgressCallbac
             for (std::int64_t j = 0; j < ny; ++j)
                 for (std::int64_t i = 0; i < nx; ++i) {
                     const Eigen::Vector3d c = g.to_world(Eigen::Vector3d(double(i), double(j), double(k)));
-                    const int centre = phantom_label_at(c);
+                    const int centre = phantom_label_at(c, o.shape);
                     std::array<double, 11> frac{};
                     // Voxels whose 8 corners share the centre's tissue are taken as pure (the
                     // phantom's structures are all thicker than a voxel); the others are
@@ -147,7 +218,7 @@ KneePhantom make_knee_phantom(const KneePhantomOptions& o, const ProgressCallbac
                     bool pure = true;
                     for (int a = 0; a < 8 && pure; ++a) {
                         const Eigen::Vector3d off((a & 1) - 0.5, ((a >> 1) & 1) - 0.5, ((a >> 2) & 1) - 0.5);
-                        pure = phantom_label_at(c + off.cwiseProduct(g.spacing_mm)) == centre;
+                        pure = phantom_label_at(c + off.cwiseProduct(g.spacing_mm), o.shape) == centre;
                     }
                     if (pure) {
                         frac[static_cast<std::size_t>(centre)] = double(s) * s * s;
@@ -157,7 +228,7 @@ KneePhantom make_knee_phantom(const KneePhantomOptions& o, const ProgressCallbac
                                 for (int d = 0; d < s; ++d) {
                                     const Eigen::Vector3d off((a + 0.5) / s - 0.5, (b + 0.5) / s - 0.5,
                                                               (d + 0.5) / s - 0.5);
-                                    const int l = phantom_label_at(c + off.cwiseProduct(g.spacing_mm));
+                                    const int l = phantom_label_at(c + off.cwiseProduct(g.spacing_mm), o.shape);
                                     frac[static_cast<std::size_t>(l)] += 1.0;
                                 }
                     }

@@ -86,3 +86,43 @@ def test_label_volumes(phantom):
 def test_bad_phantom_options_raise():
     with pytest.raises(sportsmed.InvalidArgument):
         imaging.make_knee_phantom(spacing_mm=(0, 1, 1))
+
+
+def test_knee_shape_dicts_round_trip_and_random_shapes_differ():
+    standard = imaging.knee_shape()
+    assert standard["femur_radius"] == 18.0 and standard["plateau_z"] == -17.0
+    assert imaging.knee_shape(dict(standard)) == standard
+    a, b = imaging.knee_shape(7), imaging.knee_shape(8)
+    assert a == imaging.knee_shape(7) and a != b
+    assert imaging.knee_shape({"fem_t_mean": 3.0})["fem_t_mean"] == 3.0
+    with pytest.raises(sportsmed.InvalidArgument, match="unknown shape parameter 'femur_size'"):
+        imaging.knee_shape({"femur_size": 1.0})
+
+
+def test_a_random_knee_has_every_tissue_and_its_own_thickness_truth():
+    shape = imaging.knee_shape(21)
+    ph = imaging.make_knee_phantom(spacing_mm=(0.7,) * 3, extent_mm=(76, 76, 84), snr=0, supersampling=1,
+                                   shape=21)
+    assert ph["shape"] == shape
+    standard = imaging.make_knee_phantom(spacing_mm=(0.7,) * 3, extent_mm=(76, 76, 84), snr=0, supersampling=1)
+    assert not np.array_equal(ph["labels"], standard["labels"])
+    counts = np.bincount(ph["labels"].ravel(), minlength=11)
+    assert (counts[1:11] > 100).all()
+    g = ph["geometry"]
+    # an independent check of the analytic model: the femoral cartilage volume equals the
+    # integral of its thickness over the condyle arc, V = ∫∫ ((R + t)² − R²)/2 dθ dx
+    # (trapezoid rule here), to within the voxelisation error
+    R, L = shape["femur_radius"], shape["femoral_cart_half_length"]
+    theta = np.linspace(shape["theta_min"], shape["theta_max"], 801)
+    x = np.linspace(-L, L, 801)
+    T, X = np.meshgrid(theta, x)
+    t = shape["fem_t_mean"] + shape["fem_t_ml"] * np.cos(np.pi * X / L) + shape["fem_t_theta"] * np.sin(1.5 * T)
+    area = 0.5 * ((R + t) ** 2 - R ** 2)
+    volume = np.trapz(np.trapz(area, theta, axis=1), x)
+    measured = counts[1] * np.prod(g.spacing)
+    assert measured == pytest.approx(volume, rel=0.03)
+    th = imaging.cartilage_thickness(ph["labels"], g.spacing, 1, 5, g)
+    truth = imaging.phantom_cartilage_thickness(1, th["points_mm"], shape=21)
+    ok = ~np.isnan(truth)
+    assert ok.sum() > 300
+    assert np.abs(th["thickness_mm"][ok] - truth[ok]).mean() <= 0.5 * 0.7
