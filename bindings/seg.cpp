@@ -67,6 +67,7 @@ seg::TrainOptions train_options(const py::dict& kw, const py::object& progress) 
         else if (key == "validate_every") o.validate_every = v.cast<int>();
         else if (key == "seed") o.seed = v.cast<std::uint64_t>();
         else if (key == "device") o.device = v.cast<std::string>();
+        else if (key == "precision") o.precision = v.cast<std::string>();
         else if (key == "checkpoint") o.checkpoint = v.cast<std::string>();
         else if (key == "resume") o.resume = v.cast<bool>();
         else SPORTSMED_THROW(InvalidArgument, "train: unknown option '{}'", key);

@@ -2,10 +2,12 @@
 """Trains sportsmed's default knee segmentation model on synthesised knees.
 
 The training data is the project's own knee phantom (sportsmed.imaging.make_knee_phantom):
-its label map, remapped to the eight default classes, is turned into a new synthetic image
-for every sample (SynthSeg-style: random contrast, deformation, blur, bias field, noise).
-Validation uses held-out draws: the phantom's DESS-like image with noise seeds not used
-in training, and synthetic images from seeds outside the training stream.
+the label maps of the standard knee and of --shapes random knees (shape seeds 1..N),
+remapped to the eight default classes, are turned into a new synthetic image for every
+sample (SynthSeg-style: random contrast, deformation, blur, bias field, noise).
+Validation uses held-out anatomy and draws: the phantom's DESS-like image of random knees
+whose shape seeds (1001, 1002) and noise seeds are not used in training, and synthetic
+images of those knees from seeds outside the training stream.
 
     .venv/bin/python scripts/train_default_seg.py            # writes python/sportsmed/seg/models/
     .venv/bin/python scripts/train_default_seg.py --epochs 2 --iterations 2 --out /tmp/m.pt  # smoke run
@@ -33,8 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 remap = seg.remap_pymskt  # the phantom uses the pymskt numbering
 
 
-def phantom(spacing: float, seed: int) -> dict:
-    return imaging.make_knee_phantom(spacing_mm=(spacing,) * 3, extent_mm=(84.0, 84.0, 84.0), seed=seed)
+def phantom(spacing: float, seed: int, shape=None) -> dict:
+    return imaging.make_knee_phantom(spacing_mm=(spacing,) * 3, extent_mm=(84.0, 84.0, 84.0), seed=seed, shape=shape)
 
 
 def main(argv=None) -> int:
@@ -51,25 +53,32 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--precision", default="float32", choices=("float32", "bfloat16", "float16"))
     ap.add_argument("--validate-every", type=int, default=5)
+    ap.add_argument("--shapes", type=int, default=16, help="random knee shapes (seeds 1..N) besides the standard knee")
+    ap.add_argument("--class-weights", type=float, nargs="*", default=None, help="cross-entropy weight per class")
+    ap.add_argument("--max-minutes", type=float, default=None,
+                    help="stop after the epoch that passes this wall time (recorded in the notes)")
     ap.add_argument("--init", type=Path, default=None,
                     help="continue from this model (its sidecar notes are kept as the first stage)")
     args = ap.parse_args(argv)
     if args.threads:
         sportsmed.set_num_threads(args.threads)
 
-    train_labels = remap(phantom(args.spacing, seed=args.seed)["labels"])
+    train_shapes = [None] + list(range(1, args.shapes + 1))
+    train_maps = [remap(phantom(args.spacing, seed=args.seed, shape=sh)["labels"]) for sh in train_shapes]
     val_images, val_labels, val_names = [], [], []
-    for noise_seed in (1001, 1002):  # the DESS-like phantom with unseen noise
-        p = phantom(args.spacing, seed=noise_seed)
+    held_out = (1001, 1002)  # shape seeds never used in training
+    for shape_seed in held_out:  # the DESS-like phantom of an unseen knee, unseen noise
+        p = phantom(args.spacing, seed=shape_seed, shape=shape_seed)
         val_images.append(p["image"].astype(np.float32))
         val_labels.append(remap(p["labels"]))
-        val_names.append(f"phantom DESS, noise seed {noise_seed}")
-    for s in (2**40 + 1, 2**40 + 2):  # synthetic contrasts and shapes outside the training stream
-        img, lab = seg.synthesize(train_labels, s)
+        val_names.append(f"phantom DESS, shape {shape_seed}, noise seed {shape_seed}")
+    for shape_seed, s in zip(held_out, (2**40 + 1, 2**40 + 2)):  # synthetic contrasts outside the training stream
+        img, lab = seg.synthesize(remap(phantom(args.spacing, seed=0, shape=shape_seed)["labels"]), s)
         val_images.append(img)
         val_labels.append(lab)
-        val_names.append(f"synthetic, seed {s}")
+        val_names.append(f"synthetic, shape {shape_seed}, seed {s}")
 
     spec = seg.unet_spec(seg.KNEE_LABELS, (args.patch,) * 3, (args.spacing,) * 3,
                          base_features=args.base_features, levels=args.levels)
@@ -88,17 +97,25 @@ def main(argv=None) -> int:
 
     bar = tqdm(total=1000, desc="train", unit="‰")
 
+    t0 = time.time()
+
     def progress(fraction: float, stage: str) -> bool:
         bar.set_postfix_str(stage, refresh=False)
         bar.update(int(1000 * fraction) - bar.n)
-        return True
+        return args.max_minutes is None or (time.time() - t0) / 60 < args.max_minutes
 
-    t0 = time.time()
-    history = seg.train_synthetic(
-        model, [train_labels], val_images, val_labels, progress=progress, epochs=args.epochs,
-        iterations_per_epoch=args.iterations, batch_size=args.batch, learning_rate=args.lr, seed=args.seed,
-        device=args.device, samples_per_epoch=4, loader_threads=1, validate_every=args.validate_every,
-        checkpoint=str(checkpoint), resume=True)
+    extra = {} if args.class_weights is None else {"class_weights": args.class_weights}
+    stopped_early = None
+    try:
+        history = seg.train_synthetic(
+            model, train_maps, val_images, val_labels, progress=progress, epochs=args.epochs,
+            iterations_per_epoch=args.iterations, batch_size=args.batch, learning_rate=args.lr, seed=args.seed,
+            device=args.device, precision=args.precision, samples_per_epoch=4, loader_threads=1, validate_every=args.validate_every,
+            checkpoint=str(checkpoint), resume=True, **extra)
+    except sportsmed.Cancelled as e:  # --max-minutes: the weights after the last full epoch
+        stopped_early = str(e)
+        state = checkpoint.parent / (checkpoint.name + ".state.json")
+        history = json.loads(state.read_text())["history"] if state.exists() else []
     bar.close()
     minutes = (time.time() - t0) / 60
 
@@ -113,9 +130,11 @@ def main(argv=None) -> int:
     spec["notes"] = json.dumps({
         "trained_by": command.strip(), "sportsmed": sportsmed.__version__,
         "training_minutes": round(minutes, 1), "threads": sportsmed.num_threads(),
-        "data": "SynthSeg-style synthesis from the sportsmed knee phantom label map "
-                f"({args.spacing} mm), remapped to the default classes",
-        "final_train_loss": history[-1]["train_loss"], "validation_dice": table,
+        "data": "SynthSeg-style synthesis from the sportsmed knee phantom label maps "
+                f"({args.spacing} mm; the standard knee and random shapes 1..{args.shapes}), remapped to the "
+                "default classes",
+        "stopped_early": stopped_early,
+        "final_train_loss": history[-1]["train_loss"] if history else None, "validation_dice": table,
         "previous_stage": previous,
     })
     model.save(str(args.out))

@@ -13,7 +13,9 @@
 #include <sstream>
 #include <thread>
 
+#include <ATen/autocast_mode.h>
 #include <nlohmann/json.hpp>
+#include <torch/version.h>
 
 #include "augment.hpp"
 #include "detail.hpp"
@@ -34,6 +36,84 @@ std::uint64_t mix(std::uint64_t a, std::uint64_t b) {  // splitmix64 of a combin
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
 }
+
+// Autocast over a scope (LibTorch's C++ API has no torch.autocast): sets the thread-local
+// autocast state for one device type and restores it, clearing the cast cache on the
+// outermost exit as torch.autocast does.
+class AutocastScope {
+public:
+    AutocastScope(torch::DeviceType device, at::ScalarType dtype) : device_(device) {
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        enabled_ = at::autocast::is_autocast_enabled(device);
+        dtype_ = at::autocast::get_autocast_dtype(device);
+        at::autocast::set_autocast_enabled(device, true);
+        at::autocast::set_autocast_dtype(device, dtype);
+#else
+        if (device == torch::kCUDA) {
+            enabled_ = at::autocast::is_enabled();
+            dtype_ = at::autocast::get_autocast_gpu_dtype();
+            at::autocast::set_enabled(true);
+            at::autocast::set_autocast_gpu_dtype(dtype);
+        } else {
+            enabled_ = at::autocast::is_cpu_enabled();
+            dtype_ = at::autocast::get_autocast_cpu_dtype();
+            at::autocast::set_cpu_enabled(true);
+            at::autocast::set_autocast_cpu_dtype(dtype);
+        }
+#endif
+        at::autocast::increment_nesting();
+    }
+    ~AutocastScope() {
+        if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+        at::autocast::set_autocast_enabled(device_, enabled_);
+        at::autocast::set_autocast_dtype(device_, dtype_);
+#else
+        if (device_ == torch::kCUDA) {
+            at::autocast::set_enabled(enabled_);
+            at::autocast::set_autocast_gpu_dtype(dtype_);
+        } else {
+            at::autocast::set_cpu_enabled(enabled_);
+            at::autocast::set_autocast_cpu_dtype(dtype_);
+        }
+#endif
+    }
+    AutocastScope(const AutocastScope&) = delete;
+    AutocastScope& operator=(const AutocastScope&) = delete;
+
+private:
+    torch::DeviceType device_;
+    bool enabled_ = false;
+    at::ScalarType dtype_ = at::kFloat;
+};
+
+// Dynamic loss scaling for float16 (as torch.cuda.amp.GradScaler): the loss is multiplied
+// by `scale` before backward; gradients are unscaled before clipping; a step with
+// non-finite gradients is skipped and halves the scale; 2000 good steps double it.
+struct LossScaler {
+    bool active = false;
+    double scale = 65536.0;
+    int good_steps = 0;
+
+    // Unscales in place; false when a gradient is not finite (the step must be skipped).
+    bool unscale(std::vector<torch::Tensor>& params) {
+        if (!active) return true;
+        bool finite = true;
+        for (auto& p : params) {
+            if (!p.grad().defined()) continue;
+            p.mutable_grad().div_(scale);
+            finite = finite && torch::isfinite(p.grad()).all().item<bool>();
+        }
+        if (!finite) {
+            scale /= 2;
+            good_steps = 0;
+        } else if (++good_steps == 2000) {
+            scale *= 2;
+            good_steps = 0;
+        }
+        return finite;
+    }
+};
 
 struct Prepared {
     std::vector<std::int64_t> shape;            // after padding to the patch
@@ -262,6 +342,8 @@ TrainResult train_impl(Model& model, const DataForEpoch& data_for_epoch, const s
                     o.optimizer);
     SPORTSMED_CHECK(o.foreground_fraction >= 0 && o.foreground_fraction <= 1,
                     "train: foreground_fraction must be in [0, 1], got {}", o.foreground_fraction);
+    SPORTSMED_CHECK(o.precision == "float32" || o.precision == "bfloat16" || o.precision == "float16",
+                    "train: precision must be 'float32', 'bfloat16' or 'float16', got '{}'", o.precision);
     const ModelSpec& spec = model.spec();
     const int k = spec.num_classes();
     const std::vector<std::int64_t> patch = o.patch_size.empty() ? spec.patch_size : o.patch_size;
@@ -271,6 +353,13 @@ TrainResult train_impl(Model& model, const DataForEpoch& data_for_epoch, const s
                     "train: {} class weights for {} classes", o.class_weights.size(), k);
 
     model.to(o.device);
+    const torch::DeviceType device_type = impl.device.type();
+    SPORTSMED_CHECK(o.precision != "float16" || device_type == torch::kCUDA,
+                    "train: precision 'float16' needs a CUDA device (use 'bfloat16' on {})", impl.device.str());
+    const bool autocast = o.precision != "float32";
+    const at::ScalarType autocast_dtype = o.precision == "float16" ? at::kHalf : at::kBFloat16;
+    LossScaler scaler;
+    scaler.active = o.precision == "float16";
     torch::manual_seed(o.seed);
     auto params = impl.parameters();
     std::unique_ptr<torch::optim::Optimizer> optimizer;
@@ -320,20 +409,29 @@ TrainResult train_impl(Model& model, const DataForEpoch& data_for_epoch, const s
             for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
             Batch batch = loader.get(i);
             const torch::Tensor x = batch.x.to(impl.device), y = batch.y.to(impl.device);
-            const std::vector<torch::Tensor> outs = impl.unet->forward_all(x);
+            std::vector<torch::Tensor> outs;
+            if (autocast) {  // forward in reduced precision; loss and backward in float32
+                AutocastScope scope(device_type, autocast_dtype);
+                outs = impl.unet->forward_all(x);
+            } else {
+                outs = impl.unet->forward_all(x);
+            }
             torch::Tensor loss;
             double wsum = 0;
             for (std::size_t h = 0; h < outs.size(); ++h) {  // deep supervision: weights 1/2^h
                 const double w = std::ldexp(1.0, -static_cast<int>(h));
-                const torch::Tensor l = detail::dice_ce_loss(outs[h], downsample_labels(y, outs[h]), weights, /*batch=*/true) * w;
+                const torch::Tensor out = outs[h].to(torch::kFloat32);
+                const torch::Tensor l = detail::dice_ce_loss(out, downsample_labels(y, out), weights, /*batch=*/true) * w;
                 loss = loss.defined() ? loss + l : l;
                 wsum += w;
             }
             loss = loss / wsum;
             optimizer->zero_grad();
-            loss.backward();
-            torch::nn::utils::clip_grad_norm_(params, 12.0);
-            optimizer->step();
+            (scaler.active ? loss * scaler.scale : loss).backward();
+            if (scaler.unscale(params)) {
+                torch::nn::utils::clip_grad_norm_(params, 12.0);
+                optimizer->step();
+            }
             const double value = loss.item<double>();
             SPORTSMED_CHECK_AS(Error, std::isfinite(value), "train: the loss became {} at epoch {} iteration {}",
                                value, epoch + 1, i + 1);

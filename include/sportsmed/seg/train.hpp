@@ -42,6 +42,10 @@ struct TrainOptions {
     int validate_every = 1;  ///< epochs between validations (0: never)
     std::uint64_t seed = 0;
     std::string device = "cpu";
+    /// Arithmetic of the forward pass: "float32"; "bfloat16" (autocast, CPU or CUDA; no
+    /// loss scaling needed); "float16" (autocast with dynamic loss scaling, CUDA only).
+    /// Weights, optimiser state and the loss stay float32 (mixed precision).
+    std::string precision = "float32";
     std::string checkpoint;  ///< path; saved after every epoch when set
     bool resume = false;     ///< continue from `checkpoint` if it exists
     ProgressCallback progress;  ///< fraction of iterations; stage "epoch e/E loss x"

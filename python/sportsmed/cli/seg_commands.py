@@ -68,7 +68,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         history = seg.train_synthetic(model, maps, progress=progress, epochs=args.epochs,
                                       iterations_per_epoch=args.iterations, batch_size=args.batch,
                                       learning_rate=args.lr, seed=args.seed, device=args.device,
-                                      checkpoint=str(args.output.with_suffix(".ckpt.pt")), resume=args.resume)
+                                      precision=args.precision, checkpoint=str(args.output.with_suffix(".ckpt.pt")), resume=args.resume)
     model.save(str(args.output))
     print(json.dumps(history[-1], indent=2))
     print(f"wrote {args.output} and {args.output.with_suffix('.json')}")
@@ -104,5 +104,7 @@ def register_seg(msub: argparse._SubParsersAction) -> None:
     q.add_argument("--lr", type=float, default=3e-3)
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--device", default="cpu")
+    q.add_argument("--precision", default="float32", choices=("float32", "bfloat16", "float16"),
+                   help="forward-pass arithmetic (mixed precision; float16 needs CUDA)")
     q.add_argument("--resume", action="store_true", help="continue from <output>.ckpt.pt")
     q.set_defaults(handler=cmd_train)

@@ -210,8 +210,11 @@ TEST_CASE("seg: low-memory and full-buffer accumulation agree, mirroring keeps s
     CHECK(segment(m, img.data(), {20, 12, 10}, a).labels.size() == img.size());
 }
 
-TEST_CASE("seg: a tiny U-Net overfits a tiny volume (Dice >= 0.95)", "[seg][train]") {
-    // Two blobs with different intensity on a noisy background, 16^3.
+namespace {
+
+// Trains a tiny U-Net on one 16^3 volume with two blobs of different intensity on a noisy
+// background, validating on the same volume.
+TrainResult overfit_tiny(const std::string& precision, int epochs = 4) {
     Sample s;
     s.shape = {16, 16, 16};
     s.image.resize(4096);
@@ -232,19 +235,41 @@ TEST_CASE("seg: a tiny U-Net overfits a tiny volume (Dice >= 0.95)", "[seg][trai
     spec.patch_size = {16, 16, 16};  // train and infer on the same patch (instance norm statistics)
     Model m = Model::create(spec, 0);
     TrainOptions o;
-    o.epochs = 4;
+    o.epochs = epochs;
     o.iterations_per_epoch = 50;
     o.batch_size = 2;
     o.learning_rate = 3e-3;
     o.augment = false;
     o.seed = 1;
-    const TrainResult r = train(m, std::vector<Sample>{s}, std::vector<Sample>{s}, o);
+    o.precision = precision;
+    return train(m, std::vector<Sample>{s}, std::vector<Sample>{s}, o);
+}
+
+}  // namespace
+
+TEST_CASE("seg: a tiny U-Net overfits a tiny volume (Dice >= 0.95)", "[seg][train]") {
+    const TrainResult r = overfit_tiny("float32");
     REQUIRE(r.history.size() == 4);
     CHECK(r.history.back().train_loss < r.history.front().train_loss);
     const auto& dice = r.history.back().val_dice;
     INFO("Dice " << dice[1] << " " << dice[2]);
     CHECK(dice[1] >= 0.95);
     CHECK(dice[2] >= 0.95);
+}
+
+TEST_CASE("seg: mixed-precision (bfloat16 autocast) training learns and differs from float32", "[seg][train]") {
+    const TrainResult f32 = overfit_tiny("float32", 1);
+    const TrainResult bf16 = overfit_tiny("bfloat16", 4);
+    // Same seed and data: a bitwise-equal loss would mean autocast did nothing.
+    CHECK(bf16.history.front().train_loss != f32.history.front().train_loss);
+    CHECK(std::abs(bf16.history.front().train_loss - f32.history.front().train_loss) < 0.1);
+    CHECK(bf16.history.back().train_loss < bf16.history.front().train_loss);
+    const auto& dice = bf16.history.back().val_dice;
+    INFO("Dice " << dice[1] << " " << dice[2]);
+    CHECK(dice[1] >= 0.9);
+    CHECK(dice[2] >= 0.9);
+    CHECK_THROWS_WITH(overfit_tiny("float16", 1), Catch::Contains("needs a CUDA device"));
+    CHECK_THROWS_WITH(overfit_tiny("fp8", 1), Catch::Contains("precision must be"));
 }
 
 TEST_CASE("seg: synthesis keeps labels aligned and draws different contrasts", "[seg][synth]") {
