@@ -5,6 +5,7 @@
 
 #include "common.hpp"
 #include <cstring>
+#include <optional>
 
 #include "sportsmed/core/error.hpp"
 #include "sportsmed/motion.hpp"
@@ -282,11 +283,15 @@ void bind_synthetic(py::module_& m, py::class_<SegmentTemplate>& tmpl, py::class
     tmpl.def(py::init<>())
         .def_readwrite("segment", &SegmentTemplate::segment)
         .def_readwrite("markers", &SegmentTemplate::markers)
-        .def_readwrite("local_mm", &SegmentTemplate::local_mm);
+        .def_readwrite("local_mm", &SegmentTemplate::local_mm)
+        .def_readwrite("proximal_joint_mm", &SegmentTemplate::proximal_joint_mm,
+                       "proximal joint centre in the segment frame (mm; NaN if unknown)");
     sdj.def_readonly("trial", &SyntheticDropJump::trial)
         .def_readonly("model", &SyntheticDropJump::model)
         .def_readonly("true_angles_left", &SyntheticDropJump::true_angles_left)
         .def_readonly("true_angles_right", &SyntheticDropJump::true_angles_right)
+        .def_readonly("true_joint_centres_left", &SyntheticDropJump::true_joint_centres_left)
+        .def_readonly("true_joint_centres_right", &SyntheticDropJump::true_joint_centres_right)
         .def_readonly("initial_contact_s", &SyntheticDropJump::initial_contact_s)
         .def_readonly("take_off_s", &SyntheticDropJump::take_off_s)
         .def_readonly("second_contact_s", &SyntheticDropJump::second_contact_s)
@@ -351,14 +356,32 @@ void bind_synthetic(py::module_& m, py::class_<SegmentTemplate>& tmpl, py::class
         }, py::arg("trial"), py::arg("side"), py::arg("window_s") = 0.2,
         "Zeni et al. 2008 gait events of side 'L'/'R' as frame indices: {'foot_strikes': [...], 'foot_offs': [...]}.");
     m.def("drop_jump_features", [](const RowMatXd& al, const RowMatXd& ar, double rate, const VecXd& fl, const VecXd& fr,
-                                   double arate, double mass) {
+                                   double arate, double mass, std::optional<RowMatXd> cl, std::optional<RowMatXd> cr) {
+            SPORTSMED_CHECK(cl.has_value() == cr.has_value(),
+                            "drop_jump_features: give the joint centres of both sides or of none");
             py::list out;
-            for (const auto& f : drop_jump_features(al, ar, rate, fl, fr, arate, mass))
+            for (const auto& f : cl ? drop_jump_features(al, ar, rate, fl, fr, arate, mass, *cl, *cr)
+                                    : drop_jump_features(al, ar, rate, fl, fr, arate, mass))
                 out.append(py::make_tuple(f.name, f.value, f.unit));
             return out;
         }, py::arg("angles_left"), py::arg("angles_right"), py::arg("point_rate_hz"), py::arg("fz_left"),
-        py::arg("fz_right"), py::arg("analog_rate_hz"), py::arg("body_mass_kg"),
-        "Drop-vertical-jump features as (name, value, unit) tuples.");
+        py::arg("fz_right"), py::arg("analog_rate_hz"), py::arg("body_mass_kg"), py::arg("centres_left") = py::none(),
+        py::arg("centres_right") = py::none(),
+        "Drop-vertical-jump features as (name, value, unit) tuples; with joint centres (frames × 9: hip, knee, "
+        "ankle, lab) also the frontal-plane projection angles and knee-to-ankle separation ratios.");
+    m.def("model_joint_centres", &model_joint_centres, py::arg("trial"), py::arg("model"), py::arg("side"),
+          py::arg("cutoff_hz") = 12.0, py::arg("max_gap") = 20, py::call_guard<py::gil_scoped_release>(),
+          "Hip, knee, ankle joint centres (N × 9, lab) from markers and a segment-template model.");
+    m.def("frontal_view_anterior", &frontal_view_anterior, py::arg("left_hip"), py::arg("right_hip"),
+          "Horizontal unit axis the athlete faces (a frontal camera's view axis), from the hip centres (N × 3).");
+    m.def("frontal_plane_projection_angle", [](const RowMatX3d& hip, const RowMatX3d& knee, const RowMatX3d& ankle,
+                                               const Eigen::Vector3d& anterior, const std::string& side) {
+            return frontal_plane_projection_angle(hip, knee, ankle, anterior, parse_side(side));
+        }, py::arg("hip"), py::arg("knee"), py::arg("ankle"), py::arg("anterior"), py::arg("side"),
+        "Frontal-plane projection angle (deg, N) of the knee, valgus positive, from N × 3 joint centres.");
+    m.def("knee_ankle_separation_ratio", &knee_ankle_separation_ratio, py::arg("left_knee"), py::arg("right_knee"),
+          py::arg("left_ankle"), py::arg("right_ankle"), py::arg("anterior"),
+          "Knee separation / ankle separation along the frontal medio-lateral axis (N), Noyes 2005.");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "sportsmed/motion/gait.hpp"
 #include "sportsmed/motion/gap_fill.hpp"
 #include "sportsmed/motion/force_plate.hpp"
+#include "sportsmed/motion/frontal_plane.hpp"
 #include "sportsmed/motion/joint_angles.hpp"
 #include "sportsmed/motion/rotation.hpp"
 #include "sportsmed/motion/synthetic.hpp"

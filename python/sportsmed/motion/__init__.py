@@ -89,16 +89,20 @@ def drop_jump_analysis(synthetic=None, seed: int = 1):
     -------
     dict
         ``synthetic`` (the generated trial and truth), ``angles_left``/``angles_right``
-        (DataFrames, degrees) and ``features`` (DataFrame with units).
+        (DataFrames, degrees), ``centres_left``/``centres_right`` (frames × 9 hip, knee,
+        ankle joint centres, mm) and ``features`` (DataFrame with units).
     """
     s = synthetic if synthetic is not None else synthesize_drop_jump(seed=seed)  # noqa: F405
     t = s.trial
     left = model_angles(t, s.model, "L")  # noqa: F405
     right = model_angles(t, s.model, "R")  # noqa: F405
+    centres_left = model_joint_centres(t, s.model, "L")  # noqa: F405
+    centres_right = model_joint_centres(t, s.model, "R")  # noqa: F405
     feats = drop_jump_features(left, right, t.point_rate_hz, t.analogs[:, 0], t.analogs[:, 1],  # noqa: F405
-                               t.analog_rate_hz, s.body_mass_kg)
+                               t.analog_rate_hz, s.body_mass_kg, centres_left, centres_right)
     return {"synthetic": s, "angles_left": angles_frame(left, t.point_rate_hz),
-            "angles_right": angles_frame(right, t.point_rate_hz), "features": features_frame(feats)}
+            "angles_right": angles_frame(right, t.point_rate_hz), "centres_left": centres_left,
+            "centres_right": centres_right, "features": features_frame(feats)}
 
 
 def cycle_summary(x, strikes, points: int = 101):
@@ -167,7 +171,9 @@ def cluster_model_from_static(static, names=GAIT2392_MARKERS, marker_radius_mm: 
     Returns
     -------
     list of SegmentTemplate
-        Segments "PEL", "LFE", "LTI", "RFE", "RTI" for :func:`fit_segment`.
+        Segments "PEL", "LFE", "LTI", "RFE", "RTI" for :func:`fit_segment`; the femur and
+        tibia carry their proximal joint centre (``proximal_joint_mm``) for
+        :func:`model_joint_centres`.
     """
     import numpy as np
 
@@ -204,7 +210,9 @@ def cluster_model_from_static(static, names=GAIT2392_MARKERS, marker_radius_mm: 
         fem = frame(kjc, sgn * (kl - km), hjc)
         tib = frame(ajc, sgn * (al - am), kjc)
         model.append(template(side + "FE", n["thigh"], fem, kjc))
+        model[-1].proximal_joint_mm = fem.T @ (hjc - kjc)
         model.append(template(side + "TI", n["shank"], tib, ajc))
+        model[-1].proximal_joint_mm = tib.T @ (kjc - ajc)
     return model
 
 
