@@ -64,6 +64,7 @@ void bind_types(py::module_& m, py::class_<Event>& event, py::class_<Trial>& tri
         .def_readwrite("analog_units", &Trial::analog_units)
         .def_readwrite("analog_rate_hz", &Trial::analog_rate_hz)
         .def_readwrite("events", &Trial::events)
+        .def_readwrite("force_plates", &Trial::force_plates, "force plates (lab frame, analog rate), from FORCE_PLATFORM")
         .def_property_readonly("n_frames", &Trial::n_frames)
         .def_property_readonly("n_markers", &Trial::n_markers)
         .def("marker", &Trial::marker, py::arg("label"), "frames × 3 trajectory of one marker")
@@ -384,6 +385,75 @@ void bind_synthetic(py::module_& m, py::class_<SegmentTemplate>& tmpl, py::class
           "Knee separation / ankle separation along the frontal medio-lateral axis (N), Noyes 2005.");
 }
 
+FeatureOptions feature_options(const std::string& task, double body_mass_kg, const std::string& gait_events,
+                               double zeni_window_s) {
+    FeatureOptions o;
+    o.task = parse_task(task);
+    o.body_mass_kg = body_mass_kg;
+    o.gait_events = gait_events;
+    o.zeni_window_s = zeni_window_s;
+    return o;
+}
+
+std::vector<Feature> features_from_tuples(const py::list& rows) {
+    std::vector<Feature> out;
+    for (const auto& r : rows) {
+        const auto t = r.cast<py::tuple>();
+        SPORTSMED_CHECK(t.size() == 3, "make_feature_table: features are (name, value, unit) tuples");
+        out.push_back({t[0].cast<std::string>(), t[1].cast<double>(), t[2].cast<std::string>()});
+    }
+    return out;
+}
+
+void bind_features(py::module_& m, py::class_<ForcePlateData>& plate, py::class_<FeatureTable>& table) {
+    plate.def(py::init<>())
+        .def_readwrite("type", &ForcePlateData::type)
+        .def_readwrite("corners", &ForcePlateData::corners, "4 × 3 lab corners")
+        .def_readwrite("origin", &ForcePlateData::origin)
+        .def_readwrite("rotation", &ForcePlateData::rotation, "3 × 3, columns: plate axes in the lab")
+        .def_readwrite("force", &ForcePlateData::force, "samples × 3, N, lab frame")
+        .def_readwrite("moment", &ForcePlateData::moment, "samples × 3, N·mm about the surface centre, lab frame")
+        .def_readwrite("cop", &ForcePlateData::cop, "samples × 3 centre of pressure (NaN when unloaded)")
+        .def_readwrite("free_moment", &ForcePlateData::free_moment, "samples, N·mm")
+        .def("__repr__", [](const ForcePlateData& d) {
+            return fmt::format("ForcePlate(type {}, {} samples)", d.type, d.force.rows());
+        });
+    table.def_readonly("trials", &FeatureTable::trials)
+        .def_readonly("names", &FeatureTable::names)
+        .def_readonly("units", &FeatureTable::units)
+        .def_readonly("values", &FeatureTable::values, "trials × features, NaN where absent")
+        .def_readonly("errors", &FeatureTable::errors, "one per trial: empty or the error message");
+    m.def("trial_features", [](const Trial& t, const std::string& task, double mass, const std::string& events,
+                               double window) {
+            py::list out;
+            std::vector<Feature> f;
+            {
+                py::gil_scoped_release release;
+                f = trial_features(t, feature_options(task, mass, events, window));
+            }
+            for (const auto& x : f) out.append(py::make_tuple(x.name, x.value, x.unit));
+            return out;
+        }, py::arg("trial"), py::arg("task") = "drop_jump", py::arg("body_mass_kg") = 0.0,
+        py::arg("gait_events") = "auto", py::arg("zeni_window_s") = 0.2,
+        "Features of one trial ('drop_jump' or 'gait') as (name, value, unit) tuples.");
+    m.def("batch_features", [](const std::vector<std::string>& paths, const std::string& task, double mass,
+                               const std::string& events, double window, const py::object& progress) {
+            const FeatureOptions o = feature_options(task, mass, events, window);
+            const ProgressCallback cb = progress_from_python(progress);
+            py::gil_scoped_release release;
+            return batch_features(paths, o, cb);
+        }, py::arg("paths"), py::arg("task") = "drop_jump", py::arg("body_mass_kg") = 0.0,
+        py::arg("gait_events") = "auto", py::arg("zeni_window_s") = 0.2, py::arg("progress") = py::none(),
+        "Reads .c3d/.trc files in parallel and returns their FeatureTable (failed files: NaN row and error).");
+    m.def("make_feature_table", [](const std::vector<std::string>& trials, const py::list& features,
+                                   const std::vector<std::string>& errors) {
+            std::vector<std::vector<Feature>> rows;
+            for (const auto& r : features) rows.push_back(features_from_tuples(r.cast<py::list>()));
+            return make_feature_table(trials, rows, errors);
+        }, py::arg("trials"), py::arg("features"), py::arg("errors") = std::vector<std::string>{},
+        "FeatureTable from per-trial lists of (name, value, unit) tuples.");
+}
+
 }  // namespace
 
 void bind_motion(py::module_& parent) {
@@ -396,6 +466,8 @@ void bind_motion(py::module_& parent) {
     py::class_<MotTable> mot(m, "MotTable", "An OpenSim .mot/.sto table.");
     py::class_<SegmentTemplate> tmpl(m, "SegmentTemplate", "Marker positions of one segment in its frame (mm).");
     py::class_<SyntheticDropJump> sdj(m, "SyntheticDropJump", "A generated drop jump with its ground truth.");
+    py::class_<ForcePlateData> plate(m, "ForcePlate", "One force plate's signals in the lab frame (analog rate).");
+    py::class_<FeatureTable> table(m, "FeatureTable", "Features of many trials: a row per trial, a column per feature.");
     bind_types(m, event, trial, param, group, c3d);
     mot.def(py::init<>())
         .def_readwrite("name", &MotTable::name)
@@ -410,6 +482,7 @@ void bind_motion(py::module_& parent) {
     bind_angles(m);
     bind_force_plates(m);
     bind_synthetic(m, tmpl, sdj);
+    bind_features(m, plate, table);
     m.def("read_trc", &read_trc, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
           "Reads a TRC marker file (tab or comma separated) into a Trial.");
     m.def("write_trc", &write_trc, py::arg("path"), py::arg("trial"), py::call_guard<py::gil_scoped_release>(),

@@ -6,6 +6,7 @@
 #include "sportsmed/motion/c3d.hpp"
 #include "sportsmed/motion/cgm.hpp"
 #include "sportsmed/motion/events.hpp"
+#include "sportsmed/motion/features.hpp"
 #include "sportsmed/motion/filter.hpp"
 #include "sportsmed/motion/gait.hpp"
 #include "sportsmed/motion/gap_fill.hpp"
