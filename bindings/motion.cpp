@@ -5,6 +5,7 @@
 
 #include "common.hpp"
 #include <cstring>
+#include <optional>
 
 #include "sportsmed/core/error.hpp"
 #include "sportsmed/motion.hpp"
@@ -63,6 +64,7 @@ void bind_types(py::module_& m, py::class_<Event>& event, py::class_<Trial>& tri
         .def_readwrite("analog_units", &Trial::analog_units)
         .def_readwrite("analog_rate_hz", &Trial::analog_rate_hz)
         .def_readwrite("events", &Trial::events)
+        .def_readwrite("force_plates", &Trial::force_plates, "force plates (lab frame, analog rate), from FORCE_PLATFORM")
         .def_property_readonly("n_frames", &Trial::n_frames)
         .def_property_readonly("n_markers", &Trial::n_markers)
         .def("marker", &Trial::marker, py::arg("label"), "frames × 3 trajectory of one marker")
@@ -282,11 +284,15 @@ void bind_synthetic(py::module_& m, py::class_<SegmentTemplate>& tmpl, py::class
     tmpl.def(py::init<>())
         .def_readwrite("segment", &SegmentTemplate::segment)
         .def_readwrite("markers", &SegmentTemplate::markers)
-        .def_readwrite("local_mm", &SegmentTemplate::local_mm);
+        .def_readwrite("local_mm", &SegmentTemplate::local_mm)
+        .def_readwrite("proximal_joint_mm", &SegmentTemplate::proximal_joint_mm,
+                       "proximal joint centre in the segment frame (mm; NaN if unknown)");
     sdj.def_readonly("trial", &SyntheticDropJump::trial)
         .def_readonly("model", &SyntheticDropJump::model)
         .def_readonly("true_angles_left", &SyntheticDropJump::true_angles_left)
         .def_readonly("true_angles_right", &SyntheticDropJump::true_angles_right)
+        .def_readonly("true_joint_centres_left", &SyntheticDropJump::true_joint_centres_left)
+        .def_readonly("true_joint_centres_right", &SyntheticDropJump::true_joint_centres_right)
         .def_readonly("initial_contact_s", &SyntheticDropJump::initial_contact_s)
         .def_readonly("take_off_s", &SyntheticDropJump::take_off_s)
         .def_readonly("second_contact_s", &SyntheticDropJump::second_contact_s)
@@ -351,14 +357,101 @@ void bind_synthetic(py::module_& m, py::class_<SegmentTemplate>& tmpl, py::class
         }, py::arg("trial"), py::arg("side"), py::arg("window_s") = 0.2,
         "Zeni et al. 2008 gait events of side 'L'/'R' as frame indices: {'foot_strikes': [...], 'foot_offs': [...]}.");
     m.def("drop_jump_features", [](const RowMatXd& al, const RowMatXd& ar, double rate, const VecXd& fl, const VecXd& fr,
-                                   double arate, double mass) {
+                                   double arate, double mass, std::optional<RowMatXd> cl, std::optional<RowMatXd> cr) {
+            SPORTSMED_CHECK(cl.has_value() == cr.has_value(),
+                            "drop_jump_features: give the joint centres of both sides or of none");
             py::list out;
-            for (const auto& f : drop_jump_features(al, ar, rate, fl, fr, arate, mass))
+            for (const auto& f : cl ? drop_jump_features(al, ar, rate, fl, fr, arate, mass, *cl, *cr)
+                                    : drop_jump_features(al, ar, rate, fl, fr, arate, mass))
                 out.append(py::make_tuple(f.name, f.value, f.unit));
             return out;
         }, py::arg("angles_left"), py::arg("angles_right"), py::arg("point_rate_hz"), py::arg("fz_left"),
-        py::arg("fz_right"), py::arg("analog_rate_hz"), py::arg("body_mass_kg"),
-        "Drop-vertical-jump features as (name, value, unit) tuples.");
+        py::arg("fz_right"), py::arg("analog_rate_hz"), py::arg("body_mass_kg"), py::arg("centres_left") = py::none(),
+        py::arg("centres_right") = py::none(),
+        "Drop-vertical-jump features as (name, value, unit) tuples; with joint centres (frames × 9: hip, knee, "
+        "ankle, lab) also the frontal-plane projection angles and knee-to-ankle separation ratios.");
+    m.def("model_joint_centres", &model_joint_centres, py::arg("trial"), py::arg("model"), py::arg("side"),
+          py::arg("cutoff_hz") = 12.0, py::arg("max_gap") = 20, py::call_guard<py::gil_scoped_release>(),
+          "Hip, knee, ankle joint centres (N × 9, lab) from markers and a segment-template model.");
+    m.def("frontal_view_anterior", &frontal_view_anterior, py::arg("left_hip"), py::arg("right_hip"),
+          "Horizontal unit axis the athlete faces (a frontal camera's view axis), from the hip centres (N × 3).");
+    m.def("frontal_plane_projection_angle", [](const RowMatX3d& hip, const RowMatX3d& knee, const RowMatX3d& ankle,
+                                               const Eigen::Vector3d& anterior, const std::string& side) {
+            return frontal_plane_projection_angle(hip, knee, ankle, anterior, parse_side(side));
+        }, py::arg("hip"), py::arg("knee"), py::arg("ankle"), py::arg("anterior"), py::arg("side"),
+        "Frontal-plane projection angle (deg, N) of the knee, valgus positive, from N × 3 joint centres.");
+    m.def("knee_ankle_separation_ratio", &knee_ankle_separation_ratio, py::arg("left_knee"), py::arg("right_knee"),
+          py::arg("left_ankle"), py::arg("right_ankle"), py::arg("anterior"),
+          "Knee separation / ankle separation along the frontal medio-lateral axis (N), Noyes 2005.");
+}
+
+FeatureOptions feature_options(const std::string& task, double body_mass_kg, const std::string& gait_events,
+                               double zeni_window_s) {
+    FeatureOptions o;
+    o.task = parse_task(task);
+    o.body_mass_kg = body_mass_kg;
+    o.gait_events = gait_events;
+    o.zeni_window_s = zeni_window_s;
+    return o;
+}
+
+std::vector<Feature> features_from_tuples(const py::list& rows) {
+    std::vector<Feature> out;
+    for (const auto& r : rows) {
+        const auto t = r.cast<py::tuple>();
+        SPORTSMED_CHECK(t.size() == 3, "make_feature_table: features are (name, value, unit) tuples");
+        out.push_back({t[0].cast<std::string>(), t[1].cast<double>(), t[2].cast<std::string>()});
+    }
+    return out;
+}
+
+void bind_features(py::module_& m, py::class_<ForcePlateData>& plate, py::class_<FeatureTable>& table) {
+    plate.def(py::init<>())
+        .def_readwrite("type", &ForcePlateData::type)
+        .def_readwrite("corners", &ForcePlateData::corners, "4 × 3 lab corners")
+        .def_readwrite("origin", &ForcePlateData::origin)
+        .def_readwrite("rotation", &ForcePlateData::rotation, "3 × 3, columns: plate axes in the lab")
+        .def_readwrite("force", &ForcePlateData::force, "samples × 3, N, lab frame")
+        .def_readwrite("moment", &ForcePlateData::moment, "samples × 3, N·mm about the surface centre, lab frame")
+        .def_readwrite("cop", &ForcePlateData::cop, "samples × 3 centre of pressure (NaN when unloaded)")
+        .def_readwrite("free_moment", &ForcePlateData::free_moment, "samples, N·mm")
+        .def("__repr__", [](const ForcePlateData& d) {
+            return fmt::format("ForcePlate(type {}, {} samples)", d.type, d.force.rows());
+        });
+    table.def_readonly("trials", &FeatureTable::trials)
+        .def_readonly("names", &FeatureTable::names)
+        .def_readonly("units", &FeatureTable::units)
+        .def_readonly("values", &FeatureTable::values, "trials × features, NaN where absent")
+        .def_readonly("errors", &FeatureTable::errors, "one per trial: empty or the error message");
+    m.def("trial_features", [](const Trial& t, const std::string& task, double mass, const std::string& events,
+                               double window) {
+            py::list out;
+            std::vector<Feature> f;
+            {
+                py::gil_scoped_release release;
+                f = trial_features(t, feature_options(task, mass, events, window));
+            }
+            for (const auto& x : f) out.append(py::make_tuple(x.name, x.value, x.unit));
+            return out;
+        }, py::arg("trial"), py::arg("task") = "drop_jump", py::arg("body_mass_kg") = 0.0,
+        py::arg("gait_events") = "auto", py::arg("zeni_window_s") = 0.2,
+        "Features of one trial ('drop_jump' or 'gait') as (name, value, unit) tuples.");
+    m.def("batch_features", [](const std::vector<std::string>& paths, const std::string& task, double mass,
+                               const std::string& events, double window, const py::object& progress) {
+            const FeatureOptions o = feature_options(task, mass, events, window);
+            const ProgressCallback cb = progress_from_python(progress);
+            py::gil_scoped_release release;
+            return batch_features(paths, o, cb);
+        }, py::arg("paths"), py::arg("task") = "drop_jump", py::arg("body_mass_kg") = 0.0,
+        py::arg("gait_events") = "auto", py::arg("zeni_window_s") = 0.2, py::arg("progress") = py::none(),
+        "Reads .c3d/.trc files in parallel and returns their FeatureTable (failed files: NaN row and error).");
+    m.def("make_feature_table", [](const std::vector<std::string>& trials, const py::list& features,
+                                   const std::vector<std::string>& errors) {
+            std::vector<std::vector<Feature>> rows;
+            for (const auto& r : features) rows.push_back(features_from_tuples(r.cast<py::list>()));
+            return make_feature_table(trials, rows, errors);
+        }, py::arg("trials"), py::arg("features"), py::arg("errors") = std::vector<std::string>{},
+        "FeatureTable from per-trial lists of (name, value, unit) tuples.");
 }
 
 }  // namespace
@@ -373,6 +466,8 @@ void bind_motion(py::module_& parent) {
     py::class_<MotTable> mot(m, "MotTable", "An OpenSim .mot/.sto table.");
     py::class_<SegmentTemplate> tmpl(m, "SegmentTemplate", "Marker positions of one segment in its frame (mm).");
     py::class_<SyntheticDropJump> sdj(m, "SyntheticDropJump", "A generated drop jump with its ground truth.");
+    py::class_<ForcePlateData> plate(m, "ForcePlate", "One force plate's signals in the lab frame (analog rate).");
+    py::class_<FeatureTable> table(m, "FeatureTable", "Features of many trials: a row per trial, a column per feature.");
     bind_types(m, event, trial, param, group, c3d);
     mot.def(py::init<>())
         .def_readwrite("name", &MotTable::name)
@@ -387,6 +482,7 @@ void bind_motion(py::module_& parent) {
     bind_angles(m);
     bind_force_plates(m);
     bind_synthetic(m, tmpl, sdj);
+    bind_features(m, plate, table);
     m.def("read_trc", &read_trc, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
           "Reads a TRC marker file (tab or comma separated) into a Trial.");
     m.def("write_trc", &write_trc, py::arg("path"), py::arg("trial"), py::call_guard<py::gil_scoped_release>(),

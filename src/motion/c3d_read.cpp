@@ -16,6 +16,7 @@
 
 #include "sportsmed/core/error.hpp"
 #include "sportsmed/motion/c3d.hpp"
+#include "sportsmed/motion/force_plate.hpp"
 
 namespace sportsmed::motion {
 namespace detail {
@@ -495,6 +496,11 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
         }
     } else {
         for (const auto& he : h.events) t.events.push_back(Event{he.label, "", he.time_s, ""});
+    }
+    try {
+        t.force_plates = force_plates(c);
+    } catch (const Error& e) {
+        c.warnings.push_back(fmt::format("force plates not computed: {}", e.what()));
     }
     return c;
 }

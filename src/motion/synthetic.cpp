@@ -14,6 +14,7 @@
 #include "sportsmed/core/error.hpp"
 #include "sportsmed/motion/events.hpp"
 #include "sportsmed/motion/filter.hpp"
+#include "sportsmed/motion/frontal_plane.hpp"
 #include "sportsmed/motion/joint_angles.hpp"
 
 namespace sportsmed::motion {
@@ -120,8 +121,10 @@ SyntheticDropJump synthesize_drop_jump(const DropJumpSpec& spec) {
         const double m = side == 0 ? 1.0 : -1.0;
         out.model.push_back(segment_template(s + "FE", {s + "THI", s + "KNE", s + "THA"},
                                              {{15, m * 70, 210}, {0, m * 55, 0}, {60, m * 20, 270}}));
+        out.model.back().proximal_joint_mm = Eigen::RowVector3d(0, 0, thigh);
         out.model.push_back(segment_template(s + "TI", {s + "TIB", s + "ANK", s + "TIA"},
                                              {{10, m * 60, 210}, {0, m * 45, 0}, {50, m * 10, 270}}));
+        out.model.back().proximal_joint_mm = Eigen::RowVector3d(0, 0, shank);
         out.model.push_back(segment_template(s + "FO", {s + "HEE", s + "TOE", s + "MT5"},
                                              {{-60, 0, 50}, {-70, 0, -150}, {-70, m * 35, -110}}));
     }
@@ -188,6 +191,13 @@ SyntheticDropJump synthesize_drop_jump(const DropJumpSpec& spec) {
         else if (i < i_ic2) z = flight(i_to1, standing_height(i_to1, 0), i_ic2, standing_height(i_ic2, 0));
         else z = standing_height(i, 0);
         origin[i] = Eigen::Vector3d(forward(t), 0.0, z);
+    }
+
+    for (int side = 0; side < 2; ++side) {
+        RowMatXd& c = side == 0 ? out.true_joint_centres_left : out.true_joint_centres_right;
+        c.resize(n, 9);
+        for (std::int64_t i = 0; i < n; ++i)
+            for (int k = 0; k < 3; ++k) c.block<1, 3>(i, 3 * k) = (origin[i] + jc[side][k][i]).transpose();
     }
 
     // Markers.
@@ -287,15 +297,51 @@ RowMatXd fit_segment(const Trial& trial, const SegmentTemplate& s) {
     return out;
 }
 
+namespace {
+
+const SegmentTemplate& find_segment(const std::vector<SegmentTemplate>& model, const std::string& name,
+                                    const char* who) {
+    for (const auto& s : model)
+        if (s.segment == name) return s;
+    SPORTSMED_THROW(InvalidArgument, "{}: the model has no segment {}", who, name);
+}
+
+// The trial with its markers gap-filled and low-pass filtered, as the model functions use it.
+Trial cleaned(const Trial& trial, double cutoff_hz, std::int64_t max_gap) {
+    Trial clean = trial;
+    clean.points = lowpass(fill_gaps_spline(trial.points, max_gap), trial.point_rate_hz, cutoff_hz, 2, true);
+    return clean;
+}
+
+}  // namespace
+
+RowMatXd model_joint_centres(const Trial& trial, const std::vector<SegmentTemplate>& model, const std::string& side,
+                             double cutoff_hz, std::int64_t max_gap) {
+    SPORTSMED_CHECK(side == "L" || side == "R", "model_joint_centres: side '{}' is not L or R", side);
+    const SegmentTemplate& femur = find_segment(model, side + "FE", "model_joint_centres");
+    const SegmentTemplate& tibia = find_segment(model, side + "TI", "model_joint_centres");
+    SPORTSMED_CHECK(femur.proximal_joint_mm.allFinite(),
+                    "model_joint_centres: segment {} has no proximal_joint_mm (hip centre in the femur frame)",
+                    femur.segment);
+    const Trial clean = cleaned(trial, cutoff_hz, max_gap);
+    const RowMatXd fem = fit_segment(clean, femur);
+    const RowMatXd tib = fit_segment(clean, tibia);
+    RowMatXd out(trial.n_frames(), 9);
+    for (std::int64_t i = 0; i < trial.n_frames(); ++i) {
+        const Mat3 r = Eigen::Map<const Mat3>(fem.row(i).data());
+        out.block<1, 3>(i, 0) = fem.block<1, 3>(i, 9) + (r * femur.proximal_joint_mm.transpose()).transpose();
+        out.block<1, 3>(i, 3) = fem.block<1, 3>(i, 9);
+        out.block<1, 3>(i, 6) = tib.block<1, 3>(i, 9);
+    }
+    return out;
+}
+
 RowMatXd model_angles(const Trial& trial, const std::vector<SegmentTemplate>& model, const std::string& side,
                       double cutoff_hz, std::int64_t max_gap) {
     SPORTSMED_CHECK(side == "L" || side == "R", "model_angles: side '{}' is not L or R", side);
-    Trial clean = trial;
-    clean.points = lowpass(fill_gaps_spline(trial.points, max_gap), trial.point_rate_hz, cutoff_hz, 2, true);
+    const Trial clean = cleaned(trial, cutoff_hz, max_gap);
     auto find = [&](const std::string& name) -> const SegmentTemplate& {
-        for (const auto& s : model)
-            if (s.segment == name) return s;
-        SPORTSMED_THROW(InvalidArgument, "model_angles: the model has no segment {}", name);
+        return find_segment(model, name, "model_angles");
     };
     const RowMatXd pel = fit_segment(clean, find("PEL"));
     const RowMatXd fem = fit_segment(clean, find(side + "FE"));
@@ -310,8 +356,11 @@ RowMatXd model_angles(const Trial& trial, const std::vector<SegmentTemplate>& mo
     return out;
 }
 
-std::vector<Feature> drop_jump_features(const RowMatXdCRef& al, const RowMatXdCRef& ar, double rate,
-                                        const VecXdCRef& fl, const VecXdCRef& fr, double arate, double mass) {
+namespace {
+
+std::vector<Feature> drop_jump_features_impl(const RowMatXdCRef& al, const RowMatXdCRef& ar, double rate,
+                                             const VecXdCRef& fl, const VecXdCRef& fr, double arate, double mass,
+                                             const RowMatXd* cl, const RowMatXd* cr) {
     SPORTSMED_CHECK(al.cols() == 9 && ar.cols() == 9 && al.rows() == ar.rows(),
                     "drop_jump_features: angles must be frames × 9 on both sides");
     SPORTSMED_CHECK(fl.size() == fr.size(), "drop_jump_features: force signals differ in length");
@@ -357,7 +406,48 @@ std::vector<Feature> drop_jump_features(const RowMatXdCRef& al, const RowMatXdCR
                      "BW/s"});
     }
     f.push_back({"landing_force_symmetry", peaks[0] / peaks[1], "L/R"});
+    if (cl != nullptr) {
+        SPORTSMED_CHECK(cl->rows() == al.rows() && cr->rows() == al.rows() && cl->cols() == 9 && cr->cols() == 9,
+                        "drop_jump_features: joint centres must be {} frames × 9 per side, got {} × {} and {} × {}",
+                        al.rows(), cl->rows(), cl->cols(), cr->rows(), cr->cols());
+        SPORTSMED_CHECK(fto > fic, "drop_jump_features: the first contact spans no marker frame");
+        const Eigen::Index len = fto - fic;
+        const Eigen::Vector3d anterior =
+            frontal_view_anterior(cl->block(fic, 0, len, 3), cr->block(fic, 0, len, 3));
+        for (int side = 0; side < 2; ++side) {
+            const RowMatXd& c = side == 0 ? *cl : *cr;
+            const std::string s = side == 0 ? "left_" : "right_";
+            const VecXd fppa = frontal_plane_projection_angle(c.middleCols(0, 3), c.middleCols(3, 3),
+                                                              c.middleCols(6, 3), anterior,
+                                                              side == 0 ? Side::Left : Side::Right);
+            f.push_back({s + "fppa_ic_deg", fppa[fic], "deg"});
+            double peak = -std::numeric_limits<double>::infinity();
+            for (Eigen::Index i = fic; i < fto; ++i)
+                if (std::isfinite(fppa[i])) peak = std::max(peak, fppa[i]);
+            f.push_back({s + "peak_fppa_deg", std::isfinite(peak) ? peak : kNaN, "deg"});
+        }
+        const VecXd kasr = knee_ankle_separation_ratio(cl->middleCols(3, 3), cr->middleCols(3, 3),
+                                                       cl->middleCols(6, 3), cr->middleCols(6, 3), anterior);
+        Eigen::Index ipf = 0;
+        (al.col(3).segment(fic, len) + ar.col(3).segment(fic, len)).maxCoeff(&ipf);
+        f.push_back({"knee_ankle_separation_ratio_ic", kasr[fic], "ratio"});
+        f.push_back({"knee_ankle_separation_ratio_peak_flexion", kasr[fic + ipf], "ratio"});
+    }
     return f;
+}
+
+}  // namespace
+
+std::vector<Feature> drop_jump_features(const RowMatXdCRef& al, const RowMatXdCRef& ar, double rate,
+                                        const VecXdCRef& fl, const VecXdCRef& fr, double arate, double mass) {
+    return drop_jump_features_impl(al, ar, rate, fl, fr, arate, mass, nullptr, nullptr);
+}
+
+std::vector<Feature> drop_jump_features(const RowMatXdCRef& al, const RowMatXdCRef& ar, double rate,
+                                        const VecXdCRef& fl, const VecXdCRef& fr, double arate, double mass,
+                                        const RowMatXdCRef& cl, const RowMatXdCRef& cr) {
+    const RowMatXd l = cl, r = cr;
+    return drop_jump_features_impl(al, ar, rate, fl, fr, arate, mass, &l, &r);
 }
 
 }  // namespace sportsmed::motion

@@ -37,6 +37,32 @@ def test_filtfilt_equals_scipy_default_padding(order, restore_threads):
     np.testing.assert_allclose(y1, ref[:, 3], rtol=0, atol=1e-10 * np.max(np.abs(x)))
 
 
+@pytest.mark.parametrize("order", [3, 6, 8, 10])
+@pytest.mark.parametrize("rows", [5, 40, 3001])
+def test_filtfilt_blocks_narrow_tails_and_gaps_equal_scipy(order, rows, restore_threads):
+    """17 channels: two 8-channel blocks (one holding a NaN gap, filtered per segment) and a
+    1-channel tail; short signals take a shortened pad; order 10 has no block kernel."""
+    rng = np.random.default_rng(rows + order)
+    x = np.cumsum(rng.normal(size=(rows, 17)), axis=0) + 50.0
+    gap = slice(rows // 2, rows // 2 + 2) if rows > 10 else slice(0, 0)
+    x[gap, 11] = np.nan
+    b, a = ss.butter(order, 0.2)
+    pad = min(3 * max(len(a), len(b)), rows - 1)
+    for threads in (1, 2):
+        sportsmed.set_num_threads(threads)
+        y = motion.filtfilt(b, a, x)
+        for c in range(17):
+            if c == 11 and rows > 10:
+                assert np.isnan(y[gap, c]).all()
+                for part in (slice(0, gap.start), slice(gap.stop, rows)):
+                    seg = x[part, c]
+                    ref = ss.filtfilt(b, a, seg, padlen=min(3 * max(len(a), len(b)), len(seg) - 1))
+                    np.testing.assert_allclose(y[part, c], ref, rtol=0, atol=1e-9 * np.max(np.abs(seg)))
+            else:
+                ref = ss.filtfilt(b, a, x[:, c], padlen=pad)
+                np.testing.assert_allclose(y[:, c], ref, rtol=0, atol=1e-9 * np.max(np.abs(x[:, c])))
+
+
 def test_filtfilt_filters_segments_between_nan_gaps():
     rng = np.random.default_rng(5)
     x = np.cumsum(rng.normal(size=(600, 2)), axis=0)

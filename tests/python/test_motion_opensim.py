@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sportsmed import motion
 
@@ -46,3 +47,18 @@ def test_drop_jump_hip_and_knee_against_expert_ik(shared_data):
         assert np.sqrt(np.mean(d_knee ** 2)) <= 5.0
         assert np.std(d_hip) <= 2.0
         assert np.sqrt(np.mean(d_hip ** 2)) <= 9.0
+
+
+def test_static_model_joint_centres_return_the_calibration_landmarks(shared_data):
+    static = motion.read_trc(str(shared_data("motion/opensim/subject01_static.trc")))
+    model = motion.cluster_model_from_static(static)
+    names = motion.GAIT2392_MARKERS["L"]
+    centres = motion.model_joint_centres(static, model, "L", cutoff_hz=6.0)
+    # On the static trial the fitted knee and ankle centres are the epicondyle and malleolus
+    # midpoints used to calibrate the model (up to marker wobble), and the thigh length is kept.
+    mid = lambda a, b: 0.5 * (np.nanmean(static.marker(names[a]), 0) + np.nanmean(static.marker(names[b]), 0))  # noqa: E731
+    knee, ankle = mid("knee_lat", "knee_med"), mid("ankle_lat", "ankle_med")
+    assert np.linalg.norm(np.nanmean(centres[:, 3:6], 0) - knee) < 3.0
+    assert np.linalg.norm(np.nanmean(centres[:, 6:9], 0) - ankle) < 3.0
+    thigh = np.linalg.norm(model[1].proximal_joint_mm)
+    assert np.nanmean(np.linalg.norm(centres[:, 0:3] - centres[:, 3:6], axis=1)) == pytest.approx(thigh, abs=1e-6)

@@ -10,17 +10,7 @@
 
 namespace sportsmed::motion {
 
-/// One force plate's signals in the lab frame, at the analog rate.
-struct ForcePlateData {
-    int type = 0;                       ///< C3D plate type (2, 3 or 4)
-    Eigen::Matrix<double, 4, 3> corners;  ///< lab positions of corners 1-4 (point units)
-    Eigen::Vector3d origin;             ///< FORCE_PLATFORM:ORIGIN (plate frame)
-    Eigen::Matrix3d rotation;           ///< columns: plate x, y, z axes in the lab
-    RowMatXd force;                     ///< samples × 3, N, lab frame (the plate's channels rotated)
-    RowMatXd moment;                    ///< samples × 3, N·mm, about the centre of the plate surface, lab frame
-    RowMatXd cop;                       ///< samples × 3, lab position of the centre of pressure (NaN if |Fz| < threshold)
-    VecXd free_moment;                  ///< samples, N·mm, about the plate normal at the CoP
-};
+// ForcePlateData (one plate's lab-frame signals) is declared in trial.hpp: a Trial carries them.
 
 /// Computes every plate of the FORCE_PLATFORM group.
 ///

@@ -5,6 +5,7 @@
 /// ground reaction forces. It is the demo's embedded default and a ground-truth test.
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -31,6 +32,10 @@ struct SegmentTemplate {
     std::string segment;              ///< "PEL", "LFE", "LTI", "LFO", ...
     std::vector<std::string> markers; ///< labels in the trial
     RowMatXd local_mm;                ///< markers × 3
+    /// Proximal joint centre in the segment frame (mm): the hip for a femur, the knee for a
+    /// tibia. The segment's origin is its distal joint centre (knee for the femur, ankle for
+    /// the tibia and the foot). NaN when the model does not know it.
+    Eigen::RowVector3d proximal_joint_mm = Eigen::RowVector3d::Constant(std::numeric_limits<double>::quiet_NaN());
 };
 
 /// A generated drop jump with its ground truth.
@@ -39,6 +44,8 @@ struct SyntheticDropJump {
     std::vector<SegmentTemplate> model;   ///< marker-in-segment templates (the calibrated model)
     RowMatXd true_angles_left;            ///< frames × 9 degrees: hip, knee, ankle (PiG order and signs)
     RowMatXd true_angles_right;
+    RowMatXd true_joint_centres_left;     ///< frames × 9 lab mm, noise-free: hip, knee, ankle centres
+    RowMatXd true_joint_centres_right;
     double initial_contact_s = 0.0;       ///< first ground contact
     double take_off_s = 0.0;              ///< take-off of the jump
     double second_contact_s = 0.0;        ///< landing after the jump
@@ -62,6 +69,13 @@ RowMatXd fit_segment(const Trial& trial, const SegmentTemplate& segment);
 RowMatXd model_angles(const Trial& trial, const std::vector<SegmentTemplate>& model, const std::string& side,
                       double cutoff_hz = 12.0, std::int64_t max_gap = 20);
 
+/// Hip, knee and ankle joint centres of one side (frames × 9, lab, in the trial's length unit)
+/// from the same fitted segments as model_angles: the knee is the femur's origin, the ankle
+/// the tibia's origin and the hip the femur template's proximal_joint_mm.
+/// @throws InvalidArgument if the femur template has no proximal joint centre.
+RowMatXd model_joint_centres(const Trial& trial, const std::vector<SegmentTemplate>& model, const std::string& side,
+                             double cutoff_hz = 12.0, std::int64_t max_gap = 20);
+
 /// Features of a drop vertical jump, each with its unit.
 struct Feature {
     std::string name;
@@ -84,5 +98,17 @@ struct Feature {
 std::vector<Feature> drop_jump_features(const RowMatXdCRef& angles_left, const RowMatXdCRef& angles_right,
                                         double point_rate_hz, const VecXdCRef& fz_left, const VecXdCRef& fz_right,
                                         double analog_rate_hz, double body_mass_kg);
+
+/// Same, plus the frontal-plane measures from joint centres (frames × 9 per side: hip, knee,
+/// ankle, lab; frontal_plane.hpp), the camera facing the athlete (frontal_view_anterior over
+/// the first contact): per side fppa_ic_deg and peak_fppa_deg (largest over the first
+/// contact, valgus positive), and knee_ankle_separation_ratio_ic and
+/// knee_ankle_separation_ratio_peak_flexion (at the frame of the largest mean left/right
+/// knee flexion in the first contact).
+/// @throws InvalidArgument when the centres are not frames × 9 like the angles.
+std::vector<Feature> drop_jump_features(const RowMatXdCRef& angles_left, const RowMatXdCRef& angles_right,
+                                        double point_rate_hz, const VecXdCRef& fz_left, const VecXdCRef& fz_right,
+                                        double analog_rate_hz, double body_mass_kg,
+                                        const RowMatXdCRef& centres_left, const RowMatXdCRef& centres_right);
 
 }  // namespace sportsmed::motion

@@ -19,6 +19,18 @@ struct Event {
     std::string description;  ///< free text (may be empty)
 };
 
+/// One force plate's signals in the lab frame, at the analog rate (see force_plate.hpp).
+struct ForcePlateData {
+    int type = 0;                       ///< C3D plate type (2, 3 or 4)
+    Eigen::Matrix<double, 4, 3> corners = Eigen::Matrix<double, 4, 3>::Zero();  ///< lab corners 1-4 (point units)
+    Eigen::Vector3d origin = Eigen::Vector3d::Zero();      ///< FORCE_PLATFORM:ORIGIN (plate frame)
+    Eigen::Matrix3d rotation = Eigen::Matrix3d::Identity();  ///< columns: plate x, y, z axes in the lab
+    RowMatXd force;                     ///< samples × 3, N, lab frame (the plate's channels rotated)
+    RowMatXd moment;                    ///< samples × 3, N·mm, about the centre of the plate surface, lab frame
+    RowMatXd cop;                       ///< samples × 3, lab position of the centre of pressure (NaN if |Fz| < threshold)
+    VecXd free_moment;                  ///< samples, N·mm, about the plate normal at the CoP
+};
+
 /// One motion-capture trial.
 ///
 /// Points are stored as a frames × (3·markers) row-major matrix: marker m's x, y, z are
@@ -39,6 +51,9 @@ struct Trial {
     double analog_rate_hz = 0.0;             ///< analog sampling rate (a multiple of point_rate_hz)
 
     std::vector<Event> events;  ///< in time order of the file
+    /// Force plates in the lab frame at analog_rate_hz; read_c3d computes them from the
+    /// FORCE_PLATFORM group (types 2, 3, 4; a group it cannot use leaves a warning instead).
+    std::vector<ForcePlateData> force_plates;
 
     /// Number of marker frames.
     std::int64_t n_frames() const noexcept { return points.rows(); }

@@ -1,23 +1,26 @@
-"""``sportsmed motion``: read a trial, compute angles, compute drop-jump features."""
+"""``sportsmed motion``: inspect, convert and analyse motion-capture trials."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 
 from .._pillars import require_pillar
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("motion", help="motion capture: C3D/TRC/MOT, joint angles, drop-jump features")
+    p = sub.add_parser("motion", help="motion capture: C3D/TRC/MOT, joint angles, events, features, conversion")
     msub = p.add_subparsers(dest="motion_command", metavar="ACTION")
     msub.required = True
 
-    r = msub.add_parser("read", help="summary of a C3D, TRC or MOT file")
-    r.add_argument("path")
-    r.add_argument("--json", action="store_true", help="machine-readable output")
-    r.set_defaults(handler=_read)
+    for name, text in (("info", "summary of a C3D, TRC or MOT file"), ("read", "same as info")):
+        r = msub.add_parser(name, help=text)
+        r.add_argument("path")
+        r.add_argument("--json", action="store_true", help="machine-readable output")
+        r.set_defaults(handler=_read)
 
     a = msub.add_parser("angles", help="Plug-in Gait hip/knee/ankle angles from stored segment axes (C3D)")
     a.add_argument("path")
@@ -25,11 +28,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("-o", "--out", default=None, help="CSV to write (default: stdout)")
     a.set_defaults(handler=_angles)
 
-    f = msub.add_parser("features", help="drop-vertical-jump features (the synthetic athlete unless a seed is given)")
-    f.add_argument("--seed", type=int, default=1, help="seed of the synthetic drop jump")
-    f.add_argument("--valgus", type=float, default=8.0, help="prescribed peak knee valgus (deg)")
+    e = msub.add_parser("events", help="events of a trial: stored, Zeni (kinematic gait) or force-plate contacts")
+    e.add_argument("path")
+    e.add_argument("--source", choices=["stored", "zeni", "force"], default="stored")
+    e.add_argument("--threshold", type=float, default=20.0, help="force-plate on threshold (N); off is half")
+    e.add_argument("-o", "--out", default=None, help="CSV to write (default: stdout)")
+    e.set_defaults(handler=_events)
+
+    c = msub.add_parser("convert", help="convert between C3D and TRC (markers) / MOT (force plates, OpenSim GRF)")
+    c.add_argument("source", help=".c3d or .trc")
+    c.add_argument("target", help=".c3d, .trc, or .mot (force plates of a C3D as OpenSim external loads)")
+    c.set_defaults(handler=_convert)
+
+    f = msub.add_parser("features", help="task features of trials as one CSV table (no file: the synthetic athlete)")
+    f.add_argument("paths", nargs="*", help=".c3d/.trc files or folders holding them")
+    f.add_argument("--task", choices=["drop_jump", "gait"], default="drop_jump")
+    f.add_argument("--body-mass", type=float, default=None, help="kg (default: PROCESSING:Bodymass of each C3D)")
+    f.add_argument("--gait-events", choices=["auto", "stored", "zeni"], default="auto")
+    f.add_argument("-o", "--out", default=None, help="CSV to write, headers 'name [unit]' (default: stdout)")
+    f.add_argument("--seed", type=int, default=1, help="seed of the synthetic drop jump (no file given)")
+    f.add_argument("--valgus", type=float, default=8.0, help="prescribed peak knee valgus, deg (no file given)")
     f.add_argument("--json", action="store_true")
     f.set_defaults(handler=_features)
+
+
+def _load_trial(motion, path: str):
+    low = path.lower()
+    if low.endswith(".c3d"):
+        return motion.read_c3d(path).trial
+    if low.endswith(".trc"):
+        return motion.read_trc(path)
+    raise ValueError(f"'{path}' is not a .c3d or .trc file")
 
 
 def _read(args: argparse.Namespace) -> int:
@@ -44,7 +73,8 @@ def _read(args: argparse.Namespace) -> int:
         info = {"format": "c3d", "processor": c.processor, "float_storage": c.float_storage,
                 "frames": t.n_frames, "markers": t.n_markers, "point_rate_hz": t.point_rate_hz,
                 "first_frame": t.first_frame, "analog_channels": len(t.analog_labels),
-                "analog_rate_hz": t.analog_rate_hz, "events": len(t.events), "warnings": list(c.warnings)}
+                "analog_rate_hz": t.analog_rate_hz, "events": len(t.events),
+                "force_plates": [p.type for p in t.force_plates], "warnings": list(c.warnings)}
     elif low.endswith(".trc"):
         t = motion.read_trc(path)
         info = {"format": "trc", "frames": t.n_frames, "markers": t.n_markers, "point_rate_hz": t.point_rate_hz,
@@ -53,7 +83,7 @@ def _read(args: argparse.Namespace) -> int:
         m = motion.read_mot(path)
         info = {"format": "mot", "rows": int(m.data.shape[0]), "columns": list(m.labels), "in_degrees": m.in_degrees}
     else:
-        print(f"sportsmed motion read: '{path}' is not .c3d, .trc, .mot or .sto", file=sys.stderr)
+        print(f"sportsmed motion {args.motion_command}: '{path}' is not .c3d, .trc, .mot or .sto", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(info))
@@ -76,14 +106,118 @@ def _angles(args: argparse.Namespace) -> int:
     return 0
 
 
+def _events(args: argparse.Namespace) -> int:
+    require_pillar("motion")
+    import pandas as pd
+
+    from .. import motion
+
+    t = _load_trial(motion, args.path)
+    rate, first = t.point_rate_hz, t.first_frame
+    rows = []
+    if args.source == "stored":
+        for e in t.events:
+            rows.append({"label": e.label, "context": e.context, "time_s": e.time_s,
+                         "frame": e.time_s * rate + 1 - first})
+    elif args.source == "zeni":
+        for side, context in (("L", "Left"), ("R", "Right")):
+            ev = motion.zeni_events(t, side)
+            for key, label in (("foot_strikes", "Foot Strike"), ("foot_offs", "Foot Off")):
+                for i in ev[key]:
+                    rows.append({"label": label, "context": context, "time_s": (first - 1 + i) / rate, "frame": i})
+    else:
+        if not t.force_plates:
+            print(f"sportsmed motion events: '{args.path}' has no force plates", file=sys.stderr)
+            return 1
+        arate = t.analog_rate_hz
+        for k, plate in enumerate(t.force_plates, start=1):
+            fz = plate.force[:, 2]
+            if abs(fz.min()) > abs(fz.max()):
+                fz = -fz
+            for on, off in motion.detect_contacts(fz, args.threshold, args.threshold / 2, int(0.02 * arate) + 1):
+                for label, s in (("Foot Strike", on), ("Foot Off", off)):
+                    if label == "Foot Off" and s >= len(fz):
+                        continue
+                    time = (first - 1) / rate + s / arate
+                    rows.append({"label": label, "context": f"Plate{k}", "time_s": time,
+                                 "frame": time * rate + 1 - first})
+    df = pd.DataFrame(rows, columns=["label", "context", "time_s", "frame"]).sort_values("time_s", kind="stable")
+    if args.out:
+        df.to_csv(args.out, index=False)
+    else:
+        sys.stdout.write(df.to_csv(index=False))
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    require_pillar("motion")
+    from .. import motion
+
+    src, dst = args.source, args.target
+    s, d = src.lower(), dst.lower()
+    if d.endswith((".mot", ".sto")):
+        if not s.endswith(".c3d"):
+            print("sportsmed motion convert: a .mot target holds force plates, which only a .c3d source has",
+                  file=sys.stderr)
+            return 1
+        t = motion.read_c3d(src).trial
+        if not t.force_plates:
+            print(f"sportsmed motion convert: '{src}' has no force plates to write", file=sys.stderr)
+            return 1
+        motion.write_mot(dst, motion.grf_table(t))
+        return 0
+    if s.endswith(".c3d") and d.endswith(".c3d"):
+        motion.write_c3d(dst, motion.read_c3d(src))
+        return 0
+    t = _load_trial(motion, src)
+    if d.endswith(".trc"):
+        motion.write_trc(dst, t)
+    elif d.endswith(".c3d"):
+        motion.write_trial_c3d(dst, t)
+    else:
+        print(f"sportsmed motion convert: '{dst}' is not .c3d, .trc or .mot", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _expand(paths):
+    out = []
+    for p in paths:
+        if os.path.isdir(p):
+            out.extend(sorted(str(q) for q in Path(p).iterdir() if q.suffix.lower() in (".c3d", ".trc")))
+        else:
+            out.append(p)
+    return out
+
+
 def _features(args: argparse.Namespace) -> int:
     require_pillar("motion")
     from .. import motion
 
-    res = motion.drop_jump_analysis(motion.synthesize_drop_jump(seed=args.seed, knee_valgus_peak_deg=args.valgus))
-    feats = res["features"]
+    if not args.paths:
+        res = motion.drop_jump_analysis(motion.synthesize_drop_jump(seed=args.seed, knee_valgus_peak_deg=args.valgus))
+        feats = res["features"]
+        if args.json:
+            print(json.dumps({row.feature: {"value": row.value, "unit": row.unit} for row in feats.itertuples()}))
+        else:
+            sys.stdout.write(feats.to_string(index=False) + "\n")
+        return 0
+    paths = _expand(args.paths)
+    if not paths:
+        print("sportsmed motion features: no .c3d or .trc file found", file=sys.stderr)
+        return 1
+    df = motion.feature_table(paths, args.task, args.body_mass, args.gait_events)
+    for trial, err in zip(df.index, df["error"]):
+        if err:
+            print(f"sportsmed motion features: {trial}: {err}", file=sys.stderr)
     if args.json:
-        print(json.dumps({row.feature: {"value": row.value, "unit": row.unit} for row in feats.itertuples()}))
+        units = df.attrs["units"]
+        print(json.dumps({trial: {"error": row["error"], **{k: {"value": (None if row[k] != row[k] else row[k]),
+                                                                  "unit": units[k]} for k in units}}
+                          for trial, row in df.iterrows()}))
+    elif args.out:
+        motion.write_feature_csv(df, args.out)
     else:
-        sys.stdout.write(feats.to_string(index=False) + "\n")
-    return 0
+        units = df.attrs["units"]
+        sys.stdout.write(df.rename(columns={c: f"{c} [{units[c]}]" for c in units}).to_csv())
+    return 0 if (df["error"] == "").any() else 1

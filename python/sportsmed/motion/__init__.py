@@ -89,16 +89,23 @@ def drop_jump_analysis(synthetic=None, seed: int = 1):
     -------
     dict
         ``synthetic`` (the generated trial and truth), ``angles_left``/``angles_right``
-        (DataFrames, degrees) and ``features`` (DataFrame with units).
+        (DataFrames, degrees), ``centres_left``/``centres_right`` (frames × 9 hip, knee,
+        ankle joint centres, mm), ``features`` (DataFrame with units) and ``processed``
+        (the trial with the angles and joint centres as output points, see
+        :func:`with_model_outputs`).
     """
     s = synthetic if synthetic is not None else synthesize_drop_jump(seed=seed)  # noqa: F405
     t = s.trial
     left = model_angles(t, s.model, "L")  # noqa: F405
     right = model_angles(t, s.model, "R")  # noqa: F405
+    centres_left = model_joint_centres(t, s.model, "L")  # noqa: F405
+    centres_right = model_joint_centres(t, s.model, "R")  # noqa: F405
     feats = drop_jump_features(left, right, t.point_rate_hz, t.analogs[:, 0], t.analogs[:, 1],  # noqa: F405
-                               t.analog_rate_hz, s.body_mass_kg)
+                               t.analog_rate_hz, s.body_mass_kg, centres_left, centres_right)
     return {"synthetic": s, "angles_left": angles_frame(left, t.point_rate_hz),
-            "angles_right": angles_frame(right, t.point_rate_hz), "features": features_frame(feats)}
+            "angles_right": angles_frame(right, t.point_rate_hz), "centres_left": centres_left,
+            "centres_right": centres_right, "features": features_frame(feats),
+            "processed": with_model_outputs(t, left, right, centres_left, centres_right)}
 
 
 def cycle_summary(x, strikes, points: int = 101):
@@ -167,7 +174,9 @@ def cluster_model_from_static(static, names=GAIT2392_MARKERS, marker_radius_mm: 
     Returns
     -------
     list of SegmentTemplate
-        Segments "PEL", "LFE", "LTI", "RFE", "RTI" for :func:`fit_segment`.
+        Segments "PEL", "LFE", "LTI", "RFE", "RTI" for :func:`fit_segment`; the femur and
+        tibia carry their proximal joint centre (``proximal_joint_mm``) for
+        :func:`model_joint_centres`.
     """
     import numpy as np
 
@@ -204,7 +213,9 @@ def cluster_model_from_static(static, names=GAIT2392_MARKERS, marker_radius_mm: 
         fem = frame(kjc, sgn * (kl - km), hjc)
         tib = frame(ajc, sgn * (al - am), kjc)
         model.append(template(side + "FE", n["thigh"], fem, kjc))
+        model[-1].proximal_joint_mm = fem.T @ (hjc - kjc)
         model.append(template(side + "TI", n["shank"], tib, ajc))
+        model[-1].proximal_joint_mm = tib.T @ (kjc - ajc)
     return model
 
 
@@ -238,3 +249,130 @@ def hip_knee_angles(trial, model, side: str, cutoff_hz: float = 6.0, max_gap: in
     pel, fem, tib = fit("PEL"), fit(side + "FE"), fit(side + "TI")
     return np.hstack([plugin_gait_angles(pel, fem, side, "hip"),  # noqa: F405
                       plugin_gait_angles(fem, tib, side, "knee")])  # noqa: F405
+
+
+def feature_table(trials, task: str = "drop_jump", body_mass_kg: float | None = None, gait_events: str = "auto",
+                  progress=None):
+    """Features of many trials as one table.
+
+    Parameters
+    ----------
+    trials : list of paths (.c3d, .trc) or dict {name: Trial}
+        Files are read and processed in parallel in C++ (:func:`batch_features`); a file
+        that fails gets a row of NaN and its message in the ``error`` column.
+    task : "drop_jump" or "gait" (see :func:`trial_features`)
+    body_mass_kg : for the drop jump's force features; None: PROCESSING:Bodymass of a C3D
+    gait_events : "auto", "stored" or "zeni"
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``trial``; one float column per feature (names end with their unit) and an
+        ``error`` column (empty string when the trial succeeded). ``df.attrs["units"]`` maps
+        every feature column to its unit ("deg", "s", "m", "BW", "ratio", ...).
+    """
+    import os
+
+    mass = 0.0 if body_mass_kg is None else float(body_mass_kg)
+    if isinstance(trials, dict):
+        names, rows, errors = [], [], []
+        for name, trial in trials.items():
+            names.append(str(name))
+            try:
+                rows.append(trial_features(trial, task, mass, gait_events))  # noqa: F405
+                errors.append("")
+            except (ValueError, KeyError, RuntimeError) as exc:
+                rows.append([])
+                errors.append(str(exc))
+        table = make_feature_table(names, rows, errors)  # noqa: F405
+    else:
+        table = batch_features([os.fspath(p) for p in trials], task, mass, gait_events, 0.2, progress)  # noqa: F405
+    return feature_table_frame(table)
+
+
+def feature_table_frame(table):
+    """A :class:`FeatureTable` as a pandas DataFrame (see :func:`feature_table`)."""
+    import pandas as pd
+
+    df = pd.DataFrame(table.values, index=pd.Index(list(table.trials), name="trial"), columns=list(table.names))
+    df["error"] = list(table.errors)
+    df.attrs["units"] = dict(zip(table.names, table.units))
+    return df
+
+
+def write_feature_csv(df, path) -> None:
+    """Writes a feature table as CSV with ``name [unit]`` column headers (written to a
+    temporary name, then renamed)."""
+    import os
+
+    units = df.attrs.get("units", {})
+    out = df.rename(columns={c: f"{c} [{units[c]}]" for c in df.columns if c in units})
+    tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
+    out.to_csv(tmp)
+    os.replace(tmp, path)
+
+
+def read_feature_csv(path):
+    """Reads a CSV written by :func:`write_feature_csv` back into a DataFrame with
+    ``attrs["units"]``."""
+    import pandas as pd
+
+    df = pd.read_csv(path, index_col=0, keep_default_na=False, na_values=[""])
+    units, names = {}, {}
+    for c in df.columns:
+        if c.endswith("]") and " [" in c:
+            name, unit = c[:-1].split(" [", 1)
+            names[c], units[name] = name, unit
+    df = df.rename(columns=names)
+    if "error" in df.columns:
+        df["error"] = df["error"].fillna("").astype(str)
+    df.attrs["units"] = units
+    return df
+
+
+def with_model_outputs(trial, angles_left, angles_right, centres_left=None, centres_right=None):
+    """A copy of ``trial`` with model outputs stored as Plug-in Gait stores them: points
+    ``[LR]HipAngles``, ``[LR]KneeAngles``, ``[LR]AnkleAngles`` (degrees, frames × 9 per side
+    in) and, when given, ``[LR]HJC``, ``[LR]KJC``, ``[LR]AJC`` (frames × 9 per side)."""
+    out = convert_units(trial, trial.point_units)  # noqa: F405  (a copy)
+    for side, ang, cen in (("L", angles_left, centres_left), ("R", angles_right, centres_right)):
+        for k, joint in enumerate(("Hip", "Knee", "Ankle")):
+            out.set_marker(f"{side}{joint}Angles", ang[:, 3 * k:3 * k + 3])
+        if cen is not None:
+            for k, name in enumerate(("HJC", "KJC", "AJC")):
+                out.set_marker(f"{side}{name}", cen[:, 3 * k:3 * k + 3])
+    return out
+
+
+def grf_table(trial, name: str = "GRF"):
+    """A trial's force plates as an OpenSim external-loads table (:class:`MotTable`).
+
+    Columns ``time`` then, per plate k (1-based), ``ground_force_k_vx/vy/vz`` (N, the
+    reaction on the body: vertical up positive), ``ground_force_k_px/py/pz`` (centre of
+    pressure, m, 0 where unloaded) and ``ground_torque_k_x/y/z`` (free moment about the
+    vertical, N·m), lab frame, at the analog rate.
+    """
+    import numpy as np
+
+    if not trial.force_plates:
+        raise ValueError("grf_table: the trial has no force plates")
+    n = trial.analogs.shape[0]
+    to_m = {"mm": 1e-3, "cm": 1e-2, "m": 1.0}[trial.point_units]
+    cols, labels = [(trial.first_frame - 1) / trial.point_rate_hz + np.arange(n) / trial.analog_rate_hz], ["time"]
+    for k, plate in enumerate(trial.force_plates, start=1):
+        force = np.asarray(plate.force, dtype=float)
+        sign = -1.0 if abs(np.nanmin(force[:, 2])) > abs(np.nanmax(force[:, 2])) else 1.0
+        cop = np.nan_to_num(np.asarray(plate.cop, dtype=float) * to_m)
+        torque = np.zeros((n, 3))
+        torque[:, 2] = np.nan_to_num(sign * np.asarray(plate.free_moment, dtype=float) * 1e-3)
+        for block, stem in ((sign * force, f"ground_force_{k}_v"), (cop, f"ground_force_{k}_p"),
+                            (torque, f"ground_torque_{k}_")):
+            for a, axis in enumerate("xyz"):
+                cols.append(block[:, a])
+                labels.append(stem + axis)
+    table = MotTable()  # noqa: F405
+    table.name = name
+    table.labels = labels
+    table.data = np.column_stack(cols)
+    table.header = {"version": "1", "nRows": str(n), "nColumns": str(len(labels)), "inDegrees": "no"}
+    return table

@@ -21,7 +21,9 @@ def build(report: Report, workdir: Path, progress) -> None:
     res = drop_jump_analysis(seed=1)
     s = res["synthetic"]
     c3d_path = workdir / "synthetic_drop_jump.c3d"
-    write_trial_c3d(str(c3d_path), s.trial)
+    # The processed trial: markers, forces, and the angles and joint centres as output points,
+    # so that `sportsmed motion features synthetic_drop_jump.c3d --body-mass 70` reads it back.
+    write_trial_c3d(str(c3d_path), res["processed"])
     progress(0.5, "motion: angles and features")
 
     feats = res["features"]
@@ -39,6 +41,8 @@ def build(report: Report, workdir: Path, progress) -> None:
         "left knee abduction at IC (deg)": value["left_knee_abduction_ic_deg"],
         "left peak knee abduction (deg)": value["left_peak_knee_abduction_deg"],
         "left knee flexion ROM (deg)": value["left_knee_flexion_rom_deg"],
+        "left peak frontal-plane projection angle (deg)": value["left_peak_fppa_deg"],
+        "knee-to-ankle separation ratio at peak flexion": value["knee_ankle_separation_ratio_peak_flexion"],
         "angle recovery RMSE vs prescribed, left (deg)": rmse,
     })
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharex=True)
