@@ -320,6 +320,8 @@ void bind_risk(py::module_& root) {
         .def("fit", &CoxPH::fit, py::arg("start"), py::arg("stop"), py::arg("event"), py::arg("x"), GIL(),
              py::return_value_policy::reference_internal)
         .def("predict_log_hazard", &CoxPH::predict_log_hazard, py::arg("x"), GIL())
+        .def("set_coefficients", &CoxPH::set_coefficients, py::arg("coef"), py::arg("se") = VecXd(),
+             py::arg("log_likelihood") = 0.0, "Sets the fitted state (loading a saved model).")
         .def_property_readonly("coef", &CoxPH::coef)
         .def_property_readonly("standard_errors", &CoxPH::standard_errors)
         .def_property_readonly("log_likelihood", &CoxPH::log_likelihood)

@@ -89,7 +89,9 @@ struct NetImpl : torch::nn::Module {
                                                                      .padding(o.kernel_size / 2)));
             conv2 = register_module("conv2", torch::nn::Conv1d(torch::nn::Conv1dOptions(o.channels, o.channels, o.kernel_size)
                                                                      .padding(o.kernel_size / 2)));
-            layers->push_back(torch::nn::Linear(o.channels * window, 1));
+            // the head also sees the last day's inputs directly (a skip path): today's
+            // features enter linearly, the convolutions add what the days before tell
+            layers->push_back(torch::nn::Linear(o.channels * window + features, 1));
         } else {
             int width = n_inputs;
             for (int h : o.hidden) {
@@ -103,9 +105,10 @@ struct NetImpl : torch::nn::Module {
     // Logit per row of x (rows × inputs).
     torch::Tensor forward(torch::Tensor x) {
         if (cnn) {
+            const torch::Tensor today = x.narrow(1, (window - 1) * features, features);
             x = x.view({x.size(0), window, features}).transpose(1, 2);  // rows × features × days
             x = torch::silu(conv1->forward(x));
-            x = torch::silu(conv2->forward(x)).flatten(1);
+            x = torch::cat({torch::silu(conv2->forward(x)).flatten(1), today}, 1);
         }
         const size_t last = layers->size() - 1;
         for (size_t k = 0; k < layers->size(); ++k) {

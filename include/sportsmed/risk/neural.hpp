@@ -53,13 +53,14 @@ struct NeuralOptions {
 /// - "mlp": inputs → [Linear → SiLU] per hidden width → Linear → logit.
 /// - "cnn": the input row is a window from lagged_windows() (window_days × features,
 ///   oldest day first), read as features × days channels; two same-padded Conv1d
-///   (kernel_size) with SiLU, flattened, then Linear → logit.
+///   (kernel_size) with SiLU, flattened and joined by the last day's inputs (a skip path),
+///   then Linear → logit.
 ///
 /// Training minimises the weighted logistic loss (BCE with logits, positives weighted by
 /// pos_weight, i.e. class weighting) with Adam on mini-batches. Early stopping: a
 /// validation split (by athlete when groups are given, Hastie's "grouped" hold-out) is
 /// scored after every epoch and the weights of the best epoch are kept. Weights are
-/// initialised (He-uniform, like torch's default) and batches shuffled from @p seed with
+/// initialised (uniform ±1/√fan_in, torch's default distribution) and batches shuffled from @p seed with
 /// sportsmed's own generator, independent of torch's global RNG, so a fit is reproducible
 /// and concurrent fits do not disturb each other.
 ///
