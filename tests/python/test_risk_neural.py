@@ -50,7 +50,7 @@ def test_lagged_features_equal_a_pandas_lookup_of_earlier_days(small):
 @pytest.mark.slow
 @pytest.mark.parametrize("model,k,params", [
     ("mlp", 5, {}),
-    ("cnn", 3, {"window_days": 7, "channels": 8}),
+    ("cnn", 5, {"window_days": 7, "channels": 8}),
 ])
 def test_neural_models_reach_the_oracle_auc_and_calibrate(cohort, model, k, params):
     ev = risk.evaluate(cohort, FEATURES, "y", scheme="grouped", k=k, model=model, replicates=100, neural=params)
