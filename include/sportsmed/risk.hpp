@@ -9,5 +9,6 @@
 #include "sportsmed/risk/labels.hpp"
 #include "sportsmed/risk/logistic.hpp"
 #include "sportsmed/risk/metrics.hpp"
+#include "sportsmed/risk/neural.hpp"
 #include "sportsmed/risk/validation.hpp"
 #include "sportsmed/risk/workload.hpp"

@@ -2,6 +2,8 @@
 
 #include "sportsmed/risk/cox.hpp"
 
+#include <limits>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -114,6 +116,16 @@ CoxPH& CoxPH::fit(const VecXdCRef& start, const VecXdCRef& stop, const VecXdCRef
     loglik_ = ll;
     se_ = H.inverse().diagonal().cwiseSqrt();
     return *this;
+}
+
+void CoxPH::set_coefficients(const VecXdCRef& coef, const VecXdCRef& se, double log_likelihood) {
+    SPORTSMED_CHECK(coef.size() > 0 && coef.allFinite(), "CoxPH.set_coefficients: coef must be finite and non-empty");
+    SPORTSMED_CHECK(se.size() == 0 || se.size() == coef.size(), "CoxPH.set_coefficients: {} standard errors for {} "
+                    "coefficients", se.size(), coef.size());
+    coef_ = coef;
+    se_ = se.size() ? VecXd(se) : VecXd::Constant(coef.size(), std::numeric_limits<double>::quiet_NaN());
+    loglik_ = log_likelihood;
+    n_iter_ = 0;
 }
 
 VecXd CoxPH::predict_log_hazard(const RowMatXdCRef& x) const {

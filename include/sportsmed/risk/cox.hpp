@@ -39,6 +39,10 @@ public:
     int n_iter() const { return n_iter_; }
     /// Log relative hazard x·β per row.
     VecXd predict_log_hazard(const RowMatXdCRef& x) const;
+    /// Sets the fitted state directly (loading a saved model).
+    /// @param se standard errors (empty: NaN); @param log_likelihood as saved.
+    /// @throws InvalidArgument for an empty or non-finite @p coef, or se of another size.
+    void set_coefficients(const VecXdCRef& coef, const VecXdCRef& se = VecXd(), double log_likelihood = 0.0);
 
 private:
     CoxOptions options_;

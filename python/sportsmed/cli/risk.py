@@ -110,6 +110,10 @@ def run_train(args) -> int:
 
     df = _load(args)
     params = {"C": args.C} if args.model == "logistic" else {}
+    if args.model in ("mlp", "cnn"):
+        params = {"max_epochs": args.epochs, "seed": args.seed, "pos_weight": args.pos_weight}
+        if args.model == "cnn":
+            params["window_days"] = args.window
     model = risk.RiskModel(_features(args), args.model, **params).fit(df, "y")
     model.save(args.out)
     print(f"model written to {args.out} ({model.training['rows']} rows, "
@@ -144,9 +148,11 @@ def run_explain(args) -> int:
         rows = rows[rows["date"] == pd.Timestamp(args.at)]
         if rows.empty:
             raise InvalidArgument(f"explain: athlete {args.who!r} has no row on {args.at}")
-    row = rows.iloc[[-1]]
-    contrib = model.explain(row).iloc[0]
-    p = float(model.predict(row)[0])
+    history = df[df["athlete"] == args.who]  # the CNN reads the days before the chosen one
+    at = rows.index[-1]
+    row = history.loc[[at]]
+    contrib = model.explain(history).loc[at]
+    p = float(model.predict(history)[history.index.get_loc(at)])
     print(f"{args.who} on {row['date'].iloc[0].date()}: risk {p:.4f} "
           f"(log-odds {contrib.sum():+.3f} = baseline {contrib['baseline']:+.3f} + contributions)")
     for name in sorted(model.features, key=lambda f: -abs(contrib[f])):
@@ -173,7 +179,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--folds", type=int, default=5)
     e.add_argument("--test-start", default=None, help="first test day of a temporal split (YYYY-MM-DD)")
     e.add_argument("--purge", type=int, default=None, help="purge gap in days (default: the horizon)")
-    e.add_argument("--model", choices=["logistic", "xgboost"], default="logistic")
+    e.add_argument("--model", choices=["logistic", "xgboost", "mlp", "cnn"], default="logistic")
     e.add_argument("--replicates", type=int, default=1000, help="bootstrap replicates")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--json", action="store_true", help="print JSON")
@@ -183,8 +189,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     _table_args(t)
     _label_args(t)
     _features_arg(t)
-    t.add_argument("--model", choices=["logistic", "xgboost"], default="logistic")
+    t.add_argument("--model", choices=["logistic", "xgboost", "mlp", "cnn"], default="logistic",
+                   help="logistic, xgboost, mlp or cnn (LibTorch; the cnn reads the last --window days)")
     t.add_argument("--C", type=float, default=1.0, help="inverse L2 strength (logistic)")
+    t.add_argument("--window", type=int, default=14, help="cnn: days per input window (default: %(default)s)")
+    t.add_argument("--epochs", type=int, default=200, help="mlp/cnn: most epochs (early stopping on held-out "
+                   "athletes; default: %(default)s)")
+    t.add_argument("--pos-weight", type=float, default=1.0,
+                   help="mlp/cnn: weight of positive rows; <= 0 for n_neg/n_pos (default: %(default)s)")
+    t.add_argument("--seed", type=int, default=0, help="mlp/cnn: seed (default: %(default)s)")
     t.add_argument("-o", "--out", type=Path, required=True, help="model file (JSON) to write")
     t.set_defaults(handler=run_train)
 

@@ -22,6 +22,7 @@ from .._core.risk import (  # noqa: E402
     IsotonicCalibration,
     PlattCalibration,
     LogisticRegression,
+    NeuralRiskModel,
     average_precision,
     brier_score,
     check_split,
@@ -37,8 +38,15 @@ from .._core.risk import (  # noqa: E402
     temporal_split,
     workload_feature_names,
 )
-from ._evaluate import Evaluation, LeakageWarning, calibrate, check_no_future, choose_threshold, evaluate  # noqa: E402
-from ._model import RiskModel  # noqa: E402
+from ._evaluate import (  # noqa: E402
+    Evaluation, LeakageWarning, calibrate, check_no_future, check_normalisation, choose_threshold, evaluate,
+)
+from ._model import RiskModel, lagged_features  # noqa: E402
+from ._persist import Calibrator, CoxModel  # noqa: E402
+from ._screening import (  # noqa: E402
+    BATES_2020, MYER_2010, MYER_2010_ODDS_RATIOS, MYER_PREDICTORS, MyerKamModel, bates_rule, screen_drop_jump,
+    screening_performance,
+)
 from ._synthetic import HazardModel, synthetic_cohort  # noqa: E402
 from ._table import complete_days, injury_labels, read_table, with_features, workload  # noqa: E402
 
@@ -47,4 +55,7 @@ __all__ = [
     "HazardModel", "calibrate", "check_no_future", "check_split", "choose_threshold", "cluster_bootstrap", "synthetic_cohort", "complete_days", "evaluate", "ewma", "grouped_kfold",
     "injury_labels", "net_benefit", "read_table", "reliability_curve", "roc_auc", "rolling_mean",
     "rolling_std", "rolling_sum", "temporal_split", "with_features", "workload", "workload_feature_names",
+    "NeuralRiskModel", "lagged_features",
+    "BATES_2020", "MYER_2010", "MYER_2010_ODDS_RATIOS", "MYER_PREDICTORS", "MyerKamModel", "bates_rule",
+    "screen_drop_jump", "screening_performance", "check_normalisation", "Calibrator", "CoxModel",
 ]

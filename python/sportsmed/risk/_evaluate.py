@@ -36,6 +36,9 @@ class Evaluation:
         The guard's per-fold numbers (``check_split``).
     tuning
         With a list of ``C``: the value chosen in each outer fold by the inner CV.
+    normalised
+        Features the guard found normalised with statistics that include test rows
+        (:func:`check_normalisation`).
     """
 
     scheme: str
@@ -45,6 +48,7 @@ class Evaluation:
     checks: list = field(default_factory=list)
     models: list = field(default_factory=list)
     tuning: list = field(default_factory=list)
+    normalised: list = field(default_factory=list)
 
 
 def _folds(df: pd.DataFrame, scheme: str, k: int, seed: int, test_start, purge_days: int) -> np.ndarray:
@@ -109,7 +113,8 @@ def _standardise(train: np.ndarray, test: np.ndarray):
 def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str = "grouped", k: int = 5,
              test_start=None, purge_days: int = 7, model: str = "logistic", C: Union[float, Sequence[float]] = 1.0,
              l1_ratio: float = 0.0, replicates: int = 1000, level: float = 0.95, seed: int = 0,
-             boosting: Optional[dict] = None, fit: Optional[Callable] = None) -> Evaluation:
+             boosting: Optional[dict] = None, fit: Optional[Callable] = None,
+             neural: Optional[dict] = None) -> Evaluation:
     """Evaluates a risk model with an honest split and reports it beside two baselines.
 
     Parameters
@@ -129,8 +134,11 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
     model
         ``"logistic"`` (sportsmed's L2 / elastic-net logistic regression with ``C``,
         ``l1_ratio``; a list of ``C`` values is tuned by nested grouped CV inside each
-        training fold) or ``"xgboost"`` (:class:`GradientBoosting` with the keyword
-        arguments in ``boosting``).
+        training fold), ``"xgboost"`` (:class:`GradientBoosting` with the keyword
+        arguments in ``boosting``), or ``"mlp"`` / ``"cnn"`` (:class:`NeuralRiskModel`
+        with the keyword arguments in ``neural``; early stopping holds out training
+        athletes only; the CNN reads each row's past ``window_days`` days of the
+        features, from the whole table, so labelled rows may look back over injured days).
     fit
         Instead of ``model``: ``fit(x_train, y_train)`` returning a function that maps
         test features to probabilities.
@@ -156,12 +164,23 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
     missing = [c for c in ["athlete", "date", label, *features] if c not in df.columns]
     if missing:
         raise InvalidArgument(f"evaluate: missing column(s) {missing}")
-    data = df[~df[label].isna()].reset_index(drop=True)
+    keep = ~df[label].isna().to_numpy()
+    data = df[keep].reset_index(drop=True)
     y = data[label].to_numpy(dtype=float)
-    x = data[list(features)].to_numpy(dtype=float)
+    if model == "cnn" and fit is None:
+        from ._model import _windows
+
+        window = int((neural or {}).get("window_days", 14))
+        x = _windows(df, df[list(features)].to_numpy(dtype=float), window)[keep]
+    else:
+        x = data[list(features)].to_numpy(dtype=float)
     if np.isinf(x).any():
         raise InvalidArgument("evaluate: features hold ±inf; replace them before evaluating")
     folds = _folds(data, scheme, k, seed, test_start, purge_days)
+    # the user may have scaled the whole table (all rows) or only the labelled rows
+    normalised = check_normalisation(df, list(features))
+    if not normalised:
+        normalised = check_normalisation(data, list(features))
     codes, _ = pd.factorize(data["athlete"])
     codes = codes.astype(np.int64)
     days = _days(data["date"])
@@ -201,6 +220,9 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
         elif model == "xgboost":
             m = _r.GradientBoosting(**(boosting or {})).fit(xtr, y[train])
             p_model[test] = m.predict_proba(xte)
+        elif model in ("mlp", "cnn"):
+            m = _r.NeuralRiskModel(architecture=model, **(neural or {})).fit(xtr, y[train], codes[train])
+            p_model[test] = m.predict_proba(xte)
         else:
             raise InvalidArgument(f"evaluate: unknown model {model!r}")
         models.append(m)
@@ -233,7 +255,57 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
     preds["p_model"] = p_model[used]
     preds["p_prevalence"] = p_prev[used]
     preds["p_identity"] = p_ident[used]
-    return Evaluation(scheme, pd.DataFrame(rows), preds.reset_index(drop=True), leakage, checks, models, tuning)
+    return Evaluation(scheme, pd.DataFrame(rows), preds.reset_index(drop=True), leakage, checks, models, tuning,
+                      normalised)
+
+
+def check_normalisation(df: pd.DataFrame, features: Sequence[str], train=None, tol: float = 1e-8) -> list:
+    """Leakage guard for features the user normalised before evaluation.
+
+    A feature standardised *exactly* (mean 0, standard deviation 1, ddof 0 or 1) over all rows, or over each athlete's whole record, was scaled with
+    statistics of the rows it will be tested on: test athletes' values (a split by
+    athlete) or later days (a split by time). Such features are returned and a
+    :class:`LeakageWarning` names them. evaluate() standardises with training rows only;
+    leave features unscaled, or scale them inside a ``fit`` function.
+
+    Parameters
+    ----------
+    train
+        Optional boolean mask of training rows: a feature normalised exactly over the
+        training rows alone is fine and not reported.
+    """
+    found = {}
+    athlete = df["athlete"] if "athlete" in df.columns else None
+    for f in features:
+        v = df[f].to_numpy(dtype=float)
+        ok = np.isfinite(v)
+        if ok.sum() < 3:
+            continue
+        if train is not None and _normalised(v[np.asarray(train) & ok], tol):
+            continue
+        # per athlete first: athletes each scaled to (0, 1) are also (0, 1) pooled
+        if athlete is not None:
+            groups = pd.Series(v).groupby(athlete.to_numpy())
+            if all(_normalised(g.dropna().to_numpy(), tol) for _, g in groups if g.notna().sum() >= 3):
+                found[f] = "per athlete over the whole record (later days included)"
+                continue
+        if _normalised(v[ok], tol):
+            found[f] = "over all rows (test athletes and days included)"
+    if found:
+        warnings.warn("check_normalisation: feature(s) normalised with statistics that include test rows: "
+                      + "; ".join(f"{k} {why}" for k, why in found.items())
+                      + ". Pass raw features: evaluate() standardises with training rows only",
+                      LeakageWarning, stacklevel=3)
+    return list(found)
+
+
+def _normalised(v: np.ndarray, tol: float) -> bool:
+    if len(v) < 3:
+        return False
+    # z-scores only: a min–max check would also catch naturally bounded features (0/1 flags)
+    if abs(v.mean()) > tol:
+        return False
+    return abs(v.std() - 1) <= tol or abs(v.std(ddof=1) - 1) <= tol
 
 
 def calibrate(ev: Evaluation, method: str = "isotonic") -> np.ndarray:

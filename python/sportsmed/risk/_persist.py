@@ -1,0 +1,195 @@
+"""Versioned files for the Cox model and the calibrators (the RiskModel file's conventions:
+JSON with format name, format version, sportsmed version and, for models of features,
+the feature names checked at prediction)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+import numpy as np
+import pandas as pd
+
+from .._core import FormatError, InvalidArgument
+from .._core import risk as _r
+from .._core import version as _version
+
+FORMAT_VERSION = 1
+
+
+def write_json(path: Union[str, Path], doc: dict) -> Path:
+    """Writes ``doc`` to a temporary name next to ``path``, then renames it."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(doc, f, indent=1)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_json(path: Union[str, Path], fmt: str, where: str) -> dict:
+    """Reads a file written by :func:`write_json` with format ``fmt``.
+
+    Raises FormatError for non-JSON, another format or another format version."""
+    try:
+        d = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"{where}: '{path}' is not JSON: {exc}") from None
+    if not isinstance(d, dict) or d.get("format") != fmt:
+        raise FormatError(f"{where}: '{path}' is not a {fmt} file")
+    if d.get("format_version") != FORMAT_VERSION:
+        raise FormatError(f"{where}: '{path}' has format version {d.get('format_version')}, this sportsmed "
+                          f"({_version()}) reads version {FORMAT_VERSION}")
+    return d
+
+
+class CoxModel:
+    """A fitted :class:`CoxPH` bound to named covariates, with a versioned file.
+
+    Parameters
+    ----------
+    features
+        Covariate columns, in order.
+    """
+
+    FORMAT = "sportsmed-risk-cox"
+
+    def __init__(self, features: Sequence[str], max_iter: int = 100, tol: float = 1e-10):
+        if not features or len(set(features)) != len(features):
+            raise InvalidArgument(f"CoxModel: features must be distinct and non-empty, got {list(features)}")
+        self.features = list(features)
+        self.model = _r.CoxPH(max_iter=max_iter, tol=tol)
+        self.training: dict = {}
+        self._fitted = False
+
+    def _x(self, df: pd.DataFrame, where: str) -> np.ndarray:
+        missing = [f for f in self.features if f not in df.columns]
+        if missing:
+            raise InvalidArgument(f"CoxModel.{where}: the table lacks covariate(s) {missing}; the model was "
+                                  f"fitted on {self.features}")
+        return np.ascontiguousarray(df[self.features].to_numpy(dtype=float))
+
+    def fit(self, df: pd.DataFrame, start: str = "start", stop: str = "stop", event: str = "event") -> "CoxModel":
+        """Fits on counting-process rows (start, stop] of ``df``."""
+        for c in (start, stop, event):
+            if c not in df.columns:
+                raise InvalidArgument(f"CoxModel.fit: no column {c!r}")
+        self.model.fit(df[start].to_numpy(dtype=float), df[stop].to_numpy(dtype=float),
+                       df[event].to_numpy(dtype=float), self._x(df, "fit"))
+        self.training = {"rows": int(len(df)), "events": int(df[event].sum())}
+        self._fitted = True
+        return self
+
+    @property
+    def coef(self) -> np.ndarray:
+        return self.model.coef
+
+    def predict_log_hazard(self, df: pd.DataFrame) -> np.ndarray:
+        """Log relative hazard x·β per row."""
+        if not self._fitted:
+            raise InvalidArgument("CoxModel.predict_log_hazard: the model is not fitted")
+        return self.model.predict_log_hazard(self._x(df, "predict_log_hazard"))
+
+    def save(self, path: Union[str, Path]) -> Path:
+        if not self._fitted:
+            raise InvalidArgument("CoxModel.save: the model is not fitted")
+        return write_json(path, {
+            "format": self.FORMAT, "format_version": FORMAT_VERSION, "sportsmed_version": _version(),
+            "features": self.features, "ties": "breslow", "coef": self.model.coef.tolist(),
+            "standard_errors": self.model.standard_errors.tolist(), "log_likelihood": self.model.log_likelihood,
+            "training": self.training})
+
+    @classmethod
+    def load(cls, path: Union[str, Path]) -> "CoxModel":
+        """Reads a file written by :meth:`save`.
+
+        Raises
+        ------
+        sportsmed.FormatError
+            Not a Cox model file, another format version, or coefficients that do not
+            match the features.
+        """
+        d = read_json(path, cls.FORMAT, "CoxModel.load")
+        m = cls(d["features"])
+        coef = np.asarray(d["coef"], dtype=float)
+        if coef.shape != (len(m.features),):
+            raise FormatError(f"CoxModel.load: '{path}' has {coef.size} coefficients for {len(m.features)} features")
+        m.model.set_coefficients(coef, np.asarray(d.get("standard_errors", np.full(coef.size, np.nan)), dtype=float),
+                                 float(d.get("log_likelihood", np.nan)))
+        m.training = d.get("training", {})
+        m._fitted = True
+        return m
+
+
+class Calibrator:
+    """A Platt or isotonic calibrator with a versioned file.
+
+    Parameters
+    ----------
+    method
+        ``"platt"`` (on the score as given: pass log-odds) or ``"isotonic"``.
+    score
+        Name of the score it calibrates (e.g. the model file it belongs to); checked by
+        :meth:`predict` when given.
+    """
+
+    FORMAT = "sportsmed-risk-calibrator"
+
+    def __init__(self, method: str = "isotonic", score: Optional[str] = None):
+        if method not in ("platt", "isotonic"):
+            raise InvalidArgument(f"Calibrator: method must be 'platt' or 'isotonic', got {method!r}")
+        self.method = method
+        self.score = score
+        self.model = _r.PlattCalibration() if method == "platt" else _r.IsotonicCalibration()
+        self._fitted = False
+
+    def fit(self, score, y) -> "Calibrator":
+        """Fits on validation-fold scores and 0/1 outcomes (never the rows it will judge)."""
+        self.model.fit(np.asarray(score, dtype=float), np.asarray(y, dtype=float))
+        self._fitted = True
+        return self
+
+    def predict(self, score, score_name: Optional[str] = None) -> np.ndarray:
+        """Calibrated probabilities; ``score_name``, when given, must equal the name the
+        calibrator was fitted for."""
+        if not self._fitted:
+            raise InvalidArgument("Calibrator.predict: the calibrator is not fitted")
+        if score_name is not None and self.score is not None and score_name != self.score:
+            raise InvalidArgument(f"Calibrator.predict: fitted for score {self.score!r}, given {score_name!r}")
+        return self.model.predict(np.asarray(score, dtype=float))
+
+    def save(self, path: Union[str, Path]) -> Path:
+        if not self._fitted:
+            raise InvalidArgument("Calibrator.save: the calibrator is not fitted")
+        if self.method == "platt":
+            params = {"slope": self.model.slope, "intercept": self.model.intercept}
+        else:
+            params = {"x": self.model.x.tolist(), "y": self.model.y.tolist()}
+        return write_json(path, {"format": self.FORMAT, "format_version": FORMAT_VERSION,
+                                 "sportsmed_version": _version(), "method": self.method, "score": self.score,
+                                 "params": params})
+
+    @classmethod
+    def load(cls, path: Union[str, Path]) -> "Calibrator":
+        """Reads a file written by :meth:`save` (FormatError for other files or versions)."""
+        d = read_json(path, cls.FORMAT, "Calibrator.load")
+        if d.get("method") not in ("platt", "isotonic"):
+            raise FormatError(f"Calibrator.load: '{path}' has unknown method {d.get('method')!r}")
+        c = cls(d["method"], d.get("score"))
+        p = d["params"]
+        if c.method == "platt":
+            c.model.set(float(p["slope"]), float(p["intercept"]))
+        else:
+            x, y = np.asarray(p["x"], dtype=float), np.asarray(p["y"], dtype=float)
+            if x.shape != y.shape or x.ndim != 1:
+                raise FormatError(f"Calibrator.load: '{path}' has isotonic x and y of different lengths")
+            c.model.set(x, y)
+        c._fitted = True
+        return c
