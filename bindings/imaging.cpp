@@ -258,13 +258,15 @@ void bind_imaging(py::module_& m) {
             "Values as float64 with the scaling applied (nibabel's get_fdata()).");
 
     im.def("read_nifti", &read_nifti, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
-           "Reads a NIfTI-1/2 file (.nii, .nii.gz). Geometry as nibabel: sform, else qform, else pixdim.");
+           "Reads a NIfTI-1/2 file (.nii, .nii.gz) or pair (.hdr + .img). Geometry as nibabel: sform, else "
+           "qform, else pixdim.");
     im.def("read_nrrd", &read_nrrd, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
            "Reads a NRRD file (raw or gzip, 3-D).");
     im.def("read_image", &read_image, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
            "Reads NIfTI or NRRD by extension.");
     im.def("write_nifti", &write_nifti, py::arg("image"), py::arg("path"), py::arg("version") = 1,
-           py::call_guard<py::gil_scoped_release>(), "Writes NIfTI-1 or -2 (gzip if path ends in .gz).");
+           py::call_guard<py::gil_scoped_release>(),
+           "Writes NIfTI-1 or -2 (gzip if path ends in .gz; a .hdr/.img pair if it ends in .hdr or .img).");
     im.def("write_nrrd", &write_nrrd, py::arg("image"), py::arg("path"), py::arg("gzip") = true,
            py::call_guard<py::gil_scoped_release>(), "Writes NRRD (LPS space directions).");
     im.def("write_image", &write_image, py::arg("image"), py::arg("path"), py::call_guard<py::gil_scoped_release>(),
@@ -586,7 +588,7 @@ void bind_imaging(py::module_& m) {
     im.def(
         "cartilage_thickness",
         [](const MaskIn& labels, const Eigen::Vector3d& spacing, int cartilage_label, int bone_label,
-           const py::object& geometry) {
+           const py::object& geometry, bool include_contact) {
             auto v = mask_volume(labels, spacing, "cartilage_thickness");
             if (!geometry.is_none()) {
                 Geometry g = geometry.cast<Geometry>();
@@ -596,7 +598,7 @@ void bind_imaging(py::module_& m) {
             ThicknessMap t;
             {
                 py::gil_scoped_release release;
-                t = cartilage_thickness(v, cartilage_label, bone_label);
+                t = cartilage_thickness(v, cartilage_label, bone_label, include_contact);
             }
             py::dict out;
             std::vector<std::int64_t> vox;
@@ -608,8 +610,9 @@ void bind_imaging(py::module_& m) {
             return out;
         },
         py::arg("labels"), py::arg("spacing"), py::arg("cartilage_label"), py::arg("bone_label"),
-        py::arg("geometry") = py::none(),
-        "Nearest-surface cartilage thickness: for each articular-surface voxel (face neighbour of label 0), the "
+        py::arg("geometry") = py::none(), py::arg("include_contact") = false,
+        "Nearest-surface cartilage thickness: for each articular-surface voxel (face neighbour of label 0; with "
+        "include_contact of any label but the cartilage and the bone), the "
         "EDT distance to the nearest bone voxel. Returns dict: voxels (n, 3), points_mm (n, 3, LPS; identity "
         "geometry unless given), thickness_mm (n,), map (nx, ny, nz) NaN off the surface.");
     im.def(
@@ -720,6 +723,105 @@ void bind_imaging(py::module_& m) {
         },
         py::arg("array"), py::arg("low") = 0.5, py::arg("high") = 99.5,
         "Clip to the [low, high] percentiles (numpy.percentile, linear) and rescale to [0, 1].");
+    // --- local thickness, knee regions, unrolled femoral map ---
+    im.def(
+        "local_thickness",
+        [](const MaskIn& mask, const Eigen::Vector3d& spacing) {
+            const Shape3 s = shape3_of(mask, "local_thickness");
+            std::vector<double> out(static_cast<std::size_t>(s[0] * s[1] * s[2]));
+            {
+                py::gil_scoped_release release;
+                local_thickness(mask.data(), s, spacing, out.data());
+            }
+            return to_numpy(std::move(out), {s[0], s[1], s[2]});
+        },
+        py::arg("mask"), py::arg("spacing"),
+        "Local thickness (mm; Hildebrand & Ruegsegger 1997) of each nonzero voxel: 2 x the radius of the largest "
+        "EDT ball (open, radius = distance to the nearest zero voxel centre) containing it; 0 on background.");
+    auto region_options = [](const std::string& side, const std::array<int, 5>& labels, double anterior_deg,
+                             double posterior_deg) {
+        KneeRegionOptions o;
+        o.labels = {labels[0], labels[1], labels[2], labels[3], labels[4]};
+        if (side == "auto") o.side = KneeSide::Auto;
+        else if (side == "right") o.side = KneeSide::Right;
+        else if (side == "left") o.side = KneeSide::Left;
+        else SPORTSMED_THROW(InvalidArgument, "knee regions: side '{}', expected 'auto', 'right' or 'left'", side);
+        o.anterior_deg = anterior_deg;
+        o.posterior_deg = posterior_deg;
+        return o;
+    };
+    auto frame_dict = [](const KneeFrame& f) {
+        py::dict d;
+        d["ml_split_mm"] = f.ml_split_mm;
+        d["medial_sign"] = f.medial_sign;
+        d["condyle_centre_yz_mm"] = f.condyle_centre_yz_mm;
+        d["condyle_radius_mm"] = f.condyle_radius_mm;
+        return d;
+    };
+    const std::array<int, 5> default_knee_labels{1, 2, 3, 5, 6};
+    im.def(
+        "regional_cartilage_thickness",
+        [label_volume, region_options, frame_dict](const MaskIn& labels, const Geometry& geometry,
+                                                   const std::string& side, const std::array<int, 5>& knee_labels,
+                                                   double anterior_deg, double posterior_deg) {
+            auto v = label_volume(labels, geometry, "regional_cartilage_thickness");
+            const auto o = region_options(side, knee_labels, anterior_deg, posterior_deg);
+            std::vector<RegionThickness> res;
+            KneeFrame f;
+            {
+                py::gil_scoped_release release;
+                res = regional_cartilage_thickness(v, o, &f);
+            }
+            py::list rows;
+            for (const auto& r : res) {
+                py::dict d;
+                d["region"] = r.name;
+                d["label"] = r.label;
+                d["points"] = r.points;
+                d["mean_mm"] = r.mean_mm;
+                d["sd_mm"] = r.sd_mm;
+                d["voxels"] = r.voxels;
+                d["mean_local_mm"] = r.mean_local_mm;
+                rows.append(d);
+            }
+            return py::make_tuple(rows, frame_dict(f));
+        },
+        py::arg("labels"), py::arg("geometry"), py::arg("side") = "auto",
+        py::arg("knee_labels") = default_knee_labels, py::arg("anterior_deg") = -30.0,
+        py::arg("posterior_deg") = 30.0,
+        "Mean cartilage thickness per region (femoral medial/lateral x anterior/central/posterior by the angle about "
+        "the fitted condyle axis, tibial medial/lateral), in world (LPS) coordinates, see cartilage_regions.hpp. "
+        "knee_labels: (femoral cartilage, medial tibial, lateral tibial cartilage, femur, tibia); side: 'auto' "
+        "(from the tibial labels), 'right' or 'left'. Returns (rows, frame): rows of region, label, points, mean_mm, "
+        "sd_mm (nearest-surface thickness), voxels, mean_local_mm (local thickness).");
+    im.def(
+        "unrolled_femoral_thickness",
+        [label_volume, region_options, frame_dict](const MaskIn& labels, const Geometry& geometry, double ml_step_mm,
+                                                   double angle_step_deg, const std::string& side,
+                                                   const std::array<int, 5>& knee_labels) {
+            auto v = label_volume(labels, geometry, "unrolled_femoral_thickness");
+            const auto o = region_options(side, knee_labels, -30.0, 30.0);
+            UnrolledThicknessMap u;
+            {
+                py::gil_scoped_release release;
+                u = unrolled_femoral_thickness(v, ml_step_mm, angle_step_deg, o);
+            }
+            const std::int64_t nx = u.map.shape()[0], na = u.map.shape()[1];
+            py::dict d;
+            d["map"] = to_numpy(std::move(u.map.values()), {nx, na});
+            d["counts"] = to_numpy(std::move(u.counts.values()), {nx, na});
+            d["ml0_mm"] = u.ml0_mm;
+            d["ml_step_mm"] = u.ml_step_mm;
+            d["angle0_deg"] = u.angle0_deg;
+            d["angle_step_deg"] = u.angle_step_deg;
+            d["frame"] = frame_dict(u.frame);
+            return d;
+        },
+        py::arg("labels"), py::arg("geometry"), py::arg("ml_step_mm") = 1.0, py::arg("angle_step_deg") = 2.0,
+        py::arg("side") = "auto", py::arg("knee_labels") = default_knee_labels,
+        "Femoral cartilage thickness unrolled about the condyle axis: map (n_ml, n_angle) of the mean "
+        "nearest-surface thickness (mm) per bin, NaN where empty; bin (i, j) is centred at world x = ml0_mm + "
+        "i*ml_step_mm and angle = angle0_deg + j*angle_step_deg (0 inferior, + posterior). Also counts, frame.");
 }
 
 }  // namespace sportsmed::bindings

@@ -156,15 +156,67 @@ SurfaceDistances surface_distances_in_box(const std::uint8_t* gt, const std::uin
     const Surface sg = cube_surface(gt, label_gt, shape, o, c, h);
     const Surface sp = cube_surface(pred, label_pred, shape, o, c, h);
     const Shape3 cs{c[0], c[1], c[2]};
-    std::vector<double> dist(sg.area.size());
     auto gather = [&](const Surface& from, const Surface& to, std::vector<double>& d, std::vector<double>& a) {
+        std::vector<std::int64_t> elems;
+        for (std::size_t i = 0; i < from.area.size(); ++i)
+            if (!from.not_border[i]) elems.push_back(static_cast<std::int64_t>(i));
+        a.resize(elems.size());
+        for (std::size_t e = 0; e < elems.size(); ++e) a[e] = from.area[static_cast<std::size_t>(elems[e])];
+        d.assign(elems.size(), kInf);
         const bool to_empty = std::all_of(to.not_border.begin(), to.not_border.end(), [](auto v) { return v != 0; });
-        if (!to_empty) distance_transform_squared(to.not_border.data(), cs, h, dist.data());
-        for (std::size_t i = 0; i < from.area.size(); ++i) {
-            if (from.not_border[i]) continue;
-            d.push_back(to_empty ? kInf : std::sqrt(dist[i]));
-            a.push_back(from.area[i]);
+        if (to_empty || elems.empty()) return;
+        // Nearest element of the other surface by a search in a window around each element:
+        // a window of half-widths ⌊R/h⌋ holds every element within R mm, so a nearest
+        // distance ≤ R found there is exact. Elements with none within R get a wider window,
+        // then, if any remain, the exact EDT of the whole cube grid. Surfaces being compared
+        // are mostly close, which makes the full-grid EDT the rare case.
+        std::vector<std::int64_t> todo(elems.size());
+        std::iota(todo.begin(), todo.end(), 0);
+        const double hmax = h.maxCoeff();
+        const std::uint8_t* nb = to.not_border.data();
+        for (double radius : {hmax, 3.0 * hmax}) {
+            std::array<std::int64_t, 3> w;
+            for (int ax = 0; ax < 3; ++ax) w[ax] = static_cast<std::int64_t>(std::floor(radius / h[ax] + 1e-9));
+            const double r2 = radius * radius * (1 + 1e-12);
+            std::vector<std::uint8_t> resolved(todo.size(), 0);
+            parallel_for(0, static_cast<std::int64_t>(todo.size()), [&](std::int64_t b, std::int64_t e) {
+                for (std::int64_t t = b; t < e; ++t) {
+                    const std::int64_t idx = elems[static_cast<std::size_t>(todo[static_cast<std::size_t>(t)])];
+                    const std::int64_t x = idx % c[0], y = (idx / c[0]) % c[1], z = idx / (c[0] * c[1]);
+                    double best = kInf;
+                    for (std::int64_t zz = std::max<std::int64_t>(0, z - w[2]); zz <= std::min(c[2] - 1, z + w[2]); ++zz) {
+                        const double dz = static_cast<double>(zz - z);
+                        for (std::int64_t yy = std::max<std::int64_t>(0, y - w[1]); yy <= std::min(c[1] - 1, y + w[1]);
+                             ++yy) {
+                            const double dy = static_cast<double>(yy - y);
+                            const std::uint8_t* row = nb + c[0] * (yy + c[1] * zz);
+                            for (std::int64_t xx = std::max<std::int64_t>(0, x - w[0]);
+                                 xx <= std::min(c[0] - 1, x + w[0]); ++xx) {
+                                if (row[xx]) continue;
+                                const double dx = static_cast<double>(xx - x);
+                                // summed in the order of the EDT's passes (i, j, k)
+                                const double d2 = ((0.0 + h[0] * h[0] * dx * dx) + h[1] * h[1] * dy * dy) +
+                                                  h[2] * h[2] * dz * dz;
+                                best = std::min(best, d2);
+                            }
+                        }
+                    }
+                    if (best <= r2) {
+                        d[static_cast<std::size_t>(todo[static_cast<std::size_t>(t)])] = std::sqrt(best);
+                        resolved[static_cast<std::size_t>(t)] = 1;
+                    }
+                }
+            }, 256);
+            std::vector<std::int64_t> left;
+            for (std::size_t t = 0; t < todo.size(); ++t)
+                if (!resolved[t]) left.push_back(todo[t]);
+            todo.swap(left);
+            if (todo.empty()) return;
         }
+        std::vector<double> dist(from.area.size());
+        distance_transform_squared(to.not_border.data(), cs, h, dist.data());
+        for (const std::int64_t e : todo)
+            d[static_cast<std::size_t>(e)] = std::sqrt(dist[static_cast<std::size_t>(elems[static_cast<std::size_t>(e)])]);
     };
     gather(sg, sp, out.distances_gt_to_pred_mm, out.areas_gt_mm2);
     gather(sp, sg, out.distances_pred_to_gt_mm, out.areas_pred_mm2);
@@ -192,18 +244,40 @@ std::vector<SegmentationMetrics> segmentation_metrics(const Volume<std::uint8_t>
     std::mutex tallies_mutex;
     parallel_for(0, sh[2], [&](std::int64_t kb, std::int64_t ke) {
         Tally t;
+        // Per row, the first and last i of each label; boxes are updated once per row.
+        std::array<std::int64_t, 256> row_lo, row_hi;
+        row_lo.fill(std::numeric_limits<std::int64_t>::max());
+        std::vector<int> seen;
         for (std::int64_t k = kb; k < ke; ++k)
             for (std::int64_t j = 0; j < sh[1]; ++j) {
                 const std::uint8_t* ga = gt.data() + sh[0] * (j + sh[1] * k);
                 const std::uint8_t* pa = pred.data() + sh[0] * (j + sh[1] * k);
-                for (std::int64_t i = 0; i < sh[0]; ++i) {
+                // Runs of equal (gt, pred) pairs: label maps are mostly long runs.
+                for (std::int64_t i = 0; i < sh[0];) {
                     const auto a = ga[i], b = pa[i];
-                    ++t.n_gt[a];
-                    ++t.n_pred[b];
-                    if (a == b) ++t.n_both[a];
-                    if (a) t.boxes[a].add(i, j, k);
-                    if (b && b != a) t.boxes[b].add(i, j, k);
+                    const std::int64_t start = i;
+                    for (++i; i < sh[0] && ga[i] == a && pa[i] == b; ++i) {
+                    }
+                    const std::int64_t len = i - start;
+                    t.n_gt[a] += len;
+                    t.n_pred[b] += len;
+                    if (a == b) t.n_both[a] += len;
+                    for (const auto l : {a, b}) {
+                        if (row_lo[l] == std::numeric_limits<std::int64_t>::max()) {
+                            row_lo[l] = start;
+                            seen.push_back(l);
+                        }
+                        row_hi[l] = i - 1;
+                    }
                 }
+                for (int l : seen) {
+                    if (l) {
+                        t.boxes[static_cast<std::size_t>(l)].add(row_lo[static_cast<std::size_t>(l)], j, k);
+                        t.boxes[static_cast<std::size_t>(l)].add(row_hi[static_cast<std::size_t>(l)], j, k);
+                    }
+                    row_lo[static_cast<std::size_t>(l)] = std::numeric_limits<std::int64_t>::max();
+                }
+                seen.clear();
             }
         std::lock_guard<std::mutex> lock(tallies_mutex);
         tallies.push_back(std::move(t));

@@ -72,20 +72,65 @@ Eigen::Matrix3d quaternion_rotation(float b, float c, float d, const std::string
     return r;
 }
 
+// The two files of a NIfTI pair (x.hdr + x.img, each optionally gzipped), or nothing for a
+// single-file path.
+struct PairPaths {
+    std::string hdr, img;
+};
+
+bool is_pair_path(const std::string& path) {
+    for (const char* ext : {".hdr", ".img", ".hdr.gz", ".img.gz"})
+        if (detail::ends_with(path, ext)) return true;
+    return false;
+}
+
+PairPaths pair_paths(const std::string& path, bool must_exist) {
+    const bool gz = detail::ends_with(path, ".gz");
+    const std::string stem = path.substr(0, path.size() - (gz ? 7 : 4));
+    const bool upper = path[stem.size() + 1] == 'H' || path[stem.size() + 1] == 'I';
+    const std::string hdr_ext = upper ? ".HDR" : ".hdr", img_ext = upper ? ".IMG" : ".img";
+    PairPaths p{stem + hdr_ext + (gz ? ".gz" : ""), stem + img_ext + (gz ? ".gz" : "")};
+    if (!must_exist) return p;
+    // The two halves may differ in compression: take whichever exists.
+    auto pick = [&](std::string& f, const std::string& ext) {
+        if (std::filesystem::exists(f)) return;
+        const std::string other = gz ? stem + ext : stem + ext + ".gz";
+        if (std::filesystem::exists(other)) f = other;
+        else SPORTSMED_THROW(NotFound, "{}: '{}' of the NIfTI pair '{}' does not exist", kRead, f, path);
+    };
+    pick(p.hdr, hdr_ext);
+    pick(p.img, img_ext);
+    return p;
+}
+
 }  // namespace
 
 Image read_nifti(const std::string& path) {
     // Uncompressed files: read the header only, then the data straight into the image
     // (no whole-file buffer); gzip files are inflated whole.
-    std::vector<std::uint8_t> buf = detail::read_file_head(path, 544 + 16, kRead);
-    const bool gz = buf.size() >= 2 && buf[0] == 0x1f && buf[1] == 0x8b;
-    std::size_t file_size = 0;
-    if (gz) buf = detail::read_file_maybe_gz(path, kRead);
-    else file_size = static_cast<std::size_t>(std::filesystem::file_size(path));
-    const std::size_t total_size = gz ? buf.size() : file_size;
+    // A pair keeps the header in x.hdr and the data in x.img (vox_offset counts from the
+    // start of x.img); either may be gzipped.
+    const bool pair = is_pair_path(path);
+    const PairPaths pp = pair ? pair_paths(path, true) : PairPaths{path, path};
+    auto gz_magic = [](const std::vector<std::uint8_t>& b) { return b.size() >= 2 && b[0] == 0x1f && b[1] == 0x8b; };
+    std::vector<std::uint8_t> buf = detail::read_file_head(pp.hdr, 544 + 16, kRead);
+    const bool hdr_gz = gz_magic(buf);
+    if (hdr_gz) buf = detail::read_file_maybe_gz(pp.hdr, kRead);
     if (buf.size() < 348)
-        SPORTSMED_THROW(FormatError, "{}: '{}' has {} bytes, shorter than a NIfTI header (348)", kRead, path,
-                        total_size);
+        SPORTSMED_THROW(FormatError, "{}: '{}' has {} bytes, shorter than a NIfTI header (348)", kRead, pp.hdr,
+                        buf.size());
+    // Data source: an inflated buffer (gzip) or the file itself, read in place.
+    std::vector<std::uint8_t> pair_data;
+    bool gz;
+    if (pair) {
+        gz = gz_magic(detail::read_file_head(pp.img, 2, kRead));
+        if (gz) pair_data = detail::read_file_maybe_gz(pp.img, kRead);
+    } else {
+        gz = hdr_gz;
+    }
+    const std::vector<std::uint8_t>& gz_data = pair ? pair_data : buf;
+    const std::size_t total_size =
+        gz ? gz_data.size() : static_cast<std::size_t>(std::filesystem::file_size(pair ? pp.img : path));
     std::int32_t sizeof_hdr;
     std::memcpy(&sizeof_hdr, buf.data(), 4);
     bool swap = false;
@@ -115,11 +160,15 @@ Image read_nifti(const std::string& path) {
     Eigen::Matrix4d srow = Eigen::Matrix4d::Identity();
     if (version == 1) {
         const char* magic = reinterpret_cast<const char*>(buf.data() + 344);
-        if (std::memcmp(magic, "ni1\0", 4) == 0)
-            SPORTSMED_THROW(FormatError, "{}: '{}' is the header of a .hdr/.img pair; only single-file .nii is read",
-                            kRead, path);
-        if (std::memcmp(magic, "n+1\0", 4) != 0)
-            SPORTSMED_THROW(FormatError, "{}: '{}' has NIfTI-1 magic '{:.3s}', expected 'n+1'", kRead, path, magic);
+        const char* expected = pair ? "ni1" : "n+1";
+        if (std::memcmp(magic, expected, 4) != 0) {
+            if (pair && magic[0] == '\0')
+                SPORTSMED_THROW(FormatError,
+                                "{}: '{}' is an Analyze 7.5 header (no NIfTI magic); only NIfTI pairs ('ni1') are read",
+                                kRead, pp.hdr);
+            SPORTSMED_THROW(FormatError, "{}: '{}' has NIfTI-1 magic '{:.3s}', expected '{}' for a {}", kRead,
+                            pp.hdr, magic, expected, pair ? ".hdr/.img pair" : "single .nii file");
+        }
         for (int i = 0; i < 8; ++i) dim[i] = f.get<std::int16_t>(40 + 2 * i);
         datatype = f.get<std::int16_t>(70);
         for (int i = 0; i < 8; ++i) pixdim[i] = f.get<float>(76 + 4 * i);
@@ -134,9 +183,10 @@ Image read_nifti(const std::string& path) {
             for (int c = 0; c < 4; ++c) srow(r, c) = f.get<float>(280 + 16 * r + 4 * c);
     } else {
         const char* magic = reinterpret_cast<const char*>(buf.data() + 4);
-        if (std::memcmp(magic, "n+2\0", 4) != 0)
-            SPORTSMED_THROW(FormatError, "{}: '{}' has NIfTI-2 magic '{:.3s}', expected 'n+2' (single file)", kRead,
-                            path, magic);
+        const char* expected = pair ? "ni2" : "n+2";
+        if (std::memcmp(magic, expected, 4) != 0)
+            SPORTSMED_THROW(FormatError, "{}: '{}' has NIfTI-2 magic '{:.3s}', expected '{}' for a {}", kRead, pp.hdr,
+                            magic, expected, pair ? ".hdr/.img pair" : "single .nii file");
         datatype = f.get<std::int16_t>(12);
         for (int i = 0; i < 8; ++i) dim[i] = f.get<std::int64_t>(16 + 8 * i);
         for (int i = 0; i < 8; ++i) pixdim[i] = f.get<double>(104 + 8 * i);
@@ -170,7 +220,7 @@ Image read_nifti(const std::string& path) {
     // A single file with vox_offset 0 keeps its data right after the header and the
     // 4-byte extension flag (nibabel reads it there too).
     const std::size_t header_end = version == 1 ? 352 : 544;
-    std::size_t offset = vox_offset <= 0 ? header_end : static_cast<std::size_t>(vox_offset);
+    std::size_t offset = vox_offset <= 0 ? (pair ? 0 : header_end) : static_cast<std::size_t>(vox_offset);
     if (!(vox_offset >= 0) || !std::isfinite(vox_offset))
         SPORTSMED_THROW(FormatError, "{}: '{}' has vox_offset {}, expected a non-negative offset", kRead, path,
                         vox_offset);
@@ -181,13 +231,13 @@ Image read_nifti(const std::string& path) {
         SPORTSMED_THROW(FormatError,
                         "{}: data of '{}' is shorter than the header says: {} bytes from offset {} needed for "
                         "{} {} values, file has {} bytes",
-                        kRead, path, nbytes, offset, n, dtype_name(img.dtype), total_size);
+                        kRead, pp.img, nbytes, offset, n, dtype_name(img.dtype), total_size);
     if (gz) {
-        img.bytes.assign(buf.begin() + static_cast<std::ptrdiff_t>(offset),
-                         buf.begin() + static_cast<std::ptrdiff_t>(offset + nbytes));
+        img.bytes.assign(gz_data.begin() + static_cast<std::ptrdiff_t>(offset),
+                         gz_data.begin() + static_cast<std::ptrdiff_t>(offset + nbytes));
     } else {
         img.bytes.resize(nbytes);
-        detail::read_file_range(path, offset, nbytes, img.bytes.data(), kRead);
+        detail::read_file_range(pp.img, offset, nbytes, img.bytes.data(), kRead);
     }
     if (swap) {
         if (img.dtype == DType::Complex64) detail::swap_bytes(img.bytes.data(), static_cast<std::size_t>(2 * n), 4);
@@ -286,6 +336,7 @@ void write_nifti(const Image& img, const std::string& path, int version) {
                         img.dims[2] == img.geometry.shape[2],
                     "{}: dims ({}, {}, {}) differ from the geometry's shape", kWrite, img.dims[0], img.dims[1],
                     img.dims[2]);
+    const bool pair = is_pair_path(path);
     const std::size_t nbytes = static_cast<std::size_t>(img.num_values()) * dtype_size(img.dtype);
     SPORTSMED_CHECK(img.bytes.size() == nbytes, "{}: {} data bytes, {} expected for the dims and type", kWrite,
                     img.bytes.size(), nbytes);
@@ -321,7 +372,7 @@ void write_nifti(const Image& img, const std::string& path, int version) {
         put<std::int16_t>(h, 70, static_cast<std::int16_t>(dt));
         put<std::int16_t>(h, 72, static_cast<std::int16_t>(bitpix));
         for (int i = 0; i < 8; ++i) put<float>(h, 76 + 4 * i, static_cast<float>(i <= ndim ? pixdim[i] : 1.0));
-        put<float>(h, 108, 352.0f);
+        put<float>(h, 108, pair ? 0.0f : 352.0f);
         put<float>(h, 112, static_cast<float>(slope));
         put<float>(h, 116, static_cast<float>(inter));
         h[123] = 2 | 8;  // mm, s
@@ -332,17 +383,17 @@ void write_nifti(const Image& img, const std::string& path, int version) {
         for (int i = 0; i < 3; ++i) put<float>(h, 268 + 4 * i, static_cast<float>(affine(i, 3)));
         for (int r = 0; r < 3; ++r)
             for (int c = 0; c < 4; ++c) put<float>(h, 280 + 16 * r + 4 * c, static_cast<float>(affine(r, c)));
-        std::memcpy(h.data() + 344, "n+1\0", 4);
+        std::memcpy(h.data() + 344, pair ? "ni1\0" : "n+1\0", 4);
     } else {
         h.assign(544, 0);
         put<std::int32_t>(h, 0, 540);
-        std::memcpy(h.data() + 4, "n+2\0\r\n\032\n", 8);
+        std::memcpy(h.data() + 4, pair ? "ni2\0\r\n\032\n" : "n+2\0\r\n\032\n", 8);
         put<std::int16_t>(h, 12, static_cast<std::int16_t>(dt));
         put<std::int16_t>(h, 14, static_cast<std::int16_t>(bitpix));
         put<std::int64_t>(h, 16, ndim);
         for (int i = 0; i < 7; ++i) put<std::int64_t>(h, 24 + 8 * i, i < ndim ? img.dims[i] : 1);
         for (int i = 0; i < 8; ++i) put<double>(h, 104 + 8 * i, i <= ndim ? pixdim[i] : 1.0);
-        put<std::int64_t>(h, 168, 544);
+        put<std::int64_t>(h, 168, pair ? 0 : 544);
         put<double>(h, 176, slope);
         put<double>(h, 184, inter);
         std::memcpy(h.data() + 240, "sportsmed", 9);
@@ -353,6 +404,21 @@ void write_nifti(const Image& img, const std::string& path, int version) {
         for (int r = 0; r < 3; ++r)
             for (int c = 0; c < 4; ++c) put<double>(h, 400 + 32 * r + 8 * c, affine(r, c));
         put<std::int32_t>(h, 500, 2 | 8);
+    }
+    if (pair) {
+        // The header is a 348/540-byte .hdr (no extension flag); the data start .img.
+        h.resize(version == 1 ? 348 : 540);
+        const PairPaths pp = pair_paths(path, false);
+        if (detail::ends_with(path, ".gz")) {
+            const auto zh = detail::gzip(h.data(), h.size(), 1);
+            const auto zd = detail::gzip(img.bytes.data(), img.bytes.size(), 1);
+            detail::write_file_atomic(pp.img, {{zd.data(), zd.size()}}, kWrite);
+            detail::write_file_atomic(pp.hdr, {{zh.data(), zh.size()}}, kWrite);
+        } else {
+            detail::write_file_atomic(pp.img, {{img.bytes.data(), img.bytes.size()}}, kWrite);
+            detail::write_file_atomic(pp.hdr, {{h.data(), h.size()}}, kWrite);
+        }
+        return;
     }
     if (detail::ends_with(path, ".gz")) {
         std::vector<std::uint8_t> all(h);
@@ -371,9 +437,10 @@ Image read_image(const std::string& path) {
 
 void write_image(const Image& img, const std::string& path) {
     if (detail::ends_with(path, ".nrrd")) return write_nrrd(img, path, true);
-    if (detail::ends_with(path, ".nii") || detail::ends_with(path, ".nii.gz")) return write_nifti(img, path, 1);
-    SPORTSMED_THROW(InvalidArgument, "write_image: unknown extension of '{}' (expected .nii, .nii.gz or .nrrd)",
-                    path);
+    if (detail::ends_with(path, ".nii") || detail::ends_with(path, ".nii.gz") || is_pair_path(path))
+        return write_nifti(img, path, 1);
+    SPORTSMED_THROW(InvalidArgument,
+                    "write_image: unknown extension of '{}' (expected .nii, .nii.gz, .hdr, .img or .nrrd)", path);
 }
 
 }  // namespace sportsmed::imaging

@@ -9,7 +9,7 @@
 
 namespace sportsmed::imaging {
 
-ThicknessMap cartilage_thickness(const Volume<std::uint8_t>& labels, int cart, int bone) {
+ThicknessMap cartilage_thickness(const Volume<std::uint8_t>& labels, int cart, int bone, bool include_contact) {
     const auto& s = labels.shape();
     const std::int64_t nx = s[0], ny = s[1], nz = s[2], n = labels.num_voxels();
     Volume<std::uint8_t> not_bone(labels.geometry());
@@ -31,9 +31,12 @@ ThicknessMap cartilage_thickness(const Volume<std::uint8_t>& labels, int cart, i
         for (std::int64_t j = 0; j < ny; ++j)
             for (std::int64_t i = 0; i < nx; ++i) {
                 if (labels(i, j, k) != cart) continue;
-                const bool surface = (i > 0 && labels(i - 1, j, k) == 0) || (i + 1 < nx && labels(i + 1, j, k) == 0) ||
-                                     (j > 0 && labels(i, j - 1, k) == 0) || (j + 1 < ny && labels(i, j + 1, k) == 0) ||
-                                     (k > 0 && labels(i, j, k - 1) == 0) || (k + 1 < nz && labels(i, j, k + 1) == 0);
+                // Articular side: a face neighbour of background, or with include_contact of any
+                // tissue but this cartilage and its bone (the opposing cartilage or meniscus).
+                auto other = [&](std::uint8_t l) { return include_contact ? (l != cart && l != bone) : l == 0; };
+                const bool surface = (i > 0 && other(labels(i - 1, j, k))) || (i + 1 < nx && other(labels(i + 1, j, k))) ||
+                                     (j > 0 && other(labels(i, j - 1, k))) || (j + 1 < ny && other(labels(i, j + 1, k))) ||
+                                     (k > 0 && other(labels(i, j, k - 1))) || (k + 1 < nz && other(labels(i, j, k + 1)));
                 if (!surface) continue;
                 const double th = std::sqrt(d2[static_cast<std::size_t>(labels.index(i, j, k))]);
                 out.voxels.push_back({i, j, k});

@@ -27,6 +27,10 @@ def test_demo_section_builds_with_figures_and_small_errors(tmp_path):
     thickness = cells[0]
     maes = [float(thickness[i]) for i in range(4, len(thickness), 6)]
     assert len(maes) == 3 and max(maes) <= 0.25  # half of the 0.5 mm voxel
-    t2 = cells[1]
+    regions = cells[1]  # region, points, mean, SD, mean local: 6 femoral + 2 tibial rows
+    assert len(regions) == 8 * 5
+    means = [float(regions[i]) for i in range(2, len(regions), 5)]
+    assert all(1.4 < m < 2.8 for m in means)  # the phantom's thickness range
+    t2 = cells[2]
     errors = [abs(float(t2[i])) for i in range(4, len(t2), 5)]
     assert len(errors) == 3 and max(errors) <= 1.0

@@ -93,3 +93,24 @@ def test_metrics_on_the_knee_label_map_against_a_perturbed_copy(shared_data):
     for label in (1, 4, 10):
         _check(res[label], ref_metrics(gt == label, pred == label, spacing, 1.0))
     assert res[7]["dice"] == 1.0 and res[7]["hausdorff_mm"] == 0.0
+
+
+@pytest.mark.parametrize("shift", [0, 1, 2, 5, 17])
+def test_surface_distances_near_and_far_element_by_element(shift):
+    # Near surfaces are resolved by a window search, far ones by the EDT: both must give the
+    # reference's (distance, area) pairs (the reference lists elements in C order, ours in
+    # Fortran order: compare the pairs sorted).
+    gt = _blob((40, 36, 30), 4, 0.5, 2.5)
+    gt[:15, :8, :6] = False
+    pred = np.roll(gt, shift, axis=0)
+    pred[:2, :2, :2] = True  # a speck far from gt
+    spacing = (0.4, 0.7, 1.3)
+    d = imaging.surface_distances(gt, pred, spacing)
+    dg, ag, dp, ap = ref_surfaces(gt, pred, spacing)
+    for dist, area, rd, ra in ((d["distances_gt_to_pred"], d["areas_gt"], dg, ag),
+                               (d["distances_pred_to_gt"], d["areas_pred"], dp, ap)):
+        o = np.lexsort((np.round(area, 9), np.round(dist, 9)))
+        ro = np.lexsort((np.round(ra, 9), np.round(rd, 9)))
+        np.testing.assert_allclose(dist[o], rd[ro], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(area[o], ra[ro], rtol=1e-12)
+    assert dp.max() > 3 * 1.3  # some elements lie beyond the wider window

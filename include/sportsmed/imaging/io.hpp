@@ -15,12 +15,17 @@
 
 namespace sportsmed::imaging {
 
-/// Reads a NIfTI-1 or NIfTI-2 file (.nii or .nii.gz, compression detected from content).
+/// Reads a NIfTI-1 or NIfTI-2 file (.nii or .nii.gz, compression detected from content), or a
+/// NIfTI pair: x.hdr + x.img (magic "ni1" or "ni2"; either half may be named, either may be
+/// gzipped, vox_offset counts from the start of x.img). Analyze 7.5 headers (no NIfTI
+/// magic) are refused with a FormatError.
 /// @throws NotFound if the file does not exist; FormatError for a corrupt or truncated
 ///         header, an unsupported datatype, or data shorter than the header says.
 Image read_nifti(const std::string& path);
 
-/// Writes @p img as NIfTI (.nii, or gzip-compressed when @p path ends in ".gz").
+/// Writes @p img as NIfTI (.nii, or gzip-compressed when @p path ends in ".gz"); a path
+/// ending in .hdr or .img (optionally .gz) writes a pair x.hdr + x.img (magic "ni1"/"ni2",
+/// vox_offset 0).
 /// @param version 1 or 2. Written to a temporary file, then renamed.
 /// @throws InvalidArgument for a bad version or inconsistent image; Error on I/O failure.
 void write_nifti(const Image& img, const std::string& path, int version = 1);
@@ -35,7 +40,7 @@ Image read_nrrd(const std::string& path);
 /// leading "list" axis is not supported: only 3-D images with one component).
 void write_nrrd(const Image& img, const std::string& path, bool gzip = true);
 
-/// Reads by extension: .nii/.nii.gz → NIfTI, .nrrd/.nhdr → NRRD.
+/// Reads by extension: .nii/.nii.gz/.hdr/.img → NIfTI, .nrrd/.nhdr → NRRD.
 Image read_image(const std::string& path);
 /// Writes by extension (see read_image).
 void write_image(const Image& img, const std::string& path);

@@ -7,7 +7,9 @@
 /// surface of a mask is the set of 2×2×2 cubes of neighbouring voxel centres whose corners
 /// are neither all inside nor all outside; each surface element sits at its cube's centre
 /// (the half-voxel grid) and distances between elements are exact Euclidean distances in
-/// mm, computed with the distance transform on the cube grid. Every element is weighted by
+/// mm: the nearest element of the other surface is searched in a window around each element
+/// (exact when one lies within the window's inscribed radius; the rest, usually none, get the
+/// exact distance transform of the cube grid). Every element is weighted by
 /// its surface area. **Difference from surface-distance:** the area of an element is its
 /// share of the voxel-face ("staircase") boundary: each face between an inside and an
 /// outside voxel (area = product of the two in-plane spacings) is split equally among the

@@ -8,6 +8,8 @@ Subcommands::
     sportsmed mri metrics GT PRED [--labels ...]    per-label Dice, HD95, ASSD, surface Dice
     sportsmed mri t2map SRC -o OUT [--te ...]       T2 map of a multi-echo DICOM folder or 4-D NIfTI
     sportsmed mri thickness LABELS -o OUT           nearest-surface cartilage thickness map
+        [--local OUT] [--regions [CSV]] [--map OUT.png|OUT.nii.gz]   local thickness, regional
+                                                    means, unrolled femoral thickness map
     sportsmed mri phantom -o DIR                    the knee phantom (labels, DESS, multi-echo)
     sportsmed mri segment|train-seg ...             3D U-Net segmentation (seg pillar)
 """
@@ -144,12 +146,29 @@ def cmd_t2map(args) -> int:
 def cmd_thickness(args) -> int:
     im = _imaging()
     img = im.read_image(args.labels)
-    res = im.cartilage_thickness(img.array.astype(np.uint8), img.geometry.spacing, args.cartilage, args.bone,
-                                 img.geometry)
+    labels = img.array.astype(np.uint8)
+    res = im.cartilage_thickness(labels, img.geometry.spacing, args.cartilage, args.bone, img.geometry,
+                                 include_contact=args.contact)
     _write(res["map"].astype(np.float32), img.geometry, args.output)
     t = res["thickness_mm"]
     print(f"wrote {args.output}: {len(t)} surface points, thickness mean {t.mean():.3f} mm, "
           f"median {np.median(t):.3f} mm (nearest-surface method)")
+    if args.local:
+        lt = im.local_thickness(labels == args.cartilage, img.geometry.spacing)
+        _write(lt.astype(np.float32), img.geometry, args.local)
+        print(f"wrote {args.local}: local thickness, mean {lt[labels == args.cartilage].mean():.3f} mm")
+    if args.regions is not None:
+        table = im.regional_thickness_table(labels, img.geometry, side=args.side)
+        if args.regions:
+            table.to_csv(args.regions)
+            print(f"wrote {args.regions}")
+        else:
+            print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+    if args.map:
+        u = im.unrolled_femoral_thickness(labels, img.geometry, args.ml_step, args.angle_step, side=args.side)
+        im.write_thickness_map(u, args.map)
+        print(f"wrote {args.map}: unrolled femoral thickness map {u['map'].shape[0]} (x, {args.ml_step:g} mm) x "
+              f"{u['map'].shape[1]} (angle, {args.angle_step:g} deg)")
     return 0
 
 
@@ -214,6 +233,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("-o", "--output", required=True)
     q.add_argument("--cartilage", type=int, default=1, help="cartilage label (default 1, femoral)")
     q.add_argument("--bone", type=int, default=5, help="bone label (default 5, femur)")
+    q.add_argument("--contact", action="store_true",
+                   help="also measure where the cartilage touches the opposing cartilage or a meniscus")
+    q.add_argument("--local", default=None, metavar="OUT", help="also write the local thickness map of the cartilage")
+    q.add_argument("--regions", nargs="?", const="", default=None, metavar="CSV",
+                   help="regional means (femoral M/L x A/C/P, tibial M/L; pymskt labels): print, or write CSV")
+    q.add_argument("--map", default=None, metavar="OUT",
+                   help="unrolled femoral thickness map (angle x medial-lateral): .png, .nii[.gz] or .nrrd")
+    q.add_argument("--side", choices=("auto", "right", "left"), default="auto",
+                   help="knee side for medial/lateral (auto: from the medial/lateral tibial cartilage labels)")
+    q.add_argument("--ml-step", type=float, default=1.0, help="map bin width along medial-lateral (mm)")
+    q.add_argument("--angle-step", type=float, default=2.0, help="map bin width in angle (deg)")
     q.set_defaults(handler=cmd_thickness)
 
     q = msub.add_parser("phantom", help="write the knee MRI phantom (labels, DESS-like, multi-echo)")

@@ -13,6 +13,8 @@ Conventions
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._pillars import require_pillar
 
 require_pillar("imaging")
@@ -36,7 +38,8 @@ def convert(src: str, dst: str) -> Image:
     return img
 
 
-__all__ = sorted(set(_COMPILED) | {"convert", "metrics_table"})
+__all__ = sorted(set(_COMPILED) | {"convert", "metrics_table", "regional_thickness_table", "write_thickness_map",
+                                       "thickness_map_figure"})
 
 
 def metrics_table(gt, pred, spacing, labels=None, tolerance_mm: float = 1.0, names=None):
@@ -57,3 +60,62 @@ def metrics_table(gt, pred, spacing, labels=None, tolerance_mm: float = 1.0, nam
     if names:
         df.insert(0, "tissue", [names.get(i, "") for i in df.index])
     return df
+
+
+def regional_thickness_table(labels, geometry, side: str = "auto", knee_labels=(1, 2, 3, 5, 6),
+                             anterior_deg: float = -30.0, posterior_deg: float = 30.0):
+    """Regional cartilage thickness as a ``pandas.DataFrame`` indexed by region.
+
+    Columns: label, points and mean_mm / sd_mm (nearest-surface thickness of the
+    articular-surface points), voxels and mean_local_mm (local thickness). The knee frame
+    (split plane, medial side, condyle axis) is in ``df.attrs["frame"]``. See
+    :func:`regional_cartilage_thickness` for the region definitions.
+    """
+    import pandas as pd
+
+    rows, frame = _imaging.regional_cartilage_thickness(labels, geometry, side, tuple(knee_labels), anterior_deg,
+                                                        posterior_deg)
+    df = pd.DataFrame(rows).set_index("region")
+    df.attrs["frame"] = frame
+    return df
+
+
+def write_thickness_map(unrolled: dict, path: str) -> None:
+    """Writes an :func:`unrolled_femoral_thickness` result as an image: ``.png`` (a
+    matplotlib figure with axes in mm and degrees) or any volume format (NIfTI/NRRD: a
+    (n_ml, n_angle, 1) float32 image whose spacing is (ml_step_mm, angle_step_deg, 1) and
+    origin (ml0_mm, angle0_deg, 0); NaN marks empty bins)."""
+    m = np.asarray(unrolled["map"])
+    path = str(path)
+    if path.lower().endswith(".png"):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig = thickness_map_figure(unrolled, plt)
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        return
+    g = Geometry((m.shape[0], m.shape[1], 1), (unrolled["ml_step_mm"], unrolled["angle_step_deg"], 1.0),
+                 (unrolled["ml0_mm"], unrolled["angle0_deg"], 0.0))
+    write_image(Image(np.asfortranarray(m[:, :, None].astype(np.float32)), g), path)
+
+
+def thickness_map_figure(unrolled: dict, plt=None):
+    """A matplotlib figure of an unrolled femoral thickness map: angle about the condyle
+    axis (0 = inferior, + posterior) against world x (mm)."""
+    if plt is None:
+        import matplotlib.pyplot as plt
+    m = np.asarray(unrolled["map"])
+    x0, dx = unrolled["ml0_mm"], unrolled["ml_step_mm"]
+    a0, da = unrolled["angle0_deg"], unrolled["angle_step_deg"]
+    extent = (x0 - dx / 2, x0 + dx * (m.shape[0] - 0.5), a0 - da / 2, a0 + da * (m.shape[1] - 0.5))
+    fig, ax = plt.subplots(figsize=(7, 3.6), constrained_layout=True)
+    im = ax.imshow(m.T, origin="lower", extent=extent, aspect="auto", cmap="viridis")
+    medial = "-x" if unrolled["frame"]["medial_sign"] < 0 else "+x"
+    ax.set_xlabel(f"world x (mm, LPS; medial towards {medial})")
+    ax.set_ylabel("angle about the condyle axis (deg, + posterior)")
+    ax.axvline(unrolled["frame"]["ml_split_mm"], color="w", lw=0.8, ls="--")
+    fig.colorbar(im, ax=ax, label="thickness (mm)")
+    return fig

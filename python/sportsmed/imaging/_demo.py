@@ -55,18 +55,21 @@ def _build(report: Report, workdir: Path, progress) -> None:
                      "mean thickness (mm)": float(th["thickness_mm"][ok].mean()),
                      "analytic mean (mm)": float(truth[ok].mean()),
                      "mean abs error (mm)": float(np.abs(err).mean()), "bias (mm)": float(err.mean())})
-        if cart == 1:
-            fem = th
     sec.table(rows, "Nearest-surface thickness against the analytic thickness (voxel 0.5 mm)")
-    # Unrolled femoral map: medial-lateral position against the angle around the condyles.
-    p = fem["points_mm"]
-    theta = np.degrees(np.arctan2(p[:, 1], -(p[:, 2] - 8.0)))
-    fig, ax = plt.subplots(figsize=(7, 3.4))
-    sc = ax.scatter(p[:, 0], theta, c=fem["thickness_mm"], s=3, cmap="viridis", vmin=1, vmax=3.5)
-    ax.set_xlabel("medial-lateral position x (mm)")
-    ax.set_ylabel("angle from inferior (deg)")
-    fig.colorbar(sc, ax=ax, label="thickness (mm)")
-    sec.figure(fig, "Femoral cartilage thickness, unrolled over the condyles")
+    # Unrolled femoral map: angle about the fitted condyle axis against medial-lateral position.
+    from . import regional_thickness_table, thickness_map_figure, unrolled_femoral_thickness
+
+    fig = thickness_map_figure(unrolled_femoral_thickness(lab, g, 1.0, 2.0), plt)
+    sec.figure(fig, "Femoral cartilage thickness unrolled about the condyle axis (mean per 1 mm x 2 deg bin; "
+                    "dashed: the medial/lateral split)")
+    regions = regional_thickness_table(lab, g)
+    region_rows = [{"region": name, "surface points": int(r["points"]), "mean thickness (mm)": r["mean_mm"],
+                    "SD (mm)": r["sd_mm"], "mean local thickness (mm)": r["mean_local_mm"]}
+                   for name, r in regions.iterrows()]
+    sec.table(region_rows, "Regional cartilage thickness (femoral medial/lateral x anterior/central/posterior by "
+                           "the angle about the condyle axis, cut at -30 and +30 deg; tibial medial/lateral). "
+                           "Local thickness (largest inscribed ball, Hildebrand & Ruegsegger 1997) reads up to "
+                           "one voxel above the sheet thickness by its voxel-centre definition.")
 
     progress(0.6, "T2 map")
     cart = np.isin(lab, (1, 2, 3, 4))
