@@ -22,6 +22,9 @@
 /// 26-neighbour's ball (d(c′) ≥ d(c) + |c − c′|) are dropped, which leaves the result
 /// unchanged; the remaining balls are painted with a running maximum, rows at a time,
 /// multi-threaded over slabs of k so that no two threads write the same voxel.
+/// Cost: the summed volume of the painted balls. Thin sheets such as cartilage take
+/// seconds (the femoral cartilage of a 384×384×160 knee map: about 2 s); thick solid
+/// structures take much longer (all of that knee's tissues as one mask: minutes).
 
 #include <cstdint>
 

@@ -3,7 +3,7 @@
 /// Parametric knee MRI phantom — the pillar's embedded default and a ground truth for
 /// cartilage thickness and T2.
 ///
-/// An idealised right knee in LPS millimetres with the knee centre at the world origin
+/// An idealised left knee (medial compartment at −x, fibula at +x: lateral) in LPS millimetres with the knee centre at the world origin
 /// (x: medial-lateral, y: anterior (−) to posterior (+), z: inferior (−) to superior (+)).
 /// The numbers below are the standard knee (KneeShape's defaults); random_knee_shape()
 /// draws other anatomies (size, condyle radius, tibial plateau, cartilage thickness and
