@@ -28,8 +28,9 @@ def model():
 @pytest.fixture(scope="module")
 def unseen_phantom(model):
     spacing = seg.model_spec(model)["spacing_mm"]
-    # Noise seed 11: training used 0 (labels) and validated on 1001/1002.
-    return imaging.make_knee_phantom(spacing_mm=spacing, extent_mm=(84.0, 84.0, 84.0), seed=11)
+    # Knee shape 1003 and noise seed 11: training used the standard knee and shapes 1-16
+    # (label maps only) and validated on shapes 1001/1002 with noise seeds 1001/1002.
+    return imaging.make_knee_phantom(spacing_mm=spacing, extent_mm=(84.0, 84.0, 84.0), seed=11, shape=1003)
 
 
 def test_sidecar_documents_training(model):
@@ -47,15 +48,17 @@ def test_default_model_on_an_unseen_phantom(model, unseen_phantom):
     # No keep-largest-component: tibial cartilage and menisci are two structures per class.
     pred, _ = seg.segment(model, unseen_phantom["image"].astype(np.float32))
     dice = dict(zip(seg.KNEE_LABELS, seg.dice_per_class(pred, truth, len(seg.KNEE_LABELS))))
-    # Floors a little under what scripts/train_default_seg.py measured on held-out phantom
-    # draws (femur 0.95, tibia 0.96, patella 0.66, femoral cartilage 0.68, tibial cartilage
-    # 0.90). Patellar cartilage (0) and menisci (0.17) were not learned in the CPU budget:
-    # nothing is asserted for them, and the sidecar and the demo say so.
+    # Floors a little under what the shipped model reaches on held-out knees (shapes
+    # 1001-1003, standard knee; sidecar and closing note): femur and tibia 0.96-0.97,
+    # patella 0.79-0.83, femoral cartilage 0.75-0.81, tibial cartilage 0.58-0.84, patellar
+    # cartilage 0.60-0.67, menisci 0.28-0.52. Measured here: 0.97, 0.97, 0.82, 0.78, 0.79,
+    # 0.60, 0.28.
     for tissue, floor in FLOORS.items():
         assert dice[tissue] > floor, (tissue, dice)
 
 
-FLOORS = {"femur": 0.9, "tibia": 0.9, "patella": 0.5, "femoral_cartilage": 0.55, "tibial_cartilage": 0.8}
+FLOORS = {"femur": 0.95, "tibia": 0.95, "patella": 0.75, "femoral_cartilage": 0.72, "tibial_cartilage": 0.72,
+          "patellar_cartilage": 0.5, "menisci": 0.2}
 
 
 def test_cli_segment_writes_labels_on_the_input_grid(tmp_path, unseen_phantom):
