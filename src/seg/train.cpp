@@ -98,12 +98,13 @@ struct LossScaler {
     // Unscales in place; false when a gradient is not finite (the step must be skipped).
     bool unscale(std::vector<torch::Tensor>& params) {
         if (!active) return true;
-        bool finite = true;
+        std::vector<torch::Tensor> ok;  // one device-to-host read for all parameters
         for (auto& p : params) {
             if (!p.grad().defined()) continue;
             p.mutable_grad().div_(scale);
-            finite = finite && torch::isfinite(p.grad()).all().item<bool>();
+            ok.push_back(torch::isfinite(p.grad()).all());
         }
+        const bool finite = ok.empty() || torch::stack(ok).all().item<bool>();
         if (!finite) {
             scale /= 2;
             good_steps = 0;

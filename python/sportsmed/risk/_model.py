@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
 
-from .._core import FormatError, InvalidArgument
+from .._core import InvalidArgument
 from .._core import risk as _r
 from .._core import version as _version
+from ._persist import FORMAT_VERSION, read_json, write_json
 from ._table import _days
 
 FORMAT = "sportsmed-risk-model"
-FORMAT_VERSION = 1
 KINDS = ("logistic", "xgboost", "mlp", "cnn")
 NEURAL = ("mlp", "cnn")
 
@@ -199,17 +196,7 @@ class RiskModel:
 
     def save(self, path: Union[str, Path]) -> Path:
         """Writes the model as JSON (to a temporary name, then renamed)."""
-        path = Path(path)
-        text = json.dumps(self.to_dict(), indent=1)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent or ".")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_json(path, self.to_dict())
 
     @classmethod
     def load(cls, path: Union[str, Path]) -> "RiskModel":
@@ -220,15 +207,7 @@ class RiskModel:
         sportsmed.FormatError
             Not a sportsmed risk model, or written in another format version.
         """
-        try:
-            d = json.loads(Path(path).read_text())
-        except json.JSONDecodeError as exc:
-            raise FormatError(f"RiskModel.load: '{path}' is not JSON: {exc}") from None
-        if not isinstance(d, dict) or d.get("format") != FORMAT:
-            raise FormatError(f"RiskModel.load: '{path}' is not a sportsmed risk model")
-        if d.get("format_version") != FORMAT_VERSION:
-            raise FormatError(f"RiskModel.load: '{path}' has format version {d.get('format_version')}, this "
-                              f"sportsmed ({_version()}) reads version {FORMAT_VERSION}")
+        d = read_json(path, FORMAT, "RiskModel.load")
         m = cls(d["features"], d["kind"], **d.get("params", {}))
         m.mean = np.asarray(d["preprocessing"]["mean"], dtype=float)
         m.scale = np.asarray(d["preprocessing"]["scale"], dtype=float)
