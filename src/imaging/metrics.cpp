@@ -8,6 +8,9 @@
 #include <limits>
 #include <mutex>
 #include <numeric>
+#include <vector>
+
+#include <Eigen/Geometry>
 
 #include "sportsmed/core/parallel.hpp"
 #include "sportsmed/imaging/distance.hpp"
@@ -36,22 +39,95 @@ struct Surface {
     std::vector<double> area;              // per cube, 0 where not surface
 };
 
-// Staircase area of each of the 256 corner configurations: every edge of the cube whose
-// two corners differ carries a quarter of the voxel face it crosses. Bit b of the code is
-// corner (b & 1, (b >> 1) & 1, (b >> 2) & 1) along (i, j, k).
-std::array<double, 256> area_table(const Eigen::Vector3d& h) {
-    const double face[3] = {h[1] * h[2] / 4.0, h[0] * h[2] / 4.0, h[0] * h[1] / 4.0};
-    std::array<double, 256> t{};
-    for (int code = 0; code < 256; ++code) {
-        double a = 0;
-        for (int b = 0; b < 8; ++b)
-            for (int axis = 0; axis < 3; ++axis) {
-                const int nb = b ^ (1 << axis);
-                if (nb < b) continue;  // each edge once
-                if (((code >> b) & 1) != ((code >> nb) & 1)) a += face[axis];
-            }
-        t[static_cast<std::size_t>(code)] = a;
+// Marching-cubes surface elements of the 256 corner configurations of a 2×2×2 cube, as
+// area vectors of triangles in the unit cube (bit b of a code is corner
+// (b & 1, (b >> 1) & 1, (b >> 2) & 1) along (i, j, k)). The triangulation follows the
+// rule that reproduces the area table of DeepMind's surface-distance package for all 256
+// configurations and any spacing:
+//  - vertices at the midpoints of the edges whose two corners differ;
+//  - on a face with four such edges (a saddle), the contour cuts off the minority corners
+//    of the cube (the inside ones when at most 4 corners are inside, else the outside ones);
+//  - the face segments chain into closed polygons, and each polygon is split into the
+//    triangulation of largest total area.
+// With spacing h a triangle's area vector n scales to (n0 h1 h2, n1 h0 h2, n2 h0 h1).
+using Triangles = std::vector<Eigen::Vector3d>;
+
+Eigen::Vector3d cube_corner(int b) { return {double(b & 1), double((b >> 1) & 1), double((b >> 2) & 1)}; }
+
+// Largest-area triangulation of the polygon p[first..last] (vertex indices into pts);
+// returns the area and appends the triangles' area vectors.
+double best_triangulation(const std::vector<Eigen::Vector3d>& pts, int first, int last, Triangles* out) {
+    if (last - first < 2) return 0.0;
+    double best = -1.0;
+    Triangles best_tris;
+    for (int k = first + 1; k < last; ++k) {
+        Triangles tris;
+        double a = best_triangulation(pts, first, k, &tris) + best_triangulation(pts, k, last, &tris);
+        const Eigen::Vector3d n = 0.5 * (pts[k] - pts[first]).cross(pts[last] - pts[first]);
+        a += n.norm();
+        tris.push_back(n);
+        if (a > best + 1e-12) best = a, best_tris = std::move(tris);
     }
+    out->insert(out->end(), best_tris.begin(), best_tris.end());
+    return best;
+}
+
+Triangles cube_triangles(int code) {
+    auto inside = [&](int b) { return (code >> b) & 1; };
+    struct Edge { int a, b; };
+    std::vector<Edge> cut;  // cut edges, each a polygon vertex
+    for (int b = 0; b < 8; ++b)
+        for (int axis = 0; axis < 3; ++axis)
+            if (!((b >> axis) & 1) && inside(b) != inside(b | (1 << axis))) cut.push_back({b, b | (1 << axis)});
+    int n_inside = 0;
+    for (int b = 0; b < 8; ++b) n_inside += inside(b);
+    const int minority = n_inside <= 4 ? 1 : 0;
+    std::vector<std::vector<int>> adj(cut.size());
+    for (int axis = 0; axis < 3; ++axis)
+        for (int v = 0; v < 2; ++v) {
+            auto on_face = [&](int b) { return ((b >> axis) & 1) == v; };
+            std::vector<int> fe;
+            for (int e = 0; e < int(cut.size()); ++e)
+                if (on_face(cut[e].a) && on_face(cut[e].b)) fe.push_back(e);
+            auto link = [&](int e, int f) { adj[e].push_back(f), adj[f].push_back(e); };
+            if (fe.size() == 2) link(fe[0], fe[1]);
+            if (fe.size() == 4)
+                for (int b = 0; b < 8; ++b) {
+                    if (!on_face(b) || inside(b) != minority) continue;
+                    std::vector<int> pair;
+                    for (int e : fe)
+                        if (cut[e].a == b || cut[e].b == b) pair.push_back(e);
+                    link(pair[0], pair[1]);
+                }
+        }
+    Triangles tris;
+    std::vector<bool> seen(cut.size(), false);
+    for (int s = 0; s < int(cut.size()); ++s) {
+        if (seen[s]) continue;
+        std::vector<Eigen::Vector3d> poly;
+        for (int prev = -1, cur = s; cur >= 0;) {
+            seen[cur] = true;
+            poly.push_back(0.5 * (cube_corner(cut[cur].a) + cube_corner(cut[cur].b)));
+            int next = -1;
+            for (int f : adj[cur])
+                if (f != prev && !seen[f]) next = f;
+            prev = cur, cur = next;
+        }
+        best_triangulation(poly, 0, int(poly.size()) - 1, &tris);
+    }
+    return tris;
+}
+
+std::array<double, 256> area_table(const Eigen::Vector3d& h) {
+    static const std::array<Triangles, 256> unit = [] {
+        std::array<Triangles, 256> t;
+        for (int code = 1; code < 255; ++code) t[static_cast<std::size_t>(code)] = cube_triangles(code);
+        return t;
+    }();
+    const Eigen::Vector3d scale(h[1] * h[2], h[0] * h[2], h[0] * h[1]);
+    std::array<double, 256> t{};
+    for (std::size_t code = 0; code < 256; ++code)
+        for (const auto& n : unit[code]) t[code] += n.cwiseProduct(scale).norm();
     return t;
 }
 

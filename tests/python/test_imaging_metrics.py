@@ -1,5 +1,5 @@
 """Segmentation metrics against an independent numpy/scipy implementation of the same
-definitions (surface elements on the half-voxel cube grid, staircase areas, exact EDT)."""
+definitions (surface elements on the half-voxel cube grid, marching-cubes areas, exact EDT)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from scipy import ndimage
 
 imaging = pytest.importorskip("sportsmed.imaging")
 
-from reference_surface_metrics import ref_metrics, ref_surfaces  # noqa: E402
+from reference_surface_metrics import area_table, ref_metrics, ref_surfaces  # noqa: E402
 
 
 def _check(ours, ref):
@@ -54,12 +54,36 @@ def test_surface_distances_equal_reference():
     dg, ag, dp, ap = ref_surfaces(gt, pred, spacing)
     np.testing.assert_allclose(np.sort(d["distances_gt_to_pred"]), np.sort(dg), atol=1e-9)
     np.testing.assert_allclose(np.sort(d["areas_pred"]), np.sort(ap), atol=1e-12)
-    # staircase area of a box equals its analytic surface area
+    # the marching-cubes area of a box: the box spanned by the voxel centres, chamfer strips
+    # of width |(h_a, h_b)|/2 along its 12 edges and a corner triangle at each of 8 corners
     box = np.zeros((10, 10, 10), bool)
     box[2:5, 3:7, 1:9] = True
     a = imaging.surface_distances(box, box, spacing)["areas_gt"].sum()
-    lx, ly, lz = 3 * spacing[0], 4 * spacing[1], 8 * spacing[2]
-    assert a == pytest.approx(2 * (lx * ly + ly * lz + lx * lz), rel=1e-12)
+    h = np.array(spacing)
+    L = (np.array([3, 4, 8]) - 1) * h
+    faces = 2 * (L[0] * L[1] + L[1] * L[2] + L[0] * L[2])
+    strips = 2 * (L[2] * math.hypot(h[0], h[1]) + L[1] * math.hypot(h[0], h[2]) + L[0] * math.hypot(h[1], h[2]))
+    corners = math.sqrt((h[1] * h[2]) ** 2 + (h[0] * h[2]) ** 2 + (h[0] * h[1]) ** 2)
+    assert a == pytest.approx(faces + strips + corners, rel=1e-12)
+
+
+def test_marching_cubes_areas_of_elementary_configurations():
+    """Unit-cube areas of configurations whose triangles are known in closed form; bit
+    dx + 2 dy + 4 dz marks corner (dx, dy, dz) inside."""
+    t = area_table((1.0, 1.0, 1.0))
+    assert t[0] == 0 and t[255] == 0
+    assert t[0b00000001] == pytest.approx(math.sqrt(3) / 8)      # one corner: triangle
+    assert t[0b00000011] == pytest.approx(math.sqrt(2) / 2)      # an edge: 1 x sqrt(2)/2 quad
+    assert t[0b00001111] == pytest.approx(1.0)                   # a face: unit square
+    assert t[0b00010111] == pytest.approx(3 * math.sqrt(3) / 4)  # corner + 3 neighbours: hexagon
+    # three corners of a face: a pentagon split into the half square in the mid-plane
+    # (area 1/2) and a planar quad of area 3 sqrt(3)/8
+    assert t[0b00000111] == pytest.approx(0.5 + 3 * math.sqrt(3) / 8)
+    # two diagonal corners of a face (saddle, minority inside): two separate triangles
+    assert t[0b00001001] == pytest.approx(2 * math.sqrt(3) / 8)
+    # complement symmetry and anisotropic scaling of a single flat face
+    assert np.allclose(t, t[::-1])
+    assert area_table((0.5, 2.0, 3.0))[0b00001111] == pytest.approx(0.5 * 2.0)
 
 
 def test_empty_mask_results_are_documented_values():

@@ -23,8 +23,17 @@ TEST_CASE("metrics: two boxes offset along i have analytic overlap and distances
     CHECK(m.jaccard == Approx(6.0 / 10.0));
     CHECK(m.volume_difference_mm3 == 0.0);
     CHECK(m.hausdorff_mm == Approx(1.0));
-    // Staircase area of an 8×6×6 voxel box: 2·(4·6 + 6·12 + 4·12) mm².
-    CHECK(m.surface_area_gt_mm2 == Approx(2.0 * (4 * 6 + 6 * 12 + 4 * 12)));
+    // Marching-cubes area of an 8×6×6 voxel box: the box spanned by the voxel centres
+    // (edges L = (n − 1)·h) plus 45° chamfer strips of width |(h_a, h_b)|/2 along its 12
+    // edges and a corner triangle of area |(h_j h_k, h_i h_k, h_i h_j)|/8 at each of 8 corners.
+    const double h[3] = {0.5, 1.0, 2.0};
+    const double L[3] = {7 * h[0], 5 * h[1], 5 * h[2]};
+    const double faces = 2 * (L[0] * L[1] + L[1] * L[2] + L[0] * L[2]);
+    const double strips = 4 * (L[2] * std::hypot(h[0], h[1]) + L[1] * std::hypot(h[0], h[2]) +
+                               L[0] * std::hypot(h[1], h[2])) / 2;
+    const double corners = 8 * std::sqrt(std::pow(h[1] * h[2], 2) + std::pow(h[0] * h[2], 2) +
+                                         std::pow(h[0] * h[1], 2)) / 8;
+    CHECK(m.surface_area_gt_mm2 == Approx(faces + strips + corners).epsilon(1e-12));
     // Only the two end caps (i faces) move: side walls coincide on 6 of 8 voxel rows.
     CHECK(m.surface_dice > 0.5);
     CHECK(m.surface_dice < 1.0);
