@@ -101,7 +101,8 @@ std::vector<Feature> drop_jump(const Trial& t, const FeatureOptions& o) {
     const auto [fl, fr] = foot_forces(t);
     const std::vector<std::string> centres{"LHJC", "LKJC", "LAJC", "RHJC", "RKJC", "RAJC"};
     if (missing_of(t, centres).empty()) {
-        const RowMatXd cl = three_points(t, "LHJC", "LKJC", "LAJC"), cr = three_points(t, "RHJC", "RKJC", "RAJC");
+        const Trial mm = convert_units(t, "mm");  // the centres' lengths are reported in cm
+        const RowMatXd cl = three_points(mm, "LHJC", "LKJC", "LAJC"), cr = three_points(mm, "RHJC", "RKJC", "RAJC");
         return drop_jump_features(al, ar, t.point_rate_hz, fl, fr, t.analog_rate_hz, o.body_mass_kg, cl, cr);
     }
     return drop_jump_features(al, ar, t.point_rate_hz, fl, fr, t.analog_rate_hz, o.body_mass_kg);

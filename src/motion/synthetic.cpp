@@ -425,6 +425,27 @@ std::vector<Feature> drop_jump_features_impl(const RowMatXdCRef& al, const RowMa
             for (Eigen::Index i = fic; i < fto; ++i)
                 if (std::isfinite(fppa[i])) peak = std::max(peak, fppa[i]);
             f.push_back({s + "peak_fppa_deg", std::isfinite(peak) ? peak : kNaN, "deg"});
+            // Knee valgus motion (Myer 2010's clinical measure, from 2-D video): the largest
+            // medial displacement of the knee centre in the camera's image, along the
+            // medio-lateral axis, from initial contact over the first contact. mm → cm.
+            const Eigen::Vector3d lateral = (side == 0 ? 1.0 : -1.0) * Eigen::Vector3d::UnitZ().cross(anterior);
+            const auto medial_mm = [&](Eigen::Index i) { return -c.block<1, 3>(i, 3).dot(lateral.transpose()); };
+            double kvm = std::isfinite(medial_mm(fic)) ? 0.0 : kNaN;
+            for (Eigen::Index i = fic; i < fto && std::isfinite(kvm); ++i)
+                if (std::isfinite(medial_mm(i))) kvm = std::max(kvm, medial_mm(i) - medial_mm(fic));
+            f.push_back({s + "knee_valgus_motion_cm", kvm / 10.0, "cm"});
+            // Tibia length: median knee-to-ankle centre distance over the trial. mm → cm.
+            std::vector<double> shank;
+            for (Eigen::Index i = 0; i < c.rows(); ++i) {
+                const double d = (c.block<1, 3>(i, 3) - c.block<1, 3>(i, 6)).norm();
+                if (std::isfinite(d)) shank.push_back(d);
+            }
+            double tibia = kNaN;
+            if (!shank.empty()) {
+                std::nth_element(shank.begin(), shank.begin() + static_cast<std::ptrdiff_t>(shank.size() / 2), shank.end());
+                tibia = shank[shank.size() / 2];
+            }
+            f.push_back({s + "tibia_length_cm", tibia / 10.0, "cm"});
         }
         const VecXd kasr = knee_ankle_separation_ratio(cl->middleCols(3, 3), cr->middleCols(3, 3),
                                                        cl->middleCols(6, 3), cr->middleCols(6, 3), anterior);

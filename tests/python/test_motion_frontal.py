@@ -61,3 +61,46 @@ def test_drop_jump_frontal_features_from_noisy_markers():
         ref_kasr[ic + int(np.argmax(flex))], abs=0.02)
     assert f.loc["knee_ankle_separation_ratio_ic", "unit"] == "ratio"
     assert f.loc["left_peak_fppa_deg", "unit"] == "deg"
+
+
+def _numpy_kvm_tibia(c, lateral, ic, to):
+    """Medial knee displacement from initial contact (cm) and median shank length (cm)."""
+    medial = -(c[:, 3:6] @ lateral)
+    kvm = max(0.0, np.nanmax(medial[ic:to] - medial[ic])) / 10.0
+    tibia = np.median(np.linalg.norm(c[:, 3:6] - c[:, 6:9], axis=1)) / 10.0
+    return kvm, tibia
+
+
+@pytest.mark.parametrize("valgus", [0.0, 12.0])
+def test_knee_valgus_motion_and_tibia_length(valgus):
+    res = motion.drop_jump_analysis(motion.synthesize_drop_jump(seed=3, knee_valgus_peak_deg=valgus))
+    s = res["synthetic"]
+    f = res["features"].set_index("feature")
+    ic = int(round(f.loc["initial_contact_s", "value"] * 200))
+    to = int(round(f.loc["take_off_s", "value"] * 200))
+    cl, cr = s.true_joint_centres_left, s.true_joint_centres_right
+    left = (cl[ic:to, 0:3] - cr[ic:to, 0:3]).mean(axis=0)
+    left[2] = 0.0
+    left /= np.linalg.norm(left)
+    for side, c, lateral in (("left", cl, left), ("right", cr, -left)):
+        kvm, tibia = _numpy_kvm_tibia(c, lateral, ic, to)
+        # from noisy markers through the model vs the generator's true centres
+        assert f.loc[f"{side}_knee_valgus_motion_cm", "value"] == pytest.approx(kvm, abs=0.3)
+        assert f.loc[f"{side}_tibia_length_cm", "value"] == pytest.approx(tibia, abs=0.2)
+        assert f.loc[f"{side}_knee_valgus_motion_cm", "unit"] == "cm"
+    # the generator rotates the shank about the knee, so its knees barely travel; move both
+    # knee centres medially by a known 25 mm ramp over the first contact: the feature equals
+    # the numpy reference exactly and reports the added displacement
+    ramp = np.zeros(len(cl))
+    ramp[ic:to] = np.linspace(0.0, 25.0, to - ic)
+    cl2, cr2 = cl.copy(), cr.copy()
+    cl2[:, 3:6] -= ramp[:, None] * left
+    cr2[:, 3:6] += ramp[:, None] * left
+    truth = motion.drop_jump_features(s.true_angles_left, s.true_angles_right, 200.0, s.trial.analogs[:, 0],
+                                      s.trial.analogs[:, 1], s.trial.analog_rate_hz, s.body_mass_kg, cl2, cr2)
+    truth = {name: value for name, value, _ in truth}
+    for side, c, lateral in (("left", cl2, left), ("right", cr2, -left)):
+        kvm, tibia = _numpy_kvm_tibia(c, lateral, ic, to)
+        assert truth[f"{side}_knee_valgus_motion_cm"] == pytest.approx(kvm, abs=1e-9)
+        assert truth[f"{side}_tibia_length_cm"] == pytest.approx(tibia, abs=1e-9)
+        assert kvm == pytest.approx(2.5, abs=0.1)

@@ -44,6 +44,27 @@ def test_bates_rule_on_the_motion_pillars_drop_jump():
         risk.screen_drop_jump(feats[feats["feature"] != "left_knee_abduction_ic_deg"])
 
 
+def test_myer_predictors_from_the_motion_pillars_drop_jump():
+    motion = pytest.importorskip("sportsmed.motion")
+    feats = motion.drop_jump_analysis()["features"]
+    values = dict(zip(feats["feature"], feats["value"]))
+    x = risk.myer_predictors(feats, body_mass_kg=61.0, quadriceps_hamstring_ratio=1.4)
+    assert list(x.index) == ["left", "right"] and list(x.columns) == list(risk.MYER_PREDICTORS)
+    for side in ("left", "right"):
+        assert x.loc[side, "knee_valgus_motion_cm"] == values[f"{side}_knee_valgus_motion_cm"]
+        assert x.loc[side, "knee_flexion_rom_deg"] == values[f"{side}_knee_flexion_rom_deg"]
+        assert x.loc[side, "tibia_length_cm"] == values[f"{side}_tibia_length_cm"]
+        assert 30 < x.loc[side, "tibia_length_cm"] < 50  # an adult shank
+    # the rows feed the model's structure: same logit as the hand formula
+    m = risk.MyerKamModel(coef=dict(COEF), intercept=-15.0)
+    logit = -15.0 + sum(COEF[k] * x.loc["left", k] for k in COEF)
+    assert m.predict(x)[0] == pytest.approx(1 / (1 + np.exp(-logit)), rel=1e-12)
+    with pytest.raises(sportsmed.InvalidArgument):
+        risk.myer_predictors(feats[feats["feature"] != "right_tibia_length_cm"], body_mass_kg=61.0)
+    with pytest.raises(sportsmed.InvalidArgument):
+        risk.myer_predictors(feats, body_mass_kg=0.0)
+
+
 def test_myer_nomogram_hand_computed():
     m = risk.MyerKamModel(coef=dict(COEF), intercept=-15.0)
     t = m.nomogram(RANGES)

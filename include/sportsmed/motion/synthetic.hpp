@@ -104,7 +104,11 @@ std::vector<Feature> drop_jump_features(const RowMatXdCRef& angles_left, const R
 /// the first contact): per side fppa_ic_deg and peak_fppa_deg (largest over the first
 /// contact, valgus positive), and knee_ankle_separation_ratio_ic and
 /// knee_ankle_separation_ratio_peak_flexion (at the frame of the largest mean left/right
-/// knee flexion in the first contact).
+/// knee flexion in the first contact); per side knee_valgus_motion_cm (Myer et al. 2010's
+/// clinical predictor of high knee abduction moment: the largest medial displacement of the
+/// knee centre along the image's medio-lateral axis, from initial contact over the first
+/// contact, ≥ 0) and tibia_length_cm (median knee-to-ankle centre distance over the trial).
+/// Joint centres in millimetres.
 /// @throws InvalidArgument when the centres are not frames × 9 like the angles.
 std::vector<Feature> drop_jump_features(const RowMatXdCRef& angles_left, const RowMatXdCRef& angles_right,
                                         double point_rate_hz, const VecXdCRef& fz_left, const VecXdCRef& fz_right,

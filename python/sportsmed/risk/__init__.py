@@ -44,8 +44,8 @@ from ._evaluate import (  # noqa: E402
 from ._model import RiskModel, lagged_features  # noqa: E402
 from ._persist import Calibrator, CoxModel  # noqa: E402
 from ._screening import (  # noqa: E402
-    BATES_2020, MYER_2010, MYER_2010_ODDS_RATIOS, MYER_PREDICTORS, MyerKamModel, bates_rule, screen_drop_jump,
-    screening_performance,
+    BATES_2020, MYER_2010, MYER_2010_ODDS_RATIOS, MYER_PREDICTORS, MyerKamModel, bates_rule, myer_predictors,
+    screen_drop_jump, screening_performance,
 )
 from ._synthetic import HazardModel, synthetic_cohort  # noqa: E402
 from ._table import complete_days, injury_labels, read_table, with_features, workload  # noqa: E402
@@ -56,6 +56,6 @@ __all__ = [
     "injury_labels", "net_benefit", "read_table", "reliability_curve", "roc_auc", "rolling_mean",
     "rolling_std", "rolling_sum", "temporal_split", "with_features", "workload", "workload_feature_names",
     "NeuralRiskModel", "lagged_features",
-    "BATES_2020", "MYER_2010", "MYER_2010_ODDS_RATIOS", "MYER_PREDICTORS", "MyerKamModel", "bates_rule",
+    "BATES_2020", "MYER_2010", "MYER_2010_ODDS_RATIOS", "MYER_PREDICTORS", "MyerKamModel", "bates_rule", "myer_predictors",
     "screen_drop_jump", "screening_performance", "check_normalisation", "Calibrator", "CoxModel",
 ]

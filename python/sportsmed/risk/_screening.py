@@ -105,6 +105,34 @@ def screen_drop_jump(features: pd.DataFrame, threshold_deg: float = BATES_2020["
     return pd.DataFrame(rows)
 
 
+def myer_predictors(features: pd.DataFrame, body_mass_kg: float,
+                    quadriceps_hamstring_ratio: float = float("nan")) -> pd.DataFrame:
+    """The predictors of :class:`MyerKamModel` (one row per side) from the motion pillar's
+    drop-jump features: ``knee_valgus_motion_cm``, ``knee_flexion_rom_deg`` and
+    ``tibia_length_cm`` per side (the 3-D counterparts of Myer 2010's video and tape
+    measures: medial knee displacement in a frontal camera's image, initial contact to peak
+    flexion, knee-to-ankle centre distance), plus the body mass and the isokinetic
+    quadriceps-to-hamstrings ratio, which motion capture does not measure (NaN when unknown).
+    """
+    if not {"feature", "value"} <= set(features.columns):
+        raise InvalidArgument("myer_predictors: expected the motion features table (columns feature, value)")
+    if not body_mass_kg > 0:
+        raise InvalidArgument(f"myer_predictors: body_mass_kg must be positive, got {body_mass_kg}")
+    values = dict(zip(features["feature"], features["value"]))
+    rows = []
+    for side in ("left", "right"):
+        keys = [f"{side}_knee_valgus_motion_cm", f"{side}_knee_flexion_rom_deg", f"{side}_tibia_length_cm"]
+        missing = [k for k in keys if k not in values]
+        if missing:
+            raise InvalidArgument(f"myer_predictors: the features lack {missing} (the knee valgus motion and "
+                                  "tibia length need the joint centres)")
+        rows.append({"side": side, "knee_valgus_motion_cm": float(values[keys[0]]),
+                     "knee_flexion_rom_deg": float(values[keys[1]]), "body_mass_kg": float(body_mass_kg),
+                     "tibia_length_cm": float(values[keys[2]]),
+                     "quadriceps_hamstring_ratio": float(quadriceps_hamstring_ratio)})
+    return pd.DataFrame(rows).set_index("side")
+
+
 def screening_performance(y, flag) -> dict:
     """Sensitivity, specificity, PPV and NPV of a 0/1 screening flag against 0/1 outcomes
     (rows with NaN in either are skipped)."""
