@@ -169,7 +169,7 @@ void sliding_window(const std::function<torch::Tensor(const torch::Tensor&)>& ne
         }
         for (std::size_t k = 0; k < batch.size(); ++k) {
             const auto index = region(windows[batch[k]], base);
-            acc.index(index).add_(logits[static_cast<std::int64_t>(k)] * weight);
+            acc.index(index).addcmul_(logits[static_cast<std::int64_t>(k)], weight);  // no temporary
             std::vector<torch::indexing::TensorIndex> windex(index.begin() + 1, index.end());
             wsum.index(windex).add_(weight);
         }
