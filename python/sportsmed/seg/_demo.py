@@ -32,7 +32,7 @@ def _build(report: Report, workdir: Path, progress) -> None:
     spacing = spec["spacing_mm"]
     progress(0.0, "phantom for segmentation")
     # Knee shape 1004 and noise seed 7 were not used in training (scripts/train_default_seg.py
-    # trains on the standard knee and shapes 1-16, validates on shapes 1001/1002).
+    # trains on the standard knee and random shapes (1-24 for the shipped model), validates on shapes 1001/1002).
     ph = imaging.make_knee_phantom(spacing_mm=spacing, extent_mm=(84.0, 84.0, 84.0), seed=7, shape=1004)
     truth = seg.remap_pymskt(ph["labels"])
     image = ph["image"].astype(np.float32)
