@@ -217,37 +217,63 @@ void block_hessian(const float* af, std::int64_t ld, std::int64_t m, std::int64_
     }
 }
 
-// [x 1] in column-major storage, ld rows per column (n rounded up to 8, the extra rows
-// zero) and mp columns (m = p + intercept rounded up to 4, the extra columns zero); af
-// is the same in single precision, for the Hessian.
+// [x 1] in blocks of kRows rows, each block column-major and contiguous (column j of
+// block b at a + (b·mp + j)·kRows: one sequential stream per block for the prefetcher);
+// ld = blocks·kRows rows (the rows past n zero) and mp columns (m = p + intercept rounded
+// up to 4, the extra columns zero); af is the same in single precision, for the Hessian.
 struct Design {
     std::unique_ptr<double[]> a;
     std::unique_ptr<float[]> af;
-    std::int64_t n = 0, ld = 0, m = 0, mp = 0;
+    std::int64_t n = 0, ld = 0, blocks = 0, m = 0, mp = 0;
 };
 
 typedef float v4f __attribute__((vector_size(16)));
 
-// Rows [r0, r1) of the row-major x (row stride `stride`) into the columns of a and af,
-// 8 rows at a time (whole 32-byte stores); r1 − r0 is a multiple of 8. Returns false
+// Rows [r0, r1) of the row-major x (row stride `stride`) into the blocks of a and af,
+// 8 rows at a time (whole 32-byte stores); r0 and r1 are multiples of 8. Returns false
 // when one of the values is not finite (v − v is then NaN, unequal to 0).
 SPORTSMED_RISK_SIMD
 bool pack_rows(const double* x, std::int64_t stride, std::int64_t p, std::int64_t r0, std::int64_t r1, double* a,
-               float* af, std::int64_t ld) {
+               float* af, std::int64_t mp) {
     const v4d zero = {0, 0, 0, 0};
     v4l ok = {-1, -1, -1, -1};
+    const auto put = [&](std::int64_t o, const v4d& lo, const v4d& hi) {
+        ok &= (lo - lo == zero) & (hi - hi == zero);
+        store4(a + o, lo);
+        store4(a + o + 4, hi);
+        const v4f flo = __builtin_convertvector(lo, v4f), fhi = __builtin_convertvector(hi, v4f);
+        std::memcpy(af + o, &flo, sizeof flo);
+        std::memcpy(af + o + 4, &fhi, sizeof fhi);
+    };
+    // 4 × 4 transposes in registers: rows in, columns out
+    const auto transpose = [](const double* c, std::int64_t s, v4d& c0, v4d& c1, v4d& c2, v4d& c3) {
+        const v4d r0 = load4(c), r1 = load4(c + s), r2 = load4(c + 2 * s), r3 = load4(c + 3 * s);
+        const v4l even = {0, 4, 2, 6}, odd = {1, 5, 3, 7}, head = {0, 1, 4, 5}, tail = {2, 3, 6, 7};
+        const v4d t0 = __builtin_shuffle(r0, r1, even), t1 = __builtin_shuffle(r0, r1, odd);
+        const v4d t2 = __builtin_shuffle(r2, r3, even), t3 = __builtin_shuffle(r2, r3, odd);
+        c0 = __builtin_shuffle(t0, t2, head);
+        c1 = __builtin_shuffle(t1, t3, head);
+        c2 = __builtin_shuffle(t0, t2, tail);
+        c3 = __builtin_shuffle(t1, t3, tail);
+    };
     for (std::int64_t i = r0; i < r1; i += 8) {
         const double* row = x + i * stride;
-        for (std::int64_t j = 0; j < p; ++j) {
+        const std::int64_t base = (i / kRows) * mp * kRows + i % kRows;
+        std::int64_t j = 0;
+        for (; j + 4 <= p; j += 4) {
+            v4d l0, l1, l2, l3, h0, h1, h2, h3;
+            transpose(row + j, stride, l0, l1, l2, l3);
+            transpose(row + 4 * stride + j, stride, h0, h1, h2, h3);
+            put(base + j * kRows, l0, h0);
+            put(base + (j + 1) * kRows, l1, h1);
+            put(base + (j + 2) * kRows, l2, h2);
+            put(base + (j + 3) * kRows, l3, h3);
+        }
+        for (; j < p; ++j) {
             const double* c = row + j;
             const v4d lo = {c[0], c[stride], c[2 * stride], c[3 * stride]};
             const v4d hi = {c[4 * stride], c[5 * stride], c[6 * stride], c[7 * stride]};
-            ok &= (lo - lo == zero) & (hi - hi == zero);
-            store4(a + j * ld + i, lo);
-            store4(a + j * ld + i + 4, hi);
-            const v4f flo = __builtin_convertvector(lo, v4f), fhi = __builtin_convertvector(hi, v4f);
-            std::memcpy(af + j * ld + i, &flo, sizeof flo);
-            std::memcpy(af + j * ld + i + 4, &fhi, sizeof fhi);
+            put(base + j * kRows, lo, hi);
         }
     }
     return ok[0] & ok[1] & ok[2] & ok[3];
@@ -257,7 +283,8 @@ bool pack_rows(const double* x, std::int64_t stride, std::int64_t p, std::int64_
 bool pack_design(const RowMatXdCRef& x, bool icpt, std::int64_t parts_n, Design& des) {
     const std::int64_t n = x.rows(), p = x.cols();
     des.n = n;
-    des.ld = (n + 7) / 8 * 8;
+    des.blocks = (n + kRows - 1) / kRows;
+    des.ld = des.blocks * kRows;
     des.m = p + (icpt ? 1 : 0);
     des.mp = (des.m + 3) / 4 * 4;
     const std::int64_t ld = des.ld, mp = des.mp, stride = x.outerStride();
@@ -270,17 +297,214 @@ bool pack_design(const RowMatXdCRef& x, bool icpt, std::int64_t parts_n, Design&
     parallel_for(0, parts_n, [&](std::int64_t b0, std::int64_t b1) {
         for (std::int64_t part = b0; part < b1; ++part)
             ok[static_cast<size_t>(part)] = pack_rows(x.data(), stride, p, 8 * (groups * part / parts_n),
-                                                      8 * (groups * (part + 1) / parts_n), a, af, ld);
+                                                      8 * (groups * (part + 1) / parts_n), a, af, mp);
     });
     bool finite = std::all_of(ok.begin(), ok.end(), [](char c) { return c != 0; });
-    for (std::int64_t j = 0; j < mp; ++j)
-        for (std::int64_t i = (j < p ? 8 * groups : 0); i < ld; ++i) {
-            const double v = j < p ? (i < n ? x(i, j) : 0.0) : (icpt && j == p && i < n ? 1.0 : 0.0);
-            finite &= std::isfinite(v);
-            a[j * ld + i] = v;
-            af[j * ld + i] = static_cast<float>(v);
+    for (std::int64_t b = 0; b < des.blocks; ++b) {
+        const std::int64_t i0 = b * kRows, i1 = i0 + kRows, tail = std::max(i0, 8 * groups);
+        for (std::int64_t j = 0; j < mp; ++j) {
+            double* c = a + (b * mp + j) * kRows - i0;  // c[i] is row i
+            float* cf = af + (b * mp + j) * kRows - i0;
+            if (j < p) {  // the rows past the whole groups of 8
+                for (std::int64_t i = tail; i < i1; ++i) {
+                    const double v = i < n ? x(i, j) : 0.0;
+                    finite &= std::isfinite(v);
+                    c[i] = v;
+                    cf[i] = static_cast<float>(v);
+                }
+            } else {  // the intercept's ones on the rows of x, zeros elsewhere
+                const double v = icpt && j == p ? 1.0 : 0.0;
+                const std::int64_t real = std::clamp(n, i0, i1);
+                std::fill(c + i0, c + real, v);
+                std::fill(c + real, c + i1, 0.0);
+                std::fill(cf + i0, cf + real, static_cast<float>(v));
+                std::fill(cf + real, cf + i1, 0.0f);
+            }
         }
+    }
     return finite;
+}
+
+// A problem on the rows of one design: padded labels yp and weights sp (zero weight on
+// the rows ld adds, which then contribute nothing to the loss, the gradient or the
+// Hessian), p features, and the number of parts its passes are split into.
+struct Problem {
+    Design des;
+    VecXd yp, sp;
+    std::int64_t p = 0, parts_n = 1;
+};
+
+// Packs x, y and the weights sw (empty: all 1) times `scale`; false when x is not finite.
+bool make_problem(const RowMatXdCRef& x, const VecXdCRef& y, const VecXdCRef& sw, bool icpt, double scale,
+                  Problem& pb) {
+    const std::int64_t n = x.rows();
+    pb.p = x.cols();
+    pb.parts_n = std::max<std::int64_t>(1, std::min<std::int64_t>(num_threads(), n / 4096));
+    if (!pack_design(x, icpt, pb.parts_n, pb.des)) return false;
+    pb.yp = VecXd::Zero(pb.des.ld);
+    pb.sp = VecXd::Zero(pb.des.ld);
+    pb.yp.head(n) = y;
+    if (sw.size()) pb.sp.head(n) = scale * sw;
+    else pb.sp.head(n).setConstant(scale);
+    return true;
+}
+
+// Rows of the warm-start subsample (about), and the step size at which it stops.
+constexpr std::int64_t kWarmRows = 8192;
+constexpr double kWarmTol = 1e-4;
+
+// The penalised objective at th in one pass over the rows: it also leaves the gradient
+// and, when asked, the Hessian there, so an accepted line-search point needs no second
+// pass (one exp and one log per row serve the loss, σ, r and the weights d).
+struct Eval {
+    double f = 0;
+    VecXd g;
+    Eigen::MatrixXd h;  // empty unless asked for
+};
+
+double evaluate(const Problem& pb, const VecXd& th, double C, double rho, bool want_h, Eval& ev) {
+    const Design& des = pb.des;
+    const std::int64_t m = des.m, mp = des.mp, p = pb.p, parts_n = pb.parts_n, blocks = des.blocks;
+    const double l2 = 1.0 - rho;
+    const VecXd &yp = pb.yp, &sp = pb.sp;
+    VecXd thp = VecXd::Zero(mp);
+    thp.head(m) = th;
+    std::vector<double> fs(static_cast<size_t>(parts_n), 0.0);
+    std::vector<VecXd> gs(static_cast<size_t>(parts_n), VecXd::Zero(mp));
+    std::vector<VecXd> hs(want_h ? static_cast<size_t>(parts_n) : 0, VecXd::Zero(mp * mp));
+    parallel_for(0, parts_n, [&](std::int64_t b0, std::int64_t b1) {
+        std::vector<double> z(kRows), r(kRows), d(kRows);
+        std::vector<float> u(want_h ? static_cast<size_t>((mp + 1) * kRows) : 0);
+        for (std::int64_t part = b0; part < b1; ++part) {
+            double f = 0;
+            for (std::int64_t b = blocks * part / parts_n; b < blocks * (part + 1) / parts_n; ++b) {
+                const std::int64_t i = b * kRows, o = b * mp * kRows;
+                f += block_eval(des.a.get() + o, kRows, m, kRows, thp.data(), yp.data() + i, sp.data() + i, C,
+                                z.data(), r.data(), want_h ? d.data() : nullptr, gs[static_cast<size_t>(part)].data());
+                if (want_h)
+                    block_hessian(des.af.get() + o, kRows, m, mp, kRows, d.data(), u.data(),
+                                  hs[static_cast<size_t>(part)].data());
+            }
+            fs[static_cast<size_t>(part)] = f;
+        }
+    });
+    double f = 0;
+    ev.g = VecXd::Zero(m);
+    for (size_t k = 0; k < fs.size(); ++k) {
+        f += fs[k];
+        ev.g += gs[k].head(m);
+    }
+    ev.g.head(p) += l2 * th.head(p);
+    ev.f = C * f + 0.5 * l2 * th.head(p).squaredNorm() + rho * th.head(p).lpNorm<1>();
+    ev.h.resize(0, 0);
+    if (want_h) {
+        VecXd hsum = hs[0];
+        for (size_t k = 1; k < hs.size(); ++k) hsum += hs[k];
+        // row-major lower triangle → symmetric m × m
+        const Eigen::Map<const RowMatXd> hl(hsum.data(), mp, mp);
+        ev.h = hl.topLeftCorner(m, m).triangularView<Eigen::Lower>();
+        ev.h.triangularView<Eigen::StrictlyUpper>() = ev.h.transpose().triangularView<Eigen::StrictlyUpper>();
+        ev.h.topLeftCorner(p, p).diagonal().array() += l2;
+    }
+    return ev.f;
+}
+
+// Minimises the objective of pb from theta by (proximal) Newton steps with backtracking;
+// stops once the steps fall below tol. Returns the iterations taken. *hess, when not
+// empty, is the Hessian the first step uses (one from a nearby point); it receives the
+// last Hessian used.
+int newton(const Problem& pb, const LogisticOptions& o, double tol, VecXd& theta, Eigen::MatrixXd& hess) {
+    const double C = o.C, rho = o.l1_ratio;
+    const std::int64_t m = pb.des.m, p = pb.p;
+    const auto evaluate = [&](const VecXd& th, bool want_h, Eval& ev) {
+        return risk::evaluate(pb, th, C, rho, want_h, ev);
+    };
+    Eval cur;
+    const bool given = hess.rows() == m && hess.cols() == m;
+    double f_old = evaluate(theta, !given, cur);
+    Eigen::MatrixXd H = given ? hess : cur.h;
+    Eigen::LLT<Eigen::MatrixXd> llt;
+    bool llt_ok = false, fresh = true;
+    const auto factor = [&] {
+        if (rho == 0.0) {
+            llt.compute(H);  // positive definite unless the data are degenerate
+            llt_ok = llt.info() == Eigen::Success;
+        }
+    };
+    factor();
+    double prev_moved = std::numeric_limits<double>::infinity();
+    int n_iter = 0;
+    for (int it = 0; it < o.max_iter; ++it) {
+        n_iter = it + 1;
+        const VecXd& g = cur.g;
+        VecXd step(m);
+        if (rho == 0.0) {
+            step = llt_ok ? VecXd(-llt.solve(g)) : VecXd(-H.ldlt().solve(g));
+        } else {
+            // Coordinate descent on  gᵀδ + ½ δᵀHδ + ρ Σ_j |w_j + δ_j|  (intercept unpenalised).
+            step.setZero();
+            VecXd Hd = VecXd::Zero(m);
+            for (int sweep = 0; sweep < 10000; ++sweep) {
+                double biggest = 0;
+                for (Eigen::Index j = 0; j < m; ++j) {
+                    const double a = H(j, j);
+                    if (a <= 0) continue;
+                    const double b = g[j] + Hd[j] - a * step[j];  // gradient of the rest at δ_j = 0
+                    double nd;
+                    if (j < p) nd = soft(a * theta[j] - b, rho) / a - theta[j];
+                    else nd = -b / a;
+                    const double change = nd - step[j];
+                    if (change != 0) {
+                        Hd += H.col(j) * change;
+                        step[j] = nd;
+                        biggest = std::max(biggest, std::abs(change));
+                    }
+                }
+                if (biggest < tol * 1e-3) break;
+            }
+        }
+        const double slope = g.dot(step) + rho * ((theta.head(p) + step.head(p)).lpNorm<1>() - theta.head(p).lpNorm<1>());
+        // The Hessian at the trial point comes with its evaluation (the same pass over the
+        // rows) while steps are large; close to the optimum the last one is kept instead
+        // (the chord method: exact gradients, so the same optimum, at linear but fast
+        // contraction), which saves its cost in the final passes.
+        const double planned = step.cwiseAbs().maxCoeff();
+        const bool want_h = rho > 0.0 || planned > 1e-3;
+        Eval next;
+        double t = 1.0, f_new = evaluate(theta + step, want_h, next);
+        // Armijo; near the optimum the decrease falls below the objective's rounding error,
+        // and a full Newton step is then accepted on a tie within that error.
+        const double noise = 64 * std::numeric_limits<double>::epsilon() * (1 + std::abs(f_old));
+        for (int k = 0; k < 50 && f_new > f_old + 1e-4 * t * slope && f_new > f_old + noise; ++k) {
+            t *= 0.5;
+            f_new = evaluate(theta + t * step, true, next);
+        }
+        theta += t * step;
+        cur = std::move(next);
+        const double moved = (t * step).cwiseAbs().maxCoeff();
+        f_old = f_new;
+        // Steps shrink by the factor ρ = moved / prev_moved (≈ moved for Newton, quadratic
+        // convergence; small and steady for chord steps): the error left is about ρ·moved.
+        const double left = std::isfinite(prev_moved) ? moved * std::min(1.0, moved / prev_moved) : moved;
+        if (moved < tol || (rho == 0.0 && t == 1.0 && left < 1e-2 * tol)) break;
+        const bool keep = rho == 0.0 && t == 1.0 && moved < 1e-2 && (fresh || moved < 0.1 * prev_moved);
+        if (cur.h.size()) {
+            H = std::move(cur.h);
+            factor();
+            fresh = true;
+        } else if (!keep) {  // the chord steps stopped contracting: a Hessian here (one more pass)
+            Eval here;
+            evaluate(theta, true, here);
+            H = std::move(here.h);
+            factor();
+            fresh = true;
+        } else {
+            fresh = false;
+        }
+        prev_moved = moved;
+    }
+    hess = std::move(H);
+    return n_iter;
 }
 
 }  // namespace
@@ -312,167 +536,47 @@ LogisticRegression& LogisticRegression::fit(const RowMatXdCRef& x, const VecXdCR
     for (Eigen::Index i = 0; i < sw.size(); ++i)
         SPORTSMED_CHECK(std::isfinite(sw[i]) && sw[i] >= 0, "LogisticRegression.fit: sample weight {} at row {} is "
                         "not finite and >= 0", sw[i], i);
-    const std::int64_t parts_n = std::max<std::int64_t>(1, std::min<std::int64_t>(num_threads(), n / 4096));
-    Design des;
-    if (!pack_design(x, options_.fit_intercept, parts_n, des))  // name the culprit
+    const bool icpt = options_.fit_intercept;
+    Problem full;
+    if (!make_problem(x, y, sw, icpt, 1, full))  // name the culprit
         for (Eigen::Index i = 0; i < n; ++i)
             for (Eigen::Index j = 0; j < p; ++j)
                 SPORTSMED_CHECK(std::isfinite(x(i, j)), "LogisticRegression.fit: feature {} of row {} is {} (impute or "
                                 "drop non-finite values first)", j, i, x(i, j));
     SPORTSMED_CHECK(has0 && has1, "LogisticRegression.fit: y holds a single class; need both 0 and 1");
 
-    const double C = options_.C, rho = options_.l1_ratio, l2 = 1.0 - rho;
-    const bool icpt = options_.fit_intercept;
-    const Eigen::Index m = des.m, mp = des.mp, ld = des.ld;
-    // Labels and weights padded with zero weight for the rows ld adds: those rows then
-    // contribute nothing to the loss, the gradient or the Hessian.
-    VecXd yp = VecXd::Zero(ld), sp = VecXd::Zero(ld);
-    yp.head(n) = y;
-    if (sw.size()) sp.head(n) = sw;
-    else sp.head(n).setOnes();
-    VecXd theta = VecXd::Zero(m);
+    VecXd theta = VecXd::Zero(full.des.m);
     if (icpt) {  // start from the weighted prevalence: saves the first Newton steps on rare outcomes
-        const double pos = sp.dot(yp), tot = sp.sum();
+        const double pos = full.sp.dot(full.yp), tot = full.sp.sum();
         SPORTSMED_CHECK(pos > 0 && pos < tot, "LogisticRegression.fit: the sample weights leave a single class");
         theta[p] = std::log(pos / (tot - pos));
     }
-
-    // The penalised objective at th in one pass over the rows: it also leaves the
-    // gradient and, when asked, the Hessian there, so an accepted line-search point needs
-    // no second pass (one exp and one log per row serve the loss, p, r and the weights d).
-    struct Eval {
-        double f = 0;
-        VecXd g;
-        Eigen::MatrixXd h;  // empty unless asked for
-    };
-    const std::int64_t blocks = (ld + kRows - 1) / kRows;
-    const auto evaluate = [&](const VecXd& th, bool want_h, Eval& ev) {
-        VecXd thp = VecXd::Zero(mp);
-        thp.head(m) = th;
-        std::vector<double> fs(static_cast<size_t>(parts_n), 0.0);
-        std::vector<VecXd> gs(static_cast<size_t>(parts_n), VecXd::Zero(mp));
-        std::vector<VecXd> hs(want_h ? static_cast<size_t>(parts_n) : 0, VecXd::Zero(mp * mp));
-        parallel_for(0, parts_n, [&](std::int64_t b0, std::int64_t b1) {
-            std::vector<double> z(kRows), r(kRows), d(kRows);
-            std::vector<float> u(want_h ? static_cast<size_t>((mp + 1) * kRows) : 0);
-            for (std::int64_t part = b0; part < b1; ++part) {
-                double f = 0;
-                for (std::int64_t b = blocks * part / parts_n; b < blocks * (part + 1) / parts_n; ++b) {
-                    const Eigen::Index i = b * kRows, len = std::min<Eigen::Index>(kRows, ld - i);
-                    const double* a = des.a.get() + i;
-                    f += block_eval(a, ld, m, len, thp.data(), yp.data() + i, sp.data() + i, C, z.data(), r.data(),
-                                    want_h ? d.data() : nullptr, gs[static_cast<size_t>(part)].data());
-                    if (want_h)
-                        block_hessian(des.af.get() + i, ld, m, mp, len, d.data(), u.data(),
-                                      hs[static_cast<size_t>(part)].data());
-                }
-                fs[static_cast<size_t>(part)] = f;
-            }
-        });
-        double f = 0;
-        ev.g = VecXd::Zero(m);
-        for (size_t k = 0; k < fs.size(); ++k) {
-            f += fs[k];
-            ev.g += gs[k].head(m);
+    // Warm start on many rows (L2 only): the first, long Newton steps are taken on every
+    // k-th row with its weight times k (Byrd et al. 2011 use subsampled curvature the same
+    // way). That problem's optimum lies within sampling error (~1e-2) of the full one, so
+    // on all rows only the last, short steps remain; their exact gradients fix the optimum.
+    // Its last Hessian, from the same scale of weights, steers the first full step.
+    Eigen::MatrixXd hess;
+    const std::int64_t k = n / kWarmRows;
+    if (options_.l1_ratio == 0.0 && k >= 4) {
+        const std::int64_t ns = (n + k - 1) / k;
+        const Eigen::Map<const RowMatXd, 0, Eigen::OuterStride<>> xs(x.data(), ns, p,
+                                                                     Eigen::OuterStride<>(k * x.outerStride()));
+        const Eigen::Map<const VecXd, 0, Eigen::InnerStride<>> ys(y.data(), ns, Eigen::InnerStride<>(k * y.innerStride()));
+        VecXd ss = sw.size() ? VecXd(Eigen::Map<const VecXd, 0, Eigen::InnerStride<>>(
+                                   sw.data(), ns, Eigen::InnerStride<>(k * sw.innerStride())))
+                             : VecXd(VecXd::Ones(ns));
+        Problem sub;
+        make_problem(xs, ys, ss, icpt, full.sp.sum() / ss.sum(), sub);
+        const double pos = sub.sp.dot(sub.yp), tot = sub.sp.sum();
+        if (pos > 0 && pos < tot) {  // both classes drawn
+            VecXd t = theta;
+            newton(sub, options_, kWarmTol, t, hess);
+            if (t.allFinite() && hess.allFinite()) theta = t;
+            else hess.resize(0, 0);
         }
-        ev.g.head(p) += l2 * th.head(p);
-        ev.f = C * f + 0.5 * l2 * th.head(p).squaredNorm() + rho * th.head(p).lpNorm<1>();
-        ev.h.resize(0, 0);
-        if (want_h) {
-            VecXd hsum = hs[0];
-            for (size_t k = 1; k < hs.size(); ++k) hsum += hs[k];
-            // row-major lower triangle → symmetric m × m
-            const Eigen::Map<const RowMatXd> hl(hsum.data(), mp, mp);
-            ev.h = hl.topLeftCorner(m, m).triangularView<Eigen::Lower>();
-            ev.h.triangularView<Eigen::StrictlyUpper>() = ev.h.transpose().triangularView<Eigen::StrictlyUpper>();
-            ev.h.topLeftCorner(p, p).diagonal().array() += l2;
-        }
-        return ev.f;
-    };
-
-    Eval cur;
-    double f_old = evaluate(theta, true, cur);
-    Eigen::MatrixXd H = cur.h;
-    Eigen::LLT<Eigen::MatrixXd> llt;
-    bool llt_ok = false, fresh = true;
-    const auto factor = [&] {
-        if (rho == 0.0) {
-            llt.compute(H);  // positive definite unless the data are degenerate
-            llt_ok = llt.info() == Eigen::Success;
-        }
-    };
-    factor();
-    double prev_moved = std::numeric_limits<double>::infinity();
-    n_iter_ = 0;
-    for (int it = 0; it < options_.max_iter; ++it) {
-        n_iter_ = it + 1;
-        const VecXd& g = cur.g;
-        VecXd step(m);
-        if (rho == 0.0) {
-            step = llt_ok ? VecXd(-llt.solve(g)) : VecXd(-H.ldlt().solve(g));
-        } else {
-            // Coordinate descent on  gᵀδ + ½ δᵀHδ + ρ Σ_j |w_j + δ_j|  (intercept unpenalised).
-            step.setZero();
-            VecXd Hd = VecXd::Zero(m);
-            for (int sweep = 0; sweep < 10000; ++sweep) {
-                double biggest = 0;
-                for (Eigen::Index j = 0; j < m; ++j) {
-                    const double a = H(j, j);
-                    if (a <= 0) continue;
-                    const double b = g[j] + Hd[j] - a * step[j];  // gradient of the rest at δ_j = 0
-                    double nd;
-                    if (j < p) nd = soft(a * theta[j] - b, rho) / a - theta[j];
-                    else nd = -b / a;
-                    const double change = nd - step[j];
-                    if (change != 0) {
-                        Hd += H.col(j) * change;
-                        step[j] = nd;
-                        biggest = std::max(biggest, std::abs(change));
-                    }
-                }
-                if (biggest < options_.tol * 1e-3) break;
-            }
-        }
-        const double slope = g.dot(step) + rho * ((theta.head(p) + step.head(p)).lpNorm<1>() - theta.head(p).lpNorm<1>());
-        // The Hessian at the trial point comes with its evaluation (the same pass over the
-        // rows) while steps are large; close to the optimum the last one is kept instead
-        // (the chord method: exact gradients, so the same optimum, at linear but fast
-        // contraction), which saves its cost in the final passes.
-        const double planned = step.cwiseAbs().maxCoeff();
-        const bool want_h = rho > 0.0 || planned > 1e-3;
-        Eval next;
-        double t = 1.0, f_new = evaluate(theta + step, want_h, next);
-        // Armijo; near the optimum the decrease falls below the objective's rounding error,
-        // and a full Newton step is then accepted on a tie within that error.
-        const double noise = 64 * std::numeric_limits<double>::epsilon() * (1 + std::abs(f_old));
-        for (int k = 0; k < 50 && f_new > f_old + 1e-4 * t * slope && f_new > f_old + noise; ++k) {
-            t *= 0.5;
-            f_new = evaluate(theta + t * step, true, next);
-        }
-        theta += t * step;
-        cur = std::move(next);
-        const double moved = (t * step).cwiseAbs().maxCoeff();
-        f_old = f_new;
-        // Steps shrink by the factor ρ = moved / prev_moved (≈ moved for Newton, quadratic
-        // convergence; small and steady for chord steps): the error left is about ρ·moved.
-        const double left = std::isfinite(prev_moved) ? moved * std::min(1.0, moved / prev_moved) : moved;
-        if (moved < options_.tol || (rho == 0.0 && t == 1.0 && left < 1e-2 * options_.tol)) break;
-        const bool keep = rho == 0.0 && t == 1.0 && moved < 1e-2 && (fresh || moved < 0.1 * prev_moved);
-        if (cur.h.size()) {
-            H = std::move(cur.h);
-            factor();
-            fresh = true;
-        } else if (!keep) {  // the chord steps stopped contracting: a Hessian here (one more pass)
-            Eval here;
-            evaluate(theta, true, here);
-            H = std::move(here.h);
-            factor();
-            fresh = true;
-        } else {
-            fresh = false;
-        }
-        prev_moved = moved;
     }
+    n_iter_ = newton(full, options_, options_.tol, theta, hess);
     coef_ = theta.head(p);
     intercept_ = icpt ? theta[p] : 0.0;
     fitted_ = true;

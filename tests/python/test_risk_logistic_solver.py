@@ -109,7 +109,7 @@ def test_shapes_without_intercept_equal_sklearn(n, p):
 
 def test_memory_layouts_and_threads_give_the_same_fit():
     rng = np.random.default_rng(8)
-    big = rng.normal(size=(30_001, 16))
+    big = rng.normal(size=(40_001, 16))  # ≥ 32768 rows: the subsample warm start runs
     y = (rng.random(len(big)) < 1 / (1 + np.exp(-(big[:, :11] @ np.linspace(-1, 1, 11) - 2)))).astype(float)
     x = big[:, :11]  # a strided view: rows 16 values apart
     ref = risk.LogisticRegression().fit(np.ascontiguousarray(x), y)
@@ -141,3 +141,30 @@ def test_non_finite_values_anywhere_are_named(row):
         risk.LogisticRegression().fit(x, y, np.full(len(y), -1.0))
     with pytest.raises(sportsmed.InvalidArgument, match="single class"):
         risk.LogisticRegression().fit(x, y, (y == 1).astype(float))
+
+
+@pytest.mark.parametrize("case", ["rare", "sorted", "weighted", "subsample one class"])
+def test_large_inputs_with_the_warm_start_equal_sklearn(case):
+    """n ≥ 32768 rows: the first Newton steps run on every k-th row; the optimum is still
+    the full data's one, including when that subsample holds a single class."""
+    rng = np.random.default_rng(12)
+    n = 40_000
+    x = rng.normal(size=(n, 6)) * np.array([1, 2, 0.5, 1, 3, 1])
+    z = x @ np.array([0.8, -0.3, 1.0, 0.0, 0.2, -0.5]) - (5.0 if case == "rare" else 1.0)
+    y = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(float)
+    w = None
+    if case == "sorted":
+        order = np.argsort(y, kind="stable")
+        x, y = x[order], y[order]
+    elif case == "weighted":
+        w = rng.uniform(0.2, 3.0, size=n)
+    elif case == "subsample one class":
+        y[::4] = 0.0  # k = n // 8192 = 4: the rows 0, 4, 8, ... are all negatives
+    args = (x, y) if w is None else (x, y, w)
+    ours = risk.LogisticRegression(C=0.7).fit(*args)
+    sk = SkLogistic(C=0.7, solver="newton-cg", tol=1e-10, max_iter=1000).fit(x, y, sample_weight=w)
+    np.testing.assert_allclose(ours.coef, sk.coef_[0], atol=1e-5)
+    assert ours.intercept == pytest.approx(sk.intercept_[0], abs=1e-5)
+    f, grad, _ = _objective(0.7, x, y, np.ones(n) if w is None else w)
+    t = np.r_[ours.coef, ours.intercept]
+    assert np.abs(grad(t)).max() <= 1e-9 * 0.7 * np.abs(x).sum()
