@@ -106,7 +106,11 @@ void bind_risk_neural(py::module_& m) {
         .def_property_readonly("best_epoch", &NeuralRiskModel::best_epoch)
         .def_property_readonly("fitted", &NeuralRiskModel::fitted)
         .def_property_readonly("architecture", [](const NeuralRiskModel& n) { return n.options().architecture; })
-        .def_property_readonly("window_days", [](const NeuralRiskModel& n) { return n.options().window_days; });
+        .def_property_readonly("window_days", [](const NeuralRiskModel& n) { return n.options().window_days; })
+        .def("save", &NeuralRiskModel::save, py::arg("path"), GIL(),
+             "Writes the versioned JSON model file (format sportsmed-risk-neural).")
+        .def_static("load", &NeuralRiskModel::load, py::arg("path"), py::arg("device") = "", GIL(),
+                    "Reads a file written by save(); device '' keeps the saved one.");
 }
 // --- end risk: neural ---
 

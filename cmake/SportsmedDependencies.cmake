@@ -40,4 +40,6 @@ if(NOT TARGET sportsmed_xgboost::xgboost)
     IMPORTED_LOCATION "${SPORTSMED_XGBOOST_LIBRARY}"
     INTERFACE_INCLUDE_DIRECTORIES "${SPORTSMED_XGBOOST_INCLUDE_DIR}")
 endif()
+# nlohmann_json (header-only): NeuralRiskModel's model files.
+find_dependency(nlohmann_json 3)
 # --- end risk ---

@@ -30,6 +30,9 @@ namespace sportsmed::risk {
 RowMatXd lagged_windows(const Eigen::Ref<const VecXi64>& athlete, const Eigen::Ref<const VecXi64>& day,
                         const RowMatXdCRef& x, int window_days);
 
+/// Format version of the files NeuralRiskModel::save() writes and load() reads.
+inline constexpr int kNeuralFormatVersion = 1;
+
 /// Architecture and training options of NeuralRiskModel.
 struct NeuralOptions {
     std::string architecture = "mlp";   ///< "mlp" or "cnn"
@@ -117,6 +120,23 @@ public:
     /// Builds the network for @p n_inputs and loads @p params (as from parameters()).
     /// @throws FormatError if a name is unknown or missing or a shape differs.
     void set_parameters(int n_inputs, const std::vector<Parameter>& params);
+
+    /// Writes the fitted model to @p path as versioned JSON (the risk pillar's model-file
+    /// conventions): format "sportsmed-risk-neural", format_version (kNeuralFormatVersion),
+    /// sportsmed_version, the options, n_inputs, the training record (best epoch,
+    /// validation history) and every parameter tensor's name, shape and row-major values
+    /// in the shortest decimal form that reads back to the same double (the tensors of a
+    /// Python RiskModel file's "model" entry). Written to "<path>.tmp", then renamed.
+    /// @throws InvalidArgument if not fitted; Error if the file cannot be written.
+    void save(const std::string& path) const;
+    /// Reads a model written by save(); on the same device its predictions equal the
+    /// saved model's bit for bit. history() is empty after loading (as after
+    /// set_parameters()); the file keeps it.
+    /// @param device "" keeps the saved device; else e.g. "cpu" or "cuda:0".
+    /// @throws NotFound if @p path cannot be opened; FormatError for non-JSON, another
+    ///         format or format version, missing fields, invalid options, or tensors that
+    ///         do not fit the architecture.
+    static NeuralRiskModel load(const std::string& path, const std::string& device = "");
 
 private:
     struct Impl;
