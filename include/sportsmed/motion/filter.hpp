@@ -52,6 +52,12 @@ VecXd lfilter_zi(const FilterCoefficients& coefficients);
 /// @param x samples × channels
 RowMatXd filtfilt(const FilterCoefficients& coefficients, const RowMatXdCRef& x);
 
+/// Same, into @p out (samples × channels like @p x, not overlapping it), e.g. a NumPy array's
+/// buffer. Channels go through the filter four at a time in lockstep (same arithmetic as one
+/// at a time); a channel with NaN gaps is filtered on its own, segment by segment.
+/// @throws InvalidArgument if @p out's shape differs from @p x's.
+void filtfilt(const FilterCoefficients& coefficients, const RowMatXdCRef& x, Eigen::Ref<RowMatXd> out);
+
 /// Low-pass Butterworth filtfilt in one call.
 /// @param rate_hz     sampling rate
 /// @param cutoff_hz   desired cutoff
