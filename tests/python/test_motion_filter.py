@@ -93,6 +93,33 @@ def test_filtfilt_lockstep_lanes_with_gaps_equal_scipy(cols, restore_threads):
                 assert np.max(np.abs(y[start:stop, c] - ref)) <= 1e-10 * np.max(np.abs(seg))
 
 
+def test_filtfilt_avx2_and_sse2_kernels_give_identical_bits(tmp_path):
+    """The lockstep kernel is picked at run time (AVX2 where the CPU has it, else SSE2);
+    SPORTSMED_FILTFILT_NO_AVX2 forces SSE2 in a fresh process. Both round every product and
+    sum alike (no FMA), so the outputs are bit for bit equal, and equal to scipy."""
+    import os
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(11)
+    x = np.cumsum(rng.normal(size=(900, 37)), axis=0)
+    x[300:304, 9] = np.nan
+    np.save(tmp_path / "x.npy", x)
+    code = ("import numpy as np, sys; from sportsmed import motion; import scipy.signal as ss; "
+            "x = np.load(sys.argv[1]); b, a = ss.butter(4, 0.1); np.save(sys.argv[2], motion.filtfilt(b, a, x))")
+    outs = []
+    for name, env in (("default", {}), ("sse2", {"SPORTSMED_FILTFILT_NO_AVX2": "1"})):
+        out = tmp_path / f"{name}.npy"
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / "x.npy"), str(out)], check=True,
+                       env={**os.environ, **env})
+        outs.append(np.load(out))
+    np.testing.assert_array_equal(outs[0], outs[1])
+    b, a = ss.butter(4, 0.1)
+    keep = [c for c in range(37) if c != 9]
+    ref = ss.filtfilt(b, a, x[:, keep], axis=0)
+    assert np.max(np.abs(outs[0][:, keep] - ref)) <= 1e-10 * np.max(np.abs(x[:, keep]))
+
+
 def test_filtfilt_filters_segments_between_nan_gaps():
     rng = np.random.default_rng(5)
     x = np.cumsum(rng.normal(size=(600, 2)), axis=0)
