@@ -156,12 +156,15 @@ void bind_filters(py::module_& m) {
         }, py::arg("b"), py::arg("a"), "Steady-state initial conditions, as scipy.signal.lfilter_zi.");
     m.def("filtfilt", [](std::vector<double> b, std::vector<double> a, const Array& x) {
             const auto xm = as_matrix(x, "filtfilt");
-            RowMatXd out;
+            // Filter straight into the NumPy result (no intermediate matrix, no copy).
+            py::array_t<double> out(x.ndim() == 1 ? std::vector<py::ssize_t>{xm.rows()}
+                                                  : std::vector<py::ssize_t>{xm.rows(), xm.cols()});
+            Eigen::Map<RowMatXd> om(out.mutable_data(), xm.rows(), xm.cols());
             {
                 py::gil_scoped_release release;
-                out = filtfilt(FilterCoefficients{std::move(b), std::move(a)}, xm);
+                filtfilt(FilterCoefficients{std::move(b), std::move(a)}, xm, om);
             }
-            return like_input(out, x);
+            return out;
         }, py::arg("b"), py::arg("a"), py::arg("x"),
         "Zero-lag filter along axis 0, equal to scipy.signal.filtfilt(b, a, x, axis=0) (odd padding); "
         "NaN gaps split channels into independently filtered segments.");

@@ -1,6 +1,9 @@
 #include "sportsmed/motion/events.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <vector>
 
 #include "sportsmed/core/error.hpp"
 
@@ -28,17 +31,42 @@ std::vector<ContactInterval> detect_contacts(const VecXdCRef& fz, double on, dou
 
 namespace {
 
+// Frames i where x[i] is the largest value of x[i-w … i+w] (ties: the earliest; NaN samples
+// skipped), the window lying inside the trial. Both neighbours must be finite: a maximum at
+// the edge of a gap is where the data stop, not a peak (the true one may be in the gap).
 std::vector<std::int64_t> window_maxima(const VecXd& x, std::int64_t w) {
     std::vector<std::int64_t> out;
     const std::int64_t n = x.size();
     for (std::int64_t i = w; i + w < n; ++i) {
-        if (!std::isfinite(x[i])) continue;
+        if (!std::isfinite(x[i]) || !std::isfinite(x[i - 1]) || !std::isfinite(x[i + 1])) continue;
         bool best = true;
         for (std::int64_t j = i - w; j <= i + w && best; ++j)
             if (j != i && std::isfinite(x[j]) && (x[j] > x[i] || (x[j] == x[i] && j < i))) best = false;
         if (best) out.push_back(i);
     }
     return out;
+}
+
+// Unit horizontal direction of progression at each frame: the pelvis's (x, y) displacement
+// between the first and last frames with data within ±half frames. A trial walked out and
+// back gets each pass's own direction; NaN where the pelvis has no data around the frame or
+// does not move (at a turn).
+RowMatX3d progression(const RowMatX3dCRef& pelvis, std::int64_t half) {
+    const Eigen::Index n = pelvis.rows();
+    std::vector<Eigen::Index> valid;
+    for (Eigen::Index i = 0; i < n; ++i)
+        if (pelvis.row(i).head<2>().allFinite()) valid.push_back(i);
+    RowMatX3d dir = RowMatX3d::Constant(n, 3, std::numeric_limits<double>::quiet_NaN());
+    for (Eigen::Index i = 0; i < n; ++i) {
+        const auto lo = std::lower_bound(valid.begin(), valid.end(), i - half);
+        const auto hi = std::upper_bound(valid.begin(), valid.end(), i + half);
+        if (lo == hi || *lo >= *(hi - 1)) continue;
+        const Eigen::Vector2d d = (pelvis.row(*(hi - 1)) - pelvis.row(*lo)).head<2>().transpose();
+        const double len = d.norm();
+        if (!(len > 0.0)) continue;
+        dir.row(i) << d.x() / len, d.y() / len, 0.0;
+    }
+    return dir;
 }
 
 }  // namespace
@@ -48,19 +76,13 @@ GaitEvents zeni_events(const RowMatX3dCRef& heel, const RowMatX3dCRef& toe, cons
     const Eigen::Index n = pelvis.rows();
     SPORTSMED_CHECK(heel.rows() == n && toe.rows() == n, "zeni_events: trajectories differ in length");
     SPORTSMED_CHECK(rate_hz > 0 && window_s > 0, "zeni_events: rate and window must be positive");
-    Eigen::Vector2d v = Eigen::Vector2d::Zero();
-    int count = 0;
-    for (Eigen::Index i = 1; i < n; ++i) {
-        const Eigen::Vector2d d = (pelvis.row(i) - pelvis.row(i - 1)).head<2>().transpose();
-        if (d.allFinite()) {
-            v += d;
-            ++count;
-        }
-    }
-    SPORTSMED_CHECK(count > 0 && v.norm() > 0, "zeni_events: the pelvis does not move horizontally");
-    const Eigen::Vector3d dir(v.x() / v.norm(), v.y() / v.norm(), 0.0);
-    const VecXd heel_ahead = (heel - pelvis) * dir;
-    const VecXd toe_behind = -((toe - pelvis) * dir);
+    // The direction of progression frame by frame (Zeni's anterior axis), from the pelvis
+    // displacement over about one stride (±0.5 s), so that each pass of a trial that turns
+    // has its own.
+    const RowMatX3d dir = progression(pelvis, std::max<std::int64_t>(1, std::llround(0.5 * rate_hz)));
+    SPORTSMED_CHECK(dir.col(0).array().isFinite().any(), "zeni_events: the pelvis does not move horizontally");
+    const VecXd heel_ahead = ((heel - pelvis).array() * dir.array()).rowwise().sum();
+    const VecXd toe_behind = -((toe - pelvis).array() * dir.array()).rowwise().sum();
     const auto w = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::lround(window_s * rate_hz)));
     return GaitEvents{window_maxima(heel_ahead, w), window_maxima(toe_behind, w)};
 }

@@ -40,7 +40,7 @@ def test_filtfilt_equals_scipy_default_padding(order, restore_threads):
 @pytest.mark.parametrize("order", [3, 6, 8, 10])
 @pytest.mark.parametrize("rows", [5, 40, 3001])
 def test_filtfilt_blocks_narrow_tails_and_gaps_equal_scipy(order, rows, restore_threads):
-    """17 channels: two 8-channel blocks (one holding a NaN gap, filtered per segment) and a
+    """17 channels: four 4-channel blocks (one holding a NaN gap, filtered per segment) and a
     1-channel tail; short signals take a shortened pad; order 10 has no block kernel."""
     rng = np.random.default_rng(rows + order)
     x = np.cumsum(rng.normal(size=(rows, 17)), axis=0) + 50.0
@@ -61,6 +61,63 @@ def test_filtfilt_blocks_narrow_tails_and_gaps_equal_scipy(order, rows, restore_
             else:
                 ref = ss.filtfilt(b, a, x[:, c], padlen=pad)
                 np.testing.assert_allclose(y[:, c], ref, rtol=0, atol=1e-9 * np.max(np.abs(x[:, c])))
+
+
+@pytest.mark.parametrize("cols", [1, 2, 3, 5, 7])
+def test_filtfilt_lockstep_lanes_with_gaps_equal_scipy(cols, restore_threads):
+    """Channels go through the filter four at a time; a NaN (or inf) channel leaves its block
+    and is filtered per segment while its neighbours stay in the block. Every channel must
+    still equal scipy on its own (a non-contiguous input goes through the same path)."""
+    rng = np.random.default_rng(cols)
+    base = np.cumsum(rng.normal(size=(1500, 2 * cols)), axis=0) + 10.0
+    x = base[:, ::2]  # strided view
+    x_ref = np.array(x)
+    if cols >= 2:
+        x_ref[:7, 1] = np.nan             # leading gap
+    if cols >= 3:
+        x_ref[700:701, cols - 1] = np.inf  # one-sample gap in the last (tail) lane
+    x = np.array(x_ref[:, :], order="F")  # Fortran order: the binding makes it C order
+    b, a = ss.butter(4, 0.12)
+    for threads in (1, 2):
+        sportsmed.set_num_threads(threads)
+        y = motion.filtfilt(b, a, x if cols > 1 else x[:, 0])
+        y = y.reshape(len(x), -1)
+        for c in range(cols):
+            col = x_ref[:, c]
+            bad = ~np.isfinite(col)
+            np.testing.assert_array_equal(y[bad, c], col[bad])
+            edges = np.flatnonzero(np.diff(np.r_[0, (~bad).astype(int), 0]))
+            for start, stop in zip(edges[::2], edges[1::2]):
+                seg = col[start:stop]
+                ref = ss.filtfilt(b, a, seg)
+                assert np.max(np.abs(y[start:stop, c] - ref)) <= 1e-10 * np.max(np.abs(seg))
+
+
+def test_filtfilt_avx2_and_sse2_kernels_give_identical_bits(tmp_path):
+    """The lockstep kernel is picked at run time (AVX2 where the CPU has it, else SSE2);
+    SPORTSMED_FILTFILT_NO_AVX2 forces SSE2 in a fresh process. Both round every product and
+    sum alike (no FMA), so the outputs are bit for bit equal, and equal to scipy."""
+    import os
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(11)
+    x = np.cumsum(rng.normal(size=(900, 37)), axis=0)
+    x[300:304, 9] = np.nan
+    np.save(tmp_path / "x.npy", x)
+    code = ("import numpy as np, sys; from sportsmed import motion; import scipy.signal as ss; "
+            "x = np.load(sys.argv[1]); b, a = ss.butter(4, 0.1); np.save(sys.argv[2], motion.filtfilt(b, a, x))")
+    outs = []
+    for name, env in (("default", {}), ("sse2", {"SPORTSMED_FILTFILT_NO_AVX2": "1"})):
+        out = tmp_path / f"{name}.npy"
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / "x.npy"), str(out)], check=True,
+                       env={**os.environ, **env})
+        outs.append(np.load(out))
+    np.testing.assert_array_equal(outs[0], outs[1])
+    b, a = ss.butter(4, 0.1)
+    keep = [c for c in range(37) if c != 9]
+    ref = ss.filtfilt(b, a, x[:, keep], axis=0)
+    assert np.max(np.abs(outs[0][:, keep] - ref)) <= 1e-10 * np.max(np.abs(x[:, keep]))
 
 
 def test_filtfilt_filters_segments_between_nan_gaps():

@@ -38,8 +38,11 @@ GaitEvents zeni_events_from_trial(const Trial& trial, const std::string& side, d
 
 /// Gait events from kinematics (Zeni et al. 2008): a foot strike where the heel is furthest
 /// in front of the pelvis along the direction of progression, a foot off where the toe is
-/// furthest behind it. The progression direction is the mean horizontal (x-y) velocity of
-/// @p pelvis; extrema are the largest value within ±@p window_s.
+/// furthest behind it. The direction of progression is taken frame by frame from the
+/// horizontal (x-y) displacement of @p pelvis over ±0.5 s, so that each pass of a trial
+/// walked out and back has its own (none within a turn). An extremum is the largest value
+/// within ±@p window_s whose two neighbouring frames have data: at the edge of a marker gap
+/// the true extremum may be missing, so none is reported there (fill short gaps first).
 /// @param heel, toe, pelvis frames × 3 (z vertical); NaN frames are skipped
 GaitEvents zeni_events(const RowMatX3dCRef& heel, const RowMatX3dCRef& toe, const RowMatX3dCRef& pelvis,
                        double rate_hz, double window_s = 0.2);

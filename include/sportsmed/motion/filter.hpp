@@ -52,6 +52,15 @@ VecXd lfilter_zi(const FilterCoefficients& coefficients);
 /// @param x samples × channels
 RowMatXd filtfilt(const FilterCoefficients& coefficients, const RowMatXdCRef& x);
 
+/// Same, into @p out (samples × channels like @p x, not overlapping it), e.g. a NumPy array's
+/// buffer. Channels go through the filter in lockstep, four at a time with SSE2 or eight with
+/// AVX2 where the CPU has it (chosen at run time; the environment variable
+/// SPORTSMED_FILTFILT_NO_AVX2 forces SSE2). The arithmetic per channel is the same as one at
+/// a time (no fused multiply-add), so every path gives identical bits. A channel with NaN
+/// gaps is filtered on its own, segment by segment.
+/// @throws InvalidArgument if @p out's shape differs from @p x's.
+void filtfilt(const FilterCoefficients& coefficients, const RowMatXdCRef& x, Eigen::Ref<RowMatXd> out);
+
 /// Low-pass Butterworth filtfilt in one call.
 /// @param rate_hz     sampling rate
 /// @param cutoff_hz   desired cutoff

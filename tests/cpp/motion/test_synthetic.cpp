@@ -93,14 +93,20 @@ TEST_CASE("synthetic drop jump: features match the prescribed truth", "[motion][
 
 namespace {
 
-// |ours - stored| in frames for each stored event of a side (nearest detected event).
+// |ours - stored| in frames for each stored event of a side (nearest detected event). Events
+// where the marker the method needs is missing are counted in `unseen` instead.
 std::vector<std::int64_t> event_errors(const Trial& t, const std::vector<std::int64_t>& ours, const std::string& label,
-                                       const std::string& context, std::int64_t first, std::int64_t last) {
+                                       const std::string& context, std::int64_t first, std::int64_t last,
+                                       const RowMatX3d& marker, int& unseen) {
     std::vector<std::int64_t> errs;
     for (const auto& e : t.events) {
         if (e.label != label || e.context != context) continue;
         const std::int64_t frame = std::llround(e.time_s * t.point_rate_hz) + 1 - t.first_frame;
         if (frame < first || frame > last) continue;  // too close to the ends for a ±window extremum
+        if (!marker.row(frame).allFinite()) {
+            ++unseen;
+            continue;
+        }
         std::int64_t best = 1 << 30;
         for (auto o : ours) best = std::min<std::int64_t>(best, std::abs(o - frame));
         errs.push_back(best);
@@ -118,20 +124,28 @@ TEST_CASE("events: Zeni gait events against the stored events", "[motion][events
     };
     // Zeni's kinematic events lead the force-plate/manual events stored by Vicon and pyCGM2
     // by a few frames; the bounds document what this method achieves on each file.
-    for (const Case c : {Case{"gait-pig.c3d", 5, 1.0}, Case{"pyCGM2_lower_limb_CGM24_Walking01.c3d", 11, 5.0}}) {
+    // An extremum next to a marker gap is not reported (the true one may be in the gap):
+    // gait-pig.c3d's last right foot off lies where RTOE is missing, the one event unseen.
+    for (const Case c : {Case{"gait-pig.c3d", 2, 1.0}, Case{"pyCGM2_lower_limb_CGM24_Walking01.c3d", 11, 5.0}}) {
         const auto path = test::shared_data(std::string("motion/c3d/") + c.file);
         if (!std::filesystem::exists(path)) continue;
         INFO(c.file);
         const Trial t = read_c3d(path.string()).trial;
         std::vector<std::int64_t> all;
+        int unseen = 0;
         const std::int64_t w = std::llround(0.2 * t.point_rate_hz);
-        for (const char* side : {"L", "R"}) {
+        for (const std::string side : {"L", "R"}) {
             const GaitEvents g = zeni_events_from_trial(t, side);
-            const std::string ctx = side[0] == 'L' ? "Left" : "Right";
-            for (auto e : event_errors(t, g.foot_strikes, "Foot Strike", ctx, w, t.n_frames() - 1 - w)) all.push_back(e);
-            for (auto e : event_errors(t, g.foot_offs, "Foot Off", ctx, w, t.n_frames() - 1 - w)) all.push_back(e);
+            const std::string ctx = side == "L" ? "Left" : "Right";
+            const RowMatX3d heel = t.marker(t.has_marker(side + "HEE") ? side + "HEE" : side + "ANK");
+            const RowMatX3d toe = t.marker(side + "TOE");
+            for (auto e : event_errors(t, g.foot_strikes, "Foot Strike", ctx, w, t.n_frames() - 1 - w, heel, unseen))
+                all.push_back(e);
+            for (auto e : event_errors(t, g.foot_offs, "Foot Off", ctx, w, t.n_frames() - 1 - w, toe, unseen))
+                all.push_back(e);
         }
         REQUIRE(all.size() >= 6);
+        CHECK(unseen <= 1);
         std::sort(all.begin(), all.end());
         std::string dist;
         for (auto e : all) dist += std::to_string(e) + " ";
