@@ -8,6 +8,7 @@
 #include <limits>
 #include <mutex>
 #include <numeric>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Geometry>
@@ -175,16 +176,13 @@ Surface cube_surface(const std::uint8_t* labels, int label, const Shape3& shape,
     return s;
 }
 
+// Sorts (distance, area) pairs by distance, ties by area (the percentile read from them
+// depends only on the distances, so any tie order gives the same HD95).
 void sort_by_distance(std::vector<double>& d, std::vector<double>& a) {
-    std::vector<std::size_t> order(d.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
-        return d[x] < d[y] || (d[x] == d[y] && a[x] < a[y]);
-    });
-    std::vector<double> d2(d.size()), a2(a.size());
-    for (std::size_t i = 0; i < order.size(); ++i) d2[i] = d[order[i]], a2[i] = a[order[i]];
-    d.swap(d2);
-    a.swap(a2);
+    std::vector<std::pair<double, double>> da(d.size());
+    for (std::size_t i = 0; i < d.size(); ++i) da[i] = {d[i], a[i]};
+    std::sort(da.begin(), da.end());
+    for (std::size_t i = 0; i < da.size(); ++i) d[i] = da[i].first, a[i] = da[i].second;
 }
 
 double percentile_distance(const std::vector<double>& d, const std::vector<double>& a, double fraction) {
