@@ -7,6 +7,7 @@
 #include "sportsmed/core/build_info.hpp"
 #include "sportsmed/core/eigen.hpp"
 #include "sportsmed/core/error.hpp"
+#include "sportsmed/core/file.hpp"
 #include "sportsmed/core/parallel.hpp"
 #include "sportsmed/core/progress.hpp"
 #include "sportsmed/core/reduce.hpp"

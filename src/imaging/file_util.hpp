@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "sportsmed/core/file.hpp"
+
 namespace sportsmed::imaging::detail {
 
 /// Contents of @p path, decompressed if it is a gzip stream. @p what names the caller.
@@ -30,9 +32,8 @@ std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t size, std
 /// gzip-compresses @p size bytes at @p data.
 std::vector<std::uint8_t> gzip(const std::uint8_t* data, std::size_t size, int level = 6);
 
-/// Writes @p parts in order to @p path through a temporary file renamed at the end.
-void write_file_atomic(const std::string& path, const std::vector<std::pair<const void*, std::size_t>>& parts,
-                       const char* what);
+/// Atomic writes (temporary file + rename), shared with the other pillars.
+using sportsmed::write_file_atomic;
 
 /// True if @p path ends with @p suffix (case-insensitive).
 bool ends_with(const std::string& path, const std::string& suffix);

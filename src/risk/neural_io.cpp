@@ -2,11 +2,9 @@
 // through parameters() / set_parameters()).
 
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -14,12 +12,12 @@
 
 #include "sportsmed/core/build_info.hpp"
 #include "sportsmed/core/error.hpp"
+#include "sportsmed/core/file.hpp"
 #include "sportsmed/risk/neural.hpp"
 
 namespace sportsmed::risk {
 namespace {
 
-namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr const char* kFormat = "sportsmed-risk-neural";
@@ -69,25 +67,8 @@ void NeuralRiskModel::save(const std::string& path) const {
                       {"n_inputs", n_inputs()},
                       {"training", {{"best_epoch", best_epoch()}, {"history", history()}}},
                       {"tensors", std::move(tensors)}};
-    // Through a temporary file and a rename: readers never see half a file.
-    const fs::path tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) SPORTSMED_THROW(Error, "NeuralRiskModel.save: cannot write '{}'", tmp.string());
-        out << doc.dump(1);
-        out.close();
-        if (!out) {
-            std::error_code ec;
-            fs::remove(tmp, ec);
-            SPORTSMED_THROW(Error, "NeuralRiskModel.save: writing '{}' failed", tmp.string());
-        }
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        SPORTSMED_THROW(Error, "NeuralRiskModel.save: cannot rename '{}' to '{}'", tmp.string(), path);
-    }
+    const std::string text = doc.dump(1);
+    write_file_atomic(path, {{text.data(), text.size()}}, "NeuralRiskModel.save");
 }
 
 NeuralRiskModel NeuralRiskModel::load(const std::string& path, const std::string& device) {
