@@ -95,6 +95,10 @@ seg::SynthOptions synth_options(const py::dict& kw) {
         else if (key == "gamma_std") o.gamma_std = v.cast<double>();
         else if (key == "max_noise") o.max_noise = v.cast<double>();
         else if (key == "deform") o.deform = v.cast<bool>();
+        else if (key == "prior_means") o.prior_means = v.cast<std::vector<double>>();
+        else if (key == "prior_stds") o.prior_stds = v.cast<std::vector<double>>();
+        else if (key == "prior_probability") o.prior_probability = v.cast<double>();
+        else if (key == "prior_mean_jitter") o.prior_mean_jitter = v.cast<double>();
         else SPORTSMED_THROW(InvalidArgument, "synthesis: unknown option '{}'", key);
     }
     return o;

@@ -16,6 +16,11 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
     for (auto s : shape) n *= s;
     SPORTSMED_CHECK(static_cast<std::int64_t>(labels.size()) == n,
                     "synthesize: {} labels for a shape of {} voxels", labels.size(), n);
+    SPORTSMED_CHECK(o.prior_means.size() == o.prior_stds.size(),
+                    "synthesize: prior_means has {} values but prior_stds has {}", o.prior_means.size(),
+                    o.prior_stds.size());
+    SPORTSMED_CHECK(o.prior_probability >= 0.0 && o.prior_probability <= 1.0,
+                    "synthesize: prior_probability must be in [0, 1], got {}", o.prior_probability);
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     const int dims = static_cast<int>(shape.size());
@@ -38,12 +43,21 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
     const torch::Tensor ids = lab.round().to(torch::kLong);
     const std::int64_t max_label = ids.max().item<std::int64_t>();
 
-    // Gaussian mixture: one random mean and std per label.
+    // Gaussian mixture: one random mean and std per label, from the uniform ranges or, for
+    // a share of the samples, around the intensity prior. (The prior's coin is drawn only
+    // when a prior is given, so that samples without one keep their random stream.)
+    const bool from_prior = !o.prior_means.empty() && unit(rng) < o.prior_probability;
+    std::normal_distribution<double> gauss(0.0, 1.0);
     torch::Tensor means = torch::empty({max_label + 1});
     torch::Tensor stds = torch::empty({max_label + 1});
     for (std::int64_t k = 0; k <= max_label; ++k) {
-        means[k] = o.min_mean + (o.max_mean - o.min_mean) * unit(rng);
-        stds[k] = o.min_std + (o.max_std - o.min_std) * unit(rng);
+        if (from_prior && k < static_cast<std::int64_t>(o.prior_means.size())) {
+            means[k] = o.prior_means[k] + o.prior_mean_jitter * gauss(rng);
+            stds[k] = o.prior_stds[k] * std::exp(0.25 * gauss(rng));
+        } else {
+            means[k] = o.min_mean + (o.max_mean - o.min_mean) * unit(rng);
+            stds[k] = o.min_std + (o.max_std - o.min_std) * unit(rng);
+        }
     }
     torch::Tensor image = means.index({ids}) + stds.index({ids}) * detail::randn(full, rng);
 

@@ -25,6 +25,16 @@ struct SynthOptions {
     double gamma_std = 0.25;            ///< log-gamma std of the final contrast curve
     double max_noise = 0.04;            ///< Rician noise σ (image scaled to [0, 1])
     bool deform = true;                 ///< apply the spatial deformation
+    /// Optional intensity prior (the contrast-specific variant of the generator, whose
+    /// mixture parameters are drawn around values measured on the target contrast; Billot
+    /// et al., MIDL 2020): with probability @c prior_probability a sample takes label k's mean from
+    /// N(prior_means[k], prior_mean_jitter²) and its std as prior_stds[k]·exp(0.25·N(0, 1))
+    /// instead of the uniform draws above. Labels beyond the prior's length keep the uniform
+    /// draws. Intensities are on the scale of the prior (e.g. a reference image in [0, 1]);
+    /// blur, bias field, gamma and noise follow as for every sample.
+    std::vector<double> prior_means, prior_stds;
+    double prior_probability = 0.0;
+    double prior_mean_jitter = 0.05;
 };
 
 /// Synthesises one image from @p labels (spatial shape @p shape) with seed @p seed.

@@ -298,3 +298,36 @@ TEST_CASE("seg: synthesis keeps labels aligned and draws different contrasts", "
     still.deform = false;
     CHECK(synthesize(labels, {24, 24, 24}, still, 3).labels == labels);
 }
+
+TEST_CASE("seg: synthesis with an intensity prior reproduces the prior's contrast", "[seg][synth]") {
+    std::vector<std::uint8_t> labels(24 * 24 * 24, 0);
+    for (int i = 0; i < 24 * 24 * 24; ++i) {
+        const int z = i / 576, y = (i / 24) % 24, x = i % 24;
+        labels[i] = (z > 6 && z < 18 && y > 6 && y < 18) ? (x < 12 ? 1 : 2) : 0;
+    }
+    // Everything but the mixture switched off: the image is the prior's means rescaled to [0, 1].
+    SynthOptions o;
+    o.deform = false;
+    o.max_blur_sigma_vox = 0;
+    o.bias_std = 0;
+    o.gamma_std = 0;
+    o.max_noise = 0;
+    o.prior_means = {0.3, 0.9, 0.5};
+    o.prior_stds = {1e-7, 1e-7, 1e-7};
+    o.prior_mean_jitter = 0;
+    o.prior_probability = 1;
+    const Sample s = synthesize(labels, {24, 24, 24}, o, 5);
+    const double expected[3] = {(0.3 - 0.3) / 0.6, (0.9 - 0.3) / 0.6, (0.5 - 0.3) / 0.6};
+    for (std::size_t i = 0; i < labels.size(); i += 37) CHECK(s.image[i] == Approx(expected[labels[i]]).margin(1e-4));
+    // Probability 0: the uniform draws, and the same stream as without a prior.
+    SynthOptions uniform = o;
+    uniform.prior_probability = 0;
+    const Sample u = synthesize(labels, {24, 24, 24}, uniform, 5);
+    CHECK(u.image != s.image);
+    SynthOptions bad = o;
+    bad.prior_stds.pop_back();
+    CHECK_THROWS_WITH(synthesize(labels, {24, 24, 24}, bad, 1), Catch::Contains("prior_stds has 2"));
+    bad = o;
+    bad.prior_probability = 1.5;
+    CHECK_THROWS_WITH(synthesize(labels, {24, 24, 24}, bad, 1), Catch::Contains("prior_probability must be in [0, 1]"));
+}
