@@ -1,16 +1,24 @@
 #!/usr/bin/env python3
-"""Dice of a knee segmentation model on phantom knees it was not trained on.
+"""Dice of a knee segmentation model on knees it was not trained on.
 
-scripts/train_default_seg.py trains on the standard knee and random shapes 1..N (N = 24 for the shipped model) and
+scripts/train_default_seg.py trains on the standard knee and random shapes 1..N (N = 32 for the shipped model) and
 validates on shapes 1001/1002; this script segments the DESS-like phantom of the standard
 knee and of shapes 1001-1003 with noise seeds 2000+ (never used in training) and prints
 the Dice per class.
 
+With --real-map, it also segments images synthesised from a real knee label map in the
+pymskt numbering (e.g. ../shared/data/mri/knee_labels_pymskt.nrrd, a right knee: pass
+--flip-lr to mirror it into the phantom's left-knee layout), resampled to the model's
+spacing in LPS orientation: three random SynthSeg contrasts and three DESS-like contrasts
+(class intensities drawn around the phantom's), all from seeds outside the training stream.
+
     .venv/bin/python scripts/eval_default_seg.py [MODEL.pt]     # default: the shipped model
+    .venv/bin/python scripts/eval_default_seg.py MODEL.pt --real-map ../shared/data/mri/knee_labels_pymskt.nrrd --flip-lr
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 import numpy as np
@@ -18,17 +26,39 @@ import numpy as np
 from sportsmed import imaging, seg
 
 
+def _row(name: str, pred: np.ndarray, truth: np.ndarray) -> None:
+    dice = seg.dice_per_class(pred, truth, len(seg.KNEE_LABELS))
+    print(name.ljust(16) + " ".join(f"{d:10.3f}" for d in dice[1:]), flush=True)
+
+
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    model = seg.load_model(argv[0] if argv else seg.default_model_path())
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("model", nargs="?", default=None)
+    ap.add_argument("--real-map", default=None, help="a real knee label map in the pymskt numbering")
+    ap.add_argument("--flip-lr", action="store_true", help="mirror the real map left-right (a right knee)")
+    ap.add_argument("--mirror", action="store_true", help="test-time mirroring")
+    args = ap.parse_args(argv)
+    model = seg.load_model(args.model or seg.default_model_path())
     spacing = seg.model_spec(model)["spacing_mm"]
-    print("shape".ljust(9) + " ".join(name[:10].rjust(10) for name in seg.KNEE_LABELS[1:]))
+    print("image".ljust(16) + " ".join(name[:10].rjust(10) for name in seg.KNEE_LABELS[1:]))
     for shape in (None, 1001, 1002, 1003):
         ph = imaging.make_knee_phantom(spacing_mm=spacing, extent_mm=(84.0,) * 3, seed=2000 + (shape or 0),
                                        shape=shape)
-        pred, _ = seg.segment(model, ph["image"].astype(np.float32))
-        dice = seg.dice_per_class(pred, seg.remap_pymskt(ph["labels"]), len(seg.KNEE_LABELS))
-        print(str(shape or "standard").ljust(9) + " ".join(f"{d:10.3f}" for d in dice[1:]), flush=True)
+        pred, _ = seg.segment(model, ph["image"].astype(np.float32), mirror=args.mirror)
+        _row(f"DESS {shape or 'standard'}", pred, seg.remap_pymskt(ph["labels"]))
+    if args.real_map:
+        ref = imaging.make_knee_phantom(spacing_mm=spacing, extent_mm=(84.0,) * 3, seed=2999)
+        ref_labels = seg.remap_pymskt(ref["labels"])
+        k = len(seg.KNEE_LABELS)
+        prior = {"prior_probability": 1.0,
+                 "prior_means": [float(ref["image"][ref_labels == c].mean()) for c in range(k)],
+                 "prior_stds": [float(ref["image"][ref_labels == c].std()) for c in range(k)]}
+        labels = seg.remap_pymskt(seg.load_label_map(args.real_map, spacing, flip_lr=args.flip_lr))
+        for i in range(3):
+            for name, options in (("random", {}), ("DESS", prior)):
+                img, lab = seg.synthesize(labels, 2**42 + i, deform=False, **options)
+                pred, _ = seg.segment(model, img, mirror=args.mirror)
+                _row(f"real {name} {i}", pred, lab)
     return 0
 
 

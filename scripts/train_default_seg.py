@@ -15,6 +15,12 @@ standard training knee), the contrast-specific variant of the generator; the res
 SynthSeg's uniform draws. Held-out DESS figures then measure generalisation to unseen
 knee shapes and noise, the "synthetic" ones to unseen contrasts.
 
+With --real-maps, real knee label maps (pymskt numbering, e.g.
+../shared/data/mri/knee_labels_pymskt.nrrd with --flip-lr, a right knee) are resampled to
+the training spacing in LPS (sportsmed.seg.load_label_map) and synthesised alongside the
+phantoms for about --real-share of the samples, so that the network sees real anatomy
+(the phantom's bones and cartilage are idealised shapes).
+
     .venv/bin/python scripts/train_default_seg.py            # writes python/sportsmed/seg/models/
     .venv/bin/python scripts/train_default_seg.py --epochs 2 --iterations 2 --out /tmp/m.pt  # smoke run
 
@@ -67,6 +73,10 @@ def main(argv=None) -> int:
                     help="stop after the epoch that passes this wall time (recorded in the notes)")
     ap.add_argument("--prior-probability", type=float, default=0.0,
                     help="share of samples whose class intensities follow the phantom's DESS-like contrast")
+    ap.add_argument("--real-maps", nargs="*", default=[],
+                    help="real knee label maps in the pymskt numbering (NIfTI/NRRD) synthesised alongside the phantoms")
+    ap.add_argument("--real-share", type=float, default=0.25, help="share of samples drawn from --real-maps")
+    ap.add_argument("--flip-lr", action="store_true", help="mirror the real maps left-right (right knees)")
     ap.add_argument("--init", type=Path, default=None,
                     help="continue from this model (its sidecar notes are kept as the first stage)")
     args = ap.parse_args(argv)
@@ -75,6 +85,10 @@ def main(argv=None) -> int:
 
     train_shapes = [None] + list(range(1, args.shapes + 1))
     train_maps = [remap(phantom(args.spacing, seed=args.seed, shape=sh)["labels"]) for sh in train_shapes]
+    if args.real_maps:  # repeated so that they make up about --real-share of the samples
+        real = [remap(seg.load_label_map(p, (args.spacing,) * 3, flip_lr=args.flip_lr)) for p in args.real_maps]
+        copies = max(1, round(args.real_share * len(train_maps) / (1 - args.real_share) / len(real)))
+        train_maps += [m for m in real for _ in range(copies)]
     val_images, val_labels, val_names = [], [], []
     held_out = (1001, 1002)  # shape seeds never used in training
     for shape_seed in held_out:  # the DESS-like phantom of an unseen knee, unseen noise
@@ -151,7 +165,9 @@ def main(argv=None) -> int:
         "data": "SynthSeg-style synthesis from the sportsmed knee phantom label maps "
                 f"({args.spacing} mm; the standard knee and random shapes 1..{args.shapes}), remapped to the "
                 "default classes" + (f"; {args.prior_probability:.0%} of the samples with class intensities drawn "
-                                     "around the phantom's DESS-like contrast" if args.prior_probability > 0 else ""),
+                                     "around the phantom's DESS-like contrast" if args.prior_probability > 0 else "")
+                + (f"; real label maps ({args.real_share:.0%} of the samples): "
+                   + ", ".join(Path(p).name for p in args.real_maps) if args.real_maps else ""),
         "stopped_early": stopped_early,
         "final_train_loss": history[-1]["train_loss"] if history else None, "validation_dice": table,
         "previous_stage": previous,

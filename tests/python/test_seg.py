@@ -192,3 +192,29 @@ def test_synthesis_is_seeded_and_differs_between_seeds():
     assert a.min() == pytest.approx(0.0, abs=1e-6) and a.max() == pytest.approx(1.0, abs=1e-6)
     with pytest.raises(sportsmed.InvalidArgument, match="unknown option"):
         seg.synthesize(labels, 1, rotation=3)
+
+
+def test_load_label_map_keeps_volumes_and_world_positions(shared_data):
+    """The real knee map (0.365 x 0.365 x 0.7 mm, oblique, a right knee) on a 1 mm LPS grid:
+    per-label volumes and world centroids agree with the file's own (read back through
+    its geometry), and flip_lr mirrors the x axis only."""
+    from sportsmed import imaging
+
+    path = shared_data("mri/knee_labels_pymskt.nrrd")
+    src = imaging.read_image(str(path))
+    original = np.asarray(src.array).astype(np.uint8)
+    voxel_mm3 = float(np.prod(src.geometry.spacing))
+    out = seg.load_label_map(str(path), (1.0, 1.0, 1.0))
+    flipped = seg.load_label_map(str(path), (1.0, 1.0, 1.0), flip_lr=True)
+    np.testing.assert_array_equal(flipped, out[::-1])
+    labels, geom = imaging.reorient(original, src.geometry, "LPS")
+    corner = np.asarray(geom.to_world(-0.5 * np.ones(3)), float).ravel()
+    for k in (1, 5, 6, 7, 9):  # cartilage, bones, a meniscus
+        mask = original == k
+        vol_ref = mask.sum() * voxel_mm3
+        assert out.shape == tuple(int(round(n * s)) for n, s in zip(geom.shape, geom.spacing))
+        assert (out == k).sum() * 1.0 == pytest.approx(vol_ref, rel=0.06 if k in (1, 9) else 0.02)
+        ref_centroid = np.asarray(src.geometry.to_world(np.argwhere(mask).mean(0)), float).ravel()
+        ijk = np.argwhere(out == k).mean(0)  # 1 mm grid with the reoriented direction cosines
+        centroid = corner + geom.direction @ (ijk + 0.5)
+        np.testing.assert_allclose(centroid, ref_centroid, atol=0.5)

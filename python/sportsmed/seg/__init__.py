@@ -55,6 +55,25 @@ def remap_pymskt(labels: np.ndarray) -> np.ndarray:
     return lut[np.asarray(labels, dtype=np.uint8)]
 
 
+def load_label_map(path: str, spacing_mm: Sequence[float], *, flip_lr: bool = False) -> np.ndarray:
+    """A label map file (NIfTI, NRRD) on an isotropic grid for a model: reoriented exactly to
+    LPS (axes x left, y posterior, z superior, as the imaging phantom), then resampled
+    label-aware to ``spacing_mm`` over the same field of view, keeping the file's direction
+    cosines (a small obliquity stays in the geometry, not in the voxels). ``flip_lr`` mirrors
+    the x axis, e.g. to give a right knee the phantom's left-knee layout."""
+    from .. import imaging
+
+    src = imaging.read_image(path)
+    labels, geom = imaging.reorient(np.asarray(src.array).astype(np.uint8), src.geometry, "LPS")
+    spacing = np.asarray(spacing_mm, float)
+    extent = np.asarray(geom.shape) * np.asarray(geom.spacing)
+    shape = [max(1, int(round(e / s))) for e, s in zip(extent, spacing)]
+    corner = np.asarray(geom.to_world(-0.5 * np.ones(3)), float).ravel()  # outer corner of voxel 0
+    target = imaging.Geometry(shape, spacing, corner + geom.direction @ (0.5 * spacing), geom.direction)
+    out = imaging.resample_labels(labels, geom, target)
+    return np.ascontiguousarray(out[::-1]) if flip_lr else out
+
+
 def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Optional[Sequence[float]] = None, *,
               base_features: int = 16, levels: int = 4, max_features: int = 256, convs_per_stage: int = 2,
               deep_supervision: bool = False, in_channels: int = 1, normalization: str = "zscore",
@@ -180,7 +199,7 @@ def synthesize(labels: np.ndarray, seed: int, **options: Any) -> tuple[np.ndarra
 
 
 __all__ = [
-    "KNEE_LABELS", "Model", "PYMSKT_TO_KNEE", "remap_pymskt", "create_model", "default_model_path", "dice_per_class", "gaussian_importance_map", "load_model",
+    "KNEE_LABELS", "Model", "PYMSKT_TO_KNEE", "remap_pymskt", "create_model", "default_model_path", "dice_per_class", "gaussian_importance_map", "load_label_map", "load_model",
     "model_spec", "segment", "synthesize", "torchscript_sidecar", "train", "train_synthetic", "unet_spec",
     "window_starts",
 ]
