@@ -147,9 +147,12 @@ GAIT2392_MARKERS = {
 }
 
 
-#: Marker names of the AddBiomechanics Expert1 lab set (static1/DJ1/walking1 trials).
+#: Marker names of the AddBiomechanics Expert1 lab set (static1/DJ1/walking1 trials). "HJC"
+#: names the lab's hip joint centre virtual markers stored in the trials (see
+#: :func:`cluster_model_from_static`, ``hip_joint_centre="markers"``).
 ADDBIO_MARKERS = {
     "LASI": "L.ASIS", "RASI": "r.ASIS", "SACR": ["L.PSIS", "r.PSIS"],
+    "HJC": {"L": "L_HJC", "R": "R_HJC"},
     "L": {"knee_lat": "L_knee", "knee_med": "L_mknee", "ankle_lat": "L_ankle", "ankle_med": "L_mankle",
           "thigh": ["L_thigh1", "L_thigh2", "L_thigh3", "L_thigh4"],
           "shank": ["L_shank_antsup", "L_sh2", "L_sh3"]},
@@ -158,18 +161,84 @@ ADDBIO_MARKERS = {
           "shank": ["r_shank_antsup", "r_sh2", "r_sh3", "r_sh4"]},
 }
 
+#: Generic OpenSim pelvis geometries, metres in the model's pelvis frame (x anterior,
+#: y superior, z right): the right ASIS marker, the sacrum (gait2392: its V.Sacral marker;
+#: LaiUhlrich2022: the midpoint of its PSIS markers) and the right hip joint centre (the
+#: femur's origin). gait2392: Delp et al. (1990) geometry with the markers of the model's
+#: scale marker set (OpenSim Gait2392_Simbody example). LaiUhlrich2022: the pelvis and hip
+#: joint of Rajagopal et al. (2016) with the fixed ASIS/PSIS markers of AddBiomechanics'
+#: LaiUhlrich2022 preset (the marker set of the Expert1 lab data).
+OPENSIM_PELVIS = {
+    "gait2392": {"asis": (0.02, 0.03, 0.128), "sacrum": (-0.16, 0.04, 0.0), "hip": (-0.0707, -0.0661, 0.0835)},
+    "laiuhlrich2022": {"asis": (0.028, 0.01, 0.128), "sacrum": (-0.154, 0.025, 0.0),
+                       "hip": (-0.056276, -0.078490, 0.077260)},
+}
 
-def cluster_model_from_static(static, names=GAIT2392_MARKERS, marker_radius_mm: float = 7.0):
+
+def opensim_pelvis_geometry(model: str, inter_asis_mm: float, asis_sacrum_mm: float):
+    """An OpenSim model's pelvis expressed against its own ASIS and sacrum markers.
+
+    In the Plug-in Gait pelvis frame (origin mid-ASIS, x from the sacrum to mid-ASIS, y left,
+    z up) the model's hip joint centre and the direction of its pelvis x axis follow from
+    :data:`OPENSIM_PELVIS`, scaled as OpenSim scales a body: one factor, the mean of the
+    subject's inter-ASIS and mid-ASIS-to-sacrum distances over the model's.
+
+    Returns
+    -------
+    (hip, tilt_rad)
+        ``hip``: the left hip joint centre (mm; negate y for the right); ``tilt_rad``: the angle
+        by which the model's pelvis x axis is raised (anterior end up, in the sagittal plane)
+        from the sacrum-to-mid-ASIS line (gait2392 3.2 degrees, LaiUhlrich2022 4.7 degrees:
+        their sacrum markers sit above their ASIS markers).
+    """
+    import numpy as np
+
+    if model not in OPENSIM_PELVIS:
+        from .._core import InvalidArgument
+
+        raise InvalidArgument(f"model '{model}' is not one of {sorted(OPENSIM_PELVIS)}")
+    asis, sacrum, hip = (np.asarray(OPENSIM_PELVIS[model][k], dtype=float) for k in ("asis", "sacrum", "hip"))
+    mid = np.array([asis[0], asis[1], 0.0])
+    width, depth = 2.0 * asis[2], float(np.linalg.norm(mid - sacrum))
+    scale = 0.5 * (inter_asis_mm / (1000.0 * width) + asis_sacrum_mm / (1000.0 * depth))
+    # The Plug-in Gait axes in model coordinates: x (sacrum -> mid-ASIS), z (its superior
+    # perpendicular in the sagittal plane); y (left) is the model's -z.
+    ant = (mid - sacrum) / depth
+    up = np.array([-ant[1], ant[0], 0.0])
+    d = (hip - mid) * 1000.0 * scale  # the right hip (model z > 0) ...
+    left_hip = np.array([d @ ant, d[2], d @ up])  # ... mirrored: the left hip at y = +d_z
+    return left_hip, float(np.arctan2(-ant[1], ant[0]))  # model x axis: x_pg·ant_x + z_pg·(-ant_y)
+
+
+def cluster_model_from_static(static, names=GAIT2392_MARKERS, marker_radius_mm: float = 7.0,
+                              convention: str = "plugin_gait", hip_joint_centre: str | None = None):
     """Calibrates a pelvis/thigh/shank cluster model from a static trial.
 
     Anatomical frames (Plug-in Gait axes: x anterior, y left, z proximal) are built on the
-    mean static pose: the pelvis from the ASIS and sacrum, the hip joint centre by Davis
-    (1991) with the leg length taken as ASIS to medial malleolus, the femur from the hip
-    centre and the epicondyles, the tibia from the knee centre and the malleoli. The
-    technical cluster markers are then expressed in those frames.
+    mean static pose: the pelvis from the ASIS and sacrum, the femur from the hip centre and
+    the epicondyles, the tibia from the knee centre and the malleoli. The technical cluster
+    markers are then expressed in those frames.
 
     ``names`` maps the roles to labels (see :data:`GAIT2392_MARKERS`, :data:`ADDBIO_MARKERS`);
     "SACR" may list several markers (their mean is the sacrum).
+
+    ``convention`` chooses the pelvis definition, which sets the zero of hip flexion and,
+    through the hip joint centre, the femur's long axis (so knee flexion too):
+
+    - ``"plugin_gait"``: the pelvis x axis along sacrum → mid-ASIS, the hip joint centre by
+      Davis (1991) with the leg length taken as ASIS to medial malleolus (Plug-in Gait, ISB).
+    - ``"gait2392"`` or ``"laiuhlrich2022"``: the pelvis of that OpenSim model placed on the
+      ASIS and sacrum markers as the model carries them (:func:`opensim_pelvis_geometry`):
+      its hip joint centre (gait2392: about 35 mm posterior of Davis's) and its x axis (raised
+      3.2 or 4.7 degrees from the sacrum → mid-ASIS line). These models' femur and tibia long
+      axes run hip centre → epicondyle midpoint and knee → malleolus midpoint (their knee and
+      ankle markers sit within a few millimetres of those lines), as here, so with the
+      model's pelvis the hip and knee flexion compare with the model's inverse kinematics.
+
+    ``hip_joint_centre`` overrides the convention's hip centre: ``"davis"``, ``"harrington"``
+    (Harrington et al. 2007 on pelvis width and depth), ``"model"`` (the OpenSim model's, the
+    default of those conventions) or ``"markers"``, the mean static position of the virtual
+    markers ``names["HJC"]`` (e.g. a functional hip centre stored in the trial).
 
     Returns
     -------
@@ -179,6 +248,19 @@ def cluster_model_from_static(static, names=GAIT2392_MARKERS, marker_radius_mm: 
         :func:`model_joint_centres`.
     """
     import numpy as np
+
+    from .._core import InvalidArgument
+
+    if convention != "plugin_gait" and convention not in OPENSIM_PELVIS:
+        raise InvalidArgument(f"convention '{convention}' is not 'plugin_gait', 'gait2392' or 'laiuhlrich2022'")
+    method = hip_joint_centre or ("model" if convention in OPENSIM_PELVIS else "davis")
+    if method not in ("davis", "harrington", "model", "markers"):
+        raise InvalidArgument(f"hip_joint_centre '{hip_joint_centre}' is not 'davis', 'harrington', 'model' or "
+                              "'markers'")
+    if method == "model" and convention not in OPENSIM_PELVIS:
+        raise InvalidArgument("hip_joint_centre='model' needs an OpenSim convention ('gait2392', 'laiuhlrich2022')")
+    if method == "markers" and "HJC" not in names:
+        raise InvalidArgument("hip_joint_centre='markers' needs names['HJC'] = {'L': label, 'R': label}")
 
     mean = lambda label: np.nanmean(static.marker(label), axis=0)  # noqa: E731
     unit = lambda v: v / np.linalg.norm(v)  # noqa: E731
@@ -200,16 +282,30 @@ def cluster_model_from_static(static, names=GAIT2392_MARKERS, marker_radius_mm: 
     po = 0.5 * (la + ra)
     py = unit(la - ra)
     pz = unit(np.cross(po - sacr, py))
-    pel = np.stack([np.cross(py, pz), py, pz], axis=1)
-    model = [template("PEL", [names["LASI"], names["RASI"], *sacral], pel, po)]
+    marker_pelvis = np.stack([np.cross(py, pz), py, pz], axis=1)  # sacrum -> mid-ASIS x axis
     inter_asis = float(np.linalg.norm(la - ra))
+    depth = float(np.linalg.norm(marker_pelvis.T @ (po - sacr)))
+    pel = marker_pelvis
+    if convention in OPENSIM_PELVIS:  # the model's pelvis: x raised (anterior end up)
+        g_hip, g_tilt = opensim_pelvis_geometry(convention, inter_asis, depth)
+        c, s = np.cos(g_tilt), np.sin(g_tilt)
+        px = c * marker_pelvis[:, 0] + s * marker_pelvis[:, 2]
+        pel = np.stack([px, py, np.cross(px, py)], axis=1)
+    model = [template("PEL", [names["LASI"], names["RASI"], *sacral], pel, po)]
     for side in ("L", "R"):
         n = names[side]
         kl, km, al, am = (mean(n[k]) for k in ("knee_lat", "knee_med", "ankle_lat", "ankle_med"))
-        leg = float(np.linalg.norm((la if side == "L" else ra) - am))
-        hjc = po + pel @ davis_hip_joint_centre_mm(leg, inter_asis, marker_radius_mm, side == "L")
-        kjc, ajc = 0.5 * (kl + km), 0.5 * (al + am)
         sgn = 1.0 if side == "L" else -1.0
+        if method == "davis":
+            leg = float(np.linalg.norm((la if side == "L" else ra) - am))
+            hjc = po + marker_pelvis @ davis_hip_joint_centre_mm(leg, inter_asis, marker_radius_mm, side == "L")
+        elif method == "harrington":
+            hjc = po + marker_pelvis @ harrington_hip_joint_centre(inter_asis, depth, side == "L")  # noqa: F405
+        elif method == "model":
+            hjc = po + marker_pelvis @ (g_hip * np.array([1.0, sgn, 1.0]))
+        else:
+            hjc = mean(names["HJC"][side])
+        kjc, ajc = 0.5 * (kl + km), 0.5 * (al + am)
         fem = frame(kjc, sgn * (kl - km), hjc)
         tib = frame(ajc, sgn * (al - am), kjc)
         model.append(template(side + "FE", n["thigh"], fem, kjc))
