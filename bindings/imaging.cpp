@@ -395,12 +395,16 @@ void bind_imaging(py::module_& m) {
         "segmentation_metrics",
         [](const MaskIn& gt, const MaskIn& pred, const Eigen::Vector3d& spacing, const std::vector<int>& labels,
            double tolerance_mm) {
-            auto g = mask_volume(gt, spacing, "segmentation_metrics (gt)");
-            auto p = mask_volume(pred, spacing, "segmentation_metrics (pred)");
+            const Shape3 sg = shape3_of(gt, "segmentation_metrics (gt)");
+            const Shape3 sp = shape3_of(pred, "segmentation_metrics (pred)");
+            SPORTSMED_CHECK(sg == sp,
+                            "segmentation_metrics: reference shape ({}, {}, {}) differs from prediction shape ({}, {}, {})",
+                            sg[0], sg[1], sg[2], sp[0], sp[1], sp[2]);
             std::vector<SegmentationMetrics> res;
             {
+                // The arrays are read in place (F-ordered uint8, as the caster delivers them).
                 py::gil_scoped_release release;
-                res = segmentation_metrics(g, p, labels, tolerance_mm);
+                res = segmentation_metrics(gt.data(), pred.data(), sg, spacing, labels, tolerance_mm);
             }
             py::list out;
             for (const auto& m : res) {
