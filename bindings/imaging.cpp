@@ -291,13 +291,16 @@ void bind_imaging(py::module_& m) {
         "label_components",
         [](const MaskIn& mask, int connectivity) {
             const Shape3 s = shape3_of(mask, "label_components");
-            std::vector<std::int32_t> out(static_cast<std::size_t>(s[0] * s[1] * s[2]));
+            // numpy allocates the output uninitialised (and with huge pages where the system
+            // offers them); the kernel writes every voxel.
+            py::array_t<std::int32_t, py::array::f_style> out({s[0], s[1], s[2]});
+            std::int32_t* o = out.mutable_data();
             std::int32_t n;
             {
                 py::gil_scoped_release release;
-                n = label_components(mask.data(), s, connectivity, out.data());
+                n = label_components(mask.data(), s, connectivity, o);
             }
-            return py::make_tuple(to_numpy(std::move(out), {s[0], s[1], s[2]}), n);
+            return py::make_tuple(std::move(out), n);
         },
         py::arg("mask"), py::arg("connectivity") = 26,
         "Connected components (6, 18 or 26 connectivity): (labels int32 (nx, ny, nz), count).");
@@ -392,12 +395,16 @@ void bind_imaging(py::module_& m) {
         "segmentation_metrics",
         [](const MaskIn& gt, const MaskIn& pred, const Eigen::Vector3d& spacing, const std::vector<int>& labels,
            double tolerance_mm) {
-            auto g = mask_volume(gt, spacing, "segmentation_metrics (gt)");
-            auto p = mask_volume(pred, spacing, "segmentation_metrics (pred)");
+            const Shape3 sg = shape3_of(gt, "segmentation_metrics (gt)");
+            const Shape3 sp = shape3_of(pred, "segmentation_metrics (pred)");
+            SPORTSMED_CHECK(sg == sp,
+                            "segmentation_metrics: reference shape ({}, {}, {}) differs from prediction shape ({}, {}, {})",
+                            sg[0], sg[1], sg[2], sp[0], sp[1], sp[2]);
             std::vector<SegmentationMetrics> res;
             {
+                // The arrays are read in place (F-ordered uint8, as the caster delivers them).
                 py::gil_scoped_release release;
-                res = segmentation_metrics(g, p, labels, tolerance_mm);
+                res = segmentation_metrics(gt.data(), pred.data(), sg, spacing, labels, tolerance_mm);
             }
             py::list out;
             for (const auto& m : res) {

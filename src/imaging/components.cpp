@@ -1,9 +1,10 @@
-// Connected components by parallel slab union-find.
+// Connected components by union-find over foreground runs, in parallel slabs.
 
 #include "sportsmed/imaging/components.hpp"
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <limits>
 #include <memory>
 
@@ -12,24 +13,32 @@
 namespace sportsmed::imaging {
 namespace {
 
-struct Offset {
-    int di, dj, dk;
+// Foreground runs [begin, end) along i, stored per row (row r = j + ny·k) in memory order.
+struct Runs {
+    std::vector<std::int64_t> row_first;  // runs of row r: row_first[r] .. row_first[r + 1] - 1
+    std::vector<std::int32_t> begin, end;
 };
 
-// Neighbours that precede a voxel in memory order (k, then j, then i) for a connectivity.
-std::vector<Offset> previous_neighbours(int connectivity) {
-    std::vector<Offset> out;
-    for (int dk = -1; dk <= 0; ++dk)
-        for (int dj = -1; dj <= 1; ++dj)
-            for (int di = -1; di <= 1; ++di) {
-                const bool before = dk < 0 || (dk == 0 && (dj < 0 || (dj == 0 && di < 0)));
-                if (!before) continue;
-                const int l1 = std::abs(di) + std::abs(dj) + std::abs(dk);
-                if (connectivity == 6 && l1 > 1) continue;
-                if (connectivity == 18 && l1 > 2) continue;
-                out.push_back({di, dj, dk});
-            }
-    return out;
+// First i >= i0 in [i0, n) with mask[i] == 0 (or n); skips foreground eight bytes at a time
+// when no byte of the word is zero.
+inline std::int64_t next_zero(const std::uint8_t* m, std::int64_t i, std::int64_t n) {
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, m + i, 8);
+        if ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL) break;  // a zero byte
+    }
+    while (i < n && m[i]) ++i;
+    return i;
+}
+
+inline std::int64_t next_nonzero(const std::uint8_t* m, std::int64_t i, std::int64_t n) {
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, m + i, 8);
+        if (w) break;
+    }
+    while (i < n && !m[i]) ++i;
+    return i;
 }
 
 inline std::int32_t find_root(std::int32_t* parent, std::int32_t x) {
@@ -41,13 +50,27 @@ inline std::int32_t find_root(std::int32_t* parent, std::int32_t x) {
 }
 
 // Links the trees of a and b; the smaller index becomes the root, so every root is the
-// first voxel of its component in memory order.
+// first run of its component in memory order and parent[x] <= x always holds.
 inline void unite(std::int32_t* parent, std::int32_t a, std::int32_t b) {
     a = find_root(parent, a);
     b = find_root(parent, b);
     if (a == b) return;
     if (a < b) parent[b] = a;
     else parent[a] = b;
+}
+
+// Unites every run of the current row [c0, c1) with the runs of an earlier row [p0, p1)
+// that it touches: runs [s, e) and [s', e') touch when s' < e + ext and e' + ext > s
+// (ext = 1 when diagonal neighbours along i count, 0 otherwise).
+inline void link_rows(const Runs& r, std::int32_t* parent, std::int64_t c0, std::int64_t c1, std::int64_t p0,
+                      std::int64_t p1, int ext) {
+    std::int64_t p = p0;
+    for (std::int64_t c = c0; c < c1 && p < p1; ++c) {
+        const std::int32_t s = r.begin[static_cast<std::size_t>(c)], e = r.end[static_cast<std::size_t>(c)];
+        while (p < p1 && r.end[static_cast<std::size_t>(p)] + ext <= s) ++p;
+        for (std::int64_t q = p; q < p1 && r.begin[static_cast<std::size_t>(q)] < e + ext; ++q)
+            unite(parent, static_cast<std::int32_t>(c), static_cast<std::int32_t>(q));
+    }
 }
 
 }  // namespace
@@ -60,89 +83,121 @@ std::int32_t label_components(const std::uint8_t* mask, const Shape3& shape, int
     SPORTSMED_CHECK(n < std::numeric_limits<std::int32_t>::max(),
                     "label_components: {} voxels exceed the 2^31-1 this kernel supports", n);
     if (n == 0) return 0;
-    const auto offsets = previous_neighbours(connectivity);
-    // Only foreground entries are ever written or read, so the array starts uninitialised.
-    std::unique_ptr<std::int32_t[]> parent(new std::int32_t[static_cast<std::size_t>(n)]);
-    std::int32_t* par = parent.get();
+    const std::int64_t rows = ny * nz;
 
-    std::vector<std::int64_t> linear;  // linear offsets of the previous neighbours
-    for (const auto& o : offsets) linear.push_back(o.di + nx * (o.dj + ny * o.dk));
-
-    // Joins voxel idx (whose earlier neighbours are all labelled) to the trees of its
-    // foreground neighbours. idx comes after every neighbour in memory order, so it is
-    // never a root unless it has no foreground neighbour.
-    auto join = [&](std::int64_t idx, std::int32_t root, std::int64_t nb) {
-        std::int32_t r = find_root(par, static_cast<std::int32_t>(nb));
-        if (root < 0) return r;
-        if (r == root) return root;
-        if (r < root) std::swap(r, root);
-        par[r] = root;
-        return root;
-    };
-    auto scan_plane = [&](std::int64_t k, std::int64_t kmin) {
-        const bool has_below = k - 1 >= kmin;
-        for (std::int64_t j = 0; j < ny; ++j) {
-            const bool j_inner = j > 0 && j + 1 < ny;
-            for (std::int64_t i = 0; i < nx; ++i) {
-                const std::int64_t idx = i + nx * (j + ny * k);
-                if (!mask[idx]) continue;
-                std::int32_t root = -1;
-                if (j_inner && has_below && i > 0 && i + 1 < nx) {
-                    for (const auto off : linear) {
-                        const std::int64_t nb = idx + off;
-                        if (mask[nb]) root = join(idx, root, nb);
-                    }
-                } else {
-                    for (const auto& o : offsets) {
-                        const std::int64_t ii = i + o.di, jj = j + o.dj, kk = k + o.dk;
-                        if (ii < 0 || ii >= nx || jj < 0 || jj >= ny || kk < kmin) continue;
-                        const std::int64_t nb = ii + nx * (jj + ny * kk);
-                        if (mask[nb]) root = join(idx, root, nb);
-                    }
-                }
-                par[idx] = root < 0 ? static_cast<std::int32_t>(idx) : root;
-            }
-        }
-    };
-
-    // Pass 1: each slab of planes independently (unions stay inside the slab).
+    // Slabs of planes along k: runs are found and united inside each slab in parallel,
+    // then the slabs are joined at their boundaries.
     const int threads = std::max(1, num_threads());
     const std::int64_t slabs = std::min<std::int64_t>(nz, threads * 4);
     std::vector<std::int64_t> starts(static_cast<std::size_t>(slabs) + 1);
     for (std::int64_t s = 0; s <= slabs; ++s) starts[static_cast<std::size_t>(s)] = s * nz / slabs;
+
+    // Pass 1: runs per slab (row offsets local to the slab), then one global list.
+    Runs runs;
+    runs.row_first.assign(static_cast<std::size_t>(rows) + 1, 0);
+    std::vector<std::vector<std::int32_t>> slab_runs(static_cast<std::size_t>(slabs));  // begin, end pairs
+    parallel_for(0, slabs, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t s = b; s < e; ++s) {
+            auto& v = slab_runs[static_cast<std::size_t>(s)];
+            const std::int64_t r0 = starts[static_cast<std::size_t>(s)] * ny;
+            const std::int64_t r1 = starts[static_cast<std::size_t>(s) + 1] * ny;
+            for (std::int64_t r = r0; r < r1; ++r) {
+                runs.row_first[static_cast<std::size_t>(r)] = static_cast<std::int64_t>(v.size() / 2);
+                const std::uint8_t* m = mask + r * nx;
+                for (std::int64_t i = next_nonzero(m, 0, nx); i < nx; i = next_nonzero(m, i, nx)) {
+                    const std::int64_t stop = next_zero(m, i, nx);
+                    v.push_back(static_cast<std::int32_t>(i));
+                    v.push_back(static_cast<std::int32_t>(stop));
+                    i = stop;
+                }
+            }
+        }
+    });
+    std::vector<std::int64_t> slab_base(static_cast<std::size_t>(slabs) + 1, 0);
+    for (std::int64_t s = 0; s < slabs; ++s)
+        slab_base[static_cast<std::size_t>(s) + 1] =
+            slab_base[static_cast<std::size_t>(s)] + static_cast<std::int64_t>(slab_runs[static_cast<std::size_t>(s)].size() / 2);
+    const std::int64_t nruns = slab_base.back();
+    SPORTSMED_CHECK(nruns < std::numeric_limits<std::int32_t>::max(), "label_components: {} runs exceed 2^31-1", nruns);
+    runs.row_first[static_cast<std::size_t>(rows)] = nruns;
+    runs.begin.resize(static_cast<std::size_t>(nruns));
+    runs.end.resize(static_cast<std::size_t>(nruns));
+    std::unique_ptr<std::int32_t[]> parent(new std::int32_t[static_cast<std::size_t>(std::max<std::int64_t>(nruns, 1))]);
+    std::int32_t* par = parent.get();
+
+    // Earlier rows a row can touch: (dj, dk, ext) per connectivity.
+    struct Prev {
+        int dj, dk, ext;
+    };
+    std::vector<Prev> prev;
+    if (connectivity == 6) prev = {{-1, 0, 0}, {0, -1, 0}};
+    else if (connectivity == 18) prev = {{-1, 0, 1}, {-1, -1, 0}, {0, -1, 1}, {1, -1, 0}};
+    else prev = {{-1, 0, 1}, {-1, -1, 1}, {0, -1, 1}, {1, -1, 1}};
+
+    auto link_row = [&](std::int64_t j, std::int64_t k, std::int64_t kmin, bool only_below) {
+        const std::int64_t r = j + ny * k;
+        const std::int64_t c0 = runs.row_first[static_cast<std::size_t>(r)];
+        const std::int64_t c1 = runs.row_first[static_cast<std::size_t>(r) + 1];
+        if (c0 == c1) return;
+        for (const auto& p : prev) {
+            if (only_below && p.dk == 0) continue;
+            const std::int64_t jj = j + p.dj, kk = k + p.dk;
+            if (jj < 0 || jj >= ny || kk < kmin) continue;
+            const std::int64_t q = jj + ny * kk;
+            link_rows(runs, par, c0, c1, runs.row_first[static_cast<std::size_t>(q)],
+                      runs.row_first[static_cast<std::size_t>(q) + 1], p.ext);
+        }
+    };
+
+    // Pass 2: the global run list, then unions inside each slab.
+    parallel_for(0, slabs, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t s = b; s < e; ++s) {
+            const std::int64_t base = slab_base[static_cast<std::size_t>(s)];
+            const auto& v = slab_runs[static_cast<std::size_t>(s)];
+            for (std::size_t t = 0; t < v.size() / 2; ++t) {
+                runs.begin[static_cast<std::size_t>(base) + t] = v[2 * t];
+                runs.end[static_cast<std::size_t>(base) + t] = v[2 * t + 1];
+                par[static_cast<std::size_t>(base) + t] = static_cast<std::int32_t>(base + static_cast<std::int64_t>(t));
+            }
+            const std::int64_t k0 = starts[static_cast<std::size_t>(s)], k1 = starts[static_cast<std::size_t>(s) + 1];
+            for (std::int64_t r = k0 * ny; r < k1 * ny; ++r) runs.row_first[static_cast<std::size_t>(r)] += base;
+        }
+    });
     parallel_for(0, slabs, [&](std::int64_t b, std::int64_t e) {
         for (std::int64_t s = b; s < e; ++s) {
             const std::int64_t k0 = starts[static_cast<std::size_t>(s)], k1 = starts[static_cast<std::size_t>(s) + 1];
-            for (std::int64_t k = k0; k < k1; ++k) scan_plane(k, k0);
+            for (std::int64_t k = k0; k < k1; ++k)
+                for (std::int64_t j = 0; j < ny; ++j) link_row(j, k, k0, false);
         }
     });
-    // Pass 2: join across slab boundaries (serial; only the first plane of each slab).
-    for (std::int64_t s = 1; s < slabs; ++s) {
-        const std::int64_t k = starts[static_cast<std::size_t>(s)];
-        for (std::int64_t j = 0; j < ny; ++j)
-            for (std::int64_t i = 0; i < nx; ++i) {
-                const std::int64_t idx = i + nx * (j + ny * k);
-                if (!mask[idx]) continue;
-                for (const auto& o : offsets) {
-                    if (o.dk != -1) continue;
-                    const std::int64_t ii = i + o.di, jj = j + o.dj;
-                    if (ii < 0 || ii >= nx || jj < 0 || jj >= ny) continue;
-                    const std::int64_t nb = ii + nx * (jj + ny * (k - 1));
-                    if (mask[nb]) unite(par, static_cast<std::int32_t>(idx), static_cast<std::int32_t>(nb));
-                }
-            }
-    }
-    // Pass 3: every non-root points to a smaller index of its tree (roots are the smallest
-    // index), which this memory-order pass has already labelled; roots open new labels.
+    slab_runs.clear();
+    // Pass 3: join across slab boundaries (serial; only the first plane of each slab).
+    for (std::int64_t s = 1; s < slabs; ++s)
+        for (std::int64_t j = 0; j < ny; ++j) link_row(j, starts[static_cast<std::size_t>(s)], 0, true);
+
+    // Pass 4: labels per run in memory order: a root opens a new label, any other run
+    // takes the label of its parent, an earlier run of the same tree.
+    std::vector<std::int32_t> label(static_cast<std::size_t>(nruns));
     std::int32_t count = 0;
-    for (std::int64_t i = 0; i < n; ++i) {
-        if (!mask[i]) {
-            out[i] = 0;
-            continue;
-        }
-        const std::int32_t p = par[i];
-        out[i] = p == i ? ++count : out[p];
+    for (std::int64_t r = 0; r < nruns; ++r) {
+        const std::int32_t p = par[r];
+        label[static_cast<std::size_t>(r)] = p == r ? ++count : label[static_cast<std::size_t>(p)];
     }
+    // Pass 5: write the labels, row by row.
+    parallel_for(0, rows, [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t r = b; r < e; ++r) {
+            std::int32_t* o = out + r * nx;
+            std::int64_t i = 0;
+            for (std::int64_t c = runs.row_first[static_cast<std::size_t>(r)];
+                 c < runs.row_first[static_cast<std::size_t>(r) + 1]; ++c) {
+                const std::int64_t s = runs.begin[static_cast<std::size_t>(c)], t = runs.end[static_cast<std::size_t>(c)];
+                std::fill(o + i, o + s, 0);
+                std::fill(o + s, o + t, label[static_cast<std::size_t>(c)]);
+                i = t;
+            }
+            std::fill(o + i, o + nx, 0);
+        }
+    }, 64);
     return count;
 }
 

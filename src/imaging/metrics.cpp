@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <mutex>
 #include <numeric>
@@ -36,8 +37,9 @@ struct Box {
 // Surface cubes of a mask on a cube grid of size c (cube x has corners at padded voxels
 // x and x+1; the padded box starts one voxel before the bounding box).
 struct Surface {
-    std::vector<std::uint8_t> not_border;  // 0 at surface cubes (EDT input)
-    std::vector<double> area;              // per cube, 0 where not surface
+    std::vector<std::uint8_t> not_border;  // per cube, 0 at surface cubes (EDT input)
+    std::vector<std::int64_t> elems;       // surface cubes, ascending (Fortran cube order)
+    std::vector<double> area;              // per surface cube
 };
 
 // Marching-cubes surface elements of the 256 corner configurations of a 2×2×2 cube, as
@@ -138,18 +140,34 @@ Surface cube_surface(const std::uint8_t* labels, int label, const Shape3& shape,
     // Padded crop (c + 1 voxels per axis) of the mask, so corner lookups need no bounds checks.
     const std::int64_t px = c[0] + 1, py = c[1] + 1, pz = c[2] + 1;
     std::vector<std::uint8_t> m(static_cast<std::size_t>(px * py * pz), 0);
+    // Per padded row, the first and last x inside the mask (px and -1 for none).
+    std::vector<std::int64_t> row_lo(static_cast<std::size_t>(py * pz), px), row_hi(static_cast<std::size_t>(py * pz), -1);
     parallel_for(0, pz, [&](std::int64_t kb, std::int64_t ke) {
+        if (label < 0 || label > 255) return;  // no voxel has it: an empty mask
         for (std::int64_t z = kb; z < ke; ++z) {
             const std::int64_t k = o[2] + z;
             if (k < 0 || k >= nz) continue;
             for (std::int64_t y = 0; y < py; ++y) {
                 const std::int64_t j = o[1] + y;
                 if (j < 0 || j >= ny) continue;
-                for (std::int64_t x = 0; x < px; ++x) {
-                    const std::int64_t i = o[0] + x;
-                    if (i < 0 || i >= nx) continue;
-                    m[static_cast<std::size_t>(x + px * (y + py * z))] = labels[i + nx * (j + ny * k)] == label;
-                }
+                const std::int64_t x0 = std::max<std::int64_t>(0, -o[0]), x1 = std::min(px, nx - o[0]);
+                const std::uint8_t* src = labels + o[0] + nx * (j + ny * k);
+                std::uint8_t* dst = m.data() + px * (y + py * z);
+                const auto l = static_cast<std::uint8_t>(label);
+                std::int64_t first = px, last = -1;
+                for (std::int64_t x = x0; x < x1; ++x) dst[x] = src[x] == l;
+                for (std::int64_t x = x0; x < x1; ++x)
+                    if (dst[x]) {
+                        first = x;
+                        break;
+                    }
+                for (std::int64_t x = x1 - 1; x >= first; --x)
+                    if (dst[x]) {
+                        last = x;
+                        break;
+                    }
+                row_lo[static_cast<std::size_t>(y + py * z)] = first;
+                row_hi[static_cast<std::size_t>(y + py * z)] = last;
             }
         }
     });
@@ -157,44 +175,65 @@ Surface cube_surface(const std::uint8_t* labels, int label, const Shape3& shape,
     const std::int64_t ncube = c[0] * c[1] * c[2];
     Surface s;
     s.not_border.assign(static_cast<std::size_t>(ncube), 1);
-    s.area.assign(static_cast<std::size_t>(ncube), 0.0);
-    const std::int64_t off[8] = {0, 1, px, px + 1, px * py, px * py + 1, px * py + px, px * py + px + 1};
-    parallel_for(0, c[2], [&](std::int64_t kb, std::int64_t ke) {
-        for (std::int64_t z = kb; z < ke; ++z)
-            for (std::int64_t y = 0; y < c[1]; ++y) {
-                const std::uint8_t* row = m.data() + px * (y + py * z);
-                for (std::int64_t x = 0; x < c[0]; ++x) {
-                    int code = 0;
-                    for (int b = 0; b < 8; ++b) code |= row[x + off[b]] << b;
-                    if (code == 0 || code == 255) continue;
-                    const std::int64_t idx = x + c[0] * (y + c[1] * z);
-                    s.not_border[static_cast<std::size_t>(idx)] = 0;
-                    s.area[static_cast<std::size_t>(idx)] = table[static_cast<std::size_t>(code)];
+    // Slabs of cube planes, each listing its surface cubes in order; concatenated in slab
+    // order the lists are in Fortran cube order.
+    const std::int64_t slabs = std::min<std::int64_t>(c[2], 4 * std::max(1, num_threads()));
+    std::vector<std::vector<std::int64_t>> slab_elems(static_cast<std::size_t>(slabs));
+    std::vector<std::vector<double>> slab_area(static_cast<std::size_t>(slabs));
+    parallel_for(0, slabs, [&](std::int64_t sb, std::int64_t se) {
+        for (std::int64_t sl = sb; sl < se; ++sl) {
+            auto& el = slab_elems[static_cast<std::size_t>(sl)];
+            auto& ar = slab_area[static_cast<std::size_t>(sl)];
+            for (std::int64_t z = sl * c[2] / slabs; z < (sl + 1) * c[2] / slabs; ++z)
+                for (std::int64_t y = 0; y < c[1]; ++y) {
+                    const std::uint8_t* row = m.data() + px * (y + py * z);
+                    const std::int64_t base = c[0] * (y + c[1] * z);
+                    // The four corner rows of this cube row; eight cubes whose corner
+                    // bytes (x .. x + 8 of each row) are all 0 are skipped at once.
+                    const std::uint8_t* rows4[4] = {row, row + px, row + px * py, row + px * py + px};
+                    auto column = [&](std::int64_t x) {
+                        return rows4[0][x] | (rows4[1][x] << 2) | (rows4[2][x] << 4) | (rows4[3][x] << 6);
+                    };
+                    // Only cubes with a corner between the rows' first and last inside x.
+                    std::int64_t lo = px, hi = -1;
+                    for (std::int64_t r : {y + py * z, y + 1 + py * z, y + py * (z + 1), y + 1 + py * (z + 1)}) {
+                        lo = std::min(lo, row_lo[static_cast<std::size_t>(r)]);
+                        hi = std::max(hi, row_hi[static_cast<std::size_t>(r)]);
+                    }
+                    if (hi < 0) continue;
+                    for (std::int64_t x = std::max<std::int64_t>(0, lo - 1); x <= std::min(c[0] - 1, hi); ++x) {
+                        if ((x & 7) == 0 && x + 9 <= px) {
+                            std::uint64_t any = 0;
+                            for (const std::uint8_t* r : rows4) {
+                                std::uint64_t w0, w1;
+                                std::memcpy(&w0, r + x, 8);
+                                std::memcpy(&w1, r + x + 1, 8);
+                                any |= w0 | w1;
+                            }
+                            if (!any) {
+                                x += 7;
+                                continue;
+                            }
+                        }
+                        // corner (dx, dy, dz) is bit dx + 2 dy + 4 dz
+                        const int code = column(x) | (column(x + 1) << 1);
+                        if (code == 0 || code == 255) continue;
+                        s.not_border[static_cast<std::size_t>(base + x)] = 0;
+                        el.push_back(base + x);
+                        ar.push_back(table[static_cast<std::size_t>(code)]);
+                    }
                 }
-            }
+        }
     });
-    return s;
-}
-
-// Sorts (distance, area) pairs by distance, ties by area (the percentile read from them
-// depends only on the distances, so any tie order gives the same HD95).
-void sort_by_distance(std::vector<double>& d, std::vector<double>& a) {
-    std::vector<std::pair<double, double>> da(d.size());
-    for (std::size_t i = 0; i < d.size(); ++i) da[i] = {d[i], a[i]};
-    std::sort(da.begin(), da.end());
-    for (std::size_t i = 0; i < da.size(); ++i) d[i] = da[i].first, a[i] = da[i].second;
-}
-
-double percentile_distance(const std::vector<double>& d, const std::vector<double>& a, double fraction) {
-    if (d.empty()) return kNaN;
-    double total = 0;
-    for (double x : a) total += x;
-    double cum = 0;
-    for (std::size_t i = 0; i < d.size(); ++i) {
-        cum += a[i];
-        if (cum / total >= fraction) return d[i];
+    std::size_t total = 0;
+    for (const auto& el : slab_elems) total += el.size();
+    s.elems.reserve(total);
+    s.area.reserve(total);
+    for (std::size_t sl = 0; sl < slab_elems.size(); ++sl) {
+        s.elems.insert(s.elems.end(), slab_elems[sl].begin(), slab_elems[sl].end());
+        s.area.insert(s.area.end(), slab_area[sl].begin(), slab_area[sl].end());
     }
-    return d.back();
+    return s;
 }
 
 }  // namespace
@@ -203,6 +242,99 @@ namespace {
 SurfaceDistances surface_distances_in_box(const std::uint8_t* gt, const std::uint8_t* pred, const Shape3& shape,
                                           const Eigen::Vector3d& h, int label_gt, int label_pred, const Box& box);
 }  // namespace
+
+namespace detail {
+
+double area_weighted_percentile_sorted(std::vector<double> d, std::vector<double> a, double fraction) {
+    SPORTSMED_CHECK(d.size() == a.size(), "area_weighted_percentile: {} distances but {} areas", d.size(), a.size());
+    if (d.empty()) return kNaN;
+    std::vector<std::pair<double, double>> da(d.size());
+    for (std::size_t i = 0; i < d.size(); ++i) da[i] = {d[i], a[i]};
+    std::sort(da.begin(), da.end());
+    double total = 0;
+    for (const auto& p : da) total += p.second;
+    double cum = 0;
+    for (const auto& p : da) {
+        cum += p.second;
+        if (cum / total >= fraction) return p.first;
+    }
+    return da.back().first;
+}
+
+double area_weighted_percentile(const std::vector<double>& d, const std::vector<double>& a, double fraction) {
+    SPORTSMED_CHECK(d.size() == a.size(), "area_weighted_percentile: {} distances but {} areas", d.size(), a.size());
+    const std::size_t n = d.size();
+    if (n == 0) return kNaN;
+    // Surface distances and areas take few distinct values (grid offsets, 256 cube
+    // configurations), so the sorted pair list is a short list of distinct (d, a) pairs
+    // with repeat counts. Equal pairs are interchangeable, so adding each pair's area
+    // count times, pair by pair in sorted order, performs exactly the additions (same
+    // values, same order) of the running sums over the fully sorted list: bit-identical
+    // results. Few repeats (or NaN, which has no order) fall back to the full sort.
+    struct Entry {
+        std::uint64_t d_bits = 0, a_bits = 0;
+        std::int64_t count = 0;  // 0: empty slot
+    };
+    const std::size_t max_distinct = std::max<std::size_t>(64, n / 8);
+    std::size_t cap = 256;
+    std::vector<Entry> table(cap);
+    std::size_t distinct = 0;
+    auto slot_of = [](const std::vector<Entry>& t, std::uint64_t db, std::uint64_t ab) {
+        std::uint64_t x = db * 0x9E3779B97F4A7C15ULL ^ (ab + 0x632BE59BD9B4E019ULL) * 0xC2B2AE3D27D4EB4FULL;
+        x ^= x >> 29;
+        std::size_t i = static_cast<std::size_t>(x) & (t.size() - 1);
+        while (t[i].count && (t[i].d_bits != db || t[i].a_bits != ab)) i = (i + 1) & (t.size() - 1);
+        return i;
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+        // + 0.0 maps -0 to +0, which the sort treats as equal.
+        const double di = d[i] + 0.0, ai = a[i] + 0.0;
+        if (std::isnan(di) || std::isnan(ai)) return area_weighted_percentile_sorted(d, a, fraction);
+        std::uint64_t db, ab;
+        std::memcpy(&db, &di, 8);
+        std::memcpy(&ab, &ai, 8);
+        std::size_t k = slot_of(table, db, ab);
+        if (!table[k].count) {
+            if (++distinct > max_distinct) return area_weighted_percentile_sorted(d, a, fraction);
+            if (2 * distinct > cap) {
+                std::vector<Entry> bigger(cap *= 2);
+                for (const auto& e : table)
+                    if (e.count) bigger[slot_of(bigger, e.d_bits, e.a_bits)] = e;
+                table.swap(bigger);
+                k = slot_of(table, db, ab);
+            }
+            table[k].d_bits = db;
+            table[k].a_bits = ab;
+        }
+        ++table[k].count;
+    }
+    struct Pair {
+        double d, a;
+        std::int64_t count;
+    };
+    std::vector<Pair> pairs;
+    pairs.reserve(distinct);
+    for (const auto& e : table)
+        if (e.count) {
+            Pair p{0, 0, e.count};
+            std::memcpy(&p.d, &e.d_bits, 8);
+            std::memcpy(&p.a, &e.a_bits, 8);
+            pairs.push_back(p);
+        }
+    std::sort(pairs.begin(), pairs.end(), [](const Pair& x, const Pair& y) { return x.d < y.d || (x.d == y.d && x.a < y.a); });
+    double total = 0;
+    for (const auto& p : pairs)
+        for (std::int64_t c = 0; c < p.count; ++c) total += p.a;
+    double cum = 0;
+    for (const auto& p : pairs)
+        for (std::int64_t c = 0; c < p.count; ++c) {
+            cum += p.a;
+            if (cum / total >= fraction) return p.d;
+        }
+    return pairs.back().d;
+}
+
+}  // namespace detail
 
 SurfaceDistances surface_distances(const std::uint8_t* gt, const std::uint8_t* pred, const Shape3& shape,
                                    const Eigen::Vector3d& h, int label_gt, int label_pred) {
@@ -231,13 +363,10 @@ SurfaceDistances surface_distances_in_box(const std::uint8_t* gt, const std::uin
     const Surface sp = cube_surface(pred, label_pred, shape, o, c, h);
     const Shape3 cs{c[0], c[1], c[2]};
     auto gather = [&](const Surface& from, const Surface& to, std::vector<double>& d, std::vector<double>& a) {
-        std::vector<std::int64_t> elems;
-        for (std::size_t i = 0; i < from.area.size(); ++i)
-            if (!from.not_border[i]) elems.push_back(static_cast<std::int64_t>(i));
-        a.resize(elems.size());
-        for (std::size_t e = 0; e < elems.size(); ++e) a[e] = from.area[static_cast<std::size_t>(elems[e])];
+        const std::vector<std::int64_t>& elems = from.elems;
+        a = from.area;
         d.assign(elems.size(), kInf);
-        const bool to_empty = std::all_of(to.not_border.begin(), to.not_border.end(), [](auto v) { return v != 0; });
+        const bool to_empty = to.elems.empty();
         if (to_empty || elems.empty()) return;
         // Nearest element of the other surface by a search in a window around each element:
         // a window of half-widths ⌊R/h⌋ holds every element within R mm, so a nearest
@@ -252,27 +381,39 @@ SurfaceDistances surface_distances_in_box(const std::uint8_t* gt, const std::uin
             std::array<std::int64_t, 3> w;
             for (int ax = 0; ax < 3; ++ax) w[ax] = static_cast<std::int64_t>(std::floor(radius / h[ax] + 1e-9));
             const double r2 = radius * radius * (1 + 1e-12);
+            // The window's offsets by increasing distance: the first one that lands on an
+            // element of the other surface gives the window's minimum.
+            struct Off {
+                std::int64_t dx, dy, dz, linear;
+                double d2;
+            };
+            std::vector<Off> offs;
+            for (std::int64_t dz = -w[2]; dz <= w[2]; ++dz)
+                for (std::int64_t dy = -w[1]; dy <= w[1]; ++dy)
+                    for (std::int64_t dx = -w[0]; dx <= w[0]; ++dx) {
+                        const double fx = static_cast<double>(dx), fy = static_cast<double>(dy),
+                                     fz = static_cast<double>(dz);
+                        // summed in the order of the EDT's passes (i, j, k), so both give the same bits
+                        const double d2 = ((0.0 + h[0] * h[0] * fx * fx) + h[1] * h[1] * fy * fy) + h[2] * h[2] * fz * fz;
+                        offs.push_back({dx, dy, dz, dx + c[0] * (dy + c[1] * dz), d2});
+                    }
+            std::stable_sort(offs.begin(), offs.end(), [](const Off& p, const Off& q) { return p.d2 < q.d2; });
             std::vector<std::uint8_t> resolved(todo.size(), 0);
             parallel_for(0, static_cast<std::int64_t>(todo.size()), [&](std::int64_t b, std::int64_t e) {
                 for (std::int64_t t = b; t < e; ++t) {
                     const std::int64_t idx = elems[static_cast<std::size_t>(todo[static_cast<std::size_t>(t)])];
                     const std::int64_t x = idx % c[0], y = (idx / c[0]) % c[1], z = idx / (c[0] * c[1]);
+                    const bool inner = x >= w[0] && x + w[0] < c[0] && y >= w[1] && y + w[1] < c[1] && z >= w[2] &&
+                                       z + w[2] < c[2];
                     double best = kInf;
-                    for (std::int64_t zz = std::max<std::int64_t>(0, z - w[2]); zz <= std::min(c[2] - 1, z + w[2]); ++zz) {
-                        const double dz = static_cast<double>(zz - z);
-                        for (std::int64_t yy = std::max<std::int64_t>(0, y - w[1]); yy <= std::min(c[1] - 1, y + w[1]);
-                             ++yy) {
-                            const double dy = static_cast<double>(yy - y);
-                            const std::uint8_t* row = nb + c[0] * (yy + c[1] * zz);
-                            for (std::int64_t xx = std::max<std::int64_t>(0, x - w[0]);
-                                 xx <= std::min(c[0] - 1, x + w[0]); ++xx) {
-                                if (row[xx]) continue;
-                                const double dx = static_cast<double>(xx - x);
-                                // summed in the order of the EDT's passes (i, j, k)
-                                const double d2 = ((0.0 + h[0] * h[0] * dx * dx) + h[1] * h[1] * dy * dy) +
-                                                  h[2] * h[2] * dz * dz;
-                                best = std::min(best, d2);
-                            }
+                    for (const Off& f : offs) {
+                        if (!inner && (static_cast<std::uint64_t>(x + f.dx) >= static_cast<std::uint64_t>(c[0]) ||
+                                       static_cast<std::uint64_t>(y + f.dy) >= static_cast<std::uint64_t>(c[1]) ||
+                                       static_cast<std::uint64_t>(z + f.dz) >= static_cast<std::uint64_t>(c[2])))
+                            continue;
+                        if (!nb[idx + f.linear]) {
+                            best = f.d2;
+                            break;
                         }
                     }
                     if (best <= r2) {
@@ -287,7 +428,7 @@ SurfaceDistances surface_distances_in_box(const std::uint8_t* gt, const std::uin
             todo.swap(left);
             if (todo.empty()) return;
         }
-        std::vector<double> dist(from.area.size());
+        std::vector<double> dist(from.not_border.size());
         distance_transform_squared(to.not_border.data(), cs, h, dist.data());
         for (const std::int64_t e : todo)
             d[static_cast<std::size_t>(e)] = std::sqrt(dist[static_cast<std::size_t>(elems[static_cast<std::size_t>(e)])]);
@@ -306,6 +447,15 @@ std::vector<SegmentationMetrics> segmentation_metrics(const Volume<std::uint8_t>
                     gt.shape()[0], gt.shape()[1], gt.shape()[2], pred.shape()[0], pred.shape()[1], pred.shape()[2]);
     SPORTSMED_CHECK(gt.geometry().same_grid(pred.geometry(), 1e-4),
                     "segmentation_metrics: reference and prediction lie on different grids (spacing/origin/direction)");
+    return segmentation_metrics(gt.data(), pred.data(), gt.shape(), gt.geometry().spacing_mm, std::move(labels),
+                                tolerance_mm);
+}
+
+std::vector<SegmentationMetrics> segmentation_metrics(const std::uint8_t* gt_data, const std::uint8_t* pred_data,
+                                                      const Shape3& sh, const Eigen::Vector3d& h,
+                                                      std::vector<int> labels, double tolerance_mm) {
+    for (int a = 0; a < 3; ++a)
+        SPORTSMED_CHECK(h[a] > 0 && std::isfinite(h[a]), "segmentation_metrics: spacing {} along axis {}", h[a], a);
     SPORTSMED_CHECK(tolerance_mm >= 0, "segmentation_metrics: tolerance {} mm, expected >= 0", tolerance_mm);
     // One pass: voxel counts and, per label, the bounding box of (gt == l) or (pred == l).
     // Slabs along k are counted in parallel and merged.
@@ -313,7 +463,6 @@ std::vector<SegmentationMetrics> segmentation_metrics(const Volume<std::uint8_t>
         std::array<std::int64_t, 256> n_gt{}, n_pred{}, n_both{};
         std::vector<Box> boxes = std::vector<Box>(256);
     };
-    const auto& sh = gt.shape();
     std::vector<Tally> tallies;
     std::mutex tallies_mutex;
     parallel_for(0, sh[2], [&](std::int64_t kb, std::int64_t ke) {
@@ -324,13 +473,21 @@ std::vector<SegmentationMetrics> segmentation_metrics(const Volume<std::uint8_t>
         std::vector<int> seen;
         for (std::int64_t k = kb; k < ke; ++k)
             for (std::int64_t j = 0; j < sh[1]; ++j) {
-                const std::uint8_t* ga = gt.data() + sh[0] * (j + sh[1] * k);
-                const std::uint8_t* pa = pred.data() + sh[0] * (j + sh[1] * k);
-                // Runs of equal (gt, pred) pairs: label maps are mostly long runs.
+                const std::uint8_t* ga = gt_data + sh[0] * (j + sh[1] * k);
+                const std::uint8_t* pa = pred_data + sh[0] * (j + sh[1] * k);
+                // Runs of equal (gt, pred) pairs: label maps are mostly long runs, compared
+                // eight voxels at a time.
                 for (std::int64_t i = 0; i < sh[0];) {
                     const auto a = ga[i], b = pa[i];
+                    const std::uint64_t wa = 0x0101010101010101ULL * a, wb = 0x0101010101010101ULL * b;
                     const std::int64_t start = i;
-                    for (++i; i < sh[0] && ga[i] == a && pa[i] == b; ++i) {
+                    for (++i; i + 8 <= sh[0]; i += 8) {
+                        std::uint64_t xa, xb;
+                        std::memcpy(&xa, ga + i, 8);
+                        std::memcpy(&xb, pa + i, 8);
+                        if (xa != wa || xb != wb) break;
+                    }
+                    for (; i < sh[0] && ga[i] == a && pa[i] == b; ++i) {
                     }
                     const std::int64_t len = i - start;
                     t.n_gt[a] += len;
@@ -372,7 +529,6 @@ std::vector<SegmentationMetrics> segmentation_metrics(const Volume<std::uint8_t>
         for (int l = 1; l < 256; ++l)
             if (n_gt[static_cast<std::size_t>(l)] || n_pred[static_cast<std::size_t>(l)]) labels.push_back(l);
     }
-    const Eigen::Vector3d h = gt.geometry().spacing_mm;
     const double voxel = h.prod();
     std::vector<SegmentationMetrics> out;
     for (int l : labels) {
@@ -395,7 +551,7 @@ std::vector<SegmentationMetrics> segmentation_metrics(const Volume<std::uint8_t>
         }
         m.dice = 2.0 * static_cast<double>(n_both[L]) / sum;
         m.jaccard = static_cast<double>(n_both[L]) / uni;
-        SurfaceDistances s = surface_distances_in_box(gt.data(), pred.data(), gt.shape(), h, l, l, boxes[L]);
+        SurfaceDistances s = surface_distances_in_box(gt_data, pred_data, sh, h, l, l, boxes[L]);
         double area_g = 0, area_p = 0, wsum = 0, within = 0;
         for (std::size_t i = 0; i < s.areas_gt_mm2.size(); ++i) {
             area_g += s.areas_gt_mm2[i];
@@ -415,11 +571,10 @@ std::vector<SegmentationMetrics> segmentation_metrics(const Volume<std::uint8_t>
             out.push_back(m);
             continue;
         }
-        sort_by_distance(s.distances_gt_to_pred_mm, s.areas_gt_mm2);
-        sort_by_distance(s.distances_pred_to_gt_mm, s.areas_pred_mm2);
-        m.hausdorff_mm = std::max(s.distances_gt_to_pred_mm.back(), s.distances_pred_to_gt_mm.back());
-        m.hd95_mm = std::max(percentile_distance(s.distances_gt_to_pred_mm, s.areas_gt_mm2, 0.95),
-                             percentile_distance(s.distances_pred_to_gt_mm, s.areas_pred_mm2, 0.95));
+        m.hausdorff_mm = std::max(*std::max_element(s.distances_gt_to_pred_mm.begin(), s.distances_gt_to_pred_mm.end()),
+                                  *std::max_element(s.distances_pred_to_gt_mm.begin(), s.distances_pred_to_gt_mm.end()));
+        m.hd95_mm = std::max(detail::area_weighted_percentile(s.distances_gt_to_pred_mm, s.areas_gt_mm2, 0.95),
+                             detail::area_weighted_percentile(s.distances_pred_to_gt_mm, s.areas_pred_mm2, 0.95));
         m.assd_mm = wsum / (area_g + area_p);
         m.surface_dice = within / (area_g + area_p);
         out.push_back(m);

@@ -3,8 +3,10 @@
 /// Connected components (6/18/26 connectivity), largest-component selection and hole
 /// filling, for binary masks and per label of a label map.
 ///
-/// Labelling is a two-pass union-find (Wu, Otoo & Suzuki 2009 style) run in parallel over
-/// slabs along k and merged across slab boundaries. Components are numbered 1..n in the
+/// Labelling is a two-pass union-find over foreground runs along i (run-based labelling,
+/// He, Chao & Suzuki 2008, extended to 3-D): each run is united with the runs it touches in
+/// the earlier rows of its neighbourhood, in parallel over slabs along k that are merged
+/// across slab boundaries, then every run is written with its component's label. Components are numbered 1..n in the
 /// order of their first voxel in memory (Fortran) order; scipy.ndimage.label numbers in C
 /// order, so the two agree up to a renumbering.
 
@@ -17,7 +19,8 @@ namespace sportsmed::imaging {
 
 /// Connected components of the nonzero voxels of @p mask.
 /// @param connectivity 6 (faces), 18 (faces + edges) or 26 (faces + edges + corners).
-/// @param out nx·ny·nz labels (0 background, 1..n components).
+/// @param out nx·ny·nz labels (0 background, 1..n components); every voxel is written, so it
+///            may start uninitialised.
 /// @return n, the number of components.
 /// @throws InvalidArgument for another connectivity or more than 2³¹−1 voxels.
 std::int32_t label_components(const std::uint8_t* mask, const Shape3& shape, int connectivity, std::int32_t* out);

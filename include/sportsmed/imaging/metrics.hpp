@@ -79,4 +79,27 @@ std::vector<SegmentationMetrics> segmentation_metrics(const Volume<std::uint8_t>
                                                       const Volume<std::uint8_t>& pred,
                                                       std::vector<int> labels = {}, double tolerance_mm = 1.0);
 
+/// segmentation_metrics on two label maps given as arrays on the same grid (no copy).
+/// @param gt, pred label maps of @p shape (nx·ny·nz bytes each, Fortran order).
+/// @param spacing_mm voxel size along i, j, k (> 0).
+/// @throws InvalidArgument for bad spacing, a negative tolerance or a label outside 1..255.
+std::vector<SegmentationMetrics> segmentation_metrics(const std::uint8_t* gt, const std::uint8_t* pred,
+                                                      const Shape3& shape, const Eigen::Vector3d& spacing_mm,
+                                                      std::vector<int> labels = {}, double tolerance_mm = 1.0);
+
+namespace detail {
+
+/// Area-weighted percentile of surface distances (the HD95 rule above): the (distance,
+/// area) pairs sorted ascending (ties by area), the first distance whose cumulative area
+/// reaches @p fraction of the total (sums taken in sorted order); the largest distance if
+/// none does; NaN for no elements. Counts repeated pairs instead of sorting every element,
+/// with a result bit-identical to area_weighted_percentile_sorted.
+double area_weighted_percentile(const std::vector<double>& distances, const std::vector<double>& areas,
+                                double fraction);
+
+/// The same statistic by a full sort of the pairs (the definition; reference for tests).
+double area_weighted_percentile_sorted(std::vector<double> distances, std::vector<double> areas, double fraction);
+
+}  // namespace detail
+
 }  // namespace sportsmed::imaging

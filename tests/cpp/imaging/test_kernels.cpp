@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <queue>
@@ -5,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "sportsmed/core/parallel.hpp"
 #include "sportsmed/imaging/components.hpp"
 #include "sportsmed/imaging/distance.hpp"
 
@@ -65,44 +68,90 @@ TEST_CASE("edt: no background gives +inf, and ball erosion undoes dilation of a 
     CHECK(back(2, 2, 2) == 1);
 }
 
+namespace {
+// Reference labelling: breadth-first flood fill from each unlabelled voxel in memory order.
+Volume<std::int32_t> flood_fill_labels(const Volume<std::uint8_t>& m, int conn, std::int32_t* count) {
+    Volume<std::int32_t> ref(m.geometry());
+    std::int32_t n = 0;
+    const auto& s = m.shape();
+    for (std::int64_t k = 0; k < s[2]; ++k)
+        for (std::int64_t j = 0; j < s[1]; ++j)
+            for (std::int64_t i = 0; i < s[0]; ++i) {
+                if (!m(i, j, k) || ref(i, j, k)) continue;
+                ++n;
+                std::queue<std::array<std::int64_t, 3>> q;
+                q.push({i, j, k});
+                ref(i, j, k) = n;
+                while (!q.empty()) {
+                    auto [a, b, c] = q.front();
+                    q.pop();
+                    for (int dk = -1; dk <= 1; ++dk)
+                        for (int dj = -1; dj <= 1; ++dj)
+                            for (int di = -1; di <= 1; ++di) {
+                                const int l1 = std::abs(di) + std::abs(dj) + std::abs(dk);
+                                if (l1 == 0 || (conn == 6 && l1 > 1) || (conn == 18 && l1 > 2)) continue;
+                                const std::int64_t x = a + di, y = b + dj, z = c + dk;
+                                if (x < 0 || y < 0 || z < 0 || x >= s[0] || y >= s[1] || z >= s[2]) continue;
+                                if (m(x, y, z) && !ref(x, y, z)) {
+                                    ref(x, y, z) = n;
+                                    q.push({x, y, z});
+                                }
+                            }
+                }
+            }
+    *count = n;
+    return ref;
+}
+}  // namespace
+
 TEST_CASE("components: same partition as a breadth-first flood fill, 6/18/26", "[imaging][components]") {
     for (int conn : {6, 18, 26}) {
         const auto m = random_mask({23, 17, 19}, 0.3, 7 + conn);
-        std::int32_t count = 0;
+        std::int32_t count = 0, n = 0;
         const auto lab = label_components(m, conn, &count);
-        // Reference: BFS flood fill.
-        Volume<std::int32_t> ref(m.geometry());
-        std::int32_t n = 0;
-        const auto& s = m.shape();
-        for (std::int64_t k = 0; k < s[2]; ++k)
-            for (std::int64_t j = 0; j < s[1]; ++j)
-                for (std::int64_t i = 0; i < s[0]; ++i) {
-                    if (!m(i, j, k) || ref(i, j, k)) continue;
-                    ++n;
-                    std::queue<std::array<std::int64_t, 3>> q;
-                    q.push({i, j, k});
-                    ref(i, j, k) = n;
-                    while (!q.empty()) {
-                        auto [a, b, c] = q.front();
-                        q.pop();
-                        for (int dk = -1; dk <= 1; ++dk)
-                            for (int dj = -1; dj <= 1; ++dj)
-                                for (int di = -1; di <= 1; ++di) {
-                                    const int l1 = std::abs(di) + std::abs(dj) + std::abs(dk);
-                                    if (l1 == 0 || (conn == 6 && l1 > 1) || (conn == 18 && l1 > 2)) continue;
-                                    const std::int64_t x = a + di, y = b + dj, z = c + dk;
-                                    if (x < 0 || y < 0 || z < 0 || x >= s[0] || y >= s[1] || z >= s[2]) continue;
-                                    if (m(x, y, z) && !ref(x, y, z)) {
-                                        ref(x, y, z) = n;
-                                        q.push({x, y, z});
-                                    }
-                                }
-                    }
-                }
+        const auto ref = flood_fill_labels(m, conn, &n);
         CHECK(count == n);
         // Both number components in memory order of first voxel: identical labels.
         CHECK(lab.values() == ref.values());
     }
+}
+
+TEST_CASE("components: long runs, any thread count (slab joins), equal the flood fill", "[imaging][components]") {
+    // Dense masks give long runs along i that touch several runs of the earlier rows, and
+    // thread counts 1..3 put the slab boundaries (joined serially) at different planes.
+    const int saved = num_threads();
+    for (double p : {0.55, 0.75})
+        for (int conn : {6, 18, 26}) {
+            const auto m = random_mask({41, 13, 29}, p, 100 + conn + static_cast<unsigned>(p * 10));
+            std::int32_t n = 0;
+            const auto ref = flood_fill_labels(m, conn, &n);
+            for (int threads : {1, 2, 3}) {
+                set_num_threads(threads);
+                std::int32_t count = 0;
+                const auto lab = label_components(m, conn, &count);
+                CHECK(count == n);
+                CHECK(lab.values() == ref.values());
+            }
+        }
+    set_num_threads(saved);
+    // Edge shapes: a single voxel, one row, all foreground, all background.
+    Geometry g;
+    g.shape = {1, 1, 1};
+    std::int32_t count = -1;
+    CHECK(label_components(Volume<std::uint8_t>(g, 1, 1), 26, &count).values() == std::vector<std::int32_t>{1});
+    CHECK(count == 1);
+    g.shape = {9, 1, 1};
+    Volume<std::uint8_t> row(g);
+    for (int i : {0, 1, 3, 8}) row(i, 0, 0) = 1;
+    CHECK(label_components(row, 26, &count).values() == std::vector<std::int32_t>{1, 1, 0, 2, 0, 0, 0, 0, 3});
+    CHECK(count == 3);
+    g.shape = {17, 5, 6};
+    const auto full = label_components(Volume<std::uint8_t>(g, 1, 7), 6, &count);
+    CHECK(count == 1);
+    CHECK(std::all_of(full.values().begin(), full.values().end(), [](auto v) { return v == 1; }));
+    const auto none = label_components(Volume<std::uint8_t>(g), 6, &count);
+    CHECK(count == 0);
+    CHECK(std::all_of(none.values().begin(), none.values().end(), [](auto v) { return v == 0; }));
 }
 
 TEST_CASE("components: largest component and hole filling", "[imaging][components]") {

@@ -1,4 +1,8 @@
+#include <array>
 #include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -43,4 +47,36 @@ TEST_CASE("metrics: two boxes offset along i have analytic overlap and distances
     Geometry other = g;
     other.shape = {20, 12, 13};
     CHECK_THROWS_AS(segmentation_metrics(a, Volume<std::uint8_t>(other)), InvalidArgument);
+}
+
+TEST_CASE("metrics: area-weighted percentile by pair counts equals the full sort, bit for bit", "[imaging][metrics]") {
+    std::mt19937 rng(11);
+    // Few distinct values (the counting path) with ties and zero areas, many distinct values
+    // (the fallback), and sizes down to one element.
+    for (int trial = 0; trial < 400; ++trial) {
+        const std::size_t n = trial < 20 ? static_cast<std::size_t>(trial + 1) : 1 + rng() % 5000;
+        const bool few = trial % 2 == 0;
+        std::vector<double> d(n), a(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (few) {
+                const int dx = static_cast<int>(rng() % 4), dy = static_cast<int>(rng() % 3);
+                d[i] = std::sqrt(0.13 * dx * dx + 0.49 * dy * dy);
+                a[i] = std::array<double, 5>{0.0, 0.1, 0.3, 0.1 + 0.2, 1.0 / 3}[rng() % 5];
+            } else {
+                d[i] = std::uniform_real_distribution<double>(0, 10)(rng);
+                a[i] = std::uniform_real_distribution<double>(0, 1)(rng) * (rng() % 7 != 0);
+            }
+        }
+        for (double fraction : {0.0, 0.5, 0.95, 1.0}) {
+            const double fast = imaging::detail::area_weighted_percentile(d, a, fraction);
+            const double ref = imaging::detail::area_weighted_percentile_sorted(d, a, fraction);
+            REQUIRE(std::memcmp(&fast, &ref, sizeof(double)) == 0);
+        }
+    }
+    // Hand-checked: distances 1, 2, 3 with areas 1, 1, 2 reach 95 % of the area at 3 and
+    // half of it at 2; all-zero areas never reach a fraction (0/0) and give the largest.
+    CHECK(imaging::detail::area_weighted_percentile({3.0, 1.0, 2.0}, {2.0, 1.0, 1.0}, 0.95) == 3.0);
+    CHECK(imaging::detail::area_weighted_percentile({3.0, 1.0, 2.0}, {2.0, 1.0, 1.0}, 0.5) == 2.0);
+    CHECK(imaging::detail::area_weighted_percentile({3.0, 1.0, 2.0}, {0.0, 0.0, 0.0}, 0.5) == 3.0);
+    CHECK(std::isnan(imaging::detail::area_weighted_percentile({}, {}, 0.95)));
 }
