@@ -16,10 +16,15 @@ torch::Tensor dice_ce_loss(const torch::Tensor& logits, const torch::Tensor& tar
     SPORTSMED_CHECK(weights.numel() == k, "dice_ce_loss: {} class weights for {} classes", weights.numel(), k);
 
     const torch::Tensor probs = torch::softmax(logits, 1);
-    // One-hot N × spatial × K → N × K × spatial.
-    std::vector<std::int64_t> perm = {0, logits.dim() - 1};
-    for (std::int64_t d = 1; d < logits.dim() - 1; ++d) perm.push_back(d);
-    const torch::Tensor onehot = torch::one_hot(target, k).permute(perm).to(logits.dtype());
+    // One-hot N × K × spatial, written directly in the logits' layout and dtype (rather
+    // than torch::one_hot's N × spatial × K int64, permuted and converted): the same 0/1
+    // values without a 64-bit tensor of K × the batch and a strided conversion pass.
+    if (!target.is_cuda() && target.numel() > 0) {  // on CUDA scatter's device assert checks
+        SPORTSMED_CHECK(target.min().item<std::int64_t>() >= 0 && target.max().item<std::int64_t>() < k,
+                        "dice_ce_loss: target class ids must be in [0, {})", k);
+    }
+    const torch::Tensor onehot =
+        torch::zeros(logits.sizes(), logits.options().requires_grad(false)).scatter_(1, target.unsqueeze(1), 1.0);
     std::vector<std::int64_t> spatial = batch ? std::vector<std::int64_t>{0} : std::vector<std::int64_t>{};
     for (std::int64_t d = 2; d < logits.dim(); ++d) spatial.push_back(d);
     const torch::Tensor inter = (probs * onehot).sum(spatial);

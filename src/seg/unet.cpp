@@ -1,6 +1,9 @@
 // The built-in U-Net (nnU-Net style). See UNetConfig in sportsmed/seg/model.hpp.
 
 #include <algorithm>
+#include <variant>
+
+#include <ATen/autocast_mode.h>
 
 #include "detail.hpp"
 #include "sportsmed/core/error.hpp"
@@ -41,14 +44,126 @@ nn::Sequential stage(const UNetConfig& c, int in, int out, int first_stride) {
     return s;
 }
 
+// Fast paths of the training step. Both compute exactly what the modules compute and
+// keep the modules (hence parameter names and saved weights) unchanged; under autocast
+// the modules' own forward runs, so that the autocast casting policy stays LibTorch's.
+bool autocast_active() {
+    return at::autocast::is_cpu_enabled() || at::autocast::is_enabled();
+}
+
+// Instance norm followed by an in-place leaky ReLU. torch::instance_norm runs batch norm
+// over a 1 × (N·C) × spatial view and returns a view of its result; an in-place
+// activation on that view makes autograd copy the whole gradient (CopySlices) in
+// backward. Here the same batch-norm call is made and the activation applied to its own
+// result before reshaping: identical values, no extra gradient copies.
+template <typename Norm>
+torch::Tensor instance_norm_leaky_relu(Norm& norm, const torch::Tensor& x, double slope) {
+    const auto& o = norm.options;
+    std::vector<std::int64_t> shape = x.sizes().vec();
+    const std::int64_t n = shape[0];
+    shape[1] *= n;
+    shape[0] = 1;
+    const torch::Tensor w = norm.weight.defined() ? norm.weight.repeat({n}) : torch::Tensor();
+    const torch::Tensor b = norm.bias.defined() ? norm.bias.repeat({n}) : torch::Tensor();
+    torch::Tensor y = torch::batch_norm(x.contiguous().view(shape), w, b, /*running_mean=*/{}, /*running_var=*/{},
+                                        /*training=*/true, o.momentum(), o.eps(),
+                                        at::globalContext().userEnabledCuDNN());
+    torch::leaky_relu_(y, slope);
+    return y.view(x.sizes());
+}
+
+// Tries the fused norm + activation on modules m[i], m[i+1]; undefined when not applicable.
+torch::Tensor try_norm_act(const std::shared_ptr<nn::Module>& norm, const std::shared_ptr<nn::Module>& act,
+                           const torch::Tensor& x) {
+    auto relu = std::dynamic_pointer_cast<nn::LeakyReLUImpl>(act);
+    if (!relu || !relu->options.inplace()) return {};
+    if (auto p = std::dynamic_pointer_cast<nn::InstanceNorm3dImpl>(norm)) {
+        if (!p->options.track_running_stats()) return instance_norm_leaky_relu(*p, x, relu->options.negative_slope());
+    }
+    if (auto p = std::dynamic_pointer_cast<nn::InstanceNorm2dImpl>(norm)) {
+        if (!p->options.track_running_stats()) return instance_norm_leaky_relu(*p, x, relu->options.negative_slope());
+    }
+    return {};
+}
+
+torch::Tensor run_sequential(nn::Sequential s, torch::Tensor x);
+
+// Transposed convolution with kernel = stride = 2 (no padding, dilation, groups or
+// output padding): every output voxel receives exactly one input voxel, so the layer is
+// a 1×1 convolution to C_out·2^d channels followed by an interleave of the 2^d kernel
+// offsets into the doubled grid. LibTorch 1.13 runs the layer itself through
+// slow_conv_transpose3d (vol2col + BLAS gemm, reference BLAS on Debian), which costs
+// more than all 3×3×3 convolutions of the coarser levels together; the 1×1 convolution
+// runs on oneDNN when more than one thread is used.
+template <typename Conv>
+torch::Tensor transposed_conv_k2s2(Conv& up, const torch::Tensor& x) {
+    const std::int64_t dims = x.dim() - 2;
+    const std::int64_t n = x.size(0), cin = x.size(1), cout = up.weight.size(1);
+    const std::int64_t taps = std::int64_t{1} << dims;
+    std::vector<std::int64_t> wshape = {cout * taps, cin};
+    wshape.resize(dims + 2, 1);
+    // weight C_in × C_out × 2^d → (C_out·taps) × C_in × 1^d; bias repeated per offset.
+    const torch::Tensor w = up.weight.reshape({cin, cout * taps}).t().reshape(wshape);
+    const torch::Tensor b =
+        up.bias.defined() ? up.bias.view({cout, 1}).expand({cout, taps}).reshape({cout * taps}) : torch::Tensor();
+    const torch::Tensor z = dims == 3 ? torch::conv3d(x, w, b) : torch::conv2d(x, w, b);
+    // z viewed as N × C_out × 2 (per axis) × spatial; the output interleaves each axis
+    // with its kernel offset: N × C_out × (D·2) × (H·2) × (W·2).
+    std::vector<std::int64_t> split = {n, cout}, perm = {0, 1}, out = {n, cout};
+    for (std::int64_t d = 0; d < dims; ++d) split.push_back(2);
+    for (std::int64_t d = 0; d < dims; ++d) {
+        split.push_back(x.size(2 + d));
+        perm.push_back(2 + dims + d);
+        perm.push_back(2 + d);
+        out.push_back(2 * x.size(2 + d));
+    }
+    return z.view(split).permute(perm).reshape(out);
+}
+
+template <std::size_t D, typename Conv>
+bool is_k2s2(const Conv& c) {
+    const auto& o = c.options;
+    auto all = [](const torch::ExpandingArray<D>& v, std::int64_t value) {
+        for (auto e : *v)
+            if (e != value) return false;
+        return true;
+    };
+    const auto* pad = c10::get_if<torch::ExpandingArray<D>>(&o.padding());
+    return pad && all(*pad, 0) && all(o.kernel_size(), 2) && all(o.stride(), 2) && all(o.dilation(), 1) &&
+           all(o.output_padding(), 0) && o.groups() == 1;
+}
+
 // ModuleList holds type-erased modules; the U-Net only stores these kinds.
 torch::Tensor run_module(const std::shared_ptr<nn::Module>& m, const torch::Tensor& x) {
-    if (auto p = std::dynamic_pointer_cast<nn::SequentialImpl>(m)) return p->forward(x);
+    if (auto p = std::dynamic_pointer_cast<nn::SequentialImpl>(m)) return run_sequential(nn::Sequential(p), x);
     if (auto p = std::dynamic_pointer_cast<nn::Conv3dImpl>(m)) return p->forward(x);
     if (auto p = std::dynamic_pointer_cast<nn::Conv2dImpl>(m)) return p->forward(x);
-    if (auto p = std::dynamic_pointer_cast<nn::ConvTranspose3dImpl>(m)) return p->forward(x);
-    if (auto p = std::dynamic_pointer_cast<nn::ConvTranspose2dImpl>(m)) return p->forward(x);
+    if (auto p = std::dynamic_pointer_cast<nn::ConvTranspose3dImpl>(m)) {
+        if (x.device().is_cpu() && !autocast_active() && is_k2s2<3>(*p)) return transposed_conv_k2s2(*p, x);
+        return p->forward(x);
+    }
+    if (auto p = std::dynamic_pointer_cast<nn::ConvTranspose2dImpl>(m)) {
+        if (x.device().is_cpu() && !autocast_active() && is_k2s2<2>(*p)) return transposed_conv_k2s2(*p, x);
+        return p->forward(x);
+    }
     SPORTSMED_THROW(Error, "UNet: unexpected module type {}", m->name());
+}
+
+// A stage: its modules in order, instance norm + leaky ReLU pairs fused.
+torch::Tensor run_sequential(nn::Sequential s, torch::Tensor x) {
+    const bool fuse = !autocast_active();
+    for (auto it = s->begin(); it != s->end(); ++it) {
+        if (fuse && it + 1 != s->end()) {
+            torch::Tensor y = try_norm_act(it->ptr(), (it + 1)->ptr(), x);
+            if (y.defined()) {
+                x = std::move(y);
+                ++it;
+                continue;
+            }
+        }
+        x = it->forward(x);
+    }
+    return x;
 }
 
 int features(const UNetConfig& c, int level) {

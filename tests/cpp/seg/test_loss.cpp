@@ -2,6 +2,7 @@
 
 #include "support/torch_catch.hpp"  // before anything else that includes torch
 #include "seg/loss.hpp"
+#include "sportsmed/core/error.hpp"
 
 using namespace sportsmed::seg::detail;
 
@@ -71,4 +72,14 @@ TEST_CASE("seg loss: a perfect, confident prediction has a loss near zero", "[se
     target[0][0][1] = 1;
     const torch::Tensor logits = torch::one_hot(target, 2).permute({0, 3, 1, 2}).to(torch::kFloat64) * 40.0;
     CHECK(dice_ce_loss(logits, target).item<double>() == Approx(0.0).margin(1e-9));
+}
+
+TEST_CASE("seg loss: class ids outside [0, K) are rejected", "[seg][loss]") {
+    const torch::Tensor logits = torch::randn({1, 3, 4, 4}, torch::kFloat64);
+    torch::Tensor target = torch::zeros({1, 4, 4}, torch::kLong);
+    CHECK_NOTHROW(dice_ce_loss(logits, target));
+    target[0][1][2] = 3;
+    CHECK_THROWS_AS(dice_ce_loss(logits, target), sportsmed::InvalidArgument);
+    target[0][1][2] = -1;
+    CHECK_THROWS_AS(dice_ce_loss(logits, target), sportsmed::InvalidArgument);
 }
