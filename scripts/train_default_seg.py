@@ -159,6 +159,7 @@ def main(argv=None) -> int:
         table.append({"validation": name, **{c: round(d, 4) for c, d in zip(seg.KNEE_LABELS[1:], dice[1:])}})
     command = "scripts/train_default_seg.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     spec = seg.model_spec(model)
+    spec["spacing_mm"] = [float(args.spacing)] * 3  # the grid trained on (an --init model may differ)
     spec["notes"] = json.dumps({
         "trained_by": command.strip(), "sportsmed": sportsmed.__version__,
         "training_minutes": round(minutes, 1), "threads": sportsmed.num_threads(),
