@@ -48,11 +48,7 @@ def main(argv=None) -> int:
         _row(f"DESS {shape or 'standard'}", pred, seg.remap_pymskt(ph["labels"]))
     if args.real_map:
         ref = imaging.make_knee_phantom(spacing_mm=spacing, extent_mm=(84.0,) * 3, seed=2999)
-        ref_labels = seg.remap_pymskt(ref["labels"])
-        k = len(seg.KNEE_LABELS)
-        prior = {"prior_probability": 1.0,
-                 "prior_means": [float(ref["image"][ref_labels == c].mean()) for c in range(k)],
-                 "prior_stds": [float(ref["image"][ref_labels == c].std()) for c in range(k)]}
+        prior = seg.intensity_prior(ref["image"], seg.remap_pymskt(ref["labels"]), len(seg.KNEE_LABELS))
         labels = seg.remap_pymskt(seg.load_label_map(args.real_map, spacing, flip_lr=args.flip_lr))
         for i in range(3):
             for name, options in (("random", {}), ("DESS", prior)):

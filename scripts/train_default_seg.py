@@ -130,13 +130,8 @@ def main(argv=None) -> int:
     synthesis = {}
     if args.prior_probability > 0:  # class means/stds of the standard training knee's DESS image
         ref = phantom(args.spacing, seed=args.seed)
-        ref_labels = remap(ref["labels"])
-        ref_image = ref["image"]
-        synthesis = {
-            "prior_probability": args.prior_probability,
-            "prior_means": [float(ref_image[ref_labels == k].mean()) for k in range(len(seg.KNEE_LABELS))],
-            "prior_stds": [float(ref_image[ref_labels == k].std()) for k in range(len(seg.KNEE_LABELS))],
-        }
+        synthesis = seg.intensity_prior(ref["image"], remap(ref["labels"]), len(seg.KNEE_LABELS),
+                                        args.prior_probability)
     stopped_early = None
     try:
         history = seg.train_synthetic(

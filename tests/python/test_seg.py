@@ -218,3 +218,17 @@ def test_load_label_map_keeps_volumes_and_world_positions(shared_data):
         ijk = np.argwhere(out == k).mean(0)  # 1 mm grid with the reoriented direction cosines
         centroid = corner + geom.direction @ (ijk + 0.5)
         np.testing.assert_allclose(centroid, ref_centroid, atol=0.5)
+
+
+def test_intensity_prior_is_the_class_statistics():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, size=(10, 12, 14))
+    image = rng.normal(size=labels.shape) + labels
+    prior = seg.intensity_prior(image, labels, 4, 0.3)
+    assert prior["prior_probability"] == 0.3
+    for k in range(3):  # numpy on the same voxels
+        assert prior["prior_means"][k] == pytest.approx(np.mean(image[labels == k]), abs=1e-12)
+        assert prior["prior_stds"][k] == pytest.approx(np.std(image[labels == k]), abs=1e-12)
+    assert prior["prior_means"][3] == 0.0 and prior["prior_stds"][3] == 0.0  # absent class
+    img, _ = seg.synthesize(labels.astype(np.uint8), 1, deform=False, **prior)  # accepted by the generator
+    assert img.shape == labels.shape

@@ -55,6 +55,20 @@ def remap_pymskt(labels: np.ndarray) -> np.ndarray:
     return lut[np.asarray(labels, dtype=np.uint8)]
 
 
+def intensity_prior(image: np.ndarray, labels: np.ndarray, num_classes: int, probability: float = 1.0) -> dict:
+    """Synthesis options (for :func:`synthesize` / :func:`train_synthetic`) that draw a share
+    ``probability`` of the samples' class intensities around the mean and std of each class
+    of ``image`` (e.g. a phantom's DESS-like contrast); absent classes get mean 0, std 0."""
+    image = np.asarray(image, float)
+    labels = np.asarray(labels)
+    means, stds = [], []
+    for k in range(num_classes):
+        values = image[labels == k]
+        means.append(float(values.mean()) if values.size else 0.0)
+        stds.append(float(values.std()) if values.size else 0.0)
+    return {"prior_probability": float(probability), "prior_means": means, "prior_stds": stds}
+
+
 def load_label_map(path: str, spacing_mm: Sequence[float], *, flip_lr: bool = False) -> np.ndarray:
     """A label map file (NIfTI, NRRD) on an isotropic grid for a model: reoriented exactly to
     LPS (axes x left, y posterior, z superior, as the imaging phantom), then resampled
@@ -199,7 +213,7 @@ def synthesize(labels: np.ndarray, seed: int, **options: Any) -> tuple[np.ndarra
 
 
 __all__ = [
-    "KNEE_LABELS", "Model", "PYMSKT_TO_KNEE", "remap_pymskt", "create_model", "default_model_path", "dice_per_class", "gaussian_importance_map", "load_label_map", "load_model",
+    "KNEE_LABELS", "Model", "PYMSKT_TO_KNEE", "remap_pymskt", "create_model", "default_model_path", "dice_per_class", "gaussian_importance_map", "intensity_prior", "load_label_map", "load_model",
     "model_spec", "segment", "synthesize", "torchscript_sidecar", "train", "train_synthetic", "unet_spec",
     "window_starts",
 ]

@@ -272,12 +272,20 @@ TEST_CASE("seg: mixed-precision (bfloat16 autocast) training learns and differs 
     CHECK_THROWS_WITH(overfit_tiny("fp8", 1), Catch::Contains("precision must be"));
 }
 
-TEST_CASE("seg: synthesis keeps labels aligned and draws different contrasts", "[seg][synth]") {
+namespace {
+// A 24³ label map: two touching boxes (labels 1 and 2) in a background of 0.
+std::vector<std::uint8_t> two_boxes_24() {
     std::vector<std::uint8_t> labels(24 * 24 * 24, 0);
     for (int i = 0; i < 24 * 24 * 24; ++i) {
         const int z = i / 576, y = (i / 24) % 24, x = i % 24;
         labels[i] = (z > 6 && z < 18 && y > 6 && y < 18) ? (x < 12 ? 1 : 2) : 0;
     }
+    return labels;
+}
+}  // namespace
+
+TEST_CASE("seg: synthesis keeps labels aligned and draws different contrasts", "[seg][synth]") {
+    const std::vector<std::uint8_t> labels = two_boxes_24();
     SynthOptions o;
     const Sample a = synthesize(labels, {24, 24, 24}, o, 1);
     const Sample b = synthesize(labels, {24, 24, 24}, o, 2);
@@ -300,11 +308,7 @@ TEST_CASE("seg: synthesis keeps labels aligned and draws different contrasts", "
 }
 
 TEST_CASE("seg: synthesis with an intensity prior reproduces the prior's contrast", "[seg][synth]") {
-    std::vector<std::uint8_t> labels(24 * 24 * 24, 0);
-    for (int i = 0; i < 24 * 24 * 24; ++i) {
-        const int z = i / 576, y = (i / 24) % 24, x = i % 24;
-        labels[i] = (z > 6 && z < 18 && y > 6 && y < 18) ? (x < 12 ? 1 : 2) : 0;
-    }
+    const std::vector<std::uint8_t> labels = two_boxes_24();
     // Everything but the mixture switched off: the image is the prior's means rescaled to [0, 1].
     SynthOptions o;
     o.deform = false;
