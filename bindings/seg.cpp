@@ -99,6 +99,7 @@ seg::SynthOptions synth_options(const py::dict& kw) {
         else if (key == "prior_stds") o.prior_stds = v.cast<std::vector<double>>();
         else if (key == "prior_probability") o.prior_probability = v.cast<double>();
         else if (key == "prior_mean_jitter") o.prior_mean_jitter = v.cast<double>();
+        else if (key == "partial_volume") o.partial_volume = v.cast<int>();
         else SPORTSMED_THROW(InvalidArgument, "synthesis: unknown option '{}'", key);
     }
     return o;
@@ -248,7 +249,7 @@ void bind_seg(py::module_& parent) {
                 py::gil_scoped_release release;
                 s = seg::synthesize(data, shape, o, seed);
             }
-            return py::make_tuple(to_numpy(std::move(s.image), shape), to_numpy(std::move(s.labels), shape));
+            return py::make_tuple(to_numpy(std::move(s.image), s.shape), to_numpy(std::move(s.labels), s.shape));
         },
         py::arg("labels"), py::arg("seed"), "Synthetic image from a label map: returns (image, deformed labels).");
 

@@ -77,6 +77,9 @@ def main(argv=None) -> int:
                     help="real knee label maps in the pymskt numbering (NIfTI/NRRD) synthesised alongside the phantoms")
     ap.add_argument("--real-share", type=float, default=0.25, help="share of samples drawn from --real-maps")
     ap.add_argument("--flip-lr", action="store_true", help="mirror the real maps left-right (right knees)")
+    ap.add_argument("--partial-volume", type=int, default=1,
+                    help="build the label maps at spacing/F and synthesise with partial volume (block means of "
+                         "the intensities, block modes of the labels) down to the training spacing")
     ap.add_argument("--init", type=Path, default=None,
                     help="continue from this model (its sidecar notes are kept as the first stage)")
     args = ap.parse_args(argv)
@@ -84,9 +87,10 @@ def main(argv=None) -> int:
         sportsmed.set_num_threads(args.threads)
 
     train_shapes = [None] + list(range(1, args.shapes + 1))
-    train_maps = [remap(phantom(args.spacing, seed=args.seed, shape=sh)["labels"]) for sh in train_shapes]
+    fine = args.spacing / args.partial_volume  # the label maps' spacing
+    train_maps = [remap(phantom(fine, seed=args.seed, shape=sh)["labels"]) for sh in train_shapes]
     if args.real_maps:  # repeated so that they make up about --real-share of the samples
-        real = [remap(seg.load_label_map(p, (args.spacing,) * 3, flip_lr=args.flip_lr)) for p in args.real_maps]
+        real = [remap(seg.load_label_map(p, (fine,) * 3, flip_lr=args.flip_lr)) for p in args.real_maps]
         copies = max(1, round(args.real_share * len(train_maps) / (1 - args.real_share) / len(real)))
         train_maps += [m for m in real for _ in range(copies)]
     val_images, val_labels, val_names = [], [], []
@@ -127,11 +131,11 @@ def main(argv=None) -> int:
         return args.max_minutes is None or (time.time() - t0) / 60 < args.max_minutes
 
     extra = {} if args.class_weights is None else {"class_weights": args.class_weights}
-    synthesis = {}
+    synthesis = {"partial_volume": args.partial_volume}
     if args.prior_probability > 0:  # class means/stds of the standard training knee's DESS image
         ref = phantom(args.spacing, seed=args.seed)
-        synthesis = seg.intensity_prior(ref["image"], remap(ref["labels"]), len(seg.KNEE_LABELS),
-                                        args.prior_probability)
+        synthesis.update(seg.intensity_prior(ref["image"], remap(ref["labels"]), len(seg.KNEE_LABELS),
+                                             args.prior_probability))
     stopped_early = None
     try:
         history = seg.train_synthetic(
@@ -163,7 +167,9 @@ def main(argv=None) -> int:
                 "default classes" + (f"; {args.prior_probability:.0%} of the samples with class intensities drawn "
                                      "around the phantom's DESS-like contrast" if args.prior_probability > 0 else "")
                 + (f"; real label maps ({args.real_share:.0%} of the samples): "
-                   + ", ".join(Path(p).name for p in args.real_maps) if args.real_maps else ""),
+                   + ", ".join(Path(p).name for p in args.real_maps) if args.real_maps else "")
+                + (f"; label maps at {fine:g} mm, images averaged to {args.spacing} mm (partial volume)"
+                   if args.partial_volume > 1 else ""),
         "stopped_early": stopped_early,
         "final_train_loss": history[-1]["train_loss"] if history else None, "validation_dice": table,
         "previous_stage": previous,

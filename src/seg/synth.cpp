@@ -8,6 +8,8 @@
 
 namespace sportsmed::seg {
 
+namespace F = torch::nn::functional;
+
 Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std::int64_t>& shape,
                   const SynthOptions& o, std::uint64_t seed) {
     SPORTSMED_CHECK(shape.size() == 2 || shape.size() == 3, "synthesize: expected a 2-D or 3-D label map, got {} axes",
@@ -21,6 +23,17 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
                     o.prior_stds.size());
     SPORTSMED_CHECK(o.prior_probability >= 0.0 && o.prior_probability <= 1.0,
                     "synthesize: prior_probability must be in [0, 1], got {}", o.prior_probability);
+    SPORTSMED_CHECK(o.partial_volume >= 1 && o.partial_volume <= 4,
+                    "synthesize: partial_volume must be 1..4, got {}", o.partial_volume);
+    const int f = o.partial_volume;
+    std::vector<std::int64_t> out_shape = shape;
+    for (auto& s : out_shape) {
+        SPORTSMED_CHECK(s >= f, "synthesize: a label map of {} voxels along an axis is smaller than the partial-volume "
+                        "factor {}", s, f);
+        s /= f;
+    }
+    std::int64_t out_n = 1;
+    for (auto s : out_shape) out_n *= s;
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     const int dims = static_cast<int>(shape.size());
@@ -35,7 +48,7 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
         sp.max_rotation_deg = o.max_rotation_deg;
         sp.min_scale = o.min_scale;
         sp.max_scale = o.max_scale;
-        sp.elastic_std_vox = o.elastic_std_vox;
+        sp.elastic_std_vox = o.elastic_std_vox * f;  // in output voxels
         sp.elastic_grid = o.elastic_grid;
         torch::Tensor dummy = torch::zeros_like(lab);
         detail::apply_grid(dummy, lab, detail::random_grid(shape, sp, rng));
@@ -59,13 +72,30 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
             stds[k] = o.min_std + (o.max_std - o.min_std) * unit(rng);
         }
     }
-    torch::Tensor image = means.index({ids}) + stds.index({ids}) * detail::randn(full, rng);
+    const double texture = std::pow(double(f), 0.5 * dims);  // keeps the std after averaging f^dims voxels
+    torch::Tensor image = means.index({ids}) + (texture * stds).index({ids}) * detail::randn(full, rng);
+    torch::Tensor out_ids = ids;
+    if (f > 1) {  // partial volume: block means of the intensities, block modes of the labels
+        auto pool = [&](const torch::Tensor& t) {
+            return dims == 3 ? F::avg_pool3d(t, F::AvgPool3dFuncOptions(f).stride(f))
+                             : F::avg_pool2d(t, F::AvgPool2dFuncOptions(f).stride(f));
+        };
+        image = pool(image);
+        torch::Tensor best = torch::full_like(image, -1.0);
+        out_ids = torch::zeros(image.sizes(), torch::kLong);
+        for (std::int64_t k = 0; k <= max_label; ++k) {
+            const torch::Tensor share = pool((ids == k).to(torch::kFloat32));
+            const torch::Tensor more = share > best;  // strictly: ties keep the lower label
+            best = torch::where(more, share, best);
+            out_ids.masked_fill_(more, k);
+        }
+    }
 
     // Lower resolution along random axes (slice thickness), then a bias field.
     std::vector<double> sigma(dims);
     for (double& s : sigma) s = o.max_blur_sigma_vox * unit(rng);
     image = detail::gaussian_blur(image, sigma);
-    image = image * detail::bias_field(shape, o.bias_std, rng);
+    image = image * detail::bias_field(out_shape, o.bias_std, rng);
 
     // Rescale to [0, 1], random gamma, Rician noise, rescale again.
     auto rescale = [](const torch::Tensor& t) {
@@ -77,17 +107,18 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
     image = image.pow(std::exp(o.gamma_std * normal(rng)));
     const double noise = o.max_noise * unit(rng);
     if (noise > 0) {
-        const torch::Tensor re = image + noise * detail::randn(full, rng);
-        const torch::Tensor im = noise * detail::randn(full, rng);
+        const std::vector<std::int64_t> out_full(image.sizes().begin(), image.sizes().end());
+        const torch::Tensor re = image + noise * detail::randn(out_full, rng);
+        const torch::Tensor im = noise * detail::randn(out_full, rng);
         image = torch::sqrt(re * re + im * im);
     }
     image = rescale(image).contiguous();
 
     Sample out;
-    out.shape = shape;
-    out.image.assign(image.data_ptr<float>(), image.data_ptr<float>() + n);
-    const torch::Tensor lab8 = ids.to(torch::kUInt8).contiguous();
-    out.labels.assign(lab8.data_ptr<std::uint8_t>(), lab8.data_ptr<std::uint8_t>() + n);
+    out.shape = out_shape;
+    out.image.assign(image.data_ptr<float>(), image.data_ptr<float>() + out_n);
+    const torch::Tensor lab8 = out_ids.to(torch::kUInt8).contiguous();
+    out.labels.assign(lab8.data_ptr<std::uint8_t>(), lab8.data_ptr<std::uint8_t>() + out_n);
     return out;
 }
 

@@ -232,3 +232,44 @@ def test_intensity_prior_is_the_class_statistics():
     assert prior["prior_means"][3] == 0.0 and prior["prior_stds"][3] == 0.0  # absent class
     img, _ = seg.synthesize(labels.astype(np.uint8), 1, deform=False, **prior)  # accepted by the generator
     assert img.shape == labels.shape
+
+
+def _block_reference(labels: np.ndarray, means: np.ndarray, f: int):
+    """numpy: block means of the class means and block modes of the labels (ties low)."""
+    shape = tuple(n // f for n in labels.shape)
+    crop = labels[tuple(slice(0, n * f) for n in shape)]
+    split = crop.reshape(shape[0], f, shape[1], f, shape[2], f).transpose(0, 2, 4, 1, 3, 5).reshape(*shape, -1)
+    image = means[split].mean(-1)
+    counts = np.stack([(split == k).sum(-1) for k in range(int(labels.max()) + 1)], -1)
+    return (image - image.min()) / (image.max() - image.min()), counts.argmax(-1).astype(np.uint8)
+
+
+@pytest.mark.parametrize("f", [2, 3])
+def test_partial_volume_synthesis_averages_fine_blocks(f):
+    """With deformation, texture, blur, bias, gamma and noise off, a label map at f times
+    the output resolution gives the block averages of the class intensities and the block
+    modes of the labels, as numpy computes them; shapes that f does not divide are cut."""
+    rng = np.random.default_rng(f)
+    labels = np.zeros((13 * f + 1, 9 * f, 11 * f), np.uint8)  # the first axis is not a multiple of f
+    z, y, x = np.indices(labels.shape)
+    labels[(z - 7 * f) ** 2 + (y - 4 * f) ** 2 + (x - 5 * f) ** 2 < (3.3 * f) ** 2] = 1
+    labels[z < 2.6 * f] = 2
+    labels[rng.random(labels.shape) < 0.02] = 3  # isolated voxels: ties and minority labels
+    means = np.array([0.1, 0.8, 0.35, 0.6])
+    off = dict(deform=False, max_blur_sigma_vox=0.0, bias_std=0.0, gamma_std=0.0, max_noise=0.0,
+               prior_means=list(means), prior_stds=[0.0] * 4, prior_probability=1.0, prior_mean_jitter=0.0)
+    image, out = seg.synthesize(labels, 5, partial_volume=f, **off)
+    ref_image, ref_labels = _block_reference(labels, means, f)
+    assert image.shape == out.shape == ref_labels.shape == (13, 9, 11)
+    np.testing.assert_array_equal(out, ref_labels)
+    np.testing.assert_allclose(image, ref_image, atol=1e-5)
+    assert 0.0 < ((image > 1e-3) & (image < 1 - 1e-3) & (out == 0)).mean()  # mixed voxels exist
+    # f = 1 is the plain generator; the deformed path keeps the coarse shape.
+    plain, plain_labels = seg.synthesize(labels, 5, partial_volume=1, **off)
+    np.testing.assert_array_equal(plain_labels, labels)
+    deformed, deformed_labels = seg.synthesize(labels, 5, partial_volume=f)
+    assert deformed.shape == deformed_labels.shape == (13, 9, 11)
+    with pytest.raises(sportsmed.InvalidArgument, match="partial_volume must be 1..4"):
+        seg.synthesize(labels, 5, partial_volume=0)
+    with pytest.raises(sportsmed.InvalidArgument, match="smaller than the partial-volume factor"):
+        seg.synthesize(labels[:, :1], 5, partial_volume=f)

@@ -35,10 +35,21 @@ struct SynthOptions {
     std::vector<double> prior_means, prior_stds;
     double prior_probability = 0.0;
     double prior_mean_jitter = 0.05;
+    /// Partial volume (SynthSeg generates at the label map's high resolution and then
+    /// lowers it): with a factor f > 1 the label map is taken at f times the output
+    /// resolution along every axis. Intensities are drawn on that fine grid (the
+    /// per-voxel texture std scaled by f^(dims/2), so that it survives the averaging
+    /// as at f = 1) and averaged over each f^dims block, as voxels of a real image
+    /// integrate the tissues they contain; each output label is its block's most frequent
+    /// label (ties to the lower label), which for a smooth boundary is the label at the
+    /// output voxel's centre. The output shape is the input shape divided by f (rounded
+    /// down), and the elastic deformation and blur stay in output voxels.
+    int partial_volume = 1;
 };
 
 /// Synthesises one image from @p labels (spatial shape @p shape) with seed @p seed.
-/// @return the (deformed) labels and the synthetic image on the same grid, in [0, 1].
+/// @return the (deformed) labels and the synthetic image on the same grid, in [0, 1]
+/// (the grid of @p labels, or that grid coarsened by SynthOptions::partial_volume).
 Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std::int64_t>& shape,
                   const SynthOptions& options, std::uint64_t seed);
 
