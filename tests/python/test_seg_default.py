@@ -88,3 +88,29 @@ def test_cli_segment_missing_input_is_a_clear_error(tmp_path):
     assert r.returncode == 1
     assert "nope.nii.gz" in r.stderr
     assert not (tmp_path / "o.nii.gz").exists()
+
+
+def test_cli_train_seg_with_partial_volume(tmp_path):
+    """`sportsmed mri train-seg` on two label maps at 0.5 mm with --partial-volume 2: the
+    model is trained at 1 mm (the synthesised images' grid), saved with its sidecar, and
+    loads back; label maps of different spacings are refused, naming the file."""
+    maps = []
+    for i, seed in enumerate((1, 2)):
+        ph = imaging.make_knee_phantom(spacing_mm=(1.0,) * 3, extent_mm=(24.0,) * 3, seed=0, shape=seed)
+        fine = np.repeat(np.repeat(np.repeat(seg.remap_pymskt(ph["labels"]), 2, 0), 2, 1), 2, 2)
+        geom = imaging.Geometry(fine.shape, spacing=(0.5, 0.5, 0.5))
+        maps.append(tmp_path / f"map{i}.nii.gz")
+        imaging.write_image(imaging.Image(fine, geom), str(maps[-1]))
+    out = tmp_path / "m.pt"
+    exe = shutil.which("sportsmed", path=os.path.dirname(sys.executable))
+    small = ["--patch", "16", "--levels", "2", "--base-features", "4", "--epochs", "1", "--iterations", "1"]
+    r = subprocess.run([exe, "mri", "train-seg", *map(str, maps), "-o", str(out), "--partial-volume", "2", *small],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    spec = seg.model_spec(seg.load_model(str(out)))
+    assert spec["spacing_mm"] == [1.0, 1.0, 1.0] and spec["patch_size"] == [16, 16, 16]
+    coarse = tmp_path / "coarse.nii.gz"
+    imaging.write_image(imaging.Image(np.zeros((20, 20, 20), np.uint8), imaging.Geometry((20, 20, 20))), str(coarse))
+    r = subprocess.run([exe, "mri", "train-seg", str(maps[0]), str(coarse), "-o", str(tmp_path / "x.pt"), *small],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 1 and "coarse.nii.gz" in r.stderr and "differs" in r.stderr

@@ -62,10 +62,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     n = max(int(m.max()) for m in maps) + 1
     if n > len(labels):
         raise InvalidArgument(f"label maps contain label {n - 1} but only {len(labels)} classes are named")
-    model = seg.create_model(seg.unet_spec(labels, [args.patch] * 3, spacing, base_features=args.base_features,
+    f = args.partial_volume
+    if not 1 <= f <= 4:
+        raise InvalidArgument(f"--partial-volume must be 1..4, got {f}")
+    model_spacing = [v * f for v in spacing]  # the synthesised images are f times coarser
+    model = seg.create_model(seg.unet_spec(labels, [args.patch] * 3, model_spacing, base_features=args.base_features,
                                            levels=args.levels), seed=args.seed)
     with progress_bar("train-seg", enabled=True) as progress:
-        history = seg.train_synthetic(model, maps, progress=progress, epochs=args.epochs,
+        history = seg.train_synthetic(model, maps, synthesis={"partial_volume": f}, progress=progress,
+                                      epochs=args.epochs,
                                       iterations_per_epoch=args.iterations, batch_size=args.batch,
                                       learning_rate=args.lr, seed=args.seed, device=args.device,
                                       precision=args.precision, checkpoint=str(args.output.with_suffix(".ckpt.pt")), resume=args.resume)
@@ -106,5 +111,8 @@ def register_seg(msub: argparse._SubParsersAction) -> None:
     q.add_argument("--device", default="cpu")
     q.add_argument("--precision", default="float32", choices=("float32", "bfloat16", "float16"),
                    help="forward-pass arithmetic (mixed precision; float16 needs CUDA)")
+    q.add_argument("--partial-volume", type=int, default=1, metavar="F",
+                   help="synthesise images F times coarser than the label maps, with partial volume at the "
+                        "boundaries (the model's spacing is F times the maps'); for maps finer than the scans")
     q.add_argument("--resume", action="store_true", help="continue from <output>.ckpt.pt")
     q.set_defaults(handler=cmd_train)
