@@ -77,6 +77,15 @@ torch::Tensor random_grid(const std::vector<std::int64_t>& shape, const SpatialP
     return torch::stack(grid, -1).unsqueeze(0).to(torch::kFloat32);
 }
 
+torch::Tensor resample_grid(const torch::Tensor& grid, const std::vector<std::int64_t>& shape) {
+    const std::int64_t dims = grid.dim() - 2;
+    std::vector<std::int64_t> to_channels = {0, dims + 1}, back = {0};
+    for (std::int64_t d = 1; d <= dims; ++d) to_channels.push_back(d);
+    for (std::int64_t d = 2; d < dims + 2; ++d) back.push_back(d);
+    back.push_back(1);
+    return upsample(grid.permute(to_channels), shape).permute(back).contiguous();
+}
+
 void apply_grid(torch::Tensor& image, torch::Tensor& labels, const torch::Tensor& grid) {
     image = F::grid_sample(image, grid, F::GridSampleFuncOptions().mode(torch::kBilinear)
                                             .padding_mode(torch::kBorder).align_corners(true));

@@ -22,6 +22,10 @@ struct SpatialParams {
 torch::Tensor random_grid(const std::vector<std::int64_t>& shape, const SpatialParams& p, std::mt19937_64& rng);
 
 /// Resamples image (trilinear/bilinear, border) and labels (nearest, background outside).
+/// @p grid (from random_grid) linearly resampled to another spatial @p shape: the same
+/// smooth transform, in grid_sample's normalised coordinates, at another resolution.
+torch::Tensor resample_grid(const torch::Tensor& grid, const std::vector<std::int64_t>& shape);
+
 void apply_grid(torch::Tensor& image, torch::Tensor& labels, const torch::Tensor& grid);
 
 /// Random flips per spatial axis (same for image and labels).

@@ -48,10 +48,15 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
         sp.max_rotation_deg = o.max_rotation_deg;
         sp.min_scale = o.min_scale;
         sp.max_scale = o.max_scale;
-        sp.elastic_std_vox = o.elastic_std_vox * f;  // in output voxels
+        sp.elastic_std_vox = o.elastic_std_vox;
         sp.elastic_grid = o.elastic_grid;
-        torch::Tensor dummy = torch::zeros_like(lab);
-        detail::apply_grid(dummy, lab, detail::random_grid(shape, sp, rng));
+        // The transform is drawn on the output grid (displacements in output voxels) and,
+        // with partial volume, interpolated to the fine grid: it is smooth, and this is
+        // f^dims times cheaper than drawing it on the fine grid.
+        torch::Tensor grid = detail::random_grid(out_shape, sp, rng);
+        if (f > 1) grid = detail::resample_grid(grid, shape);
+        lab = F::grid_sample(lab, grid, F::GridSampleFuncOptions().mode(torch::kNearest)
+                                            .padding_mode(torch::kZeros).align_corners(true));
     }
     const torch::Tensor ids = lab.round().to(torch::kLong);
     const std::int64_t max_label = ids.max().item<std::int64_t>();
@@ -75,19 +80,26 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
     const double texture = std::pow(double(f), 0.5 * dims);  // keeps the std after averaging f^dims voxels
     torch::Tensor image = means.index({ids}) + (texture * stds).index({ids}) * detail::randn(full, rng);
     torch::Tensor out_ids = ids;
-    if (f > 1) {  // partial volume: block means of the intensities, block modes of the labels
+    if (f > 1) {  // partial volume: block means of the intensities; labels at block centres or block modes
         auto pool = [&](const torch::Tensor& t) {
             return dims == 3 ? F::avg_pool3d(t, F::AvgPool3dFuncOptions(f).stride(f))
                              : F::avg_pool2d(t, F::AvgPool2dFuncOptions(f).stride(f));
         };
         image = pool(image);
-        torch::Tensor best = torch::full_like(image, -1.0);
-        out_ids = torch::zeros(image.sizes(), torch::kLong);
-        for (std::int64_t k = 0; k <= max_label; ++k) {
-            const torch::Tensor share = pool((ids == k).to(torch::kFloat32));
-            const torch::Tensor more = share > best;  // strictly: ties keep the lower label
-            best = torch::where(more, share, best);
-            out_ids.masked_fill_(more, k);
+        if (f % 2 == 1) {
+            using torch::indexing::Slice;
+            std::vector<at::indexing::TensorIndex> centre = {Slice(), Slice()};
+            for (int d = 0; d < dims; ++d) centre.emplace_back(Slice(f / 2, out_shape[d] * f, f));
+            out_ids = ids.index(centre);
+        } else {
+            torch::Tensor best = torch::full_like(image, -1.0);
+            out_ids = torch::zeros(image.sizes(), torch::kLong);
+            for (std::int64_t k = 0; k <= max_label; ++k) {
+                const torch::Tensor share = pool((ids == k).to(torch::kFloat32));
+                const torch::Tensor more = share > best;  // strictly: ties keep the lower label
+                best = torch::where(more, share, best);
+                out_ids.masked_fill_(more, k);
+            }
         }
     }
 

@@ -40,10 +40,12 @@ struct SynthOptions {
     /// resolution along every axis. Intensities are drawn on that fine grid (the
     /// per-voxel texture std scaled by f^(dims/2), so that it survives the averaging
     /// as at f = 1) and averaged over each f^dims block, as voxels of a real image
-    /// integrate the tissues they contain; each output label is its block's most frequent
-    /// label (ties to the lower label), which for a smooth boundary is the label at the
-    /// output voxel's centre. The output shape is the input shape divided by f (rounded
-    /// down), and the elastic deformation and blur stay in output voxels.
+    /// integrate the tissues they contain. Each output label is the label at the output
+    /// voxel's centre for odd f (the block's central fine voxel: the labelling of the
+    /// imaging phantom), and the block's most frequent label for even f (ties to the lower
+    /// label, which biases half-filled voxels towards the lower label: prefer odd f). The
+    /// output shape is the input shape divided by f (rounded down), and the deformation
+    /// (drawn on the output grid and interpolated) and blur stay in output voxels.
     int partial_volume = 1;
 };
 
