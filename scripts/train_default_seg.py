@@ -79,7 +79,7 @@ def main(argv=None) -> int:
     ap.add_argument("--flip-lr", action="store_true", help="mirror the real maps left-right (right knees)")
     ap.add_argument("--partial-volume", type=int, default=1,
                     help="build the label maps at spacing/F and synthesise with partial volume (block means of "
-                         "the intensities, block modes of the labels) down to the training spacing")
+                         "the intensities, labels at the block centres for odd F) down to the training spacing")
     ap.add_argument("--init", type=Path, default=None,
                     help="continue from this model (its sidecar notes are kept as the first stage)")
     args = ap.parse_args(argv)

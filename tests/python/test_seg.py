@@ -275,6 +275,13 @@ def test_partial_volume_synthesis_averages_fine_blocks(f):
     np.testing.assert_array_equal(plain_labels, labels)
     deformed, deformed_labels = seg.synthesize(labels, 5, partial_volume=f)
     assert deformed.shape == deformed_labels.shape == (13, 9, 11)
+    # An identity transform drawn on the coarse grid and interpolated to the fine one
+    # (non-cubic, so a swapped axis would show) leaves the labels where they were.
+    still = {**off, "deform": True, "max_rotation_deg": 0.0, "min_scale": 1.0, "max_scale": 1.0,
+             "elastic_std_vox": 0.0}
+    same, same_labels = seg.synthesize(labels, 5, partial_volume=f, **still)
+    np.testing.assert_array_equal(same_labels, ref_labels)
+    np.testing.assert_allclose(same, ref_image, atol=1e-5)
     with pytest.raises(sportsmed.InvalidArgument, match="partial_volume must be 1..4"):
         seg.synthesize(labels, 5, partial_volume=0)
     with pytest.raises(sportsmed.InvalidArgument, match="smaller than the partial-volume factor"):
