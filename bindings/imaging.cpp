@@ -135,7 +135,7 @@ const std::vector<std::pair<const char*, double KneeShape::*>>& knee_shape_field
         {"meniscus_outer", &KneeShape::meniscus_outer}, {"meniscus_base_mm", &KneeShape::meniscus_base_mm},
         {"meniscus_rise_mm", &KneeShape::meniscus_rise_mm}, {"fibula_x", &KneeShape::fibula_x},
         {"fibula_y", &KneeShape::fibula_y}, {"fibula_radius", &KneeShape::fibula_radius},
-        {"fibula_top_z", &KneeShape::fibula_top_z}};
+        {"fibula_top_z", &KneeShape::fibula_top_z}, {"tibia_shaft_radius", &KneeShape::tibia_shaft_radius}};
     return fields;
 }
 

@@ -21,6 +21,12 @@ the training spacing in LPS (sportsmed.seg.load_label_map) and synthesised along
 phantoms for about --real-share of the samples, so that the network sees real anatomy
 (the phantom's bones and cartilage are idealised shapes).
 
+With --extent E (mm, default 84) the training label maps cover a cube of side E around the
+knee, and --tibial-shaft continues the tibia into a shaft and the fibula down to the edge
+of that field of view (imaging.knee_shape's tibia_shaft_radius), as in a clinical knee scan
+(about 140 mm): the network then sees soft tissue far from any bone, and long bones that
+leave the field of view. Validation stays on the 84 mm phantoms.
+
     .venv/bin/python scripts/train_default_seg.py            # writes python/sportsmed/seg/models/
     .venv/bin/python scripts/train_default_seg.py --epochs 2 --iterations 2 --out /tmp/m.pt  # smoke run
 
@@ -49,6 +55,16 @@ remap = seg.remap_pymskt  # the phantom uses the pymskt numbering
 
 def phantom(spacing: float, seed: int, shape=None) -> dict:
     return imaging.make_knee_phantom(spacing_mm=(spacing,) * 3, extent_mm=(84.0, 84.0, 84.0), seed=seed, shape=shape)
+
+
+def training_labels(spacing: float, shape, extent: float, tibial_shaft: bool) -> np.ndarray:
+    """A training label map (default classes); the image is not needed, so no supersampling or noise."""
+    anatomy = imaging.knee_shape(shape)
+    if tibial_shaft:
+        anatomy["tibia_shaft_radius"] = 0.5 * anatomy["tibia_ay"]
+    ph = imaging.make_knee_phantom(spacing_mm=(spacing,) * 3, extent_mm=(extent,) * 3, supersampling=1, snr=0.0,
+                                   shape=anatomy)
+    return remap(ph["labels"])
 
 
 def main(argv=None) -> int:
@@ -80,6 +96,9 @@ def main(argv=None) -> int:
     ap.add_argument("--partial-volume", type=int, default=1,
                     help="build the label maps at spacing/F and synthesise with partial volume (block means of "
                          "the intensities, labels at the block centres for odd F) down to the training spacing")
+    ap.add_argument("--extent", type=float, default=84.0, help="field of view of the training label maps (mm)")
+    ap.add_argument("--tibial-shaft", action="store_true",
+                    help="continue the tibia (a shaft) and fibula to the edge of the field of view")
     ap.add_argument("--init", type=Path, default=None,
                     help="continue from this model (its sidecar notes are kept as the first stage)")
     args = ap.parse_args(argv)
@@ -88,7 +107,7 @@ def main(argv=None) -> int:
 
     train_shapes = [None] + list(range(1, args.shapes + 1))
     fine = args.spacing / args.partial_volume  # the label maps' spacing
-    train_maps = [remap(phantom(fine, seed=args.seed, shape=sh)["labels"]) for sh in train_shapes]
+    train_maps = [training_labels(fine, sh, args.extent, args.tibial_shaft) for sh in train_shapes]
     if args.real_maps:  # repeated so that they make up about --real-share of the samples
         real = [remap(seg.load_label_map(p, (fine,) * 3, flip_lr=args.flip_lr)) for p in args.real_maps]
         copies = max(1, round(args.real_share * len(train_maps) / (1 - args.real_share) / len(real)))
@@ -163,8 +182,9 @@ def main(argv=None) -> int:
         "trained_by": command.strip(), "sportsmed": sportsmed.__version__,
         "training_minutes": round(minutes, 1), "threads": sportsmed.num_threads(),
         "data": "SynthSeg-style synthesis from the sportsmed knee phantom label maps "
-                f"({args.spacing} mm; the standard knee and random shapes 1..{args.shapes}), remapped to the "
-                "default classes" + (f"; {args.prior_probability:.0%} of the samples with class intensities drawn "
+                f"({args.spacing} mm; the standard knee and random shapes 1..{args.shapes}; {args.extent:g} mm field "
+                "of view" + ("; tibial shaft and fibula to its edge" if args.tibial_shaft else "") + "), remapped "
+                "to the default classes" + (f"; {args.prior_probability:.0%} of the samples with class intensities drawn "
                                      "around the phantom's DESS-like contrast" if args.prior_probability > 0 else "")
                 + (f"; real label maps ({args.real_share:.0%} of the samples): "
                    + ", ".join(Path(p).name for p in args.real_maps) if args.real_maps else "")

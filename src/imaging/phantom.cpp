@@ -125,6 +125,13 @@ int phantom_label_at(const Eigen::Vector3d& p, const KneeShape& s) {
     // Tibia and its cartilage.
     const double e = (x / s.tibia_ax) * (x / s.tibia_ax) + (y / s.tibia_ay) * (y / s.tibia_ay);
     if (z <= s.plateau_z && z >= s.tibia_bottom_z && e <= 1.0) return 6;
+    if (s.tibia_shaft_radius > 0.0 && z < s.tibia_bottom_z) {  // long field of view: taper into the shaft
+        constexpr double kTaper = 15.0;
+        const double w = std::min(1.0, (s.tibia_bottom_z - z) / kTaper);  // 0 at the bottom, 1 in the shaft
+        const double ax = (1 - w) * s.tibia_ax + w * s.tibia_shaft_radius;
+        const double ay = (1 - w) * s.tibia_ay + w * s.tibia_shaft_radius;
+        if ((x / ax) * (x / ax) + (y / ay) * (y / ay) <= 1.0) return 6;
+    }
     const double above = std::max(s.tib_t_mean + std::abs(s.tib_t_amp), s.meniscus_base_mm + s.meniscus_rise_mm) + 0.5;
     const double rho = z > s.plateau_z && z < s.plateau_z + above ? compartment_rho(s, x, y) : 2.0;
     if (z > s.plateau_z && rho <= 1.0 && z <= s.plateau_z + tibial_t(s, x, y)) return x < 0 ? 2 : 3;
@@ -140,7 +147,7 @@ int phantom_label_at(const Eigen::Vector3d& p, const KneeShape& s) {
     }
     // Fibula.
     const double fx = x - s.fibula_x, fy = y - s.fibula_y;
-    if (z <= s.fibula_top_z && z >= s.tibia_bottom_z && fx * fx + fy * fy <= s.fibula_radius * s.fibula_radius) return 8;
+    if (z <= s.fibula_top_z && (z >= s.tibia_bottom_z || s.tibia_shaft_radius > 0.0) && fx * fx + fy * fy <= s.fibula_radius * s.fibula_radius) return 8;
     return 0;
 }
 

@@ -126,3 +126,28 @@ def test_a_random_knee_has_every_tissue_and_its_own_thickness_truth():
     ok = ~np.isnan(truth)
     assert ok.sum() > 300
     assert np.abs(th["thickness_mm"][ok] - truth[ok]).mean() <= 0.5 * 0.7
+
+
+def test_tibial_shaft_continues_the_tibia_and_fibula_to_the_edge_of_a_long_field_of_view():
+    shape = imaging.knee_shape(5)
+    assert shape["tibia_shaft_radius"] == 0.0  # random and standard knees end at tibia_bottom_z
+    long = dict(shape, tibia_shaft_radius=13.0)
+    kw = dict(spacing_mm=(0.5,) * 3, extent_mm=(80, 80, 140), snr=0, supersampling=1)
+    short, ph = imaging.make_knee_phantom(shape=shape, **kw), imaging.make_knee_phantom(shape=long, **kw)
+    g = ph["geometry"]
+    z = g.origin[2] + g.spacing[2] * np.arange(ph["labels"].shape[2])  # axis-aligned, LPS: index 2 is z
+    bottom = shape["tibia_bottom_z"]
+    below, shaft = z < bottom, z < bottom - 15.0
+    assert not np.isin(short["labels"][:, :, below], (6, 8)).any()
+    # above the bottom the two knees are the same voxel for voxel
+    np.testing.assert_array_equal(short["labels"][:, :, ~below], ph["labels"][:, :, ~below])
+    # below the taper each slice holds a disc of the shaft's area and one of the fibula's
+    pixel = g.spacing[0] * g.spacing[1]
+    tibia = (ph["labels"][:, :, shaft] == 6).sum(axis=(0, 1)) * pixel
+    fibula = (ph["labels"][:, :, shaft] == 8).sum(axis=(0, 1)) * pixel
+    assert shaft.sum() >= 20
+    np.testing.assert_allclose(tibia, np.pi * 13.0**2, rtol=0.02)
+    np.testing.assert_allclose(fibula, np.pi * shape["fibula_radius"] ** 2, rtol=0.06)
+    # the taper narrows monotonically from the plateau's ellipse to the shaft
+    taper = (ph["labels"][:, :, below & ~shaft] == 6).sum(axis=(0, 1))
+    assert (np.diff(taper[::-1]) <= 0).all() and taper.max() * pixel > np.pi * 13.0**2

@@ -63,6 +63,10 @@ struct KneeShape {
     double meniscus_inner = 0.72, meniscus_outer = 1.12;  ///< in compartment radii
     double meniscus_base_mm = 1.0, meniscus_rise_mm = 3.0;
     double fibula_x = 30.0, fibula_y = 20.0, fibula_radius = 5.0, fibula_top_z = -22.0;
+    /// 0 (the standard and random knees): the tibia and fibula end at tibia_bottom_z. > 0: a
+    /// long field of view — the tibia narrows over 15 mm below tibia_bottom_z into a shaft of
+    /// this radius (axis x = y = 0) and the fibula continues, both to the edge of the volume.
+    double tibia_shaft_radius = 0.0;
 };
 
 /// A random but anatomically consistent knee (deterministic in @p seed): overall size
