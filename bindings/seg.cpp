@@ -100,6 +100,8 @@ seg::SynthOptions synth_options(const py::dict& kw) {
         else if (key == "prior_probability") o.prior_probability = v.cast<double>();
         else if (key == "prior_mean_jitter") o.prior_mean_jitter = v.cast<double>();
         else if (key == "partial_volume") o.partial_volume = v.cast<int>();
+        else if (key == "background_classes") o.background_classes = v.cast<int>();
+        else if (key == "crop") o.crop = v.cast<int>();
         else SPORTSMED_THROW(InvalidArgument, "synthesis: unknown option '{}'", key);
     }
     return o;

@@ -25,7 +25,11 @@ With --extent E (mm, default 84) the training label maps cover a cube of side E 
 knee, and --tibial-shaft continues the tibia into a shaft and the fibula down to the edge
 of that field of view (imaging.knee_shape's tibia_shaft_radius), as in a clinical knee scan
 (about 140 mm): the network then sees soft tissue far from any bone, and long bones that
-leave the field of view. Validation stays on the 84 mm phantoms.
+leave the field of view. Validation stays on the 84 mm phantoms. --background-classes K
+splits the unlabelled soft tissue of every sample into K random regions of their own
+intensity (fat, muscle, fluid in a real scan), and --crop N synthesises a random N-voxel box
+of each map (at the training spacing) instead of the whole field of view, which keeps large
+fields of view affordable.
 
     .venv/bin/python scripts/train_default_seg.py            # writes python/sportsmed/seg/models/
     .venv/bin/python scripts/train_default_seg.py --epochs 2 --iterations 2 --out /tmp/m.pt  # smoke run
@@ -99,6 +103,9 @@ def main(argv=None) -> int:
     ap.add_argument("--extent", type=float, default=84.0, help="field of view of the training label maps (mm)")
     ap.add_argument("--tibial-shaft", action="store_true",
                     help="continue the tibia (a shaft) and fibula to the edge of the field of view")
+    ap.add_argument("--background-classes", type=int, default=1,
+                    help="random soft-tissue regions with their own intensities (1: one background class)")
+    ap.add_argument("--crop", type=int, default=0, help="synthesise a random box of this many voxels per axis")
     ap.add_argument("--init", type=Path, default=None,
                     help="continue from this model (its sidecar notes are kept as the first stage)")
     args = ap.parse_args(argv)
@@ -150,7 +157,8 @@ def main(argv=None) -> int:
         return args.max_minutes is None or (time.time() - t0) / 60 < args.max_minutes
 
     extra = {} if args.class_weights is None else {"class_weights": args.class_weights}
-    synthesis = {"partial_volume": args.partial_volume}
+    synthesis = {"partial_volume": args.partial_volume, "background_classes": args.background_classes,
+                 "crop": args.crop}
     if args.prior_probability > 0:  # class means/stds of the standard training knee's DESS image
         ref = phantom(args.spacing, seed=args.seed)
         synthesis.update(seg.intensity_prior(ref["image"], remap(ref["labels"]), len(seg.KNEE_LABELS),
@@ -188,6 +196,9 @@ def main(argv=None) -> int:
                                      "around the phantom's DESS-like contrast" if args.prior_probability > 0 else "")
                 + (f"; real label maps ({args.real_share:.0%} of the samples): "
                    + ", ".join(Path(p).name for p in args.real_maps) if args.real_maps else "")
+                + (f"; the soft tissue split into {args.background_classes} random intensity regions"
+                   if args.background_classes > 1 else "")
+                + (f"; random {args.crop}-voxel crops" if args.crop else "")
                 + (f"; label maps at {fine:g} mm, images averaged to {args.spacing} mm (partial volume)"
                    if args.partial_volume > 1 else ""),
         "stopped_early": stopped_early,

@@ -23,10 +23,27 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
                     o.prior_stds.size());
     SPORTSMED_CHECK(o.prior_probability >= 0.0 && o.prior_probability <= 1.0,
                     "synthesize: prior_probability must be in [0, 1], got {}", o.prior_probability);
+    SPORTSMED_CHECK(o.background_classes >= 1 && o.background_classes <= 16,
+                    "synthesize: background_classes must be 1..16, got {}", o.background_classes);
     SPORTSMED_CHECK(o.partial_volume >= 1 && o.partial_volume <= 4,
                     "synthesize: partial_volume must be 1..4, got {}", o.partial_volume);
+    SPORTSMED_CHECK(o.crop >= 0, "synthesize: crop must be >= 0 voxels, got {}", o.crop);
     const int f = o.partial_volume;
-    std::vector<std::int64_t> out_shape = shape;
+    std::mt19937_64 rng(seed);
+    const int dims = static_cast<int>(shape.size());
+    torch::Tensor map8 = torch::from_blob(const_cast<std::uint8_t*>(labels.data()), shape, torch::kUInt8);
+    std::vector<std::int64_t> cropped = shape;
+    if (o.crop > 0) {  // whole output voxels, so that partial-volume blocks stay aligned
+        for (int d = 0; d < dims; ++d) {
+            const std::int64_t keep = std::int64_t{o.crop} * f;
+            if (shape[d] <= keep) continue;
+            const std::int64_t start =
+                f * std::uniform_int_distribution<std::int64_t>(0, (shape[d] - keep) / f)(rng);
+            map8 = map8.narrow(d, start, keep);
+            cropped[d] = keep;
+        }
+    }
+    std::vector<std::int64_t> out_shape = cropped;
     for (auto& s : out_shape) {
         SPORTSMED_CHECK(s >= f, "synthesize: a label map of {} voxels along an axis is smaller than the partial-volume "
                         "factor {}", s, f);
@@ -34,14 +51,11 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
     }
     std::int64_t out_n = 1;
     for (auto s : out_shape) out_n *= s;
-    std::mt19937_64 rng(seed);
     std::uniform_real_distribution<double> unit(0.0, 1.0);
-    const int dims = static_cast<int>(shape.size());
 
     std::vector<std::int64_t> full = {1, 1};
-    full.insert(full.end(), shape.begin(), shape.end());
-    torch::Tensor lab = torch::from_blob(const_cast<std::uint8_t*>(labels.data()), full, torch::kUInt8)
-                            .to(torch::kFloat32);
+    full.insert(full.end(), cropped.begin(), cropped.end());
+    torch::Tensor lab = map8.reshape(full).to(torch::kFloat32);
     torch::NoGradGuard no_grad;
     if (o.deform) {
         detail::SpatialParams sp;
@@ -54,22 +68,42 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
         // with partial volume, interpolated to the fine grid: it is smooth, and this is
         // f^dims times cheaper than drawing it on the fine grid.
         torch::Tensor grid = detail::random_grid(out_shape, sp, rng);
-        if (f > 1) grid = detail::resample_grid(grid, shape);
+        if (f > 1) grid = detail::resample_grid(grid, cropped);
         lab = F::grid_sample(lab, grid, F::GridSampleFuncOptions().mode(torch::kNearest)
                                             .padding_mode(torch::kZeros).align_corners(true));
     }
     const torch::Tensor ids = lab.round().to(torch::kLong);
     const std::int64_t max_label = ids.max().item<std::int64_t>();
+    // Intensity classes: the labels, with label 0 split into background_classes regions
+    // (region r > 0 draws as class max_label + r). Nothing is drawn for k = 1, so that the
+    // random stream is the same as without the option.
+    torch::Tensor classes = ids;
+    std::int64_t max_class = max_label;
+    if (o.background_classes > 1) {
+        torch::Tensor best, region = torch::zeros_like(ids);
+        for (int r = 0; r < o.background_classes; ++r) {  // exp of a smooth field: the argmax is the same
+            const torch::Tensor field = detail::bias_field(cropped, 1.0, rng);
+            if (r == 0) {
+                best = field;
+                continue;
+            }
+            const torch::Tensor more = field > best;
+            best = torch::where(more, field, best);
+            region.masked_fill_(more, r);
+        }
+        classes = torch::where((ids == 0) & (region > 0), region + max_label, ids);
+        max_class = max_label + o.background_classes - 1;
+    }
 
     // Gaussian mixture: one random mean and std per label, from the uniform ranges or, for
     // a share of the samples, around the intensity prior. (The prior's coin is drawn only
     // when a prior is given, so that samples without one keep their random stream.)
     const bool from_prior = !o.prior_means.empty() && unit(rng) < o.prior_probability;
     std::normal_distribution<double> gauss(0.0, 1.0);
-    torch::Tensor means = torch::empty({max_label + 1});
-    torch::Tensor stds = torch::empty({max_label + 1});
-    for (std::int64_t k = 0; k <= max_label; ++k) {
-        if (from_prior && k < static_cast<std::int64_t>(o.prior_means.size())) {
+    torch::Tensor means = torch::empty({max_class + 1});
+    torch::Tensor stds = torch::empty({max_class + 1});
+    for (std::int64_t k = 0; k <= max_class; ++k) {
+        if (from_prior && k <= max_label && k < static_cast<std::int64_t>(o.prior_means.size())) {
             means[k] = o.prior_means[k] + o.prior_mean_jitter * gauss(rng);
             stds[k] = o.prior_stds[k] * std::exp(0.25 * gauss(rng));
         } else {
@@ -78,7 +112,7 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
         }
     }
     const double texture = std::pow(double(f), 0.5 * dims);  // keeps the std after averaging f^dims voxels
-    torch::Tensor image = means.index({ids}) + (texture * stds).index({ids}) * detail::randn(full, rng);
+    torch::Tensor image = means.index({classes}) + (texture * stds).index({classes}) * detail::randn(full, rng);
     torch::Tensor out_ids = ids;
     if (f > 1) {  // partial volume: block means of the intensities; labels at block centres or block modes
         auto pool = [&](const torch::Tensor& t) {

@@ -286,3 +286,64 @@ def test_partial_volume_synthesis_averages_fine_blocks(f):
         seg.synthesize(labels, 5, partial_volume=0)
     with pytest.raises(sportsmed.InvalidArgument, match="smaller than the partial-volume factor"):
         seg.synthesize(labels[:, :1], 5, partial_volume=f)
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_background_classes_split_only_the_background_into_smooth_regions(k):
+    """With every other randomness off, the image is one constant per intensity class: each
+    label keeps a single value (the prior's means, up to the final linear rescale) and the
+    background takes between 2 and k values in large regions for k > 1 (one value for
+    k = 1); the labels are not changed."""
+    labels = np.zeros((40, 36, 44), np.uint8)
+    z, y, x = np.indices(labels.shape)
+    labels[(z - 20) ** 2 + (y - 18) ** 2 + (x - 22) ** 2 < 8**2] = 1
+    labels[z < 6] = 2
+    means = [0.1, 0.8, 0.35]
+    off = dict(deform=False, max_blur_sigma_vox=0.0, bias_std=0.0, gamma_std=0.0, max_noise=0.0, min_std=0.0,
+               max_std=0.0, prior_means=means, prior_stds=[0.0] * 3, prior_probability=1.0, prior_mean_jitter=0.0)
+    image, out = seg.synthesize(labels, 9, background_classes=k, **off)
+    np.testing.assert_array_equal(out, labels)
+    v1, v2 = np.unique(image[labels == 1]), np.unique(image[labels == 2])
+    assert v1.size == v2.size == 1
+    a = (v1[0] - v2[0]) / (means[1] - means[2])  # the rescale's slope and offset
+    b = v1[0] - a * means[1]
+    background, counts = np.unique(np.round(image[labels == 0], 5), return_counts=True)
+    if k == 1:
+        np.testing.assert_allclose(background, [a * means[0] + b], atol=1e-5)
+        plain, _ = seg.synthesize(labels, 9, **off)
+        np.testing.assert_array_equal(plain, image)  # k = 1 is the generator without the option
+    else:
+        assert 2 <= background.size <= k
+        assert np.isclose(background, a * means[0] + b, atol=1e-4).any()  # region 0 keeps the prior's mean
+        assert counts.min() > 0.01 * (labels == 0).sum()  # regions, not speckle
+    with pytest.raises(sportsmed.InvalidArgument, match="background_classes must be 1..16"):
+        seg.synthesize(labels, 9, background_classes=0)
+
+
+@pytest.mark.parametrize("f", [1, 3])
+def test_crop_synthesises_one_whole_voxel_box_of_the_map(f):
+    """A crop is a box of the map at a whole-output-voxel offset: with every other
+    randomness off, the output equals the numpy reference of exactly one such box of a
+    random label map; an axis no longer than the crop is kept whole; different seeds move
+    the box."""
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 4, size=(14 * f, 6 * f, 12 * f)).astype(np.uint8)
+    means = np.array([0.1, 0.8, 0.35, 0.6])
+    off = dict(deform=False, max_blur_sigma_vox=0.0, bias_std=0.0, gamma_std=0.0, max_noise=0.0,
+               prior_means=list(means), prior_stds=[0.0] * 4, prior_probability=1.0, prior_mean_jitter=0.0)
+    offsets = []
+    for seed in (1, 2, 3):
+        image, out = seg.synthesize(labels, seed, partial_volume=f, crop=8, **off)
+        assert out.shape == image.shape == (8, 6, 8)
+        found = []
+        for a in range(0, 14 * f - 8 * f + 1, f):
+            for c in range(0, 12 * f - 8 * f + 1, f):
+                ref_image, ref_labels = _block_reference(labels[a:a + 8 * f, :, c:c + 8 * f], means, f)
+                if np.array_equal(out, ref_labels):
+                    found.append((a, c))
+                    np.testing.assert_allclose(image, ref_image, atol=1e-5)
+        assert len(found) == 1
+        offsets.append(found[0])
+    assert len(set(offsets)) > 1
+    with pytest.raises(sportsmed.InvalidArgument, match="crop must be >= 0"):
+        seg.synthesize(labels, 1, crop=-1)

@@ -47,6 +47,19 @@ struct SynthOptions {
     /// output shape is the input shape divided by f (rounded down), and the deformation
     /// (drawn on the output grid and interpolated) and blur stay in output voxels.
     int partial_volume = 1;
+    /// Heterogeneous background: with k > 1, the voxels of label 0 (everything a label map
+    /// leaves unlabelled: fat, muscle, tendons, fluid, air) are split into k smooth random
+    /// regions — the argmax of k random fields on a coarse 4^dims grid, upsampled — and
+    /// each region draws its own intensity like a label (uniform draws beyond label 0, also
+    /// when the prior is used). The output labels keep 0 there. SynthSeg gets the same
+    /// effect from the extra non-brain labels of its training maps. 1: one background class.
+    int background_classes = 1;
+    /// Random crop (output voxels per axis, 0 = none): a box of this size at a uniformly
+    /// random position (whole output voxels) is cut from the label map before anything
+    /// else, as SynthSeg crops its training maps; axes no longer than it are kept whole.
+    /// Training draws patches from the crop, so a crop a little larger than the patch
+    /// keeps most of the variety at a fraction of the cost on large fields of view.
+    int crop = 0;
 };
 
 /// Synthesises one image from @p labels (spatial shape @p shape) with seed @p seed.

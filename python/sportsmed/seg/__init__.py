@@ -208,7 +208,15 @@ def train_synthetic(model: Model, label_maps: Sequence[np.ndarray], val_images: 
 
 
 def synthesize(labels: np.ndarray, seed: int, **options: Any) -> tuple[np.ndarray, np.ndarray]:
-    """One synthetic image from a label map: returns (image in [0, 1], deformed labels)."""
+    """One synthetic image from a label map: returns (image in [0, 1], deformed labels).
+
+    The options are the fields of ``sportsmed::seg::SynthOptions`` (include/sportsmed/seg/synth.hpp):
+    deformation (``deform``, ``max_rotation_deg``, ``min_scale``/``max_scale``, ``elastic_std_vox``,
+    ``elastic_grid``), the intensity mixture (``min_mean``/``max_mean``, ``min_std``/``max_std``, the
+    ``prior_*`` fields of :func:`intensity_prior`), ``max_blur_sigma_vox``, ``bias_std``, ``gamma_std``,
+    ``max_noise``, ``partial_volume`` (the map at that many times the output resolution),
+    ``background_classes`` (the unlabelled tissue split into random intensity regions) and ``crop`` (a
+    random box of that many output voxels per axis)."""
     return _seg.synthesize(labels, seed, **options)
 
 
