@@ -91,8 +91,8 @@ def test_cli_segment_missing_input_is_a_clear_error(tmp_path):
 
 
 def test_cli_train_seg_with_partial_volume(tmp_path):
-    """`sportsmed mri train-seg` on two label maps at 0.5 mm with --partial-volume 2: the
-    model is trained at 1 mm (the synthesised images' grid), saved with its sidecar, and
+    """`sportsmed mri train-seg` on two label maps at 0.5 mm with --partial-volume 2 (and
+    background classes, 20-voxel crops of the 24-voxel maps): the model is trained at 1 mm (the synthesised images' grid), saved with its sidecar, and
     loads back; label maps of different spacings are refused, naming the file."""
     maps = []
     for i, seed in enumerate((1, 2)):
@@ -104,7 +104,8 @@ def test_cli_train_seg_with_partial_volume(tmp_path):
     out = tmp_path / "m.pt"
     exe = shutil.which("sportsmed", path=os.path.dirname(sys.executable))
     small = ["--patch", "16", "--levels", "2", "--base-features", "4", "--epochs", "1", "--iterations", "1"]
-    r = subprocess.run([exe, "mri", "train-seg", *map(str, maps), "-o", str(out), "--partial-volume", "2", *small],
+    r = subprocess.run([exe, "mri", "train-seg", *map(str, maps), "-o", str(out), "--partial-volume", "2",
+                        "--background-classes", "3", "--crop", "20", *small],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     spec = seg.model_spec(seg.load_model(str(out)))

@@ -69,7 +69,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     model = seg.create_model(seg.unet_spec(labels, [args.patch] * 3, model_spacing, base_features=args.base_features,
                                            levels=args.levels), seed=args.seed)
     with progress_bar("train-seg", enabled=True) as progress:
-        history = seg.train_synthetic(model, maps, synthesis={"partial_volume": f}, progress=progress,
+        synthesis = {"partial_volume": f, "background_classes": args.background_classes, "crop": args.crop}
+        history = seg.train_synthetic(model, maps, synthesis=synthesis, progress=progress,
                                       epochs=args.epochs,
                                       iterations_per_epoch=args.iterations, batch_size=args.batch,
                                       learning_rate=args.lr, seed=args.seed, device=args.device,
@@ -114,5 +115,9 @@ def register_seg(msub: argparse._SubParsersAction) -> None:
     q.add_argument("--partial-volume", type=int, default=1, metavar="F",
                    help="synthesise images F times coarser than the label maps, with partial volume at the "
                         "boundaries (the model's spacing is F times the maps'); for maps finer than the scans")
+    q.add_argument("--background-classes", type=int, default=1, metavar="K",
+                   help="split the unlabelled tissue into K random regions with their own intensities")
+    q.add_argument("--crop", type=int, default=0, metavar="N",
+                   help="synthesise a random box of N voxels per axis (at the model's spacing) of each map")
     q.add_argument("--resume", action="store_true", help="continue from <output>.ckpt.pt")
     q.set_defaults(handler=cmd_train)
