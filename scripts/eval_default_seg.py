@@ -12,7 +12,9 @@ pymskt numbering (e.g. ../shared/data/mri/knee_labels_pymskt.nrrd, a right knee:
 spacing in LPS orientation: three random SynthSeg contrasts and three DESS-like contrasts
 (class intensities drawn around the phantom's), all from seeds outside the training stream;
 with --partial-volume F the map is resampled to spacing/F and the images are averaged down
-to the model's spacing, as a scanner's voxels integrate the tissues they contain.
+to the model's spacing, as a scanner's voxels integrate the tissues they contain; with
+--background-classes K the unlabelled soft tissue takes K intensities in random regions
+(fat, muscle, fluid), as in a real scan.
 
     .venv/bin/python scripts/eval_default_seg.py [MODEL.pt]     # default: the shipped model
     .venv/bin/python scripts/eval_default_seg.py MODEL.pt --real-map ../shared/data/mri/knee_labels_pymskt.nrrd --flip-lr
@@ -42,6 +44,8 @@ def main(argv=None) -> int:
     ap.add_argument("--mirror", action="store_true", help="test-time mirroring")
     ap.add_argument("--shapes", type=int, nargs="*", default=list(range(1001, 1009)),
                     help="phantom shape seeds (default 1001-1008; training uses 1..N and monitors 1001-1002)")
+    ap.add_argument("--background-classes", type=int, default=1, metavar="K",
+                    help="synthesise the real-map images with the soft tissue split into K intensity regions")
     ap.add_argument("--partial-volume", type=int, default=1, metavar="F",
                     help="synthesise the real-map images from the map at spacing/F (partial volume)")
     args = ap.parse_args(argv)
@@ -67,7 +71,7 @@ def main(argv=None) -> int:
         for i in range(3):
             for name, options in (("random", {}), ("DESS", prior)):
                 img, lab = seg.synthesize(labels, 2**42 + i, deform=False, partial_volume=args.partial_volume,
-                                          **options)
+                                          background_classes=args.background_classes, **options)
                 pred, _ = seg.segment(model, img, mirror=args.mirror)
                 _row(f"real {name} {i}", pred, lab)
     return 0
