@@ -147,7 +147,8 @@ int phantom_label_at(const Eigen::Vector3d& p, const KneeShape& s) {
     }
     // Fibula.
     const double fx = x - s.fibula_x, fy = y - s.fibula_y;
-    if (z <= s.fibula_top_z && (z >= s.tibia_bottom_z || s.tibia_shaft_radius > 0.0) && fx * fx + fy * fy <= s.fibula_radius * s.fibula_radius) return 8;
+    const bool fibula_z = z <= s.fibula_top_z && (z >= s.tibia_bottom_z || s.tibia_shaft_radius > 0.0);
+    if (fibula_z && fx * fx + fy * fy <= s.fibula_radius * s.fibula_radius) return 8;
     return 0;
 }
 

@@ -93,8 +93,9 @@ def test_cli_segment_missing_input_is_a_clear_error(tmp_path):
 
 def test_cli_train_seg_with_partial_volume(tmp_path):
     """`sportsmed mri train-seg` on two label maps at 0.5 mm with --partial-volume 2 (and
-    background classes, 20-voxel crops of the 24-voxel maps): the model is trained at 1 mm (the synthesised images' grid), saved with its sidecar, and
-    loads back; label maps of different spacings are refused, naming the file."""
+    background classes, 20-voxel crops of the 24-voxel maps): the model is trained at 1 mm
+    (the synthesised images' grid), saved with its sidecar, and loads back; label maps of
+    different spacings are refused, naming the file."""
     maps = []
     for i, seed in enumerate((1, 2)):
         ph = imaging.make_knee_phantom(spacing_mm=(1.0,) * 3, extent_mm=(24.0,) * 3, seed=0, shape=seed)
