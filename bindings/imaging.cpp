@@ -322,9 +322,20 @@ void bind_imaging(py::module_& m) {
     mask_op("keep_largest_component",
             [](const Volume<std::uint8_t>& v, int c) { return keep_largest_component(v, c); },
             "Largest connected component of a mask (uint8 0/1).");
-    mask_op("keep_largest_component_per_label",
-            [](const Volume<std::uint8_t>& v, int c) { return keep_largest_component_per_label(v, c); },
-            "For each label > 0 of a uint8 label map, keep its largest component.");
+    im.def(
+        "keep_largest_component_per_label",
+        [](const MaskIn& mask, int connectivity, const std::vector<int>& only) {
+            auto v = mask_volume(mask, Eigen::Vector3d::Ones(), "keep_largest_component_per_label");
+            Volume<std::uint8_t> out;
+            {
+                py::gil_scoped_release release;
+                out = keep_largest_component_per_label(v, connectivity, only);
+            }
+            return volume_to_numpy(std::move(out));
+        },
+        py::arg("mask"), py::arg("connectivity") = 26, py::arg("only") = std::vector<int>{},
+        "For each label > 0 of a uint8 label map (or only those in `only`), keep its largest component; "
+        "removed voxels become 0.");
     im.def(
         "fill_holes",
         [](const MaskIn& mask) {

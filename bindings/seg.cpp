@@ -148,7 +148,8 @@ void bind_seg(py::module_& parent) {
         "segment",
         [](seg::Model& model, const FloatArray& image, double step_fraction, int batch_size, bool mirror,
            bool low_memory, bool probabilities, const std::vector<double>& input_spacing_mm,
-           bool keep_largest_component, const py::object& progress) -> py::tuple {
+           bool keep_largest_component, const std::vector<int>& keep_largest_labels,
+           const py::object& progress) -> py::tuple {
             const int channels = model.spec().in_channels;
             std::vector<std::int64_t> shape = shape_of(image);
             const auto dims = static_cast<std::int64_t>(model.spec().patch_size.size());
@@ -169,6 +170,7 @@ void bind_seg(py::module_& parent) {
             o.probabilities = probabilities;
             o.input_spacing_mm = input_spacing_mm;
             o.keep_largest_component = keep_largest_component;
+            o.keep_largest_labels = keep_largest_labels;
             o.progress = progress_from_python(progress);
             seg::Segmentation s;
             {
@@ -186,7 +188,7 @@ void bind_seg(py::module_& parent) {
         py::arg("model"), py::arg("image"), py::arg("step_fraction") = 0.5, py::arg("batch_size") = 2,
         py::arg("mirror") = false, py::arg("low_memory") = true, py::arg("probabilities") = false,
         py::arg("input_spacing_mm") = std::vector<double>{}, py::arg("keep_largest_component") = false,
-        py::arg("progress") = py::none(),
+        py::arg("keep_largest_labels") = std::vector<int>{}, py::arg("progress") = py::none(),
         "Sliding-window segmentation of an image on the model's grid; returns (labels, probabilities|None).");
 
     m.def(

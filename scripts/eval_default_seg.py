@@ -14,7 +14,8 @@ spacing in LPS orientation: three random SynthSeg contrasts and three DESS-like 
 with --partial-volume F the map is resampled to spacing/F and the images are averaged down
 to the model's spacing, as a scanner's voxels integrate the tissues they contain; with
 --background-classes K the unlabelled soft tissue takes K intensities in random regions
-(fat, muscle, fluid), as in a real scan.
+(fat, muscle, fluid), as in a real scan. --keep-largest adds, under each row, the Dice after
+keeping the largest component of each one-structure class (seg.KNEE_SINGLE_COMPONENT_LABELS).
 
     .venv/bin/python scripts/eval_default_seg.py [MODEL.pt]     # default: the shipped model
     .venv/bin/python scripts/eval_default_seg.py MODEL.pt --real-map ../shared/data/mri/knee_labels_pymskt.nrrd --flip-lr
@@ -32,7 +33,7 @@ from sportsmed import imaging, seg
 
 def _row(name: str, pred: np.ndarray, truth: np.ndarray) -> list:
     dice = seg.dice_per_class(pred, truth, len(seg.KNEE_LABELS))
-    print(name.ljust(16) + " ".join(f"{d:10.3f}" for d in dice[1:]), flush=True)
+    print(name.ljust(20) + " ".join(f"{d:10.3f}" for d in dice[1:]), flush=True)
     return dice[1:]
 
 
@@ -46,23 +47,34 @@ def main(argv=None) -> int:
                     help="phantom shape seeds (default 1001-1008; training uses 1..N and monitors 1001-1002)")
     ap.add_argument("--background-classes", type=int, default=1, metavar="K",
                     help="synthesise the real-map images with the soft tissue split into K intensity regions")
+    ap.add_argument("--keep-largest", action="store_true",
+                    help="also score each prediction after keeping the largest component of femur, tibia, "
+                         "patella, femoral and patellar cartilage (rows marked '+lcc')")
     ap.add_argument("--partial-volume", type=int, default=1, metavar="F",
                     help="synthesise the real-map images from the map at spacing/F (partial volume)")
     args = ap.parse_args(argv)
     model = seg.load_model(args.model or seg.default_model_path())
     spacing = seg.model_spec(model)["spacing_mm"]
-    print("image".ljust(16) + " ".join(name[:10].rjust(10) for name in seg.KNEE_LABELS[1:]))
+
+    def score(name: str, pred: np.ndarray, truth: np.ndarray) -> list:
+        out = [_row(name, pred, truth)]
+        if args.keep_largest:
+            kept = imaging.keep_largest_component_per_label(pred, only=seg.KNEE_SINGLE_COMPONENT_LABELS)
+            out.append(_row(name + " +lcc", kept, truth))
+        return out
+
+    print("image".ljust(20) + " ".join(name[:10].rjust(10) for name in seg.KNEE_LABELS[1:]))
     rows = []
     for shape in [None] + args.shapes:
         ph = imaging.make_knee_phantom(spacing_mm=spacing, extent_mm=(84.0,) * 3, seed=2000 + (shape or 0),
                                        shape=shape)
         pred, _ = seg.segment(model, ph["image"].astype(np.float32), mirror=args.mirror)
-        dice = _row(f"DESS {shape or 'standard'}", pred, seg.remap_pymskt(ph["labels"]))
+        dice = score(f"DESS {shape or 'standard'}", pred, seg.remap_pymskt(ph["labels"]))
         if shape is not None:
             rows.append(dice)
-    if rows:
-        print("mean (shapes)".ljust(16) + " ".join(f"{d:10.3f}" for d in np.mean(rows, 0)))
-        print("min (shapes)".ljust(16) + " ".join(f"{d:10.3f}" for d in np.min(rows, 0)))
+    for k, tag in enumerate(("", " +lcc")[:len(rows[0]) if rows else 0]):
+        print(f"mean{tag}".ljust(20) + " ".join(f"{d:10.3f}" for d in np.mean([r[k] for r in rows], 0)))
+        print(f"min{tag}".ljust(20) + " ".join(f"{d:10.3f}" for d in np.min([r[k] for r in rows], 0)))
     if args.real_map:
         ref = imaging.make_knee_phantom(spacing_mm=spacing, extent_mm=(84.0,) * 3, seed=2999)
         prior = seg.intensity_prior(ref["image"], seg.remap_pymskt(ref["labels"]), len(seg.KNEE_LABELS))
@@ -73,7 +85,7 @@ def main(argv=None) -> int:
                 img, lab = seg.synthesize(labels, 2**42 + i, deform=False, partial_volume=args.partial_volume,
                                           background_classes=args.background_classes, **options)
                 pred, _ = seg.segment(model, img, mirror=args.mirror)
-                _row(f"real {name} {i}", pred, lab)
+                score(f"real {name} {i}", pred, lab)
     return 0
 
 

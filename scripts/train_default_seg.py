@@ -186,6 +186,7 @@ def main(argv=None) -> int:
     command = "scripts/train_default_seg.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     spec = seg.model_spec(model)
     spec["spacing_mm"] = [float(args.spacing)] * 3  # the grid trained on (an --init model may differ)
+    spec["single_component_labels"] = seg.KNEE_SINGLE_COMPONENT_LABELS
     spec["notes"] = json.dumps({
         "trained_by": command.strip(), "sportsmed": sportsmed.__version__,
         "training_minutes": round(minutes, 1), "threads": sportsmed.num_threads(),

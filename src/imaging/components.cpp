@@ -261,14 +261,18 @@ std::vector<std::uint8_t> present_labels(const Volume<std::uint8_t>& labels) {
 }
 }  // namespace
 
-Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>& labels, int connectivity) {
-    Volume<std::uint8_t> out(labels.geometry());
+Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>& labels, int connectivity,
+                                                      const std::vector<int>& only) {
+    for (int l : only)
+        SPORTSMED_CHECK(l >= 1 && l <= 255, "keep_largest_component_per_label: label {} outside 1..255", l);
+    Volume<std::uint8_t> out = labels;
     Volume<std::uint8_t> m(labels.geometry());
     for (auto l : present_labels(labels)) {
+        if (!only.empty() && std::find(only.begin(), only.end(), static_cast<int>(l)) == only.end()) continue;
         for (std::int64_t i = 0; i < m.size(); ++i) m.data()[i] = labels.data()[i] == l;
         const auto keep = keep_largest_component(m, connectivity);
         for (std::int64_t i = 0; i < m.size(); ++i)
-            if (keep.data()[i]) out.data()[i] = l;
+            if (m.data()[i] && !keep.data()[i]) out.data()[i] = 0;
     }
     return out;
 }

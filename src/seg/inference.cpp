@@ -187,12 +187,12 @@ Segmentation segment_on_grid(Model& model, const float* image, const std::vector
 
 // Keeps the largest component of each label. A C-order (a0, a1, a2) array is the same
 // memory as a Fortran-order (a2, a1, a0) volume; connectivity does not care.
-void keep_largest(Segmentation& s) {
+void keep_largest(Segmentation& s, const std::vector<int>& only) {
     if (s.shape.size() != 3) return;
     imaging::Geometry g;
     g.shape = {s.shape[2], s.shape[1], s.shape[0]};
     imaging::Volume<std::uint8_t> v(g, std::move(s.labels));
-    imaging::Volume<std::uint8_t> kept = imaging::keep_largest_component_per_label(v, 26);
+    imaging::Volume<std::uint8_t> kept = imaging::keep_largest_component_per_label(v, 26, only);
     s.labels.assign(kept.data(), kept.data() + kept.num_voxels());
 }
 
@@ -201,6 +201,9 @@ void keep_largest(Segmentation& s) {
 Segmentation segment(Model& model, const float* image, const std::vector<std::int64_t>& shape,
                      const SegmentOptions& options) {
     const ModelSpec& spec = model.spec();
+    for (int l : options.keep_largest_labels)
+        SPORTSMED_CHECK(l >= 1 && l < spec.num_classes(), "segment: keep_largest_labels has {}, outside 1..{}", l,
+                        spec.num_classes() - 1);
     bool resample = false;
     if (!options.input_spacing_mm.empty() && !spec.spacing_mm.empty()) {
         SPORTSMED_CHECK(options.input_spacing_mm.size() == shape.size(),
@@ -260,7 +263,7 @@ Segmentation segment(Model& model, const float* image, const std::vector<std::in
         }
         result.labels.assign(labels.data_ptr<std::uint8_t>(), labels.data_ptr<std::uint8_t>() + labels.numel());
     }
-    if (options.keep_largest_component) keep_largest(result);
+    if (options.keep_largest_component) keep_largest(result, options.keep_largest_labels);
     return result;
 }
 

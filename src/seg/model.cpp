@@ -54,6 +54,9 @@ void validate(const ModelSpec& s, const std::string& source) {
     SPORTSMED_CHECK(s.normalization == "zscore" || s.normalization == "none",
                     "model '{}': normalization must be 'zscore' or 'none', got '{}'", source, s.normalization);
     SPORTSMED_CHECK(s.in_channels >= 1, "model '{}': in_channels must be >= 1", source);
+    for (int l : s.single_component_labels)
+        SPORTSMED_CHECK(l >= 1 && l < s.num_classes(), "model '{}': single_component_labels has {}, outside 1..{}",
+                        source, l, s.num_classes() - 1);
     if (s.architecture == "unet") {
         SPORTSMED_CHECK(s.unet.num_classes == s.num_classes(),
                         "model '{}': the U-Net has {} classes but {} labels are named", source,
@@ -108,6 +111,7 @@ std::string to_json(const ModelSpec& s) {
               {"labels", s.labels},             {"patch_size", s.patch_size},
               {"spacing_mm", s.spacing_mm},     {"normalization", s.normalization},
               {"notes", s.notes}};
+    if (!s.single_component_labels.empty()) j["single_component_labels"] = s.single_component_labels;
     if (s.architecture == "unet") j["unet"] = unet_to_json(s.unet);
     return j.dump(2);
 }
@@ -135,6 +139,7 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& sourc
     s.spacing_mm = field<std::vector<double>>(j, "spacing_mm", source, {}, false);
     s.normalization = field<std::string>(j, "normalization", source, "zscore", false);
     s.notes = field<std::string>(j, "notes", source, "", false);
+    s.single_component_labels = field<std::vector<int>>(j, "single_component_labels", source, {}, false);
     if (s.architecture == "unet") {
         const json u = field<json>(j, "unet", source, json::object(), true);
         UNetConfig c;

@@ -90,6 +90,8 @@ def test_per_label_operations():
     labels[10:18, 2:6, 2:6] = 2
     kept = imaging.keep_largest_component_per_label(labels)
     assert kept[15, 15, 15] == 0 and kept[3, 3, 3] == 1 and kept[12, 3, 3] == 2
+    np.testing.assert_array_equal(imaging.keep_largest_component_per_label(labels, only=[2]), labels)
+    np.testing.assert_array_equal(imaging.keep_largest_component_per_label(labels, only=[1, 2]), kept)
     filled = imaging.fill_holes_per_label(kept)
     assert filled[4, 4, 4] == 1
     assert (filled == 2).sum() == (labels == 2).sum()

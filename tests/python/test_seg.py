@@ -88,7 +88,7 @@ def test_torchscript_model_equals_pytorch(exported):
     np.testing.assert_allclose(small, np.load(exported / "small_probs.npy"), atol=1e-5)
 
 
-def test_keep_largest_component_and_resampling(exported):
+def test_keep_largest_component_and_resampling(exported, tmp_path):
     from scipy import ndimage
 
     model = seg.load_model(exported / "threshold.pt")  # label 1 wherever the intensity is > 0
@@ -102,6 +102,24 @@ def test_keep_largest_component_and_resampling(exported):
     largest = np.argmax(np.bincount(components.ravel())[1:]) + 1
     assert n == 2
     np.testing.assert_array_equal(kept, (components == largest).astype(np.uint8))
+    # Restricted to labels: label 1 listed -> filtered; a model naming no single-component
+    # label -> "model" filters nothing; a label outside the model's classes -> typed error.
+    listed, _ = seg.segment(model, image, keep_largest_component=[1])
+    np.testing.assert_array_equal(listed, kept)
+    unnamed, _ = seg.segment(model, image, keep_largest_component="model")
+    np.testing.assert_array_equal(unnamed, labels)
+    with pytest.raises(sportsmed.InvalidArgument, match="keep_largest_labels has 2"):
+        seg.segment(model, image, keep_largest_component=[2])
+    with pytest.raises(ValueError, match="keep_largest_component"):
+        seg.segment(model, image, keep_largest_component="largest")
+    # The same network with a sidecar naming label 1 as one structure.
+    (tmp_path / "named.pt").write_bytes((exported / "threshold.pt").read_bytes())
+    sidecar = json.loads((exported / "threshold.json").read_text())
+    (tmp_path / "named.json").write_text(json.dumps({**sidecar, "single_component_labels": [1]}))
+    named = seg.load_model(tmp_path / "named.pt")
+    assert seg.model_spec(named)["single_component_labels"] == [1]
+    by_model, _ = seg.segment(named, image, keep_largest_component="model")
+    np.testing.assert_array_equal(by_model, kept)
 
     # An image at 2 mm on a 1 mm model: resampled to the model's grid and back.
     z, y, x = np.meshgrid(*[np.arange(s) for s in (20, 18, 16)], indexing="ij")
@@ -160,7 +178,7 @@ def test_training_from_python_reports_progress_and_saves(tmp_path):
     labels[4:12, 4:12, 9:14] = 2
     image = (labels * 0.6 + rng.normal(0, 0.05, labels.shape)).astype(np.float32)
     model = seg.create_model(seg.unet_spec(["background", "left", "right"], (16, 16, 16), (1, 1, 1),
-                                           base_features=8, levels=2), seed=0)
+                                           base_features=8, levels=2, single_component_labels=[1, 2]), seed=0)
     stages = []
     history = seg.train(model, [image], [labels], [image], [labels], epochs=2, iterations_per_epoch=30,
                         learning_rate=3e-3, augment=False, progress=lambda f, s: stages.append((f, s)),
@@ -169,7 +187,8 @@ def test_training_from_python_reports_progress_and_saves(tmp_path):
     assert history[-1]["val_dice"][1] > 0.9 and history[-1]["val_dice"][2] > 0.9
     assert stages[-1][0] == pytest.approx(1.0) and stages[-1][1].startswith("epoch 2/2 loss")
     reloaded = seg.load_model(tmp_path / "ck.pt")
-    pred, _ = seg.segment(reloaded, image)
+    assert seg.model_spec(reloaded)["single_component_labels"] == [1, 2]
+    pred, _ = seg.segment(reloaded, image, keep_largest_component="model")
     dice = seg.dice_per_class(pred, labels, 3)
     assert min(dice[1:]) > 0.9
     with pytest.raises(sportsmed.InvalidArgument, match="unknown option 'epoch'"):

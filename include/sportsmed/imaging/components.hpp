@@ -41,7 +41,9 @@ Volume<std::uint8_t> keep_largest_component(const Volume<std::uint8_t>& mask, in
 Volume<std::uint8_t> fill_holes(const Volume<std::uint8_t>& mask);
 
 /// For each label value > 0 of @p labels: keep its largest component (others → 0).
-Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>& labels, int connectivity = 26);
+/// @param only the labels to filter; the others are copied unchanged. Empty: every label.
+Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>& labels, int connectivity = 26,
+                                                      const std::vector<int>& only = {});
 
 /// For each label value > 0 of @p labels: fill its holes with that label, where the hole
 /// is background (0) in @p labels. Labels are processed in increasing order.

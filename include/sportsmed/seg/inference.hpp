@@ -30,6 +30,10 @@ struct SegmentOptions {
     /// Keep only the largest 26-connected component of each label (3-D only), as nnU-Net's
     /// post-processing; removed voxels become background.
     bool keep_largest_component = false;
+    /// With keep_largest_component: the labels to filter (e.g. the model's
+    /// ModelSpec::single_component_labels); empty = every label. Labels of two-part
+    /// structures (medial and lateral tibial cartilage) should be left out.
+    std::vector<int> keep_largest_labels;
     ProgressCallback progress;   ///< fraction of windows done, stage "segment"
 };
 

@@ -39,6 +39,10 @@ struct ModelSpec {
     std::vector<double> spacing_mm;     ///< voxel spacing the network was trained at
     std::string normalization = "zscore";  ///< "zscore" (per volume) or "none"
     std::string notes;                  ///< free text: training command, validation figures
+    /// Labels that are one connected structure in every image (femur, patella; not the
+    /// medial + lateral tibial cartilage): those a keep-largest-component post-processing
+    /// may filter (SegmentOptions::keep_largest_labels). Optional in the sidecar.
+    std::vector<int> single_component_labels;
 
     int num_classes() const { return static_cast<int>(labels.size()); }
 };

@@ -24,7 +24,7 @@ class Model:
 def segment(model: Model, image: npt.ArrayLike, step_fraction: float = 0.5, batch_size: int = 2,
             mirror: bool = False, low_memory: bool = True, probabilities: bool = False,
             input_spacing_mm: Sequence[float] = ..., keep_largest_component: bool = False,
-            progress: Optional[ProgressCallback] = None
+            keep_largest_labels: Sequence[int] = ..., progress: Optional[ProgressCallback] = None
             ) -> tuple[npt.NDArray[np.uint8], Optional[npt.NDArray[np.float32]]]: ...
 def train(model: Model, images: Sequence[npt.ArrayLike], labels: Sequence[npt.ArrayLike],
           val_images: Sequence[npt.ArrayLike], val_labels: Sequence[npt.ArrayLike],

@@ -18,7 +18,7 @@ model's voxel grid (``spec["spacing_mm"]``); resampling is the caller's business
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
@@ -38,6 +38,9 @@ KNEE_LABELS = [
     "background", "femur", "tibia", "patella",
     "femoral_cartilage", "tibial_cartilage", "patellar_cartilage", "menisci",
 ]
+#: Default classes that are one connected structure (femur, tibia, patella, femoral and
+#: patellar cartilage); tibial cartilage and menisci are medial + lateral pieces.
+KNEE_SINGLE_COMPONENT_LABELS = [1, 2, 3, 4, 6]
 
 #: pymskt knee label numbering (also the imaging phantom's) -> KNEE_LABELS index. Tibial
 #: compartments merge, menisci merge, the fibula (8) becomes background.
@@ -88,10 +91,15 @@ def load_label_map(path: str, spacing_mm: Sequence[float], *, flip_lr: bool = Fa
     return np.ascontiguousarray(out[::-1]) if flip_lr else out
 
 
+def _with_single(labels: Sequence[int]) -> dict:
+    return {"single_component_labels": [int(label) for label in labels]} if len(labels) else {}
+
+
 def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Optional[Sequence[float]] = None, *,
               base_features: int = 16, levels: int = 4, max_features: int = 256, convs_per_stage: int = 2,
               deep_supervision: bool = False, in_channels: int = 1, normalization: str = "zscore",
-              negative_slope: float = 0.01, notes: str = "") -> dict:
+              negative_slope: float = 0.01, notes: str = "",
+              single_component_labels: Sequence[int] = ()) -> dict:
     """Spec of a built-in U-Net.
 
     Parameters
@@ -102,9 +110,11 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
         Window size per spatial axis (2 or 3 axes), each a multiple of ``2**(levels-1)``.
     spacing_mm : sequence of float, optional
         Voxel spacing the network is trained at (recorded for users of the model).
+    single_component_labels : sequence of int
+        Labels that are one connected structure (``segment(keep_largest_component="model")``).
     """
     patch = [int(p) for p in patch_size]
-    return {
+    return _with_single(single_component_labels) | {
         "format": "sportsmed-seg", "version": 1, "architecture": "unet",
         "in_channels": in_channels, "labels": list(labels), "patch_size": patch,
         "spacing_mm": [float(s) for s in spacing_mm] if spacing_mm is not None else [],
@@ -117,11 +127,13 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
 
 
 def torchscript_sidecar(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Sequence[float] = (), *,
-                        in_channels: int = 1, normalization: str = "zscore", notes: str = "") -> dict:
+                        in_channels: int = 1, normalization: str = "zscore", notes: str = "",
+                        single_component_labels: Sequence[int] = ()) -> dict:
     """Sidecar document for a TorchScript network (write it as ``<model>.json``)."""
-    return {"format": "sportsmed-seg", "version": 1, "architecture": "torchscript",
-            "in_channels": in_channels, "labels": list(labels), "patch_size": [int(p) for p in patch_size],
-            "spacing_mm": [float(s) for s in spacing_mm], "normalization": normalization, "notes": notes}
+    return _with_single(single_component_labels) | {
+        "format": "sportsmed-seg", "version": 1, "architecture": "torchscript",
+        "in_channels": in_channels, "labels": list(labels), "patch_size": [int(p) for p in patch_size],
+        "spacing_mm": [float(s) for s in spacing_mm], "normalization": normalization, "notes": notes}
 
 
 def default_model_path() -> str:
@@ -159,7 +171,8 @@ def model_spec(model: Model) -> dict:
 
 def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batch_size: int = 2,
             mirror: bool = False, low_memory: bool = True, probabilities: bool = False,
-            spacing_mm: Optional[Sequence[float]] = None, keep_largest_component: bool = False,
+            spacing_mm: Optional[Sequence[float]] = None,
+            keep_largest_component: Union[bool, str, Sequence[int]] = False,
             progress: Optional[ProgressCallback] = None) -> tuple[np.ndarray, Optional[np.ndarray]]:
     """Sliding-window segmentation.
 
@@ -176,16 +189,30 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
     spacing_mm : sequence of float, optional
         The image's voxel size. When it differs from the model's, the image is resampled
         to the model's grid and the result brought back to the image's grid.
-    keep_largest_component : bool
-        Keep only the largest connected component of each label (3-D).
+    keep_largest_component : bool, "model" or sequence of int
+        Keep only the largest connected component (3-D, 26-connected) of every label (True),
+        of the listed labels, or of the labels the model's sidecar names as one structure
+        (``"model"``: its ``single_component_labels``; none when it names none). Removed
+        voxels become background.
 
     Returns
     -------
     labels : ndarray of uint8, spatial shape
     probabilities : ndarray of float32, (classes, spatial...), or None
     """
+    if isinstance(keep_largest_component, str):
+        if keep_largest_component != "model":
+            raise ValueError("keep_largest_component: expected a bool, 'model' or labels, got "
+                             f"{keep_largest_component!r}")
+        only = [int(label) for label in model_spec(model).get("single_component_labels", [])]
+        keep = bool(only)
+    elif isinstance(keep_largest_component, (bool, np.bool_)):
+        keep, only = bool(keep_largest_component), []
+    else:
+        only = [int(label) for label in keep_largest_component]
+        keep = bool(only)
     return _seg.segment(model, image, step_fraction, batch_size, mirror, low_memory, probabilities,
-                        list(spacing_mm or []), keep_largest_component, progress)
+                        list(spacing_mm or []), keep, only, progress)
 
 
 def train(model: Model, images: Sequence[np.ndarray], labels: Sequence[np.ndarray],
@@ -221,7 +248,7 @@ def synthesize(labels: np.ndarray, seed: int, **options: Any) -> tuple[np.ndarra
 
 
 __all__ = [
-    "KNEE_LABELS", "Model", "PYMSKT_TO_KNEE", "remap_pymskt", "create_model", "default_model_path", "dice_per_class", "gaussian_importance_map", "intensity_prior", "load_label_map", "load_model",
+    "KNEE_LABELS", "KNEE_SINGLE_COMPONENT_LABELS", "Model", "PYMSKT_TO_KNEE", "remap_pymskt", "create_model", "default_model_path", "dice_per_class", "gaussian_importance_map", "intensity_prior", "load_label_map", "load_model",
     "model_spec", "segment", "synthesize", "torchscript_sidecar", "train", "train_synthetic", "unet_spec",
     "window_starts",
 ]

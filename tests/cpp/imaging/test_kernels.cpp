@@ -171,4 +171,21 @@ TEST_CASE("components: largest component and hole filling", "[imaging][component
     std::int64_t n = 0;
     for (auto v : filled.values()) n += v;
     CHECK(n == 343);
+
+    // Per label, restricted to some labels: label 2's speck stays, label 1's goes.
+    Volume<std::uint8_t> labels = m;  // label 1: the cube with a speck
+    labels(0, 0, 11) = 2;             // label 2: two single voxels
+    labels(11, 0, 0) = 2;
+    const auto all = keep_largest_component_per_label(labels);
+    CHECK(all(10, 10, 10) == 0);
+    CHECK(all(0, 0, 11) + all(11, 0, 0) == 2);  // equal sizes: the first in memory order stays
+    const auto only1 = keep_largest_component_per_label(labels, 26, {1});
+    CHECK(only1(10, 10, 10) == 0);
+    CHECK(only1(0, 0, 11) == 2);
+    CHECK(only1(11, 0, 0) == 2);
+    CHECK(only1(3, 3, 3) == 1);
+    const auto only2 = keep_largest_component_per_label(labels, 26, {2});
+    CHECK(only2(10, 10, 10) == 1);
+    CHECK(only2(0, 0, 11) + only2(11, 0, 0) == 2);
+    CHECK_THROWS_AS(keep_largest_component_per_label(labels, 26, {0}), InvalidArgument);
 }

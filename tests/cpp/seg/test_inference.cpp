@@ -172,6 +172,15 @@ TEST_CASE("seg: model save/load round trip and sidecar errors", "[seg][model]") 
     std::string text = to_json(wrong);
     std::ofstream(dir / "orphan.json", std::ios::trunc) << text;
     CHECK_THROWS_WITH(Model::load((dir / "orphan.pt").string()), Catch::Contains("3 classes but 4 labels"));
+
+    // single_component_labels: optional, round-trips, must name a foreground class.
+    ModelSpec single = tiny_spec();
+    single.single_component_labels = {2};
+    CHECK(model_spec_from_json(to_json(single)).single_component_labels == std::vector<int>{2});
+    CHECK(model_spec_from_json(to_json(tiny_spec())).single_component_labels.empty());
+    single.single_component_labels = {0};
+    CHECK_THROWS_WITH(model_spec_from_json(to_json(single), "s.json"),
+                      Catch::Contains("single_component_labels has 0, outside 1..2"));
     stdfs::remove_all(dir);
 }
 
