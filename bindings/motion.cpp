@@ -59,6 +59,15 @@ void bind_types(py::module_& m, py::class_<Event>& event, py::class_<Trial>& tri
         .def_readwrite("point_units", &Trial::point_units)
         .def_readwrite("point_rate_hz", &Trial::point_rate_hz)
         .def_readwrite("first_frame", &Trial::first_frame)
+        .def_readwrite("time_offset_s", &Trial::time_offset_s,
+                       "seconds added to every frame time (a TRC whose Time column starts elsewhere)")
+        .def_property_readonly("times_s", [](const Trial& t) {
+                Eigen::VectorXd out(t.n_frames());
+                for (std::int64_t i = 0; i < t.n_frames(); ++i) out[i] = t.frame_time_s(i);
+                return out;
+            }, "time of every frame in s ((first_frame − 1 + i) / point_rate_hz + time_offset_s)")
+        .def_readwrite("warnings", &Trial::warnings,
+                       "what the reader or a check found doubtful (gaps read as missing, implausible values ...)")
         .def_readwrite("analogs", &Trial::analogs, "samples × channels, physical units")
         .def_readwrite("analog_labels", &Trial::analog_labels)
         .def_readwrite("analog_units", &Trial::analog_units)
@@ -67,7 +76,12 @@ void bind_types(py::module_& m, py::class_<Event>& event, py::class_<Trial>& tri
         .def_readwrite("force_plates", &Trial::force_plates, "force plates (lab frame, analog rate), from FORCE_PLATFORM")
         .def_property_readonly("n_frames", &Trial::n_frames)
         .def_property_readonly("n_markers", &Trial::n_markers)
-        .def("marker", &Trial::marker, py::arg("label"), "frames × 3 trajectory of one marker")
+        .def("marker", [](const Trial& t, const std::string& label, std::optional<std::int64_t> occurrence) {
+                return occurrence ? t.marker(label, *occurrence) : t.marker(label);
+            }, py::arg("label"), py::arg("occurrence") = py::none(),
+            "frames × 3 trajectory of one marker; occurrence (0-based) picks among columns sharing the label "
+            "(without it a shared label is an InvalidArgument)")
+        .def("marker_indices", &Trial::marker_indices, py::arg("label"), "every column holding the label")
         .def("has_marker", &Trial::has_marker, py::arg("label"))
         .def("set_marker", &Trial::set_marker, py::arg("label"), py::arg("xyz"))
         .def("__repr__", [](const Trial& t) {
@@ -99,6 +113,18 @@ void bind_types(py::module_& m, py::class_<Event>& event, py::class_<Trial>& tri
         .def_readwrite("trial", &C3d::trial)
         .def_readonly("groups", &C3d::groups)
         .def_readonly("warnings", &C3d::warnings)
+        .def_property_readonly("rotation_labels", [](const C3d& c) { return c.rotations.labels; },
+                               "labels of the rigid bodies of the ROTATION group (empty without one)")
+        .def_property_readonly("rotation_rate_hz", [](const C3d& c) { return c.rotations.rate_hz; })
+        .def_property_readonly("rotations", [](const C3d& c) {
+                const auto& r = c.rotations;
+                const py::ssize_t n = r.matrices.rows(), b = static_cast<py::ssize_t>(r.labels.size());
+                py::array_t<double> out({n, b, py::ssize_t(4), py::ssize_t(4)});
+                if (n * b > 0) std::memcpy(out.mutable_data(), r.matrices.data(), sizeof(double) * n * b * 16);
+                return out;
+            }, "samples × bodies × 4 × 4 homogeneous transforms of the ROTATION group (NaN: not tracked)")
+        .def_property_readonly("rotation_reliability", [](const C3d& c) { return c.rotations.reliability; },
+                               "samples × bodies reliabilities as stored (negative: not tracked)")
         .def_property_readonly("header_events",
                                [](const C3d& c) {
                                    py::list out;
@@ -254,14 +280,27 @@ void bind_angles(py::module_& m) {
                                    const std::string& joint, const std::string& ankle_sequence) {
             return plugin_gait_angles(matrices_9(prox, "plugin_gait_angles"), matrices_9(dist, "plugin_gait_angles"),
                                       parse_side(side), joint, ankle_sequence);
-        }, py::arg("proximal"), py::arg("distal"), py::arg("side"), py::arg("joint"), py::arg("ankle_sequence") = "YZX",
-        "Plug-in Gait angles in degrees (N × 3) of joint 'hip', 'knee' or 'ankle' on side 'L' or 'R'; "
-        "ankle_sequence 'YZX' (Vicon) or 'YXZ' (pyCGM2).");
+        }, py::arg("proximal"), py::arg("distal"), py::arg("side"), py::arg("joint"), py::arg("ankle_sequence") = "auto",
+        "Plug-in Gait angles in degrees (N × 3) of joint 'hip', 'knee', 'ankle', 'pelvis' or 'foot_progression' "
+        "(proximal: the progression frame) on side 'L' or 'R'; ankle_sequence 'auto' (= 'YXZ', Vicon's "
+        "documented one) or 'YZX' (older VCM-style output).");
     m.def("plugin_gait_angles_from_axes", [](const Trial& trial, const std::string& side,
-                                             const std::string& ankle_sequence) {
-            return plugin_gait_angles_from_axes(trial, parse_side(side), ankle_sequence);
-        }, py::arg("trial"), py::arg("side"), py::arg("ankle_sequence") = "YZX",
-        "Hip, knee, ankle angles (N × 9 degrees) from the stored PiG segment axes (PELO…, *FEO…, *TIO…, *TOO…/*FOO…).");
+                                             const std::string& ankle_sequence, bool with_pelvis_foot) {
+            return plugin_gait_angles_from_axes(trial, parse_side(side), ankle_sequence, with_pelvis_foot);
+        }, py::arg("trial"), py::arg("side"), py::arg("ankle_sequence") = "auto", py::arg("with_pelvis_foot") = false,
+        "Hip, knee, ankle angles (N × 9 degrees; N × 15 with pelvis and foot progression) from the stored PiG "
+        "segment axes (PELO…, *FEO…, *TIO…, *TOO…/*FOO…); 'auto' takes the foot convention the file's stored "
+        "*AnkleAngles reveal.");
+    m.def("plugin_gait_progression_frame", &plugin_gait_progression_frame, py::arg("trial"),
+          "Plug-in Gait's progression frame (3 × 3, columns x forward, y left, z up).");
+    m.def("resolve_ankle_sequence", [](const Trial& trial, const std::string& side, const Array& tor,
+                                       const Array& foot, const std::string& requested) {
+            std::string note;
+            const std::string seq = resolve_ankle_sequence(trial, parse_side(side), matrices_9(tor, "resolve_ankle_sequence"),
+                                                           matrices_9(foot, "resolve_ankle_sequence"), requested, &note);
+            return py::make_tuple(seq, note);
+        }, py::arg("trial"), py::arg("side"), py::arg("torsioned_tibia"), py::arg("foot"), py::arg("requested") = "auto",
+        "(sequence, note): the foot decomposition the trial's stored *AnkleAngles call for.");
 }
 
 void bind_force_plates(py::module_& m) {
@@ -392,12 +431,13 @@ void bind_synthetic(py::module_& m, py::class_<SegmentTemplate>& tmpl, py::class
 }
 
 FeatureOptions feature_options(const std::string& task, double body_mass_kg, const std::string& gait_events,
-                               double zeni_window_s) {
+                               double zeni_window_s, const std::string& vertical_axis) {
     FeatureOptions o;
     o.task = parse_task(task);
     o.body_mass_kg = body_mass_kg;
     o.gait_events = gait_events;
     o.zeni_window_s = zeni_window_s;
+    o.vertical_axis = vertical_axis;
     return o;
 }
 
@@ -428,35 +468,43 @@ void bind_features(py::module_& m, py::class_<ForcePlateData>& plate, py::class_
         .def_readonly("names", &FeatureTable::names)
         .def_readonly("units", &FeatureTable::units)
         .def_readonly("values", &FeatureTable::values, "trials × features, NaN where absent")
-        .def_readonly("errors", &FeatureTable::errors, "one per trial: empty or the error message");
+        .def_readonly("errors", &FeatureTable::errors, "one per trial: empty or the error message")
+        .def_readonly("warnings", &FeatureTable::warnings, "one per trial: empty or its warnings joined by '; '");
     m.def("trial_features", [](const Trial& t, const std::string& task, double mass, const std::string& events,
-                               double window) {
+                               double window, const std::string& vertical, bool with_warnings) -> py::object {
             py::list out;
             std::vector<Feature> f;
+            std::vector<std::string> w;
             {
                 py::gil_scoped_release release;
-                f = trial_features(t, feature_options(task, mass, events, window));
+                f = trial_features(t, feature_options(task, mass, events, window, vertical), &w);
             }
             for (const auto& x : f) out.append(py::make_tuple(x.name, x.value, x.unit));
-            return out;
+            if (with_warnings) return py::make_tuple(out, w);
+            return std::move(out);
         }, py::arg("trial"), py::arg("task") = "drop_jump", py::arg("body_mass_kg") = 0.0,
-        py::arg("gait_events") = "auto", py::arg("zeni_window_s") = 0.2,
-        "Features of one trial ('drop_jump' or 'gait') as (name, value, unit) tuples.");
+        py::arg("gait_events") = "auto", py::arg("zeni_window_s") = 0.2, py::arg("vertical_axis") = "auto",
+        py::arg("with_warnings") = false,
+        "Features of one trial ('drop_jump' or 'gait') as (name, value, unit) tuples; with_warnings=True returns "
+        "(features, warnings).");
     m.def("batch_features", [](const std::vector<std::string>& paths, const std::string& task, double mass,
-                               const std::string& events, double window, const py::object& progress) {
-            const FeatureOptions o = feature_options(task, mass, events, window);
+                               const std::string& events, double window, const py::object& progress,
+                               const std::string& vertical) {
+            const FeatureOptions o = feature_options(task, mass, events, window, vertical);
             const ProgressCallback cb = progress_from_python(progress);
             py::gil_scoped_release release;
             return batch_features(paths, o, cb);
         }, py::arg("paths"), py::arg("task") = "drop_jump", py::arg("body_mass_kg") = 0.0,
         py::arg("gait_events") = "auto", py::arg("zeni_window_s") = 0.2, py::arg("progress") = py::none(),
+        py::arg("vertical_axis") = "auto",
         "Reads .c3d/.trc files in parallel and returns their FeatureTable (failed files: NaN row and error).");
     m.def("make_feature_table", [](const std::vector<std::string>& trials, const py::list& features,
-                                   const std::vector<std::string>& errors) {
+                                   const std::vector<std::string>& errors, const std::vector<std::string>& warnings) {
             std::vector<std::vector<Feature>> rows;
             for (const auto& r : features) rows.push_back(features_from_tuples(r.cast<py::list>()));
-            return make_feature_table(trials, rows, errors);
+            return make_feature_table(trials, rows, errors, warnings);
         }, py::arg("trials"), py::arg("features"), py::arg("errors") = std::vector<std::string>{},
+        py::arg("warnings") = std::vector<std::string>{},
         "FeatureTable from per-trial lists of (name, value, unit) tuples.");
 }
 
@@ -511,7 +559,8 @@ void bind_cgm(py::module_& m) {
                           else SPORTSMED_THROW(InvalidArgument, "hip_joint_centre '{}' is not davis or harrington", v);
                       },
                       "'davis' (Plug-in Gait) or 'harrington' (Harrington et al. 2007)")
-        .def_readwrite("ankle_sequence", &Cgm1Parameters::ankle_sequence, "'YZX' (Vicon) or 'YXZ' (pyCGM2)");
+        .def_readwrite("ankle_sequence", &Cgm1Parameters::ankle_sequence,
+                       "'auto' (the trial's stored *AnkleAngles decide, else YXZ), 'YXZ' or 'YZX'");
     m.def("cgm1_parameters_from_c3d", &cgm1_parameters_from_c3d, py::arg("c3d"),
           "CGM1 parameters from a C3D's PROCESSING group. Raises InvalidArgument naming missing ones.");
     m.def("cgm1", [](const Trial& t, const Cgm1Parameters& p) {
@@ -540,6 +589,57 @@ void bind_cgm(py::module_& m) {
 
 }  // namespace
 
+void bind_checks(py::module_& m) {
+    m.def("detect_vertical_axis", [](const py::object& source) {
+            const VerticalAxis v = py::isinstance<C3d>(source) ? detect_vertical_axis(source.cast<const C3d&>())
+                                                               : detect_vertical_axis(source.cast<const Trial&>());
+            py::dict d;
+            d["axis"] = v.axis;
+            d["sign"] = v.sign;
+            d["name"] = v.name();
+            d["source"] = v.source;
+            d["confident"] = v.confident;
+            d["extent"] = py::make_tuple(v.extent[0], v.extent[1], v.extent[2]);
+            return d;
+        }, py::arg("source"),
+        "The lab's vertical axis of a Trial or C3d: dict(axis 0-2, sign ±1, name '+z', source, confident, extent).");
+    m.def("to_z_up", [](const Trial& t, const std::string& vertical) {
+            SPORTSMED_CHECK(vertical.size() == 2 && (vertical[0] == '+' || vertical[0] == '-') &&
+                                (vertical[1] == 'x' || vertical[1] == 'y' || vertical[1] == 'z'),
+                            "to_z_up: vertical '{}' is not one of +x, -x, +y, -y, +z, -z", vertical);
+            VerticalAxis v;
+            v.axis = vertical[1] - 'x';
+            v.sign = vertical[0] == '+' ? 1 : -1;
+            v.source = "given";
+            return to_z_up(t, v);
+        }, py::arg("trial"), py::arg("vertical"),
+        "The trial turned (a proper signed axis permutation) so that the given vertical ('+y' ...) becomes +z.");
+    m.def("marker_distance_jumps", [](const Trial& t, double tol, double jump) {
+            py::list out;
+            for (const auto& j : marker_distance_jumps(t, tol, jump)) {
+                py::dict d;
+                d["marker_a"] = j.marker_a;
+                d["marker_b"] = j.marker_b;
+                d["median_distance"] = j.median_distance;
+                d["worst_distance"] = j.worst_distance;
+                d["frames"] = j.frames;
+                out.append(d);
+            }
+            return out;
+        }, py::arg("trial"), py::arg("rigid_tolerance_mm") = 5.0, py::arg("jump_threshold_mm") = 30.0,
+        "Rigid marker pairs whose distance jumps (swapped or mislabelled markers): list of dicts.");
+    m.def("implausible_angles", &implausible_angles, py::arg("angles_deg"), py::arg("side"),
+          "Messages for Plug-in Gait angles (N × 9) outside the human range.");
+    m.def("trial_checks", [](const py::object& source) {
+            if (py::isinstance<C3d>(source)) {
+                const C3d& c = source.cast<const C3d&>();
+                return trial_checks(c.trial, &c);
+            }
+            return trial_checks(source.cast<const Trial&>());
+        }, py::arg("source"),
+        "Warnings about a Trial or C3d that need no model: vertical axis, empty markers, distance jumps.");
+}
+
 void bind_motion(py::module_& parent) {
     py::module_ m = parent.def_submodule("motion", "Motion capture: C3D/TRC/MOT, filtering, joint angles.");
     py::class_<Event> event(m, "Event", "A labelled instant of a trial.");
@@ -567,6 +667,7 @@ void bind_motion(py::module_& parent) {
     bind_force_plates(m);
     bind_synthetic(m, tmpl, sdj);
     bind_features(m, plate, table);
+    bind_checks(m);
     bind_cgm(m);
     m.def("read_trc", &read_trc, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
           "Reads a TRC marker file (tab or comma separated) into a Trial.");

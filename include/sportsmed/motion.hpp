@@ -4,6 +4,7 @@
 /// rotations and joint angles.
 
 #include "sportsmed/motion/c3d.hpp"
+#include "sportsmed/motion/checks.hpp"
 #include "sportsmed/motion/cgm.hpp"
 #include "sportsmed/motion/events.hpp"
 #include "sportsmed/motion/features.hpp"

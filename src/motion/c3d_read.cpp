@@ -7,6 +7,8 @@
 #include <limits>
 #include <map>
 
+#include <fmt/ranges.h>
+
 #if defined(__unix__) || defined(__APPLE__)
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -83,11 +85,13 @@ struct ParsedParameters {
     std::vector<std::string> warnings;
 };
 
-ParsedParameters parse_parameters(const Bytes& b, std::size_t start) {
+ParsedParameters parse_parameters(const Bytes& b, std::size_t start, std::size_t data_start) {
     b.need(start, 4, "parameter section header");
     const int n_blocks = b.u8(start + 2);
     const std::size_t declared_end = start + 512 * static_cast<std::size_t>(std::max(n_blocks, 1));
-    const std::size_t end = std::min(declared_end, b.size);
+    // Some writers (PhoeniX) undercount the parameter blocks; the records go on up to the
+    // data section, and their own chain of offsets says where they end.
+    const std::size_t end = std::min(std::max(declared_end, data_start), b.size);
 
     ParsedParameters out;
     std::map<int, std::size_t> group_of_id;          // group id -> index in out.groups
@@ -186,6 +190,11 @@ ParsedParameters parse_parameters(const Bytes& b, std::size_t start) {
             loose.emplace_back(id, std::move(p));
         }
         if (last) break;
+        if (next >= declared_end && pos < declared_end)
+            out.warnings.push_back(fmt::format(
+                "the parameter section declares {} block(s) but its records go on past byte {}; read up to the "
+                "data section",
+                n_blocks, declared_end));
         pos = next;
     }
     for (auto& [id, p] : loose) {
@@ -244,7 +253,7 @@ template <bool Float, C3dProcessor Proc>
 void decode_data(const std::uint8_t* data, std::int64_t n_frames, std::int64_t n_points,
                  std::int64_t analog_per_frame, std::int64_t n_channels, std::int64_t ratio,
                  double scale, const std::vector<double>& a_scale, const std::vector<double>& a_offset,
-                 bool analog_unsigned, C3d& c) {
+                 bool analog_unsigned, C3d& c, std::int64_t& zero_points) {
     const std::string no_name;
     const Bytes b{data, std::numeric_limits<std::size_t>::max(), no_name, Proc};
     constexpr std::size_t elem = Float ? 4 : 2;
@@ -274,9 +283,20 @@ void decode_data(const std::uint8_t* data, std::int64_t n_frames, std::int64_t n
                 continue;
             }
             const double k = Float ? 1.0 : scale;
-            xyz[3 * m] = value(o) * k;
-            xyz[3 * m + 1] = value(o + elem) * k;
-            xyz[3 * m + 2] = value(o + 2 * elem) * k;
+            const double px = value(o), py = value(o + elem), pz = value(o + 2 * elem);
+            if (px == 0.0 && py == 0.0 && pz == 0.0) {
+                // Several systems write a missing marker as exact zeros, with or without an
+                // invalid residual; a real marker is never exactly at the lab origin, and
+                // Plug-in Gait writes the powers and forces it did not compute as zeros.
+                xyz[3 * m] = xyz[3 * m + 1] = xyz[3 * m + 2] = nan;
+                res[m] = -1.0;
+                cam[m] = 0;
+                ++zero_points;
+                continue;
+            }
+            xyz[3 * m] = px * k;
+            xyz[3 * m + 1] = py * k;
+            xyz[3 * m + 2] = pz * k;
             res[m] = double(word & 0xFF) * abs_scale;
             cam[m] = static_cast<std::uint8_t>((word >> 8) & 0xFF);
         }
@@ -294,6 +314,57 @@ void decode_data(const std::uint8_t* data, std::int64_t n_frames, std::int64_t n
                 }
                 out[ch] = (raw - a_offset[ch]) * a_scale[ch];
             }
+        }
+    }
+}
+
+// The rotation extension: RATIO (or RATE / POINT:RATE) samples per frame, each USED bodies
+// of 16 floats (a 4 x 4 transform, first index fastest) and a reliability, from block
+// DATA_START on. Anything inconsistent is a warning and no rotations, never a guess.
+void read_rotations(C3d& c, const Bytes& b, std::int64_t n_frames) {
+    const std::int64_t used = count_parameter(c, "ROTATION", "USED", -1);
+    const std::int64_t start = count_parameter(c, "ROTATION", "DATA_START", 0);
+    std::int64_t ratio = count_parameter(c, "ROTATION", "RATIO", 0);
+    const double point_rate = number_parameter(c, "POINT", "RATE", c.header.frame_rate_hz);
+    if (ratio <= 0 && point_rate > 0) {
+        const double rate = number_parameter(c, "ROTATION", "RATE", 0.0);
+        if (rate > 0 && std::abs(rate / point_rate - std::round(rate / point_rate)) < 1e-6)
+            ratio = static_cast<std::int64_t>(std::round(rate / point_rate));
+    }
+    if (used <= 0 || start < 1 || ratio <= 0) {
+        c.warnings.push_back(fmt::format(
+            "the ROTATION group gives USED {}, DATA_START {}, RATIO {}: its rigid-body data were not read", used,
+            start, ratio));
+        return;
+    }
+    const std::size_t at = 512 * static_cast<std::size_t>(start - 1);
+    const std::size_t sample_bytes = static_cast<std::size_t>(used) * 17 * 4;
+    std::int64_t samples = n_frames * ratio;
+    const std::size_t available = at <= b.size ? b.size - at : 0;
+    if (static_cast<std::size_t>(samples) > available / sample_bytes) {
+        const auto held = static_cast<std::int64_t>(available / sample_bytes);
+        c.warnings.push_back(fmt::format("the ROTATION section declares {} samples but the file holds {}; read those",
+                                         samples, held));
+        samples = held;
+    }
+    C3dRotations& r = c.rotations;
+    r.labels = continued_strings(c, "ROTATION", "LABELS");
+    r.labels.resize(static_cast<std::size_t>(used));
+    for (std::size_t i = 0; i < r.labels.size(); ++i)
+        if (r.labels[i].empty()) r.labels[i] = fmt::format("ROTATION{}", i + 1);
+    r.rate_hz = point_rate * double(ratio);
+    r.matrices.resize(samples, 16 * used);
+    r.reliability.resize(samples, used);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (std::int64_t s = 0; s < samples; ++s) {
+        for (std::int64_t k = 0; k < used; ++k) {
+            const std::size_t o = at + static_cast<std::size_t>(s) * sample_bytes + static_cast<std::size_t>(k) * 68;
+            const double rel = double(b.f32(o + 64));
+            r.reliability(s, k) = rel;
+            for (int col = 0; col < 4; ++col)
+                for (int row = 0; row < 4; ++row)
+                    r.matrices(s, 16 * k + 4 * row + col) =
+                        rel < 0 ? nan : double(b.f32(o + static_cast<std::size_t>(4 * col + row) * 4));
         }
     }
 }
@@ -341,41 +412,121 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
         }
     }
 
-    ParsedParameters parsed = parse_parameters(b, param_start);
+    ParsedParameters parsed = parse_parameters(
+        b, param_start, h.data_block > 0 ? 512 * static_cast<std::size_t>(h.data_block - 1) : 0);
     c.groups = std::move(parsed.groups);
     c.warnings = std::move(parsed.warnings);
 
     // Layout of the data section.
-    const std::int64_t n_points = count_parameter(c, "POINT", "USED", h.n_points);
+    std::int64_t n_points = count_parameter(c, "POINT", "USED", h.n_points);
     double scale = number_parameter(c, "POINT", "SCALE", h.scale);
     if (scale == 0.0) scale = h.scale;
     c.float_storage = scale < 0;
     const double point_rate = number_parameter(c, "POINT", "RATE", h.frame_rate_hz);
 
+    // Frame count. The header's 16-bit words cannot count past 65535; longer files say so
+    // with POINT:FRAMES as a float (the C3D documentation's recommendation), POINT:FRAMES =
+    // -1 (ezc3d), POINT:LONG_FRAMES, or TRIAL:ACTUAL_START_FIELD / ACTUAL_END_FIELD (two
+    // 16-bit words each; the end field alone is enough, counted from the header's first
+    // frame). The largest count any of them gives is taken; when the only signal is a
+    // saturated count (65535 or -1), the complete frames the data section holds are read.
     std::int64_t first = h.first_frame;
     std::int64_t n_frames = std::int64_t(h.last_frame) - h.first_frame + 1;
+    bool saturated = h.last_frame == 65535;
+    std::string frames_source = "the header";
+    auto consider = [&](std::int64_t v, const char* source) {
+        if (v > n_frames) {
+            n_frames = v;
+            frames_source = source;
+        }
+    };
     const C3dParameter* start_field = c.find("TRIAL", "ACTUAL_START_FIELD");
     const C3dParameter* end_field = c.find("TRIAL", "ACTUAL_END_FIELD");
-    if (start_field && end_field && start_field->numbers.size() >= 2 && end_field->numbers.size() >= 2) {
-        const auto s = start_field->as_uint16();
-        const auto e = end_field->as_uint16();
-        const std::int64_t s32 = s[0] + 65536 * s[1];
-        const std::int64_t e32 = e[0] + 65536 * e[1];
+    if (end_field && end_field->type != C3dType::Char && !end_field->numbers.empty()) {
+        auto field = [](const C3dParameter& p) {
+            if (p.type == C3dType::Float) return p.as_int(0);
+            const auto w = p.as_uint16();
+            return w.size() >= 2 ? w[0] + 65536 * w[1] : w[0];
+        };
+        const std::int64_t e32 = field(*end_field);
+        std::int64_t s32 = first;
+        if (start_field && start_field->type != C3dType::Char && !start_field->numbers.empty())
+            s32 = field(*start_field);
         if (e32 >= s32 && s32 >= 1 && e32 - s32 + 1 > n_frames) {
             first = s32;
-            n_frames = e32 - s32 + 1;
+            consider(e32 - s32 + 1, "TRIAL:ACTUAL_START_FIELD/ACTUAL_END_FIELD");
         }
-    } else if (const C3dParameter* lf = c.find("POINT", "LONG_FRAMES"); lf && !lf->numbers.empty()) {
-        const std::int64_t v = lf->type == C3dType::Int16 ? lf->as_uint16()[0] : lf->as_int(0);
-        if (v > n_frames) n_frames = v;
-    } else if (const C3dParameter* fr = c.find("POINT", "FRAMES");
-               fr && fr->type == C3dType::Float && !fr->numbers.empty() && fr->as_int(0) > n_frames) {
-        n_frames = fr->as_int(0);
+    }
+    if (const C3dParameter* lf = c.find("POINT", "LONG_FRAMES");
+        lf && lf->type != C3dType::Char && !lf->numbers.empty()) {
+        consider(lf->type == C3dType::Int16 ? lf->as_uint16()[0] : lf->as_int(0), "POINT:LONG_FRAMES");
+    }
+    if (const C3dParameter* fr = c.find("POINT", "FRAMES");
+        fr && fr->type != C3dType::Char && !fr->numbers.empty()) {
+        if (fr->type == C3dType::Float) {
+            if (std::isfinite(fr->numbers[0]) && fr->numbers[0] >= 0 && fr->numbers[0] < 1e15)
+                consider(fr->as_int(0), "POINT:FRAMES");
+        } else if (fr->type == C3dType::Int16 && fr->numbers[0] == -1) {
+            saturated = true;
+        } else {
+            const std::int64_t v = fr->type == C3dType::Int16 ? fr->as_uint16()[0] : fr->as_int(0);
+            if (v == 65535) saturated = true;
+            consider(v, "POINT:FRAMES");
+        }
     }
     if (n_frames < 0) n_frames = 0;
-
+    const bool count_unknown = saturated && n_frames <= 65535;
     std::int64_t n_channels = count_parameter(c, "ANALOG", "USED", 0);
-    const std::int64_t analog_per_frame = h.analog_per_frame;
+    std::int64_t analog_per_frame = h.analog_per_frame;
+
+    std::int64_t data_block = h.data_block;
+    if (data_block < 1) data_block = count_parameter(c, "POINT", "DATA_START", 0);
+    if (data_block < 1)
+        SPORTSMED_THROW(FormatError, "read_c3d: '{}' gives no data block (header word 9 is {})", name, h.data_block);
+    const std::size_t data_start = 512 * static_cast<std::size_t>(data_block - 1);
+    const std::size_t elem = c.float_storage ? 4 : 2;
+    const std::size_t available = data_start <= size ? size - data_start : 0;
+
+    // The frame layout (points and analog samples per frame) is declared twice: POINT:USED
+    // and header word 2, header word 3 and ANALOG:USED × the analog ratio (header word 10, or
+    // ANALOG:RATE / POINT:RATE). Writers get one of them wrong (c.org samples: Motion Monitor,
+    // Kyowa Dengyo); a wrong layout shears every frame after the first. The parameters and
+    // header word 3 are taken unless they leave the data section unfilled or overfilled and
+    // another declared layout fills it to within its last block.
+    if (!count_unknown && n_frames > 0) {
+        std::vector<std::int64_t> pts{n_points}, apfs{analog_per_frame};
+        if (h.n_points != n_points) pts.push_back(h.n_points);
+        if (n_channels > 0) {
+            if (h.analog_ratio > 0) apfs.push_back(n_channels * h.analog_ratio);
+            const double arate = number_parameter(c, "ANALOG", "RATE", 0.0);
+            if (arate > 0 && point_rate > 0 && std::abs(arate / point_rate - std::round(arate / point_rate)) < 1e-6)
+                apfs.push_back(n_channels * static_cast<std::int64_t>(std::round(arate / point_rate)));
+        }
+        auto fills = [&](std::int64_t p, std::int64_t a) {
+            const std::size_t fb = static_cast<std::size_t>(4 * p + a) * elem;
+            if (fb == 0 || static_cast<std::size_t>(n_frames) > available / fb) return false;
+            return available - static_cast<std::size_t>(n_frames) * fb < 512;
+        };
+        auto consistent = [&](std::int64_t a) { return n_channels == 0 || (a > 0 && a % n_channels == 0); };
+        if (!(fills(n_points, analog_per_frame) && consistent(analog_per_frame))) {
+            bool found = false;
+            for (std::int64_t p : pts) {
+                for (std::int64_t a : apfs) {
+                    if (found || !consistent(a) || !fills(p, a)) continue;
+                    if (p != n_points || a != analog_per_frame)
+                        c.warnings.push_back(fmt::format(
+                            "the declared layout ({} points, {} analog samples per frame) does not match the {} "
+                            "data bytes of {} frames; the other declared layout ({} points, {} analog samples per "
+                            "frame) fills them and was used",
+                            n_points, analog_per_frame, available, n_frames, p, a));
+                    n_points = p;
+                    analog_per_frame = a;
+                    found = true;
+                }
+            }
+        }
+    }
+
     std::int64_t ratio = 0;
     if (n_channels > 0 && analog_per_frame > 0) {
         if (analog_per_frame % n_channels != 0)
@@ -387,17 +538,21 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
     } else {
         n_channels = 0;
     }
-
-    std::int64_t data_block = h.data_block;
-    if (data_block < 1) data_block = count_parameter(c, "POINT", "DATA_START", 0);
-    if (data_block < 1)
-        SPORTSMED_THROW(FormatError, "read_c3d: '{}' gives no data block (header word 9 is {})", name, h.data_block);
-    const std::size_t data_start = 512 * static_cast<std::size_t>(data_block - 1);
-    const std::size_t elem = c.float_storage ? 4 : 2;
     const std::size_t frame_bytes = static_cast<std::size_t>(4 * n_points + analog_per_frame) * elem;
-    if (frame_bytes == 0) n_frames = 0;
-    const std::size_t available = data_start <= size ? size - data_start : 0;
-    if (frame_bytes > 0 && static_cast<std::size_t>(n_frames) * frame_bytes > available) {
+    const C3dGroup* rotation_group = c.group("ROTATION");
+    if (frame_bytes == 0 && !rotation_group) n_frames = 0;
+    if (count_unknown && frame_bytes > 0) {
+        const auto held = static_cast<std::int64_t>(available / frame_bytes);
+        if (held > n_frames) {
+            c.warnings.push_back(fmt::format(
+                "the file signals more than 65535 frames (header last frame 65535 or POINT:FRAMES = -1) "
+                "without giving the count (no float POINT:FRAMES, POINT:LONG_FRAMES or TRIAL fields); "
+                "read the {} complete frames its data section holds",
+                held));
+            n_frames = held;
+        }
+    }
+    if (frame_bytes > 0 && static_cast<std::size_t>(n_frames) > available / frame_bytes) {
         const std::int64_t held = static_cast<std::int64_t>(available / frame_bytes);
         if (!options.allow_short_data)
             SPORTSMED_THROW(FormatError,
@@ -405,8 +560,8 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
                             "ends at frame {} (byte {} is missing)",
                             name, n_frames, frame_bytes, data_start, size, held,
                             data_start + static_cast<std::size_t>(held + 1) * frame_bytes - 1);
-        c.warnings.push_back(fmt::format("the file declares {} frames but holds {} complete frames; read those",
-                                         n_frames, held));
+        c.warnings.push_back(fmt::format("the file declares {} frames (from {}) but holds {} complete frames; read those",
+                                         n_frames, frames_source, held));
         n_frames = held;
     }
 
@@ -435,14 +590,39 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
         if (static_cast<std::int64_t>(off.size()) < n_channels)
             c.warnings.push_back(fmt::format("ANALOG:OFFSET has {} values for {} channels; missing ones taken as 0",
                                              off.size(), n_channels));
-        if (const C3dParameter* fmtp = c.find("ANALOG", "FORMAT");
-            fmtp && fmtp->type == C3dType::Char && !fmtp->strings.empty())
-            analog_unsigned = fmtp->strings[0].rfind("UNSIGNED", 0) == 0;
+        const C3dParameter* fmtp = c.find("ANALOG", "FORMAT");
+        const bool has_format = fmtp && fmtp->type == C3dType::Char && !fmtp->strings.empty();
+        if (has_format) analog_unsigned = fmtp->strings[0].rfind("UNSIGNED", 0) == 0;
+        // OFFSET is a 16-bit word whose signedness is the converter's. Without ANALOG:FORMAT,
+        // float-stored samples above 32767 (impossible for a signed 16-bit converter, the
+        // C3D default) show an unsigned one: its mid-scale offset 32768 reads as -32768.
+        const C3dParameter* offp = c.find("ANALOG", "OFFSET");
+        const bool int_offsets = offp && offp->type == C3dType::Int16;
+        const double bits = number_parameter(c, "ANALOG", "BITS", 16.0);
+        bool offsets_unsigned = analog_unsigned;
+        if (!has_format && int_offsets && c.float_storage && bits <= 16 &&
+            std::any_of(off.begin(), off.end(), [](double o) { return o < 0; })) {
+            const std::size_t frame_bytes_f = static_cast<std::size_t>(4 * n_points + analog_per_frame) * 4;
+            const std::size_t data_at = 512 * static_cast<std::size_t>(data_block - 1);
+            double max_raw = -std::numeric_limits<double>::infinity();
+            for (std::int64_t f = 0; f < n_frames; ++f) {
+                const std::size_t base = data_at + static_cast<std::size_t>(f) * frame_bytes_f +
+                                         static_cast<std::size_t>(4 * n_points) * 4;
+                for (std::int64_t k = 0; k < ratio * n_channels; ++k)
+                    max_raw = std::max(max_raw, double(b.f32(base + static_cast<std::size_t>(k) * 4)));
+            }
+            if (max_raw > 32767.0) {
+                offsets_unsigned = true;
+                c.warnings.push_back(fmt::format(
+                    "ANALOG:OFFSET holds negative 16-bit words and the analog samples reach {} (above 32767: an "
+                    "unsigned converter, as ANALOG:FORMAT does not say); the offsets were read as unsigned",
+                    max_raw));
+            }
+        }
         for (std::int64_t ch = 0; ch < n_channels; ++ch) {
             a_scale[ch] = gen * (ch < static_cast<std::int64_t>(sc.size()) ? sc[ch] : 1.0);
             double o = ch < static_cast<std::int64_t>(off.size()) ? off[ch] : 0.0;
-            // Unsigned analog data come with unsigned offsets.
-            if (analog_unsigned && o < 0) o += 65536;
+            if (offsets_unsigned && int_offsets && o < 0) o += 65536;
             a_offset[ch] = o;
         }
         t.analog_labels = continued_strings(c, "ANALOG", "LABELS");
@@ -459,10 +639,11 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
     c.camera_masks.resize(n_frames, n_points);
     t.analogs.resize(n_frames * ratio, n_channels);
     const std::uint8_t* d = data + std::min(data_start, size);
+    std::int64_t zero_points = 0;
     auto run = [&](auto float_tag, auto proc_tag) {
         decode_data<decltype(float_tag)::value, decltype(proc_tag)::value>(
             d, n_frames, n_points, analog_per_frame, n_channels, ratio, scale, a_scale, a_offset,
-            analog_unsigned, c);
+            analog_unsigned, c, zero_points);
     };
     using F = std::true_type;
     using I = std::false_type;
@@ -477,6 +658,11 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
         if (c.processor == C3dProcessor::Mips) run(I{}, Mips{});
         else run(I{}, Intel{});  // DEC integers are little-endian like Intel
     }
+
+    if (rotation_group) read_rotations(c, b, n_frames);
+    if (zero_points > 0)
+        c.warnings.push_back(fmt::format("{} point samples stored as exact (0, 0, 0) were read as missing (NaN)",
+                                         zero_points));
 
     // Events: EVENT group (times as minutes, seconds pairs); header events otherwise.
     const std::vector<double> times = continued_numbers(c, "EVENT", "TIMES");
@@ -502,6 +688,11 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
     } catch (const Error& e) {
         c.warnings.push_back(fmt::format("force plates not computed: {}", e.what()));
     }
+    for (const auto& [label, columns] : duplicate_labels(t.point_labels))
+        c.warnings.push_back(fmt::format("{} point columns carry the label '{}' (columns {}); address each with "
+                                         "Trial::marker(label, occurrence)",
+                                         columns.size(), label, fmt::join(columns, ", ")));
+    t.warnings = c.warnings;
     return c;
 }
 

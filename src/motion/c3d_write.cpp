@@ -156,6 +156,11 @@ std::vector<std::uint8_t> encode_c3d(const C3d& source) {
     // Parameters: copy, then regenerate what the trial defines.
     C3d c;
     c.groups = source.groups;
+    // Rotation data live in a section this writer does not produce: a copied ROTATION group
+    // would point at data that are not there.
+    c.groups.erase(std::remove_if(c.groups.begin(), c.groups.end(),
+                                  [](const C3dGroup& g) { return g.name == "ROTATION"; }),
+                   c.groups.end());
     // Create every regenerated group first: references into c.groups must not be
     // invalidated by a later push_back.
     for (const char* g : {"POINT", "ANALOG", "TRIAL", "EVENT"}) c.group_or_add(g);

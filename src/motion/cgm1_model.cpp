@@ -157,7 +157,8 @@ Cgm1Leg compute_leg(const Trial& t, Side side, const Cgm1Parameters& params, con
     }
     leg.hip_angles_deg = plugin_gait_angles(pelvis, leg.femur, side, "hip");
     leg.knee_angles_deg = plugin_gait_angles(leg.femur, leg.tibia, side, "knee");
-    leg.ankle_angles_deg = plugin_gait_angles(leg.tibia_torsioned, leg.foot, side, "ankle", params.ankle_sequence);
+    const std::string seq = resolve_ankle_sequence(t, side, leg.tibia_torsioned, leg.foot, params.ankle_sequence);
+    leg.ankle_angles_deg = plugin_gait_angles(leg.tibia_torsioned, leg.foot, side, "ankle", seq);
     return leg;
 }
 

@@ -90,7 +90,8 @@ GaitEvents zeni_events(const RowMatX3dCRef& heel, const RowMatX3dCRef& toe, cons
 GaitEvents zeni_events_from_trial(const Trial& t, const std::string& side, double window_s) {
     SPORTSMED_CHECK(side == "L" || side == "R", "zeni_events_from_trial: side '{}' is not L or R", side);
     std::string missing;
-    const std::string heel = t.has_marker(side + "HEE") ? side + "HEE" : side + "ANK";
+    // A heel label can exist and hold no data: take the first foot marker that is tracked.
+    const std::string heel = first_tracked_marker(t, {side + "HEE", side + "ANK"}, "zeni_events_from_trial: heel");
     for (const std::string& m : {heel, side + "TOE"})
         if (!t.has_marker(m)) missing += (missing.empty() ? "" : ", ") + m;
     const bool sacr = t.has_marker("SACR");

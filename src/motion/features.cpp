@@ -12,6 +12,7 @@
 #include "sportsmed/core/error.hpp"
 #include "sportsmed/core/parallel.hpp"
 #include "sportsmed/motion/c3d.hpp"
+#include "sportsmed/motion/checks.hpp"
 #include "sportsmed/motion/events.hpp"
 #include "sportsmed/motion/gait.hpp"
 #include "sportsmed/motion/joint_angles.hpp"
@@ -93,11 +94,22 @@ std::pair<VecXd, VecXd> foot_forces(const Trial& t) {
     return {fl, fr};
 }
 
-std::vector<Feature> drop_jump(const Trial& t, const FeatureOptions& o) {
+std::vector<Feature> drop_jump(const Trial& t, const FeatureOptions& o, std::vector<std::string>& warnings) {
     SPORTSMED_CHECK(o.body_mass_kg > 0, "trial_features: drop jump needs the body mass (body_mass_kg, or "
                                         "PROCESSING:Bodymass in a C3D)");
-    SPORTSMED_CHECK(t.point_rate_hz > 0 && t.analog_rate_hz > 0, "trial_features: the trial has no point or analog rate");
+    SPORTSMED_CHECK(t.point_rate_hz > 0, "trial_features: the trial has no point rate");
+    const auto& labels = t.analog_labels;
+    const bool fz_channels = std::find(labels.begin(), labels.end(), "Fz_L") != labels.end() &&
+                             std::find(labels.begin(), labels.end(), "Fz_R") != labels.end();
+    SPORTSMED_CHECK(t.analog_rate_hz > 0 && (fz_channels || !t.force_plates.empty()),
+                    "trial_features: a drop jump needs vertical ground reaction forces, and this trial has {} "
+                    "(a TRC holds markers only). Use a C3D with its force plates, or add the forces of each foot "
+                    "as analog channels Fz_L and Fz_R (N) at a rate that is a multiple of the marker rate, e.g. "
+                    "from an OpenSim GRF .mot with motion.attach_grf_mot(trial, 'grf.mot')",
+                    t.analog_labels.empty() ? "no analog channels" : "neither channels Fz_L/Fz_R nor force plates");
     const RowMatXd al = side_angles(t, "L"), ar = side_angles(t, "R");
+    for (const auto& w : implausible_angles(al, "left")) warnings.push_back(w);
+    for (const auto& w : implausible_angles(ar, "right")) warnings.push_back(w);
     const auto [fl, fr] = foot_forces(t);
     const std::vector<std::string> centres{"LHJC", "LKJC", "LAJC", "RHJC", "RKJC", "RAJC"};
     if (missing_of(t, centres).empty()) {
@@ -109,19 +121,56 @@ std::vector<Feature> drop_jump(const Trial& t, const FeatureOptions& o) {
 }
 
 // Frame index (fractional) of an event time.
-double event_frame(const Trial& t, double time_s) { return time_s * t.point_rate_hz + 1.0 - double(t.first_frame); }
+double event_frame(const Trial& t, double time_s) {
+    return (time_s - t.time_offset_s) * t.point_rate_hz + 1.0 - double(t.first_frame);
+}
 
 struct SideEvents {
     std::vector<double> strikes, offs;
 };
 
+// What a stored event means for gait: its side ("left"/"right"/"") and kind ('s' strike,
+// 'o' off, 0 other). Labs name them "Foot Strike" with context "Left" (Vicon), "LHS"/"RTO",
+// "Left Foot Strike", "Heel Strike", "Initial Contact", "Toe Off" ...; the context wins, the
+// label's own side word or L/R prefix is used when the context is empty or "General".
+std::pair<std::string, char> gait_event_kind(const Event& ev) {
+    std::string label;
+    for (char ch : lower(ev.label))
+        if (std::isalnum(static_cast<unsigned char>(ch))) label += ch;
+    std::string side = lower(ev.context);
+    if (side != "left" && side != "right") side.clear();
+    auto strip = [&](const std::string& word, const char* name) {
+        if (label.rfind(word, 0) == 0 && label.size() > word.size()) {
+            label = label.substr(word.size());
+            if (side.empty()) side = name;
+            return true;
+        }
+        return false;
+    };
+    if (!strip("left", "left") && !strip("right", "right")) {
+        static const char* shorts[] = {"hs", "fs", "ic", "to", "fo", "fc"};
+        for (const char* code : shorts)
+            if (label.size() == 3 && (label[0] == 'l' || label[0] == 'r') && label.substr(1) == code) {
+                if (side.empty()) side = label[0] == 'l' ? "left" : "right";
+                label = code;
+            }
+    }
+    static const char* strikes[] = {"footstrike", "heelstrike", "hs", "fs", "ic", "initialcontact", "footcontact", "fc"};
+    static const char* offs[] = {"footoff", "toeoff", "to", "fo"};
+    for (const char* k : strikes)
+        if (label == k) return {side, 's'};
+    for (const char* k : offs)
+        if (label == k) return {side, 'o'};
+    return {side, 0};
+}
+
 SideEvents stored_events(const Trial& t, const std::string& context) {
     SideEvents e;
+    const std::string want = lower(context);
     for (const auto& ev : t.events) {
-        if (lower(ev.context) != lower(context)) continue;
-        const std::string l = lower(ev.label);
-        if (l == "foot strike") e.strikes.push_back(event_frame(t, ev.time_s));
-        else if (l == "foot off") e.offs.push_back(event_frame(t, ev.time_s));
+        const auto [side, kind] = gait_event_kind(ev);
+        if (side != want || kind == 0) continue;
+        (kind == 's' ? e.strikes : e.offs).push_back(event_frame(t, ev.time_s));
     }
     std::sort(e.strikes.begin(), e.strikes.end());
     std::sort(e.offs.begin(), e.offs.end());
@@ -165,14 +214,17 @@ double step_width_m(const RowMatX3d& heel_a, const std::vector<double>& strikes_
     return count ? sum / count / 1000.0 : kNaN;
 }
 
-std::vector<Feature> gait(const Trial& trial, const FeatureOptions& o) {
+std::vector<Feature> gait(const Trial& trial, const FeatureOptions& o, std::vector<std::string>& warnings) {
     SPORTSMED_CHECK(o.gait_events == "auto" || o.gait_events == "stored" || o.gait_events == "zeni",
                     "trial_features: gait_events '{}' is not auto, stored or zeni", o.gait_events);
     SPORTSMED_CHECK(trial.point_rate_hz > 0, "trial_features: the trial has no point rate");
-    // The heel marker, or the lateral malleolus where a marker set has no heel (gait-pig.c3d).
-    const std::string hl = trial.has_marker("LHEE") ? "LHEE" : "LANK", hr = trial.has_marker("RHEE") ? "RHEE" : "RANK";
-    const std::string missing = missing_of(trial, {hl, hr});
-    SPORTSMED_CHECK(missing.empty(), "trial_features: gait needs the heel (or ankle) markers; missing {}", missing);
+    // The heel marker, or the lateral malleolus where a marker set has no heel (gait-pig.c3d)
+    // or its heel marker holds no data.
+    std::string note;
+    const std::string hl = first_tracked_marker(trial, {"LHEE", "LANK"}, "gait features: left heel", &note);
+    if (!note.empty()) warnings.push_back(note), note.clear();
+    const std::string hr = first_tracked_marker(trial, {"RHEE", "RANK"}, "gait features: right heel", &note);
+    if (!note.empty()) warnings.push_back(note);
     const Trial t = convert_units(trial, "mm");
     SideEvents ev[2];
     const char* sides[2] = {"L", "R"};
@@ -191,6 +243,10 @@ std::vector<Feature> gait(const Trial& trial, const FeatureOptions& o) {
     for (int s = 0; s < 2; ++s) {
         const std::string p = s == 0 ? "left_" : "right_";
         ok[s] = ev[s].strikes.size() >= 2;
+        if (!ok[s])
+            warnings.push_back(fmt::format("{} foot: {} foot strike(s) {}; its stride features are NaN",
+                                           s == 0 ? "left" : "right", ev[s].strikes.size(),
+                                           use_stored ? "among the stored events" : "found by Zeni's method"));
         if (ok[s]) st[s] = spatio_temporal(ev[s].strikes, ev[s].offs, heel[s], t.point_rate_hz);
         f.push_back({p + "strides", ok[s] ? double(st[s].strides) : 0.0, "count"});
         f.push_back({p + "stride_time_s", ok[s] ? st[s].stride_time_s : kNaN, "s"});
@@ -229,18 +285,52 @@ Task parse_task(const std::string& name) {
     SPORTSMED_THROW(InvalidArgument, "task '{}' is not drop_jump or gait", name);
 }
 
-std::vector<Feature> trial_features(const Trial& trial, const FeatureOptions& options) {
-    return options.task == Task::DropJump ? drop_jump(trial, options) : gait(trial, options);
+std::vector<Feature> trial_features(const Trial& trial, const FeatureOptions& options,
+                                    std::vector<std::string>* warnings) {
+    std::vector<std::string> w = trial.warnings;
+    // Every feature below measures "up" along +z: read the lab's vertical axis from the
+    // data (or the option) and turn the trial when it is another one.
+    VerticalAxis v;
+    if (options.vertical_axis == "auto") {
+        v = detect_vertical_axis(trial);
+    } else {
+        const std::string& a = options.vertical_axis;
+        SPORTSMED_CHECK(a.size() == 2 && (a[0] == '+' || a[0] == '-') && (a[1] == 'x' || a[1] == 'y' || a[1] == 'z'),
+                        "trial_features: vertical_axis '{}' is not auto, +x, -x, +y, -y, +z or -z", a);
+        v.axis = a[1] - 'x';
+        v.sign = a[0] == '+' ? 1 : -1;
+        v.source = "given";
+        v.confident = true;
+    }
+    const bool turn = v.source != "none" && !(v.axis == 2 && v.sign == 1);
+    // The data are turned only when the detection is sure; an unsure guess that would move
+    // the data is refused rather than taken.
+    SPORTSMED_CHECK(!turn || v.confident,
+                    "trial_features: the markers suggest {} as the vertical axis ({}; median extent x {:.3g}, y {:.3g}, "
+                    "z {:.3g} {}) but do not settle it; give vertical_axis ('+z', '+y', ...)",
+                    v.name(), v.source, v.extent[0], v.extent[1], v.extent[2], trial.point_units);
+    if (v.source != "none" && !v.confident)
+        w.push_back(fmt::format("vertical axis taken as +z, as the file is laid out, but the markers do not confirm it "
+                                "(median extent x {:.3g}, y {:.3g}, z {:.3g} {}); give vertical_axis to be sure",
+                                v.extent[0], v.extent[1], v.extent[2], trial.point_units));
+    const Trial turned = turn ? to_z_up(trial, v) : Trial{};
+    const Trial& t = turn ? turned : trial;
+    if (turn) w.push_back(turned.warnings.back());
+    std::vector<Feature> out = options.task == Task::DropJump ? drop_jump(t, options, w) : gait(t, options, w);
+    if (warnings) *warnings = std::move(w);
+    return out;
 }
 
 FeatureTable make_feature_table(const std::vector<std::string>& trials, const std::vector<std::vector<Feature>>& features,
-                                const std::vector<std::string>& errors) {
-    SPORTSMED_CHECK(features.size() == trials.size() && (errors.empty() || errors.size() == trials.size()),
-                    "make_feature_table: {} trials, {} feature lists and {} errors", trials.size(), features.size(),
-                    errors.size());
+                                const std::vector<std::string>& errors, const std::vector<std::string>& warnings) {
+    SPORTSMED_CHECK(features.size() == trials.size() && (errors.empty() || errors.size() == trials.size()) &&
+                        (warnings.empty() || warnings.size() == trials.size()),
+                    "make_feature_table: {} trials, {} feature lists, {} errors and {} warnings", trials.size(),
+                    features.size(), errors.size(), warnings.size());
     FeatureTable table;
     table.trials = trials;
     table.errors = errors.empty() ? std::vector<std::string>(trials.size()) : errors;
+    table.warnings = warnings.empty() ? std::vector<std::string>(trials.size()) : warnings;
     std::map<std::string, std::size_t> column;
     for (const auto& row : features)
         for (const auto& f : row) {
@@ -267,7 +357,7 @@ FeatureTable batch_features(const std::vector<std::string>& paths, const Feature
                             const ProgressCallback& progress) {
     const auto n = static_cast<std::int64_t>(paths.size());
     std::vector<std::vector<Feature>> rows(paths.size());
-    std::vector<std::string> errors(paths.size());
+    std::vector<std::string> errors(paths.size()), warnings(paths.size());
     ProgressReporter reporter(progress, "trial features", std::max<std::int64_t>(n, 1));
     parallel_for(0, n, [&](std::int64_t b, std::int64_t e) {
         for (std::int64_t i = b; i < e; ++i) {
@@ -281,13 +371,23 @@ FeatureTable batch_features(const std::vector<std::string>& paths, const Feature
                     if (o.body_mass_kg <= 0)
                         if (const C3dParameter* m = c.find("PROCESSING", "Bodymass"); m && !m->numbers.empty())
                             o.body_mass_kg = m->numbers[0];
+                    // The file's POINT:Y_SCREEN joins the data in telling the vertical axis.
+                    if (o.vertical_axis == "auto") {
+                        const VerticalAxis v = detect_vertical_axis(c);
+                        if (v.source == "C3D POINT:Y_SCREEN") {
+                            o.vertical_axis = v.name();
+                            o.vertical_axis[1] = static_cast<char>(std::tolower(o.vertical_axis[1]));
+                        }
+                    }
                     t = std::move(c.trial);
                 } else if (low.size() >= 4 && low.compare(low.size() - 4, 4, ".trc") == 0) {
                     t = read_trc(path);
                 } else {
                     SPORTSMED_THROW(InvalidArgument, "'{}' is not a .c3d or .trc file", path);
                 }
-                rows[static_cast<std::size_t>(i)] = trial_features(t, o);
+                std::vector<std::string> w;
+                rows[static_cast<std::size_t>(i)] = trial_features(t, o, &w);
+                warnings[static_cast<std::size_t>(i)] = fmt::format("{}", fmt::join(w, "; "));
             } catch (const Cancelled&) {
                 throw;
             } catch (const std::exception& ex) {
@@ -297,7 +397,7 @@ FeatureTable batch_features(const std::vector<std::string>& paths, const Feature
         }
     });
     reporter.finish();
-    return make_feature_table(paths, rows, errors);
+    return make_feature_table(paths, rows, errors, warnings);
 }
 
 }  // namespace sportsmed::motion

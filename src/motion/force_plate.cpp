@@ -59,6 +59,13 @@ std::vector<ForcePlateData> force_plates(const C3d& c, double threshold) {
         for (int k = 0; k < 4; ++k)
             for (int a = 0; a < 3; ++a) d.corners(k, a) = corners[12 * p + 3 * k + a];
         d.origin = Eigen::Vector3d(origins[3 * p], origins[3 * p + 1], origins[3 * p + 2]);
+        // ORIGIN is the vector from the sensor origin to the centre of the plate's surface,
+        // plate frame (z down), so its z is negative: the sensor origin lies below the
+        // surface. Vicon (and files converted by it) store it negated; the C3D documentation
+        // and ezc3d take such a vector back. For type 3 (Kistler) a and b are the sensor
+        // offsets whatever their sign: only az0 is normalised.
+        if (d.type == 3) d.origin.z() = -std::abs(d.origin.z());
+        else if (d.origin.z() > 0) d.origin = -d.origin;
         const Eigen::Vector3d x = (d.corners.row(0) - d.corners.row(1)).transpose().normalized();
         Eigen::Vector3d y = (d.corners.row(0) - d.corners.row(3)).transpose();
         y = (y - y.dot(x) * x).normalized();
@@ -103,15 +110,17 @@ std::vector<ForcePlateData> force_plates(const C3d& c, double threshold) {
         } else {
             fm = raw;
         }
-        // Surface-centre offset of the sensor origin, plate frame. Kistler: (0, 0, -az0).
-        const Eigen::Vector3d r = d.type == 3 ? Eigen::Vector3d(0, 0, -d.origin[2]) : d.origin;
+        // Moments carried from the sensor origin O to the surface centre C:
+        // M_C = M_O + (O − C) × F = M_O + F × ORIGIN. Kistler's a, b are already in the
+        // channel combination above; only its depth az0 moves the moments.
+        const Eigen::Vector3d r = d.type == 3 ? Eigen::Vector3d(0, 0, d.origin[2]) : Eigen::Vector3d(d.origin);
         d.force.resize(samples, 3);
         d.moment.resize(samples, 3);
         d.cop.resize(samples, 3);
         d.free_moment.resize(samples);
         for (std::int64_t i = 0; i < samples; ++i) {
             const Eigen::Vector3d f = fm.row(i).head<3>().transpose();
-            const Eigen::Vector3d mo = fm.row(i).tail<3>().transpose() + r.cross(f);
+            const Eigen::Vector3d mo = fm.row(i).tail<3>().transpose() + f.cross(r);
             d.force.row(i) = (d.rotation * f).transpose();
             d.moment.row(i) = (d.rotation * mo).transpose();
             if (std::abs(f.z()) < threshold) {

@@ -2,6 +2,7 @@
 
 #include "sportsmed/motion/trc.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "sportsmed/core/error.hpp"
 
@@ -112,6 +114,7 @@ Trial read_trc(const std::string& path) {
     t.point_descriptions.assign(m, "");
 
     std::vector<double> buffer;
+    std::vector<double> times;
     std::int64_t rows = 0;
     for (std::size_t li = 5; li < lines.size(); ++li) {
         if (blank(lines[li])) continue;
@@ -124,6 +127,11 @@ Trial read_trc(const std::string& path) {
             SPORTSMED_THROW(FormatError, "read_trc: line {} of '{}' starts with '{}', not a frame number", li + 1,
                             path, cells[0]);
         if (rows == 0) t.first_frame = static_cast<std::int64_t>(frame);
+        double time = std::numeric_limits<double>::quiet_NaN();
+        if (!cells[1].empty() && !parse_double(cells[1], time))
+            SPORTSMED_THROW(FormatError, "read_trc: line {} of '{}' has time '{}', not a number", li + 1, path,
+                            cells[1]);
+        times.push_back(time);
         for (std::size_t k = 0; k < 3 * m; ++k) {
             const std::size_t c = 2 + k;
             double v = std::numeric_limits<double>::quiet_NaN();
@@ -135,6 +143,30 @@ Trial read_trc(const std::string& path) {
         ++rows;
     }
     t.points = Eigen::Map<RowMatXd>(buffer.data(), rows, static_cast<Eigen::Index>(3 * m));
+    // The file's own Time column sets the time base: frame numbers and DataRate give the
+    // spacing, the first time the origin (a TRC cut from a longer capture, or exported with
+    // its first sample at 1/rate, does not start at (frame - 1) / rate).
+    if (!times.empty() && std::isfinite(times[0])) {
+        const double offset = times[0] - double(t.first_frame - 1) / rate;
+        if (std::abs(offset) > 1e-9 * std::max(1.0, std::abs(times[0]))) t.time_offset_s = offset;
+        double worst = 0.0;
+        std::size_t worst_row = 0;
+        for (std::size_t r = 0; r < times.size(); ++r) {
+            if (!std::isfinite(times[r])) continue;
+            const double err = std::abs(times[r] - t.frame_time_s(static_cast<std::int64_t>(r)));
+            if (err > worst) worst = err, worst_row = r;
+        }
+        // Times are printed with a few decimals: tolerate half a frame.
+        if (worst > 0.5 / rate)
+            t.warnings.push_back(fmt::format(
+                "the Time column departs from DataRate {} Hz by up to {:.6g} s (data row {}: {} s); frame "
+                "times follow the first time and the rate",
+                rate, worst, worst_row + 1, times[worst_row]));
+    }
+    for (const auto& [label, columns] : duplicate_labels(t.point_labels))
+        t.warnings.push_back(fmt::format("{} markers carry the label '{}' (markers {}); address each with "
+                                         "Trial::marker(label, occurrence)",
+                                         columns.size(), label, fmt::join(columns, ", ")));
     // A marker with any missing coordinate is missing.
     for (Eigen::Index f = 0; f < t.points.rows(); ++f)
         for (std::size_t k = 0; k < m; ++k)
@@ -242,6 +274,7 @@ MotTable read_mot(const std::string& path) {
     }
     ++li;
     std::vector<double> buffer;
+    std::vector<double> times;
     std::int64_t rows = 0;
     const std::size_t ncol = t.labels.size();
     for (; li < lines.size(); ++li) {

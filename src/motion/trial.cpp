@@ -2,6 +2,9 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
+
+#include <fmt/ranges.h>
 
 #include "sportsmed/core/error.hpp"
 
@@ -24,29 +27,59 @@ double unit_in_m(const std::string& unit) {
 
 double Trial::frame_time_s(std::int64_t i) const {
     SPORTSMED_CHECK(point_rate_hz > 0, "Trial::frame_time_s: point rate is {} Hz", point_rate_hz);
-    return static_cast<double>(first_frame - 1 + i) / point_rate_hz;
+    return static_cast<double>(first_frame - 1 + i) / point_rate_hz + time_offset_s;
 }
+
+std::vector<std::int64_t> Trial::marker_indices(const std::string& label) const {
+    std::vector<std::int64_t> out;
+    for (std::size_t i = 0; i < point_labels.size(); ++i)
+        if (point_labels[i] == label) out.push_back(static_cast<std::int64_t>(i));
+    if (!out.empty()) return out;
+    for (std::size_t i = 0; i < point_labels.size(); ++i)
+        if (without_prefix(point_labels[i]) == label) out.push_back(static_cast<std::int64_t>(i));
+    return out;
+}
+
+namespace {
+
+[[noreturn]] void no_marker(const std::vector<std::string>& labels, const std::string& label) {
+    std::string some;
+    for (std::size_t i = 0; i < labels.size() && i < 12; ++i) some += (i ? ", " : "") + labels[i];
+    SPORTSMED_THROW(NotFound, "Trial: no marker '{}' among {} markers ({}{})", label, labels.size(), some,
+                    labels.size() > 12 ? ", ..." : "");
+}
+
+}  // namespace
 
 std::int64_t Trial::marker_index(const std::string& label) const {
-    for (std::size_t i = 0; i < point_labels.size(); ++i)
-        if (point_labels[i] == label) return static_cast<std::int64_t>(i);
-    for (std::size_t i = 0; i < point_labels.size(); ++i)
-        if (without_prefix(point_labels[i]) == label) return static_cast<std::int64_t>(i);
-    std::string some;
-    for (std::size_t i = 0; i < point_labels.size() && i < 12; ++i)
-        some += (i ? ", " : "") + point_labels[i];
-    SPORTSMED_THROW(NotFound, "Trial: no marker '{}' among {} markers ({}{})", label,
-                    point_labels.size(), some, point_labels.size() > 12 ? ", ..." : "");
+    const auto found = marker_indices(label);
+    if (found.empty()) no_marker(point_labels, label);
+    if (found.size() > 1)
+        SPORTSMED_THROW(InvalidArgument,
+                        "Trial: {} point columns carry the label '{}' (columns {}); name the one wanted "
+                        "with an occurrence (0 to {})",
+                        found.size(), label, fmt::join(found, ", "), found.size() - 1);
+    return found[0];
 }
 
-bool Trial::has_marker(const std::string& label) const {
-    for (const auto& l : point_labels)
-        if (l == label || without_prefix(l) == label) return true;
-    return false;
+std::int64_t Trial::marker_index(const std::string& label, std::int64_t occurrence) const {
+    const auto found = marker_indices(label);
+    if (found.empty()) no_marker(point_labels, label);
+    if (occurrence < 0 || occurrence >= static_cast<std::int64_t>(found.size()))
+        SPORTSMED_THROW(NotFound, "Trial: occurrence {} of marker '{}' asked for, the trial has {}", occurrence,
+                        label, found.size());
+    return found[static_cast<std::size_t>(occurrence)];
 }
+
+bool Trial::has_marker(const std::string& label) const { return !marker_indices(label).empty(); }
 
 RowMatX3d Trial::marker(const std::string& label) const {
     const std::int64_t m = marker_index(label);
+    return points.middleCols(3 * m, 3);
+}
+
+RowMatX3d Trial::marker(const std::string& label, std::int64_t occurrence) const {
+    const std::int64_t m = marker_index(label, occurrence);
     return points.middleCols(3 * m, 3);
 }
 
@@ -95,6 +128,55 @@ Trial convert_units(const Trial& trial, const std::string& units) {
 Trial strip_label_prefixes(const Trial& trial) {
     Trial out = trial;
     for (auto& l : out.point_labels) l = without_prefix(l);
+    return out;
+}
+
+}  // namespace sportsmed::motion
+
+namespace sportsmed::motion {
+
+std::string first_tracked_marker(const Trial& t, const std::vector<std::string>& candidates,
+                                 const std::string& purpose, std::string* note) {
+    std::string report, first_present;
+    for (const auto& c : candidates) {
+        if (!t.has_marker(c)) {
+            report += fmt::format("{}{} absent", report.empty() ? "" : ", ", c);
+            continue;
+        }
+        const RowMatX3d xyz = t.marker(c, 0);
+        const auto tracked = (xyz.array().isFinite().rowwise().all()).count();
+        if (2 * tracked >= t.n_frames() && tracked > 0) {
+            if (note && !first_present.empty())
+                *note = fmt::format("{}: {} used instead ({})", purpose, c, report);
+            return c;
+        }
+        if (first_present.empty()) first_present = c;
+        report += fmt::format("{}{} tracked in {} of {} frames", report.empty() ? "" : ", ", c, tracked, t.n_frames());
+    }
+    SPORTSMED_THROW(InvalidArgument, "{} needs one of {} with data in at least half of the frames: {}", purpose,
+                    fmt::join(candidates, ", "), report);
+}
+
+std::vector<std::pair<std::string, std::vector<std::int64_t>>> duplicate_labels(
+    const std::vector<std::string>& labels) {
+    std::vector<std::pair<std::string, std::vector<std::int64_t>>> out;
+    std::map<std::string, std::size_t> seen;  // label -> its entry in out, or npos
+    std::map<std::string, std::int64_t> first;
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        const std::string& l = labels[i];
+        auto it = first.find(l);
+        if (it == first.end()) {
+            first.emplace(l, static_cast<std::int64_t>(i));
+            continue;
+        }
+        auto d = seen.find(l);
+        if (d == seen.end()) {
+            seen.emplace(l, out.size());
+            out.push_back({l, {it->second, static_cast<std::int64_t>(i)}});
+        } else {
+            out[d->second].second.push_back(static_cast<std::int64_t>(i));
+        }
+    }
     return out;
 }
 

@@ -33,7 +33,9 @@ def test_batch_drop_jump_table_equals_direct_features_and_csv_round_trips(tmp_pa
     assert calls and calls[-1] == 1.0
     assert list(df.index) == [str(p) for p in paths]
     assert df.loc[str(paths[1]), "error"] and df.loc[str(paths[0]), "error"] == ""
-    assert df.loc[str(paths[1])].drop("error").isna().all()
+    assert df.loc[str(paths[1])].drop(["error", "warnings"]).isna().all()
+    # The synthetic trials are clean, z-up and within the human range: no warnings.
+    assert df.loc[str(paths[0]), "warnings"] == "" and df.loc[str(paths[2]), "warnings"] == ""
     units = df.attrs["units"]
     for v, path in ((4.0, paths[0]), (12.0, paths[2])):
         ref = direct[v]
@@ -52,8 +54,9 @@ def test_batch_drop_jump_table_equals_direct_features_and_csv_round_trips(tmp_pa
     # In-memory trials go through the same C++ features.
     t = motion.read_c3d(str(paths[0])).trial
     mem = motion.feature_table({"a": t}, "drop_jump", body_mass_kg=70.0)
-    np.testing.assert_allclose(mem.drop(columns="error").to_numpy()[0],
-                               df.drop(columns="error").loc[str(paths[0])].to_numpy(dtype=float), rtol=1e-12)
+    np.testing.assert_allclose(mem.drop(columns=["error", "warnings"]).to_numpy()[0],
+                               df.drop(columns=["error", "warnings"]).loc[str(paths[0])].to_numpy(dtype=float),
+                               rtol=1e-12)
 
 
 def _vicon_analysis(c3d):

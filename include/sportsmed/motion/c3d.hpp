@@ -98,6 +98,19 @@ struct C3dHeader {
     std::vector<C3dHeaderEvent> events;
 };
 
+/// Rigid-body data of the C3D rotation extension (ROTATION group: USED, DATA_START,
+/// RATIO or RATE, LABELS): per sample and body a 4 × 4 homogeneous transform and a
+/// reliability, stored as floats in a section of their own.
+struct C3dRotations {
+    std::vector<std::string> labels;  ///< one per body (ROTATION:LABELS, else "ROTATION<i>")
+    double rate_hz = 0.0;             ///< samples per second (point rate × RATIO)
+    /// samples × (16 · bodies): body b's transform in columns 16b … 16b+15, row-major
+    /// (rotation in the upper 3 × 3, translation in point units in the last column);
+    /// NaN where the reliability is negative (not tracked).
+    RowMatXd matrices;
+    RowMatXd reliability;  ///< samples × bodies, as stored
+};
+
 /// A C3D file in memory: header, parameters and the decoded trial.
 struct C3d {
     C3dProcessor processor = C3dProcessor::Intel;
@@ -107,6 +120,7 @@ struct C3d {
     Trial trial;  ///< points (scaled, NaN where invalid), analogs (scaled), EVENT group
     /// frames × markers camera masks (high byte of the fourth point word).
     Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> camera_masks;
+    C3dRotations rotations;             ///< rigid bodies, when the file has a ROTATION group
     std::vector<std::string> warnings;  ///< what a best-effort read skipped or assumed
 
     /// Group @p name (case-insensitive), or nullptr.
@@ -141,7 +155,8 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
 /// Encodes @p c3d as an Intel, float-storage C3D image. POINT, ANALOG, TRIAL and EVENT
 /// parameters are regenerated from c3d.trial (labels beyond 255 continue in LABELS2 …;
 /// analogs are written already scaled, with SCALE 1, OFFSET 0, GEN_SCALE 1); every other
-/// group and parameter is written as read.
+/// group and parameter is written as read, but for the ROTATION group, whose data section
+/// is not written (rigid-body data are dropped).
 /// @throws InvalidArgument when something cannot be represented (a string over 255
 ///         characters, more than 255 analog channels).
 std::vector<std::uint8_t> encode_c3d(const C3d& c3d);

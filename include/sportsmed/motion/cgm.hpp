@@ -89,8 +89,9 @@ struct Cgm1Parameters {
     double inter_asis_mm = 0.0;      ///< InterAsisDistance (≤ 0: mean LASI–RASI distance of the trial)
     double marker_diameter_mm = 14.0;  ///< MarkerDiameter
     HipJointCentreMethod hip_joint_centre = HipJointCentreMethod::Davis;
-    /// Ankle decomposition: "YZX" (Vicon Plug-in Gait) or "YXZ" (pyCGM2), see plugin_gait_angles.
-    std::string ankle_sequence = "YZX";
+    /// Foot decomposition: "auto" (the trial's stored [LR]AnkleAngles decide, else Vicon's
+    /// documented YXZ), "YXZ" or "YZX"; see plugin_gait_angles and resolve_ankle_sequence.
+    std::string ankle_sequence = "auto";
 };
 
 /// Reads Cgm1Parameters from a C3D's PROCESSING group (names as in Cgm1LegParameters;

@@ -31,9 +31,11 @@ struct GaitEvents {
     std::vector<std::int64_t> foot_offs;
 };
 
-/// Zeni events of side "L" or "R" from a trial's [LR]HEE (or [LR]ANK), [LR]TOE and the pelvis
-/// (SACR, or the mean of LPSI/RPSI).
-/// @throws InvalidArgument listing missing markers.
+/// Zeni events of side "L" or "R" from a trial's [LR]HEE (or [LR]ANK when the heel is absent
+/// or tracked in less than half of the frames), [LR]TOE and the pelvis (SACR, or the mean
+/// of LPSI/RPSI).
+/// @throws InvalidArgument listing missing markers, or naming the heel candidates and their
+///         frames of data when none is tracked.
 GaitEvents zeni_events_from_trial(const Trial& trial, const std::string& side, double window_s = 0.2);
 
 /// Gait events from kinematics (Zeni et al. 2008): a foot strike where the heel is furthest

@@ -28,6 +28,10 @@ struct FeatureOptions {
     /// present, Zeni otherwise), "stored" or "zeni".
     std::string gait_events = "auto";
     double zeni_window_s = 0.2;  ///< half-window of the Zeni extrema search
+    /// The lab's vertical axis: "auto" (read from the data, see detect_vertical_axis; a C3D's
+    /// POINT:Y_SCREEN in batch_features) or "+x", "-x", "+y", "-y", "+z", "-z". A trial
+    /// that is not z-up is turned (to_z_up) before any feature is measured, with a warning.
+    std::string vertical_axis = "auto";
 };
 
 /// Features of one trial, each with its unit.
@@ -46,8 +50,14 @@ struct FeatureOptions {
 /// stride_length_symmetry): events from the options, the heel ([LR]HEE, else [LR]ANK) for lengths; the
 /// step width is the horizontal distance of the heel at each foot strike from the line
 /// through the other heel's neighbouring strikes.
-/// @throws InvalidArgument listing missing markers or channels.
-std::vector<Feature> trial_features(const Trial& trial, const FeatureOptions& options);
+/// Besides the trial's own warnings, @p warnings receives what the features rest on that a
+/// reader should know: the vertical axis when it is not +z or uncertain, a heel marker
+/// replaced because it holds no data, a foot with fewer than two strikes, joint angles
+/// outside the human range (implausible_angles).
+/// @throws InvalidArgument listing missing markers or channels, or saying which forces a
+///         drop jump lacks and how to supply them.
+std::vector<Feature> trial_features(const Trial& trial, const FeatureOptions& options,
+                                    std::vector<std::string>* warnings = nullptr);
 
 /// One table of features: a row per trial, a column per feature (union over the trials in
 /// first-seen order), NaN where a trial lacks a feature or failed.
@@ -57,13 +67,15 @@ struct FeatureTable {
     std::vector<std::string> units;   ///< one per column
     RowMatXd values;                  ///< trials × features
     std::vector<std::string> errors;  ///< one per row: empty, or why the trial failed
+    std::vector<std::string> warnings;  ///< one per row: empty, or its warnings joined by "; "
 };
 
 /// Assembles a FeatureTable from per-trial features (and per-trial error messages, which
 /// may be empty). @throws InvalidArgument when one feature name carries two units.
 FeatureTable make_feature_table(const std::vector<std::string>& trials,
                                 const std::vector<std::vector<Feature>>& features,
-                                const std::vector<std::string>& errors = {});
+                                const std::vector<std::string>& errors = {},
+                                const std::vector<std::string>& warnings = {});
 
 /// Reads every file (.c3d, .trc) and computes trial_features, in parallel over files
 /// (sportsmed::parallel_for). A file that cannot be read or lacks what the task needs gets a

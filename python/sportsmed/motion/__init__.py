@@ -23,12 +23,11 @@ def points_frame(trial: Trial):
         One row per frame (index: time in s), columns a MultiIndex (marker, axis) with axis
         in x, y, z, values in ``trial.point_units``; NaN where a marker is missing.
     """
-    import numpy as np
     import pandas as pd
 
     pts = trial.points
     columns = pd.MultiIndex.from_product([trial.point_labels, ["x", "y", "z"]], names=["marker", "axis"])
-    time = (trial.first_frame - 1 + np.arange(trial.n_frames)) / trial.point_rate_hz if trial.point_rate_hz else None
+    time = trial.times_s if trial.point_rate_hz else None
     return pd.DataFrame(pts.reshape(pts.shape[0], -1), index=pd.Index(time, name="time_s"), columns=columns)
 
 
@@ -38,7 +37,7 @@ def analogs_frame(trial: Trial):
     import pandas as pd
 
     n = trial.analogs.shape[0]
-    time = (trial.first_frame - 1) / trial.point_rate_hz + np.arange(n) / trial.analog_rate_hz \
+    time = (trial.first_frame - 1) / trial.point_rate_hz + trial.time_offset_s + np.arange(n) / trial.analog_rate_hz \
         if trial.analog_rate_hz and trial.point_rate_hz else None
     return pd.DataFrame(trial.analogs, index=pd.Index(time, name="time_s"), columns=list(trial.analog_labels))
 
@@ -348,7 +347,7 @@ def hip_knee_angles(trial, model, side: str, cutoff_hz: float = 6.0, max_gap: in
 
 
 def feature_table(trials, task: str = "drop_jump", body_mass_kg: float | None = None, gait_events: str = "auto",
-                  progress=None):
+                  progress=None, vertical_axis: str = "auto"):
     """Features of many trials as one table.
 
     Parameters
@@ -359,30 +358,39 @@ def feature_table(trials, task: str = "drop_jump", body_mass_kg: float | None = 
     task : "drop_jump" or "gait" (see :func:`trial_features`)
     body_mass_kg : for the drop jump's force features; None: PROCESSING:Bodymass of a C3D
     gait_events : "auto", "stored" or "zeni"
+    vertical_axis : "auto" (read from the data and, for a C3D, POINT:Y_SCREEN) or "+z", "+y", ...
 
     Returns
     -------
     pandas.DataFrame
-        Index ``trial``; one float column per feature (names end with their unit) and an
-        ``error`` column (empty string when the trial succeeded). ``df.attrs["units"]`` maps
-        every feature column to its unit ("deg", "s", "m", "BW", "ratio", ...).
+        Index ``trial``; one float column per feature (names end with their unit), an
+        ``error`` column (empty string when the trial succeeded) and a ``warnings`` column
+        (what the numbers rest on that a reader should check: gaps read as missing, a
+        replaced heel marker, a turned vertical axis, angles outside the human range ...;
+        joined by "; "). ``df.attrs["units"]`` maps every feature column to its unit
+        ("deg", "s", "m", "BW", "ratio", ...).
     """
     import os
 
     mass = 0.0 if body_mass_kg is None else float(body_mass_kg)
     if isinstance(trials, dict):
-        names, rows, errors = [], [], []
+        names, rows, errors, warnings = [], [], [], []
         for name, trial in trials.items():
             names.append(str(name))
             try:
-                rows.append(trial_features(trial, task, mass, gait_events))  # noqa: F405
+                feats, warns = trial_features(trial, task, mass, gait_events, 0.2, vertical_axis,  # noqa: F405
+                                              with_warnings=True)
+                rows.append(feats)
                 errors.append("")
+                warnings.append("; ".join(warns))
             except (ValueError, KeyError, RuntimeError) as exc:
                 rows.append([])
                 errors.append(str(exc))
-        table = make_feature_table(names, rows, errors)  # noqa: F405
+                warnings.append("")
+        table = make_feature_table(names, rows, errors, warnings)  # noqa: F405
     else:
-        table = batch_features([os.fspath(p) for p in trials], task, mass, gait_events, 0.2, progress)  # noqa: F405
+        table = batch_features([os.fspath(p) for p in trials], task, mass, gait_events, 0.2, progress,  # noqa: F405
+                               vertical_axis)
     return feature_table_frame(table)
 
 
@@ -392,6 +400,7 @@ def feature_table_frame(table):
 
     df = pd.DataFrame(table.values, index=pd.Index(list(table.trials), name="trial"), columns=list(table.names))
     df["error"] = list(table.errors)
+    df["warnings"] = list(table.warnings)
     df.attrs["units"] = dict(zip(table.names, table.units))
     return df
 
@@ -420,8 +429,9 @@ def read_feature_csv(path):
             name, unit = c[:-1].split(" [", 1)
             names[c], units[name] = name, unit
     df = df.rename(columns=names)
-    if "error" in df.columns:
-        df["error"] = df["error"].fillna("").astype(str)
+    for text in ("error", "warnings"):
+        if text in df.columns:
+            df[text] = df[text].fillna("").astype(str)
     df.attrs["units"] = units
     return df
 
@@ -454,7 +464,8 @@ def grf_table(trial, name: str = "GRF"):
         raise ValueError("grf_table: the trial has no force plates")
     n = trial.analogs.shape[0]
     to_m = {"mm": 1e-3, "cm": 1e-2, "m": 1.0}[trial.point_units]
-    cols, labels = [(trial.first_frame - 1) / trial.point_rate_hz + np.arange(n) / trial.analog_rate_hz], ["time"]
+    cols, labels = [(trial.first_frame - 1) / trial.point_rate_hz + trial.time_offset_s
+                    + np.arange(n) / trial.analog_rate_hz], ["time"]
     for k, plate in enumerate(trial.force_plates, start=1):
         force = np.asarray(plate.force, dtype=float)
         sign = -1.0 if abs(np.nanmin(force[:, 2])) > abs(np.nanmax(force[:, 2])) else 1.0
@@ -475,7 +486,7 @@ def grf_table(trial, name: str = "GRF"):
 
 
 # --- CGM1 (Plug-in Gait lower body from markers) ---
-def cgm1_angles(c3d, side: str, ankle_sequence: str = "YZX", hip_joint_centre: str = "davis"):
+def cgm1_angles(c3d, side: str, ankle_sequence: str = "auto", hip_joint_centre: str = "davis"):
     """CGM1 / Plug-in Gait hip, knee and ankle angles of one side from a C3D's markers and the
     anthropometrics of its PROCESSING group.
 
@@ -484,8 +495,10 @@ def cgm1_angles(c3d, side: str, ankle_sequence: str = "YZX", hip_joint_centre: s
     c3d : C3d
         A file read by :func:`read_c3d` with the Plug-in Gait lower-body markers.
     side : {"L", "R"}
-    ankle_sequence : {"YZX", "YXZ"}
-        "YZX" as Vicon Plug-in Gait, "YXZ" as pyCGM2 decomposes the ankle.
+    ankle_sequence : {"auto", "YXZ", "YZX"}
+        The foot's decomposition: "auto" takes the one the file's stored ``*AnkleAngles``
+        reproduce (else "YXZ", Vicon's documented convention, as Nexus and pyCGM2 store);
+        "YZX" is the older VCM-style output (gait-pig.c3d).
     hip_joint_centre : {"davis", "harrington"}
 
     Returns
