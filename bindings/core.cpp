@@ -32,20 +32,26 @@ void bind_errors(py::module_& m) {
     cancelled = make_exception(m, "Cancelled", py::make_tuple(error),
                                "A long operation was cancelled by its progress callback.").release();
 
-    // Most-derived first; sportsmed::Error catches the rest of the hierarchy.
+    // Most-derived first; sportsmed::Error catches the rest of the hierarchy. A message may
+    // quote bytes of a file (a label, a path) that are not UTF-8: Python would drop it whole.
     py::register_exception_translator([](std::exception_ptr p) {
+        auto set = [](py::handle cls, const char* what) {
+            std::string message(what);
+            utf8_or_latin1(message);
+            PyErr_SetString(cls.ptr(), message.c_str());
+        };
         try {
             if (p) std::rethrow_exception(p);
         } catch (const InvalidArgument& e) {
-            PyErr_SetString(invalid.ptr(), e.what());
+            set(invalid, e.what());
         } catch (const FormatError& e) {
-            PyErr_SetString(format.ptr(), e.what());
+            set(format, e.what());
         } catch (const NotFound& e) {
-            PyErr_SetString(not_found.ptr(), e.what());
+            set(not_found, e.what());
         } catch (const Cancelled& e) {
-            PyErr_SetString(cancelled.ptr(), e.what());
+            set(cancelled, e.what());
         } catch (const Error& e) {
-            PyErr_SetString(error.ptr(), e.what());
+            set(error, e.what());
         }
     });
 }

@@ -11,3 +11,4 @@
 #include "sportsmed/core/parallel.hpp"
 #include "sportsmed/core/progress.hpp"
 #include "sportsmed/core/reduce.hpp"
+#include "sportsmed/core/text.hpp"

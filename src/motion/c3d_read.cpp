@@ -17,6 +17,7 @@
 #endif
 
 #include "sportsmed/core/error.hpp"
+#include "sportsmed/core/text.hpp"
 #include "sportsmed/motion/c3d.hpp"
 #include "sportsmed/motion/force_plate.hpp"
 
@@ -83,6 +84,7 @@ using detail::Bytes;
 struct ParsedParameters {
     std::vector<C3dGroup> groups;
     std::vector<std::string> warnings;
+    std::int64_t non_utf8 = 0;  // text fields read as Windows-1252
 };
 
 ParsedParameters parse_parameters(const Bytes& b, std::size_t start, std::size_t data_start) {
@@ -105,6 +107,7 @@ ParsedParameters parse_parameters(const Bytes& b, std::size_t start, std::size_t
         const int id = b.i8(pos + 1);
         b.need(pos + 2, static_cast<std::size_t>(nchar) + 2, "parameter record name");
         std::string name(reinterpret_cast<const char*>(b.data + pos + 2), nchar);
+        out.non_utf8 += utf8_or_latin1(name);
         const std::size_t offset_at = pos + 2 + nchar;
         const int offset = b.i16(offset_at);
         const std::size_t body = offset_at + 2;
@@ -133,9 +136,11 @@ ParsedParameters parse_parameters(const Bytes& b, std::size_t start, std::size_t
             g.locked = nchar_signed < 0;
             if (body < record_end) {
                 const int dlen = b.u8(body);
-                if (body + 1 + dlen <= record_end)
+                if (body + 1 + dlen <= record_end) {
                     g.description = detail::trim_right(
                         std::string(reinterpret_cast<const char*>(b.data + body + 1), dlen));
+                    out.non_utf8 += utf8_or_latin1(g.description);
+                }
             }
             auto it = group_of_id.find(-id);
             if (it == group_of_id.end()) {
@@ -170,9 +175,11 @@ ParsedParameters parse_parameters(const Bytes& b, std::size_t start, std::size_t
             if (p.type == C3dType::Char) {
                 const std::size_t len = ndims == 0 ? 1 : static_cast<std::size_t>(p.dims[0]);
                 const std::size_t n = len == 0 ? 0 : count / len;
-                for (std::size_t i = 0; i < n; ++i)
+                for (std::size_t i = 0; i < n; ++i) {
                     p.strings.push_back(detail::trim_right(
                         std::string(reinterpret_cast<const char*>(b.data + data_at + i * len), len)));
+                    out.non_utf8 += utf8_or_latin1(p.strings.back());
+                }
             } else {
                 p.numbers.resize(count);
                 for (std::size_t i = 0; i < count; ++i) {
@@ -183,9 +190,11 @@ ParsedParameters parse_parameters(const Bytes& b, std::size_t start, std::size_t
             const std::size_t desc_at = data_at + count * elem;
             if (desc_at < record_end && desc_at < b.size) {
                 const int dlen = b.u8(desc_at);
-                if (desc_at + 1 + dlen <= b.size)
+                if (desc_at + 1 + dlen <= b.size) {
                     p.description = detail::trim_right(
                         std::string(reinterpret_cast<const char*>(b.data + desc_at + 1), dlen));
+                    out.non_utf8 += utf8_or_latin1(p.description);
+                }
             }
             loose.emplace_back(id, std::move(p));
         }
@@ -402,12 +411,14 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
     h.frame_rate_hz = b.f32(20);
     // Header events: key 12345 at word 150, count at word 151, then times, flags, labels.
     const int n_header_events = b.i16(300);
+    std::int64_t header_non_utf8 = 0;
     if (b.u16(298) == 12345 && n_header_events > 0 && n_header_events <= 18) {
         for (int e = 0; e < n_header_events; ++e) {
             C3dHeaderEvent ev;
             ev.time_s = b.f32(304 + 4 * e);
             ev.displayed = b.u8(376 + e) == 0;
             ev.label = detail::trim_right(std::string(reinterpret_cast<const char*>(data + 396 + 4 * e), 4));
+            if (utf8_or_latin1(ev.label)) ++header_non_utf8;
             h.events.push_back(ev);
         }
     }
@@ -416,6 +427,10 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
         b, param_start, h.data_block > 0 ? 512 * static_cast<std::size_t>(h.data_block - 1) : 0);
     c.groups = std::move(parsed.groups);
     c.warnings = std::move(parsed.warnings);
+    if (parsed.non_utf8 + header_non_utf8 > 0)
+        c.warnings.push_back(fmt::format("{} text field(s) (labels, descriptions, names) are not UTF-8; read as "
+                                         "Windows-1252 / Latin-1",
+                                         parsed.non_utf8 + header_non_utf8));
 
     // Layout of the data section.
     std::int64_t n_points = count_parameter(c, "POINT", "USED", h.n_points);

@@ -105,7 +105,8 @@ std::vector<Feature> drop_jump(const Trial& t, const FeatureOptions& o, std::vec
                     "trial_features: a drop jump needs vertical ground reaction forces, and this trial has {} "
                     "(a TRC holds markers only). Use a C3D with its force plates, or add the forces of each foot "
                     "as analog channels Fz_L and Fz_R (N) at a rate that is a multiple of the marker rate, e.g. "
-                    "from an OpenSim GRF .mot with motion.attach_grf_mot(trial, 'grf.mot')",
+                    "from an OpenSim GRF .mot: sportsmed motion features trial.trc --grf grf.mot [--grf-loads loads.xml], "
+                    "or motion.attach_grf_mot(trial, 'grf.mot') in Python",
                     t.analog_labels.empty() ? "no analog channels" : "neither channels Fz_L/Fz_R nor force plates");
     const RowMatXd al = side_angles(t, "L"), ar = side_angles(t, "R");
     for (const auto& w : implausible_angles(al, "left")) warnings.push_back(w);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -14,17 +15,24 @@
 #include <fmt/ranges.h>
 
 #include "sportsmed/core/error.hpp"
+#include "sportsmed/core/text.hpp"
 
 namespace sportsmed::motion {
 namespace {
 
-std::vector<std::string> read_lines(const std::string& path, const char* who) {
-    std::ifstream in(path);
+// Lines of a text file; lines that are not UTF-8 are read as Windows-1252 and counted in
+// @p non_utf8. Only regular files: a device such as /dev/zero never ends.
+std::vector<std::string> read_lines(const std::string& path, const char* who, std::int64_t* non_utf8 = nullptr) {
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+        SPORTSMED_THROW(FormatError, "{}: '{}' is not a regular file", who, path);
+    std::ifstream in(path, std::ios::binary);
     if (!in) SPORTSMED_THROW(NotFound, "{}: cannot open '{}'", who, path);
     std::vector<std::string> lines;
     std::string line;
     while (std::getline(in, line)) {
         if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (utf8_or_latin1(line) && non_utf8) ++*non_utf8;
         lines.push_back(line);
     }
     return lines;
@@ -91,7 +99,8 @@ bool blank(const std::string& s) { return s.find_first_not_of(" \t,") == std::st
 }  // namespace
 
 Trial read_trc(const std::string& path) {
-    const auto lines = read_lines(path, "read_trc");
+    std::int64_t non_utf8 = 0;
+    const auto lines = read_lines(path, "read_trc", &non_utf8);
     if (lines.size() < 5)
         SPORTSMED_THROW(FormatError, "read_trc: '{}' has {} lines, a TRC header needs 5", path, lines.size());
     const char delim = lines[1].find('\t') != std::string::npos ? '\t' : ',';
@@ -163,6 +172,8 @@ Trial read_trc(const std::string& path) {
                 "times follow the first time and the rate",
                 rate, worst, worst_row + 1, times[worst_row]));
     }
+    if (non_utf8 > 0)
+        t.warnings.push_back(fmt::format("{} line(s) are not UTF-8; read as Windows-1252 / Latin-1", non_utf8));
     for (const auto& [label, columns] : duplicate_labels(t.point_labels))
         t.warnings.push_back(fmt::format("{} markers carry the label '{}' (markers {}); address each with "
                                          "Trial::marker(label, occurrence)",

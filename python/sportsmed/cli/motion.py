@@ -47,6 +47,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--gait-events", choices=["auto", "stored", "zeni"], default="auto")
     f.add_argument("--vertical-axis", choices=["auto", "+x", "-x", "+y", "-y", "+z", "-z"], default="auto",
                    help="the lab's up axis (default: read from the data and the C3D's POINT:Y_SCREEN)")
+    f.add_argument("--grf", default=None, metavar="MOT",
+                   help="OpenSim GRF .mot with the ground reaction forces of a marker-only trial (one .trc)")
+    f.add_argument("--grf-loads", default=None, metavar="XML",
+                   help="OpenSim ExternalLoads XML saying which foot each force of --grf acts on")
     f.add_argument("-o", "--out", default=None, help="CSV to write, headers 'name [unit]' (default: stdout)")
     f.add_argument("--seed", type=int, default=1, help="seed of the synthetic drop jump (no file given)")
     f.add_argument("--valgus", type=float, default=8.0, help="prescribed peak knee valgus, deg (no file given)")
@@ -230,7 +234,13 @@ def _features(args: argparse.Namespace) -> int:
     if not paths:
         print("sportsmed motion features: no .c3d or .trc file found", file=sys.stderr)
         return 1
-    df = motion.feature_table(paths, args.task, args.body_mass, args.gait_events, vertical_axis=args.vertical_axis)
+    trials = paths
+    if args.grf:
+        if len(paths) != 1:
+            print("sportsmed motion features: --grf goes with exactly one trial", file=sys.stderr)
+            return 1
+        trials = {paths[0]: motion.attach_grf_mot(_load_trial(motion, paths[0]), args.grf, args.grf_loads)}
+    df = motion.feature_table(trials, args.task, args.body_mass, args.gait_events, vertical_axis=args.vertical_axis)
     for trial, err, warn in zip(df.index, df["error"], df["warnings"]):
         if err:
             print(f"sportsmed motion features: {trial}: {err}", file=sys.stderr)

@@ -485,6 +485,112 @@ def grf_table(trial, name: str = "GRF"):
     return table
 
 
+def _grf_sides_from_external_loads(path) -> dict:
+    """{force stem: "L"/"R"} from an OpenSim ExternalLoads XML (applied_to_body names the
+    foot's body: calcn_r, toes_l, foot_r ...)."""
+    import xml.etree.ElementTree as ET
+
+    from .. import FormatError
+
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError) as exc:
+        raise FormatError(f"attach_grf_mot: cannot read the ExternalLoads file '{path}': {exc}") from None
+    sides = {}
+    for force in root.iter("ExternalForce"):
+        body = (force.findtext("applied_to_body") or "").strip().lower()
+        stem = (force.findtext("force_identifier") or "").strip()
+        if not stem:
+            continue
+        side = "R" if body.endswith(("_r", "right")) else "L" if body.endswith(("_l", "left")) else None
+        if side is None:
+            raise FormatError(f"attach_grf_mot: '{path}' applies {stem} to body '{body}', not a left or right foot")
+        sides[stem] = side
+    return sides
+
+
+def attach_grf_mot(trial, mot_path, external_loads=None, assignment=None):
+    """A copy of a marker-only trial (e.g. a TRC) with the vertical ground reaction of each
+    foot from an OpenSim GRF .mot, as analog channels ``Fz_L`` and ``Fz_R`` (N, up positive),
+    so that the drop-jump features can use it.
+
+    Parameters
+    ----------
+    trial : Trial
+        The markers; its times (``trial.times_s``) place the forces.
+    mot_path : path of the GRF .mot (columns ``<stem>vx/vy/vz``, e.g. ``ground_force_vx`` and
+        ``1_ground_force_vx``, N, OpenSim's ground frame).
+    external_loads : optional path of the OpenSim ExternalLoads XML that applies each force
+        to a body (``calcn_r``...): it decides the feet.
+    assignment : optional dict {stem: "L" or "R"} (stem as in the .mot, e.g. "1_ground_force_v").
+
+    Without either, stems that name their side (``r_``/``l_``/``right``/``left``) decide;
+    otherwise the assignment is refused (never guessed). The vertical axis of the .mot is the
+    force component that carries the body weight (largest mean magnitude); the forces are
+    linearly interpolated to the marker times at the .mot's own rate rounded to a multiple of
+    the marker rate, and are 0 outside the .mot's time span.
+
+    Raises
+    ------
+    FormatError : the .mot has no force columns, or a stem without side.
+    InvalidArgument : the feet cannot be told, or the trial has no marker rate.
+    """
+    import re
+
+    import numpy as np
+
+    from .. import FormatError, InvalidArgument
+
+    if not trial.point_rate_hz:
+        raise InvalidArgument("attach_grf_mot: the trial has no marker rate")
+    table = read_mot(str(mot_path))  # noqa: F405
+    labels = list(table.labels)
+    if "time" not in labels:
+        raise FormatError(f"attach_grf_mot: '{mot_path}' has no time column")
+    data = np.asarray(table.data, dtype=float)
+    time = data[:, labels.index("time")]
+    stems = [lab[:-1] for lab in labels if lab.endswith("vx") and lab[:-1] + "y" in labels and lab[:-1] + "z" in labels]
+    if not stems:
+        raise FormatError(f"attach_grf_mot: '{mot_path}' holds no force columns (<stem>vx, vy, vz)")
+    if assignment is None and external_loads is not None:
+        assignment = _grf_sides_from_external_loads(external_loads)
+    if assignment is None:
+        assignment = {}
+        for stem in stems:
+            low = stem.lower()
+            if re.match(r"^(r|right)[_ ]", low) or "_r_" in low:
+                assignment[stem] = "R"
+            elif re.match(r"^(l|left)[_ ]", low) or "_l_" in low:
+                assignment[stem] = "L"
+            else:
+                raise InvalidArgument(
+                    f"attach_grf_mot: which foot stands on '{stem}' in '{mot_path}' is not said; pass the "
+                    "ExternalLoads XML (external_loads=) or assignment={'" + stem + "': 'L' or 'R'}")
+    missing = [s for s in stems if s not in assignment]
+    if missing:
+        raise InvalidArgument(f"attach_grf_mot: no foot given for {missing} (assignment covers {sorted(assignment)})")
+    forces = {stem: data[:, [labels.index(stem + a) for a in "xyz"]] for stem in stems}
+    weight_axis = int(np.argmax(sum(np.nanmean(np.abs(f), axis=0) for f in forces.values())))
+    mot_rate = 1.0 / float(np.median(np.diff(time)))
+    ratio = max(1, int(round(mot_rate / trial.point_rate_hz)))
+    rate = ratio * trial.point_rate_hz
+    t = trial.times_s[0] + np.arange(trial.n_frames * ratio) / rate
+    channels = {"L": np.zeros(t.size), "R": np.zeros(t.size)}
+    for stem, f in forces.items():
+        vertical = f[:, weight_axis]
+        sign = -1.0 if abs(np.nanmin(vertical)) > abs(np.nanmax(vertical)) else 1.0
+        channels[assignment[stem]] += np.interp(t, time, np.nan_to_num(sign * vertical), left=0.0, right=0.0)
+    out = convert_units(trial, trial.point_units)  # noqa: F405  (a copy)
+    out.analogs = np.column_stack([channels["L"], channels["R"]])
+    out.analog_labels = ["Fz_L", "Fz_R"]
+    out.analog_units = ["N", "N"]
+    out.analog_rate_hz = rate
+    out.warnings = list(out.warnings) + [
+        f"vertical ground reaction from '{mot_path}' (axis {'xyz'[weight_axis]} of the .mot, {mot_rate:.6g} Hz → "
+        f"{rate:.6g} Hz), feet: " + ", ".join(f"{s}→{assignment[s]}" for s in stems)]
+    return out
+
+
 # --- CGM1 (Plug-in Gait lower body from markers) ---
 def cgm1_angles(c3d, side: str, ankle_sequence: str = "auto", hip_joint_centre: str = "davis"):
     """CGM1 / Plug-in Gait hip, knee and ankle angles of one side from a C3D's markers and the
