@@ -585,9 +585,13 @@ def attach_grf_mot(trial, mot_path, external_loads=None, assignment=None):
     out.analog_labels = ["Fz_L", "Fz_R"]
     out.analog_units = ["N", "N"]
     out.analog_rate_hz = rate
-    out.warnings = list(out.warnings) + [
-        f"vertical ground reaction from '{mot_path}' (axis {'xyz'[weight_axis]} of the .mot, {mot_rate:.6g} Hz → "
-        f"{rate:.6g} Hz), feet: " + ", ".join(f"{s}→{assignment[s]}" for s in stems)]
+    notes = [f"vertical ground reaction from '{mot_path}' (axis {'xyz'[weight_axis]} of the .mot, {mot_rate:.6g} Hz "
+             f"→ {rate:.6g} Hz), feet: " + ", ".join(f"{s}→{assignment[s]}" for s in stems)]
+    uncovered = int(np.sum((t < time[0] - 0.5 / mot_rate) | (t > time[-1] + 0.5 / mot_rate)))
+    if uncovered:
+        notes.append(f"the .mot spans {time[0]:.6g}–{time[-1]:.6g} s: {uncovered} force samples of the trial "
+                     f"({t[0]:.6g}–{t[-1]:.6g} s) lie outside it and are 0")
+    out.warnings = list(out.warnings) + notes
     return out
 
 
