@@ -238,8 +238,14 @@ std::vector<DistanceJump> marker_distance_jumps(const Trial& t, double rigid_tol
             if (d.size() < 20) continue;
             const double med = median(d);
             if (!(med > 0)) continue;
+            // Rigid: most samples close to the median, judged so that the frames of a swap
+            // (the very thing looked for) cannot hide the pair: 80 % within the tolerance and
+            // a median absolute deviation under half of it.
             const auto within = std::count_if(d.begin(), d.end(), [&](double x) { return std::abs(x - med) <= tol; });
-            if (double(within) < 0.9 * double(d.size())) continue;  // not one rigid body
+            if (double(within) < 0.8 * double(d.size())) continue;
+            std::vector<double> dev(d.size());
+            for (std::size_t k = 0; k < d.size(); ++k) dev[k] = std::abs(d[k] - med);
+            if (median(dev) > 0.5 * tol) continue;  // not one rigid body
             const double limit = std::max(jump, 0.2 * med);
             DistanceJump dj;
             double worst_dev = 0;

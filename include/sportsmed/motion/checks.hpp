@@ -59,7 +59,8 @@ struct DistanceJump {
 };
 
 /// Marker pairs that are rigid for most of the trial (distance within ±@p rigid_tolerance
-/// of its median in 90 % of the frames where both are present) and whose distance departs
+/// of its median in 80 % of the frames where both are present, median absolute deviation
+/// under half of it: robust to the swapped frames themselves) and whose distance departs
 /// from that median by more than max(@p jump_threshold, 20 % of the median) in some frames:
 /// the signature of swapped or mislabelled markers and of a marker that slid. Label-free: the
 /// rigid pairs are found in the data. Lengths in the trial's point units; the defaults are
