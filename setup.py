@@ -1,7 +1,8 @@
-"""setuptools backend that builds the extension sportsmed._core with the project's CMake.
+"""setuptools backend that builds the extensions sportsmed._core and sportsmed._torch with the
+project's CMake.
 
 CMake stays the single build description: this only configures it with
-SPORTSMED_BUILD_PYTHON=ON for the running interpreter, builds the `_core` target and
+SPORTSMED_BUILD_PYTHON=ON for the running interpreter, builds the `_core` and `_torch` targets and
 installs the CMake component `python` next to the pure-Python package.
 
 Environment:
@@ -47,7 +48,7 @@ class CMakeBuild(build_ext):
         jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 1))
 
         self._run(configure)
-        self._run(["cmake", "--build", str(build_dir), "--target", "_core", "-j", jobs])
+        self._run(["cmake", "--build", str(build_dir), "--target", "_core", "_torch", "-j", jobs])
         self._run(["cmake", "--install", str(build_dir), "--component", "python",
                    "--prefix", str(out_dir)])
 

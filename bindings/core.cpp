@@ -32,28 +32,7 @@ void bind_errors(py::module_& m) {
     cancelled = make_exception(m, "Cancelled", py::make_tuple(error),
                                "A long operation was cancelled by its progress callback.").release();
 
-    // Most-derived first; sportsmed::Error catches the rest of the hierarchy. A message may
-    // quote bytes of a file (a label, a path) that are not UTF-8: Python would drop it whole.
-    py::register_exception_translator([](std::exception_ptr p) {
-        auto set = [](py::handle cls, const char* what) {
-            std::string message(what);
-            utf8_or_latin1(message);
-            PyErr_SetString(cls.ptr(), message.c_str());
-        };
-        try {
-            if (p) std::rethrow_exception(p);
-        } catch (const InvalidArgument& e) {
-            set(invalid, e.what());
-        } catch (const FormatError& e) {
-            set(format, e.what());
-        } catch (const NotFound& e) {
-            set(not_found, e.what());
-        } catch (const Cancelled& e) {
-            set(cancelled, e.what());
-        } catch (const Error& e) {
-            set(error, e.what());
-        }
-    });
+    register_error_translator({error, invalid, format, not_found, cancelled}, false);
 }
 
 py::dict build_info_dict() {

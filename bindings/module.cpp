@@ -1,4 +1,4 @@
-// Entry point of the extension module sportsmed._core.
+// Entry point of the extension module sportsmed._core (no LibTorch; sportsmed._torch has it).
 
 #include "common.hpp"
 
@@ -9,6 +9,5 @@ PYBIND11_MODULE(_core, m) {
     sportsmed::bindings::bind_core(m);
     sportsmed::bindings::bind_motion(m);
     sportsmed::bindings::bind_imaging(m);
-    sportsmed::bindings::bind_seg(m);
     sportsmed::bindings::bind_risk(m);
 }

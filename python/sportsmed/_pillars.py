@@ -1,7 +1,8 @@
 """Which pillars this build of sportsmed provides.
 
 A pillar is available when the compiled core binds its submodule
-(``sportsmed._core.motion`` ...). Front-ends (CLI, report, demo) ask here instead of
+(``sportsmed._core.motion`` ...; seg: when the LibTorch extension ``sportsmed._torch`` is
+installed, which is not loaded to find out). Front-ends (CLI, report, demo) ask here instead of
 guessing, so that a missing pillar is reported plainly instead of pretended.
 """
 
@@ -22,9 +23,17 @@ class PillarNotAvailable(ImportError):
     """Raised when a pillar that this build does not contain is asked for."""
 
 
+def _has_torch_part() -> bool:
+    """True if the LibTorch extension (seg, neural risk models) is installed; it is not loaded."""
+    import importlib.util
+
+    return importlib.util.find_spec(__package__ + "._torch") is not None
+
+
 def available_pillars() -> list[str]:
-    """Names of the pillars compiled into this build."""
-    return [name for name, (sub, _, _) in PILLARS.items() if hasattr(_core, sub)]
+    """Names of the pillars compiled into this build (seg lives in sportsmed._torch)."""
+    return [name for name, (sub, _, _) in PILLARS.items()
+            if (_has_torch_part() if name == "seg" else hasattr(_core, sub))]
 
 
 def require_pillar(name: str) -> None:

@@ -2,8 +2,6 @@
 
 #include <Eigen/Core>
 #include <fmt/format.h>
-#include <torch/cuda.h>
-#include <torch/version.h>
 
 #include "sportsmed/config.hpp"
 #include "sportsmed/core/parallel.hpp"
@@ -15,10 +13,8 @@ std::string version() { return SPORTSMED_VERSION_STRING; }
 BuildInfo build_info() {
     BuildInfo info;
     info.version = version();
-    info.torch_version = TORCH_VERSION;
-    // is_available() is false on CPU-only LibTorch builds and on machines without a GPU.
-    info.cuda_available = torch::cuda::is_available();
-    info.cuda_device_count = info.cuda_available ? static_cast<int>(torch::cuda::device_count()) : 0;
+    // sportsmed::base does not load LibTorch: the CUDA fields are torch_build_info()'s.
+    info.torch_version = SPORTSMED_TORCH_VERSION_STRING;
     info.num_threads = num_threads();
     info.eigen_version = fmt::format("{}.{}.{}", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION,
                                      EIGEN_MINOR_VERSION);

@@ -8,8 +8,6 @@
 #include <thread>
 #include <vector>
 
-#include <ATen/Parallel.h>
-
 namespace sportsmed {
 namespace {
 
@@ -17,7 +15,7 @@ int default_threads() {
     if (const char* env = std::getenv("SPORTSMED_NUM_THREADS")) {
         char* end = nullptr;
         const long n = std::strtol(env, &end, 10);
-        if (end != env && n > 0) return static_cast<int>(std::min<long>(n, 1024));
+        if (end != env && n > 0) return static_cast<int>(std::min<long>(n, kMaxThreads));
     }
     const unsigned hw = std::thread::hardware_concurrency();
     return hw == 0 ? 1 : static_cast<int>(hw);
@@ -39,10 +37,20 @@ struct RegionGuard {
 
 }  // namespace
 
+namespace detail {
+
+std::atomic<void (*)(int)>& num_threads_hook() {
+    static std::atomic<void (*)(int)> hook{nullptr};
+    return hook;
+}
+
+}  // namespace detail
+
 void set_num_threads(int n) {
-    const int value = n > 0 ? n : default_threads();
+    // Threads are started per loop, never more than this: a mistyped 10^6 must not hang.
+    const int value = n > 0 ? std::min(n, kMaxThreads) : default_threads();
     thread_setting().store(value);
-    at::set_num_threads(value);
+    if (auto hook = detail::num_threads_hook().load()) hook(value);
 }
 
 int num_threads() noexcept { return thread_setting().load(); }

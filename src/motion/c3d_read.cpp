@@ -244,6 +244,16 @@ std::vector<double> continued_numbers(const C3d& c, const char* group, const cha
     return out;
 }
 
+// n labels from NAME, NAME2 … of a group, blank or missing ones named <prefix><i> (1-based).
+std::vector<std::string> labels_or_default(const C3d& c, const char* group, const char* name, std::int64_t n,
+                                           const char* prefix) {
+    std::vector<std::string> out = continued_strings(c, group, name);
+    out.resize(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < out.size(); ++i)
+        if (out[i].empty()) out[i] = fmt::format("{}{}", prefix, i + 1);
+    return out;
+}
+
 std::int64_t count_parameter(const C3d& c, const char* group, const char* name, std::int64_t fallback) {
     const C3dParameter* p = c.find(group, name);
     if (!p || p->type == C3dType::Char || p->numbers.empty()) return fallback;
@@ -357,10 +367,7 @@ void read_rotations(C3d& c, const Bytes& b, std::int64_t n_frames) {
         samples = held;
     }
     C3dRotations& r = c.rotations;
-    r.labels = continued_strings(c, "ROTATION", "LABELS");
-    r.labels.resize(static_cast<std::size_t>(used));
-    for (std::size_t i = 0; i < r.labels.size(); ++i)
-        if (r.labels[i].empty()) r.labels[i] = fmt::format("ROTATION{}", i + 1);
+    r.labels = labels_or_default(c, "ROTATION", "LABELS", used, "ROTATION");
     r.rate_hz = point_rate * double(ratio);
     r.matrices.resize(samples, 16 * used);
     r.reliability.resize(samples, used);
@@ -582,10 +589,7 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
 
     // Labels and descriptions.
     Trial& t = c.trial;
-    t.point_labels = continued_strings(c, "POINT", "LABELS");
-    t.point_labels.resize(static_cast<std::size_t>(n_points));
-    for (std::size_t i = 0; i < t.point_labels.size(); ++i)
-        if (t.point_labels[i].empty()) t.point_labels[i] = fmt::format("POINT{}", i + 1);
+    t.point_labels = labels_or_default(c, "POINT", "LABELS", n_points, "POINT");
     t.point_descriptions = continued_strings(c, "POINT", "DESCRIPTIONS");
     t.point_descriptions.resize(static_cast<std::size_t>(n_points));
     if (const C3dParameter* u = c.find("POINT", "UNITS"); u && u->type == C3dType::Char && !u->strings.empty())
@@ -640,10 +644,7 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
             if (offsets_unsigned && int_offsets && o < 0) o += 65536;
             a_offset[ch] = o;
         }
-        t.analog_labels = continued_strings(c, "ANALOG", "LABELS");
-        t.analog_labels.resize(static_cast<std::size_t>(n_channels));
-        for (std::size_t i = 0; i < t.analog_labels.size(); ++i)
-            if (t.analog_labels[i].empty()) t.analog_labels[i] = fmt::format("ANALOG{}", i + 1);
+        t.analog_labels = labels_or_default(c, "ANALOG", "LABELS", n_channels, "ANALOG");
         t.analog_units = continued_strings(c, "ANALOG", "UNITS");
         t.analog_units.resize(static_cast<std::size_t>(n_channels));
         t.analog_rate_hz = number_parameter(c, "ANALOG", "RATE", point_rate * double(ratio));

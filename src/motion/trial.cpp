@@ -88,11 +88,13 @@ void Trial::set_marker(const std::string& label, const RowMatX3dCRef& xyz) {
         SPORTSMED_CHECK(xyz.rows() == points.rows(),
                         "Trial::set_marker: '{}' has {} frames, the trial has {}", label,
                         xyz.rows(), points.rows());
-    for (std::size_t i = 0; i < point_labels.size(); ++i) {
-        if (point_labels[i] == label) {
-            points.middleCols(3 * i, 3) = xyz;
-            return;
-        }
+    // The column marker(label) reads, subject prefix included ("A22:LTOE" for "LTOE").
+    const auto found = marker_indices(label);
+    SPORTSMED_CHECK(found.size() <= 1, "Trial::set_marker: {} point columns carry the label '{}'; set one of them "
+                    "through its full label or remove the duplicates", found.size(), label);
+    if (found.size() == 1) {
+        points.middleCols(3 * found[0], 3) = xyz;
+        return;
     }
     RowMatXd grown(xyz.rows(), points.cols() + 3);
     if (points.cols() > 0) grown.leftCols(points.cols()) = points;

@@ -25,8 +25,10 @@ def test_wheel_installs_in_a_fresh_venv(tmp_path):
                    check=True, env=env, timeout=1800)
     (wheel,) = wheels.glob("sportsmed-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert any(n.startswith("sportsmed/_core.") and n.endswith(".so") for n in names)
-    for required in ("sportsmed/py.typed", "sportsmed/_core/__init__.pyi", "sportsmed/cli/__init__.py"):
+    for module in ("_core", "_torch"):
+        assert any(n.startswith(f"sportsmed/{module}.") and n.endswith(".so") for n in names), module
+    for required in ("sportsmed/py.typed", "sportsmed/_core/__init__.pyi", "sportsmed/_torch/__init__.pyi",
+                     "sportsmed/cli/__init__.py"):
         assert required in names
 
     venv = tmp_path / "venv"

@@ -1,7 +1,8 @@
 """The committed .pyi stubs must list exactly what the compiled module exports.
 
-Stubs form a stub package next to the extension: sportsmed/_core/__init__.pyi for the
-core, sportsmed/_core/<pillar>.pyi for each bound pillar submodule.
+Stubs form a stub package next to each extension: sportsmed/_core/__init__.pyi for the
+core, sportsmed/_core/<pillar>.pyi for each bound pillar submodule, and the same under
+sportsmed/_torch/ for the LibTorch extension.
 """
 
 from __future__ import annotations
@@ -11,16 +12,19 @@ import inspect
 from pathlib import Path
 
 import sportsmed
-from sportsmed import _core
+from sportsmed import _core, _torch
 
 STUBS = Path(sportsmed.__file__).with_name("_core")
 
 
 def _submodules() -> list[tuple[Path, object]]:
-    pairs = [(STUBS / "__init__.pyi", _core)]
-    for name, obj in vars(_core).items():
-        if inspect.ismodule(obj) and not name.startswith("_"):
-            pairs.append((STUBS / f"{name}.pyi", obj))
+    pairs = []
+    for module in (_core, _torch):
+        folder = Path(sportsmed.__file__).with_name(module.__name__.rsplit(".", 1)[1])
+        pairs.append((folder / "__init__.pyi", module))
+        for name, obj in vars(module).items():
+            if inspect.ismodule(obj) and not name.startswith("_"):
+                pairs.append((folder / f"{name}.pyi", obj))
     return pairs
 
 
@@ -61,7 +65,7 @@ def _split_top_level(text: str) -> list[str]:
 
 
 def test_stubs_are_shipped_with_py_typed():
-    assert (STUBS / "__init__.pyi").exists()
+    assert (STUBS / "__init__.pyi").exists() and STUBS.with_name("_torch").joinpath("__init__.pyi").exists()
     assert STUBS.with_name("py.typed").exists()
 
 

@@ -2,15 +2,29 @@
 /// @file
 /// Data-parallel loops over index ranges, with one process-wide thread-count setting.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 
 namespace sportsmed {
 
-/// Sets the number of threads sportsmed kernels use (and LibTorch's intra-op threads).
-/// @param n threads; n <= 0 restores the default: the environment variable
-///          SPORTSMED_NUM_THREADS if set, else the hardware concurrency.
+/// Most threads set_num_threads accepts (larger requests are capped).
+inline constexpr int kMaxThreads = 1024;
+
+/// Sets the number of threads sportsmed kernels use, and LibTorch's intra-op threads once
+/// link_torch_threads() (sportsmed::torch) has been called — the Python module does.
+/// @param n threads, capped at kMaxThreads; n <= 0 restores the default: the environment
+///          variable SPORTSMED_NUM_THREADS if set, else the hardware concurrency.
 void set_num_threads(int n);
+
+/// Makes set_num_threads drive LibTorch's intra-op threads too, and applies the current
+/// setting to them. Part of sportsmed::torch.
+void link_torch_threads();
+
+namespace detail {
+/// Called by set_num_threads with the new count (link_torch_threads installs LibTorch's).
+std::atomic<void (*)(int)>& num_threads_hook();
+}  // namespace detail
 
 /// Number of threads sportsmed kernels currently use (>= 1).
 int num_threads() noexcept;

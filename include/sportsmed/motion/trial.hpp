@@ -85,8 +85,10 @@ struct Trial {
     RowMatX3d marker(const std::string& label) const;
     /// frames × 3 copy of the @p occurrence-th column holding @p label.
     RowMatX3d marker(const std::string& label, std::int64_t occurrence) const;
-    /// Adds (or replaces) marker @p label with the frames × 3 trajectory @p xyz.
-    /// @throws InvalidArgument if the frame count differs from n_frames() (when non-empty).
+    /// Replaces the column marker(@p label) reads (a stored subject prefix matches, as there)
+    /// with the frames × 3 trajectory @p xyz, or adds a column @p label when there is none.
+    /// @throws InvalidArgument if the frame count differs from n_frames() (when non-empty) or
+    ///         several columns carry the label.
     void set_marker(const std::string& label, const RowMatX3dCRef& xyz);
 };
 

@@ -22,7 +22,6 @@ from .._core.risk import (  # noqa: E402
     IsotonicCalibration,
     PlattCalibration,
     LogisticRegression,
-    NeuralRiskModel,
     average_precision,
     brier_score,
     check_split,
@@ -59,3 +58,12 @@ __all__ = [
     "BATES_2020", "MYER_2010", "MYER_2010_ODDS_RATIOS", "MYER_PREDICTORS", "MyerKamModel", "bates_rule", "myer_predictors",
     "screen_drop_jump", "screening_performance", "check_normalisation", "Calibrator", "CoxModel",
 ]
+
+
+def __getattr__(name: str):
+    # NeuralRiskModel lives in the LibTorch extension: loaded on first use only.
+    if name == "NeuralRiskModel":
+        from ._model import _neural
+
+        return _neural().NeuralRiskModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -221,7 +221,9 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
             m = _r.GradientBoosting(**(boosting or {})).fit(xtr, y[train])
             p_model[test] = m.predict_proba(xte)
         elif model in ("mlp", "cnn"):
-            m = _r.NeuralRiskModel(architecture=model, **(neural or {})).fit(xtr, y[train], codes[train])
+            from ._model import _neural
+
+            m = _neural().NeuralRiskModel(architecture=model, **(neural or {})).fit(xtr, y[train], codes[train])
             p_model[test] = m.predict_proba(xte)
         else:
             raise InvalidArgument(f"evaluate: unknown model {model!r}")

@@ -15,6 +15,15 @@ from ._persist import FORMAT_VERSION, read_json, write_json
 from ._table import _days
 
 FORMAT = "sportsmed-risk-model"
+
+
+def _neural():
+    """The LibTorch half of the risk models (sportsmed._torch.risk), loaded on first use."""
+    from .._torch import risk
+
+    return risk
+
+
 KINDS = ("logistic", "xgboost", "mlp", "cnn")
 NEURAL = ("mlp", "cnn")
 
@@ -136,7 +145,7 @@ class RiskModel:
             self._model = _r.GradientBoosting(**self.params).fit(xs, y)
         else:
             groups = pd.factorize(d["athlete"])[0].astype(np.int64) if "athlete" in d else np.zeros(0, np.int64)
-            self._model = _r.NeuralRiskModel(architecture=self.kind, **self.params).fit(xs, y, groups)
+            self._model = _neural().NeuralRiskModel(architecture=self.kind, **self.params).fit(xs, y, groups)
         self.training = {
             "rows": int(len(d)), "positives": int(y.sum()), "label": label,
             "athletes": int(d["athlete"].nunique()) if "athlete" in d else None,
@@ -218,7 +227,7 @@ class RiskModel:
         elif m.kind == "xgboost":
             m._model = _r.GradientBoosting.from_json(d["model"]["xgboost_json"], len(m.features))
         else:
-            m._model = _r.NeuralRiskModel(architecture=m.kind, **m.params)
+            m._model = _neural().NeuralRiskModel(architecture=m.kind, **m.params)
             tensors = [{"name": t["name"], "shape": t["shape"], "values": np.asarray(t["values"], dtype=float)}
                        for t in d["model"]["tensors"]]
             m._model.set_parameters(int(d["model"]["n_inputs"]), tensors)

@@ -26,7 +26,7 @@ from .._pillars import require_pillar
 
 require_pillar("seg")
 
-from .._core import seg as _seg  # noqa: E402
+from .._torch import seg as _seg  # noqa: E402  (loads LibTorch)
 
 Model = _seg.Model
 window_starts = _seg.window_starts

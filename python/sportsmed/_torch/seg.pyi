@@ -1,4 +1,4 @@
-"""Stubs of sportsmed._core.seg (use the sportsmed.seg package)."""
+"""Stubs of sportsmed._torch.seg (use the sportsmed.seg package)."""
 
 from typing import Any, Callable, Optional, Sequence
 

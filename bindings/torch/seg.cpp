@@ -1,9 +1,9 @@
-// Python bindings of sportsmed::seg (submodule sportsmed._core.seg). Arrays cross as
+// Python bindings of sportsmed::seg (submodule sportsmed._torch.seg). Arrays cross as
 // numpy arrays; LibTorch tensors never cross the boundary.
 
 #include <cstring>
 
-#include "common.hpp"
+#include "../common.hpp"
 #include "sportsmed/core/error.hpp"
 #include "sportsmed/seg.hpp"
 
