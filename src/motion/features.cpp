@@ -66,11 +66,12 @@ std::pair<VecXd, VecXd> foot_forces(const Trial& t) {
                     "trial_features: drop jump needs analog channels Fz_L and Fz_R or two force plates (one per "
                     "foot); the trial has {} plate(s)",
                     t.force_plates.size());
-    std::string foot_l = t.has_marker("LAJC") ? "LAJC" : t.has_marker("LANK") ? "LANK" : "LHEE";
-    std::string foot_r = t.has_marker("RAJC") ? "RAJC" : t.has_marker("RANK") ? "RANK" : "RHEE";
-    const std::string missing = missing_of(t, {foot_l, foot_r});
-    SPORTSMED_CHECK(missing.empty(), "trial_features: plates are given to feet by the ankle markers; missing {}",
-                    missing);
+    // Plates are given to feet by the ankle: the first candidate with data (a label can
+    // exist and be empty).
+    const std::string foot_l =
+        first_tracked_marker(t, {"LAJC", "LANK", "LHEE"}, "trial_features: giving plates to the left foot");
+    const std::string foot_r =
+        first_tracked_marker(t, {"RAJC", "RANK", "RHEE"}, "trial_features: giving plates to the right foot");
     const RowMatX3d al = t.marker(foot_l), ar = t.marker(foot_r);
     const double ratio = t.analog_rate_hz / t.point_rate_hz;
     VecXd fl = VecXd::Zero(t.analogs.rows()), fr = VecXd::Zero(t.analogs.rows());

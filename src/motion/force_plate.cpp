@@ -62,9 +62,10 @@ std::vector<ForcePlateData> force_plates(const C3d& c, double threshold) {
         // ORIGIN is the vector from the sensor origin to the centre of the plate's surface,
         // plate frame (z down), so its z is negative: the sensor origin lies below the
         // surface. Vicon (and files converted by it) store it negated; the C3D documentation
-        // and ezc3d take such a vector back. For type 3 (Kistler) a and b are the sensor
-        // offsets whatever their sign: only az0 is normalised.
-        if (d.type == 3) d.origin.z() = -std::abs(d.origin.z());
+        // and ezc3d take such a vector back. For type 3 (Kistler) a and b are the distances
+        // of the sensors from the plate's axes, positive by definition whichever way the
+        // vector was stored: (|a|, |b|, −|az0|).
+        if (d.type == 3) d.origin = Eigen::Vector3d(std::abs(d.origin.x()), std::abs(d.origin.y()), -std::abs(d.origin.z()));
         else if (d.origin.z() > 0) d.origin = -d.origin;
         const Eigen::Vector3d x = (d.corners.row(0) - d.corners.row(1)).transpose().normalized();
         Eigen::Vector3d y = (d.corners.row(0) - d.corners.row(3)).transpose();

@@ -19,8 +19,9 @@ namespace sportsmed::motion {
 /// with ORIGIN = (a, b, az0). Moments are carried to the surface centre with ORIGIN, the
 /// vector from the sensor origin to the centre of the working surface in the plate frame
 /// (z down), whose z is therefore negative (C3D documentation). A positive z, as Vicon
-/// writes it, is normalised as ezc3d does: the vector is negated (type 3: only az0 is made
-/// negative), and ForcePlateData::origin holds the normalised vector. The CoP is
+/// writes it, is normalised as ezc3d does: the vector is negated (type 3: a and b are
+/// sensor distances, taken positive, and az0 negative), and ForcePlateData::origin holds
+/// the normalised vector. The CoP is
 /// (−My/Fz, Mx/Fz) on the surface, and everything is rotated to the lab with the plate axes
 /// from CORNERS (x = c1 − c2, y = c1 − c4). When ZERO gives a frame range, the mean of the
 /// channels over it is removed first.
