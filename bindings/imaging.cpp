@@ -5,17 +5,135 @@
 
 #include <pybind11/eigen.h>
 
+#include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "common.hpp"
 #include "sportsmed/core/parallel.hpp"
 #include "sportsmed/imaging.hpp"
 
 namespace sportsmed::bindings {
+
+using U8Array = py::array_t<std::uint8_t, py::array::f_style | py::array::forcecast>;
+
+/// A label map argument: any integer or boolean array (uint8/16/32/64, int8/16/32/64), or a
+/// float array holding whole numbers (nibabel's get_fdata() of a label map), with labels in
+/// 0…255 — checked, never wrapped (a forced uint8 cast turns 300 into 44).
+struct LabelsIn : U8Array {
+    using U8Array::U8Array;
+    LabelsIn() = default;
+    explicit LabelsIn(U8Array&& a) : U8Array(std::move(a)) {}
+};
+
+/// A mask argument: any numeric or boolean array, read as value != 0 (a probability map of
+/// 0.5 is inside, not 0).
+struct MaskIn : U8Array {
+    using U8Array::U8Array;
+    MaskIn() = default;
+    explicit MaskIn(U8Array&& a) : U8Array(std::move(a)) {}
+};
+
+namespace {
+
+template <typename T>
+bool convert_labels(const py::array& a, std::uint8_t* out, bool mask, std::string& problem) {
+    const auto src = py::array_t<T, py::array::f_style | py::array::forcecast>::ensure(a);
+    const T* v = src.data();
+    const py::ssize_t n = src.size();
+    for (py::ssize_t i = 0; i < n; ++i) {
+        const T x = v[i];
+        if (mask) {
+            out[i] = x != T(0);
+            continue;
+        }
+        if constexpr (std::is_floating_point_v<T>) {
+            if (!(x >= 0 && x <= 255) || x != std::floor(x)) {
+                problem = fmt::format("holds {} (a label map holds whole numbers 0-255; threshold or round a "
+                                      "probability map first)", double(x));
+                return false;
+            }
+        } else if constexpr (std::is_signed_v<T>) {
+            if (x < 0 || x > 255) {
+                problem = fmt::format("holds label {} (uint8 label maps hold 0-255: relabel first)", std::int64_t(x));
+                return false;
+            }
+        } else {
+            if (x > 255) {
+                problem = fmt::format("holds label {} (uint8 label maps hold 0-255: relabel first)", std::uint64_t(x));
+                return false;
+            }
+        }
+        out[i] = static_cast<std::uint8_t>(x);
+    }
+    return true;
+}
+
+}  // namespace
+
+/// Converts any numpy array to an F-ordered uint8 label map (mask: value != 0).
+/// @throws InvalidArgument naming the dtype and the first value out of range.
+inline U8Array to_uint8_labels(py::handle src, bool mask) {
+    const py::array a = py::array::ensure(src);
+    if (!a) SPORTSMED_THROW(InvalidArgument, "{}: expected a numpy array", mask ? "mask" : "label map");
+    const py::dtype dt = a.dtype();
+    if (dt.is(py::dtype::of<std::uint8_t>())) return U8Array::ensure(a);
+    std::vector<py::ssize_t> shape(a.shape(), a.shape() + a.ndim());
+    U8Array out(shape, py::detail::f_strides(shape, sizeof(std::uint8_t)));
+    std::string problem;
+    bool ok = false;
+    const char kind = dt.kind();
+    const auto size = dt.itemsize();
+    if (kind == 'b') ok = convert_labels<bool>(a, out.mutable_data(), mask, problem);
+    else if (kind == 'u' && size == 1) ok = convert_labels<std::uint8_t>(a, out.mutable_data(), mask, problem);
+    else if (kind == 'u' && size == 2) ok = convert_labels<std::uint16_t>(a, out.mutable_data(), mask, problem);
+    else if (kind == 'u' && size == 4) ok = convert_labels<std::uint32_t>(a, out.mutable_data(), mask, problem);
+    else if (kind == 'u' && size == 8) ok = convert_labels<std::uint64_t>(a, out.mutable_data(), mask, problem);
+    else if (kind == 'i' && size == 1) ok = convert_labels<std::int8_t>(a, out.mutable_data(), mask, problem);
+    else if (kind == 'i' && size == 2) ok = convert_labels<std::int16_t>(a, out.mutable_data(), mask, problem);
+    else if (kind == 'i' && size == 4) ok = convert_labels<std::int32_t>(a, out.mutable_data(), mask, problem);
+    else if (kind == 'i' && size == 8) ok = convert_labels<std::int64_t>(a, out.mutable_data(), mask, problem);
+    else if (kind == 'f' && size == 4) ok = convert_labels<float>(a, out.mutable_data(), mask, problem);
+    else if (kind == 'f' && size == 8) ok = convert_labels<double>(a, out.mutable_data(), mask, problem);
+    else
+        SPORTSMED_THROW(InvalidArgument, "{}: arrays of dtype {} are not supported (integer, bool or float)",
+                        mask ? "mask" : "label map", std::string(py::str(static_cast<py::handle>(dt))));
+    if (!ok) SPORTSMED_THROW(InvalidArgument, "label map of dtype {} {}", std::string(py::str(static_cast<py::handle>(dt))), problem);
+    return out;
+}
+
+}  // namespace sportsmed::bindings
+
+namespace pybind11::detail {
+
+template <>
+struct type_caster<sportsmed::bindings::LabelsIn> {
+    PYBIND11_TYPE_CASTER(sportsmed::bindings::LabelsIn, const_name("numpy.ndarray"));
+    bool load(handle src, bool) {
+        if (!isinstance<array>(src)) return false;
+        value = sportsmed::bindings::LabelsIn(sportsmed::bindings::to_uint8_labels(src, false));
+        return true;
+    }
+    static handle cast(const sportsmed::bindings::LabelsIn& v, return_value_policy, handle) { return v.inc_ref(); }
+};
+
+template <>
+struct type_caster<sportsmed::bindings::MaskIn> {
+    PYBIND11_TYPE_CASTER(sportsmed::bindings::MaskIn, const_name("numpy.ndarray"));
+    bool load(handle src, bool) {
+        if (!isinstance<array>(src)) return false;
+        value = sportsmed::bindings::MaskIn(sportsmed::bindings::to_uint8_labels(src, true));
+        return true;
+    }
+    static handle cast(const sportsmed::bindings::MaskIn& v, return_value_policy, handle) { return v.inc_ref(); }
+};
+
+}  // namespace pybind11::detail
+
+namespace sportsmed::bindings {
 namespace {
 
 using namespace sportsmed::imaging;
-using MaskIn = py::array_t<std::uint8_t, py::array::f_style | py::array::forcecast>;
 using DoubleIn = py::array_t<double, py::array::f_style | py::array::forcecast>;
 
 // Hands an owned vector to numpy without copying, as an F-ordered array of @p shape.
@@ -324,7 +442,7 @@ void bind_imaging(py::module_& m) {
             "Largest connected component of a mask (uint8 0/1).");
     im.def(
         "keep_largest_component_per_label",
-        [](const MaskIn& mask, int connectivity, const std::vector<int>& only) {
+        [](const LabelsIn& mask, int connectivity, const std::vector<int>& only) {
             auto v = mask_volume(mask, Eigen::Vector3d::Ones(), "keep_largest_component_per_label");
             Volume<std::uint8_t> out;
             {
@@ -348,7 +466,7 @@ void bind_imaging(py::module_& m) {
         py::arg("mask"), "Fills background regions not 6-connected to the border (scipy binary_fill_holes).");
     im.def(
         "fill_holes_per_label",
-        [](const MaskIn& mask) {
+        [](const LabelsIn& mask) {
             auto v = mask_volume(mask, Eigen::Vector3d::Ones(), "fill_holes_per_label");
             py::gil_scoped_release release;
             auto out = fill_holes_per_label(v);
@@ -383,10 +501,7 @@ void bind_imaging(py::module_& m) {
             const Shape3 s = shape3_of(gt, "surface_distances");
             SPORTSMED_CHECK(shape3_of(pred, "surface_distances") == s,
                             "surface_distances: reference and prediction shapes differ");
-            MaskIn g = py::array::ensure(gt), p = py::array::ensure(pred);
-            std::vector<std::uint8_t> gb(g.data(), g.data() + g.size()), pb(p.data(), p.data() + p.size());
-            for (auto& v : gb) v = v != 0;
-            for (auto& v : pb) v = v != 0;
+            std::vector<std::uint8_t> gb(gt.data(), gt.data() + gt.size()), pb(pred.data(), pred.data() + pred.size());
             SurfaceDistances d;
             {
                 py::gil_scoped_release release;
@@ -404,7 +519,7 @@ void bind_imaging(py::module_& m) {
         "their areas (mm^2) and distances (mm) to the other surface.");
     im.def(
         "segmentation_metrics",
-        [](const MaskIn& gt, const MaskIn& pred, const Eigen::Vector3d& spacing, const std::vector<int>& labels,
+        [](const LabelsIn& gt, const LabelsIn& pred, const Eigen::Vector3d& spacing, const std::vector<int>& labels,
            double tolerance_mm) {
             const Shape3 sg = shape3_of(gt, "segmentation_metrics (gt)");
             const Shape3 sp = shape3_of(pred, "segmentation_metrics (pred)");
@@ -605,7 +720,7 @@ void bind_imaging(py::module_& m) {
         "Analytic phantom cartilage thickness (mm) of label 1/2/3 at world points (n, 3); NaN near sheet edges.");
     im.def(
         "cartilage_thickness",
-        [](const MaskIn& labels, const Eigen::Vector3d& spacing, int cartilage_label, int bone_label,
+        [](const LabelsIn& labels, const Eigen::Vector3d& spacing, int cartilage_label, int bone_label,
            const py::object& geometry, bool include_contact) {
             auto v = mask_volume(labels, spacing, "cartilage_thickness");
             if (!geometry.is_none()) {
@@ -635,7 +750,7 @@ void bind_imaging(py::module_& m) {
         "geometry unless given), thickness_mm (n,), map (nx, ny, nz) NaN off the surface.");
     im.def(
         "label_volumes_mm3",
-        [](const MaskIn& labels, const Eigen::Vector3d& spacing) {
+        [](const LabelsIn& labels, const Eigen::Vector3d& spacing) {
             auto v = mask_volume(labels, spacing, "label_volumes_mm3");
             return label_volumes_mm3(v);
         },
@@ -648,7 +763,7 @@ void bind_imaging(py::module_& m) {
                             what, a.shape(0), a.shape(1), a.shape(2), g.shape[0], g.shape[1], g.shape[2]);
         return Volume<double>(g, std::vector<double>(a.data(), a.data() + a.size()), a.ndim() == 4 ? a.shape(3) : 1);
     };
-    auto label_volume = [](const MaskIn& a, const Geometry& g, const char* what) {
+    auto label_volume = [](const U8Array& a, const Geometry& g, const char* what) {
         auto v = mask_volume(a, g.spacing_mm, what);
         SPORTSMED_CHECK(v.shape() == g.shape, "{}: array shape differs from the geometry's", what);
         v.geometry() = g;
@@ -669,7 +784,7 @@ void bind_imaging(py::module_& m) {
         "Trilinear resampling of an image (nx, ny, nz[, c]) on geometry onto the target grid.");
     im.def(
         "resample_labels",
-        [label_volume](const MaskIn& a, const Geometry& g, const Geometry& target, bool label_aware) {
+        [label_volume](const LabelsIn& a, const Geometry& g, const Geometry& target, bool label_aware) {
             auto v = label_volume(a, g, "resample_labels");
             py::gil_scoped_release release;
             auto out = resample_labels(v, target, label_aware);
@@ -683,7 +798,7 @@ void bind_imaging(py::module_& m) {
         [double_volume, label_volume](const py::array& a, const Geometry& g, const std::string& code) {
             const Reorientation r = canonical_reorientation(g, code);
             if (a.dtype().is(py::dtype::of<std::uint8_t>()) || a.dtype().is(py::dtype::of<bool>())) {
-                auto out = reorient(label_volume(py::cast<MaskIn>(a), g, "reorient"), r);
+                auto out = reorient(label_volume(py::cast<LabelsIn>(a), g, "reorient"), r);
                 Geometry og = out.geometry();
                 return py::make_tuple(volume_to_numpy(std::move(out)), og);
             }
@@ -779,7 +894,7 @@ void bind_imaging(py::module_& m) {
     const std::array<int, 5> default_knee_labels{1, 2, 3, 5, 6};
     im.def(
         "regional_cartilage_thickness",
-        [label_volume, region_options, frame_dict](const MaskIn& labels, const Geometry& geometry,
+        [label_volume, region_options, frame_dict](const LabelsIn& labels, const Geometry& geometry,
                                                    const std::string& side, const std::array<int, 5>& knee_labels,
                                                    double anterior_deg, double posterior_deg) {
             auto v = label_volume(labels, geometry, "regional_cartilage_thickness");
@@ -814,7 +929,7 @@ void bind_imaging(py::module_& m) {
         "sd_mm (nearest-surface thickness), voxels, mean_local_mm (local thickness).");
     im.def(
         "unrolled_femoral_thickness",
-        [label_volume, region_options, frame_dict](const MaskIn& labels, const Geometry& geometry, double ml_step_mm,
+        [label_volume, region_options, frame_dict](const LabelsIn& labels, const Geometry& geometry, double ml_step_mm,
                                                    double angle_step_deg, const std::string& side,
                                                    const std::array<int, 5>& knee_labels) {
             auto v = label_volume(labels, geometry, "unrolled_femoral_thickness");

@@ -146,7 +146,8 @@ void image_to(const Image& img, bool apply_scaling, Out* out) {
     const std::int64_t n = img.num_values();
     SPORTSMED_CHECK(static_cast<std::int64_t>(img.bytes.size()) == n * static_cast<std::int64_t>(dtype_size(img.dtype)),
                     "Image: {} bytes for {} values of {}", img.bytes.size(), n, dtype_name(img.dtype));
-    const bool s = apply_scaling && img.scaled;
+    // Identity scaling is skipped, as nibabel does: x * 1 + 0 would turn a stored -0.0 into +0.0.
+    const bool s = apply_scaling && img.scaled && !(img.scl_slope == 1.0 && img.scl_inter == 0.0);
     const auto* b = img.bytes.data();
     switch (img.dtype) {
         case DType::UInt8: return convert<std::uint8_t>(b, n, img.scl_slope, img.scl_inter, s, out);

@@ -100,7 +100,8 @@ def cmd_metrics(args) -> int:
         from .. import InvalidArgument
 
         raise InvalidArgument(f"metrics: '{args.gt}' and '{args.pred}' lie on different grids")
-    table = im.metrics_table(gt.array.astype(np.uint8), pred.array.astype(np.uint8), gt.geometry.spacing,
+    table = im.metrics_table(im.as_label_map(gt.array, args.gt), im.as_label_map(pred.array, args.pred),
+                             gt.geometry.spacing,
                              args.labels, args.tolerance)
     if args.csv:
         table.to_csv(args.csv)
@@ -146,7 +147,7 @@ def cmd_t2map(args) -> int:
 def cmd_thickness(args) -> int:
     im = _imaging()
     img = im.read_image(args.labels)
-    labels = img.array.astype(np.uint8)
+    labels = im.as_label_map(img.array, args.labels)
     res = im.cartilage_thickness(labels, img.geometry.spacing, args.cartilage, args.bone, img.geometry,
                                  include_contact=args.contact)
     _write(res["map"].astype(np.float32), img.geometry, args.output)

@@ -51,7 +51,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     maps, spacing = [], None
     for path in args.labels:
         img = imaging.read_image(str(path))
-        lab = np.rint(img.fdata()).astype(np.uint8)
+        lab = imaging.as_label_map(img.fdata(), str(path))
         if args.remap_pymskt:
             lab = seg.remap_pymskt(lab)
         s = [round(float(v), 4) for v in img.geometry.spacing]

@@ -81,7 +81,7 @@ def load_label_map(path: str, spacing_mm: Sequence[float], *, flip_lr: bool = Fa
     from .. import imaging
 
     src = imaging.read_image(path)
-    labels, geom = imaging.reorient(np.asarray(src.array).astype(np.uint8), src.geometry, "LPS")
+    labels, geom = imaging.reorient(imaging.as_label_map(src.array, str(path)), src.geometry, "LPS")
     spacing = np.asarray(spacing_mm, float)
     extent = np.asarray(geom.shape) * np.asarray(geom.spacing)
     shape = [max(1, int(round(e / s))) for e, s in zip(extent, spacing)]
