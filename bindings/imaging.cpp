@@ -807,9 +807,11 @@ void bind_imaging(py::module_& m) {
             return py::make_tuple(volume_to_numpy(std::move(out)), og);
         },
         py::arg("array"), py::arg("geometry"), py::arg("code") = "RAS",
-        "Exact reorientation (axis permutation and flips, no interpolation) to the closest 'RAS' or 'LPS' "
-        "orientation (as nibabel.as_closest_canonical for RAS). uint8/bool stay uint8, others become float64. "
-        "Returns (array, geometry).");
+        "Exact reorientation (axis permutation and flips, no interpolation) to the closest orientation named by "
+        "a 3-letter code of L/R, P/A, S/I ('RAS' as nibabel.as_closest_canonical, 'LPS', 'PIR' ...). uint8/bool "
+        "stay uint8, others become float64. Returns (array, geometry).");
+    im.def("orientation_code", &orientation_code, py::arg("geometry"),
+           "Three-letter code of the frame the geometry's voxel axes are closest to ('LPS' for identity).");
     im.def(
         "bounding_box",
         [](const MaskIn& mask, std::int64_t margin) {

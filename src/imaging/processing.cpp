@@ -3,6 +3,7 @@
 #include "sportsmed/imaging/processing.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <vector>
 
@@ -131,12 +132,39 @@ Volume<std::uint8_t> resample_labels(const Volume<std::uint8_t>& src, const Geom
     return out;
 }
 
+namespace {
+
+// Rows: the target axes named by a 3-letter code, in LPS world coordinates (L +x, R -x,
+// P +y, A -y, S +z, I -z), each world axis once.
+Eigen::Matrix3d code_axes(const std::string& code, const char* who) {
+    Eigen::Matrix3d t = Eigen::Matrix3d::Zero();
+    bool used[3] = {false, false, false};
+    SPORTSMED_CHECK(code.size() == 3, "{}: orientation code '{}' must have 3 letters from L/R, P/A, S/I", who, code);
+    for (int a = 0; a < 3; ++a) {
+        const char c = static_cast<char>(std::toupper(static_cast<unsigned char>(code[static_cast<std::size_t>(a)])));
+        int w = -1;
+        double sign = 1;
+        switch (c) {
+            case 'L': w = 0; break;
+            case 'R': w = 0, sign = -1; break;
+            case 'P': w = 1; break;
+            case 'A': w = 1, sign = -1; break;
+            case 'S': w = 2; break;
+            case 'I': w = 2, sign = -1; break;
+            default: break;
+        }
+        SPORTSMED_CHECK(w >= 0 && !used[w], "{}: orientation code '{}' must name each of L/R, P/A, S/I once", who,
+                        code);
+        used[w] = true;
+        t(a, w) = sign;
+    }
+    return t;
+}
+
+}  // namespace
+
 Reorientation canonical_reorientation(const Geometry& g, const std::string& code) {
-    Eigen::Vector3d frame;
-    if (code == "LPS") frame << 1, 1, 1;
-    else if (code == "RAS") frame << -1, -1, 1;
-    else SPORTSMED_THROW(InvalidArgument, "canonical_reorientation: code '{}', expected 'LPS' or 'RAS'", code);
-    const Eigen::Matrix3d d = frame.asDiagonal() * g.direction;  // rows: target axes, cols: source axes
+    const Eigen::Matrix3d d = code_axes(code, "canonical_reorientation") * g.direction;  // rows: target, cols: source
     Reorientation r;
     bool row_used[3] = {false, false, false}, col_used[3] = {false, false, false};
     for (int step = 0; step < 3; ++step) {
@@ -150,6 +178,24 @@ Reorientation canonical_reorientation(const Geometry& g, const std::string& code
         r.flip[br] = d(br, bc) < 0;
     }
     return r;
+}
+
+std::string orientation_code(const Geometry& g) {
+    // Each voxel axis takes the world axis it is closest to (greedy, as canonical_reorientation).
+    std::string code(3, '?');
+    bool row_used[3] = {false, false, false}, col_used[3] = {false, false, false};
+    const Eigen::Matrix3d& d = g.direction;  // column s: voxel axis s in LPS world
+    for (int step = 0; step < 3; ++step) {
+        int bw = -1, bs = -1;
+        double best = -1;
+        for (int w = 0; w < 3; ++w)
+            for (int s = 0; s < 3; ++s)
+                if (!row_used[w] && !col_used[s] && std::abs(d(w, s)) > best) best = std::abs(d(w, s)), bw = w, bs = s;
+        row_used[bw] = col_used[bs] = true;
+        static const char pos[3] = {'L', 'P', 'S'}, neg[3] = {'R', 'A', 'I'};
+        code[static_cast<std::size_t>(bs)] = d(bw, bs) >= 0 ? pos[bw] : neg[bw];
+    }
+    return code;
 }
 
 std::array<std::array<std::int64_t, 3>, 2> bounding_box(const Volume<std::uint8_t>& mask, std::int64_t margin) {

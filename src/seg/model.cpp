@@ -54,6 +54,17 @@ void validate(const ModelSpec& s, const std::string& source) {
     SPORTSMED_CHECK(s.normalization == "zscore" || s.normalization == "none",
                     "model '{}': normalization must be 'zscore' or 'none', got '{}'", source, s.normalization);
     SPORTSMED_CHECK(s.in_channels >= 1, "model '{}': in_channels must be >= 1", source);
+    {
+        bool seen[3] = {false, false, false};
+        bool ok = s.orientation.size() == 3;
+        for (char c : s.orientation) {
+            const int w = c == 'L' || c == 'R' ? 0 : c == 'P' || c == 'A' ? 1 : c == 'S' || c == 'I' ? 2 : -1;
+            ok = ok && w >= 0 && !seen[w];
+            if (w >= 0) seen[w] = true;
+        }
+        SPORTSMED_CHECK(ok, "model '{}': orientation '{}' is not a 3-letter code of L/R, P/A, S/I", source,
+                        s.orientation);
+    }
     for (int l : s.single_component_labels)
         SPORTSMED_CHECK(l >= 1 && l < s.num_classes(), "model '{}': single_component_labels has {}, outside 1..{}",
                         source, l, s.num_classes() - 1);
@@ -112,6 +123,7 @@ std::string to_json(const ModelSpec& s) {
               {"spacing_mm", s.spacing_mm},     {"normalization", s.normalization},
               {"notes", s.notes}};
     if (!s.single_component_labels.empty()) j["single_component_labels"] = s.single_component_labels;
+    j["orientation"] = s.orientation;
     if (s.architecture == "unet") j["unet"] = unet_to_json(s.unet);
     return j.dump(2);
 }
@@ -140,6 +152,7 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& sourc
     s.normalization = field<std::string>(j, "normalization", source, "zscore", false);
     s.notes = field<std::string>(j, "notes", source, "", false);
     s.single_component_labels = field<std::vector<int>>(j, "single_component_labels", source, {}, false);
+    s.orientation = field<std::string>(j, "orientation", source, "LPS", false);
     if (s.architecture == "unet") {
         const json u = field<json>(j, "unet", source, json::object(), true);
         UNetConfig c;

@@ -28,15 +28,21 @@ Volume<double> resample_linear(const Volume<double>& src, const Geometry& target
 /// nearest neighbour when downsampling. Outside the source: label 0.
 Volume<std::uint8_t> resample_labels(const Volume<std::uint8_t>& src, const Geometry& target, bool label_aware = true);
 
-/// Axis permutation and flips that bring @p g closest to the frame named by @p code
-/// ("LPS" or "RAS": i along +x of that frame's first letter, and so on), as
+/// Axis permutation and flips that bring @p g closest to the frame named by @p code, any
+/// of the 48 three-letter codes with one letter of L/R, P/A, S/I each ("LPS", "RAS",
+/// "PIR" …: voxel axis i runs towards the first letter, and so on), as
 /// nibabel.as_closest_canonical for "RAS". perm[a] = source axis that becomes axis a;
-/// flip[a] = whether it is reversed.
+/// flip[a] = whether it is reversed. Oblique grids take the nearest axis-aligned frame.
+/// @throws InvalidArgument for a malformed code.
 struct Reorientation {
     std::array<int, 3> perm{0, 1, 2};
     std::array<bool, 3> flip{false, false, false};
 };
 Reorientation canonical_reorientation(const Geometry& g, const std::string& code = "RAS");
+
+/// The three-letter code (as canonical_reorientation takes) of the frame @p g's voxel axes
+/// are closest to, e.g. "LPS" for an identity direction, "RAS" for nibabel's canonical.
+std::string orientation_code(const Geometry& g);
 
 /// Exact reorientation of @p v (no interpolation): voxels are permuted and flipped and the
 /// geometry updated, so every voxel keeps its world position.

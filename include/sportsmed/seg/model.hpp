@@ -43,6 +43,10 @@ struct ModelSpec {
     /// medial + lateral tibial cartilage): those a keep-largest-component post-processing
     /// may filter (SegmentOptions::keep_largest_labels). Optional in the sidecar.
     std::vector<int> single_component_labels;
+    /// Orientation of the arrays the network was trained on, as a 3-letter code of L/R, P/A,
+    /// S/I (imaging::canonical_reorientation): images are brought to it before inference.
+    /// Sidecars without it mean "LPS", the layout of the project's phantoms.
+    std::string orientation = "LPS";
 
     int num_classes() const { return static_cast<int>(labels.size()); }
 };

@@ -31,8 +31,9 @@ def cmd_segment(args: argparse.Namespace) -> int:
     spacing = list(img.geometry.spacing)
     keep = {"model": "model", "all": True, "none": False}[args.keep_largest]
     with progress_bar("segment") as progress:
+        # The image is brought to the model's orientation and the labels back onto its grid.
         labels, probs = seg.segment(model, data.astype(np.float32), step_fraction=args.step, mirror=args.mirror,
-                                    spacing_mm=spacing, keep_largest_component=keep,
+                                    geometry=img.geometry, keep_largest_component=keep,
                                     probabilities=args.probabilities is not None, progress=progress)
     imaging.write_image(imaging.Image(labels, img.geometry), str(args.output))
     if args.probabilities is not None:

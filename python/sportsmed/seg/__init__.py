@@ -99,7 +99,7 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
               base_features: int = 16, levels: int = 4, max_features: int = 256, convs_per_stage: int = 2,
               deep_supervision: bool = False, in_channels: int = 1, normalization: str = "zscore",
               negative_slope: float = 0.01, notes: str = "",
-              single_component_labels: Sequence[int] = ()) -> dict:
+              single_component_labels: Sequence[int] = (), orientation: str = "LPS") -> dict:
     """Spec of a built-in U-Net.
 
     Parameters
@@ -112,13 +112,16 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
         Voxel spacing the network is trained at (recorded for users of the model).
     single_component_labels : sequence of int
         Labels that are one connected structure (``segment(keep_largest_component="model")``).
+    orientation : str
+        Orientation code (L/R, P/A, S/I) of the training arrays; ``segment(geometry=...)``
+        brings images to it ("LPS": the project's phantoms).
     """
     patch = [int(p) for p in patch_size]
     return _with_single(single_component_labels) | {
         "format": "sportsmed-seg", "version": 1, "architecture": "unet",
         "in_channels": in_channels, "labels": list(labels), "patch_size": patch,
         "spacing_mm": [float(s) for s in spacing_mm] if spacing_mm is not None else [],
-        "normalization": normalization, "notes": notes,
+        "normalization": normalization, "notes": notes, "orientation": orientation,
         "unet": {"spatial_dims": len(patch), "in_channels": in_channels, "num_classes": len(labels),
                  "base_features": base_features, "max_features": max_features, "levels": levels,
                  "convs_per_stage": convs_per_stage, "negative_slope": negative_slope,
@@ -128,12 +131,14 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
 
 def torchscript_sidecar(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Sequence[float] = (), *,
                         in_channels: int = 1, normalization: str = "zscore", notes: str = "",
-                        single_component_labels: Sequence[int] = ()) -> dict:
-    """Sidecar document for a TorchScript network (write it as ``<model>.json``)."""
+                        single_component_labels: Sequence[int] = (), orientation: str = "LPS") -> dict:
+    """Sidecar document for a TorchScript network (write it as ``<model>.json``); ``orientation``
+    as in :func:`unet_spec`."""
     return _with_single(single_component_labels) | {
         "format": "sportsmed-seg", "version": 1, "architecture": "torchscript",
         "in_channels": in_channels, "labels": list(labels), "patch_size": [int(p) for p in patch_size],
-        "spacing_mm": [float(s) for s in spacing_mm], "normalization": normalization, "notes": notes}
+        "spacing_mm": [float(s) for s in spacing_mm], "normalization": normalization, "notes": notes,
+        "orientation": orientation}
 
 
 def default_model_path() -> str:
@@ -173,7 +178,8 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
             mirror: bool = False, low_memory: bool = True, probabilities: bool = False,
             spacing_mm: Optional[Sequence[float]] = None,
             keep_largest_component: Union[bool, str, Sequence[int]] = False,
-            progress: Optional[ProgressCallback] = None) -> tuple[np.ndarray, Optional[np.ndarray]]:
+            progress: Optional[ProgressCallback] = None,
+            geometry=None) -> tuple[np.ndarray, Optional[np.ndarray]]:
     """Sliding-window segmentation.
 
     Parameters
@@ -194,6 +200,14 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
         of the listed labels, or of the labels the model's sidecar names as one structure
         (``"model"``: its ``single_component_labels``; none when it names none). Removed
         voxels become background.
+    geometry : imaging.Geometry, optional
+        The image's grid (from ``imaging.read_image(...).geometry``). Given, the image is
+        first reoriented exactly (axis permutation and flips, no interpolation; an oblique
+        grid takes its nearest axis-aligned frame) to the orientation the model was trained
+        in (sidecar ``orientation``, "LPS" by default), its spacing taken from the geometry,
+        and the result brought back onto the input grid. Without it the array is assumed to
+        be in the model's orientation already — a permuted or flipped image then segments
+        wrongly (recommended: always pass it).
 
     Returns
     -------
@@ -211,8 +225,28 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
     else:
         only = [int(label) for label in keep_largest_component]
         keep = bool(only)
-    return _seg.segment(model, image, step_fraction, batch_size, mirror, low_memory, probabilities,
-                        list(spacing_mm or []), keep, only, progress)
+    if geometry is None:
+        return _seg.segment(model, image, step_fraction, batch_size, mirror, low_memory, probabilities,
+                            list(spacing_mm or []), keep, only, progress)
+    from .. import InvalidArgument, imaging
+
+    arr = np.asarray(image, dtype=np.float32)
+    if arr.ndim != 3 or tuple(arr.shape) != tuple(geometry.shape):
+        raise InvalidArgument(f"segment: geometry {tuple(geometry.shape)} does not describe an image of shape "
+                              f"{arr.shape} (geometry= takes one 3-D image)")
+    if spacing_mm is not None and not np.allclose(spacing_mm, geometry.spacing, rtol=1e-6):
+        raise InvalidArgument(f"segment: spacing_mm {list(spacing_mm)} contradicts the geometry's "
+                              f"{list(geometry.spacing)}")
+    source_code = imaging.orientation_code(geometry)
+    canon, cgeom = imaging.reorient(arr, geometry, model_spec(model).get("orientation", "LPS"))
+    labels, probs = _seg.segment(model, np.asarray(canon, dtype=np.float32), step_fraction, batch_size, mirror,
+                                 low_memory, probabilities, list(cgeom.spacing), keep, only, progress)
+    back, bgeom = imaging.reorient(labels, cgeom, source_code)
+    if not bgeom.same_grid(geometry, 1e-4):  # a permutation and flips are exact: this cannot differ
+        raise InvalidArgument("segment: the result could not be brought back onto the input grid")
+    if probs is not None:
+        probs = np.stack([imaging.reorient(p, cgeom, source_code)[0] for p in probs]).astype(np.float32)
+    return np.asarray(back), probs
 
 
 def train(model: Model, images: Sequence[np.ndarray], labels: Sequence[np.ndarray],
