@@ -150,6 +150,7 @@ def test_cli_thickness_map_regions_and_local(tmp_path, phantom):
     lab, g = phantom["labels"], phantom["geometry"]
     src = tmp_path / "labels.nii.gz"
     imaging.write_image(imaging.Image(lab, g), str(src))
+    imaging.write_label_names(src, imaging.PYMSKT_LABEL_NAMES)  # the phantom's numbering, said
     out = {k: tmp_path / v for k, v in [("o", "t.nii.gz"), ("local", "lt.nii.gz"), ("csv", "regions.csv"),
                                          ("nii", "map.nii.gz"), ("png", "map.png")]}
     for m in ("nii", "png"):

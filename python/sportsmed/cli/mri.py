@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -144,29 +145,63 @@ def cmd_t2map(args) -> int:
     return 0
 
 
+#: Articular cartilage is at most ~6-7 mm thick (patella); a median beyond this is a wrong
+#: label or unit, not a knee (Eckstein et al. 2006, Osteoarthritis Cartilage 14:974).
+THICKNESS_MEDIAN_LIMIT_MM = 8.0
+
+#: The structures regional thickness needs, by name (pymskt numbering 1, 2, 3, 5, 6).
+REGION_STRUCTURES = ("femoral_cartilage", "medial_tibial_cartilage", "lateral_tibial_cartilage", "femur", "tibia")
+
+
+def _label_names(im, args):
+    """The map's label names: --label-names FILE, else its sidecar, else None."""
+    if args.label_names:
+        return im.read_label_mapping(args.label_names)
+    return im.read_label_names(args.labels)
+
+
 def cmd_thickness(args) -> int:
     im = _imaging()
     img = im.read_image(args.labels)
     labels = im.as_label_map(img.array, args.labels)
-    res = im.cartilage_thickness(labels, img.geometry.spacing, args.cartilage, args.bone, img.geometry,
+    names = _label_names(im, args)
+    cartilage = im.resolve_label(names, args.cartilage, "cartilage", args.labels)
+    bone = im.resolve_label(names, args.bone, "bone", args.labels)
+    present = set(np.unique(labels).tolist())
+    for role, value in (("cartilage", cartilage), ("bone", bone)):
+        if value not in present:
+            from .. import InvalidArgument
+
+            what = f" ({names[value]})" if names and value in names else ""
+            raise InvalidArgument(f"{args.labels}: the {role} label {value}{what} has no voxel in the map")
+    res = im.cartilage_thickness(labels, img.geometry.spacing, cartilage, bone, img.geometry,
                                  include_contact=args.contact)
     _write(res["map"].astype(np.float32), img.geometry, args.output)
     t = res["thickness_mm"]
+    median = float(np.median(t)) if len(t) else float("nan")
     print(f"wrote {args.output}: {len(t)} surface points, thickness mean {t.mean():.3f} mm, "
-          f"median {np.median(t):.3f} mm (nearest-surface method)")
+          f"median {median:.3f} mm (nearest-surface method)")
+    if not median <= THICKNESS_MEDIAN_LIMIT_MM:
+        print(f"warning: median thickness {median:.1f} mm is beyond any articular cartilage "
+              f"(> {THICKNESS_MEDIAN_LIMIT_MM:g} mm): check that label {cartilage} is cartilage and {bone} its bone "
+              "(--label-names, --cartilage, --bone) and the image's units", file=sys.stderr)
     if args.local:
-        lt = im.local_thickness(labels == args.cartilage, img.geometry.spacing)
+        lt = im.local_thickness(labels == cartilage, img.geometry.spacing)
         _write(lt.astype(np.float32), img.geometry, args.local)
-        print(f"wrote {args.local}: local thickness, mean {lt[labels == args.cartilage].mean():.3f} mm")
+        print(f"wrote {args.local}: local thickness, mean {lt[labels == cartilage].mean():.3f} mm")
+    knee_labels = None
+    if args.regions is not None or args.map:
+        knee_labels = tuple(im.resolve_label(names, s, s, args.labels) for s in REGION_STRUCTURES)
     if args.regions is not None:
-        table = im.regional_thickness_table(labels, img.geometry, side=args.side)
+        table = im.regional_thickness_table(labels, img.geometry, side=args.side, knee_labels=knee_labels)
         if args.regions:
             table.to_csv(args.regions)
             print(f"wrote {args.regions}")
         else:
             print(table.to_string(float_format=lambda v: f"{v:.3f}"))
     if args.map:
-        u = im.unrolled_femoral_thickness(labels, img.geometry, args.ml_step, args.angle_step, side=args.side)
+        u = im.unrolled_femoral_thickness(labels, img.geometry, args.ml_step, args.angle_step, side=args.side,
+                                          knee_labels=knee_labels)
         im.write_thickness_map(u, args.map)
         print(f"wrote {args.map}: unrolled femoral thickness map {u['map'].shape[0]} (x, {args.ml_step:g} mm) x "
               f"{u['map'].shape[1]} (angle, {args.angle_step:g} deg)")
@@ -183,12 +218,13 @@ def cmd_phantom(args) -> int:
         ph = im.make_knee_phantom(spacing_mm=(args.spacing,) * 3, snr=args.snr, seed=args.seed, progress=cb)
     g = ph["geometry"]
     _write(ph["labels"], g, out / "labels.nii.gz")
+    im.write_label_names(out / "labels.nii.gz", im.PYMSKT_LABEL_NAMES)
     _write(ph["image"].astype(np.float32), g, out / "dess.nii.gz")
     _write(ph["echoes"].astype(np.float32), g, out / "mese.nii.gz")
     (out / "phantom.json").write_text(json.dumps(
         {"te_ms": list(ph["te_ms"]), "t2_ms_per_label": list(ph["t2_ms"]), "spacing_mm": args.spacing,
          "snr": args.snr, "seed": args.seed}, indent=2))
-    print(f"wrote {out}/labels.nii.gz, dess.nii.gz, mese.nii.gz, phantom.json")
+    print(f"wrote {out}/labels.nii.gz (+ labels.labels.json), dess.nii.gz, mese.nii.gz, phantom.json")
     return 0
 
 
@@ -232,13 +268,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     q = msub.add_parser("thickness", help="nearest-surface cartilage thickness map")
     q.add_argument("labels")
     q.add_argument("-o", "--output", required=True)
-    q.add_argument("--cartilage", type=int, default=1, help="cartilage label (default 1, femoral)")
-    q.add_argument("--bone", type=int, default=5, help="bone label (default 5, femur)")
+    q.add_argument("--cartilage", default="femoral_cartilage",
+                   help="cartilage: a structure name the map's label names hold, or a label number "
+                        "(default femoral_cartilage)")
+    q.add_argument("--bone", default="femur", help="its bone: a name or a number (default femur)")
+    q.add_argument("--label-names", default=None, metavar="FILE",
+                   help="names of a map from another tool: JSON {label: name} or a Slicer/ITK-SNAP colour table "
+                        "(default: the map's LABELS.labels.json sidecar)")
     q.add_argument("--contact", action="store_true",
                    help="also measure where the cartilage touches the opposing cartilage or a meniscus")
     q.add_argument("--local", default=None, metavar="OUT", help="also write the local thickness map of the cartilage")
     q.add_argument("--regions", nargs="?", const="", default=None, metavar="CSV",
-                   help="regional means (femoral M/L x A/C/P, tibial M/L; pymskt labels): print, or write CSV")
+                   help="regional means (femoral M/L x A/C/P, tibial M/L; needs the names femoral_cartilage, "
+                        "medial_tibial_cartilage, lateral_tibial_cartilage, femur, tibia): print, or write CSV")
     q.add_argument("--map", default=None, metavar="OUT",
                    help="unrolled femoral thickness map (angle x medial-lateral): .png, .nii[.gz] or .nrrd")
     q.add_argument("--side", choices=("auto", "right", "left"), default="auto",

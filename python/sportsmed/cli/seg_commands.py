@@ -36,6 +36,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
                                     geometry=img.geometry, keep_largest_component=keep,
                                     probabilities=args.probabilities is not None, progress=progress)
     imaging.write_image(imaging.Image(labels, img.geometry), str(args.output))
+    imaging.write_label_names(args.output, dict(enumerate(seg.model_spec(model)["labels"])))
     if args.probabilities is not None:
         imaging.write_image(imaging.Image(np.moveaxis(probs, 0, -1), img.geometry), str(args.probabilities))
     names = seg.model_spec(model)["labels"]
@@ -43,7 +44,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
     voxel_mm3 = float(np.prod(spacing))
     print(json.dumps({name: round(float(c) * voxel_mm3, 1) for name, c in zip(names, counts) if name != names[0]},
                      indent=2))
-    print(f"wrote {args.output} (volumes in mm³ above)")
+    print(f"wrote {args.output} (volumes in mm³ above) and its label names "
+          f"{imaging.label_names_path(args.output).name}")
     return 0
 
 

@@ -30,6 +30,11 @@ read_image = _imaging.read_image
 write_image = _imaging.write_image
 
 
+from ._labels import (  # noqa: E402
+    PYMSKT_LABEL_NAMES, label_names_path, read_label_mapping, read_label_names, resolve_label, write_label_names,
+)
+
+
 def as_label_map(array, what: str = "label map"):
     """``array`` as a uint8 label map, checked: any integer or boolean dtype, or floats holding
     whole numbers (nibabel's ``get_fdata()`` of a label map), with labels 0–255.
@@ -68,7 +73,9 @@ def convert(src: str, dst: str) -> Image:
 
 
 __all__ = sorted(set(_COMPILED) | {"convert", "metrics_table", "regional_thickness_table", "write_thickness_map",
-                                       "thickness_map_figure"})
+                                       "thickness_map_figure", "as_label_map", "PYMSKT_LABEL_NAMES",
+                                       "label_names_path", "read_label_mapping", "read_label_names", "resolve_label",
+                                       "write_label_names"})
 
 
 def metrics_table(gt, pred, spacing, labels=None, tolerance_mm: float = 1.0, names=None):
