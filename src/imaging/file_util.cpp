@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -47,11 +48,41 @@ void read_file_range(const std::string& path, std::size_t offset, std::size_t si
                         path, size, offset);
 }
 
+std::size_t checked_data_bytes(const std::vector<std::int64_t>& dims, std::size_t element_size,
+                               const std::string& path, const char* what) {
+    constexpr std::size_t kLimit = std::size_t(1) << 48;
+    std::size_t total = element_size;
+    for (const std::int64_t d : dims) {
+        if (d < 0) SPORTSMED_THROW(FormatError, "{}: '{}' declares a negative size {}", what, path, d);
+        if (d != 0 && total > kLimit / static_cast<std::size_t>(d))
+            SPORTSMED_THROW(FormatError, "{}: '{}' declares sizes whose data exceed 2^48 bytes (corrupt header?)",
+                            what, path);
+        total *= static_cast<std::size_t>(d);
+    }
+    return total;
+}
+
+std::size_t max_inflated_size(std::size_t compressed_size) {
+    constexpr std::size_t kRatio = 1032;
+    return compressed_size > (SIZE_MAX - 4096) / kRatio ? SIZE_MAX : compressed_size * kRatio + 4096;
+}
+
 std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t size, std::size_t expected,
                                  const std::string& path, const char* what, std::size_t size_hint) {
+    const std::size_t ceiling = max_inflated_size(size);
+    if (expected > ceiling)
+        SPORTSMED_THROW(FormatError,
+                        "{}: '{}' declares {} bytes of data but its {} compressed bytes can hold at most {} "
+                        "(corrupt header?)",
+                        what, path, expected, size, ceiling);
+    // A size hint (the gzip trailer's ISIZE) is only a hint: a corrupt one must not size the buffer.
+    size_hint = std::min(size_hint, ceiling);
     std::vector<std::uint8_t> out;
-    // One spare byte past the hint: reaching it means the hint was wrong (ISIZE is mod 2^32).
-    out.resize(expected ? expected : size_hint ? size_hint + 1 : std::max<std::size_t>(size * 4, 1 << 16));
+    // Buffers grow as data come (a header cannot make us allocate what the stream does not
+    // hold); one spare byte past the hint: reaching it means the hint was wrong (ISIZE is
+    // mod 2^32).
+    const std::size_t start = std::max<std::size_t>(size * 4, 1 << 16);
+    out.resize(expected ? std::min(expected, start) : size_hint ? size_hint + 1 : start);
     z_stream zs{};
     // 15 + 32: accept both gzip and zlib headers (NRRD writers use either).
     if (inflateInit2(&zs, 15 + 32) != Z_OK) SPORTSMED_THROW(Error, "{}: zlib init failed", what);
@@ -61,8 +92,9 @@ std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t size, std
     int rc = Z_OK;
     for (;;) {
         if (produced == out.size()) {
-            if (expected) break;
-            out.resize(out.size() * 2);
+            if (expected && produced >= expected) break;
+            if (out.size() >= ceiling) break;  // more than deflate can hold: corrupt stream
+            out.resize(std::min(expected ? expected : ceiling, std::max<std::size_t>(out.size() * 2, 1)));
         }
         zs.next_out = out.data() + produced;
         zs.avail_out = static_cast<uInt>(std::min<std::size_t>(out.size() - produced, 1u << 30));

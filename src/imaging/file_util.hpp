@@ -26,6 +26,16 @@ std::vector<std::uint8_t> read_file_raw(const std::string& path, const char* wha
 
 /// Inflates the gzip or zlib stream @p data; @p expected bytes are needed.
 /// @throws FormatError (naming @p path) if the stream is corrupt or yields fewer bytes.
+/// Bytes of data that @p dims values of @p element_size bytes take, checked: a product that
+/// overflows, or beyond 2^48 bytes (256 TiB), is a FormatError naming @p path, never an
+/// allocation.
+std::size_t checked_data_bytes(const std::vector<std::int64_t>& dims, std::size_t element_size,
+                               const std::string& path, const char* what);
+
+/// Most bytes @p compressed_size bytes of deflate data can expand to (deflate's limit is
+/// 1032:1, plus headers): a header declaring more is refused before anything is allocated.
+std::size_t max_inflated_size(std::size_t compressed_size);
+
 std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t size, std::size_t expected,
                                  const std::string& path, const char* what, std::size_t size_hint = 0);
 

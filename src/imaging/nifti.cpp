@@ -226,7 +226,7 @@ Image read_nifti(const std::string& path) {
                         vox_offset);
     const std::int64_t n = img.num_values();
     const std::size_t esize = dtype_size(img.dtype);
-    const std::size_t nbytes = static_cast<std::size_t>(n) * esize;
+    const std::size_t nbytes = detail::checked_data_bytes(img.dims, esize, path, kRead);
     if (offset > total_size || total_size - offset < nbytes)
         SPORTSMED_THROW(FormatError,
                         "{}: data of '{}' is shorter than the header says: {} bytes from offset {} needed for "

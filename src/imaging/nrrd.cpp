@@ -209,7 +209,7 @@ Image read_nrrd(const std::string& path) {
     img.pixdim = {img.geometry.spacing_mm[0], img.geometry.spacing_mm[1], img.geometry.spacing_mm[2]};
 
     const std::size_t esize = dtype_size(img.dtype);
-    const std::size_t nbytes = static_cast<std::size_t>(img.num_values()) * esize;
+    const std::size_t nbytes = detail::checked_data_bytes(img.dims, esize, path, kRead);
     if (gz) {
         img.bytes = detail::gunzip(buf.data() + pos, buf.size() - pos, nbytes, path, kRead);
     } else {
