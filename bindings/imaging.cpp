@@ -642,11 +642,11 @@ void bind_imaging(py::module_& m) {
         "Fits each row of signals (n, n_echoes) like fit_t2; returns dict of (n,) arrays.");
     im.def(
         "read_dicom_series",
-        [](const std::string& folder) {
+        [](const std::string& folder, const std::string& series) {
             DicomSeries s;
             {
                 py::gil_scoped_release release;
-                s = read_dicom_series(folder);
+                s = read_dicom_series(folder, series);
             }
             py::dict out;
             out["geometry"] = s.image.geometry();
@@ -656,10 +656,31 @@ void bind_imaging(py::module_& m) {
             out["array"] = volume_to_numpy(std::move(s.image));
             return out;
         },
-        py::arg("folder"),
+        py::arg("folder"), py::arg("series") = "",
         "Reads a DICOM series folder (GDCM): slices sorted along the normal, spacing from positions, echoes split "
         "by EchoTime, rescale applied. Returns dict: array (nx, ny, nz[, n_echoes]) float64, geometry (LPS), "
         "te_ms, series_uid, description.");
+    im.def(
+        "list_dicom_series",
+        [](const std::string& folder) {
+            std::vector<DicomSeriesInfo> found;
+            {
+                py::gil_scoped_release release;
+                found = list_dicom_series(folder);
+            }
+            py::list out;
+            for (const auto& i : found) {
+                py::dict d;
+                d["series_uid"] = i.series_uid;
+                d["description"] = i.description;
+                d["files"] = i.files;
+                d["te_ms"] = i.te_ms;
+                out.append(d);
+            }
+            return out;
+        },
+        py::arg("folder"), "The series of a DICOM folder (headers only): list of dicts series_uid, description, "
+        "files, te_ms.");
     im.def(
         "knee_shape",
         [](const py::object& shape) { return shape_to_dict(shape_from_python(shape)); },

@@ -6,14 +6,19 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <vector>
 
 #include <gdcmAttribute.h>
 #include <gdcmImage.h>
 #include <gdcmImageReader.h>
 #include <gdcmPixelFormat.h>
+#include <gdcmReader.h>
 
 #include <Eigen/Geometry>
+#include <fmt/format.h>
+
+#include "sportsmed/core/error.hpp"
 
 namespace sportsmed::imaging {
 namespace {
@@ -53,12 +58,37 @@ void to_double(const char* buf, std::size_t n, std::vector<double>& out) {
     for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<double>(p[i]);
 }
 
-bool read_slice(const std::string& path, Slice& s) {
+// Throws when the pixel data element declares more bytes than the file holds after it:
+// GDCM reads such a file and zero-fills the rest, printing only a warning.
+void check_pixel_data_length(const std::string& path, const gdcm::DataSet& ds) {
+    const gdcm::Tag pixel(0x7fe0, 0x0010);
+    if (!ds.FindDataElement(pixel)) return;
+    const gdcm::VL vl = ds.GetDataElement(pixel).GetVL();
+    if (vl.IsUndefined()) return;  // encapsulated (compressed): the codec checks its fragments
+    // Read the header up to the pixel data, skipping its value: the stream then stands at
+    // the start of the value, which must fit in the file.
+    gdcm::Reader upto;
+    upto.SetFileName(path.c_str());
+    std::set<gdcm::Tag> skip{pixel};
+    if (!upto.ReadUpToTag(pixel, skip)) return;
+    const std::size_t start = upto.GetStreamCurrentPosition();
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec || start == static_cast<std::size_t>(-1)) return;
+    const std::uint64_t end = static_cast<std::uint64_t>(start) + static_cast<std::uint32_t>(vl);
+    if (end > size)
+        SPORTSMED_THROW(FormatError,
+                        "{}: '{}' is truncated: its pixel data declare {} bytes from byte {}, the file ends at {}",
+                        kRead, path, static_cast<std::uint32_t>(vl), start, size);
+}
+
+bool read_slice(const std::string& path, Slice& s, bool pixels = true) {
     gdcm::ImageReader reader;
     reader.SetFileName(path.c_str());
     if (!reader.Read()) return false;
     const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
     const gdcm::Image& img = reader.GetImage();
+    if (pixels) check_pixel_data_length(path, ds);
     if (!has<0x0020, 0x0032>(ds) || !has<0x0020, 0x0037>(ds))
         SPORTSMED_THROW(FormatError, "{}: '{}' lacks ImagePositionPatient or ImageOrientationPatient", kRead, path);
     s.path = path;
@@ -87,6 +117,7 @@ bool read_slice(const std::string& path, Slice& s) {
         SPORTSMED_THROW(FormatError, "{}: '{}' is a multi-frame image; single-frame series are read", kRead, path);
     s.cols = img.GetDimension(0);
     s.rows = img.GetDimension(1);
+    if (!pixels) return true;
     const gdcm::PixelFormat pf = img.GetPixelFormat();
     if (pf.GetSamplesPerPixel() != 1)
         SPORTSMED_THROW(FormatError, "{}: '{}' has {} samples per pixel; grey-level images are read", kRead, path,
@@ -113,26 +144,87 @@ bool read_slice(const std::string& path, Slice& s) {
     return true;
 }
 
-}  // namespace
-
-DicomSeries read_dicom_series(const std::string& folder) {
+std::vector<std::string> folder_files(const std::string& folder) {
     namespace fs = std::filesystem;
     if (!fs::is_directory(folder)) SPORTSMED_THROW(NotFound, "{}: no such folder '{}'", kRead, folder);
     std::vector<std::string> files;
     for (const auto& e : fs::directory_iterator(folder))
         if (e.is_regular_file()) files.push_back(e.path().string());
     std::sort(files.begin(), files.end());
+    return files;
+}
+
+std::vector<DicomSeriesInfo> summarise(const std::vector<Slice>& slices) {
+    std::map<std::string, DicomSeriesInfo> by_uid;
+    for (const auto& s : slices) {
+        DicomSeriesInfo& i = by_uid[s.series_uid];
+        i.series_uid = s.series_uid;
+        i.description = s.description;
+        ++i.files;
+        if (std::find(i.te_ms.begin(), i.te_ms.end(), s.te) == i.te_ms.end()) i.te_ms.push_back(s.te);
+    }
+    std::vector<DicomSeriesInfo> out;
+    for (auto& [uid, i] : by_uid) {
+        std::sort(i.te_ms.begin(), i.te_ms.end());
+        out.push_back(std::move(i));
+    }
+    return out;
+}
+
+std::string listing(const std::vector<DicomSeriesInfo>& series) {
+    std::string out;
+    for (const auto& i : series)
+        out += fmt::format("{}'{}' ('{}', {} images)", out.empty() ? "" : ", ", i.series_uid, i.description, i.files);
+    return out;
+}
+
+}  // namespace
+
+std::vector<DicomSeriesInfo> list_dicom_series(const std::string& folder) {
     std::vector<Slice> slices;
-    for (const auto& f : files) {
+    for (const auto& f : folder_files(folder)) {
         Slice s;
-        if (read_slice(f, s)) slices.push_back(std::move(s));
+        if (read_slice(f, s, false)) slices.push_back(std::move(s));
     }
     if (slices.empty()) SPORTSMED_THROW(NotFound, "{}: no readable DICOM image in '{}'", kRead, folder);
+    return summarise(slices);
+}
+
+DicomSeries read_dicom_series(const std::string& folder, const std::string& series) {
+    // Headers first: choose the series, then decode only its pixels.
+    std::vector<Slice> headers;
+    for (const auto& f : folder_files(folder)) {
+        Slice s;
+        if (read_slice(f, s, false)) headers.push_back(std::move(s));
+    }
+    if (headers.empty()) SPORTSMED_THROW(NotFound, "{}: no readable DICOM image in '{}'", kRead, folder);
+    const auto found = summarise(headers);
+    std::string uid = found.front().series_uid;
+    if (!series.empty()) {
+        const auto it = std::find_if(found.begin(), found.end(), [&](const DicomSeriesInfo& i) {
+            return i.series_uid == series || i.description == series;
+        });
+        if (it == found.end())
+            SPORTSMED_THROW(NotFound, "{}: no series '{}' in '{}'; it holds {}", kRead, series, folder, listing(found));
+        const auto again = std::find_if(it + 1, found.end(), [&](const DicomSeriesInfo& i) {
+            return i.series_uid == series || i.description == series;
+        });
+        if (again != found.end())
+            SPORTSMED_THROW(FormatError, "{}: several series of '{}' are described as '{}'; choose by UID: {}", kRead,
+                            folder, series, listing(found));
+        uid = it->series_uid;
+    } else if (found.size() > 1) {
+        SPORTSMED_THROW(FormatError, "{}: '{}' holds {} series: {}; choose one (series= UID or description)", kRead,
+                        folder, found.size(), listing(found));
+    }
+    std::vector<Slice> slices;
+    for (const auto& h : headers) {
+        if (h.series_uid != uid) continue;
+        Slice s;
+        if (read_slice(h.path, s)) slices.push_back(std::move(s));
+    }
     const Slice& first = slices.front();
     for (const auto& s : slices) {
-        if (s.series_uid != first.series_uid)
-            SPORTSMED_THROW(FormatError, "{}: '{}' holds several series ('{}' and '{}')", kRead, folder,
-                            first.series_uid, s.series_uid);
         if (s.rows != first.rows || s.cols != first.cols)
             SPORTSMED_THROW(FormatError, "{}: '{}' is {}x{}, '{}' is {}x{}", kRead, s.path, s.cols, s.rows,
                             first.path, first.cols, first.rows);

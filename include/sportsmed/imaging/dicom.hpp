@@ -9,6 +9,7 @@
 /// into components; Rescale Slope/Intercept are applied. Any transfer syntax GDCM reads
 /// works, including Explicit VR Big Endian. Geometry is LPS (the DICOM patient frame).
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -24,10 +25,26 @@ struct DicomSeries {
     std::string description;       ///< SeriesDescription
 };
 
-/// Reads every DICOM file in @p folder (one series).
-/// @throws NotFound if the folder is missing or holds no readable DICOM image;
-///         FormatError if files disagree (size, orientation, series), echoes have different
-///         slice counts, or slices are not evenly spaced (beyond 1 % of the spacing).
-DicomSeries read_dicom_series(const std::string& folder);
+/// One series found in a folder.
+struct DicomSeriesInfo {
+    std::string series_uid;   ///< SeriesInstanceUID
+    std::string description;  ///< SeriesDescription
+    std::int64_t files = 0;   ///< images of the series in the folder
+    std::vector<double> te_ms;  ///< distinct echo times (ascending)
+};
+
+/// The series of the DICOM images in @p folder (headers only), in order of their UIDs.
+/// @throws NotFound if the folder is missing or holds no readable DICOM image.
+std::vector<DicomSeriesInfo> list_dicom_series(const std::string& folder);
+
+/// Reads one series of @p folder: the only one, or the one whose SeriesInstanceUID or
+/// SeriesDescription is @p series.
+/// @throws NotFound if the folder is missing, holds no readable DICOM image, or no series
+///         matches @p series; FormatError if the folder holds several series and @p series
+///         does not choose (the message lists them), if files disagree (size, orientation),
+///         echoes have different slice counts, slices are not evenly spaced (beyond 1 % of
+///         the spacing), or a file's pixel data are shorter than its header declares (a
+///         truncated file: GDCM would zero-fill it).
+DicomSeries read_dicom_series(const std::string& folder, const std::string& series = {});
 
 }  // namespace sportsmed::imaging

@@ -35,14 +35,43 @@ def _imaging():
     return imaging
 
 
-def _read_any(path: str):
-    """(float array, geometry, te_ms or None) of a NIfTI/NRRD file or a DICOM folder."""
+def _read_any(path: str, series: str = ""):
+    """(float array, geometry, te_ms or None) of a NIfTI/NRRD file or a DICOM folder (the
+    series ``series`` names, by UID or description, when it holds several)."""
     im = _imaging()
     if os.path.isdir(path):
-        s = im.read_dicom_series(path)
+        s = im.read_dicom_series(path, series or "")
         return s["array"], s["geometry"], list(s["te_ms"])
     img = im.read_image(path)
-    return img.fdata(), img.geometry, None
+    return img.fdata(), img.geometry, _sidecar_echo_times(path)
+
+
+def _sidecar_path(path) -> "Path":
+    """``knee.nii.gz`` → ``knee.json`` (the sidecar dcm2niix writes in the BIDS manner)."""
+    p = Path(path)
+    for suffix in (".nii.gz", ".nii", ".nrrd", ".nhdr"):
+        if p.name.lower().endswith(suffix):
+            return p.with_name(p.name[: -len(suffix)] + ".json")
+    return p.with_suffix(".json")
+
+
+def _sidecar_echo_times(path):
+    """Echo times (ms) a sidecar records (``EchoTimes_ms``, or BIDS ``EchoTime`` in s), or None."""
+    side = _sidecar_path(path)
+    if not side.is_file():
+        return None
+    try:
+        doc = json.loads(side.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        from .. import FormatError
+
+        raise FormatError(f"{side}: {exc}") from None
+    if "EchoTimes_ms" in doc:
+        return [float(t) for t in doc["EchoTimes_ms"]]
+    if "EchoTime" in doc:
+        te = doc["EchoTime"]
+        return [float(t) * 1000.0 for t in (te if isinstance(te, list) else [te])]
+    return None
 
 
 def _write(array, geometry, path: str) -> None:
@@ -53,7 +82,12 @@ def _write(array, geometry, path: str) -> None:
 def cmd_info(args) -> int:
     im = _imaging()
     if os.path.isdir(args.path):
-        s = im.read_dicom_series(args.path)
+        found = im.list_dicom_series(args.path)
+        if len(found) > 1 and not args.series:
+            print(json.dumps({"format": "DICOM folder", "series": found}, indent=2))
+            print(f"{len(found)} series: read one with --series UID or --series DESCRIPTION", file=sys.stderr)
+            return 0
+        s = im.read_dicom_series(args.path, args.series or "")
         facts = {"format": "DICOM series", "shape": list(s["array"].shape), "te_ms": list(s["te_ms"]),
                  "series_uid": s["series_uid"], "description": s["description"]}
         g = s["geometry"]
@@ -73,10 +107,18 @@ def cmd_info(args) -> int:
 def cmd_convert(args) -> int:
     im = _imaging()
     if os.path.isdir(args.src):
-        array, geometry, te = _read_any(args.src)
+        array, geometry, te = _read_any(args.src, args.series)
         _write(array.astype(np.float32), geometry, args.dst)
         if te:
-            print(f"echo times (ms): {', '.join(f'{t:g}' for t in te)}")
+            # Echo times travel with the volume (dcm2niix's BIDS-style sidecar), so that
+            # `mri t2map` on the converted file needs no --te.
+            side = _sidecar_path(args.dst)
+            tmp = side.with_name(side.name + f".tmp{os.getpid()}")
+            tmp.write_text(json.dumps({"EchoTimes_ms": [float(t) for t in te],
+                                       "EchoTime": [float(t) / 1000.0 for t in te], "Source": str(args.src)},
+                                      indent=2) + "\n")
+            os.replace(tmp, side)
+            print(f"echo times (ms): {', '.join(f'{t:g}' for t in te)} (also in {side.name})")
     else:
         im.convert(args.src, args.dst)
     print(f"wrote {args.dst}")
@@ -116,13 +158,14 @@ def cmd_t2map(args) -> int:
     im = _imaging()
     from ..progress import progress_bar
 
-    array, geometry, te = _read_any(args.src)
+    array, geometry, te = _read_any(args.src, args.series)
     if args.te:
         te = args.te
     if te is None:
         from .. import InvalidArgument
 
-        raise InvalidArgument("t2map: give the echo times with --te for a NIfTI/NRRD input")
+        raise InvalidArgument("t2map: give the echo times with --te for a NIfTI/NRRD input without a sidecar "
+                              "(<name>.json with EchoTimes_ms, as `mri convert` writes from DICOM)")
     if array.ndim != 4:
         from .. import InvalidArgument
 
@@ -235,11 +278,15 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     q = msub.add_parser("info", help="header facts of a NIfTI/NRRD file or a DICOM folder (JSON)")
     q.add_argument("path")
+    q.add_argument("--series", default=None, help="the DICOM series to read when the folder holds several "
+                   "(SeriesInstanceUID or SeriesDescription; `mri info FOLDER` lists them)")
     q.set_defaults(handler=cmd_info)
 
     q = msub.add_parser("convert", help="convert between NIfTI and NRRD, or a DICOM folder to NIfTI")
     q.add_argument("src")
     q.add_argument("dst")
+    q.add_argument("--series", default=None, help="the DICOM series to read when the folder holds several "
+                   "(SeriesInstanceUID or SeriesDescription; `mri info FOLDER` lists them)")
     q.set_defaults(handler=cmd_convert)
 
     q = msub.add_parser("edt", help="exact Euclidean distance transform (mm) of a mask or one label")
@@ -259,6 +306,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     q = msub.add_parser("t2map", aliases=["t2"], help="mono-exponential T2 map of a multi-echo series")
     q.add_argument("src", help="DICOM folder or 4-D NIfTI/NRRD")
     q.add_argument("-o", "--output", required=True, help="T2 map (.nii.gz)")
+    q.add_argument("--series", default=None, help="the DICOM series to read when the folder holds several "
+                   "(SeriesInstanceUID or SeriesDescription; `mri info FOLDER` lists them)")
     q.add_argument("--te", type=float, nargs="*", default=None, help="echo times (ms) for NIfTI input")
     q.add_argument("--mask", default=None, help="mask file (nonzero = fit)")
     q.add_argument("--threshold", type=float, default=None, help="fit where the first echo exceeds this")
