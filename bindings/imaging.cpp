@@ -106,27 +106,22 @@ inline U8Array to_uint8_labels(py::handle src, bool mask) {
 
 namespace pybind11::detail {
 
-template <>
-struct type_caster<sportsmed::bindings::LabelsIn> {
-    PYBIND11_TYPE_CASTER(sportsmed::bindings::LabelsIn, const_name("numpy.ndarray"));
+// Both argument kinds convert through to_uint8_labels; only the reading differs.
+template <typename Wrapper, bool Mask>
+struct uint8_array_caster {
+    PYBIND11_TYPE_CASTER(Wrapper, const_name("numpy.ndarray"));
     bool load(handle src, bool) {
         if (!isinstance<array>(src)) return false;
-        value = sportsmed::bindings::LabelsIn(sportsmed::bindings::to_uint8_labels(src, false));
+        value = Wrapper(sportsmed::bindings::to_uint8_labels(src, Mask));
         return true;
     }
-    static handle cast(const sportsmed::bindings::LabelsIn& v, return_value_policy, handle) { return v.inc_ref(); }
+    static handle cast(const Wrapper& v, return_value_policy, handle) { return v.inc_ref(); }
 };
 
 template <>
-struct type_caster<sportsmed::bindings::MaskIn> {
-    PYBIND11_TYPE_CASTER(sportsmed::bindings::MaskIn, const_name("numpy.ndarray"));
-    bool load(handle src, bool) {
-        if (!isinstance<array>(src)) return false;
-        value = sportsmed::bindings::MaskIn(sportsmed::bindings::to_uint8_labels(src, true));
-        return true;
-    }
-    static handle cast(const sportsmed::bindings::MaskIn& v, return_value_policy, handle) { return v.inc_ref(); }
-};
+struct type_caster<sportsmed::bindings::LabelsIn> : uint8_array_caster<sportsmed::bindings::LabelsIn, false> {};
+template <>
+struct type_caster<sportsmed::bindings::MaskIn> : uint8_array_caster<sportsmed::bindings::MaskIn, true> {};
 
 }  // namespace pybind11::detail
 
