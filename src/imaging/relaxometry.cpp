@@ -156,7 +156,7 @@ T2Maps fit_t2(const Volume<double>& echoes, const std::vector<double>& te_ms, co
                         "fit_t2: mask shape ({}, {}, {}) differs from the image shape ({}, {}, {})", mask->shape()[0],
                         mask->shape()[1], mask->shape()[2], echoes.shape()[0], echoes.shape()[1], echoes.shape()[2]);
     const Geometry& g = echoes.geometry();
-    T2Maps out{Volume<double>(g, 1, kNaN), Volume<double>(g, 1, kNaN), Volume<double>(g, 1, 0.0),
+    T2Maps out{Volume<double>(g, 1, kNaN), Volume<double>(g, 1, kNaN), Volume<double>(g, 1, kNaN),
                Volume<double>(g, 1, kNaN), Volume<std::uint8_t>(g, 1, static_cast<std::uint8_t>(FitStatus::Masked))};
     const std::int64_t nv = echoes.num_voxels();
     ProgressReporter reporter(progress, "fit T2", nv);

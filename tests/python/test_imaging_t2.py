@@ -81,3 +81,19 @@ def test_volume_fit_with_mask_status_and_progress(restore_threads):
         imaging.fit_t2(echoes, TE, mask, progress=lambda f, s: False)
     with pytest.raises(sportsmed.InvalidArgument, match="mask shape"):
         imaging.fit_t2(echoes, TE, mask[:-1])
+
+
+def test_invalid_curves_are_nan_in_both_entry_points():
+    """A curve that cannot be fitted (non-finite, fewer than two positive samples) has no T2:
+    NaN from fit_t2_curves as from fit_t2's maps (issue 19 item 5), with status InvalidData."""
+    te = [10.0, 20.0, 30.0, 40.0]
+    curves = np.array([[np.nan, 1, 2, 3], [0, 0, 0, 1.0], [100, 60, 36, 21.6]])
+    rows = imaging.fit_t2_curves(curves, te)
+    maps = imaging.fit_t2(curves.reshape(3, 1, 1, 4), te)
+    for key in ("t2_ms", "s0", "offset", "r2"):
+        np.testing.assert_array_equal(np.isnan(rows[key][:2]), [True, True])
+        np.testing.assert_array_equal(np.isnan(maps[key].ravel()[:2]), [True, True])
+    np.testing.assert_array_equal(rows["status"], maps["status"].ravel())
+    # The valid curve: 100·0.6^(t/10 - 1) decays with T2 = 10 / ln(1/0.6) ms.
+    assert rows["t2_ms"][2] == pytest.approx(10.0 / np.log(1 / 0.6), rel=1e-6)
+    assert maps["t2_ms"].ravel()[2] == pytest.approx(rows["t2_ms"][2], rel=1e-12)

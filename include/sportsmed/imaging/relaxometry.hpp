@@ -8,6 +8,7 @@
 /// bounds enforced by projection. Voxels run in parallel (sportsmed::parallel_for).
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "sportsmed/core/progress.hpp"
@@ -35,7 +36,10 @@ struct T2FitOptions {
 
 /// Result of a single-curve fit.
 struct T2Fit {
-    double s0 = 0, t2_ms = 0, offset = 0, r2 = 0;
+    /// NaN until a fit succeeds: an invalid curve (non-finite or fewer than two positive
+    /// samples) has no parameters, in fit_t2_curve as in fit_t2's maps.
+    double s0 = std::numeric_limits<double>::quiet_NaN(), t2_ms = std::numeric_limits<double>::quiet_NaN(),
+           offset = std::numeric_limits<double>::quiet_NaN(), r2 = std::numeric_limits<double>::quiet_NaN();
     FitStatus status = FitStatus::InvalidData;
     int iterations = 0;
 };
@@ -47,7 +51,7 @@ T2Fit fit_t2_curve(const double* te_ms, const double* signal, int n, const T2Fit
 struct T2Maps {
     Volume<double> t2_ms;        ///< T2 (ms); NaN where not fitted
     Volume<double> s0;           ///< S0 (signal units); NaN where not fitted
-    Volume<double> offset;       ///< noise floor C (0 without the term)
+    Volume<double> offset;       ///< noise floor C (0 without the term); NaN where not fitted
     Volume<double> r2;           ///< coefficient of determination of the fit
     Volume<std::uint8_t> status; ///< FitStatus per voxel
 };
