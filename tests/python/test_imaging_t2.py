@@ -97,3 +97,37 @@ def test_invalid_curves_are_nan_in_both_entry_points():
     # The valid curve: 100·0.6^(t/10 - 1) decays with T2 = 10 / ln(1/0.6) ms.
     assert rows["t2_ms"][2] == pytest.approx(10.0 / np.log(1 / 0.6), rel=1e-6)
     assert maps["t2_ms"].ravel()[2] == pytest.approx(rows["t2_ms"][2], rel=1e-12)
+
+
+def test_t2map_default_mask_leaves_the_background_out(tmp_path):
+    """Without --mask/--threshold, t2map fits where the first echo is above Otsu's threshold:
+    on a bimodal image (noise background, tissue) it is the tissue, not the air."""
+    import subprocess
+    import sys
+
+    from sportsmed.cli.mri import _otsu_threshold
+
+    rng = np.random.default_rng(0)
+    background = rng.rayleigh(20.0, 20000)
+    tissue = rng.normal(1000.0, 60.0, 5000)
+    t = _otsu_threshold(np.concatenate([background, tissue]))
+    assert background.max() < t < tissue.min()
+
+    te = np.array([10.0, 20.0, 30.0, 40.0])
+    shape = (12, 10, 8)
+    inside = np.zeros(shape, bool)
+    inside[3:9, 2:8, 2:6] = True
+    s0 = np.where(inside, 1000.0, 0.0)[..., None]
+    echoes = s0 * np.exp(-te / 40.0) + rng.rayleigh(5.0, shape + (4,))
+    geometry = imaging.Geometry(list(shape))
+    src = tmp_path / "mese.nii.gz"
+    imaging.write_image(imaging.Image(echoes.astype(np.float32), geometry), str(src))
+    (tmp_path / "mese.json").write_text('{"EchoTimes_ms": [10, 20, 30, 40]}')
+    r = subprocess.run([sys.executable, "-m", "sportsmed", "mri", "t2map", str(src), "-o", str(tmp_path / "t2.nii.gz")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    status = imaging.read_image(str(tmp_path / "t2_status.nii.gz")).fdata()
+    fitted = status != 1  # FitStatus::Masked
+    np.testing.assert_array_equal(fitted, inside)
+    t2 = imaging.read_image(str(tmp_path / "t2.nii.gz")).fdata()
+    assert np.nanmedian(t2[inside]) == pytest.approx(40.0, rel=0.02)

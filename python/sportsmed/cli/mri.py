@@ -175,6 +175,13 @@ def cmd_t2map(args) -> int:
         mask = im.read_image(args.mask).array != 0
     elif args.threshold is not None:
         mask = array[..., 0] > args.threshold
+    else:
+        # Not the background: voxels whose first echo is above Otsu's threshold of the
+        # first-echo histogram (air and noise would otherwise fill the map at the T2 bound).
+        threshold = _otsu_threshold(array[..., 0])
+        mask = array[..., 0] > threshold
+        print(f"mask: first echo > {threshold:.6g} (Otsu), {int(mask.sum())} of {mask.size} voxels; "
+              "--mask or --threshold to choose", file=sys.stderr)
     with progress_bar("T2") as cb:
         maps = im.fit_t2(array, te, mask, noise_floor=args.noise_floor, progress=cb)
     out = Path(args.output)
@@ -186,6 +193,24 @@ def cmd_t2map(args) -> int:
     print(f"wrote {out} (+ _r2, _status); fitted {int(ok.sum())} voxels, "
           f"median T2 {float(np.nanmedian(maps['t2_ms'][ok])):.2f} ms")
     return 0
+
+
+def _otsu_threshold(values, bins: int = 256) -> float:
+    """Otsu's (1979) threshold of the finite values: the cut maximising the between-class
+    variance of the histogram."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0 or v.min() == v.max():
+        return float(v.min()) if v.size else 0.0
+    hist, edges = np.histogram(v, bins=bins)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    w0 = np.cumsum(hist)
+    w1 = w0[-1] - w0
+    m0 = np.cumsum(hist * centres)
+    mu0 = m0 / np.maximum(w0, 1)
+    mu1 = (m0[-1] - m0) / np.maximum(w1, 1)
+    between = w0 * w1 * (mu0 - mu1) ** 2
+    return float(edges[1:][int(np.argmax(between[:-1]))])
 
 
 #: Articular cartilage is at most ~6-7 mm thick (patella); a median beyond this is a wrong
@@ -310,7 +335,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(SeriesInstanceUID or SeriesDescription; `mri info FOLDER` lists them)")
     q.add_argument("--te", type=float, nargs="*", default=None, help="echo times (ms) for NIfTI input")
     q.add_argument("--mask", default=None, help="mask file (nonzero = fit)")
-    q.add_argument("--threshold", type=float, default=None, help="fit where the first echo exceeds this")
+    q.add_argument("--threshold", type=float, default=None,
+                   help="fit where the first echo exceeds this (default: Otsu's threshold of the first echo)")
     q.add_argument("--noise-floor", action="store_true", help="add a constant noise-floor term")
     q.set_defaults(handler=cmd_t2map)
 
