@@ -1,4 +1,5 @@
-// Mono-exponential T2 fit: log-linear start, then bounded Levenberg–Marquardt.
+// Mono-exponential T2 fit: log-linear start, then bounded Levenberg–Marquardt; the
+// noise-floor model by variable projection.
 
 #include "sportsmed/imaging/relaxometry.hpp"
 
@@ -44,6 +45,101 @@ double evaluate(const double* t, const double* y, int n, const Vec3& p, int np, 
     return cost;
 }
 
+// For a fixed T2, the model S0·e + C is linear: the best S0 ≥ 0, C ≥ 0 in closed form (the
+// 2×2 normal equations, else the better of the two one-parameter fits on the boundary).
+// Returns ½Σr².
+double floor_fit_at(const double* t, const double* y, int n, double t2, double& s0, double& c) {
+    double see = 0, se = 0, sy = 0, sey = 0;
+    for (int i = 0; i < n; ++i) {
+        const double e = std::exp(-t[i] / t2);
+        see += e * e, se += e, sy += y[i], sey += e * y[i];
+    }
+    // ½Σ(a e + b − y)² summed from the residuals themselves: near a perfect fit the
+    // expanded form cancels catastrophically and flattens the search.
+    auto cost = [&](double a, double b) {
+        double sum = 0;
+        for (int i = 0; i < n; ++i) {
+            const double r = a * std::exp(-t[i] / t2) + b - y[i];
+            sum += r * r;
+        }
+        return 0.5 * sum;
+    };
+    const double det = see * n - se * se;
+    if (det > 1e-12 * see * n) {
+        const double a = (sey * n - se * sy) / det, b = (see * sy - se * sey) / det;
+        if (a >= 0 && b >= 0) {
+            s0 = a, c = b;
+            return cost(a, b);
+        }
+    }
+    const double a1 = see > 0 ? std::max(0.0, sey / see) : 0.0, b2 = std::max(0.0, sy / n);
+    const double c1 = cost(a1, 0.0), c2 = cost(0.0, b2);
+    if (c1 <= c2) s0 = a1, c = 0.0;
+    else s0 = 0.0, c = b2;
+    return std::min(c1, c2);
+}
+
+// The noise-floor model by variable projection (Golub & Pereyra 1973): S0 and C are solved
+// exactly for each T2, leaving a one-dimensional search over log T2 within the bounds — a
+// log-spaced scan for the basin, then golden-section refinement. Levenberg–Marquardt on all
+// three parameters stalls on this model's flat valleys (a third of noisy curves stopped
+// short of curve_fit's optimum).
+T2Fit fit_noise_floor(const double* t, const double* y, int n, const T2FitOptions& o) {
+    T2Fit fit;
+    const double lo = std::log(o.t2_min_ms), hi = std::log(o.t2_max_ms);
+    constexpr int kScan = 64;
+    double best = std::numeric_limits<double>::infinity();
+    int arg = 0, evals = 0;
+    double s0 = 0, c = 0;
+    for (int k = 0; k < kScan; ++k) {
+        const double u = lo + (hi - lo) * k / (kScan - 1);
+        const double f = floor_fit_at(t, y, n, std::exp(u), s0, c);
+        ++evals;
+        if (f < best) best = f, arg = k;
+    }
+    double a = lo + (hi - lo) * std::max(0, arg - 1) / (kScan - 1);
+    double b = lo + (hi - lo) * std::min(kScan - 1, arg + 1) / (kScan - 1);
+    const double g = 0.5 * (std::sqrt(5.0) - 1.0);
+    double x1 = b - g * (b - a), x2 = a + g * (b - a);
+    double f1 = floor_fit_at(t, y, n, std::exp(x1), s0, c), f2 = floor_fit_at(t, y, n, std::exp(x2), s0, c);
+    evals += 2;
+    while (b - a > o.tolerance * std::max(1.0, std::abs(a)) && evals < 64 + 4 * std::max(o.max_iterations, 50)) {
+        if (f1 <= f2) {
+            b = x2, x2 = x1, f2 = f1;
+            x1 = b - g * (b - a);
+            f1 = floor_fit_at(t, y, n, std::exp(x1), s0, c);
+        } else {
+            a = x1, x1 = x2, f1 = f2;
+            x2 = a + g * (b - a);
+            f2 = floor_fit_at(t, y, n, std::exp(x2), s0, c);
+        }
+        ++evals;
+    }
+    const bool converged = b - a <= o.tolerance * std::max(1.0, std::abs(a));
+    // The best of the refined point and the scan's ends (a minimum on a bound stays there).
+    double u = f1 <= f2 ? x1 : x2;
+    double cost = floor_fit_at(t, y, n, std::exp(u), s0, c);
+    for (const double edge : {lo, hi}) {
+        double es0, ec;
+        const double f = floor_fit_at(t, y, n, std::exp(edge), es0, ec);
+        if (f < cost) cost = f, u = edge, s0 = es0, c = ec;
+    }
+    fit.t2_ms = std::clamp(std::exp(u), o.t2_min_ms, o.t2_max_ms);
+    cost = floor_fit_at(t, y, n, fit.t2_ms, s0, c);
+    fit.s0 = s0;
+    fit.offset = c;
+    fit.iterations = evals;
+    double mean = 0;
+    for (int i = 0; i < n; ++i) mean += y[i];
+    mean /= n;
+    double ss_tot = 0;
+    for (int i = 0; i < n; ++i) ss_tot += (y[i] - mean) * (y[i] - mean);
+    fit.r2 = ss_tot > 0 ? 1.0 - 2.0 * cost / ss_tot : kNaN;
+    const bool at_bound = fit.t2_ms <= o.t2_min_ms * (1 + 1e-9) || fit.t2_ms >= o.t2_max_ms * (1 - 1e-9);
+    fit.status = !converged ? FitStatus::NotConverged : at_bound ? FitStatus::AtBound : FitStatus::Ok;
+    return fit;
+}
+
 }  // namespace
 
 T2Fit fit_t2_curve(const double* t, const double* y, int n, const T2FitOptions& o) {
@@ -54,6 +150,7 @@ T2Fit fit_t2_curve(const double* t, const double* y, int n, const T2FitOptions& 
         positive += y[i] > 0;
     }
     if (positive < 2) return fit;
+    if (o.noise_floor) return fit_noise_floor(t, y, n, o);
     // Log-linear start over the positive samples.
     double sw = 0, st = 0, sl = 0, stt = 0, stl = 0;
     for (int i = 0; i < n; ++i) {
