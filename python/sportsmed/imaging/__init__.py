@@ -26,8 +26,10 @@ from .._core import imaging as _imaging  # noqa: E402
 _COMPILED = [name for name in dir(_imaging) if not name.startswith("_")]
 globals().update({name: getattr(_imaging, name) for name in _COMPILED})
 Image = _imaging.Image
-read_image = _imaging.read_image
-write_image = _imaging.write_image
+# Readers and writers take os.PathLike too (pathlib.Path), like nibabel's.
+from .._paths import wrap_file_functions  # noqa: E402
+
+wrap_file_functions(globals(), _imaging)
 
 
 from ._labels import (  # noqa: E402

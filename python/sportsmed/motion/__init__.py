@@ -12,6 +12,10 @@ require_pillar("motion")
 
 from .._core.motion import *  # noqa: E402,F401,F403
 from .._core.motion import Trial  # noqa: E402
+from .._core import motion as _motion  # noqa: E402
+from .._paths import wrap_file_functions  # noqa: E402
+
+wrap_file_functions(globals(), _motion)  # readers and writers take os.PathLike too
 
 
 def points_frame(trial: Trial):
