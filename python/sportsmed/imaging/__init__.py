@@ -37,6 +37,46 @@ from ._labels import (  # noqa: E402
 )
 
 
+def _geometry_from_ras_affine(affine, shape):
+    """The Geometry (LPS) of a 4×4 voxel → RAS affine (nibabel's ``img.affine``)."""
+    a = np.asarray(affine, dtype=float)
+    flip = np.diag([-1.0, -1.0, 1.0])
+    m = flip @ a[:3, :3]
+    spacing = np.linalg.norm(m, axis=0)
+    return Geometry(list(shape[:3]), spacing, flip @ a[:3, 3], m / spacing)  # noqa: F405
+
+
+def _image_to_nibabel(self):
+    """This image as an in-memory ``nibabel.Nifti1Image`` with the same affine: the stored
+    voxels, or, for a scaled image, the scaled values (float64; nibabel applies a header's
+    slope only to data it reads from a file)."""
+    import nibabel as nib
+
+    return nib.Nifti1Image(self.fdata() if self.scaled else np.asarray(self.array), self.affine)
+
+
+def _image_from_nibabel(nimg):
+    """An :class:`Image` from a nibabel image: voxels as stored (scaling kept), geometry from
+    its affine."""
+    # A loaded image keeps its scaling on the data proxy (nibabel clears the header's).
+    slope, inter = getattr(nimg.dataobj, "slope", None), getattr(nimg.dataobj, "inter", None)
+    if slope is None and hasattr(nimg.header, "get_slope_inter"):
+        slope, inter = nimg.header.get_slope_inter()
+    raw = np.asanyarray(nimg.dataobj.get_unscaled() if hasattr(nimg.dataobj, "get_unscaled") else nimg.dataobj)
+    out = Image(raw, _geometry_from_ras_affine(nimg.affine, raw.shape))
+    if slope is not None and not (slope == 1 and (inter or 0) == 0):
+        out.scaled, out.scl_slope, out.scl_inter = True, float(slope), float(inter or 0.0)
+    return out
+
+
+# nibabel's habits on Image: img.affine (voxel → RAS), img.shape, and the two conversions.
+Image.affine = property(lambda self: np.asarray(self.geometry.affine_ras()),
+                        doc="4×4 voxel → RAS world matrix (nibabel's img.affine).")
+Image.shape = property(lambda self: tuple(self.dims), doc="Array shape (nibabel's img.shape).")
+Image.to_nibabel = _image_to_nibabel
+Image.from_nibabel = staticmethod(_image_from_nibabel)
+
+
 def as_label_map(array, what: str = "label map"):
     """``array`` as a uint8 label map, checked: any integer or boolean dtype, or floats holding
     whole numbers (nibabel's ``get_fdata()`` of a label map), with labels 0–255.
