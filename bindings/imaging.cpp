@@ -541,6 +541,11 @@ void bind_imaging(py::module_& m) {
                 d["hausdorff_mm"] = m.hausdorff_mm;
                 d["hd95_mm"] = m.hd95_mm;
                 d["assd_mm"] = m.assd_mm;
+                d["assd_mean_mm"] = m.assd_mean_mm;
+                d["asd_gt_to_pred_mm"] = m.asd_gt_to_pred_mm;
+                d["asd_pred_to_gt_mm"] = m.asd_pred_to_gt_mm;
+                d["hd95_gt_to_pred_mm"] = m.hd95_gt_to_pred_mm;
+                d["hd95_pred_to_gt_mm"] = m.hd95_pred_to_gt_mm;
                 d["surface_dice"] = m.surface_dice;
                 d["tolerance_mm"] = m.tolerance_mm;
                 d["surface_area_gt_mm2"] = m.surface_area_gt_mm2;

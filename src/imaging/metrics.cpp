@@ -546,36 +546,44 @@ std::vector<SegmentationMetrics> segmentation_metrics(const std::uint8_t* gt_dat
         const double uni = sum - static_cast<double>(n_both[L]);
         if (sum == 0) {
             m.dice = m.jaccard = m.hausdorff_mm = m.hd95_mm = m.assd_mm = m.surface_dice = kNaN;
+            m.asd_gt_to_pred_mm = m.asd_pred_to_gt_mm = m.assd_mean_mm = kNaN;
+            m.hd95_gt_to_pred_mm = m.hd95_pred_to_gt_mm = kNaN;
             out.push_back(m);
             continue;
         }
         m.dice = 2.0 * static_cast<double>(n_both[L]) / sum;
         m.jaccard = static_cast<double>(n_both[L]) / uni;
         SurfaceDistances s = surface_distances_in_box(gt_data, pred_data, sh, h, l, l, boxes[L]);
-        double area_g = 0, area_p = 0, wsum = 0, within = 0;
+        double area_g = 0, area_p = 0, wsum_g = 0, wsum_p = 0, within = 0;
         for (std::size_t i = 0; i < s.areas_gt_mm2.size(); ++i) {
             area_g += s.areas_gt_mm2[i];
-            wsum += s.areas_gt_mm2[i] * s.distances_gt_to_pred_mm[i];
+            wsum_g += s.areas_gt_mm2[i] * s.distances_gt_to_pred_mm[i];
             if (s.distances_gt_to_pred_mm[i] <= tolerance_mm) within += s.areas_gt_mm2[i];
         }
         for (std::size_t i = 0; i < s.areas_pred_mm2.size(); ++i) {
             area_p += s.areas_pred_mm2[i];
-            wsum += s.areas_pred_mm2[i] * s.distances_pred_to_gt_mm[i];
+            wsum_p += s.areas_pred_mm2[i] * s.distances_pred_to_gt_mm[i];
             if (s.distances_pred_to_gt_mm[i] <= tolerance_mm) within += s.areas_pred_mm2[i];
         }
         m.surface_area_gt_mm2 = area_g;
         m.surface_area_pred_mm2 = area_p;
         if (n_gt[L] == 0 || n_pred[L] == 0) {
             m.hausdorff_mm = m.hd95_mm = m.assd_mm = kInf;
+            m.asd_gt_to_pred_mm = m.asd_pred_to_gt_mm = m.assd_mean_mm = kInf;
+            m.hd95_gt_to_pred_mm = m.hd95_pred_to_gt_mm = kInf;
             m.surface_dice = 0.0;
             out.push_back(m);
             continue;
         }
         m.hausdorff_mm = std::max(*std::max_element(s.distances_gt_to_pred_mm.begin(), s.distances_gt_to_pred_mm.end()),
                                   *std::max_element(s.distances_pred_to_gt_mm.begin(), s.distances_pred_to_gt_mm.end()));
-        m.hd95_mm = std::max(detail::area_weighted_percentile(s.distances_gt_to_pred_mm, s.areas_gt_mm2, 0.95),
-                             detail::area_weighted_percentile(s.distances_pred_to_gt_mm, s.areas_pred_mm2, 0.95));
-        m.assd_mm = wsum / (area_g + area_p);
+        m.hd95_gt_to_pred_mm = detail::area_weighted_percentile(s.distances_gt_to_pred_mm, s.areas_gt_mm2, 0.95);
+        m.hd95_pred_to_gt_mm = detail::area_weighted_percentile(s.distances_pred_to_gt_mm, s.areas_pred_mm2, 0.95);
+        m.hd95_mm = std::max(m.hd95_gt_to_pred_mm, m.hd95_pred_to_gt_mm);
+        m.assd_mm = (wsum_g + wsum_p) / (area_g + area_p);
+        m.asd_gt_to_pred_mm = wsum_g / area_g;
+        m.asd_pred_to_gt_mm = wsum_p / area_p;
+        m.assd_mean_mm = 0.5 * (m.asd_gt_to_pred_mm + m.asd_pred_to_gt_mm);
         m.surface_dice = within / (area_g + area_p);
         out.push_back(m);
     }

@@ -138,3 +138,32 @@ def test_surface_distances_near_and_far_element_by_element(shift):
         np.testing.assert_allclose(dist[o], rd[ro], rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(area[o], ra[ro], rtol=1e-12)
     assert dp.max() > 3 * 1.3  # some elements lie beyond the wider window
+
+
+def test_directed_distances_and_both_assd_definitions():
+    """Both directed average surface distances and HD95s, the area-pooled ASSD and the mean of
+    the directed pair (issue 19), from the surface elements surface_distances returns."""
+    gt = np.zeros((30, 30, 30), np.uint8)
+    pred = np.zeros_like(gt)
+    gt[5:25, 5:25, 5:25] = 1
+    pred[8:20, 6:22, 9:27] = 1  # smaller, shifted: the two surfaces' areas differ
+    spacing = [0.8, 1.0, 1.3]
+    (m,) = imaging.segmentation_metrics(gt, pred, spacing)
+    s = imaging.surface_distances(gt, pred, spacing)
+    dg, ag = np.asarray(s["distances_gt_to_pred"]), np.asarray(s["areas_gt"])
+    dp, ap = np.asarray(s["distances_pred_to_gt"]), np.asarray(s["areas_pred"])
+    asd_g, asd_p = (dg * ag).sum() / ag.sum(), (dp * ap).sum() / ap.sum()
+    assert m["asd_gt_to_pred_mm"] == pytest.approx(asd_g, rel=1e-12)
+    assert m["asd_pred_to_gt_mm"] == pytest.approx(asd_p, rel=1e-12)
+    assert m["assd_mean_mm"] == pytest.approx(0.5 * (asd_g + asd_p), rel=1e-12)
+    assert m["assd_mm"] == pytest.approx(((dg * ag).sum() + (dp * ap).sum()) / (ag.sum() + ap.sum()), rel=1e-12)
+    assert abs(m["assd_mm"] - m["assd_mean_mm"]) > 1e-3  # the definitions differ here
+
+    def hd95(d, a):  # surface-distance's robust Hausdorff: first distance reaching 95 % of the area
+        order = np.argsort(d)
+        cum = np.cumsum(a[order]) / a.sum()
+        return d[order][np.searchsorted(cum, 0.95)]
+
+    assert m["hd95_gt_to_pred_mm"] == pytest.approx(hd95(dg, ag), rel=1e-12)
+    assert m["hd95_pred_to_gt_mm"] == pytest.approx(hd95(dp, ap), rel=1e-12)
+    assert m["hd95_mm"] == max(m["hd95_gt_to_pred_mm"], m["hd95_pred_to_gt_mm"])

@@ -23,7 +23,10 @@
 /// - Hausdorff: max over both directions of the largest distance.
 /// - HD95: per direction, the distance d_(k) in ascending order where the cumulative area
 ///   fraction first reaches 0.95 (surface-distance's robust Hausdorff); the max of both.
-/// - ASSD: (Σ a_i d_i over both directions) / (Σ a_i over both).
+/// - ASSD: (Σ a_i d_i over both directions) / (Σ a_i over both) — area-pooled (assd_mm);
+///   the directed averages (asd_gt_to_pred_mm, asd_pred_to_gt_mm) and their mean
+///   (assd_mean_mm, the usual reading of surface-distance's pair) are reported too, and the
+///   directed HD95s beside their maximum.
 /// - Surface Dice at tolerance τ: (area of A within τ of B + area of B within τ of A) /
 ///   (area of A + area of B).
 ///
@@ -51,7 +54,15 @@ struct SegmentationMetrics {
     double volume_difference_mm3 = 0; ///< predicted − reference
     double hausdorff_mm = 0;          ///< maximum symmetric surface distance
     double hd95_mm = 0;               ///< 95th percentile (area-weighted) symmetric surface distance
-    double assd_mm = 0;               ///< average symmetric surface distance (area-weighted)
+    double assd_mm = 0;               ///< average symmetric surface distance, area-pooled over both surfaces
+    /// Directed average surface distances (area-weighted means; DeepMind surface-distance's
+    /// compute_average_surface_distance returns this pair).
+    double asd_gt_to_pred_mm = 0, asd_pred_to_gt_mm = 0;
+    /// The mean of the two directed distances, as most papers report "ASSD" from that pair;
+    /// differs from assd_mm when the two surfaces' areas differ.
+    double assd_mean_mm = 0;
+    /// Directed 95th percentiles (area-weighted); hd95_mm is their maximum.
+    double hd95_gt_to_pred_mm = 0, hd95_pred_to_gt_mm = 0;
     double surface_dice = 0;          ///< surface Dice at the tolerance
     double tolerance_mm = 0;          ///< the tolerance used for surface Dice
     double surface_area_gt_mm2 = 0;   ///< marching-cubes surface area of the reference
