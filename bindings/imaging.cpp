@@ -178,7 +178,10 @@ py::dtype numpy_dtype(DType t) {
     }
 }
 
-py::array image_array(const Image& img) {
+// A view of the image's own voxels (no copy; the array keeps the Image alive), so that
+// repeated accesses see one buffer and writes through it are kept.
+py::array image_array(py::object self) {
+    Image& img = self.cast<Image&>();
     std::vector<py::ssize_t> shape(img.dims.begin(), img.dims.end());
     if (img.dtype == DType::RGB24) shape.insert(shape.begin(), 3);
     if (img.dtype == DType::RGBA32) shape.insert(shape.begin(), 4);
@@ -189,8 +192,7 @@ py::array image_array(const Image& img) {
         strides[d] = s;
         s *= shape[d];
     }
-    py::array out(dt, shape, strides);
-    if (!img.bytes.empty()) std::memcpy(out.mutable_data(), img.bytes.data(), img.bytes.size());
+    py::array out(dt, shape, strides, img.bytes.data(), self);
     if (img.dtype == DType::RGB24 || img.dtype == DType::RGBA32) {
         // channels last, as a (…, 3|4) uint8 view
         std::vector<py::ssize_t> axes;
@@ -347,7 +349,9 @@ void bind_imaging(py::module_& m) {
         .def_property_readonly("dims", [](const Image& i) { return i.dims; }, "All dimensions.")
         .def_property_readonly("dtype", [](const Image& i) { return std::string(dtype_name(i.dtype)); },
                                "Stored voxel type ('int16', 'float32', 'rgb24', ...).")
-        .def_property_readonly("array", &image_array, "Stored values (unscaled), shape dims, Fortran order.")
+        .def_property_readonly("array", &image_array,
+                               "Stored values (unscaled), shape dims, Fortran order: a view of the image's own "
+                               "buffer (no copy; writes are kept).")
         .def_readwrite("scaled", &Image::scaled, "True when a valid intensity scaling applies.")
         .def_readwrite("scl_slope", &Image::scl_slope, "Scaling slope (value = slope * stored + inter).")
         .def_readwrite("scl_inter", &Image::scl_inter, "Scaling intercept.")

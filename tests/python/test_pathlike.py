@@ -57,3 +57,14 @@ def test_image_speaks_nibabel(tmp_path):
     again = imaging.Image.from_nibabel(ref)
     np.testing.assert_array_equal(again.fdata(), ref.get_fdata())
     np.testing.assert_allclose(again.affine, ref.affine, atol=1e-5)
+
+
+def test_image_array_is_a_view_of_the_image():
+    """Image.array is the image's own buffer: one buffer across accesses, writes kept."""
+    img = imaging.Image(np.arange(24, dtype=np.int16).reshape(2, 3, 4), imaging.Geometry([2, 3, 4]))
+    a = img.array
+    assert np.shares_memory(a, img.array)
+    a[1, 2, 3] = -7
+    assert img.array[1, 2, 3] == -7 and img.fdata()[1, 2, 3] == -7.0
+    del img
+    assert a[1, 2, 3] == -7  # the view keeps the image alive
