@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "sportsmed/core/error.hpp"
+#include "dicom_check.hpp"
 
 namespace sportsmed::imaging {
 namespace {
@@ -83,6 +84,8 @@ void check_pixel_data_length(const std::string& path, const gdcm::DataSet& ds) {
 }
 
 bool read_slice(const std::string& path, Slice& s, bool pixels = true) {
+    // GDCM aborts the process on some malformed element headers: walk the structure first.
+    if (!detail::check_dicom_structure(path)) return false;
     gdcm::ImageReader reader;
     reader.SetFileName(path.c_str());
     if (!reader.Read()) return false;

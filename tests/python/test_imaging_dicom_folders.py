@@ -5,6 +5,7 @@ temporary folder by the test; nothing is written next to the shared data."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -97,3 +98,43 @@ def test_dicom_to_nifti_keeps_echo_times_for_t2map(tmp_path, mese_folder):
     np.testing.assert_allclose(side["EchoTimes_ms"], 6.312 * np.arange(1, 9), atol=1e-6)
     r = _cli("mri", "t2map", out, "-o", tmp_path / "t2.nii.gz", "--threshold", "300")
     assert r.returncode == 0, r.stderr  # no --te needed
+
+
+_MUTANTS = r"""
+import os, random, sys, tempfile
+import sportsmed, sportsmed.imaging as im
+src = open(sys.argv[1], "rb").read()
+rng = random.Random(1)
+counts = {"ok": 0, "typed": 0}
+with tempfile.TemporaryDirectory() as d:
+    for i in range(int(sys.argv[2])):
+        data = bytearray(src)
+        k = rng.random()
+        if k < 0.4:
+            data = data[: rng.randrange(1, 4000)]
+        elif k < 0.6:
+            data = data[: rng.randrange(1, len(data))]
+        else:
+            for _ in range(rng.randint(1, 30)):
+                data[rng.randrange(0, min(len(data), 2000))] = rng.randrange(256)
+        with open(os.path.join(d, "a.dcm"), "wb") as f:
+            f.write(data)
+        try:
+            im.read_dicom_series(d)
+            counts["ok"] += 1
+        except sportsmed.Error:
+            counts["typed"] += 1
+print(counts)
+"""
+
+
+def test_mutated_files_never_take_the_process_down(tmp_path, mese_folder):
+    """Truncated and bit-flipped copies of a real slice (issue 21): GDCM asserts, and aborts
+    the process, on malformed element headers; the structural check before it turns every
+    such file into a typed error. 120 mutants (14 aborted the process before the check)."""
+    first = sorted(mese_folder.iterdir())[0]
+    r = subprocess.run([sys.executable, "-c", _MUTANTS, str(first), "120"], capture_output=True, text=True,
+                       errors="replace", timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    counts = ast.literal_eval(r.stdout.strip().splitlines()[-1])
+    assert counts["ok"] + counts["typed"] == 120

@@ -1,0 +1,195 @@
+// A structural check of a DICOM file before GDCM sees it: GDCM (as Debian builds it) asserts
+// on malformed element headers and takes the process down; a walk of the element structure
+// finds those files first and reports them as FormatErrors.
+
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "sportsmed/core/error.hpp"
+#include "dicom_check.hpp"
+
+namespace sportsmed::imaging::detail {
+namespace {
+
+constexpr const char* kWho = "read_dicom_series";
+constexpr int kMaxDepth = 32;
+constexpr std::uint32_t kUndefined = 0xFFFFFFFFu;
+
+struct Walker {
+    const std::vector<std::uint8_t>& b;
+    const std::string& path;
+    bool big = false;       // byte order of the data set
+    bool explicit_vr = true;
+
+    std::uint16_t u16(std::size_t o) const {
+        return big ? static_cast<std::uint16_t>(b[o] << 8 | b[o + 1]) : static_cast<std::uint16_t>(b[o] | b[o + 1] << 8);
+    }
+    std::uint32_t u32(std::size_t o) const {
+        return big ? (std::uint32_t(b[o]) << 24 | std::uint32_t(b[o + 1]) << 16 | std::uint32_t(b[o + 2]) << 8 | b[o + 3])
+                   : (std::uint32_t(b[o]) | std::uint32_t(b[o + 1]) << 8 | std::uint32_t(b[o + 2]) << 16 |
+                      std::uint32_t(b[o + 3]) << 24);
+    }
+
+    [[noreturn]] void fail(std::size_t at, const std::string& what) const {
+        SPORTSMED_THROW(FormatError, "{}: '{}' is not a well-formed DICOM file: {} at byte {}", kWho, path, what, at);
+    }
+
+    static bool long_vr(const char* vr) {
+        static const char* longs[] = {"OB", "OW", "OF", "SQ", "UT", "UN", "OD", "OL", "OV", "UC", "UR", "SV", "UV"};
+        for (const char* l : longs)
+            if (vr[0] == l[0] && vr[1] == l[1]) return true;
+        return false;
+    }
+    static bool known_vr(const char* vr) {
+        static const char* all[] = {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT", "OB",
+                                    "OD", "OF", "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM",
+                                    "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV"};
+        for (const char* v : all)
+            if (vr[0] == v[0] && vr[1] == v[1]) return true;
+        return false;
+    }
+
+    // Items of a sequence (or fragments of encapsulated pixel data) from @p pos up to @p end
+    // (or, with an undefined length, up to the sequence delimiter); returns the position after.
+    std::size_t items(std::size_t pos, std::size_t end, bool undefined, bool fragments, int depth) {
+        while (true) {
+            if (!undefined && pos == end) return pos;
+            if (pos + 8 > end) fail(pos, "a sequence item runs past its end");
+            const std::uint16_t g = u16(pos), e = u16(pos + 2);
+            const std::uint32_t len = u32(pos + 4);
+            if (g != 0xFFFE) fail(pos, fmt::format("expected an item tag (FFFE,E000), found ({:04X},{:04X})", g, e));
+            pos += 8;
+            if (e == 0xE0DD) {
+                if (!undefined) fail(pos - 8, "a sequence delimiter in a sequence of defined length");
+                return pos;
+            }
+            if (e != 0xE000) fail(pos - 8, fmt::format("unexpected item tag (FFFE,{:04X})", e));
+            if (fragments) {
+                if (len == kUndefined || len > end - pos) fail(pos, "a pixel-data fragment runs past the file");
+                pos += len;
+            } else if (len == kUndefined) {
+                pos = dataset(pos, end, true, depth + 1);
+            } else {
+                if (len > end - pos) fail(pos, "a sequence item runs past its end");
+                dataset(pos, pos + len, false, depth + 1);
+                pos += len;
+            }
+        }
+    }
+
+    // Elements from @p pos up to @p end (or, in an item of undefined length, up to the item
+    // delimiter); returns the position after.
+    std::size_t dataset(std::size_t pos, std::size_t end, bool until_delimiter, int depth) {
+        if (depth > kMaxDepth) fail(pos, "sequences nested too deeply");
+        while (pos < end) {
+            if (pos + 8 > end) fail(pos, "an element header runs past the end");
+            const std::uint16_t g = u16(pos), e = u16(pos + 2);
+            if (g == 0xFFFE) {
+                if (e == 0xE00D && until_delimiter) return pos + 8;
+                fail(pos, fmt::format("unexpected delimiter (FFFE,{:04X})", e));
+            }
+            std::uint32_t len;
+            bool sq = false, pixel = g == 0x7FE0 && e == 0x0010;
+            std::size_t value;
+            if (explicit_vr) {
+                const char vr[2] = {static_cast<char>(b[pos + 4]), static_cast<char>(b[pos + 5])};
+                if (!known_vr(vr)) fail(pos + 4, fmt::format("({:04X},{:04X}) has no valid value representation", g, e));
+                if (long_vr(vr)) {
+                    if (pos + 12 > end) fail(pos, "an element header runs past the end");
+                    len = u32(pos + 8);
+                    value = pos + 12;
+                } else {
+                    len = u16(pos + 6);
+                    value = pos + 8;
+                }
+                sq = vr[0] == 'S' && vr[1] == 'Q';
+                if (len == kUndefined && !(sq || pixel || (vr[0] == 'U' && vr[1] == 'N')))
+                    fail(pos, fmt::format("({:04X},{:04X}) has an undefined length", g, e));
+                if (vr[0] == 'U' && vr[1] == 'N' && len == kUndefined) sq = true;  // UN SQ: implicit inside
+            } else {
+                len = u32(pos + 4);
+                value = pos + 8;
+                sq = len == kUndefined && !pixel;
+            }
+            if (len == kUndefined) {
+                pos = items(value, end, true, pixel, depth);
+                continue;
+            }
+            if (len > end - value) {
+                if (end == b.size())
+                    SPORTSMED_THROW(FormatError,
+                                    "{}: '{}' is truncated: ({:04X},{:04X}) declares {} bytes from byte {}, the file "
+                                    "ends at {}",
+                                    kWho, path, g, e, len, value, b.size());
+                fail(pos, fmt::format("({:04X},{:04X}) declares {} bytes past the end of its item", g, e, len));
+            }
+            if (sq) {
+                const bool saved = explicit_vr;
+                items(value, value + len, false, false, depth);
+                explicit_vr = saved;
+            }
+            pos = value + len;
+        }
+        if (until_delimiter) fail(pos, "an item of undefined length has no delimiter");
+        return pos;
+    }
+};
+
+}  // namespace
+
+bool check_dicom_structure(const std::string& path) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) SPORTSMED_THROW(NotFound, "{}: cannot open '{}'", kWho, path);
+    const std::streamsize size = in.tellg();
+    in.seekg(0);
+    std::vector<std::uint8_t> b(static_cast<std::size_t>(std::max<std::streamsize>(size, 0)));
+    if (size > 0 && !in.read(reinterpret_cast<char*>(b.data()), size))
+        SPORTSMED_THROW(FormatError, "{}: cannot read '{}'", kWho, path);
+    Walker w{b, path};
+    std::size_t pos = 0;
+    const bool part10 = b.size() >= 132 && std::memcmp(b.data() + 128, "DICM", 4) == 0;
+    if (part10) {
+        // File meta information: explicit VR little endian, group 0002.
+        pos = 132;
+        std::string syntax;
+        while (pos + 8 <= b.size() && w.u16(pos) == 0x0002) {
+            const std::uint16_t e = w.u16(pos + 2);
+            const char vr[2] = {static_cast<char>(b[pos + 4]), static_cast<char>(b[pos + 5])};
+            if (!Walker::known_vr(vr)) w.fail(pos + 4, fmt::format("file-meta element (0002,{:04X}) has no valid VR", e));
+            std::uint32_t len;
+            std::size_t value;
+            if (Walker::long_vr(vr)) {
+                if (pos + 12 > b.size()) w.fail(pos, "a file-meta element header runs past the end");
+                len = w.u32(pos + 8), value = pos + 12;
+            } else {
+                len = w.u16(pos + 6), value = pos + 8;
+            }
+            if (len == kUndefined || len > b.size() - value) w.fail(pos, "a file-meta element runs past the end");
+            if (e == 0x0010) {
+                syntax.assign(reinterpret_cast<const char*>(b.data() + value), len);
+                while (!syntax.empty() && (syntax.back() == '\0' || syntax.back() == ' ')) syntax.pop_back();
+            }
+            pos = value + len;
+        }
+        if (syntax == "1.2.840.10008.1.2") w.explicit_vr = false;
+        else if (syntax == "1.2.840.10008.1.2.2") w.big = true;
+        else if (syntax == "1.2.840.10008.1.2.1.99") return true;  // deflated: GDCM inflates and checks it
+    } else {
+        // No preamble (ACR-NEMA style): a DICOM data set starts with group 0008 (or 0002);
+        // anything else in the folder (a README, .DS_Store) is not DICOM and is skipped.
+        if (b.size() < 8) return false;
+        const std::uint16_t g = static_cast<std::uint16_t>(b[0] | b[1] << 8);
+        if (g != 0x0008 && g != 0x0002) return false;
+        const char vr[2] = {static_cast<char>(b[4]), static_cast<char>(b[5])};
+        w.explicit_vr = Walker::known_vr(vr);
+    }
+    w.dataset(pos, b.size(), false, 0);
+    return true;
+}
+
+}  // namespace sportsmed::imaging::detail
