@@ -304,6 +304,16 @@ void bind_imaging(py::module_& m) {
                  g.spacing_mm = spacing;
                  g.origin_mm = origin;
                  g.direction = direction;
+                 // A zero, negative or NaN spacing or a singular direction would make every
+                 // later distance wrong: refuse it here rather than accept it silently.
+                 for (int a = 0; a < 3; ++a)
+                     SPORTSMED_CHECK(shape[static_cast<std::size_t>(a)] >= 0, "Geometry: shape {} along axis {} is negative",
+                                     shape[static_cast<std::size_t>(a)], a);
+                 try {
+                     g.validate("Geometry");
+                 } catch (const FormatError& e) {
+                     SPORTSMED_THROW(InvalidArgument, "{}", e.what());
+                 }
                  return g;
              }),
              py::arg("shape"), py::arg("spacing") = Eigen::Vector3d::Ones(), py::arg("origin") = Eigen::Vector3d::Zero(),

@@ -69,3 +69,12 @@ def test_nifti_dims_whose_product_overflows(tmp_path):
     p.write_bytes(bytes(raw))
     with pytest.raises(sportsmed.FormatError):
         imaging.read_nifti(str(p))
+
+
+@pytest.mark.parametrize("spacing, direction", [([0, 1, 1], np.eye(3)), ([-1, 1, 1], np.eye(3)),
+                                                ([np.nan, 1, 1], np.eye(3)), ([1, 1, 1], np.zeros((3, 3))),
+                                                ([1, 1, 1], [[1, 0, 0], [1, 0, 0], [0, 0, 1]])])
+def test_a_geometry_that_makes_distances_wrong_is_refused(spacing, direction):
+    """Zero, negative or NaN spacing and singular directions (issue 21) are InvalidArguments."""
+    with pytest.raises(sportsmed.InvalidArgument, match="Geometry"):
+        imaging.Geometry([2, 2, 2], spacing, [0, 0, 0], np.asarray(direction, float))
