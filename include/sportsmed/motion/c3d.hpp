@@ -6,8 +6,23 @@
 /// Reading follows the header's pointers to the parameter and data sections (the key byte
 /// 0x50 is not required), decodes every parameter (char, byte, int16, float) with its
 /// dimensions, gathers labels continued in LABELS2, LABELS3 …, the EVENT group and the
-/// header events, applies POINT:SCALE to int16 points, maps negative residuals to NaN,
-/// and scales analog channels as (raw − OFFSET[c]) · SCALE[c] · GEN_SCALE.
+/// header events, applies POINT:SCALE to int16 points, maps negative residuals and exact
+/// (0, 0, 0) samples to NaN, and scales analog channels as (raw − OFFSET[c]) · SCALE[c] ·
+/// GEN_SCALE, with OFFSET read in the converter's signedness (ANALOG:FORMAT, else unsigned
+/// when float-stored samples exceed 32767).
+///
+/// Conventions are read from the file, and what the reader had to decide is a warning:
+/// - the frame count: float POINT:FRAMES, POINT:LONG_FRAMES, TRIAL:ACTUAL_START_FIELD /
+///   ACTUAL_END_FIELD (the end field alone counts from the header's first frame), the
+///   largest wins; a saturated 65535 or POINT:FRAMES = −1 alone reads the complete frames
+///   the data section holds;
+/// - the frame layout: when POINT:USED / header word 2 or header word 3 / ANALOG:USED ×
+///   ratio disagree and only the alternative fills the data section, the alternative;
+/// - a parameter section whose records run past its declared block count is read up to
+///   the data section;
+/// - text that is not UTF-8 is read as Windows-1252 / Latin-1;
+/// - the ROTATION group (rigid bodies) is read into C3d::rotations;
+/// - duplicate point labels are listed (address them with Trial::marker(label, occurrence)).
 
 #include <cstdint>
 #include <string>
