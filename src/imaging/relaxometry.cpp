@@ -45,6 +45,16 @@ double evaluate(const double* t, const double* y, int n, const Vec3& p, int np, 
     return cost;
 }
 
+// 1 − SS_res / SS_tot of a fit whose cost is ½ SS_res; NaN for a constant curve.
+double r_squared(const double* y, int n, double cost) {
+    double mean = 0;
+    for (int i = 0; i < n; ++i) mean += y[i];
+    mean /= n;
+    double ss_tot = 0;
+    for (int i = 0; i < n; ++i) ss_tot += (y[i] - mean) * (y[i] - mean);
+    return ss_tot > 0 ? 1.0 - 2.0 * cost / ss_tot : kNaN;
+}
+
 // For a fixed T2, the model S0·e + C is linear: the best S0 ≥ 0, C ≥ 0 in closed form (the
 // 2×2 normal equations, else the better of the two one-parameter fits on the boundary).
 // Returns ½Σr².
@@ -129,12 +139,7 @@ T2Fit fit_noise_floor(const double* t, const double* y, int n, const T2FitOption
     fit.s0 = s0;
     fit.offset = c;
     fit.iterations = evals;
-    double mean = 0;
-    for (int i = 0; i < n; ++i) mean += y[i];
-    mean /= n;
-    double ss_tot = 0;
-    for (int i = 0; i < n; ++i) ss_tot += (y[i] - mean) * (y[i] - mean);
-    fit.r2 = ss_tot > 0 ? 1.0 - 2.0 * cost / ss_tot : kNaN;
+    fit.r2 = r_squared(y, n, cost);
     const bool at_bound = fit.t2_ms <= o.t2_min_ms * (1 + 1e-9) || fit.t2_ms >= o.t2_max_ms * (1 - 1e-9);
     fit.status = !converged ? FitStatus::NotConverged : at_bound ? FitStatus::AtBound : FitStatus::Ok;
     return fit;
@@ -229,12 +234,7 @@ T2Fit fit_t2_curve(const double* t, const double* y, int n, const T2FitOptions& 
     fit.t2_ms = p[1];
     fit.offset = np == 3 ? p[2] : 0.0;
     fit.iterations = it;
-    double mean = 0;
-    for (int i = 0; i < n; ++i) mean += y[i];
-    mean /= n;
-    double ss_tot = 0;
-    for (int i = 0; i < n; ++i) ss_tot += (y[i] - mean) * (y[i] - mean);
-    fit.r2 = ss_tot > 0 ? 1.0 - 2.0 * cost / ss_tot : kNaN;
+    fit.r2 = r_squared(y, n, cost);
     const bool at_bound = p[1] <= o.t2_min_ms * (1 + 1e-9) || p[1] >= o.t2_max_ms * (1 - 1e-9);
     fit.status = !converged ? FitStatus::NotConverged : at_bound ? FitStatus::AtBound : FitStatus::Ok;
     return fit;
