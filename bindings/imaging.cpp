@@ -111,8 +111,13 @@ template <typename Wrapper, bool Mask>
 struct uint8_array_caster {
     PYBIND11_TYPE_CASTER(Wrapper, const_name("numpy.ndarray"));
     bool load(handle src, bool) {
-        if (!isinstance<array>(src)) return false;
-        value = Wrapper(sportsmed::bindings::to_uint8_labels(src, Mask));
+        // Anything numpy can turn into an array (nested lists too), as forcecast took before.
+        const array a = array::ensure(src);
+        if (!a) {
+            PyErr_Clear();
+            return false;
+        }
+        value = Wrapper(sportsmed::bindings::to_uint8_labels(a, Mask));
         return true;
     }
     static handle cast(const Wrapper& v, return_value_policy, handle) { return v.inc_ref(); }

@@ -6,14 +6,12 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
-#include <set>
 #include <vector>
 
 #include <gdcmAttribute.h>
 #include <gdcmImage.h>
 #include <gdcmImageReader.h>
 #include <gdcmPixelFormat.h>
-#include <gdcmReader.h>
 
 #include <Eigen/Geometry>
 #include <fmt/format.h>
@@ -59,39 +57,16 @@ void to_double(const char* buf, std::size_t n, std::vector<double>& out) {
     for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<double>(p[i]);
 }
 
-// Throws when the pixel data element declares more bytes than the file holds after it:
-// GDCM reads such a file and zero-fills the rest, printing only a warning.
-void check_pixel_data_length(const std::string& path, const gdcm::DataSet& ds) {
-    const gdcm::Tag pixel(0x7fe0, 0x0010);
-    if (!ds.FindDataElement(pixel)) return;
-    const gdcm::VL vl = ds.GetDataElement(pixel).GetVL();
-    if (vl.IsUndefined()) return;  // encapsulated (compressed): the codec checks its fragments
-    // Read the header up to the pixel data, skipping its value: the stream then stands at
-    // the start of the value, which must fit in the file.
-    gdcm::Reader upto;
-    upto.SetFileName(path.c_str());
-    std::set<gdcm::Tag> skip{pixel};
-    if (!upto.ReadUpToTag(pixel, skip)) return;
-    const std::size_t start = upto.GetStreamCurrentPosition();
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec || start == static_cast<std::size_t>(-1)) return;
-    const std::uint64_t end = static_cast<std::uint64_t>(start) + static_cast<std::uint32_t>(vl);
-    if (end > size)
-        SPORTSMED_THROW(FormatError,
-                        "{}: '{}' is truncated: its pixel data declare {} bytes from byte {}, the file ends at {}",
-                        kRead, path, static_cast<std::uint32_t>(vl), start, size);
-}
-
-bool read_slice(const std::string& path, Slice& s, bool pixels = true) {
-    // GDCM aborts the process on some malformed element headers: walk the structure first.
-    if (!detail::check_dicom_structure(path)) return false;
+// Reads one file's header (and, with @p pixels, its rescaled pixels). Every file passes
+// detail::check_dicom_structure in the header pass first: GDCM aborts the process on some
+// malformed element headers, and zero-fills pixel data cut short (the walk reports both).
+bool read_slice(const std::string& path, Slice& s, bool pixels) {
+    if (!pixels && !detail::check_dicom_structure(path)) return false;
     gdcm::ImageReader reader;
     reader.SetFileName(path.c_str());
     if (!reader.Read()) return false;
     const gdcm::DataSet& ds = reader.GetFile().GetDataSet();
     const gdcm::Image& img = reader.GetImage();
-    if (pixels) check_pixel_data_length(path, ds);
     if (!has<0x0020, 0x0032>(ds) || !has<0x0020, 0x0037>(ds))
         SPORTSMED_THROW(FormatError, "{}: '{}' lacks ImagePositionPatient or ImageOrientationPatient", kRead, path);
     s.path = path;
@@ -224,7 +199,7 @@ DicomSeries read_dicom_series(const std::string& folder, const std::string& seri
     for (const auto& h : headers) {
         if (h.series_uid != uid) continue;
         Slice s;
-        if (read_slice(h.path, s)) slices.push_back(std::move(s));
+        if (read_slice(h.path, s, true)) slices.push_back(std::move(s));
     }
     const Slice& first = slices.front();
     for (const auto& s : slices) {

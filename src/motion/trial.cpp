@@ -139,24 +139,30 @@ namespace sportsmed::motion {
 
 std::string first_tracked_marker(const Trial& t, const std::vector<std::string>& candidates,
                                  const std::string& purpose, std::string* note) {
-    std::string report, first_present;
+    // Frames with data per candidate (-1: absent). A marker counts as tracked when it has
+    // data in at least half as many frames as the best-tracked candidate: a trial walked in
+    // and out of the capture volume loses all its markers alike, an empty label loses only
+    // its own.
+    std::vector<std::int64_t> tracked;
+    std::int64_t best = 0;
     for (const auto& c : candidates) {
-        if (!t.has_marker(c)) {
-            report += fmt::format("{}{} absent", report.empty() ? "" : ", ", c);
-            continue;
-        }
-        const RowMatX3d xyz = t.marker(c, 0);
-        const auto tracked = (xyz.array().isFinite().rowwise().all()).count();
-        if (2 * tracked >= t.n_frames() && tracked > 0) {
-            if (note && !first_present.empty())
-                *note = fmt::format("{}: {} used instead ({})", purpose, c, report);
-            return c;
-        }
-        if (first_present.empty()) first_present = c;
-        report += fmt::format("{}{} tracked in {} of {} frames", report.empty() ? "" : ", ", c, tracked, t.n_frames());
+        std::int64_t n = -1;
+        if (t.has_marker(c)) n = (t.marker(c, 0).array().isFinite().rowwise().all()).count();
+        tracked.push_back(n);
+        best = std::max(best, n);
     }
-    SPORTSMED_THROW(InvalidArgument, "{} needs one of {} with data in at least half of the frames: {}", purpose,
-                    fmt::join(candidates, ", "), report);
+    std::string report;
+    for (std::size_t k = 0; k < candidates.size(); ++k) {
+        if (best > 0 && 2 * tracked[k] >= best) {
+            if (note && !report.empty()) *note = fmt::format("{}: {} used instead ({})", purpose, candidates[k], report);
+            return candidates[k];
+        }
+        report += fmt::format("{}{}", report.empty() ? "" : ", ",
+                              tracked[k] < 0 ? candidates[k] + " absent"
+                                             : fmt::format("{} tracked in {} of {} frames", candidates[k], tracked[k],
+                                                           t.n_frames()));
+    }
+    SPORTSMED_THROW(InvalidArgument, "{} needs one of {} with data: {}", purpose, fmt::join(candidates, ", "), report);
 }
 
 std::vector<std::pair<std::string, std::vector<std::int64_t>>> duplicate_labels(

@@ -407,6 +407,28 @@ def test_empty_heel_markers_fall_back_to_the_ankle(shared_data):
     assert "LHEE" in str(err.value) and "LANK" in str(err.value)
 
 
+def test_a_trial_that_leaves_the_volume_keeps_its_heel_markers(shared_data):
+    """issue 18 item 7, the other side of the fallback: when every marker is missing in most
+    frames alike (a subject outside the capture volume), the heel is still the heel — no
+    fallback, no warning, the features of the tracked part unchanged."""
+    t = m.read_c3d(str(shared_data(C3D + "PlugInC3D.c3d"))).trial
+    n = t.n_frames
+    short = _copy(t)
+    pts = short.points
+    pts[int(0.4 * n):] = np.nan  # the last 60 % of the frames without any marker
+    short.points = pts
+    # Every marker now has data in under half of the frames (LHEE 87, LANK 95 of 281).
+    assert all(np.isfinite(short.marker(l)).all(1).sum() < n / 2 for l in ("LHEE", "LANK", "RHEE", "RANK"))
+    feats, warns = _features(short)
+    assert not any("used instead" in w for w in warns), warns
+    # Reference: the heel explicitly the only candidate there is (the ankle removed).
+    heel_only = _copy(short)
+    heel_only.set_marker("LANK", np.full((n, 3), np.nan))
+    heel_only.set_marker("RANK", np.full((n, 3), np.nan))
+    ref, _ = _features(heel_only)
+    np.testing.assert_allclose([f[1] for f in feats], [f[1] for f in ref], rtol=1e-12, atol=1e-12)
+
+
 VARIANTS = {
     "short labels": lambda e: ({"Foot Strike": "HS", "Foot Off": "TO"}[e.label], "", e.context[0]),
     "side in the label": lambda e: (f"{e.context} {e.label}", "General", None),

@@ -32,8 +32,8 @@ struct GaitEvents {
 };
 
 /// Zeni events of side "L" or "R" from a trial's [LR]HEE (or [LR]ANK when the heel is absent
-/// or tracked in less than half of the frames), [LR]TOE and the pelvis (SACR, or the mean
-/// of LPSI/RPSI).
+/// or tracked in less than half as many frames as the ankle, see first_tracked_marker),
+/// [LR]TOE and the pelvis (SACR, or the mean of LPSI/RPSI).
 /// @throws InvalidArgument listing missing markers, or naming the heel candidates and their
 ///         frames of data when none is tracked.
 GaitEvents zeni_events_from_trial(const Trial& trial, const std::string& side, double window_s = 0.2);

@@ -103,10 +103,11 @@ Trial convert_units(const Trial& trial, const std::string& units);
 /// Removes a subject prefix ("A22:LASI" → "LASI") from every point label.
 Trial strip_label_prefixes(const Trial& trial);
 
-/// The first of @p candidates that the trial holds with data in at least half of its
-/// frames (a heel marker can be present and empty). When the first candidate present is
-/// passed over, @p note (if given) says why and which was used instead.
-/// @throws InvalidArgument when none qualifies, with each candidate's frames of data.
+/// The first of @p candidates that the trial holds with data in at least half as many
+/// frames as the best-tracked candidate (a heel marker can be present and empty, while a
+/// trial that leaves the capture volume loses every marker alike). When a candidate before
+/// it is passed over, @p note (if given) says why and which was used instead.
+/// @throws InvalidArgument when no candidate holds any data, with each one's frames.
 std::string first_tracked_marker(const Trial& trial, const std::vector<std::string>& candidates,
                                  const std::string& purpose, std::string* note = nullptr);
 
