@@ -71,11 +71,13 @@ bool convert_labels(const py::array& a, std::uint8_t* out, bool mask, std::strin
 
 }  // namespace
 
-/// Converts any numpy array to an F-ordered uint8 label map (mask: value != 0).
+/// Converts any numpy array to an F-ordered uint8 label map (mask: value != 0); @p what
+/// names it in messages (a file path, say).
 /// @throws InvalidArgument naming the dtype and the first value out of range.
-inline U8Array to_uint8_labels(py::handle src, bool mask) {
+inline U8Array to_uint8_labels(py::handle src, bool mask, const std::string& what = {}) {
+    const std::string name = what.empty() ? (mask ? "mask" : "label map") : what;
     const py::array a = py::array::ensure(src);
-    if (!a) SPORTSMED_THROW(InvalidArgument, "{}: expected a numpy array", mask ? "mask" : "label map");
+    if (!a) SPORTSMED_THROW(InvalidArgument, "{}: expected a numpy array", name);
     const py::dtype dt = a.dtype();
     if (dt.is(py::dtype::of<std::uint8_t>())) return U8Array::ensure(a);
     std::vector<py::ssize_t> shape(a.shape(), a.shape() + a.ndim());
@@ -96,9 +98,11 @@ inline U8Array to_uint8_labels(py::handle src, bool mask) {
     else if (kind == 'f' && size == 4) ok = convert_labels<float>(a, out.mutable_data(), mask, problem);
     else if (kind == 'f' && size == 8) ok = convert_labels<double>(a, out.mutable_data(), mask, problem);
     else
-        SPORTSMED_THROW(InvalidArgument, "{}: arrays of dtype {} are not supported (integer, bool or float)",
-                        mask ? "mask" : "label map", std::string(py::str(static_cast<py::handle>(dt))));
-    if (!ok) SPORTSMED_THROW(InvalidArgument, "label map of dtype {} {}", std::string(py::str(static_cast<py::handle>(dt))), problem);
+        SPORTSMED_THROW(InvalidArgument, "{}: arrays of dtype {} are not supported (integer, bool or float)", name,
+                        std::string(py::str(static_cast<py::handle>(dt))));
+    if (!ok)
+        SPORTSMED_THROW(InvalidArgument, "{}: label map of dtype {} {}", name,
+                        std::string(py::str(static_cast<py::handle>(dt))), problem);
     return out;
 }
 
@@ -850,6 +854,12 @@ void bind_imaging(py::module_& m) {
         "Exact reorientation (axis permutation and flips, no interpolation) to the closest orientation named by "
         "a 3-letter code of L/R, P/A, S/I ('RAS' as nibabel.as_closest_canonical, 'LPS', 'PIR' ...). uint8/bool "
         "stay uint8, others become float64. Returns (array, geometry).");
+    im.def("as_label_map", [](const py::object& array, const std::string& what) {
+               return to_uint8_labels(array, false, what);
+           }, py::arg("array"), py::arg("what") = "label map",
+           "The array as a uint8 label map (F order), checked: any integer or bool dtype, or floats holding whole "
+           "numbers (nibabel's get_fdata() of a label map), labels 0-255; InvalidArgument otherwise (never a wrapped "
+           "cast: 300 would become 44). The conversion every label-map argument goes through.");
     im.def("orientation_code", &orientation_code, py::arg("geometry"),
            "Three-letter code of the frame the geometry's voxel axes are closest to ('LPS' for identity).");
     im.def(

@@ -77,35 +77,6 @@ Image.to_nibabel = _image_to_nibabel
 Image.from_nibabel = staticmethod(_image_from_nibabel)
 
 
-def as_label_map(array, what: str = "label map"):
-    """``array`` as a uint8 label map, checked: any integer or boolean dtype, or floats holding
-    whole numbers (nibabel's ``get_fdata()`` of a label map), with labels 0–255.
-
-    Raises
-    ------
-    sportsmed.InvalidArgument : a label outside 0–255 or a non-integer value (a probability
-        map must be thresholded first) — never a wrapped cast (300 would become 44).
-    """
-    from .. import InvalidArgument
-
-    a = np.asarray(array)
-    if a.dtype == np.uint8:
-        return a
-    if a.dtype == bool:
-        return a.astype(np.uint8)
-    if a.dtype.kind not in "uif":
-        raise InvalidArgument(f"{what}: arrays of dtype {a.dtype} are not label maps")
-    if a.size:
-        lo, hi = a.min(), a.max()
-        if not (lo >= 0 and hi <= 255):
-            raise InvalidArgument(f"{what} of dtype {a.dtype} holds {hi if hi > 255 else lo} (uint8 label maps hold "
-                                  "0-255: relabel first)")
-        if a.dtype.kind == "f" and not np.array_equal(a, np.floor(a)):
-            raise InvalidArgument(f"{what} of dtype {a.dtype} holds non-integer values (threshold or round a "
-                                  "probability map first)")
-    return a.astype(np.uint8)
-
-
 def convert(src: str, dst: str) -> Image:
     """Reads ``src`` (NIfTI or NRRD) and writes it to ``dst`` (format from the extension),
     keeping type, values, scaling and geometry. Returns the image."""
