@@ -637,6 +637,10 @@ void bind_imaging(py::module_& m) {
             if (signals.ndim() != 2 || signals.shape(1) != static_cast<py::ssize_t>(te_ms.size()))
                 SPORTSMED_THROW(InvalidArgument, "fit_t2_curves: expected signals of shape (n, {}), got {} dims",
                                 te_ms.size(), signals.ndim());
+            const std::size_t needed = noise_floor ? 3 : 2;
+            SPORTSMED_CHECK(te_ms.size() >= needed,
+                            "fit_t2_curves: {} echo time(s) cannot determine {} (needs at least {} echoes)",
+                            te_ms.size(), noise_floor ? "S0, T2 and the noise floor" : "S0 and T2", needed);
             const auto o = options(t2_min_ms, t2_max_ms, noise_floor, max_iterations);
             const std::int64_t n = signals.shape(0), ne = signals.shape(1);
             std::vector<double> t2(static_cast<std::size_t>(n)), s0(t2.size()), off(t2.size()), r2(t2.size());

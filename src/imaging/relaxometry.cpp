@@ -245,7 +245,8 @@ T2Maps fit_t2(const Volume<double>& echoes, const std::vector<double>& te_ms, co
     const std::int64_t ne = echoes.components();
     SPORTSMED_CHECK(static_cast<std::int64_t>(te_ms.size()) == ne,
                     "fit_t2: {} echo times for a volume with {} echoes", te_ms.size(), ne);
-    SPORTSMED_CHECK(ne >= 2, "fit_t2: need at least 2 echoes, got {}", ne);
+    SPORTSMED_CHECK(ne >= (o.noise_floor ? 3 : 2), "fit_t2: need at least {} echoes{}, got {}",
+                    o.noise_floor ? 3 : 2, o.noise_floor ? " to fit a noise floor" : "", ne);
     SPORTSMED_CHECK(o.t2_min_ms > 0 && o.t2_max_ms > o.t2_min_ms, "fit_t2: bounds [{}, {}] ms are invalid",
                     o.t2_min_ms, o.t2_max_ms);
     if (mask)

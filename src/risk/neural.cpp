@@ -372,6 +372,29 @@ void NeuralRiskModel::set_parameters(int n_inputs, const std::vector<Parameter>&
         SPORTSMED_CHECK(n_inputs % options_.window_days == 0,
                         "NeuralRiskModel.set_parameters: {} inputs is not a multiple of window_days {}", n_inputs,
                         options_.window_days);
+    // The network's size follows from the options and n_inputs; compare it with the values
+    // given before building anything, so that a damaged file cannot make the constructor
+    // allocate far more than it holds.
+    {
+        const double k = options_.kernel_size, c = options_.channels, w = options_.window_days;
+        double expected = 0;
+        if (options_.architecture == "cnn") {
+            const double f = static_cast<double>(n_inputs) / w;
+            expected = (c * f * k + c) + (c * c * k + c) + (c * w + f + 1);
+        } else {
+            double width = n_inputs;
+            for (int h : options_.hidden) {
+                expected += width * h + h;
+                width = h;
+            }
+            expected += width + 1;
+        }
+        double given = 0;
+        for (const auto& q : params) given += static_cast<double>(q.values.size());
+        SPORTSMED_CHECK_AS(FormatError, expected == given,
+                           "NeuralRiskModel.set_parameters: the {} network of {} inputs has {:.0f} parameters, {:.0f} "
+                           "values given", options_.architecture, n_inputs, expected, given);
+    }
     impl_->build(options_, n_inputs);
     auto named = impl_->net->named_parameters();
     SPORTSMED_CHECK_AS(FormatError, params.size() == named.size(),

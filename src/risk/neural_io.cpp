@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../core/json_value.hpp"
+
 #include "sportsmed/core/build_info.hpp"
 #include "sportsmed/core/error.hpp"
 #include "sportsmed/core/file.hpp"
@@ -30,22 +32,23 @@ json options_to_json(const NeuralOptions& o) {
             {"seed", o.seed}, {"device", o.device}};
 }
 
-NeuralOptions options_from_json(const json& j) {
+NeuralOptions options_from_json(const json& j, const std::string& where) {
+    using json_value::member;
     NeuralOptions o;
-    o.architecture = j.at("architecture").get<std::string>();
-    o.hidden = j.at("hidden").get<std::vector<int>>();
-    o.window_days = j.at("window_days").get<int>();
-    o.channels = j.at("channels").get<int>();
-    o.kernel_size = j.at("kernel_size").get<int>();
-    o.learning_rate = j.at("learning_rate").get<double>();
-    o.weight_decay = j.at("weight_decay").get<double>();
-    o.batch_size = j.at("batch_size").get<int>();
-    o.max_epochs = j.at("max_epochs").get<int>();
-    o.patience = j.at("patience").get<int>();
-    o.validation_fraction = j.at("validation_fraction").get<double>();
-    o.pos_weight = j.at("pos_weight").get<double>();
-    o.seed = j.at("seed").get<std::uint64_t>();
-    o.device = j.at("device").get<std::string>();
+    o.architecture = member<std::string>(j, "architecture", where);
+    o.hidden = member<std::vector<int>>(j, "hidden", where);
+    o.window_days = member<int>(j, "window_days", where);
+    o.channels = member<int>(j, "channels", where);
+    o.kernel_size = member<int>(j, "kernel_size", where);
+    o.learning_rate = member<double>(j, "learning_rate", where);
+    o.weight_decay = member<double>(j, "weight_decay", where);
+    o.batch_size = member<int>(j, "batch_size", where);
+    o.max_epochs = member<int>(j, "max_epochs", where);
+    o.patience = member<int>(j, "patience", where);
+    o.validation_fraction = member<double>(j, "validation_fraction", where);
+    o.pos_weight = member<double>(j, "pos_weight", where);
+    o.seed = member<std::uint64_t>(j, "seed", where);
+    o.device = member<std::string>(j, "device", where);
     return o;
 }
 
@@ -89,19 +92,24 @@ NeuralRiskModel NeuralRiskModel::load(const std::string& path, const std::string
         SPORTSMED_THROW(FormatError, "NeuralRiskModel.load: '{}' has format version {}, this sportsmed ({}) reads "
                         "version {}", path, fv.dump(), version(), kNeuralFormatVersion);
     try {
-        NeuralOptions o = options_from_json(doc.at("options"));
+        using json_value::member;
+        const std::string where = "document";  // FormatErrors below get the path prepended
+        NeuralOptions o = options_from_json(member<json>(doc, "options", where), "options");
         if (!device.empty()) o.device = device;
         std::vector<Parameter> params;
-        for (const auto& t : doc.at("tensors")) {
+        const json tensors = member<json>(doc, "tensors", where);
+        if (!tensors.is_array()) SPORTSMED_THROW(FormatError, "tensors must be an array");
+        for (std::size_t i = 0; i < tensors.size(); ++i) {
+            const std::string node = fmt::format("tensors[{}]", i);
             Parameter q;
-            q.name = t.at("name").get<std::string>();
-            q.shape = t.at("shape").get<std::vector<std::int64_t>>();
-            const auto v = t.at("values").get<std::vector<double>>();
+            q.name = member<std::string>(tensors[i], "name", node);
+            q.shape = member<std::vector<std::int64_t>>(tensors[i], "shape", node);
+            const auto v = member<std::vector<double>>(tensors[i], "values", node);
             q.values = Eigen::Map<const VecXd>(v.data(), static_cast<Eigen::Index>(v.size()));
             params.push_back(std::move(q));
         }
         NeuralRiskModel m(std::move(o));
-        m.set_parameters(doc.at("n_inputs").get<int>(), params);
+        m.set_parameters(member<int>(doc, "n_inputs", where), params);
         return m;
     } catch (const json::exception& e) {
         SPORTSMED_THROW(FormatError, "NeuralRiskModel.load: '{}' is incomplete or malformed: {}", path, e.what());

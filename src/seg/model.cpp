@@ -1,5 +1,6 @@
 // seg::Model: construction, the JSON sidecar, loading and saving.
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -7,8 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../core/json_value.hpp"
+#include "archive_check.hpp"
 #include "detail.hpp"
 #include "sportsmed/core/error.hpp"
+#include "sportsmed/core/file.hpp"
 
 namespace sportsmed::seg {
 namespace fs = std::filesystem;
@@ -28,16 +32,12 @@ json unet_to_json(const UNetConfig& c) {
 
 template <typename T>
 T field(const json& j, const char* key, const std::string& source, const T& fallback, bool required) {
+    if (!j.is_object()) SPORTSMED_THROW(FormatError, "model sidecar '{}': expected an object holding '{}'", source, key);
     if (!j.contains(key)) {
         if (required) SPORTSMED_THROW(FormatError, "model sidecar '{}': missing field '{}'", source, key);
         return fallback;
     }
-    try {
-        return j.at(key).get<T>();
-    } catch (const json::exception& e) {
-        SPORTSMED_THROW(FormatError, "model sidecar '{}': field '{}' has the wrong type ({})", source, key,
-                        e.what());
-    }
+    return json_value::as<T>(j.at(key), fmt::format("model sidecar '{}': field '{}'", source, key));
 }
 
 void validate(const ModelSpec& s, const std::string& source) {
@@ -53,7 +53,38 @@ void validate(const ModelSpec& s, const std::string& source) {
                     s.patch_size.size());
     SPORTSMED_CHECK(s.normalization == "zscore" || s.normalization == "none",
                     "model '{}': normalization must be 'zscore' or 'none', got '{}'", source, s.normalization);
-    SPORTSMED_CHECK(s.in_channels >= 1, "model '{}': in_channels must be >= 1", source);
+    // Bounds far above any segmentation network, so that a damaged sidecar cannot make the
+    // U-Net constructor allocate without limit or shift by more than 62 bits.
+    SPORTSMED_CHECK(s.in_channels >= 1 && s.in_channels <= 64, "model '{}': in_channels must be in 1..64, got {}",
+                    source, s.in_channels);
+    SPORTSMED_CHECK(s.labels.size() <= 1024, "model '{}': {} labels (at most 1024)", source, s.labels.size());
+    for (const auto& name : s.labels)
+        SPORTSMED_CHECK(!name.empty() && name.size() <= 256, "model '{}': label names must have 1..256 characters",
+                        source);
+    {
+        std::int64_t voxels = 1;
+        for (std::int64_t p : s.patch_size) {
+            SPORTSMED_CHECK(p >= 1 && p <= 4096, "model '{}': patch size {} is outside 1..4096", source, p);
+            voxels *= p;
+        }
+        SPORTSMED_CHECK(voxels <= (std::int64_t{1} << 27), "model '{}': a patch of {} voxels is too large", source,
+                        voxels);
+    }
+    for (double sp : s.spacing_mm)
+        SPORTSMED_CHECK(std::isfinite(sp) && sp > 0 && sp < 1e4, "model '{}': spacing_mm {} is not a voxel size",
+                        source, sp);
+    if (s.architecture == "unet") {
+        const UNetConfig& u = s.unet;
+        SPORTSMED_CHECK(u.levels >= 1 && u.levels <= 8, "model '{}': unet.levels must be in 1..8, got {}", source,
+                        u.levels);
+        SPORTSMED_CHECK(u.base_features >= 1 && u.base_features <= 1024 && u.max_features >= 1 &&
+                            u.max_features <= 4096,
+                        "model '{}': unet.base_features ({}) / max_features ({}) outside 1..1024 / 1..4096", source,
+                        u.base_features, u.max_features);
+        SPORTSMED_CHECK(u.convs_per_stage >= 1 && u.convs_per_stage <= 8,
+                        "model '{}': unet.convs_per_stage must be in 1..8, got {}", source, u.convs_per_stage);
+        SPORTSMED_CHECK(std::isfinite(u.negative_slope), "model '{}': unet.negative_slope is not finite", source);
+    }
     {
         bool seen[3] = {false, false, false};
         bool ok = s.orientation.size() == 3;
@@ -92,18 +123,20 @@ std::string read_text(const fs::path& path) {
     return ss.str();
 }
 
-// Writes through a temporary file and a rename, so that readers never see half a file.
-template <typename Writer>
-void write_atomically(const fs::path& path, Writer&& writer) {
-    const fs::path tmp = path.string() + ".tmp";
-    try {
-        writer(tmp);
-        fs::rename(tmp, path);
-    } catch (...) {
-        std::error_code ec;
-        fs::remove(tmp, ec);
-        throw;
-    }
+// The sidecar's optional "weights" record ({"bytes": N, "crc32": "hex"}, written by
+// Model::save) must describe @p weights exactly.
+void check_weights_record(const std::string& sidecar_text, const std::string& sidecar, const std::string& weights,
+                          const std::string& weights_path) {
+    const json j = json::parse(sidecar_text);  // already parsed once by model_spec_from_json
+    if (!j.contains("weights")) return;
+    const json& w = j["weights"];
+    const auto bytes = field<std::uint64_t>(w, "bytes", sidecar, 0, true);
+    const auto crc = field<std::string>(w, "crc32", sidecar, "", true);
+    if (bytes != weights.size() || crc != fmt::format("{:08x}", detail::crc32_of(weights)))
+        SPORTSMED_THROW(FormatError,
+                        "Model::load: the weights '{}' ({} bytes, CRC-32 {:08x}) are not the ones the sidecar '{}' "
+                        "describes ({} bytes, CRC-32 {}): an interrupted save or a mixed-up pair of files",
+                        weights_path, weights.size(), detail::crc32_of(weights), sidecar, bytes, crc);
 }
 
 fs::path sidecar_for(const fs::path& weights) {
@@ -202,23 +235,31 @@ Model Model::load(const std::string& path_str, const std::string& device) {
         SPORTSMED_THROW(NotFound, "Model::load: model '{}' has no sidecar '{}' (patch size, spacing, labels)",
                         path_str, sidecar.string());
     }
-    ModelSpec spec = model_spec_from_json(read_text(sidecar), sidecar.string());
+    const std::string sidecar_text = read_text(sidecar);
+    ModelSpec spec = model_spec_from_json(sidecar_text, sidecar.string());
+    // The weights are read once, checked, and handed to LibTorch from memory.
+    const std::string weights = read_text(path);
+    check_weights_record(sidecar_text, sidecar.string(), weights, path_str);
+    detail::check_torch_archive(weights, path_str);
     auto impl = std::make_unique<Impl>();
     impl->spec = spec;
     impl->device = detail::parse_device(device);
     try {
+        std::istringstream in(weights);
         if (spec.architecture == "unet") {
             impl->unet = detail::UNet(spec.unet);
-            torch::load(impl->unet, path.string());
+            torch::load(impl->unet, in);
             impl->unet->to(impl->device);
             impl->unet->eval();
         } else {
-            impl->script = torch::jit::load(path.string(), impl->device);
+            impl->script = torch::jit::load(in, impl->device);
             impl->script->eval();
         }
     } catch (const c10::Error& e) {
         SPORTSMED_THROW(FormatError, "Model::load: cannot read weights '{}' for architecture '{}': {}", path_str,
                         spec.architecture, e.what_without_backtrace());
+    } catch (const std::bad_alloc&) {
+        SPORTSMED_THROW(FormatError, "Model::load: weights '{}' ask for more memory than this machine has", path_str);
     }
     return Model(std::move(impl));
 }
@@ -230,19 +271,30 @@ void Model::save(const std::string& path_str) const {
     if (path.has_parent_path()) fs::create_directories(path.parent_path());
     fs::path sidecar = path;
     sidecar.replace_extension(".json");
-    // Save from CPU so that the file loads on machines without CUDA.
+    // Serialised in memory from the CPU (so that the file loads on machines without CUDA):
+    // LibTorch's own file writer aborts the process on a full disk; the atomic writer
+    // reports it as an Error instead.
+    std::ostringstream weights_stream;
     auto module = impl_->unet;
     const torch::Device device = impl_->device;
-    write_atomically(path, [&](const fs::path& tmp) {
+    try {
         module->to(torch::kCPU);
-        torch::save(module, tmp.string());
+        torch::save(module, weights_stream);
         module->to(device);
-    });
-    write_atomically(sidecar, [&](const fs::path& tmp) {
-        std::ofstream out(tmp, std::ios::binary);
-        out << to_json(impl_->spec) << "\n";
-        if (!out) SPORTSMED_THROW(Error, "Model::save: cannot write '{}'", tmp.string());
-    });
+    } catch (const c10::Error& e) {
+        module->to(device);
+        SPORTSMED_THROW(Error, "Model::save: cannot serialise the network: {}", e.what_without_backtrace());
+    }
+    const std::string weights = weights_stream.str();
+    // The sidecar records the weights' size and CRC-32: written after the weights, it
+    // makes a save interrupted between the two renames (new weights, old sidecar) a
+    // FormatError at load instead of a model that loads and then misbehaves.
+    json side = json::parse(to_json(impl_->spec));
+    side["weights"] = {{"file", path.filename().string()}, {"bytes", weights.size()},
+                       {"crc32", fmt::format("{:08x}", detail::crc32_of(weights))}};
+    const std::string side_text = side.dump(2) + "\n";
+    write_file_atomic(path.string(), {{weights.data(), weights.size()}}, "Model::save");
+    write_file_atomic(sidecar.string(), {{side_text.data(), side_text.size()}}, "Model::save");
 }
 
 const ModelSpec& Model::spec() const noexcept { return impl_->spec; }

@@ -54,8 +54,11 @@ public:
     int n_features() const;
     /// The booster as XGBoost JSON (for saving).
     std::string to_json() const;
-    /// Restores a booster saved by to_json().
-    /// @throws FormatError if XGBoost cannot parse @p json.
+    /// Restores a booster saved by to_json(), after checking every tree (a binary tree over
+    /// its nodes, splits on features below num_feature, finite values) so that a damaged
+    /// file cannot crash libxgboost.
+    /// @throws FormatError naming the node, if the model is not a binary gbtree model of
+    /// exactly @p n_features features (0: any), or XGBoost cannot parse @p json.
     static GradientBoosting from_json(const std::string& json, int n_features);
     /// One JSON dump per tree (XGBoostDumpModelEx, with statistics), for inspection.
     std::vector<std::string> dump_trees() const;

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from .._io import write_csv_atomic
 from .._pillars import require_pillar
 
 
@@ -128,7 +129,7 @@ def _angles(args: argparse.Namespace) -> int:
     t = motion.read_c3d(args.path).trial
     df = motion.angles_frame(motion.plugin_gait_angles_from_axes(t, args.side), t.point_rate_hz, t.first_frame)
     if args.out:
-        df.to_csv(args.out)
+        write_csv_atomic(df, args.out)
     else:
         sys.stdout.write(df.to_csv())
     return 0
@@ -171,7 +172,7 @@ def _events(args: argparse.Namespace) -> int:
                                  "frame": time * rate + 1 - first})
     df = pd.DataFrame(rows, columns=["label", "context", "time_s", "frame"]).sort_values("time_s", kind="stable")
     if args.out:
-        df.to_csv(args.out, index=False)
+        write_csv_atomic(df, args.out, index=False)
     else:
         sys.stdout.write(df.to_csv(index=False))
     return 0

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import write_csv_atomic, write_json_atomic
 from .._pillars import require_pillar
 from .seg_commands import register_seg
 
@@ -60,12 +61,13 @@ def _sidecar_echo_times(path):
     side = _sidecar_path(path)
     if not side.is_file():
         return None
-    try:
-        doc = json.loads(side.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        from .. import FormatError
+    from .._io import load_json_file
+    from .._schema import List, Num, Obj, OneOf, check
 
-        raise FormatError(f"{side}: {exc}") from None
+    doc = load_json_file(side, "echo-time sidecar")
+    positive = Num(lo=1e-9)
+    check(doc, Obj({"EchoTimes_ms?": List(positive, min_len=1),
+                    "EchoTime?": OneOf(positive, List(positive, min_len=1))}, extra=True), "echo-time sidecar", side)
     if "EchoTimes_ms" in doc:
         return [float(t) for t in doc["EchoTimes_ms"]]
     if "EchoTime" in doc:
@@ -113,11 +115,9 @@ def cmd_convert(args) -> int:
             # Echo times travel with the volume (dcm2niix's BIDS-style sidecar), so that
             # `mri t2map` on the converted file needs no --te.
             side = _sidecar_path(args.dst)
-            tmp = side.with_name(side.name + f".tmp{os.getpid()}")
-            tmp.write_text(json.dumps({"EchoTimes_ms": [float(t) for t in te],
-                                       "EchoTime": [float(t) / 1000.0 for t in te], "Source": str(args.src)},
-                                      indent=2) + "\n")
-            os.replace(tmp, side)
+            write_json_atomic(side, {"EchoTimes_ms": [float(t) for t in te],
+                                     "EchoTime": [float(t) / 1000.0 for t in te], "Source": str(args.src)},
+                              indent=2)
             print(f"echo times (ms): {', '.join(f'{t:g}' for t in te)} (also in {side.name})")
     else:
         im.convert(args.src, args.dst)
@@ -147,7 +147,7 @@ def cmd_metrics(args) -> int:
                              gt.geometry.spacing,
                              args.labels, args.tolerance)
     if args.csv:
-        table.to_csv(args.csv)
+        write_csv_atomic(table, args.csv)
         print(f"wrote {args.csv}")
     else:
         print(table.to_string(float_format=lambda v: f"{v:.4g}"))
@@ -263,7 +263,7 @@ def cmd_thickness(args) -> int:
     if args.regions is not None:
         table = im.regional_thickness_table(labels, img.geometry, side=args.side, knee_labels=knee_labels)
         if args.regions:
-            table.to_csv(args.regions)
+            write_csv_atomic(table, args.regions)
             print(f"wrote {args.regions}")
         else:
             print(table.to_string(float_format=lambda v: f"{v:.3f}"))
@@ -289,9 +289,9 @@ def cmd_phantom(args) -> int:
     im.write_label_names(out / "labels.nii.gz", im.PYMSKT_LABEL_NAMES)
     _write(ph["image"].astype(np.float32), g, out / "dess.nii.gz")
     _write(ph["echoes"].astype(np.float32), g, out / "mese.nii.gz")
-    (out / "phantom.json").write_text(json.dumps(
-        {"te_ms": list(ph["te_ms"]), "t2_ms_per_label": list(ph["t2_ms"]), "spacing_mm": args.spacing,
-         "snr": args.snr, "seed": args.seed}, indent=2))
+    write_json_atomic(out / "phantom.json",
+                      {"te_ms": list(ph["te_ms"]), "t2_ms_per_label": list(ph["t2_ms"]), "spacing_mm": args.spacing,
+                       "snr": args.snr, "seed": args.seed}, indent=2)
     print(f"wrote {out}/labels.nii.gz (+ labels.labels.json), dess.nii.gz, mese.nii.gz, phantom.json")
     return 0
 

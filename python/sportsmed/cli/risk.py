@@ -18,6 +18,7 @@ import json
 import sys
 from pathlib import Path
 
+from .._io import write_csv_atomic
 from .._pillars import require_pillar
 
 
@@ -62,7 +63,7 @@ def _write(df, out) -> None:
     if out is None:
         df.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
     else:
-        df.to_csv(out, index=False, date_format="%Y-%m-%d")
+        write_csv_atomic(df, out, index=False, date_format="%Y-%m-%d")
         print(f"written {out} ({len(df)} rows)", file=sys.stderr)
 
 

@@ -143,7 +143,10 @@ def write_thickness_map(unrolled: dict, path: str) -> None:
         import matplotlib.pyplot as plt
 
         fig = thickness_map_figure(unrolled, plt)
-        fig.savefig(path, dpi=120)
+        from .._io import atomic_output
+
+        with atomic_output(path, "wb") as f:
+            fig.savefig(f, dpi=120, format="png")
         plt.close(fig)
         return
     g = Geometry((m.shape[0], m.shape[1], 1), (unrolled["ml_step_mm"], unrolled["angle_step_deg"], 1.0),

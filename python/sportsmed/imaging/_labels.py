@@ -15,7 +15,6 @@ assume a numbering.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Mapping, Optional, Union
@@ -43,19 +42,16 @@ def write_label_names(map_path: Union[str, os.PathLike], names: Mapping[int, str
     out = label_names_path(map_path)
     doc = {"format": "sportsmed-labels", "version": 1,
            "labels": {str(int(k)): str(v) for k, v in sorted(names.items())}}
-    tmp = out.with_name(out.name + f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(doc, indent=2) + "\n")
-    os.replace(tmp, out)
-    return out
+    from .._io import write_json_atomic
+
+    return write_json_atomic(out, doc, indent=2)
 
 
 def _labels_from_json(path: Path) -> dict:
     from .. import FormatError
+    from .._io import load_json_file
 
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"label names '{path}': {exc}") from None
+    doc = load_json_file(path, "label names")
     table = doc.get("labels", doc) if isinstance(doc, dict) else None
     if not isinstance(table, dict):
         raise FormatError(f"label names '{path}': expected an object of label -> name")
@@ -64,9 +60,14 @@ def _labels_from_json(path: Path) -> dict:
         if k in ("format", "version") and table is doc:
             continue
         try:
-            out[int(k)] = str(v)
+            label = int(k)
         except (TypeError, ValueError):
             raise FormatError(f"label names '{path}': key {k!r} is not a label number") from None
+        if not 0 <= label < (1 << 31):
+            raise FormatError(f"label names '{path}': label {k} is outside 0..2^31-1")
+        if not isinstance(v, str):
+            raise FormatError(f"label names '{path}': the name of label {k} is not a string: {v!r}")
+        out[label] = v
     return out
 
 
@@ -82,7 +83,7 @@ def _labels_from_colour_table(path: Path) -> dict:
         parts = line.split()
         if not parts or parts[0].startswith("#"):
             continue
-        if len(parts) < 2 or not parts[0].lstrip("-").isdigit():
+        if len(parts) < 2 or not (parts[0].lstrip("-").isascii() and parts[0].lstrip("-").isdigit()):
             raise FormatError(f"colour table '{path}', line {n}: expected 'index name ...', got {line!r}")
         name = parts[1].strip('"')
         out[int(parts[0])] = name

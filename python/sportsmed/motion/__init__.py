@@ -412,13 +412,10 @@ def feature_table_frame(table):
 def write_feature_csv(df, path) -> None:
     """Writes a feature table as CSV with ``name [unit]`` column headers (written to a
     temporary name, then renamed)."""
-    import os
+    from .._io import write_csv_atomic
 
     units = df.attrs.get("units", {})
-    out = df.rename(columns={c: f"{c} [{units[c]}]" for c in df.columns if c in units})
-    tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
-    out.to_csv(tmp)
-    os.replace(tmp, path)
+    write_csv_atomic(df.rename(columns={c: f"{c} [{units[c]}]" for c in df.columns if c in units}), path)
 
 
 def read_feature_csv(path):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import write_csv_atomic
 from ..demo import register_section
 from ..report import Report
 
@@ -24,7 +25,7 @@ def build(report: Report, workdir: Path, progress) -> None:
     progress(0.0, "risk: synthetic squad")
     df = risk.synthetic_cohort(seed=0)
     df = risk.with_features(df, horizon_days=1)
-    df.to_csv(workdir / "risk_synthetic_squad.csv", index=False)
+    write_csv_atomic(df, workdir / "risk_synthetic_squad.csv", index=False)
     hz = risk.HazardModel()
     sec = report.section("Injury risk: workload, honest evaluation, calibration")
     sec.text(f"A synthetic squad of {df['athlete'].nunique()} athletes over {df['date'].nunique()} days, "

@@ -8,9 +8,10 @@ from typing import Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from .._core import InvalidArgument
+from .._core import FormatError, InvalidArgument
 from .._core import risk as _r
 from .._core import version as _version
+from .._schema import Bool, Int, List, Num, Obj, OneOf, Optional_, Str, check
 from ._persist import FORMAT_VERSION, read_json, write_json
 from ._table import _days
 
@@ -26,6 +27,22 @@ def _neural():
 
 KINDS = ("logistic", "xgboost", "mlp", "cnn")
 NEURAL = ("mlp", "cnn")
+
+# What RiskModel.load accepts (checked node by node before anything is built).
+_PARAM = OneOf(Num(), Str(max_len=64), Bool(), Optional_(Bool()), List(Int(0, 1 << 20), max_len=64))
+_FILE_SCHEMA = Obj({
+    "format": Str(), "format_version": Int(), "sportsmed_version?": Optional_(Str()),
+    "xgboost_version?": Optional_(Str()), "kind": Str(choices=KINDS),
+    "features": List(Str(max_len=4096), min_len=1, max_len=1 << 20),
+    "params?": Obj({}, values=_PARAM),
+    "preprocessing": Obj({"impute?": Str(), "mean": List(Num()), "scale": List(Num(lo=1e-300))}),
+    "training?": Obj({}, extra=True), "model": Obj({}, extra=True),
+}, extra=True)
+_NEURAL_MODEL = Obj({"n_inputs": Int(1, 1 << 24), "tensors": List(Obj({
+    "name": Str(max_len=256), "shape": List(Int(0, 1 << 28), max_len=8), "values": List(Num())}))})
+_MODEL_SCHEMAS = {"logistic": Obj({"coef": List(Num()), "intercept": Num()}),
+                  "xgboost": Obj({"xgboost_json": Str(max_len=1 << 30)}),
+                  "mlp": _NEURAL_MODEL, "cnn": _NEURAL_MODEL}
 
 
 def _windows(df: pd.DataFrame, x: np.ndarray, window_days: int) -> np.ndarray:
@@ -214,21 +231,45 @@ class RiskModel:
         Raises
         ------
         sportsmed.FormatError
-            Not a sportsmed risk model, or written in another format version.
+            Not a sportsmed risk model, written in another format version, or a node
+            (key, type, length, value range) that does not fit the format; the message
+            names the node.
         """
         d = read_json(path, FORMAT, "RiskModel.load")
-        m = cls(d["features"], d["kind"], **d.get("params", {}))
-        m.mean = np.asarray(d["preprocessing"]["mean"], dtype=float)
-        m.scale = np.asarray(d["preprocessing"]["scale"], dtype=float)
-        m.training = d.get("training", {})
-        if m.kind == "logistic":
-            m._model = _r.LogisticRegression(**m.params)
-            m._model.set_coefficients(np.asarray(d["model"]["coef"], dtype=float), float(d["model"]["intercept"]))
-        elif m.kind == "xgboost":
-            m._model = _r.GradientBoosting.from_json(d["model"]["xgboost_json"], len(m.features))
-        else:
-            m._model = _neural().NeuralRiskModel(architecture=m.kind, **m.params)
-            tensors = [{"name": t["name"], "shape": t["shape"], "values": np.asarray(t["values"], dtype=float)}
-                       for t in d["model"]["tensors"]]
-            m._model.set_parameters(int(d["model"]["n_inputs"]), tensors)
+        check(d, _FILE_SCHEMA, "RiskModel.load", path)
+        kind, n = d["kind"], len(d["features"])
+        check(d["model"], _MODEL_SCHEMAS[kind], "RiskModel.load", path)
+        pre = d["preprocessing"]
+        for key in ("mean", "scale"):
+            if len(pre[key]) != n:
+                raise FormatError(f"RiskModel.load: '{path}': node preprocessing.{key} has {len(pre[key])} "
+                                  f"values for {n} features")
+        if kind == "logistic" and len(d["model"]["coef"]) != n:
+            raise FormatError(f"RiskModel.load: '{path}': node model.coef has {len(d['model']['coef'])} "
+                              f"values for {n} features")
+        try:
+            m = cls(d["features"], kind, **d.get("params", {}))
+            m.mean = np.asarray(pre["mean"], dtype=float)
+            m.scale = np.asarray(pre["scale"], dtype=float)
+            m.training = d.get("training", {})
+            if kind == "logistic":
+                m._model = _r.LogisticRegression(**m.params)
+                m._model.set_coefficients(np.asarray(d["model"]["coef"], dtype=float),
+                                          float(d["model"]["intercept"]))
+            elif kind == "xgboost":
+                m._model = _r.GradientBoosting.from_json(d["model"]["xgboost_json"], n)
+            else:
+                m._model = _neural().NeuralRiskModel(architecture=kind, **m.params)
+                tensors = []
+                for i, t in enumerate(d["model"]["tensors"]):
+                    size = int(np.prod(t["shape"], dtype=np.int64)) if t["shape"] else 1
+                    if size != len(t["values"]):
+                        raise FormatError(f"RiskModel.load: '{path}': node model.tensors[{i}] has shape "
+                                          f"{t['shape']} but {len(t['values'])} values")
+                    tensors.append({"name": t["name"], "shape": t["shape"],
+                                    "values": np.asarray(t["values"], dtype=float)})
+                m._model.set_parameters(int(d["model"]["n_inputs"]), tensors)
+        except (InvalidArgument, TypeError) as exc:
+            # parameters the constructors refuse (unknown names, out-of-range values)
+            raise FormatError(f"RiskModel.load: '{path}': {exc}") from None
         return m

@@ -4,9 +4,6 @@ the feature names checked at prediction)."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
@@ -16,32 +13,32 @@ import pandas as pd
 from .._core import FormatError, InvalidArgument
 from .._core import risk as _r
 from .._core import version as _version
+from .._io import load_json_file, write_json_atomic
+from .._schema import Int, List, Num, Obj, Optional_, Str, check
 
 FORMAT_VERSION = 1
+
+_COX_SCHEMA = Obj({"format": Str(), "format_version": Int(), "sportsmed_version?": Optional_(Str()),
+                   "features": List(Str(max_len=4096), min_len=1), "ties?": Str(choices=["breslow"]),
+                   "coef": List(Num()), "standard_errors?": List(Num(finite=False)),
+                   "log_likelihood?": Num(finite=False), "training?": Obj({}, extra=True)}, extra=True)
+_CALIBRATOR_SCHEMA = Obj({"format": Str(), "format_version": Int(), "sportsmed_version?": Optional_(Str()),
+                          "method": Str(choices=["platt", "isotonic"]), "score?": Optional_(Str()),
+                          "params": Obj({}, extra=True)}, extra=True)
+_CALIBRATOR_PARAMS = {"platt": Obj({"slope": Num(), "intercept": Num()}),
+                      "isotonic": Obj({"x": List(Num(), min_len=1), "y": List(Num(lo=0.0, hi=1.0), min_len=1)})}
 
 
 def write_json(path: Union[str, Path], doc: dict) -> Path:
     """Writes ``doc`` to a temporary name next to ``path``, then renames it."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_json_atomic(path, doc)
 
 
 def read_json(path: Union[str, Path], fmt: str, where: str) -> dict:
     """Reads a file written by :func:`write_json` with format ``fmt``.
 
     Raises FormatError for non-JSON, another format or another format version."""
-    try:
-        d = json.loads(Path(path).read_text())
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{where}: '{path}' is not JSON: {exc}") from None
+    d = load_json_file(path, where)
     if not isinstance(d, dict) or d.get("format") != fmt:
         raise FormatError(f"{where}: '{path}' is not a {fmt} file")
     if d.get("format_version") != FORMAT_VERSION:
@@ -117,12 +114,18 @@ class CoxModel:
             match the features.
         """
         d = read_json(path, cls.FORMAT, "CoxModel.load")
-        m = cls(d["features"])
+        check(d, _COX_SCHEMA, "CoxModel.load", path)
+        try:
+            m = cls(d["features"])
+        except InvalidArgument as exc:
+            raise FormatError(f"CoxModel.load: '{path}': {exc}") from None
         coef = np.asarray(d["coef"], dtype=float)
         if coef.shape != (len(m.features),):
             raise FormatError(f"CoxModel.load: '{path}' has {coef.size} coefficients for {len(m.features)} features")
-        m.model.set_coefficients(coef, np.asarray(d.get("standard_errors", np.full(coef.size, np.nan)), dtype=float),
-                                 float(d.get("log_likelihood", np.nan)))
+        se = np.asarray(d.get("standard_errors", np.full(coef.size, np.nan)), dtype=float)
+        if se.shape != coef.shape:
+            raise FormatError(f"CoxModel.load: '{path}' has {se.size} standard errors for {coef.size} coefficients")
+        m.model.set_coefficients(coef, se, float(d.get("log_likelihood", np.nan)))
         m.training = d.get("training", {})
         m._fitted = True
         return m
@@ -180,16 +183,19 @@ class Calibrator:
     def load(cls, path: Union[str, Path]) -> "Calibrator":
         """Reads a file written by :meth:`save` (FormatError for other files or versions)."""
         d = read_json(path, cls.FORMAT, "Calibrator.load")
-        if d.get("method") not in ("platt", "isotonic"):
-            raise FormatError(f"Calibrator.load: '{path}' has unknown method {d.get('method')!r}")
+        check(d, _CALIBRATOR_SCHEMA, "Calibrator.load", path)
         c = cls(d["method"], d.get("score"))
         p = d["params"]
-        if c.method == "platt":
-            c.model.set(float(p["slope"]), float(p["intercept"]))
-        else:
-            x, y = np.asarray(p["x"], dtype=float), np.asarray(p["y"], dtype=float)
-            if x.shape != y.shape or x.ndim != 1:
-                raise FormatError(f"Calibrator.load: '{path}' has isotonic x and y of different lengths")
-            c.model.set(x, y)
+        check(p, _CALIBRATOR_PARAMS[c.method], "Calibrator.load", path)
+        try:
+            if c.method == "platt":
+                c.model.set(float(p["slope"]), float(p["intercept"]))
+            else:
+                x, y = np.asarray(p["x"], dtype=float), np.asarray(p["y"], dtype=float)
+                if x.shape != y.shape:
+                    raise FormatError(f"Calibrator.load: '{path}' has isotonic x and y of different lengths")
+                c.model.set(x, y)
+        except InvalidArgument as exc:
+            raise FormatError(f"Calibrator.load: '{path}': {exc}") from None
         c._fitted = True
         return c
