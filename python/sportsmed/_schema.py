@@ -167,11 +167,11 @@ class Obj(Schema):
                 raise _Bad(f"{node}.{k}" if node else k, "absent (unknown key)", v[k])
 
 
-def check(doc: Any, schema: Schema, where: str, path: Any) -> None:
+def check(doc: Any, schema: Schema, where: str, path: Any, node: str = "") -> None:
     """Raises :class:`sportsmed.FormatError` naming the first node of ``doc`` that does
-    not fit ``schema``."""
+    not fit ``schema``; ``node`` is ``doc``'s own name in its file ("" for the root)."""
     try:
-        schema.validate(doc, "")
+        schema.validate(doc, node)
     except _Bad as e:
         node = e.node or "(the document)"
         got = e.got if isinstance(e.got, str) and e.got.startswith("a list of") else _show(e.got)

@@ -2,6 +2,11 @@
 
 #include "sportsmed/core/text.hpp"
 
+#include <filesystem>
+#include <fstream>
+
+#include "sportsmed/core/error.hpp"
+
 namespace sportsmed {
 
 bool is_valid_utf8(std::string_view s) noexcept {
@@ -66,6 +71,22 @@ bool utf8_or_latin1(std::string& s) {
     }
     s.swap(out);
     return true;
+}
+
+std::vector<std::string> read_text_lines(const std::string& path, const char* who, std::int64_t* non_utf8) {
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+        SPORTSMED_THROW(FormatError, "{}: '{}' is not a regular file", who, path);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) SPORTSMED_THROW(NotFound, "{}: cannot open '{}'", who, path);
+    std::vector<std::string> lines;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (utf8_or_latin1(line) && non_utf8) ++*non_utf8;
+        lines.push_back(line);
+    }
+    return lines;
 }
 
 }  // namespace sportsmed

@@ -18,6 +18,7 @@
 
 #include "sportsmed/core/error.hpp"
 #include "dicom_check.hpp"
+#include "sportsmed/core/text.hpp"
 
 namespace sportsmed::imaging {
 namespace {
@@ -47,6 +48,9 @@ std::string string_of(const gdcm::DataSet& ds, std::uint16_t g, std::uint16_t e)
     if (!bv) return {};
     std::string s(bv->GetPointer(), bv->GetLength());
     while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
+    // Text in another character set (SpecificCharacterSet ISO_IR 100, ...) or damaged bytes:
+    // valid UTF-8 out, whatever comes in (utf8_or_latin1).
+    utf8_or_latin1(s);
     return s;
 }
 
@@ -104,6 +108,8 @@ bool read_slice(const std::string& path, Slice& s, bool pixels) {
     if (!img.GetBuffer(buf.data()))
         SPORTSMED_THROW(FormatError, "{}: GDCM cannot decode the pixel data of '{}'", kRead, path);
     const std::size_t n = static_cast<std::size_t>(s.rows) * s.cols;
+    if (buf.size() < n * pf.GetPixelSize())  // checked before the conversions read n values
+        SPORTSMED_THROW(FormatError, "{}: pixel data of '{}' is shorter than rows x columns", kRead, path);
     switch (pf.GetScalarType()) {
         case gdcm::PixelFormat::UINT8: to_double<std::uint8_t>(buf.data(), n, s.pixels); break;
         case gdcm::PixelFormat::INT8: to_double<std::int8_t>(buf.data(), n, s.pixels); break;
@@ -116,8 +122,6 @@ bool read_slice(const std::string& path, Slice& s, bool pixels) {
         default:
             SPORTSMED_THROW(FormatError, "{}: '{}' has an unsupported pixel format", kRead, path);
     }
-    if (buf.size() < n * pf.GetPixelSize())
-        SPORTSMED_THROW(FormatError, "{}: pixel data of '{}' is shorter than rows x columns", kRead, path);
     for (auto& v : s.pixels) v = v * s.slope + s.intercept;
     return true;
 }

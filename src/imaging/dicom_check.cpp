@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct Walker {
     const std::string& path;
     bool big = false;       // byte order of the data set
     bool explicit_vr = true;
+    // Top-level 2-byte values of the image pixel module (0028,xxxx) and where they are.
+    std::map<std::uint16_t, std::pair<std::uint16_t, std::size_t>> pixel_module;
 
     std::uint16_t u16(std::size_t o) const {
         return big ? static_cast<std::uint16_t>(b[o] << 8 | b[o + 1]) : static_cast<std::uint16_t>(b[o] | b[o + 1] << 8);
@@ -33,6 +36,17 @@ struct Walker {
         return big ? (std::uint32_t(b[o]) << 24 | std::uint32_t(b[o + 1]) << 16 | std::uint32_t(b[o + 2]) << 8 | b[o + 3])
                    : (std::uint32_t(b[o]) | std::uint32_t(b[o + 1]) << 8 | std::uint32_t(b[o + 2]) << 16 |
                       std::uint32_t(b[o + 3]) << 24);
+    }
+
+    // GDCM's PixelFormat asserts (Debian builds keep assert()) on SamplesPerPixel other than
+    // 1, 3 or 4; other odd pixel-module values (a high bit above bits stored) it corrects or
+    // reports itself, so they are left to it.
+    void check_pixel_module() const {
+        const auto it = pixel_module.find(0x0002);
+        if (it == pixel_module.end()) return;
+        const std::uint16_t spp = it->second.first;
+        if (spp != 1 && spp != 3 && spp != 4)
+            fail(it->second.second, fmt::format("SamplesPerPixel (0028,0002) is {}, expected 1, 3 or 4", spp));
     }
 
     [[noreturn]] void fail(std::size_t at, const std::string& what) const {
@@ -128,6 +142,7 @@ struct Walker {
                                     kWho, path, g, e, len, value, b.size());
                 fail(pos, fmt::format("({:04X},{:04X}) declares {} bytes past the end of its item", g, e, len));
             }
+            if (depth == 0 && g == 0x0028 && len == 2 && !sq) pixel_module[e] = {u16(value), pos};
             if (sq) {
                 const bool saved = explicit_vr;
                 items(value, value + len, false, false, depth);
@@ -189,6 +204,7 @@ bool check_dicom_structure(const std::string& path) {
         w.explicit_vr = Walker::known_vr(vr);
     }
     w.dataset(pos, b.size(), false, 0);
+    w.check_pixel_module();
     return true;
 }
 

@@ -135,6 +135,16 @@ std::vector<std::uint8_t> read_file_maybe_gz(const std::string& path, const char
     return raw;
 }
 
+unsigned long crc32_bytes(const std::uint8_t* data, std::size_t size) {
+    unsigned long crc = crc32(0L, Z_NULL, 0);
+    for (std::size_t done = 0; done < size;) {
+        const auto n = static_cast<uInt>(std::min<std::size_t>(size - done, 1u << 30));
+        crc = crc32(crc, data + done, n);
+        done += n;
+    }
+    return crc;
+}
+
 std::vector<std::uint8_t> gzip(const std::uint8_t* data, std::size_t size, int level) {
     z_stream zs{};
     if (deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)

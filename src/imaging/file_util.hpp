@@ -42,6 +42,9 @@ std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t size, std
 /// gzip-compresses @p size bytes at @p data.
 std::vector<std::uint8_t> gzip(const std::uint8_t* data, std::size_t size, int level = 6);
 
+/// zlib CRC-32 of @p size bytes (any size).
+unsigned long crc32_bytes(const std::uint8_t* data, std::size_t size);
+
 /// Atomic writes (temporary file + rename), shared with the other pillars.
 using sportsmed::write_file_atomic;
 

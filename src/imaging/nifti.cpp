@@ -103,6 +103,41 @@ PairPaths pair_paths(const std::string& path, bool must_exist) {
     return p;
 }
 
+// A pair written by sportsmed carries, in a NIfTI comment extension (ecode 6) of its .hdr,
+// the size and CRC-32 of the data it was written with: "sportsmed-pair bytes=N crc32=H".
+// The .img is renamed into place before the .hdr, so a write interrupted between the two
+// renames leaves a new .img beside an old .hdr whose record no longer matches: a
+// FormatError on reading instead of an image with mixed values. Pairs from other tools
+// have no record and are read as they are.
+constexpr const char* kPairTag = "sportsmed-pair ";
+
+std::string pair_record_text(const std::vector<std::uint8_t>& data) {
+    return fmt::format("{}bytes={} crc32={:08x}", kPairTag, data.size(), detail::crc32_bytes(data.data(), data.size()));
+}
+
+// The record's text in a .hdr's extensions (@p hsize: 348 or 540), or "" when none.
+std::string find_pair_record(const std::vector<std::uint8_t>& hdr, std::size_t hsize, bool swap) {
+    if (hdr.size() < hsize + 4 || hdr[hsize] == 0) return "";
+    std::size_t at = hsize + 4;
+    while (at + 8 <= hdr.size()) {
+        std::int32_t esize, ecode;
+        std::memcpy(&esize, hdr.data() + at, 4);
+        std::memcpy(&ecode, hdr.data() + at + 4, 4);
+        if (swap) {
+            detail::swap_bytes(reinterpret_cast<std::uint8_t*>(&esize), 1, 4);
+            detail::swap_bytes(reinterpret_cast<std::uint8_t*>(&ecode), 1, 4);
+        }
+        if (esize < 16 || esize % 16 != 0 || static_cast<std::size_t>(esize) > hdr.size() - at) return "";
+        if (ecode == 6) {
+            const std::string text(reinterpret_cast<const char*>(hdr.data() + at + 8),
+                                   static_cast<std::size_t>(esize) - 8);
+            if (text.compare(0, std::strlen(kPairTag), kPairTag) == 0) return text.substr(0, text.find('\0'));
+        }
+        at += static_cast<std::size_t>(esize);
+    }
+    return "";
+}
+
 }  // namespace
 
 Image read_nifti(const std::string& path) {
@@ -238,6 +273,16 @@ Image read_nifti(const std::string& path) {
     } else {
         img.bytes.resize(nbytes);
         detail::read_file_range(pp.img, offset, nbytes, img.bytes.data(), kRead);
+    }
+    if (pair) {
+        const std::vector<std::uint8_t> hdr_all = hdr_gz ? buf : detail::read_file_head(pp.hdr, 1 << 16, kRead);
+        const std::string record = find_pair_record(hdr_all, version == 1 ? 348 : 540, swap);
+        if (!record.empty() && record != pair_record_text(img.bytes))
+            SPORTSMED_THROW(FormatError,
+                            "{}: the data in '{}' is not what the header '{}' was written with ({}; the data has {}): "
+                            "an interrupted write or files of two different images",
+                            kRead, pp.img, pp.hdr, record.substr(std::strlen(kPairTag)),
+                            pair_record_text(img.bytes).substr(std::strlen(kPairTag)));
     }
     if (swap) {
         if (img.dtype == DType::Complex64) detail::swap_bytes(img.bytes.data(), static_cast<std::size_t>(2 * n), 4);
@@ -406,8 +451,17 @@ void write_nifti(const Image& img, const std::string& path, int version) {
         put<std::int32_t>(h, 500, 2 | 8);
     }
     if (pair) {
-        // The header is a 348/540-byte .hdr (no extension flag); the data start .img.
+        // The header is a 348/540-byte .hdr with one extension, the pair record (above);
+        // the data start .img.
         h.resize(version == 1 ? 348 : 540);
+        std::string record = pair_record_text(img.bytes);
+        record.resize((record.size() + 8 + 15) / 16 * 16 - 8, '\0');
+        const std::int32_t esize = static_cast<std::int32_t>(record.size() + 8), ecode = 6;
+        const std::uint8_t extender[4] = {1, 0, 0, 0};
+        h.insert(h.end(), extender, extender + 4);
+        h.insert(h.end(), reinterpret_cast<const std::uint8_t*>(&esize), reinterpret_cast<const std::uint8_t*>(&esize) + 4);
+        h.insert(h.end(), reinterpret_cast<const std::uint8_t*>(&ecode), reinterpret_cast<const std::uint8_t*>(&ecode) + 4);
+        h.insert(h.end(), record.begin(), record.end());
         const PairPaths pp = pair_paths(path, false);
         if (detail::ends_with(path, ".gz")) {
             const auto zh = detail::gzip(h.data(), h.size(), 1);

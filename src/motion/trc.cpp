@@ -20,24 +20,6 @@
 namespace sportsmed::motion {
 namespace {
 
-// Lines of a text file; lines that are not UTF-8 are read as Windows-1252 and counted in
-// @p non_utf8. Only regular files: a device such as /dev/zero never ends.
-std::vector<std::string> read_lines(const std::string& path, const char* who, std::int64_t* non_utf8 = nullptr) {
-    std::error_code ec;
-    if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
-        SPORTSMED_THROW(FormatError, "{}: '{}' is not a regular file", who, path);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) SPORTSMED_THROW(NotFound, "{}: cannot open '{}'", who, path);
-    std::vector<std::string> lines;
-    std::string line;
-    while (std::getline(in, line)) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (utf8_or_latin1(line) && non_utf8) ++*non_utf8;
-        lines.push_back(line);
-    }
-    return lines;
-}
-
 std::string trim(const std::string& s) {
     const auto b = s.find_first_not_of(" \t");
     if (b == std::string::npos) return {};
@@ -100,7 +82,7 @@ bool blank(const std::string& s) { return s.find_first_not_of(" \t,") == std::st
 
 Trial read_trc(const std::string& path) {
     std::int64_t non_utf8 = 0;
-    const auto lines = read_lines(path, "read_trc", &non_utf8);
+    const auto lines = read_text_lines(path, "read_trc", &non_utf8);
     if (lines.size() < 5)
         SPORTSMED_THROW(FormatError, "read_trc: '{}' has {} lines, a TRC header needs 5", path, lines.size());
     const char delim = lines[1].find('\t') != std::string::npos ? '\t' : ',';
@@ -257,7 +239,7 @@ VecXd MotTable::column(const std::string& label) const {
 }
 
 MotTable read_mot(const std::string& path) {
-    const auto lines = read_lines(path, "read_mot");
+    const auto lines = read_text_lines(path, "read_mot");
     MotTable t;
     std::size_t li = 0;
     bool found_end = false;

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "sportsmed/core/error.hpp"
+#include "sportsmed/core/text.hpp"
 
 namespace sportsmed::risk {
 namespace {
@@ -89,12 +90,11 @@ std::string format_iso_day(std::int64_t z) {
 
 AthleteTable read_athlete_csv(const std::string& path, const std::string& athlete_column,
                               const std::string& date_column, const std::vector<std::string>& columns) {
-    std::ifstream in(path);
-    SPORTSMED_CHECK_AS(NotFound, in.good(), "read_athlete_csv: cannot open '{}'", path);
-    std::string line;
-    SPORTSMED_CHECK_AS(FormatError, static_cast<bool>(std::getline(in, line)),
-                       "read_athlete_csv: '{}' is empty (expected a header line)", path);
-    const std::vector<std::string> header = split(line);
+    // Spreadsheet exports come in the machine's code page as often as in UTF-8: each line
+    // is read as UTF-8 or, failing that, Windows-1252.
+    const std::vector<std::string> lines = read_text_lines(path, "read_athlete_csv");
+    SPORTSMED_CHECK_AS(FormatError, !lines.empty(), "read_athlete_csv: '{}' is empty (expected a header line)", path);
+    const std::vector<std::string> header = split(lines[0]);
     const auto find = [&](const std::string& name) -> int {
         const auto it = std::find(header.begin(), header.end(), name);
         SPORTSMED_CHECK_AS(NotFound, it != header.end(),
@@ -105,12 +105,13 @@ AthleteTable read_athlete_csv(const std::string& path, const std::string& athlet
     const int ia = find(athlete_column), id = find(date_column);
 
     std::vector<std::vector<std::string>> rows;
-    while (std::getline(in, line)) {
+    for (std::size_t l = 1; l < lines.size(); ++l) {
+        const std::string& line = lines[l];
         if (trim(line).empty()) continue;
         rows.push_back(split(line));
         SPORTSMED_CHECK_AS(FormatError, rows.back().size() == header.size(),
                            "read_athlete_csv: line {} of '{}' has {} cells, expected {}",
-                           rows.size() + 1, path, rows.back().size(), header.size());
+                           l + 1, path, rows.back().size(), header.size());
     }
 
     std::vector<int> value_cols;

@@ -4,7 +4,9 @@
 /// are often Windows-1252 / Latin-1 rather than UTF-8.
 
 #include <string>
+#include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace sportsmed {
 
@@ -17,5 +19,11 @@ bool is_valid_utf8(std::string_view s) noexcept;
 /// U+FFFD), re-encodes it as UTF-8 and returns true. Every byte maps to one character, so
 /// the result is valid UTF-8 whatever the input.
 bool utf8_or_latin1(std::string& s);
+
+/// The lines of the text file @p path (without '\n' or a trailing '\r'), each made valid
+/// UTF-8 by utf8_or_latin1; lines that needed it are counted in @p non_utf8.
+/// @throws NotFound when @p path cannot be opened; FormatError when it is not a regular
+/// file (a device such as /dev/zero never ends). @p who names the caller in messages.
+std::vector<std::string> read_text_lines(const std::string& path, const char* who, std::int64_t* non_utf8 = nullptr);
 
 }  // namespace sportsmed

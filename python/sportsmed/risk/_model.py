@@ -238,7 +238,7 @@ class RiskModel:
         d = read_json(path, FORMAT, "RiskModel.load")
         check(d, _FILE_SCHEMA, "RiskModel.load", path)
         kind, n = d["kind"], len(d["features"])
-        check(d["model"], _MODEL_SCHEMAS[kind], "RiskModel.load", path)
+        check(d["model"], _MODEL_SCHEMAS[kind], "RiskModel.load", path, "model")
         pre = d["preprocessing"]
         for key in ("mean", "scale"):
             if len(pre[key]) != n:

@@ -186,7 +186,7 @@ class Calibrator:
         check(d, _CALIBRATOR_SCHEMA, "Calibrator.load", path)
         c = cls(d["method"], d.get("score"))
         p = d["params"]
-        check(p, _CALIBRATOR_PARAMS[c.method], "Calibrator.load", path)
+        check(p, _CALIBRATOR_PARAMS[c.method], "Calibrator.load", path, "params")
         try:
             if c.method == "platt":
                 c.model.set(float(p["slope"]), float(p["intercept"]))

@@ -74,7 +74,22 @@ def _core_format_error(message: str) -> Exception:
     return FormatError(message)
 
 
+# Days since 1970 that pandas' datetime64[ns] can hold (1677-09-22 .. 2262-04-11): a date
+# outside wraps around silently (2300 would become a date in 1715).
+_NS_DAYS = (int(pd.Timestamp.min.ceil("D").value // 86_400_000_000_000),
+            int(pd.Timestamp.max.floor("D").value // 86_400_000_000_000))
+
+
 def _from_core(t: "_r.AthleteTable") -> pd.DataFrame:
+    day = np.asarray(t.day)
+    bad = (day < _NS_DAYS[0]) | (day > _NS_DAYS[1])
+    if bad.any():
+        from .._core import FormatError
+
+        i = int(np.argmax(bad))
+        raise FormatError(f"read_table: the date {_r.format_iso_day(int(day[i]))} (athlete "
+                          f"{t.athletes[int(t.athlete[i])]!r}) is outside {_r.format_iso_day(_NS_DAYS[0])} .. "
+                          f"{_r.format_iso_day(_NS_DAYS[1])}, the dates pandas can hold")
     names = np.asarray(t.athletes, dtype=object)
     df = pd.DataFrame({"athlete": names[t.athlete] if len(t.athlete) else np.array([], dtype=object),
                        "date": (EPOCH + t.day.astype("timedelta64[D]")).astype("datetime64[ns]")})
@@ -118,6 +133,8 @@ def _athlete_codes(df: pd.DataFrame) -> np.ndarray:
 
 def _check_grid(df: pd.DataFrame, where: str) -> None:
     _check_columns(df, ["athlete", "date"], where)
+    if len(df) == 0:
+        raise InvalidArgument(f"{where}: the table has no rows")
     a = df["athlete"].to_numpy()
     d = _days(df["date"])
     same = a[1:] == a[:-1]
