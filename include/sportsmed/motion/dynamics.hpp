@@ -17,6 +17,12 @@
 ///   (about the long axis; left as is, right negated), in the distal or proximal segment's
 ///   frame (the foot's frame turned x forward, z up);
 /// - powers: internal moment · (ω_distal − ω_proximal), W (positive: generation).
+///
+/// What Vicon's stored moments hold (found in PlugInC3D.c3d and gait-pig.c3d, read from the
+/// data by the tests and sportsmed.motion.plugin_gait_stored_moments): N·mm per kg of body
+/// mass although POINT:MOMENT_UNITS says "Nmm" (PlugInC3D's stored ground reaction is the
+/// plate force / its .mp body mass); Workstation/Nexus express them in the distal segment's
+/// frame, the VCM-era gait-pig.c3d in the proximal one, with the knee's Z (rotation) negated.
 
 #include <string>
 #include <vector>

@@ -830,6 +830,10 @@ def plugin_gait_stored_moments(c3d, body_mass_kg: float | None = None):
     The per-kg reading is taken when the largest stored moment is below 10⁴ (no adult's gait
     joint moment is below 10 N·m); otherwise the values are divided by ``body_mass_kg``
     (required then). ``attrs["note"]`` says which was decided.
+
+    The frame and signs are Plug-in Gait's as stored: Workstation/Nexus files (PlugInC3D.c3d)
+    match ``inverse_dynamics(frame="distal")``; the VCM-era gait-pig.c3d matches
+    ``frame="proximal"`` with the knee's Z (rotation) moment negated.
     """
     import numpy as np
     import pandas as pd
