@@ -587,6 +587,85 @@ void bind_cgm(py::module_& m) {
 }
 // --- end CGM1 ---
 
+// --- inverse dynamics ---
+py::dict bsp_to_dict(const BodySegmentTable& t) {
+    py::dict d;
+    d["name"] = t.name;
+    for (auto [name, s] : {std::pair<const char*, const SegmentInertia*>{"thigh", &t.thigh}, {"shank", &t.shank},
+                           {"foot", &t.foot}}) {
+        py::dict e;
+        e["mass_fraction"] = s->mass_fraction;
+        e["com_from_proximal"] = s->com_from_proximal;
+        e["gyration_sagittal"] = s->gyration_sagittal;
+        e["gyration_frontal"] = s->gyration_frontal;
+        e["gyration_long"] = s->gyration_long;
+        d[name] = e;
+    }
+    return d;
+}
+
+void bind_dynamics(py::module_& m) {
+    m.def("body_segment_table", [](const std::string& name) { return bsp_to_dict(body_segment_table(name)); },
+          py::arg("name") = "dempster",
+          "Body-segment parameters ('dempster' as Plug-in Gait/Winter 2009, 'de_leva_female', 'de_leva_male' "
+          "(de Leva 1996)) as a dict: segment → mass_fraction, com_from_proximal, gyration_* (fractions).");
+    m.def("_inverse_dynamics",
+          [](const Trial& trial, double body_mass_kg, const std::string& table, double cutoff_hz,
+             const std::string& frame, bool external, double force_threshold_n, double max_cop_distance_m,
+             const std::string& model, std::optional<Cgm1Parameters> cgm1_parameters,
+             std::optional<RowMatX3d> left_force, std::optional<RowMatX3d> left_moment,
+             std::optional<RowMatX3d> right_force, std::optional<RowMatX3d> right_moment) {
+              InverseDynamicsOptions o;
+              o.body_mass_kg = body_mass_kg;
+              o.table = table;
+              o.cutoff_hz = cutoff_hz;
+              if (frame == "distal") o.frame = MomentFrame::Distal;
+              else if (frame == "proximal") o.frame = MomentFrame::Proximal;
+              else if (frame == "lab") o.frame = MomentFrame::Lab;
+              else SPORTSMED_THROW(InvalidArgument, "inverse_dynamics: frame '{}' is not distal, proximal or lab", frame);
+              o.external = external;
+              o.force_threshold_n = force_threshold_n;
+              o.max_cop_distance_m = max_cop_distance_m;
+              o.model = model;
+              const Cgm1Parameters* cp = cgm1_parameters ? &*cgm1_parameters : nullptr;
+              InverseDynamicsResult r;
+              {
+                  py::gil_scoped_release release;
+                  if (left_force) {
+                      SPORTSMED_CHECK(left_moment && right_force && right_moment,
+                                      "inverse_dynamics: give the force and moment of both feet");
+                      r = inverse_dynamics(trial, FootLoad{*left_force, *left_moment},
+                                           FootLoad{*right_force, *right_moment}, o, cp);
+                  } else {
+                      r = inverse_dynamics(trial, o, cp);
+                  }
+              }
+              py::dict d;
+              for (auto [side, s] : {std::pair<const char*, const SideDynamics*>{"L", &r.left}, {"R", &r.right}}) {
+                  py::dict e;
+                  e["moments"] = s->moments;
+                  e["forces"] = s->forces;
+                  e["powers"] = s->powers;
+                  e["plate"] = s->plate;
+                  d[side] = e;
+              }
+              d["warnings"] = r.warnings;
+              d["model"] = r.model;
+              d["body_mass_kg"] = r.body_mass_kg;
+              d["rate_hz"] = r.rate_hz;
+              return d;
+          },
+          py::arg("trial"), py::arg("body_mass_kg"), py::arg("table") = "dempster", py::arg("cutoff_hz") = 15.0,
+          py::arg("frame") = "distal", py::arg("external") = false, py::arg("force_threshold_n") = 20.0,
+          py::arg("max_cop_distance_m") = 0.10, py::arg("model") = "auto", py::arg("cgm1_parameters") = py::none(),
+          py::arg("left_force") = py::none(), py::arg("left_moment") = py::none(),
+          py::arg("right_force") = py::none(), py::arg("right_moment") = py::none(),
+          "Newton–Euler lower-limb inverse dynamics (see sportsmed.motion.inverse_dynamics): dict with 'L'/'R' → "
+          "moments (N × 9, N·m, hip/knee/ankle X Y Z), forces (N × 9, N), powers (N × 3, W), plate (N), and "
+          "warnings, model, body_mass_kg, rate_hz.");
+}
+// --- end inverse dynamics ---
+
 }  // namespace
 
 void bind_checks(py::module_& m) {
@@ -669,6 +748,7 @@ void bind_motion(py::module_& parent) {
     bind_features(m, plate, table);
     bind_checks(m);
     bind_cgm(m);
+    bind_dynamics(m);
     m.def("read_trc", &read_trc, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
           "Reads a TRC marker file (tab or comma separated) into a Trial.");
     m.def("write_trc", &write_trc, py::arg("path"), py::arg("trial"), py::call_guard<py::gil_scoped_release>(),

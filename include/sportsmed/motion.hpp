@@ -5,6 +5,7 @@
 
 #include "sportsmed/motion/c3d.hpp"
 #include "sportsmed/motion/checks.hpp"
+#include "sportsmed/motion/dynamics.hpp"
 #include "sportsmed/motion/cgm.hpp"
 #include "sportsmed/motion/events.hpp"
 #include "sportsmed/motion/features.hpp"

@@ -58,6 +58,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--json", action="store_true")
     f.set_defaults(handler=_features)
 
+    d = msub.add_parser("dynamics", help="lower-limb inverse dynamics (hip/knee/ankle moments, powers) of a C3D")
+    d.add_argument("path", help=".c3d with force plates and Plug-in Gait axes or CGM1 markers")
+    mass = d.add_mutually_exclusive_group()
+    mass.add_argument("--mass", type=float, default=None, metavar="KG", help="body mass (default: PROCESSING:Bodymass)")
+    mass.add_argument("--mp", default=None, metavar="SUBJECT.mp", help="Vicon subject parameter file ($Bodymass)")
+    d.add_argument("--table", choices=["dempster", "de_leva_female", "de_leva_male"], default="dempster",
+                   help="body-segment parameters (default: dempster, as Plug-in Gait)")
+    d.add_argument("--cutoff", type=float, default=15.0, metavar="HZ",
+                   help="one low-pass cut-off for markers and forces (default 15; 0: no filtering)")
+    d.add_argument("--frame", choices=["distal", "proximal", "lab"], default="distal")
+    d.add_argument("--convention", choices=["internal", "external"], default="internal")
+    d.add_argument("--grf", default=None, metavar="MOT", help="OpenSim GRF .mot instead of the C3D's plates")
+    d.add_argument("--grf-loads", default=None, metavar="XML", help="ExternalLoads XML: which foot each force acts on")
+    d.add_argument("-o", "--out", default=None, help="CSV to write, headers 'name [unit]' (default: stdout)")
+    d.set_defaults(handler=_dynamics)
+
 
 def _load_trial(motion, path: str):
     low = path.lower()
@@ -259,3 +275,23 @@ def _features(args: argparse.Namespace) -> int:
         units = df.attrs["units"]
         sys.stdout.write(df.rename(columns={c: f"{c} [{units[c]}]" for c in units}).to_csv())
     return 0 if (df["error"] == "").any() else 1
+
+
+def _dynamics(args: argparse.Namespace) -> int:
+    require_pillar("motion")
+    from .. import motion
+
+    if not args.path.lower().endswith(".c3d"):
+        print(f"sportsmed motion dynamics: '{args.path}' is not a .c3d file", file=sys.stderr)
+        return 1
+    df = motion.inverse_dynamics(args.path, body_mass_kg=args.mass, mp=args.mp, table=args.table,
+                                 cutoff_hz=args.cutoff, frame=args.frame, convention=args.convention,
+                                 grf=args.grf, external_loads=args.grf_loads)
+    for w in df.attrs["warnings"]:
+        print(f"sportsmed motion dynamics: warning: {w}", file=sys.stderr)
+    if args.out:
+        motion.write_dynamics_csv(df, args.out)
+    else:
+        units = df.attrs["units"]
+        sys.stdout.write(df.rename(columns={c: f"{c} [{units[c]}]" for c in units}).to_csv())
+    return 0

@@ -625,3 +625,257 @@ def cgm1_angles(c3d, side: str, ankle_sequence: str = "auto", hip_joint_centre: 
     out = cgm1(c3d.trial, params)  # noqa: F405
     angles = np.hstack([out[f"{side}{joint}Angles"] for joint in ("Hip", "Knee", "Ankle")])
     return angles_frame(angles, c3d.trial.point_rate_hz, c3d.trial.first_frame)
+
+
+# --- inverse dynamics ---
+_JOINTS = ("Hip", "Knee", "Ankle")
+
+
+def read_vicon_mp(path) -> dict:
+    """The ``$Name = value`` entries of a Vicon subject parameter file (``.mp`` / ``.vsk``-style
+    text, e.g. ``$Bodymass = 66.2``) as ``{name: float or str}``.
+
+    Raises
+    ------
+    NotFound : the file does not exist. FormatError : no ``$Name = value`` line in it.
+    """
+    import os
+    import re
+
+    from .. import FormatError, NotFound
+
+    if not os.path.exists(path):
+        raise NotFound(f"read_vicon_mp: no file '{path}'")
+    out = {}
+    with open(path, encoding="latin-1") as fh:
+        for line in fh:
+            m = re.match(r"\s*\$(\w+)\s*=\s*(\S+)", line)
+            if m:
+                try:
+                    out[m.group(1)] = float(m.group(2))
+                except ValueError:
+                    out[m.group(1)] = m.group(2)
+    if not out:
+        raise FormatError(f"read_vicon_mp: '{path}' holds no '$Name = value' line")
+    return out
+
+
+def body_mass_from_c3d(c3d):
+    """``PROCESSING:Bodymass`` (kg) of a C3D (Vicon Nexus, pyCGM2), or None when absent or ≤ 0."""
+    for group, name in (("PROCESSING", "Bodymass"), ("PROCESSING", "BodyMass")):
+        if not c3d.has_parameter(group, name):
+            continue
+        value = c3d.parameter(group, name)
+        try:
+            mass = float(value[0])
+        except (TypeError, ValueError, IndexError):
+            continue
+        if mass > 0:
+            return mass
+    return None
+
+
+def _grf_mot_loads(trial, mot_path, assignment):
+    """Per-foot wrenches (force N, moment about the lab origin N·m, marker rate) from an
+    OpenSim GRF .mot: columns <stem>vx/vy/vz (N), <stem>px/py/pz (m) and, when present,
+    <prefix>ground_torque_x/y/z (N·m) with the stem's prefix; ``assignment`` maps each stem
+    to "L" or "R"."""
+    import numpy as np
+
+    from .. import FormatError, InvalidArgument
+
+    table = read_mot(str(mot_path))  # noqa: F405
+    labels = list(table.labels)
+    data = np.asarray(table.data, dtype=float)
+    if "time" not in labels:
+        raise FormatError(f"inverse_dynamics: '{mot_path}' has no time column")
+    time = data[:, labels.index("time")]
+    stems = [lab[:-1] for lab in labels if lab.endswith("vx") and lab[:-1] + "y" in labels]
+    if not stems:
+        raise FormatError(f"inverse_dynamics: '{mot_path}' holds no force columns (<stem>vx, vy, vz)")
+    missing = [s for s in stems if s not in assignment]
+    if missing:
+        raise InvalidArgument(f"inverse_dynamics: no foot given for {missing} of '{mot_path}' "
+                              "(grf_assignment={'stem': 'L' or 'R'} or an ExternalLoads XML)")
+    t = np.asarray(trial.times_s, dtype=float)
+    n = t.size
+    loads = {"L": [np.zeros((n, 3)), np.zeros((n, 3))], "R": [np.zeros((n, 3)), np.zeros((n, 3))]}
+    for stem in stems:
+        get = lambda name: data[:, labels.index(name)] if name in labels else np.zeros(time.size)  # noqa: E731
+        f = np.column_stack([get(stem + "v" + a) for a in "xyz"])
+        p = np.column_stack([get(stem + "p" + a) for a in "xyz"])
+        prefix = stem[: stem.find("ground_force")] if "ground_force" in stem else ""
+        tq = np.column_stack([get(prefix + "ground_torque_" + a) for a in "xyz"])
+        wrench_f = np.nan_to_num(f)
+        wrench_m = np.cross(np.nan_to_num(p), wrench_f) + np.nan_to_num(tq)
+        fi = np.column_stack([np.interp(t, time, wrench_f[:, a], left=0.0, right=0.0) for a in range(3)])
+        mi = np.column_stack([np.interp(t, time, wrench_m[:, a], left=0.0, right=0.0) for a in range(3)])
+        side = assignment[stem]
+        loads[side][0] += fi
+        loads[side][1] += mi
+    return loads
+
+
+def inverse_dynamics(source, body_mass_kg: float | None = None, mp=None, table: str = "dempster",
+                     cutoff_hz: float = 15.0, frame: str = "distal", convention: str = "internal",
+                     grf=None, grf_assignment=None, external_loads=None, model: str = "auto",
+                     force_threshold_n: float = 20.0, max_cop_distance_m: float = 0.10):
+    """Lower-limb inverse dynamics (Newton–Euler, foot → shank → thigh) of both legs.
+
+    Parameters
+    ----------
+    source : path of a .c3d, or a :class:`C3d`.
+        Segment kinematics come from the stored Plug-in Gait axes (PELO…, LFEO…, LTIO…, LFOO…)
+        or, without them, from the markers by the CGM1 and the file's PROCESSING group.
+    body_mass_kg : kg; else ``$Bodymass`` of the Vicon ``mp`` file, else the C3D's
+        ``PROCESSING:Bodymass``. None known raises :class:`sportsmed.InvalidArgument`.
+    mp : optional path of a Vicon subject parameter file (``.mp``).
+    table : ``"dempster"`` (Plug-in Gait; Winter 2009 Table 4.1), ``"de_leva_female"``,
+        ``"de_leva_male"`` (de Leva 1996).
+    cutoff_hz : one low-pass cut-off for marker-derived kinematics *and* forces (Kristianslund
+        et al. 2012); 0 disables filtering (data filtered already, e.g. Plug-in Gait output).
+    frame : ``"distal"`` (Plug-in Gait Nexus/Workstation), ``"proximal"`` or ``"lab"``.
+    convention : ``"internal"`` (muscle moments, Plug-in Gait) or ``"external"``.
+    grf, grf_assignment, external_loads : an OpenSim GRF .mot instead of the C3D's plates,
+        with ``{stem: "L"|"R"}`` or the ExternalLoads XML saying which foot each force acts on.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``time_s``; columns ``LHipMoment_X``… (N·m; X sagittal: hip extensor, knee
+        extensor, ankle plantarflexor positive when internal; Y frontal, Z transverse, the right
+        side's Y and Z negated, as Plug-in Gait), ``LHipMomentNorm_X``… (N·m/kg),
+        ``LHipForce_X``… (N, in the same frame), ``LHipPower``… (W), ``LHipPowerNorm``… (W/kg)
+        and ``LPlate``/``RPlate`` (plate index, −1 swing, −2 unknown load: NaN results).
+        ``attrs["units"]`` maps columns to units; ``attrs["warnings"]``, ``attrs["body_mass_kg"]``,
+        ``attrs["model"]`` describe the run.
+    """
+    import os
+
+    import numpy as np
+    import pandas as pd
+
+    from .. import InvalidArgument
+
+    c3d = read_c3d(os.fspath(source)) if isinstance(source, (str, os.PathLike)) else source  # noqa: F405
+    if convention not in ("internal", "external"):
+        raise InvalidArgument(f"inverse_dynamics: convention '{convention}' is not internal or external")
+    mass_source = "argument"
+    if body_mass_kg is None and mp is not None:
+        params = read_vicon_mp(os.fspath(mp))
+        if "Bodymass" not in params:
+            raise InvalidArgument(f"inverse_dynamics: '{mp}' has no $Bodymass")
+        body_mass_kg, mass_source = float(params["Bodymass"]), f"$Bodymass of '{mp}'"
+    if body_mass_kg is None:
+        body_mass_kg, mass_source = body_mass_from_c3d(c3d), "PROCESSING:Bodymass"
+    if body_mass_kg is None or not body_mass_kg > 0:
+        raise InvalidArgument("inverse_dynamics: no body mass is known: the C3D has no PROCESSING:Bodymass; "
+                              "give body_mass_kg= (CLI --mass KG) or a Vicon subject file (mp=, CLI --mp subject.mp)")
+    trial = c3d.trial
+    cgm1_params = None
+    try:
+        cgm1_params = cgm1_parameters_from_c3d(c3d)  # noqa: F405
+    except Exception:  # noqa: BLE001  (no PROCESSING group: only the stored axes can be used)
+        cgm1_params = None
+    kwargs = dict(table=table, cutoff_hz=float(cutoff_hz), frame=frame, external=convention == "external",
+                  force_threshold_n=float(force_threshold_n), max_cop_distance_m=float(max_cop_distance_m),
+                  model=model, cgm1_parameters=cgm1_params)
+    if grf is not None:
+        if grf_assignment is None and external_loads is not None:
+            grf_assignment = _grf_sides_from_external_loads(external_loads)
+        if grf_assignment is None:
+            raise InvalidArgument("inverse_dynamics: with grf=, say which foot each force acts on "
+                                  "(grf_assignment= or external_loads=)")
+        loads = _grf_mot_loads(trial, grf, grf_assignment)
+        kwargs.update(left_force=loads["L"][0], left_moment=loads["L"][1], right_force=loads["R"][0],
+                      right_moment=loads["R"][1])
+    res = _motion._inverse_dynamics(trial, float(body_mass_kg), **kwargs)
+    mass = float(body_mass_kg)
+    cols, units = {}, {}
+    for side in ("L", "R"):
+        r = res[side]
+        m, f, p = np.asarray(r["moments"]), np.asarray(r["forces"]), np.asarray(r["powers"])
+        for j, joint in enumerate(_JOINTS):
+            for a, axis in enumerate("XYZ"):
+                name = f"{side}{joint}Moment_{axis}"
+                cols[name], units[name] = m[:, 3 * j + a], "N·m"
+                name = f"{side}{joint}MomentNorm_{axis}"
+                cols[name], units[name] = m[:, 3 * j + a] / mass, "N·m/kg"
+            for a, axis in enumerate("XYZ"):
+                name = f"{side}{joint}Force_{axis}"
+                cols[name], units[name] = f[:, 3 * j + a], "N"
+            cols[f"{side}{joint}Power"], units[f"{side}{joint}Power"] = p[:, j], "W"
+            cols[f"{side}{joint}PowerNorm"], units[f"{side}{joint}PowerNorm"] = p[:, j] / mass, "W/kg"
+        cols[f"{side}Plate"], units[f"{side}Plate"] = np.asarray(r["plate"]), "index"
+    df = pd.DataFrame(cols, index=pd.Index(np.asarray(trial.times_s, dtype=float), name="time_s"))
+    df.attrs["units"] = units
+    df.attrs["warnings"] = list(res["warnings"])
+    df.attrs["body_mass_kg"] = mass
+    df.attrs["body_mass_source"] = mass_source
+    df.attrs["model"] = res["model"]
+    df.attrs["frame"], df.attrs["convention"], df.attrs["cutoff_hz"] = frame, convention, float(cutoff_hz)
+    return df
+
+
+def plugin_gait_stored_moments(c3d, body_mass_kg: float | None = None):
+    """The Plug-in Gait moments a C3D stores (``[LR](Hip|Knee|Ankle)Moment`` points) in N·m/kg,
+    as a DataFrame with columns like :func:`inverse_dynamics`'s ``...MomentNorm_X``.
+
+    Vicon writes ``POINT:MOMENT_UNITS = Nmm`` although the values are N·mm per kg of body mass
+    (PlugInC3D.c3d: the stored ``[LR]GroundReactionForce`` is the plate force / 66.2 kg, its
+    .mp body mass; a walking knee moment in N·mm would be ~10⁵, the stored peaks are ~10³).
+    The per-kg reading is taken when the largest stored moment is below 10⁴ (no adult's gait
+    joint moment is below 10 N·m); otherwise the values are divided by ``body_mass_kg``
+    (required then). ``attrs["note"]`` says which was decided.
+
+    The frame and signs are Plug-in Gait's as stored: Workstation/Nexus files (PlugInC3D.c3d)
+    match ``inverse_dynamics(frame="distal")``; the VCM-era gait-pig.c3d matches
+    ``frame="proximal"`` with the knee's Z (rotation) moment negated.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from .. import InvalidArgument
+
+    trial = c3d.trial
+    units = c3d.parameter("POINT", "MOMENT_UNITS")[0] if c3d.has_parameter("POINT", "MOMENT_UNITS") else "Nmm"
+    scale = {"nmm": 1e-3, "n.mm": 1e-3, "nm": 1.0, "n.m": 1.0}.get(units.strip().lower(), 1e-3)
+    cols = {}
+    peak = 0.0
+    for side in ("L", "R"):
+        for joint in _JOINTS:
+            label = f"{side}{joint}Moment"
+            if not trial.has_marker(label):
+                continue
+            m = np.asarray(trial.marker(label), dtype=float)
+            peak = max(peak, float(np.nanmax(np.abs(m))) if np.isfinite(m).any() else 0.0)
+            for a, axis in enumerate("XYZ"):
+                cols[f"{side}{joint}MomentNorm_{axis}"] = m[:, a] * scale
+    per_kg = peak * scale < 10.0
+    if per_kg:
+        note = (f"POINT:MOMENT_UNITS says '{units}' but the largest stored moment is {peak:.4g} {units}: read as "
+                f"{units}/kg (Vicon's Plug-in Gait convention)")
+    else:
+        if body_mass_kg is None:
+            raise InvalidArgument("plugin_gait_stored_moments: the stored moments are absolute; give body_mass_kg")
+        cols = {k: v / body_mass_kg for k, v in cols.items()}
+        note = f"stored moments in {units}, divided by {body_mass_kg} kg"
+    df = pd.DataFrame(cols, index=pd.Index(np.asarray(trial.times_s, dtype=float), name="time_s"))
+    df.attrs["note"] = note
+    return df
+
+
+def write_dynamics_csv(df, path) -> None:
+    """Writes an :func:`inverse_dynamics` table as CSV with ``name [unit]`` headers, through a
+    temporary file renamed into place (nothing half-written on failure)."""
+    import os
+
+    units = df.attrs.get("units", {})
+    out = df.rename(columns={c: f"{c} [{units[c]}]" for c in df.columns if c in units})
+    tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
+    try:
+        out.to_csv(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
