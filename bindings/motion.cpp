@@ -651,6 +651,7 @@ void bind_dynamics(py::module_& m) {
               }
               d["warnings"] = r.warnings;
               d["model"] = r.model;
+              d["vertical_axis"] = r.vertical_axis;
               d["body_mass_kg"] = r.body_mass_kg;
               d["rate_hz"] = r.rate_hz;
               return d;
@@ -662,7 +663,7 @@ void bind_dynamics(py::module_& m) {
           py::arg("right_force") = py::none(), py::arg("right_moment") = py::none(),
           "Newton–Euler lower-limb inverse dynamics (see sportsmed.motion.inverse_dynamics): dict with 'L'/'R' → "
           "moments (N × 9, N·m, hip/knee/ankle X Y Z), forces (N × 9, N), powers (N × 3, W), plate (N), and "
-          "warnings, model, body_mass_kg, rate_hz.");
+          "warnings, model, vertical_axis, body_mass_kg, rate_hz.");
 }
 // --- end inverse dynamics ---
 

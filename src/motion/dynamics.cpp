@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "sportsmed/core/error.hpp"
+#include "sportsmed/motion/checks.hpp"
 #include "sportsmed/motion/filter.hpp"
 #include "sportsmed/motion/joint_angles.hpp"
 
@@ -517,13 +518,16 @@ LegSegments filtered_leg(const LegSegments& leg, double rate, double cutoff) {
 }
 
 InverseDynamicsResult run(const Trial& trial, const LegSegments& left, const LegSegments& right,
-                          const FootLoad& left_load, const FootLoad& right_load, const InverseDynamicsOptions& o) {
+                          const FootLoad& left_load, const FootLoad& right_load, const InverseDynamicsOptions& o,
+                          const Eigen::Vector3d& gravity = Eigen::Vector3d(0, 0, -9.81)) {
     const BodySegmentTable table = body_segment_table(o.table);
     InverseDynamicsResult r;
     r.body_mass_kg = o.body_mass_kg;
     r.rate_hz = trial.point_rate_hz;
-    const LegDynamics dl = leg_inverse_dynamics(left, left_load, table, o.body_mass_kg, trial.point_rate_hz);
-    const LegDynamics dr = leg_inverse_dynamics(right, right_load, table, o.body_mass_kg, trial.point_rate_hz);
+    const LegDynamics dl =
+        leg_inverse_dynamics(left, left_load, table, o.body_mass_kg, trial.point_rate_hz, gravity);
+    const LegDynamics dr =
+        leg_inverse_dynamics(right, right_load, table, o.body_mass_kg, trial.point_rate_hz, gravity);
     r.left = side_results(left, dl, o, "L");
     r.right = side_results(right, dr, o, "R");
     return r;
@@ -536,11 +540,30 @@ void check_mass(const InverseDynamicsOptions& o) {
                     o.body_mass_kg);
 }
 
+// Gravity, plate contact ("horizontal" distances) and the progression frame assume z up.
+// The lab's vertical axis is read from the markers (OpenSim and many labs are y-up) and a
+// trial with another up is turned to z-up first (to_z_up: points and plates alike); the
+// moments, in segment frames, do not depend on the turn. An uncertain axis is a warning.
+std::string uncertain_axis(const VerticalAxis& up) {
+    return fmt::format("the lab's vertical axis ({}, from {}) is not certain: gravity was taken along it; check the "
+                       "moments' sign and size", up.name(), up.source);
+}
+
+Trial z_up_trial(const Trial& trial, std::string& axis, std::vector<std::string>& warnings) {
+    const VerticalAxis up = detect_vertical_axis(trial);
+    axis = up.name();
+    if (!up.confident) warnings.push_back(uncertain_axis(up));
+    return up.axis == 2 && up.sign == 1 ? trial : to_z_up(trial, up);
+}
+
 }  // namespace
 
-InverseDynamicsResult inverse_dynamics(const Trial& trial, const InverseDynamicsOptions& options,
+InverseDynamicsResult inverse_dynamics(const Trial& trial_in, const InverseDynamicsOptions& options,
                                        const Cgm1Parameters* cgm1_parameters) {
     check_mass(options);
+    std::string axis;
+    std::vector<std::string> axis_warnings;
+    const Trial trial = z_up_trial(trial_in, axis, axis_warnings);
     std::string model;
     const LegSegments left = leg_segments_from_trial(trial, "L", options.model, cgm1_parameters, &model);
     const LegSegments right = leg_segments_from_trial(trial, "R", options.model, cgm1_parameters);
@@ -554,13 +577,20 @@ InverseDynamicsResult inverse_dynamics(const Trial& trial, const InverseDynamics
     r.left.plate = plate.col(0);
     r.right.plate = plate.col(1);
     r.model = model;
-    r.warnings = std::move(warnings);
+    r.warnings = std::move(axis_warnings);
+    r.warnings.insert(r.warnings.end(), warnings.begin(), warnings.end());
+    r.vertical_axis = axis;
     return r;
 }
 
 InverseDynamicsResult inverse_dynamics(const Trial& trial, const FootLoad& left_load, const FootLoad& right_load,
                                        const InverseDynamicsOptions& options, const Cgm1Parameters* cgm1_parameters) {
     check_mass(options);
+    // Loads come in the trial's own lab frame (an OpenSim GRF .mot is y-up like its
+    // markers): gravity is taken along the lab's vertical axis read from the markers.
+    const VerticalAxis up = detect_vertical_axis(trial);
+    Eigen::Vector3d gravity = Eigen::Vector3d::Zero();
+    gravity[up.axis] = -9.81 * up.sign;
     std::string model;
     const LegSegments left = leg_segments_from_trial(trial, "L", options.model, cgm1_parameters, &model);
     const LegSegments right = leg_segments_from_trial(trial, "R", options.model, cgm1_parameters);
@@ -576,7 +606,9 @@ InverseDynamicsResult inverse_dynamics(const Trial& trial, const FootLoad& left_
     };
     InverseDynamicsResult r = run(trial, filtered_leg(left, rate, options.cutoff_hz),
                                   filtered_leg(right, rate, options.cutoff_hz), prep(left_load), prep(right_load),
-                                  options);
+                                  options, gravity);
+    r.vertical_axis = up.name();
+    if (!up.confident) r.warnings.push_back(uncertain_axis(up));
     auto plate_of = [](const FootLoad& l) {
         VecXi64 p(l.force.rows());
         for (Eigen::Index i = 0; i < l.force.rows(); ++i)

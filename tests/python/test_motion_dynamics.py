@@ -225,3 +225,28 @@ def test_cli_refuses_without_mass(shared_data, tmp_path):
     assert p.returncode != 0
     assert "no body mass" in p.stderr and "Traceback" not in p.stderr
     assert not out.exists()
+
+
+def test_a_y_up_lab_gives_the_same_moments(shared_data):
+    """The same trial turned so that the lab is y-up (OpenSim's convention), points and
+    plates alike: the vertical axis is read from the markers and the moments do not change."""
+    path = shared_data("motion/c3d/PlugInC3D.c3d")
+    mp = shared_data("motion/subject_params/PlugInC3D_42798.mp")
+    c = motion.read_c3d(str(path))
+    t = c.trial
+    turn = np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]])  # z up -> y up, a proper rotation
+    t.points = np.asarray(t.points) @ turn.T
+    plates = []
+    for fp in t.force_plates:
+        for name in ("cop", "force", "moment", "free_moment", "corners"):
+            v = np.asarray(getattr(fp, name))
+            if v.ndim == 2 and v.shape[1] == 3:
+                setattr(fp, name, v @ turn.T)
+        plates.append(fp)
+    t.force_plates = plates
+    c.trial = t
+    ref = motion.inverse_dynamics(str(path), mp=str(mp))
+    turned = motion.inverse_dynamics(c, mp=str(mp))
+    assert ref.attrs["vertical_axis"] == "+z" and turned.attrs["vertical_axis"] == "+y"
+    cols = [k for k in ref.columns if "MomentNorm" in k]
+    np.testing.assert_allclose(turned[cols].to_numpy(), ref[cols].to_numpy(), atol=1e-9)

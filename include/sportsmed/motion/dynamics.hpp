@@ -149,6 +149,9 @@ struct InverseDynamicsResult {
     double body_mass_kg = 0.0;
     double rate_hz = 0.0;
     std::string model;                  ///< "axes" or "cgm1"
+    /// The lab's up direction gravity was taken against ("+z", "+y", ...), read from the
+    /// markers by detect_vertical_axis (a warning when the markers cannot tell for certain).
+    std::string vertical_axis;
     std::vector<std::string> warnings;  ///< unassigned contacts, feet off the plates, shared plates
 };
 

@@ -813,6 +813,7 @@ def inverse_dynamics(source, body_mass_kg: float | None = None, mp=None, table: 
     df.attrs["body_mass_kg"] = mass
     df.attrs["body_mass_source"] = mass_source
     df.attrs["model"] = res["model"]
+    df.attrs["vertical_axis"] = res["vertical_axis"]
     df.attrs["frame"], df.attrs["convention"], df.attrs["cutoff_hz"] = frame, convention, float(cutoff_hz)
     return df
 
