@@ -116,7 +116,7 @@ def _nib_read(paths):
 
 
 def _ours_read(paths):
-    return [imaging.read_nifti(p).fdata() for p in paths]
+    return [imaging.read_nifti_fdata(p)[0] for p in paths]
 
 
 def _nifti_agree(ours, theirs):
@@ -142,7 +142,7 @@ if imaging is not None and KNEE.exists():
         import nibabel  # noqa: F401
 
         if TOTALSEG.exists():
-            CASES.append(Case("NIfTI read + float64 data (94 MB .nii and TotalSegmentator .nii.gz)",
+            CASES.append(Case("NIfTI read + float64 data (94 MB .nii and TotalSegmentator .nii.gz): read_nifti_fdata",
                               f"nibabel {nibabel.__version__} load().get_fdata()", _nifti_setup,
                               _ours_read, _nib_read, _nifti_agree))
     except ImportError:

@@ -396,6 +396,29 @@ void bind_imaging(py::module_& m) {
     im.def("read_nifti", &read_nifti, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
            "Reads a NIfTI-1/2 file (.nii, .nii.gz) or pair (.hdr + .img). Geometry as nibabel: sform, else "
            "qform, else pixdim.");
+    im.def(
+        "read_nifti_fdata",
+        [](const std::string& path) {
+            // The numpy array is allocated (uninitialised, Fortran order) once the header is
+            // known, and the file's values are converted straight into it.
+            py::array_t<double> out;
+            Image header;
+            {
+                py::gil_scoped_release release;
+                header = read_nifti_fdata(path, [&](const Image& h) {
+                    py::gil_scoped_acquire acquire;
+                    std::vector<py::ssize_t> shape(h.dims.begin(), h.dims.end()), strides(shape.size());
+                    py::ssize_t st = sizeof(double);
+                    for (std::size_t d = 0; d < shape.size(); ++d) strides[d] = st, st *= shape[d];
+                    out = py::array_t<double>(shape, strides);
+                    return out.mutable_data();
+                });
+            }
+            return py::make_tuple(out, header.geometry);
+        },
+        py::arg("path"),
+        "nibabel's load(path).get_fdata() in one pass: (float64 array with the scaling applied, Geometry). "
+        "An uncompressed .nii is converted from the file block by block, without a copy of its raw data.");
     im.def("read_nrrd", &read_nrrd, py::arg("path"), py::call_guard<py::gil_scoped_release>(),
            "Reads a NRRD file (raw or gzip, 3-D).");
     im.def("read_image", &read_image, py::arg("path"), py::call_guard<py::gil_scoped_release>(),

@@ -8,6 +8,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "sportsmed/core/error.hpp"
@@ -133,6 +137,31 @@ std::vector<std::uint8_t> read_file_maybe_gz(const std::string& path, const char
     }
     if (raw.size() >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) return gunzip(raw.data(), raw.size(), 0, path, what);
     return raw;
+}
+
+MappedFile::MappedFile(const std::string& path, const char* what) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) SPORTSMED_THROW(NotFound, "{}: cannot open '{}'", what, path);
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        SPORTSMED_THROW(FormatError, "{}: '{}' is not a regular file", what, path);
+    }
+    size_ = static_cast<std::size_t>(st.st_size);
+    if (size_ > 0) {
+        void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            ::close(fd);
+            SPORTSMED_THROW(Error, "{}: cannot map '{}'", what, path);
+        }
+        ::madvise(p, size_, MADV_SEQUENTIAL);
+        data_ = static_cast<const std::uint8_t*>(p);
+    }
+    ::close(fd);
+}
+
+MappedFile::~MappedFile() {
+    if (data_) ::munmap(const_cast<std::uint8_t*>(data_), size_);
 }
 
 unsigned long crc32_bytes(const std::uint8_t* data, std::size_t size) {

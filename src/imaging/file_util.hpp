@@ -42,6 +42,22 @@ std::vector<std::uint8_t> gunzip(const std::uint8_t* data, std::size_t size, std
 /// gzip-compresses @p size bytes at @p data.
 std::vector<std::uint8_t> gzip(const std::uint8_t* data, std::size_t size, int level = 6);
 
+/// A read-only memory map of a whole file (empty files map to size 0).
+class MappedFile {
+public:
+    /// @throws NotFound when @p path cannot be opened; Error when it cannot be mapped.
+    MappedFile(const std::string& path, const char* what);
+    ~MappedFile();
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+    const std::uint8_t* data() const noexcept { return data_; }
+    std::size_t size() const noexcept { return size_; }
+
+private:
+    const std::uint8_t* data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
 /// zlib CRC-32 of @p size bytes (any size).
 unsigned long crc32_bytes(const std::uint8_t* data, std::size_t size);
 

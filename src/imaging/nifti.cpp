@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <memory>
 
 #include <Eigen/Dense>
 
@@ -111,7 +113,7 @@ PairPaths pair_paths(const std::string& path, bool must_exist) {
 // have no record and are read as they are.
 constexpr const char* kPairTag = "sportsmed-pair ";
 
-std::string pair_record_text(const std::vector<std::uint8_t>& data) {
+std::string pair_record_text(const ByteBuffer& data) {
     return fmt::format("{}bytes={} crc32={:08x}", kPairTag, data.size(), detail::crc32_bytes(data.data(), data.size()));
 }
 
@@ -138,9 +140,22 @@ std::string find_pair_record(const std::vector<std::uint8_t>& hdr, std::size_t h
     return "";
 }
 
+// Where an uncompressed single-file NIfTI keeps its data (read_nifti_fdata streams it).
+struct DataRef {
+    bool deferred = false;  // true: the data were not read into img.bytes
+    std::size_t offset = 0;
+    bool swap = false;
+};
+
+Image read_nifti_impl(const std::string& path, DataRef* defer);
+
 }  // namespace
 
-Image read_nifti(const std::string& path) {
+Image read_nifti(const std::string& path) { return read_nifti_impl(path, nullptr); }
+
+namespace {
+
+Image read_nifti_impl(const std::string& path, DataRef* defer) {
     // Uncompressed files: read the header only, then the data straight into the image
     // (no whole-file buffer); gzip files are inflated whole.
     // A pair keeps the header in x.hdr and the data in x.img (vox_offset counts from the
@@ -270,6 +285,8 @@ Image read_nifti(const std::string& path) {
     if (gz) {
         img.bytes.assign(gz_data.begin() + static_cast<std::ptrdiff_t>(offset),
                          gz_data.begin() + static_cast<std::ptrdiff_t>(offset + nbytes));
+    } else if (defer != nullptr && !pair) {
+        *defer = DataRef{true, offset, swap};
     } else {
         img.bytes.resize(nbytes);
         detail::read_file_range(pp.img, offset, nbytes, img.bytes.data(), kRead);
@@ -284,7 +301,7 @@ Image read_nifti(const std::string& path) {
                             kRead, pp.img, pp.hdr, record.substr(std::strlen(kPairTag)),
                             pair_record_text(img.bytes).substr(std::strlen(kPairTag)));
     }
-    if (swap) {
+    if (swap && !(defer != nullptr && defer->deferred)) {
         if (img.dtype == DType::Complex64) detail::swap_bytes(img.bytes.data(), static_cast<std::size_t>(2 * n), 4);
         else if (img.dtype == DType::Complex128)
             detail::swap_bytes(img.bytes.data(), static_cast<std::size_t>(2 * n), 8);
@@ -342,6 +359,44 @@ Image read_nifti(const std::string& path) {
             SPORTSMED_THROW(FormatError, "{}: '{}' has a zero voxel size along axis {} in its affine", kRead, path, c);
     }
     img.geometry = Geometry::from_affine(affine, shape, /*ras=*/true);
+    return img;
+}
+
+}  // namespace
+
+Image read_nifti_fdata(const std::string& path, const std::function<double*(const Image&)>& allocate) {
+    DataRef ref;
+    Image img = read_nifti_impl(path, &ref);
+    double* out = allocate(img);
+    if (!ref.deferred) {
+        detail::image_to_double(img, true, out);
+        return img;
+    }
+    // One pass from the file: mapped (the page cache is read in place) and converted in
+    // parallel straight into the caller's buffer; byte-swapped files go block by block.
+    const std::size_t esize = dtype_size(img.dtype);
+    const std::size_t total = static_cast<std::size_t>(img.num_values());
+    if (!ref.swap) {
+        const detail::MappedFile map(path, kRead);
+        if (map.size() < ref.offset || map.size() - ref.offset < total * esize)
+            SPORTSMED_THROW(FormatError, "{}: '{}' changed on disk while it was read", kRead, path);
+        detail::values_to_double(img, map.data() + ref.offset, static_cast<std::int64_t>(total), out);
+        return img;
+    }
+    const std::size_t block = std::max<std::size_t>(1, (std::size_t{1} << 22) / esize);
+    ByteBuffer chunk;
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+    if (!f || std::fseek(f.get(), static_cast<long>(ref.offset), SEEK_SET) != 0)
+        SPORTSMED_THROW(Error, "{}: cannot read '{}'", kRead, path);
+    for (std::size_t done = 0; done < total;) {
+        const std::size_t n = std::min(block, total - done);
+        chunk.resize(n * esize);
+        if (std::fread(chunk.data(), 1, chunk.size(), f.get()) != chunk.size())
+            SPORTSMED_THROW(FormatError, "{}: '{}' ended while its data were read (changed on disk?)", kRead, path);
+        detail::swap_bytes(chunk.data(), n, esize);
+        detail::values_to_double(img, chunk.data(), static_cast<std::int64_t>(n), out + done);
+        done += n;
+    }
     return img;
 }
 

@@ -211,7 +211,8 @@ Image read_nrrd(const std::string& path) {
     const std::size_t esize = dtype_size(img.dtype);
     const std::size_t nbytes = detail::checked_data_bytes(img.dims, esize, path, kRead);
     if (gz) {
-        img.bytes = detail::gunzip(buf.data() + pos, buf.size() - pos, nbytes, path, kRead);
+        const std::vector<std::uint8_t> raw = detail::gunzip(buf.data() + pos, buf.size() - pos, nbytes, path, kRead);
+        img.bytes.assign(raw.begin(), raw.end());
     } else {
         // Raw data sits at the end of the file (byte skip is not supported beyond this).
         if (buf.size() - pos < nbytes)
@@ -248,7 +249,7 @@ void write_nrrd(const Image& img, const std::string& path, bool gzip) {
     h += "endian: little\n";
     h += fmt::format("encoding: {}\n", gzip ? "gzip" : "raw");
     h += fmt::format("space origin: ({:.17g},{:.17g},{:.17g})\n\n", a(0, 3), a(1, 3), a(2, 3));
-    std::vector<std::uint8_t> data(img.bytes);
+    std::vector<std::uint8_t> data(img.bytes.begin(), img.bytes.end());
     const std::uint16_t one = 1;
     std::uint8_t first;
     std::memcpy(&first, &one, 1);

@@ -142,13 +142,9 @@ void convert(const std::uint8_t* bytes, std::int64_t n, double slope, double int
 }
 
 template <typename Out>
-void image_to(const Image& img, bool apply_scaling, Out* out) {
-    const std::int64_t n = img.num_values();
-    SPORTSMED_CHECK(static_cast<std::int64_t>(img.bytes.size()) == n * static_cast<std::int64_t>(dtype_size(img.dtype)),
-                    "Image: {} bytes for {} values of {}", img.bytes.size(), n, dtype_name(img.dtype));
+void values_to(const Image& img, const std::uint8_t* b, std::int64_t n, bool apply_scaling, Out* out) {
     // Identity scaling is skipped, as nibabel does: x * 1 + 0 would turn a stored -0.0 into +0.0.
     const bool s = apply_scaling && img.scaled && !(img.scl_slope == 1.0 && img.scl_inter == 0.0);
-    const auto* b = img.bytes.data();
     switch (img.dtype) {
         case DType::UInt8: return convert<std::uint8_t>(b, n, img.scl_slope, img.scl_inter, s, out);
         case DType::Int8: return convert<std::int8_t>(b, n, img.scl_slope, img.scl_inter, s, out);
@@ -165,8 +161,19 @@ void image_to(const Image& img, bool apply_scaling, Out* out) {
                             dtype_name(img.dtype));
     }
 }
+
+template <typename Out>
+void image_to(const Image& img, bool apply_scaling, Out* out) {
+    const std::int64_t n = img.num_values();
+    SPORTSMED_CHECK(static_cast<std::int64_t>(img.bytes.size()) == n * static_cast<std::int64_t>(dtype_size(img.dtype)),
+                    "Image: {} bytes for {} values of {}", img.bytes.size(), n, dtype_name(img.dtype));
+    values_to(img, img.bytes.data(), n, apply_scaling, out);
+}
 }  // namespace
 
+void values_to_double(const Image& header, const std::uint8_t* bytes, std::int64_t n, double* out) {
+    values_to(header, bytes, n, true, out);
+}
 void image_to_double(const Image& img, bool apply_scaling, double* out) { image_to(img, apply_scaling, out); }
 void image_to_float(const Image& img, bool apply_scaling, float* out) { image_to(img, apply_scaling, out); }
 }  // namespace detail

@@ -195,3 +195,25 @@ def test_nrrd_non_orthonormal_directions_raise(tmp_path):
     path.write_bytes(text.encode() + bytes(8))
     with pytest.raises(sportsmed.FormatError, match="not orthonormal"):
         imaging.read_nrrd(str(path))
+
+
+@pytest.mark.parametrize("order, ext, scaled", [("<", ".nii", True), (">", ".nii", True), ("<", ".nii", False),
+                                                ("<", ".nii.gz", True), ("<", ".hdr", True)])
+def test_read_nifti_fdata_equals_nibabel_get_fdata(tmp_path, order, ext, scaled):
+    """The one-pass reader (mapped file converted straight into the array) against
+    nibabel's get_fdata on the same file: byte orders, scaling, 4-D, gzip, pairs."""
+    nib = pytest.importorskip("nibabel")
+    rng = np.random.default_rng(4)
+    a = rng.integers(-3000, 3000, size=(9, 7, 5, 3)).astype(order + "i2")
+    cls = nib.Nifti1Pair if ext == ".hdr" else nib.Nifti1Image
+    img = cls(a, np.diag([0.5, 0.7, 2.0, 1.0]))
+    if scaled:
+        img.header.set_slope_inter(0.25, -7.0)
+    path = str(tmp_path / f"x{ext}")
+    nib.save(img, path)
+    values, geometry = imaging.read_nifti_fdata(path)
+    ref = nib.load(path).get_fdata()
+    np.testing.assert_array_equal(values, ref)
+    assert values.flags["F_CONTIGUOUS"] and values.dtype == np.float64
+    assert tuple(geometry.shape) == (9, 7, 5)
+    np.testing.assert_array_equal(values, imaging.read_nifti(path).fdata())

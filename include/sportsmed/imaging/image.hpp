@@ -6,6 +6,8 @@
 /// bits; `as_volume<T>()` converts (optionally applying the scaling) for computation.
 
 #include <complex>
+#include <memory>
+#include <utility>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -45,12 +47,37 @@ constexpr DType dtype_of() {
     else static_assert(!sizeof(T), "dtype_of: unsupported voxel type");
 }
 
+/// std::allocator whose resize() leaves new elements uninitialised (value-initialisation
+/// becomes default-initialisation): reading 100 MB into an Image does not first write
+/// 100 MB of zeros it is about to overwrite.
+template <typename T>
+struct UninitialisedAllocator : std::allocator<T> {
+    template <typename U>
+    struct rebind {
+        using other = UninitialisedAllocator<U>;
+    };
+    UninitialisedAllocator() noexcept = default;
+    template <typename U>
+    UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
+    template <typename U>
+    void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <typename U, typename... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+
+/// The raw bytes of an Image (a std::vector that does not zero-fill on resize).
+using ByteBuffer = std::vector<std::uint8_t, UninitialisedAllocator<std::uint8_t>>;
+
 /// File content: geometry of the first three axes, all dimensions, raw values.
 struct Image {
     Geometry geometry;                 ///< LPS geometry of axes 0..2
     std::vector<std::int64_t> dims;    ///< all dimensions (≥ 3 entries; first three = geometry.shape)
     DType dtype = DType::UInt8;        ///< stored voxel type
-    std::vector<std::uint8_t> bytes;   ///< values in native byte order, Fortran order over dims
+    ByteBuffer bytes;                  ///< values in native byte order, Fortran order over dims
     double scl_slope = 1.0;            ///< value = slope · stored + inter (identity when unscaled)
     double scl_inter = 0.0;
     bool scaled = false;               ///< true when the file carries a valid scaling (slope ≠ 0, finite)
@@ -77,6 +104,9 @@ struct Image {
 namespace detail {
 /// Converts image values to double (scaling applied as requested) into @p out.
 void image_to_double(const Image& img, bool apply_scaling, double* out);
+/// @p n values of @p header's dtype stored at @p bytes (native order) as float64 with
+/// @p header's scaling, into @p out. @throws InvalidArgument for complex/RGB data.
+void values_to_double(const Image& header, const std::uint8_t* bytes, std::int64_t n, double* out);
 /// Same, to float.
 void image_to_float(const Image& img, bool apply_scaling, float* out);
 }  // namespace detail

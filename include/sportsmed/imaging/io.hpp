@@ -9,6 +9,7 @@
 /// in native order with qform and sform both set (code 1, scanner, unless the Image carries
 /// codes) from the same affine. NIfTI stores RAS; the Image geometry is LPS (see volume.hpp).
 
+#include <functional>
 #include <string>
 
 #include "sportsmed/imaging/image.hpp"
@@ -22,6 +23,15 @@ namespace sportsmed::imaging {
 /// @throws NotFound if the file does not exist; FormatError for a corrupt or truncated
 ///         header, an unsupported datatype, or data shorter than the header says.
 Image read_nifti(const std::string& path);
+
+/// nibabel's get_fdata() in one pass: the values of @p path as float64, scaling applied,
+/// written to the buffer @p allocate returns for the header it is given (num_values()
+/// doubles, Fortran order over dims). An uncompressed .nii is streamed from the file in
+/// blocks (no copy of the raw data is kept); other files are read, then converted.
+/// @returns the header: an Image with dims, dtype, scaling and geometry, but no bytes
+///          when the data were streamed.
+/// @throws as read_nifti; InvalidArgument for complex or RGB data.
+Image read_nifti_fdata(const std::string& path, const std::function<double*(const Image&)>& allocate);
 
 /// Writes @p img as NIfTI (.nii, or gzip-compressed when @p path ends in ".gz"); a path
 /// ending in .hdr or .img (optionally .gz) writes a pair x.hdr + x.img (magic "ni1"/"ni2",
