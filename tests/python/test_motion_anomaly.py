@@ -95,6 +95,16 @@ def test_squat_repetitions_found(shared_data):
     assert all(1.5 < m["end_s"] - m["start_s"] < 3.5 for m in reps.meta)
 
 
+def test_gait_strikes_from_heel_markers(shared_data):
+    # walking1 holds one stride: the left heel strikes, then the right one step later
+    d = shared_data(ADDBIO)
+    t, _, _, _ = A.signals_from_ik(d / "walking1_ik.mot")
+    right, left, _, _, _ = A._trc_heights(d / "walking1.trc", t)
+    r, l = t[A._heel_strikes(right, 100.0)], t[A._heel_strikes(left, 100.0)]
+    assert len(r) == len(l) == 1 and 0.45 < r[0] - l[0] < 0.75  # one step, 0.59 s
+    assert len(_cycles(shared_data, "walking1", "gait", "cycle")) == 0  # no full stride of one foot
+
+
 # One normal trial per task held out (the last); altered trials must rank above it.
 # Walking and drop-jump trials hold one repetition each, squats1 five: every baseline here
 # holds fewer than the 8 cycles a baseline needs, so these run on 0.4 s windows
@@ -133,3 +143,38 @@ def test_addbiomechanics_auc_squat(shared_data):
     assert value >= 0.90
     # the asymmetric squats are asymmetric at the hip
     assert pos.asym_hip_rotation_z.abs().median() > neg.asym_hip_rotation_z.abs().median()
+
+
+PIG = [f"{j}_{c}" for j in ("hip", "knee", "ankle") for c in ("flexion", "abduction", "rotation")]
+
+
+def _synthetic_landings(seeds, valgus_deg):
+    """Landing cycles (initial contact to take-off) of the synthetic athlete, Plug-in Gait
+    angles from its markers (noise and dropouts seeded), both sides."""
+    from sportsmed import motion
+
+    out = None
+    for seed in seeds:
+        s = motion.synthesize_drop_jump(seed=seed, knee_valgus_peak_deg=valgus_deg)
+        t = s.trial
+        x = np.hstack([motion.model_angles(t, s.model, "R"), motion.model_angles(t, s.model, "L")])
+        c = A.cycles_from_signals(np.asarray(t.times_s), x, [f"{n}_r" for n in PIG] + [f"{n}_l" for n in PIG],
+                                  [(s.initial_contact_s, s.take_off_s)], source=f"seed{seed}")
+        out = c if out is None else out + c
+    return out
+
+
+@pytest.mark.slow
+def test_synthetic_valgus_detection_rates():
+    default = 8.0  # synthesize_drop_jump's default peak left knee valgus
+    base = A.fit_baseline(_synthetic_landings(range(1, 25), default), "dropjump")
+    normal = base.score(_synthetic_landings(range(101, 121), default))
+    false_alarm = float((normal.percentile > 95).mean())
+    rates = {}
+    for extra in (3.0, 5.0, 8.0):
+        odd = base.score(_synthetic_landings(range(201, 221), default + extra))
+        rates[extra] = float((odd.percentile > 95).mean())
+    print(f"synthetic: {base.n_components} PCs; false alarms {false_alarm:.2f}; detection "
+          + ", ".join(f"+{k:g} deg {v:.2f}" for k, v in rates.items()))
+    assert false_alarm <= 0.15
+    assert rates[3.0] <= rates[5.0] <= rates[8.0] and rates[8.0] >= 0.9

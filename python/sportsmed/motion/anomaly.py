@@ -159,6 +159,20 @@ def _maxima(x, prominence, distance):
     return idx
 
 
+def _heel_strikes(h, rate):
+    """Foot strikes: the heel coming down through 20 % of its height range after a swing
+    peak (a height minimum is a plateau through stance, its first frame is the strike)."""
+    h = np.asarray(h, float)
+    lo, rng = np.nanmin(h), np.nanmax(h) - np.nanmin(h)
+    below = h < lo + 0.2 * rng
+    idx = np.flatnonzero(below[1:] & ~below[:-1]) + 1
+    out = []
+    for i in idx:  # strides last more than 0.6 s
+        if not out or i - out[-1] > 0.6 * rate:
+            out.append(int(i))
+    return np.asarray(out, int)
+
+
 def _resample(t, x, a, b, points=POINTS):
     tt = np.linspace(a, b, points)
     return np.stack([np.interp(tt, t, x[:, j]) for j in range(x.shape[1])])
@@ -209,7 +223,7 @@ def segment(times_s, x, channels, task: str, unit: str = "cycle", source: str = 
     Parameters
     ----------
     times_s : (frames,) s;  x : (frames, channels) degrees, channels ending in ``_r``/``_l``
-    task : ``gait`` (cycles from heel strikes: minima of each heel's height, one cycle per
+    task : ``gait`` (cycles from heel strikes: each heel coming down to its stance height, one cycle per
         strike-to-strike interval, channels turned ipsilateral/contralateral), ``dropjump``
         (the landing: from the pelvis-height maximum before the deepest pelvis drop to the
         next maximum, or the signals' span when none), ``squat`` (one repetition per
@@ -239,8 +253,7 @@ def segment(times_s, x, channels, task: str, unit: str = "cycle", source: str = 
             raise InvalidArgument(f"segment: gait cycles of '{source}' need heel heights (a TRC with heel markers)")
         out = None
         for side, h in zip(("R", "L"), heel_heights):
-            rng = np.nanmax(h) - np.nanmin(h)
-            strikes = _minima(h, 0.3 * rng, 0.6 * rate)  # a stride lasts more than 0.6 s
+            strikes = _heel_strikes(h, rate)
             xs, names = _to_ipsi(x, channels, side)
             c = cycles_from_signals(t, xs, names, [(t[a], t[b]) for a, b in zip(strikes[:-1], strikes[1:])], source,
                                     [side] * max(0, strikes.size - 1))
