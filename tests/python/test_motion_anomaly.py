@@ -164,17 +164,10 @@ def _synthetic_landings(seeds, valgus_deg):
     return out
 
 
-@pytest.mark.slow
-def test_synthetic_valgus_detection_rates():
-    default = 8.0  # synthesize_drop_jump's default peak left knee valgus
-    base = A.fit_baseline(_synthetic_landings(range(1, 25), default), "dropjump")
-    normal = base.score(_synthetic_landings(range(101, 121), default))
-    false_alarm = float((normal.percentile > 95).mean())
-    rates = {}
-    for extra in (3.0, 5.0, 8.0):
-        odd = base.score(_synthetic_landings(range(201, 221), default + extra))
-        rates[extra] = float((odd.percentile > 95).mean())
-    print(f"synthetic: {base.n_components} PCs; false alarms {false_alarm:.2f}; detection "
-          + ", ".join(f"+{k:g} deg {v:.2f}" for k, v in rates.items()))
-    assert false_alarm <= 0.15
-    assert rates[3.0] <= rates[5.0] <= rates[8.0] and rates[8.0] >= 0.9
+def test_synthetic_athlete_baseline_refused_as_noise():
+    # The synthetic athlete's seed varies only marker noise and dropouts, not movement: its
+    # landings have no low-dimensional structure, 90 % of the variance takes about 2/3 as many
+    # components as cycles, and a baseline is refused (issue 16's power curves need a
+    # synthetic athlete with movement variability; not yet measured).
+    with pytest.raises(sportsmed.InvalidArgument, match=r"48 cycles given, \d+ needed \(2 × the \d+ components"):
+        A.fit_baseline(_synthetic_landings(range(1, 49), 8.0), "dropjump")
