@@ -74,6 +74,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("-o", "--out", default=None, help="CSV to write, headers 'name [unit]' (default: stdout)")
     d.set_defaults(handler=_dynamics)
 
+    b = msub.add_parser("baseline", help="an athlete's movement baseline from normal trials (unusual-movement detection)")
+    b.add_argument("trials", nargs="+", help=".trc files of normal trials (cycles from heel / pelvis markers)")
+    b.add_argument("--ik", action="append", default=[], metavar="MOT",
+                   help="OpenSim IK .mot of each trial, in the same order (joint angles, degrees)")
+    b.add_argument("--task", choices=["gait", "dropjump", "squat"], required=True)
+    b.add_argument("--unit", choices=["cycle", "window"], default="cycle",
+                   help="repetitions of the task (default), or 0.4 s windows for trials holding one repetition")
+    b.add_argument("--variance", type=float, default=0.90, help="variance the retained PCs explain (default 0.90)")
+    b.add_argument("--scorer", choices=["pca"], default="pca")
+    b.add_argument("-o", "--out", required=True, help="baseline file to write (versioned JSON)")
+    b.set_defaults(handler=_baseline)
+
+    y = msub.add_parser("anomaly", help="score a trial's cycles against an athlete's baseline")
+    y.add_argument("baseline", help="file written by 'motion baseline'")
+    y.add_argument("trial", help=".trc of the new trial")
+    y.add_argument("--ik", default=None, metavar="MOT", help="OpenSim IK .mot of the trial")
+    y.add_argument("-o", "--out", default=None, help="CSV to write, one row per cycle (default: stdout)")
+    y.set_defaults(handler=_anomaly)
+
 
 def _load_trial(motion, path: str):
     low = path.lower()
@@ -294,4 +313,42 @@ def _dynamics(args: argparse.Namespace) -> int:
     else:
         units = df.attrs["units"]
         sys.stdout.write(df.rename(columns={c: f"{c} [{units[c]}]" for c in units}).to_csv())
+    return 0
+
+
+def _baseline(args: argparse.Namespace) -> int:
+    require_pillar("motion")
+    from .. import InvalidArgument
+    from ..motion import anomaly
+
+    if args.ik and len(args.ik) != len(args.trials):
+        raise InvalidArgument(f"motion baseline: {len(args.trials)} trials but {len(args.ik)} --ik files; give one "
+                              "IK .mot per trial, in the same order")
+    iks = args.ik or [None] * len(args.trials)
+    cycles = None
+    for trc, ik in zip(args.trials, iks):
+        c = anomaly.segment_trial(trc, ik, args.task, args.unit)
+        print(f"sportsmed motion baseline: {trc}: {len(c)} {args.unit}s", file=sys.stderr)
+        cycles = c if cycles is None else cycles + c
+    base = anomaly.fit_baseline(cycles, args.task, scorer=args.scorer, variance=args.variance, unit=args.unit)
+    base.save(args.out)
+    print(f"sportsmed motion baseline: {base.n_cycles} {args.unit}s, {base.n_components} components "
+          f"({base.to_dict()['scorer']['explained']:.0%} of the variance) -> {args.out}", file=sys.stderr)
+    return 0
+
+
+def _anomaly(args: argparse.Namespace) -> int:
+    require_pillar("motion")
+    from ..motion import anomaly
+
+    base = anomaly.load_baseline(args.baseline)
+    cycles = anomaly.segment_trial(args.trial, args.ik, base.task, base.unit, base.window_s, base.hop_s)
+    if not len(cycles):
+        print(f"sportsmed motion anomaly: no {base.unit} found in '{args.trial}'", file=sys.stderr)
+        return 1
+    df = base.score(cycles)
+    if args.out:
+        write_csv_atomic(df, args.out, index=False)
+    else:
+        sys.stdout.write(df.to_csv(index=False))
     return 0

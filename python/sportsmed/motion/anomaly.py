@@ -1,0 +1,591 @@
+"""Unusual-movement detection against an athlete's own baseline (issue 16, part 2).
+
+A *cycle* is one repetition of a task — a gait cycle, a drop-jump landing, a squat — or a
+fixed-length window of a trial, time-normalised to 101 points: an array (channels × 101)
+of joint angles in degrees with named channels. A :class:`Baseline` is fitted to an
+athlete's normal cycles and scores new ones:
+
+- per-phase mean and standard deviation (the channel × phase z-score map of a new cycle);
+- a PCA of the stacked cycle vectors, components retained up to a fraction of the
+  variance (90 % by default, never tuned per data set); the anomaly score is the
+  probabilistic-PCA distance ``T² + Q / σ²`` (Hotelling's T² in the retained components
+  plus the residual SPE/Q over the mean discarded variance; Tipping & Bishop 1999,
+  Jackson & Mudholkar 1979 for T²/Q monitoring), reported with T² and Q separately;
+- each score calibrated as a percentile of a leave-one-cycle-out null of the baseline's
+  own cycles (cycles overlapping the left-out one in time are left out with it, so that
+  overlapping windows cannot vouch for each other);
+- left/right asymmetry per joint (mean right − left, or ipsilateral − contralateral, over
+  the cycle) as a z-score against the baseline's asymmetry.
+
+The scorer is chosen by name (``scorer="pca"``, the transparent statistical one); the JSON
+format records it so that a second scorer (a LibTorch autoencoder) can be added behind the
+same :func:`fit_baseline` / :meth:`Baseline.score` API. Pure NumPy, deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .._core import FormatError, InvalidArgument
+
+__all__ = ["Cycles", "Baseline", "POINTS", "TASKS", "IK_JOINTS", "FORMAT", "FORMAT_VERSION",
+           "signals_from_ik", "segment", "segment_trial", "cycles_from_signals", "fit_baseline",
+           "load_baseline", "auc"]
+
+#: Samples per time-normalised cycle (0 … 100 % of the cycle).
+POINTS = 101
+TASKS = ("gait", "dropjump", "squat")
+#: OpenSim IK coordinates used per side (gait2392 / Rajagopal names, degrees).
+IK_JOINTS = ("hip_flexion", "hip_adduction", "hip_rotation", "knee_angle", "ankle_angle")
+FORMAT = "sportsmed.motion.baseline"
+FORMAT_VERSION = 1
+SCORERS = ("pca",)
+
+
+@dataclass
+class Cycles:
+    """Time-normalised cycles.
+
+    Attributes
+    ----------
+    data : ndarray (n, channels, 101), degrees
+    channels : list of str, names ending in ``_r``/``_l`` (bilateral) or ``_ipsi``/``_contra``
+        (gait cycles of either side, the cycle's own side first)
+    meta : list of dict per cycle: ``source``, ``side`` (``R``, ``L`` or ``both``),
+        ``start_s``, ``end_s``
+    """
+
+    data: np.ndarray
+    channels: List[str]
+    meta: List[Dict] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return int(self.data.shape[0])
+
+    def __add__(self, other: "Cycles") -> "Cycles":
+        if list(other.channels) != list(self.channels):
+            raise InvalidArgument(f"Cycles: cannot join channels {other.channels} to {self.channels}")
+        return Cycles(np.concatenate([self.data, other.data]), list(self.channels), list(self.meta) + list(other.meta))
+
+    def subset(self, index) -> "Cycles":
+        idx = np.arange(len(self))[index]
+        return Cycles(self.data[idx], list(self.channels), [self.meta[i] for i in idx])
+
+
+# ----------------------------------------------------------------------------- signals
+
+def signals_from_ik(ik) -> Tuple[np.ndarray, np.ndarray, List[str], Optional[np.ndarray]]:
+    """Joint angles per side from an OpenSim IK table.
+
+    Parameters
+    ----------
+    ik : path or :class:`MotTable`
+
+    Returns
+    -------
+    times_s (frames,), angles_deg (frames, 10), channels (``hip_flexion_r`` … ``ankle_angle_l``),
+    pelvis_height_m (frames,) from ``pelvis_ty`` or None.
+    """
+    from . import read_mot  # noqa: F401  (late: the compiled reader)
+
+    table = ik if hasattr(ik, "labels") else read_mot(os.fspath(ik))
+    labels = list(table.labels)
+    data = np.asarray(table.data, dtype=float)
+    name = getattr(table, "name", "") or str(ik)
+    if "time" not in labels:
+        raise FormatError(f"anomaly: IK table '{name}' has no 'time' column")
+    channels = [f"{j}_{s}" for s in ("r", "l") for j in IK_JOINTS]
+    missing = [c for c in channels if c not in labels]
+    if missing:
+        raise FormatError(f"anomaly: IK table '{name}' lacks the coordinates {missing} (has {labels[:12]} ...)")
+    x = data[:, [labels.index(c) for c in channels]]
+    if not table.in_degrees:
+        x = np.degrees(x)
+    py = data[:, labels.index("pelvis_ty")] if "pelvis_ty" in labels else None
+    return data[:, labels.index("time")], x, channels, py
+
+
+def _trc_heights(trc, times_s):
+    """Vertical heel (r, l) and pelvis heights from a TRC/Trial, resampled to times_s (mm)."""
+    from . import read_trc
+
+    trial = trc if hasattr(trc, "point_labels") else read_trc(os.fspath(trc))
+    labels = [s.lower() for s in trial.point_labels]
+    pts = np.asarray(trial.points, dtype=float)
+    t = np.asarray(trial.times_s, dtype=float)
+
+    def find(cands):
+        for c in cands:
+            if c.lower() in labels:
+                return pts[:, labels.index(c.lower()), :]
+        return None
+
+    heel_r = find(["r_calc", "RHEE", "R.Heel", "RCAL"])
+    heel_l = find(["L_calc", "LHEE", "L.Heel", "LCAL"])
+    pel = [p for p in (find([n]) for n in ("r.ASIS", "L.ASIS", "r.PSIS", "L.PSIS", "RASI", "LASI", "RPSI", "LPSI",
+                                             "SACR")) if p is not None]
+    if heel_r is None or heel_l is None or not pel:
+        raise InvalidArgument(f"anomaly: trial '{getattr(trial, 'name', trc)}' needs heel markers (r_calc/L_calc or "
+                              "RHEE/LHEE) and pelvis markers (ASIS/PSIS or RASI/LASI/SACR) to find cycles")
+    pelvis = np.nanmean(np.stack(pel), axis=0)
+    # vertical axis: the one along which the pelvis stands furthest above the heels
+    up = int(np.argmax(np.abs(np.nanmean(pelvis - heel_r, axis=0))))
+    sign = np.sign(np.nanmean(pelvis - heel_r, axis=0)[up])
+    out = []
+    for m in (heel_r, heel_l, pelvis):
+        v = sign * m[:, up]
+        ok = np.isfinite(v)
+        out.append(np.interp(times_s, t[ok], v[ok]))
+    prog = pelvis[:, [a for a in range(3) if a != up]]
+    return out[0], out[1], out[2], trial, up
+
+
+def _minima(x, prominence, distance):
+    from scipy.signal import find_peaks
+
+    idx, _ = find_peaks(-np.asarray(x, float), prominence=prominence, distance=max(1, int(distance)))
+    return idx
+
+
+def _maxima(x, prominence, distance):
+    from scipy.signal import find_peaks
+
+    idx, _ = find_peaks(np.asarray(x, float), prominence=prominence, distance=max(1, int(distance)))
+    return idx
+
+
+def _heel_strikes(h, rate):
+    """Foot strikes: the heel coming down through 20 % of its height range after a swing
+    peak (a height minimum is a plateau through stance, its first frame is the strike)."""
+    h = np.asarray(h, float)
+    lo, rng = np.nanmin(h), np.nanmax(h) - np.nanmin(h)
+    below = h < lo + 0.2 * rng
+    idx = np.flatnonzero(below[1:] & ~below[:-1]) + 1
+    out = []
+    for i in idx:  # strides last more than 0.6 s
+        if not out or i - out[-1] > 0.6 * rate:
+            out.append(int(i))
+    return np.asarray(out, int)
+
+
+def _resample(t, x, a, b, points=POINTS):
+    tt = np.linspace(a, b, points)
+    return np.stack([np.interp(tt, t, x[:, j]) for j in range(x.shape[1])])
+
+
+def cycles_from_signals(times_s, x, channels, bounds: Sequence[Tuple[float, float]], source: str = "",
+                        sides: Optional[Sequence[str]] = None, points: int = POINTS) -> Cycles:
+    """Cycles cut from signals at given (start_s, end_s) bounds and time-normalised.
+
+    Parameters
+    ----------
+    times_s : (frames,)
+    x : (frames, channels), degrees
+    bounds : list of (start_s, end_s) inside the signals' time span
+    sides : per cycle ``R``/``L``/``both`` (default both)
+    """
+    t = np.asarray(times_s, float)
+    x = np.asarray(x, float)
+    if x.ndim != 2 or x.shape[0] != t.size or x.shape[1] != len(channels):
+        raise InvalidArgument(f"cycles_from_signals: x must be frames × {len(channels)} with {t.size} frames, "
+                              f"got {x.shape}")
+    data, meta = [], []
+    for i, (a, b) in enumerate(bounds):
+        if not (t[0] - 1e-9 <= a < b <= t[-1] + 1e-9):
+            raise InvalidArgument(f"cycles_from_signals: cycle {i} [{a}, {b}] s outside the signals' "
+                                  f"[{t[0]}, {t[-1]}] s")
+        data.append(_resample(t, x, a, b, points))
+        meta.append({"source": source, "side": sides[i] if sides else "both", "start_s": float(a), "end_s": float(b)})
+    return Cycles(np.stack(data) if data else np.zeros((0, len(channels), points)), list(channels), meta)
+
+
+def _to_ipsi(x, channels, side):
+    """Reorders r/l channels so the cycle's own side comes first, renamed _ipsi/_contra."""
+    own, other = ("_r", "_l") if side == "R" else ("_l", "_r")
+    names, cols = [], []
+    for suffix, tag in ((own, "_ipsi"), (other, "_contra")):
+        for k, c in enumerate(channels):
+            if c.endswith(suffix):
+                names.append(c[: -len(suffix)] + tag)
+                cols.append(k)
+    return x[:, cols], names
+
+
+def segment(times_s, x, channels, task: str, unit: str = "cycle", source: str = "",
+            pelvis_height=None, heel_heights=None, window_s: float = 0.4, hop_s: float = 0.05) -> Cycles:
+    """Cycles of a task from joint-angle signals.
+
+    Parameters
+    ----------
+    times_s : (frames,) s;  x : (frames, channels) degrees, channels ending in ``_r``/``_l``
+    task : ``gait`` (cycles from heel strikes: each heel coming down to its stance height, one cycle per
+        strike-to-strike interval, channels turned ipsilateral/contralateral), ``dropjump``
+        (the landing: from the pelvis-height maximum before the deepest pelvis drop to the
+        next maximum, or the signals' span when none), ``squat`` (one repetition per
+        pelvis-height minimum with a prominence of at least 30 % of the trial's range,
+        bounded by the standing maxima between repetitions)
+    unit : ``cycle`` (the task's repetitions) or ``window`` (windows of ``window_s`` every
+        ``hop_s`` over the span the task covers; for trials holding a single repetition)
+    pelvis_height : (frames,) any unit, up positive (``squat``, ``dropjump``)
+    heel_heights : ((frames,), (frames,)) right and left heel heights (``gait``)
+    """
+    t = np.asarray(times_s, float)
+    x = np.asarray(x, float)
+    if task not in TASKS:
+        raise InvalidArgument(f"segment: task must be one of {list(TASKS)}, got '{task}'")
+    if unit not in ("cycle", "window"):
+        raise InvalidArgument(f"segment: unit must be 'cycle' or 'window', got '{unit}'")
+    if t.size < 4:
+        raise InvalidArgument(f"segment: '{source}' holds {t.size} frames")
+    rate = (t.size - 1) / (t[-1] - t[0])
+    if unit == "window":
+        if not (window_s > 0 and hop_s > 0):
+            raise InvalidArgument(f"segment: window_s and hop_s must be > 0, got {window_s}, {hop_s}")
+        starts = np.arange(t[0], t[-1] - window_s + 1e-9, hop_s)
+        return cycles_from_signals(t, x, channels, [(a, a + window_s) for a in starts], source)
+    if task == "gait":
+        if heel_heights is None:
+            raise InvalidArgument(f"segment: gait cycles of '{source}' need heel heights (a TRC with heel markers)")
+        out = None
+        for side, h in zip(("R", "L"), heel_heights):
+            strikes = _heel_strikes(h, rate)
+            xs, names = _to_ipsi(x, channels, side)
+            c = cycles_from_signals(t, xs, names, [(t[a], t[b]) for a, b in zip(strikes[:-1], strikes[1:])], source,
+                                    [side] * max(0, strikes.size - 1))
+            out = c if out is None else out + c
+        return out
+    if pelvis_height is None:
+        raise InvalidArgument(f"segment: {task} cycles of '{source}' need the pelvis height (IK pelvis_ty or a TRC)")
+    h = np.asarray(pelvis_height, float)
+    rng = float(np.nanmax(h) - np.nanmin(h))
+    if task == "dropjump":
+        lo = int(np.nanargmin(h))
+        maxima = _maxima(h, 0.1 * rng, 0.1 * rate)
+        before, after = maxima[maxima < lo], maxima[maxima > lo]
+        a = t[before[-1]] if before.size else t[0]
+        b = t[after[0]] if after.size else t[-1]
+        return cycles_from_signals(t, x, channels, [(a, b)], source)
+    minima = _minima(h, 0.3 * rng, 0.5 * rate)
+    bounds = []
+    for i, m in enumerate(minima):
+        lo = minima[i - 1] if i else 0
+        hi = minima[i + 1] if i + 1 < minima.size else t.size - 1
+        a = lo + int(np.argmax(h[lo:m + 1])) if i else int(np.argmax(h[: m + 1]))
+        b = m + int(np.argmax(h[m:hi + 1]))
+        if a < m < b:
+            bounds.append((t[a], t[b]))
+    return cycles_from_signals(t, x, channels, bounds, source)
+
+
+def segment_trial(trc=None, ik=None, task: str = "gait", unit: str = "cycle", window_s: float = 0.4,
+                  hop_s: float = 0.05) -> Cycles:
+    """Cycles of one trial: joint angles from the IK .mot, cycle bounds from the IK's pelvis
+    height (squat, drop jump) or the TRC's heel markers (gait).
+
+    Parameters
+    ----------
+    trc : path or Trial, optional (needed for gait cycles)
+    ik : path or MotTable (OpenSim IK, degrees); required in this version
+    """
+    if ik is None:
+        raise InvalidArgument("segment_trial: joint angles come from an OpenSim IK .mot in this version; "
+                              "pass ik= (--ik on the command line)")
+    t, x, channels, py = signals_from_ik(ik)
+    source = os.path.basename(os.fspath(ik)) if not hasattr(ik, "labels") else (ik.name or "ik")
+    heels = None
+    if trc is not None and (task == "gait" or py is None):
+        hr, hl, pel, _, _ = _trc_heights(trc, t)
+        heels = (hr, hl)
+        py = pel if py is None else py
+    return segment(t, x, channels, task, unit, source, pelvis_height=py, heel_heights=heels, window_s=window_s,
+                   hop_s=hop_s)
+
+
+# ----------------------------------------------------------------------------- scorer
+
+def _asym_pairs(channels):
+    pairs = []
+    for k, c in enumerate(channels):
+        for a, b in (("_r", "_l"), ("_ipsi", "_contra")):
+            if c.endswith(a) and (c[: -len(a)] + b) in channels:
+                pairs.append((c[: -len(a)], k, channels.index(c[: -len(a)] + b)))
+    return pairs
+
+
+def _asymmetry(data, pairs):
+    """Mean (first − second side) over the cycle per joint: (n, joints) degrees."""
+    return np.stack([data[:, i, :].mean(1) - data[:, j, :].mean(1) for _, i, j in pairs], axis=1) \
+        if pairs else np.zeros((data.shape[0], 0))
+
+
+class _Pca:
+    """PCA of stacked cycle vectors (degrees, centred, not scaled: all channels are angles)."""
+
+    def __init__(self, X, variance=None, k=None):
+        n = X.shape[0]
+        self.mean = X.mean(0)
+        _, s, vt = np.linalg.svd(X - self.mean, full_matrices=False)
+        lam = s ** 2 / (n - 1)
+        if k is None:
+            cum = np.cumsum(lam) / max(lam.sum(), 1e-300)
+            k = int(np.searchsorted(cum, variance - 1e-12) + 1)
+        k = max(1, min(k, n - 1))
+        vt = vt[:k]
+        # deterministic signs: each component's largest loading positive
+        sign = np.sign(vt[np.arange(k), np.argmax(np.abs(vt), axis=1)])
+        self.components = vt * sign[:, None]
+        self.eigenvalues = np.maximum(lam[:k], 1e-12)
+        self.residual_var = max(float(lam[k:].sum()) / max(X.shape[1] - k, 1), 1e-12)
+        self.explained = float(lam[:k].sum() / max(lam.sum(), 1e-300))
+        self.k = k
+
+    def parts(self, X):
+        y = X - self.mean
+        t = y @ self.components.T
+        t2 = (t ** 2 / self.eigenvalues).sum(1)
+        q = ((y - t @ self.components) ** 2).sum(1)
+        return t2, q, t2 + q / self.residual_var
+
+
+def _percentile(null, s):
+    null = np.sort(np.asarray(null, float))
+    lo = np.searchsorted(null, s, side="left")
+    hi = np.searchsorted(null, s, side="right")
+    return 100.0 * (lo + hi) / (2.0 * null.size)
+
+
+def auc(negatives, positives) -> float:
+    """Area under the ROC curve: P(positive score > negative score), ties count half."""
+    n = np.asarray(negatives, float)[None, :]
+    p = np.asarray(positives, float)[:, None]
+    return float((p > n).mean() + 0.5 * (p == n).mean())
+
+
+class Baseline:
+    """An athlete's baseline of normal cycles (see the module docstring). Build it with
+    :func:`fit_baseline`, read it with :func:`load_baseline`."""
+
+    def __init__(self, doc: dict):
+        self._doc = doc
+        self.task = doc["task"]
+        self.unit = doc["unit"]
+        self.window_s = doc["window_s"]
+        self.hop_s = doc["hop_s"]
+        self.channels = list(doc["channels"])
+        self.scorer = doc["scorer"]["kind"]
+        self.variance = doc["scorer"]["variance"]
+        self.n_cycles = doc["n_cycles"]
+        self.mean = np.asarray(doc["phase_mean_deg"], float)
+        self.sd = np.asarray(doc["phase_sd_deg"], float)
+        self.sd_floor_deg = doc["sd_floor_deg"]
+        s = doc["scorer"]
+        self._pca = _Pca.__new__(_Pca)
+        self._pca.mean = self.mean.reshape(-1)
+        self._pca.components = np.asarray(s["components"], float)
+        self._pca.eigenvalues = np.asarray(s["eigenvalues"], float)
+        self._pca.residual_var = float(s["residual_var"])
+        self._pca.k = self._pca.components.shape[0]
+        self._pca.explained = float(s["explained"])
+        self.null = {k: np.asarray(doc["null"][k], float) for k in ("score", "t2", "spe")}
+        self.asym_joints = list(doc["asymmetry"]["joints"])
+        self.asym_mean = np.asarray(doc["asymmetry"]["mean_deg"], float)
+        self.asym_sd = np.asarray(doc["asymmetry"]["sd_deg"], float)
+
+    @property
+    def n_components(self) -> int:
+        return self._pca.k
+
+    def to_dict(self) -> dict:
+        return self._doc
+
+    def save(self, path) -> None:
+        """Writes the versioned JSON atomically."""
+        from .._io import write_json_atomic
+
+        write_json_atomic(path, self._doc)
+
+    def _check(self, cycles: Cycles):
+        if list(cycles.channels) != self.channels:
+            raise InvalidArgument(f"Baseline.score: cycles have channels {cycles.channels}, the baseline "
+                                  f"{self.channels} (same task, unit and angle source needed)")
+        if cycles.data.shape[2] != self.mean.shape[1]:
+            raise InvalidArgument(f"Baseline.score: cycles have {cycles.data.shape[2]} points, expected "
+                                  f"{self.mean.shape[1]}")
+
+    def zmap(self, cycles: Cycles) -> np.ndarray:
+        """Channel × phase z-scores (n, channels, 101): (x − mean) / max(sd, sd_floor_deg)."""
+        self._check(cycles)
+        return (cycles.data - self.mean) / np.maximum(self.sd, self.sd_floor_deg)
+
+    def score(self, cycles: Cycles):
+        """One row per cycle: ``score`` (T² + Q/σ²), ``percentile`` against the baseline's
+        leave-one-cycle-out null (100: beyond every baseline cycle), ``t2``, ``spe`` and their
+        percentiles, the worst channel × phase of the z map and the asymmetry per joint
+        (``asym_<joint>_deg`` and ``asym_<joint>_z``). Returns a pandas DataFrame."""
+        import pandas as pd
+
+        self._check(cycles)
+        X = cycles.data.reshape(len(cycles), -1)
+        t2, q, s = self._pca.parts(X)
+        z = self.zmap(cycles)
+        pairs = _asym_pairs(self.channels)
+        asym = _asymmetry(cycles.data, pairs)
+        rows = []
+        for i in range(len(cycles)):
+            c, p = np.unravel_index(int(np.argmax(np.abs(z[i]))), z[i].shape)
+            row = dict(cycles.meta[i]) if i < len(cycles.meta) else {}
+            row.update({"score": float(s[i]), "percentile": _percentile(self.null["score"], s[i]),
+                        "t2": float(t2[i]), "t2_percentile": _percentile(self.null["t2"], t2[i]),
+                        "spe": float(q[i]), "spe_percentile": _percentile(self.null["spe"], q[i]),
+                        "worst_channel": self.channels[c], "worst_phase_pct": float(p) * 100.0 / (z.shape[2] - 1),
+                        "worst_z": float(z[i, c, p])})
+            for j, name in enumerate(self.asym_joints):
+                row[f"asym_{name}_deg"] = float(asym[i, j])
+                row[f"asym_{name}_z"] = float((asym[i, j] - self.asym_mean[j]) / max(self.asym_sd[j], self.sd_floor_deg))
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+def _excluded(meta, i, j, unit, hop_s):
+    """Whether baseline cycle j is left out with cycle i in the leave-one-out null: cycles
+    overlapping it in time (gait cycles of the other side); for windows, those starting
+    within one hop of it (its nearest neighbours: a window of a new trial is never more
+    than half a hop from a baseline window, so leaving one hop out keeps the null honest
+    without comparing a window only with others far away in phase)."""
+    a, b = meta[i], meta[j]
+    if a.get("source") != b.get("source"):
+        return False
+    if unit == "window":
+        return abs(a["start_s"] - b["start_s"]) <= hop_s * 1.001
+    return a["start_s"] < b["end_s"] and b["start_s"] < a["end_s"]
+
+
+def required_cycles(k: int) -> int:
+    """Cycles a baseline needs with k retained components: max(8, 2k)."""
+    return max(8, 2 * k)
+
+
+def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: float = 0.90,
+                 sd_floor_deg: float = 1.0, unit: str = "cycle", window_s: float = 0.4, hop_s: float = 0.05) -> Baseline:
+    """Fits the baseline of an athlete's normal cycles.
+
+    Parameters
+    ----------
+    cycles : Cycles (n, channels, 101) degrees
+    scorer : ``pca`` (the transparent statistical scorer)
+    variance : fraction of the variance the retained components explain (0.90)
+    sd_floor_deg : floor of the per-phase SD in the z map (marker/IK noise, degrees)
+
+    Raises
+    ------
+    InvalidArgument : fewer than max(8, 2 × retained components) cycles, or a scorer
+        this version does not have.
+    """
+    if scorer not in SCORERS:
+        raise InvalidArgument(f"fit_baseline: scorer must be one of {list(SCORERS)}, got '{scorer}'")
+    if not (0.0 < variance < 1.0):
+        raise InvalidArgument(f"fit_baseline: variance must be in (0, 1), got {variance}")
+    n = len(cycles)
+    if n < 8:
+        raise InvalidArgument(f"fit_baseline: {n} cycles given, a baseline needs at least 8 (and at least twice "
+                              "the retained principal components); add normal trials, or use unit='window' for "
+                              "trials holding a single repetition")
+    data = np.asarray(cycles.data, float)
+    if not np.all(np.isfinite(data)):
+        raise InvalidArgument("fit_baseline: cycles contain NaN or infinite angles")
+    X = data.reshape(n, -1)
+    pca = _Pca(X, variance)
+    need = required_cycles(pca.k)
+    if n < need:
+        raise InvalidArgument(f"fit_baseline: {n} cycles given, {need} needed (2 × the {pca.k} components that "
+                              f"explain {variance:.0%} of the variance)")
+    meta = cycles.meta if len(cycles.meta) == n else [{"source": "", "start_s": float(i), "end_s": float(i) + 0.5}
+                                                      for i in range(n)]
+    null = {"score": [], "t2": [], "spe": []}
+    for i in range(n):
+        keep = [j for j in range(n) if j != i and not _excluded(meta, i, j, unit, hop_s)]
+        if len(keep) < pca.k + 2:
+            continue
+        loo = _Pca(X[keep], k=pca.k)
+        t2, q, s = loo.parts(X[i:i + 1])
+        null["t2"].append(float(t2[0]))
+        null["spe"].append(float(q[0]))
+        null["score"].append(float(s[0]))
+    if len(null["score"]) < 5:
+        raise InvalidArgument(f"fit_baseline: only {len(null['score'])} cycles could be left out with enough "
+                              "non-overlapping cycles to remain; the baseline needs more independent cycles")
+    pairs = _asym_pairs(list(cycles.channels))
+    asym = _asymmetry(data, pairs)
+    doc = {
+        "format": FORMAT, "version": FORMAT_VERSION, "task": task, "unit": unit,
+        "window_s": float(window_s), "hop_s": float(hop_s), "points": int(data.shape[2]),
+        "channels": list(cycles.channels), "n_cycles": n,
+        "sources": sorted({m.get("source", "") for m in meta}),
+        "sd_floor_deg": float(sd_floor_deg),
+        "phase_mean_deg": data.mean(0).tolist(), "phase_sd_deg": data.std(0, ddof=1).tolist(),
+        "scorer": {"kind": scorer, "variance": float(variance), "explained": pca.explained,
+                   "components": pca.components.tolist(), "eigenvalues": pca.eigenvalues.tolist(),
+                   "residual_var": pca.residual_var},
+        "null": null,
+        "asymmetry": {"joints": [p[0] for p in pairs], "mean_deg": asym.mean(0).tolist(),
+                      "sd_deg": asym.std(0, ddof=1).tolist()},
+    }
+    return Baseline(doc)
+
+
+def _schema():
+    from .._schema import Int, List, Num, Obj, Str
+
+    vec = List(Num())
+    mat = List(List(Num()), min_len=1)
+    return Obj({
+        "format": Str(choices=[FORMAT]), "version": Int(lo=1, hi=FORMAT_VERSION), "task": Str(),
+        "unit": Str(choices=["cycle", "window"]), "window_s": Num(lo=0), "hop_s": Num(lo=0),
+        "points": Int(lo=2), "channels": List(Str(), min_len=1), "n_cycles": Int(lo=1), "sources": List(Str()),
+        "sd_floor_deg": Num(lo=0),
+        "phase_mean_deg": mat, "phase_sd_deg": mat,
+        "scorer": Obj({"kind": Str(choices=list(SCORERS)), "variance": Num(lo=0, hi=1), "explained": Num(lo=0, hi=1),
+                       "components": mat, "eigenvalues": List(Num(lo=0), min_len=1), "residual_var": Num(lo=0)}),
+        "null": Obj({"score": List(Num(lo=0), min_len=1), "t2": List(Num(lo=0), min_len=1),
+                     "spe": List(Num(lo=0), min_len=1)}),
+        "asymmetry": Obj({"joints": List(Str()), "mean_deg": vec, "sd_deg": vec}),
+    })
+
+
+def load_baseline(path) -> Baseline:
+    """Reads a baseline written by :meth:`Baseline.save`, every node checked first.
+
+    Raises
+    ------
+    NotFound : no such file;  FormatError : not a baseline of this version, naming the node.
+    """
+    from .._io import load_json_file
+    from .._schema import check
+
+    doc = load_json_file(path, "load_baseline")
+    check(doc, _schema(), "load_baseline", path)
+    C, P = len(doc["channels"]), doc["points"]
+    k = len(doc["scorer"]["eigenvalues"])
+
+    def shape(node, rows, cols):
+        v = doc
+        for part in node.split("."):
+            v = v[part]
+        if len(v) != rows or any(len(r) != cols for r in v):
+            raise FormatError(f"load_baseline: '{path}': node {node} must be {rows} × {cols}")
+
+    shape("phase_mean_deg", C, P)
+    shape("phase_sd_deg", C, P)
+    shape("scorer.components", k, C * P)
+    j = len(doc["asymmetry"]["joints"])
+    for node in ("mean_deg", "sd_deg"):
+        if len(doc["asymmetry"][node]) != j:
+            raise FormatError(f"load_baseline: '{path}': node asymmetry.{node} must hold {j} values")
+    if not (len(doc["null"]["score"]) == len(doc["null"]["t2"]) == len(doc["null"]["spe"])):
+        raise FormatError(f"load_baseline: '{path}': node null: score, t2 and spe must have equal lengths")
+    return Baseline(doc)

@@ -1,0 +1,173 @@
+"""Unusual-movement detection against the athlete's own baseline (issue 16, part 2)."""
+
+import json
+
+import numpy as np
+import pytest
+
+import sportsmed
+from sportsmed.motion import anomaly as A
+
+ADDBIO = "motion/addbiomechanics"
+
+
+def _synthetic_cycles(n, seed=0, shift_deg=0.0, channels=("knee_angle_r", "knee_angle_l")):
+    """Sinusoidal 'knee' cycles with random amplitude/phase jitter (2 latent factors)."""
+    rng = np.random.default_rng(seed)
+    ph = np.linspace(0, 2 * np.pi, A.POINTS)
+    data = []
+    for _ in range(n):
+        amp, lag = 40 + 3 * rng.standard_normal(), 0.1 * rng.standard_normal()
+        x = amp * np.sin(ph + lag) + 0.3 * rng.standard_normal(A.POINTS)
+        data.append([x + shift_deg, x + 0.3 * rng.standard_normal(A.POINTS)])
+    meta = [{"source": f"s{seed}", "side": "both", "start_s": float(i), "end_s": i + 0.9} for i in range(n)]
+    return A.Cycles(np.asarray(data), list(channels), meta)
+
+
+def test_too_few_cycles_refused_with_the_number_needed():
+    with pytest.raises(sportsmed.InvalidArgument, match=r"5 cycles given, a baseline needs at least 8"):
+        A.fit_baseline(_synthetic_cycles(5))
+
+
+def test_baseline_deterministic_and_round_trip(tmp_path):
+    c = _synthetic_cycles(30, seed=1)
+    b1, b2 = A.fit_baseline(c, "gait"), A.fit_baseline(c, "gait")
+    assert json.dumps(b1.to_dict()) == json.dumps(b2.to_dict())
+    path = tmp_path / "athlete.baseline"
+    b1.save(path)
+    b3 = A.load_baseline(path)
+    new = _synthetic_cycles(5, seed=2)
+    np.testing.assert_allclose(b3.score(new).score.to_numpy(), b1.score(new).score.to_numpy(), rtol=1e-12)
+    assert b3.to_dict()["format"] == A.FORMAT and b3.to_dict()["version"] == A.FORMAT_VERSION
+
+
+def test_bad_file_is_format_error_naming_the_node(tmp_path):
+    b = A.fit_baseline(_synthetic_cycles(30, seed=1))
+    doc = b.to_dict()
+    doc = json.loads(json.dumps(doc))
+    doc["scorer"]["eigenvalues"][0] = "x"
+    p = tmp_path / "bad.baseline"
+    p.write_text(json.dumps(doc))
+    with pytest.raises(sportsmed.FormatError, match="eigenvalues"):
+        A.load_baseline(p)
+    doc = json.loads(json.dumps(b.to_dict()))
+    doc["phase_sd_deg"] = doc["phase_sd_deg"][:1]
+    p.write_text(json.dumps(doc))
+    with pytest.raises(sportsmed.FormatError, match="phase_sd_deg"):
+        A.load_baseline(p)
+    p.write_text("{")
+    with pytest.raises(sportsmed.FormatError):
+        A.load_baseline(p)
+
+
+def test_offset_is_located_and_scored_above_normal():
+    b = A.fit_baseline(_synthetic_cycles(40, seed=3))
+    normal = b.score(_synthetic_cycles(20, seed=4))
+    # a 6 deg offset of the right knee during 20-40 % of the cycle only
+    odd = _synthetic_cycles(20, seed=5)
+    odd.data[:, 0, 20:41] += 6.0
+    shifted = b.score(odd)
+    assert A.auc(normal.score, shifted.score) > 0.99
+    assert (shifted.worst_channel == "knee_angle_r").mean() >= 0.8
+    z = b.zmap(odd).mean(axis=0)  # channels × phase, averaged over the 20 odd cycles
+    assert z[0, 22:39].min() > 1.2 and np.abs(z[0, 45:]).max() < 1.0 and np.abs(z[1]).max() < 1.0
+    # the right-left asymmetry of the knee moves by about 6 deg × 21/101
+    assert shifted.asym_knee_angle_deg.mean() - normal.asym_knee_angle_deg.mean() == pytest.approx(6 * 21 / 101, abs=0.3)
+    # calibrated: normal cycles spread over the null, shifted ones beyond it
+    assert normal.percentile.median() < 90 and shifted.percentile.min() >= 95
+
+
+def _cycles(shared_data, name, task, unit):
+    d = shared_data(ADDBIO)
+    return A.segment_trial(d / f"{name}.trc", d / f"{name}_ik.mot", task, unit)
+
+
+def _join(cs):
+    out = cs[0]
+    for c in cs[1:]:
+        out = out + c
+    return out
+
+
+def test_squat_repetitions_found(shared_data):
+    reps = _cycles(shared_data, "squats1", "squat", "cycle")
+    assert len(reps) == 5
+    assert all(1.5 < m["end_s"] - m["start_s"] < 3.5 for m in reps.meta)
+
+
+def test_gait_strikes_from_heel_markers(shared_data):
+    # walking1 holds one stride: the left heel strikes, then the right one step later
+    d = shared_data(ADDBIO)
+    t, _, _, _ = A.signals_from_ik(d / "walking1_ik.mot")
+    right, left, _, _, _ = A._trc_heights(d / "walking1.trc", t)
+    r, l = t[A._heel_strikes(right, 100.0)], t[A._heel_strikes(left, 100.0)]
+    assert len(r) == len(l) == 1 and 0.45 < r[0] - l[0] < 0.75  # one step, 0.59 s
+    assert len(_cycles(shared_data, "walking1", "gait", "cycle")) == 0  # no full stride of one foot
+
+
+# One normal trial per task held out (the last); altered trials must rank above it.
+# Walking and drop-jump trials hold one repetition each, squats1 five: every baseline here
+# holds fewer than the 8 cycles a baseline needs, so these run on 0.4 s windows
+# (unit="window"); components at 90 % of the variance, never tuned per task.
+ACCEPT = {
+    "gait": (["walking1"], ["walking2"], ["walkingTI1", "walkingTO1", "walkingTS1"]),
+    "dropjump": (["DJ1"], ["DJ2"], ["DJAsym2"]),
+}
+
+
+@pytest.mark.parametrize("task", [
+    "gait",
+    pytest.param("dropjump", marks=pytest.mark.xfail(strict=True, reason=(
+        "DJ2 (normal) differs from DJ1 more than DJAsym2 does in the expert IK's landing window "
+        "(mean right-left knee 5.2 deg vs -2.0, ankle 9.3 vs 4.4): AUC 0.09 (0.50 the other way round)"))),
+])
+def test_addbiomechanics_auc(shared_data, task):
+    base_trials, held_out, altered = ACCEPT[task]
+    base = A.fit_baseline(_join([_cycles(shared_data, n, task, "window") for n in base_trials]), task, unit="window")
+    neg = base.score(_join([_cycles(shared_data, n, task, "window") for n in held_out]))
+    pos = base.score(_join([_cycles(shared_data, n, task, "window") for n in altered]))
+    value = A.auc(neg.score, pos.score)
+    print(f"{task}: AUC {value:.3f} ({len(pos)} altered vs {len(neg)} held-out windows, {base.n_components} PCs)")
+    assert value >= 0.90
+
+
+def test_addbiomechanics_auc_squat(shared_data):
+    # squats1 is the only normal squat trial: its last 30 % is held out
+    c = _cycles(shared_data, "squats1", "squat", "window")
+    split = 0.7 * c.meta[-1]["end_s"]
+    base = A.fit_baseline(c.subset([m["end_s"] <= split for m in c.meta]), "squat", unit="window")
+    neg = base.score(c.subset([m["start_s"] >= split for m in c.meta]))
+    pos = base.score(_cycles(shared_data, "squatsAsym1", "squat", "window"))
+    value = A.auc(neg.score, pos.score)
+    print(f"squat: AUC {value:.3f} ({len(pos)} vs {len(neg)} windows, {base.n_components} PCs)")
+    assert value >= 0.90
+    # the asymmetric squats are asymmetric at the hip
+    assert pos.asym_hip_rotation_z.abs().median() > neg.asym_hip_rotation_z.abs().median()
+
+
+PIG = [f"{j}_{c}" for j in ("hip", "knee", "ankle") for c in ("flexion", "abduction", "rotation")]
+
+
+def _synthetic_landings(seeds, valgus_deg):
+    """Landing cycles (initial contact to take-off) of the synthetic athlete, Plug-in Gait
+    angles from its markers (noise and dropouts seeded), both sides."""
+    from sportsmed import motion
+
+    out = None
+    for seed in seeds:
+        s = motion.synthesize_drop_jump(seed=seed, knee_valgus_peak_deg=valgus_deg)
+        t = s.trial
+        x = np.hstack([motion.model_angles(t, s.model, "R"), motion.model_angles(t, s.model, "L")])
+        c = A.cycles_from_signals(np.asarray(t.times_s), x, [f"{n}_r" for n in PIG] + [f"{n}_l" for n in PIG],
+                                  [(s.initial_contact_s, s.take_off_s)], source=f"seed{seed}")
+        out = c if out is None else out + c
+    return out
+
+
+def test_synthetic_athlete_baseline_refused_as_noise():
+    # The synthetic athlete's seed varies only marker noise and dropouts, not movement: its
+    # landings have no low-dimensional structure, 90 % of the variance takes about 2/3 as many
+    # components as cycles, and a baseline is refused (issue 16's power curves need a
+    # synthetic athlete with movement variability; not yet measured).
+    with pytest.raises(sportsmed.InvalidArgument, match=r"48 cycles given, \d+ needed \(2 × the \d+ components"):
+        A.fit_baseline(_synthetic_landings(range(1, 49), 8.0), "dropjump")
