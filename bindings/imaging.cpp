@@ -212,6 +212,17 @@ py::array image_array(py::object self) {
     return out;
 }
 
+// A volume as an Image (Python object) and, under @p key of @p out, the Image's array
+// view: the dict keeps its arrays while the Image (geometry, affine, to_nibabel) comes
+// with them, holding the one copy of the voxels.
+template <typename T>
+py::object volume_as_image(Volume<T>&& v, py::dict& out, const char* key) {
+    py::object img = py::cast(Image::from_volume(v));
+    v = Volume<T>();
+    out[key] = image_array(img);
+    return img;
+}
+
 Image image_from_array(const py::array& array, const Geometry& geometry) {
     const std::string name = py::str(array.dtype().attr("name"));
     const DType t = dtype_from_name(name == "bool" ? "uint8" : name);
@@ -703,13 +714,14 @@ void bind_imaging(py::module_& m) {
             out["te_ms"] = s.te_ms;
             out["series_uid"] = s.series_uid;
             out["description"] = s.description;
-            out["array"] = volume_to_numpy(std::move(s.image));
+            out["image"] = volume_as_image(std::move(s.image), out, "array");
             return out;
         },
         py::arg("folder"), py::arg("series") = "",
         "Reads a DICOM series folder (GDCM): slices sorted along the normal, spacing from positions, echoes split "
-        "by EchoTime, rescale applied. Returns dict: array (nx, ny, nz[, n_echoes]) float64, geometry (LPS), "
-        "te_ms, series_uid, description.");
+        "by EchoTime, rescale applied. Returns dict: image (an Image: float64, geometry, affine, to_nibabel), "
+        "array (its voxels, (nx, ny, nz[, n_echoes]), a view of image), geometry (LPS), te_ms, series_uid, "
+        "description.");
     im.def(
         "list_dicom_series",
         [](const std::string& folder) {
@@ -760,10 +772,12 @@ void bind_imaging(py::module_& m) {
             py::dict out;
             out["geometry"] = ph.labels.geometry();
             out["te_ms"] = ph.te_ms;
-            out["labels"] = volume_to_numpy(std::move(ph.labels));
-            out["image"] = volume_to_numpy(std::move(ph.image));
-            out["echoes"] = volume_to_numpy(std::move(ph.echoes));
-            out["pure"] = volume_to_numpy(std::move(ph.pure));
+            py::dict images;
+            images["labels"] = volume_as_image(std::move(ph.labels), out, "labels");
+            images["image"] = volume_as_image(std::move(ph.image), out, "image");
+            images["echoes"] = volume_as_image(std::move(ph.echoes), out, "echoes");
+            images["pure"] = volume_as_image(std::move(ph.pure), out, "pure");
+            out["images"] = images;
             const auto& t = phantom_tissues();
             out["t2_ms"] = std::vector<double>(t.t2_ms.begin(), t.t2_ms.end());
             out["pd"] = std::vector<double>(t.pd.begin(), t.pd.end());
@@ -777,7 +791,8 @@ void bind_imaging(py::module_& m) {
         "Parametric knee MRI phantom (see sportsmed/imaging/phantom.hpp). seed draws the noise; shape is the "
         "anatomy (None: the standard knee, int: a random knee, dict: see knee_shape). Returns dict: labels "
         "(uint8), image (DESS-like), echoes (nx, ny, nz, n_echoes), pure (uint8), geometry, te_ms, t2_ms and pd "
-        "per label, shape (dict).");
+        "per label, shape (dict), and images: the same four as Image objects (geometry, affine, to_nibabel; "
+        "the arrays are views of them).");
     im.def(
         "phantom_cartilage_thickness",
         [](int label, const Eigen::Ref<const RowMatX3>& points_mm, double edge_margin_mm, const py::object& shape) {

@@ -316,3 +316,25 @@ def test_dates_pandas_cannot_hold_are_refused_not_wrapped(tmp_path):
     empty.write_text("athlete,date,daily_load\n")
     with pytest.raises(sportsmed.InvalidArgument, match="no rows"):
         risk.workload(risk.read_table(empty))
+
+
+def test_phantom_and_dicom_series_come_as_images(tmp_path):
+    """make_knee_phantom and read_dicom_series give Image objects (geometry, affine,
+    to_nibabel) whose arrays are the dict's arrays — one copy of the voxels."""
+    im = pytest.importorskip("sportsmed.imaging")
+    ph = im.make_knee_phantom(spacing_mm=(2.0, 2.0, 2.0))
+    for key in ("labels", "image", "echoes", "pure"):
+        img = ph["images"][key]
+        assert np.shares_memory(img.array, ph[key])
+        assert tuple(img.shape) == ph[key].shape
+        np.testing.assert_array_equal(img.affine, im.Image(np.ascontiguousarray(ph[key]), ph["geometry"]).affine)
+    from test_reader_contract import _dicom_slice
+
+    folder = tmp_path / "series"
+    folder.mkdir()
+    for z in range(4):
+        (folder / f"{z}.dcm").write_bytes(_dicom_slice(z))
+    s = im.read_dicom_series(folder)
+    assert np.shares_memory(s["image"].array, s["array"])
+    np.testing.assert_array_equal(s["image"].array[:, :, 2], s["array"][:, :, 2])
+    assert s["image"].geometry.spacing[2] == pytest.approx(2.0)
