@@ -68,9 +68,25 @@ void bind_risk(py::module_& root) {
 
     m.def("parse_iso_day", &parse_iso_day, py::arg("iso"), "Days since 1970-01-01 of 'YYYY-MM-DD'.");
     m.def("format_iso_day", &format_iso_day, py::arg("day"), "'YYYY-MM-DD' of a day number.");
-    m.def("read_athlete_csv", &read_athlete_csv, py::arg("path"), py::arg("athlete_column") = "athlete",
-          py::arg("date_column") = "date", py::arg("columns") = std::vector<std::string>{}, GIL(),
-          "Reads a CSV athlete-time table (sorted by athlete, then day).");
+    m.def("read_athlete_csv",
+          [](const std::string& path, const std::string& athlete_column, const std::string& date_column,
+             const std::vector<std::string>& columns, const std::string& decimal,
+             const std::vector<std::string>& nonnegative, const std::vector<std::string>& binary) {
+              SPORTSMED_CHECK(decimal == "." || decimal == ",",
+                              "read_athlete_csv: decimal must be '.' or ',', got '{}'", decimal);
+              CsvOptions options;
+              options.decimal = decimal[0];
+              options.nonnegative = nonnegative;
+              options.binary = binary;
+              return read_athlete_csv(path, athlete_column, date_column, columns, options);
+          },
+          py::arg("path"), py::arg("athlete_column") = "athlete", py::arg("date_column") = "date",
+          py::arg("columns") = std::vector<std::string>{}, py::arg("decimal") = ".",
+          py::arg("nonnegative") = std::vector<std::string>{}, py::arg("binary") = std::vector<std::string>{},
+          GIL(),
+          "Reads a CSV athlete-time table (sorted by athlete, then day): ',' ';' or tab separated "
+          "(from the header), RFC 4180 quotes, a UTF-8 BOM, missing tokens NA, N/A, #N/A, -, null, "
+          "NaN, empty; decimal '.' or ','; columns in nonnegative must be >= 0, in binary 0 or 1.");
     m.def("complete_days",
           [](const AthleteTable& t, const std::string& policy, const std::string& load_column) {
               return complete_days(t, parse_policy(policy), load_column);

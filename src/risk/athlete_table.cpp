@@ -3,6 +3,7 @@
 #include "sportsmed/risk/athlete_table.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -31,30 +32,99 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
 }
 
 std::string trim(const std::string& s) {
-    const auto b = s.find_first_not_of(" \t\r\"");
+    const auto b = s.find_first_not_of(" \t\r");
     if (b == std::string::npos) return {};
-    const auto e = s.find_last_not_of(" \t\r\"");
+    const auto e = s.find_last_not_of(" \t\r");
     return s.substr(b, e - b + 1);
 }
 
-std::vector<std::string> split(const std::string& line) {
-    std::vector<std::string> out;
-    std::string cell;
-    std::istringstream is(line);
-    while (std::getline(is, cell, ',')) out.push_back(trim(cell));
-    if (!line.empty() && line.back() == ',') out.emplace_back();
-    return out;
+// One CSV line into fields (RFC 4180 quotes: "a, b" and doubled quotes ""). Unquoted
+// fields are trimmed of blanks. Returns false for an unterminated quote or text after a
+// closing quote.
+bool split(const std::string& line, char sep, std::vector<std::string>& out) {
+    out.clear();
+    std::size_t i = 0;
+    const std::size_t n = line.size();
+    while (true) {
+        while (i < n && (line[i] == ' ' || line[i] == '\t') && line[i] != sep) ++i;
+        std::string cell;
+        if (i < n && line[i] == '"') {
+            ++i;
+            bool closed = false;
+            while (i < n) {
+                if (line[i] == '"') {
+                    if (i + 1 < n && line[i + 1] == '"') {
+                        cell += '"';
+                        i += 2;
+                        continue;
+                    }
+                    ++i;
+                    closed = true;
+                    break;
+                }
+                cell += line[i++];
+            }
+            if (!closed) return false;
+            while (i < n && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r') && line[i] != sep) ++i;
+            if (i < n && line[i] != sep) return false;
+            out.push_back(cell);
+        } else {
+            const std::size_t e = line.find(sep, i);
+            out.push_back(trim(line.substr(i, e == std::string::npos ? std::string::npos : e - i)));
+            i = e == std::string::npos ? n : e;
+        }
+        if (i >= n) break;
+        ++i;  // the separator
+        if (i == n) {
+            out.emplace_back();  // a trailing separator ends with an empty cell
+            break;
+        }
+    }
+    return true;
 }
 
-bool parse_number(const std::string& s, double& out) {
-    if (s.empty() || s == "NA" || s == "NaN" || s == "nan") {
+// Missing-value tokens of spreadsheet exports, compared case-insensitively.
+bool is_missing(const std::string& s) {
+    if (s.size() > 4) return false;
+    std::string l(s);
+    std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
+    return l.empty() || l == "na" || l == "n/a" || l == "#n/a" || l == "-" || l == "null" || l == "nan";
+}
+
+enum class Cell { Missing, Number, Text };
+
+Cell parse_number(const std::string& s, char decimal, double& out) {
+    if (is_missing(s)) {
         out = kNaN;
-        return true;
+        return Cell::Missing;
     }
+    std::string t(s);
+    if (decimal == ',') {
+        if (t.find('.') != std::string::npos) return Cell::Text;  // "1.234,5": no thousands marks
+        std::replace(t.begin(), t.end(), ',', '.');
+    }
+    // strtod also reads "inf", "nan(...)" and hexadecimal: plain decimal numbers only
+    if (t.find_first_not_of("+-.0123456789eE") != std::string::npos) return Cell::Text;
     char* end = nullptr;
     errno = 0;
-    out = std::strtod(s.c_str(), &end);
-    return end == s.c_str() + s.size() && errno != ERANGE;
+    out = std::strtod(t.c_str(), &end);
+    const bool ok = !t.empty() && end == t.c_str() + t.size() && errno != ERANGE && std::isfinite(out);
+    return ok ? Cell::Number : Cell::Text;
+}
+
+// "10,5" in a '.' file: a number with a decimal comma, named as such in errors.
+std::string number_hint(const std::string& s, char decimal) {
+    if (decimal != '.') return {};
+    const auto comma = s.find(',');
+    if (comma == std::string::npos || comma == 0 || comma + 1 == s.size() || s.find(',', comma + 1) != std::string::npos)
+        return {};
+    const std::size_t sign = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+    const auto digits = [&](std::size_t b, std::size_t e) {
+        return e > b && std::all_of(s.begin() + static_cast<std::ptrdiff_t>(b), s.begin() + static_cast<std::ptrdiff_t>(e),
+                                    [](unsigned char ch) { return std::isdigit(ch) != 0; });
+    };
+    return digits(sign, comma) && digits(comma + 1, s.size()) ? " (a decimal comma? read with decimal=',')"
+                                                              : std::string();
 }
 
 }  // namespace
@@ -89,12 +159,23 @@ std::string format_iso_day(std::int64_t z) {
 }
 
 AthleteTable read_athlete_csv(const std::string& path, const std::string& athlete_column,
-                              const std::string& date_column, const std::vector<std::string>& columns) {
+                              const std::string& date_column, const std::vector<std::string>& columns,
+                              const CsvOptions& options) {
+    SPORTSMED_CHECK_AS(InvalidArgument, options.decimal == '.' || options.decimal == ',',
+                       "read_athlete_csv: decimal must be '.' or ',', got '{}'", options.decimal);
     // Spreadsheet exports come in the machine's code page as often as in UTF-8: each line
     // is read as UTF-8 or, failing that, Windows-1252.
-    const std::vector<std::string> lines = read_text_lines(path, "read_athlete_csv");
+    std::vector<std::string> lines = read_text_lines(path, "read_athlete_csv");
     SPORTSMED_CHECK_AS(FormatError, !lines.empty(), "read_athlete_csv: '{}' is empty (expected a header line)", path);
-    const std::vector<std::string> header = split(lines[0]);
+    if (lines[0].rfind("\xEF\xBB\xBF", 0) == 0) lines[0].erase(0, 3);  // UTF-8 byte-order mark
+    const std::string& head = lines[0];
+    const char sep = head.find(',') != std::string::npos   ? ','
+                     : head.find(';') != std::string::npos ? ';'
+                     : head.find('\t') != std::string::npos ? '\t'
+                                                            : ',';
+    std::vector<std::string> header;
+    SPORTSMED_CHECK_AS(FormatError, split(head, sep, header),
+                       "read_athlete_csv: line 1 of '{}': unterminated quote or text after a closing quote", path);
     const auto find = [&](const std::string& name) -> int {
         const auto it = std::find(header.begin(), header.end(), name);
         SPORTSMED_CHECK_AS(NotFound, it != header.end(),
@@ -105,15 +186,38 @@ AthleteTable read_athlete_csv(const std::string& path, const std::string& athlet
     const int ia = find(athlete_column), id = find(date_column);
 
     std::vector<std::vector<std::string>> rows;
+    std::vector<std::size_t> line_no;  // 1-based line of each row in the file
     for (std::size_t l = 1; l < lines.size(); ++l) {
         const std::string& line = lines[l];
         if (trim(line).empty()) continue;
-        rows.push_back(split(line));
-        SPORTSMED_CHECK_AS(FormatError, rows.back().size() == header.size(),
-                           "read_athlete_csv: line {} of '{}' has {} cells, expected {}",
-                           l + 1, path, rows.back().size(), header.size());
+        std::vector<std::string> cells;
+        SPORTSMED_CHECK_AS(FormatError, split(line, sep, cells),
+                           "read_athlete_csv: line {} of '{}': unterminated quote or text after a closing "
+                           "quote (a quoted field may not span lines)", l + 1, path);
+        SPORTSMED_CHECK_AS(FormatError, cells.size() == header.size(),
+                           "read_athlete_csv: line {} of '{}' has {} cells, expected {} (separator '{}')",
+                           l + 1, path, cells.size(), header.size(), sep == '\t' ? std::string("\\t")
+                                                                                  : std::string(1, sep));
+        rows.push_back(std::move(cells));
+        line_no.push_back(l + 1);
     }
+    SPORTSMED_CHECK_AS(FormatError, !rows.empty(), "read_athlete_csv: '{}' has a header but no data rows", path);
 
+    // A numeric column: every cell a number or a missing token. Named columns must be
+    // numeric; without names, a column of text only is left out (an id, a team name) and
+    // one that mixes numbers with other text is an error, never dropped silently.
+    const auto check_numeric = [&](int c) {
+        double v;
+        for (std::size_t r = 0; r < rows.size(); ++r) {
+            SPORTSMED_CHECK_AS(FormatError, parse_number(rows[r][c], options.decimal, v) != Cell::Text,
+                               "read_athlete_csv: line {} of '{}': column '{}' holds '{}', expected a number "
+                               "or a missing-value token (empty, NA, N/A, #N/A, -, null, NaN){}",
+                               line_no[r], path, header[c], rows[r][c], number_hint(rows[r][c], options.decimal));
+        }
+    };
+    const auto in = [](const std::vector<std::string>& names, const std::string& name) {
+        return std::find(names.begin(), names.end(), name) != names.end();
+    };
     std::vector<int> value_cols;
     if (!columns.empty()) {
         for (const auto& c : columns) value_cols.push_back(find(c));
@@ -121,11 +225,21 @@ AthleteTable read_athlete_csv(const std::string& path, const std::string& athlet
         for (int c = 0; c < static_cast<int>(header.size()); ++c) {
             if (c == ia || c == id) continue;
             double v;
-            const bool numeric = std::all_of(rows.begin(), rows.end(),
-                                             [&](const auto& r) { return parse_number(r[c], v); });
-            if (numeric) value_cols.push_back(c);
+            // the load and injury columns are numeric by definition; "10,5" is a number in
+            // the wrong decimal mark, not a name
+            const bool named = in(options.nonnegative, header[c]) || in(options.binary, header[c]);
+            const bool any_number = named || std::any_of(rows.begin(), rows.end(), [&](const auto& r) {
+                return parse_number(r[c], options.decimal, v) == Cell::Number ||
+                       !number_hint(r[c], options.decimal).empty();
+            });
+            const bool any_text = std::any_of(rows.begin(), rows.end(), [&](const auto& r) {
+                return parse_number(r[c], options.decimal, v) == Cell::Text;
+            });
+            if (any_text && !any_number) continue;  // a text column
+            value_cols.push_back(c);
         }
     }
+    for (int c : value_cols) check_numeric(c);
 
     AthleteTable t;
     std::map<std::string, std::int64_t> codes;
@@ -139,18 +253,26 @@ AthleteTable read_athlete_csv(const std::string& path, const std::string& athlet
     RowMatXd vals(n, static_cast<Eigen::Index>(value_cols.size()));
     for (Eigen::Index i = 0; i < n; ++i) {
         const auto& r = rows[i];
+        const std::size_t line = line_no[static_cast<std::size_t>(i)];
         ath[i] = codes[r[ia]];
+        SPORTSMED_CHECK_AS(FormatError, !r[ia].empty(), "read_athlete_csv: line {} of '{}': empty athlete id "
+                           "in column '{}'", line, path, header[ia]);
         try {
             day[i] = parse_iso_day(r[id]);
         } catch (const FormatError& e) {
-            SPORTSMED_THROW(FormatError, "read_athlete_csv: line {} of '{}': {}", i + 2, path, e.what());
+            SPORTSMED_THROW(FormatError, "read_athlete_csv: line {} of '{}', column '{}': {}", line, path,
+                            header[id], e.what());
         }
         for (size_t k = 0; k < value_cols.size(); ++k) {
+            const int c = value_cols[k];
             double v;
-            SPORTSMED_CHECK_AS(FormatError, parse_number(r[value_cols[k]], v),
-                               "read_athlete_csv: line {} of '{}': column '{}' holds '{}', expected a "
-                               "number or an empty cell", i + 2, path, header[value_cols[k]],
-                               r[value_cols[k]]);
+            parse_number(r[c], options.decimal, v);  // numeric: checked above
+            SPORTSMED_CHECK_AS(FormatError, !(v < 0) || !in(options.nonnegative, header[c]),
+                               "read_athlete_csv: line {} of '{}': column '{}' holds {}, a load cannot be "
+                               "negative", line, path, header[c], r[c]);
+            SPORTSMED_CHECK_AS(FormatError, std::isnan(v) || v == 0 || v == 1 || !in(options.binary, header[c]),
+                               "read_athlete_csv: line {} of '{}': column '{}' holds {}, expected an injury "
+                               "code 0 or 1 (or a missing-value token)", line, path, header[c], r[c]);
             vals(i, static_cast<Eigen::Index>(k)) = v;
         }
     }

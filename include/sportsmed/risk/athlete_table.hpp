@@ -32,18 +32,36 @@ std::int64_t parse_iso_day(const std::string& iso);
 /// ISO "YYYY-MM-DD" of @p day (days since 1970-01-01).
 std::string format_iso_day(std::int64_t day);
 
-/// Reads a CSV athlete-time table (comma-separated, header line, no quoted commas).
+/// How read_athlete_csv reads cells and which value ranges it enforces.
+struct CsvOptions {
+    char decimal = '.';                    ///< decimal mark: '.' or ',' (explicit: "1,5" is never guessed)
+    std::vector<std::string> nonnegative;  ///< columns whose numbers must be >= 0 (loads), when present
+    std::vector<std::string> binary;       ///< columns whose numbers must be 0 or 1 (injury codes), when present
+};
+
+/// Reads a CSV athlete-time table as spreadsheets export it.
+///
+/// - Separator: ',' unless the header has no comma and has ';' (then ';'), or neither
+///   and a tab. A UTF-8 byte-order mark is skipped; lines are UTF-8 or Windows-1252.
+/// - Fields may be quoted (RFC 4180: "a, b" and doubled quotes ""); a quoted field may
+///   not span lines.
+/// - Missing-value tokens, case-insensitive: empty, NA, N/A, #N/A, -, null, NaN.
+/// - Numbers: C syntax with the decimal mark of @p options (finite values only).
 /// @param athlete_column name of the athlete id column (any text).
 /// @param date_column    name of the date column (ISO YYYY-MM-DD).
-/// @param columns        value columns to read (numeric; empty cell = NaN); empty: every
-///                       other column whose cells are all numbers or empty.
+/// @param columns        value columns to read (numeric; missing tokens = NaN); empty: every
+///                       other column that holds at least one number or only missing tokens.
+///                       A column of text only (e.g. a team name) is left out; a column that
+///                       holds numbers *and* other text is an error, never dropped.
 /// @return the table sorted by athlete name, then day.
-/// @throws NotFound for a missing file or a missing requested column; FormatError for a
-///         bad date, a non-numeric cell in a requested column, a ragged row, or an
-///         athlete with two rows on the same day.
+/// @throws NotFound for a missing file or a missing requested column; FormatError (naming
+///         file, line and column) for a bad date, text in a numeric column, a value out of
+///         the ranges of @p options, a ragged row, an unterminated quote, a file without
+///         data rows, or an athlete with two rows on the same day.
 AthleteTable read_athlete_csv(const std::string& path, const std::string& athlete_column = "athlete",
                               const std::string& date_column = "date",
-                              const std::vector<std::string>& columns = {});
+                              const std::vector<std::string>& columns = {},
+                              const CsvOptions& options = {});
 
 /// Puts a table on a complete daily grid: each athlete gets one row per day from their
 /// first to their last day; rows that were absent are filled according to @p policy

@@ -33,6 +33,9 @@ def _table_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chronic", type=int, default=28, help="chronic window, days (default: %(default)s)")
     p.add_argument("--min-periods", type=int, default=0,
                    help="fewest recorded days per window (default: the whole window)")
+    p.add_argument("--decimal", choices=[".", ","], default=".",
+                   help="decimal mark of the CSV's numbers, e.g. ',' for '1,5' in a ';'-separated export "
+                        "(default: %(default)s)")
 
 
 def _label_args(p: argparse.ArgumentParser) -> None:
@@ -51,7 +54,8 @@ def _load(args):
     if args.input == "synthetic":
         df = risk.synthetic_cohort()
     else:
-        df = risk.read_table(args.input, athlete=args.athlete, date=args.date)
+        df = risk.read_table(args.input, athlete=args.athlete, date=args.date, decimal=args.decimal,
+                             load=args.load, injury=getattr(args, "injury", "injury"))
     df = risk.complete_days(df, policy=args.missing, load=args.load)
     injury = getattr(args, "injury", None)
     return risk.with_features(df, load=args.load, injury=injury if injury in df.columns else None,
@@ -81,6 +85,19 @@ def run_workload(args) -> int:
     return 0
 
 
+def _json_default(v):
+    import numpy as np
+
+    if isinstance(v, np.generic):
+        return v.item()
+    raise TypeError(f"{type(v).__name__} is not JSON serialisable")
+
+
+def _evidence_line(e: dict) -> str:
+    return (f"{e['rows']} rows, {e['positives']} positive rows, {e['events']} events (injury episodes) in "
+            f"{e['athletes_with_events']} of {e['athletes']} athletes")
+
+
 def run_evaluate(args) -> int:
     require_pillar("risk")
     from .. import risk
@@ -90,18 +107,49 @@ def run_evaluate(args) -> int:
         from .. import InvalidArgument
 
         raise InvalidArgument(f"evaluate: no injury column {args.injury!r} in the table")
-    ev = risk.evaluate(df, _features(args), "y", scheme=args.scheme, k=args.folds, test_start=args.test_start,
-                       purge_days=args.purge if args.purge is not None else args.horizon, model=args.model,
-                       replicates=args.replicates, seed=args.seed)
+    import warnings
+
+    with warnings.catch_warnings():
+        # printed below, in the table and the JSON: not as a Python warning on stderr
+        warnings.simplefilter("ignore", risk.EvidenceWarning)
+        warnings.simplefilter("ignore", risk.LeakageWarning)
+        ev = risk.evaluate(df, _features(args), "y", scheme=args.scheme, k=args.folds, test_start=args.test_start,
+                           purge_days=args.purge, horizon_days=args.horizon, model=args.model,
+                           replicates=args.replicates, seed=args.seed, repeats=args.repeats,
+                           season_start=args.season_start)
+    leak_text = ("leakage: athletes have rows on both sides of this split; its AUC measures who gets injured, "
+                 "not when" if ev.leakage else "")
     if args.json:
-        print(json.dumps({"scheme": ev.scheme, "leakage": ev.leakage,
-                          "table": ev.table.to_dict(orient="records")}, indent=2))
+        print(json.dumps({"scheme": ev.scheme, "label": f"injury within {args.horizon} d",
+                          "purge_days": ev.purge_days, "leakage": ev.leakage, "leakage_warning": leak_text,
+                          "interval_reliable": ev.evidence["interval_reliable"], "warning": ev.warning,
+                          "minimum": {"events": risk.MIN_EVENTS,
+                                      "athletes_with_events": risk.MIN_ATHLETES_WITH_EVENTS},
+                          "evidence": {k: v for k, v in ev.evidence.items() if k != "warning"},
+                          "table": ev.table.to_dict(orient="records"),
+                          "folds": ev.folds.to_dict(orient="records"),
+                          "spread": ev.spread, "repeats": ev.repeats.to_dict(orient="records")},
+                         indent=2, default=_json_default))
     else:
-        print(f"scheme: {ev.scheme}; label: injury within {args.horizon} d; "
+        purge = f"; purge {ev.purge_days} d" if ev.scheme in ("temporal", "season") else ""
+        print(f"scheme: {ev.scheme}; label: injury within {args.horizon} d{purge}; "
               f"95% athlete-cluster bootstrap intervals ({args.replicates} replicates)")
-        print(ev.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print(f"test set: {_evidence_line(ev.evidence)}")
+        if ev.warning:
+            print(f"WARNING: {ev.warning}")
         if ev.leakage:
-            print("WARNING: leakage: athletes have rows on both sides of this split", file=sys.stderr)
+            print(f"WARNING: {leak_text}")
+        print(ev.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print("per test fold:")
+        print(ev.folds.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        if ev.spread:
+            sp = ev.spread
+            print(f"model AUC over {sp['repeats']} fold seeds: min {sp['roc_auc_min']:.3f}, "
+                  f"median {sp['roc_auc_median']:.3f}, max {sp['roc_auc_max']:.3f}")
+    if ev.warning:
+        print(f"WARNING: {ev.warning}", file=sys.stderr)
+    if ev.leakage:
+        print(f"WARNING: {leak_text}", file=sys.stderr)
     return 0
 
 
@@ -110,6 +158,10 @@ def run_train(args) -> int:
     from .. import risk
 
     df = _load(args)
+    if "y" not in df.columns:
+        from .. import InvalidArgument
+
+        raise InvalidArgument(f"train: no injury column {args.injury!r} in the table")
     params = {"C": args.C} if args.model == "logistic" else {}
     if args.model in ("mlp", "cnn"):
         params = {"max_epochs": args.epochs, "seed": args.seed, "pos_weight": args.pos_weight}
@@ -117,8 +169,18 @@ def run_train(args) -> int:
             params["window_days"] = args.window
     model = risk.RiskModel(_features(args), args.model, **params).fit(df, "y")
     model.save(args.out)
-    print(f"model written to {args.out} ({model.training['rows']} rows, "
-          f"{model.training['positives']} positives)", file=sys.stderr)
+    labelled = df[df["y"].notna()]
+    e = risk.evidence(labelled["athlete"], labelled["date"], labelled["y"])
+    print(f"model written to {args.out}; training data: {_evidence_line(e)}", file=sys.stderr)
+    if not e["interval_reliable"]:
+        print(f"WARNING: too little evidence to validate this model: {e['events']} event(s) in "
+              f"{e['athletes_with_events']} athlete(s) (minimum {risk.MIN_EVENTS} events in "
+              f"{risk.MIN_ATHLETES_WITH_EVENTS} athletes)", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"model": str(args.out), "label": f"injury within {args.horizon} d",
+                          "evidence": e, "minimum": {"events": risk.MIN_EVENTS,
+                                                     "athletes_with_events": risk.MIN_ATHLETES_WITH_EVENTS}},
+                         indent=2, default=_json_default))
     return 0
 
 
@@ -179,7 +241,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="grouped by athlete, temporal with purge, leave-one-season-out, or random rows (leaks)")
     e.add_argument("--folds", type=int, default=5)
     e.add_argument("--test-start", default=None, help="first test day of a temporal split (YYYY-MM-DD)")
-    e.add_argument("--purge", type=int, default=None, help="purge gap in days (default: the horizon)")
+    e.add_argument("--purge", type=int, default=None,
+                   help="purge gap in days (default: the horizon; shorter than the horizon is an error)")
+    e.add_argument("--season-start", default="01-01",
+                   help="season scheme: MM-DD on which a season begins, e.g. 07-01 (default: %(default)s)")
+    e.add_argument("--repeats", type=int, default=1,
+                   help="grouped/random: repeat with this many fold seeds and report the AUC spread")
     e.add_argument("--model", choices=["logistic", "xgboost", "mlp", "cnn"], default="logistic")
     e.add_argument("--replicates", type=int, default=1000, help="bootstrap replicates")
     e.add_argument("--seed", type=int, default=0)
@@ -200,6 +267,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="mlp/cnn: weight of positive rows; <= 0 for n_neg/n_pos (default: %(default)s)")
     t.add_argument("--seed", type=int, default=0, help="mlp/cnn: seed (default: %(default)s)")
     t.add_argument("-o", "--out", type=Path, required=True, help="model file (JSON) to write")
+    t.add_argument("--json", action="store_true", help="print the training evidence as JSON")
     t.set_defaults(handler=run_train)
 
     pr = rs.add_parser("predict", help="risk per athlete-day from a saved model")

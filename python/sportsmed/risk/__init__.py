@@ -38,7 +38,8 @@ from .._core.risk import (  # noqa: E402
     workload_feature_names,
 )
 from ._evaluate import (  # noqa: E402
-    Evaluation, LeakageWarning, calibrate, check_no_future, check_normalisation, choose_threshold, evaluate,
+    MIN_ATHLETES_WITH_EVENTS, MIN_EVENTS, EvidenceWarning, Evaluation, LeakageWarning, calibrate, check_no_future,
+    check_normalisation, choose_threshold, evaluate, evidence,
 )
 from ._model import RiskModel, lagged_features  # noqa: E402
 from ._persist import Calibrator, CoxModel  # noqa: E402
@@ -57,6 +58,7 @@ __all__ = [
     "NeuralRiskModel", "lagged_features",
     "BATES_2020", "MYER_2010", "MYER_2010_ODDS_RATIOS", "MYER_PREDICTORS", "MyerKamModel", "bates_rule", "myer_predictors",
     "screen_drop_jump", "screening_performance", "check_normalisation", "Calibrator", "CoxModel",
+    "EvidenceWarning", "MIN_ATHLETES_WITH_EVENTS", "MIN_EVENTS", "evidence",
 ]
 
 

@@ -68,8 +68,11 @@ def build(report: Report, workdir: Path, progress) -> None:
     import pandas as pd
 
     table = pd.concat(rows, ignore_index=True)[["split", "model", "roc_auc", "roc_auc_lo", "roc_auc_hi", "ap",
-                                                "ap_lo", "ap_hi", "brier"]]
-    sec.metrics({"oracle AUC (true hazard)": oracle, "events": int(pred["y"].sum()),
+                                                "ap_lo", "ap_hi", "brier", "events", "athletes_with_events",
+                                                "interval_reliable"]]
+    sec.metrics({"oracle AUC (true hazard)": oracle, "events (injury episodes)": ev.evidence["events"],
+                 "athletes with events": ev.evidence["athletes_with_events"],
+                 "positive rows": int(pred["y"].sum()),
                  "prevalence": float(pred["y"].mean())})
     sec.table(table, "Injury tomorrow: 5-fold cross-validation grouped by athlete, against the prevalence-only "
                      "and athlete-identity-only baselines; 95% athlete-cluster bootstrap intervals",

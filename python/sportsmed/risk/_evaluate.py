@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence, Union
@@ -18,6 +19,55 @@ class LeakageWarning(UserWarning):
     """A split lets information about test athletes or test days into training."""
 
 
+class EvidenceWarning(UserWarning):
+    """Too few injury events (or athletes with events) stand behind an interval."""
+
+
+#: Fewest athletes with an event, and fewest events (injury episodes), in a test set for its
+#: athlete-cluster bootstrap interval to be called reliable. The bootstrap resamples
+#: athletes; with few athletes carrying the events its percentile interval is too narrow.
+#: A null simulation (score independent of the label, an athlete random effect in the
+#: score as large as the day-to-day noise, each episode a run of positive days; 30
+#: athletes x 80 days; tests/python/test_risk_evidence.py) measured the coverage of AUC 0.5
+#: by the 95 % interval: 0.77-0.82 with 3 athletes carrying 4-5 episodes (the issue's
+#: 80 %), 0.86 with 4 / 8, 0.89 with 5 / 10, 0.91 with 6 / 12, 0.92-0.93 with 8 / 16 and
+#: 0.94 with 10 / 20 (the seeded test: 0.905 at the minimum, 0.765 with 3 / 5). The
+#: minimum is the first setting with a margin above 0.90.
+MIN_ATHLETES_WITH_EVENTS = 8
+MIN_EVENTS = 16
+
+
+def evidence(athlete, date, y) -> dict:
+    """How much evidence a set of labelled rows holds.
+
+    Returns a dict: ``rows``, ``positives`` (positive rows), ``events`` (injury episodes:
+    runs of positive rows on consecutive days of one athlete; an "injury within h days"
+    label turns each onset into one such run), ``athletes``, ``athletes_with_events``,
+    ``interval_reliable`` (at least :data:`MIN_EVENTS` events in at least
+    :data:`MIN_ATHLETES_WITH_EVENTS` athletes) and ``warning`` (text, empty when reliable).
+    """
+    y = np.asarray(y, dtype=float)
+    a = pd.factorize(pd.Series(athlete).to_numpy())[0]
+    d = _days(pd.Series(date)) if len(y) else np.zeros(0, np.int64)
+    order = np.lexsort((d, a))
+    a, d, y = a[order], d[order], y[order]
+    pos = y == 1
+    ap, dp = a[pos], d[pos]
+    new = np.ones(len(ap), bool)
+    if len(ap) > 1:
+        new[1:] = (ap[1:] != ap[:-1]) | (dp[1:] != dp[:-1] + 1)
+    events = int(new.sum())
+    with_events = int(len(np.unique(ap)))
+    reliable = events >= MIN_EVENTS and with_events >= MIN_ATHLETES_WITH_EVENTS
+    warning = "" if reliable else (
+        f"interval unreliable: {events} event(s) in {with_events} athlete(s) (minimum {MIN_EVENTS} events in "
+        f"{MIN_ATHLETES_WITH_EVENTS} athletes); an athlete-cluster bootstrap from so few athletes with events "
+        "is too narrow")
+    return {"rows": int(len(y)), "positives": int(pos.sum()), "events": events,
+            "athletes": int(len(np.unique(a))), "athletes_with_events": with_events,
+            "interval_reliable": bool(reliable), "warning": warning}
+
+
 @dataclass
 class Evaluation:
     """Result of :func:`evaluate`.
@@ -27,7 +77,22 @@ class Evaluation:
     table
         One row per model (the model, ``prevalence`` and ``athlete identity`` baselines):
         roc_auc with its cluster-bootstrap interval (roc_auc_lo, roc_auc_hi), average
-        precision (ap, ap_lo, ap_hi), brier, n, positives.
+        precision (ap, ap_lo, ap_hi), brier, n (rows), positives (positive rows), events
+        (injury episodes), athletes, athletes_with_events and ``interval_reliable``: False
+        when the test set holds fewer than :data:`MIN_EVENTS` events or
+        :data:`MIN_ATHLETES_WITH_EVENTS` athletes with events (the interval is then too
+        narrow; ``warning`` says so).
+    folds
+        One row per test fold: fold, rows, positives, events, athletes,
+        athletes_with_events, interval_reliable, roc_auc (NaN for a fold with one class).
+    evidence
+        :func:`evidence` of the pooled test set (what ``table`` was computed on).
+    warning
+        Text shown beside an unreliable interval ("" when reliable).
+    repeats
+        With ``repeats > 1``: one row per fold seed (seed, roc_auc, ap) of the model.
+    spread
+        With ``repeats > 1``: repeats, roc_auc_min, roc_auc_median, roc_auc_max.
     predictions
         Out-of-fold rows: athlete, date, y, fold, p_model, p_prevalence, p_identity.
     leakage
@@ -49,21 +114,53 @@ class Evaluation:
     models: list = field(default_factory=list)
     tuning: list = field(default_factory=list)
     normalised: list = field(default_factory=list)
+    folds: pd.DataFrame = field(default_factory=pd.DataFrame)
+    evidence: dict = field(default_factory=dict)
+    warning: str = ""
+    repeats: pd.DataFrame = field(default_factory=pd.DataFrame)
+    spread: dict = field(default_factory=dict)
+    purge_days: Optional[int] = None
 
 
-def _folds(df: pd.DataFrame, scheme: str, k: int, seed: int, test_start, purge_days: int) -> np.ndarray:
+def _season_of(dates: pd.Series, season_start: str) -> np.ndarray:
+    """Season of each date: the year in which its season began (``season_start`` "MM-DD")."""
+    try:
+        month, day = (int(v) for v in str(season_start).split("-"))
+        pd.Timestamp(2000, month, day)
+    except (ValueError, TypeError):
+        raise InvalidArgument(f"evaluate: season_start must be 'MM-DD' (e.g. '07-01'), got {season_start!r}") \
+            from None
+    d = pd.to_datetime(dates)
+    before = (d.dt.month < month) | ((d.dt.month == month) & (d.dt.day < day))
+    return (d.dt.year - before.astype(int)).to_numpy()
+
+
+def _folds(df: pd.DataFrame, scheme: str, k: int, seed: int, test_start, purge_days: int,
+           season_start: str = "01-01") -> np.ndarray:
     codes, _ = pd.factorize(df["athlete"])
     if scheme == "grouped":
         return _r.grouped_kfold(codes.astype(np.int64), k, seed)
     if scheme == "temporal":
         if test_start is None:
             raise InvalidArgument("evaluate: scheme='temporal' needs test_start (a date)")
-        start = int((np.datetime64(pd.Timestamp(test_start).date(), "D") - np.datetime64("1970-01-01", "D"))
-                    .astype(np.int64))
-        side = _r.temporal_split(_days(df["date"]), start, purge_days)
+        try:
+            when = pd.Timestamp(test_start)
+        except (ValueError, TypeError):
+            raise InvalidArgument(f"evaluate: test_start {test_start!r} is not a date (YYYY-MM-DD)") from None
+        start = int((np.datetime64(when.date(), "D") - np.datetime64("1970-01-01", "D")).astype(np.int64))
+        days = _days(df["date"])
+        first, last = int(days.min()), int(days.max())
+        if start > last:
+            raise InvalidArgument(f"evaluate: test_start {when.date()} is after the last labelled day "
+                                  f"({pd.Timestamp(df['date'].max()).date()}); nothing to test")
+        if start - purge_days <= first:
+            raise InvalidArgument(f"evaluate: no training day before test_start {when.date()} minus the "
+                                  f"{purge_days}-day purge (the first labelled day is "
+                                  f"{pd.Timestamp(df['date'].min()).date()})")
+        side = _r.temporal_split(days, start, purge_days)
         return np.where(side == 1, 0, np.where(side == 0, -2, -1)).astype(np.int64)  # one test fold
     if scheme == "season":
-        season = df["season"] if "season" in df.columns else pd.to_datetime(df["date"]).dt.year
+        season = df["season"] if "season" in df.columns else _season_of(df["date"], season_start)
         codes_s, _ = pd.factorize(season, sort=True)
         if codes_s.max() < 1:
             raise InvalidArgument("evaluate: scheme='season' needs at least two seasons")
@@ -110,83 +207,11 @@ def _standardise(train: np.ndarray, test: np.ndarray):
     return out
 
 
-def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str = "grouped", k: int = 5,
-             test_start=None, purge_days: int = 7, model: str = "logistic", C: Union[float, Sequence[float]] = 1.0,
-             l1_ratio: float = 0.0, replicates: int = 1000, level: float = 0.95, seed: int = 0,
-             boosting: Optional[dict] = None, fit: Optional[Callable] = None,
-             neural: Optional[dict] = None) -> Evaluation:
-    """Evaluates a risk model with an honest split and reports it beside two baselines.
-
-    Parameters
-    ----------
-    df
-        Athlete-time table with ``athlete``, ``date``, the features and the label
-        (1 / 0; NaN rows are excluded, e.g. days while injured).
-    scheme
-        ``"grouped"``: K-fold by athlete (test athletes never seen in training);
-        ``"temporal"``: train before ``test_start − purge_days``, test from ``test_start``;
-        ``"season"``: leave one season out (column ``season``, else the calendar year),
-        purging the ``purge_days`` before each test season from training;
-        ``"random"``: K-fold over rows. A random split puts each athlete on both sides:
-        the leakage guard then warns (:class:`LeakageWarning`) and sets ``leakage``.
-    purge_days
-        Gap dropped before ``test_start`` (use at least the label horizon).
-    model
-        ``"logistic"`` (sportsmed's L2 / elastic-net logistic regression with ``C``,
-        ``l1_ratio``; a list of ``C`` values is tuned by nested grouped CV inside each
-        training fold), ``"xgboost"`` (:class:`GradientBoosting` with the keyword
-        arguments in ``boosting``), or ``"mlp"`` / ``"cnn"`` (:class:`NeuralRiskModel`
-        with the keyword arguments in ``neural``; early stopping holds out training
-        athletes only; the CNN reads each row's past ``window_days`` days of the
-        features, from the whole table, so labelled rows may look back over injured days).
-    fit
-        Instead of ``model``: ``fit(x_train, y_train)`` returning a function that maps
-        test features to probabilities.
-    replicates, level, seed
-        Athlete-cluster bootstrap of the pooled out-of-fold AUC / AP / Brier.
-
-    Notes
-    -----
-    Features are standardised, and NaN imputed with the training mean, using training
-    rows only (statistics from test athletes would leak). Baselines: ``prevalence``
-    predicts the training prevalence for everyone (its Brier score uses each fold's
-    training prevalence; its AUC is 0.5 and its AP the prevalence, by construction);
-    ``athlete identity`` predicts each athlete's training prevalence (the overall label
-    prevalence for athletes absent from training) and measures how much skill is "who",
-    not "when". AUC, AP and Brier are computed on the pooled out-of-fold predictions.
-
-    Raises
-    ------
-    sportsmed.InvalidArgument
-        Unknown columns, a training fold with no positive case, a test set without both
-        classes.
-    """
-    missing = [c for c in ["athlete", "date", label, *features] if c not in df.columns]
-    if missing:
-        raise InvalidArgument(f"evaluate: missing column(s) {missing}")
-    keep = ~df[label].isna().to_numpy()
-    data = df[keep].reset_index(drop=True)
-    y = data[label].to_numpy(dtype=float)
-    if model == "cnn" and fit is None:
-        from ._model import _windows
-
-        window = int((neural or {}).get("window_days", 14))
-        x = _windows(df, df[list(features)].to_numpy(dtype=float), window)[keep]
-    else:
-        x = data[list(features)].to_numpy(dtype=float)
-    if np.isinf(x).any():
-        raise InvalidArgument("evaluate: features hold ±inf; replace them before evaluating")
-    folds = _folds(data, scheme, k, seed, test_start, purge_days)
-    # the user may have scaled the whole table (all rows) or only the labelled rows
-    normalised = check_normalisation(df, list(features))
-    if not normalised:
-        normalised = check_normalisation(data, list(features))
-    codes, _ = pd.factorize(data["athlete"])
-    codes = codes.astype(np.int64)
-    days = _days(data["date"])
-    p_model = np.full(len(data), np.nan)
-    p_prev = np.full(len(data), np.nan)
-    p_ident = np.full(len(data), np.nan)
+def _fit_folds(x, y, codes, days, folds, scheme, purge_days, model, C, l1_ratio, seed, boosting, fit, neural):
+    """Out-of-fold predictions of the model and the two baselines for one partition."""
+    p_model = np.full(len(y), np.nan)
+    p_prev = np.full(len(y), np.nan)
+    p_ident = np.full(len(y), np.nan)
     checks, models, tuning, leakage = [], [], [], False
     test_folds = sorted(set(folds[folds >= 0].tolist()))
     # One constant for "no information", the same in every fold: a per-fold constant
@@ -232,6 +257,119 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
         p_prev[test] = prev
         tr = pd.DataFrame({"a": codes[train], "y": y[train]}).groupby("a")["y"].mean()
         p_ident[test] = pd.Series(codes[test]).map(tr).fillna(overall).to_numpy()
+    return p_model, p_prev, p_ident, checks, models, tuning, leakage, overall
+
+
+def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str = "grouped", k: int = 5,
+             test_start=None, purge_days: Optional[int] = None, model: str = "logistic",
+             C: Union[float, Sequence[float]] = 1.0, l1_ratio: float = 0.0, replicates: int = 1000,
+             level: float = 0.95, seed: int = 0, boosting: Optional[dict] = None, fit: Optional[Callable] = None,
+             neural: Optional[dict] = None, horizon_days: Optional[int] = None, repeats: int = 1,
+             season_start: str = "01-01") -> Evaluation:
+    """Evaluates a risk model with an honest split and reports it beside two baselines.
+
+    Parameters
+    ----------
+    df
+        Athlete-time table with ``athlete``, ``date``, the features and the label
+        (1 / 0; NaN rows are excluded, e.g. days while injured).
+    scheme
+        ``"grouped"``: K-fold by athlete (test athletes never seen in training);
+        ``"temporal"``: train before ``test_start − purge_days``, test from ``test_start``;
+        ``"season"``: leave one season out (column ``season``, else the calendar year),
+        purging the ``purge_days`` before each test season from training;
+        ``"random"``: K-fold over rows. A random split puts each athlete on both sides:
+        the leakage guard then warns (:class:`LeakageWarning`) and sets ``leakage``.
+    purge_days
+        Gap dropped before ``test_start`` (temporal) or before each test season (season).
+        Default: the label horizon. A purge shorter than the horizon lets training labels
+        look into the test period and is an InvalidArgument.
+    horizon_days
+        The label's horizon ("injury within h days"). Default: read from the table
+        (:func:`with_features` records it for its label ``y``) or from a label named
+        ``injury_within_<h>d``; when unknown, ``purge_days`` defaults to 7.
+    repeats
+        Grouped or random schemes: evaluate with fold seeds ``seed … seed + repeats − 1``
+        and report the spread of the model's AUC (``repeats``, ``spread``); the table and
+        intervals are those of ``seed``. One partition's AUC can move a lot with the seed.
+    season_start
+        ``"MM-DD"`` on which a season begins, for ``scheme="season"`` without a ``season``
+        column (``"07-01"`` for football seasons across the new year; default the calendar
+        year). A season is named by the year it begins.
+    model
+        ``"logistic"`` (sportsmed's L2 / elastic-net logistic regression with ``C``,
+        ``l1_ratio``; a list of ``C`` values is tuned by nested grouped CV inside each
+        training fold), ``"xgboost"`` (:class:`GradientBoosting` with the keyword
+        arguments in ``boosting``), or ``"mlp"`` / ``"cnn"`` (:class:`NeuralRiskModel`
+        with the keyword arguments in ``neural``; early stopping holds out training
+        athletes only; the CNN reads each row's past ``window_days`` days of the
+        features, from the whole table, so labelled rows may look back over injured days).
+    fit
+        Instead of ``model``: ``fit(x_train, y_train)`` returning a function that maps
+        test features to probabilities.
+    replicates, level, seed
+        Athlete-cluster bootstrap of the pooled out-of-fold AUC / AP / Brier.
+
+    Notes
+    -----
+    Features are standardised, and NaN imputed with the training mean, using training
+    rows only (statistics from test athletes would leak). Baselines: ``prevalence``
+    predicts the training prevalence for everyone (its Brier score uses each fold's
+    training prevalence; its AUC is 0.5 and its AP the prevalence, by construction);
+    ``athlete identity`` predicts each athlete's training prevalence (the overall label
+    prevalence for athletes absent from training) and measures how much skill is "who",
+    not "when". AUC, AP and Brier are computed on the pooled out-of-fold predictions.
+
+    Evidence: ``table``, ``folds`` and ``evidence`` count rows, positive rows, events
+    (injury episodes), athletes and athletes with events. With fewer than
+    :data:`MIN_EVENTS` events or :data:`MIN_ATHLETES_WITH_EVENTS` athletes with events in
+    the test set, ``interval_reliable`` is False, ``warning`` says why and an
+    :class:`EvidenceWarning` is issued: the interval is then too narrow to trust.
+
+    Raises
+    ------
+    sportsmed.InvalidArgument
+        Unknown columns, a training fold with no positive case, a test set without both
+        classes, a purge shorter than the label horizon, a test_start outside the table.
+    """
+    missing = [c for c in ["athlete", "date", label, *features] if c not in df.columns]
+    if missing:
+        raise InvalidArgument(f"evaluate: missing column(s) {missing}")
+    keep = ~df[label].isna().to_numpy()
+    data = df[keep].reset_index(drop=True)
+    y = data[label].to_numpy(dtype=float)
+    if model == "cnn" and fit is None:
+        from ._model import _windows
+
+        window = int((neural or {}).get("window_days", 14))
+        x = _windows(df, df[list(features)].to_numpy(dtype=float), window)[keep]
+    else:
+        x = data[list(features)].to_numpy(dtype=float)
+    if np.isinf(x).any():
+        raise InvalidArgument("evaluate: features hold ±inf; replace them before evaluating")
+    horizon = _horizon(df, label, horizon_days)
+    if purge_days is None:
+        purge_days = horizon if horizon is not None else 7
+    if horizon is not None and scheme in ("temporal", "season") and purge_days < horizon:
+        raise InvalidArgument(f"evaluate: a purge of {purge_days} days is shorter than the label horizon of "
+                              f"{horizon} days: training labels would look into the test period "
+                              f"(use purge_days >= {horizon})")
+    if int(repeats) < 1:
+        raise InvalidArgument(f"evaluate: repeats must be >= 1, got {repeats}")
+    if repeats > 1 and scheme not in ("grouped", "random"):
+        raise InvalidArgument(f"evaluate: repeats need a seeded scheme ('grouped' or 'random'); a {scheme} split "
+                              "has one partition")
+    folds = _folds(data, scheme, k, seed, test_start, purge_days, season_start)
+    # the user may have scaled the whole table (all rows) or only the labelled rows
+    normalised = check_normalisation(df, list(features))
+    if not normalised:
+        normalised = check_normalisation(data, list(features))
+    codes, _ = pd.factorize(data["athlete"])
+    codes = codes.astype(np.int64)
+    days = _days(data["date"])
+    fitted = _fit_folds(x, y, codes, days, folds, scheme, purge_days, model, C, l1_ratio, seed, boosting, fit,
+                        neural)
+    p_model, p_prev, p_ident, checks, models, tuning, leakage, overall = fitted
     if leakage:
         n = max(c["athletes_both"] for c in checks)
         warnings.warn(f"evaluate: leakage: up to {n} athletes have rows on both sides of a {scheme} split; "
@@ -241,6 +379,9 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
     yt = y[used]
     if yt.min() == yt.max():
         raise InvalidArgument("evaluate: the test rows hold a single class; AUC is undefined")
+    ev_all = evidence(data.loc[used, "athlete"], data.loc[used, "date"], yt)
+    if not ev_all["interval_reliable"]:
+        warnings.warn(f"evaluate: {ev_all['warning']}", EvidenceWarning, stacklevel=2)
     rows = []
     for name, p in (("model", p_model), ("prevalence", p_prev), ("athlete identity", p_ident)):
         pt = p[used]
@@ -250,15 +391,49 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
         rows.append({"model": name, "roc_auc": auc["estimate"], "roc_auc_lo": auc["lower"],
                      "roc_auc_hi": auc["upper"], "ap": ap["estimate"], "ap_lo": ap["lower"],
                      "ap_hi": ap["upper"], "brier": _r.brier_score(yt, pt), "n": int(used.sum()),
-                     "positives": int(yt.sum())})
+                     "positives": int(yt.sum()), "events": ev_all["events"], "athletes": ev_all["athletes"],
+                     "athletes_with_events": ev_all["athletes_with_events"],
+                     "interval_reliable": ev_all["interval_reliable"]})
     preds = data.loc[used, ["athlete", "date"]].copy()
     preds["y"] = yt
     preds["fold"] = folds[used]
     preds["p_model"] = p_model[used]
     preds["p_prevalence"] = p_prev[used]
     preds["p_identity"] = p_ident[used]
+    fold_rows = []
+    for f in sorted(set(folds[used].tolist())):
+        te = used & (folds == f)
+        e = evidence(data.loc[te, "athlete"], data.loc[te, "date"], y[te])
+        both = 0 < y[te].sum() < te.sum()
+        fold_rows.append({"fold": int(f), **{k_: v for k_, v in e.items() if k_ != "warning"},
+                          "roc_auc": _r.roc_auc(y[te], p_model[te]) if both else np.nan})
+    spread, rep_rows = {}, []
+    if repeats > 1:
+        rep_rows.append({"seed": seed, "roc_auc": rows[0]["roc_auc"], "ap": rows[0]["ap"]})
+        for r in range(1, int(repeats)):
+            f_r = _folds(data, scheme, k, seed + r, test_start, purge_days, season_start)
+            p_r = _fit_folds(x, y, codes, days, f_r, scheme, purge_days, model, C, l1_ratio, seed + r, boosting,
+                             fit, neural)[0]
+            u = ~np.isnan(p_r)
+            rep_rows.append({"seed": seed + r, "roc_auc": _r.roc_auc(y[u], p_r[u]),
+                             "ap": _r.average_precision(y[u], p_r[u])})
+        a = np.array([r_["roc_auc"] for r_ in rep_rows])
+        spread = {"repeats": int(repeats), "roc_auc_min": float(a.min()), "roc_auc_median": float(np.median(a)),
+                  "roc_auc_max": float(a.max())}
     return Evaluation(scheme, pd.DataFrame(rows), preds.reset_index(drop=True), leakage, checks, models, tuning,
-                      normalised)
+                      normalised, pd.DataFrame(fold_rows), ev_all, ev_all["warning"], pd.DataFrame(rep_rows),
+                      spread, int(purge_days))
+
+
+def _horizon(df: pd.DataFrame, label: str, horizon_days: Optional[int]) -> Optional[int]:
+    """The label's horizon: given, recorded by with_features, or in an injury_within_<h>d name."""
+    if horizon_days is not None:
+        return int(horizon_days)
+    recorded = df.attrs.get("label_horizon_days", {}) if hasattr(df, "attrs") else {}
+    if isinstance(recorded, dict) and label in recorded:
+        return int(recorded[label])
+    m = re.fullmatch(r"injury_within_(\d+)d", str(label))
+    return int(m.group(1)) if m else None
 
 
 def check_normalisation(df: pd.DataFrame, features: Sequence[str], train=None, tol: float = 1e-8) -> list:

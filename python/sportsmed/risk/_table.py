@@ -25,18 +25,31 @@ def _check_columns(df: pd.DataFrame, needed: Sequence[str], where: str) -> None:
 
 
 def read_table(source: Union[str, Path, pd.DataFrame], athlete: str = "athlete", date: str = "date",
-               columns: Optional[Sequence[str]] = None) -> pd.DataFrame:
+               columns: Optional[Sequence[str]] = None, decimal: str = ".", load: Optional[str] = "daily_load",
+               injury: Optional[str] = "injury") -> pd.DataFrame:
     """Reads an athlete-time table (one row per athlete-day) from a CSV file or a DataFrame.
 
     Parameters
     ----------
     source
         CSV path (read by the compiled reader: ISO dates, numeric value columns) or a
-        DataFrame.
+        DataFrame. The reader takes spreadsheet exports as they come: a UTF-8 byte-order
+        mark, UTF-8 or Windows-1252 text, ``;`` separators (when the header has ``;`` and
+        no comma) or tabs, RFC 4180 quoted fields (``"a, b"``, doubled quotes), and the
+        missing-value tokens empty, ``NA``, ``N/A``, ``#N/A``, ``-``, ``null``, ``NaN``
+        (any case), read as NaN.
     athlete, date
         Names of the athlete id and date columns.
     columns
-        Value columns to keep (numeric). ``None``: every numeric column.
+        Value columns to keep (numeric). ``None``: every column holding numbers (or only
+        missing tokens); a column of text only (a team name) is left out, and a column that
+        mixes numbers with other text is a FormatError naming file, line and column.
+    decimal
+        Decimal mark of the numbers: ``"."`` or ``","`` (``1,5``; usually with ``;``
+        separators). Never guessed: ``1,5`` in a ``"."`` file is an error with a hint.
+    load, injury
+        Columns checked when present: loads must be >= 0 and injury codes 0 or 1 (or
+        missing); other values are a FormatError naming line and column. ``None``: no check.
 
     Returns
     -------
@@ -50,6 +63,8 @@ def read_table(source: Union[str, Path, pd.DataFrame], athlete: str = "athlete",
     sportsmed.FormatError
         Bad date, non-numeric value, or two rows of one athlete on the same day.
     """
+    if decimal not in (".", ","):
+        raise InvalidArgument(f"read_table: decimal must be '.' or ',', got {decimal!r}")
     if isinstance(source, pd.DataFrame):
         _check_columns(source, [athlete, date] + list(columns or []), "read_table")
         keep = list(columns) if columns is not None else [
@@ -63,9 +78,28 @@ def read_table(source: Union[str, Path, pd.DataFrame], athlete: str = "athlete",
         if dup.any():
             row = df[dup].iloc[0]
             raise _core_format_error(f"read_table: athlete {row.athlete!r} has two rows on {row.date.date()}")
+        _check_codes(df, load, injury)
         return df
-    t = _r.read_athlete_csv(str(source), athlete, date, list(columns or []))
+    t = _r.read_athlete_csv(str(source), athlete, date, list(columns or []), decimal,
+                            [load] if load else [], [injury] if injury else [])
     return _from_core(t)
+
+
+def _check_codes(df: pd.DataFrame, load: Optional[str], injury: Optional[str]) -> None:
+    """The reader's range checks for a DataFrame source (rows named by athlete and date)."""
+    if load and load in df.columns:
+        bad = (df[load] < 0).to_numpy()
+        if bad.any():
+            row = df[bad].iloc[0]
+            raise _core_format_error(f"read_table: column {load!r} holds {row[load]:g} for athlete "
+                                     f"{row.athlete!r} on {row.date.date()}: a load cannot be negative")
+    if injury and injury in df.columns:
+        v = df[injury]
+        bad = (v.notna() & (v != 0) & (v != 1)).to_numpy()
+        if bad.any():
+            row = df[bad].iloc[0]
+            raise _core_format_error(f"read_table: column {injury!r} holds {row[injury]:g} for athlete "
+                                     f"{row.athlete!r} on {row.date.date()}: expected an injury code 0 or 1")
 
 
 def _core_format_error(message: str) -> Exception:
@@ -190,4 +224,6 @@ def with_features(df: pd.DataFrame, load: str = "daily_load", injury: Optional[s
     out = df.drop(columns=[c for c in names if c in df.columns]).join(w[names])
     if injury is not None and injury in df.columns:
         out["y"] = injury_labels(df, horizon_days, injury)
+        # evaluate() reads the horizon to refuse a purge shorter than it
+        out.attrs["label_horizon_days"] = {"y": int(horizon_days)}
     return out

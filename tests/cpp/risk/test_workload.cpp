@@ -132,6 +132,46 @@ TEST_CASE("athlete table: ISO days, CSV reading, complete days", "[risk][table]"
     std::filesystem::remove(path);
 }
 
+TEST_CASE("athlete table: spreadsheet exports (BOM, quotes, semicolons, tokens, decimal commas)", "[risk][table]") {
+    const auto path = std::filesystem::temp_directory_path() / "sportsmed_risk_messy.csv";
+    const auto write = [&](const std::string& text) {
+        std::ofstream f(path, std::ios::binary);
+        f << text;
+    };
+    write("\xEF\xBB\xBF" "athlete,date,load,injury,team\n"
+          "a,2020-01-01,\"1.5\",0,\"Oslo, \"\"N\"\"\"\n"
+          "a,2020-01-02,N/A,#n/a,x\n"
+          "b,2020-01-01,-,NULL,y\n");
+    AthleteTable t = read_athlete_csv(path.string());
+    REQUIRE(t.columns == std::vector<std::string>{"load", "injury"});
+    CHECK(t.values(0, 0) == 1.5);
+    CHECK(std::isnan(t.values(1, 0)));
+    CHECK(std::isnan(t.values(2, 1)));
+
+    write("athlete;date;load\na;2020-01-01;2,5\n");
+    CsvOptions comma;
+    comma.decimal = ',';
+    t = read_athlete_csv(path.string(), "athlete", "date", {}, comma);
+    CHECK(t.values(0, 0) == 2.5);
+    CHECK_THROWS_WITH(read_athlete_csv(path.string()), Catch::Contains("decimal comma"));
+
+    write("athlete,date,load\na,2020-01-01,1\na,2020-01-02,abc\n");
+    CHECK_THROWS_WITH(read_athlete_csv(path.string()),
+                      Catch::Contains("line 3") && Catch::Contains("'load'"));
+    write("athlete,date,load,injury\na,2020-01-01,-1,3\n");
+    CsvOptions ranges;
+    ranges.nonnegative = {"load"};
+    CHECK_THROWS_WITH(read_athlete_csv(path.string(), "athlete", "date", {}, ranges),
+                      Catch::Contains("cannot be negative"));
+    ranges.nonnegative.clear();
+    ranges.binary = {"injury"};
+    CHECK_THROWS_WITH(read_athlete_csv(path.string(), "athlete", "date", {}, ranges),
+                      Catch::Contains("injury code 0 or 1"));
+    write("athlete,date,load\n");
+    CHECK_THROWS_AS(read_athlete_csv(path.string()), FormatError);
+    std::filesystem::remove(path);
+}
+
 TEST_CASE("athlete table: SoccerMon reads as 50 players x 731 days", "[risk][table][shared]") {
     SHARED_DATA_OR_SKIP(path, "risk/soccermon/master_dataset.csv");
     const AthleteTable t = read_athlete_csv(path.string(), "player_id", "date");
