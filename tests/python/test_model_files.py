@@ -314,8 +314,12 @@ def test_dates_pandas_cannot_hold_are_refused_not_wrapped(tmp_path):
     assert str(risk.read_table(csv)["date"].iloc[0].date()) == "2262-04-10"
     empty = tmp_path / "empty.csv"
     empty.write_text("athlete,date,daily_load\n")
+    with pytest.raises(sportsmed.FormatError, match="no data rows"):
+        risk.read_table(empty)
+    no_rows = pd.DataFrame({"athlete": pd.Series([], dtype=object), "date": pd.Series([], dtype="datetime64[ns]"),
+                            "daily_load": pd.Series([], dtype=float)})
     with pytest.raises(sportsmed.InvalidArgument, match="no rows"):
-        risk.workload(risk.read_table(empty))
+        risk.workload(no_rows)
 
 
 def test_phantom_and_dicom_series_come_as_images(tmp_path):
