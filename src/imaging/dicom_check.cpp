@@ -54,6 +54,13 @@ struct Walker {
         return false;
     }
 
+    // Values of the top-level data set that GDCM asserts on (rather than reporting) when
+    // it builds the image: SamplesPerPixel above 4.
+    void check_value(std::uint16_t g, std::uint16_t e, std::size_t value, std::uint32_t len) const {
+        if (g == 0x0028 && e == 0x0002 && len >= 2 && u16(value) > 4)
+            fail(value, fmt::format("SamplesPerPixel (0028,0002) is {}, expected 1 to 4", u16(value)));
+    }
+
     // Items of a sequence (or fragments of encapsulated pixel data) from @p pos up to @p end
     // (or, with an undefined length, up to the sequence delimiter); returns the position after.
     std::size_t items(std::size_t pos, std::size_t end, bool undefined, bool fragments, int depth) {
@@ -128,6 +135,7 @@ struct Walker {
                                     kWho, path, g, e, len, value, b.size());
                 fail(pos, fmt::format("({:04X},{:04X}) declares {} bytes past the end of its item", g, e, len));
             }
+            if (depth == 0 && !sq) check_value(g, e, value, len);
             if (sq) {
                 const bool saved = explicit_vr;
                 items(value, value + len, false, false, depth);
