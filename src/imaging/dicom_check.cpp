@@ -55,10 +55,21 @@ struct Walker {
     }
 
     // Values of the top-level data set that GDCM asserts on (rather than reporting) when
-    // it builds the image: SamplesPerPixel above 4.
-    void check_value(std::uint16_t g, std::uint16_t e, std::size_t value, std::uint32_t len) const {
-        if (g == 0x0028 && e == 0x0002 && len >= 2 && u16(value) > 4)
+    // it builds the image: SamplesPerPixel above 4, BitsStored above BitsAllocated (or
+    // without it; see check_bits).
+    int bits_allocated = -1, bits_stored = -1;  // -1: absent
+    std::size_t bits_stored_at = 0;
+    void check_value(std::uint16_t g, std::uint16_t e, std::size_t value, std::uint32_t len) {
+        if (g != 0x0028 || len < 2) return;
+        if (e == 0x0002 && u16(value) > 4)
             fail(value, fmt::format("SamplesPerPixel (0028,0002) is {}, expected 1 to 4", u16(value)));
+        if (e == 0x0100) bits_allocated = u16(value);
+        if (e == 0x0101) bits_stored = u16(value), bits_stored_at = value;
+    }
+    void check_bits() const {
+        if (bits_stored >= 0 && (bits_allocated <= 0 || bits_stored > bits_allocated))
+            fail(bits_stored_at, fmt::format("BitsStored (0028,0101) is {}, BitsAllocated (0028,0100) {}", bits_stored,
+                                             bits_allocated < 0 ? std::string("absent") : std::to_string(bits_allocated)));
     }
 
     // Items of a sequence (or fragments of encapsulated pixel data) from @p pos up to @p end
@@ -184,6 +195,8 @@ bool check_dicom_structure(const std::string& path) {
             }
             pos = value + len;
         }
+        // GDCM asserts when the file ends with its file meta information.
+        if (pos >= b.size()) w.fail(pos, "the file ends after its file meta information (no data set)");
         if (syntax == "1.2.840.10008.1.2") w.explicit_vr = false;
         else if (syntax == "1.2.840.10008.1.2.2") w.big = true;
         else if (syntax == "1.2.840.10008.1.2.1.99") return true;  // deflated: GDCM inflates and checks it
@@ -197,6 +210,7 @@ bool check_dicom_structure(const std::string& path) {
         w.explicit_vr = Walker::known_vr(vr);
     }
     w.dataset(pos, b.size(), false, 0);
+    w.check_bits();
     return true;
 }
 
