@@ -2,6 +2,7 @@
 // on malformed element headers and takes the process down; a walk of the element structure
 // finds those files first and reports them as FormatErrors.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -56,15 +57,23 @@ struct Walker {
 
     // Values of the top-level data set that GDCM asserts on (rather than reporting) when
     // it builds the image: SamplesPerPixel above 4, BitsStored above BitsAllocated (or
-    // without it; see check_bits).
+    // without it; see check_bits), a Recognition Code other than ACR-NEMA's.
     int bits_allocated = -1, bits_stored = -1;  // -1: absent
     std::size_t bits_stored_at = 0;
     void check_value(std::uint16_t g, std::uint16_t e, std::size_t value, std::uint32_t len) {
+        if (g == 0x0008 && e == 0x0010) check_recognition_code(value, len);
         if (g != 0x0028 || len < 2) return;
         if (e == 0x0002 && u16(value) > 4)
             fail(value, fmt::format("SamplesPerPixel (0028,0002) is {}, expected 1 to 4", u16(value)));
         if (e == 0x0100) bits_allocated = u16(value);
         if (e == 0x0101) bits_stored = u16(value), bits_stored_at = value;
+    }
+    // The retired ACR-NEMA Recognition Code: GDCM asserts it names ACR-NEMA or MIPS.
+    void check_recognition_code(std::size_t value, std::uint32_t len) const {
+        const std::string code(reinterpret_cast<const char*>(b.data() + value), std::min<std::uint32_t>(len, 8));
+        if (len > 0 && code.compare(0, 8, "ACR-NEMA") != 0 && code.compare(0, 7, "ACRNEMA") != 0 &&
+            code.compare(0, 8, "MIPS 2.0") != 0)
+            fail(value, fmt::format("Recognition Code (0008,0010) is '{}', expected ACR-NEMA or MIPS 2.0", code));
     }
     void check_bits() const {
         if (bits_stored >= 0 && (bits_allocated <= 0 || bits_stored > bits_allocated))
@@ -134,6 +143,8 @@ struct Walker {
                 value = pos + 8;
                 sq = len == kUndefined && !pixel;
             }
+            if (depth == 0 && g == 0x0008 && e == 0x0010 && (sq || len == kUndefined))
+                fail(pos, "Recognition Code (0008,0010) is a sequence");
             if (len == kUndefined) {
                 pos = items(value, end, true, pixel, depth);
                 continue;
