@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -75,6 +76,22 @@ struct Walker {
             code.compare(0, 8, "MIPS 2.0") != 0)
             fail(value, fmt::format("Recognition Code (0008,0010) is '{}', expected ACR-NEMA or MIPS 2.0", code));
     }
+    // Elements GDCM and the reader decode with gdcm::Attribute, which asserts that an
+    // explicit VR is the dictionary's: the image pixel module and the geometry.
+    void check_vr(std::uint16_t g, std::uint16_t e, const char* vr, std::size_t at) const {
+        struct Expected {
+            std::uint16_t g, e;
+            const char* vr;
+        };
+        static const Expected table[] = {
+            {0x0018, 0x0081, "DS"}, {0x0020, 0x0032, "DS"}, {0x0020, 0x0037, "DS"}, {0x0028, 0x0002, "US"},
+            {0x0028, 0x0004, "CS"}, {0x0028, 0x0006, "US"}, {0x0028, 0x0008, "IS"}, {0x0028, 0x0010, "US"},
+            {0x0028, 0x0011, "US"}, {0x0028, 0x0030, "DS"}, {0x0028, 0x0100, "US"}, {0x0028, 0x0101, "US"},
+            {0x0028, 0x0102, "US"}, {0x0028, 0x0103, "US"}, {0x0028, 0x1052, "DS"}, {0x0028, 0x1053, "DS"}};
+        for (const auto& x : table)
+            if (x.g == g && x.e == e && (vr[0] != x.vr[0] || vr[1] != x.vr[1]))
+                fail(at, fmt::format("({:04X},{:04X}) has VR {:.2s}, expected {}", g, e, std::string_view(vr, 2), x.vr));
+    }
     void check_bits() const {
         if (bits_stored >= 0 && (bits_allocated <= 0 || bits_stored > bits_allocated))
             fail(bits_stored_at, fmt::format("BitsStored (0028,0101) is {}, BitsAllocated (0028,0100) {}", bits_stored,
@@ -134,6 +151,7 @@ struct Walker {
                     len = u16(pos + 6);
                     value = pos + 8;
                 }
+                if (depth == 0) check_vr(g, e, vr, pos + 4);
                 sq = vr[0] == 'S' && vr[1] == 'Q';
                 if (len == kUndefined && !(sq || pixel || (vr[0] == 'U' && vr[1] == 'N')))
                     fail(pos, fmt::format("({:04X},{:04X}) has an undefined length", g, e));
