@@ -3,7 +3,9 @@
 // finds those files first and reports them as FormatErrors.
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -63,6 +65,8 @@ struct Walker {
     std::size_t bits_stored_at = 0;
     void check_value(std::uint16_t g, std::uint16_t e, std::size_t value, std::uint32_t len) {
         if (g == 0x0008 && e == 0x0010) check_recognition_code(value, len);
+        if (g == 0x0028 && e == 0x1052 && len > 0) check_rescale(value, len, "RescaleIntercept (0028,1052)", false);
+        if (g == 0x0028 && e == 0x1053 && len > 0) check_rescale(value, len, "RescaleSlope (0028,1053)", true);
         if (g != 0x0028 || len < 2) return;
         if (e == 0x0002 && u16(value) > 4)
             fail(value, fmt::format("SamplesPerPixel (0028,0002) is {}, expected 1 to 4", u16(value)));
@@ -91,6 +95,20 @@ struct Walker {
         for (const auto& x : table)
             if (x.g == g && x.e == e && (vr[0] != x.vr[0] || vr[1] != x.vr[1]))
                 fail(at, fmt::format("({:04X},{:04X}) has VR {:.2s}, expected {}", g, e, std::string_view(vr, 2), x.vr));
+    }
+    // RescaleIntercept and RescaleSlope: GDCM asserts on a slope of 0, and reads a value it
+    // cannot parse as 0 (both must be numbers; the slope not 0).
+    void check_rescale(std::size_t value, std::uint32_t len, const char* name, bool nonzero) const {
+        std::string text(reinterpret_cast<const char*>(b.data() + value), len);
+        text = text.substr(0, text.find('\\'));
+        static const std::string blanks(" \0", 2);  // DS padding: spaces, or a NUL from lax writers
+        const auto first = text.find_first_not_of(blanks);
+        const auto last = text.find_last_not_of(blanks);
+        const std::string t = first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
+        char* parsed_end = nullptr;
+        const double v = std::strtod(t.c_str(), &parsed_end);
+        if (t.empty() || parsed_end != t.c_str() + t.size() || !std::isfinite(v) || (nonzero && v == 0))
+            fail(value, fmt::format("{} is '{}', expected a{} number", name, t, nonzero ? " non-zero" : ""));
     }
     void check_bits() const {
         if (bits_stored >= 0 && (bits_allocated <= 0 || bits_stored > bits_allocated))
