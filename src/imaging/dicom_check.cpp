@@ -59,7 +59,7 @@ struct Walker {
     }
 
     // Values of the top-level data set that GDCM asserts on (rather than reporting) when
-    // it builds the image: SamplesPerPixel above 4, BitsStored above BitsAllocated (or
+    // it builds the image: SamplesPerPixel other than 1, 3, 4, BitsStored above BitsAllocated (or
     // without it; see check_bits), a Recognition Code other than ACR-NEMA's.
     int bits_allocated = -1, bits_stored = -1;  // -1: absent
     std::size_t bits_stored_at = 0;
@@ -68,8 +68,8 @@ struct Walker {
         if (g == 0x0028 && e == 0x1052 && len > 0) check_rescale(value, len, "RescaleIntercept (0028,1052)", false);
         if (g == 0x0028 && e == 0x1053 && len > 0) check_rescale(value, len, "RescaleSlope (0028,1053)", true);
         if (g != 0x0028 || len < 2) return;
-        if (e == 0x0002 && u16(value) > 4)
-            fail(value, fmt::format("SamplesPerPixel (0028,0002) is {}, expected 1 to 4", u16(value)));
+        if (e == 0x0002 && u16(value) != 1 && u16(value) != 3 && u16(value) != 4)
+            fail(value, fmt::format("SamplesPerPixel (0028,0002) is {}, expected 1, 3 or 4", u16(value)));
         if (e == 0x0100) bits_allocated = u16(value);
         if (e == 0x0101) bits_stored = u16(value), bits_stored_at = value;
     }
