@@ -255,6 +255,8 @@ bool check_dicom_structure(const std::string& path) {
         if (g != 0x0008 && g != 0x0002) return false;
         const char vr[2] = {static_cast<char>(b[4]), static_cast<char>(b[5])};
         w.explicit_vr = Walker::known_vr(vr);
+        // File meta information is explicit VR by definition; GDCM asserts on an implicit one.
+        if (g == 0x0002 && !w.explicit_vr) w.fail(4, "file meta information (group 0002) without explicit VRs");
     }
     w.dataset(pos, b.size(), false, 0);
     w.check_bits();
