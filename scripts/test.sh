@@ -28,7 +28,7 @@ cd "$REPO"
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/python "$@"
 
 # Sanitizers: the readers and the non-LibTorch C++ tests under ASan + UBSan, plus a short
-# libFuzzer pass per reader (scripts/sanitize.sh; about 8 min with a warm ccache).
+# libFuzzer pass per reader (scripts/sanitize.sh; ~11 min measured from a clean build/fuzz).
 # SPORTSMED_SKIP_SANITIZERS=1 skips it; SPORTSMED_FUZZ_SECONDS sets the time per reader.
 if [[ "${SPORTSMED_SKIP_SANITIZERS:-0}" == 1 ]]; then
     step "sanitizers skipped (SPORTSMED_SKIP_SANITIZERS=1)"
