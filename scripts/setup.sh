@@ -12,6 +12,8 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
     # toolchain
     build-essential cmake ccache pkg-config git
+    # sanitizers and libFuzzer (fuzz/, scripts/fuzz.sh, scripts/sanitize.sh)
+    clang libclang-rt-dev
     # C++ dependencies
     libtorch-dev libeigen3-dev libfmt-dev pybind11-dev catch2 zlib1g-dev
     libnifti2-dev libgdcm-dev libxgboost-dev nlohmann-json3-dev

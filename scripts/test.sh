@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Every test: C++ (Catch2 through CTest, including the install + find_package example)
-# and Python (pytest against the package installed into .venv). Exits non-zero on any
-# failure. CI (.ci/run) calls exactly this.
+# Every test: C++ (Catch2 through CTest, including the install + find_package example),
+# Python (pytest against the package installed into .venv), then the sanitizer stage
+# (scripts/sanitize.sh: ASan + UBSan tests and a short fuzz pass of every reader; skip it
+# with SPORTSMED_SKIP_SANITIZERS=1). Exits non-zero on any failure. CI (.ci/run) calls
+# exactly this.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 start=$SECONDS
 
@@ -24,5 +26,14 @@ install_package
 step "Python tests (pytest, installed package)"
 cd "$REPO"
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests/python "$@"
+
+# Sanitizers: the readers and the non-LibTorch C++ tests under ASan + UBSan, plus a short
+# libFuzzer pass per reader (scripts/sanitize.sh; ~11 min measured from a clean build/fuzz).
+# SPORTSMED_SKIP_SANITIZERS=1 skips it; SPORTSMED_FUZZ_SECONDS sets the time per reader.
+if [[ "${SPORTSMED_SKIP_SANITIZERS:-0}" == 1 ]]; then
+    step "sanitizers skipped (SPORTSMED_SKIP_SANITIZERS=1)"
+else
+    "$REPO/scripts/sanitize.sh"
+fi
 
 step "all tests passed in $((SECONDS - start)) s"

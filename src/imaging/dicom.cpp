@@ -104,11 +104,40 @@ bool read_slice(const std::string& path, Slice& s, bool pixels) {
     if (pf.GetSamplesPerPixel() != 1)
         SPORTSMED_THROW(FormatError, "{}: '{}' has {} samples per pixel; grey-level images are read", kRead, path,
                         pf.GetSamplesPerPixel());
+    // What the conversion below handles, checked before GDCM decodes: its raw codec asserts
+    // (and aborts the process) on a photometric interpretation it does not know.
+    const gdcm::PhotometricInterpretation::PIType pi = img.GetPhotometricInterpretation().GetType();
+    if (pi != gdcm::PhotometricInterpretation::MONOCHROME1 && pi != gdcm::PhotometricInterpretation::MONOCHROME2) {
+        const char* name = gdcm::PhotometricInterpretation::GetPIString(pi);
+        SPORTSMED_THROW(FormatError, "{}: '{}' has photometric interpretation '{}'; MONOCHROME1/2 images are read",
+                        kRead, path, name ? name : "unknown");
+    }
+    switch (pf.GetScalarType()) {
+        case gdcm::PixelFormat::UINT8: case gdcm::PixelFormat::INT8: case gdcm::PixelFormat::UINT16:
+        case gdcm::PixelFormat::INT16: case gdcm::PixelFormat::UINT32: case gdcm::PixelFormat::INT32:
+        case gdcm::PixelFormat::FLOAT32: case gdcm::PixelFormat::FLOAT64: break;
+        default:
+            SPORTSMED_THROW(FormatError, "{}: '{}' has an unsupported pixel format ({} bits allocated)", kRead, path,
+                            pf.GetBitsAllocated());
+    }
+    const std::size_t n = static_cast<std::size_t>(s.rows) * s.cols;
+    // Native (unencapsulated) pixel data shorter than rows x columns x bits: GDCM's raw
+    // codec would copy the declared size out of the shorter value (a heap over-read).
+    if (!ds.FindDataElement(gdcm::Tag(0x7FE0, 0x0010)))
+        SPORTSMED_THROW(FormatError, "{}: '{}' has no pixel data (7FE0,0010)", kRead, path);
+    if (const gdcm::ByteValue* bv = ds.GetDataElement(gdcm::Tag(0x7FE0, 0x0010)).GetByteValue()) {
+        const std::size_t bits = n * pf.GetSamplesPerPixel() * pf.GetBitsAllocated();
+        if (bv->GetLength() < (bits + 7) / 8)
+            SPORTSMED_THROW(FormatError,
+                            "{}: pixel data of '{}' hold {} bytes, less than the {} x {} pixels of {} bits its header "
+                            "declares",
+                            kRead, path, bv->GetLength(), s.cols, s.rows, pf.GetBitsAllocated());
+    }
     std::vector<char> buf(img.GetBufferLength());
     if (!img.GetBuffer(buf.data()))
         SPORTSMED_THROW(FormatError, "{}: GDCM cannot decode the pixel data of '{}'", kRead, path);
-    const std::size_t n = static_cast<std::size_t>(s.rows) * s.cols;
-    if (buf.size() < n * pf.GetPixelSize())  // checked before the conversions read n values
+    // Checked before the conversion reads n values out of buf.
+    if (buf.size() < n * pf.GetPixelSize())
         SPORTSMED_THROW(FormatError, "{}: pixel data of '{}' is shorter than rows x columns", kRead, path);
     switch (pf.GetScalarType()) {
         case gdcm::PixelFormat::UINT8: to_double<std::uint8_t>(buf.data(), n, s.pixels); break;

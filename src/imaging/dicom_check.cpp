@@ -2,11 +2,14 @@
 // on malformed element headers and takes the process down; a walk of the element structure
 // finds those files first and reports them as FormatErrors.
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -26,8 +29,6 @@ struct Walker {
     const std::string& path;
     bool big = false;       // byte order of the data set
     bool explicit_vr = true;
-    // Top-level 2-byte values of the image pixel module (0028,xxxx) and where they are.
-    std::map<std::uint16_t, std::pair<std::uint16_t, std::size_t>> pixel_module;
 
     std::uint16_t u16(std::size_t o) const {
         return big ? static_cast<std::uint16_t>(b[o] << 8 | b[o + 1]) : static_cast<std::uint16_t>(b[o] | b[o + 1] << 8);
@@ -36,17 +37,6 @@ struct Walker {
         return big ? (std::uint32_t(b[o]) << 24 | std::uint32_t(b[o + 1]) << 16 | std::uint32_t(b[o + 2]) << 8 | b[o + 3])
                    : (std::uint32_t(b[o]) | std::uint32_t(b[o + 1]) << 8 | std::uint32_t(b[o + 2]) << 16 |
                       std::uint32_t(b[o + 3]) << 24);
-    }
-
-    // GDCM's PixelFormat asserts (Debian builds keep assert()) on SamplesPerPixel other than
-    // 1, 3 or 4; other odd pixel-module values (a high bit above bits stored) it corrects or
-    // reports itself, so they are left to it.
-    void check_pixel_module() const {
-        const auto it = pixel_module.find(0x0002);
-        if (it == pixel_module.end()) return;
-        const std::uint16_t spp = it->second.first;
-        if (spp != 1 && spp != 3 && spp != 4)
-            fail(it->second.second, fmt::format("SamplesPerPixel (0028,0002) is {}, expected 1, 3 or 4", spp));
     }
 
     [[noreturn]] void fail(std::size_t at, const std::string& what) const {
@@ -66,6 +56,64 @@ struct Walker {
         for (const char* v : all)
             if (vr[0] == v[0] && vr[1] == v[1]) return true;
         return false;
+    }
+
+    // Values of the top-level data set that GDCM asserts on (rather than reporting) when
+    // it builds the image: SamplesPerPixel other than 1, 3, 4, BitsStored above BitsAllocated (or
+    // without it; see check_bits), a Recognition Code other than ACR-NEMA's.
+    int bits_allocated = -1, bits_stored = -1;  // -1: absent
+    std::size_t bits_stored_at = 0;
+    void check_value(std::uint16_t g, std::uint16_t e, std::size_t value, std::uint32_t len) {
+        if (g == 0x0008 && e == 0x0010) check_recognition_code(value, len);
+        if (g == 0x0028 && e == 0x1052 && len > 0) check_rescale(value, len, "RescaleIntercept (0028,1052)", false);
+        if (g == 0x0028 && e == 0x1053 && len > 0) check_rescale(value, len, "RescaleSlope (0028,1053)", true);
+        if (g != 0x0028 || len < 2) return;
+        if (e == 0x0002 && u16(value) != 1 && u16(value) != 3 && u16(value) != 4)
+            fail(value, fmt::format("SamplesPerPixel (0028,0002) is {}, expected 1, 3 or 4", u16(value)));
+        if (e == 0x0100) bits_allocated = u16(value);
+        if (e == 0x0101) bits_stored = u16(value), bits_stored_at = value;
+    }
+    // The retired ACR-NEMA Recognition Code: GDCM asserts it names ACR-NEMA or MIPS.
+    void check_recognition_code(std::size_t value, std::uint32_t len) const {
+        const std::string code(reinterpret_cast<const char*>(b.data() + value), std::min<std::uint32_t>(len, 8));
+        if (len > 0 && code.compare(0, 8, "ACR-NEMA") != 0 && code.compare(0, 7, "ACRNEMA") != 0 &&
+            code.compare(0, 8, "MIPS 2.0") != 0)
+            fail(value, fmt::format("Recognition Code (0008,0010) is '{}', expected ACR-NEMA or MIPS 2.0", code));
+    }
+    // Elements GDCM and the reader decode with gdcm::Attribute, which asserts that an
+    // explicit VR is the dictionary's: the image pixel module and the geometry.
+    void check_vr(std::uint16_t g, std::uint16_t e, const char* vr, std::size_t at) const {
+        struct Expected {
+            std::uint16_t g, e;
+            const char* vr;
+        };
+        static const Expected table[] = {
+            {0x0018, 0x0081, "DS"}, {0x0020, 0x0032, "DS"}, {0x0020, 0x0037, "DS"}, {0x0028, 0x0002, "US"},
+            {0x0028, 0x0004, "CS"}, {0x0028, 0x0006, "US"}, {0x0028, 0x0008, "IS"}, {0x0028, 0x0010, "US"},
+            {0x0028, 0x0011, "US"}, {0x0028, 0x0030, "DS"}, {0x0028, 0x0100, "US"}, {0x0028, 0x0101, "US"},
+            {0x0028, 0x0102, "US"}, {0x0028, 0x0103, "US"}, {0x0028, 0x1052, "DS"}, {0x0028, 0x1053, "DS"}};
+        for (const auto& x : table)
+            if (x.g == g && x.e == e && (vr[0] != x.vr[0] || vr[1] != x.vr[1]))
+                fail(at, fmt::format("({:04X},{:04X}) has VR {:.2s}, expected {}", g, e, std::string_view(vr, 2), x.vr));
+    }
+    // RescaleIntercept and RescaleSlope: GDCM asserts on a slope of 0, and reads a value it
+    // cannot parse as 0 (both must be numbers; the slope not 0).
+    void check_rescale(std::size_t value, std::uint32_t len, const char* name, bool nonzero) const {
+        std::string text(reinterpret_cast<const char*>(b.data() + value), len);
+        text = text.substr(0, text.find('\\'));
+        static const std::string blanks(" \0", 2);  // DS padding: spaces, or a NUL from lax writers
+        const auto first = text.find_first_not_of(blanks);
+        const auto last = text.find_last_not_of(blanks);
+        const std::string t = first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
+        char* parsed_end = nullptr;
+        const double v = std::strtod(t.c_str(), &parsed_end);
+        if (t.empty() || parsed_end != t.c_str() + t.size() || !std::isfinite(v) || (nonzero && v == 0))
+            fail(value, fmt::format("{} is '{}', expected a{} number", name, t, nonzero ? " non-zero" : ""));
+    }
+    void check_bits() const {
+        if (bits_stored >= 0 && (bits_allocated <= 0 || bits_stored > bits_allocated))
+            fail(bits_stored_at, fmt::format("BitsStored (0028,0101) is {}, BitsAllocated (0028,0100) {}", bits_stored,
+                                             bits_allocated < 0 ? std::string("absent") : std::to_string(bits_allocated)));
     }
 
     // Items of a sequence (or fragments of encapsulated pixel data) from @p pos up to @p end
@@ -121,6 +169,7 @@ struct Walker {
                     len = u16(pos + 6);
                     value = pos + 8;
                 }
+                if (depth == 0) check_vr(g, e, vr, pos + 4);
                 sq = vr[0] == 'S' && vr[1] == 'Q';
                 if (len == kUndefined && !(sq || pixel || (vr[0] == 'U' && vr[1] == 'N')))
                     fail(pos, fmt::format("({:04X},{:04X}) has an undefined length", g, e));
@@ -130,6 +179,8 @@ struct Walker {
                 value = pos + 8;
                 sq = len == kUndefined && !pixel;
             }
+            if (depth == 0 && g == 0x0008 && e == 0x0010 && (sq || len == kUndefined))
+                fail(pos, "Recognition Code (0008,0010) is a sequence");
             if (len == kUndefined) {
                 pos = items(value, end, true, pixel, depth);
                 continue;
@@ -142,7 +193,7 @@ struct Walker {
                                     kWho, path, g, e, len, value, b.size());
                 fail(pos, fmt::format("({:04X},{:04X}) declares {} bytes past the end of its item", g, e, len));
             }
-            if (depth == 0 && g == 0x0028 && len == 2 && !sq) pixel_module[e] = {u16(value), pos};
+            if (depth == 0 && !sq) check_value(g, e, value, len);
             if (sq) {
                 const bool saved = explicit_vr;
                 items(value, value + len, false, false, depth);
@@ -191,6 +242,8 @@ bool check_dicom_structure(const std::string& path) {
             }
             pos = value + len;
         }
+        // GDCM asserts when the file ends with its file meta information.
+        if (pos >= b.size()) w.fail(pos, "the file ends after its file meta information (no data set)");
         if (syntax == "1.2.840.10008.1.2") w.explicit_vr = false;
         else if (syntax == "1.2.840.10008.1.2.2") w.big = true;
         else if (syntax == "1.2.840.10008.1.2.1.99") return true;  // deflated: GDCM inflates and checks it
@@ -202,9 +255,11 @@ bool check_dicom_structure(const std::string& path) {
         if (g != 0x0008 && g != 0x0002) return false;
         const char vr[2] = {static_cast<char>(b[4]), static_cast<char>(b[5])};
         w.explicit_vr = Walker::known_vr(vr);
+        // File meta information is explicit VR by definition; GDCM asserts on an implicit one.
+        if (g == 0x0002 && !w.explicit_vr) w.fail(4, "file meta information (group 0002) without explicit VRs");
     }
     w.dataset(pos, b.size(), false, 0);
-    w.check_pixel_module();
+    w.check_bits();
     return true;
 }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <string_view>
 
 #include <Eigen/Dense>
 
@@ -217,7 +218,7 @@ Image read_nifti_impl(const std::string& path, DataRef* defer) {
                                 "{}: '{}' is an Analyze 7.5 header (no NIfTI magic); only NIfTI pairs ('ni1') are read",
                                 kRead, pp.hdr);
             SPORTSMED_THROW(FormatError, "{}: '{}' has NIfTI-1 magic '{:.3s}', expected '{}' for a {}", kRead,
-                            pp.hdr, magic, expected, pair ? ".hdr/.img pair" : "single .nii file");
+                            pp.hdr, std::string_view(magic, 3), expected, pair ? ".hdr/.img pair" : "single .nii file");
         }
         for (int i = 0; i < 8; ++i) dim[i] = f.get<std::int16_t>(40 + 2 * i);
         datatype = f.get<std::int16_t>(70);
@@ -236,7 +237,7 @@ Image read_nifti_impl(const std::string& path, DataRef* defer) {
         const char* expected = pair ? "ni2" : "n+2";
         if (std::memcmp(magic, expected, 4) != 0)
             SPORTSMED_THROW(FormatError, "{}: '{}' has NIfTI-2 magic '{:.3s}', expected '{}' for a {}", kRead, pp.hdr,
-                            magic, expected, pair ? ".hdr/.img pair" : "single .nii file");
+                            std::string_view(magic, 3), expected, pair ? ".hdr/.img pair" : "single .nii file");
         datatype = f.get<std::int16_t>(12);
         for (int i = 0; i < 8; ++i) dim[i] = f.get<std::int64_t>(16 + 8 * i);
         for (int i = 0; i < 8; ++i) pixdim[i] = f.get<double>(104 + 8 * i);
@@ -270,10 +271,14 @@ Image read_nifti_impl(const std::string& path, DataRef* defer) {
     // A single file with vox_offset 0 keeps its data right after the header and the
     // 4-byte extension flag (nibabel reads it there too).
     const std::size_t header_end = version == 1 ? 352 : 544;
-    std::size_t offset = vox_offset <= 0 ? (pair ? 0 : header_end) : static_cast<std::size_t>(vox_offset);
     if (!(vox_offset >= 0) || !std::isfinite(vox_offset))
         SPORTSMED_THROW(FormatError, "{}: '{}' has vox_offset {}, expected a non-negative offset", kRead, path,
                         vox_offset);
+    // Checked before the conversion to an integer (a float beyond its range is undefined).
+    if (vox_offset > static_cast<double>(total_size))
+        SPORTSMED_THROW(FormatError, "{}: '{}' has vox_offset {}, past the end of its {} data bytes", kRead, path,
+                        vox_offset, total_size);
+    const std::size_t offset = vox_offset == 0 ? (pair ? 0 : header_end) : static_cast<std::size_t>(vox_offset);
     const std::int64_t n = img.num_values();
     const std::size_t esize = dtype_size(img.dtype);
     const std::size_t nbytes = detail::checked_data_bytes(img.dims, esize, path, kRead);

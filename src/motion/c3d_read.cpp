@@ -294,7 +294,9 @@ void decode_data(const std::uint8_t* data, std::int64_t n_frames, std::int64_t n
         for (std::int64_t m = 0; m < n_points; ++m) {
             const std::size_t o = base + static_cast<std::size_t>(4 * m) * elem;
             const double w = value(o + 3 * elem);
-            const std::int32_t word = static_cast<std::int32_t>(w);
+            // A float-stored word beyond int32 (or NaN) carries no camera/residual bits to
+            // read; converting it would be undefined behaviour.
+            const std::int32_t word = w >= 0 && w < 2147483648.0 ? static_cast<std::int32_t>(w) : 0;
             if (w < 0) {
                 xyz[3 * m] = xyz[3 * m + 1] = xyz[3 * m + 2] = nan;
                 res[m] = -1.0;

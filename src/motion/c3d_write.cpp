@@ -305,7 +305,7 @@ std::vector<std::uint8_t> encode_c3d(const C3d& source) {
         for (std::int64_t s = 0; s < ratio; ++s)
             for (std::int64_t ch = 0; ch < n_channels; ++ch)
                 frame[4 * n_points + s * n_channels + ch] = static_cast<float>(t.analogs(f * ratio + s, ch));
-        std::memcpy(dst + f * frame_values, frame.data(), frame_values * 4);
+        if (frame_values > 0) std::memcpy(dst + f * frame_values, frame.data(), frame_values * 4);
     }
     static_assert(sizeof(float) == 4, "IEEE float expected");
     return out;

@@ -117,6 +117,10 @@ Trial read_trc(const std::string& path) {
         if (!parse_double(cells[0], frame))
             SPORTSMED_THROW(FormatError, "read_trc: line {} of '{}' starts with '{}', not a frame number", li + 1,
                             path, cells[0]);
+        // Range-checked before the conversion (a double beyond int64 converts to nothing defined).
+        if (!(std::abs(frame) < 9.0e15))
+            SPORTSMED_THROW(FormatError, "read_trc: line {} of '{}' has frame number '{}', out of range", li + 1,
+                            path, cells[0]);
         if (rows == 0) t.first_frame = static_cast<std::int64_t>(frame);
         double time = std::numeric_limits<double>::quiet_NaN();
         if (!cells[1].empty() && !parse_double(cells[1], time))

@@ -248,13 +248,20 @@ bool pack_rows(const double* x, std::int64_t stride, std::int64_t p, std::int64_
     // 4 × 4 transposes in registers: rows in, columns out
     const auto transpose = [](const double* c, std::int64_t s, v4d& c0, v4d& c1, v4d& c2, v4d& c3) {
         const v4d r0 = load4(c), r1 = load4(c + s), r2 = load4(c + 2 * s), r3 = load4(c + 3 * s);
-        const v4l even = {0, 4, 2, 6}, odd = {1, 5, 3, 7}, head = {0, 1, 4, 5}, tail = {2, 3, 6, 7};
-        const v4d t0 = __builtin_shuffle(r0, r1, even), t1 = __builtin_shuffle(r0, r1, odd);
-        const v4d t2 = __builtin_shuffle(r2, r3, even), t3 = __builtin_shuffle(r2, r3, odd);
-        c0 = __builtin_shuffle(t0, t2, head);
-        c1 = __builtin_shuffle(t1, t3, head);
-        c2 = __builtin_shuffle(t0, t2, tail);
-        c3 = __builtin_shuffle(t1, t3, tail);
+        // GCC's __builtin_shuffle takes the indices as a vector, clang's
+        // __builtin_shufflevector as constants (the fuzz/ build compiles this with clang).
+#if defined(__clang__)
+#define SPORTSMED_SHUFFLE(a, b, i0, i1, i2, i3) __builtin_shufflevector(a, b, i0, i1, i2, i3)
+#else
+#define SPORTSMED_SHUFFLE(a, b, i0, i1, i2, i3) __builtin_shuffle(a, b, v4l{i0, i1, i2, i3})
+#endif
+        const v4d t0 = SPORTSMED_SHUFFLE(r0, r1, 0, 4, 2, 6), t1 = SPORTSMED_SHUFFLE(r0, r1, 1, 5, 3, 7);
+        const v4d t2 = SPORTSMED_SHUFFLE(r2, r3, 0, 4, 2, 6), t3 = SPORTSMED_SHUFFLE(r2, r3, 1, 5, 3, 7);
+        c0 = SPORTSMED_SHUFFLE(t0, t2, 0, 1, 4, 5);
+        c1 = SPORTSMED_SHUFFLE(t1, t3, 0, 1, 4, 5);
+        c2 = SPORTSMED_SHUFFLE(t0, t2, 2, 3, 6, 7);
+        c3 = SPORTSMED_SHUFFLE(t1, t3, 2, 3, 6, 7);
+#undef SPORTSMED_SHUFFLE
     };
     for (std::int64_t i = r0; i < r1; i += 8) {
         const double* row = x + i * stride;
