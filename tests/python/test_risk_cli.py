@@ -61,3 +61,22 @@ def test_evaluate_train_predict_explain(log_csv, tmp_path, capsys):
 def test_bad_column_is_a_plain_error(log_csv, capsys):
     assert main(["risk", "workload", str(log_csv), "--missing", "zero", "--athlete", "player"]) == 1
     assert "no column 'player'" in capsys.readouterr().err
+
+
+def test_predict_rebuilds_features_as_the_model_was_trained(tmp_path, capsys):
+    """The model records how its features were built (load column, missing-day policy,
+    windows, label); predict uses that record, and an option that contradicts it is an
+    error, not risks computed from other features."""
+    model = tmp_path / "m.json"
+    assert main(["risk", "train", "synthetic", "--missing", "zero", "--acute", "7", "--chronic", "28",
+                 "--features", "acwr_coupled,load_7d", "-o", str(model)]) == 0
+    recipe = json.loads(model.read_text())["training"]["recipe"]
+    assert recipe == {"load": "daily_load", "missing": "zero", "acute": 7, "chronic": 28, "min_periods": 0}
+    capsys.readouterr()
+    assert main(["risk", "predict", str(model), "synthetic", "-o", str(tmp_path / "a.csv")]) == 0
+    assert "risk of injury within 7 days" in capsys.readouterr().err
+    assert main(["risk", "predict", str(model), "synthetic", "--acute", "7", "--missing", "zero",
+                 "-o", str(tmp_path / "b.csv")]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv"))
+    assert main(["risk", "predict", str(model), "synthetic", "--acute", "3", "--chronic", "21"]) == 1
+    assert "--acute 3 conflicts with the model" in capsys.readouterr().err

@@ -22,17 +22,26 @@ from .._io import write_csv_atomic
 from .._pillars import require_pillar
 
 
-def _table_args(p: argparse.ArgumentParser) -> None:
+# How a table becomes model inputs: recorded in a trained model (training["recipe"]) and
+# rebuilt from it by predict/explain, where giving one of these options with another
+# value is an error (features built otherwise change risks silently, up to 9x).
+_RECIPE = {"load": "daily_load", "missing": None, "acute": 7, "chronic": 28, "min_periods": 0}
+
+
+def _table_args(p: argparse.ArgumentParser, from_model: bool = False) -> None:
     p.add_argument("input", help="CSV athlete-time table, or 'synthetic' for the embedded squad")
     p.add_argument("--athlete", default="athlete", help="athlete id column (default: %(default)s)")
     p.add_argument("--date", default="date", help="date column, YYYY-MM-DD (default: %(default)s)")
-    p.add_argument("--load", default="daily_load", help="daily load column (default: %(default)s)")
-    p.add_argument("--missing", required=True, choices=["zero", "missing"],
-                   help="what an absent day means: 'zero' load (no training) or 'missing' (not recorded)")
-    p.add_argument("--acute", type=int, default=7, help="acute window, days (default: %(default)s)")
-    p.add_argument("--chronic", type=int, default=28, help="chronic window, days (default: %(default)s)")
-    p.add_argument("--min-periods", type=int, default=0,
-                   help="fewest recorded days per window (default: the whole window)")
+    d = (lambda v: None) if from_model else (lambda v: v)
+    model_note = " (default: as the model was trained)" if from_model else " (default: %(default)s)"
+    p.add_argument("--load", default=d("daily_load"), help="daily load column" + model_note)
+    p.add_argument("--missing", required=not from_model, default=None, choices=["zero", "missing"],
+                   help="what an absent day means: 'zero' load (no training) or 'missing' (not recorded)"
+                        + (" (default: as the model was trained)" if from_model else ""))
+    p.add_argument("--acute", type=int, default=d(7), help="acute window, days" + model_note)
+    p.add_argument("--chronic", type=int, default=d(28), help="chronic window, days" + model_note)
+    p.add_argument("--min-periods", type=int, default=d(0),
+                   help="fewest recorded days per window (0: the whole window)" + model_note)
     p.add_argument("--decimal", choices=[".", ","], default=".",
                    help="decimal mark of the CSV's numbers, e.g. ',' for '1,5' in a ';'-separated export "
                         "(default: %(default)s)")
@@ -168,6 +177,9 @@ def run_train(args) -> int:
         if args.model == "cnn":
             params["window_days"] = args.window
     model = risk.RiskModel(_features(args), args.model, **params).fit(df, "y")
+    model.training["recipe"] = {k: getattr(args, k) for k in _RECIPE}
+    model.training["label"] = {"injury": args.injury, "horizon_days": args.horizon,
+                               "text": f"injury within {args.horizon} days"}
     model.save(args.out)
     labelled = df[df["y"].notna()]
     e = risk.evidence(labelled["athlete"], labelled["date"], labelled["y"])
@@ -184,11 +196,33 @@ def run_train(args) -> int:
     return 0
 
 
+def _recipe_from_model(args, model, where: str) -> None:
+    """Fills the table options from the model's recipe; an option given with another value
+    than the model was built with is an InvalidArgument."""
+    from .. import InvalidArgument
+
+    recipe = model.training.get("recipe", {}) if isinstance(model.training, dict) else {}
+    for key, default in _RECIPE.items():
+        given, built = getattr(args, key), recipe.get(key, default)
+        if given is not None and built is not None and given != built:
+            flag = "--" + key.replace("_", "-")
+            raise InvalidArgument(f"{where}: {flag} {given} conflicts with the model, whose features were built "
+                                  f"with {flag} {built}; leave the option out to use the model's")
+        if given is None:
+            if built is None:
+                raise InvalidArgument(f"{where}: the model does not record what an absent day means; give --missing")
+            setattr(args, key, built)
+
+
 def run_predict(args) -> int:
     require_pillar("risk")
     from .. import risk
 
     model = risk.RiskModel.load(args.model_file)
+    _recipe_from_model(args, model, "predict")
+    label = model.training.get("label", {}).get("text") if isinstance(model.training, dict) else None
+    if label:
+        print(f"risk of {label}", file=sys.stderr)
     df = _load(args)
     out = df[["athlete", "date"]].copy()
     out["risk"] = model.predict(df)
@@ -203,6 +237,7 @@ def run_explain(args) -> int:
     from .. import InvalidArgument, risk
 
     model = risk.RiskModel.load(args.model_file)
+    _recipe_from_model(args, model, "explain")
     df = _load(args)
     rows = df[df["athlete"] == args.who]
     if rows.empty:
@@ -272,13 +307,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     pr = rs.add_parser("predict", help="risk per athlete-day from a saved model")
     pr.add_argument("model_file", type=Path)
-    _table_args(pr)
+    _table_args(pr, from_model=True)
     pr.add_argument("-o", "--out", type=Path, default=None, help="CSV to write (default: stdout)")
     pr.set_defaults(handler=run_predict)
 
     x = rs.add_parser("explain", help="one athlete-day's risk and each feature's contribution")
     x.add_argument("model_file", type=Path)
-    _table_args(x)
+    _table_args(x, from_model=True)
     x.add_argument("--who", required=True, help="athlete id")
     x.add_argument("--at", default=None, help="date (default: the athlete's last day)")
     x.set_defaults(handler=run_explain)
