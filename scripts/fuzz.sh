@@ -5,6 +5,7 @@
 #   scripts/fuzz.sh [--minutes N | --seconds N] [--tests] [target...]
 #
 #   --seconds N, --minutes N  fuzzing time per target (default: $SPORTSMED_FUZZ_SECONDS, else 20 s)
+#   --runs N                  N executions per target from a fixed seed instead (reproducible: CI)
 #   --tests                   also run the sanitized Catch2 tests (ctest in build/fuzz) first
 #   target                    fuzz_c3d, c3d, ... (default: every fuzz/fuzz_*.cpp but those in
 #                             $SPORTSMED_FUZZ_SKIP, default none: see below)
@@ -17,12 +18,14 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 seconds="${SPORTSMED_FUZZ_SECONDS:-20}"
+runs=""      # --runs N: N executions from a fixed seed instead of a time budget
 run_tests=0
 targets=()
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --seconds) seconds="$2"; shift 2 ;;
         --minutes) seconds=$(( $2 * 60 )); shift 2 ;;
+        --runs) runs="$2"; shift 2 ;;
         --tests) run_tests=1; shift ;;
         -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
@@ -108,9 +111,16 @@ for t in "${targets[@]}"; do
     fi
     dict=()
     [[ -f "$REPO/fuzz/$t.dict" ]] && dict=(-dict="$REPO/fuzz/$t.dict")
-    step "$t: fuzzing ${seconds} s (corpus $CORPUS/$t)"
+    if [[ -n "$runs" ]]; then
+        # Reproducible: the same executions from the same seed and generated corpus.
+        budget=(-runs="$runs" -seed=1)
+        step "$t: fuzzing $runs executions, seed 1 (corpus $CORPUS/$t)"
+    else
+        budget=(-max_total_time="$seconds")
+        step "$t: fuzzing ${seconds} s (corpus $CORPUS/$t)"
+    fi
     set +e
-    "$BUILD/$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -max_len="$(max_len "$t")" \
+    "$BUILD/$t" "${budget[@]}" -rss_limit_mb=2048 -timeout=10 -max_len="$(max_len "$t")" \
         -print_final_stats=1 -artifact_prefix="$BUILD/findings/$t/" "${dict[@]}" "$CORPUS/$t" > "$log" 2>&1
     rc=$?
     set -e
@@ -128,7 +138,7 @@ for t in "${targets[@]}"; do
     summary+=("$(printf '%-20s %12s %10s  %s' "$t" "${execs:-?}" "${rate:-?}" "$status")")
 done
 
-step "executions per target (${seconds} s each)"
+if [[ -n "$runs" ]]; then step "executions per target ($runs from seed 1 each)"; else step "executions per target (${seconds} s each)"; fi
 printf '%-20s %12s %10s  %s\n' target executions 'execs/s' status
 printf '%s\n' "${summary[@]}"
 if [[ ${#findings[@]} -gt 0 ]]; then

@@ -31,8 +31,13 @@ std::vector<double> C3dParameter::as_doubles() const {
 std::vector<std::int64_t> C3dParameter::as_ints() const {
     SPORTSMED_CHECK(type != C3dType::Char, "C3D parameter {} holds text, not numbers", name);
     std::vector<std::int64_t> out(numbers.size());
-    std::transform(numbers.begin(), numbers.end(), out.begin(),
-                   [](double v) { return static_cast<std::int64_t>(v); });
+    // A float-typed parameter read as integers: values outside int64 (or NaN) are not counts
+    // or indices, and converting them would be undefined behaviour.
+    std::transform(numbers.begin(), numbers.end(), out.begin(), [&](double v) {
+        if (!(v > -9.2e18 && v < 9.2e18))
+            SPORTSMED_THROW(FormatError, "C3D parameter {} holds {}, not an integer", name, v);
+        return static_cast<std::int64_t>(v);
+    });
     return out;
 }
 

@@ -523,8 +523,10 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
         if (n_channels > 0) {
             if (h.analog_ratio > 0) apfs.push_back(n_channels * h.analog_ratio);
             const double arate = number_parameter(c, "ANALOG", "RATE", 0.0);
-            if (arate > 0 && point_rate > 0 && std::abs(arate / point_rate - std::round(arate / point_rate)) < 1e-6)
-                apfs.push_back(n_channels * static_cast<std::int64_t>(std::round(arate / point_rate)));
+            const double ratio = point_rate > 0 ? std::round(arate / point_rate) : 0.0;
+            // (a ratio beyond any analog system is not a layout: and would not fit an int64)
+            if (arate > 0 && ratio >= 1 && ratio <= 1e6 && std::abs(arate / point_rate - ratio) < 1e-6)
+                apfs.push_back(n_channels * static_cast<std::int64_t>(ratio));
         }
         auto fills = [&](std::int64_t p, std::int64_t a) {
             const std::size_t fb = static_cast<std::size_t>(4 * p + a) * elem;
