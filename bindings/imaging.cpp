@@ -187,6 +187,14 @@ py::dtype numpy_dtype(DType t) {
     }
 }
 
+// An uninitialised float64 array of @p dims in Fortran order (an Image's layout).
+py::array_t<double> fortran_doubles(const std::vector<std::int64_t>& dims) {
+    std::vector<py::ssize_t> shape(dims.begin(), dims.end()), strides(shape.size());
+    py::ssize_t st = sizeof(double);
+    for (std::size_t d = 0; d < shape.size(); ++d) strides[d] = st, st *= shape[d];
+    return py::array_t<double>(shape, strides);
+}
+
 // A view of the image's own voxels (no copy; the array keeps the Image alive), so that
 // repeated accesses see one buffer and writes through it are kept.
 py::array image_array(py::object self) {
@@ -391,10 +399,7 @@ void bind_imaging(py::module_& m) {
             "fdata",
             [](const Image& img) {
                 // Converted straight into an uninitialised numpy buffer (no zero-fill pass).
-                std::vector<py::ssize_t> shape(img.dims.begin(), img.dims.end()), strides(shape.size());
-                py::ssize_t st = sizeof(double);
-                for (std::size_t d = 0; d < shape.size(); ++d) strides[d] = st, st *= shape[d];
-                py::array_t<double> out(shape, strides);
+                py::array_t<double> out = fortran_doubles(img.dims);
                 double* dst = out.mutable_data();
                 {
                     py::gil_scoped_release release;
@@ -418,10 +423,7 @@ void bind_imaging(py::module_& m) {
                 py::gil_scoped_release release;
                 header = read_nifti_fdata(path, [&](const Image& h) {
                     py::gil_scoped_acquire acquire;
-                    std::vector<py::ssize_t> shape(h.dims.begin(), h.dims.end()), strides(shape.size());
-                    py::ssize_t st = sizeof(double);
-                    for (std::size_t d = 0; d < shape.size(); ++d) strides[d] = st, st *= shape[d];
-                    out = py::array_t<double>(shape, strides);
+                    out = fortran_doubles(h.dims);
                     return out.mutable_data();
                 });
             }

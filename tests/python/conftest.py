@@ -37,3 +37,18 @@ def restore_threads():
     saved = sportsmed.num_threads()
     yield
     sportsmed.set_num_threads(saved)
+
+
+@pytest.fixture(scope="session")
+def soccermon_table():
+    """SoccerMon (shared data) on a complete daily grid (absent day = no training), with the
+    workload features and the 7-day injury label ``y``; the test is skipped without it."""
+    risk = pytest.importorskip("sportsmed.risk")
+    path = shared_data_dir() / "risk/soccermon/master_dataset.csv"
+    if not path.exists():
+        pytest.skip(f"shared data file {path} is absent")
+    df = risk.complete_days(risk.read_table(path, athlete="player_id"), policy="zero")
+    w = risk.workload(df)
+    df = df.drop(columns=["monotony", "strain"]).join(w.drop(columns=["athlete", "date"]))
+    df["y"] = risk.injury_labels(df, 7)
+    return df

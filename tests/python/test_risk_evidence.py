@@ -161,16 +161,8 @@ def test_cli_reports_evidence_and_flags(cohort, tmp_path, capsys):
     assert json.loads(cap.out)["evidence"]["athletes"] == 24 and "events (injury episodes)" in cap.err
 
 
-def test_soccermon_temporal_one_athlete_is_flagged():
-    from conftest import shared_data_dir
-
-    path = shared_data_dir() / "risk/soccermon/master_dataset.csv"
-    if not path.exists():
-        pytest.skip(f"shared data file {path} is absent")
-    df = risk.complete_days(risk.read_table(path, athlete="player_id"), policy="zero")
-    w = risk.workload(df)
-    df = df.drop(columns=["monotony", "strain"]).join(w.drop(columns=["athlete", "date"]))
-    df["y"] = risk.injury_labels(df, 7)
+def test_soccermon_temporal_one_athlete_is_flagged(soccermon_table):
+    df = soccermon_table
     feats = ["acwr_coupled", "ewma_acwr", "monotony", "strain", "load_7d", "load_28d", "fatigue", "mood",
              "readiness", "sleep_quality", "soreness", "stress"]
     with pytest.warns(risk.EvidenceWarning, match="interval unreliable"):

@@ -19,17 +19,8 @@ FEATURES = ["acwr_coupled", "ewma_acwr", "monotony", "strain", "load_7d", "load_
 
 
 @pytest.fixture(scope="module")
-def table():
-    from conftest import shared_data_dir
-
-    path = shared_data_dir() / "risk/soccermon/master_dataset.csv"
-    if not path.exists():
-        pytest.skip(f"shared data file {path} is absent")
-    df = risk.complete_days(risk.read_table(path, athlete="player_id"), policy="zero")
-    w = risk.workload(df)
-    df = df.drop(columns=["monotony", "strain"]).join(w.drop(columns=["athlete", "date"]))
-    df["y"] = risk.injury_labels(df, 7)
-    return df
+def table(soccermon_table):
+    return soccermon_table
 
 
 def sklearn_protocol(df: pd.DataFrame, fold: np.ndarray, train_mask_for) -> tuple[float, float]:
