@@ -22,6 +22,10 @@ packages=(
     python3-pybind11 python3-numpy python3-pytest python3-pandas python3-matplotlib
     python3-scipy python3-sklearn python3-tqdm python3-statsmodels python3-nibabel
     python3-torch
+    # cohorts on Dask (sportsmed.cohort)
+    python3-dask python3-distributed
+    # report tests in a real browser (tests/python/browser.py: headless Chromium, DevTools protocol)
+    chromium python3-websocket
 )
 
 missing=()
