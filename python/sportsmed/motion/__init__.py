@@ -880,3 +880,6 @@ def write_dynamics_csv(df, path) -> None:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+from .opensim_model import OpenSimModel, opensim_inverse_dynamics, read_opensim_storage, read_osim  # noqa: E402,F401
