@@ -351,7 +351,7 @@ def hip_knee_angles(trial, model, side: str, cutoff_hz: float = 6.0, max_gap: in
 
 
 def feature_table(trials, task: str = "drop_jump", body_mass_kg: float | None = None, gait_events: str = "auto",
-                  progress=None, vertical_axis: str = "auto"):
+                  progress=None, vertical_axis: str = "auto", kinetics: bool = False, mp=None):
     """Features of many trials as one table.
 
     Parameters
@@ -363,6 +363,10 @@ def feature_table(trials, task: str = "drop_jump", body_mass_kg: float | None = 
     body_mass_kg : for the drop jump's force features; None: PROCESSING:Bodymass of a C3D
     gait_events : "auto", "stored" or "zeni"
     vertical_axis : "auto" (read from the data and, for a C3D, POINT:Y_SCREEN) or "+z", "+y", ...
+    kinetics : also the joint-moment features of :func:`kinetic_features` (C3D files with force
+        plates; the body mass from ``body_mass_kg``, ``mp`` (a Vicon .mp) or PROCESSING:Bodymass;
+        moments in the distal frame, Plug-in Gait's default). A trial whose moments cannot be
+        computed keeps its other features, NaN moments and the reason in ``warnings``.
 
     Returns
     -------
@@ -395,7 +399,44 @@ def feature_table(trials, task: str = "drop_jump", body_mass_kg: float | None = 
     else:
         table = batch_features([os.fspath(p) for p in trials], task, mass, gait_events, 0.2, progress,  # noqa: F405
                                vertical_axis)
-    return feature_table_frame(table)
+    df = feature_table_frame(table)
+    if kinetics:
+        df = _add_kinetic_features(df, trials, task, body_mass_kg, mp)
+    return df
+
+
+def _add_kinetic_features(df, trials, task, body_mass_kg, mp):
+    import os
+
+    import numpy as np
+
+    sources = trials.items() if isinstance(trials, dict) else [(os.fspath(p), p) for p in trials]
+    units = dict(df.attrs.get("units", {}))
+    rows = {}
+    for name, source in sources:
+        notes = []
+        try:
+            if not isinstance(source, (str, os.PathLike)) or not os.fspath(source).lower().endswith(".c3d"):
+                raise ValueError("joint moments need a C3D file with force plates")
+            dyn = inverse_dynamics(source, body_mass_kg=body_mass_kg, mp=mp)
+            feats, feat_units, notes = kinetic_features(dyn, task)
+            notes = list(dyn.attrs.get("warnings", [])) + notes
+            units.update(feat_units)
+            rows[str(name)] = feats
+        except Exception as exc:  # noqa: BLE001  (one trial's failure is its row's note, never the table's)
+            rows[str(name)] = {}
+            notes = [f"joint moments not computed: {exc}"]
+        if notes:
+            row = df.index.get_loc(str(name))
+            old = df["warnings"].iloc[row]
+            df.iloc[row, df.columns.get_loc("warnings")] = "; ".join([old] + notes if old else notes)
+    names = [n for n in units if n not in df.attrs.get("units", {})]
+    for n in names:
+        df[n] = [rows.get(str(i), {}).get(n, np.nan) for i in df.index]
+    order = [c for c in df.columns if c not in ("error", "warnings")] + ["error", "warnings"]
+    df = df[order]
+    df.attrs["units"] = units
+    return df
 
 
 def feature_table_frame(table):
@@ -883,3 +924,97 @@ def write_dynamics_csv(df, path) -> None:
 
 
 from .opensim_model import OpenSimModel, opensim_inverse_dynamics, read_opensim_storage, read_osim  # noqa: E402,F401
+
+
+def _contact_runs(plate):
+    """[(start, stop)) index runs where a foot stands on a plate (plate index ≥ 0)."""
+    import numpy as np
+
+    on = np.asarray(plate) >= 0
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
+    return list(zip(edges[::2], edges[1::2]))
+
+
+def kinetic_features(dynamics, task: str = "drop_jump"):
+    """Joint-moment features of a trial from its :func:`inverse_dynamics` table (internal
+    moments, Plug-in Gait naming: ``Y`` frontal, positive = internal abductor (valgus) moment =
+    external adductor (varus) moment, for both sides).
+
+    Drop jump (the first contact of each foot, i.e. the landing from the box):
+    ``{side}_peak_knee_abduction_moment`` — the largest *external* knee abduction (valgus)
+    moment, −Y (N·m/kg; Hewett et al. 2005's prospective ACL predictor), and
+    ``{side}_time_to_peak_knee_abduction_moment_s`` from the contact's first frame;
+    ``{side}_peak_knee_extensor_moment`` (internal, X, N·m/kg); then ``knee_abduction_moment_symmetry``
+    and ``knee_extensor_moment_symmetry`` (left / right peak).
+
+    Gait (every stance on a plate): ``{side}_kam_first_peak`` and ``{side}_kam_second_peak`` —
+    the external knee adduction moment (+Y, N·m/kg) maxima in the first and second half of
+    stance, averaged over the stances — and ``{side}_kinetic_stances`` (count).
+
+    Returns (features, units, warnings): a dict name → value (NaN when a side has no
+    contact), a dict name → unit, and a list of what a reader should know.
+    """
+    import numpy as np
+
+    from .. import InvalidArgument
+
+    task = task.replace("-", "_").lower()
+    if task in ("dvj",):
+        task = "drop_jump"
+    if task not in ("drop_jump", "gait"):
+        raise InvalidArgument(f"kinetic_features: task '{task}' is not drop_jump or gait")
+    t = np.asarray(dynamics.index, dtype=float)
+    feats, units, warnings = {}, {}, []
+    side_names = {"L": "left", "R": "right"}
+    for side in ("L", "R"):
+        name = side_names[side]
+        y = dynamics[f"{side}KneeMomentNorm_Y"].to_numpy(dtype=float)
+        x = dynamics[f"{side}KneeMomentNorm_X"].to_numpy(dtype=float)
+        runs = _contact_runs(dynamics[f"{side}Plate"].to_numpy())
+        runs = [(a, b) for a, b in runs if b - a >= 3]
+        if task == "drop_jump":
+            keys = (f"{name}_peak_knee_abduction_moment", f"{name}_time_to_peak_knee_abduction_moment_s",
+                    f"{name}_peak_knee_extensor_moment")
+            for k, u in zip(keys, ("N·m/kg", "s", "N·m/kg")):
+                feats[k], units[k] = float("nan"), u
+            if not runs:
+                warnings.append(f"{name} foot: no contact on a force plate: no knee moments")
+                continue
+            a, b = runs[0]
+            external_abduction = -y[a:b]
+            if np.all(np.isnan(external_abduction)):
+                warnings.append(f"{name} foot: knee moments unknown over its first contact")
+                continue
+            i = int(np.nanargmax(external_abduction))
+            feats[keys[0]] = float(external_abduction[i])
+            feats[keys[1]] = float(t[a + i] - t[a])
+            feats[keys[2]] = float(np.nanmax(x[a:b]))
+        else:
+            keys = (f"{name}_kam_first_peak", f"{name}_kam_second_peak", f"{name}_kinetic_stances")
+            for k, u in zip(keys, ("N·m/kg", "N·m/kg", "count")):
+                feats[k], units[k] = float("nan"), u
+            first, second = [], []
+            for a, b in runs:
+                seg = y[a:b]
+                if np.any(np.isnan(seg)):
+                    continue
+                half = (b - a) // 2
+                first.append(np.max(seg[:half]))
+                second.append(np.max(seg[half:]))
+            feats[keys[2]] = float(len(first))
+            if first:
+                feats[keys[0]], feats[keys[1]] = float(np.mean(first)), float(np.mean(second))
+            else:
+                warnings.append(f"{name} foot: no complete stance on a force plate: no knee adduction moment")
+    if task == "drop_jump":
+        for what in ("knee_abduction_moment", "knee_extensor_moment"):
+            key = f"{what}_symmetry"
+            left = feats[f"left_peak_{what}"]
+            right = feats[f"right_peak_{what}"]
+            feats[key], units[key] = (left / right if right and np.isfinite(right) and right > 0 else float("nan")), "ratio"
+    limit = 5.0  # N·m/kg: beyond any published knee moment of landing or gait
+    for k, v in feats.items():
+        if units[k] == "N·m/kg" and np.isfinite(v) and abs(v) > limit:
+            warnings.append(f"{k} = {v:.2f} N·m/kg is outside the physiological range (|M| ≤ {limit}): "
+                            "check the body mass, the force plates and the vertical axis")
+    return feats, units, warnings
