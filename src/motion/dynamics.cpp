@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "sportsmed/core/error.hpp"
+#include "sportsmed/core/parallel.hpp"
 #include "sportsmed/motion/checks.hpp"
 #include "sportsmed/motion/filter.hpp"
 #include "sportsmed/motion/joint_angles.hpp"
@@ -250,6 +251,31 @@ LegDynamics leg_inverse_dynamics(const LegSegments& leg, const FootLoad& load, c
         out.hip_power = power(out.hip_moment, out.thigh_omega, angular_velocity(leg.pelvis, rate_hz));
     else
         out.hip_power = VecXd::Constant(n, kNaN);
+    return out;
+}
+
+std::vector<LegDynamics> leg_inverse_dynamics_batch(const std::vector<LegSegments>& legs,
+                                                    const std::vector<FootLoad>& loads,
+                                                    const BodySegmentTable& table,
+                                                    const std::vector<double>& body_mass_kg, double rate_hz,
+                                                    const Eigen::Vector3d& gravity) {
+    SPORTSMED_CHECK(loads.size() == legs.size(), "leg_inverse_dynamics_batch: {} legs but {} loads", legs.size(),
+                    loads.size());
+    SPORTSMED_CHECK(body_mass_kg.size() == legs.size() || body_mass_kg.size() == 1,
+                    "leg_inverse_dynamics_batch: {} body masses for {} legs (give one per leg, or one)",
+                    body_mass_kg.size(), legs.size());
+    std::vector<LegDynamics> out(legs.size());
+    parallel_for(0, static_cast<std::int64_t>(legs.size()), [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t i = begin; i < end; ++i) {
+            const auto k = static_cast<std::size_t>(i);
+            const double mass = body_mass_kg.size() == 1 ? body_mass_kg[0] : body_mass_kg[k];
+            try {
+                out[k] = leg_inverse_dynamics(legs[k], loads[k], table, mass, rate_hz, gravity);
+            } catch (const InvalidArgument& e) {
+                SPORTSMED_THROW(InvalidArgument, "leg {}: {}", k, e.what());
+            }
+        }
+    });
     return out;
 }
 

@@ -1018,3 +1018,41 @@ def kinetic_features(dynamics, task: str = "drop_jump"):
             warnings.append(f"{k} = {v:.2f} N·m/kg is outside the physiological range (|M| ≤ {limit}): "
                             "check the body mass, the force plates and the vertical axis")
     return feats, units, warnings
+
+
+def leg_segments(source, side: str, model: str = "auto"):
+    """Segment kinematics of one leg of a C3D (path or :class:`C3d`) in SI units, as
+    :func:`inverse_dynamics` uses them: ``hip``, ``knee``, ``ankle``, ``toe`` (N × 3, m) and the
+    ``pelvis``, ``thigh``, ``shank``, ``foot`` frames (N × 9, row-major 3 × 3 per frame), from
+    the stored Plug-in Gait axes or, without them, the CGM1 from markers (``model``)."""
+    import os
+
+    c3d = read_c3d(os.fspath(source)) if isinstance(source, (str, os.PathLike)) else source  # noqa: F405
+    try:
+        params = cgm1_parameters_from_c3d(c3d)  # noqa: F405
+    except Exception:  # noqa: BLE001  (no PROCESSING group: only the stored axes can be used)
+        params = None
+    return _motion._leg_segments(c3d.trial, side, model, params)
+
+
+def leg_inverse_dynamics(legs, loads, body_mass_kg, rate_hz: float, table: str = "dempster",
+                         gravity=(0.0, 0.0, -9.81)):
+    """Newton–Euler of one leg, or of many in parallel (C++ threads, the GIL released), from
+    segment kinematics (:func:`leg_segments`, or your own: dicts of ``hip``/``knee``/``ankle``/
+    ``toe`` N × 3 in m and ``thigh``/``shank``/``foot`` (and optionally ``pelvis``) N × 9
+    frames) and the ground's wrench on each foot (dicts of ``force`` N × 3, N, and ``moment``
+    N × 3 about the lab origin, N·m). Moments are internal, about the joint centres, in the lab
+    frame (see ``include/sportsmed/motion/dynamics.hpp``).
+
+    ``legs``/``loads``: one dict each, or equal-length lists; ``body_mass_kg``: one value or one
+    per leg. Returns a dict (or a list of dicts) of ``{ankle,knee,hip}_{force,moment}`` (N × 3)
+    and ``{ankle,knee,hip}_power`` (N; the hip's NaN without a pelvis frame)."""
+    import numpy as np
+
+    single = isinstance(legs, dict)
+    legs_list = [legs] if single else list(legs)
+    loads_list = [loads] if isinstance(loads, dict) else list(loads)
+    masses = [float(m) for m in np.atleast_1d(np.asarray(body_mass_kg, dtype=float))]
+    out = _motion._leg_inverse_dynamics_batch(legs_list, loads_list, table, masses, float(rate_hz),
+                                              np.asarray(gravity, dtype=float))
+    return out[0] if single else out
