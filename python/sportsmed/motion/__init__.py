@@ -1056,3 +1056,72 @@ def leg_inverse_dynamics(legs, loads, body_mass_kg, rate_hz: float, table: str =
     out = _motion._leg_inverse_dynamics_batch(legs_list, loads_list, table, masses, float(rate_hz),
                                               np.asarray(gravity, dtype=float))
     return out[0] if single else out
+
+
+def write_dynamics(df, path, source=None) -> None:
+    """Writes an :func:`inverse_dynamics` table by the extension of ``path``:
+
+    - ``.csv``: headers ``name [unit]`` (:func:`write_dynamics_csv`);
+    - ``.mot``/``.sto``: an OpenSim storage file (time column, ``inDegrees=no``, every column's
+      unit listed in the header), which OpenSim and :func:`read_mot` read;
+    - ``.c3d``: ``source`` (the trial's C3D path or :class:`C3d`) with the moments, forces and
+      powers added as analog channels, each with its unit (N·m, N·m/kg, N, W, W/kg), held over
+      the analog samples of each frame — the trial's markers and analogs unchanged (units in
+      ASCII: ``N.m``, ``N.m/kg``; unknown frames stay NaN, as in the table).
+
+    Written atomically (a temporary file renamed into place)."""
+    import os
+
+    import numpy as np
+
+    from .. import InvalidArgument
+    from .._io import atomic_output
+
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    # ASCII units in the binary and OpenSim formats (C3D strings are bytes): N·m → N.m
+    units = {k: str(v).replace("·", ".") for k, v in df.attrs.get("units", {}).items()}
+    columns = [c for c in df.columns if not c.endswith("Plate")]
+    if ext == ".csv":
+        write_dynamics_csv(df, path)
+        return
+    if ext in (".mot", ".sto"):
+        data = np.column_stack([np.asarray(df.index, dtype=float)] + [df[c].to_numpy(dtype=float) for c in columns])
+        with atomic_output(path) as f:
+            f.write(f"{os.path.basename(path)}\nversion=1\nnRows={data.shape[0]}\nnColumns={data.shape[1]}\n"
+                    "inDegrees=no\n")
+            f.write("units: " + ", ".join(f"{c} [{units.get(c, '')}]" for c in columns) + "\n")
+            f.write("endheader\n")
+            f.write("\t".join(["time"] + columns) + "\n")
+            for row in data:
+                f.write("\t".join("nan" if not np.isfinite(v) else f"{v:.10g}" for v in row) + "\n")
+        return
+    if ext == ".c3d":
+        if source is None:
+            raise InvalidArgument("write_dynamics: a .c3d output needs source= (the trial's C3D)")
+        c3d = read_c3d(os.fspath(source)) if isinstance(source, (str, os.PathLike)) else source  # noqa: F405
+        trial = c3d.trial
+        n = trial.n_frames
+        if len(df) != n:
+            raise InvalidArgument(f"write_dynamics: the table has {len(df)} frames, the C3D {n}")
+        rate = trial.point_rate_hz
+        analogs = np.asarray(trial.analogs, dtype=float)
+        if trial.analog_rate_hz > 0 and analogs.size:
+            ratio = int(round(trial.analog_rate_hz / rate))
+        else:
+            ratio, analogs = 1, np.zeros((n, 0))
+            trial.analog_rate_hz = rate
+        added = np.repeat(np.column_stack([df[c].to_numpy(dtype=float) for c in columns]), ratio, axis=0)
+        trial.analogs = np.column_stack([analogs[: added.shape[0]], added])
+        trial.analog_labels = list(trial.analog_labels) + columns
+        trial.analog_units = list(trial.analog_units) + [units.get(c, "") for c in columns]
+        # write_trial_c3d writes by path: write next to the target, then rename into place
+        tmp = f"{path}.tmp{os.getpid()}"
+        try:
+            write_trial_c3d(tmp, trial)  # noqa: F405
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        return
+    raise InvalidArgument(f"write_dynamics: '{path}': the extension is not .csv, .mot, .sto or .c3d")
