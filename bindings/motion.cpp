@@ -622,7 +622,9 @@ void bind_dynamics(py::module_& m) {
               if (frame == "distal") o.frame = MomentFrame::Distal;
               else if (frame == "proximal") o.frame = MomentFrame::Proximal;
               else if (frame == "lab") o.frame = MomentFrame::Lab;
-              else SPORTSMED_THROW(InvalidArgument, "inverse_dynamics: frame '{}' is not distal, proximal or lab", frame);
+              else if (frame == "jcs") o.frame = MomentFrame::Jcs;
+              else SPORTSMED_THROW(InvalidArgument, "inverse_dynamics: frame '{}' is not distal, proximal, lab or jcs",
+                                   frame);
               o.external = external;
               o.force_threshold_n = force_threshold_n;
               o.max_cop_distance_m = max_cop_distance_m;

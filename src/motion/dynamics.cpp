@@ -487,6 +487,26 @@ void foot_loads_from_plates(const Trial& trial, const LegSegments& left, const L
 
 namespace {
 
+/// Joint-coordinate-system axes per frame (Grood & Suntay 1983; Wu et al. 2002), as N × 9
+/// frames whose columns are (floating axis, proximal medio-lateral axis, distal long axis):
+/// e1 = the proximal segment's y, e3 = the distal segment's z (the foot's turned to x forward,
+/// z up), e2 = e1 × e3 normalised (anterior). Projecting a moment on these columns gives its
+/// components about the JCS axes (Schache & Baker 2007's recommendation for gait moments).
+RowMatXd jcs_frames(const RowMatXd& prox, const RowMatXd& dist, bool dist_is_foot) {
+    RowMatXd out(prox.rows(), 9);
+    for (Eigen::Index i = 0; i < prox.rows(); ++i) {
+        const Mat3 p = frame_at(prox, i), d = frame_at(dist, i);
+        const Vec3 e1 = p.col(1);
+        const Vec3 e3 = dist_is_foot ? Vec3(d.col(0)) : Vec3(d.col(2));
+        const Vec3 e2 = e1.cross(e3).normalized();
+        Mat3 o;
+        o << e2, e1, e3;
+        for (int a = 0; a < 3; ++a)
+            for (int b = 0; b < 3; ++b) out(i, 3 * a + b) = o(a, b);
+    }
+    return out;
+}
+
 SideDynamics side_results(const LegSegments& leg, const LegDynamics& d, const InverseDynamicsOptions& o,
                           const std::string& side) {
     const int sg = side_sign(side);
@@ -517,6 +537,13 @@ SideDynamics side_results(const LegSegments& leg, const LegDynamics& d, const In
         } else if (o.frame == MomentFrame::Proximal) {
             frames = jj.prox;
             SPORTSMED_CHECK(frames != nullptr, "inverse_dynamics: hip moments in the proximal frame need pelvis frames");
+        }
+        RowMatXd jcs;
+        if (o.frame == MomentFrame::Jcs) {
+            SPORTSMED_CHECK(jj.prox != nullptr, "inverse_dynamics: hip moments in the joint coordinate system need "
+                                                "pelvis frames");
+            jcs = jcs_frames(*jj.prox, *jj.dist, jj.dist_is_foot);
+            frames = &jcs;
         }
         out.moments.middleCols(3 * j, 3) = ext * plugin_gait_components(*jj.m, frames, foot, jj.x_sign, sg);
         out.forces.middleCols(3 * j, 3) = local_components(*jj.f, frames, foot);

@@ -60,3 +60,25 @@ def test_batch_equals_leg_by_leg_and_errors_name_the_leg(shared_data):
     with pytest.raises(sportsmed.InvalidArgument, match="body masses"):
         motion.leg_inverse_dynamics(legs, loads, [61.1, 60, 59], 120.0)
     assert legs[0]["model"] == "axes" and legs[0]["thigh"].shape == (n, 9)
+
+
+def test_jcs_components_are_projections_on_the_grood_suntay_axes(shared_data):
+    """frame="jcs": X about the proximal segment's medio-lateral axis (knee extensor positive, as
+    Plug-in Gait's X), Y about the floating axis e1 × e3, Z about the distal long axis; the right
+    side's Y and Z negated. Re-derived here from the lab-frame moments and the segment frames."""
+    c3d = motion.read_c3d(shared_data("motion/c3d/gait-pig.c3d"))
+    lab = motion.inverse_dynamics(c3d, body_mass_kg=61.1, frame="lab", cutoff_hz=0.0)
+    jcs = motion.inverse_dynamics(c3d, body_mass_kg=61.1, frame="jcs", cutoff_hz=0.0)
+    for side, sign in (("L", 1.0), ("R", -1.0)):
+        leg = motion.leg_segments(c3d, side)
+        thigh, shank = leg["thigh"].reshape(-1, 3, 3), leg["shank"].reshape(-1, 3, 3)
+        e1, e3 = thigh[:, :, 1], shank[:, :, 2]
+        e2 = np.cross(e1, e3)
+        e2 /= np.linalg.norm(e2, axis=1, keepdims=True)
+        m = np.column_stack([lab[f"{side}KneeMoment_{a}"] for a in "XYZ"])
+        expected = {"X": -np.einsum("ni,ni->n", m, e1), "Y": sign * np.einsum("ni,ni->n", m, e2),
+                    "Z": sign * np.einsum("ni,ni->n", m, e3)}
+        ok = np.isfinite(m).all(axis=1)
+        assert ok.sum() > 20
+        for axis, values in expected.items():
+            np.testing.assert_allclose(jcs[f"{side}KneeMoment_{axis}"].to_numpy()[ok], values[ok], atol=1e-9)

@@ -121,8 +121,11 @@ std::vector<LegDynamics> leg_inverse_dynamics_batch(const std::vector<LegSegment
                                                     const std::vector<double>& body_mass_kg, double rate_hz,
                                                     const Eigen::Vector3d& gravity = Eigen::Vector3d(0, 0, -9.81));
 
-/// Frame in which moments are expressed.
-enum class MomentFrame { Distal, Proximal, Lab };
+/// Frame in which moments are expressed: the distal or proximal segment's, the lab's, or the
+/// joint coordinate system (Jcs: components about the proximal segment's medio-lateral axis
+/// (X, flexion), the floating axis (Y, ab/adduction) and the distal segment's long axis (Z,
+/// rotation), by projection — Grood & Suntay 1983, Schache & Baker 2007).
+enum class MomentFrame { Distal, Proximal, Lab, Jcs };
 
 /// Options of inverse_dynamics.
 struct InverseDynamicsOptions {

@@ -775,7 +775,9 @@ def inverse_dynamics(source, body_mass_kg: float | None = None, mp=None, table: 
         ``"de_leva_male"`` (de Leva 1996).
     cutoff_hz : one low-pass cut-off for marker-derived kinematics *and* forces (Kristianslund
         et al. 2012); 0 disables filtering (data filtered already, e.g. Plug-in Gait output).
-    frame : ``"distal"`` (Plug-in Gait Nexus/Workstation), ``"proximal"`` or ``"lab"``.
+    frame : ``"distal"`` (Plug-in Gait Nexus/Workstation), ``"proximal"``, ``"lab"`` or ``"jcs"``
+        (the joint coordinate system: about the proximal segment's medio-lateral axis, the
+        floating axis and the distal segment's long axis, by projection; Schache & Baker 2007).
     convention : ``"internal"`` (muscle moments, Plug-in Gait) or ``"external"``.
     grf, grf_assignment, external_loads : an OpenSim GRF .mot instead of the C3D's plates,
         with ``{stem: "L"|"R"}`` or the ExternalLoads XML saying which foot each force acts on.
