@@ -40,14 +40,16 @@ torch::Tensor gaussian_importance_tensor(const std::vector<std::int64_t>& patch,
     for (const std::int64_t p : patch) {
         SPORTSMED_CHECK(p > 0, "gaussian_importance_map: patch sizes must be positive, got {}", p);
         const double sigma = sigma_scale * static_cast<double>(p);
-        torch::Tensor x = torch::arange(p, torch::kFloat64) - static_cast<double>(p / 2);
+        // centred between the middle voxels, (p − 1)/2, as MONAI's compute_importance_map
+        torch::Tensor x = torch::arange(p, torch::kFloat64) - (static_cast<double>(p) - 1.0) / 2.0;
         torch::Tensor g = torch::exp(-(x * x) / (2.0 * sigma * sigma));
         map = map.unsqueeze(-1) * g;  // outer product, axis by axis
     }
     map = map.reshape(patch);
-    map = map / map.max();
-    const double min_positive = map.masked_select(map > 0).min().item<double>();
-    map = torch::where(map > 0, map, torch::full_like(map, min_positive));
+    // MONAI floors the weights at max(smallest weight, 1e-3): a window's border voxels keep a
+    // small weight, so a voxel seen only at window borders is not divided by ~0.
+    const double floor = std::max(map.min().item<double>(), 1e-3);
+    map = torch::clamp_min(map, floor);
     return map.to(torch::kFloat32);
 }
 

@@ -30,11 +30,12 @@ def window_starts(size: int, roi: int, overlap: float) -> list[int]:
 
 
 def importance_map(roi: list[int], sigma_scale: float = 0.125) -> torch.Tensor:
-    grids = torch.meshgrid(*[torch.arange(r, dtype=torch.float64) - (r // 2) for r in roi], indexing="ij")
+    # MONAI 1.x compute_importance_map(mode="gaussian"): centred at (r - 1) / 2, sigma =
+    # sigma_scale * r, not normalised, floored at max(smallest weight, 1e-3).
+    grids = torch.meshgrid(*[torch.arange(r, dtype=torch.float64) - (r - 1) / 2.0 for r in roi], indexing="ij")
     exponent = sum(g ** 2 / (2 * (sigma_scale * r) ** 2) for g, r in zip(grids, roi))
     m = torch.exp(-exponent)
-    m = m / m.max()
-    m[m == 0] = m[m > 0].min()
+    m = torch.clamp(m, min=max(m.min().item(), 1e-3))
     return m.float()
 
 

@@ -53,7 +53,8 @@ struct Segmentation {
 /// after normalisation), slides windows with the given step (window starts as MONAI's
 /// dense_patch_slices: multiples of int(patch × step_fraction), the last clamped to the
 /// end), weights each window's logits by a Gaussian importance map (σ = patch/8 per axis,
-/// maximum 1, as nnU-Net and MONAI), averages overlapping logits, and takes the argmax.
+/// MONAI's compute_importance_map, see gaussian_importance_map), averages overlapping
+/// logits, and takes the argmax.
 ///
 /// @param image channels × spatial, C order, float32; channels = spec().in_channels.
 /// @param shape spatial shape (2 or 3 axes, as the model).
@@ -66,9 +67,10 @@ Segmentation segment(Model& model, const float* image, const std::vector<std::in
 /// @return starts in increasing order; {0} when size <= patch.
 std::vector<std::int64_t> window_starts(std::int64_t size, std::int64_t patch, double step_fraction);
 
-/// Gaussian importance map over a patch: exp(-Σ (x_d - c_d)² / (2 σ_d²)) with
-/// c_d = patch_d / 2 (integer division), σ_d = sigma_scale × patch_d, divided by its
-/// maximum; zeros (underflow) are raised to the smallest positive value.
+/// Gaussian importance map over a patch, as MONAI's compute_importance_map(mode="gaussian"):
+/// exp(-Σ (x_d - c_d)² / (2 σ_d²)) with c_d = (patch_d − 1)/2 (symmetric: between the two
+/// middle voxels of an even patch), σ_d = sigma_scale × patch_d, not normalised (1 at the
+/// centre of an odd patch), and floored at max(its smallest value, 1e-3).
 /// @return patch voxels in C order.
 std::vector<float> gaussian_importance_map(const std::vector<std::int64_t>& patch, double sigma_scale = 0.125);
 

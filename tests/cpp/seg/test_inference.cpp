@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -22,22 +23,31 @@ TEST_CASE("seg: window starts follow MONAI's dense_patch_slices", "[seg][inferen
 }
 
 TEST_CASE("seg: Gaussian importance map equals the analytic formula", "[seg][inference]") {
+    // MONAI's compute_importance_map: centred at (p - 1)/2, sigma = p/8, not normalised,
+    // floored at max(min, 1e-3).
     const std::vector<std::int64_t> patch = {8, 6, 5};
     const std::vector<float> map = gaussian_importance_map(patch);
     REQUIRE(map.size() == 8u * 6u * 5u);
-    double max_value = 0;
+    auto g = [](int i, int p) {
+        const double s = 0.125 * p, d = i - (p - 1) / 2.0;
+        return std::exp(-d * d / (2 * s * s));
+    };
+    double min_value = 1;
+    for (int z = 0; z < 8; ++z)
+        for (int y = 0; y < 6; ++y)
+            for (int x = 0; x < 5; ++x) min_value = std::min(min_value, g(z, 8) * g(y, 6) * g(x, 5));
+    const double floor = std::max(min_value, 1e-3);
     for (int z = 0; z < 8; ++z)
         for (int y = 0; y < 6; ++y)
             for (int x = 0; x < 5; ++x) {
-                auto g = [](int i, int p) {
-                    const double s = 0.125 * p, d = i - p / 2;
-                    return std::exp(-d * d / (2 * s * s));
-                };
-                const double expected = g(z, 8) * g(y, 6) * g(x, 5);  // the centre value is 1
+                const double expected = std::max(g(z, 8) * g(y, 6) * g(x, 5), floor);
                 CHECK(map[(z * 6 + y) * 5 + x] == Approx(expected).epsilon(1e-6));
-                max_value = std::max<double>(max_value, map[(z * 6 + y) * 5 + x]);
             }
-    CHECK(max_value == 1.0);
+    // symmetric: the two middle voxels of the even axis weigh the same
+    CHECK(map[(3 * 6 + 2) * 5 + 2] == Approx(map[(4 * 6 + 3) * 5 + 2]).epsilon(1e-7));
+    // a large patch reaches the floor in its corners
+    const std::vector<float> big = gaussian_importance_map({64, 64, 64});
+    CHECK(*std::min_element(big.begin(), big.end()) == Approx(1e-3).epsilon(1e-6));
 }
 
 namespace {
@@ -48,10 +58,11 @@ torch::Tensor reference_stitch(const std::vector<std::int64_t>& size, const std:
     const auto sy = window_starts(size[1], patch[1], step);
     const auto sx = window_starts(size[2], patch[2], step);
     torch::Tensor num = torch::zeros(size, torch::kFloat64), den = torch::zeros(size, torch::kFloat64);
-    auto g = [](std::int64_t i, std::int64_t p) {
-        const double s = 0.125 * p, d = static_cast<double>(i - p / 2);
+    auto g = [](std::int64_t i, std::int64_t p) {  // MONAI's weights: centred at (p - 1)/2
+        const double s = 0.125 * p, d = static_cast<double>(i) - (static_cast<double>(p) - 1.0) / 2.0;
         return std::exp(-d * d / (2 * s * s));
     };
+    const double floor = std::max(g(0, patch[0]) * g(0, patch[1]) * g(0, patch[2]), 1e-3);  // corners are smallest
     double k = 0;
     auto n = num.accessor<double, 3>();
     auto w = den.accessor<double, 3>();
@@ -61,7 +72,7 @@ torch::Tensor reference_stitch(const std::vector<std::int64_t>& size, const std:
                 for (std::int64_t z = 0; z < patch[0]; ++z)
                     for (std::int64_t y = 0; y < patch[1]; ++y)
                         for (std::int64_t x = 0; x < patch[2]; ++x) {
-                            const double wt = g(z, patch[0]) * g(y, patch[1]) * g(x, patch[2]);
+                            const double wt = std::max(g(z, patch[0]) * g(y, patch[1]) * g(x, patch[2]), floor);
                             n[z0 + z][y0 + y][x0 + x] += wt * k;
                             w[z0 + z][y0 + y][x0 + x] += wt;
                         }
