@@ -57,7 +57,7 @@ def _features_arg(p: argparse.ArgumentParser, required: bool = True) -> None:
                    help="comma-separated feature columns (workload features are computed)")
 
 
-def _load(args):
+def _load(args, mark_recorded: bool = False):
     from .. import risk
 
     if args.input == "synthetic":
@@ -65,7 +65,12 @@ def _load(args):
     else:
         df = risk.read_table(args.input, athlete=args.athlete, date=args.date, decimal=args.decimal,
                              load=args.load, injury=getattr(args, "injury", "injury"))
+    raw = df[["athlete", "date"]]
     df = risk.complete_days(df, policy=args.missing, load=args.load)
+    if mark_recorded:
+        # days the file has a row for; the others were filled by the missing-day policy
+        key = lambda t: t["athlete"].astype(str) + "|" + t["date"].dt.strftime("%Y-%m-%d")  # noqa: E731
+        df["recorded"] = key(df).isin(set(key(raw))).to_numpy()
     injury = getattr(args, "injury", None)
     return risk.with_features(df, load=args.load, injury=injury if injury in df.columns else None,
                               horizon_days=getattr(args, "horizon", 7), acute_days=args.acute,
@@ -180,6 +185,22 @@ def run_train(args) -> int:
     model.training["recipe"] = {k: getattr(args, k) for k in _RECIPE}
     model.training["label"] = {"injury": args.injury, "horizon_days": args.horizon,
                                "text": f"injury within {args.horizon} days"}
+    if args.validate:
+        import warnings
+
+        with warnings.catch_warnings():  # reported below and in the model file
+            warnings.simplefilter("ignore", risk.EvidenceWarning)
+            warnings.simplefilter("ignore", risk.LeakageWarning)
+            neural = {k: v for k, v in params.items() if k != "C"} if args.model in ("mlp", "cnn") else None
+            ev = risk.evaluate(df, _features(args), "y", scheme=args.validate, k=args.folds,
+                               test_start=args.test_start, purge_days=args.purge, horizon_days=args.horizon,
+                               model=args.model, C=args.C, replicates=args.replicates, seed=args.seed,
+                               neural=neural, season_start=args.season_start)
+        model.record_validation(ev, folds=args.folds if args.validate in ("grouped", "random") else None,
+                                seed=args.seed, replicates=args.replicates, test_start=args.test_start)
+        print(f"validation ({args.validate}): {model.describe()['validation']}", file=sys.stderr)
+        if ev.warning:
+            print(f"WARNING: {ev.warning}", file=sys.stderr)
     model.save(args.out)
     labelled = df[df["y"].notna()]
     e = risk.evidence(labelled["athlete"], labelled["date"], labelled["y"])
@@ -190,7 +211,7 @@ def run_train(args) -> int:
               f"{risk.MIN_ATHLETES_WITH_EVENTS} athletes)", file=sys.stderr)
     if args.json:
         print(json.dumps({"model": str(args.out), "label": f"injury within {args.horizon} d",
-                          "evidence": e, "minimum": {"events": risk.MIN_EVENTS,
+                          "evidence": e, "validation": model.training.get("validation"), "minimum": {"events": risk.MIN_EVENTS,
                                                      "athletes_with_events": risk.MIN_ATHLETES_WITH_EVENTS}},
                          indent=2, default=_json_default))
     return 0
@@ -220,14 +241,53 @@ def run_predict(args) -> int:
 
     model = risk.RiskModel.load(args.model_file)
     _recipe_from_model(args, model, "predict")
-    label = model.training.get("label", {}).get("text") if isinstance(model.training, dict) else None
-    if label:
-        print(f"risk of {label}", file=sys.stderr)
-    df = _load(args)
-    out = df[["athlete", "date"]].copy()
-    out["risk"] = model.predict(df)
+    _injury_from_model(args, model)
+    df = _load(args, mark_recorded=True)
+    out = _risk_table(model, df, args.injury)
+    for line in _header(model, out):
+        print(line, file=sys.stderr)
     _write(out, args.out)
     return 0
+
+
+def _injury_from_model(args, model) -> None:
+    lab = model.training.get("label") if isinstance(model.training, dict) else None
+    args.injury = lab.get("injury", "injury") if isinstance(lab, dict) else "injury"
+
+
+def _risk_table(model, df, injury: str = "injury"):
+    """athlete, date, risk, the squad's mean risk that day, and the flags a reader needs:
+    injured (an injury day: the athlete is already injured, the risk does not apply),
+    recorded (False: the day is absent from the file and was filled by the missing-day
+    policy) and imputed (model features that were NaN and replaced by the training mean)."""
+    import numpy as np
+
+    out = df[["athlete", "date"]].copy()
+    out["risk"] = model.predict(df)
+    out["squad_mean_risk"] = out.groupby("date")["risk"].transform("mean")
+    out["injured"] = (df[injury] == 1).to_numpy() if injury in df.columns else False
+    out["recorded"] = df["recorded"].to_numpy() if "recorded" in df.columns else True
+    nan = df[model.features].isna().to_numpy()
+    names = np.asarray(model.features, dtype=object)
+    out["imputed"] = [",".join(names[r]) for r in nan]
+    return out
+
+
+def _header(model, out) -> list:
+    """What the risk is of, the squad's average, the validated AUC and the flags' counts."""
+    d = model.describe()
+    last = out["date"].max()
+    today = out[out["date"] == last]
+    base = f"; training base rate {d['base_rate']:.2%}" if d["base_rate"] is not None else ""
+    lines = [f"risk of {d['label']}{base}",
+             f"squad average risk: {out['risk'].mean():.2%} over all rows, {today['risk'].mean():.2%} on "
+             f"{last.date()} ({len(today)} athletes)",
+             f"model: {d['validation']}"]
+    flags = [f"{int(out['injured'].sum())} injured day(s) (already injured: the risk does not apply)",
+             f"{int((~out['recorded']).sum())} day(s) absent from the file (filled by the missing-day policy)",
+             f"{int((out['imputed'] != '').sum())} day(s) with imputed features (training mean)"]
+    lines.append("flags: " + "; ".join(flags))
+    return lines
 
 
 def run_explain(args) -> int:
@@ -236,25 +296,51 @@ def run_explain(args) -> int:
 
     from .. import InvalidArgument, risk
 
+    import re
+
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.date):
+        raise InvalidArgument(f"explain: --date names the CSV's date column (default 'date'), not a day; to "
+                              f"explain {args.date} give --at {args.date}")
     model = risk.RiskModel.load(args.model_file)
     _recipe_from_model(args, model, "explain")
-    df = _load(args)
+    _injury_from_model(args, model)
+    df = _load(args, mark_recorded=True)
     rows = df[df["athlete"] == args.who]
     if rows.empty:
         raise InvalidArgument(f"explain: no athlete {args.who!r} in the table")
+    first, last = rows["date"].min().date(), rows["date"].max().date()
     if args.at:
-        rows = rows[rows["date"] == pd.Timestamp(args.at)]
+        try:
+            day = pd.Timestamp(args.at)
+        except ValueError:
+            raise InvalidArgument(f"explain: --at {args.at!r} is not a date (YYYY-MM-DD)") from None
+        rows = rows[rows["date"] == day]
         if rows.empty:
-            raise InvalidArgument(f"explain: athlete {args.who!r} has no row on {args.at}")
+            raise InvalidArgument(f"explain: athlete {args.who!r} has no data on {args.at} (the record runs "
+                                  f"{first} .. {last})")
     history = df[df["athlete"] == args.who]  # the CNN reads the days before the chosen one
     at = rows.index[-1]
     row = history.loc[[at]]
     contrib = model.explain(history).loc[at]
-    p = float(model.predict(history)[history.index.get_loc(at)])
-    print(f"{args.who} on {row['date'].iloc[0].date()}: risk {p:.4f} "
+    table = _risk_table(model, history, args.injury)
+    p = float(table.loc[at, "risk"])
+    squad = df.loc[df["date"] == row["date"].iloc[0]]
+    squad_mean = float(model.predict(squad).mean()) if model.kind != "cnn" else float(
+        _risk_table(model, df, args.injury).loc[squad.index, "risk"].mean())
+    d = model.describe()
+    when = "" if args.at else " (its last day; --at YYYY-MM-DD for another)"
+    print(f"{args.who} on {row['date'].iloc[0].date()}{when}: risk of {d['label']} {p:.4f} "
           f"(log-odds {contrib.sum():+.3f} = baseline {contrib['baseline']:+.3f} + contributions)")
+    print(f"squad average that day: {squad_mean:.4f} ({len(squad)} athletes); model: {d['validation']}")
+    if table.loc[at, "injured"]:
+        print("NOTE: the athlete is injured on this day: a risk of a new injury does not apply")
+    if not table.loc[at, "recorded"]:
+        print(f"NOTE: this day is absent from the file; its load was filled by the missing-day policy "
+              f"'{args.missing}'")
+    imputed = set(filter(None, table.loc[at, "imputed"].split(",")))
     for name in sorted(model.features, key=lambda f: -abs(contrib[f])):
-        print(f"  {name:<20} value {row[name].iloc[0]:>10.3f}   contribution {contrib[name]:+.4f}")
+        mark = "   (missing: imputed with the training mean)" if name in imputed else ""
+        print(f"  {name:<20} value {row[name].iloc[0]:>10.3f}   contribution {contrib[name]:+.4f}{mark}")
     return 0
 
 
@@ -301,6 +387,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--pos-weight", type=float, default=1.0,
                    help="mlp/cnn: weight of positive rows; <= 0 for n_neg/n_pos (default: %(default)s)")
     t.add_argument("--seed", type=int, default=0, help="mlp/cnn: seed (default: %(default)s)")
+    t.add_argument("--validate", choices=["grouped", "temporal", "season"], default=None,
+                   help="before saving, evaluate the same recipe with this scheme (as 'risk evaluate') and "
+                        "record its AUC, interval and evidence in the model")
+    t.add_argument("--folds", type=int, default=5, help="--validate grouped: folds (default: %(default)s)")
+    t.add_argument("--test-start", default=None, help="--validate temporal: first test day (YYYY-MM-DD)")
+    t.add_argument("--purge", type=int, default=None, help="--validate temporal/season: purge gap in days "
+                   "(default: the horizon)")
+    t.add_argument("--season-start", default="01-01", help="--validate season: MM-DD (default: %(default)s)")
+    t.add_argument("--replicates", type=int, default=1000,
+                   help="--validate: bootstrap replicates (default: %(default)s)")
     t.add_argument("-o", "--out", type=Path, required=True, help="model file (JSON) to write")
     t.add_argument("--json", action="store_true", help="print the training evidence as JSON")
     t.set_defaults(handler=run_train)
