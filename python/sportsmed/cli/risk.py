@@ -131,6 +131,12 @@ def run_evaluate(args) -> int:
                            purge_days=args.purge, horizon_days=args.horizon, model=args.model,
                            replicates=args.replicates, seed=args.seed, repeats=args.repeats,
                            season_start=args.season_start)
+    pred = ev.predictions
+    cal = risk.calibration_summary(pred["y"], pred["p_model"], groups=pred["athlete"])
+    cal_text = (f"calibration of the out-of-fold risks: slope {cal['slope']:.3f} [{cal['slope_lo']:.3f}, "
+                f"{cal['slope_hi']:.3f}] (ideal 1), calibration-in-the-large {cal['citl']:+.3f} "
+                f"[{cal['citl_lo']:+.3f}, {cal['citl_hi']:+.3f}] (ideal 0), observed/expected events "
+                f"{cal['oe_ratio']:.3f}; 95% Wald intervals, athlete-cluster-robust")
     leak_text = ("leakage: athletes have rows on both sides of this split; its AUC measures who gets injured, "
                  "not when" if ev.leakage else "")
     if args.json:
@@ -142,7 +148,8 @@ def run_evaluate(args) -> int:
                           "evidence": {k: v for k, v in ev.evidence.items() if k != "warning"},
                           "table": ev.table.to_dict(orient="records"),
                           "folds": ev.folds.to_dict(orient="records"),
-                          "spread": ev.spread, "repeats": ev.repeats.to_dict(orient="records")},
+                          "spread": ev.spread, "repeats": ev.repeats.to_dict(orient="records"),
+                          "calibration": cal},
                          indent=2, default=_json_default))
     else:
         purge = f"; purge {ev.purge_days} d" if ev.scheme in ("temporal", "season") else ""
@@ -154,6 +161,7 @@ def run_evaluate(args) -> int:
         if ev.leakage:
             print(f"WARNING: {leak_text}")
         print(ev.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print(cal_text)
         print("per test fold:")
         print(ev.folds.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         if ev.spread:

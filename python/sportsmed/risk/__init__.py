@@ -41,6 +41,7 @@ from ._evaluate import (  # noqa: E402
     MIN_ATHLETES_WITH_EVENTS, MIN_EVENTS, EvidenceWarning, Evaluation, LeakageWarning, calibrate, check_no_future,
     check_normalisation, choose_threshold, evaluate, evidence,
 )
+from ._clinical import calibration_summary, reliability_diagram, reliability_table  # noqa: E402
 from ._model import RiskModel, lagged_features  # noqa: E402
 from ._persist import Calibrator, CoxModel  # noqa: E402
 from ._screening import (  # noqa: E402
@@ -59,6 +60,7 @@ __all__ = [
     "BATES_2020", "MYER_2010", "MYER_2010_ODDS_RATIOS", "MYER_PREDICTORS", "MyerKamModel", "bates_rule", "myer_predictors",
     "screen_drop_jump", "screening_performance", "check_normalisation", "Calibrator", "CoxModel",
     "EvidenceWarning", "MIN_ATHLETES_WITH_EVENTS", "MIN_EVENTS", "evidence",
+    "calibration_summary", "reliability_diagram", "reliability_table",
 ]
 
 
