@@ -48,6 +48,9 @@ from ._screening import (  # noqa: E402
     BATES_2020, MYER_2010, MYER_2010_ODDS_RATIOS, MYER_PREDICTORS, MyerKamModel, bates_rule, myer_predictors,
     screen_drop_jump, screening_performance,
 )
+from ._survival import (  # noqa: E402
+    breslow, concordance_index, counting_process, first_injury_times, kaplan_meier, plot_kaplan_meier,
+)
 from ._synthetic import HazardModel, synthetic_cohort  # noqa: E402
 from ._table import complete_days, injury_labels, read_table, with_features, workload  # noqa: E402
 
@@ -61,6 +64,7 @@ __all__ = [
     "screen_drop_jump", "screening_performance", "check_normalisation", "Calibrator", "CoxModel",
     "EvidenceWarning", "MIN_ATHLETES_WITH_EVENTS", "MIN_EVENTS", "evidence",
     "calibration_summary", "reliability_diagram", "reliability_table",
+    "breslow", "concordance_index", "counting_process", "first_injury_times", "kaplan_meier", "plot_kaplan_meier",
 ]
 
 
