@@ -48,6 +48,7 @@ from ._screening import (  # noqa: E402
     BATES_2020, MYER_2010, MYER_2010_ODDS_RATIOS, MYER_PREDICTORS, MyerKamModel, bates_rule, myer_predictors,
     screen_drop_jump, screening_performance,
 )
+from ._sklearn import BoostedRiskClassifier, LogisticRiskClassifier  # noqa: E402
 from ._survival import (  # noqa: E402
     breslow, concordance_index, counting_process, first_injury_times, kaplan_meier, plot_kaplan_meier,
 )
@@ -64,7 +65,7 @@ __all__ = [
     "screen_drop_jump", "screening_performance", "check_normalisation", "Calibrator", "CoxModel",
     "EvidenceWarning", "MIN_ATHLETES_WITH_EVENTS", "MIN_EVENTS", "evidence",
     "calibration_summary", "reliability_diagram", "reliability_table",
-    "breslow", "concordance_index", "counting_process", "first_injury_times", "kaplan_meier", "plot_kaplan_meier",
+    "BoostedRiskClassifier", "LogisticRiskClassifier", "breslow", "concordance_index", "counting_process", "first_injury_times", "kaplan_meier", "plot_kaplan_meier",
 ]
 
 
