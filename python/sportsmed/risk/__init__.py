@@ -41,6 +41,7 @@ from ._evaluate import (  # noqa: E402
     MIN_ATHLETES_WITH_EVENTS, MIN_EVENTS, EvidenceWarning, Evaluation, LeakageWarning, calibrate, check_no_future,
     check_normalisation, choose_threshold, evaluate, evidence,
 )
+from ._board import athlete_trend, plot_athlete_trend, plot_squad_board, risk_band, squad_board  # noqa: E402
 from ._clinical import calibration_summary, reliability_diagram, reliability_table  # noqa: E402
 from ._model import RiskModel, lagged_features  # noqa: E402
 from ._persist import Calibrator, CoxModel  # noqa: E402
@@ -65,6 +66,7 @@ __all__ = [
     "screen_drop_jump", "screening_performance", "check_normalisation", "Calibrator", "CoxModel",
     "EvidenceWarning", "MIN_ATHLETES_WITH_EVENTS", "MIN_EVENTS", "evidence",
     "calibration_summary", "reliability_diagram", "reliability_table",
+    "athlete_trend", "plot_athlete_trend", "plot_squad_board", "risk_band", "squad_board",
     "BoostedRiskClassifier", "LogisticRiskClassifier", "breslow", "concordance_index", "counting_process", "first_injury_times", "kaplan_meier", "plot_kaplan_meier",
 ]
 
