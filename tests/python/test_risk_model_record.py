@@ -131,3 +131,15 @@ def test_messages_name_features(log_csv):
     bad.loc[bad.index[3], "monotony"] = np.inf
     with pytest.raises(sportsmed.InvalidArgument, match=r"\['monotony'\]"):
         m.predict(bad)
+
+
+def test_evaluate_and_cox_messages_name_features(log_csv):
+    df = _table(log_csv)
+    bad = df.copy()
+    bad.loc[bad.index[40], "acwr_coupled"] = -np.inf
+    with pytest.raises(sportsmed.InvalidArgument, match=r"\['acwr_coupled'\] hold ±inf"):
+        risk.evaluate(bad, ["ewma_acwr", "acwr_coupled"], "y", replicates=10)
+    cp = pd.DataFrame({"start": [0.0, 0, 0], "stop": [1.0, 2, 3], "event": [1.0, 0, 1], "load": [1.0, np.nan, 2],
+                       "acwr": [1.0, 2.0, 0.5]})
+    with pytest.raises(sportsmed.InvalidArgument, match=r"\['load'\] hold NaN"):
+        risk.CoxModel(["acwr", "load"]).fit(cp)
