@@ -62,14 +62,16 @@ def test_risk_band_is_an_athlete_bootstrap(squad):
 
 def test_squad_board(squad):
     df, m = squad
-    day = pd.Timestamp("2024-05-01")
+    day = df.loc[(df["injury"] == 1) & (df["date"] > "2024-03-01"), "date"].iloc[0]  # someone injured
     b = risk.squad_board(df, m, date=day)
+    assert b["injured"].any()
     today = df[df["date"] == day]
     assert len(b) == today["athlete"].nunique() == 12
     assert b["risk"].is_monotonic_decreasing
     ref = pd.Series(m.predict(today), index=today["athlete"].to_numpy())
     np.testing.assert_allclose(b["risk"], ref[b["athlete"]].to_numpy(), rtol=1e-12)
-    np.testing.assert_allclose(b["relative"], b["risk"] / ref.mean(), rtol=1e-12)
+    fit = today["injury"].to_numpy() != 1
+    np.testing.assert_allclose(b["relative"], b["risk"] / ref[fit].mean(), rtol=1e-12)
     week = df[df["date"] == day - pd.Timedelta(days=7)]
     before = pd.Series(m.predict(week), index=week["athlete"].to_numpy())
     np.testing.assert_allclose(b["change"], b["risk"] - before[b["athlete"]].to_numpy(), rtol=1e-9)

@@ -76,8 +76,10 @@ def test_predict_says_what_the_risk_is_and_flags_days(log_csv, trained, tmp_path
     v = json.loads(trained.read_text())["training"]["validation"]
     assert f"validated AUC {v['roc_auc']:.3f} [{v['roc_auc_lo']:.3f}, {v['roc_auc_hi']:.3f}]" in err
     p = pd.read_csv(out, parse_dates=["date"])
-    assert f"squad average risk: {p['risk'].mean():.2%}" in err
-    np.testing.assert_allclose(p["squad_mean_risk"], p.groupby("date")["risk"].transform("mean"), rtol=1e-12)
+    fit = p[~p["injured"]]
+    assert f"squad average risk (days not injured): {fit['risk'].mean():.2%}" in err
+    by_day = fit.groupby("date")["risk"].mean()
+    np.testing.assert_allclose(p["squad_mean_risk"], by_day[p["date"]].to_numpy(), rtol=1e-12)
     raw = pd.read_csv(log_csv, parse_dates=["date"])
     merged = p.merge(raw, on=["athlete", "date"], how="left", indicator=True)
     assert (merged["recorded"] == (merged["_merge"] == "both")).all() and (~p["recorded"]).sum() == 130
@@ -113,7 +115,8 @@ def test_explain_a_given_day_or_refuses(log_csv, trained, capsys):
     df = _table(log_csv)
     m = risk.RiskModel.load(trained)
     day = df["date"] == pd.Timestamp("2024-03-05")
-    assert f"squad average that day: {m.predict(df[day]).mean():.4f} (16 athletes)" in text
+    fit = day & (df["injury"] != 1)
+    assert f"squad average that day: {m.predict(df[fit]).mean():.4f} ({int(fit.sum())} athletes not injured)" in text
     p = m.predict(df[(df["athlete"] == "S03") & day])[0]
     assert f"risk of injury within 7 days {p:.4f}" in text
     assert main(["risk", "explain", str(trained), str(log_csv), "--who", "S03"]) == 0

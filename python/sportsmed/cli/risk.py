@@ -309,8 +309,9 @@ def _risk_table(model, df, injury: str = "injury"):
 
     out = df[["athlete", "date"]].copy()
     out["risk"] = model.predict(df)
-    out["squad_mean_risk"] = out.groupby("date")["risk"].transform("mean")
     out["injured"] = (df[injury] == 1).to_numpy() if injury in df.columns else False
+    # the squad's average over athletes at risk that day (injured athletes' risks do not apply)
+    out["squad_mean_risk"] = out["risk"].where(~out["injured"]).groupby(out["date"]).transform("mean")
     out["recorded"] = df["recorded"].to_numpy() if "recorded" in df.columns else True
     nan = df[model.features].isna().to_numpy()
     names = np.asarray(model.features, dtype=object)
@@ -324,9 +325,11 @@ def _header(model, out) -> list:
     last = out["date"].max()
     today = out[out["date"] == last]
     base = f"; training base rate {d['base_rate']:.2%}" if d["base_rate"] is not None else ""
+    fit = out[~out["injured"]]
+    today = today[~today["injured"]]
     lines = [f"risk of {d['label']}{base}",
-             f"squad average risk: {out['risk'].mean():.2%} over all rows, {today['risk'].mean():.2%} on "
-             f"{last.date()} ({len(today)} athletes)",
+             f"squad average risk (days not injured): {fit['risk'].mean():.2%} over all days, "
+             f"{today['risk'].mean():.2%} on {last.date()} ({len(today)} athletes)",
              f"model: {d['validation']}"]
     flags = [f"{int(out['injured'].sum())} injured day(s) (already injured: the risk does not apply)",
              f"{int((~out['recorded']).sum())} day(s) absent from the file (filled by the missing-day policy)",
@@ -370,13 +373,16 @@ def run_explain(args) -> int:
     table = _risk_table(model, history, args.injury)
     p = float(table.loc[at, "risk"])
     squad = df.loc[df["date"] == row["date"].iloc[0]]
+    if args.injury in squad.columns:
+        squad = squad[squad[args.injury] != 1]  # injured athletes' risks do not apply
     squad_mean = float(model.predict(squad).mean()) if model.kind != "cnn" else float(
         _risk_table(model, df, args.injury).loc[squad.index, "risk"].mean())
     d = model.describe()
     when = "" if args.at else " (its last day; --at YYYY-MM-DD for another)"
     print(f"{args.who} on {row['date'].iloc[0].date()}{when}: risk of {d['label']} {p:.4f} "
           f"(log-odds {contrib.sum():+.3f} = baseline {contrib['baseline']:+.3f} + contributions)")
-    print(f"squad average that day: {squad_mean:.4f} ({len(squad)} athletes); model: {d['validation']}")
+    print(f"squad average that day: {squad_mean:.4f} ({len(squad)} athletes not injured); "
+          f"model: {d['validation']}")
     if table.loc[at, "injured"]:
         print("NOTE: the athlete is injured on this day: a risk of a new injury does not apply")
     if not table.loc[at, "recorded"]:

@@ -156,7 +156,7 @@ def plot_athlete_trend(trend: pd.DataFrame, title: str = "", risk_label: str = "
 def squad_board(df: pd.DataFrame, model, date=None, injury: str = "injury", acwr: Optional[str] = None,
                 change_days: int = 7) -> pd.DataFrame:
     """The squad's risk on one day, highest first: athlete, date, risk, relative (risk /
-    the squad's mean that day), percentile (within the squad that day, 0–100), change
+    the mean risk of the athletes not injured that day), percentile (within the squad that day, 0–100), change
     (risk minus the athlete's risk ``change_days`` earlier), acwr, load_7d, injured
     (already injured: the risk does not apply) and imputed (model features that were
     missing and replaced by the training mean). ``date`` defaults to the table's last day.
@@ -174,13 +174,15 @@ def squad_board(df: pd.DataFrame, model, date=None, injury: str = "injury", acwr
     prev = pd.Series(risk_all[before.index].to_numpy(), index=before["athlete"].to_numpy())
     r = risk_all[today].to_numpy()
     out = pd.DataFrame({"athlete": rows["athlete"].to_numpy(), "date": rows["date"].to_numpy(), "risk": r})
-    out["relative"] = r / r.mean()
+    injured = (rows[injury] == 1).to_numpy() if injury in rows.columns else np.zeros(len(rows), bool)
+    at_risk = r[~injured] if (~injured).any() else r
+    out["relative"] = r / at_risk.mean()  # the mean over athletes not injured that day
     out["percentile"] = pd.Series(r).rank(pct=True, method="average").to_numpy() * 100
     out["change"] = r - prev.reindex(out["athlete"]).to_numpy()
     a = _acwr_column(df, acwr)
     out["acwr"] = rows[a].to_numpy(dtype=float) if a else np.nan
     out["load_7d"] = rows["load_7d"].to_numpy(dtype=float) if "load_7d" in rows.columns else np.nan
-    out["injured"] = (rows[injury] == 1).to_numpy() if injury in rows.columns else False
+    out["injured"] = injured
     nan = rows[model.features].isna().to_numpy()
     names = np.asarray(model.features, dtype=object)
     out["imputed"] = [",".join(names[k]) for k in nan]
@@ -202,7 +204,9 @@ def plot_squad_board(board: pd.DataFrame, risk_label: str = "risk"):
     for bar, imp in zip(bars, b["imputed"]):
         if imp:
             bar.set_hatch("//")
-    ax.axvline(board["risk"].mean(), color="#333", ls="--", lw=1, label=f"squad mean {board['risk'].mean():.3f}")
+    avail = board.loc[~board["injured"].astype(bool), "risk"]
+    mean = float(avail.mean()) if len(avail) else float(board["risk"].mean())
+    ax.axvline(mean, color="#333", ls="--", lw=1, label=f"squad mean (not injured) {mean:.3f}")
     from matplotlib.patches import Patch
 
     handles = [Patch(facecolor="#bbbbbb", label="injured (risk does not apply)"),
