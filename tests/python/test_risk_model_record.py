@@ -101,6 +101,11 @@ def test_unvalidated_model_and_older_files(log_csv, tmp_path, capsys):
     doc["training"] = {"rows": 10, "positives": 2, "label": "y"}  # an older file's record
     model.write_text(json.dumps(doc))
     assert risk.RiskModel.load(model).describe()["validation"].startswith("not validated")
+    doc["training"]["recipe"] = {"acute": "7"}
+    model.write_text(json.dumps(doc))
+    with pytest.raises(sportsmed.FormatError, match="training.recipe.acute"):
+        risk.RiskModel.load(model)
+    doc["training"]["recipe"] = {"acute": 7}
     doc["training"]["validation"] = {"scheme": "grouped", "roc_auc": "high"}
     model.write_text(json.dumps(doc))
     with pytest.raises(sportsmed.FormatError, match="training.validation"):

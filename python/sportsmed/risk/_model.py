@@ -49,7 +49,9 @@ _TRAINING_SCHEMA = Obj({
     "athletes_with_events?": _COUNT, "label?": OneOf(Str(), Obj({
         "injury?": Str(max_len=4096), "horizon_days?": Int(1, 1 << 20), "text?": Str(max_len=4096)}, extra=True)),
     "first_date?": Optional_(Str(max_len=64)), "last_date?": Optional_(Str(max_len=64)),
-    "recipe?": Obj({}, extra=True),
+    "recipe?": Obj({"load?": Str(max_len=4096), "missing?": Optional_(Str(choices=["zero", "missing"])),
+                    "acute?": Int(1, 1 << 20), "chronic?": Int(1, 1 << 20), "min_periods?": Int(0, 1 << 20)},
+                   extra=True),
     "validation?": Obj({
         "scheme": Str(choices=["grouped", "temporal", "season", "random"]), "roc_auc": _FIGURE,
         "roc_auc_lo": _FIGURE, "roc_auc_hi": _FIGURE, "interval_reliable": Bool(), "evidence": _EVIDENCE,
