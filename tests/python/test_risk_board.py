@@ -96,3 +96,30 @@ def test_plots(squad):
     assert len(fig.axes[0].patches) == len(b)
     grey = sum(1 for p in fig.axes[0].patches if p.get_facecolor()[:3] == pytest.approx((0.733, 0.733, 0.733), abs=0.01))
     assert grey == int(b["injured"].sum())
+
+
+def test_cli_board_and_trend(tmp_path, capsys):
+    from sportsmed.cli import main
+
+    log = tmp_path / "log.csv"
+    raw = risk.synthetic_cohort(athletes=12, days=200, seed=2)
+    raw.drop(columns=["p_true"]).to_csv(log, index=False, date_format="%Y-%m-%d")
+    model = tmp_path / "m.json"
+    assert main(["risk", "train", str(log), "--missing", "zero", "--features", ",".join(FEATS), "-o", str(model)]) == 0
+    df = risk.with_features(risk.complete_days(risk.read_table(log), policy="zero"))
+    m = risk.RiskModel.load(model)
+    assert main(["risk", "board", str(model), str(log), "--at", "2024-04-02", "--plot", str(tmp_path / "b.png"),
+                 "-o", str(tmp_path / "b.csv")]) == 0
+    got = pd.read_csv(tmp_path / "b.csv")
+    ref = risk.squad_board(df, m, date="2024-04-02")
+    np.testing.assert_allclose(got["risk"], ref["risk"], rtol=1e-12)
+    assert list(got["athlete"]) == list(ref["athlete"])
+    assert (tmp_path / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["risk", "trend", str(model), str(log), "--who", "S05", "--plot", str(tmp_path / "t.svg"),
+                 "-o", str(tmp_path / "t.csv")]) == 0
+    t = pd.read_csv(tmp_path / "t.csv")
+    np.testing.assert_allclose(t["risk"], risk.athlete_trend(df, m, "S05")["risk"], rtol=1e-12)
+    assert "<svg" in (tmp_path / "t.svg").read_text()
+    capsys.readouterr()
+    assert main(["risk", "board", str(model), str(log), "--plot", str(tmp_path / "b.jpg")]) == 1
+    assert "must end in .png, .svg or .pdf" in capsys.readouterr().err and not (tmp_path / "b.jpg").exists()

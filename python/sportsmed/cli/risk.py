@@ -395,6 +395,75 @@ def run_explain(args) -> int:
     return 0
 
 
+def _plot_format(path) -> str:
+    from .. import InvalidArgument
+
+    fmt = Path(path).suffix.lstrip(".").lower()
+    if fmt not in ("png", "svg", "pdf"):
+        raise InvalidArgument(f"--plot '{path}': the name must end in .png, .svg or .pdf")
+    return fmt
+
+
+def _figure_out(fig, path) -> None:
+    from .._io import atomic_output
+
+    fmt = _plot_format(path)
+    with atomic_output(path, "wb") as f:
+        fig.savefig(f, format=fmt, dpi=110, bbox_inches="tight")
+    print(f"written {path}", file=sys.stderr)
+
+
+def run_board(args) -> int:
+    require_pillar("risk")
+    from .. import risk
+
+    if args.plot:
+        _plot_format(args.plot)  # before any work
+
+    model = risk.RiskModel.load(args.model_file)
+    _recipe_from_model(args, model, "board")
+    _injury_from_model(args, model)
+    df = _load(args)
+    board = risk.squad_board(df, model, date=args.at, injury=args.injury)
+    d = model.describe()
+    print(f"risk of {d['label']} on {board['date'].iloc[0].date()}; model: {d['validation']}", file=sys.stderr)
+    if args.plot:
+        _figure_out(risk.plot_squad_board(board, risk_label=f"risk of {d['label']}"), args.plot)
+    _write(board, args.out)
+    return 0
+
+
+def run_trend(args) -> int:
+    require_pillar("risk")
+    from .. import risk
+
+    if args.plot:
+        _plot_format(args.plot)  # before any work
+
+    model = risk.RiskModel.load(args.model_file)
+    _recipe_from_model(args, model, "trend")
+    _injury_from_model(args, model)
+    df = _load(args)
+    train = None
+    if args.band:
+        lab = model.training.get("label") if isinstance(model.training, dict) else None
+        h = lab.get("horizon_days") if isinstance(lab, dict) else None
+        if h is None:
+            from .. import InvalidArgument
+
+            raise InvalidArgument("trend: --band refits the model and needs its label horizon, which this model "
+                                  "file does not record")
+        train = risk.with_features(df, load=args.load, injury=args.injury, horizon_days=int(h),
+                                   acute_days=args.acute, chronic_days=args.chronic, min_periods=args.min_periods)
+    trend = risk.athlete_trend(df, model, args.who, injury=args.injury, load=args.load, train=train,
+                               replicates=args.band or 100)
+    d = model.describe()
+    if args.plot:
+        _figure_out(risk.plot_athlete_trend(trend, title=f"{args.who}: risk of {d['label']}"), args.plot)
+    _write(trend, args.out)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("risk", help="injury risk: workload, evaluation, training, prediction, explanation")
     rs = p.add_subparsers(dest="risk_command", metavar="ACTION")
@@ -465,3 +534,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     x.add_argument("--who", required=True, help="athlete id")
     x.add_argument("--at", default=None, help="date (default: the athlete's last day)")
     x.set_defaults(handler=run_explain)
+
+    b = rs.add_parser("board", help="the squad's risks on one day, highest first (table and plot)")
+    b.add_argument("model_file", type=Path)
+    _table_args(b, from_model=True)
+    b.add_argument("--at", default=None, help="date (default: the table's last day)")
+    b.add_argument("--plot", type=Path, default=None, help="figure to write (.png, .svg, .pdf)")
+    b.add_argument("-o", "--output", dest="out", type=Path, default=None, help="CSV to write (default: stdout)")
+    b.add_argument("--out", dest="out", type=Path, help=argparse.SUPPRESS)
+    b.set_defaults(handler=run_board)
+
+    tr = rs.add_parser("trend", help="one athlete's load, ACWR, risk and injuries over time (table and plot)")
+    tr.add_argument("model_file", type=Path)
+    _table_args(tr, from_model=True)
+    tr.add_argument("--who", required=True, help="athlete id")
+    tr.add_argument("--band", type=int, default=0, metavar="N",
+                    help="risk band from N athlete-bootstrap refits of the model on this table (default: none)")
+    tr.add_argument("--plot", type=Path, default=None, help="figure to write (.png, .svg, .pdf)")
+    tr.add_argument("-o", "--output", dest="out", type=Path, default=None, help="CSV to write (default: stdout)")
+    tr.add_argument("--out", dest="out", type=Path, help=argparse.SUPPRESS)
+    tr.set_defaults(handler=run_trend)
