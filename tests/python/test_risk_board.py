@@ -105,7 +105,8 @@ def test_cli_board_and_trend(tmp_path, capsys):
     raw = risk.synthetic_cohort(athletes=12, days=200, seed=2)
     raw.drop(columns=["p_true"]).to_csv(log, index=False, date_format="%Y-%m-%d")
     model = tmp_path / "m.json"
-    assert main(["risk", "train", str(log), "--missing", "zero", "--features", ",".join(FEATS), "-o", str(model)]) == 0
+    assert main(["risk", "train", str(log), "--missing", "zero", "--features", ",".join(FEATS),
+                 "-o", str(model)]) == 0
     df = risk.with_features(risk.complete_days(risk.read_table(log), policy="zero"))
     m = risk.RiskModel.load(model)
     assert main(["risk", "board", str(model), str(log), "--at", "2024-04-02", "--plot", str(tmp_path / "b.png"),

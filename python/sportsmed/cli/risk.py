@@ -221,8 +221,9 @@ def run_train(args) -> int:
               f"{risk.MIN_ATHLETES_WITH_EVENTS} athletes)", file=sys.stderr)
     if args.json:
         print(json.dumps({"model": str(args.out), "label": f"injury within {args.horizon} d",
-                          "evidence": e, "validation": model.training.get("validation"), "minimum": {"events": risk.MIN_EVENTS,
-                                                     "athletes_with_events": risk.MIN_ATHLETES_WITH_EVENTS}},
+                          "evidence": e, "validation": model.training.get("validation"),
+                          "minimum": {"events": risk.MIN_EVENTS,
+                                      "athletes_with_events": risk.MIN_ATHLETES_WITH_EVENTS}},
                          indent=2, default=_json_default))
     return 0
 

@@ -82,8 +82,7 @@ def breslow(start, stop, event, log_hazard) -> pd.DataFrame:
     cs_start = np.r_[np.cumsum(r[o_start][::-1])[::-1], 0.0]
     at_stop = cs_stop[np.searchsorted(stop[o_stop], times, side="left")]
     at_start = cs_start[np.searchsorted(start[o_start], times, side="left")]
-    d = np.array([np.sum((stop == t) & (event == 1)) for t in times], dtype=float) if len(times) < 2000 else \
-        np.bincount(np.searchsorted(times, stop[event == 1]), minlength=len(times)).astype(float)
+    d = np.bincount(np.searchsorted(times, stop[event == 1]), minlength=len(times)).astype(float)
     dh = d / (at_stop - at_start)
     return pd.DataFrame({"time": times, "events": d.astype(int), "hazard": dh, "cumulative_hazard": np.cumsum(dh)})
 
@@ -95,7 +94,7 @@ def concordance_index(start, stop, event, score) -> dict:
     subject this is Harrell's C with a censoring at t_i counted as surviving past it.
 
     Returns a dict: c_index, concordant, discordant, tied, pairs."""
-    start, stop, event, = _check_surv(start, stop, event, "concordance_index")
+    start, stop, event = _check_surv(start, stop, event, "concordance_index")
     s = np.asarray(score, dtype=float).ravel()
     if s.shape != stop.shape:
         raise InvalidArgument(f"concordance_index: {s.size} scores for {stop.size} rows")
