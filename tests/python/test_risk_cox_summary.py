@@ -150,6 +150,41 @@ def test_cli_train_cox_prints_the_summary(tmp_path, capsys):
     np.testing.assert_allclose([r["hazard_ratio"] for r in rep["summary"]], np.exp(ref.params), rtol=1e-5)
     assert rep["events"] == int(cp["event"].sum()) and risk.CoxModel.load(out).features == ["ewma_acwr", "fatigue"]
     assert main(["risk", "train", "synthetic", "--missing", "zero", "--features", "ewma_acwr", "--model", "cox",
-                 "-o", str(out)]) == 0
+                 "--validate", "grouped", "--replicates", "50", "-o", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "hazard_ratio" in text and "C-index" in text
+    assert "hazard_ratio" in text and "C-index" in text and "out-of-fold C-index" in text
+    v = json.loads(out.read_text())["training"]["validation"]
+    assert v["scheme"] == "grouped" and 0.5 < v["c_index"] < 1 and v["replicates"] == 50
+
+
+def test_grouped_cox_validation_equals_statsmodels_folds():
+    df = risk.with_features(risk.complete_days(risk.synthetic_cohort(athletes=10, days=150, seed=4), policy="zero"))
+    cp = risk.counting_process(df, ["ewma_acwr", "fatigue"])
+    v = risk.evaluate_cox(cp, ["ewma_acwr", "fatigue"], k=5, seed=1, replicates=50)
+    codes = pd.factorize(cp["athlete"])[0]
+    folds = risk.grouped_kfold(codes.astype(np.int64), 5, 1)
+    eta = np.empty(len(cp))
+    x = cp[["ewma_acwr", "fatigue"]].to_numpy()
+    for f in np.unique(folds):
+        tr, te = folds != f, folds == f
+        ref = PHReg(cp["stop"][tr], x[tr], status=cp["event"][tr], entry=cp["start"][tr] + 0.5,
+                    ties="breslow").fit()
+        eta[te] = x[te] @ ref.params
+        assert not set(cp.loc[te, "athlete"]) & set(cp.loc[tr, "athlete"])  # whole athletes per fold
+    c, _ = _brute_c(cp["start"].to_numpy(), cp["stop"].to_numpy(), cp["event"].to_numpy(), eta)
+    assert v["c_index"] == pytest.approx(c, abs=1e-6)
+    assert v["c_index_lo"] < v["c_index"] < v["c_index_hi"] and v["events"] == int(cp["event"].sum())
+    assert len(v["per_fold"]) == 5
+    # the bootstrap, written out: resample athletes (the same draws), recompute C by brute force
+    rng = np.random.default_rng(1)
+    ids = pd.factorize(cp["athlete"])[0]
+    n = ids.max() + 1
+    boot = []
+    for _ in range(50):
+        pick = rng.integers(0, n, n)
+        idx = np.concatenate([np.flatnonzero(ids == a) for a in pick])
+        sub = cp.iloc[idx]
+        if sub["event"].sum():
+            boot.append(risk.concordance_index(sub["start"], sub["stop"], sub["event"], eta[idx])["c_index"])
+    assert v["c_index_lo"] == pytest.approx(np.quantile(boot, 0.025), abs=1e-6)
+    assert v["c_index_hi"] == pytest.approx(np.quantile(boot, 0.975), abs=1e-6)

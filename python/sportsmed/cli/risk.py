@@ -232,13 +232,17 @@ def _train_cox(args, df) -> int:
     """Cox model on athlete-day counting-process rows: a summary table on stdout."""
     from .. import InvalidArgument, risk
 
-    if args.validate:
-        raise InvalidArgument("train: --validate is not available for --model cox yet; its C-index is in-sample")
+    if args.validate not in (None, "grouped"):
+        raise InvalidArgument(f"train: --model cox is validated by athlete (--validate grouped), not "
+                              f"{args.validate!r}")
     feats = _features(args)
     cp = risk.counting_process(df, feats, injury=args.injury)
     if cp.empty or cp["event"].sum() == 0:
         raise InvalidArgument(f"train: no injury onset on a day with all of {feats} known; nothing to fit")
     model = risk.CoxModel(feats).fit(cp)
+    if args.validate:
+        model.training["validation"] = risk.evaluate_cox(cp, feats, k=args.folds, seed=args.seed,
+                                                         replicates=args.replicates)
     model.training["recipe"] = {k: getattr(args, k) for k in _RECIPE}
     model.training["time_scale"] = "days since the athlete's first row; covariates of the previous day"
     model.save(args.out)
@@ -250,7 +254,8 @@ def _train_cox(args, df) -> int:
         print(json.dumps({"model": str(args.out), "kind": "cox", "summary": tab.to_dict(orient="records"),
                           "c_index": t["c_index"], "rows": t["rows"], "events": t["events"],
                           "athletes": t.get("athletes"), "athletes_with_events": t.get("athletes_with_events"),
-                          f"mean_risk_within_{h}_days": float(absr.mean())}, indent=2, default=_json_default))
+                          f"mean_risk_within_{h}_days": float(absr.mean()), "validation": t.get("validation")},
+                         indent=2, default=_json_default))
     else:
         print(f"Cox proportional hazards (Breslow ties; Andersen-Gill rows: one per athlete-day at risk, "
               f"covariates of the previous day): {t['rows']} rows, {t['events']} injury onsets in "
@@ -259,6 +264,14 @@ def _train_cox(args, df) -> int:
         print(f"hazard ratio per unit of the feature, 95% Wald intervals (model-based: an athlete's recurrent "
               f"injuries are treated as independent); C-index (in-sample) {t['c_index']:.3f}; "
               f"mean absolute risk of an onset within {h} days {absr.mean():.2%} (Breslow baseline)")
+        v = t.get("validation")
+        if v:
+            ci = f" [{v['c_index_lo']:.3f}, {v['c_index_hi']:.3f}]" if v["c_index_lo"] is not None else ""
+            print(f"grouped {v['folds']}-fold validation by athlete: out-of-fold C-index {v['c_index']:.3f}{ci} "
+                  f"(95% athlete bootstrap, {v['replicates']} replicates); {v['events']} onsets in "
+                  f"{v['athletes_with_events']} of {v['athletes']} athletes")
+            if v["warning"]:
+                print(f"WARNING: {v['warning']}")
     print(f"model written to {args.out}", file=sys.stderr)
     return 0
 

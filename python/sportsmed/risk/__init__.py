@@ -51,7 +51,7 @@ from ._screening import (  # noqa: E402
 )
 from ._sklearn import BoostedRiskClassifier, LogisticRiskClassifier  # noqa: E402
 from ._survival import (  # noqa: E402
-    breslow, concordance_index, counting_process, first_injury_times, kaplan_meier, plot_kaplan_meier,
+    breslow, concordance_index, counting_process, evaluate_cox, first_injury_times, kaplan_meier, plot_kaplan_meier,
 )
 from ._synthetic import HazardModel, synthetic_cohort  # noqa: E402
 from ._table import complete_days, injury_labels, read_table, with_features, workload  # noqa: E402
@@ -67,7 +67,7 @@ __all__ = [
     "EvidenceWarning", "MIN_ATHLETES_WITH_EVENTS", "MIN_EVENTS", "evidence",
     "calibration_summary", "reliability_diagram", "reliability_table",
     "athlete_trend", "plot_athlete_trend", "plot_squad_board", "risk_band", "squad_board",
-    "BoostedRiskClassifier", "LogisticRiskClassifier", "breslow", "concordance_index", "counting_process", "first_injury_times", "kaplan_meier", "plot_kaplan_meier",
+    "BoostedRiskClassifier", "LogisticRiskClassifier", "breslow", "concordance_index", "counting_process", "evaluate_cox", "first_injury_times", "kaplan_meier", "plot_kaplan_meier",
 ]
 
 
