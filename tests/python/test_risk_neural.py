@@ -137,7 +137,7 @@ def test_cli_train_predict_explain_cnn(tmp_path, capsys):
     df = risk.with_features(risk.complete_days(risk.read_table(log), policy="zero"), horizon_days=3)
     hist = df[df["athlete"] == "S02"]
     p = loaded.predict(hist)[np.flatnonzero(hist["date"] == pd.Timestamp("2024-03-01"))[0]]
-    assert text.startswith(f"S02 on 2024-03-01: risk {p:.4f}")
+    assert text.startswith(f"S02 on 2024-03-01: risk of injury within 3 days {p:.4f}")
 
 
 def test_guard_warns_when_normalisation_used_test_rows(small):

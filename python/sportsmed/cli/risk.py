@@ -57,7 +57,7 @@ def _features_arg(p: argparse.ArgumentParser, required: bool = True) -> None:
                    help="comma-separated feature columns (workload features are computed)")
 
 
-def _load(args):
+def _load(args, mark_recorded: bool = False):
     from .. import risk
 
     if args.input == "synthetic":
@@ -65,7 +65,12 @@ def _load(args):
     else:
         df = risk.read_table(args.input, athlete=args.athlete, date=args.date, decimal=args.decimal,
                              load=args.load, injury=getattr(args, "injury", "injury"))
+    raw = df[["athlete", "date"]]
     df = risk.complete_days(df, policy=args.missing, load=args.load)
+    if mark_recorded:
+        # days the file has a row for; the others were filled by the missing-day policy
+        key = lambda t: t["athlete"].astype(str) + "|" + t["date"].dt.strftime("%Y-%m-%d")  # noqa: E731
+        df["recorded"] = key(df).isin(set(key(raw))).to_numpy()
     injury = getattr(args, "injury", None)
     return risk.with_features(df, load=args.load, injury=injury if injury in df.columns else None,
                               horizon_days=getattr(args, "horizon", 7), acute_days=args.acute,
@@ -126,6 +131,12 @@ def run_evaluate(args) -> int:
                            purge_days=args.purge, horizon_days=args.horizon, model=args.model,
                            replicates=args.replicates, seed=args.seed, repeats=args.repeats,
                            season_start=args.season_start)
+    pred = ev.predictions
+    cal = risk.calibration_summary(pred["y"], pred["p_model"], groups=pred["athlete"])
+    cal_text = (f"calibration of the out-of-fold risks: slope {cal['slope']:.3f} [{cal['slope_lo']:.3f}, "
+                f"{cal['slope_hi']:.3f}] (ideal 1), calibration-in-the-large {cal['citl']:+.3f} "
+                f"[{cal['citl_lo']:+.3f}, {cal['citl_hi']:+.3f}] (ideal 0), observed/expected events "
+                f"{cal['oe_ratio']:.3f}; 95% Wald intervals, athlete-cluster-robust")
     leak_text = ("leakage: athletes have rows on both sides of this split; its AUC measures who gets injured, "
                  "not when" if ev.leakage else "")
     if args.json:
@@ -137,7 +148,8 @@ def run_evaluate(args) -> int:
                           "evidence": {k: v for k, v in ev.evidence.items() if k != "warning"},
                           "table": ev.table.to_dict(orient="records"),
                           "folds": ev.folds.to_dict(orient="records"),
-                          "spread": ev.spread, "repeats": ev.repeats.to_dict(orient="records")},
+                          "spread": ev.spread, "repeats": ev.repeats.to_dict(orient="records"),
+                          "calibration": cal},
                          indent=2, default=_json_default))
     else:
         purge = f"; purge {ev.purge_days} d" if ev.scheme in ("temporal", "season") else ""
@@ -149,6 +161,7 @@ def run_evaluate(args) -> int:
         if ev.leakage:
             print(f"WARNING: {leak_text}")
         print(ev.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        print(cal_text)
         print("per test fold:")
         print(ev.folds.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         if ev.spread:
@@ -171,6 +184,8 @@ def run_train(args) -> int:
         from .. import InvalidArgument
 
         raise InvalidArgument(f"train: no injury column {args.injury!r} in the table")
+    if args.model == "cox":
+        return _train_cox(args, df)
     params = {"C": args.C} if args.model == "logistic" else {}
     if args.model in ("mlp", "cnn"):
         params = {"max_epochs": args.epochs, "seed": args.seed, "pos_weight": args.pos_weight}
@@ -180,6 +195,22 @@ def run_train(args) -> int:
     model.training["recipe"] = {k: getattr(args, k) for k in _RECIPE}
     model.training["label"] = {"injury": args.injury, "horizon_days": args.horizon,
                                "text": f"injury within {args.horizon} days"}
+    if args.validate:
+        import warnings
+
+        with warnings.catch_warnings():  # reported below and in the model file
+            warnings.simplefilter("ignore", risk.EvidenceWarning)
+            warnings.simplefilter("ignore", risk.LeakageWarning)
+            neural = {k: v for k, v in params.items() if k != "C"} if args.model in ("mlp", "cnn") else None
+            ev = risk.evaluate(df, _features(args), "y", scheme=args.validate, k=args.folds,
+                               test_start=args.test_start, purge_days=args.purge, horizon_days=args.horizon,
+                               model=args.model, C=args.C, replicates=args.replicates, seed=args.seed,
+                               neural=neural, season_start=args.season_start)
+        model.record_validation(ev, folds=args.folds if args.validate in ("grouped", "random") else None,
+                                seed=args.seed, replicates=args.replicates, test_start=args.test_start)
+        print(f"validation ({args.validate}): {model.describe()['validation']}", file=sys.stderr)
+        if ev.warning:
+            print(f"WARNING: {ev.warning}", file=sys.stderr)
     model.save(args.out)
     labelled = df[df["y"].notna()]
     e = risk.evidence(labelled["athlete"], labelled["date"], labelled["y"])
@@ -190,9 +221,58 @@ def run_train(args) -> int:
               f"{risk.MIN_ATHLETES_WITH_EVENTS} athletes)", file=sys.stderr)
     if args.json:
         print(json.dumps({"model": str(args.out), "label": f"injury within {args.horizon} d",
-                          "evidence": e, "minimum": {"events": risk.MIN_EVENTS,
-                                                     "athletes_with_events": risk.MIN_ATHLETES_WITH_EVENTS}},
+                          "evidence": e, "validation": model.training.get("validation"),
+                          "minimum": {"events": risk.MIN_EVENTS,
+                                      "athletes_with_events": risk.MIN_ATHLETES_WITH_EVENTS}},
                          indent=2, default=_json_default))
+    return 0
+
+
+def _train_cox(args, df) -> int:
+    """Cox model on athlete-day counting-process rows: a summary table on stdout."""
+    from .. import InvalidArgument, risk
+
+    if args.validate not in (None, "grouped"):
+        raise InvalidArgument(f"train: --model cox is validated by athlete (--validate grouped), not "
+                              f"{args.validate!r}")
+    feats = _features(args)
+    cp = risk.counting_process(df, feats, injury=args.injury)
+    if cp.empty or cp["event"].sum() == 0:
+        raise InvalidArgument(f"train: no injury onset on a day with all of {feats} known; nothing to fit")
+    model = risk.CoxModel(feats).fit(cp)
+    if args.validate:
+        model.training["validation"] = risk.evaluate_cox(cp, feats, k=args.folds, seed=args.seed,
+                                                         replicates=args.replicates)
+    model.training["recipe"] = {k: getattr(args, k) for k in _RECIPE}
+    model.training["time_scale"] = "days since the athlete's first row; covariates of the previous day"
+    model.save(args.out)
+    tab = model.summary()
+    h = args.horizon
+    absr = model.absolute_risk(cp, h)
+    t = model.training
+    if args.json:
+        print(json.dumps({"model": str(args.out), "kind": "cox", "summary": tab.to_dict(orient="records"),
+                          "c_index": t["c_index"], "rows": t["rows"], "events": t["events"],
+                          "athletes": t.get("athletes"), "athletes_with_events": t.get("athletes_with_events"),
+                          f"mean_risk_within_{h}_days": float(absr.mean()), "validation": t.get("validation")},
+                         indent=2, default=_json_default))
+    else:
+        print(f"Cox proportional hazards (Breslow ties; Andersen-Gill rows: one per athlete-day at risk, "
+              f"covariates of the previous day): {t['rows']} rows, {t['events']} injury onsets in "
+              f"{t.get('athletes_with_events')} of {t.get('athletes')} athletes")
+        print(tab.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(f"hazard ratio per unit of the feature, 95% Wald intervals (model-based: an athlete's recurrent "
+              f"injuries are treated as independent); C-index (in-sample) {t['c_index']:.3f}; "
+              f"mean absolute risk of an onset within {h} days {absr.mean():.2%} (Breslow baseline)")
+        v = t.get("validation")
+        if v:
+            ci = f" [{v['c_index_lo']:.3f}, {v['c_index_hi']:.3f}]" if v["c_index_lo"] is not None else ""
+            print(f"grouped {v['folds']}-fold validation by athlete: out-of-fold C-index {v['c_index']:.3f}{ci} "
+                  f"(95% athlete bootstrap, {v['replicates']} replicates); {v['events']} onsets in "
+                  f"{v['athletes_with_events']} of {v['athletes']} athletes")
+            if v["warning"]:
+                print(f"WARNING: {v['warning']}")
+    print(f"model written to {args.out}", file=sys.stderr)
     return 0
 
 
@@ -220,14 +300,56 @@ def run_predict(args) -> int:
 
     model = risk.RiskModel.load(args.model_file)
     _recipe_from_model(args, model, "predict")
-    label = model.training.get("label", {}).get("text") if isinstance(model.training, dict) else None
-    if label:
-        print(f"risk of {label}", file=sys.stderr)
-    df = _load(args)
-    out = df[["athlete", "date"]].copy()
-    out["risk"] = model.predict(df)
+    _injury_from_model(args, model)
+    df = _load(args, mark_recorded=True)
+    out = _risk_table(model, df, args.injury)
+    for line in _header(model, out):
+        print(line, file=sys.stderr)
     _write(out, args.out)
     return 0
+
+
+def _injury_from_model(args, model) -> None:
+    lab = model.training.get("label") if isinstance(model.training, dict) else None
+    args.injury = lab.get("injury", "injury") if isinstance(lab, dict) else "injury"
+
+
+def _risk_table(model, df, injury: str = "injury"):
+    """athlete, date, risk, the squad's mean risk that day, and the flags a reader needs:
+    injured (an injury day: the athlete is already injured, the risk does not apply),
+    recorded (False: the day is absent from the file and was filled by the missing-day
+    policy) and imputed (model features that were NaN and replaced by the training mean)."""
+    import numpy as np
+
+    out = df[["athlete", "date"]].copy()
+    out["risk"] = model.predict(df)
+    out["injured"] = (df[injury] == 1).to_numpy() if injury in df.columns else False
+    # the squad's average over athletes at risk that day (injured athletes' risks do not apply)
+    out["squad_mean_risk"] = out["risk"].where(~out["injured"]).groupby(out["date"]).transform("mean")
+    out["recorded"] = df["recorded"].to_numpy() if "recorded" in df.columns else True
+    nan = df[model.features].isna().to_numpy()
+    names = np.asarray(model.features, dtype=object)
+    out["imputed"] = [",".join(names[r]) for r in nan]
+    return out
+
+
+def _header(model, out) -> list:
+    """What the risk is of, the squad's average, the validated AUC and the flags' counts."""
+    d = model.describe()
+    last = out["date"].max()
+    today = out[out["date"] == last]
+    base = f"; training base rate {d['base_rate']:.2%}" if d["base_rate"] is not None else ""
+    fit = out[~out["injured"]]
+    today = today[~today["injured"]]
+    lines = [f"risk of {d['label']}{base}",
+             f"squad average risk (days not injured): {fit['risk'].mean():.2%} over all days, "
+             f"{today['risk'].mean():.2%} on {last.date()} ({len(today)} athletes)",
+             f"model: {d['validation']}"]
+    flags = [f"{int(out['injured'].sum())} injured day(s) (already injured: the risk does not apply)",
+             f"{int((~out['recorded']).sum())} day(s) absent from the file (filled by the missing-day policy)",
+             f"{int((out['imputed'] != '').sum())} day(s) with imputed features (training mean)"]
+    lines.append("flags: " + "; ".join(flags))
+    return lines
 
 
 def run_explain(args) -> int:
@@ -236,25 +358,123 @@ def run_explain(args) -> int:
 
     from .. import InvalidArgument, risk
 
+    import re
+
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.date):
+        raise InvalidArgument(f"explain: --date names the CSV's date column (default 'date'), not a day; to "
+                              f"explain {args.date} give --at {args.date}")
     model = risk.RiskModel.load(args.model_file)
     _recipe_from_model(args, model, "explain")
-    df = _load(args)
+    _injury_from_model(args, model)
+    df = _load(args, mark_recorded=True)
     rows = df[df["athlete"] == args.who]
     if rows.empty:
         raise InvalidArgument(f"explain: no athlete {args.who!r} in the table")
+    first, last = rows["date"].min().date(), rows["date"].max().date()
     if args.at:
-        rows = rows[rows["date"] == pd.Timestamp(args.at)]
+        try:
+            day = pd.Timestamp(args.at)
+        except ValueError:
+            raise InvalidArgument(f"explain: --at {args.at!r} is not a date (YYYY-MM-DD)") from None
+        rows = rows[rows["date"] == day]
         if rows.empty:
-            raise InvalidArgument(f"explain: athlete {args.who!r} has no row on {args.at}")
+            raise InvalidArgument(f"explain: athlete {args.who!r} has no data on {args.at} (the record runs "
+                                  f"{first} .. {last})")
     history = df[df["athlete"] == args.who]  # the CNN reads the days before the chosen one
     at = rows.index[-1]
     row = history.loc[[at]]
     contrib = model.explain(history).loc[at]
-    p = float(model.predict(history)[history.index.get_loc(at)])
-    print(f"{args.who} on {row['date'].iloc[0].date()}: risk {p:.4f} "
+    table = _risk_table(model, history, args.injury)
+    p = float(table.loc[at, "risk"])
+    squad = df.loc[df["date"] == row["date"].iloc[0]]
+    if args.injury in squad.columns:
+        squad = squad[squad[args.injury] != 1]  # injured athletes' risks do not apply
+    squad_mean = float(model.predict(squad).mean()) if model.kind != "cnn" else float(
+        _risk_table(model, df, args.injury).loc[squad.index, "risk"].mean())
+    d = model.describe()
+    when = "" if args.at else " (its last day; --at YYYY-MM-DD for another)"
+    print(f"{args.who} on {row['date'].iloc[0].date()}{when}: risk of {d['label']} {p:.4f} "
           f"(log-odds {contrib.sum():+.3f} = baseline {contrib['baseline']:+.3f} + contributions)")
+    print(f"squad average that day: {squad_mean:.4f} ({len(squad)} athletes not injured); "
+          f"model: {d['validation']}")
+    if table.loc[at, "injured"]:
+        print("NOTE: the athlete is injured on this day: a risk of a new injury does not apply")
+    if not table.loc[at, "recorded"]:
+        print(f"NOTE: this day is absent from the file; its load was filled by the missing-day policy "
+              f"'{args.missing}'")
+    imputed = set(filter(None, table.loc[at, "imputed"].split(",")))
     for name in sorted(model.features, key=lambda f: -abs(contrib[f])):
-        print(f"  {name:<20} value {row[name].iloc[0]:>10.3f}   contribution {contrib[name]:+.4f}")
+        mark = "   (missing: imputed with the training mean)" if name in imputed else ""
+        print(f"  {name:<20} value {row[name].iloc[0]:>10.3f}   contribution {contrib[name]:+.4f}{mark}")
+    return 0
+
+
+def _plot_format(path) -> str:
+    from .. import InvalidArgument
+
+    fmt = Path(path).suffix.lstrip(".").lower()
+    if fmt not in ("png", "svg", "pdf"):
+        raise InvalidArgument(f"--plot '{path}': the name must end in .png, .svg or .pdf")
+    return fmt
+
+
+def _figure_out(fig, path) -> None:
+    from .._io import atomic_output
+
+    fmt = _plot_format(path)
+    with atomic_output(path, "wb") as f:
+        fig.savefig(f, format=fmt, dpi=110, bbox_inches="tight")
+    print(f"written {path}", file=sys.stderr)
+
+
+def run_board(args) -> int:
+    require_pillar("risk")
+    from .. import risk
+
+    if args.plot:
+        _plot_format(args.plot)  # before any work
+
+    model = risk.RiskModel.load(args.model_file)
+    _recipe_from_model(args, model, "board")
+    _injury_from_model(args, model)
+    df = _load(args)
+    board = risk.squad_board(df, model, date=args.at, injury=args.injury)
+    d = model.describe()
+    print(f"risk of {d['label']} on {board['date'].iloc[0].date()}; model: {d['validation']}", file=sys.stderr)
+    if args.plot:
+        _figure_out(risk.plot_squad_board(board, risk_label=f"risk of {d['label']}"), args.plot)
+    _write(board, args.out)
+    return 0
+
+
+def run_trend(args) -> int:
+    require_pillar("risk")
+    from .. import risk
+
+    if args.plot:
+        _plot_format(args.plot)  # before any work
+
+    model = risk.RiskModel.load(args.model_file)
+    _recipe_from_model(args, model, "trend")
+    _injury_from_model(args, model)
+    df = _load(args)
+    train = None
+    if args.band:
+        lab = model.training.get("label") if isinstance(model.training, dict) else None
+        h = lab.get("horizon_days") if isinstance(lab, dict) else None
+        if h is None:
+            from .. import InvalidArgument
+
+            raise InvalidArgument("trend: --band refits the model and needs its label horizon, which this model "
+                                  "file does not record")
+        train = risk.with_features(df, load=args.load, injury=args.injury, horizon_days=int(h),
+                                   acute_days=args.acute, chronic_days=args.chronic, min_periods=args.min_periods)
+    trend = risk.athlete_trend(df, model, args.who, injury=args.injury, load=args.load, train=train,
+                               replicates=args.band or 100)
+    d = model.describe()
+    if args.plot:
+        _figure_out(risk.plot_athlete_trend(trend, title=f"{args.who}: risk of {d['label']}"), args.plot)
+    _write(trend, args.out)
     return 0
 
 
@@ -292,8 +512,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     _table_args(t)
     _label_args(t)
     _features_arg(t)
-    t.add_argument("--model", choices=["logistic", "xgboost", "mlp", "cnn"], default="logistic",
-                   help="logistic, xgboost, mlp or cnn (LibTorch; the cnn reads the last --window days)")
+    t.add_argument("--model", choices=["logistic", "xgboost", "mlp", "cnn", "cox"], default="logistic",
+                   help="logistic, xgboost, mlp or cnn (LibTorch; the cnn reads the last --window days), or cox "
+                        "(proportional hazards of injury onsets; prints its summary)")
     t.add_argument("--C", type=float, default=1.0, help="inverse L2 strength (logistic)")
     t.add_argument("--window", type=int, default=14, help="cnn: days per input window (default: %(default)s)")
     t.add_argument("--epochs", type=int, default=200, help="mlp/cnn: most epochs (early stopping on held-out "
@@ -301,6 +522,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--pos-weight", type=float, default=1.0,
                    help="mlp/cnn: weight of positive rows; <= 0 for n_neg/n_pos (default: %(default)s)")
     t.add_argument("--seed", type=int, default=0, help="mlp/cnn: seed (default: %(default)s)")
+    t.add_argument("--validate", choices=["grouped", "temporal", "season"], default=None,
+                   help="before saving, evaluate the same recipe with this scheme (as 'risk evaluate') and "
+                        "record its AUC, interval and evidence in the model")
+    t.add_argument("--folds", type=int, default=5, help="--validate grouped: folds (default: %(default)s)")
+    t.add_argument("--test-start", default=None, help="--validate temporal: first test day (YYYY-MM-DD)")
+    t.add_argument("--purge", type=int, default=None, help="--validate temporal/season: purge gap in days "
+                   "(default: the horizon)")
+    t.add_argument("--season-start", default="01-01", help="--validate season: MM-DD (default: %(default)s)")
+    t.add_argument("--replicates", type=int, default=1000,
+                   help="--validate: bootstrap replicates (default: %(default)s)")
     t.add_argument("-o", "--out", type=Path, required=True, help="model file (JSON) to write")
     t.add_argument("--json", action="store_true", help="print the training evidence as JSON")
     t.set_defaults(handler=run_train)
@@ -317,3 +548,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     x.add_argument("--who", required=True, help="athlete id")
     x.add_argument("--at", default=None, help="date (default: the athlete's last day)")
     x.set_defaults(handler=run_explain)
+
+    b = rs.add_parser("board", help="the squad's risks on one day, highest first (table and plot)")
+    b.add_argument("model_file", type=Path)
+    _table_args(b, from_model=True)
+    b.add_argument("--at", default=None, help="date (default: the table's last day)")
+    b.add_argument("--plot", type=Path, default=None, help="figure to write (.png, .svg, .pdf)")
+    b.add_argument("-o", "--output", dest="out", type=Path, default=None, help="CSV to write (default: stdout)")
+    b.add_argument("--out", dest="out", type=Path, help=argparse.SUPPRESS)
+    b.set_defaults(handler=run_board)
+
+    tr = rs.add_parser("trend", help="one athlete's load, ACWR, risk and injuries over time (table and plot)")
+    tr.add_argument("model_file", type=Path)
+    _table_args(tr, from_model=True)
+    tr.add_argument("--who", required=True, help="athlete id")
+    tr.add_argument("--band", type=int, default=0, metavar="N",
+                    help="risk band from N athlete-bootstrap refits of the model on this table (default: none)")
+    tr.add_argument("--plot", type=Path, default=None, help="figure to write (.png, .svg, .pdf)")
+    tr.add_argument("-o", "--output", dest="out", type=Path, default=None, help="CSV to write (default: stdout)")
+    tr.add_argument("--out", dest="out", type=Path, help=argparse.SUPPRESS)
+    tr.set_defaults(handler=run_trend)

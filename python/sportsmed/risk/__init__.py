@@ -41,11 +41,17 @@ from ._evaluate import (  # noqa: E402
     MIN_ATHLETES_WITH_EVENTS, MIN_EVENTS, EvidenceWarning, Evaluation, LeakageWarning, calibrate, check_no_future,
     check_normalisation, choose_threshold, evaluate, evidence,
 )
+from ._board import athlete_trend, plot_athlete_trend, plot_squad_board, risk_band, squad_board  # noqa: E402
+from ._clinical import calibration_summary, reliability_diagram, reliability_table  # noqa: E402
 from ._model import RiskModel, lagged_features  # noqa: E402
 from ._persist import Calibrator, CoxModel  # noqa: E402
 from ._screening import (  # noqa: E402
     BATES_2020, MYER_2010, MYER_2010_ODDS_RATIOS, MYER_PREDICTORS, MyerKamModel, bates_rule, myer_predictors,
     screen_drop_jump, screening_performance,
+)
+from ._sklearn import BoostedRiskClassifier, LogisticRiskClassifier  # noqa: E402
+from ._survival import (  # noqa: E402
+    breslow, concordance_index, counting_process, evaluate_cox, first_injury_times, kaplan_meier, plot_kaplan_meier,
 )
 from ._synthetic import HazardModel, synthetic_cohort  # noqa: E402
 from ._table import complete_days, injury_labels, read_table, with_features, workload  # noqa: E402
@@ -59,6 +65,9 @@ __all__ = [
     "BATES_2020", "MYER_2010", "MYER_2010_ODDS_RATIOS", "MYER_PREDICTORS", "MyerKamModel", "bates_rule", "myer_predictors",
     "screen_drop_jump", "screening_performance", "check_normalisation", "Calibrator", "CoxModel",
     "EvidenceWarning", "MIN_ATHLETES_WITH_EVENTS", "MIN_EVENTS", "evidence",
+    "calibration_summary", "reliability_diagram", "reliability_table",
+    "athlete_trend", "plot_athlete_trend", "plot_squad_board", "risk_band", "squad_board",
+    "BoostedRiskClassifier", "LogisticRiskClassifier", "breslow", "concordance_index", "counting_process", "evaluate_cox", "first_injury_times", "kaplan_meier", "plot_kaplan_meier",
 ]
 
 

@@ -346,7 +346,8 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
     else:
         x = data[list(features)].to_numpy(dtype=float)
     if np.isinf(x).any():
-        raise InvalidArgument("evaluate: features hold ±inf; replace them before evaluating")
+        bad = [f for f in features if np.isinf(df[f].to_numpy(dtype=float)).any()]
+        raise InvalidArgument(f"evaluate: feature(s) {bad} hold ±inf; replace them before evaluating")
     horizon = _horizon(df, label, horizon_days)
     if purge_days is None:
         purge_days = horizon if horizon is not None else 7

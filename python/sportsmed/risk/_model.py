@@ -12,6 +12,7 @@ from .._core import FormatError, InvalidArgument
 from .._core import risk as _r
 from .._core import version as _version
 from .._schema import Bool, Int, List, Num, Obj, OneOf, Optional_, Str, check
+from ._evaluate import Evaluation, evidence
 from ._persist import FORMAT_VERSION, read_json, write_json
 from ._table import _days
 
@@ -37,6 +38,26 @@ _FILE_SCHEMA = Obj({
     "params?": Obj({}, values=_PARAM),
     "preprocessing": Obj({"impute?": Str(), "mean": List(Num()), "scale": List(Num(lo=1e-300))}),
     "training?": Obj({}, extra=True), "model": Obj({}, extra=True),
+}, extra=True)
+# The training record (older files hold fewer of these nodes; all are optional).
+_COUNT = Optional_(Int(0, 1 << 40))
+_FIGURE = Optional_(Num(finite=False))
+_EVIDENCE = Obj({"rows?": _COUNT, "positives?": _COUNT, "events?": _COUNT, "athletes?": _COUNT,
+                 "athletes_with_events?": _COUNT}, extra=True)
+_TRAINING_SCHEMA = Obj({
+    "rows?": _COUNT, "positives?": _COUNT, "events?": _COUNT, "athletes?": _COUNT,
+    "athletes_with_events?": _COUNT, "label?": OneOf(Str(), Obj({
+        "injury?": Str(max_len=4096), "horizon_days?": Int(1, 1 << 20), "text?": Str(max_len=4096)}, extra=True)),
+    "first_date?": Optional_(Str(max_len=64)), "last_date?": Optional_(Str(max_len=64)),
+    "recipe?": Obj({"load?": Str(max_len=4096), "missing?": Optional_(Str(choices=["zero", "missing"])),
+                    "acute?": Int(1, 1 << 20), "chronic?": Int(1, 1 << 20), "min_periods?": Int(0, 1 << 20)},
+                   extra=True),
+    "validation?": Obj({
+        "scheme": Str(choices=["grouped", "temporal", "season", "random"]), "roc_auc": _FIGURE,
+        "roc_auc_lo": _FIGURE, "roc_auc_hi": _FIGURE, "interval_reliable": Bool(), "evidence": _EVIDENCE,
+        "level?": Num(lo=0.0, hi=1.0), "folds?": Optional_(Int(1, 1 << 20)), "ap?": _FIGURE, "ap_lo?": _FIGURE,
+        "ap_hi?": _FIGURE, "brier?": _FIGURE, "baselines?": Obj({}, values=Obj({}, extra=True)),
+        "warning?": Str(), "leakage?": Bool()}, extra=True),
 }, extra=True)
 _NEURAL_MODEL = Obj({"n_inputs": Int(1, 1 << 24), "tensors": List(Obj({
     "name": Str(max_len=256), "shape": List(Int(0, 1 << 28), max_len=8), "values": List(Num())}))})
@@ -120,7 +141,8 @@ class RiskModel:
                                       f"{self.features}, got {None if feature_names is None else list(feature_names)}")
             x = np.asarray(data, dtype=float)
         if np.isinf(x).any():
-            raise InvalidArgument(f"RiskModel.{where}: features hold ±inf")
+            bad = [f for f, b in zip(self.features, np.isinf(x).any(axis=0)) if b]
+            raise InvalidArgument(f"RiskModel.{where}: feature(s) {bad} hold ±inf")
         return x
 
     def _prepare(self, x: np.ndarray) -> np.ndarray:
@@ -169,9 +191,73 @@ class RiskModel:
             "first_date": str(pd.Timestamp(d["date"].min()).date()) if "date" in d else None,
             "last_date": str(pd.Timestamp(d["date"].max()).date()) if "date" in d else None,
         }
+        if {"athlete", "date"} <= set(d.columns):
+            e = evidence(d["athlete"], d["date"], y)
+            self.training["events"] = e["events"]
+            self.training["athletes_with_events"] = e["athletes_with_events"]
         if self.kind in NEURAL:
             self.training["best_epoch"] = self._model.best_epoch
         return self
+
+    def record_validation(self, ev: Evaluation, **settings) -> dict:
+        """Stores an evaluation of this model's recipe (features, kind, parameters) in
+        ``training["validation"]``, saved with the model: scheme, the model's AUC with its
+        interval, AP, Brier, the baselines' AUC and Brier, the test set's evidence counts
+        and whether the interval is reliable. ``settings`` (e.g. ``folds=5, seed=0``) are
+        recorded beside them. Returns the record.
+
+        The evaluation must be of the same features (checked); it is the caller's word that
+        it used the same kind and parameters (``sportsmed risk train --validate`` does).
+        """
+        if not isinstance(ev, Evaluation):
+            raise InvalidArgument(f"RiskModel.record_validation: expected an Evaluation, got {type(ev).__name__}")
+        t = ev.table.set_index("model")
+        m = t.loc["model"]
+
+        def f(v):
+            v = float(v)
+            return v if np.isfinite(v) else None
+
+        rec = {"scheme": ev.scheme, "roc_auc": f(m["roc_auc"]), "roc_auc_lo": f(m["roc_auc_lo"]),
+               "roc_auc_hi": f(m["roc_auc_hi"]), "ap": f(m["ap"]), "ap_lo": f(m["ap_lo"]), "ap_hi": f(m["ap_hi"]),
+               "brier": f(m["brier"]), "level": float(settings.pop("level", 0.95)),
+               "interval_reliable": bool(ev.evidence["interval_reliable"]), "warning": ev.warning,
+               "leakage": bool(ev.leakage),
+               "evidence": {k: int(ev.evidence[k]) for k in ("rows", "positives", "events", "athletes",
+                                                              "athletes_with_events")},
+               "baselines": {name: {"roc_auc": f(t.loc[name, "roc_auc"]), "brier": f(t.loc[name, "brier"])}
+                             for name in t.index if name != "model"}}
+        if ev.scheme in ("temporal", "season"):
+            rec["purge_days"] = int(ev.purge_days)
+        if ev.spread:
+            rec["spread"] = {k: (float(v) if k != "repeats" else int(v)) for k, v in ev.spread.items()}
+        rec.update(settings)
+        self.training["validation"] = rec
+        return rec
+
+    def describe(self) -> dict:
+        """What a reader of this model's risks needs first: ``label`` (risk of what),
+        ``base_rate`` (share of positive training rows), ``validation`` (text: the validated
+        AUC with its interval and scheme, or "not validated") and the training period."""
+        t = self.training if isinstance(self.training, dict) else {}
+        lab = t.get("label")
+        label = lab.get("text") if isinstance(lab, dict) else None
+        rows, pos = t.get("rows"), t.get("positives")
+        v = t.get("validation")
+        if isinstance(v, dict) and v.get("roc_auc") is not None:
+            e = v.get("evidence", {})
+            lo, hi = v.get("roc_auc_lo"), v.get("roc_auc_hi")
+            ci = f" [{lo:.3f}, {hi:.3f}]" if lo is not None and hi is not None else ""
+            text = (f"validated AUC {v['roc_auc']:.3f}{ci} ({v['scheme']} evaluation; {e.get('events')} events in "
+                    f"{e.get('athletes_with_events')} of {e.get('athletes')} athletes)")
+            if not v.get("interval_reliable", True):
+                text += "; interval unreliable: too few events"
+        else:
+            text = "not validated (train with --validate to record a validated AUC)"
+        return {"label": label or "the label the model was trained on (not recorded)",
+                "base_rate": (pos / rows) if rows else None, "validation": text,
+                "first_date": t.get("first_date"), "last_date": t.get("last_date"),
+                "athletes": t.get("athletes"), "events": t.get("events")}
 
     def _check_fitted(self, where):
         if self._model is None:
@@ -237,6 +323,8 @@ class RiskModel:
         """
         d = read_json(path, FORMAT, "RiskModel.load")
         check(d, _FILE_SCHEMA, "RiskModel.load", path)
+        if "training" in d:
+            check(d["training"], _TRAINING_SCHEMA, "RiskModel.load", path, "training")
         kind, n = d["kind"], len(d["features"])
         check(d["model"], _MODEL_SCHEMAS[kind], "RiskModel.load", path, "model")
         pre = d["preprocessing"]

@@ -21,7 +21,8 @@ FORMAT_VERSION = 1
 _COX_SCHEMA = Obj({"format": Str(), "format_version": Int(), "sportsmed_version?": Optional_(Str()),
                    "features": List(Str(max_len=4096), min_len=1), "ties?": Str(choices=["breslow"]),
                    "coef": List(Num()), "standard_errors?": List(Num(finite=False)),
-                   "log_likelihood?": Num(finite=False), "training?": Obj({}, extra=True)}, extra=True)
+                   "log_likelihood?": Num(finite=False), "training?": Obj({}, extra=True),
+                   "baseline?": Obj({"time": List(Num()), "hazard": List(Num(lo=0.0))})}, extra=True)
 _CALIBRATOR_SCHEMA = Obj({"format": Str(), "format_version": Int(), "sportsmed_version?": Optional_(Str()),
                           "method": Str(choices=["platt", "isotonic"]), "score?": Optional_(Str()),
                           "params": Obj({}, extra=True)}, extra=True)
@@ -64,6 +65,7 @@ class CoxModel:
         self.features = list(features)
         self.model = _r.CoxPH(max_iter=max_iter, tol=tol)
         self.training: dict = {}
+        self.baseline: Optional[pd.DataFrame] = None
         self._fitted = False
 
     def _x(self, df: pd.DataFrame, where: str) -> np.ndarray:
@@ -78,11 +80,60 @@ class CoxModel:
         for c in (start, stop, event):
             if c not in df.columns:
                 raise InvalidArgument(f"CoxModel.fit: no column {c!r}")
-        self.model.fit(df[start].to_numpy(dtype=float), df[stop].to_numpy(dtype=float),
-                       df[event].to_numpy(dtype=float), self._x(df, "fit"))
-        self.training = {"rows": int(len(df)), "events": int(df[event].sum())}
+        x = self._x(df, "fit")
+        bad = [f for f, b in zip(self.features, ~np.isfinite(x).all(axis=0)) if b]
+        if bad:
+            raise InvalidArgument(f"CoxModel.fit: covariate(s) {bad} hold NaN or ±inf; drop or impute those rows")
+        t0, t1, ev = (df[c].to_numpy(dtype=float) for c in (start, stop, event))
+        self.model.fit(t0, t1, ev, x)
+        from ._survival import breslow, concordance_index
+
+        eta = self.model.predict_log_hazard(x)
+        self.baseline = breslow(t0, t1, ev, eta)
+        self.training = {"rows": int(len(df)), "events": int(df[event].sum()),
+                         "c_index": concordance_index(t0, t1, ev, eta)["c_index"]}
+        if "athlete" in df.columns:
+            self.training["athletes"] = int(df["athlete"].nunique())
+            self.training["athletes_with_events"] = int(df.loc[df[event] == 1, "athlete"].nunique())
         self._fitted = True
         return self
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """One row per covariate: coef (log hazard ratio), se, hazard_ratio, hr_lo, hr_hi
+        (Wald interval at ``level``), z and the two-sided Wald p-value (statsmodels PHReg's
+        ``params``, ``bse``, ``conf_int``, ``pvalues`` under Breslow ties)."""
+        from scipy import stats
+
+        if not self._fitted:
+            raise InvalidArgument("CoxModel.summary: the model is not fitted")
+        b, se = self.model.coef, self.model.standard_errors
+        q = stats.norm.ppf(0.5 + level / 2)
+        z = b / se
+        return pd.DataFrame({"feature": self.features, "coef": b, "se": se, "hazard_ratio": np.exp(b),
+                             "hr_lo": np.exp(b - q * se), "hr_hi": np.exp(b + q * se), "z": z,
+                             "p": 2 * stats.norm.sf(np.abs(z))})
+
+    def concordance(self, df: pd.DataFrame, start: str = "start", stop: str = "stop", event: str = "event") -> dict:
+        """Harrell's C-index of the log relative hazard on counting-process rows
+        (:func:`concordance_index`)."""
+        from ._survival import concordance_index
+
+        return concordance_index(df[start], df[stop], df[event], self.predict_log_hazard(df))
+
+    def absolute_risk(self, df: pd.DataFrame, horizon: float, at: str = "stop") -> np.ndarray:
+        """P(event in (t, t + horizon]) per row, t = ``df[at]``, with the row's covariates
+        held over the horizon: 1 − exp(−exp(x·β)·(H0(t + horizon) − H0(t))), H0 the
+        Breslow baseline (a right-continuous step function). Past the training follow-up
+        H0 stays flat, so risks there are underestimated: predict within it."""
+        if self.baseline is None:
+            raise InvalidArgument("CoxModel.absolute_risk: the model has no baseline hazard (a file written before "
+                                  "it was saved): refit it")
+        if not horizon > 0:
+            raise InvalidArgument(f"CoxModel.absolute_risk: horizon must be > 0, got {horizon}")
+        t = df[at].to_numpy(dtype=float)
+        bt, bh = self.baseline["time"].to_numpy(), np.r_[0.0, self.baseline["cumulative_hazard"].to_numpy()]
+        h = bh[np.searchsorted(bt, t + horizon, side="right")] - bh[np.searchsorted(bt, t, side="right")]
+        return 1.0 - np.exp(-np.exp(self.predict_log_hazard(df)) * h)
 
     @property
     def coef(self) -> np.ndarray:
@@ -101,7 +152,9 @@ class CoxModel:
             "format": self.FORMAT, "format_version": FORMAT_VERSION, "sportsmed_version": _version(),
             "features": self.features, "ties": "breslow", "coef": self.model.coef.tolist(),
             "standard_errors": self.model.standard_errors.tolist(), "log_likelihood": self.model.log_likelihood,
-            "training": self.training})
+            "training": self.training,
+            **({"baseline": {"time": self.baseline["time"].tolist(), "hazard": self.baseline["hazard"].tolist()}}
+               if self.baseline is not None else {})})
 
     @classmethod
     def load(cls, path: Union[str, Path]) -> "CoxModel":
@@ -127,6 +180,12 @@ class CoxModel:
             raise FormatError(f"CoxModel.load: '{path}' has {se.size} standard errors for {coef.size} coefficients")
         m.model.set_coefficients(coef, se, float(d.get("log_likelihood", np.nan)))
         m.training = d.get("training", {})
+        if "baseline" in d:
+            bt, bh = np.asarray(d["baseline"]["time"], float), np.asarray(d["baseline"]["hazard"], float)
+            if bt.shape != bh.shape or np.any(np.diff(bt) <= 0):
+                raise FormatError(f"CoxModel.load: '{path}': node baseline must hold increasing times and as many "
+                                  "hazards")
+            m.baseline = pd.DataFrame({"time": bt, "hazard": bh, "cumulative_hazard": np.cumsum(bh)})
         m._fitted = True
         return m
 
