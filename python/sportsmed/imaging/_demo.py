@@ -27,7 +27,7 @@ def _build(report: Report, workdir: Path, progress) -> None:
     ph = make_knee_phantom(seed=0)
     lab, img, g = ph["labels"], ph["image"], ph["geometry"]
     spacing = np.asarray(g.spacing)
-    sec = report.section("Knee MRI phantom (imaging)")
+    sec = report.section("QA: knee MRI phantom against its truth")
     sec.text("A parametric left knee rasterised at 0.5 mm with partial volume, a DESS-like contrast, "
              "a smooth bias field and Rician noise (SNR 50), plus an 8-echo spin-echo series with "
              "known T2 per tissue. It is the ground truth for the thickness and T2 measurements below.")

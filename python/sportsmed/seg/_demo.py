@@ -21,7 +21,7 @@ def _build(report: Report, workdir: Path, progress) -> None:
 
     from .. import imaging, seg
 
-    sec = report.section("Knee MRI segmentation (seg)")
+    sec = report.section("QA: knee MRI segmentation model on an unseen phantom")
     try:
         path = seg.default_model_path()
     except Exception as exc:  # a build without the shipped model: say so, do not pretend
