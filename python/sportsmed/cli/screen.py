@@ -55,6 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the log's athlete column (default: %(default)s)")
     p.add_argument("--missing-days", choices=("zero", "missing"), default=None,
                    help="what an absent day of the log means (asked only when the log has gaps)")
+    p.add_argument("--as-of", default=None, metavar="YYYY-MM-DD",
+                   help="grade the training load on this day (default: the log's last day)")
     p.add_argument("--athlete", default=None, metavar="NAME",
                    help="the athlete's name in the title and, in a log of several athletes, whose rows to use")
     p.add_argument("--no-qa", action="store_true",
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = ScreenInputs(trials=args.trial, grf=args.grf, grf_loads=args.grf_loads, mri_labels=args.mri_labels,
                           mri_image=args.mri_image, label_names=args.label_names, log=args.log,
                           log_athlete_column=args.athlete_column, missing_days=args.missing_days,
-                          athlete=args.athlete, mass_kg=args.mass)
+                          athlete=args.athlete, mass_kg=args.mass, as_of=args.as_of)
     with progress_bar("screen") as progress:
         report = build_screen(inputs, progress, qa=not args.no_qa)
     write_outputs(report, args)

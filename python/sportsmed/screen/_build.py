@@ -89,6 +89,8 @@ class ScreenInputs:
         when the log has gaps)
     athlete : the athlete's name (title) and, in a log of several athletes, whose rows
     mass_kg : body mass (kg) for the force features; else the C3D's PROCESSING:Bodymass
+    as_of : the day the training load is graded on (ISO date; default: the log's last day);
+        later rows are ignored
     """
 
     trials: Sequence[PathLike] = ()
@@ -102,6 +104,7 @@ class ScreenInputs:
     missing_days: Optional[str] = None
     athlete: Optional[str] = None
     mass_kg: Optional[float] = None
+    as_of: Optional[str] = None
 
     @property
     def synthetic(self) -> bool:
@@ -456,6 +459,13 @@ def _log_part(inputs: ScreenInputs, progress) -> _Part:
             return _not_assessed_part([crit], f"'{path.name}' holds {len(athletes)} athletes ({shown}); say whose "
                                               "rows to use with --athlete NAME", "Training load")
         df = df[df["athlete"] == athlete].reset_index(drop=True)
+        if inputs.as_of is not None:
+            import pandas as pd
+
+            df = df[df["date"] <= pd.Timestamp(inputs.as_of)].reset_index(drop=True)
+            if df.empty:
+                return _not_assessed_part([crit], f"'{path.name}' has no day of {athlete} on or before {inputs.as_of}",
+                                          "Training load")
         if "daily_load" not in df.columns:
             return _not_assessed_part([crit], f"'{path.name}' has no daily_load column "
                                               f"(columns: {', '.join(map(str, df.columns))})", "Training load")
@@ -469,20 +479,28 @@ def _log_part(inputs: ScreenInputs, progress) -> _Part:
                     "Training load")
             df = risk.complete_days(df, policy=inputs.missing_days)
     w = risk.workload(df)
-    last = w.iloc[-1]
     n_days = len(df)
+    # The ratio of the last day that has one (a log often ends with unrecorded days).
+    finite = np.flatnonzero(np.isfinite(w["acwr_coupled"].to_numpy(dtype=float)))
+    at = int(finite[-1]) if finite.size else n_days - 1
+    last = w.iloc[at]
     value = float(last["acwr_coupled"])
+    d_last = df["date"].iloc[at]
+    stale = (df["date"].iloc[-1] - d_last).days
     if n_days < 28:
         flag = crit.grade(None, f"the log covers {n_days} days; the chronic load needs 28")
     elif not math.isfinite(value):
-        flag = crit.grade(None, "the last days' loads are missing")
+        flag = crit.grade(None, "no day of the log has both an acute and a chronic load")
+    elif stale > 7:
+        flag = crit.grade(None, f"the last ratio is from {d_last.date()}, {stale} days before the log ends "
+                                f"({df['date'].iloc[-1].date()}): too old to grade this week's load")
     else:
         flag = crit.grade(value)
-    d_last = df["date"].iloc[-1]
     metrics = {
         "Athlete": str(athlete),
         "Days in the log": int(n_days),
-        "Last day": d_last.date().isoformat(),
+        "Last day with a ratio": d_last.date().isoformat(),
+        "Last day of the log": df["date"].iloc[-1].date().isoformat(),
         "Load, last 7 days (AU)": float(last["load_7d"]) if "load_7d" in w.columns else math.nan,
         "Acute load, 7-day mean (AU/day)": float(last["acute_load"]),
         "Chronic load, 28-day mean (AU/day)": float(last["chronic_load"]),
@@ -529,6 +547,7 @@ def build_screen(inputs: Optional[ScreenInputs] = None, progress=None, qa: bool 
     from .._pillars import PillarNotAvailable
 
     inputs = inputs or ScreenInputs()
+    _check_inputs(inputs)
     cb = progress or (lambda fraction, stage: True)
     if not available_pillars():
         raise PillarNotAvailable("the screening report needs at least one pillar (motion, imaging or risk); none "
@@ -587,10 +606,32 @@ def build_screen(inputs: Optional[ScreenInputs] = None, progress=None, qa: bool 
     return report
 
 
+def _check_inputs(inputs: ScreenInputs) -> None:
+    """A path that does not exist is the user's typo: an error, not a grey flag."""
+    from .. import InvalidArgument, NotFound
+
+    paths = [*inputs.trials, *inputs.grf, inputs.grf_loads, inputs.mri_labels, inputs.mri_image,
+             inputs.label_names, inputs.log]
+    for p in paths:
+        if p is not None and not Path(p).exists():
+            raise NotFound(f"screen: input '{os.fspath(p)}' does not exist")
+    if inputs.missing_days not in (None, "zero", "missing"):
+        raise InvalidArgument(f"screen: missing_days must be 'zero' or 'missing', got {inputs.missing_days!r}")
+    if inputs.mass_kg is not None and not (math.isfinite(inputs.mass_kg) and inputs.mass_kg > 0):
+        raise InvalidArgument(f"screen: the body mass must be a positive number of kg, got {inputs.mass_kg}")
+    if inputs.as_of is not None:
+        import pandas as pd
+
+        try:
+            pd.Timestamp(inputs.as_of)
+        except (ValueError, TypeError):
+            raise InvalidArgument(f"screen: as_of must be an ISO date (YYYY-MM-DD), got {inputs.as_of!r}") from None
+
+
 def _inputs_json(inputs: ScreenInputs) -> dict:
     f = lambda p: None if p is None else os.fspath(p)  # noqa: E731
     return {"synthetic": inputs.synthetic, "trials": [os.fspath(p) for p in inputs.trials],
             "grf": [os.fspath(p) for p in inputs.grf], "grf_loads": f(inputs.grf_loads),
             "mri_labels": f(inputs.mri_labels), "mri_image": f(inputs.mri_image),
             "label_names": f(inputs.label_names), "log": f(inputs.log), "athlete": inputs.athlete,
-            "mass_kg": inputs.mass_kg, "missing_days": inputs.missing_days}
+            "mass_kg": inputs.mass_kg, "missing_days": inputs.missing_days, "as_of": inputs.as_of}

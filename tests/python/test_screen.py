@@ -1,0 +1,129 @@
+"""``sportsmed screen`` on real shared files: what a file can give is graded against an
+independent computation, and what it cannot give is a grey "not assessed" flag that says why."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sportsmed
+from sportsmed.screen import GREY, ScreenInputs, build_screen
+
+PYMSKT_NAMES = {"1": "femoral_cartilage", "2": "medial_tibial_cartilage", "3": "lateral_tibial_cartilage",
+                "4": "patellar_cartilage", "5": "femur", "6": "tibia", "7": "patella", "8": "fibula",
+                "9": "lateral_meniscus", "10": "medial_meniscus"}  # as ../shared/data/README.md describes the map
+
+
+def flags_of(report, prefix):
+    return [f for f in report.data["flags"] if f["label"].startswith(prefix)]
+
+
+def needs(pillar):
+    if pillar not in sportsmed.available_pillars():
+        pytest.skip(f"the {pillar} pillar is not built")
+
+
+def test_trc_without_forces_is_not_assessed_with_the_reason(shared_data):
+    needs("motion")
+    rep = build_screen(ScreenInputs(trials=[shared_data("motion/addbiomechanics/DJ1.trc")], mass_kg=70.0))
+    dj = [f for f in rep.data["flags"] if f["key"].startswith(("knee_", "peak_knee", "landing"))]
+    assert len(dj) == 7 and all(f["status"] == GREY for f in dj)
+    assert all("force-free contact detection" in f["reason"] and "not available" in f["reason"] for f in dj)
+    # the other inputs were not given: grey, saying so
+    assert "no training log" in flags_of(rep, "Acute:chronic")[0]["reason"]
+    assert "no knee MRI" in flags_of(rep, "Thinnest cartilage")[0]["reason"]
+    assert rep.data["overall"] == GREY
+
+
+def test_c3d_with_plates_but_no_angles_names_what_is_missing(shared_data):
+    needs("motion")
+    path = shared_data("motion/c3d/Sample_Jump2.c3d")
+    c3d = sportsmed.motion.read_c3d(path)
+    assert len(c3d.trial.force_plates) == 2 and not c3d.trial.has_marker("LKneeAngles")  # what the file holds
+    rep = build_screen(ScreenInputs(trials=[path], mass_kg=70.0))
+    f = flags_of(rep, "Knee abduction at initial contact, left")[0]
+    assert f["status"] == GREY and "Sample_Jump2.c3d" in f["reason"] and "LKneeAngles" in f["reason"]
+
+
+def test_training_log_acwr_matches_pandas_rolling_means(shared_data):
+    needs("risk")
+    path = shared_data("risk/soccermon/master_dataset.csv")
+    rep = build_screen(ScreenInputs(log=path, log_athlete_column="player_id", athlete="TeamA_1",
+                                    as_of="2020-06-30", missing_days="zero"))
+    flag = flags_of(rep, "Acute:chronic")[0]
+    # independent: pandas rolling 7- and 28-day means of the athlete's daily load up to that day
+    raw = pd.read_csv(path, parse_dates=["date"])
+    a = raw[(raw["player_id"] == "TeamA_1") & (raw["date"] <= "2020-06-30")].set_index("date")["daily_load"]
+    a = a.asfreq("D").fillna(0.0)
+    ratio = a.rolling(7).mean() / a.rolling(28).mean()
+    expected = float(ratio.dropna().iloc[-1])
+    assert flag["value"] == pytest.approx(expected, rel=1e-9)
+    band = "green" if 0.8 <= expected < 1.3 else "red" if expected >= 1.5 else "amber"
+    assert flag["status"] == band
+    summary = rep.data["parts"]["Training load"]["summary"]
+    assert summary["Acute load, 7-day mean (AU/day)"] == pytest.approx(a.iloc[-7:].mean())
+    assert summary["Last day of the log"] == "2020-06-30"
+
+
+def test_training_log_of_a_squad_needs_the_athlete(shared_data):
+    needs("risk")
+    rep = build_screen(ScreenInputs(log=shared_data("risk/soccermon/master_dataset.csv"),
+                                    log_athlete_column="player_id"))
+    f = flags_of(rep, "Acute:chronic")[0]
+    assert f["status"] == GREY and "holds 50 athletes" in f["reason"] and "--athlete" in f["reason"]
+
+
+def test_label_map_without_names_is_not_assessed(shared_data):
+    needs("imaging")
+    rep = build_screen(ScreenInputs(mri_labels=shared_data("mri/knee_labels_pymskt.nrrd")))
+    f = flags_of(rep, "Thinnest cartilage")[0]
+    assert f["status"] == GREY and "carries no label names" in f["reason"]
+
+
+@pytest.mark.slow
+def test_label_map_with_names_grades_its_thinnest_region(shared_data, tmp_path):
+    needs("imaging")
+    from sportsmed import imaging
+
+    names = tmp_path / "pymskt.labels.json"
+    names.write_text(json.dumps({"labels": PYMSKT_NAMES}))
+    path = shared_data("mri/knee_labels_pymskt.nrrd")
+    rep = build_screen(ScreenInputs(mri_labels=path, label_names=names))
+    f = flags_of(rep, "Thinnest cartilage")[0]
+    # recompute from the library's regional table: point-weighted plate means, then the smallest ratio
+    img = imaging.read_image(path)
+    t = imaging.regional_thickness_table(imaging.as_label_map(img.array), img.geometry)
+    t["plate"] = np.where(t["label"] == 1, "femoral", "tibial")
+    plate_mean = t.groupby("plate").apply(lambda g: np.average(g["mean_mm"], weights=g["points"]))
+    ratio = 100 * t["mean_mm"] / t["plate"].map(plate_mean)
+    assert f["value"] == pytest.approx(float(ratio.min()), rel=1e-9)
+    assert ratio.idxmin().replace("_", " ") in f["label"]
+    assert f["status"] == ("green" if ratio.min() >= 75 else "amber" if ratio.min() >= 50 else "red")
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "sportsmed", *map(str, args)], capture_output=True, text=True)
+
+
+def test_cli_writes_the_report_and_its_json_twin(shared_data, tmp_path):
+    needs("motion")
+    out = tmp_path / "athlete.html"
+    r = run_cli("screen", "--trial", shared_data("motion/addbiomechanics/DJ1.trc"), "--athlete", "DJ1 subject",
+                "-o", out, "--json")
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    doc = json.loads(out.with_suffix(".json").read_text())
+    assert doc["title"] == "Screening report: DJ1 subject"
+    assert [s["title"] for s in doc["sections"]][0] == "Verdict"
+    assert "Screening report: DJ1 subject" in out.read_text()
+    r = run_cli("screen", "--trial", tmp_path / "absent.c3d", "-o", tmp_path / "x.html")
+    assert r.returncode == 1 and "absent.c3d" in r.stderr and "does not exist" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "x.html").exists()
+    r = run_cli("screen", "--log", shared_data("risk/soccermon/master_dataset.csv"), "--as-of", "June",
+                "-o", tmp_path / "x.html")
+    assert r.returncode == 1 and "as_of must be an ISO date" in r.stderr
