@@ -57,6 +57,9 @@ color:#fff;background:#718096;white-space:nowrap}
 .flag.green .status{background:#2f855a}.flag.amber .status{background:#b7791f}.flag.red .status{background:#c53030}
 .flag p{margin:.25em 0}.flag .src{color:#4a5568;font-size:.85em}
 tr.implausible td{background:#fff5f5;color:#9b2c2c}
+tr.flag-green td:nth-child(3){background:#2f855a;color:#fff}tr.flag-amber td:nth-child(3){background:#b7791f;color:#fff}
+tr.flag-red td:nth-child(3){background:#c53030;color:#fff}tr.flag-grey td:nth-child(3){background:#a0aec0;color:#fff}
+tr.flag-grey td{color:#4a5568}
 @media print{
 @page{size:A4;margin:14mm 12mm}
 body{max-width:none;margin:0;padding:0;font-size:10.5pt}

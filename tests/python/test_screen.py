@@ -46,8 +46,22 @@ def test_c3d_with_plates_but_no_angles_names_what_is_missing(shared_data):
     c3d = sportsmed.motion.read_c3d(path)
     assert len(c3d.trial.force_plates) == 2 and not c3d.trial.has_marker("LKneeAngles")  # what the file holds
     rep = build_screen(ScreenInputs(trials=[path], mass_kg=70.0))
-    f = flags_of(rep, "Knee abduction at initial contact, left")[0]
-    assert f["status"] == GREY and "Sample_Jump2.c3d" in f["reason"] and "LKneeAngles" in f["reason"]
+    # without angles the force measures are tried, and this jump starts on the plates: no drop landing
+    for f in rep.data["flags"][:7]:
+        assert f["status"] == GREY and "Sample_Jump2.c3d" in f["reason"]
+        assert "no take-off after the first contact" in f["reason"] and "starts on the plates" in f["reason"]
+
+
+def test_force_measures_without_angles_match_the_compiled_drop_jump():
+    needs("motion")
+    from sportsmed import motion
+    from sportsmed.screen._build import FORCE_FEATURES, _force_only_features
+
+    res = motion.drop_jump_analysis(seed=1)
+    full = dict(zip(res["features"]["feature"], res["features"]["value"]))
+    only = {f: v for f, v, _ in _force_only_features(res["synthetic"].trial, res["synthetic"].body_mass_kg)}
+    assert set(only) == set(FORCE_FEATURES)
+    assert all(only[k] == pytest.approx(full[k], rel=1e-12) for k in FORCE_FEATURES)
 
 
 def test_training_log_acwr_matches_pandas_rolling_means(shared_data):

@@ -198,14 +198,86 @@ def _drop_jump_file(path: Path, grf: Optional[Path], grf_loads: Optional[Path], 
         if mass_kg is None:
             raise NotAssessed(f"'{path.name}': the body mass is needed for the force measures (--mass KG); "
                               "the file does not hold it")
-        feats, warns = motion.trial_features(trial, "drop_jump", float(mass_kg), with_warnings=True)
+        angle_reason = ""
+        try:
+            feats, warns = motion.trial_features(trial, "drop_jump", float(mass_kg), with_warnings=True)
+        except Error as exc:
+            if "needs the angle points" not in str(exc):
+                raise
+            # No joint angles in the file: the force measures do not need them.
+            angle_reason = f"'{path.name}': {_error_text(exc)}"
+            feats, warns = _force_only_features(trial, float(mass_kg)), [
+                "no joint angles in the trial: force measures only (" + _error_text(exc) + ")"]
     except NotAssessed:
         raise
     except (Error, ValueError, KeyError, RuntimeError, OSError) as exc:
-        raise NotAssessed(f"'{path.name}': {_error_text(exc)}") from None
+        hint = ""
+        if "no take-off after the first contact" in str(exc):
+            hint = (" — a drop jump lands on the plates from a box and takes off again; here the first contact "
+                    "lasts to the end of the recording (a jump that starts on the plates, or no rebound recorded)")
+        raise NotAssessed(f"'{path.name}': {_error_text(exc)}{hint}") from None
     return {"name": path.name, "features": [(f, float(v), u) for f, v, u in feats],
             "warnings": notes + list(warns), "mass_kg": float(mass_kg), "curves": _curves_from_trial(trial),
-            "qa": {}}
+            "qa": {}, "angle_reason": angle_reason}
+
+
+#: Drop-jump features computed from the vertical ground reaction forces alone.
+FORCE_FEATURES = ("initial_contact_s", "take_off_s", "contact_time_s", "flight_time_s", "jump_height_m",
+                  "reactive_strength_index", "left_peak_vgrf_bw", "left_loading_rate_bw_per_s",
+                  "right_peak_vgrf_bw", "right_loading_rate_bw_per_s", "landing_force_symmetry")
+
+
+def _foot_marker(trial, names: Sequence[str]):
+    for name in names:
+        if trial.has_marker(name):
+            x = trial.marker(name, 0) if len(trial.marker_indices(name)) > 1 else trial.marker(name)
+            if np.isfinite(x).any():
+                return name, np.asarray(x, dtype=float)
+    return None, None
+
+
+def _foot_forces(trial) -> tuple:
+    """Vertical ground reaction (N, up) under each foot: channels Fz_L/Fz_R, else each plate
+    given to the foot whose ankle marker is nearest (horizontally) to the centre of pressure
+    when the plate is first loaded — the rule of the compiled drop-jump features."""
+    from .. import InvalidArgument
+
+    labels = list(trial.analog_labels)
+    if "Fz_L" in labels and "Fz_R" in labels:
+        return trial.analogs[:, labels.index("Fz_L")], trial.analogs[:, labels.index("Fz_R")]
+    if len(trial.force_plates) < 2:
+        raise InvalidArgument(f"the trial has {len(trial.force_plates)} force plate(s); a drop jump needs one per foot")
+    names = {"L": ("LAJC", "LANK", "LHEE"), "R": ("RAJC", "RANK", "RHEE")}
+    ankles = {side: _foot_marker(trial, n) for side, n in names.items()}
+    if any(m is None for m, _ in ankles.values()):
+        raise InvalidArgument("no ankle marker (LAJC/LANK/LHEE and RAJC/RANK/RHEE) to give the plates to the feet")
+    ratio = trial.analog_rate_hz / trial.point_rate_hz
+    out = {"L": np.zeros(trial.analogs.shape[0]), "R": np.zeros(trial.analogs.shape[0])}
+    for plate in trial.force_plates:
+        fz = np.asarray(plate.force, dtype=float)[:, 2].copy()
+        if abs(np.nanmin(fz)) > abs(np.nanmax(fz)):
+            fz = -fz
+        cop = np.asarray(plate.cop, dtype=float)
+        loaded = np.flatnonzero((fz >= 20.0) & np.isfinite(cop).all(axis=1))
+        if loaded.size == 0:
+            continue
+        first = int(loaded[0])
+        frame = min(trial.n_frames - 1, int(first / ratio))
+        dist = {side: float(np.hypot(*(x[frame, :2] - cop[first, :2]))) for side, (_, x) in ankles.items()}
+        side = min((d, s) for s, d in dist.items() if math.isfinite(d))[1]
+        out[side] += np.nan_to_num(fz)
+    return out["L"], out["R"]
+
+
+def _force_only_features(trial, mass_kg: float) -> list:
+    """The drop-jump force features (contact, flight, jump height, peak force and loading
+    rate per foot, symmetry) of a trial without joint angles."""
+    from .. import motion
+
+    fl, fr = _foot_forces(trial)
+    zeros = np.zeros((trial.n_frames, 9))  # angles unused by the force features kept below
+    feats = motion.drop_jump_features(zeros, zeros, trial.point_rate_hz, fl, fr, trial.analog_rate_hz, mass_kg)
+    return [(f, v, u) for f, v, u in feats if f in FORCE_FEATURES]
 
 
 def _drop_jump_part(inputs: ScreenInputs, progress) -> _Part:
@@ -249,11 +321,13 @@ def _drop_jump_part(inputs: ScreenInputs, progress) -> _Part:
     def value(key: str) -> float:
         return mean.get(key, math.nan)
 
+    angle_reason = next((t["angle_reason"] for t in trials if t.get("angle_reason")), "")
+
     flags = []
     by_key = {c.key: c for c in criteria}
     for side in ("left", "right"):
         flags.append(_grade_feature(by_key[f"knee_abduction_ic_{side}"], value(f"{side}_knee_abduction_ic_deg"),
-                                    "the trial gives no knee abduction at initial contact"))
+                                    angle_reason or "the trial gives no knee abduction at initial contact"))
     for side in ("left", "right"):
         flags.append(by_key[f"peak_knee_abduction_moment_{side}"].grade(
             None, "not computed by the screen: the knee abduction moment needs inverse dynamics with the "
@@ -261,7 +335,7 @@ def _drop_jump_part(inputs: ScreenInputs, progress) -> _Part:
                   "screen does not yet read its frontal-plane sign convention from the trial"))
     for side in ("left", "right"):
         flags.append(_grade_feature(by_key[f"knee_flexion_excursion_{side}"], value(f"{side}_knee_flexion_rom_deg"),
-                                    "the trial gives no knee flexion over the contact"))
+                                    angle_reason or "the trial gives no knee flexion over the contact"))
     lsi = C.limb_symmetry_index(value("left_peak_vgrf_bw"), value("right_peak_vgrf_bw"))
     flags.append(by_key["landing_force_lsi"].grade(lsi, "the trial gives no peak force of each foot"))
 
@@ -316,6 +390,10 @@ def _drop_jump_part(inputs: ScreenInputs, progress) -> _Part:
                              "units": {f: u for f, _, u in t["features"]}, "warnings": t["warnings"]}
                             for t in trials], "mean": mean}
     return part
+
+
+def _short(text: str, n: int = 90) -> str:
+    return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + " …"
 
 
 def _grade_feature(criterion: C.Criterion, value: float, missing: str) -> C.Flag:
@@ -574,6 +652,11 @@ def build_screen(inputs: Optional[ScreenInputs] = None, progress=None, qa: bool 
     verdict.text(f"{headline} {counts[C.RED]} red, {counts[C.AMBER]} amber, {counts[C.GREEN]} green, "
                  f"{counts[C.GREY]} not assessed. Each flag names its threshold and source; grey flags were not "
                  "graded because an input was missing or implausible — they are not a clean bill of health.")
+    verdict.table([{"Measure": f.label, "Value": f.value if f.status != C.GREY else None,
+                    "Flag": "not assessed" if f.status == C.GREY else f.status,
+                    "Source or reason": f.source.split(",")[0] if f.status != C.GREY else _short(f.reason)}
+                   for f in flags], caption="At a glance: each measure, its flag and its source (details below)",
+                  float_format="{:.3g}", row_classes=[f"flag-{f.status}" for f in flags])
     verdict.flags(flags)
     verdict.note("Screening measures separate groups on average but classify individuals poorly (Bahr 2016, Br J "
                  "Sports Med 50:776; Krosshaug et al. 2016, Am J Sports Med 44:874). Use the flags to decide whom "
