@@ -102,3 +102,19 @@ def test_overall_is_the_worst_assessed_status():
     assert C.overall([g, n]) == C.GREEN
     assert C.overall([g, a, n]) == C.AMBER
     assert C.overall([a, r, g]) == C.RED
+
+
+def test_quantile_reliability_matches_scikit_learn():
+    calibration = pytest.importorskip("sklearn.calibration")
+    from sportsmed.screen._plots import quantile_reliability
+
+    rng = np.random.default_rng(3)
+    p = rng.beta(1.2, 12.0, 5000)
+    y = (rng.random(5000) < p * 1.3).astype(float)
+    r = quantile_reliability(y, p, bins=10)
+    frac, mean = calibration.calibration_curve(y, p, n_bins=10, strategy="quantile")
+    np.testing.assert_allclose(r["fraction_positive"], frac, rtol=1e-12)
+    np.testing.assert_allclose(r["mean_predicted"], mean, rtol=1e-12)
+    assert r["count"].sum() == 5000 and r["count"].min() >= 499  # equal-count bins
+    ece = np.sum(r["count"] * np.abs(frac - mean)) / 5000
+    assert r["ece"] == pytest.approx(ece, rel=1e-12)
