@@ -13,8 +13,9 @@ from ..progress import progress_bar
 
 def add_report_outputs(p: argparse.ArgumentParser, default: str) -> None:
     """-o/--output (HTML) and --json [FILE] (the JSON twin), shared by screen and demo."""
-    p.add_argument("-o", "--output", "--out", dest="output", type=Path, default=Path(default),
+    p.add_argument("-o", "--output", dest="output", type=Path, default=Path(default),
                    help="HTML report to write (default: %(default)s)")
+    p.add_argument("--out", dest="output", type=Path, default=Path(default), help=argparse.SUPPRESS)  # earlier spelling
     p.add_argument("--json", nargs="?", const="", default=None, metavar="FILE",
                    help="also write the JSON twin of every number in the report: to FILE, '-' for stdout, "
                         "or beside the HTML (.json) when FILE is left out")
