@@ -135,6 +135,10 @@ def test_cli_writes_the_report_and_its_json_twin(shared_data, tmp_path):
     assert doc["title"] == "Screening report: DJ1 subject"
     assert [s["title"] for s in doc["sections"]][0] == "Verdict"
     assert "Screening report: DJ1 subject" in out.read_text()
+    r = run_cli("screen", "--trial", shared_data("motion/addbiomechanics/DJ1.trc"), "-o", tmp_path / "b.html",
+                "--json", "-")
+    assert r.returncode == 0 and json.loads(r.stdout)["data"]["overall"] == "grey"  # the twin on stdout
+    assert "report written to" in r.stderr and (tmp_path / "b.html").exists()
     r = run_cli("screen", "--trial", tmp_path / "absent.c3d", "-o", tmp_path / "x.html")
     assert r.returncode == 1 and "absent.c3d" in r.stderr and "does not exist" in r.stderr
     assert "Traceback" not in r.stderr and not (tmp_path / "x.html").exists()
