@@ -92,10 +92,15 @@ def build(report: Report, workdir: Path, progress) -> None:
     p_iso = risk.calibrate(ev, "isotonic")
     from ..screen._plots import explanation_figure, quantile_reliability, reliability_axes
 
-    fig, (c1, c2) = plt.subplots(1, 2, figsize=(11, 4.0), constrained_layout=True)
+    fig = plt.figure(figsize=(11, 4.6), constrained_layout=True)
+    grid = fig.add_gridspec(2, 2, height_ratios=[3, 1])
+    c1 = fig.add_subplot(grid[0, 0])
+    c1n = fig.add_subplot(grid[1, 0], sharex=c1)
+    c2 = fig.add_subplot(grid[:, 1])
     curves = {name: quantile_reliability(y, p, bins=10)
               for p, name in ((p_raw, "logistic"), (p_iso, "isotonic (cross-fitted)"))}
-    reliability_axes(c1, curves)
+    reliability_axes(c1, curves, count_ax=c1n)
+    c1.tick_params(labelbottom=False)
     sec.table([{"model": name, "bin": b + 1, "rows": int(n), "mean predicted risk": float(mp),
                 "observed frequency": float(fp)}
                for name, r in curves.items()
@@ -109,8 +114,8 @@ def build(report: Report, workdir: Path, progress) -> None:
     c2.set_xlabel("threshold probability")
     c2.set_ylabel("net benefit")
     c2.legend(fontsize=7)
-    sec.figure(fig, "Reliability curves over quantile bins (n = rows per bin) with the expected calibration error, "
-                    "and decision curve (Vickers & Elkin 2006)")
+    sec.figure(fig, "Reliability curves over quantile bins with the expected calibration error, below them the "
+                    "rows in each bin over its extent; decision curve (Vickers & Elkin 2006)")
 
     progress(0.8, "risk: one athlete's risk")
     train = df[(df["athlete"] != "S01") & ~df["y"].isna()]

@@ -123,49 +123,61 @@ def workload_figure(df, w, days: int = 180):
 
 def quantile_reliability(y, p, bins: int = 10) -> dict:
     """Reliability curve with quantile bins (equal counts): per bin the mean predicted
-    risk, the observed frequency and the count, plus the expected calibration error
-    (count-weighted |observed − predicted|). Ties at a bin edge fall into the lower bin;
-    empty bins (many tied predictions) are dropped. Rows with NaN are skipped."""
+    risk, the observed frequency, the count and the bin's edges (``bin_lo``, ``bin_hi``),
+    plus the expected calibration error (count-weighted |observed − predicted|). A value on
+    an inner edge falls into the lower bin (as scikit-learn's ``strategy="quantile"``); empty
+    bins (many tied predictions) are dropped. Rows with NaN are skipped."""
     y = np.asarray(y, dtype=float)
     p = np.asarray(p, dtype=float)
     ok = ~(np.isnan(y) | np.isnan(p))
     y, p = y[ok], p[ok]
     if y.size == 0:
         raise ValueError("quantile_reliability: no rows with both an outcome and a prediction")
-    edges = np.unique(np.quantile(p, np.linspace(0.0, 1.0, bins + 1)))
-    idx = np.clip(np.searchsorted(edges[1:-1], p, side="left"), 0, max(0, len(edges) - 2))
-    mean_p, frac, count = [], [], []
-    for b in range(max(1, len(edges) - 1)):
+    edges = np.quantile(p, np.linspace(0.0, 1.0, bins + 1))
+    idx = np.searchsorted(edges[1:-1], p, side="left")
+    out = {k: [] for k in ("mean_predicted", "fraction_positive", "count", "bin_lo", "bin_hi")}
+    for b in range(bins):
         m = idx == b
         if m.any():
-            mean_p.append(float(p[m].mean()))
-            frac.append(float(y[m].mean()))
-            count.append(int(m.sum()))
-    mean_p, frac, count = map(np.asarray, (mean_p, frac, count))
-    ece = float(np.sum(count * np.abs(frac - mean_p)) / count.sum())
-    return {"edges": edges, "mean_predicted": mean_p, "fraction_positive": frac, "count": count, "ece": ece}
+            out["mean_predicted"].append(float(p[m].mean()))
+            out["fraction_positive"].append(float(y[m].mean()))
+            out["count"].append(int(m.sum()))
+            out["bin_lo"].append(float(edges[b]))
+            out["bin_hi"].append(float(edges[b + 1]))
+    r = {k: np.asarray(v) for k, v in out.items()}
+    r["ece"] = float(np.sum(r["count"] * np.abs(r["fraction_positive"] - r["mean_predicted"])) / r["count"].sum())
+    return r
 
 
-def reliability_axes(ax, curves: dict, max_p: Optional[float] = None) -> None:
-    """Draws reliability curves ({name: quantile_reliability(...)}) with the count of each
-    bin written next to its point, and the diagonal."""
+def reliability_axes(ax, curves: dict, count_ax=None, max_p: Optional[float] = None) -> None:
+    """Draws reliability curves ({name: quantile_reliability(...)}) and the diagonal on
+    ``ax`` and, on ``count_ax`` (below it, sharing x), the number of rows in each bin as a
+    step over the bin's extent: quantile bins hold equal counts over unequal widths."""
     colours = ["tab:blue", "tab:orange", "tab:green", "tab:purple"]
     top = 0.0
     for k, (name, r) in enumerate(curves.items()):
         c = colours[k % len(colours)]
         ax.plot(r["mean_predicted"], r["fraction_positive"], "o-", ms=3, color=c,
-                label=f"{name} (ECE {r['ece']:.4f})")
-        for xp, yp, n in zip(r["mean_predicted"], r["fraction_positive"], r["count"]):
-            ax.annotate(f"n={n}", (xp, yp), textcoords="offset points", xytext=(3, 4 + 8 * k), fontsize=5.5,
-                        color=c)
+                label=f"{name} (ECE {r['ece']:.4f}, {len(r['count'])} quantile bins)")
         top = max(top, float(np.max(r["mean_predicted"])), float(np.max(r["fraction_positive"])))
-    top = max_p or top * 1.1
+        if count_ax is not None:
+            for lo, hi, n in zip(r["bin_lo"], r["bin_hi"], r["count"]):
+                count_ax.hlines(n, lo, hi, color=c, lw=1.6, label=f"{name}: rows per bin" if lo == r["bin_lo"][0] else None)
+                count_ax.vlines([lo, hi], 0, n, color=c, lw=0.6, alpha=0.6)
+    top = max_p or top * 1.25  # the last quantile bin can reach far: its extent runs off the axis
     ax.plot([0, top], [0, top], "k:", lw=0.8, label="perfect calibration")
     ax.set_xlim(0, top)
     ax.set_ylim(0, top)
-    ax.set_xlabel("predicted risk (mean per quantile bin)")
     ax.set_ylabel("observed frequency")
     ax.legend(fontsize=7, loc="upper left")
+    if count_ax is not None:
+        count_ax.set_xlim(0, top)
+        count_ax.set_ylim(0, None)
+        count_ax.set_ylabel("rows per bin")
+        count_ax.set_xlabel("predicted risk (mean per quantile bin)")
+        count_ax.legend(fontsize=6, loc="upper right")
+    else:
+        ax.set_xlabel("predicted risk (mean per quantile bin)")
 
 
 def explanation_figure(contributions, title: str, labels: Optional[dict] = None):
