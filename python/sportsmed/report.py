@@ -66,6 +66,7 @@ body{max-width:none;margin:0;padding:0;font-size:10.5pt}
 section{break-before:page}nav.toc+section{break-before:auto}
 h2,h3{break-after:avoid}
 figure,table,.flag,.note,dl.metrics{break-inside:avoid}
+table{width:100%}
 img,svg{max-width:100%;max-height:230mm;object-fit:contain}
 a{color:inherit;text-decoration:none}
 }

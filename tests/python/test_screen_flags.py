@@ -118,3 +118,23 @@ def test_quantile_reliability_matches_scikit_learn():
     assert r["count"].sum() == 5000 and r["count"].min() >= 499  # equal-count bins
     ece = np.sum(r["count"] * np.abs(frac - mean)) / 5000
     assert r["ece"] == pytest.approx(ece, rel=1e-12)
+
+
+def test_drop_jump_flags_from_features():
+    pytest.importorskip("sportsmed.motion")
+    from sportsmed.screen._build import drop_jump_flags
+
+    ok = {"left_knee_abduction_ic_deg": 4.6, "right_knee_abduction_ic_deg": 2.0, "left_knee_flexion_rom_deg": 44.0,
+          "right_knee_flexion_rom_deg": 60.0, "left_peak_vgrf_bw": 1.8, "right_peak_vgrf_bw": 2.0}
+    got = {f.key: f.status for f in drop_jump_flags(ok)}
+    assert got == {"knee_abduction_ic_left": C.RED, "knee_abduction_ic_right": C.GREEN,
+                   "peak_knee_abduction_moment_left": C.GREY, "peak_knee_abduction_moment_right": C.GREY,
+                   "knee_flexion_excursion_left": C.AMBER, "knee_flexion_excursion_right": C.GREEN,
+                   "landing_force_lsi": C.GREEN}  # 1.8 / 2.0 = 90 %
+    # a symmetry of an implausible force is not graded, however symmetric it looks
+    bad = dict(ok, left_peak_vgrf_bw=0.1, right_peak_vgrf_bw=0.1)
+    lsi = [f for f in drop_jump_flags(bad) if f.key == "landing_force_lsi"][0]
+    assert lsi.status == C.GREY and "implausible" in lsi.reason and "left 0.1 BW" in lsi.reason
+    # absent angles: grey with the reason given
+    flags = drop_jump_flags({"left_peak_vgrf_bw": 1.8, "right_peak_vgrf_bw": 2.0}, "no angle points in x.c3d")
+    assert [f.status for f in flags][:2] == [C.GREY, C.GREY] and flags[0].reason == "no angle points in x.c3d"

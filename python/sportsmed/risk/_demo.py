@@ -77,6 +77,10 @@ def build(report: Report, workdir: Path, progress) -> None:
                  "athletes with events": ev.evidence["athletes_with_events"],
                  "positive rows": int(pred["y"].sum()),
                  "prevalence": float(pred["y"].mean())})
+    table = table.rename(columns={"roc_auc": "ROC AUC", "roc_auc_lo": "AUC 95% low", "roc_auc_hi": "AUC 95% high",
+                                  "ap": "average precision", "ap_lo": "AP 95% low", "ap_hi": "AP 95% high",
+                                  "brier": "Brier score", "athletes_with_events": "athletes with events",
+                                  "interval_reliable": "interval reliable"})
     sec.table(table, "Injury tomorrow: 5-fold cross-validation grouped by athlete, against the prevalence-only "
                      "and athlete-identity-only baselines; 95% athlete-cluster bootstrap intervals",
               float_format="{:.3f}")

@@ -323,22 +323,7 @@ def _drop_jump_part(inputs: ScreenInputs, progress) -> _Part:
 
     angle_reason = next((t["angle_reason"] for t in trials if t.get("angle_reason")), "")
 
-    flags = []
-    by_key = {c.key: c for c in criteria}
-    for side in ("left", "right"):
-        flags.append(_grade_feature(by_key[f"knee_abduction_ic_{side}"], value(f"{side}_knee_abduction_ic_deg"),
-                                    angle_reason or "the trial gives no knee abduction at initial contact"))
-    for side in ("left", "right"):
-        flags.append(by_key[f"peak_knee_abduction_moment_{side}"].grade(
-            None, "not computed by the screen: the knee abduction moment needs inverse dynamics with the "
-                  "force plates' centre of pressure (sportsmed motion dynamics on a C3D with plates); the "
-                  "screen does not yet read its frontal-plane sign convention from the trial"))
-    for side in ("left", "right"):
-        flags.append(_grade_feature(by_key[f"knee_flexion_excursion_{side}"], value(f"{side}_knee_flexion_rom_deg"),
-                                    angle_reason or "the trial gives no knee flexion over the contact"))
-    lsi = C.limb_symmetry_index(value("left_peak_vgrf_bw"), value("right_peak_vgrf_bw"))
-    flags.append(by_key["landing_force_lsi"].grade(lsi, "the trial gives no peak force of each foot"))
-
+    flags = drop_jump_flags(mean, angle_reason)
     rows, classes = [], []
     for k in keys:
         label, rng = feature_label(k, units.get(k, ""))
@@ -394,6 +379,43 @@ def _drop_jump_part(inputs: ScreenInputs, progress) -> _Part:
 
 def _short(text: str, n: int = 90) -> str:
     return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + " …"
+
+
+def drop_jump_flags(values: dict, angle_reason: str = "") -> list:
+    """The drop-jump flags of a trial's features ({feature: value}, as the motion pillar
+    names them): knee abduction at initial contact, peak knee abduction moment, knee
+    flexion excursion per leg, and the landing force symmetry (grey when either peak force
+    is implausible). ``angle_reason`` explains absent angle features."""
+    criteria = C.drop_jump_criteria()
+
+    def value(key: str) -> float:
+        v = values.get(key, math.nan)
+        return math.nan if v is None else float(v)
+
+    flags = []
+    by_key = {c.key: c for c in criteria}
+    for side in ("left", "right"):
+        flags.append(_grade_feature(by_key[f"knee_abduction_ic_{side}"], value(f"{side}_knee_abduction_ic_deg"),
+                                    angle_reason or "the trial gives no knee abduction at initial contact"))
+    for side in ("left", "right"):
+        flags.append(by_key[f"peak_knee_abduction_moment_{side}"].grade(
+            None, "not computed by the screen: the knee abduction moment needs inverse dynamics with the "
+                  "force plates' centre of pressure (sportsmed motion dynamics on a C3D with plates); the "
+                  "screen does not yet read its frontal-plane sign convention from the trial"))
+    for side in ("left", "right"):
+        flags.append(_grade_feature(by_key[f"knee_flexion_excursion_{side}"], value(f"{side}_knee_flexion_rom_deg"),
+                                    angle_reason or "the trial gives no knee flexion over the contact"))
+    peaks = {side: value(f"{side}_peak_vgrf_bw") for side in ("left", "right")}
+    _, (lo, hi, why) = feature_label("left_peak_vgrf_bw")
+    bad = [f"{side} {v:.3g} BW" for side, v in peaks.items() if math.isfinite(v) and not lo <= v <= hi]
+    if bad:  # a symmetry of implausible forces is no symmetry: never graded
+        flags.append(by_key["landing_force_lsi"].grade(
+            None, f"the peak forces it compares are implausible ({', '.join(bad)}; expected {lo:g}–{hi:g} BW: {why})"))
+    else:
+        lsi = C.limb_symmetry_index(peaks["left"], peaks["right"])
+        flags.append(by_key["landing_force_lsi"].grade(lsi, "the trial gives no peak force of each foot"))
+
+    return flags
 
 
 def _grade_feature(criterion: C.Criterion, value: float, missing: str) -> C.Flag:
