@@ -145,3 +145,27 @@ def test_cli_writes_the_report_and_its_json_twin(shared_data, tmp_path):
     r = run_cli("screen", "--log", shared_data("risk/soccermon/master_dataset.csv"), "--as-of", "June",
                 "-o", tmp_path / "x.html")
     assert r.returncode == 1 and "as_of must be an ISO date" in r.stderr
+
+
+def test_screen_of_a_written_c3d_equals_the_in_memory_athlete(tmp_path):
+    """Round trip: the synthetic athlete's processed trial written as a C3D and screened as a
+    real file (two trials: their mean) gives the features and flags of the in-memory path."""
+    needs("motion")
+    from sportsmed import motion
+    from sportsmed.screen._build import _drop_jump_synthetic
+
+    res = motion.drop_jump_analysis(seed=1)
+    path = tmp_path / "athlete.c3d"
+    motion.write_trial_c3d(path, res["processed"])
+    rep = build_screen(ScreenInputs(trials=[path, path], mass_kg=res["synthetic"].body_mass_kg))
+    part = rep.data["parts"]["Drop vertical jump"]
+    memory = {f: v for f, v, _ in _drop_jump_synthetic(lambda f, s: True)["features"]}
+    assert set(part["mean"]) == set(memory)
+    for k, v in memory.items():
+        assert part["mean"][k] == pytest.approx(v, abs=1e-4), k  # C3D stores float32
+    from sportsmed.screen._build import drop_jump_flags
+
+    assert [f["status"] for f in rep.data["flags"][:7]] == [f.status for f in drop_jump_flags(memory)]
+    columns = [i for s in rep.to_json()["sections"] for i in s["items"] if i["type"] == "table"
+               and i["caption"].startswith("Drop vertical jump measures")][0]["columns"]
+    assert columns[:4] == ["Measure", "athlete.c3d", "athlete.c3d (2)", "Mean"]

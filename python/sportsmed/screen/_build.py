@@ -306,6 +306,11 @@ def _drop_jump_part(inputs: ScreenInputs, progress) -> _Part:
                 reasons.append(str(exc))
         if not trials:
             return _not_assessed_part(criteria, " ".join(reasons), "Drop vertical jump")
+        seen: dict = {}
+        for t in trials:  # table columns are named by trial: the same file twice gets "(2)"
+            seen[t["name"]] = seen.get(t["name"], 0) + 1
+            if seen[t["name"]] > 1:
+                t["name"] = f"{t['name']} ({seen[t['name']]})"
         for r in reasons:
             trials[0]["warnings"].append("not used: " + r)
 
