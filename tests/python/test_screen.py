@@ -42,8 +42,10 @@ def test_trc_without_forces_is_not_assessed_with_the_reason(shared_data):
 
 def test_c3d_with_plates_but_no_angles_names_what_is_missing(shared_data):
     needs("motion")
+    from sportsmed import motion
+
     path = shared_data("motion/c3d/Sample_Jump2.c3d")
-    c3d = sportsmed.motion.read_c3d(path)
+    c3d = motion.read_c3d(path)
     assert len(c3d.trial.force_plates) == 2 and not c3d.trial.has_marker("LKneeAngles")  # what the file holds
     rep = build_screen(ScreenInputs(trials=[path], mass_kg=70.0))
     # without angles the force measures are tried, and this jump starts on the plates: no drop landing
@@ -107,7 +109,10 @@ def test_label_map_with_names_grades_its_thinnest_region(shared_data, tmp_path):
     names = tmp_path / "pymskt.labels.json"
     names.write_text(json.dumps({"labels": PYMSKT_NAMES}))
     path = shared_data("mri/knee_labels_pymskt.nrrd")
-    rep = build_screen(ScreenInputs(mri_labels=path, label_names=names))
+    other = shared_data("mri/totalseg_example_mr.nii.gz")  # an image of another grid: not overlaid, said so
+    rep = build_screen(ScreenInputs(mri_labels=path, label_names=names, mri_image=other))
+    notes = rep.data["parts"]["Knee MRI"]["notes"]
+    assert len(notes) == 1 and "not the label map's (384, 384, 160)" in notes[0]
     f = flags_of(rep, "Thinnest cartilage")[0]
     # recompute from the library's regional table: point-weighted plate means, then the smallest ratio
     img = imaging.read_image(path)

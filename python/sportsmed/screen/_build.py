@@ -452,6 +452,7 @@ def _mri_part(inputs: ScreenInputs, progress) -> _Part:
     from .. import imaging as im
 
     image = None
+    mri_notes: list = []
     source = "knee MRI phantom (synthetic, seed 0)"
     if inputs.synthetic:
         progress(0.0, "knee MRI: phantom")
@@ -475,6 +476,9 @@ def _mri_part(inputs: ScreenInputs, progress) -> _Part:
                     image = np.asarray(pic.array, dtype=float)
                     if image.ndim == 4:
                         image = image[..., 0]
+                else:
+                    mri_notes.append(f"image '{Path(inputs.mri_image).name}' not shown: its grid "
+                                     f"{tuple(pic.array.shape[:3])} is not the label map's {tuple(labels.shape)}")
         except (Error, ValueError, OSError) as exc:
             return _not_assessed_part([C.cartilage_region_ratio()], _error_text(exc), "Knee MRI")
     try:
@@ -526,8 +530,8 @@ def _mri_part(inputs: ScreenInputs, progress) -> _Part:
         sec.figure(fig, caption="Mean thickness per region (bars: ± SD; line: the plate's mean)"
                    + ("; a sagittal slice of the image with the label outlines" if image is not None else ""))
 
-    part = _Part(flags=[flag], evidence=evidence)
-    part.data = {"source": source, "regions": rows}
+    part = _Part(flags=[flag], evidence=evidence, qa=[("Knee MRI notes", mri_notes)] if mri_notes else [])
+    part.data = {"source": source, "regions": rows, "notes": mri_notes}
     return part
 
 
