@@ -174,3 +174,22 @@ def test_screen_of_a_written_c3d_equals_the_in_memory_athlete(tmp_path):
     columns = [i for s in rep.to_json()["sections"] for i in s["items"] if i["type"] == "table"
                and i["caption"].startswith("Drop vertical jump measures")][0]["columns"]
     assert columns[:4] == ["Measure", "athlete.c3d", "athlete.c3d (2)", "Mean"]
+
+
+def test_a_walking_trial_is_no_drop_landing(shared_data):
+    """TRC + GRF .mot through attach_grf_mot: the forces are read (feet from the ExternalLoads
+    XML), but a walking trial's 'contact' is no drop landing: nothing is graded, not even the
+    force symmetry, and the evidence shades the implausible contact time."""
+    needs("motion")
+    d = "motion/opensim/"
+    rep = build_screen(ScreenInputs(trials=[shared_data(d + "subject01_walk1.trc")],
+                                    grf=[shared_data(d + "subject01_walk1_grf.mot")],
+                                    grf_loads=shared_data(d + "subject01_walk1_grf.xml"), mass_kg=72.6))
+    flags = rep.data["flags"][:7]
+    assert all(f["status"] == GREY and "not a drop landing" in f["reason"] for f in flags)
+    trial = rep.data["parts"]["Drop vertical jump"]["trials"][0]
+    assert "Fz" not in trial["features"] and trial["features"]["contact_time_s"] > 2.0
+    assert any("feet: ground_force_v→R, 1_ground_force_v→L" in w for w in trial["warnings"])
+    rows = [r for s in rep.to_json()["sections"] for i in s["items"] if i["type"] == "table"
+            for r in i["rows"] if r[0] == "Ground contact time (s)"]
+    assert rows and rows[0][-1].startswith("implausible")

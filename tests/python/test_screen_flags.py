@@ -138,3 +138,19 @@ def test_drop_jump_flags_from_features():
     # absent angles: grey with the reason given
     flags = drop_jump_flags({"left_peak_vgrf_bw": 1.8, "right_peak_vgrf_bw": 2.0}, "no angle points in x.c3d")
     assert [f.status for f in flags][:2] == [C.GREY, C.GREY] and flags[0].reason == "no angle points in x.c3d"
+
+
+def test_drop_jump_flags_need_a_drop_landing():
+    pytest.importorskip("sportsmed.motion")
+    from sportsmed.screen._build import drop_jump_flags
+
+    ok = {"left_knee_abduction_ic_deg": 2.0, "right_knee_abduction_ic_deg": 2.0, "left_knee_flexion_rom_deg": 60.0,
+          "right_knee_flexion_rom_deg": 60.0, "left_peak_vgrf_bw": 2.0, "right_peak_vgrf_bw": 2.0,
+          "initial_contact_s": 0.5, "contact_time_s": 0.4}
+    assert [f.status for f in drop_jump_flags(ok)].count(C.GREEN) == 5
+    for bad, words in ((dict(ok, contact_time_s=2.01), "not a drop landing"),
+                       (dict(ok, contact_time_s=0.099), "not a drop landing"),
+                       (dict(ok, initial_contact_s=0.0), "starts in ground contact")):
+        flags = drop_jump_flags(bad)
+        assert all(f.status == C.GREY and words in f.reason for f in flags)
+    assert [f.status for f in drop_jump_flags(dict(ok, contact_time_s=2.0))].count(C.GREEN) == 5  # edge inclusive

@@ -397,6 +397,19 @@ def drop_jump_flags(values: dict, angle_reason: str = "") -> list:
         v = values.get(key, math.nan)
         return math.nan if v is None else float(v)
 
+    # Every drop-jump measure is timed by the landing contact: an implausible contact grades nothing.
+    contact, start = value("contact_time_s"), value("initial_contact_s")
+    lo_c, hi_c = FEATURES["contact_time_s"][1:3]
+    issue = ""
+    if math.isfinite(contact) and not lo_c <= contact <= hi_c:
+        issue = (f"the ground contact found lasts {contact:.3g} s, and a drop-jump landing lasts {lo_c:g}–{hi_c:g} s: "
+                 "not a drop landing (another task?) or a mis-detected contact")
+    elif math.isfinite(start) and start <= 0.0:
+        issue = ("the trial starts in ground contact (loaded at its first sample); a drop jump starts in the air, "
+                 "on the way down from the box")
+    if issue:
+        return [c.grade(None, issue) for c in criteria]
+
     flags = []
     by_key = {c.key: c for c in criteria}
     for side in ("left", "right"):
