@@ -193,3 +193,34 @@ def test_a_walking_trial_is_no_drop_landing(shared_data):
     rows = [r for s in rep.to_json()["sections"] for i in s["items"] if i["type"] == "table"
             for r in i["rows"] if r[0] == "Ground contact time (s)"]
     assert rows and rows[0][-1].startswith("implausible")
+
+
+def test_knee_moments_of_a_c3d_and_walking_is_not_graded(shared_data):
+    """gait-pig.c3d (Plug-in Gait walking, two plates; 61.1 kg as tests/python/test_motion_dynamics.py
+    derives it): the screen's knee moments are the library's kinetic features (validated against
+    the moments Vicon stored) times the body mass; and a walking trial, with no flight after its
+    'contact', grades nothing."""
+    needs("motion")
+    from sportsmed import motion
+    from sportsmed.screen._build import _knee_moments
+
+    path = shared_data("motion/c3d/gait-pig.c3d")
+    c3d = motion.read_c3d(path)
+    feats, reason = _knee_moments(c3d, 61.1, path.name)
+    ref, units, _ = motion.kinetic_features(motion.inverse_dynamics(c3d, body_mass_kg=61.1), "drop_jump")
+    got = {k: v for k, v, _ in feats}
+    assert reason == "" and units["left_peak_knee_abduction_moment"] == "N·m/kg"
+    for side in ("left", "right"):
+        assert np.isfinite(ref[f"{side}_peak_knee_abduction_moment"])
+        assert got[f"{side}_peak_knee_abduction_moment_nm"] == pytest.approx(61.1 * ref[f"{side}_peak_knee_abduction_moment"])
+    rep = build_screen(ScreenInputs(trials=[path], mass_kg=61.1))
+    flags = rep.data["flags"][:7]
+    assert all(f["status"] == GREY for f in flags)
+    assert all("not a drop landing" in f["reason"] or "no flight follows" in f["reason"] for f in flags)
+    # the moments are still shown as evidence, with plain labels
+    labels = [r[0] for s in rep.to_json()["sections"] for i in s["items"] if i["type"] == "table" for r in i["rows"]]
+    assert "Peak knee abduction moment (external), left (N·m)" in labels
+    # a C3D without a lower-body model: the moment flags say why
+    other = motion.read_c3d(shared_data("motion/c3d/Sample_Jump2.c3d"))  # plates, no Plug-in Gait/CGM1 markers
+    _, why = _knee_moments(other, 70.0, "Sample_Jump2.c3d")
+    assert why.startswith("'Sample_Jump2.c3d': inverse dynamics:")

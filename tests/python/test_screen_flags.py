@@ -146,11 +146,20 @@ def test_drop_jump_flags_need_a_drop_landing():
 
     ok = {"left_knee_abduction_ic_deg": 2.0, "right_knee_abduction_ic_deg": 2.0, "left_knee_flexion_rom_deg": 60.0,
           "right_knee_flexion_rom_deg": 60.0, "left_peak_vgrf_bw": 2.0, "right_peak_vgrf_bw": 2.0,
-          "initial_contact_s": 0.5, "contact_time_s": 0.4}
+          "initial_contact_s": 0.5, "contact_time_s": 0.4, "flight_time_s": 0.45}
     assert [f.status for f in drop_jump_flags(ok)].count(C.GREEN) == 5
-    for bad, words in ((dict(ok, contact_time_s=2.01), "not a drop landing"),
+    no_flight = dict(ok)
+    del no_flight["flight_time_s"]
+    for bad, words in ((dict(ok, contact_time_s=1.01), "not a drop landing"),
+                       (no_flight, "no flight follows the contact"),
                        (dict(ok, contact_time_s=0.099), "not a drop landing"),
                        (dict(ok, initial_contact_s=0.0), "starts in ground contact")):
         flags = drop_jump_flags(bad)
         assert all(f.status == C.GREY and words in f.reason for f in flags)
-    assert [f.status for f in drop_jump_flags(dict(ok, contact_time_s=2.0))].count(C.GREEN) == 5  # edge inclusive
+    assert [f.status for f in drop_jump_flags(dict(ok, contact_time_s=1.0))].count(C.GREEN) == 5  # edge inclusive
+    # the knee abduction moment in N·m against Myer 2011's 25.25 N·m, and its reason when absent
+    kam = dict(ok, left_peak_knee_abduction_moment_nm=25.3, right_peak_knee_abduction_moment_nm=25.25)
+    got = {f.key: f.status for f in drop_jump_flags(kam)}
+    assert got["peak_knee_abduction_moment_left"] == C.RED and got["peak_knee_abduction_moment_right"] == C.GREEN
+    f = [f for f in drop_jump_flags(ok, kinetic_reason="x.c3d: no plates") if f.key.startswith("peak_knee")]
+    assert all(x.status == C.GREY and x.reason == "x.c3d: no plates" for x in f)

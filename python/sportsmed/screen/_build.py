@@ -22,8 +22,9 @@ _VGRF_WHY = "a landing from a box loads each leg with about 1–6 body weights"
 FEATURES = {
     "initial_contact_s": ("Initial contact (s from the start)", 0.0, 600.0, "a time within the recording"),
     "take_off_s": ("Take-off (s from the start)", 0.0, 600.0, "a time within the recording"),
-    "contact_time_s": ("Ground contact time (s)", 0.1, 2.0,
-                       "a drop-jump contact lasts 0.2–1 s; outside 0.1–2 s the contact was mis-detected"),
+    "contact_time_s": ("Ground contact time (s)", 0.1, 1.0,
+                       "a drop-jump landing lasts about 0.2–0.8 s; outside 0.1–1 s it is another task "
+                       "(walking, a stance on the plates) or a mis-detected contact"),
     "flight_time_s": ("Flight time (s)", 0.05, 1.2, "jumps of 0.3 cm to 1.8 m"),
     "jump_height_m": ("Jump height (m)", 0.01, 1.2, "beyond 1.2 m is no vertical jump"),
     "reactive_strength_index": ("Reactive strength index (m/s)", 0.01, 4.0, "jump height over contact time"),
@@ -50,6 +51,18 @@ FEATURES = {
                               "a drop landing moves the knee centre medially by 1–10 cm in the population "
                               "Myer 2010 measured; under 2 mm the knee centre was not tracked through the landing"),
     "tibia_length_cm": ("Tibia length, {side} (cm)", 25.0, 55.0, "adult shank lengths"),
+    "peak_knee_abduction_moment": ("Peak knee abduction moment (external), {side} (N·m/kg)", -1.0, 5.0,
+                                   "landing knee moments stay within ±5 N·m/kg"),
+    "peak_knee_abduction_moment_nm": ("Peak knee abduction moment (external), {side} (N·m)", -100.0, 300.0,
+                                      "landing knee moments stay within a few hundred N·m"),
+    "time_to_peak_knee_abduction_moment_s": ("Time to peak knee abduction moment, {side} (s)", 0.0, 2.0,
+                                             "within the landing contact"),
+    "peak_knee_extensor_moment": ("Peak knee extensor moment, {side} (N·m/kg)", 0.0, 6.0,
+                                  "landing knee moments stay within 6 N·m/kg"),
+    "knee_abduction_moment_symmetry": ("Knee abduction moment ratio, left/right", 0.05, 20.0,
+                                       "a ratio of two landing moments"),
+    "knee_extensor_moment_symmetry": ("Knee extensor moment ratio, left/right", 0.2, 5.0,
+                                      "a ratio of two landing moments"),
 }
 
 
@@ -140,6 +153,8 @@ def _drop_jump_synthetic(progress) -> dict:
     rmse = {side: float(np.sqrt(np.mean((res[f"angles_{side}"].to_numpy() - truth) ** 2)))
             for side, truth in (("left", truth_l), ("right", truth_r))}
     return {"name": "synthetic drop jump (seed 1)", "features": feats, "warnings": [],
+            "kinetic_reason": "the synthetic athlete's trial carries the vertical force of each foot only (no force "
+                              "plate centre of pressure), so no inverse dynamics: no knee moments",
             "mass_kg": float(s.body_mass_kg),
             "curves": {"time_s": res["angles_left"].index.to_numpy(),
                        "flexion": (res["angles_left"]["knee_flexion_deg"].to_numpy(),
@@ -208,6 +223,14 @@ def _drop_jump_file(path: Path, grf: Optional[Path], grf_loads: Optional[Path], 
             angle_reason = f"'{path.name}': {_error_text(exc)}"
             feats, warns = _force_only_features(trial, float(mass_kg)), [
                 "no joint angles in the trial: force measures only (" + _error_text(exc) + ")"]
+        kinetic_reason = ""
+        if suffix == ".c3d":
+            extra, kinetic_reason = _knee_moments(c3d, float(mass_kg), path.name)
+            feats = list(feats) + extra
+        else:
+            kinetic_reason = (f"'{path.name}': the knee abduction moment needs inverse dynamics, which the screen "
+                              "runs on a C3D (Plug-in Gait segment axes or CGM1 markers, force plates); a TRC has "
+                              "no segment model")
     except NotAssessed:
         raise
     except (Error, ValueError, KeyError, RuntimeError, OSError) as exc:
@@ -218,7 +241,26 @@ def _drop_jump_file(path: Path, grf: Optional[Path], grf_loads: Optional[Path], 
         raise NotAssessed(f"'{path.name}': {_error_text(exc)}{hint}") from None
     return {"name": path.name, "features": [(f, float(v), u) for f, v, u in feats],
             "warnings": notes + list(warns), "mass_kg": float(mass_kg), "curves": _curves_from_trial(trial),
-            "qa": {}, "angle_reason": angle_reason}
+            "qa": {}, "angle_reason": angle_reason, "kinetic_reason": kinetic_reason}
+
+
+def _knee_moments(c3d, mass_kg: float, name: str) -> tuple:
+    """Knee moment features of a drop jump from inverse dynamics (:func:`motion.inverse_dynamics`,
+    :func:`motion.kinetic_features`), with the peak external abduction moment also in N·m
+    (× body mass) for Myer 2011's threshold; or ([], the reason) when they cannot be had."""
+    from .. import Error, motion
+
+    try:
+        dyn = motion.inverse_dynamics(c3d, body_mass_kg=mass_kg)
+        feats, units, warns = motion.kinetic_features(dyn, "drop_jump")
+    except (Error, ValueError, KeyError, RuntimeError) as exc:
+        return [], f"'{name}': inverse dynamics: {_error_text(exc)}"
+    out = [(k, float(v), units.get(k, "")) for k, v in feats.items()]
+    for side in ("left", "right"):
+        v = float(feats.get(f"{side}_peak_knee_abduction_moment", math.nan))
+        out.append((f"{side}_peak_knee_abduction_moment_nm", v * mass_kg, "N·m"))
+    reason = "; ".join(warns) if warns and not any(math.isfinite(v) for _, v, _ in out) else ""
+    return out, (f"'{name}': " + reason) if reason else ""
 
 
 #: Drop-jump features computed from the vertical ground reaction forces alone.
@@ -327,8 +369,9 @@ def _drop_jump_part(inputs: ScreenInputs, progress) -> _Part:
         return mean.get(key, math.nan)
 
     angle_reason = next((t["angle_reason"] for t in trials if t.get("angle_reason")), "")
+    kinetic_reason = next((t["kinetic_reason"] for t in trials if t.get("kinetic_reason")), "")
 
-    flags = drop_jump_flags(mean, angle_reason)
+    flags = drop_jump_flags(mean, angle_reason, kinetic_reason)
     rows, classes = [], []
     for k in keys:
         label, rng = feature_label(k, units.get(k, ""))
@@ -386,11 +429,12 @@ def _short(text: str, n: int = 90) -> str:
     return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + " …"
 
 
-def drop_jump_flags(values: dict, angle_reason: str = "") -> list:
+def drop_jump_flags(values: dict, angle_reason: str = "", kinetic_reason: str = "") -> list:
     """The drop-jump flags of a trial's features ({feature: value}, as the motion pillar
     names them): knee abduction at initial contact, peak knee abduction moment, knee
     flexion excursion per leg, and the landing force symmetry (grey when either peak force
-    is implausible). ``angle_reason`` explains absent angle features."""
+    is implausible). ``angle_reason`` and ``kinetic_reason`` explain absent angle and knee
+    moment features (``{side}_peak_knee_abduction_moment_nm``, external, N·m)."""
     criteria = C.drop_jump_criteria()
 
     def value(key: str) -> float:
@@ -407,6 +451,9 @@ def drop_jump_flags(values: dict, angle_reason: str = "") -> list:
     elif math.isfinite(start) and start <= 0.0:
         issue = ("the trial starts in ground contact (loaded at its first sample); a drop jump starts in the air, "
                  "on the way down from the box")
+    elif math.isfinite(contact) and not math.isfinite(value("flight_time_s")):
+        issue = ("no flight follows the contact: a drop vertical jump rebounds into a maximal jump and lands again "
+                 "(another task, or the recording stops before the second landing)")
     if issue:
         return [c.grade(None, issue) for c in criteria]
 
@@ -416,10 +463,10 @@ def drop_jump_flags(values: dict, angle_reason: str = "") -> list:
         flags.append(_grade_feature(by_key[f"knee_abduction_ic_{side}"], value(f"{side}_knee_abduction_ic_deg"),
                                     angle_reason or "the trial gives no knee abduction at initial contact"))
     for side in ("left", "right"):
-        flags.append(by_key[f"peak_knee_abduction_moment_{side}"].grade(
-            None, "not computed by the screen: the knee abduction moment needs inverse dynamics with the "
-                  "force plates' centre of pressure (sportsmed motion dynamics on a C3D with plates); the "
-                  "screen does not yet read its frontal-plane sign convention from the trial"))
+        flags.append(_grade_feature(by_key[f"peak_knee_abduction_moment_{side}"],
+                                    value(f"{side}_peak_knee_abduction_moment_nm"),
+                                    kinetic_reason or "no knee moments: they need inverse dynamics of a C3D with "
+                                                      "force plates (centre of pressure) and a lower-body model"))
     for side in ("left", "right"):
         flags.append(_grade_feature(by_key[f"knee_flexion_excursion_{side}"], value(f"{side}_knee_flexion_rom_deg"),
                                     angle_reason or "the trial gives no knee flexion over the contact"))
