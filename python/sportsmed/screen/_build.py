@@ -135,8 +135,7 @@ class _Part:
 
 
 def _error_text(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text[:1] + text[1:] if text else text
+    return str(exc).strip() or type(exc).__name__
 
 
 # --------------------------------------------------------------------------- drop jump
@@ -177,9 +176,10 @@ def _curves_from_trial(trial) -> Optional[dict]:
         fz = None
         if "Fz_L" in labels and "Fz_R" in labels:
             fz = (trial.analogs[:, labels.index("Fz_L")], trial.analogs[:, labels.index("Fz_R")])
-        t = np.asarray(trial.times_s)
+        # from the first sample, as the features time the contact (initial_contact_s, take_off_s)
+        t = np.arange(trial.n_frames) / trial.point_rate_hz
         return {"time_s": t, "flexion": (kl[:, 0], kr[:, 0]), "abduction": (-kl[:, 1], -kr[:, 1]),
-                "force_time_s": (t[0] + np.arange(trial.analogs.shape[0]) / trial.analog_rate_hz) if fz else None,
+                "force_time_s": (np.arange(trial.analogs.shape[0]) / trial.analog_rate_hz) if fz else None,
                 "fz": fz}
     except Exception:  # curves are illustration only; the features carry the numbers
         return None
