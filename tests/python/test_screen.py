@@ -224,3 +224,29 @@ def test_knee_moments_of_a_c3d_and_walking_is_not_graded(shared_data):
     other = motion.read_c3d(shared_data("motion/c3d/Sample_Jump2.c3d"))  # plates, no Plug-in Gait/CGM1 markers
     _, why = _knee_moments(other, 70.0, "Sample_Jump2.c3d")
     assert why.startswith("'Sample_Jump2.c3d': inverse dynamics:")
+
+
+def test_log_with_absent_days_asks_what_they_mean(tmp_path):
+    needs("risk")
+    days = pd.date_range("2025-01-01", periods=60, freq="D")
+    rng = np.random.default_rng(5)
+    load = rng.uniform(200, 600, 60)
+    keep = np.ones(60, bool)
+    keep[[10, 11, 40]] = False  # three days without a row
+    log = tmp_path / "log.csv"
+    pd.DataFrame({"athlete": "A", "date": days[keep].strftime("%Y-%m-%d"), "daily_load": load[keep]}).to_csv(
+        log, index=False)
+    rep = build_screen(ScreenInputs(log=log))
+    f = flags_of(rep, "Acute:chronic")[0]
+    assert f["status"] == GREY and "3 absent day(s)" in f["reason"] and "--missing-days" in f["reason"]
+    rep = build_screen(ScreenInputs(log=log, missing_days="zero"))
+    f = flags_of(rep, "Acute:chronic")[0]
+    s = pd.Series(np.where(keep, load, 0.0), index=days)  # absent = no training
+    assert f["value"] == pytest.approx(s.iloc[-7:].mean() / s.iloc[-28:].mean(), rel=1e-12)
+
+
+def test_an_image_without_a_label_map_is_not_assessed(shared_data):
+    needs("imaging")
+    rep = build_screen(ScreenInputs(mri_image=shared_data("mri/totalseg_example_mr.nii.gz")))
+    f = flags_of(rep, "Thinnest cartilage")[0]
+    assert f["status"] == GREY and "no knee label map" in f["reason"] and "mri segment" in f["reason"]
