@@ -46,7 +46,8 @@ FEATURES = {
     "loading_rate_bw_per_s": ("Loading rate, {side} (body weights/s)", 1.0, 1000.0, _VGRF_WHY),
     "fppa_ic_deg": ("Frontal-plane projection angle at initial contact, {side} (°)", -45.0, 45.0,
                     "the knee's frontal-plane range"),
-    "peak_fppa_deg": ("Peak frontal-plane projection angle, {side} (°)", -45.0, 60.0, "the knee's frontal-plane range"),
+    "peak_fppa_deg": ("Peak frontal-plane projection angle, {side} (°)", -45.0, 60.0,
+                      "the knee's frontal-plane range"),
     "knee_valgus_motion_cm": ("Knee valgus motion, {side} (cm)", 0.2, 25.0,
                               "a drop landing moves the knee centre medially by 1–10 cm in the population "
                               "Myer 2010 measured; under 2 mm the knee centre was not tracked through the landing"),
@@ -446,8 +447,8 @@ def drop_jump_flags(values: dict, angle_reason: str = "", kinetic_reason: str = 
     lo_c, hi_c = FEATURES["contact_time_s"][1:3]
     issue = ""
     if math.isfinite(contact) and not lo_c <= contact <= hi_c:
-        issue = (f"the ground contact found lasts {contact:.3g} s, and a drop-jump landing lasts {lo_c:g}–{hi_c:g} s: "
-                 "not a drop landing (another task?) or a mis-detected contact")
+        issue = (f"the ground contact found lasts {contact:.3g} s, and a drop-jump landing lasts "
+                 f"{lo_c:g}–{hi_c:g} s: not a drop landing (another task?) or a mis-detected contact")
     elif math.isfinite(start) and start <= 0.0:
         issue = ("the trial starts in ground contact (loaded at its first sample); a drop jump starts in the air, "
                  "on the way down from the box")
@@ -475,7 +476,8 @@ def drop_jump_flags(values: dict, angle_reason: str = "", kinetic_reason: str = 
     bad = [f"{side} {v:.3g} BW" for side, v in peaks.items() if math.isfinite(v) and not lo <= v <= hi]
     if bad:  # a symmetry of implausible forces is no symmetry: never graded
         flags.append(by_key["landing_force_lsi"].grade(
-            None, f"the peak forces it compares are implausible ({', '.join(bad)}; expected {lo:g}–{hi:g} BW: {why})"))
+            None, f"the peak forces it compares are implausible ({', '.join(bad)}; expected {lo:g}–{hi:g} BW: "
+                  f"{why})"))
     else:
         lsi = C.limb_symmetry_index(peaks["left"], peaks["right"])
         flags.append(by_key["landing_force_lsi"].grade(lsi, "the trial gives no peak force of each foot"))

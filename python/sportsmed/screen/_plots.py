@@ -162,7 +162,8 @@ def reliability_axes(ax, curves: dict, count_ax=None, max_p: Optional[float] = N
         top = max(top, float(np.max(r["mean_predicted"])), float(np.max(r["fraction_positive"])))
         if count_ax is not None:
             for lo, hi, n in zip(r["bin_lo"], r["bin_hi"], r["count"]):
-                count_ax.hlines(n, lo, hi, color=c, lw=1.6, label=f"{name}: rows per bin" if lo == r["bin_lo"][0] else None)
+                first = lo == r["bin_lo"][0]
+                count_ax.hlines(n, lo, hi, color=c, lw=1.6, label=f"{name}: rows per bin" if first else None)
                 count_ax.vlines([lo, hi], 0, n, color=c, lw=0.6, alpha=0.6)
     top = max_p or top * 1.25  # the last quantile bin can reach far: its extent runs off the axis
     ax.plot([0, top], [0, top], "k:", lw=0.8, label="perfect calibration")
