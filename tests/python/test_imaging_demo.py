@@ -18,7 +18,7 @@ def test_demo_section_builds_with_figures_and_small_errors(tmp_path):
     stages = []
     _demo._build(report, tmp_path, lambda f, s: stages.append(s) or True)
     html = report.to_html()
-    assert "Knee MRI phantom (imaging)" in html
+    assert "QA: knee MRI phantom against its truth" in html
     assert html.count("data:image/png;base64") == 3
     assert stages[-1] == "imaging done"
     # Table cells: mean abs thickness errors (mm) and T2 errors (%) must meet the acceptance.

@@ -47,10 +47,15 @@ def test_cli_features_and_bad_file(tmp_path):
 
 
 def test_demo_builds_the_drop_jump_section(tmp_path):
-    from sportsmed.demo import run_demo
+    from sportsmed.motion import _demo
+    from sportsmed.report import Report
 
-    out = run_demo(tmp_path / "report.html", tmp_path)
-    html = out.read_text()
-    assert "Drop vertical jump" in html and "knee_abduction_ic_deg" in html
+    report = Report("t")
+    _demo.build(report, tmp_path, lambda f, s: True)
+    doc = report.to_json()
+    rows = [i for s in doc["sections"] for i in s["items"] if i["type"] == "table"][0]["rows"]
+    # angle recovery against the prescribed angles: 2 sides x 9 angles, sub-degree
+    assert len(rows) == 18 and max(r[2] for r in rows) < 1.5
+    assert "Knee flexion" not in doc["sections"][0]["title"] and doc["sections"][0]["title"].startswith("QA:")
     assert (tmp_path / "synthetic_drop_jump.c3d").exists()
     assert "motion" in sportsmed.available_pillars()

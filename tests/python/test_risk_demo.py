@@ -18,7 +18,13 @@ def test_demo_section_reports_models_baselines_and_oracle(tmp_path):
     _demo.build(report, tmp_path, lambda f, s: stages.append(f) or True)
     html = report.to_html()
     assert "oracle AUC" in html and "athlete identity" in html and "random (LEAKS)" in html
-    assert html.count("<img") == 3
+    # workload, reliability + decision curve, risk over time, explanation (its own chart)
+    assert html.count("<img") == 4
+    # reliability over quantile bins: near-equal row counts per bin, as sklearn's quantile strategy
+    bins = [c for s in report.to_json()["sections"] for c in s["items"]
+            if c["type"] == "table" and c["caption"].startswith("Reliability per quantile bin")][0]["rows"]
+    counts = [r[2] for r in bins if r[0] == "logistic"]
+    assert len(counts) >= 8 and max(counts) - min(counts) <= 0.02 * sum(counts)
     assert stages[-1] == 1.0
     # the grouped logistic AUC in the table is within 0.02 of the oracle shown next to it
     oracle = float(re.search(r"oracle AUC \(true hazard\)</dt><dd>([0-9.]+)", html).group(1))

@@ -5,6 +5,7 @@ Subcommands::
     sportsmed --version
     sportsmed info [--json]          build facts (versions, CUDA, threads)
     sportsmed demo [-o report.html]  the athlete screening report on the embedded default
+    sportsmed screen [--trial ...]   an athlete's screening report from real inputs
     sportsmed motion ...             motion-capture tools   (pillar: motion)
     sportsmed mri ...                knee MRI tools         (pillars: imaging, seg)
     sportsmed risk ...               injury-risk tools      (pillar: risk)
@@ -21,7 +22,7 @@ from typing import Optional, Sequence
 
 from .. import Error, __version__
 from .._pillars import PillarNotAvailable
-from . import demo, info, motion, mri, risk
+from . import demo, info, motion, mri, risk, screen
 
 EXIT_ERROR = 1
 EXIT_UNAVAILABLE = 69
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="threads for compiled kernels (default: all cores)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (info, demo, motion, mri, risk):
+    for module in (info, demo, screen, motion, mri, risk):
         module.register(sub)
     return parser
 

@@ -21,7 +21,7 @@ def _build(report: Report, workdir: Path, progress) -> None:
 
     from .. import imaging, seg
 
-    sec = report.section("Knee MRI segmentation (seg)")
+    sec = report.section("QA: knee MRI segmentation model on an unseen phantom")
     try:
         path = seg.default_model_path()
     except Exception as exc:  # a build without the shipped model: say so, do not pretend
@@ -47,7 +47,9 @@ def _build(report: Report, workdir: Path, progress) -> None:
              f"whose anatomy and noise it has never seen, at {spacing[0]} mm, averaging the eight axis flips "
              f"(test-time mirroring). Truth: the phantom's own label map.")
     keep = [c for c in ("tissue", "dice", "hd95_mm", "assd_mm", "surface_dice") if c in metrics.columns]
-    sec.table(metrics[keep].reset_index(), caption="Per-class agreement with the phantom's truth")
+    plain = {"label": "label", "tissue": "tissue", "dice": "Dice", "hd95_mm": "HD95 (mm)", "assd_mm": "ASSD (mm)",
+             "surface_dice": "surface Dice (1 mm)"}
+    sec.table(metrics[keep].reset_index().rename(columns=plain), caption="Per-class agreement with the phantom's truth")
 
     ci = pred.shape[0] // 2
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.8))
