@@ -34,7 +34,7 @@ import numpy as np
 from .._core import FormatError, InvalidArgument
 
 __all__ = ["Cycles", "Baseline", "POINTS", "TASKS", "IK_JOINTS", "FORMAT", "FORMAT_VERSION",
-           "signals_from_ik", "segment", "segment_trial", "cycles_from_signals", "fit_baseline",
+           "signals_from_ik", "foot_contacts", "segment", "segment_trial", "cycles_from_signals", "fit_baseline",
            "load_baseline", "auc"]
 
 #: Samples per time-normalised cycle (0 … 100 % of the cycle).
@@ -145,6 +145,127 @@ def _trc_heights(trc, times_s):
     return out[0], out[1], out[2], trial, up
 
 
+# Toe markers first (drop-jump landings and take-offs are made on the forefoot), then the
+# fifth metatarsal, then the heel, in the marker sets the project reads.
+_FOOT_MARKERS = {
+    "R": ["r_toe", "RTOE", "R.TO", "R.Toe", "RTO", "r_5meta", "RMT5", "R.MT5", "r_calc", "RHEE", "R.Heel"],
+    "L": ["L_toe", "LTOE", "L.TO", "L.Toe", "LTO", "L_5meta", "LMT5", "L.MT5", "L_calc", "LHEE", "L.Heel"],
+}
+#: A flight lifts the forefoot marker at least this far above its floor level (mm).
+FLIGHT_MM = 100.0
+#: The forefoot marker is on the floor within this height of its floor level (mm).
+FLOOR_MM = 20.0
+
+
+def _vertex(v, i):
+    """Sub-frame position of the extremum of v at frame i (parabola through i-1, i, i+1)."""
+    if 0 < i < v.size - 1:
+        a, b, c = v[i - 1], v[i], v[i + 1]
+        d = a - 2 * b + c
+        if d != 0 and np.isfinite(d):
+            return i + float(np.clip(0.5 * (a - c) / d, -0.5, 0.5))
+    return float(i)
+
+
+def foot_contacts(trial) -> Dict[str, Dict[str, List[float]]]:
+    """Ground contacts of jumps and drop jumps from foot-marker kinematics alone (no forces).
+
+    Rule (per foot, on its forefoot marker: toe, else fifth metatarsal, else heel):
+
+    - height h = vertical position − the marker's floor level (its 2nd-percentile height over
+      the trial: the frames the foot stands on the floor);
+    - a *flight* is a maximum of h at least :data:`FLIGHT_MM` (100 mm) high and prominent —
+      or, when the trial starts that high, the start on the box of a drop jump;
+    - **initial contact** after a flight = the instant of the foot's fastest descent between the
+      flight's apex and the marker's return to within :data:`FLOOR_MM` (20 mm) of the floor:
+      in flight the foot falls with a downward acceleration, the ground reverses it, so the
+      vertical velocity is most negative at contact;
+    - **take-off** before a flight = the instant of the fastest ascent between the marker's last
+      frame within 20 mm of the floor and the apex: the push accelerates the foot upward until
+      the forefoot leaves the ground, after which it decelerates.
+
+    Extremes are located to a sub-frame by a parabola through three velocity samples.
+    Velocities are central differences of the marker heights (no filter: the extremes are
+    broad, a filter would shift them). Validated against force plates on Sample_Jump2.c3d
+    (see tests/python/test_motion_anomaly.py and the README).
+
+    Parameters
+    ----------
+    trial : path (TRC or C3D) or Trial
+
+    Returns
+    -------
+    ``{"R": {"contact_s": [...], "take_off_s": [...], "marker": name}, "L": {...}}`` in seconds
+    of the trial's time axis.
+    """
+    from . import read_c3d, read_trc
+
+    if not hasattr(trial, "point_labels"):
+        path = os.fspath(trial)
+        trial = read_c3d(path).trial if path.lower().endswith(".c3d") else read_trc(path)
+    labels = list(trial.point_labels)
+    lower = [s.lower() for s in labels]
+    pts = np.asarray(trial.points, dtype=float)
+    t = np.asarray(trial.times_s, dtype=float)
+    scale = 1000.0 if str(getattr(trial, "point_units", "mm")).strip().lower() == "m" else 1.0
+    name = getattr(trial, "name", "") or "trial"
+    if t.size < 5:
+        raise InvalidArgument(f"foot_contacts: '{name}' holds {t.size} frames")
+    up, sign = _vertical(pts, lower, name)
+    out = {}
+    for side, cands in _FOOT_MARKERS.items():
+        marker = next((c for c in cands if c.lower() in lower), None)
+        if marker is None:
+            raise InvalidArgument(f"foot_contacts: '{name}' has none of the {side} foot markers {cands}")
+        z = sign * scale * pts[:, lower.index(marker.lower()), up]
+        ok = np.isfinite(z)
+        if ok.sum() < 5:
+            raise InvalidArgument(f"foot_contacts: marker {marker} of '{name}' is missing in most frames")
+        z = np.interp(t, t[ok], z[ok])
+        h = z - np.percentile(z, 2)
+        v = np.gradient(z, t)
+        apexes = [int(i) for i in _maxima(h, FLIGHT_MM, 1) if h[i] >= FLIGHT_MM]
+        start_high = h[0] >= FLIGHT_MM
+        contact, take_off = [], []
+        if start_high:
+            floor = np.flatnonzero(h < FLOOR_MM)
+            first = int(floor[0]) if floor.size else t.size - 1
+            apexes = [a for a in apexes if a > first] 
+            apexes.insert(0, int(np.argmax(h[:first + 1])))
+        for k, a in enumerate(apexes):
+            on = np.flatnonzero(h[:a] < FLOOR_MM)
+            if not (k == 0 and start_high) and on.size:
+                i = on[-1] + int(np.argmax(v[on[-1]:a + 1]))
+                take_off.append(float(np.interp(_vertex(v, i), np.arange(t.size), t)))
+            down = np.flatnonzero(h[a:] < FLOOR_MM)
+            if down.size:
+                e = a + int(down[0])
+                i = a + int(np.argmin(v[a:e + 1]))
+                contact.append(float(np.interp(_vertex(v, i), np.arange(t.size), t)))
+        out[side] = {"contact_s": contact, "take_off_s": take_off, "marker": marker}
+    return out
+
+
+def _vertical(pts, lower, name):
+    """The vertical axis and its sign: the axis along which the pelvis markers stand furthest
+    above the foot markers."""
+    def first(cands):
+        for c in cands:
+            if c.lower() in lower:
+                return pts[:, lower.index(c.lower()), :]
+        return None
+
+    pel = [p for p in (first([n]) for n in ("r.ASIS", "L.ASIS", "RASI", "LASI", "r.PSIS", "L.PSIS", "RPSI", "LPSI",
+                                             "SACR", "VSAC")) if p is not None]
+    foot = [p for p in (first(c) for c in _FOOT_MARKERS.values()) if p is not None]
+    if not pel or not foot:
+        raise InvalidArgument(f"foot_contacts: '{name}' needs pelvis markers (ASIS/PSIS, RASI/LASI or SACR) and foot "
+                              "markers to find the vertical")
+    d = np.nanmean(np.nanmean(np.stack(pel), axis=0) - np.nanmean(np.stack(foot), axis=0), axis=0)
+    up = int(np.argmax(np.abs(d)))
+    return up, float(np.sign(d[up]))
+
+
 def _minima(x, prominence, distance):
     from scipy.signal import find_peaks
 
@@ -217,7 +338,8 @@ def _to_ipsi(x, channels, side):
 
 
 def segment(times_s, x, channels, task: str, unit: str = "cycle", source: str = "",
-            pelvis_height=None, heel_heights=None, window_s: float = 0.4, hop_s: float = 0.05) -> Cycles:
+            pelvis_height=None, heel_heights=None, window_s: Optional[float] = None, hop_s: Optional[float] = None,
+            landing: Optional[Tuple[float, float]] = None) -> Cycles:
     """Cycles of a task from joint-angle signals.
 
     Parameters
@@ -225,12 +347,15 @@ def segment(times_s, x, channels, task: str, unit: str = "cycle", source: str = 
     times_s : (frames,) s;  x : (frames, channels) degrees, channels ending in ``_r``/``_l``
     task : ``gait`` (cycles from heel strikes: each heel coming down to its stance height, one cycle per
         strike-to-strike interval, channels turned ipsilateral/contralateral), ``dropjump``
-        (the landing: from the pelvis-height maximum before the deepest pelvis drop to the
-        next maximum, or the signals' span when none), ``squat`` (one repetition per
+        (the landing's ground contact ``landing`` = (first initial contact, last take-off) found by
+        :func:`foot_contacts`; without it, from the pelvis-height maximum before the deepest
+        pelvis drop to the next maximum), ``squat`` (one repetition per
         pelvis-height minimum with a prominence of at least 30 % of the trial's range,
         bounded by the standing maxima between repetitions)
     unit : ``cycle`` (the task's repetitions) or ``window`` (windows of ``window_s`` every
-        ``hop_s`` over the span the task covers; for trials holding a single repetition)
+        ``hop_s`` over the span the task covers — for a drop jump with ``landing``, the landing's
+        ground contact; for trials holding a single repetition). Default window and hop per task
+        (:func:`window_defaults`): about a third of one repetition, hop an eighth of the window.
     pelvis_height : (frames,) any unit, up positive (``squat``, ``dropjump``)
     heel_heights : ((frames,), (frames,)) right and left heel heights (``gait``)
     """
@@ -243,11 +368,16 @@ def segment(times_s, x, channels, task: str, unit: str = "cycle", source: str = 
     if t.size < 4:
         raise InvalidArgument(f"segment: '{source}' holds {t.size} frames")
     rate = (t.size - 1) / (t[-1] - t[0])
+    if landing is not None:
+        a, b = max(float(landing[0]), t[0]), min(float(landing[1]), t[-1])
+        if not a < b:
+            raise InvalidArgument(f"segment: the landing [{landing[0]:.3f}, {landing[1]:.3f}] s of '{source}' lies "
+                                  f"outside its joint angles' [{t[0]:.3f}, {t[-1]:.3f}] s")
     if unit == "window":
-        if not (window_s > 0 and hop_s > 0):
-            raise InvalidArgument(f"segment: window_s and hop_s must be > 0, got {window_s}, {hop_s}")
-        starts = np.arange(t[0], t[-1] - window_s + 1e-9, hop_s)
-        return cycles_from_signals(t, x, channels, [(a, a + window_s) for a in starts], source)
+        window_s, hop_s = window_defaults(task, window_s, hop_s)
+        lo, hi = (a, b) if task == "dropjump" and landing is not None else (t[0], t[-1])
+        starts = np.arange(lo, hi - window_s + 1e-9, hop_s)
+        return cycles_from_signals(t, x, channels, [(s, s + window_s) for s in starts], source)
     if task == "gait":
         if heel_heights is None:
             raise InvalidArgument(f"segment: gait cycles of '{source}' need heel heights (a TRC with heel markers)")
@@ -259,8 +389,10 @@ def segment(times_s, x, channels, task: str, unit: str = "cycle", source: str = 
                                     [side] * max(0, strikes.size - 1))
             out = c if out is None else out + c
         return out
-    if pelvis_height is None:
+    if pelvis_height is None and not (task == "dropjump" and landing is not None):
         raise InvalidArgument(f"segment: {task} cycles of '{source}' need the pelvis height (IK pelvis_ty or a TRC)")
+    if task == "dropjump" and landing is not None:
+        return cycles_from_signals(t, x, channels, [(a, b)], source)
     h = np.asarray(pelvis_height, float)
     rng = float(np.nanmax(h) - np.nanmin(h))
     if task == "dropjump":
@@ -282,10 +414,38 @@ def segment(times_s, x, channels, task: str, unit: str = "cycle", source: str = 
     return cycles_from_signals(t, x, channels, bounds, source)
 
 
-def segment_trial(trc=None, ik=None, task: str = "gait", unit: str = "cycle", window_s: float = 0.4,
-                  hop_s: float = 0.05) -> Cycles:
-    """Cycles of one trial: joint angles from the IK .mot, cycle bounds from the IK's pelvis
-    height (squat, drop jump) or the TRC's heel markers (gait).
+def window_defaults(task: str, window_s: Optional[float] = None, hop_s: Optional[float] = None):
+    """Window and hop (s) of ``unit="window"``: given values, else the task's defaults — about
+    a third of one repetition (a gait stride ~1.1 s: 0.4 s; a squat: 0.4 s; a drop-jump
+    landing's ground contact ~0.6 s: 0.2 s), hop an eighth of the window."""
+    default = {"dropjump": 0.2}.get(task, 0.4)
+    w = default if window_s is None else float(window_s)
+    h = w / 8.0 if hop_s is None else float(hop_s)
+    if not (w > 0 and h > 0):
+        raise InvalidArgument(f"segment: window_s and hop_s must be > 0, got {w}, {h}")
+    return w, h
+
+
+def landing_of(contacts) -> Tuple[float, float]:
+    """The drop-jump landing's ground contact from :func:`foot_contacts`: (the first foot's first
+    initial contact, the last foot's take-off after it)."""
+    ics = [c["contact_s"][0] for c in contacts.values() if c["contact_s"]]
+    if not ics:
+        raise InvalidArgument("landing: no initial contact found (no flight of the forefoot markers of 100 mm "
+                              "or more ending on the floor)")
+    ic = min(ics)
+    tos = [next((x for x in c["take_off_s"] if x > ic), None) for c in contacts.values()]
+    if any(x is None for x in tos):
+        raise InvalidArgument(f"landing: a foot does not take off after the initial contact at {ic:.3f} s "
+                              "(a drop jump rebounds; the trial may end too early)")
+    return ic, max(tos)
+
+
+def segment_trial(trc=None, ik=None, task: str = "gait", unit: str = "cycle", window_s: Optional[float] = None,
+                  hop_s: Optional[float] = None) -> Cycles:
+    """Cycles of one trial: joint angles from the IK .mot, cycle bounds from the TRC's foot
+    markers (drop-jump landings, :func:`foot_contacts`; gait, heel strikes) or the IK's pelvis
+    height (squat; drop jump without a TRC).
 
     Parameters
     ----------
@@ -297,13 +457,18 @@ def segment_trial(trc=None, ik=None, task: str = "gait", unit: str = "cycle", wi
                               "pass ik= (--ik on the command line)")
     t, x, channels, py = signals_from_ik(ik)
     source = os.path.basename(os.fspath(ik)) if not hasattr(ik, "labels") else (ik.name or "ik")
-    heels = None
+    heels, landing = None, None
+    if trc is not None and task == "dropjump":
+        try:
+            landing = landing_of(foot_contacts(trc))
+        except InvalidArgument as e:
+            raise InvalidArgument(f"segment_trial: '{os.fspath(trc) if not hasattr(trc, 'points') else 'trial'}': {e}")
     if trc is not None and (task == "gait" or py is None):
         hr, hl, pel, _, _ = _trc_heights(trc, t)
         heels = (hr, hl)
         py = pel if py is None else py
     return segment(t, x, channels, task, unit, source, pelvis_height=py, heel_heights=heels, window_s=window_s,
-                   hop_s=hop_s)
+                   hop_s=hop_s, landing=landing)
 
 
 # ----------------------------------------------------------------------------- scorer
@@ -315,6 +480,15 @@ def _asym_pairs(channels):
             if c.endswith(a) and (c[: -len(a)] + b) in channels:
                 pairs.append((c[: -len(a)], k, channels.index(c[: -len(a)] + b)))
     return pairs
+
+
+def _asym_score(asym, mean, sd, floor):
+    """Asymmetry score of each cycle: the mean over joints of the squared asymmetry z-score
+    (a chi-square over the number of joints when the baseline's asymmetries are Gaussian)."""
+    if asym.shape[1] == 0:
+        return np.zeros(asym.shape[0])
+    z = (asym - mean) / np.maximum(sd, floor)
+    return (z ** 2).mean(1)
 
 
 def _asymmetry(data, pairs):
@@ -391,7 +565,7 @@ class Baseline:
         self._pca.residual_var = float(s["residual_var"])
         self._pca.k = self._pca.components.shape[0]
         self._pca.explained = float(s["explained"])
-        self.null = {k: np.asarray(doc["null"][k], float) for k in ("score", "t2", "spe")}
+        self.null = {k: np.asarray(v, float) for k, v in doc["null"].items()}
         self.asym_joints = list(doc["asymmetry"]["joints"])
         self.asym_mean = np.asarray(doc["asymmetry"]["mean_deg"], float)
         self.asym_sd = np.asarray(doc["asymmetry"]["sd_deg"], float)
@@ -426,7 +600,9 @@ class Baseline:
         """One row per cycle: ``score`` (T² + Q/σ²), ``percentile`` against the baseline's
         leave-one-cycle-out null (100: beyond every baseline cycle), ``t2``, ``spe`` and their
         percentiles, the worst channel × phase of the z map and the asymmetry per joint
-        (``asym_<joint>_deg`` and ``asym_<joint>_z``). Returns a pandas DataFrame."""
+        (``asym_<joint>_deg`` and ``asym_<joint>_z``), and the cycle's asymmetry score
+        ``asym_score`` (mean over joints of the squared z) with its ``asym_percentile`` against
+        the leave-one-cycle-out null. Returns a pandas DataFrame."""
         import pandas as pd
 
         self._check(cycles)
@@ -435,6 +611,7 @@ class Baseline:
         z = self.zmap(cycles)
         pairs = _asym_pairs(self.channels)
         asym = _asymmetry(cycles.data, pairs)
+        a_score = _asym_score(asym, self.asym_mean, self.asym_sd, self.sd_floor_deg)
         rows = []
         for i in range(len(cycles)):
             c, p = np.unravel_index(int(np.argmax(np.abs(z[i]))), z[i].shape)
@@ -444,6 +621,9 @@ class Baseline:
                         "spe": float(q[i]), "spe_percentile": _percentile(self.null["spe"], q[i]),
                         "worst_channel": self.channels[c], "worst_phase_pct": float(p) * 100.0 / (z.shape[2] - 1),
                         "worst_z": float(z[i, c, p])})
+            if "asym" in self.null and self.null["asym"].size:
+                row.update({"asym_score": float(a_score[i]),
+                            "asym_percentile": _percentile(self.null["asym"], a_score[i])})
             for j, name in enumerate(self.asym_joints):
                 row[f"asym_{name}_deg"] = float(asym[i, j])
                 row[f"asym_{name}_z"] = float((asym[i, j] - self.asym_mean[j]) / max(self.asym_sd[j], self.sd_floor_deg))
@@ -471,7 +651,8 @@ def required_cycles(k: int) -> int:
 
 
 def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: float = 0.90,
-                 sd_floor_deg: float = 1.0, unit: str = "cycle", window_s: float = 0.4, hop_s: float = 0.05) -> Baseline:
+                 sd_floor_deg: float = 1.0, unit: str = "cycle", window_s: Optional[float] = None,
+                 hop_s: Optional[float] = None) -> Baseline:
     """Fits the baseline of an athlete's normal cycles.
 
     Parameters
@@ -486,6 +667,7 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
     InvalidArgument : fewer than max(8, 2 × retained components) cycles, or a scorer
         this version does not have.
     """
+    window_s, hop_s = window_defaults(task, window_s, hop_s)
     if scorer not in SCORERS:
         raise InvalidArgument(f"fit_baseline: scorer must be one of {list(SCORERS)}, got '{scorer}'")
     if not (0.0 < variance < 1.0):
@@ -506,7 +688,9 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
                               f"explain {variance:.0%} of the variance)")
     meta = cycles.meta if len(cycles.meta) == n else [{"source": "", "start_s": float(i), "end_s": float(i) + 0.5}
                                                       for i in range(n)]
-    null = {"score": [], "t2": [], "spe": []}
+    pairs = _asym_pairs(list(cycles.channels))
+    asym = _asymmetry(data, pairs)
+    null = {"score": [], "t2": [], "spe": [], "asym": []}
     for i in range(n):
         keep = [j for j in range(n) if j != i and not _excluded(meta, i, j, unit, hop_s)]
         if len(keep) < pca.k + 2:
@@ -516,11 +700,14 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
         null["t2"].append(float(t2[0]))
         null["spe"].append(float(q[0]))
         null["score"].append(float(s[0]))
+        if pairs:
+            null["asym"].append(_asym_score(asym[i:i + 1], asym[keep].mean(0), asym[keep].std(0, ddof=1),
+                                            sd_floor_deg)[0])
     if len(null["score"]) < 5:
         raise InvalidArgument(f"fit_baseline: only {len(null['score'])} cycles could be left out with enough "
                               "non-overlapping cycles to remain; the baseline needs more independent cycles")
-    pairs = _asym_pairs(list(cycles.channels))
-    asym = _asymmetry(data, pairs)
+    if not pairs:
+        del null["asym"]
     doc = {
         "format": FORMAT, "version": FORMAT_VERSION, "task": task, "unit": unit,
         "window_s": float(window_s), "hop_s": float(hop_s), "points": int(data.shape[2]),
@@ -552,7 +739,7 @@ def _schema():
         "scorer": Obj({"kind": Str(choices=list(SCORERS)), "variance": Num(lo=0, hi=1), "explained": Num(lo=0, hi=1),
                        "components": mat, "eigenvalues": List(Num(lo=0), min_len=1), "residual_var": Num(lo=0)}),
         "null": Obj({"score": List(Num(lo=0), min_len=1), "t2": List(Num(lo=0), min_len=1),
-                     "spe": List(Num(lo=0), min_len=1)}),
+                     "spe": List(Num(lo=0), min_len=1), "asym?": List(Num(lo=0), min_len=1)}),
         "asymmetry": Obj({"joints": List(Str()), "mean_deg": vec, "sd_deg": vec}),
     })
 
@@ -586,6 +773,7 @@ def load_baseline(path) -> Baseline:
     for node in ("mean_deg", "sd_deg"):
         if len(doc["asymmetry"][node]) != j:
             raise FormatError(f"load_baseline: '{path}': node asymmetry.{node} must hold {j} values")
-    if not (len(doc["null"]["score"]) == len(doc["null"]["t2"]) == len(doc["null"]["spe"])):
-        raise FormatError(f"load_baseline: '{path}': node null: score, t2 and spe must have equal lengths")
+    if not (len(doc["null"]["score"]) == len(doc["null"]["t2"]) == len(doc["null"]["spe"])
+            == len(doc["null"].get("asym", doc["null"]["spe"]))):
+        raise FormatError(f"load_baseline: '{path}': node null: score, t2 and spe (and asym) must have equal lengths")
     return Baseline(doc)
