@@ -222,3 +222,86 @@ def test_synthetic_athlete_baseline_refused_as_noise():
     # synthetic athlete with movement variability; not yet measured).
     with pytest.raises(sportsmed.InvalidArgument, match=r"48 cycles given, \d+ needed \(2 × the \d+ components"):
         A.fit_baseline(_synthetic_landings(range(1, 49), 8.0), "dropjump")
+
+
+# --------------------------------------------------------------------------- the deep scorer
+
+def test_ae_baseline_deterministic_saved_and_checked(tmp_path, monkeypatch):
+    monkeypatch.setattr(A, "AE_ADAPT_STEPS", 20)  # the mechanics, not the fit, are checked here
+    c = _synthetic_cycles(16, seed=1)
+    b1 = A.fit_baseline(c, "gait", scorer="ae", seed=3, pretrain=False)
+    b2 = A.fit_baseline(c, "gait", scorer="ae", seed=3, pretrain=False)
+    assert b1.scorer == "ae" and b1.null["score"].tolist() == b2.null["score"].tolist()
+    new = _synthetic_cycles(6, seed=2)
+    s1 = b1.score(new)
+    assert s1.score.tolist() == b2.score(new).score.tolist()
+    # the score: squared reconstruction error over the baseline's residual variance per phase
+    ae = b1.autoencoder
+    X = new.data.reshape(len(new), -1)
+    var = np.asarray(b1.to_dict()["scorer"]["residual_var_deg2"]).reshape(-1)
+    assert var.min() >= 1.0  # floored at sd_floor_deg²
+    np.testing.assert_allclose(s1.score, ((ae.reconstruct(X) - X) ** 2 / var).mean(1), rtol=1e-9)
+    # the network's own score: squared error of the channel-standardised cycle
+    sd = np.repeat(np.asarray(ae.channel_sd), A.POINTS)
+    np.testing.assert_allclose(ae.score(X), (((ae.reconstruct(X) - X) / sd) ** 2).mean(1), rtol=1e-9)
+    path = tmp_path / "athlete.baseline"
+    b1.save(path)
+    assert (tmp_path / "athlete.baseline.ae.pt").exists() and (tmp_path / "athlete.baseline.ae.json").exists()
+    b3 = A.load_baseline(path)
+    np.testing.assert_array_equal(b3.score(new).score.to_numpy(), s1.score.to_numpy())
+    # a network that is not the one the baseline was saved with is refused
+    other = A.fit_baseline(c, "gait", scorer="ae", seed=4, pretrain=False)
+    other.save(tmp_path / "other.baseline")
+    for ext in (".ae.pt", ".ae.json"):
+        (tmp_path / f"athlete.baseline{ext}").write_bytes((tmp_path / f"other.baseline{ext}").read_bytes())
+    with pytest.raises(sportsmed.FormatError, match="mixed-up"):
+        A.load_baseline(path)
+    # damaged weights: the sidecar's CRC-32 catches them before LibTorch reads them
+    w = bytearray((tmp_path / "other.baseline.ae.pt").read_bytes())
+    w[len(w) // 2] ^= 0xFF
+    (tmp_path / "other.baseline.ae.pt").write_bytes(bytes(w))
+    with pytest.raises(sportsmed.FormatError, match="CRC-32"):
+        A.load_baseline(tmp_path / "other.baseline")
+
+
+@pytest.mark.slow
+def test_ae_scores_an_offset_above_normal():
+    # pre-trained on the synthetic athlete, adapted to 40 normal cycles
+    b = A.fit_baseline(_synthetic_cycles(40, seed=3), scorer="ae")
+    assert b.to_dict()["scorer"]["pretrain"] is True
+    normal = b.score(_synthetic_cycles(20, seed=4))
+    odd = _synthetic_cycles(20, seed=5)
+    odd.data[:, 0, 20:41] += 6.0
+    shifted = b.score(odd)
+    assert A.auc(normal.score, shifted.score) > 0.95
+    assert normal.percentile.median() < 90 and shifted.percentile.median() >= 95
+
+
+def test_synthetic_cycles_vary_and_map_channels():
+    c = A.synthetic_cycles(["knee_angle_r", "knee_angle_l", "hip_flexion_r"], 12, seed=0)
+    assert c.data.shape == (12, 3, A.POINTS)
+    # a landing flexes the knee by tens of degrees; the cycles differ from one another
+    assert np.all(c.data[:, 0].max(1) - c.data[:, 0].min(1) > 30)
+    assert np.std(c.data[:, 0].max(1)) > 2.0
+    np.testing.assert_array_equal(c.data, A.synthetic_cycles(["knee_angle_r", "knee_angle_l", "hip_flexion_r"], 12,
+                                                             seed=0).data)
+    with pytest.raises(sportsmed.InvalidArgument, match="no channel"):
+        A.synthetic_cycles(["elbow_flexion_r"], 2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", [
+    pytest.param("gait", marks=pytest.mark.xfail(strict=True, reason="measured AUC 0.81 (ae) vs 0.955 (pca)")),
+    pytest.param("dropjump", marks=pytest.mark.xfail(strict=True, reason=(
+        "measured AUC 0.71 (ae; pca 0.07): the held-out normal landing is further from the one baseline "
+        "landing than the altered one"))),
+])
+def test_addbiomechanics_auc_ae(shared_data, task):
+    base_trials, held_out, altered = ACCEPT[task]
+    base = A.fit_baseline(_join([_cycles(shared_data, n, task, "window") for n in base_trials]), task, unit="window",
+                          scorer="ae")
+    neg = base.score(_join([_cycles(shared_data, n, task, "window") for n in held_out]))
+    pos = base.score(_join([_cycles(shared_data, n, task, "window") for n in altered]))
+    value = A.auc(neg.score, pos.score)
+    print(f"{task} (ae): AUC {value:.3f}")
+    assert value >= 0.90

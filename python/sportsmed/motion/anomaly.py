@@ -43,8 +43,16 @@ TASKS = ("gait", "dropjump", "squat")
 #: OpenSim IK coordinates used per side (gait2392 / Rajagopal names, degrees).
 IK_JOINTS = ("hip_flexion", "hip_adduction", "hip_rotation", "knee_angle", "ankle_angle")
 FORMAT = "sportsmed.motion.baseline"
-FORMAT_VERSION = 1
-SCORERS = ("pca",)
+FORMAT_VERSION = 2
+SCORERS = ("pca", "ae")
+#: The deep scorer's training schedule (never tuned per data set): pre-training on the
+#: synthetic athlete's cycles, adaptation to the baseline, folds of its calibration null.
+AE_PRETRAIN_CYCLES = 192
+AE_PRETRAIN_EPOCHS = 30
+AE_ADAPT_STEPS = 200
+AE_ADAPT_LEARNING_RATE = 3e-3
+AE_BATCH = 32
+AE_FOLDS = 5
 
 
 @dataclass
@@ -544,7 +552,7 @@ class Baseline:
     """An athlete's baseline of normal cycles (see the module docstring). Build it with
     :func:`fit_baseline`, read it with :func:`load_baseline`."""
 
-    def __init__(self, doc: dict):
+    def __init__(self, doc: dict, autoencoder=None):
         self._doc = doc
         self.task = doc["task"]
         self.unit = doc["unit"]
@@ -552,19 +560,25 @@ class Baseline:
         self.hop_s = doc["hop_s"]
         self.channels = list(doc["channels"])
         self.scorer = doc["scorer"]["kind"]
-        self.variance = doc["scorer"]["variance"]
+        self.variance = doc["scorer"].get("variance")
         self.n_cycles = doc["n_cycles"]
         self.mean = np.asarray(doc["phase_mean_deg"], float)
         self.sd = np.asarray(doc["phase_sd_deg"], float)
         self.sd_floor_deg = doc["sd_floor_deg"]
         s = doc["scorer"]
-        self._pca = _Pca.__new__(_Pca)
-        self._pca.mean = self.mean.reshape(-1)
-        self._pca.components = np.asarray(s["components"], float)
-        self._pca.eigenvalues = np.asarray(s["eigenvalues"], float)
-        self._pca.residual_var = float(s["residual_var"])
-        self._pca.k = self._pca.components.shape[0]
-        self._pca.explained = float(s["explained"])
+        self._pca, self._ae = None, autoencoder
+        if self.scorer == "pca":
+            self._pca = _Pca.__new__(_Pca)
+            self._pca.mean = self.mean.reshape(-1)
+            self._pca.components = np.asarray(s["components"], float)
+            self._pca.eigenvalues = np.asarray(s["eigenvalues"], float)
+            self._pca.residual_var = float(s["residual_var"])
+            self._pca.k = self._pca.components.shape[0]
+            self._pca.explained = float(s["explained"])
+        elif autoencoder is None:
+            raise InvalidArgument("Baseline: an 'ae' baseline needs its autoencoder")
+        else:
+            self._residual_var = np.asarray(s["residual_var_deg2"], float).reshape(-1)
         self.null = {k: np.asarray(v, float) for k, v in doc["null"].items()}
         self.asym_joints = list(doc["asymmetry"]["joints"])
         self.asym_mean = np.asarray(doc["asymmetry"]["mean_deg"], float)
@@ -572,15 +586,31 @@ class Baseline:
 
     @property
     def n_components(self) -> int:
-        return self._pca.k
+        """Retained principal components (pca), the autoencoder's latent width (ae)."""
+        return self._pca.k if self._pca is not None else int(self._doc["scorer"]["latent"])
+
+    @property
+    def autoencoder(self):
+        """The adapted :class:`sportsmed._torch.motion.CycleAutoencoder` (``ae``), else None."""
+        return self._ae
 
     def to_dict(self) -> dict:
         return self._doc
 
     def save(self, path) -> None:
-        """Writes the versioned JSON atomically."""
+        """Writes the versioned JSON atomically; an ``ae`` baseline also writes its network
+        beside it: ``<path>.ae.pt`` (weights) and ``<path>.ae.json`` (sidecar with their CRC-32),
+        the weights' CRC recorded in the baseline too (a mixed-up pair is a FormatError at load)."""
+        import json as _json
+
         from .._io import write_json_atomic
 
+        if self._ae is not None:
+            weights = os.fspath(path) + ".ae.pt"
+            self._ae.save(weights)
+            with open(os.fspath(path) + ".ae.json", encoding="utf-8") as f:
+                crc = _json.load(f)["weights"]["crc32"]
+            self._doc["scorer"].update({"model": os.path.basename(weights), "weights_crc32": crc})
         write_json_atomic(path, self._doc)
 
     def _check(self, cycles: Cycles):
@@ -597,9 +627,10 @@ class Baseline:
         return (cycles.data - self.mean) / np.maximum(self.sd, self.sd_floor_deg)
 
     def score(self, cycles: Cycles):
-        """One row per cycle: ``score`` (T² + Q/σ²), ``percentile`` against the baseline's
-        leave-one-cycle-out null (100: beyond every baseline cycle), ``t2``, ``spe`` and their
-        percentiles, the worst channel × phase of the z map and the asymmetry per joint
+        """One row per cycle: ``score`` (pca: T² + Q/σ²; ae: the mean over channel × phase of
+        the squared reconstruction error over the baseline's out-of-fold residual variance), ``percentile`` against the baseline's null (pca: leave one cycle
+        out; ae: cross-fitted folds; 100: beyond every baseline cycle), ``t2``, ``spe`` and their
+        percentiles (pca; NaN for ae), the worst channel × phase of the z map and the asymmetry per joint
         (``asym_<joint>_deg`` and ``asym_<joint>_z``), and the cycle's asymmetry score
         ``asym_score`` (mean over joints of the squared z) with its ``asym_percentile`` against
         the leave-one-cycle-out null. Returns a pandas DataFrame."""
@@ -607,7 +638,11 @@ class Baseline:
 
         self._check(cycles)
         X = cycles.data.reshape(len(cycles), -1)
-        t2, q, s = self._pca.parts(X)
+        if self._pca is not None:
+            t2, q, s = self._pca.parts(X)
+        else:
+            s = _ae_score(self._ae, X, self._residual_var)
+            t2 = q = np.full(len(cycles), np.nan)
         z = self.zmap(cycles)
         pairs = _asym_pairs(self.channels)
         asym = _asymmetry(cycles.data, pairs)
@@ -616,9 +651,12 @@ class Baseline:
         for i in range(len(cycles)):
             c, p = np.unravel_index(int(np.argmax(np.abs(z[i]))), z[i].shape)
             row = dict(cycles.meta[i]) if i < len(cycles.meta) else {}
+            nan = float("nan")
             row.update({"score": float(s[i]), "percentile": _percentile(self.null["score"], s[i]),
-                        "t2": float(t2[i]), "t2_percentile": _percentile(self.null["t2"], t2[i]),
-                        "spe": float(q[i]), "spe_percentile": _percentile(self.null["spe"], q[i]),
+                        "t2": float(t2[i]), "t2_percentile": _percentile(self.null["t2"], t2[i]) if "t2" in self.null
+                        else nan,
+                        "spe": float(q[i]), "spe_percentile": _percentile(self.null["spe"], q[i]) if "spe" in self.null
+                        else nan,
                         "worst_channel": self.channels[c], "worst_phase_pct": float(p) * 100.0 / (z.shape[2] - 1),
                         "worst_z": float(z[i, c, p])})
             if "asym" in self.null and self.null["asym"].size:
@@ -652,14 +690,19 @@ def required_cycles(k: int) -> int:
 
 def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: float = 0.90,
                  sd_floor_deg: float = 1.0, unit: str = "cycle", window_s: Optional[float] = None,
-                 hop_s: Optional[float] = None) -> Baseline:
+                 hop_s: Optional[float] = None, seed: int = 0, pretrain: bool = True) -> Baseline:
     """Fits the baseline of an athlete's normal cycles.
 
     Parameters
     ----------
     cycles : Cycles (n, channels, 101) degrees
-    scorer : ``pca`` (the transparent statistical scorer)
-    variance : fraction of the variance the retained components explain (0.90)
+    scorer : ``pca`` (the transparent statistical scorer) or ``ae`` (the deep scorer: a LibTorch
+        1-D convolutional autoencoder, :func:`pretrained_autoencoder` on the synthetic athlete's
+        cycles, adapted to these cycles; its null from :data:`AE_FOLDS` cross-fitted folds:
+        each fold scored by a copy of the pre-trained network adapted to the other folds)
+    variance : fraction of the variance the retained components explain (0.90; pca)
+    seed : the autoencoder's initialisation and shuffling (ae; deterministic for a seed)
+    pretrain : ae: start from the synthetic athlete's pre-trained network (else from the seed)
     sd_floor_deg : floor of the per-phase SD in the z map (marker/IK noise, degrees)
 
     Raises
@@ -681,13 +724,15 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
     if not np.all(np.isfinite(data)):
         raise InvalidArgument("fit_baseline: cycles contain NaN or infinite angles")
     X = data.reshape(n, -1)
+    meta = cycles.meta if len(cycles.meta) == n else [{"source": "", "start_s": float(i), "end_s": float(i) + 0.5}
+                                                      for i in range(n)]
+    if scorer == "ae":
+        return _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed, pretrain)
     pca = _Pca(X, variance)
     need = required_cycles(pca.k)
     if n < need:
         raise InvalidArgument(f"fit_baseline: {n} cycles given, {need} needed (2 × the {pca.k} components that "
                               f"explain {variance:.0%} of the variance)")
-    meta = cycles.meta if len(cycles.meta) == n else [{"source": "", "start_s": float(i), "end_s": float(i) + 0.5}
-                                                      for i in range(n)]
     pairs = _asym_pairs(list(cycles.channels))
     asym = _asymmetry(data, pairs)
     null = {"score": [], "t2": [], "spe": [], "asym": []}
@@ -708,25 +753,191 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
                               "non-overlapping cycles to remain; the baseline needs more independent cycles")
     if not pairs:
         del null["asym"]
-    doc = {
-        "format": FORMAT, "version": FORMAT_VERSION, "task": task, "unit": unit,
-        "window_s": float(window_s), "hop_s": float(hop_s), "points": int(data.shape[2]),
-        "channels": list(cycles.channels), "n_cycles": n,
-        "sources": sorted({m.get("source", "") for m in meta}),
-        "sd_floor_deg": float(sd_floor_deg),
-        "phase_mean_deg": data.mean(0).tolist(), "phase_sd_deg": data.std(0, ddof=1).tolist(),
-        "scorer": {"kind": scorer, "variance": float(variance), "explained": pca.explained,
-                   "components": pca.components.tolist(), "eigenvalues": pca.eigenvalues.tolist(),
-                   "residual_var": pca.residual_var},
-        "null": null,
-        "asymmetry": {"joints": [p[0] for p in pairs], "mean_deg": asym.mean(0).tolist(),
-                      "sd_deg": asym.std(0, ddof=1).tolist()},
-    }
+    doc = _common_doc(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, pairs, asym)
+    doc["scorer"] = {"kind": scorer, "variance": float(variance), "explained": pca.explained,
+                     "components": pca.components.tolist(), "eigenvalues": pca.eigenvalues.tolist(),
+                     "residual_var": pca.residual_var}
+    doc["null"] = null
     return Baseline(doc)
 
 
+def _common_doc(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, pairs, asym):
+    return {
+        "format": FORMAT, "version": FORMAT_VERSION, "task": task, "unit": unit,
+        "window_s": float(window_s), "hop_s": float(hop_s), "points": int(data.shape[2]),
+        "channels": list(cycles.channels), "n_cycles": len(cycles),
+        "sources": sorted({m.get("source", "") for m in meta}),
+        "sd_floor_deg": float(sd_floor_deg),
+        "phase_mean_deg": data.mean(0).tolist(), "phase_sd_deg": data.std(0, ddof=1).tolist(),
+        "asymmetry": {"joints": [p[0] for p in pairs], "mean_deg": asym.mean(0).tolist(),
+                      "sd_deg": asym.std(0, ddof=1).tolist()},
+    }
+
+
+# ----------------------------------------------------------------------------- deep scorer
+
+_SYNTH_COLUMNS = {"hip_flexion": 0, "hip_adduction": 1, "hip_rotation": 2, "knee_angle": 3, "ankle_angle": 6}
+
+
+def _synthetic_column(channel):
+    """(side, column of the synthetic athlete's Plug-in Gait angles) of an IK channel name."""
+    for suffix, side in (("_r", "R"), ("_ipsi", "R"), ("_l", "L"), ("_contra", "L")):
+        if channel.endswith(suffix) and channel[: -len(suffix)] in _SYNTH_COLUMNS:
+            return side, _SYNTH_COLUMNS[channel[: -len(suffix)]]
+    return None
+
+
+def synthetic_cycles(channels: Sequence[str], n: int, seed: int = 0, unit: str = "cycle",
+                     window_s: float = 0.2, points: int = POINTS) -> Cycles:
+    """Varied normal cycles of the synthetic athlete for pre-training the deep scorer.
+
+    Each cycle is the ground contact of a synthetic drop-jump landing (initial contact to
+    take-off; ``unit="window"``: a random window of ``window_s`` inside it), noise-free
+    Plug-in Gait angles mapped onto the IK channel names (hip flexion/adduction/rotation,
+    knee flexion, ankle dorsiflexion per side), varied the way one athlete's repetitions
+    vary: knee valgus peak 2-12 deg, per channel an offset (SD 3 deg) and a gain (SD 10 %),
+    the bounds jittered by ±8 % of the contact. Deterministic for a seed.
+
+    Raises
+    ------
+    InvalidArgument : a channel the synthetic athlete does not have.
+    """
+    from . import synthesize_drop_jump
+
+    cols = [_synthetic_column(c) for c in channels]
+    missing = [c for c, k in zip(channels, cols) if k is None]
+    if missing:
+        raise InvalidArgument(f"synthetic_cycles: the synthetic athlete has no channel {missing} (it has hip "
+                              "flexion/adduction/rotation, knee_angle and ankle_angle per side)")
+    rng = np.random.default_rng(seed)
+    data, meta = [], []
+    for i in range(n):
+        s = synthesize_drop_jump(seed=1 + i % 16, knee_valgus_peak_deg=float(rng.uniform(2.0, 12.0)), dropouts=0)
+        t = np.asarray(s.trial.times_s, float)
+        ang = {"L": np.asarray(s.true_angles_left, float), "R": np.asarray(s.true_angles_right, float)}
+        x = np.stack([ang[side][:, col] for side, col in cols], axis=1)
+        x = x * (1.0 + 0.1 * rng.standard_normal(len(cols))) + 3.0 * rng.standard_normal(len(cols))
+        ic, to = s.initial_contact_s, s.take_off_s
+        d = to - ic
+        a, b = ic + 0.08 * d * rng.uniform(-1, 1), to + 0.08 * d * rng.uniform(-1, 1)
+        if unit == "window":
+            w = min(window_s, b - a)
+            a = rng.uniform(a, b - w)
+            b = a + w
+        data.append(_resample(t, x, a, b, points))
+        meta.append({"source": f"synthetic{i}", "side": "both", "start_s": float(a), "end_s": float(b)})
+    return Cycles(np.stack(data), list(channels), meta)
+
+
+_PRETRAINED: Dict[tuple, object] = {}
+
+
+def _autoencoder_class():
+    from .._torch import motion as _tm  # loads LibTorch
+
+    return _tm.CycleAutoencoder
+
+
+def _one_thread():
+    """A context that runs the small network's training on one thread (intra-op threads
+    cost more than they give at this size, and far more on a busy machine)."""
+    import contextlib
+
+    import sportsmed
+
+    @contextlib.contextmanager
+    def ctx():
+        old = sportsmed.num_threads()
+        sportsmed.set_num_threads(1)
+        try:
+            yield
+        finally:
+            sportsmed.set_num_threads(old)
+
+    return ctx()
+
+
+def pretrained_autoencoder(channels: Sequence[str], unit: str = "cycle", window_s: float = 0.2, seed: int = 0):
+    """The deep scorer's network pre-trained on :data:`AE_PRETRAIN_CYCLES` varied synthetic
+    cycles (:func:`synthetic_cycles`) for :data:`AE_PRETRAIN_EPOCHS` epochs; kept per
+    (channels, unit, window, seed) for the process. Returns a copy."""
+    key = (tuple(channels), unit, round(float(window_s), 6), int(seed))
+    if key not in _PRETRAINED:
+        c = synthetic_cycles(channels, AE_PRETRAIN_CYCLES, seed, unit, window_s)
+        ae = _autoencoder_class()(len(channels), c.data.shape[2], batch_size=AE_BATCH, seed=seed)
+        with _one_thread():
+            ae.fit(c.data.reshape(len(c), -1), AE_PRETRAIN_EPOCHS)
+        _PRETRAINED[key] = ae
+    return _PRETRAINED[key].clone()
+
+
+def _ae_errors(ae, X):
+    """Reconstruction errors (n, channels · points), degrees."""
+    X = np.ascontiguousarray(X)
+    with _one_thread():
+        return np.asarray(ae.reconstruct(X), float) - X
+
+
+def _ae_score(ae, X, residual_var):
+    """The deep score: mean over channels × phase of the squared reconstruction error over the
+    baseline's out-of-fold residual variance there (the autoencoder's SPE / σ², per phase)."""
+    return (_ae_errors(ae, X) ** 2 / residual_var).mean(1)
+
+
+def _adapt(cycles, X, unit, window_s, seed, pretrain):
+    if pretrain:
+        ae = pretrained_autoencoder(cycles.channels, unit, window_s, seed)
+    else:
+        ae = _autoencoder_class()(len(cycles.channels), cycles.data.shape[2], batch_size=AE_BATCH, seed=seed)
+    epochs = max(1, math.ceil(AE_ADAPT_STEPS / math.ceil(X.shape[0] / AE_BATCH)))
+    with _one_thread():
+        ae.fit(np.ascontiguousarray(X), epochs, AE_ADAPT_LEARNING_RATE, True)
+    return ae
+
+
+def _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed, pretrain):
+    n = len(cycles)
+    X = data.reshape(n, -1)
+    pairs = _asym_pairs(list(cycles.channels))
+    asym = _asymmetry(data, pairs)
+    null = {"score": [], "asym": []}
+    # contiguous folds in cycle order; cycles overlapping a held-out one in time leave with it
+    folds = np.array_split(np.arange(n), AE_FOLDS)
+    errors = []
+    for fold in folds:
+        held = set(fold.tolist())
+        keep = [j for j in range(n) if j not in held and not any(_excluded(meta, i, j, unit, hop_s) for i in fold)]
+        if len(keep) < 2:
+            continue
+        sub = cycles.subset(keep)
+        ae = _adapt(sub, X[keep], unit, window_s, seed, pretrain)
+        errors.append(_ae_errors(ae, X[fold]))
+        if pairs:
+            null["asym"] += _asym_score(asym[fold], asym[keep].mean(0), asym[keep].std(0, ddof=1),
+                                        sd_floor_deg).tolist()
+    errors = np.concatenate(errors) if errors else np.zeros((0, X.shape[1]))
+    # the residual variance per channel × phase of cycles the network did not see, floored
+    # at the marker/IK noise
+    residual_var = np.maximum((errors ** 2).mean(0), sd_floor_deg ** 2) if len(errors) else None
+    null["score"] = (errors ** 2 / residual_var).mean(1).tolist() if len(errors) else []
+    if len(null["score"]) < 5:
+        raise InvalidArgument(f"fit_baseline: only {len(null['score'])} cycles could be held out with enough "
+                              "non-overlapping cycles to remain; the baseline needs more independent cycles")
+    if not pairs:
+        del null["asym"]
+    ae = _adapt(cycles, X, unit, window_s, seed, pretrain)
+    doc = _common_doc(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, pairs, asym)
+    doc["scorer"] = {"kind": "ae", "seed": int(seed), "latent": 8, "pretrain": bool(pretrain),
+                     "pretrain_cycles": AE_PRETRAIN_CYCLES if pretrain else 0,
+                     "pretrain_epochs": AE_PRETRAIN_EPOCHS if pretrain else 0,
+                     "adapt_steps": AE_ADAPT_STEPS, "folds": AE_FOLDS,
+                     "residual_var_deg2": residual_var.reshape(data.shape[1], data.shape[2]).tolist()}
+    doc["null"] = null
+    return Baseline(doc, ae)
+
+
 def _schema():
-    from .._schema import Int, List, Num, Obj, Str
+    from .._schema import Bool, Int, List, Num, Obj, Str
 
     vec = List(Num())
     mat = List(List(Num()), min_len=1)
@@ -736,10 +947,13 @@ def _schema():
         "points": Int(lo=2), "channels": List(Str(), min_len=1), "n_cycles": Int(lo=1), "sources": List(Str()),
         "sd_floor_deg": Num(lo=0),
         "phase_mean_deg": mat, "phase_sd_deg": mat,
-        "scorer": Obj({"kind": Str(choices=list(SCORERS)), "variance": Num(lo=0, hi=1), "explained": Num(lo=0, hi=1),
-                       "components": mat, "eigenvalues": List(Num(lo=0), min_len=1), "residual_var": Num(lo=0)}),
-        "null": Obj({"score": List(Num(lo=0), min_len=1), "t2": List(Num(lo=0), min_len=1),
-                     "spe": List(Num(lo=0), min_len=1), "asym?": List(Num(lo=0), min_len=1)}),
+        "scorer": Obj({"kind": Str(choices=list(SCORERS)), "variance?": Num(lo=0, hi=1),
+                       "explained?": Num(lo=0, hi=1), "components?": mat, "eigenvalues?": List(Num(lo=0), min_len=1),
+                       "residual_var?": Num(lo=0), "model?": Str(), "weights_crc32?": Str(), "seed?": Int(lo=0),
+                       "latent?": Int(lo=1), "pretrain?": Bool(), "pretrain_cycles?": Int(lo=0),
+                       "pretrain_epochs?": Int(lo=0), "adapt_steps?": Int(lo=1), "folds?": Int(lo=1), "residual_var_deg2?": mat}),
+        "null": Obj({"score": List(Num(lo=0), min_len=1), "t2?": List(Num(lo=0), min_len=1),
+                     "spe?": List(Num(lo=0), min_len=1), "asym?": List(Num(lo=0), min_len=1)}),
         "asymmetry": Obj({"joints": List(Str()), "mean_deg": vec, "sd_deg": vec}),
     })
 
@@ -757,7 +971,15 @@ def load_baseline(path) -> Baseline:
     doc = load_json_file(path, "load_baseline")
     check(doc, _schema(), "load_baseline", path)
     C, P = len(doc["channels"]), doc["points"]
-    k = len(doc["scorer"]["eigenvalues"])
+    kind = doc["scorer"]["kind"]
+    need = {"pca": ("variance", "explained", "components", "eigenvalues", "residual_var"),
+            "ae": ("model", "weights_crc32", "latent", "residual_var_deg2")}[kind]
+    for node in need:
+        if node not in doc["scorer"]:
+            raise FormatError(f"load_baseline: '{path}': node scorer.{node} is missing (a '{kind}' baseline)")
+    for node in (("t2", "spe") if kind == "pca" else ()):
+        if node not in doc["null"]:
+            raise FormatError(f"load_baseline: '{path}': node null.{node} is missing")
 
     def shape(node, rows, cols):
         v = doc
@@ -768,12 +990,33 @@ def load_baseline(path) -> Baseline:
 
     shape("phase_mean_deg", C, P)
     shape("phase_sd_deg", C, P)
-    shape("scorer.components", k, C * P)
+    if kind == "pca":
+        shape("scorer.components", len(doc["scorer"]["eigenvalues"]), C * P)
+    else:
+        shape("scorer.residual_var_deg2", C, P)
+        if min(min(r) for r in doc["scorer"]["residual_var_deg2"]) <= 0:
+            raise FormatError(f"load_baseline: '{path}': node scorer.residual_var_deg2 must be > 0")
     j = len(doc["asymmetry"]["joints"])
     for node in ("mean_deg", "sd_deg"):
         if len(doc["asymmetry"][node]) != j:
             raise FormatError(f"load_baseline: '{path}': node asymmetry.{node} must hold {j} values")
-    if not (len(doc["null"]["score"]) == len(doc["null"]["t2"]) == len(doc["null"]["spe"])
-            == len(doc["null"].get("asym", doc["null"]["spe"]))):
-        raise FormatError(f"load_baseline: '{path}': node null: score, t2 and spe (and asym) must have equal lengths")
-    return Baseline(doc)
+    if len({len(v) for v in doc["null"].values()}) != 1:
+        raise FormatError(f"load_baseline: '{path}': node null: score, t2, spe and asym must have equal lengths")
+    if kind == "pca":
+        return Baseline(doc)
+    name = doc["scorer"]["model"]
+    if os.path.basename(name) != name:
+        raise FormatError(f"load_baseline: '{path}': node scorer.model must be a file name beside the baseline")
+    weights = os.path.join(os.path.dirname(os.fspath(path)), name)
+    ae = _autoencoder_class().load(weights)
+    import json as _json
+
+    with open(os.path.splitext(weights)[0] + ".json", encoding="utf-8") as f:
+        crc = _json.load(f)["weights"]["crc32"]
+    if crc != doc["scorer"]["weights_crc32"]:
+        raise FormatError(f"load_baseline: '{path}' was saved with weights of CRC-32 {doc['scorer']['weights_crc32']}, "
+                          f"'{weights}' has {crc}: a mixed-up baseline and network")
+    if ae.channels != C or ae.points != P:
+        raise FormatError(f"load_baseline: '{path}': the network '{weights}' takes {ae.channels} × {ae.points}, the "
+                          f"baseline's cycles are {C} × {P}")
+    return Baseline(doc, ae)
