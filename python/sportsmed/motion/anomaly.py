@@ -776,7 +776,8 @@ def _common_doc(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, p
 
 # ----------------------------------------------------------------------------- deep scorer
 
-_SYNTH_COLUMNS = {"hip_flexion": 0, "hip_adduction": 1, "hip_rotation": 2, "knee_angle": 3, "ankle_angle": 6}
+_SYNTH_COLUMNS = {"hip_flexion": 0, "hip_adduction": 1, "hip_rotation": 2, "knee_angle": 3, "knee_valgus": 4,
+                  "ankle_angle": 6}
 
 
 def _synthetic_column(channel):

@@ -76,7 +76,7 @@ TEST_CASE("CycleAutoencoder: seeded fits are identical, the score is the standar
     CHECK_THROWS_AS(CycleAutoencoder(small()).score(y), InvalidArgument);
 }
 
-TEST_CASE("CycleAutoencoder: save / load round trip; a damaged or mismatched file is a FormatError",
+TEST_CASE("CycleAutoencoder: save / load round trip, and a damaged or mismatched file is a FormatError",
           "[motion][autoencoder]") {
     namespace fs = std::filesystem;
     const fs::path dir = fs::temp_directory_path() / fmt::format("sportsmed_ae_{}", std::random_device{}());
