@@ -29,6 +29,21 @@ def test_too_few_cycles_refused_with_the_number_needed():
         A.fit_baseline(_synthetic_cycles(5))
 
 
+def test_too_few_cycles_refused_by_both_scorers_and_the_cli(shared_data, tmp_path):
+    with pytest.raises(sportsmed.InvalidArgument, match=r"7 cycles given, a baseline needs at least 8;"):
+        A.fit_baseline(_synthetic_cycles(7), scorer="ae")
+    # one drop-jump landing: the command says how many cycles it found and how many it needs
+    import subprocess
+    import sys
+
+    d = shared_data(ADDBIO)
+    r = subprocess.run([sys.executable, "-m", "sportsmed", "motion", "baseline", str(d / "DJ1.trc"), "--ik",
+                        str(d / "DJ1_ik.mot"), "--task", "dropjump", "-o", str(tmp_path / "a.baseline")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "1 cycles given, a baseline needs at least 8" in r.stderr and not (tmp_path / "a.baseline").exists()
+
+
 def test_baseline_deterministic_and_round_trip(tmp_path):
     c = _synthetic_cycles(30, seed=1)
     b1, b2 = A.fit_baseline(c, "gait"), A.fit_baseline(c, "gait")

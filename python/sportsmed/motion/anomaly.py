@@ -717,9 +717,9 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
         raise InvalidArgument(f"fit_baseline: variance must be in (0, 1), got {variance}")
     n = len(cycles)
     if n < 8:
-        raise InvalidArgument(f"fit_baseline: {n} cycles given, a baseline needs at least 8 (and at least twice "
-                              "the retained principal components); add normal trials, or use unit='window' for "
-                              "trials holding a single repetition")
+        more = " (and at least twice the retained principal components)" if scorer == "pca" else ""
+        raise InvalidArgument(f"fit_baseline: {n} cycles given, a baseline needs at least 8{more}; add normal "
+                              "trials, or use unit='window' for trials holding a single repetition")
     data = np.asarray(cycles.data, float)
     if not np.all(np.isfinite(data)):
         raise InvalidArgument("fit_baseline: cycles contain NaN or infinite angles")
