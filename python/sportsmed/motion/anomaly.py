@@ -17,9 +17,14 @@ athlete's normal cycles and scores new ones:
 - left/right asymmetry per joint (mean right − left, or ipsilateral − contralateral, over
   the cycle) as a z-score against the baseline's asymmetry.
 
-The scorer is chosen by name (``scorer="pca"``, the transparent statistical one); the JSON
-format records it so that a second scorer (a LibTorch autoencoder) can be added behind the
-same :func:`fit_baseline` / :meth:`Baseline.score` API. Pure NumPy, deterministic.
+The scorer is chosen by name: ``scorer="pca"`` (the transparent statistical one, NumPy) or
+``scorer="ae"`` (the deep one: a LibTorch 1-D convolutional autoencoder,
+:class:`sportsmed._torch.motion.CycleAutoencoder`, pre-trained on the synthetic athlete's
+landings and adapted to the baseline; its score is the reconstruction error over the
+baseline's out-of-fold residual variance, calibrated against cross-fitted folds), behind the
+same :func:`fit_baseline` / :meth:`Baseline.score` API. Both deterministic for a seed.
+
+Drop-jump landings are found from foot-marker kinematics alone (:func:`foot_contacts`).
 """
 
 from __future__ import annotations
