@@ -33,12 +33,13 @@ struct NetImpl : torch::nn::Module {
     explicit NetImpl(const CycleAutoencoderOptions& o)
         : points(o.points), half((o.points) / 2), quarter((o.points) / 4), filters(o.filters) {
         const int k = o.kernel_size, p = o.kernel_size / 2;
-        enc1 = register_module("enc1", torch::nn::Conv1d(torch::nn::Conv1dOptions(o.channels, o.filters, k).padding(p)));
-        enc2 = register_module("enc2", torch::nn::Conv1d(torch::nn::Conv1dOptions(o.filters, o.filters, k).padding(p)));
+        using torch::nn::Conv1dOptions;
+        enc1 = register_module("enc1", torch::nn::Conv1d(Conv1dOptions(o.channels, o.filters, k).padding(p)));
+        enc2 = register_module("enc2", torch::nn::Conv1d(Conv1dOptions(o.filters, o.filters, k).padding(p)));
         to_latent = register_module("to_latent", torch::nn::Linear(o.filters * quarter, o.latent));
         from_latent = register_module("from_latent", torch::nn::Linear(o.latent, o.filters * quarter));
-        dec1 = register_module("dec1", torch::nn::Conv1d(torch::nn::Conv1dOptions(o.filters, o.filters, k).padding(p)));
-        dec2 = register_module("dec2", torch::nn::Conv1d(torch::nn::Conv1dOptions(o.filters, o.channels, k).padding(p)));
+        dec1 = register_module("dec1", torch::nn::Conv1d(Conv1dOptions(o.filters, o.filters, k).padding(p)));
+        dec2 = register_module("dec2", torch::nn::Conv1d(Conv1dOptions(o.filters, o.channels, k).padding(p)));
     }
     // x: batch × channels × points (standardised) → the same shape.
     torch::Tensor forward(torch::Tensor x) {
@@ -79,7 +80,8 @@ void check_options(const CycleAutoencoderOptions& o) {
                     o.points);
     SPORTSMED_CHECK(o.filters >= 1 && o.filters <= 4096, "CycleAutoencoder: filters must be in [1, 4096], got {}",
                     o.filters);
-    SPORTSMED_CHECK(o.latent >= 1 && o.latent <= 4096, "CycleAutoencoder: latent must be in [1, 4096], got {}", o.latent);
+    SPORTSMED_CHECK(o.latent >= 1 && o.latent <= 4096, "CycleAutoencoder: latent must be in [1, 4096], got {}",
+                    o.latent);
     SPORTSMED_CHECK(o.kernel_size >= 1 && o.kernel_size % 2 == 1 && o.kernel_size <= 63,
                     "CycleAutoencoder: kernel_size must be odd, in [1, 63], got {}", o.kernel_size);
     SPORTSMED_CHECK(o.learning_rate > 0 && std::isfinite(o.learning_rate),
@@ -271,7 +273,8 @@ void CycleAutoencoder::save(const std::string& path_str) const {
                        {"version", kCycleAutoencoderFormatVersion},
                        {"sportsmed_version", version()},
                        {"options", options_to_json(options_)},
-                       {"channel_mean", std::vector<double>(impl_->mean.data(), impl_->mean.data() + impl_->mean.size())},
+                       {"channel_mean",
+                        std::vector<double>(impl_->mean.data(), impl_->mean.data() + impl_->mean.size())},
                        {"channel_sd", std::vector<double>(impl_->sd.data(), impl_->sd.data() + impl_->sd.size())},
                        {"fits", impl_->fits},
                        {"history", impl_->history},
@@ -291,7 +294,8 @@ CycleAutoencoder CycleAutoencoder::load(const std::string& path_str) {
     const fs::path sidecar = sidecar_for(path);
     if (!fs::exists(path)) SPORTSMED_THROW(NotFound, "CycleAutoencoder.load: no weights file '{}'", path_str);
     if (!fs::exists(sidecar))
-        SPORTSMED_THROW(NotFound, "CycleAutoencoder.load: weights '{}' have no sidecar '{}'", path_str, sidecar.string());
+        SPORTSMED_THROW(NotFound, "CycleAutoencoder.load: weights '{}' have no sidecar '{}'", path_str,
+                        sidecar.string());
     const std::string side_text = read_all(sidecar, "sidecar");
     const std::string where = sidecar.string();
     json j;

@@ -144,7 +144,8 @@ def test_addbiomechanics_auc(shared_data, task):
     neg = base.score(_join([_cycles(shared_data, n, task, "window") for n in held_out]))
     pos = base.score(_join([_cycles(shared_data, n, task, "window") for n in altered]))
     value = A.auc(neg.score, pos.score)
-    print(f"{task}: AUC {value:.3f}, asymmetry score {A.auc(neg.asym_score, pos.asym_score):.3f} ({len(pos)} altered vs {len(neg)} held-out windows, {base.n_components} PCs)")
+    print(f"{task}: AUC {value:.3f}, asymmetry score {A.auc(neg.asym_score, pos.asym_score):.3f} "
+          f"({len(pos)} altered vs {len(neg)} held-out windows, {base.n_components} PCs)")
     assert value >= 0.90
 
 
@@ -195,6 +196,13 @@ def test_drop_jump_landing_from_foot_markers(shared_data):
         assert len(c) == 1 and c.meta[0]["start_s"] == pytest.approx(ic) and c.meta[0]["end_s"] <= to + 1e-9
         w = _cycles(shared_data, name, "dropjump", "window")
         assert w.meta[0]["start_s"] == pytest.approx(ic) and w.meta[-1]["end_s"] <= to + 1e-9
+        assert "warning" not in c.meta[0]
+    # joint angles that end before the take-off: the cycle says so
+    t, x, ch, _ = A.signals_from_ik(d / "DJ1_ik.mot")
+    ic, to = A.landing_of(A.foot_contacts(d / "DJ1.trc"))
+    keep = t <= to - 0.1
+    c = A.segment(t[keep], x[keep], ch, "dropjump", landing=(ic, to))
+    assert c.meta[0]["end_s"] == pytest.approx(t[keep][-1]) and "cover only" in c.meta[0]["warning"]
 
 
 def test_addbiomechanics_auc_squat(shared_data):

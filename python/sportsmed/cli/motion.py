@@ -80,7 +80,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="OpenSim IK .mot of each trial, in the same order (joint angles, degrees)")
     b.add_argument("--task", choices=["gait", "dropjump", "squat"], required=True)
     b.add_argument("--unit", choices=["cycle", "window"], default="cycle",
-                   help="repetitions of the task (default), or 0.4 s windows for trials holding one repetition")
+                   help="repetitions of the task (default), or windows (0.4 s; drop jump: 0.2 s inside the "
+                        "landing) for trials holding one repetition")
     b.add_argument("--variance", type=float, default=0.90, help="variance the retained PCs explain (default 0.90)")
     b.add_argument("--scorer", choices=["pca", "ae"], default="pca",
                    help="pca (transparent, default) or ae (LibTorch autoencoder pre-trained on the synthetic athlete)")

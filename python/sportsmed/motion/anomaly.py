@@ -154,7 +154,6 @@ def _trc_heights(trc, times_s):
         v = sign * m[:, up]
         ok = np.isfinite(v)
         out.append(np.interp(times_s, t[ok], v[ok]))
-    prog = pelvis[:, [a for a in range(3) if a != up]]
     return out[0], out[1], out[2], trial, up
 
 
@@ -381,16 +380,20 @@ def segment(times_s, x, channels, task: str, unit: str = "cycle", source: str = 
     if t.size < 4:
         raise InvalidArgument(f"segment: '{source}' holds {t.size} frames")
     rate = (t.size - 1) / (t[-1] - t[0])
+    note = ""
     if landing is not None:
         a, b = max(float(landing[0]), t[0]), min(float(landing[1]), t[-1])
         if not a < b:
             raise InvalidArgument(f"segment: the landing [{landing[0]:.3f}, {landing[1]:.3f}] s of '{source}' lies "
                                   f"outside its joint angles' [{t[0]:.3f}, {t[-1]:.3f}] s")
+        if a - landing[0] > 1.5 / rate or landing[1] - b > 1.5 / rate:
+            note = (f"the joint angles cover only [{a:.3f}, {b:.3f}] s of the landing [{landing[0]:.3f}, "
+                    f"{landing[1]:.3f}] s found from the foot markers")
     if unit == "window":
         window_s, hop_s = window_defaults(task, window_s, hop_s)
         lo, hi = (a, b) if task == "dropjump" and landing is not None else (t[0], t[-1])
         starts = np.arange(lo, hi - window_s + 1e-9, hop_s)
-        return cycles_from_signals(t, x, channels, [(s, s + window_s) for s in starts], source)
+        return _noted(cycles_from_signals(t, x, channels, [(s, s + window_s) for s in starts], source), note)
     if task == "gait":
         if heel_heights is None:
             raise InvalidArgument(f"segment: gait cycles of '{source}' need heel heights (a TRC with heel markers)")
@@ -405,7 +408,7 @@ def segment(times_s, x, channels, task: str, unit: str = "cycle", source: str = 
     if pelvis_height is None and not (task == "dropjump" and landing is not None):
         raise InvalidArgument(f"segment: {task} cycles of '{source}' need the pelvis height (IK pelvis_ty or a TRC)")
     if task == "dropjump" and landing is not None:
-        return cycles_from_signals(t, x, channels, [(a, b)], source)
+        return _noted(cycles_from_signals(t, x, channels, [(a, b)], source), note)
     h = np.asarray(pelvis_height, float)
     rng = float(np.nanmax(h) - np.nanmin(h))
     if task == "dropjump":
@@ -425,6 +428,14 @@ def segment(times_s, x, channels, task: str, unit: str = "cycle", source: str = 
         if a < m < b:
             bounds.append((t[a], t[b]))
     return cycles_from_signals(t, x, channels, bounds, source)
+
+
+def _noted(cycles: Cycles, note: str) -> Cycles:
+    """Adds a ``warning`` to every cycle's meta (it becomes a column of the score table)."""
+    if note:
+        for m in cycles.meta:
+            m["warning"] = note
+    return cycles
 
 
 def window_defaults(task: str, window_s: Optional[float] = None, hop_s: Optional[float] = None):
@@ -644,7 +655,8 @@ class Baseline:
 
     def score(self, cycles: Cycles):
         """One row per cycle: ``score`` (pca: T² + Q/σ²; ae: the mean over channel × phase of
-        the squared reconstruction error over the baseline's out-of-fold residual variance), ``percentile`` against the baseline's null (pca: leave one cycle
+        the squared reconstruction error over the baseline's out-of-fold residual variance),
+        ``percentile`` against the baseline's null (pca: leave one cycle
         out; ae: cross-fitted folds; 100: beyond every baseline cycle), ``t2``, ``spe`` and their
         percentiles (pca; NaN for ae), the worst channel × phase of the z map and the asymmetry per joint
         (``asym_<joint>_deg`` and ``asym_<joint>_z``), and the cycle's asymmetry score
@@ -968,7 +980,8 @@ def _schema():
                        "explained?": Num(lo=0, hi=1), "components?": mat, "eigenvalues?": List(Num(lo=0), min_len=1),
                        "residual_var?": Num(lo=0), "model?": Str(), "weights_crc32?": Str(), "seed?": Int(lo=0),
                        "latent?": Int(lo=1), "pretrain?": Bool(), "pretrain_cycles?": Int(lo=0),
-                       "pretrain_epochs?": Int(lo=0), "adapt_steps?": Int(lo=1), "folds?": Int(lo=1), "residual_var_deg2?": mat}),
+                       "pretrain_epochs?": Int(lo=0), "adapt_steps?": Int(lo=1), "folds?": Int(lo=1),
+                       "residual_var_deg2?": mat}),
         "null": Obj({"score": List(Num(lo=0), min_len=1), "t2?": List(Num(lo=0), min_len=1),
                      "spe?": List(Num(lo=0), min_len=1), "asym?": List(Num(lo=0), min_len=1)}),
         "asymmetry": Obj({"joints": List(Str()), "mean_deg": vec, "sd_deg": vec}),
