@@ -56,6 +56,19 @@ def test_baseline_deterministic_and_round_trip(tmp_path):
     assert b3.to_dict()["format"] == A.FORMAT and b3.to_dict()["version"] == A.FORMAT_VERSION
 
 
+def test_version_1_baseline_still_read(tmp_path):
+    # a file of the first format version (pca only, no asymmetry null) scores as before
+    b = A.fit_baseline(_synthetic_cycles(30, seed=1))
+    doc = json.loads(json.dumps(b.to_dict()))
+    doc["version"] = 1
+    del doc["null"]["asym"]
+    (tmp_path / "v1.baseline").write_text(json.dumps(doc))
+    new = _synthetic_cycles(5, seed=2)
+    old = A.load_baseline(tmp_path / "v1.baseline").score(new)
+    np.testing.assert_array_equal(old.score.to_numpy(), b.score(new).score.to_numpy())
+    assert "asym_score" not in old.columns
+
+
 def test_bad_file_is_format_error_naming_the_node(tmp_path):
     b = A.fit_baseline(_synthetic_cycles(30, seed=1))
     doc = b.to_dict()
