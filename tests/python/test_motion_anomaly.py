@@ -210,6 +210,9 @@ def test_drop_jump_landing_from_foot_markers(shared_data):
         w = _cycles(shared_data, name, "dropjump", "window")
         assert w.meta[0]["start_s"] == pytest.approx(ic) and w.meta[-1]["end_s"] <= to + 1e-9
         assert "warning" not in c.meta[0]
+        ev = A.foot_contacts(d / f"{name}.trc")
+        assert c.meta[0]["contact_asym_ms"] == pytest.approx(1000 * (ev["R"]["contact_s"][0] - ev["L"]["contact_s"][0]))
+        assert abs(c.meta[0]["take_off_asym_ms"]) < 100  # both feet leave within 0.1 s
     # joint angles that end before the take-off: the cycle says so
     t, x, ch, _ = A.signals_from_ik(d / "DJ1_ik.mot")
     ic, to = A.landing_of(A.foot_contacts(d / "DJ1.trc"))

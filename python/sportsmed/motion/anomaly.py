@@ -481,18 +481,29 @@ def segment_trial(trc=None, ik=None, task: str = "gait", unit: str = "cycle", wi
                               "pass ik= (--ik on the command line)")
     t, x, channels, py = signals_from_ik(ik)
     source = os.path.basename(os.fspath(ik)) if not hasattr(ik, "labels") else (ik.name or "ik")
-    heels, landing = None, None
+    heels, landing, timing = None, None, {}
     if trc is not None and task == "dropjump":
         try:
-            landing = landing_of(foot_contacts(trc))
+            contacts = foot_contacts(trc)
+            landing = landing_of(contacts)
         except InvalidArgument as e:
             raise InvalidArgument(f"segment_trial: '{os.fspath(trc) if not hasattr(trc, 'points') else 'trial'}': {e}")
+        # left/right timing of the landing (right − left, ms): a foot landing or leaving first
+        r, l = contacts["R"], contacts["L"]
+        timing["contact_asym_ms"] = (1000.0 * (r["contact_s"][0] - l["contact_s"][0])
+                                     if r["contact_s"] and l["contact_s"] else float("nan"))
+        tr = next(v for v in r["take_off_s"] if v > landing[0])
+        tl = next(v for v in l["take_off_s"] if v > landing[0])
+        timing["take_off_asym_ms"] = 1000.0 * (tr - tl)
     if trc is not None and (task == "gait" or py is None):
         hr, hl, pel, _, _ = _trc_heights(trc, t)
         heels = (hr, hl)
         py = pel if py is None else py
-    return segment(t, x, channels, task, unit, source, pelvis_height=py, heel_heights=heels, window_s=window_s,
-                   hop_s=hop_s, landing=landing)
+    cycles = segment(t, x, channels, task, unit, source, pelvis_height=py, heel_heights=heels, window_s=window_s,
+                     hop_s=hop_s, landing=landing)
+    for m in cycles.meta:
+        m.update(timing)
+    return cycles
 
 
 # ----------------------------------------------------------------------------- scorer
