@@ -12,6 +12,7 @@ namespace sportsmed::bindings {
 
 void bind_seg(py::module_& m);
 void bind_risk_neural(py::module_& m);
+void bind_motion_autoencoder(py::module_& m);
 
 namespace {
 
@@ -48,4 +49,6 @@ PYBIND11_MODULE(_torch, m) {
     b::bind_seg(m);
     auto risk = m.def_submodule("risk", "Neural injury-risk models (LibTorch).");
     b::bind_risk_neural(risk);
+    auto motion = m.def_submodule("motion", "Deep scorer of unusual-movement detection (LibTorch).");
+    b::bind_motion_autoencoder(motion);
 }

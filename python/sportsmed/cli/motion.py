@@ -80,9 +80,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="OpenSim IK .mot of each trial, in the same order (joint angles, degrees)")
     b.add_argument("--task", choices=["gait", "dropjump", "squat"], required=True)
     b.add_argument("--unit", choices=["cycle", "window"], default="cycle",
-                   help="repetitions of the task (default), or 0.4 s windows for trials holding one repetition")
+                   help="repetitions of the task (default), or windows (0.4 s; drop jump: 0.2 s inside the "
+                        "landing) for trials holding one repetition")
     b.add_argument("--variance", type=float, default=0.90, help="variance the retained PCs explain (default 0.90)")
-    b.add_argument("--scorer", choices=["pca"], default="pca")
+    b.add_argument("--scorer", choices=["pca", "ae"], default="pca",
+                   help="pca (transparent, default) or ae (LibTorch autoencoder pre-trained on the synthetic athlete)")
     b.add_argument("-o", "--out", required=True, help="baseline file to write (versioned JSON)")
     b.set_defaults(handler=_baseline)
 
@@ -332,8 +334,9 @@ def _baseline(args: argparse.Namespace) -> int:
         cycles = c if cycles is None else cycles + c
     base = anomaly.fit_baseline(cycles, args.task, scorer=args.scorer, variance=args.variance, unit=args.unit)
     base.save(args.out)
-    print(f"sportsmed motion baseline: {base.n_cycles} {args.unit}s, {base.n_components} components "
-          f"({base.to_dict()['scorer']['explained']:.0%} of the variance) -> {args.out}", file=sys.stderr)
+    what = (f"{base.n_components} components ({base.to_dict()['scorer']['explained']:.0%} of the variance)"
+            if base.scorer == "pca" else f"autoencoder (latent {base.n_components})")
+    print(f"sportsmed motion baseline: {base.n_cycles} {args.unit}s, {what} -> {args.out}", file=sys.stderr)
     return 0
 
 

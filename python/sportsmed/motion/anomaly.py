@@ -17,9 +17,14 @@ athlete's normal cycles and scores new ones:
 - left/right asymmetry per joint (mean right − left, or ipsilateral − contralateral, over
   the cycle) as a z-score against the baseline's asymmetry.
 
-The scorer is chosen by name (``scorer="pca"``, the transparent statistical one); the JSON
-format records it so that a second scorer (a LibTorch autoencoder) can be added behind the
-same :func:`fit_baseline` / :meth:`Baseline.score` API. Pure NumPy, deterministic.
+The scorer is chosen by name: ``scorer="pca"`` (the transparent statistical one, NumPy) or
+``scorer="ae"`` (the deep one: a LibTorch 1-D convolutional autoencoder,
+:class:`sportsmed._torch.motion.CycleAutoencoder`, pre-trained on the synthetic athlete's
+landings and adapted to the baseline; its score is the reconstruction error over the
+baseline's out-of-fold residual variance, calibrated against cross-fitted folds), behind the
+same :func:`fit_baseline` / :meth:`Baseline.score` API. Both deterministic for a seed.
+
+Drop-jump landings are found from foot-marker kinematics alone (:func:`foot_contacts`).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import numpy as np
 from .._core import FormatError, InvalidArgument
 
 __all__ = ["Cycles", "Baseline", "POINTS", "TASKS", "IK_JOINTS", "FORMAT", "FORMAT_VERSION",
-           "signals_from_ik", "segment", "segment_trial", "cycles_from_signals", "fit_baseline",
+           "signals_from_ik", "foot_contacts", "segment", "segment_trial", "cycles_from_signals", "fit_baseline",
            "load_baseline", "auc"]
 
 #: Samples per time-normalised cycle (0 … 100 % of the cycle).
@@ -43,8 +48,16 @@ TASKS = ("gait", "dropjump", "squat")
 #: OpenSim IK coordinates used per side (gait2392 / Rajagopal names, degrees).
 IK_JOINTS = ("hip_flexion", "hip_adduction", "hip_rotation", "knee_angle", "ankle_angle")
 FORMAT = "sportsmed.motion.baseline"
-FORMAT_VERSION = 1
-SCORERS = ("pca",)
+FORMAT_VERSION = 2
+SCORERS = ("pca", "ae")
+#: The deep scorer's training schedule (never tuned per data set): pre-training on the
+#: synthetic athlete's cycles, adaptation to the baseline, folds of its calibration null.
+AE_PRETRAIN_CYCLES = 192
+AE_PRETRAIN_EPOCHS = 30
+AE_ADAPT_STEPS = 200
+AE_ADAPT_LEARNING_RATE = 3e-3
+AE_BATCH = 32
+AE_FOLDS = 5
 
 
 @dataclass
@@ -141,8 +154,128 @@ def _trc_heights(trc, times_s):
         v = sign * m[:, up]
         ok = np.isfinite(v)
         out.append(np.interp(times_s, t[ok], v[ok]))
-    prog = pelvis[:, [a for a in range(3) if a != up]]
     return out[0], out[1], out[2], trial, up
+
+
+# Toe markers first (drop-jump landings and take-offs are made on the forefoot), then the
+# fifth metatarsal, then the heel, in the marker sets the project reads.
+_FOOT_MARKERS = {
+    "R": ["r_toe", "RTOE", "R.TO", "R.Toe", "RTO", "r_5meta", "RMT5", "R.MT5", "r_calc", "RHEE", "R.Heel"],
+    "L": ["L_toe", "LTOE", "L.TO", "L.Toe", "LTO", "L_5meta", "LMT5", "L.MT5", "L_calc", "LHEE", "L.Heel"],
+}
+#: A flight lifts the forefoot marker at least this far above its floor level (mm).
+FLIGHT_MM = 100.0
+#: The forefoot marker is on the floor within this height of its floor level (mm).
+FLOOR_MM = 20.0
+
+
+def _vertex(v, i):
+    """Sub-frame position of the extremum of v at frame i (parabola through i-1, i, i+1)."""
+    if 0 < i < v.size - 1:
+        a, b, c = v[i - 1], v[i], v[i + 1]
+        d = a - 2 * b + c
+        if d != 0 and np.isfinite(d):
+            return i + float(np.clip(0.5 * (a - c) / d, -0.5, 0.5))
+    return float(i)
+
+
+def foot_contacts(trial) -> Dict[str, Dict[str, List[float]]]:
+    """Ground contacts of jumps and drop jumps from foot-marker kinematics alone (no forces).
+
+    Rule (per foot, on its forefoot marker: toe, else fifth metatarsal, else heel):
+
+    - height h = vertical position − the marker's floor level (its 2nd-percentile height over
+      the trial: the frames the foot stands on the floor);
+    - a *flight* is a maximum of h at least :data:`FLIGHT_MM` (100 mm) high and prominent —
+      or, when the trial starts that high, the start on the box of a drop jump;
+    - **initial contact** after a flight = the instant of the foot's fastest descent between the
+      flight's apex and the marker's return to within :data:`FLOOR_MM` (20 mm) of the floor:
+      in flight the foot falls with a downward acceleration, the ground reverses it, so the
+      vertical velocity is most negative at contact;
+    - **take-off** before a flight = the instant of the fastest ascent between the marker's last
+      frame within 20 mm of the floor and the apex: the push accelerates the foot upward until
+      the forefoot leaves the ground, after which it decelerates.
+
+    Extremes are located to a sub-frame by a parabola through three velocity samples.
+    Velocities are central differences of the marker heights (no filter: the extremes are
+    broad, a filter would shift them). Validated against force plates on Sample_Jump2.c3d
+    (see tests/python/test_motion_anomaly.py and the README).
+
+    Parameters
+    ----------
+    trial : path (TRC or C3D) or Trial
+
+    Returns
+    -------
+    ``{"R": {"contact_s": [...], "take_off_s": [...], "marker": name}, "L": {...}}`` in seconds
+    of the trial's time axis.
+    """
+    from . import read_c3d, read_trc
+
+    if not hasattr(trial, "point_labels"):
+        path = os.fspath(trial)
+        trial = read_c3d(path).trial if path.lower().endswith(".c3d") else read_trc(path)
+    labels = list(trial.point_labels)
+    lower = [s.lower() for s in labels]
+    pts = np.asarray(trial.points, dtype=float)
+    t = np.asarray(trial.times_s, dtype=float)
+    scale = 1000.0 if str(getattr(trial, "point_units", "mm")).strip().lower() == "m" else 1.0
+    name = getattr(trial, "name", "") or "trial"
+    if t.size < 5:
+        raise InvalidArgument(f"foot_contacts: '{name}' holds {t.size} frames")
+    up, sign = _vertical(pts, lower, name)
+    out = {}
+    for side, cands in _FOOT_MARKERS.items():
+        marker = next((c for c in cands if c.lower() in lower), None)
+        if marker is None:
+            raise InvalidArgument(f"foot_contacts: '{name}' has none of the {side} foot markers {cands}")
+        z = sign * scale * pts[:, lower.index(marker.lower()), up]
+        ok = np.isfinite(z)
+        if ok.sum() < 5:
+            raise InvalidArgument(f"foot_contacts: marker {marker} of '{name}' is missing in most frames")
+        z = np.interp(t, t[ok], z[ok])
+        h = z - np.percentile(z, 2)
+        v = np.gradient(z, t)
+        apexes = [int(i) for i in _maxima(h, FLIGHT_MM, 1) if h[i] >= FLIGHT_MM]
+        start_high = h[0] >= FLIGHT_MM
+        contact, take_off = [], []
+        if start_high:
+            floor = np.flatnonzero(h < FLOOR_MM)
+            first = int(floor[0]) if floor.size else t.size - 1
+            apexes = [a for a in apexes if a > first] 
+            apexes.insert(0, int(np.argmax(h[:first + 1])))
+        for k, a in enumerate(apexes):
+            on = np.flatnonzero(h[:a] < FLOOR_MM)
+            if not (k == 0 and start_high) and on.size:
+                i = on[-1] + int(np.argmax(v[on[-1]:a + 1]))
+                take_off.append(float(np.interp(_vertex(v, i), np.arange(t.size), t)))
+            down = np.flatnonzero(h[a:] < FLOOR_MM)
+            if down.size:
+                e = a + int(down[0])
+                i = a + int(np.argmin(v[a:e + 1]))
+                contact.append(float(np.interp(_vertex(v, i), np.arange(t.size), t)))
+        out[side] = {"contact_s": contact, "take_off_s": take_off, "marker": marker}
+    return out
+
+
+def _vertical(pts, lower, name):
+    """The vertical axis and its sign: the axis along which the pelvis markers stand furthest
+    above the foot markers."""
+    def first(cands):
+        for c in cands:
+            if c.lower() in lower:
+                return pts[:, lower.index(c.lower()), :]
+        return None
+
+    pel = [p for p in (first([n]) for n in ("r.ASIS", "L.ASIS", "RASI", "LASI", "r.PSIS", "L.PSIS", "RPSI", "LPSI",
+                                             "SACR", "VSAC")) if p is not None]
+    foot = [p for p in (first(c) for c in _FOOT_MARKERS.values()) if p is not None]
+    if not pel or not foot:
+        raise InvalidArgument(f"foot_contacts: '{name}' needs pelvis markers (ASIS/PSIS, RASI/LASI or SACR) and foot "
+                              "markers to find the vertical")
+    d = np.nanmean(np.nanmean(np.stack(pel), axis=0) - np.nanmean(np.stack(foot), axis=0), axis=0)
+    up = int(np.argmax(np.abs(d)))
+    return up, float(np.sign(d[up]))
 
 
 def _minima(x, prominence, distance):
@@ -217,7 +350,8 @@ def _to_ipsi(x, channels, side):
 
 
 def segment(times_s, x, channels, task: str, unit: str = "cycle", source: str = "",
-            pelvis_height=None, heel_heights=None, window_s: float = 0.4, hop_s: float = 0.05) -> Cycles:
+            pelvis_height=None, heel_heights=None, window_s: Optional[float] = None, hop_s: Optional[float] = None,
+            landing: Optional[Tuple[float, float]] = None) -> Cycles:
     """Cycles of a task from joint-angle signals.
 
     Parameters
@@ -225,12 +359,15 @@ def segment(times_s, x, channels, task: str, unit: str = "cycle", source: str = 
     times_s : (frames,) s;  x : (frames, channels) degrees, channels ending in ``_r``/``_l``
     task : ``gait`` (cycles from heel strikes: each heel coming down to its stance height, one cycle per
         strike-to-strike interval, channels turned ipsilateral/contralateral), ``dropjump``
-        (the landing: from the pelvis-height maximum before the deepest pelvis drop to the
-        next maximum, or the signals' span when none), ``squat`` (one repetition per
+        (the landing's ground contact ``landing`` = (first initial contact, last take-off) found by
+        :func:`foot_contacts`; without it, from the pelvis-height maximum before the deepest
+        pelvis drop to the next maximum), ``squat`` (one repetition per
         pelvis-height minimum with a prominence of at least 30 % of the trial's range,
         bounded by the standing maxima between repetitions)
     unit : ``cycle`` (the task's repetitions) or ``window`` (windows of ``window_s`` every
-        ``hop_s`` over the span the task covers; for trials holding a single repetition)
+        ``hop_s`` over the span the task covers — for a drop jump with ``landing``, the landing's
+        ground contact; for trials holding a single repetition). Default window and hop per task
+        (:func:`window_defaults`): about a third of one repetition, hop an eighth of the window.
     pelvis_height : (frames,) any unit, up positive (``squat``, ``dropjump``)
     heel_heights : ((frames,), (frames,)) right and left heel heights (``gait``)
     """
@@ -243,11 +380,20 @@ def segment(times_s, x, channels, task: str, unit: str = "cycle", source: str = 
     if t.size < 4:
         raise InvalidArgument(f"segment: '{source}' holds {t.size} frames")
     rate = (t.size - 1) / (t[-1] - t[0])
+    note = ""
+    if landing is not None:
+        a, b = max(float(landing[0]), t[0]), min(float(landing[1]), t[-1])
+        if not a < b:
+            raise InvalidArgument(f"segment: the landing [{landing[0]:.3f}, {landing[1]:.3f}] s of '{source}' lies "
+                                  f"outside its joint angles' [{t[0]:.3f}, {t[-1]:.3f}] s")
+        if a - landing[0] > 1.5 / rate or landing[1] - b > 1.5 / rate:
+            note = (f"the joint angles cover only [{a:.3f}, {b:.3f}] s of the landing [{landing[0]:.3f}, "
+                    f"{landing[1]:.3f}] s found from the foot markers")
     if unit == "window":
-        if not (window_s > 0 and hop_s > 0):
-            raise InvalidArgument(f"segment: window_s and hop_s must be > 0, got {window_s}, {hop_s}")
-        starts = np.arange(t[0], t[-1] - window_s + 1e-9, hop_s)
-        return cycles_from_signals(t, x, channels, [(a, a + window_s) for a in starts], source)
+        window_s, hop_s = window_defaults(task, window_s, hop_s)
+        lo, hi = (a, b) if task == "dropjump" and landing is not None else (t[0], t[-1])
+        starts = np.arange(lo, hi - window_s + 1e-9, hop_s)
+        return _noted(cycles_from_signals(t, x, channels, [(s, s + window_s) for s in starts], source), note)
     if task == "gait":
         if heel_heights is None:
             raise InvalidArgument(f"segment: gait cycles of '{source}' need heel heights (a TRC with heel markers)")
@@ -259,8 +405,10 @@ def segment(times_s, x, channels, task: str, unit: str = "cycle", source: str = 
                                     [side] * max(0, strikes.size - 1))
             out = c if out is None else out + c
         return out
-    if pelvis_height is None:
+    if pelvis_height is None and not (task == "dropjump" and landing is not None):
         raise InvalidArgument(f"segment: {task} cycles of '{source}' need the pelvis height (IK pelvis_ty or a TRC)")
+    if task == "dropjump" and landing is not None:
+        return _noted(cycles_from_signals(t, x, channels, [(a, b)], source), note)
     h = np.asarray(pelvis_height, float)
     rng = float(np.nanmax(h) - np.nanmin(h))
     if task == "dropjump":
@@ -282,10 +430,46 @@ def segment(times_s, x, channels, task: str, unit: str = "cycle", source: str = 
     return cycles_from_signals(t, x, channels, bounds, source)
 
 
-def segment_trial(trc=None, ik=None, task: str = "gait", unit: str = "cycle", window_s: float = 0.4,
-                  hop_s: float = 0.05) -> Cycles:
-    """Cycles of one trial: joint angles from the IK .mot, cycle bounds from the IK's pelvis
-    height (squat, drop jump) or the TRC's heel markers (gait).
+def _noted(cycles: Cycles, note: str) -> Cycles:
+    """Adds a ``warning`` to every cycle's meta (it becomes a column of the score table)."""
+    if note:
+        for m in cycles.meta:
+            m["warning"] = note
+    return cycles
+
+
+def window_defaults(task: str, window_s: Optional[float] = None, hop_s: Optional[float] = None):
+    """Window and hop (s) of ``unit="window"``: given values, else the task's defaults — about
+    a third of one repetition (a gait stride ~1.1 s: 0.4 s; a squat: 0.4 s; a drop-jump
+    landing's ground contact ~0.6 s: 0.2 s), hop an eighth of the window."""
+    default = {"dropjump": 0.2}.get(task, 0.4)
+    w = default if window_s is None else float(window_s)
+    h = w / 8.0 if hop_s is None else float(hop_s)
+    if not (w > 0 and h > 0):
+        raise InvalidArgument(f"segment: window_s and hop_s must be > 0, got {w}, {h}")
+    return w, h
+
+
+def landing_of(contacts) -> Tuple[float, float]:
+    """The drop-jump landing's ground contact from :func:`foot_contacts`: (the first foot's first
+    initial contact, the last foot's take-off after it)."""
+    ics = [c["contact_s"][0] for c in contacts.values() if c["contact_s"]]
+    if not ics:
+        raise InvalidArgument("landing: no initial contact found (no flight of the forefoot markers of 100 mm "
+                              "or more ending on the floor)")
+    ic = min(ics)
+    tos = [next((x for x in c["take_off_s"] if x > ic), None) for c in contacts.values()]
+    if any(x is None for x in tos):
+        raise InvalidArgument(f"landing: a foot does not take off after the initial contact at {ic:.3f} s "
+                              "(a drop jump rebounds; the trial may end too early)")
+    return ic, max(tos)
+
+
+def segment_trial(trc=None, ik=None, task: str = "gait", unit: str = "cycle", window_s: Optional[float] = None,
+                  hop_s: Optional[float] = None) -> Cycles:
+    """Cycles of one trial: joint angles from the IK .mot, cycle bounds from the TRC's foot
+    markers (drop-jump landings, :func:`foot_contacts`; gait, heel strikes) or the IK's pelvis
+    height (squat; drop jump without a TRC).
 
     Parameters
     ----------
@@ -297,13 +481,29 @@ def segment_trial(trc=None, ik=None, task: str = "gait", unit: str = "cycle", wi
                               "pass ik= (--ik on the command line)")
     t, x, channels, py = signals_from_ik(ik)
     source = os.path.basename(os.fspath(ik)) if not hasattr(ik, "labels") else (ik.name or "ik")
-    heels = None
+    heels, landing, timing = None, None, {}
+    if trc is not None and task == "dropjump":
+        try:
+            contacts = foot_contacts(trc)
+            landing = landing_of(contacts)
+        except InvalidArgument as e:
+            raise InvalidArgument(f"segment_trial: '{os.fspath(trc) if not hasattr(trc, 'points') else 'trial'}': {e}")
+        # left/right timing of the landing (right − left, ms): a foot landing or leaving first
+        r, l = contacts["R"], contacts["L"]
+        timing["contact_asym_ms"] = (1000.0 * (r["contact_s"][0] - l["contact_s"][0])
+                                     if r["contact_s"] and l["contact_s"] else float("nan"))
+        tr = next(v for v in r["take_off_s"] if v > landing[0])
+        tl = next(v for v in l["take_off_s"] if v > landing[0])
+        timing["take_off_asym_ms"] = 1000.0 * (tr - tl)
     if trc is not None and (task == "gait" or py is None):
         hr, hl, pel, _, _ = _trc_heights(trc, t)
         heels = (hr, hl)
         py = pel if py is None else py
-    return segment(t, x, channels, task, unit, source, pelvis_height=py, heel_heights=heels, window_s=window_s,
-                   hop_s=hop_s)
+    cycles = segment(t, x, channels, task, unit, source, pelvis_height=py, heel_heights=heels, window_s=window_s,
+                     hop_s=hop_s, landing=landing)
+    for m in cycles.meta:
+        m.update(timing)
+    return cycles
 
 
 # ----------------------------------------------------------------------------- scorer
@@ -315,6 +515,15 @@ def _asym_pairs(channels):
             if c.endswith(a) and (c[: -len(a)] + b) in channels:
                 pairs.append((c[: -len(a)], k, channels.index(c[: -len(a)] + b)))
     return pairs
+
+
+def _asym_score(asym, mean, sd, floor):
+    """Asymmetry score of each cycle: the mean over joints of the squared asymmetry z-score
+    (a chi-square over the number of joints when the baseline's asymmetries are Gaussian)."""
+    if asym.shape[1] == 0:
+        return np.zeros(asym.shape[0])
+    z = (asym - mean) / np.maximum(sd, floor)
+    return (z ** 2).mean(1)
 
 
 def _asymmetry(data, pairs):
@@ -329,12 +538,23 @@ class _Pca:
     def __init__(self, X, variance=None, k=None):
         n = X.shape[0]
         self.mean = X.mean(0)
-        _, s, vt = np.linalg.svd(X - self.mean, full_matrices=False)
-        lam = s ** 2 / (n - 1)
+        Y = X - self.mean
+        if n < Y.shape[1]:
+            # fewer cycles than values per cycle (the usual case): the eigenvectors of the
+            # n × n Gram matrix give the same components at a fraction of the SVD's cost
+            w, U = np.linalg.eigh(Y @ Y.T)
+            w, U = np.maximum(w[::-1], 0.0), U[:, ::-1]
+            s = np.sqrt(w)
+            r = int(np.sum(s > s[0] * 1e-10)) if s.size and s[0] > 0 else 1
+            vt = (U[:, :r].T @ Y) / s[:r, None] if s[0] > 0 else np.eye(1, Y.shape[1])
+            lam = w / (n - 1)
+        else:
+            _, s, vt = np.linalg.svd(Y, full_matrices=False)
+            lam = s ** 2 / (n - 1)
         if k is None:
             cum = np.cumsum(lam) / max(lam.sum(), 1e-300)
             k = int(np.searchsorted(cum, variance - 1e-12) + 1)
-        k = max(1, min(k, n - 1))
+        k = max(1, min(k, n - 1, vt.shape[0]))
         vt = vt[:k]
         # deterministic signs: each component's largest loading positive
         sign = np.sign(vt[np.arange(k), np.argmax(np.abs(vt), axis=1)])
@@ -370,7 +590,7 @@ class Baseline:
     """An athlete's baseline of normal cycles (see the module docstring). Build it with
     :func:`fit_baseline`, read it with :func:`load_baseline`."""
 
-    def __init__(self, doc: dict):
+    def __init__(self, doc: dict, autoencoder=None):
         self._doc = doc
         self.task = doc["task"]
         self.unit = doc["unit"]
@@ -378,35 +598,57 @@ class Baseline:
         self.hop_s = doc["hop_s"]
         self.channels = list(doc["channels"])
         self.scorer = doc["scorer"]["kind"]
-        self.variance = doc["scorer"]["variance"]
+        self.variance = doc["scorer"].get("variance")
         self.n_cycles = doc["n_cycles"]
         self.mean = np.asarray(doc["phase_mean_deg"], float)
         self.sd = np.asarray(doc["phase_sd_deg"], float)
         self.sd_floor_deg = doc["sd_floor_deg"]
         s = doc["scorer"]
-        self._pca = _Pca.__new__(_Pca)
-        self._pca.mean = self.mean.reshape(-1)
-        self._pca.components = np.asarray(s["components"], float)
-        self._pca.eigenvalues = np.asarray(s["eigenvalues"], float)
-        self._pca.residual_var = float(s["residual_var"])
-        self._pca.k = self._pca.components.shape[0]
-        self._pca.explained = float(s["explained"])
-        self.null = {k: np.asarray(doc["null"][k], float) for k in ("score", "t2", "spe")}
+        self._pca, self._ae = None, autoencoder
+        if self.scorer == "pca":
+            self._pca = _Pca.__new__(_Pca)
+            self._pca.mean = self.mean.reshape(-1)
+            self._pca.components = np.asarray(s["components"], float)
+            self._pca.eigenvalues = np.asarray(s["eigenvalues"], float)
+            self._pca.residual_var = float(s["residual_var"])
+            self._pca.k = self._pca.components.shape[0]
+            self._pca.explained = float(s["explained"])
+        elif autoencoder is None:
+            raise InvalidArgument("Baseline: an 'ae' baseline needs its autoencoder")
+        else:
+            self._residual_var = np.asarray(s["residual_var_deg2"], float).reshape(-1)
+        self.null = {k: np.asarray(v, float) for k, v in doc["null"].items()}
         self.asym_joints = list(doc["asymmetry"]["joints"])
         self.asym_mean = np.asarray(doc["asymmetry"]["mean_deg"], float)
         self.asym_sd = np.asarray(doc["asymmetry"]["sd_deg"], float)
 
     @property
     def n_components(self) -> int:
-        return self._pca.k
+        """Retained principal components (pca), the autoencoder's latent width (ae)."""
+        return self._pca.k if self._pca is not None else int(self._doc["scorer"]["latent"])
+
+    @property
+    def autoencoder(self):
+        """The adapted :class:`sportsmed._torch.motion.CycleAutoencoder` (``ae``), else None."""
+        return self._ae
 
     def to_dict(self) -> dict:
         return self._doc
 
     def save(self, path) -> None:
-        """Writes the versioned JSON atomically."""
+        """Writes the versioned JSON atomically; an ``ae`` baseline also writes its network
+        beside it: ``<path>.ae.pt`` (weights) and ``<path>.ae.json`` (sidecar with their CRC-32),
+        the weights' CRC recorded in the baseline too (a mixed-up pair is a FormatError at load)."""
+        import json as _json
+
         from .._io import write_json_atomic
 
+        if self._ae is not None:
+            weights = os.fspath(path) + ".ae.pt"
+            self._ae.save(weights)
+            with open(os.fspath(path) + ".ae.json", encoding="utf-8") as f:
+                crc = _json.load(f)["weights"]["crc32"]
+            self._doc["scorer"].update({"model": os.path.basename(weights), "weights_crc32": crc})
         write_json_atomic(path, self._doc)
 
     def _check(self, cycles: Cycles):
@@ -423,27 +665,42 @@ class Baseline:
         return (cycles.data - self.mean) / np.maximum(self.sd, self.sd_floor_deg)
 
     def score(self, cycles: Cycles):
-        """One row per cycle: ``score`` (T² + Q/σ²), ``percentile`` against the baseline's
-        leave-one-cycle-out null (100: beyond every baseline cycle), ``t2``, ``spe`` and their
-        percentiles, the worst channel × phase of the z map and the asymmetry per joint
-        (``asym_<joint>_deg`` and ``asym_<joint>_z``). Returns a pandas DataFrame."""
+        """One row per cycle: ``score`` (pca: T² + Q/σ²; ae: the mean over channel × phase of
+        the squared reconstruction error over the baseline's out-of-fold residual variance),
+        ``percentile`` against the baseline's null (pca: leave one cycle
+        out; ae: cross-fitted folds; 100: beyond every baseline cycle), ``t2``, ``spe`` and their
+        percentiles (pca; NaN for ae), the worst channel × phase of the z map and the asymmetry per joint
+        (``asym_<joint>_deg`` and ``asym_<joint>_z``), and the cycle's asymmetry score
+        ``asym_score`` (mean over joints of the squared z) with its ``asym_percentile`` against
+        the leave-one-cycle-out null. Returns a pandas DataFrame."""
         import pandas as pd
 
         self._check(cycles)
         X = cycles.data.reshape(len(cycles), -1)
-        t2, q, s = self._pca.parts(X)
+        if self._pca is not None:
+            t2, q, s = self._pca.parts(X)
+        else:
+            s = _ae_score(self._ae, X, self._residual_var)
+            t2 = q = np.full(len(cycles), np.nan)
         z = self.zmap(cycles)
         pairs = _asym_pairs(self.channels)
         asym = _asymmetry(cycles.data, pairs)
+        a_score = _asym_score(asym, self.asym_mean, self.asym_sd, self.sd_floor_deg)
         rows = []
         for i in range(len(cycles)):
             c, p = np.unravel_index(int(np.argmax(np.abs(z[i]))), z[i].shape)
             row = dict(cycles.meta[i]) if i < len(cycles.meta) else {}
+            nan = float("nan")
             row.update({"score": float(s[i]), "percentile": _percentile(self.null["score"], s[i]),
-                        "t2": float(t2[i]), "t2_percentile": _percentile(self.null["t2"], t2[i]),
-                        "spe": float(q[i]), "spe_percentile": _percentile(self.null["spe"], q[i]),
+                        "t2": float(t2[i]), "t2_percentile": _percentile(self.null["t2"], t2[i]) if "t2" in self.null
+                        else nan,
+                        "spe": float(q[i]), "spe_percentile": _percentile(self.null["spe"], q[i]) if "spe" in self.null
+                        else nan,
                         "worst_channel": self.channels[c], "worst_phase_pct": float(p) * 100.0 / (z.shape[2] - 1),
                         "worst_z": float(z[i, c, p])})
+            if "asym" in self.null and self.null["asym"].size:
+                row.update({"asym_score": float(a_score[i]),
+                            "asym_percentile": _percentile(self.null["asym"], a_score[i])})
             for j, name in enumerate(self.asym_joints):
                 row[f"asym_{name}_deg"] = float(asym[i, j])
                 row[f"asym_{name}_z"] = float((asym[i, j] - self.asym_mean[j]) / max(self.asym_sd[j], self.sd_floor_deg))
@@ -471,14 +728,20 @@ def required_cycles(k: int) -> int:
 
 
 def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: float = 0.90,
-                 sd_floor_deg: float = 1.0, unit: str = "cycle", window_s: float = 0.4, hop_s: float = 0.05) -> Baseline:
+                 sd_floor_deg: float = 1.0, unit: str = "cycle", window_s: Optional[float] = None,
+                 hop_s: Optional[float] = None, seed: int = 0, pretrain: bool = True) -> Baseline:
     """Fits the baseline of an athlete's normal cycles.
 
     Parameters
     ----------
     cycles : Cycles (n, channels, 101) degrees
-    scorer : ``pca`` (the transparent statistical scorer)
-    variance : fraction of the variance the retained components explain (0.90)
+    scorer : ``pca`` (the transparent statistical scorer) or ``ae`` (the deep scorer: a LibTorch
+        1-D convolutional autoencoder, :func:`pretrained_autoencoder` on the synthetic athlete's
+        cycles, adapted to these cycles; its null from :data:`AE_FOLDS` cross-fitted folds:
+        each fold scored by a copy of the pre-trained network adapted to the other folds)
+    variance : fraction of the variance the retained components explain (0.90; pca)
+    seed : the autoencoder's initialisation and shuffling (ae; deterministic for a seed)
+    pretrain : ae: start from the synthetic athlete's pre-trained network (else from the seed)
     sd_floor_deg : floor of the per-phase SD in the z map (marker/IK noise, degrees)
 
     Raises
@@ -486,27 +749,32 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
     InvalidArgument : fewer than max(8, 2 × retained components) cycles, or a scorer
         this version does not have.
     """
+    window_s, hop_s = window_defaults(task, window_s, hop_s)
     if scorer not in SCORERS:
         raise InvalidArgument(f"fit_baseline: scorer must be one of {list(SCORERS)}, got '{scorer}'")
     if not (0.0 < variance < 1.0):
         raise InvalidArgument(f"fit_baseline: variance must be in (0, 1), got {variance}")
     n = len(cycles)
     if n < 8:
-        raise InvalidArgument(f"fit_baseline: {n} cycles given, a baseline needs at least 8 (and at least twice "
-                              "the retained principal components); add normal trials, or use unit='window' for "
-                              "trials holding a single repetition")
+        more = " (and at least twice the retained principal components)" if scorer == "pca" else ""
+        raise InvalidArgument(f"fit_baseline: {n} cycles given, a baseline needs at least 8{more}; add normal "
+                              "trials, or use unit='window' for trials holding a single repetition")
     data = np.asarray(cycles.data, float)
     if not np.all(np.isfinite(data)):
         raise InvalidArgument("fit_baseline: cycles contain NaN or infinite angles")
     X = data.reshape(n, -1)
+    meta = cycles.meta if len(cycles.meta) == n else [{"source": "", "start_s": float(i), "end_s": float(i) + 0.5}
+                                                      for i in range(n)]
+    if scorer == "ae":
+        return _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed, pretrain)
     pca = _Pca(X, variance)
     need = required_cycles(pca.k)
     if n < need:
         raise InvalidArgument(f"fit_baseline: {n} cycles given, {need} needed (2 × the {pca.k} components that "
                               f"explain {variance:.0%} of the variance)")
-    meta = cycles.meta if len(cycles.meta) == n else [{"source": "", "start_s": float(i), "end_s": float(i) + 0.5}
-                                                      for i in range(n)]
-    null = {"score": [], "t2": [], "spe": []}
+    pairs = _asym_pairs(list(cycles.channels))
+    asym = _asymmetry(data, pairs)
+    null = {"score": [], "t2": [], "spe": [], "asym": []}
     for i in range(n):
         keep = [j for j in range(n) if j != i and not _excluded(meta, i, j, unit, hop_s)]
         if len(keep) < pca.k + 2:
@@ -516,30 +784,200 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
         null["t2"].append(float(t2[0]))
         null["spe"].append(float(q[0]))
         null["score"].append(float(s[0]))
+        if pairs:
+            null["asym"].append(_asym_score(asym[i:i + 1], asym[keep].mean(0), asym[keep].std(0, ddof=1),
+                                            sd_floor_deg)[0])
     if len(null["score"]) < 5:
         raise InvalidArgument(f"fit_baseline: only {len(null['score'])} cycles could be left out with enough "
                               "non-overlapping cycles to remain; the baseline needs more independent cycles")
-    pairs = _asym_pairs(list(cycles.channels))
-    asym = _asymmetry(data, pairs)
-    doc = {
-        "format": FORMAT, "version": FORMAT_VERSION, "task": task, "unit": unit,
-        "window_s": float(window_s), "hop_s": float(hop_s), "points": int(data.shape[2]),
-        "channels": list(cycles.channels), "n_cycles": n,
-        "sources": sorted({m.get("source", "") for m in meta}),
-        "sd_floor_deg": float(sd_floor_deg),
-        "phase_mean_deg": data.mean(0).tolist(), "phase_sd_deg": data.std(0, ddof=1).tolist(),
-        "scorer": {"kind": scorer, "variance": float(variance), "explained": pca.explained,
-                   "components": pca.components.tolist(), "eigenvalues": pca.eigenvalues.tolist(),
-                   "residual_var": pca.residual_var},
-        "null": null,
-        "asymmetry": {"joints": [p[0] for p in pairs], "mean_deg": asym.mean(0).tolist(),
-                      "sd_deg": asym.std(0, ddof=1).tolist()},
-    }
+    if not pairs:
+        del null["asym"]
+    doc = _common_doc(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, pairs, asym)
+    doc["scorer"] = {"kind": scorer, "variance": float(variance), "explained": pca.explained,
+                     "components": pca.components.tolist(), "eigenvalues": pca.eigenvalues.tolist(),
+                     "residual_var": pca.residual_var}
+    doc["null"] = null
     return Baseline(doc)
 
 
+def _common_doc(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, pairs, asym):
+    return {
+        "format": FORMAT, "version": FORMAT_VERSION, "task": task, "unit": unit,
+        "window_s": float(window_s), "hop_s": float(hop_s), "points": int(data.shape[2]),
+        "channels": list(cycles.channels), "n_cycles": len(cycles),
+        "sources": sorted({m.get("source", "") for m in meta}),
+        "sd_floor_deg": float(sd_floor_deg),
+        "phase_mean_deg": data.mean(0).tolist(), "phase_sd_deg": data.std(0, ddof=1).tolist(),
+        "asymmetry": {"joints": [p[0] for p in pairs], "mean_deg": asym.mean(0).tolist(),
+                      "sd_deg": asym.std(0, ddof=1).tolist()},
+    }
+
+
+# ----------------------------------------------------------------------------- deep scorer
+
+_SYNTH_COLUMNS = {"hip_flexion": 0, "hip_adduction": 1, "hip_rotation": 2, "knee_angle": 3, "knee_valgus": 4,
+                  "ankle_angle": 6}
+
+
+def _synthetic_column(channel):
+    """(side, column of the synthetic athlete's Plug-in Gait angles) of an IK channel name."""
+    for suffix, side in (("_r", "R"), ("_ipsi", "R"), ("_l", "L"), ("_contra", "L")):
+        if channel.endswith(suffix) and channel[: -len(suffix)] in _SYNTH_COLUMNS:
+            return side, _SYNTH_COLUMNS[channel[: -len(suffix)]]
+    return None
+
+
+def synthetic_cycles(channels: Sequence[str], n: int, seed: int = 0, unit: str = "cycle",
+                     window_s: float = 0.2, points: int = POINTS) -> Cycles:
+    """Varied normal cycles of the synthetic athlete for pre-training the deep scorer.
+
+    Each cycle is the ground contact of a synthetic drop-jump landing (initial contact to
+    take-off; ``unit="window"``: a random window of ``window_s`` inside it), noise-free
+    Plug-in Gait angles mapped onto the IK channel names (hip flexion/adduction/rotation,
+    knee flexion, ankle dorsiflexion per side), varied the way one athlete's repetitions
+    vary: knee valgus peak 2-12 deg, per channel an offset (SD 3 deg) and a gain (SD 10 %),
+    the bounds jittered by ±8 % of the contact. Deterministic for a seed.
+
+    Raises
+    ------
+    InvalidArgument : a channel the synthetic athlete does not have.
+    """
+    from . import synthesize_drop_jump
+
+    cols = [_synthetic_column(c) for c in channels]
+    missing = [c for c, k in zip(channels, cols) if k is None]
+    if missing:
+        raise InvalidArgument(f"synthetic_cycles: the synthetic athlete has no channel {missing} (it has hip "
+                              "flexion/adduction/rotation, knee_angle and ankle_angle per side)")
+    rng = np.random.default_rng(seed)
+    data, meta = [], []
+    for i in range(n):
+        s = synthesize_drop_jump(seed=1 + i % 16, knee_valgus_peak_deg=float(rng.uniform(2.0, 12.0)), dropouts=0)
+        t = np.asarray(s.trial.times_s, float)
+        ang = {"L": np.asarray(s.true_angles_left, float), "R": np.asarray(s.true_angles_right, float)}
+        x = np.stack([ang[side][:, col] for side, col in cols], axis=1)
+        x = x * (1.0 + 0.1 * rng.standard_normal(len(cols))) + 3.0 * rng.standard_normal(len(cols))
+        ic, to = s.initial_contact_s, s.take_off_s
+        d = to - ic
+        a, b = ic + 0.08 * d * rng.uniform(-1, 1), to + 0.08 * d * rng.uniform(-1, 1)
+        if unit == "window":
+            w = min(window_s, b - a)
+            a = rng.uniform(a, b - w)
+            b = a + w
+        data.append(_resample(t, x, a, b, points))
+        meta.append({"source": f"synthetic{i}", "side": "both", "start_s": float(a), "end_s": float(b)})
+    return Cycles(np.stack(data), list(channels), meta)
+
+
+_PRETRAINED: Dict[tuple, object] = {}
+
+
+def _autoencoder_class():
+    from .._torch import motion as _tm  # loads LibTorch
+
+    return _tm.CycleAutoencoder
+
+
+def _one_thread():
+    """A context that runs the small network's training on one thread (intra-op threads
+    cost more than they give at this size, and far more on a busy machine)."""
+    import contextlib
+
+    import sportsmed
+
+    @contextlib.contextmanager
+    def ctx():
+        old = sportsmed.num_threads()
+        sportsmed.set_num_threads(1)
+        try:
+            yield
+        finally:
+            sportsmed.set_num_threads(old)
+
+    return ctx()
+
+
+def pretrained_autoencoder(channels: Sequence[str], unit: str = "cycle", window_s: float = 0.2, seed: int = 0):
+    """The deep scorer's network pre-trained on :data:`AE_PRETRAIN_CYCLES` varied synthetic
+    cycles (:func:`synthetic_cycles`) for :data:`AE_PRETRAIN_EPOCHS` epochs; kept per
+    (channels, unit, window, seed) for the process. Returns a copy."""
+    key = (tuple(channels), unit, round(float(window_s), 6), int(seed))
+    if key not in _PRETRAINED:
+        c = synthetic_cycles(channels, AE_PRETRAIN_CYCLES, seed, unit, window_s)
+        ae = _autoencoder_class()(len(channels), c.data.shape[2], batch_size=AE_BATCH, seed=seed)
+        with _one_thread():
+            ae.fit(c.data.reshape(len(c), -1), AE_PRETRAIN_EPOCHS)
+        _PRETRAINED[key] = ae
+    return _PRETRAINED[key].clone()
+
+
+def _ae_errors(ae, X):
+    """Reconstruction errors (n, channels · points), degrees."""
+    X = np.ascontiguousarray(X)
+    with _one_thread():
+        return np.asarray(ae.reconstruct(X), float) - X
+
+
+def _ae_score(ae, X, residual_var):
+    """The deep score: mean over channels × phase of the squared reconstruction error over the
+    baseline's out-of-fold residual variance there (the autoencoder's SPE / σ², per phase)."""
+    return (_ae_errors(ae, X) ** 2 / residual_var).mean(1)
+
+
+def _adapt(cycles, X, unit, window_s, seed, pretrain):
+    if pretrain:
+        ae = pretrained_autoencoder(cycles.channels, unit, window_s, seed)
+    else:
+        ae = _autoencoder_class()(len(cycles.channels), cycles.data.shape[2], batch_size=AE_BATCH, seed=seed)
+    epochs = max(1, math.ceil(AE_ADAPT_STEPS / math.ceil(X.shape[0] / AE_BATCH)))
+    with _one_thread():
+        ae.fit(np.ascontiguousarray(X), epochs, AE_ADAPT_LEARNING_RATE, True)
+    return ae
+
+
+def _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed, pretrain):
+    n = len(cycles)
+    X = data.reshape(n, -1)
+    pairs = _asym_pairs(list(cycles.channels))
+    asym = _asymmetry(data, pairs)
+    null = {"score": [], "asym": []}
+    # contiguous folds in cycle order; cycles overlapping a held-out one in time leave with it
+    folds = np.array_split(np.arange(n), AE_FOLDS)
+    errors = []
+    for fold in folds:
+        held = set(fold.tolist())
+        keep = [j for j in range(n) if j not in held and not any(_excluded(meta, i, j, unit, hop_s) for i in fold)]
+        if len(keep) < 2:
+            continue
+        sub = cycles.subset(keep)
+        ae = _adapt(sub, X[keep], unit, window_s, seed, pretrain)
+        errors.append(_ae_errors(ae, X[fold]))
+        if pairs:
+            null["asym"] += _asym_score(asym[fold], asym[keep].mean(0), asym[keep].std(0, ddof=1),
+                                        sd_floor_deg).tolist()
+    errors = np.concatenate(errors) if errors else np.zeros((0, X.shape[1]))
+    # the residual variance per channel × phase of cycles the network did not see, floored
+    # at the marker/IK noise
+    residual_var = np.maximum((errors ** 2).mean(0), sd_floor_deg ** 2) if len(errors) else None
+    null["score"] = (errors ** 2 / residual_var).mean(1).tolist() if len(errors) else []
+    if len(null["score"]) < 5:
+        raise InvalidArgument(f"fit_baseline: only {len(null['score'])} cycles could be held out with enough "
+                              "non-overlapping cycles to remain; the baseline needs more independent cycles")
+    if not pairs:
+        del null["asym"]
+    ae = _adapt(cycles, X, unit, window_s, seed, pretrain)
+    doc = _common_doc(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, pairs, asym)
+    doc["scorer"] = {"kind": "ae", "seed": int(seed), "latent": 8, "pretrain": bool(pretrain),
+                     "pretrain_cycles": AE_PRETRAIN_CYCLES if pretrain else 0,
+                     "pretrain_epochs": AE_PRETRAIN_EPOCHS if pretrain else 0,
+                     "adapt_steps": AE_ADAPT_STEPS, "folds": AE_FOLDS,
+                     "residual_var_deg2": residual_var.reshape(data.shape[1], data.shape[2]).tolist()}
+    doc["null"] = null
+    return Baseline(doc, ae)
+
+
 def _schema():
-    from .._schema import Int, List, Num, Obj, Str
+    from .._schema import Bool, Int, List, Num, Obj, Str
 
     vec = List(Num())
     mat = List(List(Num()), min_len=1)
@@ -549,10 +987,14 @@ def _schema():
         "points": Int(lo=2), "channels": List(Str(), min_len=1), "n_cycles": Int(lo=1), "sources": List(Str()),
         "sd_floor_deg": Num(lo=0),
         "phase_mean_deg": mat, "phase_sd_deg": mat,
-        "scorer": Obj({"kind": Str(choices=list(SCORERS)), "variance": Num(lo=0, hi=1), "explained": Num(lo=0, hi=1),
-                       "components": mat, "eigenvalues": List(Num(lo=0), min_len=1), "residual_var": Num(lo=0)}),
-        "null": Obj({"score": List(Num(lo=0), min_len=1), "t2": List(Num(lo=0), min_len=1),
-                     "spe": List(Num(lo=0), min_len=1)}),
+        "scorer": Obj({"kind": Str(choices=list(SCORERS)), "variance?": Num(lo=0, hi=1),
+                       "explained?": Num(lo=0, hi=1), "components?": mat, "eigenvalues?": List(Num(lo=0), min_len=1),
+                       "residual_var?": Num(lo=0), "model?": Str(), "weights_crc32?": Str(), "seed?": Int(lo=0),
+                       "latent?": Int(lo=1), "pretrain?": Bool(), "pretrain_cycles?": Int(lo=0),
+                       "pretrain_epochs?": Int(lo=0), "adapt_steps?": Int(lo=1), "folds?": Int(lo=1),
+                       "residual_var_deg2?": mat}),
+        "null": Obj({"score": List(Num(lo=0), min_len=1), "t2?": List(Num(lo=0), min_len=1),
+                     "spe?": List(Num(lo=0), min_len=1), "asym?": List(Num(lo=0), min_len=1)}),
         "asymmetry": Obj({"joints": List(Str()), "mean_deg": vec, "sd_deg": vec}),
     })
 
@@ -570,7 +1012,15 @@ def load_baseline(path) -> Baseline:
     doc = load_json_file(path, "load_baseline")
     check(doc, _schema(), "load_baseline", path)
     C, P = len(doc["channels"]), doc["points"]
-    k = len(doc["scorer"]["eigenvalues"])
+    kind = doc["scorer"]["kind"]
+    need = {"pca": ("variance", "explained", "components", "eigenvalues", "residual_var"),
+            "ae": ("model", "weights_crc32", "latent", "residual_var_deg2")}[kind]
+    for node in need:
+        if node not in doc["scorer"]:
+            raise FormatError(f"load_baseline: '{path}': node scorer.{node} is missing (a '{kind}' baseline)")
+    for node in (("t2", "spe") if kind == "pca" else ()):
+        if node not in doc["null"]:
+            raise FormatError(f"load_baseline: '{path}': node null.{node} is missing")
 
     def shape(node, rows, cols):
         v = doc
@@ -581,11 +1031,33 @@ def load_baseline(path) -> Baseline:
 
     shape("phase_mean_deg", C, P)
     shape("phase_sd_deg", C, P)
-    shape("scorer.components", k, C * P)
+    if kind == "pca":
+        shape("scorer.components", len(doc["scorer"]["eigenvalues"]), C * P)
+    else:
+        shape("scorer.residual_var_deg2", C, P)
+        if min(min(r) for r in doc["scorer"]["residual_var_deg2"]) <= 0:
+            raise FormatError(f"load_baseline: '{path}': node scorer.residual_var_deg2 must be > 0")
     j = len(doc["asymmetry"]["joints"])
     for node in ("mean_deg", "sd_deg"):
         if len(doc["asymmetry"][node]) != j:
             raise FormatError(f"load_baseline: '{path}': node asymmetry.{node} must hold {j} values")
-    if not (len(doc["null"]["score"]) == len(doc["null"]["t2"]) == len(doc["null"]["spe"])):
-        raise FormatError(f"load_baseline: '{path}': node null: score, t2 and spe must have equal lengths")
-    return Baseline(doc)
+    if len({len(v) for v in doc["null"].values()}) != 1:
+        raise FormatError(f"load_baseline: '{path}': node null: score, t2, spe and asym must have equal lengths")
+    if kind == "pca":
+        return Baseline(doc)
+    name = doc["scorer"]["model"]
+    if os.path.basename(name) != name:
+        raise FormatError(f"load_baseline: '{path}': node scorer.model must be a file name beside the baseline")
+    weights = os.path.join(os.path.dirname(os.fspath(path)), name)
+    ae = _autoencoder_class().load(weights)
+    import json as _json
+
+    with open(os.path.splitext(weights)[0] + ".json", encoding="utf-8") as f:
+        crc = _json.load(f)["weights"]["crc32"]
+    if crc != doc["scorer"]["weights_crc32"]:
+        raise FormatError(f"load_baseline: '{path}' was saved with weights of CRC-32 {doc['scorer']['weights_crc32']}, "
+                          f"'{weights}' has {crc}: a mixed-up baseline and network")
+    if ae.channels != C or ae.points != P:
+        raise FormatError(f"load_baseline: '{path}': the network '{weights}' takes {ae.channels} × {ae.points}, the "
+                          f"baseline's cycles are {C} × {P}")
+    return Baseline(doc, ae)
