@@ -8,6 +8,19 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+EXTENDED = os.environ.get("SPORTSMED_EXTENDED_TESTS") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``slow`` belong to the extended mode: they run with
+    SPORTSMED_EXTENDED_TESTS=1 (or when selected with ``-m slow``) and are skipped otherwise,
+    so that the default run stays short."""
+    if EXTENDED or "slow" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="extended check (SPORTSMED_EXTENDED_TESTS=1 runs it)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 def shared_data_dir() -> Path:

@@ -16,7 +16,6 @@ import sportsmed
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.slow
 def test_wheel_installs_in_a_fresh_venv(tmp_path):
     env = dict(os.environ)  # SPORTSMED_BUILD_DIR (set by scripts/test.sh) reuses the build
     wheels = tmp_path / "wheels"

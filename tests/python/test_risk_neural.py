@@ -47,7 +47,6 @@ def test_lagged_features_equal_a_pandas_lookup_of_earlier_days(small):
         risk.lagged_features(pd.concat([df, df.iloc[:1]]), ["fatigue"], 3)  # two rows on one day
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("model,k,params", [
     ("mlp", 5, {}),
     ("cnn", 5, {"window_days": 7, "channels": 8}),
