@@ -1,0 +1,126 @@
+"""Cohort runs on Dask against calling the same step functions in a plain loop.
+
+Each case runs ``sportsmed.cohort.run_cohort(..., force=True)`` on a pre-started
+``LocalCluster`` of 1 or 2 worker processes (its start-up is timed separately, printed, and
+not in the per-item figure) and, as the peer, :func:`sportsmed.cohort.execute_item` (the
+step function plus writing its arrays) in a plain loop in this process. Both report seconds
+per item; speed-up = loop / Dask. Items/s = 1 / the Dask time.
+
+    .venv/bin/python benchmarks/run.py -k cohort -o /tmp/cohort.md
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from harness import Case
+
+N_ATHLETES = 8
+_state: dict = {}
+
+
+def _study() -> Path:
+    if "study" not in _state:
+        from sportsmed import cohort
+
+        root = Path(tempfile.mkdtemp(prefix="sportsmed-bench-cohort-"))
+        atexit.register(shutil.rmtree, root, True)
+        _state["root"] = root
+        _state["study"] = cohort.make_synthetic_study(N_ATHLETES, root / "study", seed=3)
+    return _state["study"]
+
+
+def _cluster(workers: int) -> str:
+    key = f"cluster{workers}"
+    if key not in _state:
+        from distributed import LocalCluster
+
+        t0 = time.perf_counter()
+        c = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                         silence_logs=40)
+        from distributed import Client
+
+        with Client(c) as client:   # the workers import sportsmed once, as the first task would
+            client.run(lambda: __import__("sportsmed.cohort"))
+        print(f"    LocalCluster of {workers} worker(s) started (sportsmed imported) in "
+              f"{time.perf_counter() - t0:.2f} s", flush=True)
+        atexit.register(c.close)
+        _state[key] = c
+    return _state[key].scheduler_address
+
+
+def _setup(step: str, workers: int):
+    def setup():
+        from sportsmed import cohort
+
+        manifest = cohort.read_manifest(_study())
+        addr = _cluster(workers)
+        out = _state["root"] / f"out-{step}-{workers}"
+        loop_out = _state["root"] / f"loop-{step}"
+        items = cohort.plan_items(manifest, [step], b"benchmark-secret-0123456789")
+        specs = [{"step": step, "entry": it.entry, "item_id": it.item_id, "out": str(loop_out), "kernel_threads": 1,
+                  "params": {"missing": "zero", "load": "daily_load", "cartilage": "femoral_cartilage",
+                             "bone": "femur", "bates_threshold_deg": 4.6}} for it in items]
+        return {"manifest": manifest, "addr": addr, "out": out, "step": step, "specs": specs}
+    return setup
+
+
+def _ours(d):
+    from sportsmed import cohort
+
+    s = cohort.run_cohort(d["manifest"], d["out"], steps=[d["step"]], scheduler=d["addr"], force=True,
+                          secret=_state["root"] / "secret")
+    assert s.computed == len(d["specs"]) and s.failed == 0
+    # the run's own time less the table assembly is what the items cost; report per item
+    return s.seconds / s.computed
+
+
+def _theirs(d):
+    import sportsmed
+    from sportsmed import cohort
+
+    saved = sportsmed.num_threads()
+    t0 = time.perf_counter()
+    for spec in d["specs"]:
+        r = cohort.execute_item(spec)
+        assert r["status"] == "ok", r
+    dt = (time.perf_counter() - t0) / len(d["specs"])
+    sportsmed.set_num_threads(saved)
+    return dt
+
+
+def _agree(a, b):
+    assert a > 0 and b > 0
+
+
+def _check_tables(step: str, workers: int):
+    """The Dask run's table holds the values the plain loop computes (checked once per case)."""
+    def agree(a, b):
+        import numpy as np
+
+        from sportsmed import cohort
+
+        _agree(a, b)
+        d = _state.get("last")
+        df = cohort.read_table(_state["root"] / f"out-{step}-{workers}", step)
+        loop = [cohort.execute_item(spec)["rows"][0] for spec in _setup(step, workers)()["specs"][:2]]
+        col = "thickness_mean_mm" if step == "mri" else "jump_height_m"
+        assert np.isin(np.round([r[col] for r in loop], 12), np.round(df[col].to_numpy(float), 12)).all(), d
+    return agree
+
+
+CASES = [
+    Case(f"cohort run, {N_ATHLETES} knee MRI items (thickness + regions + map, ~1-2 s each), {w} worker(s), per item",
+         "the same step functions in a plain loop (one process)", _setup("mri", w), _ours, _theirs,
+         _check_tables("mri", w), threads=1, repeat=1, reported=True)
+    for w in (1, 2)
+] + [
+    Case(f"cohort run, {2 * N_ATHLETES} drop-jump items (features, ~20 ms each), {w} worker(s), per item",
+         "the same step functions in a plain loop (one process)", _setup("motion", w), _ours, _theirs,
+         _check_tables("motion", w), threads=1, repeat=1, reported=True)
+    for w in (1, 2)
+]
