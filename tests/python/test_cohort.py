@@ -20,6 +20,9 @@ import pandas as pd
 import pytest
 
 import sportsmed
+import sportsmed.imaging  # noqa: F401  (the references below call the pillars directly)
+import sportsmed.motion  # noqa: F401
+import sportsmed.risk  # noqa: F401
 from sportsmed import cohort
 
 N_ATHLETES = 2
@@ -256,3 +259,22 @@ def test_two_hundred_athletes_end_to_end(tmp_path):
     assert (s.items, s.computed, s.failed) == (1000, 1000, 1)
     assert len(cohort.read_table(tmp_path / "results", "motion")) == 399
     assert len(cohort.read_table(tmp_path / "results", "mri")) == 200
+
+
+def test_dynamics_step_on_real_files_and_a_refusal(shared_data, cluster, tmp_path):
+    """The opt-in dynamics step on Vicon files (peaks as inverse_dynamics gives them directly);
+    a file it cannot process is a typed failure row, the other item still runs."""
+    pig = shared_data("motion/c3d/PlugInC3D.c3d")
+    jump = shared_data("motion/c3d/Sample_Jump2.c3d")
+    m = tmp_path / "m.csv"
+    m.write_text("athlete_id,session_date,task,path,body_mass_kg\n"
+                 f"P1,2020-01-01,drop_jump,{pig},66.2\nP2,2020-01-01,drop_jump,{jump},\n")
+    out = tmp_path / "r"
+    s = cohort.run_cohort(m, out, steps=["dynamics"], scheduler=cluster, secret=tmp_path / "key")
+    assert (s.computed, s.failed) == (2, 1)
+    assert s.failures[0]["error_type"] == "InvalidArgument" and "Sample_Jump2" not in s.failures[0]["error"]
+    df = cohort.read_table(out, "dynamics")
+    ref = sportsmed.motion.inverse_dynamics(pig, body_mass_kg=66.2)
+    for col in ("LKneeMomentNorm_X", "RHipMomentNorm_Y"):
+        assert df.loc[0, f"{col}_max"] == pytest.approx(np.nanmax(ref[col].to_numpy()), rel=1e-12)
+        assert df.loc[0, f"{col}_min"] == pytest.approx(np.nanmin(ref[col].to_numpy()), rel=1e-12)
