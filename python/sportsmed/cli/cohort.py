@@ -32,11 +32,19 @@ def cmd_run(args) -> int:
     from ..cohort import run_cohort
 
     steps = [s.strip() for s in args.steps.split(",") if s.strip()] if args.steps else None
-    s = run_cohort(args.manifest, args.output, steps=steps, scheduler=args.scheduler, workers=args.workers,
-                   force=args.force, risk_model=args.risk_model, secret=args.secret, keep_ids=args.keep_ids,
-                   progress=_progress_mode(args), log=_log)
+    try:
+        s = run_cohort(args.manifest, args.output, steps=steps, scheduler=args.scheduler, workers=args.workers,
+                       force=args.force, risk_model=args.risk_model, secret=args.secret, keep_ids=args.keep_ids,
+                       progress=_progress_mode(args), log=_log)
+    except KeyboardInterrupt:
+        print("sportsmed cohort run: interrupted; the items that finished are kept, run the same command again "
+              "to resume", file=sys.stderr)
+        return 130
     print(f"{s.items} items: {s.computed} computed, {s.skipped} unchanged (skipped), {s.failed} failed "
           f"in {s.seconds:.1f} s; tables in {s.output / 'tables'}")
+    t = s.timings
+    print(f"  time: plan {t['plan_s']:.1f} s, cluster {t['connect_s']:.1f} s, items {t['compute_s']:.1f} s, "
+          f"tables {t['tables_s']:.1f} s")
     for f in s.failures:
         print(f"  failed: {f['item']}: {f['error_type']}: {f['error']}")
     return 1 if (args.strict and s.failed) else 0

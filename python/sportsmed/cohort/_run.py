@@ -165,6 +165,9 @@ class RunSummary:
     seconds: float
     dashboard: Optional[str]
     scheduler: str
+    #: wall seconds per phase: plan (manifest, input hashes, records), connect (cluster start or
+    #: connection), compute (first submit to last result recorded), tables (CSV/HDF5, run.json)
+    timings: dict
 
 
 def _cpu_count() -> int:
@@ -303,6 +306,7 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
 
             raise NotFound(f"cohort: cannot read the risk model '{rm}': {exc.strerror or exc}") from None
 
+    timings = {"plan_s": 0.0, "connect_s": 0.0, "compute_s": 0.0, "tables_s": 0.0}
     items = plan_items(m, chosen, key_bytes, keep_ids)
     hashes: dict[Path, str] = {}
     todo, skipped = [], []
@@ -328,17 +332,20 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
     started = _now()
     run_doc = {"format": RUN_FORMAT, "format_version": FORMAT_VERSION, "sportsmed_version": __version__,
                "state": "running", "started": started, "manifest_sha256": file_sha256(m.path),
-               "steps": chosen, "parameters": run_params, "keep_ids": keep_ids,
+               "steps": chosen,
+               "parameters": {**key_params, **({"risk_model_file": rm.name} if rm is not None else {})}, "keep_ids": keep_ids,
                "pseudonyms": "ids" if keep_ids else "HMAC-SHA256 of the manifest's athlete_id with the study secret"}
     write_json_atomic(out / "run.json", {**run_doc, "items": []})
 
     computed: dict[str, dict] = {}
     dashboard, where = None, "none needed"
+    timings["plan_s"] = time.perf_counter() - t_start
     bar = _progress(progress, len(todo))
 
     def finish(it: Item, result: dict) -> None:
         if result.get("status") == "failed":
             result["error"] = _scrub(result.get("error", ""), it.entry, it.athlete, it.item_id)
+        result["warnings"] = [_scrub(w, it.entry, it.athlete, it.item_id) for w in result.get("warnings") or []]
         rec = {"format": RECORD_FORMAT, "format_version": FORMAT_VERSION, "item": it.item_id, "step": it.step,
                "key": it.key, "athlete": it.athlete, "session_date": it.entry.session_date,
                "task": it.entry.task, "input_sha256": it.input_sha256, **result}
@@ -363,7 +370,10 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
         if runnable:
             from distributed import as_completed
 
+            t_connect = time.perf_counter()
             with dask_client(scheduler, workers) as client:
+                t_compute = time.perf_counter()
+                timings["connect_s"] = t_compute - t_connect
                 where = client.scheduler.address if hasattr(client.scheduler, "address") else str(client)
                 dashboard = getattr(client, "dashboard_link", None) if _has_dashboard(client) else None
                 if log is not None:
@@ -385,10 +395,12 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
                         result = {"status": "failed", "error_type": type(exc).__name__, "error": str(exc),
                                   "computed_at": _now(), "seconds": float("nan")}
                     finish(it, result)
+                timings["compute_s"] = time.perf_counter() - t_compute
     finally:
         if bar is not None:
             bar.close()
 
+    t_tables = time.perf_counter()
     records = []
     for it in items:
         rec = computed.get(it.item_id) or _load_record(_record_path(out, it))
@@ -396,8 +408,9 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
             continue
         records.append((it, rec))
     failures = write_tables(out, chosen, [r for _, r in records])
+    timings["tables_s"] = time.perf_counter() - t_tables
     run_doc.update(state="complete", finished=_now(), scheduler=where, dashboard=dashboard,
-                   seconds=time.perf_counter() - t_start,
+                   seconds=time.perf_counter() - t_start, timings=timings,
                    summary={"items": len(items), "computed": len(computed), "skipped": len(skipped),
                             "failed": len(failures)},
                    items=[{"item": it.item_id, "step": it.step, "key": it.key, "input_sha256": it.input_sha256,
@@ -407,7 +420,7 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
                           for it, rec in records])
     write_json_atomic(out / "run.json", run_doc)
     return RunSummary(out, len(items), len(computed), len(skipped), len(failures), failures,
-                      time.perf_counter() - t_start, dashboard, where)
+                      time.perf_counter() - t_start, dashboard, where, timings)
 
 
 def _has_dashboard(client) -> bool:
