@@ -278,3 +278,17 @@ def test_dynamics_step_on_real_files_and_a_refusal(shared_data, cluster, tmp_pat
     for col in ("LKneeMomentNorm_X", "RHipMomentNorm_Y"):
         assert df.loc[0, f"{col}_max"] == pytest.approx(np.nanmax(ref[col].to_numpy()), rel=1e-12)
         assert df.loc[0, f"{col}_min"] == pytest.approx(np.nanmin(ref[col].to_numpy()), rel=1e-12)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("SPORTSMED_EXTENDED_TESTS") != "1",
+                    reason="spawns process pools (SPORTSMED_EXTENDED_TESTS=1)")
+def test_synthetic_study_is_deterministic_whatever_the_worker_count(tmp_path):
+    def digests(root):
+        return {p.relative_to(root): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*"))
+                if p.is_file()}
+
+    for name, workers in (("a", 1), ("b", 2)):
+        cohort.make_synthetic_study(2, tmp_path / name, seed=5, corrupt=1, days=30, mri_spacing_mm=2.0,
+                                    workers=workers)
+    assert digests(tmp_path / "a") == digests(tmp_path / "b")

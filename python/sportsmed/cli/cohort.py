@@ -28,9 +28,17 @@ def _log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _quiet_dask() -> None:
+    import logging
+
+    for name in ("distributed", "distributed.diskutils"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def cmd_run(args) -> int:
     from ..cohort import run_cohort
 
+    _quiet_dask()
     steps = [s.strip() for s in args.steps.split(",") if s.strip()] if args.steps else None
     try:
         s = run_cohort(args.manifest, args.output, steps=steps, scheduler=args.scheduler, workers=args.workers,
@@ -77,7 +85,7 @@ def cmd_synthetic(args) -> int:
 
     path = make_synthetic_study(args.n, args.output, seed=args.seed, corrupt=args.corrupt,
                                 mri_spacing_mm=args.mri_spacing, days=args.days,
-                                progress=_progress_mode(args))
+                                progress=_progress_mode(args), workers=args.workers)
     print(f"wrote a synthetic study of {args.n} athletes to {args.output}: {path.name} (and manifest.csv, "
           "risk_model.json)")
     return 0
@@ -130,6 +138,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="zero the header of K drop-jump files (to see a failure row)")
     g.add_argument("--mri-spacing", type=float, default=1.0, help="label map voxel size, mm (default: 1)")
     g.add_argument("--days", type=int, default=365, help="days of training log (default: 365)")
+    g.add_argument("--workers", type=int, default=None, help="processes writing athletes (default: the cores)")
     g.set_defaults(handler=cmd_synthetic)
 
     rp = cs.add_parser("report", help="the squad report (offline HTML) of a cohort output folder")

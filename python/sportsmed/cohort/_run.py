@@ -310,6 +310,7 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
     items = plan_items(m, chosen, key_bytes, keep_ids)
     hashes: dict[Path, str] = {}
     todo, skipped = [], []
+    loaded: dict[str, dict] = {}
     for it in items:
         step = STEPS[it.step]
         if it.entry.path not in hashes:
@@ -326,6 +327,7 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
         rec = None if force else _load_record(_record_path(out, it))
         if rec is not None and rec.get("key") == it.key and rec.get("status") == "ok":
             skipped.append(it)
+            loaded[it.item_id] = rec
         else:
             todo.append(it)
 
@@ -403,7 +405,7 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
     t_tables = time.perf_counter()
     records = []
     for it in items:
-        rec = computed.get(it.item_id) or _load_record(_record_path(out, it))
+        rec = computed.get(it.item_id) or loaded.get(it.item_id) or _load_record(_record_path(out, it))
         if rec is None:
             continue
         records.append((it, rec))
@@ -461,8 +463,8 @@ def step_table(records: Sequence[dict], step: str):
 
 def write_h5_table(df, path: Path) -> None:
     """Writes ``df`` as HDF5, one dataset per column (gzip), written to a temporary file and
-    renamed. Text columns are UTF-8 variable-length strings; column order is in the root's
-    ``columns`` attribute."""
+    renamed. Text columns are fixed-length UTF-8 byte strings (attribute ``encoding``); column
+    order is in the root's ``columns`` attribute."""
     import tempfile
 
     import h5py
@@ -480,9 +482,13 @@ def write_h5_table(df, path: Path) -> None:
                     data = s.to_numpy()
                     f.create_dataset(col, data=data, compression="gzip" if len(data) > 64 else None)
                 else:
-                    data = np.array(["" if v is None or (isinstance(v, float) and v != v) else str(v)
-                                     for v in s], dtype=object)
-                    f.create_dataset(col, data=data, dtype=h5py.string_dtype("utf-8"))
+                    # fixed-length UTF-8 bytes: unlike variable-length strings, they compress
+                    data = np.array([("" if v is None or (isinstance(v, float) and v != v) else str(v)).encode()
+                                     for v in s])
+                    if data.dtype.itemsize == 0 or len(data) == 0:
+                        data = data.astype("S1")
+                    ds = f.create_dataset(col, data=data, compression="gzip" if len(data) > 64 else None)
+                    ds.attrs["encoding"] = "utf-8"
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -494,6 +500,7 @@ def write_h5_table(df, path: Path) -> None:
 def read_h5_table(path: Union[str, os.PathLike]):
     """Reads a table written by :func:`write_h5_table` back into a DataFrame."""
     import h5py
+    import numpy as np
     import pandas as pd
 
     with h5py.File(path, "r") as f:
@@ -501,7 +508,10 @@ def read_h5_table(path: Union[str, os.PathLike]):
         data = {}
         for c in cols:
             d = f[c]
-            data[c] = d.asstr()[...] if h5py.check_string_dtype(d.dtype) else d[...]
+            if d.dtype.kind == "S":
+                data[c] = np.array([b.decode("utf-8") for b in d[...]], dtype=object)
+            else:
+                data[c] = d.asstr()[...] if h5py.check_string_dtype(d.dtype) else d[...]
     return pd.DataFrame(data, columns=cols)
 
 
