@@ -20,7 +20,8 @@ from pathlib import Path
 
 from harness import Case
 
-N_ATHLETES = 8
+N_ATHLETES = 6
+MRI_SPACING_MM = 0.5   # 168^3 label maps: items of about a second or more
 _state: dict = {}
 
 
@@ -31,7 +32,7 @@ def _study() -> Path:
         root = Path(tempfile.mkdtemp(prefix="sportsmed-bench-cohort-"))
         atexit.register(shutil.rmtree, root, True)
         _state["root"] = root
-        _state["study"] = cohort.make_synthetic_study(N_ATHLETES, root / "study", seed=3)
+        _state["study"] = cohort.make_synthetic_study(N_ATHLETES, root / "study", seed=3, mri_spacing_mm=MRI_SPACING_MM)
     return _state["study"]
 
 
@@ -119,13 +120,41 @@ def _check_tables(step: str, workers: int):
 
 
 CASES = [
-    Case(f"cohort run, {N_ATHLETES} knee MRI items (thickness + regions + map, ~1-2 s each), {w} worker(s), per item",
+    Case(f"cohort run, {N_ATHLETES} knee MRI items, 168³ at 0.5 mm (thickness + regions + map), {w} worker(s), per item",
          "the same step functions in a plain loop (one process)", _setup("mri", w), _ours, _theirs,
-         _check_tables("mri", w), threads=1, repeat=1, reported=True)
+         _check_tables("mri", w), threads=1, repeat=3, reported=True)
     for w in (1, 2)
 ] + [
-    Case(f"cohort run, {2 * N_ATHLETES} drop-jump items (features, ~20 ms each), {w} worker(s), per item",
+    Case(f"cohort run, {2 * N_ATHLETES} drop-jump items (features), {w} worker(s), per item",
          "the same step functions in a plain loop (one process)", _setup("motion", w), _ours, _theirs,
-         _check_tables("motion", w), threads=1, repeat=1, reported=True)
+         _check_tables("motion", w), threads=1, repeat=3, reported=True)
     for w in (1, 2)
 ]
+
+NOTES = """
+Cohort runs (`bench_cohort.py`; rows above). Measured on the project's shared 2-core machine
+while other engineers built and tested (load average 13-18): read them as rough figures, not
+as this code's best. sportsmed = `cohort.run_cohort` on a pre-started `LocalCluster`, seconds
+per item from the first submit to the last record written; peer = `cohort.execute_item` (the
+step function plus writing its NIfTI map) in a plain loop; best of 3 runs each.
+
+- Items/s (2026-12-06): knee MRI items at 0.5 mm (~1.5-3 s each): 0.31/s with 1 worker,
+  0.40/s with 2; drop-jump items (~4-7 ms each): 27/s with 1 worker, 55/s with 2.
+- Overhead per item against the plain loop: +0.19 s (+6 %) on the MRI items with 1 worker
+  (3.21 s against 3.02 s); the loop itself moved between 1.4 and 3.0 s per item from one
+  round to the next, so the < 5 % goal can be neither confirmed nor refuted on this machine.
+- Tiny items: 14-30 ms of overhead per drop jump (2 and 1 workers). Measured beside it: a Dask task round trip of
+  an empty function ~18 ms per task with 200 in flight (~39 ms one at a time) and the
+  atomic, fsync'd item record ~12 ms. Scheduling and the durable per-item record dominate;
+  batching small items into one task would amortise both (not done).
+- Per-run costs (not per item): LocalCluster start 3-8 s (workers import sportsmed), manifest
+  hashing and record checks ~1-5 s for 1000 items, tables 14-23 s for 1000 items (the
+  workload and risk tables have 73,000 rows each).
+- The full study, once (`sportsmed cohort synthetic -n 200 -o study --corrupt 1`, then
+  `sportsmed cohort run study/manifest.toml -o results`, timed with `/usr/bin/time`): 200
+  athletes × (2 drop jumps + 1 knee MRI at 1 mm + 1 year of loads) = 1000 items on the default
+  LocalCluster (2 workers × 1 thread): **252 s wall** (cluster 4.1 s, items 226.8 s, tables
+  13.8 s); 999 items ok, the 1 corrupt C3D one failure row (FormatError). Re-run: 40.7 s,
+  999 items skipped, the failed one retried. Squad report: 12.4 s. Generating the study took
+  740 s (written one athlete at a time then; the generator now uses a process pool).
+"""

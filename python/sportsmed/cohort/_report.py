@@ -20,7 +20,8 @@ CHANGE_DEG = 3.0
 #: EWMA-ACWR above this on the last day is flagged as a load spike (Gabbett 2016's "danger zone").
 ACWR_SPIKE = 1.5
 #: relative change of the last 7 days' mean risk against the 28 days before counted as a trend
-TREND_REL = 0.10
+#: (daily risk moves with the weekly load pattern: smaller changes are noise, not a trend)
+TREND_REL = 0.25
 
 
 def _short(athlete: str) -> str:
