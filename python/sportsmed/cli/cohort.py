@@ -43,7 +43,7 @@ def cmd_run(args) -> int:
     try:
         s = run_cohort(args.manifest, args.output, steps=steps, scheduler=args.scheduler, workers=args.workers,
                        force=args.force, risk_model=args.risk_model, secret=args.secret, keep_ids=args.keep_ids,
-                       progress=_progress_mode(args), log=_log)
+                       progress=_progress_mode(args), log=_log, kernel_threads=args.kernel_threads)
     except KeyboardInterrupt:
         print("sportsmed cohort run: interrupted; the items that finished are kept, run the same command again "
               "to resume", file=sys.stderr)
@@ -116,6 +116,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="address of an existing Dask scheduler, tcp://host:8786 (default: $SPORTSMED_DASK_SCHEDULER, "
                         "else a LocalCluster on this machine)")
     r.add_argument("--workers", type=int, default=None, help="LocalCluster worker processes (default: the cores)")
+    r.add_argument("--kernel-threads", type=int, default=1, metavar="N",
+                   help="threads of the C++ kernels in each task (default: 1, as Dask runs one task per worker "
+                        "thread and a LocalCluster has one worker thread per core); raise it for workers started "
+                        "with fewer threads than their machine's cores")
     r.add_argument("--force", action="store_true", help="recompute every item, even unchanged ones")
     r.add_argument("--strict", action="store_true", help="exit with status 1 when an item failed")
     r.add_argument("--risk-model", default=None, help="risk model (sportsmed risk train) for the risk step")

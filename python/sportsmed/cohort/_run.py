@@ -278,6 +278,8 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
         ``cohort.secret`` beside the manifest), created when absent; must lie outside ``output``.
     keep_ids : write the manifest's athlete ids instead of pseudonyms.
     progress : "bar" (tqdm over items), "log" (a line per item) or "none".
+    kernel_threads : threads of the C++ kernels inside each task (``sportsmed.set_num_threads``);
+        1 suits one worker thread per core (the LocalCluster's layout).
     """
     from .. import __version__
     from .._io import write_json_atomic
@@ -342,7 +344,7 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
     computed: dict[str, dict] = {}
     dashboard, where = None, "none needed"
     timings["plan_s"] = time.perf_counter() - t_start
-    bar = _progress(progress, len(todo))
+    bar = None
 
     def finish(it: Item, result: dict) -> None:
         if result.get("status") == "failed":
@@ -383,6 +385,7 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
 
                     note = "" if importlib.util.find_spec("bokeh") else " (its pages need bokeh, not installed)"
                     log(f"dask scheduler {where}" + (f"; dashboard {dashboard}{note}" if dashboard else ""))
+                bar = _progress(progress, len(runnable))   # after the cluster is up: items only
                 futures = {}
                 for it in runnable:
                     spec = {"step": it.step, "entry": it.entry, "item_id": it.item_id, "params": run_params,
