@@ -292,3 +292,18 @@ def test_synthetic_study_is_deterministic_whatever_the_worker_count(tmp_path):
         cohort.make_synthetic_study(2, tmp_path / name, seed=5, corrupt=1, days=30, mri_spacing_mm=2.0,
                                     workers=workers)
     assert digests(tmp_path / "a") == digests(tmp_path / "b")
+
+
+def test_changed_parameter_recomputes_only_the_steps_that_use_it(study, local_run, cluster, tmp_path):
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(local_run[0], out)
+    s = cohort.run_cohort(study, out, scheduler=cluster, steps=["motion", "workload"],
+                          params={"bates_threshold_deg": 1.0})
+    # motion items depend on the threshold (all recomputed, the corrupt one fails again); workload does not
+    assert (s.computed, s.skipped, s.failed) == (2 * N_ATHLETES, N_ATHLETES, 1)
+    mo = cohort.read_table(out, "motion")
+    assert (mo["left_bates_flag"] == (mo["left_knee_abduction_ic_deg"] > 1.0).astype(float)).all()
+    s = cohort.run_cohort(study, out, scheduler=cluster, steps=["workload"], force=True)
+    assert (s.computed, s.skipped) == (N_ATHLETES, 0)
