@@ -120,7 +120,8 @@ def _check_tables(step: str, workers: int):
 
 
 CASES = [
-    Case(f"cohort run, {N_ATHLETES} knee MRI items, 168³ at 0.5 mm (thickness + regions + map), {w} worker(s), per item",
+    Case(f"cohort run, {N_ATHLETES} knee MRI items, 168³ at 0.5 mm (thickness + regions + map), {w} worker(s), "
+         "per item",
          "the same step functions in a plain loop (one process)", _setup("mri", w), _ours, _theirs,
          _check_tables("mri", w), threads=1, repeat=3, reported=True)
     for w in (1, 2)

@@ -178,7 +178,8 @@ def _screening(rep, mo, plt, change_deg: float) -> None:
     table = table.drop(columns=["_o", "_a"])
     sec.text("Drop vertical jump at each screening: peak knee abduction (the larger side; the mean over a session's "
              f"trials) and the Bates 2020 rule on knee abduction at initial contact. A change of at least "
-             f"{change_deg:g}° in peak abduction, or a Bates flag raised or cleared, counts as changed ({change_deg:g}° "
+             f"{change_deg:g}° in peak abduction, or a Bates flag raised or cleared, counts as changed "
+             f"({change_deg:g}° "
              "is this report's assumption about test-retest error, not a validated threshold).")
     sec.metrics({"athletes screened": len(table),
                  "worse since last screening": int(table["changed"].str.contains("worse").sum()),

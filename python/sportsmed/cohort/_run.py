@@ -337,7 +337,8 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
     run_doc = {"format": RUN_FORMAT, "format_version": FORMAT_VERSION, "sportsmed_version": __version__,
                "state": "running", "started": started, "manifest_sha256": file_sha256(m.path),
                "steps": chosen,
-               "parameters": {**key_params, **({"risk_model_file": rm.name} if rm is not None else {})}, "keep_ids": keep_ids,
+               "parameters": {**key_params, **({"risk_model_file": rm.name} if rm is not None else {})},
+               "keep_ids": keep_ids,
                "pseudonyms": "ids" if keep_ids else "HMAC-SHA256 of the manifest's athlete_id with the study secret"}
     write_json_atomic(out / "run.json", {**run_doc, "items": []})
 
