@@ -170,7 +170,8 @@ def _fmt_bytes(n: float) -> str:
     return f"{n:.0f} B"
 
 
-def results_markdown(results: list[Result], machine: str, memory: Optional[list[MemoryResult]] = None) -> str:
+def results_markdown(results: list[Result], machine: str, memory: Optional[list[MemoryResult]] = None,
+                     notes: Optional[list[str]] = None) -> str:
     lines = [
         "# Benchmark results",
         "",
@@ -200,4 +201,6 @@ def results_markdown(results: list[Result], machine: str, memory: Optional[list[
         for m in memory:
             lines.append(f"| {m.case.name} | {m.case.peer} | {_fmt_bytes(m.ours_bytes)} | "
                          f"{_fmt_bytes(m.peer_bytes)} | {m.ratio:.2f}× |")
+    for note in notes or []:
+        lines += ["", note.strip()]
     return "\n".join(lines) + "\n"

@@ -25,6 +25,7 @@ from harness import machine_line, results_markdown, run_case, run_memory_case  #
 
 def load_cases():
     cases, memory = [], []
+    NOTES.clear()
     for path in sorted(HERE.glob("bench_*.py")):
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
@@ -32,7 +33,13 @@ def load_cases():
         spec.loader.exec_module(module)
         cases += module.CASES
         memory += getattr(module, "MEMORY", [])
+        if getattr(module, "NOTES", ""):
+            NOTES[module.NOTES] = [c.name for c in module.CASES]
     return cases, memory
+
+
+#: markdown a benchmark module adds below the tables (``NOTES``) -> the names of its cases
+NOTES: dict[str, list[str]] = {}
 
 
 def main(argv=None) -> int:
@@ -59,7 +66,9 @@ def main(argv=None) -> int:
         print(f"    ratio {m.ratio:.2f}x", flush=True)
         memory.append(m)
 
-    text = results_markdown(results, machine_line(), memory)
+    ran = {r.case.name for r in results}
+    notes = [text for text, names in NOTES.items() if ran & set(names)]
+    text = results_markdown(results, machine_line(), memory, notes)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=args.output.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as f:

@@ -23,7 +23,7 @@ packages=(
     python3-scipy python3-sklearn python3-tqdm python3-statsmodels python3-nibabel
     python3-torch
     # cohorts on Dask (sportsmed.cohort)
-    python3-dask python3-distributed
+    python3-dask python3-distributed python3-h5py   # h5py: columnar result tables (HDF5)
     # report tests in a real browser (tests/python/browser.py: headless Chromium, DevTools protocol)
     chromium python3-websocket
 )

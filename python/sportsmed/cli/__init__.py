@@ -9,6 +9,7 @@ Subcommands::
     sportsmed motion ...             motion-capture tools   (pillar: motion)
     sportsmed mri ...                knee MRI tools         (pillars: imaging, seg)
     sportsmed risk ...               injury-risk tools      (pillar: risk)
+    sportsmed cohort ...             whole studies on Dask, the squad report
 
 Exit codes: 0 success, 1 a sportsmed error (bad file, bad argument), 2 usage error,
 69 (EX_UNAVAILABLE) the requested pillar is not part of this build.
@@ -22,7 +23,7 @@ from typing import Optional, Sequence
 
 from .. import Error, __version__
 from .._pillars import PillarNotAvailable
-from . import demo, info, motion, mri, risk, screen
+from . import cohort, demo, info, motion, mri, risk, screen
 
 EXIT_ERROR = 1
 EXIT_UNAVAILABLE = 69
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="threads for compiled kernels (default: all cores)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (info, demo, screen, motion, mri, risk):
+    for module in (info, demo, screen, motion, mri, risk, cohort):
         module.register(sub)
     return parser
 

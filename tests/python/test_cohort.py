@@ -1,0 +1,310 @@
+"""sportsmed.cohort: a synthetic study end to end on Dask (LocalCluster and a separately started
+scheduler + 2 workers), resuming after SIGKILL, a corrupt file as one failure row, the squad report
+in headless Chromium. References: each step recomputed by the library's own functions outside the
+pipeline, SHA-256 / HMAC-SHA256 from hashlib/hmac, the HDF5 table read back against the CSV."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sportsmed
+import sportsmed.imaging  # noqa: F401  (the references below call the pillars directly)
+import sportsmed.motion  # noqa: F401
+import sportsmed.risk  # noqa: F401
+from sportsmed import cohort
+
+N_ATHLETES = 2
+ITEMS = N_ATHLETES * (2 + 1 + 1 + 1)   # 2 drop jumps, 1 MRI, workload + risk of 1 log
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("study")
+    manifest = cohort.make_synthetic_study(N_ATHLETES, root, seed=7, corrupt=1, mri_spacing_mm=1.5, days=120)
+    return manifest
+
+
+@pytest.fixture(scope="module")
+def local_run(study, tmp_path_factory):
+    out = tmp_path_factory.mktemp("results") / "local"
+    summary = cohort.run_cohort(study, out, workers=2)
+    return out, summary
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A separately started `dask scheduler` and 2 `dask worker` processes (this venv's Python)."""
+    sched_file = tmp_path_factory.mktemp("dask") / "scheduler.json"
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                               "--port", "0", "--no-dashboard", "--scheduler-file", str(sched_file)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)]
+    try:
+        deadline = time.time() + 60
+        while not sched_file.exists() and time.time() < deadline:
+            time.sleep(0.1)
+        for _ in range(2):
+            procs.append(subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
+                                           str(sched_file), "--nthreads", "1", "--nworkers", "1", "--no-dashboard"],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+        address = json.loads(sched_file.read_text())["address"]
+        from distributed import Client
+
+        with Client(address, timeout="30s") as c:
+            c.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def _tables(out: Path) -> dict:
+    return {p.name: p.read_bytes() for p in sorted((out / "tables").glob("*.csv"))}
+
+
+def _secret(study: Path) -> bytes:
+    return (study.parent / "cohort.secret").read_bytes().strip()
+
+
+def test_end_to_end_on_a_local_cluster(study, local_run, cluster):
+    out, s = local_run
+    assert (s.items, s.computed, s.skipped, s.failed) == (ITEMS, ITEMS, 0, 1)
+    m = cohort.read_manifest(study)
+    secret = _secret(study)
+    pseud = {a: hmac.new(secret, a.encode(), hashlib.sha256).hexdigest() for a in ("A001", "A002")}
+    assert cohort._pseudonymise(["A001"], secret) == [pseud["A001"]]
+
+    # the corrupt drop jump is one failure row with its typed error; the rest ran
+    fail = pd.read_csv(out / "tables" / "failures.csv")
+    assert len(fail) == 1
+    assert (fail.loc[0, "step"], fail.loc[0, "error_type"], fail.loc[0, "athlete"]) == \
+        ("motion", "FormatError", pseud["A001"])
+
+    # motion: the library's trial_features on each file, outside the pipeline
+    mo = cohort.read_table(out, "motion")
+    assert len(mo) == 2 * N_ATHLETES - 1
+    jumps = [e for e in m.entries if e.task == "drop_jump"]
+    del jumps[1]   # A001's second trial: the corrupt one
+    for e in jumps:
+        feats = dict((k, v) for k, v, _ in sportsmed.motion.trial_features(
+            sportsmed.motion.read_c3d(str(e.path)).trial, "drop_jump", e.body_mass_kg))
+        row = mo[(mo["athlete"] == pseud[e.athlete_id]) & (mo["session_date"] == e.session_date)].iloc[0]
+        for k in ("jump_height_m", "left_peak_knee_abduction_deg", "right_peak_vgrf_bw"):
+            assert row[k] == pytest.approx(feats[k], rel=1e-12)
+        assert row["left_bates_flag"] == float(feats["left_knee_abduction_ic_deg"] > 4.6)
+
+    # MRI: thickness directly, and the map written per item reads back
+    mri = cohort.read_table(out, "mri")
+    e = next(e for e in m.entries if e.task == "knee_mri" and e.athlete_id == "A002")
+    img = sportsmed.imaging.read_image(str(e.path))
+    ref = sportsmed.imaging.cartilage_thickness(img.array, img.geometry.spacing, 1, 5, img.geometry)
+    row = mri[mri["athlete"] == pseud["A002"]].iloc[0]
+    assert row["thickness_mean_mm"] == pytest.approx(float(np.mean(ref["thickness_mm"])), rel=1e-12)
+    tmap = sportsmed.imaging.read_image(str(out / row["thickness_nifti"]))
+    np.testing.assert_allclose(tmap.array, ref["map"].astype(np.float32))
+
+    # workload and risk: the risk pillar on the log, the model predicting directly
+    wl = cohort.read_table(out, "workload")
+    rk = cohort.read_table(out, "risk")
+    log = next(e for e in m.entries if e.task == "training_log" and e.athlete_id == "A001").path
+    df = sportsmed.risk.with_features(sportsmed.risk.complete_days(sportsmed.risk.read_table(log), "zero"))
+    w = wl[wl["athlete"] == pseud["A001"]]
+    np.testing.assert_allclose(w["ewma_acwr"].to_numpy(), df["ewma_acwr"].to_numpy(), rtol=1e-12)
+    model = sportsmed.risk.RiskModel.load(m.risk_model)
+    np.testing.assert_allclose(rk[rk["athlete"] == pseud["A001"]]["risk"].to_numpy(), model.predict(df),
+                               rtol=1e-12)
+
+    # HDF5 holds the same table as the CSV
+    for step, csv in (("motion", mo), ("workload", wl)):
+        h5 = cohort.read_h5_table(out / "tables" / f"{step}.h5")
+        assert list(h5.columns) == list(csv.columns)
+        num = [c for c in h5.columns if h5[c].dtype.kind == "f"]
+        assert len(num) > 5
+        # CSV text loses the last digit now and then; HDF5 keeps the doubles
+        np.testing.assert_allclose(h5[num].to_numpy(float), csv[num].to_numpy(float), rtol=1e-13)
+        assert list(h5["item"]) == list(csv["item"])
+
+    # run manifest: version, input hashes (hashlib), one entry per item; no athlete id in any output
+    run = json.loads((out / "run.json").read_text())
+    assert run["sportsmed_version"] == sportsmed.__version__ and run["state"] == "complete"
+    sha = {hashlib.sha256(e.path.read_bytes()).hexdigest() for e in m.entries}
+    assert {i["input_sha256"] for i in run["items"]} == sha
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix in (".csv", ".json"):
+            text = path.read_text()
+            assert "A001" not in text and "A002" not in text and str(study.parent) not in text, path
+
+    # a re-run skips every finished item (the failure is retried); nothing else is recomputed
+    before = {p: p.stat().st_mtime_ns for p in (out / "items").rglob("*.json")}
+    s2 = cohort.run_cohort(study, out, scheduler=cluster)
+    assert (s2.computed, s2.skipped, s2.failed) == (1, ITEMS - 1, 1)
+    changed = [p for p, t in before.items() if p.stat().st_mtime_ns != t]
+    assert len(changed) == 1 and "motion" in changed[0].parts
+
+
+def test_killed_run_resumes_without_recomputing_finished_items(study, local_run, cluster, tmp_path):
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "sportsmed", "cohort", "run", str(study), "-o", str(out), "--workers", "1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and proc.poll() is None:
+            if len(list((out / "items").glob("*/*.json"))) >= 3:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, proc.stderr.read().decode()
+        os.killpg(proc.pid, signal.SIGKILL)   # the CLI and its LocalCluster's worker processes
+    finally:
+        proc.wait(timeout=30)
+    done = {}
+    for p in (out / "items").glob("*/*.json"):
+        rec = json.loads(p.read_text())
+        done[rec["item"]] = rec
+    assert 3 <= len(done) < ITEMS, "the kill came too late to test resuming"
+    assert json.loads((out / "run.json").read_text())["state"] == "running"
+
+    # resumed on the other cluster: the records, not the cluster, carry what is done
+    r = subprocess.run(cmd + ["--strict", "--scheduler", cluster], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1, r.stderr          # --strict: the corrupt file's failure row
+    assert "Traceback" not in r.stderr
+    run = json.loads((out / "run.json").read_text())
+    by_item = {i["item"]: i for i in run["items"]}
+    for item, rec in done.items():
+        if rec["status"] == "ok":
+            assert by_item[item]["computed_in_this_run"] is False
+            assert by_item[item]["computed_at"] == rec["computed_at"]
+    ok_before = sum(r["status"] == "ok" for r in done.values())
+    assert run["summary"]["skipped"] == ok_before
+    assert run["summary"]["computed"] == ITEMS - ok_before
+    assert _tables(out) == _tables(local_run[0])   # the same tables as the uninterrupted run
+
+
+def test_existing_scheduler_and_two_workers_give_identical_tables(study, local_run, cluster, tmp_path,
+                                                                 monkeypatch):
+    monkeypatch.setenv("SPORTSMED_DASK_SCHEDULER", cluster)
+    out = tmp_path / "cluster"
+    s = cohort.run_cohort(study, out)
+    assert s.scheduler == cluster and s.computed == ITEMS
+    assert _tables(out) == _tables(local_run[0])
+    for step in ("motion", "mri", "workload", "risk"):
+        a = cohort.read_h5_table(out / "tables" / f"{step}.h5")
+        b = cohort.read_h5_table(local_run[0] / "tables" / f"{step}.h5")
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_squad_report_opens_in_headless_chromium(local_run, tmp_path):
+    from browser import chromium_or_skip, open_page
+
+    chromium_or_skip()
+    out, _ = local_run
+    html = tmp_path / "squad.html"
+    from sportsmed.cli import main
+
+    assert main(["cohort", "report", str(out), "-o", str(html)]) == 0
+    page = open_page(html)
+    assert page.console_errors == [] and page.failed_requests == []
+    assert len(page.images) >= 4 and all(i.loaded and i.width > 0 for i in page.images)
+    titles = [t for tag, t in page.headings if tag == "h2"]
+    assert titles[:3] == ["Availability", "Injury risk: each athlete, its trend and flags",
+                          "Screening across the squad: who changed since the last screening"]
+    text = html.read_text()
+    assert "A001" not in text and "A002" not in text
+    # the screening table's change equals the motion table's, computed here
+    mo = cohort.read_table(out, "motion")
+    mo["peak"] = mo[["left_peak_knee_abduction_deg", "right_peak_knee_abduction_deg"]].max(axis=1)
+    two = mo.groupby("athlete").filter(lambda g: len(g) == 2).sort_values("session_date")
+    for a, g in two.groupby("athlete"):
+        assert f"{g['peak'].iloc[1] - g['peak'].iloc[0]:.1f}" in text
+
+
+def test_manifest_errors_name_the_file_and_line(tmp_path, capsys):
+    bad = tmp_path / "m.csv"
+    bad.write_text("athlete_id,session_date,task,path\nX1,2025-01-01,drop_jump,a.c3d\nX2,2025-01-01,squat,b.c3d\n")
+    with pytest.raises(sportsmed.InvalidArgument, match=r"m\.csv, line 3': task 'squat'"):
+        cohort.read_manifest(bad)
+    from sportsmed.cli import main
+
+    assert main(["cohort", "run", str(bad), "-o", str(tmp_path / "r")]) == 1
+    assert "line 3" in capsys.readouterr().err
+
+
+def test_secret_inside_the_output_folder_is_refused(study, tmp_path):
+    out = tmp_path / "r"
+    with pytest.raises(sportsmed.InvalidArgument, match="inside the output folder"):
+        cohort.run_cohort(study, out, secret=out / "key")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("SPORTSMED_EXTENDED_TESTS") != "1",
+                    reason="the 200-athlete run takes ~10 min on 2 cores (SPORTSMED_EXTENDED_TESTS=1)")
+def test_two_hundred_athletes_end_to_end(tmp_path):
+    manifest = cohort.make_synthetic_study(200, tmp_path / "study", seed=0, corrupt=1)
+    s = cohort.run_cohort(manifest, tmp_path / "results")
+    assert (s.items, s.computed, s.failed) == (1000, 1000, 1)
+    assert len(cohort.read_table(tmp_path / "results", "motion")) == 399
+    assert len(cohort.read_table(tmp_path / "results", "mri")) == 200
+
+
+def test_dynamics_step_on_real_files_and_a_refusal(shared_data, cluster, tmp_path):
+    """The opt-in dynamics step on Vicon files (peaks as inverse_dynamics gives them directly);
+    a file it cannot process is a typed failure row, the other item still runs."""
+    pig = shared_data("motion/c3d/PlugInC3D.c3d")
+    jump = shared_data("motion/c3d/Sample_Jump2.c3d")
+    m = tmp_path / "m.csv"
+    m.write_text("athlete_id,session_date,task,path,body_mass_kg\n"
+                 f"P1,2020-01-01,drop_jump,{pig},66.2\nP2,2020-01-01,drop_jump,{jump},\n")
+    out = tmp_path / "r"
+    s = cohort.run_cohort(m, out, steps=["dynamics"], scheduler=cluster, secret=tmp_path / "key")
+    assert (s.computed, s.failed) == (2, 1)
+    assert s.failures[0]["error_type"] == "InvalidArgument" and "Sample_Jump2" not in s.failures[0]["error"]
+    df = cohort.read_table(out, "dynamics")
+    ref = sportsmed.motion.inverse_dynamics(pig, body_mass_kg=66.2)
+    for col in ("LKneeMomentNorm_X", "RHipMomentNorm_Y"):
+        assert df.loc[0, f"{col}_max"] == pytest.approx(np.nanmax(ref[col].to_numpy()), rel=1e-12)
+        assert df.loc[0, f"{col}_min"] == pytest.approx(np.nanmin(ref[col].to_numpy()), rel=1e-12)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("SPORTSMED_EXTENDED_TESTS") != "1",
+                    reason="spawns process pools (SPORTSMED_EXTENDED_TESTS=1)")
+def test_synthetic_study_is_deterministic_whatever_the_worker_count(tmp_path):
+    def digests(root):
+        return {p.relative_to(root): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*"))
+                if p.is_file()}
+
+    for name, workers in (("a", 1), ("b", 2)):
+        cohort.make_synthetic_study(2, tmp_path / name, seed=5, corrupt=1, days=30, mri_spacing_mm=2.0,
+                                    workers=workers)
+    assert digests(tmp_path / "a") == digests(tmp_path / "b")
+
+
+def test_changed_parameter_recomputes_only_the_steps_that_use_it(study, local_run, cluster, tmp_path):
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(local_run[0], out)
+    s = cohort.run_cohort(study, out, scheduler=cluster, steps=["motion", "workload"],
+                          params={"bates_threshold_deg": 1.0})
+    # motion items depend on the threshold (all recomputed, the corrupt one fails again); workload does not
+    assert (s.computed, s.skipped, s.failed) == (2 * N_ATHLETES, N_ATHLETES, 1)
+    mo = cohort.read_table(out, "motion")
+    assert (mo["left_bates_flag"] == (mo["left_knee_abduction_ic_deg"] > 1.0).astype(float)).all()
+    s = cohort.run_cohort(study, out, scheduler=cluster, steps=["workload"], force=True)
+    assert (s.computed, s.skipped) == (N_ATHLETES, 0)
