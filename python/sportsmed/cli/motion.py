@@ -10,6 +10,8 @@ from pathlib import Path
 
 from .._io import write_csv_atomic
 from .._pillars import require_pillar
+from ..progress import progress_bar
+from ._grammar import add_json, add_output, add_precision, add_side, float_format
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,34 +19,39 @@ def register(sub: argparse._SubParsersAction) -> None:
     msub = p.add_subparsers(dest="motion_command", metavar="ACTION")
     msub.required = True
 
-    for name, text in (("info", "summary of a C3D, TRC or MOT file"), ("read", "same as info")):
+    for name, text in (("info", "labels, units, rates, events and checks of a C3D, TRC or MOT file"),
+                       ("read", "same as info")):
         r = msub.add_parser(name, help=text)
         r.add_argument("path")
-        r.add_argument("--json", action="store_true", help="machine-readable output")
+        add_json(r, "machine-readable output")
         r.set_defaults(handler=_read)
 
     a = msub.add_parser("angles", help="Plug-in Gait hip/knee/ankle angles from stored segment axes (C3D)")
     a.add_argument("path")
-    a.add_argument("--side", choices=["L", "R"], default="L")
-    a.add_argument("-o", "--out", default=None, help="CSV to write (default: stdout)")
+    add_side(a, "L", help="the leg")
+    add_output(a, "CSV to write (default: stdout)")
+    add_precision(a)
     a.set_defaults(handler=_angles)
 
     e = msub.add_parser("events", help="events of a trial: stored, Zeni (kinematic gait) or force-plate contacts")
     e.add_argument("path")
     e.add_argument("--source", choices=["stored", "zeni", "force"], default="stored")
     e.add_argument("--threshold", type=float, default=20.0, help="force-plate on threshold (N); off is half")
-    e.add_argument("-o", "--out", default=None, help="CSV to write (default: stdout)")
+    add_output(e, "CSV to write (default: stdout)")
+    add_precision(e)
     e.set_defaults(handler=_events)
 
     c = msub.add_parser("convert", help="convert between C3D and TRC (markers) / MOT (force plates, OpenSim GRF)")
     c.add_argument("source", help=".c3d or .trc")
-    c.add_argument("target", help=".c3d, .trc, or .mot (force plates of a C3D as OpenSim external loads)")
+    c.add_argument("target", nargs="?", default=None, help="same as -o/--output")
+    add_output(c, ".c3d, .trc, or .mot (force plates of a C3D as OpenSim external loads)")
     c.set_defaults(handler=_convert)
 
     f = msub.add_parser("features", help="task features of trials as one CSV table (no file: the synthetic athlete)")
     f.add_argument("paths", nargs="*", help=".c3d/.trc files or folders holding them")
     f.add_argument("--task", choices=["drop_jump", "gait"], default="drop_jump")
-    f.add_argument("--body-mass", type=float, default=None, help="kg (default: PROCESSING:Bodymass of each C3D)")
+    f.add_argument("--body-mass", type=float, default=None, metavar="KG",
+                   help="body mass (default: PROCESSING:Bodymass of each C3D)")
     f.add_argument("--gait-events", choices=["auto", "stored", "zeni"], default="auto")
     f.add_argument("--vertical-axis", choices=["auto", "+x", "-x", "+y", "-y", "+z", "-z"], default="auto",
                    help="the lab's up axis (default: read from the data and the C3D's POINT:Y_SCREEN)")
@@ -52,16 +59,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="OpenSim GRF .mot with the ground reaction forces of a marker-only trial (one .trc)")
     f.add_argument("--grf-loads", default=None, metavar="XML",
                    help="OpenSim ExternalLoads XML saying which foot each force of --grf acts on")
-    f.add_argument("-o", "--out", default=None, help="CSV to write, headers 'name [unit]' (default: stdout)")
+    add_output(f, "CSV to write, headers 'name [unit]' (default: stdout)")
+    add_precision(f)
     f.add_argument("--seed", type=int, default=1, help="seed of the synthetic drop jump (no file given)")
     f.add_argument("--valgus", type=float, default=8.0, help="prescribed peak knee valgus, deg (no file given)")
-    f.add_argument("--json", action="store_true")
+    add_json(f, "print the features as JSON")
     f.set_defaults(handler=_features)
 
     d = msub.add_parser("dynamics", help="lower-limb inverse dynamics (hip/knee/ankle moments, powers) of a C3D")
     d.add_argument("path", help=".c3d with force plates and Plug-in Gait axes or CGM1 markers")
     mass = d.add_mutually_exclusive_group()
-    mass.add_argument("--mass", type=float, default=None, metavar="KG", help="body mass (default: PROCESSING:Bodymass)")
+    body_mass = mass.add_argument("--body-mass", dest="mass", type=float, default=None, metavar="KG",
+                                  help="body mass (default: PROCESSING:Bodymass)")
+    d._option_string_actions["--mass"] = body_mass  # the older spelling still parses
     mass.add_argument("--mp", default=None, metavar="SUBJECT.mp", help="Vicon subject parameter file ($Bodymass)")
     d.add_argument("--table", choices=["dempster", "de_leva_female", "de_leva_male"], default="dempster",
                    help="body-segment parameters (default: dempster, as Plug-in Gait)")
@@ -71,7 +81,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--convention", choices=["internal", "external"], default="internal")
     d.add_argument("--grf", default=None, metavar="MOT", help="OpenSim GRF .mot instead of the C3D's plates")
     d.add_argument("--grf-loads", default=None, metavar="XML", help="ExternalLoads XML: which foot each force acts on")
-    d.add_argument("-o", "--out", default=None, help="CSV to write, headers 'name [unit]' (default: stdout)")
+    add_output(d, "CSV to write, headers 'name [unit]' (default: stdout)")
+    add_precision(d)
     d.set_defaults(handler=_dynamics)
 
     b = msub.add_parser("baseline", help="an athlete's movement baseline from normal trials (unusual-movement detection)")
@@ -83,14 +94,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="repetitions of the task (default), or 0.4 s windows for trials holding one repetition")
     b.add_argument("--variance", type=float, default=0.90, help="variance the retained PCs explain (default 0.90)")
     b.add_argument("--scorer", choices=["pca"], default="pca")
-    b.add_argument("-o", "--out", required=True, help="baseline file to write (versioned JSON)")
+    add_output(b, "baseline file to write (versioned JSON)", required=True)
     b.set_defaults(handler=_baseline)
 
     y = msub.add_parser("anomaly", help="score a trial's cycles against an athlete's baseline")
     y.add_argument("baseline", help="file written by 'motion baseline'")
     y.add_argument("trial", help=".trc of the new trial")
     y.add_argument("--ik", default=None, metavar="MOT", help="OpenSim IK .mot of the trial")
-    y.add_argument("-o", "--out", default=None, help="CSV to write, one row per cycle (default: stdout)")
+    add_output(y, "CSV to write, one row per cycle (default: stdout)")
+    add_precision(y)
     y.set_defaults(handler=_anomaly)
 
 
@@ -103,6 +115,26 @@ def _load_trial(motion, path: str):
     raise ValueError(f"'{path}' is not a .c3d or .trc file")
 
 
+def _time_decimals(rate_hz: float) -> int:
+    """Decimals that tell two samples at ``rate_hz`` apart (100 Hz: 3, 1000 Hz: 4)."""
+    import math
+
+    return max(3, int(math.ceil(math.log10(rate_hz))) + 1) if rate_hz and rate_hz > 0 else 6
+
+
+def _events_list(t) -> list:
+    """Events as {label, context, time_s, frame}: time rounded to the sample rate's
+    resolution, frame the integer index of the nearest sample of ``t.points``."""
+    rate, first = t.point_rate_hz, t.first_frame
+    nd = _time_decimals(rate)
+    out = []
+    for e in t.events:
+        item = {"label": e.label, "context": e.context, "time_s": round(float(e.time_s), nd)}
+        item["frame"] = int(round(e.time_s * rate + 1 - first)) if rate else None
+        out.append(item)
+    return sorted(out, key=lambda x: x["time_s"])
+
+
 def _read(args: argparse.Namespace) -> int:
     require_pillar("motion")
     from .. import motion
@@ -113,23 +145,35 @@ def _read(args: argparse.Namespace) -> int:
         c = motion.read_c3d(path)
         t = c.trial
         info = {"format": "c3d", "processor": c.processor, "float_storage": c.float_storage,
-                "frames": t.n_frames, "markers": t.n_markers, "point_rate_hz": t.point_rate_hz,
-                "first_frame": t.first_frame, "analog_channels": len(t.analog_labels),
-                "analog_rate_hz": t.analog_rate_hz, "events": len(t.events),
-                "force_plates": [p.type for p in t.force_plates]}
+                "frames": t.n_frames, "first_frame": t.first_frame, "point_rate_hz": t.point_rate_hz,
+                "markers": t.n_markers, "point_units": t.point_units, "marker_labels": list(t.point_labels),
+                "analog_channels": len(t.analog_labels), "analog_rate_hz": t.analog_rate_hz,
+                "analog_labels": list(t.analog_labels), "analog_units": list(t.analog_units),
+                "force_plates": [p.type for p in t.force_plates], "events": _events_list(t)}
         if c.rotation_labels:
             info["rigid_bodies"] = list(c.rotation_labels)
         info.update(_point_summary(motion, t, c))
         info["warnings"] = list(c.warnings) + list(motion.trial_checks(c))
     elif low.endswith(".trc"):
         t = motion.read_trc(path)
-        info = {"format": "trc", "frames": t.n_frames, "markers": t.n_markers, "point_rate_hz": t.point_rate_hz,
-                "units": t.point_units}
+        info = {"format": "trc", "frames": t.n_frames, "first_frame": t.first_frame, "point_rate_hz": t.point_rate_hz,
+                "markers": t.n_markers, "point_units": t.point_units, "marker_labels": list(t.point_labels),
+                "events": _events_list(t)}
         info.update(_point_summary(motion, t, t))
         info["warnings"] = list(t.warnings) + list(motion.trial_checks(t))
     elif low.endswith((".mot", ".sto")):
+        import numpy as np
+
         m = motion.read_mot(path)
         info = {"format": "mot", "rows": int(m.data.shape[0]), "columns": list(m.labels), "in_degrees": m.in_degrees}
+        if "time" in m.labels and m.data.shape[0] > 1:
+            time = np.asarray(m.data[:, list(m.labels).index("time")], dtype=float)
+            step = float(np.median(np.diff(time)))
+            if step > 0:
+                rate = 1.0 / step
+                info["rate_hz"] = round(rate, 6)
+                nd = _time_decimals(rate)
+                info["time_s"] = [round(float(time[0]), nd), round(float(time[-1]), nd)]
     else:
         print(f"sportsmed motion {args.motion_command}: '{path}' is not .c3d, .trc, .mot or .sto", file=sys.stderr)
         return 1
@@ -137,6 +181,11 @@ def _read(args: argparse.Namespace) -> int:
         print(json.dumps(info))
     else:
         for k, v in info.items():
+            if k == "events":
+                v = f"{len(v)}" + "".join(f"\n  {e['time_s']:>10} s  frame {e['frame']:>6}  {e['context']} {e['label']}"
+                                           for e in v)
+            elif isinstance(v, list) and v and k != "time_s":
+                v = ", ".join(map(str, v))
             print(f"{k}: {v}")
     return 0
 
@@ -148,7 +197,8 @@ def _point_summary(motion, t, source) -> dict:
     out = {}
     if t.n_frames and t.point_rate_hz:
         times = t.times_s
-        out["time_s"] = [round(float(times[0]), 6), round(float(times[-1]), 6)]
+        nd = _time_decimals(t.point_rate_hz)
+        out["time_s"] = [round(float(times[0]), nd), round(float(times[-1]), nd)]
     if t.n_frames and t.n_markers:
         missing = int(np.isnan(t.points[:, :, 0]).sum())
         out["missing_marker_samples"] = f"{missing} of {t.n_frames * t.n_markers}"
@@ -157,16 +207,22 @@ def _point_summary(motion, t, source) -> dict:
     return out
 
 
+def _write_table(df, args: argparse.Namespace, index: bool = True, **kwargs) -> None:
+    """``df`` as CSV to ``-o/--output`` (atomically) or stdout, numbers to ``--precision``."""
+    fmt = float_format(getattr(args, "precision", None))
+    if args.output:
+        write_csv_atomic(df, args.output, index=index, float_format=fmt, **kwargs)
+    else:
+        sys.stdout.write(df.to_csv(index=index, float_format=fmt, **kwargs))
+
+
 def _angles(args: argparse.Namespace) -> int:
     require_pillar("motion")
     from .. import motion
 
     t = motion.read_c3d(args.path).trial
     df = motion.angles_frame(motion.plugin_gait_angles_from_axes(t, args.side), t.point_rate_hz, t.first_frame)
-    if args.out:
-        write_csv_atomic(df, args.out)
-    else:
-        sys.stdout.write(df.to_csv())
+    _write_table(df, args)
     return 0
 
 
@@ -182,7 +238,7 @@ def _events(args: argparse.Namespace) -> int:
     if args.source == "stored":
         for e in t.events:
             rows.append({"label": e.label, "context": e.context, "time_s": e.time_s,
-                         "frame": e.time_s * rate + 1 - first})
+                         "frame": int(round(e.time_s * rate + 1 - first))})
     elif args.source == "zeni":
         for side, context in (("L", "Left"), ("R", "Right")):
             ev = motion.zeni_events(t, side)
@@ -204,12 +260,11 @@ def _events(args: argparse.Namespace) -> int:
                         continue
                     time = (first - 1) / rate + s / arate
                     rows.append({"label": label, "context": f"Plate{k}", "time_s": time,
-                                 "frame": time * rate + 1 - first})
+                                 "frame": int(round(time * rate + 1 - first))})
     df = pd.DataFrame(rows, columns=["label", "context", "time_s", "frame"]).sort_values("time_s", kind="stable")
-    if args.out:
-        write_csv_atomic(df, args.out, index=False)
-    else:
-        sys.stdout.write(df.to_csv(index=False))
+    df["time_s"] = df["time_s"].astype(float)
+    df["frame"] = df["frame"].astype("int64")
+    _write_table(df, args, index=False)
     return 0
 
 
@@ -217,7 +272,7 @@ def _convert(args: argparse.Namespace) -> int:
     require_pillar("motion")
     from .. import motion
 
-    src, dst = args.source, args.target
+    src, dst = args.source, _one_output(args, "target", "motion convert")
     s, d = src.lower(), dst.lower()
     if d.endswith((".mot", ".sto")):
         if not s.endswith(".c3d"):
@@ -242,6 +297,19 @@ def _convert(args: argparse.Namespace) -> int:
         print(f"sportsmed motion convert: '{dst}' is not .c3d, .trc or .mot", file=sys.stderr)
         return 1
     return 0
+
+
+def _one_output(args: argparse.Namespace, positional: str, where: str) -> str:
+    """The output given either as the positional argument (older spelling) or -o/--output."""
+    from .. import InvalidArgument
+
+    given = getattr(args, positional)
+    if given and args.output and given != args.output:
+        raise InvalidArgument(f"{where}: two outputs given ('{given}' and -o '{args.output}'); give one")
+    out = given or args.output
+    if not out:
+        raise InvalidArgument(f"{where}: no output given; give -o/--output FILE")
+    return out
 
 
 def _expand(paths):
@@ -276,7 +344,9 @@ def _features(args: argparse.Namespace) -> int:
             print("sportsmed motion features: --grf goes with exactly one trial", file=sys.stderr)
             return 1
         trials = {paths[0]: motion.attach_grf_mot(_load_trial(motion, paths[0]), args.grf, args.grf_loads)}
-    df = motion.feature_table(trials, args.task, args.body_mass, args.gait_events, vertical_axis=args.vertical_axis)
+    with progress_bar("motion features") as progress:
+        df = motion.feature_table(trials, args.task, args.body_mass, args.gait_events, progress=progress,
+                                  vertical_axis=args.vertical_axis)
     for trial, err, warn in zip(df.index, df["error"], df["warnings"]):
         if err:
             print(f"sportsmed motion features: {trial}: {err}", file=sys.stderr)
@@ -288,11 +358,11 @@ def _features(args: argparse.Namespace) -> int:
                                   **{k: {"value": (None if row[k] != row[k] else row[k]),
                                                                   "unit": units[k]} for k in units}}
                           for trial, row in df.iterrows()}))
-    elif args.out:
-        motion.write_feature_csv(df, args.out)
+    elif args.output:
+        motion.write_feature_csv(df, args.output, precision=args.precision)
     else:
         units = df.attrs["units"]
-        sys.stdout.write(df.rename(columns={c: f"{c} [{units[c]}]" for c in units}).to_csv())
+        _write_table(df.rename(columns={c: f"{c} [{units[c]}]" for c in units}), args)
     return 0 if (df["error"] == "").any() else 1
 
 
@@ -303,16 +373,17 @@ def _dynamics(args: argparse.Namespace) -> int:
     if not args.path.lower().endswith(".c3d"):
         print(f"sportsmed motion dynamics: '{args.path}' is not a .c3d file", file=sys.stderr)
         return 1
-    df = motion.inverse_dynamics(args.path, body_mass_kg=args.mass, mp=args.mp, table=args.table,
-                                 cutoff_hz=args.cutoff, frame=args.frame, convention=args.convention,
-                                 grf=args.grf, external_loads=args.grf_loads)
+    with progress_bar("motion dynamics"):
+        df = motion.inverse_dynamics(args.path, body_mass_kg=args.mass, mp=args.mp, table=args.table,
+                                     cutoff_hz=args.cutoff, frame=args.frame, convention=args.convention,
+                                     grf=args.grf, external_loads=args.grf_loads)
     for w in df.attrs["warnings"]:
         print(f"sportsmed motion dynamics: warning: {w}", file=sys.stderr)
-    if args.out:
-        motion.write_dynamics_csv(df, args.out)
+    if args.output:
+        motion.write_dynamics_csv(df, args.output, precision=args.precision)
     else:
         units = df.attrs["units"]
-        sys.stdout.write(df.rename(columns={c: f"{c} [{units[c]}]" for c in units}).to_csv())
+        _write_table(df.rename(columns={c: f"{c} [{units[c]}]" for c in units}), args)
     return 0
 
 
@@ -326,14 +397,17 @@ def _baseline(args: argparse.Namespace) -> int:
                               "IK .mot per trial, in the same order")
     iks = args.ik or [None] * len(args.trials)
     cycles = None
-    for trc, ik in zip(args.trials, iks):
-        c = anomaly.segment_trial(trc, ik, args.task, args.unit)
-        print(f"sportsmed motion baseline: {trc}: {len(c)} {args.unit}s", file=sys.stderr)
-        cycles = c if cycles is None else cycles + c
-    base = anomaly.fit_baseline(cycles, args.task, scorer=args.scorer, variance=args.variance, unit=args.unit)
-    base.save(args.out)
+    with progress_bar("motion baseline") as progress:
+        for k, (trc, ik) in enumerate(zip(args.trials, iks)):
+            progress(k / len(args.trials), os.path.basename(str(trc)))
+            c = anomaly.segment_trial(trc, ik, args.task, args.unit)
+            print(f"sportsmed motion baseline: {trc}: {len(c)} {args.unit}s", file=sys.stderr)
+            cycles = c if cycles is None else cycles + c
+        progress(1.0, "fit")
+        base = anomaly.fit_baseline(cycles, args.task, scorer=args.scorer, variance=args.variance, unit=args.unit)
+    base.save(args.output)
     print(f"sportsmed motion baseline: {base.n_cycles} {args.unit}s, {base.n_components} components "
-          f"({base.to_dict()['scorer']['explained']:.0%} of the variance) -> {args.out}", file=sys.stderr)
+          f"({base.to_dict()['scorer']['explained']:.0%} of the variance) -> {args.output}", file=sys.stderr)
     return 0
 
 
@@ -347,8 +421,5 @@ def _anomaly(args: argparse.Namespace) -> int:
         print(f"sportsmed motion anomaly: no {base.unit} found in '{args.trial}'", file=sys.stderr)
         return 1
     df = base.score(cycles)
-    if args.out:
-        write_csv_atomic(df, args.out, index=False)
-    else:
-        sys.stdout.write(df.to_csv(index=False))
+    _write_table(df, args, index=False)
     return 0

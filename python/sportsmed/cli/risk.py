@@ -20,6 +20,8 @@ from pathlib import Path
 
 from .._io import write_csv_atomic
 from .._pillars import require_pillar
+from ..progress import progress_bar
+from ._grammar import add_json, add_output, add_precision, float_format
 
 
 # How a table becomes model inputs: recorded in a trained model (training["recipe"]) and
@@ -72,11 +74,12 @@ def _load(args):
                               chronic_days=args.chronic, min_periods=args.min_periods)
 
 
-def _write(df, out) -> None:
+def _write(df, args) -> None:
+    out, fmt = args.output, float_format(args.precision)
     if out is None:
-        df.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
+        df.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d", float_format=fmt)
     else:
-        write_csv_atomic(df, out, index=False, date_format="%Y-%m-%d")
+        write_csv_atomic(df, out, index=False, date_format="%Y-%m-%d", float_format=fmt)
         print(f"written {out} ({len(df)} rows)", file=sys.stderr)
 
 
@@ -88,9 +91,10 @@ def run_workload(args) -> int:
     require_pillar("risk")
     from .. import risk
 
-    df = _load(args)
+    with progress_bar("risk workload"):
+        df = _load(args)
     cols = ["athlete", "date", args.load] + risk.workload_feature_names()
-    _write(df[cols], args.out)
+    _write(df[cols], args)
     return 0
 
 
@@ -118,7 +122,7 @@ def run_evaluate(args) -> int:
         raise InvalidArgument(f"evaluate: no injury column {args.injury!r} in the table")
     import warnings
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), progress_bar("risk evaluate"):
         # printed below, in the table and the JSON: not as a Python warning on stderr
         warnings.simplefilter("ignore", risk.EvidenceWarning)
         warnings.simplefilter("ignore", risk.LeakageWarning)
@@ -176,20 +180,21 @@ def run_train(args) -> int:
         params = {"max_epochs": args.epochs, "seed": args.seed, "pos_weight": args.pos_weight}
         if args.model == "cnn":
             params["window_days"] = args.window
-    model = risk.RiskModel(_features(args), args.model, **params).fit(df, "y")
+    with progress_bar("risk train"):
+        model = risk.RiskModel(_features(args), args.model, **params).fit(df, "y")
     model.training["recipe"] = {k: getattr(args, k) for k in _RECIPE}
     model.training["label"] = {"injury": args.injury, "horizon_days": args.horizon,
                                "text": f"injury within {args.horizon} days"}
-    model.save(args.out)
+    model.save(args.output)
     labelled = df[df["y"].notna()]
     e = risk.evidence(labelled["athlete"], labelled["date"], labelled["y"])
-    print(f"model written to {args.out}; training data: {_evidence_line(e)}", file=sys.stderr)
+    print(f"model written to {args.output}; training data: {_evidence_line(e)}", file=sys.stderr)
     if not e["interval_reliable"]:
         print(f"WARNING: too little evidence to validate this model: {e['events']} event(s) in "
               f"{e['athletes_with_events']} athlete(s) (minimum {risk.MIN_EVENTS} events in "
               f"{risk.MIN_ATHLETES_WITH_EVENTS} athletes)", file=sys.stderr)
     if args.json:
-        print(json.dumps({"model": str(args.out), "label": f"injury within {args.horizon} d",
+        print(json.dumps({"model": str(args.output), "label": f"injury within {args.horizon} d",
                           "evidence": e, "minimum": {"events": risk.MIN_EVENTS,
                                                      "athletes_with_events": risk.MIN_ATHLETES_WITH_EVENTS}},
                          indent=2, default=_json_default))
@@ -226,7 +231,7 @@ def run_predict(args) -> int:
     df = _load(args)
     out = df[["athlete", "date"]].copy()
     out["risk"] = model.predict(df)
-    _write(out, args.out)
+    _write(out, args)
     return 0
 
 
@@ -265,7 +270,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     w = rs.add_parser("workload", help="workload features per athlete-day (ACWR, EWMA-ACWR, monotony, ...)")
     _table_args(w)
-    w.add_argument("-o", "--out", type=Path, default=None, help="CSV to write (default: stdout)")
+    add_output(w, "CSV to write (default: stdout)", type=Path)
+    add_precision(w)
     w.set_defaults(handler=run_workload)
 
     e = rs.add_parser("evaluate", help="grouped / temporal / random evaluation against baselines")
@@ -285,7 +291,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--model", choices=["logistic", "xgboost", "mlp", "cnn"], default="logistic")
     e.add_argument("--replicates", type=int, default=1000, help="bootstrap replicates")
     e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--json", action="store_true", help="print JSON")
+    add_json(e, "print JSON")
     e.set_defaults(handler=run_evaluate)
 
     t = rs.add_parser("train", help="fit a model on all labelled rows and save it")
@@ -301,14 +307,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--pos-weight", type=float, default=1.0,
                    help="mlp/cnn: weight of positive rows; <= 0 for n_neg/n_pos (default: %(default)s)")
     t.add_argument("--seed", type=int, default=0, help="mlp/cnn: seed (default: %(default)s)")
-    t.add_argument("-o", "--out", type=Path, required=True, help="model file (JSON) to write")
-    t.add_argument("--json", action="store_true", help="print the training evidence as JSON")
+    add_output(t, "model file (JSON) to write", required=True, type=Path)
+    add_json(t, "print the training evidence as JSON")
     t.set_defaults(handler=run_train)
 
     pr = rs.add_parser("predict", help="risk per athlete-day from a saved model")
     pr.add_argument("model_file", type=Path)
     _table_args(pr, from_model=True)
-    pr.add_argument("-o", "--out", type=Path, default=None, help="CSV to write (default: stdout)")
+    add_output(pr, "CSV to write (default: stdout)", type=Path)
+    add_precision(pr)
     pr.set_defaults(handler=run_predict)
 
     x = rs.add_parser("explain", help="one athlete-day's risk and each feature's contribution")

@@ -409,13 +409,17 @@ def feature_table_frame(table):
     return df
 
 
-def write_feature_csv(df, path) -> None:
+def write_feature_csv(df, path, precision: int | None = None) -> None:
     """Writes a feature table as CSV with ``name [unit]`` column headers (written to a
-    temporary name, then renamed)."""
+    temporary name, then renamed).
+
+    ``precision``: significant digits of the numbers (None, the default: every digit, a
+    lossless round trip; the CLI writes 7, the float32 resolution of the samples)."""
     from .._io import write_csv_atomic
 
     units = df.attrs.get("units", {})
-    write_csv_atomic(df.rename(columns={c: f"{c} [{units[c]}]" for c in df.columns if c in units}), path)
+    write_csv_atomic(df.rename(columns={c: f"{c} [{units[c]}]" for c in df.columns if c in units}), path,
+                     float_format=f"%.{int(precision)}g" if precision else None)
 
 
 def read_feature_csv(path):
@@ -866,17 +870,14 @@ def plugin_gait_stored_moments(c3d, body_mass_kg: float | None = None):
     return df
 
 
-def write_dynamics_csv(df, path) -> None:
+def write_dynamics_csv(df, path, precision: int | None = None) -> None:
     """Writes an :func:`inverse_dynamics` table as CSV with ``name [unit]`` headers, through a
-    temporary file renamed into place (nothing half-written on failure)."""
-    import os
+    temporary file renamed into place (nothing half-written on failure).
+
+    ``precision``: significant digits of the numbers (None, the default: every digit; the
+    CLI writes 7, the float32 resolution of the C3D samples)."""
+    from .._io import write_csv_atomic
 
     units = df.attrs.get("units", {})
     out = df.rename(columns={c: f"{c} [{units[c]}]" for c in df.columns if c in units})
-    tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
-    try:
-        out.to_csv(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    write_csv_atomic(out, path, float_format=f"%.{int(precision)}g" if precision else None)
