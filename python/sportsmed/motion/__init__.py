@@ -111,30 +111,64 @@ def drop_jump_analysis(synthetic=None, seed: int = 1):
             "processed": with_model_outputs(t, left, right, centres_left, centres_right)}
 
 
-def cycle_summary(x, strikes, points: int = 101):
-    """Mean and standard deviation over time-normalised cycles.
+def cycle_summary(x, strikes, points: int = 101, names=None, side: str | None = None):
+    """Mean and standard deviation over time-normalised cycles, with labelled columns.
 
     Parameters
     ----------
-    x : array (frames, channels) or (frames,)
+    x : pandas.DataFrame (frames × channels, its column names name the channels), or an
+        array (frames, channels) or (frames,)
     strikes : frame indices of one foot's strikes (at least two)
+    names : names of the channels of an array (default: the DataFrame's columns; for an
+        array of 9 channels, :data:`ANGLE_COLUMNS` — the layout of
+        :func:`plugin_gait_angles_from_axes` and :func:`model_angles`; for one channel, ``value``)
+    side : "L"/"left" or "R"/"right" to prefix the names with ``left_``/``right_``
 
     Returns
     -------
     pandas.DataFrame
-        Index: percent of cycle (0 … 100); columns ``mean_<k>`` and ``sd_<k>`` per channel
-        (sample standard deviation, ddof=1; NaN with a single cycle).
+        Index: percent of cycle (0 … 100); columns ``<name>_mean`` and ``<name>_sd`` per
+        channel, e.g. ``left_knee_flexion_deg_mean`` (sample standard deviation, ddof=1;
+        NaN with a single cycle).
+
+    Raises
+    ------
+    InvalidArgument
+        When an array of several channels (not 9) comes without names, or names and
+        channels differ in number.
     """
     import numpy as np
     import pandas as pd
 
-    c = normalize_cycles(np.asarray(x, dtype=float), list(strikes), points)  # noqa: F405
+    from .. import InvalidArgument
+
+    if isinstance(x, pd.DataFrame):
+        names = list(names) if names is not None else [str(c) for c in x.columns]
+        x = x.to_numpy(dtype=float)
+    arr = np.asarray(x, dtype=float)
+    k = 1 if arr.ndim == 1 else arr.shape[1]
+    if names is None:
+        if k == len(ANGLE_COLUMNS):
+            names = ANGLE_COLUMNS
+        elif k == 1:
+            names = ["value"]
+        else:
+            raise InvalidArgument(f"cycle_summary: {k} channels without names; pass names=[...] or a DataFrame")
+    names = [str(n) for n in names]
+    if len(names) != k:
+        raise InvalidArgument(f"cycle_summary: {len(names)} names for {k} channels")
+    if side is not None:
+        prefix = {"l": "left_", "left": "left_", "r": "right_", "right": "right_"}.get(str(side).lower())
+        if prefix is None:
+            raise InvalidArgument(f"cycle_summary: side must be L, R, left or right, got {side!r}")
+        names = [prefix + n for n in names]
+    c = normalize_cycles(arr, list(strikes), points)  # noqa: F405
     mean = c.mean(axis=0)
     sd = c.std(axis=0, ddof=1) if c.shape[0] > 1 else np.full_like(mean, np.nan)
     cols = {}
-    for k in range(c.shape[2]):
-        cols[f"mean_{k}"] = mean[:, k]
-        cols[f"sd_{k}"] = sd[:, k]
+    for j, name in enumerate(names):
+        cols[f"{name}_mean"] = mean[:, j]
+        cols[f"{name}_sd"] = sd[:, j]
     return pd.DataFrame(cols, index=pd.Index(np.linspace(0, 100, points), name="percent_cycle"))
 
 
