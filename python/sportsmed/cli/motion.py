@@ -26,9 +26,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         add_json(r, "machine-readable output")
         r.set_defaults(handler=_read)
 
-    a = msub.add_parser("angles", help="Plug-in Gait hip/knee/ankle angles from stored segment axes (C3D)")
-    a.add_argument("path")
+    a = msub.add_parser("angles", help="Plug-in Gait hip/knee/ankle angles: from a C3D's stored segment axes, from "
+                                       "markers by CGM1, or hip/knee by a cluster model calibrated on a static trial")
+    a.add_argument("path", help=".c3d or .trc")
     add_side(a, "L", help="the leg")
+    a.add_argument("--method", choices=["auto", "stored", "cgm1", "cluster"], default="auto",
+                   help="stored: the Plug-in Gait axes a processed C3D holds; cgm1: CGM1 / Plug-in Gait from the "
+                        "markers and anthropometrics (the C3D's PROCESSING group or --mp); cluster: hip and knee from "
+                        "thigh/shank clusters calibrated on --static. auto: stored if the C3D has axes, else cluster "
+                        "with --static, else cgm1 (default: auto)")
+    a.add_argument("--static", default=None, metavar="TRIAL", help="static trial (.trc/.c3d) calibrating the cluster "
+                   "model")
+    a.add_argument("--mp", default=None, metavar="SUBJECT.mp",
+                   help="measured anthropometrics for CGM1 (Vicon $Name = value: LeftLegLength or LLegLength, "
+                        "KneeWidth, AnkleWidth, InterAsisDistance, ...; they override the C3D's PROCESSING)")
+    a.add_argument("--marker-map", default=None, metavar="FILE",
+                   help="your marker names -> Plug-in Gait names, for CGM1 on another marker set: JSON "
+                        "{\"yours\": \"LASI\", ...} or a two-column CSV (yours,plugin_gait)")
+    a.add_argument("--marker-set", default="gait2392", metavar="gait2392|addbio|FILE.json",
+                   help="cluster model: the roles of the markers (motion.GAIT2392_MARKERS, motion.ADDBIO_MARKERS, or "
+                        "a JSON file of the same structure; default gait2392)")
+    a.add_argument("--convention", choices=["plugin_gait", "gait2392", "laiuhlrich2022"], default="plugin_gait",
+                   help="cluster model: the pelvis and hip joint centre definition (default plugin_gait)")
     add_output(a, "CSV to write (default: stdout)")
     add_precision(a)
     a.set_defaults(handler=_angles)
@@ -216,12 +235,169 @@ def _write_table(df, args: argparse.Namespace, index: bool = True, **kwargs) -> 
         sys.stdout.write(df.to_csv(index=index, float_format=fmt, **kwargs))
 
 
+def read_marker_map(path) -> dict:
+    """{your label: Plug-in Gait label} from a JSON object or a two-column CSV (a header row
+    is allowed). Raises FormatError naming the file and the line for anything else."""
+    import csv
+
+    from .. import FormatError
+    from .._io import load_json_file
+
+    text_path = os.fspath(path)
+    if text_path.lower().endswith(".json"):
+        doc = load_json_file(text_path, "marker map")
+        if not isinstance(doc, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in doc.items()):
+            raise FormatError(f"marker map '{text_path}': expected a JSON object {{\"your name\": \"LASI\", ...}}")
+        mapping = dict(doc)
+    else:
+        mapping = {}
+        try:
+            with open(text_path, newline="", encoding="utf-8-sig") as fh:
+                for n, row in enumerate(csv.reader(fh), start=1):
+                    cells = [c.strip() for c in row]
+                    if not any(cells) or cells[0].startswith("#"):
+                        continue
+                    if len(cells) != 2 or not all(cells):
+                        raise FormatError(f"marker map '{text_path}', line {n}: expected two names (yours,plugin_gait), "
+                                          f"got {row}")
+                    if n == 1 and cells[1].lower() in ("plugin_gait", "plug-in gait", "pig", "to", "target"):
+                        continue  # a header row
+                    mapping[cells[0]] = cells[1]
+        except OSError as exc:
+            from .. import NotFound
+
+            raise NotFound(f"marker map: cannot read '{text_path}': {exc.strerror or exc}") from None
+    targets = list(mapping.values())
+    twice = sorted({t for t in targets if targets.count(t) > 1})
+    if twice:
+        raise FormatError(f"marker map '{text_path}': several of your markers map to {', '.join(twice)}")
+    if not mapping:
+        raise FormatError(f"marker map '{text_path}' maps no marker")
+    return mapping
+
+
+def _renamed(trial, mapping: dict, source: str):
+    """``trial`` with its markers renamed by ``mapping``; an unknown name of the map is an error."""
+    from .. import InvalidArgument
+
+    labels = list(trial.point_labels)
+    absent = [k for k in mapping if k not in labels]
+    if absent:
+        raise InvalidArgument(f"--marker-map: '{source}' has no marker {', '.join(absent)}")
+    trial.point_labels = [mapping.get(label, label) for label in labels]
+    return trial
+
+
+def _cgm1_parameters(motion, c3d, mp_path):
+    """CGM1 parameters: the C3D's PROCESSING group, overridden by a Vicon .mp file; a TRC
+    (no PROCESSING) takes them all from the .mp."""
+    from .. import Error, InvalidArgument
+
+    if c3d is not None and mp_path is None:
+        return motion.cgm1_parameters_from_c3d(c3d)
+    if mp_path is None:
+        raise InvalidArgument("motion angles --method cgm1: a .trc carries no anthropometrics; give --mp SUBJECT.mp "
+                              "(LeftLegLength, LeftKneeWidth, LeftAnkleWidth and the right ones, in mm), or "
+                              "--static TRIAL for hip and knee by the cluster model")
+    mp = motion.read_vicon_mp(mp_path)
+    try:
+        params = motion.cgm1_parameters_from_c3d(c3d) if c3d is not None else motion.Cgm1Parameters()
+    except Error:  # a C3D without (all of) PROCESSING: the .mp gives them
+        params = motion.Cgm1Parameters()
+
+    def value(side: str, name: str):
+        for key in (f"{'Left' if side == 'L' else 'Right'}{name}", f"{side}{name}"):
+            if key in mp:
+                return float(mp[key])
+        return None
+
+    fields = {"LegLength": "leg_length_mm", "KneeWidth": "knee_width_mm", "AnkleWidth": "ankle_width_mm",
+              "AsisTrocanterDistance": "asis_trocanter_mm", "ThighRotation": "thigh_rotation_rad",
+              "ShankRotation": "shank_rotation_rad", "TibialTorsion": "tibial_torsion_rad",
+              "StaticPlantFlex": "static_plantar_flexion_rad", "StaticRotOff": "static_rotation_offset_rad",
+              "AnkleAbAdd": "ankle_abadd_rad"}
+    missing = []
+    for side in "LR":
+        leg = params.left if side == "L" else params.right
+        for name, field in fields.items():
+            v = value(side, name)
+            if v is not None:
+                setattr(leg, field, v)
+            elif name in ("LegLength", "KneeWidth", "AnkleWidth") and not getattr(leg, field):
+                missing.append(f"{'Left' if side == 'L' else 'Right'}{name}")
+    for name, field in (("InterAsisDistance", "inter_asis_mm"), ("MarkerDiameter", "marker_diameter_mm")):
+        if name in mp:
+            setattr(params, field, float(mp[name]))
+    if missing:
+        raise InvalidArgument(f"motion angles: '{mp_path}' lacks {', '.join(missing)} (mm)")
+    return params
+
+
+def _marker_set(motion, spec: str):
+    if spec.lower() in ("gait2392", "opensim"):
+        return motion.GAIT2392_MARKERS
+    if spec.lower() in ("addbio", "addbiomechanics"):
+        return motion.ADDBIO_MARKERS
+    from .._io import load_json_file
+
+    doc = load_json_file(spec, "marker set")
+    from .. import FormatError
+
+    if not isinstance(doc, dict) or not {"LASI", "RASI", "SACR", "L", "R"} <= set(doc):
+        raise FormatError(f"marker set '{spec}': expected a JSON object with LASI, RASI, SACR, L and R "
+                          "(the structure of motion.GAIT2392_MARKERS)")
+    return doc
+
+
 def _angles(args: argparse.Namespace) -> int:
     require_pillar("motion")
-    from .. import motion
+    import pandas as pd
 
-    t = motion.read_c3d(args.path).trial
-    df = motion.angles_frame(motion.plugin_gait_angles_from_axes(t, args.side), t.point_rate_hz, t.first_frame)
+    from .. import Error, InvalidArgument, motion
+
+    path = args.path
+    is_c3d = path.lower().endswith(".c3d")
+    c3d = motion.read_c3d(path) if is_c3d else None
+    t = c3d.trial if is_c3d else _load_trial(motion, path)
+    method = args.method
+    if method == "auto":
+        method = "cgm1"
+        if args.static:
+            method = "cluster"
+        elif is_c3d and args.mp is None and args.marker_map is None:
+            try:
+                motion.plugin_gait_angles_from_axes(t, args.side)
+                method = "stored"
+            except Error:  # no stored axes: from the markers
+                pass
+        print(f"sportsmed motion angles: method {method}", file=sys.stderr)
+    if method == "stored":
+        if not is_c3d:
+            raise InvalidArgument("motion angles --method stored: only a processed .c3d holds Plug-in Gait axes; "
+                                  "use --method cgm1 (with --mp) or cluster (with --static)")
+        df = motion.angles_frame(motion.plugin_gait_angles_from_axes(t, args.side), t.point_rate_hz, t.first_frame)
+    elif method == "cgm1":
+        if args.marker_map:
+            t = _renamed(t, read_marker_map(args.marker_map), path)
+        params = _cgm1_parameters(motion, c3d, args.mp)
+        with progress_bar("CGM1"):
+            out = motion.cgm1(t, params)
+        import numpy as np
+
+        angles = np.hstack([out[f"{args.side}{joint}Angles"] for joint in ("Hip", "Knee", "Ankle")])
+        df = motion.angles_frame(angles, t.point_rate_hz, t.first_frame)
+    else:
+        if not args.static:
+            raise InvalidArgument("motion angles --method cluster: give the static trial with --static")
+        static = _load_trial(motion, args.static)
+        with progress_bar("cluster model"):
+            model = motion.cluster_model_from_static(static, _marker_set(motion, args.marker_set),
+                                                     convention=args.convention)
+            angles = motion.hip_knee_angles(t, model, args.side)
+        import numpy as np
+
+        time = (t.first_frame - 1 + np.arange(len(angles))) / t.point_rate_hz
+        df = pd.DataFrame(angles, index=pd.Index(time, name="time_s"), columns=motion.ANGLE_COLUMNS[:6])
     _write_table(df, args)
     return 0
 
