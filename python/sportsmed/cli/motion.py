@@ -54,7 +54,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     e = msub.add_parser("events", help="events of a trial: stored, Zeni (kinematic gait) or force-plate contacts")
     e.add_argument("path")
-    e.add_argument("--source", choices=["stored", "zeni", "force"], default="stored")
+    e.add_argument("--source", choices=["stored", "zeni", "force", "markers"], default="stored",
+                   help="stored events, Zeni (level walking), force-plate contacts, or contacts from the foot "
+                        "markers alone (heel/toe/ankle low and still; for trials without plates)")
+    e.add_argument("--marker-map", default=None, metavar="FILE",
+                   help="--source markers: your marker names -> Plug-in Gait (LHEE, LTOE, LANK, ...), JSON or CSV")
     e.add_argument("--threshold", type=float, default=20.0, help="force-plate on threshold (N); off is half")
     add_output(e, "CSV to write (default: stdout)")
     add_precision(e)
@@ -421,6 +425,19 @@ def _events(args: argparse.Namespace) -> int:
             for key, label in (("foot_strikes", "Foot Strike"), ("foot_offs", "Foot Off")):
                 for i in ev[key]:
                     rows.append({"label": label, "context": context, "time_s": (first - 1 + i) / rate, "frame": i})
+    elif args.source == "markers":
+        from ..motion.contacts import foot_contacts_from_markers
+
+        t = motion.strip_label_prefixes(t)
+        if args.marker_map:
+            t = _renamed(t, read_marker_map(args.marker_map), args.path)
+        source = motion.read_c3d(args.path) if args.path.lower().endswith(".c3d") else None
+        for side, context in (("L", "Left"), ("R", "Right")):
+            for on, off in foot_contacts_from_markers(t, side, source=source):
+                for label, time in (("Foot Strike", on), ("Foot Off", off)):
+                    if time == time:  # an off after the last frame is not an event
+                        rows.append({"label": label, "context": context, "time_s": time,
+                                     "frame": int(round(time * rate + 1 - first))})
     else:
         if not t.force_plates:
             print(f"sportsmed motion events: '{args.path}' has no force plates", file=sys.stderr)
