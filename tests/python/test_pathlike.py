@@ -83,8 +83,8 @@ import sportsmed  # noqa: E402
 #: Parameter names that hold a file or folder path.
 PATH_PARAM = re.compile(r"(^|_)(path|paths|folder|file|filename|src|dst|out|output|mot|mp|external_loads|dir|"
                         r"directory|trc|ik)$")
-PUBLIC_MODULES = ("sportsmed.motion", "sportsmed.imaging", "sportsmed.risk", "sportsmed.seg", "sportsmed.motion.anomaly",
-                  "sportsmed.report", "sportsmed.demo")
+PUBLIC_MODULES = ("sportsmed.motion", "sportsmed.imaging", "sportsmed.risk", "sportsmed.seg",
+                  "sportsmed.motion.anomaly", "sportsmed.motion.contacts", "sportsmed.report", "sportsmed.demo")
 
 
 def _params(fn) -> list:

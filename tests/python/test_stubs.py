@@ -172,9 +172,9 @@ def _check_instances(stub: Path, module, instances: dict) -> int:
             assert type(obj).__name__ == cls
             for member, ann in classes[cls].items():
                 value = getattr(obj, member)
-                assert _conforms(value, ann, aliases), \
-                    f"{stub.name}: {cls}.{member} is annotated {ast.unparse(ann)}, runtime gives {type(value).__name__}" \
-                    f" {value!r:.80}"
+                assert _conforms(value, ann, aliases), (
+                    f"{stub.name}: {cls}.{member} is annotated {ast.unparse(ann)}, "
+                    f"runtime gives {type(value).__name__} {value!r:.80}")
                 checked += 1
     return checked
 

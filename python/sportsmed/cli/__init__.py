@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="threads for compiled kernels (default: all cores)")
     parser.add_argument("--progress", choices=progress.MODES, default=None,
-                        help="how the progress of long work is shown on stderr: a bar, a log line every few seconds, or nothing "
+                        help="how the progress of long work is shown on stderr: a bar, a log line every few "
+                             "seconds, or nothing "
                              "(default: bar on a terminal, log otherwise)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

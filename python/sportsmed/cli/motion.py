@@ -262,8 +262,8 @@ def read_marker_map(path) -> dict:
                     if not any(cells) or cells[0].startswith("#"):
                         continue
                     if len(cells) != 2 or not all(cells):
-                        raise FormatError(f"marker map '{text_path}', line {n}: expected two names (yours,plugin_gait), "
-                                          f"got {row}")
+                        raise FormatError(f"marker map '{text_path}', line {n}: expected two names "
+                                          f"(yours,plugin_gait), got {row}")
                     if n == 1 and cells[1].lower() in ("plugin_gait", "plug-in gait", "pig", "to", "target"):
                         continue  # a header row
                     mapping[cells[0]] = cells[1]

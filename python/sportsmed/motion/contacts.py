@@ -40,7 +40,8 @@ def _vertical(trial, source, vertical_axis: str = "auto") -> tuple[int, float]:
 
 def foot_contacts_from_markers(trial, side: str, height_mm: float = 30.0, speed_mm_s: float = 500.0,
                                min_duration_s: float = 0.05, cutoff_hz: float = 8.0, source=None,
-                               markers: Optional[list] = None, vertical_axis: str = "auto") -> list[tuple[float, float]]:
+                               markers: Optional[list] = None,
+                               vertical_axis: str = "auto") -> list[tuple[float, float]]:
     """Ground contacts of one foot from its markers.
 
     Parameters
@@ -79,7 +80,8 @@ def foot_contacts_from_markers(trial, side: str, height_mm: float = 30.0, speed_
         raise InvalidArgument("foot_contacts_from_markers: the trial has no point rate")
     labels = markers or [side + m for m in FOOT_MARKERS if trial.has_marker(side + m)]
     if not labels:
-        raise InvalidArgument(f"foot_contacts_from_markers: no {side} foot marker ({', '.join(side + m for m in FOOT_MARKERS)}"
+        expected = ", ".join(side + m for m in FOOT_MARKERS)
+        raise InvalidArgument(f"foot_contacts_from_markers: no {side} foot marker ({expected}"
                               "); rename the lab's markers to Plug-in Gait names or pass markers=[...]")
     scale = {"m": 1000.0, "cm": 10.0, "mm": 1.0}.get(str(trial.point_units).strip().lower(), 1.0)
     axis, sign = _vertical(trial, source, vertical_axis)
