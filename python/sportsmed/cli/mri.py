@@ -2,10 +2,14 @@
 
 Subcommands::
 
-    sportsmed mri info PATH                         header facts of a NIfTI/NRRD file or DICOM folder
-    sportsmed mri convert SRC DST                   NIfTI <-> NRRD (or a DICOM folder -> NIfTI)
-    sportsmed mri edt MASK OUT [--label L]          exact distance transform (mm) of a mask/label
-    sportsmed mri metrics GT PRED [--labels ...]    per-label Dice, HD95, ASSD, surface Dice
+    sportsmed mri info PATH [--json]                header facts of a NIfTI/NRRD file or DICOM folder
+                                                    (the same keys for each, INFO_KEYS)
+    sportsmed mri convert SRC -o DST                NIfTI <-> NRRD (or a DICOM folder -> NIfTI)
+    sportsmed mri edt MASK -o OUT [--label L]       exact distance transform (mm) of a mask/label
+    sportsmed mri metrics GT PRED [--labels ...] [-o CSV]   per-label Dice, HD95, ASSD, surface Dice
+
+The output may also be given as the last positional argument (``convert SRC DST``), as
+before; see ``cli/_grammar.py`` for the options every subcommand shares.
     sportsmed mri t2map SRC -o OUT [--te ...]       T2 map of a multi-echo DICOM folder or 4-D NIfTI
     sportsmed mri thickness LABELS -o OUT           nearest-surface cartilage thickness map
         [--local OUT] [--regions [CSV]] [--map OUT.png|OUT.nii.gz]   local thickness, regional
