@@ -27,6 +27,9 @@ def test_cycle_summary_names_columns_by_joint_plane_and_side():
     ref = np.stack([np.interp(np.linspace(a, b, 101), np.arange(400), knee) for a, b in zip(strikes, strikes[1:])])
     np.testing.assert_allclose(by_frame["left_knee_flexion_deg_mean"], ref.mean(axis=0), atol=1e-12)
     np.testing.assert_allclose(by_frame["left_knee_flexion_deg_sd"], ref.std(axis=0, ddof=1), atol=1e-12)
+    sided = motion.angles_frame(x, 100.0, side="left")
+    assert list(sided.columns) == ["left_" + c for c in motion.ANGLE_COLUMNS]
+    pd.testing.assert_frame_equal(motion.cycle_summary(sided, strikes, side="L"), by_frame)
     two = motion.cycle_summary(x[:, :2], strikes, names=["a_deg", "b_deg"], side="R")
     assert list(two.columns) == ["right_a_deg_mean", "right_a_deg_sd", "right_b_deg_mean", "right_b_deg_sd"]
     with pytest.raises(sportsmed.InvalidArgument, match="without names"):

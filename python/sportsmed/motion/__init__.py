@@ -74,15 +74,24 @@ ANGLE_COLUMNS = [f"{joint}_{comp}" for joint in ("hip", "knee", "ankle")
                  for comp in ("flexion_deg", "abduction_deg", "rotation_deg")]
 
 
-def angles_frame(angles, rate_hz: float, first_frame: int = 1):
-    """Frames × 9 Plug-in Gait angles as a DataFrame (index: time in s, columns: ANGLE_COLUMNS).
+def angles_frame(angles, rate_hz: float, first_frame: int = 1, side: str | None = None):
+    """Frames × 9 Plug-in Gait angles as a DataFrame (index: time in s, columns: ANGLE_COLUMNS,
+    prefixed ``left_``/``right_`` when ``side`` is given: ``left_knee_flexion_deg``).
 
     The second column of each joint keeps Plug-in Gait's sign (varus/adduction positive)."""
     import numpy as np
     import pandas as pd
 
+    columns = ANGLE_COLUMNS
+    if side is not None:
+        prefix = {"l": "left_", "left": "left_", "r": "right_", "right": "right_"}.get(str(side).lower())
+        if prefix is None:
+            from .. import InvalidArgument
+
+            raise InvalidArgument(f"angles_frame: side must be L, R, left or right, got {side!r}")
+        columns = [prefix + c for c in ANGLE_COLUMNS]
     time = (first_frame - 1 + np.arange(len(angles))) / rate_hz
-    return pd.DataFrame(np.asarray(angles), index=pd.Index(time, name="time_s"), columns=ANGLE_COLUMNS)
+    return pd.DataFrame(np.asarray(angles), index=pd.Index(time, name="time_s"), columns=columns)
 
 
 def drop_jump_analysis(synthetic=None, seed: int = 1):
@@ -161,7 +170,7 @@ def cycle_summary(x, strikes, points: int = 101, names=None, side: str | None = 
         prefix = {"l": "left_", "left": "left_", "r": "right_", "right": "right_"}.get(str(side).lower())
         if prefix is None:
             raise InvalidArgument(f"cycle_summary: side must be L, R, left or right, got {side!r}")
-        names = [prefix + n for n in names]
+        names = [n if n.startswith(prefix) else prefix + n for n in names]
     c = normalize_cycles(arr, list(strikes), points)  # noqa: F405
     mean = c.mean(axis=0)
     sd = c.std(axis=0, ddof=1) if c.shape[0] > 1 else np.full_like(mean, np.nan)
