@@ -5,7 +5,8 @@ False cancels the operation (it raises :class:`sportsmed.Cancelled`). This modul
 such callbacks into progress a person can see, in one of three modes:
 
 ``bar``
-    a tqdm bar on stderr (shown after :data:`BAR_DELAY_S`, so quick commands draw nothing);
+    a tqdm bar on stderr (shown after :data:`BAR_DELAY_S`, so quick commands draw nothing;
+    ``SPORTSMED_PROGRESS_DELAY`` overrides it);
 ``log``
     a plain line on stderr every :data:`LOG_INTERVAL_S` seconds (``SPORTSMED_PROGRESS_INTERVAL``
     overrides it) — for logs, CI and pipes, where a bar would be a mess of carriage returns;
@@ -68,6 +69,13 @@ def _interval() -> float:
         return max(float(os.environ.get("SPORTSMED_PROGRESS_INTERVAL", LOG_INTERVAL_S)), 0.01)
     except ValueError:
         return LOG_INTERVAL_S
+
+
+def _bar_delay() -> float:
+    try:
+        return max(float(os.environ.get("SPORTSMED_PROGRESS_DELAY", BAR_DELAY_S)), 0.0)
+    except ValueError:
+        return BAR_DELAY_S
 
 
 def _duration(seconds: float) -> str:
@@ -179,13 +187,14 @@ def progress_bar(desc: str = "", enabled: Optional[bool] = None, mode: Optional[
             reporter.close()
         return
 
-    bar = tqdm(total=1000, desc=desc, unit="‰", leave=False, file=stream, delay=BAR_DELAY_S)
+    delay = _bar_delay()
+    bar = tqdm(total=1000, desc=desc, unit="‰", leave=False, file=stream, delay=delay)
     stop = threading.Event()
     started = time.monotonic()
 
     def refresh() -> None:  # keeps the elapsed time moving while a kernel reports nothing
         while not stop.wait(1.0):
-            if time.monotonic() - started >= BAR_DELAY_S:
+            if time.monotonic() - started >= delay:
                 with contextlib.suppress(Exception):
                     bar.refresh()
 

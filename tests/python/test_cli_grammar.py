@@ -325,3 +325,34 @@ def test_motion_info_lists_labels_units_rates_and_events(shared_data, capsys):
         assert e["time_s"] == round(e["time_s"], 3)  # 50 Hz: 3 decimals
     ref = sorted(t.events, key=lambda e: e.time_s)
     assert [e["time_s"] for e in info["events"]] == pytest.approx([e.time_s for e in ref], abs=5e-4)
+
+
+def test_cli_progress_is_a_bar_on_a_terminal(tmp_path):
+    """stderr a terminal (a pseudo-terminal here): the default is a tqdm bar, redrawn with
+    carriage returns, not log lines."""
+    pytest.importorskip("sportsmed.imaging")
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    env = dict(os.environ, SPORTSMED_PROGRESS_DELAY="0")  # draw at once, however fast the machine
+    p = subprocess.Popen([exe(), "mri", "phantom", "-o", str(tmp_path / "ph"), "--spacing", "1.5"],
+                         stdout=subprocess.DEVNULL, stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        ready, _, _ = select.select([master], [], [], 300)
+        if not ready:
+            break
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert p.wait(timeout=300) == 0
+    text = b"".join(chunks).decode(errors="replace")
+    assert "\r" in text and "phantom:" in text and "‰" in text, text[-500:]
+    assert "elapsed" not in text  # not the log form
