@@ -622,7 +622,9 @@ void bind_dynamics(py::module_& m) {
               if (frame == "distal") o.frame = MomentFrame::Distal;
               else if (frame == "proximal") o.frame = MomentFrame::Proximal;
               else if (frame == "lab") o.frame = MomentFrame::Lab;
-              else SPORTSMED_THROW(InvalidArgument, "inverse_dynamics: frame '{}' is not distal, proximal or lab", frame);
+              else if (frame == "jcs") o.frame = MomentFrame::Jcs;
+              else SPORTSMED_THROW(InvalidArgument, "inverse_dynamics: frame '{}' is not distal, proximal, lab or jcs",
+                                   frame);
               o.external = external;
               o.force_threshold_n = force_threshold_n;
               o.max_cop_distance_m = max_cop_distance_m;
@@ -664,6 +666,76 @@ void bind_dynamics(py::module_& m) {
           "Newton–Euler lower-limb inverse dynamics (see sportsmed.motion.inverse_dynamics): dict with 'L'/'R' → "
           "moments (N × 9, N·m, hip/knee/ankle X Y Z), forces (N × 9, N), powers (N × 3, W), plate (N), and "
           "warnings, model, vertical_axis, body_mass_kg, rate_hz.");
+    m.def("_leg_segments",
+          [](const Trial& trial, const std::string& side, const std::string& model,
+             std::optional<Cgm1Parameters> cgm1_parameters) {
+              std::string used;
+              const LegSegments leg = leg_segments_from_trial(trial, side, model,
+                                                              cgm1_parameters ? &*cgm1_parameters : nullptr, &used);
+              py::dict d;
+              d["hip"] = leg.hip;
+              d["knee"] = leg.knee;
+              d["ankle"] = leg.ankle;
+              d["toe"] = leg.toe;
+              d["pelvis"] = leg.pelvis;
+              d["thigh"] = leg.thigh;
+              d["shank"] = leg.shank;
+              d["foot"] = leg.foot;
+              d["model"] = used;
+              return d;
+          },
+          py::arg("trial"), py::arg("side"), py::arg("model") = "auto", py::arg("cgm1_parameters") = py::none(),
+          "Segment kinematics of one leg (SI units): hip/knee/ankle/toe (N × 3, m), pelvis/thigh/shank/foot "
+          "frames (N × 9), and the model used ('axes' or 'cgm1').");
+    m.def("_leg_inverse_dynamics_batch",
+          [](const py::list& legs, const py::list& loads, const std::string& table, const std::vector<double>& masses,
+             double rate_hz, const Eigen::Vector3d& gravity) {
+              std::vector<LegSegments> ls;
+              std::vector<FootLoad> fl;
+              ls.reserve(legs.size());
+              fl.reserve(loads.size());
+              for (const py::handle& h : legs) {
+                  const py::dict d = h.cast<py::dict>();
+                  LegSegments l;
+                  l.hip = d["hip"].cast<RowMatX3d>();
+                  l.knee = d["knee"].cast<RowMatX3d>();
+                  l.ankle = d["ankle"].cast<RowMatX3d>();
+                  l.toe = d["toe"].cast<RowMatX3d>();
+                  if (d.contains("pelvis")) l.pelvis = d["pelvis"].cast<RowMatXd>();
+                  l.thigh = d["thigh"].cast<RowMatXd>();
+                  l.shank = d["shank"].cast<RowMatXd>();
+                  l.foot = d["foot"].cast<RowMatXd>();
+                  ls.push_back(std::move(l));
+              }
+              for (const py::handle& h : loads) {
+                  const py::dict d = h.cast<py::dict>();
+                  fl.push_back(FootLoad{d["force"].cast<RowMatX3d>(), d["moment"].cast<RowMatX3d>()});
+              }
+              const BodySegmentTable bsp = body_segment_table(table);
+              std::vector<LegDynamics> r;
+              {
+                  py::gil_scoped_release release;
+                  r = leg_inverse_dynamics_batch(ls, fl, bsp, masses, rate_hz, gravity);
+              }
+              py::list out;
+              for (const LegDynamics& d : r) {
+                  py::dict e;
+                  e["ankle_force"] = d.ankle_force;
+                  e["knee_force"] = d.knee_force;
+                  e["hip_force"] = d.hip_force;
+                  e["ankle_moment"] = d.ankle_moment;
+                  e["knee_moment"] = d.knee_moment;
+                  e["hip_moment"] = d.hip_moment;
+                  e["ankle_power"] = d.ankle_power;
+                  e["knee_power"] = d.knee_power;
+                  e["hip_power"] = d.hip_power;
+                  out.append(e);
+              }
+              return out;
+          },
+          py::arg("legs"), py::arg("loads"), py::arg("table"), py::arg("body_mass_kg"), py::arg("rate_hz"),
+          py::arg("gravity"),
+          "Newton–Euler of many legs in parallel (see sportsmed.motion.leg_inverse_dynamics).");
 }
 // --- end inverse dynamics ---
 

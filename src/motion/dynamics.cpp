@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "sportsmed/core/error.hpp"
+#include "sportsmed/core/parallel.hpp"
 #include "sportsmed/motion/checks.hpp"
 #include "sportsmed/motion/filter.hpp"
 #include "sportsmed/motion/joint_angles.hpp"
@@ -253,6 +254,31 @@ LegDynamics leg_inverse_dynamics(const LegSegments& leg, const FootLoad& load, c
     return out;
 }
 
+std::vector<LegDynamics> leg_inverse_dynamics_batch(const std::vector<LegSegments>& legs,
+                                                    const std::vector<FootLoad>& loads,
+                                                    const BodySegmentTable& table,
+                                                    const std::vector<double>& body_mass_kg, double rate_hz,
+                                                    const Eigen::Vector3d& gravity) {
+    SPORTSMED_CHECK(loads.size() == legs.size(), "leg_inverse_dynamics_batch: {} legs but {} loads", legs.size(),
+                    loads.size());
+    SPORTSMED_CHECK(body_mass_kg.size() == legs.size() || body_mass_kg.size() == 1,
+                    "leg_inverse_dynamics_batch: {} body masses for {} legs (give one per leg, or one)",
+                    body_mass_kg.size(), legs.size());
+    std::vector<LegDynamics> out(legs.size());
+    parallel_for(0, static_cast<std::int64_t>(legs.size()), [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t i = begin; i < end; ++i) {
+            const auto k = static_cast<std::size_t>(i);
+            const double mass = body_mass_kg.size() == 1 ? body_mass_kg[0] : body_mass_kg[k];
+            try {
+                out[k] = leg_inverse_dynamics(legs[k], loads[k], table, mass, rate_hz, gravity);
+            } catch (const InvalidArgument& e) {
+                SPORTSMED_THROW(InvalidArgument, "leg {}: {}", k, e.what());
+            }
+        }
+    });
+    return out;
+}
+
 LegSegments leg_segments_from_trial(const Trial& trial, const std::string& side, const std::string& model,
                                     const Cgm1Parameters* cgm1_parameters, std::string* model_used) {
     SPORTSMED_CHECK(side == "L" || side == "R", "leg_segments_from_trial: side must be 'L' or 'R', got '{}'", side);
@@ -461,6 +487,26 @@ void foot_loads_from_plates(const Trial& trial, const LegSegments& left, const L
 
 namespace {
 
+/// Joint-coordinate-system axes per frame (Grood & Suntay 1983; Wu et al. 2002), as N × 9
+/// frames whose columns are (floating axis, proximal medio-lateral axis, distal long axis):
+/// e1 = the proximal segment's y, e3 = the distal segment's z (the foot's turned to x forward,
+/// z up), e2 = e1 × e3 normalised (anterior). Projecting a moment on these columns gives its
+/// components about the JCS axes (Schache & Baker 2007's recommendation for gait moments).
+RowMatXd jcs_frames(const RowMatXd& prox, const RowMatXd& dist, bool dist_is_foot) {
+    RowMatXd out(prox.rows(), 9);
+    for (Eigen::Index i = 0; i < prox.rows(); ++i) {
+        const Mat3 p = frame_at(prox, i), d = frame_at(dist, i);
+        const Vec3 e1 = p.col(1);
+        const Vec3 e3 = dist_is_foot ? Vec3(d.col(0)) : Vec3(d.col(2));
+        const Vec3 e2 = e1.cross(e3).normalized();
+        Mat3 o;
+        o << e2, e1, e3;
+        for (int a = 0; a < 3; ++a)
+            for (int b = 0; b < 3; ++b) out(i, 3 * a + b) = o(a, b);
+    }
+    return out;
+}
+
 SideDynamics side_results(const LegSegments& leg, const LegDynamics& d, const InverseDynamicsOptions& o,
                           const std::string& side) {
     const int sg = side_sign(side);
@@ -491,6 +537,13 @@ SideDynamics side_results(const LegSegments& leg, const LegDynamics& d, const In
         } else if (o.frame == MomentFrame::Proximal) {
             frames = jj.prox;
             SPORTSMED_CHECK(frames != nullptr, "inverse_dynamics: hip moments in the proximal frame need pelvis frames");
+        }
+        RowMatXd jcs;
+        if (o.frame == MomentFrame::Jcs) {
+            SPORTSMED_CHECK(jj.prox != nullptr, "inverse_dynamics: hip moments in the joint coordinate system need "
+                                                "pelvis frames");
+            jcs = jcs_frames(*jj.prox, *jj.dist, jj.dist_is_foot);
+            frames = &jcs;
         }
         out.moments.middleCols(3 * j, 3) = ext * plugin_gait_components(*jj.m, frames, foot, jj.x_sign, sg);
         out.forces.middleCols(3 * j, 3) = local_components(*jj.f, frames, foot);

@@ -4,6 +4,7 @@
 
 #include "detail.hpp"
 #include "sportsmed/core/error.hpp"
+#include "sportsmed/core/parallel.hpp"
 #include "sportsmed/core/progress.hpp"
 #include "sportsmed/imaging/components.hpp"
 #include "sportsmed/imaging/volume.hpp"
@@ -196,6 +197,88 @@ void keep_largest(Segmentation& s, const std::vector<int>& only) {
     s.labels.assign(kept.data(), kept.data() + kept.num_voxels());
 }
 
+/// Linear-interpolation taps of one axis, as torch's interpolate (align_corners=false):
+/// source coordinate (o + ½)·in/out − ½, clamped at 0 below and at the last sample above.
+struct Taps {
+    std::vector<std::int64_t> i0, i1;
+    std::vector<float> w1;
+};
+
+Taps linear_taps(std::int64_t in, std::int64_t out) {
+    Taps t;
+    t.i0.resize(static_cast<std::size_t>(out));
+    t.i1.resize(static_cast<std::size_t>(out));
+    t.w1.resize(static_cast<std::size_t>(out));
+    const double scale = static_cast<double>(in) / static_cast<double>(out);
+    for (std::int64_t o = 0; o < out; ++o) {
+        const double src = std::max(0.0, (static_cast<double>(o) + 0.5) * scale - 0.5);
+        const auto i0 = std::min<std::int64_t>(static_cast<std::int64_t>(src), in - 1);
+        const auto k = static_cast<std::size_t>(o);
+        t.i0[k] = i0;
+        t.i1[k] = std::min<std::int64_t>(i0 + 1, in - 1);
+        t.w1[k] = static_cast<float>(src - static_cast<double>(i0));
+    }
+    return t;
+}
+
+/// Brings model-grid probabilities (classes × @p from) to the input grid @p to by trilinear
+/// (bilinear in 2-D) interpolation and takes the argmax there — the labels are the same
+/// whether or not the probabilities are returned. Memory: the labels, plus classes × output
+/// voxels only when @p keep_probabilities (normalised to sum 1 per voxel, as before).
+void resample_probabilities(const std::vector<float>& probs, const std::vector<std::int64_t>& from, int classes,
+                            const std::vector<std::int64_t>& to, bool keep_probabilities, Segmentation& result) {
+    const std::size_t dims = to.size();
+    SPORTSMED_CHECK(dims == 2 || dims == 3, "segment: resampling supports 2-D and 3-D images, got {}-D", dims);
+    const std::int64_t fz = dims == 3 ? from[0] : 1, fy = from[dims - 2], fx = from[dims - 1];
+    const std::int64_t tz = dims == 3 ? to[0] : 1, ty = to[dims - 2], tx = to[dims - 1];
+    const Taps az = linear_taps(fz, tz), ay = linear_taps(fy, ty), ax = linear_taps(fx, tx);
+    const std::int64_t fvox = fz * fy * fx, tvox = tz * ty * tx;
+    result.labels.assign(static_cast<std::size_t>(tvox), 0);
+    if (keep_probabilities) result.probabilities.assign(static_cast<std::size_t>(tvox) * classes, 0.0f);
+    parallel_for(0, tz, [&](std::int64_t z0, std::int64_t z1) {
+        std::vector<float> p(static_cast<std::size_t>(classes));
+        for (std::int64_t z = z0; z < z1; ++z) {
+            const auto kz = static_cast<std::size_t>(z);
+            const std::int64_t za = az.i0[kz] * fy * fx, zb = az.i1[kz] * fy * fx;
+            const float wz = az.w1[kz];
+            for (std::int64_t y = 0; y < ty; ++y) {
+                const auto ky = static_cast<std::size_t>(y);
+                const std::int64_t ya = ay.i0[ky] * fx, yb = ay.i1[ky] * fx;
+                const float wy = ay.w1[ky];
+                for (std::int64_t x = 0; x < tx; ++x) {
+                    const auto kx = static_cast<std::size_t>(x);
+                    const std::int64_t xa = ax.i0[kx], xb = ax.i1[kx];
+                    const float wx = ax.w1[kx];
+                    const std::int64_t c000 = za + ya + xa, c001 = za + ya + xb, c010 = za + yb + xa,
+                                       c011 = za + yb + xb, c100 = zb + ya + xa, c101 = zb + ya + xb,
+                                       c110 = zb + yb + xa, c111 = zb + yb + xb;
+                    float best = -1.0f, sum = 0.0f;
+                    int arg = 0;
+                    for (int c = 0; c < classes; ++c) {
+                        const float* q = probs.data() + static_cast<std::size_t>(c) * static_cast<std::size_t>(fvox);
+                        const float a = q[c000] + wx * (q[c001] - q[c000]);
+                        const float b = q[c010] + wx * (q[c011] - q[c010]);
+                        const float cc = q[c100] + wx * (q[c101] - q[c100]);
+                        const float d = q[c110] + wx * (q[c111] - q[c110]);
+                        const float e = a + wy * (b - a), f = cc + wy * (d - cc);
+                        const float v = e + wz * (f - e);
+                        p[static_cast<std::size_t>(c)] = v;
+                        sum += v;
+                        if (v > best) best = v, arg = c;
+                    }
+                    const std::int64_t o = (z * ty + y) * tx + x;
+                    result.labels[static_cast<std::size_t>(o)] = static_cast<std::uint8_t>(arg);
+                    if (keep_probabilities)
+                        for (int c = 0; c < classes; ++c)
+                            result.probabilities[static_cast<std::size_t>(c) * static_cast<std::size_t>(tvox) +
+                                                 static_cast<std::size_t>(o)] =
+                                sum > 0 ? p[static_cast<std::size_t>(c)] / sum : 0.0f;
+                }
+            }
+        }
+    });
+}
+
 }  // namespace
 
 Segmentation segment(Model& model, const float* image, const std::vector<std::int64_t>& shape,
@@ -235,33 +318,37 @@ Segmentation segment(Model& model, const float* image, const std::vector<std::in
             return F::interpolate(t, o);
         };
         torch::NoGradGuard no_grad;
-        const torch::Tensor x = torch::from_blob(const_cast<float*>(image), full, torch::kFloat32);
+        // Anti-aliasing: an axis shrunk by a factor f > 1 is first smoothed with a Gaussian of
+        // σ = (f − 1)/2 input voxels (scikit-image's resize default), so that detail finer than
+        // the model's grid is averaged, as an acquisition at that resolution would, not aliased.
+        torch::Tensor x = torch::from_blob(const_cast<float*>(image), full, torch::kFloat32);
+        for (std::int64_t d = 0; d < dims; ++d) {
+            const double factor = static_cast<double>(shape[d]) / static_cast<double>(target[d]);
+            if (factor <= 1.0 + 1e-6) continue;
+            const double sigma = (factor - 1.0) / 2.0;
+            const auto radius = static_cast<std::int64_t>(std::ceil(4.0 * sigma));
+            torch::Tensor k = torch::arange(-radius, radius + 1, torch::kFloat64);
+            k = torch::exp(-0.5 * (k / sigma).pow(2));
+            k = (k / k.sum()).to(torch::kFloat32);
+            // move axis d last, convolve along it with edge replication, move it back
+            const std::int64_t axis = 2 + d;
+            torch::Tensor moved = x.movedim(axis, -1).contiguous();
+            const auto sizes = moved.sizes().vec();
+            torch::Tensor rows = moved.reshape({-1, 1, sizes.back()});
+            rows = F::pad(rows, F::PadFuncOptions({radius, radius}).mode(torch::kReplicate));
+            rows = F::conv1d(rows, k.view({1, 1, -1}));
+            x = rows.reshape(sizes).movedim(-1, axis).contiguous();
+        }
         const torch::Tensor xr = interp(x, target, true).contiguous();
         SegmentOptions inner = options;
         inner.input_spacing_mm.clear();
         inner.keep_largest_component = false;
+        inner.probabilities = true;  // one path: the labels are always the argmax of the resampled probabilities
         Segmentation on_model = segment_on_grid(model, xr.data_ptr<float>(), target, inner);
         result.shape = shape;
         result.num_classes = on_model.num_classes;
-        std::vector<std::int64_t> lshape = {1, 1};
-        lshape.insert(lshape.end(), target.begin(), target.end());
-        torch::Tensor labels;
-        if (options.probabilities) {
-            std::vector<std::int64_t> pshape = {1, on_model.num_classes};
-            pshape.insert(pshape.end(), target.begin(), target.end());
-            const torch::Tensor p =
-                interp(torch::from_blob(on_model.probabilities.data(), pshape, torch::kFloat32), shape, true)[0];
-            const torch::Tensor pn = (p / p.sum(0, true)).contiguous();
-            result.probabilities.assign(pn.data_ptr<float>(), pn.data_ptr<float>() + pn.numel());
-            labels = pn.argmax(0).to(torch::kUInt8).contiguous();
-        } else {
-            labels = interp(torch::from_blob(on_model.labels.data(), lshape, torch::kUInt8).to(torch::kFloat32),
-                            shape, false)[0][0]
-                         .round()
-                         .to(torch::kUInt8)
-                         .contiguous();
-        }
-        result.labels.assign(labels.data_ptr<std::uint8_t>(), labels.data_ptr<std::uint8_t>() + labels.numel());
+        resample_probabilities(on_model.probabilities, target, on_model.num_classes, shape, options.probabilities,
+                               result);
     }
     if (options.keep_largest_component) keep_largest(result, options.keep_largest_labels);
     return result;

@@ -366,3 +366,39 @@ def test_crop_synthesises_one_whole_voxel_box_of_the_map(f):
     assert len(set(offsets)) > 1
     with pytest.raises(sportsmed.InvalidArgument, match="crop must be >= 0"):
         seg.synthesize(labels, 1, crop=-1)
+
+
+def _linear_resize(a, shape):
+    """torch.nn.functional.interpolate(mode="(tri)linear", align_corners=False) in NumPy/SciPy:
+    source coordinate (o + ½)·in/out − ½, clamped at 0, edge samples repeated."""
+    from scipy.ndimage import map_coordinates
+
+    axes = [np.maximum((np.arange(o) + 0.5) * (i / o) - 0.5, 0.0) for i, o in zip(a.shape, shape)]
+    grid = np.meshgrid(*axes, indexing="ij")
+    return map_coordinates(a.astype(np.float64), grid, order=1, mode="nearest")
+
+
+def test_resampled_labels_are_the_argmax_of_resampled_probabilities(exported):
+    """One path whatever is asked for: the image is smoothed where it is shrunk (σ = (f − 1)/2
+    voxels) and resized linearly to the model's grid, the model-grid probabilities are resized
+    linearly back and the labels are their argmax — the same labels with and without
+    probabilities=True. Re-derived here with SciPy."""
+    from scipy.ndimage import gaussian_filter1d
+
+    model = seg.load_model(exported / "net.pt")
+    rng = np.random.default_rng(5)
+    image = gaussian_filter1d(rng.normal(size=(14, 20, 36)), 1.5, axis=2).astype(np.float32)
+    spacing = (2.0, 1.5, 0.5)  # model at 1 mm: two axes upsampled, one shrunk by 2
+    labels, _ = seg.segment(model, image, spacing_mm=spacing)
+    labels_p, probs = seg.segment(model, image, spacing_mm=spacing, probabilities=True)
+    np.testing.assert_array_equal(labels, labels_p)
+    target = tuple(int(round(s * sp)) for s, sp in zip(image.shape, spacing))
+    smoothed = gaussian_filter1d(image.astype(np.float64), sigma=0.5, axis=2, mode="nearest", truncate=4.0)
+    on_model = _linear_resize(smoothed, target).astype(np.float32)
+    _, model_probs = seg.segment(model, on_model, probabilities=True)
+    expected = np.stack([_linear_resize(p, image.shape) for p in model_probs])
+    expected /= expected.sum(0, keepdims=True)
+    np.testing.assert_allclose(probs, expected, atol=2e-4)
+    top2 = np.sort(expected, axis=0)[-2:]
+    clear = (top2[1] - top2[0]) > 1e-3
+    np.testing.assert_array_equal(labels[clear], expected.argmax(0)[clear])

@@ -110,8 +110,22 @@ LegDynamics leg_inverse_dynamics(const LegSegments& leg, const FootLoad& load, c
                                  double body_mass_kg, double rate_hz,
                                  const Eigen::Vector3d& gravity = Eigen::Vector3d(0, 0, -9.81));
 
-/// Frame in which moments are expressed.
-enum class MomentFrame { Distal, Proximal, Lab };
+/// leg_inverse_dynamics of many legs (e.g. both legs of 1,000 trials), in parallel over the
+/// legs (sportsmed::parallel_for; results identical to calling it leg by leg).
+/// @param body_mass_kg one per leg, or one for all
+/// @throws InvalidArgument as leg_inverse_dynamics (naming the leg's index), or when the
+///         sizes of @p legs, @p loads and @p body_mass_kg disagree.
+std::vector<LegDynamics> leg_inverse_dynamics_batch(const std::vector<LegSegments>& legs,
+                                                    const std::vector<FootLoad>& loads,
+                                                    const BodySegmentTable& table,
+                                                    const std::vector<double>& body_mass_kg, double rate_hz,
+                                                    const Eigen::Vector3d& gravity = Eigen::Vector3d(0, 0, -9.81));
+
+/// Frame in which moments are expressed: the distal or proximal segment's, the lab's, or the
+/// joint coordinate system (Jcs: components about the proximal segment's medio-lateral axis
+/// (X, flexion), the floating axis (Y, ab/adduction) and the distal segment's long axis (Z,
+/// rotation), by projection — Grood & Suntay 1983, Schache & Baker 2007).
+enum class MomentFrame { Distal, Proximal, Lab, Jcs };
 
 /// Options of inverse_dynamics.
 struct InverseDynamicsOptions {

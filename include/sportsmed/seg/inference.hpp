@@ -22,10 +22,12 @@ struct SegmentOptions {
     bool low_memory = true;
     bool probabilities = false;  ///< also return softmax probabilities (classes × spatial)
     /// Voxel spacing of the input (mm per axis). When set and different from the model's
-    /// spacing (by more than 1 %), the image is resampled (linear) to the model's grid,
-    /// segmented there, and brought back: probabilities linearly (then argmax), labels
-    /// alone by nearest neighbour (no full-volume probability buffer). Empty: the image is
-    /// taken to be on the model's grid.
+    /// spacing (by more than 1 %), the image is resampled (linear; an axis shrunk by f > 1
+    /// smoothed first with a Gaussian of σ = (f − 1)/2 voxels against aliasing) to the model's grid,
+    /// segmented there, and brought back by one path: the model-grid probabilities are
+    /// interpolated linearly onto the input grid and the labels are their argmax there —
+    /// identical with and without @ref probabilities, whose full-volume buffer is made only
+    /// when asked for. Empty: the image is taken to be on the model's grid.
     std::vector<double> input_spacing_mm;
     /// Keep only the largest 26-connected component of each label (3-D only), as nnU-Net's
     /// post-processing; removed voxels become background.

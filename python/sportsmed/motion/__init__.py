@@ -394,7 +394,7 @@ def hip_knee_angles(trial, model, side: str, cutoff_hz: float = 6.0, max_gap: in
 
 
 def feature_table(trials, task: str = "drop_jump", body_mass_kg: float | None = None, gait_events: str = "auto",
-                  progress=None, vertical_axis: str = "auto"):
+                  progress=None, vertical_axis: str = "auto", kinetics: bool = False, mp=None):
     """Features of many trials as one table.
 
     Parameters
@@ -406,6 +406,10 @@ def feature_table(trials, task: str = "drop_jump", body_mass_kg: float | None = 
     body_mass_kg : for the drop jump's force features; None: PROCESSING:Bodymass of a C3D
     gait_events : "auto", "stored" or "zeni"
     vertical_axis : "auto" (read from the data and, for a C3D, POINT:Y_SCREEN) or "+z", "+y", ...
+    kinetics : also the joint-moment features of :func:`kinetic_features` (C3D files with force
+        plates; the body mass from ``body_mass_kg``, ``mp`` (a Vicon .mp) or PROCESSING:Bodymass;
+        moments in the distal frame, Plug-in Gait's default). A trial whose moments cannot be
+        computed keeps its other features, NaN moments and the reason in ``warnings``.
 
     Returns
     -------
@@ -438,7 +442,44 @@ def feature_table(trials, task: str = "drop_jump", body_mass_kg: float | None = 
     else:
         table = batch_features([os.fspath(p) for p in trials], task, mass, gait_events, 0.2, progress,  # noqa: F405
                                vertical_axis)
-    return feature_table_frame(table)
+    df = feature_table_frame(table)
+    if kinetics:
+        df = _add_kinetic_features(df, trials, task, body_mass_kg, mp)
+    return df
+
+
+def _add_kinetic_features(df, trials, task, body_mass_kg, mp):
+    import os
+
+    import numpy as np
+
+    sources = trials.items() if isinstance(trials, dict) else [(os.fspath(p), p) for p in trials]
+    units = dict(df.attrs.get("units", {}))
+    rows = {}
+    for name, source in sources:
+        notes = []
+        try:
+            if not isinstance(source, (str, os.PathLike)) or not os.fspath(source).lower().endswith(".c3d"):
+                raise ValueError("joint moments need a C3D file with force plates")
+            dyn = inverse_dynamics(source, body_mass_kg=body_mass_kg, mp=mp)
+            feats, feat_units, notes = kinetic_features(dyn, task)
+            notes = list(dyn.attrs.get("warnings", [])) + notes
+            units.update(feat_units)
+            rows[str(name)] = feats
+        except Exception as exc:  # noqa: BLE001  (one trial's failure is its row's note, never the table's)
+            rows[str(name)] = {}
+            notes = [f"joint moments not computed: {exc}"]
+        if notes:
+            row = df.index.get_loc(str(name))
+            old = df["warnings"].iloc[row]
+            df.iloc[row, df.columns.get_loc("warnings")] = "; ".join([old] + notes if old else notes)
+    names = [n for n in units if n not in df.attrs.get("units", {})]
+    for n in names:
+        df[n] = [rows.get(str(i), {}).get(n, np.nan) for i in df.index]
+    order = [c for c in df.columns if c not in ("error", "warnings")] + ["error", "warnings"]
+    df = df[order]
+    df.attrs["units"] = units
+    return df
 
 
 def feature_table_frame(table):
@@ -781,7 +822,9 @@ def inverse_dynamics(source, body_mass_kg: float | None = None, mp=None, table: 
         ``"de_leva_male"`` (de Leva 1996).
     cutoff_hz : one low-pass cut-off for marker-derived kinematics *and* forces (Kristianslund
         et al. 2012); 0 disables filtering (data filtered already, e.g. Plug-in Gait output).
-    frame : ``"distal"`` (Plug-in Gait Nexus/Workstation), ``"proximal"`` or ``"lab"``.
+    frame : ``"distal"`` (Plug-in Gait Nexus/Workstation), ``"proximal"``, ``"lab"`` or ``"jcs"``
+        (the joint coordinate system: about the proximal segment's medio-lateral axis, the
+        floating axis and the distal segment's long axis, by projection; Schache & Baker 2007).
     convention : ``"internal"`` (muscle moments, Plug-in Gait) or ``"external"``.
     grf, grf_assignment, external_loads : an OpenSim GRF .mot instead of the C3D's plates,
         with ``{stem: "L"|"R"}`` or the ExternalLoads XML saying which foot each force acts on.
@@ -924,3 +967,207 @@ def write_dynamics_csv(df, path, precision: int | None = None) -> None:
     units = df.attrs.get("units", {})
     out = df.rename(columns={c: f"{c} [{units[c]}]" for c in df.columns if c in units})
     write_csv_atomic(out, path, float_format=f"%.{int(precision)}g" if precision else None)
+
+
+from .opensim_model import OpenSimModel, opensim_inverse_dynamics, read_opensim_storage, read_osim  # noqa: E402,F401
+
+
+def _contact_runs(plate):
+    """[(start, stop)) index runs where a foot stands on a plate (plate index ≥ 0)."""
+    import numpy as np
+
+    on = np.asarray(plate) >= 0
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(np.int8), [0]])))
+    return list(zip(edges[::2], edges[1::2]))
+
+
+def kinetic_features(dynamics, task: str = "drop_jump"):
+    """Joint-moment features of a trial from its :func:`inverse_dynamics` table (internal
+    moments, Plug-in Gait naming: ``Y`` frontal, positive = internal abductor (valgus) moment =
+    external adductor (varus) moment, for both sides).
+
+    Drop jump (the first contact of each foot, i.e. the landing from the box):
+    ``{side}_peak_knee_abduction_moment`` — the largest *external* knee abduction (valgus)
+    moment, −Y (N·m/kg; Hewett et al. 2005's prospective ACL predictor), and
+    ``{side}_time_to_peak_knee_abduction_moment_s`` from the contact's first frame;
+    ``{side}_peak_knee_extensor_moment`` (internal, X, N·m/kg); then ``knee_abduction_moment_symmetry``
+    and ``knee_extensor_moment_symmetry`` (left / right peak).
+
+    Gait (every stance on a plate): ``{side}_kam_first_peak`` and ``{side}_kam_second_peak`` —
+    the external knee adduction moment (+Y, N·m/kg) maxima in the first and second half of
+    stance, averaged over the stances — and ``{side}_kinetic_stances`` (count).
+
+    Returns (features, units, warnings): a dict name → value (NaN when a side has no
+    contact), a dict name → unit, and a list of what a reader should know.
+    """
+    import numpy as np
+
+    from .. import InvalidArgument
+
+    task = task.replace("-", "_").lower()
+    if task in ("dvj",):
+        task = "drop_jump"
+    if task not in ("drop_jump", "gait"):
+        raise InvalidArgument(f"kinetic_features: task '{task}' is not drop_jump or gait")
+    t = np.asarray(dynamics.index, dtype=float)
+    feats, units, warnings = {}, {}, []
+    side_names = {"L": "left", "R": "right"}
+    for side in ("L", "R"):
+        name = side_names[side]
+        y = dynamics[f"{side}KneeMomentNorm_Y"].to_numpy(dtype=float)
+        x = dynamics[f"{side}KneeMomentNorm_X"].to_numpy(dtype=float)
+        runs = _contact_runs(dynamics[f"{side}Plate"].to_numpy())
+        runs = [(a, b) for a, b in runs if b - a >= 3]
+        if task == "drop_jump":
+            keys = (f"{name}_peak_knee_abduction_moment", f"{name}_time_to_peak_knee_abduction_moment_s",
+                    f"{name}_peak_knee_extensor_moment")
+            for k, u in zip(keys, ("N·m/kg", "s", "N·m/kg")):
+                feats[k], units[k] = float("nan"), u
+            if not runs:
+                warnings.append(f"{name} foot: no contact on a force plate: no knee moments")
+                continue
+            a, b = runs[0]
+            external_abduction = -y[a:b]
+            if np.all(np.isnan(external_abduction)):
+                warnings.append(f"{name} foot: knee moments unknown over its first contact")
+                continue
+            i = int(np.nanargmax(external_abduction))
+            feats[keys[0]] = float(external_abduction[i])
+            feats[keys[1]] = float(t[a + i] - t[a])
+            feats[keys[2]] = float(np.nanmax(x[a:b]))
+        else:
+            keys = (f"{name}_kam_first_peak", f"{name}_kam_second_peak", f"{name}_kinetic_stances")
+            for k, u in zip(keys, ("N·m/kg", "N·m/kg", "count")):
+                feats[k], units[k] = float("nan"), u
+            first, second = [], []
+            for a, b in runs:
+                seg = y[a:b]
+                if np.any(np.isnan(seg)):
+                    continue
+                half = (b - a) // 2
+                first.append(np.max(seg[:half]))
+                second.append(np.max(seg[half:]))
+            feats[keys[2]] = float(len(first))
+            if first:
+                feats[keys[0]], feats[keys[1]] = float(np.mean(first)), float(np.mean(second))
+            else:
+                warnings.append(f"{name} foot: no complete stance on a force plate: no knee adduction moment")
+    if task == "drop_jump":
+        for what in ("knee_abduction_moment", "knee_extensor_moment"):
+            key = f"{what}_symmetry"
+            left = feats[f"left_peak_{what}"]
+            right = feats[f"right_peak_{what}"]
+            feats[key], units[key] = (left / right if right and np.isfinite(right) and right > 0 else float("nan")), "ratio"
+    limit = 5.0  # N·m/kg: beyond any published knee moment of landing or gait
+    for k, v in feats.items():
+        if units[k] == "N·m/kg" and np.isfinite(v) and abs(v) > limit:
+            warnings.append(f"{k} = {v:.2f} N·m/kg is outside the physiological range (|M| ≤ {limit}): "
+                            "check the body mass, the force plates and the vertical axis")
+    return feats, units, warnings
+
+
+def leg_segments(source, side: str, model: str = "auto"):
+    """Segment kinematics of one leg of a C3D (path or :class:`C3d`) in SI units, as
+    :func:`inverse_dynamics` uses them: ``hip``, ``knee``, ``ankle``, ``toe`` (N × 3, m) and the
+    ``pelvis``, ``thigh``, ``shank``, ``foot`` frames (N × 9, row-major 3 × 3 per frame), from
+    the stored Plug-in Gait axes or, without them, the CGM1 from markers (``model``)."""
+    import os
+
+    c3d = read_c3d(os.fspath(source)) if isinstance(source, (str, os.PathLike)) else source  # noqa: F405
+    try:
+        params = cgm1_parameters_from_c3d(c3d)  # noqa: F405
+    except Exception:  # noqa: BLE001  (no PROCESSING group: only the stored axes can be used)
+        params = None
+    return _motion._leg_segments(c3d.trial, side, model, params)
+
+
+def leg_inverse_dynamics(legs, loads, body_mass_kg, rate_hz: float, table: str = "dempster",
+                         gravity=(0.0, 0.0, -9.81)):
+    """Newton–Euler of one leg, or of many in parallel (C++ threads, the GIL released), from
+    segment kinematics (:func:`leg_segments`, or your own: dicts of ``hip``/``knee``/``ankle``/
+    ``toe`` N × 3 in m and ``thigh``/``shank``/``foot`` (and optionally ``pelvis``) N × 9
+    frames) and the ground's wrench on each foot (dicts of ``force`` N × 3, N, and ``moment``
+    N × 3 about the lab origin, N·m). Moments are internal, about the joint centres, in the lab
+    frame (see ``include/sportsmed/motion/dynamics.hpp``).
+
+    ``legs``/``loads``: one dict each, or equal-length lists; ``body_mass_kg``: one value or one
+    per leg. Returns a dict (or a list of dicts) of ``{ankle,knee,hip}_{force,moment}`` (N × 3)
+    and ``{ankle,knee,hip}_power`` (N; the hip's NaN without a pelvis frame)."""
+    import numpy as np
+
+    single = isinstance(legs, dict)
+    legs_list = [legs] if single else list(legs)
+    loads_list = [loads] if isinstance(loads, dict) else list(loads)
+    masses = [float(m) for m in np.atleast_1d(np.asarray(body_mass_kg, dtype=float))]
+    out = _motion._leg_inverse_dynamics_batch(legs_list, loads_list, table, masses, float(rate_hz),
+                                              np.asarray(gravity, dtype=float))
+    return out[0] if single else out
+
+
+def write_dynamics(df, path, source=None) -> None:
+    """Writes an :func:`inverse_dynamics` table by the extension of ``path``:
+
+    - ``.csv``: headers ``name [unit]`` (:func:`write_dynamics_csv`);
+    - ``.mot``/``.sto``: an OpenSim storage file (time column, ``inDegrees=no``, every column's
+      unit listed in the header), which OpenSim and :func:`read_mot` read;
+    - ``.c3d``: ``source`` (the trial's C3D path or :class:`C3d`) with the moments, forces and
+      powers added as analog channels, each with its unit (N·m, N·m/kg, N, W, W/kg), held over
+      the analog samples of each frame — the trial's markers and analogs unchanged (units in
+      ASCII: ``N.m``, ``N.m/kg``; unknown frames stay NaN, as in the table).
+
+    Written atomically (a temporary file renamed into place)."""
+    import os
+
+    import numpy as np
+
+    from .. import InvalidArgument
+    from .._io import atomic_output
+
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    # ASCII units in the binary and OpenSim formats (C3D strings are bytes): N·m → N.m
+    units = {k: str(v).replace("·", ".") for k, v in df.attrs.get("units", {}).items()}
+    columns = [c for c in df.columns if not c.endswith("Plate")]
+    if ext == ".csv":
+        write_dynamics_csv(df, path)
+        return
+    if ext in (".mot", ".sto"):
+        data = np.column_stack([np.asarray(df.index, dtype=float)] + [df[c].to_numpy(dtype=float) for c in columns])
+        with atomic_output(path) as f:
+            f.write(f"{os.path.basename(path)}\nversion=1\nnRows={data.shape[0]}\nnColumns={data.shape[1]}\n"
+                    "inDegrees=no\n")
+            f.write("units: " + ", ".join(f"{c} [{units.get(c, '')}]" for c in columns) + "\n")
+            f.write("endheader\n")
+            f.write("\t".join(["time"] + columns) + "\n")
+            for row in data:
+                f.write("\t".join("nan" if not np.isfinite(v) else f"{v:.10g}" for v in row) + "\n")
+        return
+    if ext == ".c3d":
+        if source is None:
+            raise InvalidArgument("write_dynamics: a .c3d output needs source= (the trial's C3D)")
+        c3d = read_c3d(os.fspath(source)) if isinstance(source, (str, os.PathLike)) else source  # noqa: F405
+        trial = c3d.trial
+        n = trial.n_frames
+        if len(df) != n:
+            raise InvalidArgument(f"write_dynamics: the table has {len(df)} frames, the C3D {n}")
+        rate = trial.point_rate_hz
+        analogs = np.asarray(trial.analogs, dtype=float)
+        if trial.analog_rate_hz > 0 and analogs.size:
+            ratio = int(round(trial.analog_rate_hz / rate))
+        else:
+            ratio, analogs = 1, np.zeros((n, 0))
+            trial.analog_rate_hz = rate
+        added = np.repeat(np.column_stack([df[c].to_numpy(dtype=float) for c in columns]), ratio, axis=0)
+        trial.analogs = np.column_stack([analogs[: added.shape[0]], added])
+        trial.analog_labels = list(trial.analog_labels) + columns
+        trial.analog_units = list(trial.analog_units) + [units.get(c, "") for c in columns]
+        # write_trial_c3d writes by path: write next to the target, then rename into place
+        tmp = f"{path}.tmp{os.getpid()}"
+        try:
+            write_trial_c3d(tmp, trial)  # noqa: F405
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        return
+    raise InvalidArgument(f"write_dynamics: '{path}': the extension is not .csv, .mot, .sto or .c3d")
