@@ -153,6 +153,24 @@ def _py(tmp_path):
                                 "sportsmed.motion.write_dynamics_csv", "sportsmed.motion.read_vicon_mp"],
                                motion_calls))
 
+    def opensim_calls():
+        from conftest import shared_data_dir
+
+        from sportsmed import motion
+
+        dyn = pd.DataFrame({"LKneeMoment_X": [0.25, 0.5]}, index=pd.Index([0.0, 0.01], name="time_s"))
+        dyn.attrs["units"] = {"LKneeMoment_X": "N·m"}
+        motion.write_dynamics(dyn, tmp_path / "d.mot")
+        back = motion.read_opensim_storage(tmp_path / "d.mot")
+        assert np.asarray(back["LKneeMoment_X"] if hasattr(back, "columns") else back.column("LKneeMoment_X"),
+                          dtype=float).tolist() == [0.25, 0.5]
+        osim = shared_data_dir() / "motion/opensim/subject01_simbody.osim"
+        if osim.exists():
+            assert motion.read_osim(osim) is not None
+
+    calls.update(dict.fromkeys(["sportsmed.motion.write_dynamics", "sportsmed.motion.read_opensim_storage",
+                                "sportsmed.motion.read_osim"], opensim_calls))
+
     def imaging_calls():
         from sportsmed import imaging
 
@@ -189,6 +207,8 @@ def _py(tmp_path):
 ELSEWHERE = {
     "sportsmed.motion.attach_grf_mot": "test_motion_grf.py (opens the .mot through read_mot)",
     "sportsmed.motion.inverse_dynamics": "opens mp/external_loads through read_vicon_mp and attach_grf_mot",
+    "sportsmed.motion.feature_table": "test_motion_round_trip_through_pathlib above; mp through read_vicon_mp",
+    "sportsmed.motion.opensim_inverse_dynamics": "reads through read_osim and read_opensim_storage (os.fspath)",
     "sportsmed.imaging.write_thickness_map": "str(path) first; test_imaging_cli thickness --map",
     "sportsmed.risk.Calibrator.save": "same JSON writer as RiskModel.save", "sportsmed.risk.Calibrator.load": "",
     "sportsmed.risk.CoxModel.save": "same JSON writer as RiskModel.save", "sportsmed.risk.CoxModel.load": "",
