@@ -347,8 +347,9 @@ void bind_imaging(py::module_& m) {
              py::arg("shape"), py::arg("spacing") = Eigen::Vector3d::Ones(), py::arg("origin") = Eigen::Vector3d::Zero(),
              py::arg("direction") = Eigen::Matrix3d::Identity())
         .def_property(
-            "shape", [](const Geometry& g) { return g.shape; },
-            [](Geometry& g, const std::array<std::int64_t, 3>& s) { g.shape = s; }, "Voxels along i, j, k.")
+            "shape", [](const Geometry& g) { return py::make_tuple(g.shape[0], g.shape[1], g.shape[2]); },
+            [](Geometry& g, const std::array<std::int64_t, 3>& s) { g.shape = s; },
+            "Voxels along i, j, k, a tuple as numpy's shape (assign a new one to change it).")
         .def_readwrite("spacing", &Geometry::spacing_mm, "Voxel size along i, j, k (mm).")
         .def_readwrite("origin", &Geometry::origin_mm, "LPS position of voxel (0, 0, 0) (mm).")
         .def_readwrite("direction", &Geometry::direction, "3×3, columns are the unit i, j, k axes in LPS.")

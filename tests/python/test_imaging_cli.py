@@ -43,7 +43,7 @@ def test_phantom_files_match_the_library(phantom_dir):
 
 def test_info_convert_metrics_thickness_t2map(phantom_dir, tmp_path):
     labels = phantom_dir / "labels.nii.gz"
-    r = run("mri", "info", str(labels))
+    r = run("mri", "info", str(labels), "--json")
     assert r.returncode == 0, r.stderr
     facts = json.loads(r.stdout)
     assert facts["dtype"] == "uint8" and facts["spacing_mm"] == pytest.approx([1, 1, 1])

@@ -85,7 +85,7 @@ def test_a_folder_with_two_series_is_listed_and_one_is_chosen(tmp_path, mese_fol
         np.testing.assert_array_equal(s["array"], ref["array"])
     with pytest.raises(sportsmed.NotFound, match="no series 'nope'"):
         imaging.read_dicom_series(str(mixed), "nope")
-    r = _cli("mri", "info", mixed)
+    r = _cli("mri", "info", mixed, "--json")
     assert r.returncode == 0 and "--series" in r.stderr
     assert {s["series_uid"] for s in json.loads(r.stdout)["series"]} == {uid, new_uid}
 

@@ -66,7 +66,7 @@ def test_cycle_summary_against_numpy_interp():
     strikes = [5.0, 97.5, 190.0, 282.5]
     summary = motion.cycle_summary(x, strikes)
     ref = np.stack([np.interp(np.linspace(a, b, 101), np.arange(300), x) for a, b in zip(strikes[:-1], strikes[1:])])
-    np.testing.assert_allclose(summary["mean_0"], ref.mean(axis=0), atol=1e-12)
-    np.testing.assert_allclose(summary["sd_0"], ref.std(axis=0, ddof=1), atol=1e-12)
+    np.testing.assert_allclose(summary["value_mean"], ref.mean(axis=0), atol=1e-12)
+    np.testing.assert_allclose(summary["value_sd"], ref.std(axis=0, ddof=1), atol=1e-12)
     st = motion.spatio_temporal([0, 100], [60], np.c_[np.arange(200.0) * 10, np.zeros(200), np.zeros(200)], 100.0)
     assert st["stride_length_m"] == 1.0 and st["stance_fraction"] == 0.6

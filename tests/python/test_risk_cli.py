@@ -28,8 +28,11 @@ def test_workload_command_equals_the_api(log_csv, tmp_path, capsys):
     assert main(["risk", "workload", str(log_csv), "--missing", "zero", "-o", str(out)]) == 0
     got = pd.read_csv(out)
     ref = risk.workload(risk.complete_days(risk.read_table(log_csv), policy="zero"))
-    np.testing.assert_allclose(got["ewma_acwr"], ref["ewma_acwr"], rtol=1e-12)
+    # 7 significant digits by default (--precision), every digit with --precision 0
+    np.testing.assert_allclose(got["ewma_acwr"], ref["ewma_acwr"], rtol=5e-7)
     assert len(got) == 16 * 300  # absent days restored as zero-load days
+    assert main(["risk", "workload", str(log_csv), "--missing", "zero", "-o", str(out), "--precision", "0"]) == 0
+    np.testing.assert_allclose(pd.read_csv(out)["ewma_acwr"], ref["ewma_acwr"], rtol=1e-12)
     with pytest.raises(SystemExit):
         main(["risk", "workload", str(log_csv)])  # the missing-day policy is required
 
@@ -48,7 +51,7 @@ def test_evaluate_train_predict_explain(log_csv, tmp_path, capsys):
     assert main(["risk", "predict", str(model), str(log_csv), "--missing", "zero", "-o", str(preds)]) == 0
     p = pd.read_csv(preds)
     df = risk.with_features(risk.complete_days(risk.read_table(log_csv), policy="zero"), horizon_days=3)
-    np.testing.assert_allclose(p["risk"], risk.RiskModel.load(model).predict(df), rtol=1e-12)
+    np.testing.assert_allclose(p["risk"], risk.RiskModel.load(model).predict(df), rtol=5e-7)  # --precision 7
     m = ~df["y"].isna()
     assert roc_auc_score(df["y"][m], p["risk"][m]) > 0.6  # in-sample, the hazard is learnable
     capsys.readouterr()

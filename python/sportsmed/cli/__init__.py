@@ -11,22 +11,30 @@ Subcommands::
     sportsmed risk ...               injury-risk tools      (pillar: risk)
     sportsmed cohort ...             whole studies on Dask, the squad report
 
+Every subcommand speaks one grammar (``cli/_grammar.py``): ``-o/--output`` for what it
+writes, ``--json`` on every ``info``, ``--precision N`` where it writes CSV;
+``--progress none|bar|log`` (before the subcommand) chooses how long work is shown.
+
 Exit codes: 0 success, 1 a sportsmed error (bad file, bad argument), 2 usage error,
-69 (EX_UNAVAILABLE) the requested pillar is not part of this build.
+69 (EX_UNAVAILABLE) the requested pillar is not part of this build, 141 (128 + SIGPIPE)
+the reader of the output went away (``sportsmed ... | head``), quietly.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Optional, Sequence
 
 from .. import Error, __version__
 from .._pillars import PillarNotAvailable
-from . import cohort, demo, info, motion, mri, risk, screen
+from .. import progress
+from . import _grammar, cohort, demo, info, motion, mri, risk, screen
 
 EXIT_ERROR = 1
 EXIT_UNAVAILABLE = 69
+EXIT_BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,10 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sportsmed {__version__}")
     parser.add_argument("--threads", type=int, default=None, metavar="N",
                         help="threads for compiled kernels (default: all cores)")
+    parser.add_argument("--progress", choices=progress.MODES, default=None,
+                        help="how the progress of long work is shown on stderr: a bar, a log line every few "
+                             "seconds, or nothing "
+                             "(default: bar on a terminal, log otherwise)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for module in (info, demo, screen, motion, mri, risk, cohort):
         module.register(sub)
+    _grammar.normalise(parser)
     return parser
 
 
@@ -52,14 +65,34 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         from .. import set_num_threads
 
         set_num_threads(args.threads)
+    previous = progress.get_mode()
+    progress.set_mode(args.progress or progress.default_mode())
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as Unix tools do. Point stdout at
+        # /dev/null so that the interpreter's final flush does not complain either.
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except PillarNotAvailable as exc:
         print(f"sportsmed {args.command}: {exc}", file=sys.stderr)
         return EXIT_UNAVAILABLE
     except (Error, OSError) as exc:
         print(f"sportsmed {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        progress.set_mode(previous)  # main() called in a Python session leaves the library default
+
+
+def _quiet_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

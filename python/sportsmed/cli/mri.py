@@ -2,10 +2,14 @@
 
 Subcommands::
 
-    sportsmed mri info PATH                         header facts of a NIfTI/NRRD file or DICOM folder
-    sportsmed mri convert SRC DST                   NIfTI <-> NRRD (or a DICOM folder -> NIfTI)
-    sportsmed mri edt MASK OUT [--label L]          exact distance transform (mm) of a mask/label
-    sportsmed mri metrics GT PRED [--labels ...]    per-label Dice, HD95, ASSD, surface Dice
+    sportsmed mri info PATH [--json]                header facts of a NIfTI/NRRD file or DICOM folder
+                                                    (the same keys for each, INFO_KEYS)
+    sportsmed mri convert SRC -o DST                NIfTI <-> NRRD (or a DICOM folder -> NIfTI)
+    sportsmed mri edt MASK -o OUT [--label L]       exact distance transform (mm) of a mask/label
+    sportsmed mri metrics GT PRED [--labels ...] [-o CSV]   per-label Dice, HD95, ASSD, surface Dice
+
+The output may also be given as the last positional argument (``convert SRC DST``), as
+before; see ``cli/_grammar.py`` for the options every subcommand shares.
     sportsmed mri t2map SRC -o OUT [--te ...]       T2 map of a multi-echo DICOM folder or 4-D NIfTI
     sportsmed mri thickness LABELS -o OUT           nearest-surface cartilage thickness map
         [--local OUT] [--regions [CSV]] [--map OUT.png|OUT.nii.gz]   local thickness, regional
@@ -26,6 +30,8 @@ import numpy as np
 
 from .._io import write_csv_atomic, write_json_atomic
 from .._pillars import require_pillar
+from ..progress import progress_bar
+from ._grammar import add_json, add_output, add_precision, add_side, float_format
 from .seg_commands import register_seg
 
 
@@ -76,9 +82,55 @@ def _sidecar_echo_times(path):
     return None
 
 
+def _one_output(args, positional: str, where: str) -> str:
+    """The output given either as the positional argument (older spelling) or -o/--output."""
+    from .. import InvalidArgument
+
+    given = getattr(args, positional)
+    if given and args.output and str(given) != str(args.output):
+        raise InvalidArgument(f"{where}: two outputs given ('{given}' and -o '{args.output}'); give one")
+    out = given or args.output
+    if not out:
+        raise InvalidArgument(f"{where}: no output given; give -o/--output FILE")
+    return out
+
+
 def _write(array, geometry, path: str) -> None:
     im = _imaging()
     im.write_image(im.Image(np.asarray(array), geometry), str(path))
+
+
+#: The keys of `mri info` for every format, in order (None where a format has no such fact).
+INFO_KEYS = ("format", "path", "shape", "dtype", "spacing_mm", "origin_lps_mm", "direction_lps", "scaled",
+             "scl_slope", "scl_inter", "qform_code", "sform_code", "te_ms", "series_uid", "description")
+
+
+def image_facts(path: str, series: str = "") -> dict:
+    """Header facts of a NIfTI/NRRD file or one DICOM series, with the same keys
+    (:data:`INFO_KEYS`) for every format."""
+    im = _imaging()
+    facts = dict.fromkeys(INFO_KEYS)
+    facts["path"] = str(path)
+    if os.path.isdir(path):
+        s = im.read_dicom_series(path, series or "")
+        a = s["array"]
+        facts.update({"format": "DICOM", "shape": [int(n) for n in a.shape], "dtype": str(a.dtype),
+                      "te_ms": [float(t) for t in s["te_ms"]] or None, "series_uid": s["series_uid"],
+                      "description": s["description"]})
+        g = s["geometry"]
+    else:
+        img = im.read_image(path)
+        g = img.geometry
+        is_nrrd = str(path).lower().endswith((".nrrd", ".nhdr"))
+        te = _sidecar_echo_times(path)
+        facts.update({"format": "NRRD" if is_nrrd else "NIfTI", "shape": [int(n) for n in img.dims],
+                      "dtype": img.dtype, "scaled": bool(img.scaled), "scl_slope": float(img.scl_slope),
+                      "scl_inter": float(img.scl_inter), "te_ms": te})
+        if not is_nrrd:
+            facts.update({"qform_code": int(img.qform_code), "sform_code": int(img.sform_code)})
+    facts.update({"spacing_mm": [float(v) for v in g.spacing], "origin_lps_mm": [float(v) for v in g.origin],
+                  "direction_lps": np.asarray(g.direction, dtype=float).tolist()})
+    return facts
 
 
 def cmd_info(args) -> int:
@@ -86,30 +138,37 @@ def cmd_info(args) -> int:
     if os.path.isdir(args.path):
         found = im.list_dicom_series(args.path)
         if len(found) > 1 and not args.series:
-            print(json.dumps({"format": "DICOM folder", "series": found}, indent=2))
+            listing = {"format": "DICOM folder", "path": str(args.path), "series": found}
+            if args.json:
+                print(json.dumps(listing, indent=2))
+            else:
+                for f in found:
+                    print(f"{f.get('series_uid', '')}  {f.get('description', '')}  ({f.get('files', '?')} files)")
             print(f"{len(found)} series: read one with --series UID or --series DESCRIPTION", file=sys.stderr)
             return 0
-        s = im.read_dicom_series(args.path, args.series or "")
-        facts = {"format": "DICOM series", "shape": list(s["array"].shape), "te_ms": list(s["te_ms"]),
-                 "series_uid": s["series_uid"], "description": s["description"]}
-        g = s["geometry"]
-    else:
-        img = im.read_image(args.path)
-        g = img.geometry
-        facts = {"format": "NRRD" if args.path.lower().endswith((".nrrd", ".nhdr")) else "NIfTI",
-                 "dims": list(img.dims), "dtype": img.dtype, "scaled": img.scaled,
-                 "scl_slope": img.scl_slope, "scl_inter": img.scl_inter,
-                 "qform_code": img.qform_code, "sform_code": img.sform_code}
-    facts.update({"spacing_mm": list(map(float, g.spacing)), "origin_lps_mm": list(map(float, g.origin)),
-                  "direction_lps": np.asarray(g.direction).tolist()})
-    print(json.dumps(facts, indent=2))
+    facts = image_facts(args.path, args.series or "")
+    if args.json:
+        print(json.dumps(facts, indent=2))
+        return 0
+    width = max(len(k) for k in facts)
+    for key, value in facts.items():
+        if value is None:
+            continue
+        if key == "direction_lps":
+            value = "; ".join(" ".join(f"{v:.6g}" for v in row) for row in value)
+        elif isinstance(value, list):
+            value = " x ".join(f"{v:g}" for v in value) if key in ("shape", "spacing_mm") else \
+                ", ".join(f"{v:.6g}" for v in value)
+        print(f"{key:<{width}}  {value}")
     return 0
 
 
 def cmd_convert(args) -> int:
     im = _imaging()
+    args.dst = _one_output(args, "dst", "mri convert")
     if os.path.isdir(args.src):
-        array, geometry, te = _read_any(args.src, args.series)
+        with progress_bar("read DICOM"):
+            array, geometry, te = _read_any(args.src, args.series)
         _write(array.astype(np.float32), geometry, args.dst)
         if te:
             # Echo times travel with the volume (dcm2niix's BIDS-style sidecar), so that
@@ -127,12 +186,14 @@ def cmd_convert(args) -> int:
 
 def cmd_edt(args) -> int:
     im = _imaging()
+    out = _one_output(args, "out", "mri edt")
     img = im.read_image(args.mask)
     data = img.array
     mask = (data == args.label) if args.label is not None else (data != 0)
-    dist = im.distance_transform(mask, img.geometry.spacing)
-    _write(dist.astype(np.float32), img.geometry, args.out)
-    print(f"wrote {args.out} (max distance {float(dist.max()):.3f} mm)")
+    with progress_bar("distance transform"):
+        dist = im.distance_transform(mask, img.geometry.spacing)
+    _write(dist.astype(np.float32), img.geometry, out)
+    print(f"wrote {out} (max distance {float(dist.max()):.3f} mm)")
     return 0
 
 
@@ -143,12 +204,13 @@ def cmd_metrics(args) -> int:
         from .. import InvalidArgument
 
         raise InvalidArgument(f"metrics: '{args.gt}' and '{args.pred}' lie on different grids")
-    table = im.metrics_table(im.as_label_map(gt.array, args.gt), im.as_label_map(pred.array, args.pred),
-                             gt.geometry.spacing,
-                             args.labels, args.tolerance)
-    if args.csv:
-        write_csv_atomic(table, args.csv)
-        print(f"wrote {args.csv}")
+    names = im.read_label_mapping(args.label_names) if args.label_names else im.read_label_names(args.gt)
+    with progress_bar("metrics"):
+        table = im.metrics_table(im.as_label_map(gt.array, args.gt), im.as_label_map(pred.array, args.pred),
+                                 gt.geometry.spacing, args.labels, args.tolerance, names=names)
+    if args.output:
+        write_csv_atomic(table, args.output, float_format=float_format(args.precision))
+        print(f"wrote {args.output}")
     else:
         print(table.to_string(float_format=lambda v: f"{v:.4g}"))
     return 0
@@ -156,8 +218,6 @@ def cmd_metrics(args) -> int:
 
 def cmd_t2map(args) -> int:
     im = _imaging()
-    from ..progress import progress_bar
-
     array, geometry, te = _read_any(args.src, args.series)
     if args.te:
         te = args.te
@@ -242,8 +302,9 @@ def cmd_thickness(args) -> int:
 
             what = f" ({names[value]})" if names and value in names else ""
             raise InvalidArgument(f"{args.labels}: the {role} label {value}{what} has no voxel in the map")
-    res = im.cartilage_thickness(labels, img.geometry.spacing, cartilage, bone, img.geometry,
-                                 include_contact=args.contact)
+    with progress_bar("thickness"):
+        res = im.cartilage_thickness(labels, img.geometry.spacing, cartilage, bone, img.geometry,
+                                     include_contact=args.contact)
     _write(res["map"].astype(np.float32), img.geometry, args.output)
     t = res["thickness_mm"]
     median = float(np.median(t)) if len(t) else float("nan")
@@ -254,22 +315,25 @@ def cmd_thickness(args) -> int:
               f"(> {THICKNESS_MEDIAN_LIMIT_MM:g} mm): check that label {cartilage} is cartilage and {bone} its bone "
               "(--label-names, --cartilage, --bone) and the image's units", file=sys.stderr)
     if args.local:
-        lt = im.local_thickness(labels == cartilage, img.geometry.spacing)
+        with progress_bar("local thickness"):
+            lt = im.local_thickness(labels == cartilage, img.geometry.spacing)
         _write(lt.astype(np.float32), img.geometry, args.local)
         print(f"wrote {args.local}: local thickness, mean {lt[labels == cartilage].mean():.3f} mm")
     knee_labels = None
     if args.regions is not None or args.map:
         knee_labels = tuple(im.resolve_label(names, s, s, args.labels) for s in REGION_STRUCTURES)
     if args.regions is not None:
-        table = im.regional_thickness_table(labels, img.geometry, side=args.side, knee_labels=knee_labels)
+        with progress_bar("regional thickness"):
+            table = im.regional_thickness_table(labels, img.geometry, side=args.side, knee_labels=knee_labels)
         if args.regions:
-            write_csv_atomic(table, args.regions)
+            write_csv_atomic(table, args.regions, float_format=float_format(args.precision))
             print(f"wrote {args.regions}")
         else:
             print(table.to_string(float_format=lambda v: f"{v:.3f}"))
     if args.map:
-        u = im.unrolled_femoral_thickness(labels, img.geometry, args.ml_step, args.angle_step, side=args.side,
-                                          knee_labels=knee_labels)
+        with progress_bar("thickness map"):
+            u = im.unrolled_femoral_thickness(labels, img.geometry, args.ml_step, args.angle_step, side=args.side,
+                                              knee_labels=knee_labels)
         im.write_thickness_map(u, args.map)
         print(f"wrote {args.map}: unrolled femoral thickness map {u['map'].shape[0]} (x, {args.ml_step:g} mm) x "
               f"{u['map'].shape[1]} (angle, {args.angle_step:g} deg)")
@@ -278,8 +342,6 @@ def cmd_thickness(args) -> int:
 
 def cmd_phantom(args) -> int:
     im = _imaging()
-    from ..progress import progress_bar
-
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     with progress_bar("phantom") as cb:
@@ -301,36 +363,44 @@ def register(sub: argparse._SubParsersAction) -> None:
     msub = p.add_subparsers(dest="mri_command", metavar="SUBCOMMAND")
     msub.required = True
 
-    q = msub.add_parser("info", help="header facts of a NIfTI/NRRD file or a DICOM folder (JSON)")
+    q = msub.add_parser("info", help="header facts of a NIfTI/NRRD file or a DICOM folder (same keys for each)")
     q.add_argument("path")
+    add_json(q)
     q.add_argument("--series", default=None, help="the DICOM series to read when the folder holds several "
                    "(SeriesInstanceUID or SeriesDescription; `mri info FOLDER` lists them)")
     q.set_defaults(handler=cmd_info)
 
     q = msub.add_parser("convert", help="convert between NIfTI and NRRD, or a DICOM folder to NIfTI")
     q.add_argument("src")
-    q.add_argument("dst")
+    q.add_argument("dst", nargs="?", default=None, help="same as -o/--output")
+    add_output(q, "NIfTI or NRRD file to write")
     q.add_argument("--series", default=None, help="the DICOM series to read when the folder holds several "
                    "(SeriesInstanceUID or SeriesDescription; `mri info FOLDER` lists them)")
     q.set_defaults(handler=cmd_convert)
 
     q = msub.add_parser("edt", help="exact Euclidean distance transform (mm) of a mask or one label")
     q.add_argument("mask")
-    q.add_argument("out")
+    q.add_argument("out", nargs="?", default=None, help="same as -o/--output")
+    add_output(q, "distance map to write (.nii.gz, .nrrd)")
     q.add_argument("--label", type=int, default=None, help="label value (default: all nonzero)")
     q.set_defaults(handler=cmd_edt)
 
     q = msub.add_parser("metrics", help="per-label segmentation metrics of two label maps")
     q.add_argument("gt")
     q.add_argument("pred")
-    q.add_argument("--labels", type=int, nargs="*", default=None)
+    q.add_argument("--labels", type=int, nargs="*", default=None, metavar="L",
+                   help="label values to measure (default: every label present)")
+    q.add_argument("--label-names", default=None, metavar="FILE",
+                   help="names of the labels: JSON {label: name} or a Slicer/ITK-SNAP colour table "
+                        "(default: GT's LABELS.labels.json sidecar)")
     q.add_argument("--tolerance", type=float, default=1.0, help="surface Dice tolerance (mm)")
-    q.add_argument("--csv", default=None, help="write the table as CSV")
+    add_output(q, "write the table as CSV (default: print it)", aliases=("--out", "--csv"))
+    add_precision(q)
     q.set_defaults(handler=cmd_metrics)
 
     q = msub.add_parser("t2map", aliases=["t2"], help="mono-exponential T2 map of a multi-echo series")
     q.add_argument("src", help="DICOM folder or 4-D NIfTI/NRRD")
-    q.add_argument("-o", "--output", required=True, help="T2 map (.nii.gz)")
+    add_output(q, "T2 map (.nii.gz)", required=True)
     q.add_argument("--series", default=None, help="the DICOM series to read when the folder holds several "
                    "(SeriesInstanceUID or SeriesDescription; `mri info FOLDER` lists them)")
     q.add_argument("--te", type=float, nargs="*", default=None, help="echo times (ms) for NIfTI input")
@@ -342,7 +412,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     q = msub.add_parser("thickness", help="nearest-surface cartilage thickness map")
     q.add_argument("labels")
-    q.add_argument("-o", "--output", required=True)
+    add_output(q, "thickness map to write (.nii.gz, .nrrd)", required=True)
     q.add_argument("--cartilage", default="femoral_cartilage",
                    help="cartilage: a structure name the map's label names hold, or a label number "
                         "(default femoral_cartilage)")
@@ -358,14 +428,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "medial_tibial_cartilage, lateral_tibial_cartilage, femur, tibia): print, or write CSV")
     q.add_argument("--map", default=None, metavar="OUT",
                    help="unrolled femoral thickness map (angle x medial-lateral): .png, .nii[.gz] or .nrrd")
-    q.add_argument("--side", choices=("auto", "right", "left"), default="auto",
-                   help="knee side for medial/lateral (auto: from the medial/lateral tibial cartilage labels)")
+    add_side(q, "auto", auto=True,
+             help="knee side for medial/lateral (auto: from the medial/lateral tibial cartilage labels)")
+    add_precision(q)
     q.add_argument("--ml-step", type=float, default=1.0, help="map bin width along medial-lateral (mm)")
     q.add_argument("--angle-step", type=float, default=2.0, help="map bin width in angle (deg)")
     q.set_defaults(handler=cmd_thickness)
 
     q = msub.add_parser("phantom", help="write the knee MRI phantom (labels, DESS-like, multi-echo)")
-    q.add_argument("-o", "--output", required=True, help="output folder")
+    add_output(q, "output folder", required=True)
     q.add_argument("--spacing", type=float, default=0.5, help="isotropic voxel size (mm)")
     q.add_argument("--snr", type=float, default=50.0)
     q.add_argument("--seed", type=int, default=0)

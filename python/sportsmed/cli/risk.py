@@ -20,6 +20,8 @@ from pathlib import Path
 
 from .._io import write_csv_atomic
 from .._pillars import require_pillar
+from ..progress import progress_bar
+from ._grammar import add_json, add_output, add_precision, float_format
 
 
 # How a table becomes model inputs: recorded in a trained model (training["recipe"]) and
@@ -77,11 +79,12 @@ def _load(args, mark_recorded: bool = False):
                               chronic_days=args.chronic, min_periods=args.min_periods)
 
 
-def _write(df, out) -> None:
+def _write(df, args) -> None:
+    out, fmt = args.output, float_format(args.precision)
     if out is None:
-        df.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d")
+        df.to_csv(sys.stdout, index=False, date_format="%Y-%m-%d", float_format=fmt)
     else:
-        write_csv_atomic(df, out, index=False, date_format="%Y-%m-%d")
+        write_csv_atomic(df, out, index=False, date_format="%Y-%m-%d", float_format=fmt)
         print(f"written {out} ({len(df)} rows)", file=sys.stderr)
 
 
@@ -93,9 +96,10 @@ def run_workload(args) -> int:
     require_pillar("risk")
     from .. import risk
 
-    df = _load(args)
+    with progress_bar("risk workload"):
+        df = _load(args)
     cols = ["athlete", "date", args.load] + risk.workload_feature_names()
-    _write(df[cols], args.out)
+    _write(df[cols], args)
     return 0
 
 
@@ -123,7 +127,7 @@ def run_evaluate(args) -> int:
         raise InvalidArgument(f"evaluate: no injury column {args.injury!r} in the table")
     import warnings
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), progress_bar("risk evaluate"):
         # printed below, in the table and the JSON: not as a Python warning on stderr
         warnings.simplefilter("ignore", risk.EvidenceWarning)
         warnings.simplefilter("ignore", risk.LeakageWarning)
@@ -191,7 +195,8 @@ def run_train(args) -> int:
         params = {"max_epochs": args.epochs, "seed": args.seed, "pos_weight": args.pos_weight}
         if args.model == "cnn":
             params["window_days"] = args.window
-    model = risk.RiskModel(_features(args), args.model, **params).fit(df, "y")
+    with progress_bar("risk train"):
+        model = risk.RiskModel(_features(args), args.model, **params).fit(df, "y")
     model.training["recipe"] = {k: getattr(args, k) for k in _RECIPE}
     model.training["label"] = {"injury": args.injury, "horizon_days": args.horizon,
                                "text": f"injury within {args.horizon} days"}
@@ -211,16 +216,16 @@ def run_train(args) -> int:
         print(f"validation ({args.validate}): {model.describe()['validation']}", file=sys.stderr)
         if ev.warning:
             print(f"WARNING: {ev.warning}", file=sys.stderr)
-    model.save(args.out)
+    model.save(args.output)
     labelled = df[df["y"].notna()]
     e = risk.evidence(labelled["athlete"], labelled["date"], labelled["y"])
-    print(f"model written to {args.out}; training data: {_evidence_line(e)}", file=sys.stderr)
+    print(f"model written to {args.output}; training data: {_evidence_line(e)}", file=sys.stderr)
     if not e["interval_reliable"]:
         print(f"WARNING: too little evidence to validate this model: {e['events']} event(s) in "
               f"{e['athletes_with_events']} athlete(s) (minimum {risk.MIN_EVENTS} events in "
               f"{risk.MIN_ATHLETES_WITH_EVENTS} athletes)", file=sys.stderr)
     if args.json:
-        print(json.dumps({"model": str(args.out), "label": f"injury within {args.horizon} d",
+        print(json.dumps({"model": str(args.output), "label": f"injury within {args.horizon} d",
                           "evidence": e, "validation": model.training.get("validation"),
                           "minimum": {"events": risk.MIN_EVENTS,
                                       "athletes_with_events": risk.MIN_ATHLETES_WITH_EVENTS}},
@@ -245,13 +250,13 @@ def _train_cox(args, df) -> int:
                                                          replicates=args.replicates)
     model.training["recipe"] = {k: getattr(args, k) for k in _RECIPE}
     model.training["time_scale"] = "days since the athlete's first row; covariates of the previous day"
-    model.save(args.out)
+    model.save(args.output)
     tab = model.summary()
     h = args.horizon
     absr = model.absolute_risk(cp, h)
     t = model.training
     if args.json:
-        print(json.dumps({"model": str(args.out), "kind": "cox", "summary": tab.to_dict(orient="records"),
+        print(json.dumps({"model": str(args.output), "kind": "cox", "summary": tab.to_dict(orient="records"),
                           "c_index": t["c_index"], "rows": t["rows"], "events": t["events"],
                           "athletes": t.get("athletes"), "athletes_with_events": t.get("athletes_with_events"),
                           f"mean_risk_within_{h}_days": float(absr.mean()), "validation": t.get("validation")},
@@ -272,7 +277,7 @@ def _train_cox(args, df) -> int:
                   f"{v['athletes_with_events']} of {v['athletes']} athletes")
             if v["warning"]:
                 print(f"WARNING: {v['warning']}")
-    print(f"model written to {args.out}", file=sys.stderr)
+    print(f"model written to {args.output}", file=sys.stderr)
     return 0
 
 
@@ -305,7 +310,7 @@ def run_predict(args) -> int:
     out = _risk_table(model, df, args.injury)
     for line in _header(model, out):
         print(line, file=sys.stderr)
-    _write(out, args.out)
+    _write(out, args)
     return 0
 
 
@@ -443,7 +448,7 @@ def run_board(args) -> int:
     print(f"risk of {d['label']} on {board['date'].iloc[0].date()}; model: {d['validation']}", file=sys.stderr)
     if args.plot:
         _figure_out(risk.plot_squad_board(board, risk_label=f"risk of {d['label']}"), args.plot)
-    _write(board, args.out)
+    _write(board, args)
     return 0
 
 
@@ -474,7 +479,7 @@ def run_trend(args) -> int:
     d = model.describe()
     if args.plot:
         _figure_out(risk.plot_athlete_trend(trend, title=f"{args.who}: risk of {d['label']}"), args.plot)
-    _write(trend, args.out)
+    _write(trend, args)
     return 0
 
 
@@ -485,7 +490,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     w = rs.add_parser("workload", help="workload features per athlete-day (ACWR, EWMA-ACWR, monotony, ...)")
     _table_args(w)
-    w.add_argument("-o", "--out", type=Path, default=None, help="CSV to write (default: stdout)")
+    add_output(w, "CSV to write (default: stdout)", type=Path)
+    add_precision(w)
     w.set_defaults(handler=run_workload)
 
     e = rs.add_parser("evaluate", help="grouped / temporal / random evaluation against baselines")
@@ -505,7 +511,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--model", choices=["logistic", "xgboost", "mlp", "cnn"], default="logistic")
     e.add_argument("--replicates", type=int, default=1000, help="bootstrap replicates")
     e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--json", action="store_true", help="print JSON")
+    add_json(e, "print JSON")
     e.set_defaults(handler=run_evaluate)
 
     t = rs.add_parser("train", help="fit a model on all labelled rows and save it")
@@ -532,14 +538,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--season-start", default="01-01", help="--validate season: MM-DD (default: %(default)s)")
     t.add_argument("--replicates", type=int, default=1000,
                    help="--validate: bootstrap replicates (default: %(default)s)")
-    t.add_argument("-o", "--out", type=Path, required=True, help="model file (JSON) to write")
-    t.add_argument("--json", action="store_true", help="print the training evidence as JSON")
+    add_output(t, "model file (JSON) to write", required=True, type=Path)
+    add_json(t, "print the training evidence as JSON")
     t.set_defaults(handler=run_train)
 
     pr = rs.add_parser("predict", help="risk per athlete-day from a saved model")
     pr.add_argument("model_file", type=Path)
     _table_args(pr, from_model=True)
-    pr.add_argument("-o", "--out", type=Path, default=None, help="CSV to write (default: stdout)")
+    add_output(pr, "CSV to write (default: stdout)", type=Path)
+    add_precision(pr)
     pr.set_defaults(handler=run_predict)
 
     x = rs.add_parser("explain", help="one athlete-day's risk and each feature's contribution")
@@ -554,8 +561,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     _table_args(b, from_model=True)
     b.add_argument("--at", default=None, help="date (default: the table's last day)")
     b.add_argument("--plot", type=Path, default=None, help="figure to write (.png, .svg, .pdf)")
-    b.add_argument("-o", "--output", dest="out", type=Path, default=None, help="CSV to write (default: stdout)")
-    b.add_argument("--out", dest="out", type=Path, help=argparse.SUPPRESS)
+    add_output(b, "CSV to write (default: stdout)", type=Path)
+    add_precision(b)
     b.set_defaults(handler=run_board)
 
     tr = rs.add_parser("trend", help="one athlete's load, ACWR, risk and injuries over time (table and plot)")
@@ -565,6 +572,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     tr.add_argument("--band", type=int, default=0, metavar="N",
                     help="risk band from N athlete-bootstrap refits of the model on this table (default: none)")
     tr.add_argument("--plot", type=Path, default=None, help="figure to write (.png, .svg, .pdf)")
-    tr.add_argument("-o", "--output", dest="out", type=Path, default=None, help="CSV to write (default: stdout)")
-    tr.add_argument("--out", dest="out", type=Path, help=argparse.SUPPRESS)
+    add_output(tr, "CSV to write (default: stdout)", type=Path)
+    add_precision(tr)
     tr.set_defaults(handler=run_trend)

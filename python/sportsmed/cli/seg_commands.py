@@ -11,6 +11,7 @@ import numpy as np
 from .. import InvalidArgument
 from .._pillars import require_pillar
 from ..progress import progress_bar
+from ._grammar import add_output
 
 
 def _modules():
@@ -23,6 +24,12 @@ def _modules():
 
 def cmd_segment(args: argparse.Namespace) -> int:
     imaging, seg = _modules()
+    if args.output_positional and args.output and str(args.output_positional) != str(args.output):
+        raise InvalidArgument(f"mri segment: two outputs given ('{args.output_positional}' and -o '{args.output}'); "
+                              "give one")
+    args.output = args.output or args.output_positional
+    if not args.output:
+        raise InvalidArgument("mri segment: no output given; give -o/--output FILE")
     model = seg.load_model(args.model or seg.default_model_path(), device=args.device)
     img = imaging.read_image(str(args.input))
     data = img.fdata()
@@ -78,13 +85,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise InvalidArgument(f"--single-component-labels: {bad} outside the classes 1..{len(labels) - 1}")
     model = seg.create_model(seg.unet_spec(labels, [args.patch] * 3, model_spacing, base_features=args.base_features,
                                            levels=args.levels, single_component_labels=single), seed=args.seed)
-    with progress_bar("train-seg", enabled=True) as progress:
+    with progress_bar("train-seg") as progress:
         synthesis = {"partial_volume": f, "background_classes": args.background_classes, "crop": args.crop}
         history = seg.train_synthetic(model, maps, synthesis=synthesis, progress=progress,
                                       epochs=args.epochs,
                                       iterations_per_epoch=args.iterations, batch_size=args.batch,
                                       learning_rate=args.lr, seed=args.seed, device=args.device,
-                                      precision=args.precision, checkpoint=str(args.output.with_suffix(".ckpt.pt")), resume=args.resume)
+                                      precision=args.dtype, checkpoint=str(args.output.with_suffix(".ckpt.pt")), resume=args.resume)
     model.save(str(args.output))
     print(json.dumps(history[-1], indent=2))
     print(f"wrote {args.output} and {args.output.with_suffix('.json')}")
@@ -95,7 +102,8 @@ def register_seg(msub: argparse._SubParsersAction) -> None:
     """Adds the seg subcommands to ``sportsmed mri``."""
     q = msub.add_parser("segment", help="segment a knee MRI with a 3D U-Net (default: the shipped model)")
     q.add_argument("input", help="NIfTI or NRRD image")
-    q.add_argument("output", help="label map to write (.nii.gz, .nrrd)")
+    q.add_argument("output_positional", nargs="?", default=None, metavar="output", help="same as -o/--output")
+    add_output(q, "label map to write (.nii.gz, .nrrd)")
     q.add_argument("--model", default=None, help="model .pt with its .json sidecar (default: shipped knee model)")
     q.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     q.add_argument("--step", type=float, default=0.5, help="window step as a fraction of the patch")
@@ -114,7 +122,7 @@ def register_seg(msub: argparse._SubParsersAction) -> None:
 
     q = msub.add_parser("train-seg", help="train a 3D U-Net on images synthesised from label maps (SynthSeg)")
     q.add_argument("labels", nargs="+", type=Path, help="label maps (same spacing), default-class numbering")
-    q.add_argument("-o", "--output", type=Path, required=True, help="model .pt (sidecar .json next to it)")
+    add_output(q, "model .pt (sidecar .json next to it)", required=True, type=Path)
     q.add_argument("--remap-pymskt", action="store_true", help="labels use the pymskt knee numbering")
     q.add_argument("--classes", nargs="+", default=None, help="class names (default: the knee classes)")
     q.add_argument("--single-component-labels", nargs="*", type=int, default=None, metavar="L",
@@ -130,8 +138,9 @@ def register_seg(msub: argparse._SubParsersAction) -> None:
     q.add_argument("--lr", type=float, default=3e-3)
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--device", default="cpu")
-    q.add_argument("--precision", default="float32", choices=("float32", "bfloat16", "float16"),
-                   help="forward-pass arithmetic (mixed precision; float16 needs CUDA)")
+    dtype = q.add_argument("--dtype", default="float32", choices=("float32", "bfloat16", "float16"),
+                           help="forward-pass arithmetic (mixed precision; float16 needs CUDA)")
+    q._option_string_actions["--precision"] = dtype  # the older spelling; --precision N is CSV digits elsewhere
     q.add_argument("--partial-volume", type=int, default=1, metavar="F",
                    help="synthesise images F times coarser than the label maps, with partial volume at the "
                         "boundaries (the model's spacing is F times the maps'); for maps finer than the scans")

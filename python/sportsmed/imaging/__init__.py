@@ -100,14 +100,21 @@ def metrics_table(gt, pred, spacing, labels=None, tolerance_mm: float = 1.0, nam
     spacing : voxel size (mm) along i, j, k.
     labels : labels to evaluate (default: every label > 0 present in either map).
     tolerance_mm : tolerance of the surface Dice.
-    names : optional mapping label -> tissue name, added as a column.
+    names : optional tissue names, added as a column ``tissue``: a mapping label -> name, or
+        a sequence whose item ``i`` names label ``i`` (as ``seg.model_spec(m)["labels"]``,
+        background first).
     """
     import pandas as pd
 
     rows = _imaging.segmentation_metrics(gt, pred, spacing, list(labels or []), tolerance_mm)
     df = pd.DataFrame(rows).set_index("label")
-    if names:
-        df.insert(0, "tissue", [names.get(i, "") for i in df.index])
+    if names is not None and len(names):
+        if not hasattr(names, "get"):
+            if isinstance(names, str):
+                raise TypeError("metrics_table: names must be a mapping label -> name or a list of names, "
+                                "not a string")
+            names = dict(enumerate(names))
+        df.insert(0, "tissue", [str(names.get(int(i), names.get(str(int(i)), ""))) for i in df.index])
     return df
 
 

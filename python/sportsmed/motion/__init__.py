@@ -74,15 +74,24 @@ ANGLE_COLUMNS = [f"{joint}_{comp}" for joint in ("hip", "knee", "ankle")
                  for comp in ("flexion_deg", "abduction_deg", "rotation_deg")]
 
 
-def angles_frame(angles, rate_hz: float, first_frame: int = 1):
-    """Frames × 9 Plug-in Gait angles as a DataFrame (index: time in s, columns: ANGLE_COLUMNS).
+def angles_frame(angles, rate_hz: float, first_frame: int = 1, side: str | None = None):
+    """Frames × 9 Plug-in Gait angles as a DataFrame (index: time in s, columns: ANGLE_COLUMNS,
+    prefixed ``left_``/``right_`` when ``side`` is given: ``left_knee_flexion_deg``).
 
     The second column of each joint keeps Plug-in Gait's sign (varus/adduction positive)."""
     import numpy as np
     import pandas as pd
 
+    columns = ANGLE_COLUMNS
+    if side is not None:
+        prefix = {"l": "left_", "left": "left_", "r": "right_", "right": "right_"}.get(str(side).lower())
+        if prefix is None:
+            from .. import InvalidArgument
+
+            raise InvalidArgument(f"angles_frame: side must be L, R, left or right, got {side!r}")
+        columns = [prefix + c for c in ANGLE_COLUMNS]
     time = (first_frame - 1 + np.arange(len(angles))) / rate_hz
-    return pd.DataFrame(np.asarray(angles), index=pd.Index(time, name="time_s"), columns=ANGLE_COLUMNS)
+    return pd.DataFrame(np.asarray(angles), index=pd.Index(time, name="time_s"), columns=columns)
 
 
 def drop_jump_analysis(synthetic=None, seed: int = 1):
@@ -111,30 +120,64 @@ def drop_jump_analysis(synthetic=None, seed: int = 1):
             "processed": with_model_outputs(t, left, right, centres_left, centres_right)}
 
 
-def cycle_summary(x, strikes, points: int = 101):
-    """Mean and standard deviation over time-normalised cycles.
+def cycle_summary(x, strikes, points: int = 101, names=None, side: str | None = None):
+    """Mean and standard deviation over time-normalised cycles, with labelled columns.
 
     Parameters
     ----------
-    x : array (frames, channels) or (frames,)
+    x : pandas.DataFrame (frames × channels, its column names name the channels), or an
+        array (frames, channels) or (frames,)
     strikes : frame indices of one foot's strikes (at least two)
+    names : names of the channels of an array (default: the DataFrame's columns; for an
+        array of 9 channels, :data:`ANGLE_COLUMNS` — the layout of
+        :func:`plugin_gait_angles_from_axes` and :func:`model_angles`; for one channel, ``value``)
+    side : "L"/"left" or "R"/"right" to prefix the names with ``left_``/``right_``
 
     Returns
     -------
     pandas.DataFrame
-        Index: percent of cycle (0 … 100); columns ``mean_<k>`` and ``sd_<k>`` per channel
-        (sample standard deviation, ddof=1; NaN with a single cycle).
+        Index: percent of cycle (0 … 100); columns ``<name>_mean`` and ``<name>_sd`` per
+        channel, e.g. ``left_knee_flexion_deg_mean`` (sample standard deviation, ddof=1;
+        NaN with a single cycle).
+
+    Raises
+    ------
+    InvalidArgument
+        When an array of several channels (not 9) comes without names, or names and
+        channels differ in number.
     """
     import numpy as np
     import pandas as pd
 
-    c = normalize_cycles(np.asarray(x, dtype=float), list(strikes), points)  # noqa: F405
+    from .. import InvalidArgument
+
+    if isinstance(x, pd.DataFrame):
+        names = list(names) if names is not None else [str(c) for c in x.columns]
+        x = x.to_numpy(dtype=float)
+    arr = np.asarray(x, dtype=float)
+    k = 1 if arr.ndim == 1 else arr.shape[1]
+    if names is None:
+        if k == len(ANGLE_COLUMNS):
+            names = ANGLE_COLUMNS
+        elif k == 1:
+            names = ["value"]
+        else:
+            raise InvalidArgument(f"cycle_summary: {k} channels without names; pass names=[...] or a DataFrame")
+    names = [str(n) for n in names]
+    if len(names) != k:
+        raise InvalidArgument(f"cycle_summary: {len(names)} names for {k} channels")
+    if side is not None:
+        prefix = {"l": "left_", "left": "left_", "r": "right_", "right": "right_"}.get(str(side).lower())
+        if prefix is None:
+            raise InvalidArgument(f"cycle_summary: side must be L, R, left or right, got {side!r}")
+        names = [n if n.startswith(prefix) else prefix + n for n in names]
+    c = normalize_cycles(arr, list(strikes), points)  # noqa: F405
     mean = c.mean(axis=0)
     sd = c.std(axis=0, ddof=1) if c.shape[0] > 1 else np.full_like(mean, np.nan)
     cols = {}
-    for k in range(c.shape[2]):
-        cols[f"mean_{k}"] = mean[:, k]
-        cols[f"sd_{k}"] = sd[:, k]
+    for j, name in enumerate(names):
+        cols[f"{name}_mean"] = mean[:, j]
+        cols[f"{name}_sd"] = sd[:, j]
     return pd.DataFrame(cols, index=pd.Index(np.linspace(0, 100, points), name="percent_cycle"))
 
 
@@ -450,13 +493,17 @@ def feature_table_frame(table):
     return df
 
 
-def write_feature_csv(df, path) -> None:
+def write_feature_csv(df, path, precision: int | None = None) -> None:
     """Writes a feature table as CSV with ``name [unit]`` column headers (written to a
-    temporary name, then renamed)."""
+    temporary name, then renamed).
+
+    ``precision``: significant digits of the numbers (None, the default: every digit, a
+    lossless round trip; the CLI writes 7, the float32 resolution of the samples)."""
     from .._io import write_csv_atomic
 
     units = df.attrs.get("units", {})
-    write_csv_atomic(df.rename(columns={c: f"{c} [{units[c]}]" for c in df.columns if c in units}), path)
+    write_csv_atomic(df.rename(columns={c: f"{c} [{units[c]}]" for c in df.columns if c in units}), path,
+                     float_format=f"%.{int(precision)}g" if precision else None)
 
 
 def read_feature_csv(path):
@@ -909,20 +956,17 @@ def plugin_gait_stored_moments(c3d, body_mass_kg: float | None = None):
     return df
 
 
-def write_dynamics_csv(df, path) -> None:
+def write_dynamics_csv(df, path, precision: int | None = None) -> None:
     """Writes an :func:`inverse_dynamics` table as CSV with ``name [unit]`` headers, through a
-    temporary file renamed into place (nothing half-written on failure)."""
-    import os
+    temporary file renamed into place (nothing half-written on failure).
+
+    ``precision``: significant digits of the numbers (None, the default: every digit; the
+    CLI writes 7, the float32 resolution of the C3D samples)."""
+    from .._io import write_csv_atomic
 
     units = df.attrs.get("units", {})
     out = df.rename(columns={c: f"{c} [{units[c]}]" for c in df.columns if c in units})
-    tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
-    try:
-        out.to_csv(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    write_csv_atomic(out, path, float_format=f"%.{int(precision)}g" if precision else None)
 
 
 from .opensim_model import OpenSimModel, opensim_inverse_dynamics, read_opensim_storage, read_osim  # noqa: E402,F401

@@ -29,6 +29,11 @@ require_pillar("seg")
 from .._torch import seg as _seg  # noqa: E402  (loads LibTorch)
 
 Model = _seg.Model
+# Model.load / Model.save take os.PathLike too (the compiled methods take str).
+from .._paths import accept_pathlike as _accept_pathlike  # noqa: E402
+
+Model.load = staticmethod(_accept_pathlike(_seg.Model.load))
+Model.save = _accept_pathlike(_seg.Model.save)
 window_starts = _seg.window_starts
 gaussian_importance_map = _seg.gaussian_importance_map
 dice_per_class = _seg.dice_per_class
