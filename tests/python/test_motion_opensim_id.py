@@ -166,3 +166,31 @@ def test_inverse_dynamics_matches_opensims_inverse_dynamics_tool(gait2392):
     for name in ("pelvis_tx_force", "pelvis_ty_force", "pelvis_tz_force", "pelvis_tilt_moment"):
         ours = np.interp(ref.index, res.index, res[name])
         assert np.sqrt(np.mean((ours - ref[name].to_numpy()) ** 2)) <= 0.05 * np.ptp(ref[name]), name
+
+
+def test_cli_writes_opensim_generalised_forces_and_c3d_moments_as_mot(gait2392, shared_data, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "id.sto"
+    r = subprocess.run([sys.executable, "-m", "sportsmed", "motion", "dynamics", "--osim", str(gait2392["simbody.osim"]),
+                        "--ik", str(gait2392["walk1_ik.mot"]), "--grf", str(gait2392["walk1_grf.mot"]),
+                        "--grf-loads", str(gait2392["walk1_grf.xml"]), "-o", str(out)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    ours = om.read_opensim_storage(out)
+    ref = om.read_opensim_storage(gait2392["walk1_id.sto"])
+    ref = ref[(ref.index >= 0.55) & (ref.index <= 1.55)]
+    knee = np.interp(ref.index, ours.index, ours["knee_angle_r_moment"])
+    assert np.sqrt(np.mean((knee - ref["knee_angle_r_moment"]) ** 2)) < 0.03 * np.ptp(ref["knee_angle_r_moment"])
+    # a C3D trial's moments in the joint coordinate system, as an OpenSim storage file
+    mot = tmp_path / "gait.mot"
+    r = subprocess.run([sys.executable, "-m", "sportsmed", "motion", "dynamics",
+                        str(shared_data("motion/c3d/gait-pig.c3d")), "--body-mass", "61.1", "--frame", "jcs",
+                        "-o", str(mot)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    table = om.read_opensim_storage(mot)
+    assert "LKneeMomentNorm_Y" in table.columns and len(table) > 50
+    r = subprocess.run([sys.executable, "-m", "sportsmed", "motion", "dynamics", "--osim", str(gait2392["simbody.osim"])],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "--ik" in r.stderr and "Traceback" not in r.stderr

@@ -16,6 +16,8 @@ import json
 import sys
 from pathlib import Path
 
+from ._grammar import add_output
+
 
 def _progress_mode(args) -> str:
     mode = getattr(args, "progress", None)
@@ -108,7 +110,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     r = cs.add_parser("run", help="run the pipeline's steps over a manifest's items (resumable)")
     r.add_argument("manifest", help="study manifest (.csv or .toml): athlete_id, session_date, task, path")
-    r.add_argument("-o", "--output", required=True, type=Path, help="output folder (tables, arrays, run.json)")
+    add_output(r, "output folder (tables, arrays, run.json)", required=True, type=Path)
     r.add_argument("--steps", default=None,
                    help="comma-separated steps: motion, dynamics, mri, workload, risk (default: all but dynamics; "
                         "risk when a model is known)")
@@ -136,7 +138,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     g = cs.add_parser("synthetic", help="write a synthetic study: C3D drop jumps, knee label maps, training logs")
     g.add_argument("-n", type=int, default=20, help="athletes (default: %(default)s)")
-    g.add_argument("-o", "--output", required=True, type=Path, help="study folder")
+    add_output(g, "study folder", required=True, type=Path)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--corrupt", type=int, default=0, metavar="K",
                    help="zero the header of K drop-jump files (to see a failure row)")
@@ -147,7 +149,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     rp = cs.add_parser("report", help="the squad report (offline HTML) of a cohort output folder")
     rp.add_argument("results", type=Path, help="cohort output folder")
-    rp.add_argument("-o", "--output", type=Path, default=Path("squad.html"), help="HTML to write")
+    add_output(rp, "HTML to write (default: %(default)s)", default=Path("squad.html"), type=Path)
     rp.add_argument("--change-deg", type=float, default=CHANGE_DEG,
                     help="peak knee abduction change counted as a change between screenings (default: %(default)s)")
     rp.set_defaults(handler=cmd_report)

@@ -89,8 +89,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json(f, "print the features as JSON")
     f.set_defaults(handler=_features)
 
-    d = msub.add_parser("dynamics", help="lower-limb inverse dynamics (hip/knee/ankle moments, powers) of a C3D")
-    d.add_argument("path", help=".c3d with force plates and Plug-in Gait axes or CGM1 markers")
+    d = msub.add_parser("dynamics", help="inverse dynamics: hip/knee/ankle moments and powers of a C3D, or the "
+                                          "generalised forces of an OpenSim model (--osim)")
+    d.add_argument("path", nargs="?", default=None,
+                   help=".c3d with force plates and Plug-in Gait axes or CGM1 markers (not with --osim)")
+    d.add_argument("--osim", default=None, metavar="MODEL.osim",
+                   help="OpenSim 4 model: every coordinate's generalised force from --ik, --grf and --grf-loads "
+                        "(as OpenSim's InverseDynamicsTool; --cutoff defaults to 6 Hz there)")
+    d.add_argument("--ik", default=None, metavar="MOT", help="with --osim: the inverse-kinematics .mot")
     mass = d.add_mutually_exclusive_group()
     body_mass = mass.add_argument("--body-mass", dest="mass", type=float, default=None, metavar="KG",
                                   help="body mass (default: PROCESSING:Bodymass)")
@@ -98,13 +104,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     mass.add_argument("--mp", default=None, metavar="SUBJECT.mp", help="Vicon subject parameter file ($Bodymass)")
     d.add_argument("--table", choices=["dempster", "de_leva_female", "de_leva_male"], default="dempster",
                    help="body-segment parameters (default: dempster, as Plug-in Gait)")
-    d.add_argument("--cutoff", type=float, default=15.0, metavar="HZ",
-                   help="one low-pass cut-off for markers and forces (default 15; 0: no filtering)")
-    d.add_argument("--frame", choices=["distal", "proximal", "lab"], default="distal")
+    d.add_argument("--cutoff", type=float, default=None, metavar="HZ",
+                   help="one low-pass cut-off for markers and forces (default 15; with --osim: coordinates, "
+                        "default 6; 0: no filtering)")
+    d.add_argument("--frame", choices=["distal", "proximal", "lab", "jcs"], default="distal",
+                   help="frame of the moments: distal (Plug-in Gait, default), proximal, lab, or jcs (the joint "
+                        "coordinate system)")
     d.add_argument("--convention", choices=["internal", "external"], default="internal")
     d.add_argument("--grf", default=None, metavar="MOT", help="OpenSim GRF .mot instead of the C3D's plates")
     d.add_argument("--grf-loads", default=None, metavar="XML", help="ExternalLoads XML: which foot each force acts on")
-    add_output(d, "CSV to write, headers 'name [unit]' (default: stdout)")
+    add_output(d, "file to write by its extension: .csv (headers 'name [unit]'), .mot/.sto (OpenSim), .c3d (the "
+                  "trial with the moments as analog channels) (default: CSV on stdout)")
     add_precision(d)
     d.set_defaults(handler=_dynamics)
 
@@ -565,17 +575,36 @@ def _dynamics(args: argparse.Namespace) -> int:
     require_pillar("motion")
     from .. import motion
 
-    if not args.path.lower().endswith(".c3d"):
-        print(f"sportsmed motion dynamics: '{args.path}' is not a .c3d file", file=sys.stderr)
+    from .. import InvalidArgument
+
+    if args.osim:
+        if args.path or not args.ik:
+            raise InvalidArgument("motion dynamics: with --osim give --ik (and --grf with --grf-loads), not a trial")
+        with progress_bar("motion dynamics"):
+            df = motion.opensim_inverse_dynamics(args.osim, args.ik, args.grf, args.grf_loads,
+                                                 cutoff_hz=6.0 if args.cutoff is None else args.cutoff)
+        for w in df.attrs["warnings"]:
+            print(f"sportsmed motion dynamics: warning: {w}", file=sys.stderr)
+        if args.output and str(args.output).lower().endswith(".c3d"):
+            raise InvalidArgument("motion dynamics: --osim writes .csv, .mot or .sto")
+        if args.output:
+            motion.write_dynamics(df, args.output, precision=args.precision)
+        else:
+            units = df.attrs["units"]
+            _write_table(df.rename(columns={c: f"{c} [{units[c]}]" for c in units}), args)
+        return 0
+    if not args.path or not args.path.lower().endswith(".c3d"):
+        print(f"sportsmed motion dynamics: '{args.path}' is not a .c3d file (or give --osim with --ik)",
+              file=sys.stderr)
         return 1
     with progress_bar("motion dynamics"):
         df = motion.inverse_dynamics(args.path, body_mass_kg=args.mass, mp=args.mp, table=args.table,
-                                     cutoff_hz=args.cutoff, frame=args.frame, convention=args.convention,
-                                     grf=args.grf, external_loads=args.grf_loads)
+                                     cutoff_hz=15.0 if args.cutoff is None else args.cutoff, frame=args.frame,
+                                     convention=args.convention, grf=args.grf, external_loads=args.grf_loads)
     for w in df.attrs["warnings"]:
         print(f"sportsmed motion dynamics: warning: {w}", file=sys.stderr)
     if args.output:
-        motion.write_dynamics_csv(df, args.output, precision=args.precision)
+        motion.write_dynamics(df, args.output, source=args.path, precision=args.precision)
     else:
         units = df.attrs["units"]
         _write_table(df.rename(columns={c: f"{c} [{units[c]}]" for c in units}), args)

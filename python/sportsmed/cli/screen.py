@@ -13,9 +13,9 @@ from ..progress import progress_bar
 
 def add_report_outputs(p: argparse.ArgumentParser, default: str) -> None:
     """-o/--output (HTML) and --json [FILE] (the JSON twin), shared by screen and demo."""
-    p.add_argument("-o", "--output", dest="output", type=Path, default=Path(default),
-                   help="HTML report to write (default: %(default)s)")
-    p.add_argument("--out", dest="output", type=Path, default=Path(default), help=argparse.SUPPRESS)  # earlier spelling
+    from ._grammar import add_output
+
+    add_output(p, "HTML report to write (default: %(default)s)", default=Path(default), type=Path)
     p.add_argument("--json", nargs="?", const="", default=None, metavar="FILE",
                    help="also write the JSON twin of every number in the report: to FILE, '-' for stdout, "
                         "or beside the HTML (.json) when FILE is left out")
@@ -42,8 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="OpenSim GRF .mot of a .trc trial (one per .trc, in order)")
     p.add_argument("--grf-loads", type=Path, default=None, metavar="XML",
                    help="OpenSim ExternalLoads XML saying which foot each force of the .mot acts on")
-    p.add_argument("--mass", type=float, default=None, metavar="KG",
-                   help="body mass (default: the C3D's PROCESSING:Bodymass)")
+    body_mass = p.add_argument("--body-mass", dest="mass", type=float, default=None, metavar="KG",
+                               help="body mass (default: the C3D's PROCESSING:Bodymass)")
+    p._option_string_actions["--mass"] = body_mass  # the older spelling still parses
     p.add_argument("--mri-labels", type=Path, default=None, metavar="FILE",
                    help="knee label map (NIfTI, NRRD, DICOM); names from its .labels.json or --label-names")
     p.add_argument("--mri-image", type=Path, default=None, metavar="FILE",

@@ -1104,7 +1104,7 @@ def leg_inverse_dynamics(legs, loads, body_mass_kg, rate_hz: float, table: str =
     return out[0] if single else out
 
 
-def write_dynamics(df, path, source=None) -> None:
+def write_dynamics(df, path, source=None, precision: int | None = None) -> None:
     """Writes an :func:`inverse_dynamics` table by the extension of ``path``:
 
     - ``.csv``: headers ``name [unit]`` (:func:`write_dynamics_csv`);
@@ -1115,7 +1115,8 @@ def write_dynamics(df, path, source=None) -> None:
       the analog samples of each frame — the trial's markers and analogs unchanged (units in
       ASCII: ``N.m``, ``N.m/kg``; unknown frames stay NaN, as in the table).
 
-    Written atomically (a temporary file renamed into place)."""
+    ``precision``: significant digits in the text formats (None: every digit for CSV, 10 for
+    .mot). Written atomically (a temporary file renamed into place)."""
     import os
 
     import numpy as np
@@ -1129,9 +1130,10 @@ def write_dynamics(df, path, source=None) -> None:
     units = {k: str(v).replace("·", ".") for k, v in df.attrs.get("units", {}).items()}
     columns = [c for c in df.columns if not c.endswith("Plate")]
     if ext == ".csv":
-        write_dynamics_csv(df, path)
+        write_dynamics_csv(df, path, precision=precision)
         return
     if ext in (".mot", ".sto"):
+        digits = int(precision) if precision else 10
         data = np.column_stack([np.asarray(df.index, dtype=float)] + [df[c].to_numpy(dtype=float) for c in columns])
         with atomic_output(path) as f:
             f.write(f"{os.path.basename(path)}\nversion=1\nnRows={data.shape[0]}\nnColumns={data.shape[1]}\n"
@@ -1140,7 +1142,7 @@ def write_dynamics(df, path, source=None) -> None:
             f.write("endheader\n")
             f.write("\t".join(["time"] + columns) + "\n")
             for row in data:
-                f.write("\t".join("nan" if not np.isfinite(v) else f"{v:.10g}" for v in row) + "\n")
+                f.write("\t".join("nan" if not np.isfinite(v) else f"{v:.{digits}g}" for v in row) + "\n")
         return
     if ext == ".c3d":
         if source is None:
