@@ -8,6 +8,7 @@ Subcommands::
     sportsmed motion ...             motion-capture tools   (pillar: motion)
     sportsmed mri ...                knee MRI tools         (pillars: imaging, seg)
     sportsmed risk ...               injury-risk tools      (pillar: risk)
+    sportsmed deid IN -o OUT         de-identify DICOM/C3D/NIfTI/TRC/CSV before sharing
 
 Exit codes: 0 success, 1 a sportsmed error (bad file, bad argument), 2 usage error,
 69 (EX_UNAVAILABLE) the requested pillar is not part of this build.
@@ -21,7 +22,7 @@ from typing import Optional, Sequence
 
 from .. import Error, __version__
 from .._pillars import PillarNotAvailable
-from . import demo, info, motion, mri, risk
+from . import deid, demo, info, motion, mri, risk
 
 EXIT_ERROR = 1
 EXIT_UNAVAILABLE = 69
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="threads for compiled kernels (default: all cores)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (info, demo, motion, mri, risk):
+    for module in (info, demo, motion, mri, risk, deid):
         module.register(sub)
     return parser
 
