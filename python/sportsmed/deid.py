@@ -116,58 +116,58 @@ class _C3dText:
 
 
 def _c3d_text_fields(data: bytes, path: str) -> List[_C3dText]:
-    """Walks the parameter section of a C3D file; returns every text field (character
-    parameter values and descriptions) with its byte range. FormatError when the section
-    does not walk within its declared size."""
+    """Walks the parameter section of a C3D file as sportsmed's reader does (records up to
+    the larger of the declared section and the data section's start, following the chain
+    of next-record offsets); returns every text field (character parameter values and
+    descriptions) with its byte range. FormatError when a record runs past the file."""
     def bad(what):
         raise FormatError(f"deid: C3D '{path}': {what}")
 
     if len(data) < 512:
         bad("shorter than its 512-byte header")
-    start = (data[0] - 1) * 512 if data[0] >= 1 else bad(f"parameter block number {data[0]}")
+    if data[0] < 1:
+        bad(f"parameter block number {data[0]}")
+    start = (data[0] - 1) * 512
     if start + 4 > len(data):
         bad("parameter section past the end of the file")
     proc = data[start + 3]
-    big = proc == 86
-    # Not the declared block count: some writers understate it (the C3D reader reads on, too).
-    end = len(data)
-    i16 = ">h" if big else "<h"
-    groups: dict = {}
+    e = ">" if proc == 86 else "<"
+    declared_end = start + 512 * max(data[start + 2], 1)
+    data_start = (struct.unpack_from(e + "H", data, 16)[0] - 1) * 512
+    end = min(max(declared_end, data_start), len(data))
     entries = []
     at = start + 4
     while at + 2 <= end:
-        nchars = struct.unpack_from("b", data, at)[0]
-        gid = struct.unpack_from("b", data, at + 1)[0]
-        if nchars == 0 or gid == 0:
+        nchars, gid = struct.unpack_from("bb", data, at)
+        if nchars == 0:
             break
         n = abs(nchars)
         name_end = at + 2 + n
-        if name_end + 2 > end:
-            bad(f"entry at byte {at} runs past the parameter section")
+        if name_end + 2 > len(data):
+            bad(f"parameter record at byte {at} runs past the end of the file")
         name = data[at + 2:name_end].decode("latin-1").strip().upper()
-        (next_off,) = struct.unpack_from(i16, data, name_end)
-        body = name_end + 2
-        entries.append((gid, name, body))
-        if next_off == 0:
-            break
+        (next_off,) = struct.unpack_from(e + "h", data, name_end)
+        last = next_off <= 0
         nxt = name_end + next_off
-        if nxt <= at:
-            bad(f"entry at byte {at} points backwards")
+        if not last and nxt > len(data):
+            bad(f"parameter record '{name}' at byte {at} points past the end of the file")
+        if gid != 0:
+            entries.append((gid, name, name_end + 2, end if last else nxt))
+        if last:
+            break
         at = nxt
+    groups = {-gid: name for gid, name, _, _ in entries if gid < 0}
     fields: List[_C3dText] = []
-    for gid, name, body in entries:
+    for gid, name, body, record_end in entries:
         if gid < 0:
-            groups[-gid] = name
-    for gid, name, body in entries:
-        if gid < 0:
-            if body + 1 > end:
-                bad(f"group {name} runs past the parameter section")
-            dlen = data[body]
-            fields.append(_C3dText(name, "", "description", body + 1, min(dlen, end - body - 1)))
+            if body < record_end:
+                dlen = data[body]
+                if body + 1 + dlen <= record_end:
+                    fields.append(_C3dText(name, "", "description", body + 1, dlen))
             continue
-        group = groups.get(gid, f"#{gid}")
-        if body + 2 > end:
-            bad(f"parameter {group}:{name} runs past the parameter section")
+        group = groups.get(gid, f"GROUP{gid}")
+        if body + 2 > len(data):
+            bad(f"parameter {group}:{name} runs past the end of the file")
         ptype = struct.unpack_from("b", data, body)[0]
         ndims = data[body + 1]
         dims = list(data[body + 2:body + 2 + ndims])
@@ -176,13 +176,15 @@ def _c3d_text_fields(data: bytes, path: str) -> List[_C3dText]:
             count *= d
         vstart = body + 2 + ndims
         vlen = abs(ptype) * count
-        if vstart + vlen + 1 > end:
-            bad(f"parameter {group}:{name} runs past the parameter section")
+        if vstart + vlen > len(data):
+            bad(f"parameter {group}:{name} runs past the end of the file")
         if ptype == -1 and vlen > 0:
             fields.append(_C3dText(group, name, "value", vstart, vlen, dims[0] if dims else 1))
         dstart = vstart + vlen
-        dlen = data[dstart]
-        fields.append(_C3dText(group, name, "description", dstart + 1, min(dlen, end - dstart - 1)))
+        if dstart < record_end and dstart < len(data):
+            dlen = data[dstart]
+            if dstart + 1 + dlen <= len(data):
+                fields.append(_C3dText(group, name, "description", dstart + 1, dlen))
     return fields
 
 
@@ -212,7 +214,7 @@ def deid_c3d(src: PathLike, dst: PathLike, keep: Sequence[str] = ()) -> List[str
     for f in fields:
         full = f"{f.group}:{f.name}" if f.name else f.group
         if f.kind == "description":
-            if full.upper() + ":DESCRIPTION" in keep_set or f.length == 0:
+            if full.upper() in keep_set or f.length == 0:
                 continue
             if any(b != 0x20 for b in data[f.offset:f.offset + f.length]):
                 data[f.offset:f.offset + f.length] = b" " * f.length
@@ -404,19 +406,17 @@ def deid_trc(src: PathLike, dst: PathLike) -> List[str]:
     nl = raw.find(b"\n")
     first, rest = (raw, b"") if nl < 0 else (raw[:nl + 1], raw[nl + 1:])
     eol = b"\r\n" if first.endswith(b"\r\n") else (b"\n" if first.endswith(b"\n") else b"")
-    cells = first[:len(first) - len(eol)].split(b"\t")
+    body = first[:len(first) - len(eol)]
+    # "PathFileType 4 (X/Y/Z) PATH", separated by tabs, spaces or commas (all seen in the
+    # wild); everything after the (X/Y/Z) field is the source path, then maybe padding.
+    m = re.match(rb"^(\s*PathFileType[\s,]+[^\s,]+[\s,]+\([^)]*\))([\s,]?)(.*?)([,\t]*)$", body, re.IGNORECASE)
+    if not m:
+        raise FormatError(f"deid: TRC '{src}': the first line is not 'PathFileType <version> (X/Y/Z) <path>'")
     changes: List[str] = []
-    if cells and cells[0].strip().lower() == b"pathfiletype" and len(cells) >= 4:
-        new_cells = cells[:3] + [dst.name.encode("utf-8")]
-        if new_cells != cells:
-            changes.append("header line 1: source path replaced by the file name")
-            if len(cells) > 4:
-                changes.append(f"header line 1: {len(cells) - 4} further fields removed")
-        first = b"\t".join(new_cells) + eol
-    elif cells and cells[0].strip().lower() == b"pathfiletype":
-        pass
-    else:
-        raise FormatError(f"deid: TRC '{src}': the first line is not 'PathFileType ...'")
+    sep = m.group(2) or b"\t"
+    if m.group(3).strip():
+        first = m.group(1) + sep + dst.name.encode("utf-8") + m.group(4) + eol
+        changes.append("header line 1: source path replaced by the file name")
     # Marker labels (line 4: Frame#, Time, then one label per marker) may carry a subject
     # prefix, Vicon's "JDoe:LASI": the part up to the last ':' goes.
     lines = rest.split(b"\n")
@@ -424,13 +424,14 @@ def deid_trc(src: PathLike, dst: PathLike) -> List[str]:
     if len(lines) >= 3:
         line = lines[2]
         end = b"\r" if line.endswith(b"\r") else b""
-        cells = line[:len(line) - len(end)].split(b"\t")
+        sep = b"\t" if b"\t" in line else b","
+        cells = line[:len(line) - len(end)].split(sep)
         for k in range(2, len(cells)):
             if b":" in cells[k]:
                 cells[k] = cells[k].rsplit(b":", 1)[1]
                 cut += 1
         if cut:
-            lines[2] = b"\t".join(cells) + end
+            lines[2] = sep.join(cells) + end
             rest = b"\n".join(lines)
             changes.append(f"marker labels: subject prefix cut from {cut} labels")
     with atomic_output(dst, "wb") as f:

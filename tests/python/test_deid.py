@@ -475,3 +475,42 @@ def test_shared_mese_series(shared_data, tmp_path):
     assert list(a["te_ms"]) == list(b["te_ms"])
     for p in files[:5]:
         assert pydicom.dcmread(out / p.name).PixelData == pydicom.dcmread(p).PixelData
+
+
+@pytest.mark.slow
+def test_shared_motion_corpus(shared_data, tmp_path):
+    """Every C3D and TRC of the shared corpus: subject names, manufacturer strings and
+    TRC source paths (read from the inputs) are gone, and each output reads to the same
+    data (deid checks that itself and raises otherwise). The one corrupt C3D is refused."""
+    root = shared_data("motion")
+    c3ds = sorted(p for p in root.rglob("*") if p.suffix.lower() == ".c3d")
+    trcs = sorted(root.rglob("*.trc"))
+    identifying = {}  # input -> its identifying values (each output is scanned for its own)
+    for p in c3ds:
+        if p.name == "bad_parameter_section.c3d":
+            continue
+        c = motion.read_c3d(str(p))
+        values = set()
+        for group, name in (("SUBJECTS", "NAMES"), ("SUBJECT", "NAME"), ("MANUFACTURER", "COMPANY"),
+                            ("MANUFACTURER", "SOFTWARE")):
+            if c.has_parameter(group, name):
+                values.update(v for v in c.parameter(group, name) if len(v.strip()) >= 4)
+        identifying[p] = values
+    for p in trcs:
+        first = p.read_bytes().split(b"\n", 1)[0].decode("latin-1")
+        path = re.split(r"\(X/Y/Z\)[\s,]?", first, maxsplit=1)[-1].rstrip(",\t\r ")
+        identifying[p] = {path} if len(path) >= 4 else set()
+    every = set().union(*identifying.values())
+    assert {"elizabeth baumgartner", "Norm Walker", "Scott Drummond", "Vicon"} <= every
+    assert sum(1 for v in identifying.values() if v) >= 30
+    done = 0
+    for i, p in enumerate(c3ds + trcs):
+        out = tmp_path / f"{i}{p.suffix.lower()}"
+        if p.name == "bad_parameter_section.c3d":
+            with pytest.raises(sportsmed.Error, match="bad_parameter_section"):
+                deidentify(p, out)
+            continue
+        deidentify(p, out)
+        assert scan_for(out, sorted(identifying[p])) == [], p.name
+        done += 1
+    assert done == len(c3ds) + len(trcs) - 1
