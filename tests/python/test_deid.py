@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import struct
 from pathlib import Path
@@ -478,6 +479,8 @@ def test_shared_mese_series(shared_data, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("SPORTSMED_EXTENDED_TESTS") != "1",
+                    reason="12 s over the whole motion corpus: SPORTSMED_EXTENDED_TESTS=1")
 def test_shared_motion_corpus(shared_data, tmp_path):
     """Every C3D and TRC of the shared corpus: subject names, manufacturer strings and
     TRC source paths (read from the inputs) are gone, and each output reads to the same
