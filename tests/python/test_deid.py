@@ -413,6 +413,24 @@ def test_report_names_changes_not_values(study):
                                                        "intent_name: cleared", "extensions: 1 removed"]
 
 
+def test_keep_leaves_named_items(study, tmp_path):
+    src = study["src"]
+    out = tmp_path / "kept"
+    deidentify(src / "mri", out, keep=["0008,0020", "(0010,0040)"])
+    ds = pydicom.dcmread(out / "IM0000.dcm")
+    assert ds.StudyDate == "20240229" and ds.PatientSex == "F"   # kept
+    assert not ds.SeriesDate and not ds.InstitutionName            # still removed
+    deidentify(src / "motion" / "dj.c3d", tmp_path / "k.c3d", keep=["SUBJECTS:NAMES", "MANUFACTURER:COMPANY"])
+    c = motion.read_c3d(str(tmp_path / "k.c3d"))
+    assert c.parameter("SUBJECTS", "NAMES") == ["JDoe"] and c.parameter("MANUFACTURER", "COMPANY") == ["Acme Motion Ltd"]
+    assert c.trial.point_labels == ["JDoe:LASI", "JDoe:RASI", "JDoe:LKNE"]  # the name is kept, so is the prefix
+    assert all(v == "" for v in c.parameter("MANUFACTURER", "SOFTWARE"))
+    deidentify(src / "nifti" / "knee2.nii", tmp_path / "k.nii", keep=["descrip"])
+    h = nib.load(tmp_path / "k.nii").header
+    assert h["descrip"].tobytes().rstrip(b"\0") == b"Jane knee 2024-02-29"
+    assert h["aux_file"].tobytes().strip(b"\0") == b"" and len(h.extensions) == 0
+
+
 def test_unknown_type_refused_nothing_written(tmp_path):
     src = tmp_path / "in"
     src.mkdir()
