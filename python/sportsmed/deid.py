@@ -312,9 +312,13 @@ def _nifti_edit(raw: bytes, path: str, keep: set, single_file: bool):
     ext_end = vox if single_file else len(raw)
     if single_file and (vox < hsize or vox > len(raw)):
         raise FormatError(f"deid: NIfTI '{path}': vox_offset {vox} outside the file")
+    if "extensions" in keep:
+        return bytes(out), changes
+    # Between the header and the data (or the end of a .hdr): extensions, or bytes some
+    # writer left there. Only sportsmed's pair record (a size and a CRC) is kept.
     kept_ext, dropped = b"", 0
-    if len(raw) >= hsize + 4 and raw[hsize] != 0 and "extensions" not in keep:
-        at = hsize + 4
+    at = hsize + 4
+    if len(raw) >= hsize + 4 and raw[hsize] != 0:
         while at + 8 <= ext_end:
             esize, ecode = struct.unpack_from(endian + "ii", raw, at)
             if esize < 8 or at + esize > ext_end:
@@ -325,18 +329,21 @@ def _nifti_edit(raw: bytes, path: str, keep: set, single_file: bool):
             else:
                 dropped += 1
             at += esize
-        if dropped or at != hsize + 4 + len(kept_ext):
-            header = out[:hsize]
-            flag = bytes([1, 0, 0, 0]) if kept_ext else bytes(4)
-            new_vox = hsize + 4 + len(kept_ext)
-            tail = raw[vox:] if single_file else b""
-            if single_file:
-                if hsize == 348:
-                    struct.pack_into(endian + "f", header, 108, float(new_vox))
-                else:
-                    struct.pack_into(endian + "q", header, 168, new_vox)
-            out = bytearray(header + flag + kept_ext + tail)
+    header = out[:hsize]
+    flag = bytes([1, 0, 0, 0]) if kept_ext else bytes(4)
+    new_vox = hsize + 4 + len(kept_ext)
+    if single_file:
+        if hsize == 348:
+            struct.pack_into(endian + "f", header, 108, float(new_vox))
+        else:
+            struct.pack_into(endian + "q", header, 168, new_vox)
+    new = bytes(header + flag + kept_ext) + (raw[vox:] if single_file else b"")
+    if new != bytes(out):
+        if dropped:
             changes.append(f"extensions: {dropped} removed")
+        if at < ext_end or (not dropped and new[hsize:new_vox] != bytes(out[hsize:new_vox])):
+            changes.append("bytes between header and data cleared")
+        out = bytearray(new)
     return bytes(out), changes
 
 

@@ -381,6 +381,23 @@ def test_nifti_same_data_and_geometry_no_text(study):
     assert (study["out"] / "nifti" / "pair.img").read_bytes() == raw_in
 
 
+def test_nifti_bytes_between_header_and_data_cleared(tmp_path):
+    data = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
+    img = nib.Nifti1Image(data, np.diag([0.5, 0.6, 0.7, 1.0]))
+    img.header.set_data_offset(416)
+    nib.save(img, tmp_path / "gap.nii")
+    raw = bytearray((tmp_path / "gap.nii").read_bytes())
+    raw[360:376] = b"Doe^Jane SM4711X"  # no extension flag: text a writer left in the gap
+    (tmp_path / "gap.nii").write_bytes(bytes(raw))
+    changes = deidentify(tmp_path / "gap.nii", tmp_path / "out.nii")["files"][0]["changes"]
+    assert changes == ["bytes between header and data cleared"]
+    assert scan_for(tmp_path / "out.nii", ["SM4711X", NAME]) == []
+    out = nib.load(tmp_path / "out.nii")
+    assert np.array_equal(np.asarray(out.dataobj), data)
+    assert np.array_equal(out.affine, nib.load(tmp_path / "gap.nii").affine)
+    assert struct.unpack_from("<f", (tmp_path / "out.nii").read_bytes(), 108)[0] == 352.0
+
+
 def test_trc_and_csv(study):
     a = motion.read_trc(str(study["src"] / "motion" / "dj.trc"))
     b = motion.read_trc(str(study["out"] / "motion" / "dj.trc"))
