@@ -12,6 +12,7 @@
 #include "common.hpp"
 #include "sportsmed/core/parallel.hpp"
 #include "sportsmed/imaging.hpp"
+#include "sportsmed/imaging/dicom_deid.hpp"
 
 namespace sportsmed::bindings {
 
@@ -746,6 +747,48 @@ void bind_imaging(py::module_& m) {
         },
         py::arg("folder"), "The series of a DICOM folder (headers only): list of dicts series_uid, description, "
         "files, te_ms.");
+    im.def(
+        "deidentify_dicom_files",
+        [](const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
+           const py::object& patient_pseudonym, const std::vector<std::pair<std::uint16_t, std::uint16_t>>& keep,
+           bool keep_private) {
+            DicomDeidOptions o;
+            o.keep = keep;
+            o.keep_private = keep_private;
+            if (!patient_pseudonym.is_none()) {
+                auto fn = std::shared_ptr<py::object>(new py::object(patient_pseudonym), [](py::object* p) {
+                    py::gil_scoped_acquire gil;
+                    delete p;
+                });
+                o.patient_pseudonym = [fn](const std::string& id) {
+                    py::gil_scoped_acquire gil;
+                    return (*fn)(id).cast<std::string>();
+                };
+            }
+            std::vector<DicomDeidReport> reports;
+            {
+                py::gil_scoped_release release;
+                reports = deidentify_dicom_files(inputs, outputs, o);
+            }
+            py::list out;
+            for (const auto& r : reports) {
+                py::dict d;
+                d["input"] = r.input;
+                d["output"] = r.output;
+                d["changes"] = r.changes;
+                out.append(d);
+            }
+            return out;
+        },
+        py::arg("inputs"), py::arg("outputs"), py::arg("patient_pseudonym") = py::none(),
+        py::arg("keep") = std::vector<std::pair<std::uint16_t, std::uint16_t>>{}, py::arg("keep_private") = false,
+        "De-identifies DICOM files with GDCM's Anonymizer (PS3.15 Annex E basic profile), one UID map for the "
+        "whole call, private attributes removed unless keep_private, pixel data checked byte for byte. "
+        "patient_pseudonym(original PatientID) -> str fills PatientID and PatientName; keep lists (group, "
+        "element) pairs left as they are. Returns one dict per file: input, output, changes (attribute names "
+        "and what happened, never values).");
+    im.def("dicom_deid_profile_attributes", &dicom_deid_profile_attributes,
+           "The attributes of GDCM's basic profile table, as '(gggg,eeee) Keyword'.");
     im.def(
         "knee_shape",
         [](const py::object& shape) { return shape_to_dict(shape_from_python(shape)); },

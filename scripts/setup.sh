@@ -24,6 +24,8 @@ packages=(
     python3-torch
     # cohorts on Dask (sportsmed.cohort)
     python3-dask python3-distributed python3-h5py   # h5py: columnar result tables (HDF5)
+    # de-identification tests read and write DICOM with a peer library (tests/python/test_deid.py)
+    python3-pydicom
     # report tests in a real browser (tests/python/browser.py: headless Chromium, DevTools protocol)
     chromium python3-websocket
 )

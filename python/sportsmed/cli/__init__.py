@@ -10,6 +10,7 @@ Subcommands::
     sportsmed mri ...                knee MRI tools         (pillars: imaging, seg)
     sportsmed risk ...               injury-risk tools      (pillar: risk)
     sportsmed cohort ...             whole studies on Dask, the squad report
+    sportsmed deid IN -o OUT         de-identify DICOM/C3D/NIfTI/TRC/CSV before sharing
 
 Every subcommand speaks one grammar (``cli/_grammar.py``): ``-o/--output`` for what it
 writes, ``--json`` on every ``info``, ``--precision N`` where it writes CSV;
@@ -30,7 +31,7 @@ from typing import Optional, Sequence
 from .. import Error, __version__
 from .._pillars import PillarNotAvailable
 from .. import progress
-from . import _grammar, cohort, demo, info, motion, mri, risk, screen
+from . import _grammar, cohort, deid, demo, info, motion, mri, risk, screen
 
 EXIT_ERROR = 1
 EXIT_UNAVAILABLE = 69
@@ -51,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "(default: bar on a terminal, log otherwise)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for module in (info, demo, screen, motion, mri, risk, cohort):
+    for module in (info, demo, screen, motion, mri, risk, cohort, deid):
         module.register(sub)
     _grammar.normalise(parser)
     return parser
