@@ -220,6 +220,8 @@ ELSEWHERE = {
     "sportsmed.motion.anomaly.signals_from_ik": "os.fspath(ik) before read_mot",
     "sportsmed.report.Report.save": "atomic_output (PathLike)", "sportsmed.report.write_text_atomic": "",
     "sportsmed.demo.Report.save": "", "sportsmed.demo.write_text_atomic": "", "sportsmed.demo.run_demo": "Path(out)",
+    "sportsmed.report.Report.save_json": "Path(path), then write_text_atomic; test_screen_report writes it",
+    "sportsmed.demo.Report.save_json": "",
 }
 
 

@@ -10,6 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
+from ._grammar import add_output
+
 EPILOG = """\
 What is removed, by type (see README "Privacy"):
   DICOM  the PS3.15 Annex E basic profile through GDCM's Anonymizer: names, ids, birth
@@ -38,8 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="De-identify a file or a folder before it is shared.", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", metavar="IN", help="a file, or a folder (its layout is mirrored)")
-    p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help="the file, or folder (must not exist or be empty), to write")
+    add_output(p, "the file, or folder (must not exist or be empty), to write", required=True, metavar="OUT")
     p.add_argument("--secret", default=None, metavar="FILE",
                    help="the study's secret for pseudonyms (created if missing; kept outside OUT)")
     p.add_argument("--keep", action="append", default=[], metavar="ITEM",

@@ -27,7 +27,6 @@ import hashlib
 import hmac
 import json
 import os
-import secrets
 import sys
 import time
 from dataclasses import dataclass
@@ -47,31 +46,23 @@ SECRET_ENV = "SPORTSMED_COHORT_SECRET"
 # -- pseudonyms -----------------------------------------------------------------------------------
 
 def _pseudonymise(ids: Sequence[str], secret: bytes) -> list[str]:
-    """HMAC-SHA256 (key ``secret``) of each id's UTF-8 bytes, as hex digests."""
-    return [hmac.new(secret, str(i).encode("utf-8"), hashlib.sha256).hexdigest() for i in ids]
+    """The study pseudonym of each id (:func:`sportsmed.privacy.pseudonym`: ``sm_`` + 16 hex
+    digits of HMAC-SHA256 under the study's secret)."""
+    from ..privacy import pseudonym
+
+    return [pseudonym(str(i), secret) for i in ids]
 
 
 def load_secret(path: Union[str, os.PathLike], output: Path, create: bool = True) -> bytes:
-    """The study's pseudonymisation secret (the file's bytes, surrounding whitespace removed);
-    created (32 random bytes as hex, mode 0600) when absent and ``create``. A secret inside
-    the output folder is refused: the outputs must not carry the key to their own ids."""
+    """The study's pseudonymisation secret (:func:`sportsmed.privacy.load_or_create_secret`:
+    32 random bytes, mode 0600, created when absent and ``create``). A secret inside the
+    output folder is refused: the outputs must not carry the key to their own ids."""
     from .. import InvalidArgument
-    from .._io import write_text_atomic
+    from ..privacy import load_or_create_secret
 
-    path = Path(path).resolve()
-    out = output.resolve()
-    if path == out or out in path.parents:
-        raise InvalidArgument(f"cohort: the secret '{path}' is inside the output folder '{out}'; keep it outside "
-                              "(--secret)")
-    if not path.exists():
-        if not create:
-            raise InvalidArgument(f"cohort: no secret at '{path}'")
-        write_text_atomic(path, secrets.token_hex(32) + "\n")
-        os.chmod(path, 0o600)
-    secret = path.read_bytes().strip()
-    if len(secret) < 16:
-        raise InvalidArgument(f"cohort: the secret in '{path}' is shorter than 16 bytes")
-    return secret
+    if not create and not Path(path).exists():
+        raise InvalidArgument(f"cohort: no secret at '{path}'")
+    return load_or_create_secret(path, protects=output)
 
 
 # -- hashing and items ----------------------------------------------------------------------------
@@ -87,7 +78,7 @@ def file_sha256(path: Path) -> str:
 @dataclass
 class Item:
     step: str
-    item_id: str                 #: pseudonymous: <athlete pseudonym[:16]>_<date>_<hmac(path)[:8]>
+    item_id: str                 #: pseudonymous: <athlete pseudonym>_<date>_<8 hex of the path's HMAC>
     athlete: str                 #: pseudonym (or the manifest id with keep_ids)
     entry: Entry
     key: str = ""
@@ -103,7 +94,7 @@ def _scrub(message: str, entry: Entry, athlete: str, item_id: str) -> str:
     """An error message without the input's path or the athlete's identity."""
     for text in (str(entry.path), os.path.basename(entry.path)):
         message = message.replace(text, f"<{entry.task} {item_id}>")
-    return message.replace(entry.athlete_id, athlete[:16])
+    return message.replace(entry.athlete_id, athlete)
 
 
 # -- on the worker --------------------------------------------------------------------------------
@@ -222,8 +213,8 @@ def plan_items(manifest: Manifest, steps: Sequence[str], secret: bytes, keep_ids
             if STEPS[name].task != e.task:
                 continue
             p = pseud[e.athlete_id]
-            tag = _pseudonymise([os.fspath(e.path)], secret)[0][:8]
-            who = e.athlete_id if keep_ids else p[:16]
+            tag = _pseudonymise([os.fspath(e.path)], secret)[0][3:11]
+            who = e.athlete_id if keep_ids else p
             items.append(Item(name, f"{name}/{who}_{e.session_date or 'all'}_{tag}",
                               e.athlete_id if keep_ids else p, e))
     return items
