@@ -78,8 +78,10 @@ RowMatXd grood_suntay_angles(const RowMatXdCRef& proximal, const RowMatXdCRef& d
     RowMatXd out(n, 3);
     for (Eigen::Index i = 0; i < n; ++i) {
         // The header-only kernel (sportsmed/motion/kernels/rotation.hpp); NaN for a
-        // non-finite frame.
-        out.row(i) = kernels::grood_suntay<double>(frame_at(proximal, i), frame_at(distal, i)).transpose();
+        // non-finite frame. Row-major frames, as they come: the arithmetic is then bit for
+        // bit that of the formulas written out here before the kernel existed.
+        const Mat3 p = frame_at(proximal, i), d = frame_at(distal, i);
+        out.row(i) = kernels::grood_suntay(p, d).transpose();
     }
     return out;
 }

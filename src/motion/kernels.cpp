@@ -15,7 +15,8 @@ namespace sportsmed::motion::kernels {
                                       std::int64_t, S*, std::vector<S>&, std::vector<S>&, std::vector<S>&);    \
     template Matrix3<S> euler_to_matrix<S>(const EulerSequence&, const Vector3<S>&);                           \
     template Vector3<S> matrix_to_euler<S>(const EulerSequence&, const Matrix3<S>&);                           \
-    template Vector3<S> grood_suntay<S>(const Matrix3<S>&, const Matrix3<S>&);
+    template Vector3<S> grood_suntay<Matrix3<S>, Matrix3<S>>(const Eigen::MatrixBase<Matrix3<S>>&,              \
+                                                             const Eigen::MatrixBase<Matrix3<S>>&);
 SPORTSMED_INSTANTIATE(float)
 SPORTSMED_INSTANTIATE(double)
 #undef SPORTSMED_INSTANTIATE

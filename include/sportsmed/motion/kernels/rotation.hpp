@@ -13,6 +13,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 #include <Eigen/Core>
 #include <Eigen/Geometry>
@@ -71,8 +72,10 @@ Vector3<Scalar> matrix_to_euler(const EulerSequence& seq, const Matrix3<Scalar>&
 /// are the segments' x, y, z axes in the lab): α about the proximal medio-lateral y axis e1,
 /// β = −asin(e1·e3) about the floating axis e2 = e1 × e3, γ about the distal long z axis e3;
 /// radians, right-hand positive (see joint_angles.hpp). NaN when either frame is not finite.
-template <typename Scalar>
-Vector3<Scalar> grood_suntay(const Matrix3<Scalar>& proximal, const Matrix3<Scalar>& distal);
+/// Any 3 × 3 expressions of the same scalar (row- or column-major, maps, blocks).
+template <typename DerivedP, typename DerivedD>
+Vector3<typename DerivedP::Scalar> grood_suntay(const Eigen::MatrixBase<DerivedP>& proximal,
+                                                const Eigen::MatrixBase<DerivedD>& distal);
 
 /// euler_to_matrix from a sequence string and any 3-vector expression.
 template <typename Derived>
@@ -160,8 +163,11 @@ Vector3<Scalar> matrix_to_euler(const EulerSequence& s, const Matrix3<Scalar>& r
     return {v[2], v[1], v[0]};
 }
 
-template <typename Scalar>
-Vector3<Scalar> grood_suntay(const Matrix3<Scalar>& p, const Matrix3<Scalar>& d) {
+template <typename DerivedP, typename DerivedD>
+Vector3<typename DerivedP::Scalar> grood_suntay(const Eigen::MatrixBase<DerivedP>& p,
+                                                const Eigen::MatrixBase<DerivedD>& d) {
+    using Scalar = typename DerivedP::Scalar;
+    static_assert(std::is_same_v<Scalar, typename DerivedD::Scalar>, "grood_suntay: frames of different scalar types");
     if (!p.allFinite() || !d.allFinite()) return Vector3<Scalar>::Constant(std::numeric_limits<Scalar>::quiet_NaN());
     const Vector3<Scalar> e1 = p.col(1), e3 = d.col(2);
     const Vector3<Scalar> e2 = e1.cross(e3).normalized();  // floating axis: x-like
@@ -177,7 +183,8 @@ Vector3<Scalar> grood_suntay(const Matrix3<Scalar>& p, const Matrix3<Scalar>& d)
 #define SPORTSMED_ROTATION_EXTERN(S)                                                            \
     extern template Matrix3<S> euler_to_matrix<S>(const EulerSequence&, const Vector3<S>&);   \
     extern template Vector3<S> matrix_to_euler<S>(const EulerSequence&, const Matrix3<S>&);   \
-    extern template Vector3<S> grood_suntay<S>(const Matrix3<S>&, const Matrix3<S>&);
+    extern template Vector3<S> grood_suntay<Matrix3<S>, Matrix3<S>>(const Eigen::MatrixBase<Matrix3<S>>&,  \
+                                                                    const Eigen::MatrixBase<Matrix3<S>>&);
 SPORTSMED_ROTATION_EXTERN(float)
 SPORTSMED_ROTATION_EXTERN(double)
 #undef SPORTSMED_ROTATION_EXTERN
