@@ -10,6 +10,7 @@
 #include "sportsmed/imaging/distance.hpp"
 #include "sportsmed/imaging/image.hpp"
 #include "sportsmed/imaging/io.hpp"
+#include "sportsmed/imaging/kernels/overlap.hpp"
 #include "sportsmed/imaging/local_thickness.hpp"
 #include "sportsmed/imaging/metrics.hpp"
 #include "sportsmed/imaging/phantom.hpp"

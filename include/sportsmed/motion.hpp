@@ -15,6 +15,8 @@
 #include "sportsmed/motion/force_plate.hpp"
 #include "sportsmed/motion/frontal_plane.hpp"
 #include "sportsmed/motion/joint_angles.hpp"
+#include "sportsmed/motion/kernels/butterworth.hpp"
+#include "sportsmed/motion/kernels/rotation.hpp"
 #include "sportsmed/motion/rotation.hpp"
 #include "sportsmed/motion/synthetic.hpp"
 #include "sportsmed/motion/trc.hpp"

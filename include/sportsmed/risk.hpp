@@ -6,6 +6,7 @@
 #include "sportsmed/risk/boosting.hpp"
 #include "sportsmed/risk/calibration.hpp"
 #include "sportsmed/risk/cox.hpp"
+#include "sportsmed/risk/kernels/workload.hpp"
 #include "sportsmed/risk/labels.hpp"
 #include "sportsmed/risk/logistic.hpp"
 #include "sportsmed/risk/metrics.hpp"

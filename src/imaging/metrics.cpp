@@ -16,6 +16,7 @@
 
 #include "sportsmed/core/parallel.hpp"
 #include "sportsmed/imaging/distance.hpp"
+#include "sportsmed/imaging/kernels/overlap.hpp"
 
 namespace sportsmed::imaging {
 namespace {
@@ -543,7 +544,6 @@ std::vector<SegmentationMetrics> segmentation_metrics(const std::uint8_t* gt_dat
         m.volume_pred_mm3 = static_cast<double>(n_pred[L]) * voxel;
         m.volume_difference_mm3 = m.volume_pred_mm3 - m.volume_gt_mm3;
         const double sum = static_cast<double>(n_gt[L] + n_pred[L]);
-        const double uni = sum - static_cast<double>(n_both[L]);
         if (sum == 0) {
             m.dice = m.jaccard = m.hausdorff_mm = m.hd95_mm = m.assd_mm = m.surface_dice = kNaN;
             m.asd_gt_to_pred_mm = m.asd_pred_to_gt_mm = m.assd_mean_mm = kNaN;
@@ -551,8 +551,8 @@ std::vector<SegmentationMetrics> segmentation_metrics(const std::uint8_t* gt_dat
             out.push_back(m);
             continue;
         }
-        m.dice = 2.0 * static_cast<double>(n_both[L]) / sum;
-        m.jaccard = static_cast<double>(n_both[L]) / uni;
+        m.dice = kernels::dice_from_counts<double>(n_both[L], n_gt[L], n_pred[L]);
+        m.jaccard = kernels::jaccard_from_counts<double>(n_both[L], n_gt[L], n_pred[L]);
         SurfaceDistances s = surface_distances_in_box(gt_data, pred_data, sh, h, l, l, boxes[L]);
         double area_g = 0, area_p = 0, wsum_g = 0, wsum_p = 0, within = 0;
         for (std::size_t i = 0; i < s.areas_gt_mm2.size(); ++i) {

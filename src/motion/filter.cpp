@@ -16,106 +16,19 @@
 namespace sportsmed::motion {
 namespace {
 
-using cd = std::complex<double>;
 constexpr double kPi = 3.14159265358979323846;
 
-// Coefficients of prod (x - r_i), highest power first, as numpy.poly.
-std::vector<cd> poly(const std::vector<cd>& roots) {
-    std::vector<cd> c{1.0};
-    for (const cd& r : roots) {
-        std::vector<cd> next(c.size() + 1, 0.0);
-        for (std::size_t i = 0; i < c.size(); ++i) {
-            next[i] += c[i];
-            next[i + 1] -= r * c[i];
-        }
-        c.swap(next);
-    }
-    return c;
-}
-
-// Runs lfilter (direct form II transposed) over x[0..n) into y, starting from state z.
-void lfilter_inplace(const std::vector<double>& b, const std::vector<double>& a, const double* x, double* y,
-                     std::int64_t n, double* z) {
-    const std::size_t order = b.size() - 1;
-    for (std::int64_t i = 0; i < n; ++i) {
-        const double xi = x[i];
-        const double yi = b[0] * xi + (order ? z[0] : 0.0);
-        for (std::size_t k = 0; k + 1 < order; ++k) z[k] = b[k + 1] * xi + z[k + 1] - a[k + 1] * yi;
-        if (order) z[order - 1] = b[order] * xi - a[order] * yi;
-        y[i] = yi;
-    }
-}
-
-// filtfilt of one finite segment x[0..n) into out (may alias x: it goes through buffers).
-void filtfilt_segment(const std::vector<double>& b, const std::vector<double>& a, const VecXd& zi, const double* x,
-                      std::int64_t n, double* out, std::vector<double>& ext, std::vector<double>& tmp,
-                      std::vector<double>& state) {
-    if (n == 1) {
-        // A lone sample: the filter's DC gain is 1 for a low-pass; keep it.
-        out[0] = x[0];
-        return;
-    }
-    std::int64_t padlen = 3 * static_cast<std::int64_t>(std::max(a.size(), b.size()));
-    if (padlen >= n) padlen = n - 1;
-    const std::int64_t m = n + 2 * padlen;
-    ext.resize(m);
-    tmp.resize(m);
-    for (std::int64_t i = 0; i < padlen; ++i) ext[i] = 2.0 * x[0] - x[padlen - i];
-    for (std::int64_t i = 0; i < n; ++i) ext[padlen + i] = x[i];
-    for (std::int64_t i = 0; i < padlen; ++i) ext[padlen + n + i] = 2.0 * x[n - 1] - x[n - 2 - i];
-    const std::size_t order = zi.size();
-    state.resize(order);
-    for (std::size_t k = 0; k < order; ++k) state[k] = zi[k] * ext[0];
-    lfilter_inplace(b, a, ext.data(), tmp.data(), m, state.data());
-    // Backward pass on the reversed output.
-    for (std::int64_t i = 0; i < m / 2; ++i) std::swap(tmp[i], tmp[m - 1 - i]);
-    for (std::size_t k = 0; k < order; ++k) state[k] = zi[k] * tmp[0];
-    lfilter_inplace(b, a, tmp.data(), ext.data(), m, state.data());
-    for (std::int64_t i = 0; i < n; ++i) out[i] = ext[m - 1 - padlen - i];
-}
+// The scalar kernels (design, lfilter, filtfilt of a finite segment) are the header-only
+// templates of sportsmed/motion/kernels/butterworth.hpp, instantiated for double here.
+using kernels::filtfilt_segment;
 
 }  // namespace
 
 FilterCoefficients butter(int order, double wn, FilterKind kind) {
     SPORTSMED_CHECK(order >= 1 && order <= 20, "butter: order {} is outside 1..20", order);
     SPORTSMED_CHECK(wn > 0.0 && wn < 1.0, "butter: normalised cutoff {} must lie in (0, 1) (fraction of Nyquist)", wn);
-    // Analog prototype: poles on the left half of the unit circle, no zeros, gain 1.
-    std::vector<cd> p;
-    for (int m = -order + 1; m < order; m += 2) p.push_back(-std::exp(cd(0.0, kPi * m / (2.0 * order))));
-    const double fs = 2.0;
-    const double warped = 2.0 * fs * std::tan(kPi * wn / fs);
-    const double fs2 = 2.0 * fs;
-    std::vector<cd> pz(order), zz(order);
-    double k = 1.0;
-    if (kind == FilterKind::Lowpass) {
-        for (auto& x : p) x *= warped;
-        k = std::pow(warped, order);
-        cd denom = 1.0;
-        for (const auto& x : p) denom *= (fs2 - x);
-        k = (k / denom).real();
-        for (int i = 0; i < order; ++i) {
-            pz[i] = (fs2 + p[i]) / (fs2 - p[i]);
-            zz[i] = -1.0;
-        }
-    } else {
-        cd prod_neg_p = 1.0;
-        for (auto& x : p) prod_neg_p *= -x;
-        k = (1.0 / prod_neg_p).real();
-        for (auto& x : p) x = warped / x;
-        cd num = std::pow(cd(fs2), order), denom = 1.0;
-        for (const auto& x : p) denom *= (fs2 - x);
-        k = k * (num / denom).real();
-        for (int i = 0; i < order; ++i) {
-            pz[i] = (fs2 + p[i]) / (fs2 - p[i]);
-            zz[i] = 1.0;
-        }
-    }
-    const auto bc = poly(zz);
-    const auto ac = poly(pz);
-    FilterCoefficients out;
-    for (const auto& c : bc) out.b.push_back(k * c.real());
-    for (const auto& c : ac) out.a.push_back(c.real());
-    return out;
+    kernels::Butterworth<double> f = kernels::butter<double>(order, wn, kind);
+    return FilterCoefficients{std::move(f.b), std::move(f.a)};
 }
 
 FilterCoefficients butter_hz(int order, double cutoff_hz, double rate_hz, FilterKind kind) {
@@ -138,18 +51,7 @@ double double_pass_cutoff_hz(double cutoff_hz, double rate_hz, int order) {
 
 VecXd lfilter_zi(const FilterCoefficients& f) {
     SPORTSMED_CHECK(!f.a.empty() && f.a[0] != 0.0, "lfilter_zi: a[0] must be non-zero");
-    const std::size_t n = std::max(f.a.size(), f.b.size());
-    std::vector<double> a(n, 0.0), b(n, 0.0);
-    for (std::size_t i = 0; i < f.a.size(); ++i) a[i] = f.a[i] / f.a[0];
-    for (std::size_t i = 0; i < f.b.size(); ++i) b[i] = f.b[i] / f.a[0];
-    if (n < 2) return VecXd();
-    // (I - companion(a)^T) zi = b[1:] - a[1:] * b[0]
-    Eigen::MatrixXd m = Eigen::MatrixXd::Identity(n - 1, n - 1);
-    for (std::size_t i = 0; i + 1 < n; ++i) m(i, 0) += a[i + 1];
-    for (std::size_t i = 0; i + 2 < n; ++i) m(i, i + 1) -= 1.0;
-    VecXd rhs(n - 1);
-    for (std::size_t i = 0; i + 1 < n; ++i) rhs[i] = b[i + 1] - a[i + 1] * b[0];
-    return m.partialPivLu().solve(rhs);
+    return kernels::lfilter_zi<double>(f.b, f.a);
 }
 
 namespace {
@@ -158,7 +60,7 @@ namespace {
 // registers. One IIR recursion is latency-bound (each output waits for the previous one);
 // kLanes independent channels give the CPU independent work to overlap, two channels per
 // SSE2 instruction (portable x86-64, no -march). Eight lanes would spill a 4th-order state
-// out of the 16 SSE registers. Per channel the arithmetic is that of lfilter_inplace, so the
+// out of the 16 SSE registers. Per channel the arithmetic is that of kernels::lfilter, so the
 // result does not depend on the grouping. The rows of the row-major input are
 // taken in tiles of a few rows that stay in L1 while every group of the panel goes over them,
 // so the data are read and written in place, without gathering channels into a buffer.
@@ -183,7 +85,7 @@ inline void store2(double* p, Lanes2 v) { std::memcpy(p, &v, sizeof v); }
 // One lfilter pass (direct form II transposed) over t rows for the w channels of a panel:
 // row i of the input at in + i·in_step, of the output at out + i·out_step (steps may be
 // negative; in and out may be the same rows). z holds the state (Order rows of w) and is
-// updated. The arithmetic per channel is that of lfilter_inplace.
+// updated. The arithmetic per channel is that of kernels::lfilter.
 template <int Order>
 void lockstep_pass(const double* bp, const double* ap, const double* in, std::int64_t in_step, double* out,
                    std::int64_t out_step, std::int64_t t, double* z, std::int64_t w, std::int64_t c_begin = 0) {

@@ -13,6 +13,7 @@
 
 #include "sportsmed/core/error.hpp"
 #include "sportsmed/core/parallel.hpp"
+#include "sportsmed/motion/kernels/rotation.hpp"
 #include "sportsmed/motion/rotation.hpp"
 
 namespace sportsmed::motion {
@@ -76,18 +77,11 @@ RowMatXd grood_suntay_angles(const RowMatXdCRef& proximal, const RowMatXdCRef& d
     const Eigen::Index n = proximal.rows();
     RowMatXd out(n, 3);
     for (Eigen::Index i = 0; i < n; ++i) {
+        // The header-only kernel (sportsmed/motion/kernels/rotation.hpp); NaN for a
+        // non-finite frame. Row-major frames, as they come: the arithmetic is then bit for
+        // bit that of the formulas written out here before the kernel existed.
         const Mat3 p = frame_at(proximal, i), d = frame_at(distal, i);
-        if (!p.allFinite() || !d.allFinite()) {
-            out.row(i).setConstant(kNaN);
-            continue;
-        }
-        const Eigen::Vector3d e1 = p.col(1), e3 = d.col(2);
-        const Eigen::Vector3d e2 = e1.cross(e3).normalized();  // floating axis: x-like
-        // e2 lies in the proximal x-z plane: flexion is its angle from the proximal x axis.
-        const double alpha = std::atan2(-e2.dot(p.col(2)), e2.dot(p.col(0)));
-        const double beta = -std::asin(std::clamp(e1.dot(e3), -1.0, 1.0));
-        const double gamma = std::atan2(-d.col(1).dot(e2), d.col(0).dot(e2));
-        out.row(i) << alpha, beta, gamma;
+        out.row(i) = kernels::grood_suntay(p, d).transpose();
     }
     return out;
 }

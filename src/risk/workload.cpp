@@ -8,32 +8,18 @@
 
 #include "sportsmed/core/error.hpp"
 #include "sportsmed/core/parallel.hpp"
+#include "sportsmed/risk/kernels/workload.hpp"
 
 namespace sportsmed::risk {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Windowed statistics are summed directly over each window rather than with running
-// add/remove sums: windows are short (<= a few weeks), and a direct sum has no drift over
-// multi-year series, so results agree with pandas' compensated sums to rounding.
+// Count and sum of the non-NaN values of a window.
 struct WindowStats {
     int count = 0;
     double sum = 0.0;
 };
-
-WindowStats window_stats(const VecXdCRef& x, Eigen::Index end_inclusive, int window) {
-    WindowStats s;
-    const Eigen::Index begin = std::max<Eigen::Index>(0, end_inclusive - window + 1);
-    for (Eigen::Index i = begin; i <= end_inclusive; ++i) {
-        const double v = x[i];
-        if (!std::isnan(v)) {
-            ++s.count;
-            s.sum += v;
-        }
-    }
-    return s;
-}
 
 int effective_min_periods(int window, int min_periods) {
     return min_periods <= 0 ? window : std::min(min_periods, window);
@@ -50,72 +36,27 @@ double ratio(double num, double den) {
 
 }  // namespace
 
+// The single-series windows are the header-only kernels of
+// sportsmed/risk/kernels/workload.hpp (instantiated for double in kernels.cpp); the checks
+// here keep the fmt-formatted messages.
 VecXd rolling_sum(const VecXdCRef& load, int window, int min_periods) {
     check_window("rolling_sum", window);
-    const int minp = effective_min_periods(window, min_periods);
-    VecXd out(load.size());
-    for (Eigen::Index t = 0; t < load.size(); ++t) {
-        const WindowStats s = window_stats(load, t, window);
-        out[t] = s.count >= minp ? s.sum : kNaN;
-    }
-    return out;
+    return kernels::rolling_sum<double>(load, window, min_periods);
 }
 
 VecXd rolling_mean(const VecXdCRef& load, int window, int min_periods) {
     check_window("rolling_mean", window);
-    const int minp = effective_min_periods(window, min_periods);
-    VecXd out(load.size());
-    for (Eigen::Index t = 0; t < load.size(); ++t) {
-        const WindowStats s = window_stats(load, t, window);
-        out[t] = (s.count >= minp && s.count > 0) ? s.sum / s.count : kNaN;
-    }
-    return out;
+    return kernels::rolling_mean<double>(load, window, min_periods);
 }
 
 VecXd rolling_std(const VecXdCRef& load, int window, int min_periods) {
     check_window("rolling_std", window);
-    const int minp = effective_min_periods(window, min_periods);
-    VecXd out(load.size());
-    for (Eigen::Index t = 0; t < load.size(); ++t) {
-        const WindowStats s = window_stats(load, t, window);
-        if (s.count < minp || s.count < 2) {
-            out[t] = kNaN;
-            continue;
-        }
-        // Two-pass: exact zero for a constant window (pandas special-cases that too).
-        const double mean = s.sum / s.count;
-        double ss = 0.0;
-        const Eigen::Index begin = std::max<Eigen::Index>(0, t - window + 1);
-        for (Eigen::Index i = begin; i <= t; ++i) {
-            if (!std::isnan(load[i])) ss += (load[i] - mean) * (load[i] - mean);
-        }
-        out[t] = std::sqrt(ss / (s.count - 1));
-    }
-    return out;
+    return kernels::rolling_std<double>(load, window, min_periods);
 }
 
 VecXd ewma(const VecXdCRef& load, int span) {
     SPORTSMED_CHECK(span >= 1, "ewma: span must be >= 1 day, got {}", span);
-    const double lambda = 2.0 / (span + 1.0);
-    VecXd out(load.size());
-    double avg = kNaN;     // current average (NaN until the first observed load)
-    double old_w = 1.0;    // weight of the current average relative to a new load's λ
-    for (Eigen::Index t = 0; t < load.size(); ++t) {
-        const double x = load[t];
-        if (std::isnan(avg)) {
-            avg = x;  // stays NaN while no load has been observed
-            old_w = 1.0;
-        } else {
-            old_w *= (1.0 - lambda);
-            if (!std::isnan(x)) {
-                // A constant series stays exactly constant (no rounding drift).
-                if (avg != x) avg = (old_w * avg + lambda * x) / (old_w + lambda);
-                old_w = 1.0;
-            }
-        }
-        out[t] = avg;
-    }
-    return out;
+    return kernels::ewma<double>(load, span);
 }
 
 std::vector<std::string> workload_feature_names() {

@@ -11,43 +11,14 @@
 /// "read_c3d: parameter section at block 3 ends at byte 1532, past the end of the
 /// 1024-byte file 'trial.c3d'".
 
-#include <stdexcept>
 #include <string>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "sportsmed/core/error_types.hpp"
+
 namespace sportsmed {
-
-/// Base class of every error sportsmed raises.
-class Error : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-/// An argument has the wrong shape, range or value (Python: ValueError).
-class InvalidArgument : public Error {
-public:
-    using Error::Error;
-};
-
-/// A file exists but its content is malformed or unsupported (Python: ValueError).
-class FormatError : public Error {
-public:
-    using Error::Error;
-};
-
-/// A file, key, label or parameter does not exist (Python: FileNotFoundError).
-class NotFound : public Error {
-public:
-    using Error::Error;
-};
-
-/// A long operation stopped because its progress callback asked it to.
-class Cancelled : public Error {
-public:
-    using Error::Error;
-};
 
 /// Tags for the error classes, so that one compiled function can raise any of them.
 enum class ErrorKind { Error, InvalidArgument, FormatError, NotFound, Cancelled };

@@ -3,6 +3,9 @@
 /// Signal processing of trajectories: Butterworth design, zero-lag filtfilt over NaN gaps,
 /// cubic-spline gap filling and central-difference derivatives.
 ///
+/// The scalar kernels behind them are header-only templates over float and double in
+/// sportsmed/motion/kernels/butterworth.hpp (FilterKind is declared there).
+///
 /// Every function works on a samples × channels matrix (time along rows, the layout of
 /// Trial::points) and processes channels in parallel (sportsmed::parallel_for).
 
@@ -12,6 +15,7 @@
 #include <vector>
 
 #include "sportsmed/core/eigen.hpp"
+#include "sportsmed/motion/kernels/butterworth.hpp"
 
 namespace sportsmed::motion {
 
@@ -20,9 +24,6 @@ struct FilterCoefficients {
     std::vector<double> b;
     std::vector<double> a;
 };
-
-/// Butterworth filter kind.
-enum class FilterKind { Lowpass, Highpass };
 
 /// Digital Butterworth filter of @p order, identical to scipy.signal.butter(order, wn, btype)
 /// (analog prototype, pre-warped bilinear transform, zpk → tf).

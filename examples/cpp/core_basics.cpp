@@ -1,4 +1,4 @@
-// Uses an installed sportsmed: prints build facts, runs a multi-threaded NaN-aware
+// Core: uses an installed sportsmed: prints build facts, runs a multi-threaded NaN-aware
 // reduction and shows the error hierarchy. Exits non-zero if a result is wrong.
 
 #include <cmath>
