@@ -110,14 +110,14 @@ def test_cli_board_and_trend(tmp_path, capsys):
     df = risk.with_features(risk.complete_days(risk.read_table(log), policy="zero"))
     m = risk.RiskModel.load(model)
     assert main(["risk", "board", str(model), str(log), "--at", "2024-04-02", "--plot", str(tmp_path / "b.png"),
-                 "-o", str(tmp_path / "b.csv")]) == 0
+                 "-o", str(tmp_path / "b.csv"), "--precision", "0"]) == 0
     got = pd.read_csv(tmp_path / "b.csv")
     ref = risk.squad_board(df, m, date="2024-04-02")
     np.testing.assert_allclose(got["risk"], ref["risk"], rtol=1e-12)
     assert list(got["athlete"]) == list(ref["athlete"])
     assert (tmp_path / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["risk", "trend", str(model), str(log), "--who", "S05", "--plot", str(tmp_path / "t.svg"),
-                 "-o", str(tmp_path / "t.csv")]) == 0
+                 "-o", str(tmp_path / "t.csv"), "--precision", "0"]) == 0
     t = pd.read_csv(tmp_path / "t.csv")
     np.testing.assert_allclose(t["risk"], risk.athlete_trend(df, m, "S05")["risk"], rtol=1e-12)
     assert "<svg" in (tmp_path / "t.svg").read_text()
