@@ -58,6 +58,22 @@ def test_no_contact_gives_nan_and_a_warning_and_implausible_sizes_are_flagged():
         motion.kinetic_features(df, "sprint")
 
 
+def test_contacts_cut_by_the_trial_are_not_landings():
+    """A trial that starts with the athlete on a box placed on a plate: that contact is not the
+    landing; the first whole contact is (with a warning)."""
+    df = table()
+    df.loc[df.index[0:30], "LPlate"] = 0           # standing on the box, on a plate
+    df.iloc[0:30, df.columns.get_loc("LKneeMomentNorm_Y")] = -2.0
+    df.loc[df.index[60:90], "LPlate"] = 1          # the landing
+    df.iloc[60:90, df.columns.get_loc("LKneeMomentNorm_Y")] = -0.5
+    df.loc[df.index[185:200], "RPlate"] = 1        # a stance cut by the end of the recording
+    feats, _, warnings = motion.kinetic_features(df, "drop_jump")
+    assert feats["left_peak_knee_abduction_moment"] == pytest.approx(0.5)
+    assert np.isnan(feats["right_peak_knee_abduction_moment"])
+    assert any("left foot: 1 contact(s) cut" in w for w in warnings)
+    assert any("right foot: 1 contact(s) cut" in w for w in warnings)
+
+
 def test_gait_kam_peaks_per_half_of_stance_averaged_over_stances():
     df = table(n=300)
     for a, b, p1, p2 in ((10, 70, 0.5, 0.3), (110, 170, 0.3, 0.5)):

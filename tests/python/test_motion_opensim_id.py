@@ -115,6 +115,18 @@ def test_unsupported_models_are_refused_by_name(tmp_path):
         om.read_osim(spline)
     with pytest.raises(sportsmed.FormatError, match="missing.osim"):
         om.read_osim(tmp_path / "missing.osim")
+    (tmp_path / "bad.xml").write_text("<ExternalLoads><objects>")
+    pin = tmp_path / "pin.osim"
+    pin.write_text(MODEL.format(g=-9.81, m=1, com="0 -0.3 0", inertia="1 1 1 0 0 0", joint=PIN))
+    t = np.arange(0, 1.0, 0.01)
+    write_mot(tmp_path / "q.mot", t, {"q": np.sin(t)})
+    write_mot(tmp_path / "grf.mot", t, {"ground_force_vx": 0 * t, "ground_force_vy": t, "ground_force_vz": 0 * t})
+    uneven = np.sort(np.concatenate([t, [0.005, 0.015]]))
+    write_mot(tmp_path / "uneven.mot", uneven, {"q": np.sin(uneven)})
+    with pytest.raises(sportsmed.InvalidArgument, match="uniformly sampled"):
+        om.opensim_inverse_dynamics(pin, tmp_path / "uneven.mot")
+    with pytest.raises(sportsmed.FormatError, match="bad.xml"):
+        om.opensim_inverse_dynamics(pin, tmp_path / "q.mot", tmp_path / "grf.mot", tmp_path / "bad.xml")
 
 
 @pytest.fixture

@@ -986,7 +986,10 @@ def kinetic_features(dynamics, task: str = "drop_jump"):
     moments, Plug-in Gait naming: ``Y`` frontal, positive = internal abductor (valgus) moment =
     external adductor (varus) moment, for both sides).
 
-    Drop jump (the first contact of each foot, i.e. the landing from the box):
+    Contacts the trial starts or ends in (standing on a box placed on a plate, a stance cut by
+    the end of the recording) are left out with a warning: they are not whole contacts.
+
+    Drop jump (the first whole contact of each foot, i.e. the landing from the box):
     ``{side}_peak_knee_abduction_moment`` — the largest *external* knee abduction (valgus)
     moment, −Y (N·m/kg; Hewett et al. 2005's prospective ACL predictor), and
     ``{side}_time_to_peak_knee_abduction_moment_s`` from the contact's first frame;
@@ -1018,6 +1021,12 @@ def kinetic_features(dynamics, task: str = "drop_jump"):
         x = dynamics[f"{side}KneeMomentNorm_X"].to_numpy(dtype=float)
         runs = _contact_runs(dynamics[f"{side}Plate"].to_numpy())
         runs = [(a, b) for a, b in runs if b - a >= 3]
+        n = t.size
+        cut = [(a, b) for a, b in runs if a == 0 or b == n]
+        if cut:  # a contact the trial starts or ends in is not a whole landing or stance
+            warnings.append(f"{name} foot: {len(cut)} contact(s) cut by the start or end of the trial left out "
+                            "(e.g. standing on a box placed on a plate)")
+            runs = [r for r in runs if r not in cut]
         if task == "drop_jump":
             keys = (f"{name}_peak_knee_abduction_moment", f"{name}_time_to_peak_knee_abduction_moment_s",
                     f"{name}_peak_knee_extensor_moment")

@@ -480,7 +480,11 @@ def _external_wrenches(model, grf_mot, external_loads, times):
     """{body: (force (N,3), moment about the ground origin (N,3))} from an OpenSim ExternalLoads XML
     and its GRF .mot (forces and points expressed in ground)."""
     FormatError, InvalidArgument = _errors()
-    root = ET.parse(os.fspath(external_loads)).getroot()
+    try:
+        root = ET.parse(os.fspath(external_loads)).getroot()
+    except (ET.ParseError, OSError) as exc:
+        raise FormatError(f"opensim_inverse_dynamics: cannot read the ExternalLoads file '{external_loads}': "
+                          f"{exc}") from None
     table = read_opensim_storage(grf_mot)
     t = table.index.to_numpy()
     out = {}
@@ -534,6 +538,11 @@ def opensim_inverse_dynamics(model, coordinates, grf_mot=None, external_loads=No
     if t.size < 8 or np.any(np.diff(t) <= 0):
         raise FormatError(f"opensim_inverse_dynamics: '{coordinates}' needs ≥ 8 increasing time samples")
     rate = (t.size - 1) / (t[-1] - t[0])
+    steps = np.diff(t)
+    if cutoff_hz and np.max(np.abs(steps - 1.0 / rate)) > 0.01 / rate:
+        raise InvalidArgument(f"opensim_inverse_dynamics: '{coordinates}' is not uniformly sampled (steps "
+                              f"{steps.min():.4g}–{steps.max():.4g} s): a low-pass filter needs one rate; "
+                              "resample it, or give cutoff_hz=0 for coordinates filtered already")
     if cutoff_hz and not (0 < cutoff_hz < rate / 2):
         raise InvalidArgument(f"opensim_inverse_dynamics: cut-off {cutoff_hz} Hz is not below Nyquist ({rate / 2:.1f} Hz)")
     warnings = []
