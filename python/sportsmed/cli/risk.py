@@ -303,10 +303,7 @@ def run_predict(args) -> int:
     require_pillar("risk")
     from .. import risk
 
-    model = risk.RiskModel.load(args.model_file)
-    _recipe_from_model(args, model, "predict")
-    _injury_from_model(args, model)
-    df = _load(args, mark_recorded=True)
+    model, df = _model_and_table(args, "predict", mark_recorded=True)
     out = _risk_table(model, df, args.injury)
     for line in _header(model, out):
         print(line, file=sys.stderr)
@@ -368,10 +365,7 @@ def run_explain(args) -> int:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.date):
         raise InvalidArgument(f"explain: --date names the CSV's date column (default 'date'), not a day; to "
                               f"explain {args.date} give --at {args.date}")
-    model = risk.RiskModel.load(args.model_file)
-    _recipe_from_model(args, model, "explain")
-    _injury_from_model(args, model)
-    df = _load(args, mark_recorded=True)
+    model, df = _model_and_table(args, "explain", mark_recorded=True)
     rows = df[df["athlete"] == args.who]
     if rows.empty:
         raise InvalidArgument(f"explain: no athlete {args.who!r} in the table")
@@ -432,6 +426,17 @@ def _figure_out(fig, path) -> None:
     print(f"written {path}", file=sys.stderr)
 
 
+def _model_and_table(args, command: str, mark_recorded: bool = False):
+    """The saved model and the table with its features rebuilt as the model records them
+    (options that contradict the model are errors)."""
+    from .. import risk
+
+    model = risk.RiskModel.load(args.model_file)
+    _recipe_from_model(args, model, command)
+    _injury_from_model(args, model)
+    return model, _load(args, mark_recorded=mark_recorded)
+
+
 def run_board(args) -> int:
     require_pillar("risk")
     from .. import risk
@@ -439,10 +444,7 @@ def run_board(args) -> int:
     if args.plot:
         _plot_format(args.plot)  # before any work
 
-    model = risk.RiskModel.load(args.model_file)
-    _recipe_from_model(args, model, "board")
-    _injury_from_model(args, model)
-    df = _load(args)
+    model, df = _model_and_table(args, "board")
     board = risk.squad_board(df, model, date=args.at, injury=args.injury)
     d = model.describe()
     print(f"risk of {d['label']} on {board['date'].iloc[0].date()}; model: {d['validation']}", file=sys.stderr)
@@ -459,10 +461,7 @@ def run_trend(args) -> int:
     if args.plot:
         _plot_format(args.plot)  # before any work
 
-    model = risk.RiskModel.load(args.model_file)
-    _recipe_from_model(args, model, "trend")
-    _injury_from_model(args, model)
-    df = _load(args)
+    model, df = _model_and_table(args, "trend")
     train = None
     if args.band:
         lab = model.training.get("label") if isinstance(model.training, dict) else None
