@@ -301,8 +301,6 @@ def _recipe_from_model(args, model, where: str) -> None:
 
 def run_predict(args) -> int:
     require_pillar("risk")
-    from .. import risk
-
     model, df = _model_and_table(args, "predict", mark_recorded=True)
     out = _risk_table(model, df, args.injury)
     for line in _header(model, out):
@@ -358,7 +356,7 @@ def run_explain(args) -> int:
     require_pillar("risk")
     import pandas as pd
 
-    from .. import InvalidArgument, risk
+    from .. import InvalidArgument
 
     import re
 
