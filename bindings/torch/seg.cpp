@@ -102,6 +102,13 @@ seg::SynthOptions synth_options(const py::dict& kw) {
         else if (key == "partial_volume") o.partial_volume = v.cast<int>();
         else if (key == "background_classes") o.background_classes = v.cast<int>();
         else if (key == "crop") o.crop = v.cast<int>();
+        else if (key == "output_classes") o.output_classes = v.cast<std::vector<std::uint8_t>>();
+        else if (key == "prior_tables") o.prior_tables = v.cast<int>();
+        else if (key == "velocity_std_vox") o.velocity_std_vox = v.cast<double>();
+        else if (key == "velocity_grid") o.velocity_grid = v.cast<int>();
+        else if (key == "thick_slice_probability") o.thick_slice_probability = v.cast<double>();
+        else if (key == "min_slice_thickness_vox") o.min_slice_thickness_vox = v.cast<double>();
+        else if (key == "max_slice_thickness_vox") o.max_slice_thickness_vox = v.cast<double>();
         else SPORTSMED_THROW(InvalidArgument, "synthesis: unknown option '{}'", key);
     }
     return o;

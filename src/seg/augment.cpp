@@ -47,6 +47,35 @@ torch::Tensor rotation(int dims, const std::vector<double>& angles_rad) {
     return r;
 }
 
+// The grid_sample grid (1 × spatial × dims, last axis first, align_corners=true) that
+// reads voxel positions `index + disp` (disp: dims × spatial, voxels).
+torch::Tensor sampling_grid(const torch::Tensor& disp, const std::vector<std::int64_t>& shape) {
+    const auto dims = static_cast<std::int64_t>(shape.size());
+    std::vector<torch::Tensor> grid;
+    for (std::int64_t d = dims - 1; d >= 0; --d) {
+        std::vector<std::int64_t> view(dims, 1);
+        view[d] = shape[d];
+        const torch::Tensor index = torch::arange(shape[d], torch::kFloat32).reshape(view);
+        grid.push_back((index + disp[d]) * (2.0 / std::max<double>(1.0, shape[d] - 1)) - 1.0);
+    }
+    return torch::stack(grid, -1).unsqueeze(0);
+}
+
+// A random stationary velocity field integrated by scaling and squaring (Arsigny 2006;
+// SynthSeg): a displacement (dims × spatial, voxels) whose map is one-to-one however large.
+torch::Tensor integrated_velocity(const std::vector<std::int64_t>& shape, const SpatialParams& p,
+                                  std::mt19937_64& rng) {
+    const auto dims = static_cast<std::int64_t>(shape.size());
+    std::vector<std::int64_t> coarse = {1, dims};
+    for (std::int64_t d = 0; d < dims; ++d) coarse.push_back(std::max(2, p.velocity_grid));
+    constexpr int steps = 7;
+    torch::Tensor disp = upsample(randn(coarse, rng) * (p.velocity_std_vox / (1 << steps)), shape);
+    const auto options = F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kBorder)
+                             .align_corners(true);
+    for (int i = 0; i < steps; ++i) disp = disp + F::grid_sample(disp, sampling_grid(disp[0], shape), options);
+    return disp[0];
+}
+
 }  // namespace
 
 torch::Tensor random_grid(const std::vector<std::int64_t>& shape, const SpatialParams& p, std::mt19937_64& rng) {
@@ -63,6 +92,7 @@ torch::Tensor random_grid(const std::vector<std::int64_t>& shape, const SpatialP
     std::vector<torch::Tensor> axes;
     for (int d = 0; d < dims; ++d) axes.push_back(torch::arange(shape[d], torch::kFloat64) - (shape[d] - 1) / 2.0);
     torch::Tensor coords = torch::stack(torch::meshgrid(axes, "ij"));  // dims × spatial
+    if (p.velocity_std_vox > 0) coords = coords + integrated_velocity(shape, p, rng).to(torch::kFloat64);
     torch::Tensor q = torch::tensordot(a, coords, {1}, {0});
     if (p.elastic_std_vox > 0) {
         std::vector<std::int64_t> coarse = {1, dims};

@@ -15,6 +15,8 @@ struct SpatialParams {
     double elastic_std_vox = 0;
     int elastic_grid = 5;
     bool flip = false;  ///< random flip per axis
+    double velocity_std_vox = 0;  ///< stationary velocity field, integrated (scaling and squaring)
+    int velocity_grid = 4;
 };
 
 /// Sampling grid (1 × spatial × dims, grid_sample order) of a random rotation, scaling

@@ -1,5 +1,6 @@
 // SynthSeg-style synthesis (Billot et al. 2023) of images from label maps.
 
+#include <algorithm>
 #include <cmath>
 
 #include "augment.hpp"
@@ -9,6 +10,45 @@
 namespace sportsmed::seg {
 
 namespace F = torch::nn::functional;
+
+namespace {
+
+// One axis acquired with thick slices (1 × 1 × spatial image): a Gaussian slice profile of
+// FWHM = thickness, samples every `thickness` voxels from a random phase, and linear
+// interpolation back onto every voxel (clamped at the ends).
+torch::Tensor thick_slices(const torch::Tensor& image, const SynthOptions& o, std::mt19937_64& rng) {
+    const std::int64_t dims = image.dim() - 2;
+    std::uniform_real_distribution<double> unit(0.0, 1.0);
+    const auto axis = std::uniform_int_distribution<std::int64_t>(0, dims - 1)(rng);
+    const double t = o.min_slice_thickness_vox + (o.max_slice_thickness_vox - o.min_slice_thickness_vox) * unit(rng);
+    const double phase = t * unit(rng);
+    std::vector<double> sigma(dims, 0.0);
+    sigma[axis] = t / 2.3548;
+    const torch::Tensor blurred = detail::gaussian_blur(image, sigma);
+    const std::int64_t n = image.size(2 + axis);
+    std::vector<std::int64_t> centres;  // voxel index nearest to each slice centre
+    for (double c = phase; c < n; c += t) centres.push_back(std::min<std::int64_t>(n - 1, std::llround(c)));
+    if (centres.size() < 2) return blurred;
+    // Weights of the two neighbouring slices of every voxel.
+    std::vector<std::int64_t> lo(n), hi(n);
+    std::vector<float> w(n);
+    for (std::int64_t i = 0; i < n; ++i) {
+        const double pos = (i - phase) / t;  // in slice units
+        const auto k = static_cast<std::int64_t>(std::floor(pos));
+        const std::int64_t last = static_cast<std::int64_t>(centres.size()) - 1;
+        lo[i] = std::clamp<std::int64_t>(k, 0, last);
+        hi[i] = std::clamp<std::int64_t>(k + 1, 0, last);
+        w[i] = lo[i] == hi[i] ? 0.0f : static_cast<float>(pos - k);
+    }
+    const torch::Tensor slices = blurred.index_select(2 + axis, torch::tensor(centres, torch::kLong));
+    std::vector<std::int64_t> view(dims + 2, 1);
+    view[2 + axis] = n;
+    const torch::Tensor weight = torch::tensor(w).reshape(view);
+    return slices.index_select(2 + axis, torch::tensor(lo, torch::kLong)) * (1 - weight) +
+           slices.index_select(2 + axis, torch::tensor(hi, torch::kLong)) * weight;
+}
+
+}  // namespace
 
 Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std::int64_t>& shape,
                   const SynthOptions& o, std::uint64_t seed) {
@@ -28,6 +68,22 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
     SPORTSMED_CHECK(o.partial_volume >= 1 && o.partial_volume <= 4,
                     "synthesize: partial_volume must be 1..4, got {}", o.partial_volume);
     SPORTSMED_CHECK(o.crop >= 0, "synthesize: crop must be >= 0 voxels, got {}", o.crop);
+    SPORTSMED_CHECK(o.prior_tables >= 1 && o.prior_means.size() % o.prior_tables == 0,
+                    "synthesize: {} prior means do not split into {} tables", o.prior_means.size(), o.prior_tables);
+    SPORTSMED_CHECK(o.velocity_std_vox >= 0 && o.velocity_grid >= 2 && o.velocity_grid <= 16,
+                    "synthesize: velocity_std_vox must be >= 0 and velocity_grid 2..16, got {} and {}",
+                    o.velocity_std_vox, o.velocity_grid);
+    SPORTSMED_CHECK(o.thick_slice_probability >= 0 && o.thick_slice_probability <= 1 &&
+                        o.min_slice_thickness_vox >= 1 && o.max_slice_thickness_vox >= o.min_slice_thickness_vox,
+                    "synthesize: thick slices need a probability in [0, 1] and 1 <= min <= max thickness, got {}, "
+                    "{}, {}", o.thick_slice_probability, o.min_slice_thickness_vox, o.max_slice_thickness_vox);
+    if (!o.output_classes.empty()) {
+        std::uint8_t top = 0;
+        for (std::uint8_t l : labels) top = std::max(top, l);
+        SPORTSMED_CHECK(top < o.output_classes.size(),
+                        "synthesize: label {} has no output class (output_classes has {} entries)", int(top),
+                        o.output_classes.size());
+    }
     const int f = o.partial_volume;
     std::mt19937_64 rng(seed);
     const int dims = static_cast<int>(shape.size());
@@ -64,6 +120,8 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
         sp.max_scale = o.max_scale;
         sp.elastic_std_vox = o.elastic_std_vox;
         sp.elastic_grid = o.elastic_grid;
+        sp.velocity_std_vox = o.velocity_std_vox;
+        sp.velocity_grid = o.velocity_grid;
         // The transform is drawn on the output grid (displacements in output voxels) and,
         // with partial volume, interpolated to the fine grid: it is smooth, and this is
         // f^dims times cheaper than drawing it on the fine grid.
@@ -99,13 +157,17 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
     // a share of the samples, around the intensity prior. (The prior's coin is drawn only
     // when a prior is given, so that samples without one keep their random stream.)
     const bool from_prior = !o.prior_means.empty() && unit(rng) < o.prior_probability;
+    const std::size_t table_size = o.prior_means.size() / o.prior_tables;
+    std::size_t table = 0;  // drawn only with several tables: one table keeps the random stream
+    if (from_prior && o.prior_tables > 1)
+        table = std::uniform_int_distribution<std::size_t>(0, o.prior_tables - 1)(rng);
     std::normal_distribution<double> gauss(0.0, 1.0);
     torch::Tensor means = torch::empty({max_class + 1});
     torch::Tensor stds = torch::empty({max_class + 1});
     for (std::int64_t k = 0; k <= max_class; ++k) {
-        if (from_prior && k <= max_label && k < static_cast<std::int64_t>(o.prior_means.size())) {
-            means[k] = o.prior_means[k] + o.prior_mean_jitter * gauss(rng);
-            stds[k] = o.prior_stds[k] * std::exp(0.25 * gauss(rng));
+        if (from_prior && k <= max_label && k < static_cast<std::int64_t>(table_size)) {
+            means[k] = o.prior_means[table * table_size + k] + o.prior_mean_jitter * gauss(rng);
+            stds[k] = o.prior_stds[table * table_size + k] * std::exp(0.25 * gauss(rng));
         } else {
             means[k] = o.min_mean + (o.max_mean - o.min_mean) * unit(rng);
             stds[k] = o.min_std + (o.max_std - o.min_std) * unit(rng);
@@ -141,6 +203,7 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
     std::vector<double> sigma(dims);
     for (double& s : sigma) s = o.max_blur_sigma_vox * unit(rng);
     image = detail::gaussian_blur(image, sigma);
+    if (o.thick_slice_probability > 0 && unit(rng) < o.thick_slice_probability) image = thick_slices(image, o, rng);
     image = image * detail::bias_field(out_shape, o.bias_std, rng);
 
     // Rescale to [0, 1], random gamma, Rician noise, rescale again.
@@ -163,6 +226,11 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
     Sample out;
     out.shape = out_shape;
     out.image.assign(image.data_ptr<float>(), image.data_ptr<float>() + out_n);
+    if (!o.output_classes.empty()) {
+        const torch::Tensor lut = torch::tensor(std::vector<std::int64_t>(o.output_classes.begin(),
+                                                                          o.output_classes.end()), torch::kLong);
+        out_ids = lut.index({out_ids});
+    }
     const torch::Tensor lab8 = out_ids.to(torch::kUInt8).contiguous();
     out.labels.assign(lab8.data_ptr<std::uint8_t>(), lab8.data_ptr<std::uint8_t>() + out_n);
     return out;

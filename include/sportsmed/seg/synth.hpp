@@ -60,6 +60,28 @@ struct SynthOptions {
     /// Training draws patches from the crop, so a crop a little larger than the patch
     /// keeps most of the variety at a fraction of the cost on large fields of view.
     int crop = 0;
+    /// Generation labels → output classes (SynthSeg's generation labels): when not empty,
+    /// the label map holds generation labels (every tissue that should draw its own
+    /// intensity: muscles, fat, tendons, vessels, ...), the image is synthesised from them,
+    /// and the returned labels are output_classes[label] (e.g. 0 for every tissue that is
+    /// not a segmentation class). Labels beyond its length are refused.
+    std::vector<std::uint8_t> output_classes;
+    /// Number of intensity priors in prior_means / prior_stds (tables of equal length back
+    /// to back, e.g. DESS-, PD-FS-, T1- and T2-like contrasts): a prior-drawn sample picks
+    /// one uniformly.
+    int prior_tables = 1;
+    /// Stationary velocity field (SynthSeg, VoxelMorph): std (output voxels) of a random
+    /// velocity on a velocity_grid^dims grid, upsampled and integrated by scaling and
+    /// squaring (2^7 steps), so that even large displacements stay one-to-one. 0: none.
+    double velocity_std_vox = 0.0;
+    int velocity_grid = 4;
+    /// Thick slices: with this probability one random axis is acquired with slices of a
+    /// random thickness in [min_slice_thickness_vox, max_slice_thickness_vox] output voxels
+    /// (a Gaussian slice profile of that FWHM, sampled every thickness at a random phase)
+    /// and interpolated linearly back to the output grid, as a 2D-like stack is resampled
+    /// to the model's grid at inference.
+    double thick_slice_probability = 0.0;
+    double min_slice_thickness_vox = 1.0, max_slice_thickness_vox = 1.0;
 };
 
 /// Synthesises one image from @p labels (spatial shape @p shape) with seed @p seed.

@@ -281,8 +281,14 @@ def synthesize(labels: np.ndarray, seed: int, **options: Any) -> tuple[np.ndarra
     ``elastic_grid``), the intensity mixture (``min_mean``/``max_mean``, ``min_std``/``max_std``, the
     ``prior_*`` fields of :func:`intensity_prior`), ``max_blur_sigma_vox``, ``bias_std``, ``gamma_std``,
     ``max_noise``, ``partial_volume`` (the map at that many times the output resolution),
-    ``background_classes`` (the unlabelled tissue split into random intensity regions) and ``crop`` (a
-    random box of that many output voxels per axis)."""
+    ``background_classes`` (the unlabelled tissue split into random intensity regions), ``crop`` (a
+    random box of that many output voxels per axis), ``output_classes`` (generation label -> returned
+    class: structures that are not classes still draw their own intensity), ``prior_tables`` (several
+    contrast tables in the prior, one drawn per sample), ``velocity_std_vox``/``velocity_grid`` (a
+    diffeomorphic deformation: a random stationary velocity field integrated by scaling and squaring)
+    and ``thick_slice_probability``/``min_slice_thickness_vox``/``max_slice_thickness_vox`` (one axis
+    acquired with thick slices and interpolated back). :mod:`sportsmed.seg._harmonise` builds the
+    generation labels and contrast tables from real label maps by their names."""
     return _seg.synthesize(labels, seed, **options)
 
 
