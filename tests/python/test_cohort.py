@@ -315,8 +315,9 @@ def test_squad_report_opens_in_headless_chromium(local_run, tmp_path):
     assert page.console_errors == [] and page.failed_requests == []
     assert len(page.images) >= 4 and all(i.loaded and i.width > 0 for i in page.images)
     titles = [t for tag, t in page.headings if tag == "h2"]
-    assert titles[:3] == ["Availability", "Injury risk: each athlete, its trend and flags",
-                          "Screening across the squad: who changed since the last screening"]
+    assert titles[:4] == ["Availability", "Injury risk: each athlete, its trend and flags",
+                          "Screening across the squad: who changed since the last screening",
+                          "Knee MRI: cartilage thickness and T2 per athlete"]
     text = html.read_text()
     assert "A001" not in text and "A002" not in text
     # the screening table's change equals the motion table's, computed here
@@ -325,6 +326,13 @@ def test_squad_report_opens_in_headless_chromium(local_run, tmp_path):
     two = mo.groupby("athlete").filter(lambda g: len(g) == 2).sort_values("session_date")
     for a, g in two.groupby("athlete"):
         assert f"{g['peak'].iloc[1] - g['peak'].iloc[0]:.1f}" in text
+    # the knee MRI table: each athlete's thickness and femoral T2 as the mri and t2 tables hold them
+    mri, t2 = cohort.read_table(out, "mri").set_index("athlete"), cohort.read_table(out, "t2").set_index("athlete")
+    mri_section = text[text.index("Knee MRI: cartilage thickness"):text.index("Study tables")]
+    for a in t2.index:
+        assert f"{mri.loc[a, 'thickness_mean_mm']:.2f}" in mri_section
+        assert f"{t2.loc[a, 'femoral_cartilage_t2_median_ms']:.2f}" in mri_section
+    assert "segmentation" in mri_section and "label map" in mri_section
 
 
 def test_manifest_errors_name_the_file_and_line(tmp_path, capsys):
