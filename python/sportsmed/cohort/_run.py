@@ -501,6 +501,7 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
                 it.error = it.error or ("NotFound", f"cannot read the input: {exc.strerror or exc}")
             if it.error is None and decide(it):
                 continue
+            it.key = it.key or _item_key(it, key_params)
             todo.append(it)
             continue
         up = it.upstream
