@@ -460,3 +460,55 @@ def test_changed_segmentation_recomputes_what_reads_it(study, local_run, cluster
     ref = imaging.cartilage_thickness(labels.array, labels.geometry.spacing, 4, 1, labels.geometry)
     assert mri.loc[pseud["A002"], "thickness_mean_mm"] == pytest.approx(float(np.mean(ref["thickness_mm"])),
                                                                         rel=1e-12)
+
+
+def test_bad_knee_inputs_are_typed_failure_rows(study, cluster, tmp_path):
+    """A 3-D image given as a multi-echo series (no echo times) and a 4-D series given as the
+    image to segment: one typed failure row each, the thickness waiting on the failed
+    segmentation an UpstreamFailed row; the session with a label map still gets its thickness."""
+    import shutil
+
+    src = study.parent / "A001"
+    for name in ("knee_labels.nii.gz", "knee_labels.labels.json", "knee_image.nii.gz", "knee_mese.nii.gz"):
+        shutil.copy(src / name, tmp_path / name)
+    m = tmp_path / "m.csv"
+    m.write_text("athlete_id,session_date,task,path,knee_side\n"
+                 "P1,2020-01-01,knee_mri,knee_labels.nii.gz,left\n"
+                 "P1,2020-01-01,knee_t2,knee_image.nii.gz,left\n"
+                 "P2,2020-01-01,knee_image,knee_mese.nii.gz,left\n")
+    out = tmp_path / "r"
+    s = cohort.run_cohort(m, out, steps=["mri", "t2"], scheduler=cluster, secret=tmp_path / "key")
+    fail = pd.read_csv(out / "tables" / "failures.csv").set_index("step")
+    assert s.items == 4 and s.failed == 3 and sorted(fail.index) == ["mri", "seg", "t2"]   # seg added for P2
+    assert fail.loc["t2", "error_type"] == "InvalidArgument" and "no echo times" in fail.loc["t2", "error"]
+    assert fail.loc["seg", "error_type"] == "InvalidArgument" and "4-D image" in fail.loc["seg", "error"]
+    assert fail.loc["mri", "error_type"] == "UpstreamFailed"
+    for text in fail["error"]:
+        assert ".nii.gz" not in text and "P1" not in text and "P2" not in text and str(tmp_path) not in text
+    mri = cohort.read_table(out, "mri")
+    assert list(mri["labels_source"]) == ["label map"]
+
+
+def test_synthetic_study_cli_writes_what_the_mri_steps_need(tmp_path):
+    from sportsmed import imaging
+    from sportsmed.cli import main
+
+    assert main(["cohort", "synthetic", "-n", "1", "--labelled", "0", "--mri-spacing", "2", "--mri-extent", "60",
+                 "--days", "30", "--workers", "1", "-o", str(tmp_path / "s")]) == 0
+    m = cohort.read_manifest(tmp_path / "s" / "manifest.csv")
+    assert sorted(e.task for e in m.entries) == ["drop_jump", "drop_jump", "knee_image", "knee_t2", "training_log"]
+    assert {e.knee_side for e in m.entries if e.task.startswith("knee")} == {"left"}
+    folder = tmp_path / "s" / "A001"
+    rng = np.random.default_rng(0)   # the generator's draws for seed 0, n = 1: mass, valgus, change, shape
+    rng.normal(size=2), rng.random(1), rng.choice([-5.0, 5.0], 1), rng.normal(size=1)
+    ph = imaging.make_knee_phantom(spacing_mm=(2.0,) * 3, extent_mm=(60.0,) * 3, seed=0,
+                                   shape=int(rng.integers(1, 10_000, 1)[0]))
+    labels = imaging.read_image(str(folder / "knee_labels.nii.gz"))
+    np.testing.assert_array_equal(labels.array, ph["labels"])
+    mese = imaging.read_image(str(folder / "knee_mese.nii.gz"))
+    assert json.loads((folder / "knee_mese.json").read_text())["EchoTimes_ms"] == list(ph["te_ms"])
+    # the series is the phantom's, cropped around the cartilage: its voxels are the phantom's at their place
+    lo = np.rint(ph["geometry"].to_voxel(mese.geometry.origin)).astype(int).ravel()
+    n = mese.array.shape[:3]
+    np.testing.assert_allclose(mese.array, ph["echoes"][lo[0]:lo[0] + n[0], lo[1]:lo[1] + n[1], lo[2]:lo[2] + n[2]],
+                               rtol=1e-6)
