@@ -354,13 +354,17 @@ def test_secret_inside_the_output_folder_is_refused(study, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("SPORTSMED_EXTENDED_TESTS") != "1",
-                    reason="the 200-athlete run takes ~10 min on 2 cores (SPORTSMED_EXTENDED_TESTS=1)")
+                    reason="the 200-athlete run takes ~20 min on 2 cores and ~1.6 GB (SPORTSMED_EXTENDED_TESTS=1)")
 def test_two_hundred_athletes_end_to_end(tmp_path):
     manifest = cohort.make_synthetic_study(200, tmp_path / "study", seed=0, corrupt=1)
     s = cohort.run_cohort(manifest, tmp_path / "results")
-    assert (s.items, s.computed, s.failed) == (1000, 1000, 1)
+    # per athlete: 2 drop jumps, seg + thickness + T2 of one knee, workload + risk of one log
+    assert (s.items, s.computed, s.failed) == (1400, 1400, 1)
     assert len(cohort.read_table(tmp_path / "results", "motion")) == 399
-    assert len(cohort.read_table(tmp_path / "results", "mri")) == 200
+    mri = cohort.read_table(tmp_path / "results", "mri")
+    assert len(mri) == 200 and (mri["labels_source"] == "segmentation").sum() == 100
+    assert len(cohort.read_table(tmp_path / "results", "seg")) == 200
+    assert len(cohort.read_table(tmp_path / "results", "t2")) == 200
 
 
 def test_dynamics_step_on_real_files_and_a_refusal(shared_data, cluster, tmp_path):

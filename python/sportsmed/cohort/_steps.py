@@ -281,8 +281,9 @@ def seg_segmentation(inp: StepInput, params: dict) -> StepOutput:
 
 # -- T2 relaxometry ----------------------------------------------------------------------------------
 
-#: Median cartilage T2 outside this range (ms) is flagged: healthy knee cartilage is ~25-50 ms at
-#: 3 T and rises to ~60-70 ms with degeneration (Mosher & Dardzinski 2004; Baum et al. 2013).
+#: Median cartilage T2 outside this range (ms) is flagged. Knee cartilage T2 is typically ~25-50 ms
+#: at 3 T and higher with degeneration (Mosher & Dardzinski 2004; Baum et al. 2013); the range is
+#: this step's flag for a wrong echo-time unit or misregistered labels, not a clinical limit.
 T2_PLAUSIBLE_MS = (15.0, 80.0)
 #: A region where more than this share of the voxels could not be fitted is flagged.
 T2_FAILED_SHARE = 0.2
