@@ -191,15 +191,18 @@ def _check_tables(step: str, workers: int, dask_defaults: bool = False):
     return agree
 
 
+_PEER = {1: "the same step functions in a plain loop (one process)",
+         2: "the same step functions in a plain loop (2 processes, concurrent.futures)"}
+
 CASES = [
     Case(f"cohort run, {N_KNEES} knee MRI segmentations (84³ at 1 mm, shipped model, no mirroring), {w} worker(s), "
          "per item",
-         "the same step functions in a plain loop (" + ("one process)" if w == 1 else "2 processes, concurrent.futures)"),
+         _PEER[w],
          _setup("seg", w), _ours, _theirs, _check_tables("seg", w), threads=1, repeat=3, reported=True)
     for w in (1, 2)
 ] + [
     Case(f"cohort run, {2 * N_ATHLETES_MOTION} drop-jump items (features), {w} worker(s), per item",
-         "the same step functions in a plain loop (" + ("one process)" if w == 1 else "2 processes, concurrent.futures)"),
+         _PEER[w],
          _setup("motion", w), _ours, _theirs, _check_tables("motion", w), threads=1, repeat=3, reported=True)
     for w in (1, 2)
 ] + [
@@ -243,9 +246,9 @@ each round; they are the steadier measure here.
   items/s of 1 worker (0.10-0.17 against 0.10 items/s).
 - Tiny items (drop-jump features, 2.5-3.5 ms each): 10.4 ms per item with 1 worker (96 items/s),
   8.6 ms with 2 (116 items/s): +6-7 ms per item. The durable record (JSON to a temporary file,
-  fsync, rename) takes 3.8 ms of it (0.3 ms CPU, the rest waiting on the disk; 50 writes timed apart), scheduling and
-  moving the task and its result the rest (4-6 ms of CPU per item in this process). Batching small
-  items into one task would amortise both (not done).
+  fsync, rename) takes 3.8 ms of it (0.3 ms CPU, the rest waiting on the disk; 50 writes timed
+  apart), scheduling and moving the task and its result the rest (4-6 ms of CPU per item in this
+  process). Batching small items into one task would amortise both (not done).
 - Per-run costs: LocalCluster start 1.6-4.8 s (workers import sportsmed and LibTorch), plan
   0.01-0.02 s and tables 0.02-0.08 s for these few items. The 200-athlete study (252 s wall for
   1000 items, measured before the seg and t2 steps existed) was not re-run: its 200 segmentations
