@@ -193,22 +193,22 @@ def _check_knee_mri(out: Path, m, pseud: dict) -> None:
     segs = cohort.read_table(out, "seg")
     model = seg.load_model(seg.default_model_path())
     names = seg.model_spec(model)["labels"]
-    for aid in ("A002",):   # the knee whose thickness and T2 read its segmentation
-        row = segs[segs["athlete"] == pseud[aid]].iloc[0]
-        img = imaging.read_image(str(knee[(aid, "knee_image")]))
-        ref, _ = seg.segment(model, img.fdata().astype(np.float32), geometry=img.geometry)
-        got = imaging.read_image(str(out / row["labels_nifti"]))
-        assert got.geometry.same_grid(img.geometry, 1e-6)
-        np.testing.assert_array_equal(got.array, ref)
-        assert imaging.read_label_names(out / row["labels_nifti"]) == dict(enumerate(names))
-        vol = imaging.label_volumes_mm3(ref, img.geometry.spacing)
-        for k in range(1, len(names)):
-            assert row[f"{names[k]}_volume_mm3"] == pytest.approx(vol[k], rel=1e-12)
-        # the phantom's own labels: the model finds femur and femoral cartilage
-        truth = seg.remap_pymskt(imaging.read_image(str(knee[(aid, "knee_image")].with_name("knee_labels.nii.gz")))
-                                 .array)
-        dice = seg.dice_per_class(ref, truth, len(names))
-        assert dice[1] > 0.95 and dice[4] > 0.75, dice   # 1.5 mm voxels: thin cartilage, coarse edges
+    # A002: the knee whose thickness and T2 read its segmentation
+    row = segs[segs["athlete"] == pseud["A002"]].iloc[0]
+    img = imaging.read_image(str(knee[("A002", "knee_image")]))
+    ref, _ = seg.segment(model, img.fdata().astype(np.float32), geometry=img.geometry)
+    got = imaging.read_image(str(out / row["labels_nifti"]))
+    assert got.geometry.same_grid(img.geometry, 1e-6)
+    np.testing.assert_array_equal(got.array, ref)
+    assert imaging.read_label_names(out / row["labels_nifti"]) == dict(enumerate(names))
+    vol = imaging.label_volumes_mm3(ref, img.geometry.spacing)
+    for k in range(1, len(names)):
+        assert row[f"{names[k]}_volume_mm3"] == pytest.approx(vol[k], rel=1e-12)
+    # the phantom's own labels: the model finds femur and femoral cartilage
+    truth = seg.remap_pymskt(imaging.read_image(str(knee[("A002", "knee_image")].with_name("knee_labels.nii.gz")))
+                             .array)
+    dice = seg.dice_per_class(ref, truth, len(names))
+    assert dice[1] > 0.95 and dice[4] > 0.75, dice   # 1.5 mm voxels: thin cartilage, coarse edges
 
     # A002 has no label map: its thickness comes from its segmentation, as the library gives it directly
     mri = cohort.read_table(out, "mri")
