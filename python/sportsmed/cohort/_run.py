@@ -243,8 +243,8 @@ def local_cluster(workers: Optional[int] = None):
     - Dask starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (to hand memory back to the
       OS sooner). Setting it turns off glibc's dynamic mmap threshold, so every large transient
       array (LibTorch activations, distance maps) is mmapped and faulted in afresh: on a knee
-      segmentation item, 3x the page faults and +0.8 s of system time per ~5 s item (+17 % CPU)
-      against the same call in a plain process. These workers keep glibc's defaults, as any
+      segmentation item, 3x the page faults and +0.8 s of system time per ~5 s item (+13 % of
+      the item's thread CPU) against the same call in a plain process. These workers keep glibc's defaults, as any
       Python process has (OMP/MKL/OpenBLAS threads stay at 1, as Dask sets them).
     - :data:`LOCAL_CLUSTER_CONFIG`: an idle 2-worker cluster used ~7 % of a core (scheduler,
       nannies and client ~3 %, the two workers ~4 %) with Dask's defaults, ~1.5 % with these.
