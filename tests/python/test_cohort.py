@@ -516,3 +516,38 @@ def test_synthetic_study_cli_writes_what_the_mri_steps_need(tmp_path):
     n = mese.array.shape[:3]
     np.testing.assert_allclose(mese.array, ph["echoes"][lo[0]:lo[0] + n[0], lo[1]:lo[1] + n[1], lo[2]:lo[2] + n[2]],
                                rtol=1e-6)
+
+
+def test_t2_step_on_a_real_dicom_multi_echo_series(shared_data, cluster, tmp_path):
+    """The t2 step on the real MESE DICOM folder (a folder input, hashed file by file) with a
+    label map drawn on its grid: per-region T2 as fit_t2 gives it on the series read directly."""
+    from sportsmed import imaging
+
+    folder = shared_data("mri/mese_t2")
+    series = imaging.read_dicom_series(str(folder), "")
+    g = series["geometry"]
+    labels = np.zeros(tuple(g.shape), np.uint8)
+    labels[108:148, 108:148, 10:14] = 1
+    labels[60:80, 108:148, 10:14] = 2
+    imaging.write_image(imaging.Image(labels, g), str(tmp_path / "roi.nii.gz"))
+    imaging.write_label_names(tmp_path / "roi.nii.gz", {0: "background", 1: "femoral_cartilage",
+                                                        2: "patellar_cartilage"})
+    m = tmp_path / "m.csv"
+    m.write_text(f"athlete_id,session_date,task,path\nR1,2021-03-04,knee_mri,{tmp_path / 'roi.nii.gz'}\n"
+                 f"R1,2021-03-04,knee_t2,{folder}\n")
+    out = tmp_path / "r"
+    s = cohort.run_cohort(m, out, steps=["t2"], scheduler=cluster, secret=tmp_path / "key")
+    assert (s.computed, s.failed) == (1, 0)
+    row = cohort.read_table(out, "t2").iloc[0]
+    fit = imaging.fit_t2(np.asarray(series["array"], dtype=float), list(series["te_ms"]), labels > 0)
+    ok = (fit["status"] == 0) & np.isfinite(fit["t2_ms"])
+    for k, name in ((1, "femoral_cartilage"), (2, "patellar_cartilage")):
+        v = fit["t2_ms"][(labels == k) & ok]
+        assert row[f"{name}_t2_median_ms"] == pytest.approx(float(np.median(v)), rel=1e-12)
+        assert row[f"{name}_t2_mean_ms"] == pytest.approx(float(v.mean()), rel=1e-12)
+    assert row["echoes"] == 8 and row["te_first_ms"] == pytest.approx(series["te_ms"][0])
+    h = hashlib.sha256()
+    for p in sorted(q for q in folder.rglob("*") if q.is_file()):
+        h.update(f"{p.relative_to(folder).as_posix()}\0{hashlib.sha256(p.read_bytes()).hexdigest()}\n".encode())
+    run = json.loads((out / "run.json").read_text())
+    assert run["items"][0]["input_sha256"] == h.hexdigest()
