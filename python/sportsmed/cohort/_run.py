@@ -344,7 +344,9 @@ def _resolve_steps(steps: Optional[Sequence[str]], manifest: Manifest, risk_mode
     chosen = [s.name for s in STEPS.values() if s.default]
     if risk_model is None:
         chosen.remove("risk")
-    return chosen
+    # the MRI steps only where the study has their inputs (seg loads LibTorch, which a build may lack)
+    tasks = {e.task for e in manifest.entries}
+    return [s for s in chosen if s not in ("seg", "t2") or STEPS[s].task in tasks]
 
 
 def _record_path(out: Path, item: Item) -> Path:
@@ -447,7 +449,7 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
     run_params["bates_threshold_deg"] = BATES_2020["threshold_deg"]
     run_params.update(params or {})
     key_params = dict(run_params)
-    if "seg" in chosen:
+    if "seg" in chosen and any(e.task == "knee_image" for e in m.entries):
         from ._steps import default_seg_model
 
         model = Path(run_params.get("seg_model") or default_seg_model()).resolve()
