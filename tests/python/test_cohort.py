@@ -1,10 +1,16 @@
 """sportsmed.cohort: a synthetic study end to end on Dask (LocalCluster and a separately started
 scheduler + 2 workers), resuming after SIGKILL, a corrupt file as one failure row, the squad report
-in headless Chromium. References: each step recomputed by the library's own functions outside the
-pipeline, SHA-256 / HMAC-SHA256 from hashlib/hmac, the HDF5 table read back against the CSV."""
+in headless Chromium, the knee MRI steps (seg -> thickness, T2) and their dependencies. References:
+each step recomputed by the library's own functions outside the pipeline, the phantom's known T2
+and label map, SHA-256 / HMAC-SHA256 from hashlib/hmac, the HDF5 table read back against the CSV.
+
+The study's knees are small phantoms (60 mm field of view at 1.5 mm): the shipped model segments
+at 1 mm, 60³ voxels in about a second on one thread, where the default 84 mm takes ~5 s; the seg
+step runs without test-time mirroring (the cohort's default)."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import hmac
 import json
@@ -26,13 +32,17 @@ import sportsmed.risk  # noqa: F401
 from sportsmed import cohort
 
 N_ATHLETES = 2
-ITEMS = N_ATHLETES * (2 + 1 + 1 + 1)   # 2 drop jumps, 1 MRI, workload + risk of 1 log
+# 2 drop jumps; seg, thickness (A001 from its label map, A002 from its segmentation) and T2 of 1 knee;
+# workload + risk of 1 log
+ITEMS = N_ATHLETES * (2 + 3 + 2)
+MRI_EXTENT_MM = 60.0
 
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
     root = tmp_path_factory.mktemp("study")
-    manifest = cohort.make_synthetic_study(N_ATHLETES, root, seed=7, corrupt=1, mri_spacing_mm=1.5, days=120)
+    manifest = cohort.make_synthetic_study(N_ATHLETES, root, seed=7, corrupt=1, mri_spacing_mm=1.5, days=120,
+                                           mri_extent_mm=MRI_EXTENT_MM)
     return manifest
 
 
@@ -110,15 +120,18 @@ def test_end_to_end_on_a_local_cluster(study, local_run, cluster):
             assert row[k] == pytest.approx(feats[k], rel=1e-12)
         assert row["left_bates_flag"] == float(feats["left_knee_abduction_ic_deg"] > 4.6)
 
-    # MRI: thickness directly, and the map written per item reads back
+    # MRI: thickness directly, and the map written per item reads back (A001 has a label map)
     mri = cohort.read_table(out, "mri")
-    e = next(e for e in m.entries if e.task == "knee_mri" and e.athlete_id == "A002")
+    e = next(e for e in m.entries if e.task == "knee_mri" and e.athlete_id == "A001")
+    assert not any(e.task == "knee_mri" and e.athlete_id == "A002" for e in m.entries)
     img = sportsmed.imaging.read_image(str(e.path))
     ref = sportsmed.imaging.cartilage_thickness(img.array, img.geometry.spacing, 1, 5, img.geometry)
-    row = mri[mri["athlete"] == pseud["A002"]].iloc[0]
+    row = mri[mri["athlete"] == pseud["A001"]].iloc[0]
+    assert row["labels_source"] == "label map"
     assert row["thickness_mean_mm"] == pytest.approx(float(np.mean(ref["thickness_mm"])), rel=1e-12)
     tmap = sportsmed.imaging.read_image(str(out / row["thickness_nifti"]))
     np.testing.assert_allclose(tmap.array, ref["map"].astype(np.float32))
+    _check_knee_mri(out, m, pseud)
 
     # workload and risk: the risk pillar on the log, the model predicting directly
     wl = cohort.read_table(out, "workload")
@@ -145,11 +158,11 @@ def test_end_to_end_on_a_local_cluster(study, local_run, cluster):
     run = json.loads((out / "run.json").read_text())
     assert run["sportsmed_version"] == sportsmed.__version__ and run["state"] == "complete"
     sha = {hashlib.sha256(e.path.read_bytes()).hexdigest() for e in m.entries}
-    assert {i["input_sha256"] for i in run["items"]} == sha
-    for path in out.rglob("*"):
-        if path.is_file() and path.suffix in (".csv", ".json"):
-            text = path.read_text()
-            assert "A001" not in text and "A002" not in text and str(study.parent) not in text, path
+    # every input, and the segmentation that the thickness of the knee without a label map reads
+    segs = cohort.read_table(out, "seg")
+    seg_a002 = hashlib.sha256((out / segs[segs["athlete"] == pseud["A002"]]["labels_nifti"].iloc[0]).read_bytes())
+    assert {i["input_sha256"] for i in run["items"]} == sha | {seg_a002.hexdigest()}
+    _assert_no_identity(out, study)
 
     # a re-run skips every finished item (the failure is retried); nothing else is recomputed
     before = {p: p.stat().st_mtime_ns for p in (out / "items").rglob("*.json")}
@@ -157,6 +170,86 @@ def test_end_to_end_on_a_local_cluster(study, local_run, cluster):
     assert (s2.computed, s2.skipped, s2.failed) == (1, ITEMS - 1, 1)
     changed = [p for p, t in before.items() if p.stat().st_mtime_ns != t]
     assert len(changed) == 1 and "motion" in changed[0].parts
+
+
+def _assert_no_identity(out: Path, study: Path) -> None:
+    """No athlete id or input path in any output file: text, HDF5, NIfTI headers (gunzipped)."""
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} >= {".csv", ".json", ".h5", ".gz"}
+    for path in files:
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            data = gzip.decompress(data)
+        for secret in (b"A001", b"A002", str(study.parent).encode()):
+            assert secret not in data, (path, secret)
+
+
+def _check_knee_mri(out: Path, m, pseud: dict) -> None:
+    """seg, thickness from the segmentation and T2 against the library called directly and the
+    phantom's truth (its label map, its T2 per tissue)."""
+    from sportsmed import imaging, seg
+
+    knee = {(e.athlete_id, e.task): e.path for e in m.entries if e.task.startswith("knee_")}
+    segs = cohort.read_table(out, "seg")
+    model = seg.load_model(seg.default_model_path())
+    names = seg.model_spec(model)["labels"]
+    # A002: the knee whose thickness and T2 read its segmentation
+    row = segs[segs["athlete"] == pseud["A002"]].iloc[0]
+    img = imaging.read_image(str(knee[("A002", "knee_image")]))
+    ref, _ = seg.segment(model, img.fdata().astype(np.float32), geometry=img.geometry)
+    got = imaging.read_image(str(out / row["labels_nifti"]))
+    assert got.geometry.same_grid(img.geometry, 1e-6)
+    np.testing.assert_array_equal(got.array, ref)
+    assert imaging.read_label_names(out / row["labels_nifti"]) == dict(enumerate(names))
+    vol = imaging.label_volumes_mm3(ref, img.geometry.spacing)
+    for k in range(1, len(names)):
+        assert row[f"{names[k]}_volume_mm3"] == pytest.approx(vol[k], rel=1e-12)
+    # the phantom's own labels: the model finds femur and femoral cartilage
+    truth = seg.remap_pymskt(imaging.read_image(str(knee[("A002", "knee_image")].with_name("knee_labels.nii.gz")))
+                             .array)
+    dice = seg.dice_per_class(ref, truth, len(names))
+    assert dice[1] > 0.95 and dice[4] > 0.75, dice   # 1.5 mm voxels: thin cartilage, coarse edges
+
+    # A002 has no label map: its thickness comes from its segmentation, as the library gives it directly
+    mri = cohort.read_table(out, "mri")
+    row = mri[mri["athlete"] == pseud["A002"]].iloc[0]
+    assert row["labels_source"] == "segmentation"
+    seg_row = segs[segs["athlete"] == pseud["A002"]].iloc[0]
+    labels = imaging.read_image(str(out / seg_row["labels_nifti"]))
+    ref = imaging.cartilage_thickness(labels.array, labels.geometry.spacing, names.index("femoral_cartilage"),
+                                      names.index("femur"), labels.geometry)
+    assert row["thickness_mean_mm"] == pytest.approx(float(np.mean(ref["thickness_mm"])), rel=1e-12)
+    assert np.isfinite(row["tibial_medial_mean_mm"]) and np.isfinite(row["femoral_lateral_central_mean_mm"])
+
+    # T2: fit_t2 directly over the labels brought onto the (cropped) multi-echo grid; the phantom's T2
+    t2 = cohort.read_table(out, "t2")
+    te = json.loads(knee[("A001", "knee_t2")].with_name("knee_mese.json").read_text())["EchoTimes_ms"]
+    for aid, lab_path, cart in (("A001", knee[("A001", "knee_mri")], {1: "femoral_cartilage",
+                                                                     2: "medial_tibial_cartilage",
+                                                                     3: "lateral_tibial_cartilage",
+                                                                     4: "patellar_cartilage"}),
+                                ("A002", out / seg_row["labels_nifti"], {4: "femoral_cartilage",
+                                                                         5: "tibial_cartilage",
+                                                                         6: "patellar_cartilage"})):
+        row = t2[t2["athlete"] == pseud[aid]].iloc[0]
+        assert row["labels_source"] == ("label map" if aid == "A001" else "segmentation")
+        mese = imaging.read_image(str(knee[(aid, "knee_t2")]))
+        lab = imaging.read_image(str(lab_path))
+        assert not lab.geometry.same_grid(mese.geometry, 1e-3)   # the series is cropped: labels are resampled
+        on = imaging.resample_labels(lab.array, lab.geometry, mese.geometry)
+        fit = imaging.fit_t2(mese.fdata(), te, np.isin(on, list(cart)))
+        ok = (fit["status"] == 0) & np.isfinite(fit["t2_ms"])
+        for k, name in cart.items():
+            v = fit["t2_ms"][(on == k) & ok]
+            assert row[f"{name}_t2_mean_ms"] == pytest.approx(float(v.mean()), rel=1e-12)
+            assert row[f"{name}_t2_median_ms"] == pytest.approx(float(np.median(v)), rel=1e-12)
+            assert row[f"{name}_t2_voxels"] == v.size
+        # the phantom's tissue T2 (femoral cartilage 35 ms, patellar 40 ms), up to partial volume
+        assert row["femoral_cartilage_t2_median_ms"] == pytest.approx(35.0, abs=2.0)
+        assert row["patellar_cartilage_t2_median_ms"] == pytest.approx(40.0, abs=2.0)
+        tmap = imaging.read_image(str(out / row["t2_nifti"]))
+        assert tmap.geometry.same_grid(mese.geometry, 1e-6)
+        np.testing.assert_allclose(tmap.array, np.where(ok, fit["t2_ms"], 0).astype(np.float32))
 
 
 def test_killed_run_resumes_without_recomputing_finished_items(study, local_run, cluster, tmp_path):
@@ -203,7 +296,7 @@ def test_existing_scheduler_and_two_workers_give_identical_tables(study, local_r
     s = cohort.run_cohort(study, out)
     assert s.scheduler == cluster and s.computed == ITEMS
     assert _tables(out) == _tables(local_run[0])
-    for step in ("motion", "mri", "workload", "risk"):
+    for step in ("motion", "seg", "mri", "t2", "workload", "risk"):
         a = cohort.read_h5_table(out / "tables" / f"{step}.h5")
         b = cohort.read_h5_table(local_run[0] / "tables" / f"{step}.h5")
         pd.testing.assert_frame_equal(a, b)
@@ -222,8 +315,9 @@ def test_squad_report_opens_in_headless_chromium(local_run, tmp_path):
     assert page.console_errors == [] and page.failed_requests == []
     assert len(page.images) >= 4 and all(i.loaded and i.width > 0 for i in page.images)
     titles = [t for tag, t in page.headings if tag == "h2"]
-    assert titles[:3] == ["Availability", "Injury risk: each athlete, its trend and flags",
-                          "Screening across the squad: who changed since the last screening"]
+    assert titles[:4] == ["Availability", "Injury risk: each athlete, its trend and flags",
+                          "Screening across the squad: who changed since the last screening",
+                          "Knee MRI: cartilage thickness and T2 per athlete"]
     text = html.read_text()
     assert "A001" not in text and "A002" not in text
     # the screening table's change equals the motion table's, computed here
@@ -232,6 +326,13 @@ def test_squad_report_opens_in_headless_chromium(local_run, tmp_path):
     two = mo.groupby("athlete").filter(lambda g: len(g) == 2).sort_values("session_date")
     for a, g in two.groupby("athlete"):
         assert f"{g['peak'].iloc[1] - g['peak'].iloc[0]:.1f}" in text
+    # the knee MRI table: each athlete's thickness and femoral T2 as the mri and t2 tables hold them
+    mri, t2 = cohort.read_table(out, "mri").set_index("athlete"), cohort.read_table(out, "t2").set_index("athlete")
+    mri_section = text[text.index("Knee MRI: cartilage thickness"):text.index("Study tables")]
+    for a in t2.index:
+        assert f"{mri.loc[a, 'thickness_mean_mm']:.2f}" in mri_section
+        assert f"{t2.loc[a, 'femoral_cartilage_t2_median_ms']:.2f}" in mri_section
+    assert "segmentation" in mri_section and "label map" in mri_section
 
 
 def test_manifest_errors_name_the_file_and_line(tmp_path, capsys):
@@ -253,13 +354,17 @@ def test_secret_inside_the_output_folder_is_refused(study, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("SPORTSMED_EXTENDED_TESTS") != "1",
-                    reason="the 200-athlete run takes ~10 min on 2 cores (SPORTSMED_EXTENDED_TESTS=1)")
+                    reason="the 200-athlete run takes ~20 min on 2 cores and ~1.6 GB (SPORTSMED_EXTENDED_TESTS=1)")
 def test_two_hundred_athletes_end_to_end(tmp_path):
     manifest = cohort.make_synthetic_study(200, tmp_path / "study", seed=0, corrupt=1)
     s = cohort.run_cohort(manifest, tmp_path / "results")
-    assert (s.items, s.computed, s.failed) == (1000, 1000, 1)
+    # per athlete: 2 drop jumps, seg + thickness + T2 of one knee, workload + risk of one log
+    assert (s.items, s.computed, s.failed) == (1400, 1400, 1)
     assert len(cohort.read_table(tmp_path / "results", "motion")) == 399
-    assert len(cohort.read_table(tmp_path / "results", "mri")) == 200
+    mri = cohort.read_table(tmp_path / "results", "mri")
+    assert len(mri) == 200 and (mri["labels_source"] == "segmentation").sum() == 100
+    assert len(cohort.read_table(tmp_path / "results", "seg")) == 200
+    assert len(cohort.read_table(tmp_path / "results", "t2")) == 200
 
 
 def test_dynamics_step_on_real_files_and_a_refusal(shared_data, cluster, tmp_path):
@@ -308,3 +413,141 @@ def test_changed_parameter_recomputes_only_the_steps_that_use_it(study, local_ru
     assert (mo["left_bates_flag"] == (mo["left_knee_abduction_ic_deg"] > 1.0).astype(float)).all()
     s = cohort.run_cohort(study, out, scheduler=cluster, steps=["workload"], force=True)
     assert (s.computed, s.skipped) == (N_ATHLETES, 0)
+
+
+def test_changed_segmentation_recomputes_what_reads_it(study, local_run, cluster, tmp_path):
+    """seg -> thickness, T2: a seg parameter that leaves the labels as they were recomputes the
+    seg items only; another model (other labels) recomputes the thickness and T2 of the knee
+    that has no label map, and not those of the knee that has one."""
+    import shutil
+
+    from sportsmed import imaging, seg
+
+    out = tmp_path / "copy"
+    shutil.copytree(local_run[0], out)
+    pseud = dict(zip(("A001", "A002"), cohort._pseudonymise(["A001", "A002"], _secret(study))))
+
+    def labels_sha() -> dict:
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (out / "arrays" / "seg").glob("*.nii.gz")}
+
+    def recomputed() -> set:
+        run = json.loads((out / "run.json").read_text())
+        who = {v: k for k, v in pseud.items()}
+        return {(i["step"], who[i["item"].split("/")[1][:19]]) for i in run["items"] if i["computed_in_this_run"]}
+
+    before = labels_sha()
+    t2_before = cohort.read_table(out, "t2").set_index("athlete")
+    # keep-largest removes no voxel of these two segmentations: new seg keys, the same label maps
+    s = cohort.run_cohort(study, out, scheduler=cluster, steps=["seg", "mri", "t2"], params={"seg_keep_largest": True})
+    assert labels_sha() == before
+    assert recomputed() == {("seg", "A001"), ("seg", "A002")} and (s.computed, s.skipped) == (2, 4)
+
+    other = tmp_path / "untrained.pt"
+    seg.create_model(seg.model_spec(seg.load_model(seg.default_model_path())), seed=1).save(other)
+    s = cohort.run_cohort(study, out, scheduler=cluster, steps=["seg", "mri", "t2"], params={"seg_model": str(other)})
+    after = labels_sha()
+    assert after.keys() == before.keys() and all(after[k] != before[k] for k in before)
+    assert recomputed() == {("seg", "A001"), ("seg", "A002"), ("mri", "A002"), ("t2", "A002")}
+    assert s.skipped == 2   # A001's thickness and T2 read its label map
+
+    # what was recomputed reads the new segmentation
+    segs = cohort.read_table(out, "seg").set_index("athlete")
+    labels = imaging.read_image(str(out / segs.loc[pseud["A002"], "labels_nifti"]))
+    t2 = cohort.read_table(out, "t2").set_index("athlete")
+    n = int((labels.array == 4).sum())
+    assert t2.loc[pseud["A002"], "femoral_cartilage_t2_voxels"] != t2_before.loc[pseud["A002"],
+                                                                                "femoral_cartilage_t2_voxels"]
+    assert 0 < t2.loc[pseud["A002"], "femoral_cartilage_t2_voxels"] <= n
+    assert t2.loc[pseud["A001"], "femoral_cartilage_t2_voxels"] == t2_before.loc[pseud["A001"],
+                                                                                "femoral_cartilage_t2_voxels"]
+    mri = cohort.read_table(out, "mri").set_index("athlete")
+    ref = imaging.cartilage_thickness(labels.array, labels.geometry.spacing, 4, 1, labels.geometry)
+    assert mri.loc[pseud["A002"], "thickness_mean_mm"] == pytest.approx(float(np.mean(ref["thickness_mm"])),
+                                                                        rel=1e-12)
+
+
+def test_bad_knee_inputs_are_typed_failure_rows(study, cluster, tmp_path):
+    """A 3-D image given as a multi-echo series (no echo times) and a 4-D series given as the
+    image to segment: one typed failure row each, the thickness waiting on the failed
+    segmentation an UpstreamFailed row; the session with a label map still gets its thickness."""
+    import shutil
+
+    src = study.parent / "A001"
+    for name in ("knee_labels.nii.gz", "knee_labels.labels.json", "knee_image.nii.gz", "knee_mese.nii.gz"):
+        shutil.copy(src / name, tmp_path / name)
+    m = tmp_path / "m.csv"
+    m.write_text("athlete_id,session_date,task,path,knee_side\n"
+                 "P1,2020-01-01,knee_mri,knee_labels.nii.gz,left\n"
+                 "P1,2020-01-01,knee_t2,knee_image.nii.gz,left\n"
+                 "P2,2020-01-01,knee_image,knee_mese.nii.gz,left\n")
+    out = tmp_path / "r"
+    s = cohort.run_cohort(m, out, steps=["mri", "t2"], scheduler=cluster, secret=tmp_path / "key")
+    fail = pd.read_csv(out / "tables" / "failures.csv").set_index("step")
+    assert s.items == 4 and s.failed == 3 and sorted(fail.index) == ["mri", "seg", "t2"]   # seg added for P2
+    assert fail.loc["t2", "error_type"] == "InvalidArgument" and "no echo times" in fail.loc["t2", "error"]
+    assert fail.loc["seg", "error_type"] == "InvalidArgument" and "4-D image" in fail.loc["seg", "error"]
+    assert fail.loc["mri", "error_type"] == "UpstreamFailed"
+    for text in fail["error"]:
+        assert ".nii.gz" not in text and "P1" not in text and "P2" not in text and str(tmp_path) not in text
+    mri = cohort.read_table(out, "mri")
+    assert list(mri["labels_source"]) == ["label map"]
+
+
+def test_synthetic_study_cli_writes_what_the_mri_steps_need(tmp_path):
+    from sportsmed import imaging
+    from sportsmed.cli import main
+
+    assert main(["cohort", "synthetic", "-n", "1", "--labelled", "0", "--mri-spacing", "2", "--mri-extent", "60",
+                 "--days", "30", "--workers", "1", "-o", str(tmp_path / "s")]) == 0
+    m = cohort.read_manifest(tmp_path / "s" / "manifest.csv")
+    assert sorted(e.task for e in m.entries) == ["drop_jump", "drop_jump", "knee_image", "knee_t2", "training_log"]
+    assert {e.knee_side for e in m.entries if e.task.startswith("knee")} == {"left"}
+    folder = tmp_path / "s" / "A001"
+    rng = np.random.default_rng(0)   # the generator's draws for seed 0, n = 1: mass, valgus, change, shape
+    rng.normal(size=2), rng.random(1), rng.choice([-5.0, 5.0], 1), rng.normal(size=1)
+    ph = imaging.make_knee_phantom(spacing_mm=(2.0,) * 3, extent_mm=(60.0,) * 3, seed=0,
+                                   shape=int(rng.integers(1, 10_000, 1)[0]))
+    labels = imaging.read_image(str(folder / "knee_labels.nii.gz"))
+    np.testing.assert_array_equal(labels.array, ph["labels"])
+    mese = imaging.read_image(str(folder / "knee_mese.nii.gz"))
+    assert json.loads((folder / "knee_mese.json").read_text())["EchoTimes_ms"] == list(ph["te_ms"])
+    # the series is the phantom's, cropped around the cartilage: its voxels are the phantom's at their place
+    lo = np.rint(ph["geometry"].to_voxel(mese.geometry.origin)).astype(int).ravel()
+    n = mese.array.shape[:3]
+    np.testing.assert_allclose(mese.array, ph["echoes"][lo[0]:lo[0] + n[0], lo[1]:lo[1] + n[1], lo[2]:lo[2] + n[2]],
+                               rtol=1e-6)
+
+
+def test_t2_step_on_a_real_dicom_multi_echo_series(shared_data, cluster, tmp_path):
+    """The t2 step on the real MESE DICOM folder (a folder input, hashed file by file) with a
+    label map drawn on its grid: per-region T2 as fit_t2 gives it on the series read directly."""
+    from sportsmed import imaging
+
+    folder = shared_data("mri/mese_t2")
+    series = imaging.read_dicom_series(str(folder), "")
+    g = series["geometry"]
+    labels = np.zeros(tuple(g.shape), np.uint8)
+    labels[108:148, 108:148, 10:14] = 1
+    labels[60:80, 108:148, 10:14] = 2
+    imaging.write_image(imaging.Image(labels, g), str(tmp_path / "roi.nii.gz"))
+    imaging.write_label_names(tmp_path / "roi.nii.gz", {0: "background", 1: "femoral_cartilage",
+                                                        2: "patellar_cartilage"})
+    m = tmp_path / "m.csv"
+    m.write_text(f"athlete_id,session_date,task,path\nR1,2021-03-04,knee_mri,{tmp_path / 'roi.nii.gz'}\n"
+                 f"R1,2021-03-04,knee_t2,{folder}\n")
+    out = tmp_path / "r"
+    s = cohort.run_cohort(m, out, steps=["t2"], scheduler=cluster, secret=tmp_path / "key")
+    assert (s.computed, s.failed) == (1, 0)
+    row = cohort.read_table(out, "t2").iloc[0]
+    fit = imaging.fit_t2(np.asarray(series["array"], dtype=float), list(series["te_ms"]), labels > 0)
+    ok = (fit["status"] == 0) & np.isfinite(fit["t2_ms"])
+    for k, name in ((1, "femoral_cartilage"), (2, "patellar_cartilage")):
+        v = fit["t2_ms"][(labels == k) & ok]
+        assert row[f"{name}_t2_median_ms"] == pytest.approx(float(np.median(v)), rel=1e-12)
+        assert row[f"{name}_t2_mean_ms"] == pytest.approx(float(v.mean()), rel=1e-12)
+    assert row["echoes"] == 8 and row["te_first_ms"] == pytest.approx(series["te_ms"][0])
+    h = hashlib.sha256()
+    for p in sorted(q for q in folder.rglob("*") if q.is_file()):
+        h.update(f"{p.relative_to(folder).as_posix()}\0{hashlib.sha256(p.read_bytes()).hexdigest()}\n".encode())
+    run = json.loads((out / "run.json").read_text())
+    assert run["items"][0]["input_sha256"] == h.hexdigest()

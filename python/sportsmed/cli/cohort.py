@@ -1,8 +1,9 @@
 """``sportsmed cohort``: a whole study through one resumable pipeline (Dask), and the squad report.
 
-    sportsmed cohort synthetic -n 200 -o study/ [--seed 0] [--corrupt 1]
-    sportsmed cohort run study/manifest.toml -o results/ [--steps motion,mri] [--scheduler tcp://host:8786]
+    sportsmed cohort synthetic -n 200 -o study/ [--seed 0] [--corrupt 1] [--labelled K] [--mri-extent MM]
+    sportsmed cohort run study/manifest.toml -o results/ [--steps motion,seg,mri,t2] [--scheduler tcp://host:8786]
                          [--workers N] [--force] [--strict] [--risk-model m.json] [--secret FILE] [--keep-ids]
+                         [--seg-model m.pt] [--seg-mirror] [--seg-keep-largest]
     sportsmed cohort status results/ [--json]
     sportsmed cohort report results/ -o squad.html
 
@@ -42,10 +43,13 @@ def cmd_run(args) -> int:
 
     _quiet_dask()
     steps = [s.strip() for s in args.steps.split(",") if s.strip()] if args.steps else None
+    params = {"seg_mirror": args.seg_mirror, "seg_keep_largest": args.seg_keep_largest}
+    if args.seg_model:
+        params["seg_model"] = args.seg_model
     try:
         s = run_cohort(args.manifest, args.output, steps=steps, scheduler=args.scheduler, workers=args.workers,
                        force=args.force, risk_model=args.risk_model, secret=args.secret, keep_ids=args.keep_ids,
-                       progress=_progress_mode(args), log=_log, kernel_threads=args.kernel_threads)
+                       progress=_progress_mode(args), log=_log, kernel_threads=args.kernel_threads, params=params)
     except KeyboardInterrupt:
         print("sportsmed cohort run: interrupted; the items that finished are kept, run the same command again "
               "to resume", file=sys.stderr)
@@ -87,7 +91,8 @@ def cmd_synthetic(args) -> int:
 
     path = make_synthetic_study(args.n, args.output, seed=args.seed, corrupt=args.corrupt,
                                 mri_spacing_mm=args.mri_spacing, days=args.days,
-                                progress=_progress_mode(args), workers=args.workers)
+                                progress=_progress_mode(args), workers=args.workers, labelled=args.labelled,
+                                mri_extent_mm=args.mri_extent)
     print(f"wrote a synthetic study of {args.n} athletes to {args.output}: {path.name} (and manifest.csv, "
           "risk_model.json)")
     return 0
@@ -112,8 +117,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("manifest", help="study manifest (.csv or .toml): athlete_id, session_date, task, path")
     add_output(r, "output folder (tables, arrays, run.json)", required=True, type=Path)
     r.add_argument("--steps", default=None,
-                   help="comma-separated steps: motion, dynamics, mri, workload, risk (default: all but dynamics; "
-                        "risk when a model is known)")
+                   help="comma-separated steps: motion, dynamics, seg, mri, t2, workload, risk (default: all but "
+                        "dynamics; risk when a model is known; seg is added when mri or t2 needs its labels)")
     r.add_argument("--scheduler", default=None,
                    help="address of an existing Dask scheduler, tcp://host:8786 (default: $SPORTSMED_DASK_SCHEDULER, "
                         "else a LocalCluster on this machine)")
@@ -129,6 +134,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="file of the study's pseudonymisation secret, outside the output folder (default: "
                         "$SPORTSMED_COHORT_SECRET, else cohort.secret beside the manifest; created if absent)")
     r.add_argument("--keep-ids", action="store_true", help="write the manifest's athlete ids, not pseudonyms")
+    r.add_argument("--seg-model", default=None, metavar="MODEL",
+                   help="segmentation model of the seg step (.pt with its .json sidecar; default: the shipped knee "
+                        "model)")
+    r.add_argument("--seg-mirror", action="store_true",
+                   help="seg: average over the eight axis flips (better tibial cartilage, 8x the time; default: off)")
+    r.add_argument("--seg-keep-largest", action="store_true",
+                   help="seg: keep the largest piece of each one-structure class (the model's sidecar names them)")
     r.set_defaults(handler=cmd_run)
 
     s = cs.add_parser("status", help="what a cohort output folder holds (resumable state, failures)")
@@ -136,13 +148,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--json", action="store_true")
     s.set_defaults(handler=cmd_status)
 
-    g = cs.add_parser("synthetic", help="write a synthetic study: C3D drop jumps, knee label maps, training logs")
+    g = cs.add_parser("synthetic", help="write a synthetic study: C3D drop jumps, knee MRI (label map, image, "
+                                        "multi-echo series), training logs")
     g.add_argument("-n", type=int, default=20, help="athletes (default: %(default)s)")
     add_output(g, "study folder", required=True, type=Path)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--corrupt", type=int, default=0, metavar="K",
                    help="zero the header of K drop-jump files (to see a failure row)")
-    g.add_argument("--mri-spacing", type=float, default=1.0, help="label map voxel size, mm (default: 1)")
+    g.add_argument("--mri-spacing", type=float, default=1.0, help="knee MRI voxel size, mm (default: 1)")
+    g.add_argument("--mri-extent", type=float, default=None, metavar="MM",
+                   help="knee MRI field of view, mm (default: the phantom's, 84; the model segments at 1 mm, so a "
+                        "smaller one is faster)")
+    g.add_argument("--labelled", type=int, default=None, metavar="K",
+                   help="athletes whose label map is in the manifest (default: half, rounded up); the others' "
+                        "thickness and T2 come from the seg step")
     g.add_argument("--days", type=int, default=365, help="days of training log (default: 365)")
     g.add_argument("--workers", type=int, default=None, help="processes writing athletes (default: the cores)")
     g.set_defaults(handler=cmd_synthetic)

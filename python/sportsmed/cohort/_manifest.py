@@ -2,10 +2,12 @@
 
 CSV (one row per file)::
 
-    athlete_id,session_date,task,path,body_mass_kg
-    A001,2025-07-01,drop_jump,A001/2025-07-01_dj1.c3d,71.5
-    A001,2025-07-01,knee_mri,A001/knee_labels.nii.gz,
-    A001,,training_log,A001/training_log.csv,
+    athlete_id,session_date,task,path,body_mass_kg,knee_side
+    A001,2025-07-01,drop_jump,A001/2025-07-01_dj1.c3d,71.5,
+    A001,2025-07-01,knee_mri,A001/knee_labels.nii.gz,,left
+    A001,2025-07-01,knee_image,A001/knee_image.nii.gz,,left
+    A001,2025-07-01,knee_t2,A001/knee_mese.nii.gz,,left
+    A001,,training_log,A001/training_log.csv,,
 
 TOML (the same rows as ``[[items]]`` tables, plus study-level settings)::
 
@@ -17,11 +19,37 @@ TOML (the same rows as ``[[items]]`` tables, plus study-level settings)::
     path = "A001/2025-07-01_dj1.c3d"
     body_mass_kg = 71.5
 
-Relative paths are relative to the manifest's folder. Tasks: ``drop_jump`` (a C3D or TRC
-drop vertical jump with Plug-in Gait angle outputs), ``knee_mri`` (a knee label map, NIfTI or
-NRRD, with its ``.labels.json`` names), ``training_log`` (a CSV of daily loads, the
-``sportsmed risk`` table format). Anything else is an :class:`sportsmed.InvalidArgument`
-naming the file and the line.
+Required columns: ``athlete_id``, ``task``, ``path`` (``session_date`` may be empty for a
+training log). Optional: ``body_mass_kg`` (drop jumps: when the C3D has no
+PROCESSING:Bodymass), ``knee_side`` (``left``/``right``, knee items: the scanned knee; the
+thickness regions of a segmentation whose tibial cartilage is one label need it).
+
+Relative paths are relative to the manifest's folder. Tasks:
+
+- ``drop_jump``: a C3D or TRC drop vertical jump with Plug-in Gait angle outputs (steps
+  ``motion``, ``dynamics``);
+- ``knee_mri``: a knee label map, NIfTI or NRRD, with its ``.labels.json`` names (step ``mri``:
+  thickness; also the labels of the session's T2);
+- ``knee_image``: a 3-D knee MRI image, NIfTI or NRRD (step ``seg``; its labels feed ``mri``
+  and ``t2`` in a session without a ``knee_mri`` label map);
+- ``knee_t2``: a multi-echo series for T2 mapping: a 4-D NIfTI/NRRD (x, y, z, echo) with its echo
+  times beside it (``<name>.json``: ``EchoTimes_ms``, or BIDS ``EchoTime`` in s, as ``sportsmed mri
+  convert`` writes), or a DICOM folder (step ``t2``);
+- ``training_log``: a CSV of daily loads, the ``sportsmed risk`` table format (steps ``workload``,
+  ``risk``).
+
+Output tables (one per step; every row also has ``athlete`` (pseudonym), ``session_date``,
+``item``, ``warnings`` and ``<array>_nifti`` paths): ``seg``: ``model``, ``mirror``,
+``image_shape``, ``voxel_mm3``, ``<class>_volume_mm3`` per class of the model; ``mri``:
+``labels_source`` ("label map" or "segmentation"), ``surface_points``,
+``thickness_mean_mm``/``_median_mm``, ``cartilage_volume_mm3``, ``<region>_mean_mm`` per knee
+region; ``t2``: ``labels_source``, ``echoes``, ``te_first_ms``, ``te_last_ms`` and, per
+cartilage label, ``<label>_t2_mean_ms``, ``<label>_t2_median_ms``, ``<label>_t2_voxels``.
+
+A knee *session* is an athlete and a ``session_date``: its ``knee_mri``, ``knee_image`` and
+``knee_t2`` items belong together (one label map and one image per session at most). The
+columns are the same for every task; ``body_mass_kg`` is read for drop jumps only. Anything
+else is an :class:`sportsmed.InvalidArgument` naming the file and the line.
 """
 
 from __future__ import annotations
@@ -34,7 +62,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
 
-TASKS = ("drop_jump", "knee_mri", "training_log")
+TASKS = ("drop_jump", "knee_mri", "knee_image", "knee_t2", "training_log")
 COLUMNS = ("athlete_id", "session_date", "task", "path")
 
 
@@ -48,6 +76,7 @@ class Entry:
     path: Path                 #: absolute
     body_mass_kg: Optional[float] = None
     line: int = 0              #: where it was declared (CSV line or TOML item number)
+    knee_side: str = ""        #: "left", "right" or "" (knee items; not known)
 
 
 @dataclass
@@ -105,8 +134,11 @@ def _entry(row: dict, base: Path, where: str, line: int) -> Entry:
     p = Path(path)
     if not p.is_absolute():
         p = base / p
+    side = str(row.get("knee_side") or "").strip().lower()
+    if side not in ("", "left", "right"):
+        raise _error(where, f"knee_side {row.get('knee_side')!r} is not left or right")
     return Entry(athlete, _date(row.get("session_date"), where), task, p.resolve(),
-                 _mass(row.get("body_mass_kg"), where), line)
+                 _mass(row.get("body_mass_kg"), where), line, side)
 
 
 def read_manifest(path: Union[str, os.PathLike]) -> Manifest:
@@ -175,10 +207,10 @@ def write_manifest_csv(entries: list[Entry], path: Path, base: Path) -> None:
 
     with atomic_output(path, newline="") as f:
         w = csv.writer(f)
-        w.writerow(list(COLUMNS) + ["body_mass_kg"])
+        w.writerow(list(COLUMNS) + ["body_mass_kg", "knee_side"])
         for e in entries:
             w.writerow([e.athlete_id, e.session_date, e.task, os.path.relpath(e.path, base),
-                        "" if e.body_mass_kg is None else f"{e.body_mass_kg:.1f}"])
+                        "" if e.body_mass_kg is None else f"{e.body_mass_kg:.1f}", e.knee_side])
 
 
 def write_manifest_toml(entries: list[Entry], path: Path, base: Path, risk_model: Optional[Path] = None) -> None:
@@ -198,4 +230,6 @@ def write_manifest_toml(entries: list[Entry], path: Path, base: Path, risk_model
         lines += [f"task = {q(e.task)}", f"path = {q(os.path.relpath(e.path, base))}"]
         if e.body_mass_kg is not None:
             lines.append(f"body_mass_kg = {e.body_mass_kg:.1f}")
+        if e.knee_side:
+            lines.append(f"knee_side = {q(e.knee_side)}")
     write_text_atomic(path, "\n".join(lines) + "\n")

@@ -1,9 +1,10 @@
 """The squad report: one offline HTML page from a cohort output folder.
 
 For the coach and physician: availability, each athlete's injury risk with its trend and
-flags, and the drop-jump screening across the squad (who changed since the last screening).
-For the researcher: study-level tables and plots (cartilage thickness, landing features,
-failures). Built with the screening report's HTML helpers (:mod:`sportsmed.report`).
+flags, the drop-jump screening across the squad (who changed since the last screening) and the
+knee MRI (cartilage thickness and T2 per athlete, with flags). For the researcher: study-level
+tables and plots (cartilage thickness and T2, landing features, failures). Built with the
+screening report's HTML helpers (:mod:`sportsmed.report`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import Optional, Union
 CHANGE_DEG = 3.0
 #: EWMA-ACWR above this on the last day is flagged as a load spike (Gabbett 2016's "danger zone").
 ACWR_SPIKE = 1.5
+#: share of the squad flagged at each end of the knee MRI measures (thinnest cartilage, highest T2)
+MRI_DECILE = 0.1
 #: relative change of the last 7 days' mean risk against the 28 days before counted as a trend
 #: (daily risk moves with the weekly load pattern: smaller changes are noise, not a trend)
 TREND_REL = 0.25
@@ -206,7 +209,74 @@ def _screening(rep, mo, plt, change_deg: float) -> None:
               float_format="{:.1f}")
 
 
-def _study(rep, out: Path, mo, mri, failures, plt) -> None:
+def _knee_mri(rep, seg_t, mri, t2, plt) -> None:
+    import numpy as np
+    import pandas as pd
+
+    sec = rep.section("Knee MRI: cartilage thickness and T2 per athlete")
+    if (mri is None or mri.empty) and (t2 is None or t2.empty):
+        sec.note("The mri and t2 steps were not run, or every knee failed.", "warning")
+        return
+    keys = ["athlete", "session_date"]
+    rows = pd.DataFrame(columns=keys)
+    if mri is not None and not mri.empty:
+        m = mri[keys + ["labels_source", "thickness_mean_mm", "warnings"]].rename(
+            columns={"thickness_mean_mm": "femoral thickness, mean (mm)", "labels_source": "labels",
+                     "warnings": "_w_mri"})
+        rows = rows.merge(m, on=keys, how="outer")
+    if t2 is not None and not t2.empty:
+        cols = {c: c.replace("_cartilage_t2_median_ms", " cartilage T2, median (ms)").replace("_", " ")
+                for c in t2.columns if c.endswith("_cartilage_t2_median_ms")}
+        t = t2[keys + list(cols) + ["warnings"]].rename(columns={**cols, "warnings": "_w_t2"})
+        if "labels" not in rows.columns:
+            t = t.assign(labels=t2["labels_source"])
+        rows = rows.merge(t, on=keys, how="outer")
+    if seg_t is not None and not seg_t.empty:
+        rows = rows.merge(seg_t[keys + ["warnings"]].rename(columns={"warnings": "_w_seg"}), on=keys, how="left")
+    # the last knee session of each athlete
+    rows = rows.sort_values(keys).groupby("athlete").tail(1)
+    thick = "femoral thickness, mean (mm)"
+    t2fem = "femoral cartilage T2, median (ms)"
+    lo = float(np.nanquantile(rows[thick], MRI_DECILE)) if thick in rows and rows[thick].notna().any() else np.nan
+    hi = float(np.nanquantile(rows[t2fem], 1 - MRI_DECILE)) if t2fem in rows and rows[t2fem].notna().any() else np.nan
+    flags = []
+    for _, r in rows.iterrows():
+        f = []
+        if np.isfinite(lo) and float(r.get(thick, np.nan)) <= lo:
+            f.append("thinnest 10% of squad")
+        if np.isfinite(hi) and float(r.get(t2fem, np.nan)) >= hi:
+            f.append("highest femoral T2 10% of squad")
+        for col, what in (("_w_seg", "segmentation"), ("_w_mri", "thickness"), ("_w_t2", "T2")):
+            w = r.get(col)
+            if isinstance(w, str) and w.strip():
+                f.append(f"{what}: {w}")
+        flags.append("; ".join(f) or "—")
+    rows["flags"] = flags
+    rows["athlete"] = rows["athlete"].map(_short)
+    rows = rows.drop(columns=[c for c in rows.columns if c.startswith("_w_")])
+    rows = rows.assign(_o=(rows["flags"] == "—")).sort_values(["_o", "athlete"]).drop(columns="_o")
+    sec.text("Femoral cartilage thickness (nearest-surface method, mean over the articular surface) and the median "
+             "T2 of each cartilage plate (mono-exponential fit of the multi-echo series) at each athlete's last knee "
+             "session. Labels: the session's label map, or the shipped model's segmentation when there is none (a "
+             "demonstration model trained on phantoms: check its warnings). Flags: the thinnest cartilage and the "
+             "highest femoral T2 of the squad (each end's 10%), and every warning of the segmentation, thickness and "
+             "T2 steps. A flag is a prompt to look at the images, not a diagnosis.")
+    sec.metrics({"knees": len(rows), "flagged": int((rows["flags"] != "—").sum()),
+                 "from segmentation": int((rows.get("labels") == "segmentation").sum()) if "labels" in rows else 0,
+                 "squad median femoral T2 (ms)": float(np.nanmedian(rows[t2fem])) if t2fem in rows else float("nan")})
+    if thick in rows and t2fem in rows and rows[[thick, t2fem]].notna().all(axis=1).any():
+        fig, ax = plt.subplots(figsize=(4.8, 3.6))
+        seg_rows = (rows.get("labels") == "segmentation").to_numpy()
+        for sel, label, color in ((~seg_rows, "label map", "#2b6cb0"), (seg_rows, "segmentation", "#dd6b20")):
+            ax.scatter(rows[thick][sel], rows[t2fem][sel], s=14, color=color, label=label)
+        ax.set_xlabel("femoral cartilage thickness, mean (mm)")
+        ax.set_ylabel("femoral cartilage T2, median (ms)")
+        ax.legend(fontsize=7)
+        sec.figure(fig, "Femoral cartilage thickness against T2, one point per athlete (last knee session)")
+    sec.table(rows.head(60), "Knee MRI per athlete, flagged first (first 60 rows)", float_format="{:.2f}")
+
+
+def _study(rep, out: Path, mo, mri, t2, failures, plt) -> None:
     import pandas as pd
 
     sec = rep.section("Study tables (researcher view)")
@@ -215,7 +285,9 @@ def _study(rep, out: Path, mo, mri, failures, plt) -> None:
                                         "left_peak_knee_abduction_deg", "right_peak_knee_abduction_deg",
                                         "left_peak_vgrf_bw", "right_peak_vgrf_bw", "left_peak_fppa_deg"]),
             ("Femoral cartilage thickness (MRI)", mri,
-             [c for c in (mri.columns if mri is not None else []) if c.endswith("_mm") or c.endswith("_mm3")])):
+             [c for c in (mri.columns if mri is not None else []) if c.endswith("_mm") or c.endswith("_mm3")]),
+            ("Cartilage T2 (MRI)", t2, [c for c in (t2.columns if t2 is not None else []) if c.endswith("_t2_median_ms")
+                                        or c.endswith("_t2_mean_ms")])):
         if df is None or df.empty:
             continue
         present = [c for c in cols if c in df.columns]
@@ -258,7 +330,7 @@ def squad_report(output: Union[str, os.PathLike], html_path: Union[str, os.PathL
     if not (out / "run.json").exists():
         raise NotFound(f"cohort report: '{out}' holds no run.json (not a cohort output folder)")
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    wl, rk, mo, mri = (_load(out, s) for s in ("workload", "risk", "motion", "mri"))
+    wl, rk, mo, mri, seg_t, t2 = (_load(out, s) for s in ("workload", "risk", "motion", "mri", "seg", "t2"))
     fpath = out / "tables" / "failures.csv"
     failures = pd.read_csv(fpath, keep_default_na=False) if fpath.exists() else None
     summary = run.get("summary", {})
@@ -269,5 +341,6 @@ def squad_report(output: Union[str, os.PathLike], html_path: Union[str, os.PathL
     _availability(rep, wl, plt)
     _risk(rep, rk, wl, plt)
     _screening(rep, mo, plt, change_deg)
-    _study(rep, out, mo, mri, failures, plt)
+    _knee_mri(rep, seg_t, mri, t2, plt)
+    _study(rep, out, mo, mri, t2, failures, plt)
     return rep.save(html_path)

@@ -6,14 +6,22 @@ Output folder layout::
                              every item (id, key, input SHA-256, status, when computed)
     items/<step>/<id>.json   one record per item (rows or the typed error), written atomically
                              as each item finishes: what makes a killed run resumable
-    arrays/<step>/<id>_<name>.nii.gz   large arrays (thickness maps) per item
+    arrays/<step>/<id>_<name>.nii.gz   large arrays per item (seg label maps with their
+                             .labels.json names, thickness and T2 maps); their SHA-256 in the record
     tables/<step>.csv, tables/<step>.h5   one table per step (CSV and HDF5, same content)
     tables/failures.csv      one row per failed item: step, item, error type, message
 
 An item's key is the SHA-256 of its step (name, version), its input file's SHA-256 and the
-parameters the step depends on (the risk model by its content). A re-run skips an item whose
-record holds the same key and succeeded; ``force=True`` recomputes everything; failed items
-are retried.
+parameters the step depends on (the risk model and the segmentation model by their content).
+A re-run skips an item whose record holds the same key and succeeded and whose arrays are
+still there; ``force=True`` recomputes everything; failed items are retried.
+
+Dependencies (:attr:`Step.after`): a thickness item of a session without a label map reads the
+seg item's label map, and a T2 item reads its session's label map or seg output. The SHA-256 of
+that file is part of the dependent item's key, so it is planned when the upstream item is
+skipped (its label map checked against the hash in its record) or decided when the upstream
+item finishes: recomputed when the segmentation changed, skipped when it came out the same,
+failed (``UpstreamFailed``) when the upstream item failed.
 
 One code path: a ``dask.distributed`` client on a ``LocalCluster`` (workers = cores, one thread
 each) unless ``scheduler`` (or ``$SPORTSMED_DASK_SCHEDULER``) names an existing scheduler.
@@ -29,7 +37,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence, Union
 
@@ -68,6 +76,12 @@ def load_secret(path: Union[str, os.PathLike], output: Path, create: bool = True
 # -- hashing and items ----------------------------------------------------------------------------
 
 def file_sha256(path: Path) -> str:
+    """SHA-256 of a file; of a folder (a DICOM series), of its files' relative names and hashes."""
+    if os.path.isdir(path):
+        h = hashlib.sha256()
+        for p in sorted(q for q in Path(path).rglob("*") if q.is_file()):
+            h.update(f"{p.relative_to(path).as_posix()}\0{file_sha256(p)}\n".encode())
+        return h.hexdigest()
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -84,16 +98,27 @@ class Item:
     key: str = ""
     input_sha256: str = ""
     error: Optional[tuple[str, str]] = None   #: (type, message) found before running
+    #: the path the step reads instead of the entry's (a thickness item reads the seg output)
+    path: Optional[Path] = None
+    labels_path: Optional[Path] = None        #: a label map the step reads besides its input (t2)
+    labels_source: str = "label map"
+    upstream: Optional["Item"] = None         #: the item whose output array this one reads
+    upstream_array: str = ""                  #: that array's name
+    #: SHA-256 of the inputs besides the main one, by role (part of the key)
+    extra_sha256: dict = field(default_factory=dict)
 
 
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
 
 
-def _scrub(message: str, entry: Entry, athlete: str, item_id: str) -> str:
-    """An error message without the input's path or the athlete's identity."""
+def _scrub(message: str, entry: Entry, athlete: str, item_id: str, others: Sequence[Path] = ()) -> str:
+    """An error message without the inputs' paths or the athlete's identity."""
     for text in (str(entry.path), os.path.basename(entry.path)):
         message = message.replace(text, f"<{entry.task} {item_id}>")
+    for other in others:
+        for text in (str(other), os.path.basename(other)):
+            message = message.replace(text, f"<input of {item_id}>")
     return message.replace(entry.athlete_id, athlete)
 
 
@@ -125,17 +150,25 @@ def execute_item(spec: dict) -> dict:
     sportsmed.set_num_threads(int(spec.get("kernel_threads", 1)))
     step = STEPS[spec["step"]]
     entry: Entry = spec["entry"]
-    inp = StepInput(entry.path, entry.athlete_id, entry.session_date, entry.body_mass_kg)
+    labels = spec.get("labels_path")
+    inp = StepInput(Path(spec.get("path") or entry.path), entry.athlete_id, entry.session_date, entry.body_mass_kg,
+                    Path(labels) if labels else None, spec.get("labels_source", "label map"), entry.knee_side)
     t0 = time.perf_counter()
     started = _now()
     try:
         out = step.run(inp, spec["params"])
-        arrays = {}
+        arrays, shas = {}, {}
         for name, (array, geometry) in out.arrays.items():
             rel = Path("arrays") / step.name / f"{spec['item_id'].split('/')[-1]}_{name}.nii.gz"
-            _write_nifti_atomic(array, geometry, Path(spec["out"]) / rel)
+            dest = Path(spec["out"]) / rel
+            _write_nifti_atomic(array, geometry, dest)
+            if name in out.label_names:
+                from ..imaging import write_label_names
+
+                write_label_names(dest, out.label_names[name])
             arrays[name] = str(rel)
-        result = {"status": "ok", "rows": out.rows, "arrays": arrays, "warnings": out.warnings}
+            shas[name] = file_sha256(dest)
+        result = {"status": "ok", "rows": out.rows, "arrays": arrays, "array_sha256": shas, "warnings": out.warnings}
     except (sportsmed.Error, OSError, ValueError, KeyError, RuntimeError) as exc:
         # typed failures of one item (a corrupt file, a missing force plate): recorded, the run goes on
         result = {"status": "failed", "error_type": type(exc).__name__, "error": str(exc)}
@@ -172,9 +205,9 @@ def _cpu_count() -> int:
 def dask_client(scheduler: Optional[str] = None, workers: Optional[int] = None):
     """A ``dask.distributed.Client``: connected to ``scheduler`` (or $SPORTSMED_DASK_SCHEDULER)
     when given, else to a new ``LocalCluster`` of ``workers`` (default: cores) processes with one
-    thread each, so that the GIL-free C++ kernels (set to one thread per task) fill the cores
-    without oversubscribing them."""
-    from distributed import Client, LocalCluster
+    thread each (:func:`local_cluster`), so that the GIL-free C++ kernels (set to one thread per
+    task) fill the cores without oversubscribing them."""
+    from distributed import Client
 
     address = scheduler or os.environ.get(SCHEDULER_ENV) or None
     if address:
@@ -189,10 +222,41 @@ def dask_client(scheduler: Optional[str] = None, workers: Optional[int] = None):
         finally:
             client.close()
         return
-    n = workers or _cpu_count()
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
-                      silence_logs=40) as cluster, Client(cluster) as client:
+    with local_cluster(workers) as cluster, Client(cluster) as client:
         yield client
+
+
+#: environment variables Dask sets in the worker processes it spawns that the cohort's workers go without
+DROPPED_WORKER_ENV = ("MALLOC_TRIM_THRESHOLD_",)
+#: Dask's periodic housekeeping, slowed down for a LocalCluster of long, CPU-bound tasks: the event
+#: loop health tick (20 ms), the workers' statistical profiler (a stack sample every 10 ms; the
+#: dashboard's profile page), the memory monitor (100 ms) and the system monitor (500 ms)
+LOCAL_CLUSTER_CONFIG = {"distributed.admin.tick.interval": "1s", "distributed.worker.profile.enabled": False,
+                        "distributed.worker.memory.monitor-interval": "1s",
+                        "distributed.admin.system-monitor.interval": "2s"}
+
+
+def local_cluster(workers: Optional[int] = None):
+    """A ``LocalCluster`` of ``workers`` (default: cores) single-threaded worker processes,
+    set up so that an item costs what the same call costs in a plain Python process:
+
+    - Dask starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (to hand memory back to the
+      OS sooner). Setting it turns off glibc's dynamic mmap threshold, so every large transient
+      array (LibTorch activations, distance maps) is mmapped and faulted in afresh: on a knee
+      segmentation item, 3x the page faults and +0.8 s of system time per ~5 s item (+13 % of
+      the item's thread CPU) against the same call in a plain process. These workers keep glibc's defaults, as any
+      Python process has (OMP/MKL/OpenBLAS threads stay at 1, as Dask sets them).
+    - :data:`LOCAL_CLUSTER_CONFIG`: an idle 2-worker cluster used ~7 % of a core (scheduler,
+      nannies and client ~3 %, the two workers ~4 %) with Dask's defaults, ~1.5 % with these.
+    """
+    import dask
+    from distributed import LocalCluster
+
+    environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
+               if k not in DROPPED_WORKER_ENV}
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ, **LOCAL_CLUSTER_CONFIG}):
+        return LocalCluster(n_workers=workers or _cpu_count(), threads_per_worker=1, processes=True,
+                            dashboard_address=":0", silence_logs=40)
 
 
 def _progress(mode: str, total: int):
@@ -203,20 +267,60 @@ def _progress(mode: str, total: int):
     return None
 
 
+KNEE_TASKS = ("knee_mri", "knee_image", "knee_t2")
+
+
 def plan_items(manifest: Manifest, steps: Sequence[str], secret: bytes, keep_ids: bool = False) -> list[Item]:
-    """The items of ``steps`` over the manifest's entries (ids pseudonymous unless keep_ids)."""
+    """The items of ``steps`` over the manifest's entries (ids pseudonymous unless keep_ids),
+    with their dependencies: a thickness item for each seg item of a session without a label
+    map (reading its output), and each T2 item's labels (the session's label map, else its seg
+    item's output). Upstream items come before the items that read them."""
     athletes = sorted({e.athlete_id for e in manifest.entries})
     pseud = dict(zip(athletes, _pseudonymise(athletes, secret)))
-    items = []
+
+    def item(name: str, e: Entry, **kw) -> Item:
+        p = pseud[e.athlete_id]
+        tag = _pseudonymise([os.fspath(e.path)], secret)[0][3:11]
+        who = e.athlete_id if keep_ids else p
+        return Item(name, f"{name}/{who}_{e.session_date or 'all'}_{tag}", e.athlete_id if keep_ids else p, e, **kw)
+
+    items, later = [], []
+    sessions: dict[tuple[str, str], dict[str, list]] = {}
+    for e in manifest.entries:
+        if e.task in KNEE_TASKS:
+            sessions.setdefault((e.athlete_id, e.session_date), {t: [] for t in KNEE_TASKS})[e.task].append(e)
+    segs: dict[tuple[str, str], list[Item]] = {}
     for e in manifest.entries:
         for name in steps:
             if STEPS[name].task != e.task:
                 continue
-            p = pseud[e.athlete_id]
-            tag = _pseudonymise([os.fspath(e.path)], secret)[0][3:11]
-            who = e.athlete_id if keep_ids else p
-            items.append(Item(name, f"{name}/{who}_{e.session_date or 'all'}_{tag}",
-                              e.athlete_id if keep_ids else p, e))
+            it = item(name, e)
+            (later if name == "t2" else items).append(it)
+            if name == "seg":
+                segs.setdefault((e.athlete_id, e.session_date), []).append(it)
+    if "mri" in steps:
+        for key, seg_items in segs.items():
+            if sessions[key]["knee_mri"]:
+                continue
+            for up in seg_items:
+                items.append(item("mri", up.entry, upstream=up, upstream_array="labels", labels_source="segmentation"))
+    for it in later:
+        session = sessions[(it.entry.athlete_id, it.entry.session_date)]
+        maps, ups = session["knee_mri"], segs.get((it.entry.athlete_id, it.entry.session_date), [])
+        if len(maps) == 1:
+            it.labels_path = maps[0].path
+        elif len(maps) > 1 or len(ups) > 1:
+            it.error = ("InvalidArgument", f"the knee session has {len(maps)} label maps and {len(ups)} segmented "
+                                           "images: T2 takes its labels from one")
+        elif ups:
+            it.upstream, it.upstream_array, it.labels_source = ups[0], "labels", "segmentation"
+        elif session["knee_image"]:
+            it.error = ("InvalidArgument", "the knee session's labels would come from its image's segmentation: "
+                                           "run the seg step too")
+        else:
+            it.error = ("InvalidArgument", "the knee session has no label map (knee_mri) and no image (knee_image): "
+                                           "per-region T2 needs labels")
+        items.append(it)
     return items
 
 
@@ -230,11 +334,19 @@ def _resolve_steps(steps: Optional[Sequence[str]], manifest: Manifest, risk_mode
         if "risk" in steps and risk_model is None:
             raise InvalidArgument("cohort: the risk step needs a risk model (--risk-model, or risk_model in a TOML "
                                   "manifest)")
-        return list(dict.fromkeys(steps))
+        chosen = list(dict.fromkeys(steps))
+        # a thickness or T2 item of a session without a label map reads the seg step's output
+        if "seg" not in chosen and any(s in chosen for s in ("mri", "t2")):
+            maps = {(e.athlete_id, e.session_date) for e in manifest.entries if e.task == "knee_mri"}
+            if any(e.task == "knee_image" and (e.athlete_id, e.session_date) not in maps for e in manifest.entries):
+                chosen.insert(0, "seg")
+        return chosen
     chosen = [s.name for s in STEPS.values() if s.default]
     if risk_model is None:
         chosen.remove("risk")
-    return chosen
+    # the MRI steps only where the study has their inputs (seg loads LibTorch, which a build may lack)
+    tasks = {e.task for e in manifest.entries}
+    return [s for s in chosen if s not in ("seg", "t2") or STEPS[s].task in tasks]
 
 
 def _record_path(out: Path, item: Item) -> Path:
@@ -247,6 +359,52 @@ def _load_record(path: Path) -> Optional[dict]:
     except (OSError, ValueError):
         return None
     return doc if isinstance(doc, dict) and doc.get("format") == RECORD_FORMAT else None
+
+
+def _outputs_intact(out: Path, rec: dict, check_hash: bool) -> bool:
+    """The record's arrays are on disk (and, with ``check_hash``, hold what the record says:
+    an upstream item's output is read by the items downstream of it)."""
+    shas = rec.get("array_sha256") or {}
+    for name, rel in (rec.get("arrays") or {}).items():
+        path = out / rel
+        if not path.is_file():
+            return False
+        if check_hash:
+            try:
+                if shas.get(name) != file_sha256(path):
+                    return False
+            except OSError:
+                return False
+    return True
+
+
+def _item_key(it: Item, key_params: dict) -> str:
+    step = STEPS[it.step]
+    material = {"step": step.name, "version": step.version, "input": it.input_sha256,
+                "session_date": it.entry.session_date, "body_mass_kg": it.entry.body_mass_kg,
+                "params": {k: key_params.get(k) for k in step.params}}
+    if it.extra_sha256:
+        material["inputs"] = dict(sorted(it.extra_sha256.items()))
+    if it.entry.knee_side:
+        material["knee_side"] = it.entry.knee_side
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def _attach_upstream(it: Item, path: Path, sha: str) -> None:
+    """Points a dependent item at its upstream item's output (its input, or its labels)."""
+    if it.step == "mri":
+        it.path, it.input_sha256 = path, sha
+    else:
+        it.labels_path, it.extra_sha256 = path, {**it.extra_sha256, "labels": sha}
+
+
+def _model_sha256(path: str) -> str:
+    """SHA-256 of a segmentation model's weights and its JSON sidecar together."""
+    h = hashlib.sha256(file_sha256(Path(path)).encode())
+    side = Path(path).with_suffix(".json")
+    if side.is_file():
+        h.update(file_sha256(side).encode())
+    return h.hexdigest()
 
 
 def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, os.PathLike],
@@ -284,12 +442,24 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
     rm = Path(risk_model).resolve() if risk_model else m.risk_model
     chosen = _resolve_steps(steps, m, rm)
     run_params = {"missing": "zero", "load": "daily_load", "cartilage": "femoral_cartilage", "bone": "femur",
-                  "dynamics_cutoff_hz": 15.0}
+                  "dynamics_cutoff_hz": 15.0, "seg_mirror": False, "seg_keep_largest": False,
+                  "t2_noise_floor": False}
     from ..risk import BATES_2020
 
     run_params["bates_threshold_deg"] = BATES_2020["threshold_deg"]
     run_params.update(params or {})
     key_params = dict(run_params)
+    if "seg" in chosen and any(e.task == "knee_image" for e in m.entries):
+        from ._steps import default_seg_model
+
+        model = Path(run_params.get("seg_model") or default_seg_model()).resolve()
+        run_params["seg_model"] = str(model)
+        try:
+            key_params["seg_model"] = _model_sha256(str(model))
+        except OSError as exc:
+            from .. import NotFound
+
+            raise NotFound(f"cohort: cannot read the segmentation model '{model}': {exc.strerror or exc}") from None
     if rm is not None:
         run_params["risk_model"] = str(rm)
         try:
@@ -304,25 +474,56 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
     hashes: dict[Path, str] = {}
     todo, skipped = [], []
     loaded: dict[str, dict] = {}
-    for it in items:
-        step = STEPS[it.step]
-        if it.entry.path not in hashes:
-            try:
-                hashes[it.entry.path] = file_sha256(it.entry.path)
-            except OSError as exc:
-                hashes[it.entry.path] = ""
-                it.error = ("NotFound", f"cannot read the input: {exc.strerror or exc}")
-        it.input_sha256 = hashes[it.entry.path]
-        material = {"step": step.name, "version": step.version, "input": it.input_sha256,
-                    "session_date": it.entry.session_date, "body_mass_kg": it.entry.body_mass_kg,
-                    "params": {k: key_params.get(k) for k in step.params}}
-        it.key = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+    waiting: dict[str, list[Item]] = {}      # upstream item id -> the items that wait for its output
+    upstream_ids = {it.upstream.item_id for it in items if it.upstream is not None}
+
+    def sha(path: Path) -> str:
+        if path not in hashes:
+            hashes[path] = file_sha256(path)
+        return hashes[path]
+
+    def decide(it: Item) -> bool:
+        """Computes the item's key; True when its record says it is done (skipped)."""
+        it.key = _item_key(it, key_params)
         rec = None if force else _load_record(_record_path(out, it))
-        if rec is not None and rec.get("key") == it.key and rec.get("status") == "ok":
+        if (rec is not None and rec.get("key") == it.key and rec.get("status") == "ok"
+                and _outputs_intact(out, rec, it.item_id in upstream_ids)):
             skipped.append(it)
             loaded[it.item_id] = rec
-        else:
+            return True
+        return False
+
+    for it in items:
+        if it.upstream is None:
+            try:
+                it.input_sha256 = sha(it.entry.path)
+                if it.labels_path is not None:
+                    it.extra_sha256["labels"] = sha(it.labels_path)
+            except OSError as exc:
+                it.error = it.error or ("NotFound", f"cannot read the input: {exc.strerror or exc}")
+            if it.error is None and decide(it):
+                continue
+            it.key = it.key or _item_key(it, key_params)
             todo.append(it)
+            continue
+        up = it.upstream
+        if it.step == "t2":
+            try:
+                it.input_sha256 = sha(it.entry.path)
+            except OSError as exc:
+                it.error = ("NotFound", f"cannot read the input: {exc.strerror or exc}")
+        if it.error is None and up.error is not None:
+            it.error = ("UpstreamFailed", f"its labels come from {up.item_id}, which could not run")
+        if it.error is not None:
+            it.key = _item_key(it, key_params)
+            todo.append(it)
+        elif up.item_id in loaded:      # the upstream item is done: its output's hash is known now
+            rec = loaded[up.item_id]
+            _attach_upstream(it, out / rec["arrays"][it.upstream_array], rec["array_sha256"][it.upstream_array])
+            if not decide(it):
+                todo.append(it)
+        else:                           # decided when the upstream item finishes
+            waiting.setdefault(up.item_id, []).append(it)
 
     started = _now()
     run_doc = {"format": RUN_FORMAT, "format_version": FORMAT_VERSION, "sportsmed_version": __version__,
@@ -338,10 +539,13 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
     timings["plan_s"] = time.perf_counter() - t_start
     bar = None
 
-    def finish(it: Item, result: dict) -> None:
+    def finish(it: Item, result: dict) -> list[Item]:
+        """Records a finished item; returns the items downstream of it that must now run."""
+        others = [p for p in (it.path, it.labels_path) if p is not None]
         if result.get("status") == "failed":
-            result["error"] = _scrub(result.get("error", ""), it.entry, it.athlete, it.item_id)
-        result["warnings"] = [_scrub(w, it.entry, it.athlete, it.item_id) for w in result.get("warnings") or []]
+            result["error"] = _scrub(result.get("error", ""), it.entry, it.athlete, it.item_id, others)
+        result["warnings"] = [_scrub(w, it.entry, it.athlete, it.item_id, others)
+                              for w in result.get("warnings") or []]
         rec = {"format": RECORD_FORMAT, "format_version": FORMAT_VERSION, "item": it.item_id, "step": it.step,
                "key": it.key, "athlete": it.athlete, "session_date": it.entry.session_date,
                "task": it.entry.task, "input_sha256": it.input_sha256, **result}
@@ -354,6 +558,27 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
         if progress == "log" and log is not None:
             log(f"{it.item_id}: {rec['status']}"
                 + (f" ({rec['error_type']}: {rec['error']})" if rec["status"] == "failed" else ""))
+        return release(it, rec)
+
+    def release(up: Item, rec: dict) -> list[Item]:
+        ready = []
+        for dep in waiting.pop(up.item_id, []):
+            arrays, shas = rec.get("arrays") or {}, rec.get("array_sha256") or {}
+            if rec.get("status") != "ok" or dep.upstream_array not in shas:
+                dep.key = _item_key(dep, key_params)
+                ready += finish(dep, {"status": "failed", "error_type": "UpstreamFailed",
+                                      "error": f"its labels come from {up.item_id}, which failed "
+                                               f"({rec.get('error_type', 'no output')})",
+                                      "computed_at": _now(), "seconds": 0.0})
+                continue
+            _attach_upstream(dep, out / arrays[dep.upstream_array], shas[dep.upstream_array])
+            if decide(dep):
+                if bar is not None:
+                    bar.update(1)
+                ready += release(dep, loaded[dep.item_id])
+            else:
+                ready.append(dep)
+        return ready
 
     runnable = []
     for it in todo:
@@ -362,6 +587,7 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
                         "seconds": 0.0})
         else:
             runnable.append(it)
+    pending = sum(len(v) for v in waiting.values())
     try:
         if runnable:
             from distributed import as_completed
@@ -377,21 +603,30 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
 
                     note = "" if importlib.util.find_spec("bokeh") else " (its pages need bokeh, not installed)"
                     log(f"dask scheduler {where}" + (f"; dashboard {dashboard}{note}" if dashboard else ""))
-                bar = _progress(progress, len(runnable))   # after the cluster is up: items only
+                bar = _progress(progress, len(runnable) + pending)   # after the cluster is up: items only
                 futures = {}
-                for it in runnable:
+
+                def submit(it: Item):
                     spec = {"step": it.step, "entry": it.entry, "item_id": it.item_id, "params": run_params,
-                            "out": str(out), "kernel_threads": kernel_threads}
+                            "out": str(out), "kernel_threads": kernel_threads, "labels_source": it.labels_source}
+                    if it.path is not None:
+                        spec["path"] = str(it.path)
+                    if it.labels_path is not None:
+                        spec["labels_path"] = str(it.labels_path)
                     fut = client.submit(execute_item, spec, key=f"{it.item_id}-{it.key[:12]}", pure=False)
                     futures[fut.key] = (fut, it)
-                for fut in as_completed([f for f, _ in futures.values()]):
-                    it = futures[fut.key][1]
+                    return fut
+
+                done = as_completed([submit(it) for it in runnable])
+                for fut in done:
+                    it = futures.pop(fut.key)[1]
                     try:
                         result = fut.result()
                     except Exception as exc:  # noqa: BLE001  (a worker died or the task could not run)
                         result = {"status": "failed", "error_type": type(exc).__name__, "error": str(exc),
                                   "computed_at": _now(), "seconds": float("nan")}
-                    finish(it, result)
+                    for dep in finish(it, result):
+                        done.add(submit(dep))
                 timings["compute_s"] = time.perf_counter() - t_compute
     finally:
         if bar is not None:

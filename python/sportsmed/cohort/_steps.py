@@ -8,11 +8,23 @@ benchmark does) or on a Dask worker with the same result.
 
 A step's ``version`` is part of every item's key: changing what a step computes means
 bumping it, and the next run recomputes that step's items.
+
+Knee MRI steps and their order (the runner plans it, :func:`sportsmed.cohort.plan_items`)::
+
+    knee_image ──seg──► labels NIfTI ──┬──► mri (thickness; when the session has no label map)
+    knee_mri (label map) ──────────────┼──► mri (thickness)
+    knee_t2 (multi-echo) ──────────────┴──► t2 (labels: the session's label map, else its seg)
+
+A step that reads another step's output (``Step.after``) gets that output's path as its
+input and the output file's SHA-256 in its item key, so a changed segmentation recomputes the
+thickness and T2 items downstream of it, and an unchanged one leaves them as they are.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -24,6 +36,12 @@ class StepInput:
     athlete_id: str                 #: as in the manifest (never written to an output by a step)
     session_date: str
     body_mass_kg: Optional[float] = None
+    #: a label map the step reads besides ``path`` (the t2 step: the session's label map or seg output)
+    labels_path: Optional[Path] = None
+    #: where the labels come from: "label map" (the manifest's) or "segmentation" (the seg step's)
+    labels_source: str = "label map"
+    #: the scanned knee ("left", "right"; the manifest's knee_side) or "" (told from the labels)
+    knee_side: str = ""
 
 
 @dataclass
@@ -32,6 +50,8 @@ class StepOutput:
     #: name → (array, sportsmed.imaging.Geometry): written as NIfTI per item by the runner
     arrays: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: array name → {label: structure name}: written beside that array's NIfTI (``.labels.json``)
+    label_names: dict[str, dict[int, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -43,6 +63,8 @@ class Step:
     params: tuple[str, ...]         #: the run parameters it depends on (part of the item key)
     description: str
     default: bool = True            #: in the default --steps
+    #: steps whose output this step may read (it runs after them; their output is part of its key)
+    after: tuple[str, ...] = ()
 
 
 # -- motion ---------------------------------------------------------------------------------------
@@ -107,9 +129,8 @@ REGION_STRUCTURES = ("femoral_cartilage", "medial_tibial_cartilage", "lateral_ti
 def mri_thickness(inp: StepInput, params: dict) -> StepOutput:
     """Femoral cartilage thickness (nearest surface, on the femur) and regional thickness of
     one knee label map whose labels are named (its ``.labels.json``): one row, plus the
-    thickness map (mm on the cartilage surface voxels, 0 elsewhere) as an array."""
-    import os
-
+    thickness map (mm on the cartilage surface voxels, 0 elsewhere) as an array. The map is the
+    manifest's or, for a session without one, the seg step's output (``labels_source``)."""
     import numpy as np
 
     from .. import InvalidArgument, imaging
@@ -129,17 +150,222 @@ def mri_thickness(inp: StepInput, params: dict) -> StepOutput:
     t = np.asarray(res["thickness_mm"])
     row = {"surface_points": int(t.size), "thickness_mean_mm": float(t.mean()) if t.size else float("nan"),
            "thickness_median_mm": float(np.median(t)) if t.size else float("nan"),
-           "cartilage_volume_mm3": float((labels == cart).sum() * float(np.prod(g.spacing)))}
+           "cartilage_volume_mm3": float((labels == cart).sum() * float(np.prod(g.spacing))),
+           "labels_source": inp.labels_source}
     warnings = []
     if not row["thickness_median_mm"] <= THICKNESS_MEDIAN_LIMIT_MM:
         warnings.append(f"median thickness {row['thickness_median_mm']:.1f} mm is beyond any articular cartilage "
                         f"(> {THICKNESS_MEDIAN_LIMIT_MM:g} mm): check the labels and units")
-    knee = tuple(imaging.resolve_label(names, s, s, path) for s in REGION_STRUCTURES)
-    regions = imaging.regional_thickness_table(labels, g, knee_labels=knee)
-    for name, r in regions.iterrows():
+    regions = _regions(labels, g, names, path, inp.knee_side or "auto", warnings)
+    for name, r in (regions.iterrows() if regions is not None else ()):
         key = str(name).replace(" ", "_")
         row[f"{key}_mean_mm"] = float(r["mean_mm"])
     return StepOutput([row], {"thickness": (np.asarray(res["map"], dtype=np.float32), g)}, warnings)
+
+
+ABSENT_LABEL = 255   #: a label number no knee map uses: "this structure is not in the map"
+MEDIAL_TIBIAL, LATERAL_TIBIAL = 254, 253   #: the halves of a merged tibial cartilage label
+
+
+def _optional_label(names, name: str, path: str) -> int:
+    from .. import imaging
+
+    if names is not None and not any(v.lower() == name for v in names.values()):
+        return ABSENT_LABEL
+    return imaging.resolve_label(names, name, name, path)
+
+
+def _regions(labels, g, names, path: str, side: str, warnings: list):
+    """Regional thickness (``imaging.regional_thickness_table``). A map with one tibial
+    cartilage label (the default segmentation model merges medial and lateral) is split at the
+    knee frame's medial-lateral plane, which needs the knee's side: without it the regions are
+    left out, with a warning."""
+    import numpy as np
+
+    from .. import imaging
+
+    knee = [_optional_label(names, s, path) for s in REGION_STRUCTURES]
+    merged = _optional_label(names, "tibial_cartilage", path)
+    if knee[1] != ABSENT_LABEL or knee[2] != ABSENT_LABEL or merged == ABSENT_LABEL:
+        return imaging.regional_thickness_table(labels, g, side=side, knee_labels=tuple(knee))
+    if side not in ("left", "right"):
+        warnings.append("regional thickness left out: the labels merge medial and lateral tibial cartilage, so the "
+                        "knee's side cannot be told from them; give knee_side (left or right) in the manifest")
+        return None
+    frame = imaging.regional_thickness_table(labels, g, side=side, knee_labels=tuple(knee)).attrs["frame"]
+    ijk = np.argwhere(labels == merged)
+    x = g.origin[0] + (ijk * np.asarray(g.spacing)) @ np.asarray(g.direction)[0]
+    split = np.array(labels, copy=True)
+    medial = frame["medial_sign"] * (x - frame["ml_split_mm"]) > 0
+    split[tuple(ijk[medial].T)] = MEDIAL_TIBIAL
+    split[tuple(ijk[~medial].T)] = LATERAL_TIBIAL
+    knee[1:3] = [MEDIAL_TIBIAL, LATERAL_TIBIAL]
+    return imaging.regional_thickness_table(split, g, side=side, knee_labels=tuple(knee))
+
+
+_MODELS = threading.local()
+
+
+def _cached_model(path: str):
+    """The segmentation model at ``path``, loaded once per worker thread (and again when the file
+    changes): loading takes ~50 ms, a LibTorch module is cheap to keep."""
+    from .. import seg
+
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_mtime_ns, st.st_size)
+    cache = getattr(_MODELS, "cache", None)
+    if cache is None or cache[0] != key:
+        cache = (key, seg.load_model(path))
+        _MODELS.cache = cache
+    return cache[1]
+
+
+def default_seg_model() -> str:
+    from .. import seg
+
+    return seg.default_model_path()
+
+
+#: one-structure classes whose largest connected piece holds less than this share of the class
+#: are flagged: the network split a structure that is one piece in every knee
+FRAGMENT_SHARE = 0.9
+
+
+def seg_segmentation(inp: StepInput, params: dict) -> StepOutput:
+    """Segments one knee MRI image (3-D NIfTI/NRRD) with the study's model (``seg_model``,
+    default: the shipped knee model; ``seg_mirror``: test-time mirroring, 8x the time;
+    ``seg_keep_largest``: keep the largest piece of the one-structure classes): one row of the
+    volume of each class (mm³), plus the label map on the image's grid as an array (its class
+    names beside it). Warnings: a class with no voxel, a one-structure class in pieces."""
+    import numpy as np
+
+    from .. import InvalidArgument, imaging, seg
+
+    path = os.fspath(inp.path)
+    img = imaging.read_image(path)
+    if img.array.ndim != 3:
+        raise InvalidArgument(f"seg: '{path}' is a {img.array.ndim}-D image of shape {tuple(img.array.shape)}; the "
+                              "seg step takes one 3-D knee image (a multi-echo series is a knee_t2 item)")
+    model_path = os.fspath(params.get("seg_model") or default_seg_model())
+    model = _cached_model(model_path)
+    spec = seg.model_spec(model)
+    g = img.geometry
+    labels, _ = seg.segment(model, np.asarray(img.fdata(), dtype=np.float32), geometry=g,
+                            mirror=bool(params.get("seg_mirror", False)),
+                            keep_largest_component="model" if params.get("seg_keep_largest") else False)
+    labels = np.ascontiguousarray(labels, dtype=np.uint8)
+    names = {i: str(n) for i, n in enumerate(spec["labels"])}
+    volumes = imaging.label_volumes_mm3(labels, g.spacing)
+    row: dict = {"model": Path(model_path).name, "mirror": bool(params.get("seg_mirror", False)),
+                 "image_shape": "x".join(str(int(n)) for n in labels.shape),
+                 "voxel_mm3": float(np.prod(g.spacing))}
+    warnings = []
+    single = set(int(k) for k in spec.get("single_component_labels", []))
+    for k, name in names.items():
+        if k == 0:
+            continue
+        row[f"{name}_volume_mm3"] = float(volumes[k]) if k < len(volumes) else 0.0
+        if row[f"{name}_volume_mm3"] == 0.0:
+            warnings.append(f"no {name} voxel: the model missed the structure (check the image's contrast, "
+                            "orientation and field of view)")
+        elif k in single:
+            comp, n = imaging.label_components((labels == k).astype(np.uint8))
+            if n > 1:
+                sizes = np.bincount(np.asarray(comp).ravel())[1:]
+                share = float(sizes.max() / sizes.sum())
+                if share < FRAGMENT_SHARE:
+                    warnings.append(f"{name} is in {n} pieces, the largest holding {100 * share:.0f}% of its voxels "
+                                    "(one structure expected)")
+    return StepOutput([row], {"labels": (labels, g)}, warnings, {"labels": names})
+
+
+# -- T2 relaxometry ----------------------------------------------------------------------------------
+
+#: Median cartilage T2 outside this range (ms) is flagged. Knee cartilage T2 is typically ~25-50 ms
+#: at 3 T and higher with degeneration (Mosher & Dardzinski 2004; Baum et al. 2013); the range is
+#: this step's flag for a wrong echo-time unit or misregistered labels, not a clinical limit.
+T2_PLAUSIBLE_MS = (15.0, 80.0)
+#: A region where more than this share of the voxels could not be fitted is flagged.
+T2_FAILED_SHARE = 0.2
+
+
+def _multi_echo(path: str):
+    """(4-D float array, geometry, echo times in ms) of a multi-echo NIfTI/NRRD with its
+    sidecar (``<stem>.json``: ``EchoTimes_ms``, or BIDS ``EchoTime`` in s) or of a DICOM folder."""
+    import numpy as np
+
+    from .. import InvalidArgument, imaging
+
+    if os.path.isdir(path):
+        s = imaging.read_dicom_series(path, "")
+        array, geometry, te = np.asarray(s["array"], dtype=float), s["geometry"], list(s["te_ms"])
+    else:
+        from ..cli.mri import _sidecar_echo_times
+
+        img = imaging.read_image(path)
+        array, geometry, te = img.fdata(), img.geometry, _sidecar_echo_times(path)
+        if te is None:
+            raise InvalidArgument(f"t2: '{path}' has no echo times: write them beside it as <name>.json with "
+                                  "EchoTimes_ms (as `sportsmed mri convert` does from DICOM)")
+    if array.ndim != 4 or array.shape[3] < 2:
+        raise InvalidArgument(f"t2: '{path}' is not a multi-echo series (shape {tuple(array.shape)}; expected "
+                              "x, y, z, echoes with at least 2 echoes)")
+    if len(te) != array.shape[3]:
+        raise InvalidArgument(f"t2: '{path}' has {array.shape[3]} echoes but {len(te)} echo times")
+    return array, geometry, [float(t) for t in te]
+
+
+def t2_relaxometry(inp: StepInput, params: dict) -> StepOutput:
+    """T2 map (``sportsmed.imaging.fit_t2``: mono-exponential fit per voxel) of one multi-echo
+    series over the cartilage of its session's label map (every label whose name holds
+    "cartilage"; the labels are resampled, label-aware, onto the series' grid when the grids
+    differ): one row with the mean and median T2 (ms) and the fitted voxels of each cartilage
+    label, plus the T2 map (ms inside the cartilage, 0 elsewhere) as an array."""
+    import numpy as np
+
+    from .. import InvalidArgument, imaging
+
+    path = os.fspath(inp.path)
+    if inp.labels_path is None:
+        raise InvalidArgument(f"t2: '{path}': the session has no label map and no knee image to segment: per-region "
+                              "T2 needs labels (add a knee_mri or knee_image item for this athlete and date)")
+    echoes, g, te = _multi_echo(path)
+    lpath = os.fspath(inp.labels_path)
+    limg = imaging.read_image(lpath)
+    labels = imaging.as_label_map(limg.array, lpath)
+    names = imaging.read_label_names(lpath)
+    if names is None:
+        raise InvalidArgument(f"t2: the label map '{lpath}' carries no label names (.labels.json): the cartilage "
+                              "labels cannot be told apart")
+    if not limg.geometry.same_grid(g, 1e-4):
+        labels = imaging.resample_labels(labels, limg.geometry, g)
+    cart = {k: v for k, v in sorted(names.items()) if "cartilage" in v.lower()}
+    if not cart:
+        raise InvalidArgument(f"t2: the label map '{lpath}' names no cartilage label ({sorted(names.values())})")
+    mask = np.isin(labels, list(cart))
+    maps = imaging.fit_t2(echoes, te, mask, noise_floor=bool(params.get("t2_noise_floor", False)))
+    t2 = np.asarray(maps["t2_ms"])
+    fitted = mask & (np.asarray(maps["status"]) == 0) & np.isfinite(t2)
+    row: dict = {"echoes": len(te), "te_first_ms": te[0], "te_last_ms": te[-1], "labels_source": inp.labels_source}
+    warnings = []
+    lo, hi = T2_PLAUSIBLE_MS
+    for k, name in cart.items():
+        sel = labels == k
+        ok = sel & fitted
+        n, nf = int(sel.sum()), int(ok.sum())
+        v = t2[ok]
+        row[f"{name}_t2_mean_ms"] = float(v.mean()) if nf else float("nan")
+        row[f"{name}_t2_median_ms"] = float(np.median(v)) if nf else float("nan")
+        row[f"{name}_t2_voxels"] = nf
+        if n == 0:
+            warnings.append(f"{name}: no voxel on the T2 series' grid (check the labels' registration)")
+        elif 1.0 - nf / n > T2_FAILED_SHARE:
+            warnings.append(f"{name}: {100 * (1 - nf / n):.0f}% of {n} voxels could not be fitted")
+        if nf and not lo <= row[f"{name}_t2_median_ms"] <= hi:
+            warnings.append(f"{name}: median T2 {row[f'{name}_t2_median_ms']:.1f} ms is outside {lo:g}-{hi:g} ms "
+                            "(check the echo times, their unit and the labels' registration)")
+    tmap = np.where(fitted, t2, 0.0).astype(np.float32)
+    return StepOutput([row], {"t2": (tmap, g)}, warnings)
 
 
 # -- risk -----------------------------------------------------------------------------------------
@@ -207,8 +433,13 @@ STEPS: dict[str, Step] = {s.name: s for s in (
          "drop-jump features and the Bates 2020 knee abduction screen"),
     Step("dynamics", "drop_jump", 1, dynamics_peaks, ("dynamics_cutoff_hz",),
          "peak normalised joint moments (inverse dynamics; needs force plates)", default=False),
-    Step("mri", "knee_mri", 1, mri_thickness, ("cartilage", "bone"),
-         "femoral cartilage thickness (+ regional) and its map"),
+    Step("seg", "knee_image", 1, seg_segmentation, ("seg_model", "seg_mirror", "seg_keep_largest"),
+         "knee MRI segmentation with the shipped (or given) model: label map and class volumes"),
+    Step("mri", "knee_mri", 2, mri_thickness, ("cartilage", "bone"),
+         "femoral cartilage thickness (+ regional) and its map; from the seg step's labels when the session "
+         "has no label map", after=("seg",)),
+    Step("t2", "knee_t2", 1, t2_relaxometry, ("t2_noise_floor",),
+         "T2 map of a multi-echo series and mean/median T2 per cartilage label", after=("seg",)),
     Step("workload", "training_log", 1, workload_features, ("load", "missing"),
          "daily workload features (ACWR, EWMA-ACWR, monotony, strain)"),
     Step("risk", "training_log", 1, risk_predictions, ("risk_model", "missing"),

@@ -2,9 +2,17 @@
 
 For each of ``n`` athletes: two drop-jump C3Ds (pre-season and mid-season screening, by the
 motion pillar's generator, with the Plug-in Gait angle outputs a lab export carries), one knee
-label map (the imaging pillar's phantom with a per-athlete knee shape, label names beside it)
-and one training log (a year of the risk pillar's synthetic squad). Plus a risk model trained
-on a separate synthetic squad, and the manifest (CSV and TOML).
+MRI session from the imaging pillar's phantom with a per-athlete knee shape (``make_knee_phantom``:
+the label map with its names, the DESS-like image, and the multi-echo spin-echo series cropped to
+the cartilage with its echo times beside it, as a T2 protocol's smaller field of view) and one
+training log (a year of the risk pillar's synthetic squad). Plus a risk model trained on a
+separate synthetic squad, and the manifest (CSV and TOML).
+
+The manifest lists the image (``knee_image``, for the seg step) and the multi-echo series
+(``knee_t2``) of every athlete, and the label map (``knee_mri``) of the first ``labelled``
+athletes only (default: half, rounded up), as a study with manual segmentations for some
+knees: the others' thickness and T2 come from the model's segmentation. Every athlete's label
+map is written (``knee_labels.nii.gz``), so the segmentation can be checked against it.
 """
 
 from __future__ import annotations
@@ -34,14 +42,36 @@ def _drop_jump(path: Path, seed: int, valgus_deg: float, mass: float) -> None:
     motion.write_trial_c3d(os.fspath(path), res["processed"])
 
 
-def _knee(path: Path, seed: int, shape: int, spacing_mm: float) -> None:
+#: margin (mm) of the multi-echo series' field of view around the cartilage
+MESE_MARGIN_MM = 3.0
+
+
+def _knee(folder: Path, seed: int, shape: int, spacing_mm: float, extent_mm: Optional[float]) -> dict:
+    """Writes the phantom's label map, DESS-like image and cropped multi-echo series (with its
+    echo-time sidecar); returns their paths."""
     import numpy as np
 
     from .. import imaging
+    from .._io import write_json_atomic
 
-    ph = imaging.make_knee_phantom(spacing_mm=(spacing_mm,) * 3, seed=seed, shape=shape)
-    imaging.write_image(imaging.Image(np.asarray(ph["labels"]), ph["geometry"]), os.fspath(path))
-    imaging.write_label_names(path, imaging.PYMSKT_LABEL_NAMES)
+    kw = {} if extent_mm is None else {"extent_mm": (float(extent_mm),) * 3}
+    ph = imaging.make_knee_phantom(spacing_mm=(spacing_mm,) * 3, seed=seed, shape=shape, **kw)
+    g = ph["geometry"]
+    paths = {"labels": folder / "knee_labels.nii.gz", "image": folder / "knee_image.nii.gz",
+             "mese": folder / "knee_mese.nii.gz"}
+    labels = np.asarray(ph["labels"])
+    imaging.write_image(imaging.Image(labels, g), os.fspath(paths["labels"]))
+    imaging.write_label_names(paths["labels"], imaging.PYMSKT_LABEL_NAMES)
+    imaging.write_image(imaging.Image(np.asarray(ph["image"], dtype=np.float32), g), os.fspath(paths["image"]))
+    cart = [k for k, v in imaging.PYMSKT_LABEL_NAMES.items() if "cartilage" in v]
+    margin = int(np.ceil(MESE_MARGIN_MM / spacing_mm))
+    lo, hi = imaging.bounding_box(np.isin(labels, cart).astype(np.uint8), margin)
+    echoes = np.asarray(ph["echoes"])
+    crops = [imaging.crop(echoes[..., e], g, lo, hi) for e in range(echoes.shape[3])]
+    mese = np.stack([c[0] for c in crops], axis=-1).astype(np.float32)
+    imaging.write_image(imaging.Image(mese, crops[0][1]), os.fspath(paths["mese"]))
+    write_json_atomic(folder / "knee_mese.json", {"EchoTimes_ms": [float(t) for t in ph["te_ms"]]}, indent=1)
+    return paths
 
 
 def corrupt_file(path: Path) -> None:
@@ -62,7 +92,7 @@ def _write_athlete(job) -> list[Entry]:
     """Writes one athlete's files (run in a worker process); returns its manifest entries."""
     from .._io import write_csv_atomic
 
-    folder, aid, sessions, valgus, mass, dj_seeds, corrupt, knee_seed, shape, spacing, log_rows = job
+    folder, aid, sessions, valgus, mass, dj_seeds, corrupt, knee_seed, shape, spacing, extent, labelled, log_rows = job
     folder.mkdir(exist_ok=True)
     entries = []
     for s, date in enumerate(sessions):
@@ -71,9 +101,12 @@ def _write_athlete(job) -> list[Entry]:
         if s == 1 and corrupt:
             corrupt_file(p)
         entries.append(Entry(aid, date, "drop_jump", p.resolve(), mass))
-    knee = folder / "knee_labels.nii.gz"
-    _knee(knee, knee_seed, shape, spacing)
-    entries.append(Entry(aid, sessions[0], "knee_mri", knee.resolve()))
+    knee = _knee(folder, knee_seed, shape, spacing, extent)
+    # the phantom is a left knee (medial towards -x, LPS)
+    if labelled:
+        entries.append(Entry(aid, sessions[0], "knee_mri", knee["labels"].resolve(), knee_side="left"))
+    entries.append(Entry(aid, sessions[0], "knee_image", knee["image"].resolve(), knee_side="left"))
+    entries.append(Entry(aid, sessions[0], "knee_t2", knee["mese"].resolve(), knee_side="left"))
     log = folder / "training_log.csv"
     write_csv_atomic(log_rows, log, index=False, date_format="%Y-%m-%d")
     entries.append(Entry(aid, "", "training_log", log.resolve()))
@@ -82,8 +115,14 @@ def _write_athlete(job) -> list[Entry]:
 
 def make_synthetic_study(n: int, output: Union[str, os.PathLike], seed: int = 0, corrupt: int = 0,
                          mri_spacing_mm: float = 1.0, days: int = 365, progress: Optional[str] = None,
-                         workers: Optional[int] = None) -> Path:
+                         workers: Optional[int] = None, labelled: Optional[int] = None,
+                         mri_extent_mm: Optional[float] = None) -> Path:
     """Writes a synthetic study of ``n`` athletes into ``output``; returns the TOML manifest's path.
+
+    ``labelled`` athletes (default: half, rounded up) have their label map in the manifest; the
+    others rely on the seg step. ``mri_extent_mm`` is the knee phantom's field of view (default:
+    the phantom's, 84 mm; a smaller one makes segmentation cheaper: the model works at 1 mm, so
+    it segments (extent / 1 mm)³ voxels whatever ``mri_spacing_mm`` is).
 
     ``corrupt`` drop-jump files (the second trial of the first ``corrupt`` athletes) get a
     zeroed header, to show that a corrupt file is one failure row, not a crashed run.
@@ -98,6 +137,12 @@ def make_synthetic_study(n: int, output: Union[str, os.PathLike], seed: int = 0,
         raise InvalidArgument(f"cohort synthetic: -n must be at least 1, got {n}")
     if not 0 <= corrupt <= n:
         raise InvalidArgument(f"cohort synthetic: --corrupt must be between 0 and n ({n}), got {corrupt}")
+    labelled = (n + 1) // 2 if labelled is None else labelled
+    if not 0 <= labelled <= n:
+        raise InvalidArgument(f"cohort synthetic: --labelled must be between 0 and n ({n}), got {labelled}")
+    if mri_extent_mm is not None and not 8 * mri_spacing_mm <= mri_extent_mm <= 400:
+        raise InvalidArgument(f"cohort synthetic: --mri-extent {mri_extent_mm:g} mm is not a knee field of view "
+                              f"(8 voxels to 400 mm)")
     out = Path(output)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -121,7 +166,7 @@ def make_synthetic_study(n: int, output: Union[str, os.PathLike], seed: int = 0,
         log_rows = squad[squad["athlete"] == aid][["athlete", "date", "daily_load", "fatigue", "injury"]]
         jobs.append((out / aid, aid, sessions, [float(valgus[i]), float(valgus2[i])], float(mass[i]),
                      [seed * 100_000 + i * 10 + s + 1 for s in range(2)], i < corrupt, seed * 100_000 + i,
-                     int(shapes[i]), mri_spacing_mm, log_rows))
+                     int(shapes[i]), mri_spacing_mm, mri_extent_mm, i < labelled, log_rows))
     entries: list[Entry] = []
     bar = None
     if progress == "bar":
