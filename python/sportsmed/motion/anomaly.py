@@ -48,7 +48,7 @@ TASKS = ("gait", "dropjump", "squat")
 #: OpenSim IK coordinates used per side (gait2392 / Rajagopal names, degrees).
 IK_JOINTS = ("hip_flexion", "hip_adduction", "hip_rotation", "knee_angle", "ankle_angle")
 FORMAT = "sportsmed.motion.baseline"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 SCORERS = ("pca", "ae")
 #: The deep scorer's training schedule (never tuned per data set): pre-training on the
 #: synthetic athlete's cycles, adaptation to the baseline, folds of its calibration null.
@@ -535,7 +535,7 @@ def _asymmetry(data, pairs):
 class _Pca:
     """PCA of stacked cycle vectors (degrees, centred, not scaled: all channels are angles)."""
 
-    def __init__(self, X, variance=None, k=None):
+    def __init__(self, X, variance=None, k=None, noise_var=0.0):
         n = X.shape[0]
         self.mean = X.mean(0)
         Y = X - self.mean
@@ -554,13 +554,20 @@ class _Pca:
         if k is None:
             cum = np.cumsum(lam) / max(lam.sum(), 1e-300)
             k = int(np.searchsorted(cum, variance - 1e-12) + 1)
+            # components inside the bulk of the measurement noise's eigenvalues carry no
+            # movement: white noise of variance s² in D dimensions sampled n times has its
+            # sample eigenvalues up to s² (1 + √(D / (n − 1)))² (Marchenko & Pastur 1967;
+            # as in MP-PCA denoising, Veraart et al. 2016)
+            if noise_var > 0:
+                edge = noise_var * (1.0 + math.sqrt(X.shape[1] / max(n - 1, 1))) ** 2
+                k = min(k, max(1, int(np.sum(lam > edge))))
         k = max(1, min(k, n - 1, vt.shape[0]))
         vt = vt[:k]
         # deterministic signs: each component's largest loading positive
         sign = np.sign(vt[np.arange(k), np.argmax(np.abs(vt), axis=1)])
         self.components = vt * sign[:, None]
         self.eigenvalues = np.maximum(lam[:k], 1e-12)
-        self.residual_var = max(float(lam[k:].sum()) / max(X.shape[1] - k, 1), 1e-12)
+        self.residual_var = max(float(lam[k:].sum()) / max(X.shape[1] - k, 1), noise_var, 1e-12)
         self.explained = float(lam[:k].sum() / max(lam.sum(), 1e-300))
         self.k = k
 
@@ -570,6 +577,193 @@ class _Pca:
         t2 = (t ** 2 / self.eigenvalues).sum(1)
         q = ((y - t @ self.components) ** 2).sum(1)
         return t2, q, t2 + q / self.residual_var
+
+
+# ----------------------------------------------------------------------------- bilateral parts, between-trial prior
+
+#: Between-trial coefficient of variation of a joint's movement (trial-level prior of the
+#: symmetric part, see :func:`fit_baseline`): offset SD = max(sd_floor_deg, CV × the joint's
+#: excursion in the baseline), gain SD = CV. Fixed, not tuned per data set.
+BETWEEN_TRIAL_CV = 0.10
+#: Correlation between the two sides' trial effects: most of what changes from one trial to
+#: the next (depth, speed, effort) changes both legs alike. Fixed, not tuned per data set.
+BETWEEN_SIDE_CORRELATION = 0.8
+#: Trial effects drawn from the prior per left-out cycle of the calibration null.
+PRIOR_DRAWS = 5
+#: Weight of the between-trial prior, in trials (see :func:`_prior_weight`).
+PRIOR_TRIALS = 2.0
+PARTS = ("sym", "asym")
+
+
+def _parts(data, channels):
+    """The cycles in bilateral coordinates: ``sym`` (n, J + unpaired, P) — per joint the
+    bilateral mean (first + second side) / 2, then channels without a partner — and ``asym``
+    (n, J, P) — first − second side (right − left, ipsilateral − contralateral). Returns
+    {part: (joint names, array)}; ``asym`` only when the channels hold pairs."""
+    pairs = _asym_pairs(list(channels))
+    paired = {i for _, i, _ in pairs} | {j for _, _, j in pairs}
+    rest = [k for k in range(len(channels)) if k not in paired]
+    sym = [(data[:, i] + data[:, j]) / 2.0 for _, i, j in pairs] + [data[:, k] for k in rest]
+    out = {"sym": ([p[0] for p in pairs] + [channels[k] for k in rest], np.stack(sym, axis=1))}
+    if pairs:
+        out["asym"] = ([p[0] for p in pairs], np.stack([data[:, i] - data[:, j] for _, i, j in pairs], axis=1))
+    return out
+
+
+def _prior_weight(meta):
+    """The share of the prior's between-trial variance a baseline still needs (hierarchical
+    shrinkage): its cycles from T distinct trials already show T − 1 degrees of freedom of the
+    between-trial variation, the prior counts as :data:`PRIOR_TRIALS` trials, so the prior's
+    variance is scaled by PRIOR_TRIALS / (PRIOR_TRIALS + T − 1): all of it for one trial."""
+    trials = max(1, len({m.get("source", "") for m in meta}))
+    return PRIOR_TRIALS / (PRIOR_TRIALS + trials - 1.0)
+
+
+def _side_sd(Ysym, cv, floor, weight):
+    """Per joint, the SD of one side's trial effects: offset max(floor, cv × the joint's
+    excursion in the baseline) (deg) and relative gain cv, times √weight."""
+    excursion = Ysym.max(axis=(0, 2)) - Ysym.min(axis=(0, 2))
+    w = math.sqrt(weight)
+    return w * np.maximum(floor, cv * excursion), np.full(Ysym.shape[1], w * float(cv))
+
+
+def _prior_sd(part, Ysym, cv, floor, weight=1.0, rho=BETWEEN_SIDE_CORRELATION, paired=None):
+    """Trial-effect SDs (offset in degrees, relative gain) per joint of a part, from per-side
+    effects of SD :func:`_side_sd` correlated rho between the sides: the bilateral mean has
+    SD × √((1 + rho)/2) (× 1 for a channel without a partner), the difference SD × √(2(1 − rho)).
+    ``Ysym``: the symmetric part of the baseline (n, joints, P); ``paired``: how many of its
+    joints are pairs (all by default)."""
+    J = Ysym.shape[1] if paired is None else paired
+    if cv <= 0:
+        n = J if part == "asym" else Ysym.shape[1]
+        return np.zeros(n), np.zeros(n)
+    off, gain = _side_sd(Ysym, cv, floor, weight)
+    if part == "asym":
+        f = math.sqrt(2.0 * (1.0 - rho))
+        return f * off[:J], f * gain[:J]
+    f = np.where(np.arange(Ysym.shape[1]) < J, math.sqrt((1.0 + rho) / 2.0), 1.0)
+    return f * off, f * gain
+
+
+def _prior_quadratic(R, G, ainv, tau_off, tau_gain):
+    """rᵀ (A + U T Uᵀ)⁻¹ r per cycle (Woodbury): r the residual (n, J, P), A the within-trial
+    covariance (``ainv`` applies A⁻¹ to rows), U the trial-effect modes of each joint — an
+    offset (constant over the phase) and a gain (the cycle's own centred bilateral-mean curve
+    of the joint, from G (n, J, P): a gain common to both sides scales it in the bilateral
+    mean, a gain differing between the sides adds it to the difference) — with prior SDs
+    T = (tau_off, tau_gain). Without modes: rᵀ A⁻¹ r."""
+    n, J, P = R.shape
+    r = R.reshape(n, -1)
+    ar = ainv(r)
+    q = (r * ar).sum(1)
+    active = [(j, "o", t) for j, t in enumerate(tau_off) if t > 0] + [(j, "g", t) for j, t in enumerate(tau_gain)
+                                                                       if t > 0]
+    if not active:
+        return q
+    for c in range(n):
+        cols, taus = [], []
+        for j, kind, t in active:
+            u = np.zeros((J, P))
+            u[j] = 1.0 if kind == "o" else G[c, j] - G[c, j].mean()
+            if np.any(u[j] != 0):
+                cols.append(u.reshape(-1))
+                taus.append(t)
+        U = np.stack(cols, axis=1)
+        AU = ainv(U.T).T
+        M = np.diag(1.0 / np.asarray(taus) ** 2) + U.T @ AU
+        b = U.T @ ar[c]
+        q[c] -= b @ np.linalg.solve(M, b)
+    return np.maximum(q, 0.0)
+
+
+def _chi2_fit(null):
+    """Scaled chi-square g·χ²_h matched to the null's mean and variance (Box 1954; as for
+    SPE limits, Nomikos & MacGregor 1995): (g, h)."""
+    null = np.asarray(null, float)
+    m, v = float(null.mean()), float(null.var(ddof=1)) if null.size > 1 else 0.0
+    if not (m > 0 and v > 0):
+        return max(m, 1e-12), 1.0
+    return v / (2.0 * m), 2.0 * m * m / v
+
+
+def _log_tail(s, g, h):
+    """log P(g·χ²_h ≥ s): the calibrated tail probability of a part's score (natural log)."""
+    from scipy import stats
+
+    return stats.chi2.logsf(np.asarray(s, float) / g, h)
+
+
+def _combine(log_ps):
+    """Šidák combination of the parts' tail probabilities: the smallest, corrected for the
+    number of parts, p = 1 − (1 − min p)^m. Returns log p (natural)."""
+    lp = np.min(np.stack(log_ps), axis=0)
+    m = len(log_ps)
+    if m == 1:
+        return lp
+    # log(1 − (1 − p)^m) without cancellation; m·p where p underflows
+    with np.errstate(divide="ignore"):
+        exact = np.log(-np.expm1(m * np.log1p(-np.exp(np.maximum(lp, -700.0)))))
+    return np.where(lp < -30.0, lp + math.log(m), exact)
+
+
+def _neglog10(lp):
+    return -np.asarray(lp, float) / math.log(10.0)
+
+
+def _pca_ainv(pca):
+    """A⁻¹ of the probabilistic PCA covariance V Λ Vᵀ + σ²(I − V Vᵀ), applied to rows."""
+    V, lam, s2 = pca.components, pca.eigenvalues, pca.residual_var
+
+    def f(M):
+        t = M @ V.T
+        return (t / lam) @ V + (M - t @ V) / s2
+
+    return f
+
+
+def _perturb_channels(data, channels, prior, rng):
+    """Cycles (n, channels, P) with a trial effect drawn from the prior: per side
+    x ← c + (1 + g)(x − c) + o, c the baseline's channel mean, the two sides' o and g drawn
+    with correlation rho."""
+    n, C, _ = data.shape
+    rho = prior["rho"]
+    pairs = _asym_pairs(list(channels))
+    own = rng.standard_normal((2, n, C))
+    # partners share a common draw: z = √rho · common + √(1 − rho) · own
+    common = rng.standard_normal((2, n, C))
+    paired = np.zeros(C, bool)
+    for _, i, j in pairs:
+        common[:, :, j] = common[:, :, i]
+        paired[[i, j]] = True
+    z = np.where(paired, math.sqrt(rho), 1.0) * common + np.where(paired, math.sqrt(1.0 - rho), 0.0) * own
+    o = z[0] * prior["tau_off"]
+    g = z[1] * prior["tau_gain"]
+    c = prior["centre"][None, :, None]
+    return c + (1.0 + g[:, :, None]) * (data - c) + o[:, :, None]
+
+
+def _channel_prior(data, channels, cv, floor, weight=1.0, rho=BETWEEN_SIDE_CORRELATION):
+    """Per channel, the side-level trial-effect SDs (from the excursion of its joint's
+    bilateral mean), the channel means, and rho: what :func:`_perturb_channels` draws from."""
+    _, Y = _parts(data, channels)["sym"]
+    off, gain = _side_sd(Y, cv, floor, weight) if cv > 0 else (np.zeros(Y.shape[1]), np.zeros(Y.shape[1]))
+    pairs = _asym_pairs(list(channels))
+    paired = {i for _, i, _ in pairs} | {j for _, _, j in pairs}
+    rest = [k for k in range(len(channels)) if k not in paired]
+    tau_off, tau_gain = np.zeros(len(channels)), np.zeros(len(channels))
+    for j, (_, a, b) in enumerate(pairs):
+        tau_off[[a, b]], tau_gain[[a, b]] = off[j], gain[j]
+    for j, k in enumerate(rest):
+        tau_off[k], tau_gain[k] = off[len(pairs) + j], gain[len(pairs) + j]
+    return {"tau_off": tau_off, "tau_gain": tau_gain, "centre": data.mean(axis=(0, 2)), "rho": float(rho)}
+
+
+def _part_floor(part, joints, channels, floor):
+    """Noise floor (deg²) per joint of a part, from the per-channel floor: a bilateral mean
+    halves the variance of independent noise, a difference doubles it."""
+    pairs = {p[0] for p in _asym_pairs(list(channels))}
+    return np.array([(0.5 if j in pairs else 1.0) * floor ** 2 if part == "sym" else 2.0 * floor ** 2
+                     for j in joints])
 
 
 def _percentile(null, s):
@@ -605,7 +799,23 @@ class Baseline:
         self.sd_floor_deg = doc["sd_floor_deg"]
         s = doc["scorer"]
         self._pca, self._ae = None, autoencoder
-        if self.scorer == "pca":
+        # format 3: a model per bilateral part; formats 1-2: one model of the raw channels
+        self._parts = s.get("parts")
+        if self.scorer == "ae" and autoencoder is None:
+            raise InvalidArgument("Baseline: an 'ae' baseline needs its autoencoder")
+        if self._parts is not None:
+            self._part_pca = {}
+            for p, spec in self._parts.items():
+                if self.scorer == "pca":
+                    m = _Pca.__new__(_Pca)
+                    m.mean = np.asarray(spec["mean"], float)
+                    m.components = np.asarray(spec["components"], float)
+                    m.eigenvalues = np.asarray(spec["eigenvalues"], float)
+                    m.residual_var = float(spec["residual_var"])
+                    m.k = m.components.shape[0]
+                    m.explained = float(spec["explained"])
+                    self._part_pca[p] = m
+        elif self.scorer == "pca":
             self._pca = _Pca.__new__(_Pca)
             self._pca.mean = self.mean.reshape(-1)
             self._pca.components = np.asarray(s["components"], float)
@@ -613,8 +823,6 @@ class Baseline:
             self._pca.residual_var = float(s["residual_var"])
             self._pca.k = self._pca.components.shape[0]
             self._pca.explained = float(s["explained"])
-        elif autoencoder is None:
-            raise InvalidArgument("Baseline: an 'ae' baseline needs its autoencoder")
         else:
             self._residual_var = np.asarray(s["residual_var_deg2"], float).reshape(-1)
         self.null = {k: np.asarray(v, float) for k, v in doc["null"].items()}
@@ -625,7 +833,9 @@ class Baseline:
     @property
     def n_components(self) -> int:
         """Retained principal components (pca), the autoencoder's latent width (ae)."""
-        return self._pca.k if self._pca is not None else int(self._doc["scorer"]["latent"])
+        if self.scorer == "ae":
+            return int(self._doc["scorer"]["latent"])
+        return self._pca.k if self._pca is not None else sum(m.k for m in self._part_pca.values())
 
     @property
     def autoencoder(self):
@@ -664,24 +874,63 @@ class Baseline:
         self._check(cycles)
         return (cycles.data - self.mean) / np.maximum(self.sd, self.sd_floor_deg)
 
+    def part_scores(self, cycles: Cycles) -> Dict[str, np.ndarray]:
+        """Per bilateral part (``sym``: the bilateral mean (R + L)/2, ``asym``: R − L; format 3),
+        each cycle's raw score: pca, the Mahalanobis distance to the part's probabilistic PCA
+        with the trial effects (offset, gain per joint) marginalised under their prior;
+        ae, the same quadratic form of the reconstruction error over the residual variance."""
+        self._check(cycles)
+        if self._parts is None:
+            raise InvalidArgument("Baseline.part_scores: a baseline of format version < 3 has no bilateral parts")
+        if self.scorer == "ae":
+            residual = {p: spec["residual_var_deg2"] for p, spec in self._parts.items()}
+            return _ae_part_scores(self._ae, cycles.data, self.channels, self._parts, residual)
+        parts = _parts(cycles.data, self.channels)
+        out = {}
+        for p, spec in self._parts.items():
+            m, Y = self._part_pca[p], parts[p][1]
+            G = parts["sym"][1][:, :Y.shape[1]]
+            out[p] = _prior_quadratic(Y - m.mean.reshape(Y.shape[1:]), G, _pca_ainv(m),
+                                      np.asarray(spec["tau_off_deg"], float), np.asarray(spec["tau_gain"], float))
+        return out
+
     def score(self, cycles: Cycles):
-        """One row per cycle: ``score`` (pca: T² + Q/σ²; ae: the mean over channel × phase of
-        the squared reconstruction error over the baseline's out-of-fold residual variance),
-        ``percentile`` against the baseline's null (pca: leave one cycle
-        out; ae: cross-fitted folds; 100: beyond every baseline cycle), ``t2``, ``spe`` and their
-        percentiles (pca; NaN for ae), the worst channel × phase of the z map and the asymmetry per joint
-        (``asym_<joint>_deg`` and ``asym_<joint>_z``), and the cycle's asymmetry score
-        ``asym_score`` (mean over joints of the squared z) with its ``asym_percentile`` against
-        the leave-one-cycle-out null. Returns a pandas DataFrame."""
+        """One row per cycle. Format 3: ``score`` = −log10 p, p (column ``p``) the Šidák-combined
+        tail probability of the bilateral parts' scores (``score_sym``/``p_sym``,
+        ``score_asym``/``p_asym``; :meth:`part_scores`), each calibrated by a scaled chi-square
+        fitted to its own null (leave one cycle out for pca, cross-fitted folds for ae, the
+        left-out cycles given trial effects drawn from the prior); ``percentile`` of ``score``
+        against the null's combined scores (100: beyond every baseline cycle). Formats 1-2:
+        ``score`` (pca: T² + Q/σ²; ae: mean squared reconstruction error over the residual
+        variance) with ``t2``, ``spe``. Always: the worst channel × phase of the z map, the
+        asymmetry per joint (``asym_<joint>_deg`` and ``asym_<joint>_z``) and the cycle's
+        asymmetry score ``asym_score`` (mean over joints of the squared z of the mean R − L) with
+        its ``asym_percentile``. Returns a pandas DataFrame."""
         import pandas as pd
 
         self._check(cycles)
         X = cycles.data.reshape(len(cycles), -1)
-        if self._pca is not None:
+        nan = float("nan")
+        extra = [{} for _ in range(len(cycles))]
+        if self._parts is not None:
+            raw = self.part_scores(cycles)
+            logs = {p: _log_tail(raw[p], spec["chi2_scale"], spec["chi2_df"]) for p, spec in self._parts.items()}
+            comb = _combine(list(logs.values()))
+            s = _neglog10(comb)
+            for i, e in enumerate(extra):
+                e["p"] = float(np.exp(comb[i]))
+                for p in self._parts:
+                    e[f"score_{p}"] = float(raw[p][i])
+                    e[f"p_{p}"] = float(np.exp(logs[p][i]))
+        elif self._pca is not None:
             t2, q, s = self._pca.parts(X)
+            for i, e in enumerate(extra):
+                e.update({"t2": float(t2[i]), "t2_percentile": _percentile(self.null["t2"], t2[i])
+                          if "t2" in self.null else nan,
+                          "spe": float(q[i]), "spe_percentile": _percentile(self.null["spe"], q[i])
+                          if "spe" in self.null else nan})
         else:
             s = _ae_score(self._ae, X, self._residual_var)
-            t2 = q = np.full(len(cycles), np.nan)
         z = self.zmap(cycles)
         pairs = _asym_pairs(self.channels)
         asym = _asymmetry(cycles.data, pairs)
@@ -690,13 +939,9 @@ class Baseline:
         for i in range(len(cycles)):
             c, p = np.unravel_index(int(np.argmax(np.abs(z[i]))), z[i].shape)
             row = dict(cycles.meta[i]) if i < len(cycles.meta) else {}
-            nan = float("nan")
-            row.update({"score": float(s[i]), "percentile": _percentile(self.null["score"], s[i]),
-                        "t2": float(t2[i]), "t2_percentile": _percentile(self.null["t2"], t2[i]) if "t2" in self.null
-                        else nan,
-                        "spe": float(q[i]), "spe_percentile": _percentile(self.null["spe"], q[i]) if "spe" in self.null
-                        else nan,
-                        "worst_channel": self.channels[c], "worst_phase_pct": float(p) * 100.0 / (z.shape[2] - 1),
+            row.update({"score": float(s[i]), "percentile": _percentile(self.null["score"], s[i])})
+            row.update(extra[i])
+            row.update({"worst_channel": self.channels[c], "worst_phase_pct": float(p) * 100.0 / (z.shape[2] - 1),
                         "worst_z": float(z[i, c, p])})
             if "asym" in self.null and self.null["asym"].size:
                 row.update({"asym_score": float(a_score[i]),
@@ -729,7 +974,8 @@ def required_cycles(k: int) -> int:
 
 def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: float = 0.90,
                  sd_floor_deg: float = 1.0, unit: str = "cycle", window_s: Optional[float] = None,
-                 hop_s: Optional[float] = None, seed: int = 0, pretrain: bool = True) -> Baseline:
+                 hop_s: Optional[float] = None, seed: int = 0, pretrain: bool = True,
+                 between_trial_cv: float = BETWEEN_TRIAL_CV) -> Baseline:
     """Fits the baseline of an athlete's normal cycles.
 
     Parameters
@@ -752,6 +998,8 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
     window_s, hop_s = window_defaults(task, window_s, hop_s)
     if scorer not in SCORERS:
         raise InvalidArgument(f"fit_baseline: scorer must be one of {list(SCORERS)}, got '{scorer}'")
+    if not (0.0 <= between_trial_cv < 1.0):
+        raise InvalidArgument(f"fit_baseline: between_trial_cv must be in [0, 1), got {between_trial_cv}")
     if not (0.0 < variance < 1.0):
         raise InvalidArgument(f"fit_baseline: variance must be in (0, 1), got {variance}")
     n = len(cycles)
@@ -762,42 +1010,80 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
     data = np.asarray(cycles.data, float)
     if not np.all(np.isfinite(data)):
         raise InvalidArgument("fit_baseline: cycles contain NaN or infinite angles")
-    X = data.reshape(n, -1)
     meta = cycles.meta if len(cycles.meta) == n else [{"source": "", "start_s": float(i), "end_s": float(i) + 0.5}
                                                       for i in range(n)]
+    weight = _prior_weight(meta)
+    prior = _channel_prior(data, list(cycles.channels), between_trial_cv, sd_floor_deg, weight)
     if scorer == "ae":
-        return _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed, pretrain)
-    pca = _Pca(X, variance)
-    need = required_cycles(pca.k)
+        return _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed, pretrain,
+                       between_trial_cv, prior, weight)
+    parts = _parts(data, list(cycles.channels))
+    Ysym = parts["sym"][1]
+    npairs = len(_asym_pairs(list(cycles.channels)))
+    taus = {p: _prior_sd(p, Ysym, between_trial_cv, sd_floor_deg, weight, paired=npairs) for p in parts}
+    # the noise floor of each part: marker/IK noise of sd_floor_deg per channel
+    noise = {p: float(_part_floor(p, j, list(cycles.channels), sd_floor_deg).mean()) for p, (j, _) in parts.items()}
+    pcas = {p: _Pca(Y.reshape(n, -1), variance, noise_var=noise[p]) for p, (_, Y) in parts.items()}
+    kmax = max(m.k for m in pcas.values())
+    need = required_cycles(kmax)
     if n < need:
-        raise InvalidArgument(f"fit_baseline: {n} cycles given, {need} needed (2 × the {pca.k} components that "
-                              f"explain {variance:.0%} of the variance)")
+        raise InvalidArgument(f"fit_baseline: {n} cycles given, {need} needed (2 × the {kmax} components that "
+                              f"explain {variance:.0%} of the variance of the "
+                              f"{'bilateral mean' if pcas['sym'].k == kmax else 'asymmetry'})")
     pairs = _asym_pairs(list(cycles.channels))
     asym = _asymmetry(data, pairs)
-    null = {"score": [], "t2": [], "spe": [], "asym": []}
+    rng = np.random.default_rng(seed)
+    draws = PRIOR_DRAWS if between_trial_cv > 0 else 1
+    part_null = {p: [] for p in parts}
+    null = {"asym": []}
     for i in range(n):
         keep = [j for j in range(n) if j != i and not _excluded(meta, i, j, unit, hop_s)]
-        if len(keep) < pca.k + 2:
+        if len(keep) < kmax + 2:
             continue
-        loo = _Pca(X[keep], k=pca.k)
-        t2, q, s = loo.parts(X[i:i + 1])
-        null["t2"].append(float(t2[0]))
-        null["spe"].append(float(q[0]))
-        null["score"].append(float(s[0]))
+        # the left-out cycle as a new trial would show it: with a trial effect from the prior
+        xi = np.repeat(data[i:i + 1], draws, axis=0)
+        if between_trial_cv > 0:
+            xi = _perturb_channels(xi, list(cycles.channels), prior, rng)
+        held = _parts(xi, list(cycles.channels))
+        for p, (_, Y) in parts.items():
+            loo = _Pca(Y[keep].reshape(len(keep), -1), k=pcas[p].k, noise_var=noise[p])
+            Yi = held[p][1]
+            R = Yi - loo.mean.reshape(Yi.shape[1:])
+            part_null[p] += _prior_quadratic(R, held["sym"][1][:, :Yi.shape[1]], _pca_ainv(loo), *taus[p]).tolist()
         if pairs:
-            null["asym"].append(_asym_score(asym[i:i + 1], asym[keep].mean(0), asym[keep].std(0, ddof=1),
-                                            sd_floor_deg)[0])
-    if len(null["score"]) < 5:
-        raise InvalidArgument(f"fit_baseline: only {len(null['score'])} cycles could be left out with enough "
-                              "non-overlapping cycles to remain; the baseline needs more independent cycles")
+            null["asym"] += [_asym_score(asym[i:i + 1], asym[keep].mean(0), asym[keep].std(0, ddof=1),
+                                         sd_floor_deg)[0]] * draws
+    if len(part_null["sym"]) < 5 * draws:
+        raise InvalidArgument(f"fit_baseline: only {len(part_null['sym']) // draws} cycles could be left out with "
+                              "enough non-overlapping cycles to remain; the baseline needs more independent cycles")
     if not pairs:
         del null["asym"]
     doc = _common_doc(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, pairs, asym)
-    doc["scorer"] = {"kind": scorer, "variance": float(variance), "explained": pca.explained,
-                     "components": pca.components.tolist(), "eigenvalues": pca.eigenvalues.tolist(),
-                     "residual_var": pca.residual_var}
-    doc["null"] = null
+    doc_parts = {}
+    for p, (joints, Y) in parts.items():
+        tau_off, tau_gain = taus[p]
+        g, h = _chi2_fit(part_null[p])
+        m = pcas[p]
+        doc_parts[p] = {"joints": list(joints), "mean": m.mean.tolist(), "components": m.components.tolist(),
+                        "eigenvalues": m.eigenvalues.tolist(), "residual_var": m.residual_var,
+                        "explained": m.explained, "tau_off_deg": tau_off.tolist(), "tau_gain": tau_gain.tolist(),
+                        "chi2_scale": g, "chi2_df": h}
+    doc["scorer"] = {"kind": scorer, "variance": float(variance), "explained": min(m.explained for m in pcas.values()),
+                     "between_trial_cv": float(between_trial_cv), "prior_weight": float(weight), "seed": int(seed),
+                     "parts": doc_parts}
+    _finish_null(doc, null, part_null)
     return Baseline(doc)
+
+
+def _finish_null(doc, null, part_null):
+    """The combined null score (−log10 of the Šidák-combined tail probability of each null
+    cycle's parts) and the parts' nulls, into the document."""
+    parts = doc["scorer"]["parts"]
+    logs = [_log_tail(part_null[p], parts[p]["chi2_scale"], parts[p]["chi2_df"]) for p in parts]
+    null["score"] = _neglog10(_combine(logs)).tolist()
+    for p in parts:
+        null[f"part_{p}"] = [float(v) for v in part_null[p]]
+    doc["null"] = null
 
 
 def _common_doc(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, pairs, asym):
@@ -935,34 +1221,72 @@ def _adapt(cycles, X, unit, window_s, seed, pretrain):
     return ae
 
 
-def _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed, pretrain):
+def _ae_part_scores(ae_or_errors, data, channels, parts_doc, residual):
+    """Per part, the deep score of cycles: the autoencoder's reconstruction error in bilateral
+    coordinates, squared over the baseline's out-of-fold residual variance there, with the
+    trial-effect modes discounted (:func:`_prior_quadratic`), averaged over
+    joint × phase. ``ae_or_errors``: the network, or the errors (n, channels · P) already made."""
+    n = data.shape[0]
+    E = ae_or_errors if isinstance(ae_or_errors, np.ndarray) else _ae_errors(ae_or_errors, data.reshape(n, -1))
+    err = _parts(E.reshape(data.shape), channels)
+    val = _parts(data, channels)
+    out = {}
+    for p, spec in parts_doc.items():
+        var = np.asarray(residual[p], float).reshape(-1)
+        R = err[p][1]
+        q = _prior_quadratic(R, val["sym"][1][:, :R.shape[1]], lambda M, v=var: M / v, np.asarray(spec["tau_off_deg"], float),
+                             np.asarray(spec["tau_gain"], float))
+        out[p] = q / var.size
+    return out
+
+
+def _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed, pretrain, cv, prior, weight):
     n = len(cycles)
+    channels = list(cycles.channels)
     X = data.reshape(n, -1)
-    pairs = _asym_pairs(list(cycles.channels))
+    pairs = _asym_pairs(channels)
     asym = _asymmetry(data, pairs)
-    null = {"score": [], "asym": []}
-    # contiguous folds in cycle order; cycles overlapping a held-out one in time leave with it
+    null = {"asym": []}
+    rng = np.random.default_rng(seed)
+    draws = PRIOR_DRAWS if cv > 0 else 1
+    # contiguous folds in cycle order; cycles overlapping a held-out one in time leave with it.
+    # Each held-out cycle is scored as it is (for the residual variance) and with trial
+    # effects drawn from the prior (for the null: how a new trial's normal cycle scores).
     folds = np.array_split(np.arange(n), AE_FOLDS)
-    errors = []
+    errors, pert_errors, pert_data = [], [], []
     for fold in folds:
         held = set(fold.tolist())
         keep = [j for j in range(n) if j not in held and not any(_excluded(meta, i, j, unit, hop_s) for i in fold)]
         if len(keep) < 2:
             continue
-        sub = cycles.subset(keep)
-        ae = _adapt(sub, X[keep], unit, window_s, seed, pretrain)
+        ae = _adapt(cycles.subset(keep), X[keep], unit, window_s, seed, pretrain)
         errors.append(_ae_errors(ae, X[fold]))
+        xp = np.repeat(data[fold], draws, axis=0)
+        if cv > 0:
+            xp = _perturb_channels(xp, channels, prior, rng)
+        pert_data.append(xp)
+        pert_errors.append(_ae_errors(ae, xp.reshape(len(xp), -1)))
         if pairs:
-            null["asym"] += _asym_score(asym[fold], asym[keep].mean(0), asym[keep].std(0, ddof=1),
-                                        sd_floor_deg).tolist()
-    errors = np.concatenate(errors) if errors else np.zeros((0, X.shape[1]))
-    # the residual variance per channel × phase of cycles the network did not see, floored
-    # at the marker/IK noise
-    residual_var = np.maximum((errors ** 2).mean(0), sd_floor_deg ** 2) if len(errors) else None
-    null["score"] = (errors ** 2 / residual_var).mean(1).tolist() if len(errors) else []
-    if len(null["score"]) < 5:
-        raise InvalidArgument(f"fit_baseline: only {len(null['score'])} cycles could be held out with enough "
-                              "non-overlapping cycles to remain; the baseline needs more independent cycles")
+            null["asym"] += np.repeat(_asym_score(asym[fold], asym[keep].mean(0), asym[keep].std(0, ddof=1),
+                                                  sd_floor_deg), draws).tolist()
+    if sum(len(e) for e in errors) < 5:
+        raise InvalidArgument(f"fit_baseline: only {sum(len(e) for e in errors)} cycles could be held out with "
+                              "enough non-overlapping cycles to remain; the baseline needs more independent cycles")
+    errors = np.concatenate(errors)
+    # the residual variance per part × joint × phase of cycles the network did not see,
+    # floored at the marker/IK noise
+    err_parts = _parts(errors.reshape(-1, *data.shape[1:]), channels)
+    val_parts = _parts(data, channels)
+    residual, doc_parts = {}, {}
+    for p, (joints, E) in err_parts.items():
+        floor = _part_floor(p, joints, channels, sd_floor_deg)
+        residual[p] = np.maximum((E ** 2).mean(0), floor[:, None])
+        tau_off, tau_gain = _prior_sd(p, val_parts["sym"][1], cv, sd_floor_deg, weight, paired=len(pairs))
+        doc_parts[p] = {"joints": list(joints), "tau_off_deg": tau_off.tolist(), "tau_gain": tau_gain.tolist(),
+                        "residual_var_deg2": residual[p].tolist()}
+    part_null = _ae_part_scores(np.concatenate(pert_errors), np.concatenate(pert_data), channels, doc_parts, residual)
+    for p in doc_parts:
+        doc_parts[p]["chi2_scale"], doc_parts[p]["chi2_df"] = _chi2_fit(part_null[p])
     if not pairs:
         del null["asym"]
     ae = _adapt(cycles, X, unit, window_s, seed, pretrain)
@@ -970,9 +1294,9 @@ def _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed,
     doc["scorer"] = {"kind": "ae", "seed": int(seed), "latent": 8, "pretrain": bool(pretrain),
                      "pretrain_cycles": AE_PRETRAIN_CYCLES if pretrain else 0,
                      "pretrain_epochs": AE_PRETRAIN_EPOCHS if pretrain else 0,
-                     "adapt_steps": AE_ADAPT_STEPS, "folds": AE_FOLDS,
-                     "residual_var_deg2": residual_var.reshape(data.shape[1], data.shape[2]).tolist()}
-    doc["null"] = null
+                     "adapt_steps": AE_ADAPT_STEPS, "folds": AE_FOLDS, "between_trial_cv": float(cv),
+                     "prior_weight": float(weight), "parts": doc_parts}
+    _finish_null(doc, null, part_null)
     return Baseline(doc, ae)
 
 
@@ -981,6 +1305,10 @@ def _schema():
 
     vec = List(Num())
     mat = List(List(Num()), min_len=1)
+    part = Obj({"joints": List(Str(), min_len=1), "tau_off_deg": List(Num(lo=0)), "tau_gain": List(Num(lo=0)),
+                "chi2_scale": Num(lo=0), "chi2_df": Num(lo=0), "mean?": vec, "components?": mat,
+                "eigenvalues?": List(Num(lo=0), min_len=1), "residual_var?": Num(lo=0), "explained?": Num(lo=0, hi=1),
+                "residual_var_deg2?": mat})
     return Obj({
         "format": Str(choices=[FORMAT]), "version": Int(lo=1, hi=FORMAT_VERSION), "task": Str(),
         "unit": Str(choices=["cycle", "window"]), "window_s": Num(lo=0), "hop_s": Num(lo=0),
@@ -992,9 +1320,11 @@ def _schema():
                        "residual_var?": Num(lo=0), "model?": Str(), "weights_crc32?": Str(), "seed?": Int(lo=0),
                        "latent?": Int(lo=1), "pretrain?": Bool(), "pretrain_cycles?": Int(lo=0),
                        "pretrain_epochs?": Int(lo=0), "adapt_steps?": Int(lo=1), "folds?": Int(lo=1),
-                       "residual_var_deg2?": mat}),
+                       "residual_var_deg2?": mat, "between_trial_cv?": Num(lo=0, hi=1), "prior_weight?": Num(lo=0, hi=1),
+                       "parts?": Obj({"sym": part, "asym?": part})}),
         "null": Obj({"score": List(Num(lo=0), min_len=1), "t2?": List(Num(lo=0), min_len=1),
-                     "spe?": List(Num(lo=0), min_len=1), "asym?": List(Num(lo=0), min_len=1)}),
+                     "spe?": List(Num(lo=0), min_len=1), "asym?": List(Num(lo=0), min_len=1),
+                     "part_sym?": List(Num(lo=0), min_len=1), "part_asym?": List(Num(lo=0), min_len=1)}),
         "asymmetry": Obj({"joints": List(Str()), "mean_deg": vec, "sd_deg": vec}),
     })
 
@@ -1013,12 +1343,16 @@ def load_baseline(path) -> Baseline:
     check(doc, _schema(), "load_baseline", path)
     C, P = len(doc["channels"]), doc["points"]
     kind = doc["scorer"]["kind"]
-    need = {"pca": ("variance", "explained", "components", "eigenvalues", "residual_var"),
-            "ae": ("model", "weights_crc32", "latent", "residual_var_deg2")}[kind]
+    v3 = doc["version"] >= 3
+    if v3:
+        need = {"pca": ("variance", "parts"), "ae": ("model", "weights_crc32", "latent", "parts")}[kind]
+    else:
+        need = {"pca": ("variance", "explained", "components", "eigenvalues", "residual_var"),
+                "ae": ("model", "weights_crc32", "latent", "residual_var_deg2")}[kind]
     for node in need:
         if node not in doc["scorer"]:
             raise FormatError(f"load_baseline: '{path}': node scorer.{node} is missing (a '{kind}' baseline)")
-    for node in (("t2", "spe") if kind == "pca" else ()):
+    for node in (("t2", "spe") if kind == "pca" and not v3 else ()):
         if node not in doc["null"]:
             raise FormatError(f"load_baseline: '{path}': node null.{node} is missing")
 
@@ -1031,7 +1365,31 @@ def load_baseline(path) -> Baseline:
 
     shape("phase_mean_deg", C, P)
     shape("phase_sd_deg", C, P)
-    if kind == "pca":
+    if v3:
+        expect = _parts(np.zeros((1, C, 1)), list(doc["channels"]))
+        if set(doc["scorer"]["parts"]) != set(expect):
+            raise FormatError(f"load_baseline: '{path}': node scorer.parts must hold {sorted(expect)} for these "
+                              "channels")
+        for p, spec in doc["scorer"]["parts"].items():
+            J = len(expect[p][0])
+            if spec["joints"] != expect[p][0] or len(spec["tau_off_deg"]) != J or len(spec["tau_gain"]) != J:
+                raise FormatError(f"load_baseline: '{path}': node scorer.parts.{p} must describe the joints "
+                                  f"{expect[p][0]}")
+            for node in (("mean", "components", "eigenvalues", "residual_var", "explained") if kind == "pca"
+                         else ("residual_var_deg2",)):
+                if node not in spec:
+                    raise FormatError(f"load_baseline: '{path}': node scorer.parts.{p}.{node} is missing")
+            if kind == "pca":
+                if len(spec["mean"]) != J * P:
+                    raise FormatError(f"load_baseline: '{path}': node scorer.parts.{p}.mean must hold {J * P} values")
+                shape(f"scorer.parts.{p}.components", len(spec["eigenvalues"]), J * P)
+            else:
+                shape(f"scorer.parts.{p}.residual_var_deg2", J, P)
+                if min(min(r) for r in spec["residual_var_deg2"]) <= 0:
+                    raise FormatError(f"load_baseline: '{path}': node scorer.parts.{p}.residual_var_deg2 must be > 0")
+            if not (spec["chi2_scale"] > 0 and spec["chi2_df"] > 0):
+                raise FormatError(f"load_baseline: '{path}': node scorer.parts.{p}: chi2_scale and chi2_df must be > 0")
+    elif kind == "pca":
         shape("scorer.components", len(doc["scorer"]["eigenvalues"]), C * P)
     else:
         shape("scorer.residual_var_deg2", C, P)
@@ -1042,7 +1400,7 @@ def load_baseline(path) -> Baseline:
         if len(doc["asymmetry"][node]) != j:
             raise FormatError(f"load_baseline: '{path}': node asymmetry.{node} must hold {j} values")
     if len({len(v) for v in doc["null"].values()}) != 1:
-        raise FormatError(f"load_baseline: '{path}': node null: score, t2, spe and asym must have equal lengths")
+        raise FormatError(f"load_baseline: '{path}': node null: its lists (score, t2, spe, asym, part_*) must have equal lengths")
     if kind == "pca":
         return Baseline(doc)
     name = doc["scorer"]["model"]
