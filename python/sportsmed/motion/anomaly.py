@@ -6,23 +6,32 @@ of joint angles in degrees with named channels. A :class:`Baseline` is fitted to
 athlete's normal cycles and scores new ones:
 
 - per-phase mean and standard deviation (the channel × phase z-score map of a new cycle);
-- a PCA of the stacked cycle vectors, components retained up to a fraction of the
-  variance (90 % by default, never tuned per data set); the anomaly score is the
-  probabilistic-PCA distance ``T² + Q / σ²`` (Hotelling's T² in the retained components
-  plus the residual SPE/Q over the mean discarded variance; Tipping & Bishop 1999,
-  Jackson & Mudholkar 1979 for T²/Q monitoring), reported with T² and Q separately;
-- each score calibrated as a percentile of a leave-one-cycle-out null of the baseline's
-  own cycles (cycles overlapping the left-out one in time are left out with it, so that
-  overlapping windows cannot vouch for each other);
+- the cycles in **bilateral parts**: the bilateral mean (R + L)/2 per joint (``sym``, with any
+  channel without a partner) and the asymmetry R − L (``asym``), each scored by its own model
+  (pca: a probabilistic PCA, components to 90 % of the part's variance but none inside the
+  Marchenko–Pastur bulk of the marker/IK noise; ae: the autoencoder's reconstruction error in
+  the same coordinates over its out-of-fold residual variance);
+- a **between-trial prior**: cycles of one trial cannot show how the athlete's trials differ
+  (depth, speed, effort), so each side's joint gets a trial effect — an offset of SD
+  max(sd_floor_deg, CV × the joint's excursion) and a gain of SD CV (:data:`BETWEEN_TRIAL_CV`
+  = 0.10), the sides correlated :data:`BETWEEN_SIDE_CORRELATION` (0.8: trial-to-trial change
+  is mostly common to both legs, so the bilateral mean gets most of it, the asymmetry little);
+  the part's score is the Mahalanobis distance under the within-trial covariance plus these
+  modes (Woodbury), and the prior's variance shrinks as PRIOR_TRIALS / (PRIOR_TRIALS + T − 1)
+  with the baseline's T trials (hierarchical: T trials already show T − 1 degrees of freedom);
+- each part calibrated against its own null — leave one cycle out (pca) or cross-fitted
+  folds (ae), the left-out cycle given trial effects drawn from the prior — by a scaled
+  chi-square matched to the null's mean and variance (Box 1954), and the parts combined by
+  the smallest tail probability with a Šidák correction: ``score`` = −log10 p;
 - left/right asymmetry per joint (mean right − left, or ipsilateral − contralateral, over
   the cycle) as a z-score against the baseline's asymmetry.
 
 The scorer is chosen by name: ``scorer="pca"`` (the transparent statistical one, NumPy) or
 ``scorer="ae"`` (the deep one: a LibTorch 1-D convolutional autoencoder,
 :class:`sportsmed._torch.motion.CycleAutoencoder`, pre-trained on the synthetic athlete's
-landings and adapted to the baseline; its score is the reconstruction error over the
-baseline's out-of-fold residual variance, calibrated against cross-fitted folds), behind the
-same :func:`fit_baseline` / :meth:`Baseline.score` API. Both deterministic for a seed.
+landings and adapted to the baseline), behind the same :func:`fit_baseline` /
+:meth:`Baseline.score` API. Both deterministic for a seed. Baselines of format versions 1-2
+(one model of the raw channels) are still read and scored as they were.
 
 Drop-jump landings are found from foot-marker kinematics alone (:func:`foot_contacts`).
 """
@@ -581,9 +590,9 @@ class _Pca:
 
 # ----------------------------------------------------------------------------- bilateral parts, between-trial prior
 
-#: Between-trial coefficient of variation of a joint's movement (trial-level prior of the
-#: symmetric part, see :func:`fit_baseline`): offset SD = max(sd_floor_deg, CV × the joint's
-#: excursion in the baseline), gain SD = CV. Fixed, not tuned per data set.
+#: Between-trial coefficient of variation of a joint's movement (the trial-level prior, see
+#: the module docstring): per side, offset SD = max(sd_floor_deg, CV × the joint's excursion
+#: in the baseline), gain SD = CV. Fixed, not tuned per data set.
 BETWEEN_TRIAL_CV = 0.10
 #: Correlation between the two sides' trial effects: most of what changes from one trial to
 #: the next (depth, speed, effort) changes both legs alike. Fixed, not tuned per data set.
@@ -592,7 +601,6 @@ BETWEEN_SIDE_CORRELATION = 0.8
 PRIOR_DRAWS = 5
 #: Weight of the between-trial prior, in trials (see :func:`_prior_weight`).
 PRIOR_TRIALS = 2.0
-PARTS = ("sym", "asym")
 
 
 def _parts(data, channels):
@@ -985,15 +993,21 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
         1-D convolutional autoencoder, :func:`pretrained_autoencoder` on the synthetic athlete's
         cycles, adapted to these cycles; its null from :data:`AE_FOLDS` cross-fitted folds:
         each fold scored by a copy of the pre-trained network adapted to the other folds)
-    variance : fraction of the variance the retained components explain (0.90; pca)
-    seed : the autoencoder's initialisation and shuffling (ae; deterministic for a seed)
+    variance : fraction of each bilateral part's variance the retained components explain (0.90;
+        pca), components inside the noise's Marchenko–Pastur bulk left out
+    seed : the autoencoder's initialisation and shuffling (ae), the prior's draws in the null
+        (deterministic for a seed)
+    between_trial_cv : the between-trial prior (module docstring): offsets of SD
+        max(sd_floor_deg, cv × excursion) and gains of SD cv per side, sides correlated
+        :data:`BETWEEN_SIDE_CORRELATION`, shrunk by the baseline's number of trials
+        (distinct ``source``); 0: none (the baseline's cycles are all the variation there is)
     pretrain : ae: start from the synthetic athlete's pre-trained network (else from the seed)
     sd_floor_deg : floor of the per-phase SD in the z map (marker/IK noise, degrees)
 
     Raises
     ------
-    InvalidArgument : fewer than max(8, 2 × retained components) cycles, or a scorer
-        this version does not have.
+    InvalidArgument : fewer than max(8, 2 × retained components of either part) cycles, a
+        scorer this version does not have, or between_trial_cv outside [0, 1).
     """
     window_s, hop_s = window_defaults(task, window_s, hop_s)
     if scorer not in SCORERS:
@@ -1234,8 +1248,8 @@ def _ae_part_scores(ae_or_errors, data, channels, parts_doc, residual):
     for p, spec in parts_doc.items():
         var = np.asarray(residual[p], float).reshape(-1)
         R = err[p][1]
-        q = _prior_quadratic(R, val["sym"][1][:, :R.shape[1]], lambda M, v=var: M / v, np.asarray(spec["tau_off_deg"], float),
-                             np.asarray(spec["tau_gain"], float))
+        q = _prior_quadratic(R, val["sym"][1][:, :R.shape[1]], lambda M, v=var: M / v,
+                             np.asarray(spec["tau_off_deg"], float), np.asarray(spec["tau_gain"], float))
         out[p] = q / var.size
     return out
 
@@ -1320,7 +1334,8 @@ def _schema():
                        "residual_var?": Num(lo=0), "model?": Str(), "weights_crc32?": Str(), "seed?": Int(lo=0),
                        "latent?": Int(lo=1), "pretrain?": Bool(), "pretrain_cycles?": Int(lo=0),
                        "pretrain_epochs?": Int(lo=0), "adapt_steps?": Int(lo=1), "folds?": Int(lo=1),
-                       "residual_var_deg2?": mat, "between_trial_cv?": Num(lo=0, hi=1), "prior_weight?": Num(lo=0, hi=1),
+                       "residual_var_deg2?": mat, "between_trial_cv?": Num(lo=0, hi=1),
+                       "prior_weight?": Num(lo=0, hi=1),
                        "parts?": Obj({"sym": part, "asym?": part})}),
         "null": Obj({"score": List(Num(lo=0), min_len=1), "t2?": List(Num(lo=0), min_len=1),
                      "spe?": List(Num(lo=0), min_len=1), "asym?": List(Num(lo=0), min_len=1),
@@ -1400,7 +1415,8 @@ def load_baseline(path) -> Baseline:
         if len(doc["asymmetry"][node]) != j:
             raise FormatError(f"load_baseline: '{path}': node asymmetry.{node} must hold {j} values")
     if len({len(v) for v in doc["null"].values()}) != 1:
-        raise FormatError(f"load_baseline: '{path}': node null: its lists (score, t2, spe, asym, part_*) must have equal lengths")
+        raise FormatError(f"load_baseline: '{path}': node null: its lists (score, t2, spe, asym, part_*) must have "
+                          "equal lengths")
     if kind == "pca":
         return Baseline(doc)
     name = doc["scorer"]["model"]
