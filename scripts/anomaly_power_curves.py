@@ -19,7 +19,7 @@ Anomalies (injected into the joint angles of the landing's ground contact):
   25 % on both sides (less flexion: a stiffer landing);
 - ``limp (one leg)``: the same reduction on the right leg only (an unloaded, guarded leg).
 
-Run:  python scripts/anomaly_power_curves.py [--scorers pca,ae] [--sizes 40,10] [--cvs 0.1,0] [-o table.md]
+Run:  python scripts/anomaly_power_curves.py [--scorers pca,ae] [--sizes 40,16] [--single-trial 5] [--cvs 0.1,0] [-o table.md]
 Deterministic (fixed seeds). Prints a Markdown table.
 """
 
@@ -66,7 +66,7 @@ def normal_landing(rng):
 
 def landing(p, rng, valgus_add=0.0, stiff=(1.0, 1.0), unit="cycle", source=""):
     """One landing of the synthetic athlete as Cycles: the ground contact time-normalised
-    (``unit="cycle"``, one cycle) or cut into the drop jump's default windows (``"window"``);
+    (``unit="cycle"``, one cycle) or cut into windows of WINDOW_S every HOP_S (``"window"``);
     stiff = (right, left) factor on the sagittal excursion from initial contact."""
     s = motion.synthesize_drop_jump(seed=p["seed"], knee_valgus_peak_deg=p["valgus"] + valgus_add, dropouts=0)
     t = np.asarray(s.trial.times_s, float)

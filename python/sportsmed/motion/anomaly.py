@@ -695,10 +695,19 @@ def _chi2_fit(null):
 
 
 def _log_tail(s, g, h):
-    """log P(g·χ²_h ≥ s): the calibrated tail probability of a part's score (natural log)."""
-    from scipy import stats
+    """log P(g·χ²_h ≥ s): the calibrated tail probability of a part's score (natural log).
+    Far in the tail, where the upper incomplete gamma underflows, its asymptote
+    −x/2 + (h/2 − 1) log(x/2) − log Γ(h/2) keeps the scores finite and ordered."""
+    from scipy import special, stats
 
-    return stats.chi2.logsf(np.asarray(s, float) / g, h)
+    x = np.asarray(s, float) / g
+    out = np.asarray(stats.chi2.logsf(x, h), float)
+    far = ~np.isfinite(out)
+    if np.any(far):
+        xf = x[far] if out.ndim else x
+        out = out.copy()
+        out[far] = -xf / 2.0 + (h / 2.0 - 1.0) * np.log(xf / 2.0) - special.gammaln(h / 2.0)
+    return out
 
 
 def _combine(log_ps):
