@@ -1,6 +1,7 @@
 """Unusual-movement detection against the athlete's own baseline (issue 16, part 2)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -56,7 +57,7 @@ def test_baseline_deterministic_and_round_trip(tmp_path):
     assert b3.to_dict()["format"] == A.FORMAT and b3.to_dict()["version"] == A.FORMAT_VERSION
 
 
-DATA = __import__("pathlib").Path(__file__).parent / "data"
+DATA = Path(__file__).parent / "data"
 
 
 def test_version_2_baseline_still_read(tmp_path):
