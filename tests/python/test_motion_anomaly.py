@@ -79,6 +79,17 @@ def test_version_2_baseline_still_read(tmp_path):
     assert "asym_score" not in old.columns
 
 
+def test_version_3_baseline_still_read():
+    # a file written by format version 3 (the prior marginalised per window) scores as that
+    # version did: the scores it gave are recorded beside it (tests/python/data, written by 674a39c)
+    b = A.load_baseline(DATA / "anomaly_baseline_v3.json")
+    assert b.prior_level == "window" and b.to_dict()["version"] == 3
+    want = json.loads((DATA / "anomaly_baseline_v3_scores.json").read_text())
+    s = b.score(_synthetic_cycles(5, seed=2))
+    for col in ("score", "p", "p_sym", "p_asym", "percentile", "asym_score"):
+        np.testing.assert_allclose(s[col].to_numpy(), want[col], rtol=1e-9)
+
+
 def test_bad_file_is_format_error_naming_the_node(tmp_path):
     b = A.fit_baseline(_synthetic_cycles(30, seed=1))
     doc = b.to_dict()
@@ -103,9 +114,16 @@ def test_bad_file_is_format_error_naming_the_node(tmp_path):
     p.write_text(json.dumps(doc))
     with pytest.raises(sportsmed.FormatError, match="components"):
         A.load_baseline(p)
+    doc = json.loads(json.dumps(b.to_dict()))
+    doc["scorer"]["prior_level"] = "session"
+    p.write_text(json.dumps(doc))
+    with pytest.raises(sportsmed.FormatError, match="prior_level"):
+        A.load_baseline(p)
     p.write_text("{")
     with pytest.raises(sportsmed.FormatError):
         A.load_baseline(p)
+    with pytest.raises(sportsmed.InvalidArgument, match="prior_level must be one of"):
+        A.fit_baseline(_synthetic_cycles(30, seed=1), prior_level="session")
 
 
 # --------------------------------------------------------------------------- bilateral parts, prior
@@ -154,6 +172,66 @@ def test_prior_quadratic_is_the_mahalanobis_distance_under_the_marginal_covarian
     # without a prior: the plain PPCA distance T² + Q/σ²
     np.testing.assert_allclose(A._prior_quadratic(R, G, A._pca_ainv(pca), np.zeros(J), np.zeros(J)),
                                [R[c].ravel() @ np.linalg.solve(A_, R[c].ravel()) for c in range(n)], rtol=1e-9)
+
+
+def test_trial_quadratic_is_the_stacked_trials_mahalanobis_distance():
+    # One trial effect shared by a trial's cycles, against the dense inverse of the stacked
+    # trial's covariance block-diag(A) + U T Uᵀ (U: each cycle's offset and gain modes stacked):
+    # the cycles' scores summed, the trial effect's cost θ̂ᵀT⁻¹θ̂ counted once, are rᵀC⁻¹r, and
+    # θ̂ is the posterior mean T Uᵀ C⁻¹ r. Trials do not see each other's cycles; a trial of one
+    # cycle with gains about its own mean is the per-cycle (format 3) distance.
+    rng = np.random.default_rng(1)
+    J, P, D = 2, 7, 14
+    V = np.linalg.qr(rng.standard_normal((D, 3)))[0].T
+    lam, s2 = np.array([9.0, 4.0, 2.0]), 0.5
+    A_ = V.T @ np.diag(lam) @ V + s2 * (np.eye(D) - V.T @ V)
+    pca = A._Pca.__new__(A._Pca)
+    pca.components, pca.eigenvalues, pca.residual_var = V, lam, s2
+    n = 7
+    R, G = rng.standard_normal((n, J, P)) + 1.5, rng.standard_normal((n, J, P))
+    tau_off, tau_gain, centre = np.array([2.0, 0.0]), np.array([0.1, 0.3]), np.array([0.4, -0.2])
+    groups = np.array(["a", "b", "a", "a", "b", "a", "c"])
+    got, trial = A._trial_quadratic(A._mode_stats(R, G, A._pca_ainv(pca), tau_off, tau_gain, centre), groups)
+    for g in "abc":
+        idx = np.flatnonzero(groups == g)
+        cols = []
+        for c in idx:  # per cycle: offset of joint 0, gains of joints 0 and 1
+            u = np.zeros((3, J, P))
+            u[0, 0] = 1
+            u[1, 0], u[2, 1] = G[c, 0] - centre[0], G[c, 1] - centre[1]
+            cols.append(u.reshape(3, -1).T)
+        U = np.vstack(cols)
+        T_ = np.diag([4.0, 0.01, 0.09])
+        C = np.kron(np.eye(idx.size), A_) + U @ T_ @ U.T
+        r = R[idx].reshape(-1)
+        theta = T_ @ U.T @ np.linalg.solve(C, r)
+        assert trial[idx] == pytest.approx(np.full(idx.size, theta @ np.linalg.solve(T_, theta)), rel=1e-9)
+        assert got[idx].sum() - (idx.size - 1) * trial[idx[0]] == pytest.approx(r @ np.linalg.solve(C, r), rel=1e-9)
+        # each cycle: its residual after the trial's effect, plus the effect's cost
+        for k, c in enumerate(idx):
+            e = R[c].ravel() - cols[k] @ theta
+            assert got[c] == pytest.approx(e @ np.linalg.solve(A_, e) + trial[c], rel=1e-9)
+    single = A._trial_quadratic(A._mode_stats(R, G, A._pca_ainv(pca), tau_off, tau_gain), np.arange(n))[0]
+    np.testing.assert_allclose(single, A._prior_quadratic(R, G, A._pca_ainv(pca), tau_off, tau_gain), rtol=1e-9)
+
+
+def test_trial_level_scores_group_cycles_by_source():
+    # the cycles of one source share one trial effect; another trial's cycles in the same call
+    # change nothing; the cycles of a trial scored alone are that trial
+    b = A.fit_baseline(_synthetic_cycles(30, seed=1))
+    assert b.prior_level == "trial" and b.to_dict()["version"] == A.FORMAT_VERSION == 4
+    one, two = _synthetic_cycles(6, seed=2), _synthetic_cycles(5, seed=5, shift_deg=3.0)
+    both = b.score(one + two)
+    np.testing.assert_allclose(both.score.to_numpy()[:6], b.score(one).score.to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(both.score.to_numpy()[6:], b.score(two).score.to_numpy(), rtol=1e-12)
+    te = {}
+    b.part_scores(one + two, te)
+    assert np.ptp(te["sym"][:6]) == 0 and np.ptp(te["asym"][6:]) == 0 and te["asym"][6] > te["asym"][0]
+    # as format 3 did, per cycle, on request
+    w = A.fit_baseline(_synthetic_cycles(30, seed=1), prior_level="window")
+    assert w.to_dict()["scorer"]["prior_level"] == "window"
+    np.testing.assert_allclose(w.score(one).score.to_numpy(), w.score(one.subset([0])).score.tolist()
+                               + w.score(one.subset(slice(1, None))).score.tolist(), rtol=1e-12)
 
 
 def test_sidak_combination_and_chi2_calibration():
@@ -439,24 +517,40 @@ def test_ae_baseline_deterministic_saved_and_checked(tmp_path, monkeypatch):
     s1 = b1.score(new)
     assert s1.score.tolist() == b2.score(new).score.tolist()
     # the parts' scores: the reconstruction error in bilateral coordinates, squared over the
-    # residual variance per joint × phase, trial effects marginalised (dense inverse here)
+    # residual variance per joint × phase, trial effects marginalised (dense inverses here):
+    # the six new cycles are one trial (one source) sharing one effect, gains about the
+    # baseline's mean angle; a per-window baseline gives each cycle its own
+    bw = A.fit_baseline(c, "gait", scorer="ae", seed=3, pretrain=False, prior_level="window")
+    for b, level in ((b1, "trial"), (bw, "window")):
+        ae = b.autoencoder
+        X = new.data.reshape(len(new), -1)
+        err = (ae.reconstruct(X) - X).reshape(new.data.shape)
+        sym_err, asym_err = (err[:, 0] + err[:, 1]) / 2, err[:, 0] - err[:, 1]
+        sym_val = (new.data[:, 0] + new.data[:, 1]) / 2
+        centre = np.mean(b.to_dict()["phase_mean_deg"])
+        parts = b.to_dict()["scorer"]["parts"]
+        got, te = b.score(new), {}
+        b.part_scores(new, te)
+        for name, e in (("sym", sym_err), ("asym", asym_err)):
+            spec = parts[name]
+            var = np.asarray(spec["residual_var_deg2"]).reshape(-1)
+            assert var.min() >= (0.5 if name == "sym" else 2.0) - 1e-12  # floored at the noise, sd_floor_deg = 1
+            assert spec["tau_off_deg"][0] > 0 and spec["tau_gain"][0] > 0  # one trial: the prior in full
+            T_ = np.diag([spec["tau_off_deg"][0] ** 2, spec["tau_gain"][0] ** 2])
+            if level == "window":
+                for i in range(len(new)):
+                    U = np.stack([np.ones(A.POINTS), sym_val[i] - sym_val[i].mean()], 1)
+                    C = np.diag(var) + U @ T_ @ U.T
+                    want = e[i] @ np.linalg.solve(C, e[i]) / var.size
+                    assert got[f"score_{name}"][i] == pytest.approx(want, rel=1e-8)
+                continue
+            U = np.vstack([np.stack([np.ones(A.POINTS), sym_val[i] - centre], 1) for i in range(len(new))])
+            C = np.diag(np.tile(var, len(new))) + U @ T_ @ U.T
+            r = e.reshape(-1)
+            total = got[f"score_{name}"].sum() - (len(new) - 1) * te[name][0]
+            assert total == pytest.approx(r @ np.linalg.solve(C, r) / var.size, rel=1e-8)
     ae = b1.autoencoder
     X = new.data.reshape(len(new), -1)
-    err = (ae.reconstruct(X) - X).reshape(new.data.shape)
-    sym_err, asym_err = (err[:, 0] + err[:, 1]) / 2, err[:, 0] - err[:, 1]
-    sym_val = (new.data[:, 0] + new.data[:, 1]) / 2
-    parts = b1.to_dict()["scorer"]["parts"]
-    for name, e in (("sym", sym_err), ("asym", asym_err)):
-        spec = parts[name]
-        var = np.asarray(spec["residual_var_deg2"]).reshape(-1)
-        assert var.min() >= (0.5 if name == "sym" else 2.0) - 1e-12  # floored at the noise, sd_floor_deg = 1
-        assert spec["tau_off_deg"][0] > 0 and spec["tau_gain"][0] > 0  # one trial: the prior in full
-        for i in range(len(new)):
-            U = np.stack([np.ones(A.POINTS), sym_val[i] - sym_val[i].mean()], 1)
-            T_ = np.diag([spec["tau_off_deg"][0] ** 2, spec["tau_gain"][0] ** 2])
-            C = np.diag(var) + U @ T_ @ U.T
-            want = e[i] @ np.linalg.solve(C, e[i]) / var.size
-            assert s1[f"score_{name}"][i] == pytest.approx(want, rel=1e-8)
     # the network's own score: squared error of the channel-standardised cycle
     sd = np.repeat(np.asarray(ae.channel_sd), A.POINTS)
     np.testing.assert_allclose(ae.score(X), (((ae.reconstruct(X) - X) / sd) ** 2).mean(1), rtol=1e-9)
@@ -531,3 +625,10 @@ def test_cli_baseline_and_anomaly_match_the_library(shared_data, tmp_path):
             "--between-trial-cv", "1.5", "-o", tmp_path / "b.baseline")
     assert r.returncode != 0 and "Traceback" not in r.stderr and "between_trial_cv" in r.stderr
     assert not (tmp_path / "b.baseline").exists()
+    # format 3's per-window prior on request, the same as the library's
+    r = run("baseline", d / "walking1.trc", "--ik", d / "walking1_ik.mot", "--task", "gait", "--unit", "window",
+            "--prior-level", "window", "-o", tmp_path / "w.baseline")
+    assert r.returncode == 0, r.stderr
+    lib = A.fit_baseline(_cycles(shared_data, "walking1", "gait", "window"), "gait", unit="window", prior_level="window")
+    w = json.loads((tmp_path / "w.baseline").read_text())
+    assert w["scorer"]["prior_level"] == "window" and w["null"]["score"] == pytest.approx(lib.null["score"], rel=1e-12)

@@ -132,6 +132,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--between-trial-cv", type=float, default=None, metavar="CV",
                    help="prior on trial-to-trial variation a baseline of few trials cannot show: offsets "
                         "CV x each joint's excursion, gains CV (default 0.10; 0: none)")
+    b.add_argument("--prior-level", choices=["trial", "window"], default="trial",
+                   help="trial (default): the cycles of one new trial share one trial effect, estimated from all "
+                        "of them; window: each cycle takes its own (format 3's method)")
     add_output(b, "baseline file to write (versioned JSON)", required=True)
     b.set_defaults(handler=_baseline)
 
@@ -633,7 +636,7 @@ def _baseline(args: argparse.Namespace) -> int:
         progress(1.0, "fit")
         cv = anomaly.BETWEEN_TRIAL_CV if args.between_trial_cv is None else args.between_trial_cv
         base = anomaly.fit_baseline(cycles, args.task, scorer=args.scorer, variance=args.variance, unit=args.unit,
-                                    between_trial_cv=cv)
+                                    between_trial_cv=cv, prior_level=args.prior_level)
     base.save(args.output)
     what = (f"{base.n_components} components (at least {base.to_dict()['scorer']['explained']:.0%} of each "
             "part's variance)" if base.scorer == "pca" else f"autoencoder (latent {base.n_components})")

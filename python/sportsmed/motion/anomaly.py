@@ -57,7 +57,7 @@ TASKS = ("gait", "dropjump", "squat")
 #: OpenSim IK coordinates used per side (gait2392 / Rajagopal names, degrees).
 IK_JOINTS = ("hip_flexion", "hip_adduction", "hip_rotation", "knee_angle", "ankle_angle")
 FORMAT = "sportsmed.motion.baseline"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 SCORERS = ("pca", "ae")
 #: The deep scorer's training schedule (never tuned per data set): pre-training on the
 #: synthetic athlete's cycles, adaptation to the baseline, folds of its calibration null.
@@ -684,6 +684,104 @@ def _prior_quadratic(R, G, ainv, tau_off, tau_gain):
     return np.maximum(q, 0.0)
 
 
+#: Trial effects drawn for the trial-level null (prior_level="trial"): each draw re-observes
+#: each of the baseline's trials, every cycle left out of its own model, as a new trial with
+#: one effect of its own.
+TRIAL_DRAWS = 40
+PRIOR_LEVELS = ("trial", "window")
+
+
+def _mode_stats(R, G, ainv, tau_off, tau_gain, centre=None):
+    """Per cycle, what the trial-effect modes need: rᵀA⁻¹r (n,), UᵀA⁻¹r (n, m) and UᵀA⁻¹U
+    (n, m, m), the modes U (offsets, then gains, of the joints whose prior SD is > 0) and their
+    prior SDs (m,). A gain scales the bilateral-mean curve G about ``centre`` (J,), the
+    baseline's mean angle per joint — the centre the null's trial effects scale about — or,
+    if None, about each cycle's own mean (:func:`_prior_quadratic`: there every cycle has its
+    own offset too, so the two agree; a trial-level effect shares one offset, so a gain about
+    each window's mean would be a different offset per window). A zero mode is kept: its
+    prior adds nothing and a trial's modes stay the same for every cycle."""
+    n, J, P = R.shape
+    r = R.reshape(n, -1)
+    ar = ainv(r)
+    offs = [j for j in range(J) if tau_off[j] > 0]
+    gains = [j for j in range(J) if tau_gain[j] > 0]
+    taus = np.array([tau_off[j] for j in offs] + [tau_gain[j] for j in gains], float)
+    m = taus.size
+    U = np.zeros((n, m, J, P))
+    for k, j in enumerate(offs):
+        U[:, k, j] = 1.0
+    for k, j in enumerate(gains):
+        U[:, len(offs) + k, j] = G[:, j] - (G[:, j].mean(axis=1, keepdims=True) if centre is None else centre[j])
+    U = U.reshape(n, m, J * P)
+    AU = ainv(U.reshape(n * m, J * P)).reshape(n, m, J * P) if m else U
+    return (r * ar).sum(1), np.einsum("nmd,nd->nm", U, ar), np.einsum("nmd,nkd->nmk", U, AU), taus
+
+
+def _trial_quadratic(stats, groups):
+    """Per cycle, its distance with ONE trial effect shared by all cycles of its trial:
+    θ̂ the posterior mean of the trial's effect (offset and gain per joint, prior N(0, T)) from
+    all its cycles jointly, θ̂ = (T⁻¹ + Σ UᵢᵀA⁻¹Uᵢ)⁻¹ Σ UᵢᵀA⁻¹rᵢ; the cycle's score is
+    (rᵢ − Uᵢθ̂)ᵀA⁻¹(rᵢ − Uᵢθ̂) + θ̂ᵀT⁻¹θ̂ (what is left of it after the trial's effect, plus
+    the trial effect's own prior cost). Summed over a trial's cycles with θ̂ᵀT⁻¹θ̂ counted once
+    it is the Mahalanobis distance of the trial's stacked cycles under block-diag(A) + U T Uᵀ;
+    for a trial of one cycle it is :func:`_prior_quadratic`. ``stats``: :func:`_mode_stats`;
+    ``groups``: a trial label per cycle. Returns (score (n,), θ̂ᵀT⁻¹θ̂ (n,), both ≥ 0)."""
+    rar, uar, uau, taus = stats
+    n = rar.size
+    score, trial = rar.copy(), np.zeros(n)
+    if taus.size == 0:
+        return np.maximum(score, 0.0), trial
+    tinv = np.diag(1.0 / taus ** 2)
+    groups = np.asarray(groups)
+    for g in dict.fromkeys(groups.tolist()):
+        idx = np.flatnonzero(groups == g)
+        th = np.linalg.solve(tinv + uau[idx].sum(0), uar[idx].sum(0))
+        t = float(th @ tinv @ th)
+        score[idx] += -2.0 * uar[idx] @ th + np.einsum("m,nmk,k->n", th, uau[idx], th) + t
+        trial[idx] = t
+    return np.maximum(score, 0.0), trial
+
+
+def _draw_trial_effects(channels, prior, rng, draws):
+    """Trial effects (offsets (draws, C) deg, gains (draws, C)) from the prior, the two sides'
+    correlated rho (as :func:`_perturb_channels`, one effect per draw)."""
+    C = len(channels)
+    rho = prior["rho"]
+    own = rng.standard_normal((2, draws, C))
+    common = rng.standard_normal((2, draws, C))
+    paired = np.zeros(C, bool)
+    for _, i, j in _asym_pairs(list(channels)):
+        common[:, :, j] = common[:, :, i]
+        paired[[i, j]] = True
+    z = np.where(paired, math.sqrt(rho), 1.0) * common + np.where(paired, math.sqrt(1.0 - rho), 0.0) * own
+    return z[0] * prior["tau_off"], z[1] * prior["tau_gain"]
+
+
+def _apply_trial_effect(data, off, gain, centre):
+    """Cycles (n, C, P) with trial effects per channel, (C,) one for all or (n, C) one per
+    cycle: x ← c + (1 + g)(x − c) + o."""
+    c = centre[None, :, None]
+    off, gain = np.broadcast_to(off, data.shape[:2]), np.broadcast_to(gain, data.shape[:2])
+    return c + (1.0 + gain[:, :, None]) * (data - c) + off[:, :, None]
+
+
+def _null_trials(meta, idx, channels, prior, rng, draws, cv):
+    """The trial-level null's trials: per draw, each baseline trial (``source``) of the cycles
+    ``idx`` gets its own effect from the prior. Returns the effect per (draw, cycle) — offsets
+    and gains (draws, len(idx), C), None without a prior — and the null trial label of each
+    (draws · len(idx),), in (draw, cycle) order."""
+    src = [str(meta[i].get("source", "")) for i in idx]
+    label = {s: k for k, s in enumerate(dict.fromkeys(src))}
+    t = np.array([label[s] for s in src])
+    S = len(label)
+    groups = (np.arange(draws)[:, None] * S + t[None, :]).reshape(-1)
+    if cv <= 0:
+        return None, groups
+    off, gain = _draw_trial_effects(channels, prior, rng, draws * S)
+    C = len(channels)
+    return (off.reshape(draws, S, C)[:, t], gain.reshape(draws, S, C)[:, t]), groups
+
+
 def _chi2_fit(null):
     """Scaled chi-square g·χ²_h matched to the null's mean and variance (Box 1954; as for
     SPE limits, Nomikos & MacGregor 1995): (g, h)."""
@@ -818,6 +916,10 @@ class Baseline:
         self._pca, self._ae = None, autoencoder
         # format 3: a model per bilateral part; formats 1-2: one model of the raw channels
         self._parts = s.get("parts")
+        # format 4: the trial effect shared by a trial's cycles ("trial") or each cycle's own
+        # ("window", format 3's only way)
+        self.prior_level = s.get("prior_level", "window")
+        self._centre = _gain_centre(self.mean, self.channels) if self._parts is not None else None
         if self.scorer == "ae" and autoencoder is None:
             raise InvalidArgument("Baseline: an 'ae' baseline needs its autoencoder")
         if self._parts is not None:
@@ -891,24 +993,31 @@ class Baseline:
         self._check(cycles)
         return (cycles.data - self.mean) / np.maximum(self.sd, self.sd_floor_deg)
 
-    def part_scores(self, cycles: Cycles) -> Dict[str, np.ndarray]:
-        """Per bilateral part (``sym``: the bilateral mean (R + L)/2, ``asym``: R − L; format 3),
+    def part_scores(self, cycles: Cycles, trial_effects: Optional[dict] = None) -> Dict[str, np.ndarray]:
+        """Per bilateral part (``sym``: the bilateral mean (R + L)/2, ``asym``: R − L; format ≥ 3),
         each cycle's raw score: pca, the Mahalanobis distance to the part's probabilistic PCA
-        with the trial effects (offset, gain per joint) marginalised under their prior;
-        ae, the same quadratic form of the reconstruction error over the residual variance."""
+        with the trial effects (offset, gain per joint) under their prior; ae, the same
+        quadratic form of the reconstruction error over the residual variance. Prior level
+        ``trial`` (format 4's default): the cycles of one ``source`` are one trial and share ONE
+        trial effect, estimated from all of them (:func:`_trial_quadratic`), so score a trial's
+        cycles together; ``window``: each cycle takes its own (marginalised per cycle, format 3).
+        ``trial_effects``, if a dict, receives per part the trial effect's prior cost θ̂ᵀT⁻¹θ̂
+        per cycle (zeros at prior level ``window``)."""
         self._check(cycles)
         if self._parts is None:
             raise InvalidArgument("Baseline.part_scores: a baseline of format version < 3 has no bilateral parts")
+        groups = _trial_groups(cycles) if self.prior_level == "trial" else None
         if self.scorer == "ae":
             residual = {p: spec["residual_var_deg2"] for p, spec in self._parts.items()}
-            return _ae_part_scores(self._ae, cycles.data, self.channels, self._parts, residual)
+            return _ae_part_scores(self._ae, cycles.data, self.channels, self._parts, residual, groups, trial_effects,
+                                   self._centre)
         parts = _parts(cycles.data, self.channels)
         out = {}
         for p, spec in self._parts.items():
             m, Y = self._part_pca[p], parts[p][1]
             G = parts["sym"][1][:, :Y.shape[1]]
-            out[p] = _prior_quadratic(Y - m.mean.reshape(Y.shape[1:]), G, _pca_ainv(m),
-                                      np.asarray(spec["tau_off_deg"], float), np.asarray(spec["tau_gain"], float))
+            out[p] = _part_quadratic(Y - m.mean.reshape(Y.shape[1:]), G, _pca_ainv(m), spec, groups, p, trial_effects,
+                                     self._centre)
         return out
 
     def score(self, cycles: Cycles):
@@ -970,6 +1079,32 @@ class Baseline:
         return pd.DataFrame(rows)
 
 
+def _trial_groups(cycles):
+    """A trial label per cycle: its ``source`` (cycles without meta: one trial)."""
+    n = len(cycles)
+    if len(cycles.meta) != n:
+        return np.zeros(n, int)
+    return np.array([str(m.get("source", "")) for m in cycles.meta])
+
+
+def _gain_centre(phase_mean, channels):
+    """The baseline's mean angle per joint of the bilateral mean (J,): what trial gains scale about."""
+    return _parts(np.asarray(phase_mean, float)[None], list(channels))["sym"][1][0].mean(axis=1)
+
+
+def _part_quadratic(R, G, ainv, spec, groups, part, trial_effects, centre=None):
+    """A part's raw scores at either prior level (``groups`` None: per cycle, format 3; else
+    one trial effect per group, gains about ``centre``)."""
+    tau_off, tau_gain = np.asarray(spec["tau_off_deg"], float), np.asarray(spec["tau_gain"], float)
+    if groups is None:
+        q, t = _prior_quadratic(R, G, ainv, tau_off, tau_gain), np.zeros(R.shape[0])
+    else:
+        q, t = _trial_quadratic(_mode_stats(R, G, ainv, tau_off, tau_gain, centre[:R.shape[1]]), groups)
+    if trial_effects is not None:
+        trial_effects[part] = t
+    return q
+
+
 def _excluded(meta, i, j, unit, hop_s):
     """Whether baseline cycle j is left out with cycle i in the leave-one-out null: cycles
     overlapping it in time (gait cycles of the other side); for windows, those starting
@@ -992,7 +1127,7 @@ def required_cycles(k: int) -> int:
 def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: float = 0.90,
                  sd_floor_deg: float = 1.0, unit: str = "cycle", window_s: Optional[float] = None,
                  hop_s: Optional[float] = None, seed: int = 0, pretrain: bool = True,
-                 between_trial_cv: float = BETWEEN_TRIAL_CV) -> Baseline:
+                 between_trial_cv: float = BETWEEN_TRIAL_CV, prior_level: str = "trial") -> Baseline:
     """Fits the baseline of an athlete's normal cycles.
 
     Parameters
@@ -1023,6 +1158,8 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
         raise InvalidArgument(f"fit_baseline: scorer must be one of {list(SCORERS)}, got '{scorer}'")
     if not (0.0 <= between_trial_cv < 1.0):
         raise InvalidArgument(f"fit_baseline: between_trial_cv must be in [0, 1), got {between_trial_cv}")
+    if prior_level not in PRIOR_LEVELS:
+        raise InvalidArgument(f"fit_baseline: prior_level must be one of {list(PRIOR_LEVELS)}, got '{prior_level}'")
     if not (0.0 < variance < 1.0):
         raise InvalidArgument(f"fit_baseline: variance must be in (0, 1), got {variance}")
     n = len(cycles)
@@ -1039,7 +1176,7 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
     prior = _channel_prior(data, list(cycles.channels), between_trial_cv, sd_floor_deg, weight)
     if scorer == "ae":
         return _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed, pretrain,
-                       between_trial_cv, prior, weight)
+                       between_trial_cv, prior, weight, prior_level)
     parts = _parts(data, list(cycles.channels))
     Ysym = parts["sym"][1]
     npairs = len(_asym_pairs(list(cycles.channels)))
@@ -1056,12 +1193,21 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
     pairs = _asym_pairs(list(cycles.channels))
     asym = _asymmetry(data, pairs)
     rng = np.random.default_rng(seed)
-    draws = PRIOR_DRAWS if between_trial_cv > 0 else 1
+    trial_level = prior_level == "trial"
+    draws = 1 if between_trial_cv <= 0 else TRIAL_DRAWS if trial_level else PRIOR_DRAWS
     part_null = {p: [] for p in parts}
     null = {"asym": []}
+    loos = {}
     for i in range(n):
         keep = [j for j in range(n) if j != i and not _excluded(meta, i, j, unit, hop_s)]
         if len(keep) < kmax + 2:
+            continue
+        if trial_level:
+            loos[i] = {p: _Pca(Y[keep].reshape(len(keep), -1), k=pcas[p].k, noise_var=noise[p])
+                       for p, (_, Y) in parts.items()}
+            if pairs:
+                null["asym"].append(_asym_score(asym[i:i + 1], asym[keep].mean(0), asym[keep].std(0, ddof=1),
+                                                sd_floor_deg)[0])
             continue
         # the left-out cycle as a new trial would show it: with a trial effect from the prior
         xi = np.repeat(data[i:i + 1], draws, axis=0)
@@ -1076,8 +1222,13 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
         if pairs:
             null["asym"] += [_asym_score(asym[i:i + 1], asym[keep].mean(0), asym[keep].std(0, ddof=1),
                                          sd_floor_deg)[0]] * draws
-    if len(part_null["sym"]) < 5 * draws:
-        raise InvalidArgument(f"fit_baseline: only {len(part_null['sym']) // draws} cycles could be left out with "
+    if trial_level and len(loos) >= 5:
+        part_null = _pca_trial_null(data, meta, list(cycles.channels), parts, loos, taus, prior, rng, draws,
+                                    between_trial_cv)
+        null["asym"] = null["asym"] * draws
+    left = len(loos) if trial_level else len(part_null["sym"]) // draws
+    if left < 5:
+        raise InvalidArgument(f"fit_baseline: only {left} cycles could be left out with "
                               "enough non-overlapping cycles to remain; the baseline needs more independent cycles")
     if not pairs:
         del null["asym"]
@@ -1092,10 +1243,41 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
                         "explained": m.explained, "tau_off_deg": tau_off.tolist(), "tau_gain": tau_gain.tolist(),
                         "chi2_scale": g, "chi2_df": h}
     doc["scorer"] = {"kind": scorer, "variance": float(variance), "explained": min(m.explained for m in pcas.values()),
-                     "between_trial_cv": float(between_trial_cv), "prior_weight": float(weight), "seed": int(seed),
-                     "parts": doc_parts}
+                     "between_trial_cv": float(between_trial_cv), "prior_weight": float(weight),
+                     "prior_level": prior_level, "seed": int(seed), "parts": doc_parts}
     _finish_null(doc, null, part_null)
     return Baseline(doc)
+
+
+def _pca_trial_null(data, meta, channels, parts, loos, taus, prior, rng, draws, cv):
+    """The trial-level null of each part (pca): per draw, each of the baseline's trials — its
+    cycles that could be left out, each scored by its leave-one-out model — re-observed as a
+    new trial with one trial effect from the prior, scored by :func:`_trial_quadratic`.
+    Returns {part: list}, ordered by draw, then cycle."""
+    idx = sorted(loos)
+    C, P = data.shape[1:]
+    effects, groups = _null_trials(meta, idx, channels, prior, rng, draws, cv)
+    if effects is not None:
+        pert = np.stack([_apply_trial_effect(data[idx], effects[0][d], effects[1][d], prior["centre"])
+                         for d in range(draws)])
+    else:
+        pert = data[idx][None]
+    held = _parts(pert.reshape(-1, C, P), channels)
+    centre = _gain_centre(data.mean(0), channels)
+    out = {}
+    for p in parts:
+        Y = held[p][1].reshape(draws, len(idx), *held[p][1].shape[1:])
+        G = held["sym"][1].reshape(draws, len(idx), *held["sym"][1].shape[1:])[:, :, :Y.shape[2]]
+        st = []
+        for k, i in enumerate(idx):
+            loo = loos[i][p]
+            st.append(_mode_stats(Y[:, k] - loo.mean.reshape(Y.shape[2:]), G[:, k], _pca_ainv(loo), *taus[p],
+                                  centre[:Y.shape[2]]))
+        # (cycle, draw) → (draw, cycle): a null trial is one draw
+        stats = tuple(np.stack([s[q] for s in st], axis=1).reshape(draws * len(idx), *st[0][q].shape[1:])
+                      for q in range(3)) + (st[0][3],)
+        out[p] = _trial_quadratic(stats, groups)[0].tolist()
+    return out
 
 
 def _finish_null(doc, null, part_null):
@@ -1244,11 +1426,12 @@ def _adapt(cycles, X, unit, window_s, seed, pretrain):
     return ae
 
 
-def _ae_part_scores(ae_or_errors, data, channels, parts_doc, residual):
+def _ae_part_scores(ae_or_errors, data, channels, parts_doc, residual, groups=None, trial_effects=None, centre=None):
     """Per part, the deep score of cycles: the autoencoder's reconstruction error in bilateral
     coordinates, squared over the baseline's out-of-fold residual variance there, with the
-    trial-effect modes discounted (:func:`_prior_quadratic`), averaged over
-    joint × phase. ``ae_or_errors``: the network, or the errors (n, channels · P) already made."""
+    trial-effect modes discounted (per cycle, :func:`_prior_quadratic`, or shared by the cycles
+    of a trial label in ``groups``, :func:`_trial_quadratic`), averaged over joint × phase.
+    ``ae_or_errors``: the network, or the errors (n, channels · P) already made."""
     n = data.shape[0]
     E = ae_or_errors if isinstance(ae_or_errors, np.ndarray) else _ae_errors(ae_or_errors, data.reshape(n, -1))
     err = _parts(E.reshape(data.shape), channels)
@@ -1257,13 +1440,16 @@ def _ae_part_scores(ae_or_errors, data, channels, parts_doc, residual):
     for p, spec in parts_doc.items():
         var = np.asarray(residual[p], float).reshape(-1)
         R = err[p][1]
-        q = _prior_quadratic(R, val["sym"][1][:, :R.shape[1]], lambda M, v=var: M / v,
-                             np.asarray(spec["tau_off_deg"], float), np.asarray(spec["tau_gain"], float))
+        q = _part_quadratic(R, val["sym"][1][:, :R.shape[1]], lambda M, v=var: M / v, spec, groups, p, trial_effects,
+                            centre)
+        if trial_effects is not None:
+            trial_effects[p] = trial_effects[p] / var.size
         out[p] = q / var.size
     return out
 
 
-def _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed, pretrain, cv, prior, weight):
+def _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed, pretrain, cv, prior, weight,
+            prior_level):
     n = len(cycles)
     channels = list(cycles.channels)
     X = data.reshape(n, -1)
@@ -1271,12 +1457,16 @@ def _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed,
     asym = _asymmetry(data, pairs)
     null = {"asym": []}
     rng = np.random.default_rng(seed)
-    draws = PRIOR_DRAWS if cv > 0 else 1
+    trial_level = prior_level == "trial"
+    draws = 1 if cv <= 0 else TRIAL_DRAWS if trial_level else PRIOR_DRAWS
     # contiguous folds in cycle order; cycles overlapping a held-out one in time leave with it.
     # Each held-out cycle is scored as it is (for the residual variance) and with trial
-    # effects drawn from the prior (for the null: how a new trial's normal cycle scores).
+    # effects drawn from the prior (for the null: how a new trial's normal cycle scores);
+    # prior level "trial": per draw, one effect for all held-out cycles of a baseline trial
     folds = np.array_split(np.arange(n), AE_FOLDS)
-    errors, pert_errors, pert_data = [], [], []
+    errors, pert_errors, pert_data, used = [], [], [], []
+    if trial_level:
+        effects, null_groups = _null_trials(meta, list(range(n)), channels, prior, rng, draws, cv)
     for fold in folds:
         held = set(fold.tolist())
         keep = [j for j in range(n) if j not in held and not any(_excluded(meta, i, j, unit, hop_s) for i in fold)]
@@ -1284,6 +1474,16 @@ def _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed,
             continue
         ae = _adapt(cycles.subset(keep), X[keep], unit, window_s, seed, pretrain)
         errors.append(_ae_errors(ae, X[fold]))
+        if trial_level:
+            used += fold.tolist()
+            xp = (np.stack([_apply_trial_effect(data[fold], effects[0][d, fold], effects[1][d, fold], prior["centre"])
+                            for d in range(draws)]) if effects is not None else data[fold][None])
+            pert_data.append(xp)
+            pert_errors.append(_ae_errors(ae, xp.reshape(-1, X.shape[1])).reshape(draws, len(fold), -1))
+            if pairs:
+                null["asym"].append(_asym_score(asym[fold], asym[keep].mean(0), asym[keep].std(0, ddof=1),
+                                                sd_floor_deg))
+            continue
         xp = np.repeat(data[fold], draws, axis=0)
         if cv > 0:
             xp = _perturb_channels(xp, channels, prior, rng)
@@ -1307,7 +1507,19 @@ def _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed,
         tau_off, tau_gain = _prior_sd(p, val_parts["sym"][1], cv, sd_floor_deg, weight, paired=len(pairs))
         doc_parts[p] = {"joints": list(joints), "tau_off_deg": tau_off.tolist(), "tau_gain": tau_gain.tolist(),
                         "residual_var_deg2": residual[p].tolist()}
-    part_null = _ae_part_scores(np.concatenate(pert_errors), np.concatenate(pert_data), channels, doc_parts, residual)
+    if trial_level:
+        # (draw, cycle) order: a null trial is one draw
+        pe = np.concatenate(pert_errors, axis=1)
+        pd_ = np.concatenate(pert_data, axis=1)
+        nh = pe.shape[1]
+        groups = null_groups.reshape(draws, n)[:, used].reshape(-1)
+        part_null = _ae_part_scores(pe.reshape(draws * nh, -1), pd_.reshape(draws * nh, *data.shape[1:]), channels,
+                                    doc_parts, residual, groups, None, _gain_centre(data.mean(0), channels))
+        if pairs:
+            null["asym"] = np.concatenate(null["asym"]).tolist() * draws
+    else:
+        part_null = _ae_part_scores(np.concatenate(pert_errors), np.concatenate(pert_data), channels, doc_parts,
+                                    residual)
     for p in doc_parts:
         doc_parts[p]["chi2_scale"], doc_parts[p]["chi2_df"] = _chi2_fit(part_null[p])
     if not pairs:
@@ -1318,7 +1530,7 @@ def _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed,
                      "pretrain_cycles": AE_PRETRAIN_CYCLES if pretrain else 0,
                      "pretrain_epochs": AE_PRETRAIN_EPOCHS if pretrain else 0,
                      "adapt_steps": AE_ADAPT_STEPS, "folds": AE_FOLDS, "between_trial_cv": float(cv),
-                     "prior_weight": float(weight), "parts": doc_parts}
+                     "prior_weight": float(weight), "prior_level": prior_level, "parts": doc_parts}
     _finish_null(doc, null, part_null)
     return Baseline(doc, ae)
 
@@ -1344,7 +1556,7 @@ def _schema():
                        "latent?": Int(lo=1), "pretrain?": Bool(), "pretrain_cycles?": Int(lo=0),
                        "pretrain_epochs?": Int(lo=0), "adapt_steps?": Int(lo=1), "folds?": Int(lo=1),
                        "residual_var_deg2?": mat, "between_trial_cv?": Num(lo=0, hi=1),
-                       "prior_weight?": Num(lo=0, hi=1),
+                       "prior_weight?": Num(lo=0, hi=1), "prior_level?": Str(choices=list(PRIOR_LEVELS)),
                        "parts?": Obj({"sym": part, "asym?": part})}),
         "null": Obj({"score": List(Num(lo=0), min_len=1), "t2?": List(Num(lo=0), min_len=1),
                      "spe?": List(Num(lo=0), min_len=1), "asym?": List(Num(lo=0), min_len=1),
