@@ -19,7 +19,8 @@ Anomalies (injected into the joint angles of the landing's ground contact):
   25 % on both sides (less flexion: a stiffer landing);
 - ``limp (one leg)``: the same reduction on the right leg only (an unloaded, guarded leg).
 
-Run:  python scripts/anomaly_power_curves.py [--scorers pca,ae] [--sizes 40,16] [--single-trial 5] [--cvs 0.1,0] [-o table.md]
+Run:  python scripts/anomaly_power_curves.py [--scorers pca,ae] [--sizes 40,16] [--single-trial 5] [--cvs 0.1,0]
+      [--prior-level trial|window] [-o table.md]
 Deterministic (fixed seeds). Prints a Markdown table.
 """
 
@@ -108,6 +109,8 @@ def main(argv=None) -> int:
                     help="baseline sizes (normal landings) to measure")
     ap.add_argument("--cvs", default=f"{A.BETWEEN_TRIAL_CV},0",
                     help="between-trial CVs of the prior to compare (0: no prior)")
+    ap.add_argument("--prior-level", choices=list(A.PRIOR_LEVELS), default="trial",
+                    help="the prior's level (fit_baseline's prior_level; default trial)")
     ap.add_argument("--single-trial", type=int, default=5, metavar="N",
                     help="also baselines of the windows of ONE normal landing, N of them (0: skip)")
     ap.add_argument("-o", "--output", default=None, help="Markdown file to write (default: stdout)")
@@ -124,7 +127,8 @@ def main(argv=None) -> int:
         for size in sizes:
             for cv in cvs:
                 t0 = time.process_time()
-                base = A.fit_baseline(pool.subset(slice(0, size)), "dropjump", scorer=scorer, between_trial_cv=cv)
+                base = A.fit_baseline(pool.subset(slice(0, size)), "dropjump", scorer=scorer, between_trial_cv=cv,
+                                      prior_level=args.prior_level)
                 s_normal = base.score(normal)
                 threshold = np.percentile(s_normal.score, 95)
                 columns.append(f"{scorer}, {size} landings, CV {cv:g}")
@@ -143,7 +147,8 @@ def main(argv=None) -> int:
                 fa, det, fa_emp = [], {name: [] for name, _ in ANOMALIES}, []
                 for b in range(args.single_trial):
                     base = A.fit_baseline(batch(1, 100 + b, unit="window"), "dropjump", scorer=scorer, unit="window",
-                                          window_s=WINDOW_S, hop_s=HOP_S, between_trial_cv=cv)
+                                          window_s=WINDOW_S, hop_s=HOP_S, between_trial_cv=cv,
+                                          prior_level=args.prior_level)
                     s_normal = base.score(normal_w)
                     threshold = np.percentile(s_normal.score, 95)
                     fa.append((s_normal.p < 0.05).mean())

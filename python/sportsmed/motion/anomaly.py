@@ -16,13 +16,21 @@ athlete's normal cycles and scores new ones:
   max(sd_floor_deg, CV × the joint's excursion) and a gain of SD CV (:data:`BETWEEN_TRIAL_CV`
   = 0.10), the sides correlated :data:`BETWEEN_SIDE_CORRELATION` (0.8: trial-to-trial change
   is mostly common to both legs, so the bilateral mean gets most of it, the asymmetry little);
-  the part's score is the Mahalanobis distance under the within-trial covariance plus these
-  modes (Woodbury), and the prior's variance shrinks as PRIOR_TRIALS / (PRIOR_TRIALS + T − 1)
-  with the baseline's T trials (hierarchical: T trials already show T − 1 degrees of freedom);
+  the prior's variance shrinks as PRIOR_TRIALS / (PRIOR_TRIALS + T − 1) with the baseline's T
+  trials (hierarchical: T trials already show T − 1 degrees of freedom). **Trial level**
+  (``prior_level="trial"``, format 4): a new trial — the cycles of one ``source`` — has ONE
+  effect, its posterior mean θ̂ estimated from all its cycles jointly; a cycle's part score is
+  its Mahalanobis distance under the within-trial covariance after that effect plus the
+  effect's prior cost θ̂ᵀT⁻¹θ̂ (summed over a trial, with the cost once, the distance of the
+  stacked trial under block-diag(A) + U T Uᵀ), so a change the whole trial shares is priced
+  once against the prior instead of each cycle fitting its own offsets and gains.
+  ``prior_level="window"`` (format 3's only way): each cycle's own effect marginalised
+  (Woodbury, per cycle);
 - each part calibrated against its own null — leave one cycle out (pca) or cross-fitted
-  folds (ae), the left-out cycle given trial effects drawn from the prior — by a scaled
-  chi-square matched to the null's mean and variance (Box 1954), and the parts combined by
-  the smallest tail probability with a Šidák correction: ``score`` = −log10 p;
+  folds (ae), the left-out cycles given trial effects drawn from the prior (trial level: per
+  draw, each baseline trial re-observed as a new trial with one effect, scored as a new trial
+  is) — by a scaled chi-square matched to the null's mean and variance (Box 1954), and the
+  parts combined by the smallest tail probability with a Šidák correction: ``score`` = −log10 p;
 - left/right asymmetry per joint (mean right − left, or ipsilateral − contralateral, over
   the cycle) as a z-score against the baseline's asymmetry.
 
@@ -30,8 +38,8 @@ The scorer is chosen by name: ``scorer="pca"`` (the transparent statistical one,
 ``scorer="ae"`` (the deep one: a LibTorch 1-D convolutional autoencoder,
 :class:`sportsmed._torch.motion.CycleAutoencoder`, pre-trained on the synthetic athlete's
 landings and adapted to the baseline), behind the same :func:`fit_baseline` /
-:meth:`Baseline.score` API. Both deterministic for a seed. Baselines of format versions 1-2
-(one model of the raw channels) are still read and scored as they were.
+:meth:`Baseline.score` API. Both deterministic for a seed. Baselines of format versions 1-3
+(1-2: one model of the raw channels; 3: the prior per cycle) are still read and scored as they were.
 
 Drop-jump landings are found from foot-marker kinematics alone (:func:`foot_contacts`).
 """
@@ -766,11 +774,11 @@ def _apply_trial_effect(data, off, gain, centre):
 
 
 def _null_trials(meta, idx, channels, prior, rng, draws, cv):
-    """The trial-level null's trials: per draw, each baseline trial (``source``) of the cycles
+    """The trial-level null's trials: per draw, each baseline trial (:func:`_trial_key`) of the cycles
     ``idx`` gets its own effect from the prior. Returns the effect per (draw, cycle) — offsets
     and gains (draws, len(idx), C), None without a prior — and the null trial label of each
     (draws · len(idx),), in (draw, cycle) order."""
-    src = [str(meta[i].get("source", "")) for i in idx]
+    src = [_trial_key(meta[i]) for i in idx]
     label = {s: k for k, s in enumerate(dict.fromkeys(src))}
     t = np.array([label[s] for s in src])
     S = len(label)
@@ -998,7 +1006,9 @@ class Baseline:
         each cycle's raw score: pca, the Mahalanobis distance to the part's probabilistic PCA
         with the trial effects (offset, gain per joint) under their prior; ae, the same
         quadratic form of the reconstruction error over the residual variance. Prior level
-        ``trial`` (format 4's default): the cycles of one ``source`` are one trial and share ONE
+        ``trial`` (format 4's default): the cycles of one ``source`` (and ``side``: gait cycles
+        of the right and the left foot apart, their channels being ipsi/contralateral) are one
+        trial and share ONE
         trial effect, estimated from all of them (:func:`_trial_quadratic`), so score a trial's
         cycles together; ``window``: each cycle takes its own (marginalised per cycle, format 3).
         ``trial_effects``, if a dict, receives per part the trial effect's prior cost θ̂ᵀT⁻¹θ̂
@@ -1026,7 +1036,10 @@ class Baseline:
         ``score_asym``/``p_asym``; :meth:`part_scores`), each calibrated by a scaled chi-square
         fitted to its own null (leave one cycle out for pca, cross-fitted folds for ae, the
         left-out cycles given trial effects drawn from the prior); ``percentile`` of ``score``
-        against the null's combined scores (100: beyond every baseline cycle). Formats 1-2:
+        against the null's combined scores (100: beyond every baseline cycle); prior level
+        ``trial``: ``trial_sym``/``trial_asym``, the part score's share from the trial's
+        estimated effect θ̂ᵀT⁻¹θ̂ (the same for every cycle of a trial; the cycles of one
+        ``source`` are one trial, see :meth:`part_scores`). Formats 1-2:
         ``score`` (pca: T² + Q/σ²; ae: mean squared reconstruction error over the residual
         variance) with ``t2``, ``spe``. Always: the worst channel × phase of the z map, the
         asymmetry per joint (``asym_<joint>_deg`` and ``asym_<joint>_z``) and the cycle's
@@ -1039,7 +1052,8 @@ class Baseline:
         nan = float("nan")
         extra = [{} for _ in range(len(cycles))]
         if self._parts is not None:
-            raw = self.part_scores(cycles)
+            te = {}
+            raw = self.part_scores(cycles, te)
             logs = {p: _log_tail(raw[p], spec["chi2_scale"], spec["chi2_df"]) for p, spec in self._parts.items()}
             comb = _combine(list(logs.values()))
             s = _neglog10(comb)
@@ -1048,6 +1062,8 @@ class Baseline:
                 for p in self._parts:
                     e[f"score_{p}"] = float(raw[p][i])
                     e[f"p_{p}"] = float(np.exp(logs[p][i]))
+                    if self.prior_level == "trial":
+                        e[f"trial_{p}"] = float(te[p][i])
         elif self._pca is not None:
             t2, q, s = self._pca.parts(X)
             for i, e in enumerate(extra):
@@ -1079,12 +1095,19 @@ class Baseline:
         return pd.DataFrame(rows)
 
 
+def _trial_key(m):
+    """The trial a cycle belongs to: its ``source`` and ``side`` — gait cycles of the right and
+    the left foot hold ipsilateral/contralateral channels, so one trial effect of the right leg
+    is an ipsilateral one in the right foot's cycles and a contralateral one in the left's."""
+    return f"{m.get('source', '')}|{m.get('side', '')}"
+
+
 def _trial_groups(cycles):
-    """A trial label per cycle: its ``source`` (cycles without meta: one trial)."""
+    """A trial label per cycle (:func:`_trial_key`; cycles without meta: one trial)."""
     n = len(cycles)
     if len(cycles.meta) != n:
         return np.zeros(n, int)
-    return np.array([str(m.get("source", "")) for m in cycles.meta])
+    return np.array([_trial_key(m) for m in cycles.meta])
 
 
 def _gain_centre(phase_mean, channels):
@@ -1145,13 +1168,16 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
         max(sd_floor_deg, cv × excursion) and gains of SD cv per side, sides correlated
         :data:`BETWEEN_SIDE_CORRELATION`, shrunk by the baseline's number of trials
         (distinct ``source``); 0: none (the baseline's cycles are all the variation there is)
+    prior_level : ``trial`` (one effect shared by the cycles of a new trial, a trial-level
+        null of :data:`TRIAL_DRAWS` draws) or ``window`` (each cycle its own, format 3)
     pretrain : ae: start from the synthetic athlete's pre-trained network (else from the seed)
     sd_floor_deg : floor of the per-phase SD in the z map (marker/IK noise, degrees)
 
     Raises
     ------
     InvalidArgument : fewer than max(8, 2 × retained components of either part) cycles, a
-        scorer this version does not have, or between_trial_cv outside [0, 1).
+        scorer this version does not have, between_trial_cv outside [0, 1), or a prior_level
+        other than ``trial``/``window``.
     """
     window_s, hop_s = window_defaults(task, window_s, hop_s)
     if scorer not in SCORERS:
