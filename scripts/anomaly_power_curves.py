@@ -109,8 +109,8 @@ def main(argv=None) -> int:
                     help="baseline sizes (normal landings) to measure")
     ap.add_argument("--cvs", default=f"{A.BETWEEN_TRIAL_CV},0",
                     help="between-trial CVs of the prior to compare (0: no prior)")
-    ap.add_argument("--prior-level", choices=list(A.PRIOR_LEVELS), default="trial",
-                    help="the prior's level (fit_baseline's prior_level; default trial)")
+    ap.add_argument("--prior-level", choices=list(A.PRIOR_LEVELS), default="window",
+                    help="the prior's level (fit_baseline's prior_level; default window, as the library)")
     ap.add_argument("--single-trial", type=int, default=5, metavar="N",
                     help="also baselines of the windows of ONE normal landing, N of them (0: skip)")
     ap.add_argument("-o", "--output", default=None, help="Markdown file to write (default: stdout)")

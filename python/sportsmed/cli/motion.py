@@ -132,9 +132,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--between-trial-cv", type=float, default=None, metavar="CV",
                    help="prior on trial-to-trial variation a baseline of few trials cannot show: offsets "
                         "CV x each joint's excursion, gains CV (default 0.10; 0: none)")
-    b.add_argument("--prior-level", choices=["trial", "window"], default="trial",
-                   help="trial (default): the cycles of one new trial share one trial effect, estimated from all "
-                        "of them; window: each cycle takes its own (format 3's method)")
+    b.add_argument("--prior-level", choices=["window", "trial"], default="window",
+                   help="window (default): each cycle of a new trial takes its own trial effect; trial: the cycles "
+                        "of one new trial share one, estimated from all of them (score a trial's cycles together)")
     add_output(b, "baseline file to write (versioned JSON)", required=True)
     b.set_defaults(handler=_baseline)
 

@@ -18,14 +18,14 @@ athlete's normal cycles and scores new ones:
   is mostly common to both legs, so the bilateral mean gets most of it, the asymmetry little);
   the prior's variance shrinks as PRIOR_TRIALS / (PRIOR_TRIALS + T − 1) with the baseline's T
   trials (hierarchical: T trials already show T − 1 degrees of freedom). **Trial level**
-  (``prior_level="trial"``, format 4): a new trial — the cycles of one ``source`` — has ONE
+  (``prior_level="trial"``, format 4, an option): a new trial — the cycles of one ``source`` — has ONE
   effect, its posterior mean θ̂ estimated from all its cycles jointly; a cycle's part score is
   its Mahalanobis distance under the within-trial covariance after that effect plus the
   effect's prior cost θ̂ᵀT⁻¹θ̂ (summed over a trial, with the cost once, the distance of the
   stacked trial under block-diag(A) + U T Uᵀ), so a change the whole trial shares is priced
   once against the prior instead of each cycle fitting its own offsets and gains.
-  ``prior_level="window"`` (format 3's only way): each cycle's own effect marginalised
-  (Woodbury, per cycle);
+  ``prior_level="window"`` (the default, format 3's only way): each cycle's own effect
+  marginalised (Woodbury, per cycle);
 - each part calibrated against its own null — leave one cycle out (pca) or cross-fitted
   folds (ae), the left-out cycles given trial effects drawn from the prior (trial level: per
   draw, each baseline trial re-observed as a new trial with one effect, scored as a new trial
@@ -1006,7 +1006,7 @@ class Baseline:
         each cycle's raw score: pca, the Mahalanobis distance to the part's probabilistic PCA
         with the trial effects (offset, gain per joint) under their prior; ae, the same
         quadratic form of the reconstruction error over the residual variance. Prior level
-        ``trial`` (format 4's default): the cycles of one ``source`` (and ``side``: gait cycles
+        ``trial`` (format 4, optional): the cycles of one ``source`` (and ``side``: gait cycles
         of the right and the left foot apart, their channels being ipsi/contralateral) are one
         trial and share ONE
         trial effect, estimated from all of them (:func:`_trial_quadratic`), so score a trial's
@@ -1150,7 +1150,7 @@ def required_cycles(k: int) -> int:
 def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: float = 0.90,
                  sd_floor_deg: float = 1.0, unit: str = "cycle", window_s: Optional[float] = None,
                  hop_s: Optional[float] = None, seed: int = 0, pretrain: bool = True,
-                 between_trial_cv: float = BETWEEN_TRIAL_CV, prior_level: str = "trial") -> Baseline:
+                 between_trial_cv: float = BETWEEN_TRIAL_CV, prior_level: str = "window") -> Baseline:
     """Fits the baseline of an athlete's normal cycles.
 
     Parameters
@@ -1168,8 +1168,10 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
         max(sd_floor_deg, cv × excursion) and gains of SD cv per side, sides correlated
         :data:`BETWEEN_SIDE_CORRELATION`, shrunk by the baseline's number of trials
         (distinct ``source``); 0: none (the baseline's cycles are all the variation there is)
-    prior_level : ``trial`` (one effect shared by the cycles of a new trial, a trial-level
-        null of :data:`TRIAL_DRAWS` draws) or ``window`` (each cycle its own, format 3)
+    prior_level : ``window`` (each cycle its own trial effect, as format 3; the default: the
+        trial level did not do better on the acceptance data and the synthetic athlete, README)
+        or ``trial`` (one effect shared by the cycles of a new trial, a trial-level null of
+        :data:`TRIAL_DRAWS` draws)
     pretrain : ae: start from the synthetic athlete's pre-trained network (else from the seed)
     sd_floor_deg : floor of the per-phase SD in the z map (marker/IK noise, degrees)
 
