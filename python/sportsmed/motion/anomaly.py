@@ -18,8 +18,8 @@ athlete's normal cycles and scores new ones:
   is mostly common to both legs, so the bilateral mean gets most of it, the asymmetry little);
   the prior's variance shrinks as PRIOR_TRIALS / (PRIOR_TRIALS + T − 1) with the baseline's T
   trials (hierarchical: T trials already show T − 1 degrees of freedom). **Trial level**
-  (``prior_level="trial"``, format 4, an option): a new trial — the cycles of one ``source`` — has ONE
-  effect, its posterior mean θ̂ estimated from all its cycles jointly; a cycle's part score is
+  (``prior_level="trial"``, format 4, an option): a new trial — the cycles of one ``source``
+  (and side, for gait cycles) — has ONE effect, its posterior mean θ̂ estimated from all its cycles jointly; a cycle's part score is
   its Mahalanobis distance under the within-trial covariance after that effect plus the
   effect's prior cost θ̂ᵀT⁻¹θ̂ (summed over a trial, with the cost once, the distance of the
   stacked trial under block-diag(A) + U T Uᵀ), so a change the whole trial shares is priced
@@ -732,7 +732,8 @@ def _trial_quadratic(stats, groups):
     (rᵢ − Uᵢθ̂)ᵀA⁻¹(rᵢ − Uᵢθ̂) + θ̂ᵀT⁻¹θ̂ (what is left of it after the trial's effect, plus
     the trial effect's own prior cost). Summed over a trial's cycles with θ̂ᵀT⁻¹θ̂ counted once
     it is the Mahalanobis distance of the trial's stacked cycles under block-diag(A) + U T Uᵀ;
-    for a trial of one cycle it is :func:`_prior_quadratic`. ``stats``: :func:`_mode_stats`;
+    for a trial of one cycle, with gains about its own mean (``centre=None`` in
+    :func:`_mode_stats`), it is :func:`_prior_quadratic`. ``stats``: :func:`_mode_stats`;
     ``groups``: a trial label per cycle. Returns (score (n,), θ̂ᵀT⁻¹θ̂ (n,), both ≥ 0)."""
     rar, uar, uau, taus = stats
     n = rar.size
@@ -1008,9 +1009,9 @@ class Baseline:
         quadratic form of the reconstruction error over the residual variance. Prior level
         ``trial`` (format 4, optional): the cycles of one ``source`` (and ``side``: gait cycles
         of the right and the left foot apart, their channels being ipsi/contralateral) are one
-        trial and share ONE
-        trial effect, estimated from all of them (:func:`_trial_quadratic`), so score a trial's
-        cycles together; ``window``: each cycle takes its own (marginalised per cycle, format 3).
+        trial and share ONE trial effect, estimated from all of them (:func:`_trial_quadratic`),
+        so score a trial's cycles together; ``window`` (the default): each cycle takes its own
+        (marginalised per cycle, format 3).
         ``trial_effects``, if a dict, receives per part the trial effect's prior cost θ̂ᵀT⁻¹θ̂
         per cycle (zeros at prior level ``window``)."""
         self._check(cycles)
