@@ -215,13 +215,17 @@ def test_trial_quadratic_is_the_stacked_trials_mahalanobis_distance():
     np.testing.assert_allclose(single, A._prior_quadratic(R, G, A._pca_ainv(pca), tau_off, tau_gain), rtol=1e-9)
 
 
-def test_trial_level_scores_group_cycles_by_source():
+def test_trial_level_scores_group_cycles_by_source(tmp_path):
     # the cycles of one source share one trial effect; another trial's cycles in the same call
     # change nothing; the cycles of a trial scored alone are that trial
     b = A.fit_baseline(_synthetic_cycles(30, seed=1), prior_level="trial")
     assert b.prior_level == "trial" and b.to_dict()["version"] == A.FORMAT_VERSION == 4
+    assert json.dumps(b.to_dict()) == json.dumps(A.fit_baseline(_synthetic_cycles(30, seed=1),
+                                                                prior_level="trial").to_dict())
     one, two = _synthetic_cycles(6, seed=2), _synthetic_cycles(5, seed=5, shift_deg=3.0)
     both = b.score(one + two)
+    b.save(tmp_path / "t.baseline")
+    np.testing.assert_array_equal(A.load_baseline(tmp_path / "t.baseline").score(one + two).score, both.score)
     np.testing.assert_allclose(both.score.to_numpy()[:6], b.score(one).score.to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(both.score.to_numpy()[6:], b.score(two).score.to_numpy(), rtol=1e-12)
     te = {}
