@@ -129,6 +129,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--variance", type=float, default=0.90, help="variance the retained PCs explain (default 0.90)")
     b.add_argument("--scorer", choices=["pca", "ae"], default="pca",
                    help="pca (transparent, default) or ae (LibTorch autoencoder pre-trained on the synthetic athlete)")
+    b.add_argument("--between-trial-cv", type=float, default=None, metavar="CV",
+                   help="prior on trial-to-trial variation a baseline of few trials cannot show: offsets "
+                        "CV x each joint's excursion, gains CV (default 0.10; 0: none)")
+    b.add_argument("--prior-level", choices=["window", "trial"], default="window",
+                   help="window (default): each cycle of a new trial takes its own trial effect; trial: the cycles "
+                        "of one new trial share one, estimated from all of them (score a trial's cycles together)")
     add_output(b, "baseline file to write (versioned JSON)", required=True)
     b.set_defaults(handler=_baseline)
 
@@ -628,10 +634,12 @@ def _baseline(args: argparse.Namespace) -> int:
             print(f"sportsmed motion baseline: {trc}: {len(c)} {args.unit}s", file=sys.stderr)
             cycles = c if cycles is None else cycles + c
         progress(1.0, "fit")
-        base = anomaly.fit_baseline(cycles, args.task, scorer=args.scorer, variance=args.variance, unit=args.unit)
+        cv = anomaly.BETWEEN_TRIAL_CV if args.between_trial_cv is None else args.between_trial_cv
+        base = anomaly.fit_baseline(cycles, args.task, scorer=args.scorer, variance=args.variance, unit=args.unit,
+                                    between_trial_cv=cv, prior_level=args.prior_level)
     base.save(args.output)
-    what = (f"{base.n_components} components ({base.to_dict()['scorer']['explained']:.0%} of the variance)"
-            if base.scorer == "pca" else f"autoencoder (latent {base.n_components})")
+    what = (f"{base.n_components} components (at least {base.to_dict()['scorer']['explained']:.0%} of each "
+            "part's variance)" if base.scorer == "pca" else f"autoencoder (latent {base.n_components})")
     print(f"sportsmed motion baseline: {base.n_cycles} {args.unit}s, {what} -> {args.output}", file=sys.stderr)
     return 0
 

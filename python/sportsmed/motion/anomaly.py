@@ -6,23 +6,40 @@ of joint angles in degrees with named channels. A :class:`Baseline` is fitted to
 athlete's normal cycles and scores new ones:
 
 - per-phase mean and standard deviation (the channel × phase z-score map of a new cycle);
-- a PCA of the stacked cycle vectors, components retained up to a fraction of the
-  variance (90 % by default, never tuned per data set); the anomaly score is the
-  probabilistic-PCA distance ``T² + Q / σ²`` (Hotelling's T² in the retained components
-  plus the residual SPE/Q over the mean discarded variance; Tipping & Bishop 1999,
-  Jackson & Mudholkar 1979 for T²/Q monitoring), reported with T² and Q separately;
-- each score calibrated as a percentile of a leave-one-cycle-out null of the baseline's
-  own cycles (cycles overlapping the left-out one in time are left out with it, so that
-  overlapping windows cannot vouch for each other);
+- the cycles in **bilateral parts**: the bilateral mean (R + L)/2 per joint (``sym``, with any
+  channel without a partner) and the asymmetry R − L (``asym``), each scored by its own model
+  (pca: a probabilistic PCA, components to 90 % of the part's variance but none inside the
+  Marchenko–Pastur bulk of the marker/IK noise; ae: the autoencoder's reconstruction error in
+  the same coordinates over its out-of-fold residual variance);
+- a **between-trial prior**: cycles of one trial cannot show how the athlete's trials differ
+  (depth, speed, effort), so each side's joint gets a trial effect — an offset of SD
+  max(sd_floor_deg, CV × the joint's excursion) and a gain of SD CV (:data:`BETWEEN_TRIAL_CV`
+  = 0.10), the sides correlated :data:`BETWEEN_SIDE_CORRELATION` (0.8: trial-to-trial change
+  is mostly common to both legs, so the bilateral mean gets most of it, the asymmetry little);
+  the prior's variance shrinks as PRIOR_TRIALS / (PRIOR_TRIALS + T − 1) with the baseline's T
+  trials (hierarchical: T trials already show T − 1 degrees of freedom). **Trial level**
+  (``prior_level="trial"``, format 4, an option): a new trial — the cycles of one ``source``
+  (and side, for gait cycles) — has ONE effect, its posterior mean θ̂ estimated from all its cycles jointly; a cycle's part score is
+  its Mahalanobis distance under the within-trial covariance after that effect plus the
+  effect's prior cost θ̂ᵀT⁻¹θ̂ (summed over a trial, with the cost once, the distance of the
+  stacked trial under block-diag(A) + U T Uᵀ), so a change the whole trial shares is priced
+  once against the prior instead of each cycle fitting its own offsets and gains.
+  ``prior_level="window"`` (the default, format 3's only way): each cycle's own effect
+  marginalised (Woodbury, per cycle);
+- each part calibrated against its own null — leave one cycle out (pca) or cross-fitted
+  folds (ae), the left-out cycles given trial effects drawn from the prior (trial level: per
+  draw, each baseline trial re-observed as a new trial with one effect, scored as a new trial
+  is) — by a scaled chi-square matched to the null's mean and variance (Box 1954), and the
+  parts combined by the smallest tail probability with a Šidák correction: ``score`` = −log10 p;
 - left/right asymmetry per joint (mean right − left, or ipsilateral − contralateral, over
   the cycle) as a z-score against the baseline's asymmetry.
 
 The scorer is chosen by name: ``scorer="pca"`` (the transparent statistical one, NumPy) or
 ``scorer="ae"`` (the deep one: a LibTorch 1-D convolutional autoencoder,
 :class:`sportsmed._torch.motion.CycleAutoencoder`, pre-trained on the synthetic athlete's
-landings and adapted to the baseline; its score is the reconstruction error over the
-baseline's out-of-fold residual variance, calibrated against cross-fitted folds), behind the
-same :func:`fit_baseline` / :meth:`Baseline.score` API. Both deterministic for a seed.
+landings and adapted to the baseline), behind the same :func:`fit_baseline` /
+:meth:`Baseline.score` API. Both deterministic for a seed. Baselines of format versions 1-3
+(1-2: one model of the raw channels; 3: the prior per cycle) are still read and scored as they were.
 
 Drop-jump landings are found from foot-marker kinematics alone (:func:`foot_contacts`).
 """
@@ -48,7 +65,7 @@ TASKS = ("gait", "dropjump", "squat")
 #: OpenSim IK coordinates used per side (gait2392 / Rajagopal names, degrees).
 IK_JOINTS = ("hip_flexion", "hip_adduction", "hip_rotation", "knee_angle", "ankle_angle")
 FORMAT = "sportsmed.motion.baseline"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 4
 SCORERS = ("pca", "ae")
 #: The deep scorer's training schedule (never tuned per data set): pre-training on the
 #: synthetic athlete's cycles, adaptation to the baseline, folds of its calibration null.
@@ -535,7 +552,7 @@ def _asymmetry(data, pairs):
 class _Pca:
     """PCA of stacked cycle vectors (degrees, centred, not scaled: all channels are angles)."""
 
-    def __init__(self, X, variance=None, k=None):
+    def __init__(self, X, variance=None, k=None, noise_var=0.0):
         n = X.shape[0]
         self.mean = X.mean(0)
         Y = X - self.mean
@@ -554,13 +571,20 @@ class _Pca:
         if k is None:
             cum = np.cumsum(lam) / max(lam.sum(), 1e-300)
             k = int(np.searchsorted(cum, variance - 1e-12) + 1)
+            # components inside the bulk of the measurement noise's eigenvalues carry no
+            # movement: white noise of variance s² in D dimensions sampled n times has its
+            # sample eigenvalues up to s² (1 + √(D / (n − 1)))² (Marchenko & Pastur 1967;
+            # as in MP-PCA denoising, Veraart et al. 2016)
+            if noise_var > 0:
+                edge = noise_var * (1.0 + math.sqrt(X.shape[1] / max(n - 1, 1))) ** 2
+                k = min(k, max(1, int(np.sum(lam > edge))))
         k = max(1, min(k, n - 1, vt.shape[0]))
         vt = vt[:k]
         # deterministic signs: each component's largest loading positive
         sign = np.sign(vt[np.arange(k), np.argmax(np.abs(vt), axis=1)])
         self.components = vt * sign[:, None]
         self.eigenvalues = np.maximum(lam[:k], 1e-12)
-        self.residual_var = max(float(lam[k:].sum()) / max(X.shape[1] - k, 1), 1e-12)
+        self.residual_var = max(float(lam[k:].sum()) / max(X.shape[1] - k, 1), noise_var, 1e-12)
         self.explained = float(lam[:k].sum() / max(lam.sum(), 1e-300))
         self.k = k
 
@@ -570,6 +594,300 @@ class _Pca:
         t2 = (t ** 2 / self.eigenvalues).sum(1)
         q = ((y - t @ self.components) ** 2).sum(1)
         return t2, q, t2 + q / self.residual_var
+
+
+# ----------------------------------------------------------------------------- bilateral parts, between-trial prior
+
+#: Between-trial coefficient of variation of a joint's movement (the trial-level prior, see
+#: the module docstring): per side, offset SD = max(sd_floor_deg, CV × the joint's excursion
+#: in the baseline), gain SD = CV. Fixed, not tuned per data set.
+BETWEEN_TRIAL_CV = 0.10
+#: Correlation between the two sides' trial effects: most of what changes from one trial to
+#: the next (depth, speed, effort) changes both legs alike. Fixed, not tuned per data set.
+BETWEEN_SIDE_CORRELATION = 0.8
+#: Trial effects drawn from the prior per left-out cycle of the calibration null.
+PRIOR_DRAWS = 5
+#: Weight of the between-trial prior, in trials (see :func:`_prior_weight`).
+PRIOR_TRIALS = 2.0
+
+
+def _parts(data, channels):
+    """The cycles in bilateral coordinates: ``sym`` (n, J + unpaired, P) — per joint the
+    bilateral mean (first + second side) / 2, then channels without a partner — and ``asym``
+    (n, J, P) — first − second side (right − left, ipsilateral − contralateral). Returns
+    {part: (joint names, array)}; ``asym`` only when the channels hold pairs."""
+    pairs = _asym_pairs(list(channels))
+    paired = {i for _, i, _ in pairs} | {j for _, _, j in pairs}
+    rest = [k for k in range(len(channels)) if k not in paired]
+    sym = [(data[:, i] + data[:, j]) / 2.0 for _, i, j in pairs] + [data[:, k] for k in rest]
+    out = {"sym": ([p[0] for p in pairs] + [channels[k] for k in rest], np.stack(sym, axis=1))}
+    if pairs:
+        out["asym"] = ([p[0] for p in pairs], np.stack([data[:, i] - data[:, j] for _, i, j in pairs], axis=1))
+    return out
+
+
+def _prior_weight(meta):
+    """The share of the prior's between-trial variance a baseline still needs (hierarchical
+    shrinkage): its cycles from T distinct trials already show T − 1 degrees of freedom of the
+    between-trial variation, the prior counts as :data:`PRIOR_TRIALS` trials, so the prior's
+    variance is scaled by PRIOR_TRIALS / (PRIOR_TRIALS + T − 1): all of it for one trial."""
+    trials = max(1, len({m.get("source", "") for m in meta}))
+    return PRIOR_TRIALS / (PRIOR_TRIALS + trials - 1.0)
+
+
+def _side_sd(Ysym, cv, floor, weight):
+    """Per joint, the SD of one side's trial effects: offset max(floor, cv × the joint's
+    excursion in the baseline) (deg) and relative gain cv, times √weight."""
+    excursion = Ysym.max(axis=(0, 2)) - Ysym.min(axis=(0, 2))
+    w = math.sqrt(weight)
+    return w * np.maximum(floor, cv * excursion), np.full(Ysym.shape[1], w * float(cv))
+
+
+def _prior_sd(part, Ysym, cv, floor, weight=1.0, rho=BETWEEN_SIDE_CORRELATION, paired=None):
+    """Trial-effect SDs (offset in degrees, relative gain) per joint of a part, from per-side
+    effects of SD :func:`_side_sd` correlated rho between the sides: the bilateral mean has
+    SD × √((1 + rho)/2) (× 1 for a channel without a partner), the difference SD × √(2(1 − rho)).
+    ``Ysym``: the symmetric part of the baseline (n, joints, P); ``paired``: how many of its
+    joints are pairs (all by default)."""
+    J = Ysym.shape[1] if paired is None else paired
+    if cv <= 0:
+        n = J if part == "asym" else Ysym.shape[1]
+        return np.zeros(n), np.zeros(n)
+    off, gain = _side_sd(Ysym, cv, floor, weight)
+    if part == "asym":
+        f = math.sqrt(2.0 * (1.0 - rho))
+        return f * off[:J], f * gain[:J]
+    f = np.where(np.arange(Ysym.shape[1]) < J, math.sqrt((1.0 + rho) / 2.0), 1.0)
+    return f * off, f * gain
+
+
+def _prior_quadratic(R, G, ainv, tau_off, tau_gain):
+    """rᵀ (A + U T Uᵀ)⁻¹ r per cycle (Woodbury): r the residual (n, J, P), A the within-trial
+    covariance (``ainv`` applies A⁻¹ to rows), U the trial-effect modes of each joint — an
+    offset (constant over the phase) and a gain (the cycle's own centred bilateral-mean curve
+    of the joint, from G (n, J, P): a gain common to both sides scales it in the bilateral
+    mean, a gain differing between the sides adds it to the difference) — with prior SDs
+    T = (tau_off, tau_gain). Without modes: rᵀ A⁻¹ r."""
+    n, J, P = R.shape
+    r = R.reshape(n, -1)
+    ar = ainv(r)
+    q = (r * ar).sum(1)
+    active = [(j, "o", t) for j, t in enumerate(tau_off) if t > 0] + [(j, "g", t) for j, t in enumerate(tau_gain)
+                                                                       if t > 0]
+    if not active:
+        return q
+    for c in range(n):
+        cols, taus = [], []
+        for j, kind, t in active:
+            u = np.zeros((J, P))
+            u[j] = 1.0 if kind == "o" else G[c, j] - G[c, j].mean()
+            if np.any(u[j] != 0):
+                cols.append(u.reshape(-1))
+                taus.append(t)
+        U = np.stack(cols, axis=1)
+        AU = ainv(U.T).T
+        M = np.diag(1.0 / np.asarray(taus) ** 2) + U.T @ AU
+        b = U.T @ ar[c]
+        q[c] -= b @ np.linalg.solve(M, b)
+    return np.maximum(q, 0.0)
+
+
+#: Trial effects drawn for the trial-level null (prior_level="trial"): each draw re-observes
+#: each of the baseline's trials, every cycle left out of its own model, as a new trial with
+#: one effect of its own.
+TRIAL_DRAWS = 40
+PRIOR_LEVELS = ("trial", "window")
+
+
+def _mode_stats(R, G, ainv, tau_off, tau_gain, centre=None):
+    """Per cycle, what the trial-effect modes need: rᵀA⁻¹r (n,), UᵀA⁻¹r (n, m) and UᵀA⁻¹U
+    (n, m, m), the modes U (offsets, then gains, of the joints whose prior SD is > 0) and their
+    prior SDs (m,). A gain scales the bilateral-mean curve G about ``centre`` (J,), the
+    baseline's mean angle per joint — the centre the null's trial effects scale about — or,
+    if None, about each cycle's own mean (:func:`_prior_quadratic`: there every cycle has its
+    own offset too, so the two agree; a trial-level effect shares one offset, so a gain about
+    each window's mean would be a different offset per window). A zero mode is kept: its
+    prior adds nothing and a trial's modes stay the same for every cycle."""
+    n, J, P = R.shape
+    r = R.reshape(n, -1)
+    ar = ainv(r)
+    offs = [j for j in range(J) if tau_off[j] > 0]
+    gains = [j for j in range(J) if tau_gain[j] > 0]
+    taus = np.array([tau_off[j] for j in offs] + [tau_gain[j] for j in gains], float)
+    m = taus.size
+    U = np.zeros((n, m, J, P))
+    for k, j in enumerate(offs):
+        U[:, k, j] = 1.0
+    for k, j in enumerate(gains):
+        U[:, len(offs) + k, j] = G[:, j] - (G[:, j].mean(axis=1, keepdims=True) if centre is None else centre[j])
+    U = U.reshape(n, m, J * P)
+    AU = ainv(U.reshape(n * m, J * P)).reshape(n, m, J * P) if m else U
+    return (r * ar).sum(1), np.einsum("nmd,nd->nm", U, ar), np.einsum("nmd,nkd->nmk", U, AU), taus
+
+
+def _trial_quadratic(stats, groups):
+    """Per cycle, its distance with ONE trial effect shared by all cycles of its trial:
+    θ̂ the posterior mean of the trial's effect (offset and gain per joint, prior N(0, T)) from
+    all its cycles jointly, θ̂ = (T⁻¹ + Σ UᵢᵀA⁻¹Uᵢ)⁻¹ Σ UᵢᵀA⁻¹rᵢ; the cycle's score is
+    (rᵢ − Uᵢθ̂)ᵀA⁻¹(rᵢ − Uᵢθ̂) + θ̂ᵀT⁻¹θ̂ (what is left of it after the trial's effect, plus
+    the trial effect's own prior cost). Summed over a trial's cycles with θ̂ᵀT⁻¹θ̂ counted once
+    it is the Mahalanobis distance of the trial's stacked cycles under block-diag(A) + U T Uᵀ;
+    for a trial of one cycle, with gains about its own mean (``centre=None`` in
+    :func:`_mode_stats`), it is :func:`_prior_quadratic`. ``stats``: :func:`_mode_stats`;
+    ``groups``: a trial label per cycle. Returns (score (n,), θ̂ᵀT⁻¹θ̂ (n,), both ≥ 0)."""
+    rar, uar, uau, taus = stats
+    n = rar.size
+    score, trial = rar.copy(), np.zeros(n)
+    if taus.size == 0:
+        return np.maximum(score, 0.0), trial
+    tinv = np.diag(1.0 / taus ** 2)
+    groups = np.asarray(groups)
+    for g in dict.fromkeys(groups.tolist()):
+        idx = np.flatnonzero(groups == g)
+        th = np.linalg.solve(tinv + uau[idx].sum(0), uar[idx].sum(0))
+        t = float(th @ tinv @ th)
+        score[idx] += -2.0 * uar[idx] @ th + np.einsum("m,nmk,k->n", th, uau[idx], th) + t
+        trial[idx] = t
+    return np.maximum(score, 0.0), trial
+
+
+def _draw_trial_effects(channels, prior, rng, draws):
+    """Trial effects (offsets (draws, C) deg, gains (draws, C)) from the prior, the two sides'
+    correlated rho (as :func:`_perturb_channels`, one effect per draw)."""
+    C = len(channels)
+    rho = prior["rho"]
+    own = rng.standard_normal((2, draws, C))
+    common = rng.standard_normal((2, draws, C))
+    paired = np.zeros(C, bool)
+    for _, i, j in _asym_pairs(list(channels)):
+        common[:, :, j] = common[:, :, i]
+        paired[[i, j]] = True
+    z = np.where(paired, math.sqrt(rho), 1.0) * common + np.where(paired, math.sqrt(1.0 - rho), 0.0) * own
+    return z[0] * prior["tau_off"], z[1] * prior["tau_gain"]
+
+
+def _apply_trial_effect(data, off, gain, centre):
+    """Cycles (n, C, P) with trial effects per channel, (C,) one for all or (n, C) one per
+    cycle: x ← c + (1 + g)(x − c) + o."""
+    c = centre[None, :, None]
+    off, gain = np.broadcast_to(off, data.shape[:2]), np.broadcast_to(gain, data.shape[:2])
+    return c + (1.0 + gain[:, :, None]) * (data - c) + off[:, :, None]
+
+
+def _null_trials(meta, idx, channels, prior, rng, draws, cv):
+    """The trial-level null's trials: per draw, each baseline trial (:func:`_trial_key`) of the cycles
+    ``idx`` gets its own effect from the prior. Returns the effect per (draw, cycle) — offsets
+    and gains (draws, len(idx), C), None without a prior — and the null trial label of each
+    (draws · len(idx),), in (draw, cycle) order."""
+    src = [_trial_key(meta[i]) for i in idx]
+    label = {s: k for k, s in enumerate(dict.fromkeys(src))}
+    t = np.array([label[s] for s in src])
+    S = len(label)
+    groups = (np.arange(draws)[:, None] * S + t[None, :]).reshape(-1)
+    if cv <= 0:
+        return None, groups
+    off, gain = _draw_trial_effects(channels, prior, rng, draws * S)
+    C = len(channels)
+    return (off.reshape(draws, S, C)[:, t], gain.reshape(draws, S, C)[:, t]), groups
+
+
+def _chi2_fit(null):
+    """Scaled chi-square g·χ²_h matched to the null's mean and variance (Box 1954; as for
+    SPE limits, Nomikos & MacGregor 1995): (g, h)."""
+    null = np.asarray(null, float)
+    m, v = float(null.mean()), float(null.var(ddof=1)) if null.size > 1 else 0.0
+    if not (m > 0 and v > 0):
+        return max(m, 1e-12), 1.0
+    return v / (2.0 * m), 2.0 * m * m / v
+
+
+def _log_tail(s, g, h):
+    """log P(g·χ²_h ≥ s): the calibrated tail probability of a part's score (natural log).
+    Far in the tail, where the upper incomplete gamma underflows, its asymptote
+    −x/2 + (h/2 − 1) log(x/2) − log Γ(h/2) keeps the scores finite and ordered."""
+    from scipy import special, stats
+
+    x = np.asarray(s, float) / g
+    out = np.asarray(stats.chi2.logsf(x, h), float)
+    far = ~np.isfinite(out)
+    if np.any(far):
+        xf = x[far] if out.ndim else x
+        out = out.copy()
+        out[far] = -xf / 2.0 + (h / 2.0 - 1.0) * np.log(xf / 2.0) - special.gammaln(h / 2.0)
+    return out
+
+
+def _combine(log_ps):
+    """Šidák combination of the parts' tail probabilities: the smallest, corrected for the
+    number of parts, p = 1 − (1 − min p)^m. Returns log p (natural)."""
+    lp = np.min(np.stack(log_ps), axis=0)
+    m = len(log_ps)
+    if m == 1:
+        return lp
+    # log(1 − (1 − p)^m) without cancellation; m·p where p underflows
+    with np.errstate(divide="ignore"):
+        exact = np.log(-np.expm1(m * np.log1p(-np.exp(np.maximum(lp, -700.0)))))
+    return np.where(lp < -30.0, lp + math.log(m), exact)
+
+
+def _neglog10(lp):
+    return -np.asarray(lp, float) / math.log(10.0)
+
+
+def _pca_ainv(pca):
+    """A⁻¹ of the probabilistic PCA covariance V Λ Vᵀ + σ²(I − V Vᵀ), applied to rows."""
+    V, lam, s2 = pca.components, pca.eigenvalues, pca.residual_var
+
+    def f(M):
+        t = M @ V.T
+        return (t / lam) @ V + (M - t @ V) / s2
+
+    return f
+
+
+def _perturb_channels(data, channels, prior, rng):
+    """Cycles (n, channels, P) with a trial effect drawn from the prior: per side
+    x ← c + (1 + g)(x − c) + o, c the baseline's channel mean, the two sides' o and g drawn
+    with correlation rho."""
+    n, C, _ = data.shape
+    rho = prior["rho"]
+    pairs = _asym_pairs(list(channels))
+    own = rng.standard_normal((2, n, C))
+    # partners share a common draw: z = √rho · common + √(1 − rho) · own
+    common = rng.standard_normal((2, n, C))
+    paired = np.zeros(C, bool)
+    for _, i, j in pairs:
+        common[:, :, j] = common[:, :, i]
+        paired[[i, j]] = True
+    z = np.where(paired, math.sqrt(rho), 1.0) * common + np.where(paired, math.sqrt(1.0 - rho), 0.0) * own
+    o = z[0] * prior["tau_off"]
+    g = z[1] * prior["tau_gain"]
+    c = prior["centre"][None, :, None]
+    return c + (1.0 + g[:, :, None]) * (data - c) + o[:, :, None]
+
+
+def _channel_prior(data, channels, cv, floor, weight=1.0, rho=BETWEEN_SIDE_CORRELATION):
+    """Per channel, the side-level trial-effect SDs (from the excursion of its joint's
+    bilateral mean), the channel means, and rho: what :func:`_perturb_channels` draws from."""
+    _, Y = _parts(data, channels)["sym"]
+    off, gain = _side_sd(Y, cv, floor, weight) if cv > 0 else (np.zeros(Y.shape[1]), np.zeros(Y.shape[1]))
+    pairs = _asym_pairs(list(channels))
+    paired = {i for _, i, _ in pairs} | {j for _, _, j in pairs}
+    rest = [k for k in range(len(channels)) if k not in paired]
+    tau_off, tau_gain = np.zeros(len(channels)), np.zeros(len(channels))
+    for j, (_, a, b) in enumerate(pairs):
+        tau_off[[a, b]], tau_gain[[a, b]] = off[j], gain[j]
+    for j, k in enumerate(rest):
+        tau_off[k], tau_gain[k] = off[len(pairs) + j], gain[len(pairs) + j]
+    return {"tau_off": tau_off, "tau_gain": tau_gain, "centre": data.mean(axis=(0, 2)), "rho": float(rho)}
+
+
+def _part_floor(part, joints, channels, floor):
+    """Noise floor (deg²) per joint of a part, from the per-channel floor: a bilateral mean
+    halves the variance of independent noise, a difference doubles it."""
+    pairs = {p[0] for p in _asym_pairs(list(channels))}
+    return np.array([(0.5 if j in pairs else 1.0) * floor ** 2 if part == "sym" else 2.0 * floor ** 2
+                     for j in joints])
 
 
 def _percentile(null, s):
@@ -605,7 +923,27 @@ class Baseline:
         self.sd_floor_deg = doc["sd_floor_deg"]
         s = doc["scorer"]
         self._pca, self._ae = None, autoencoder
-        if self.scorer == "pca":
+        # format 3: a model per bilateral part; formats 1-2: one model of the raw channels
+        self._parts = s.get("parts")
+        # format 4: the trial effect shared by a trial's cycles ("trial") or each cycle's own
+        # ("window", format 3's only way)
+        self.prior_level = s.get("prior_level", "window")
+        self._centre = _gain_centre(self.mean, self.channels) if self._parts is not None else None
+        if self.scorer == "ae" and autoencoder is None:
+            raise InvalidArgument("Baseline: an 'ae' baseline needs its autoencoder")
+        if self._parts is not None:
+            self._part_pca = {}
+            for p, spec in self._parts.items():
+                if self.scorer == "pca":
+                    m = _Pca.__new__(_Pca)
+                    m.mean = np.asarray(spec["mean"], float)
+                    m.components = np.asarray(spec["components"], float)
+                    m.eigenvalues = np.asarray(spec["eigenvalues"], float)
+                    m.residual_var = float(spec["residual_var"])
+                    m.k = m.components.shape[0]
+                    m.explained = float(spec["explained"])
+                    self._part_pca[p] = m
+        elif self.scorer == "pca":
             self._pca = _Pca.__new__(_Pca)
             self._pca.mean = self.mean.reshape(-1)
             self._pca.components = np.asarray(s["components"], float)
@@ -613,8 +951,6 @@ class Baseline:
             self._pca.residual_var = float(s["residual_var"])
             self._pca.k = self._pca.components.shape[0]
             self._pca.explained = float(s["explained"])
-        elif autoencoder is None:
-            raise InvalidArgument("Baseline: an 'ae' baseline needs its autoencoder")
         else:
             self._residual_var = np.asarray(s["residual_var_deg2"], float).reshape(-1)
         self.null = {k: np.asarray(v, float) for k, v in doc["null"].items()}
@@ -625,7 +961,9 @@ class Baseline:
     @property
     def n_components(self) -> int:
         """Retained principal components (pca), the autoencoder's latent width (ae)."""
-        return self._pca.k if self._pca is not None else int(self._doc["scorer"]["latent"])
+        if self.scorer == "ae":
+            return int(self._doc["scorer"]["latent"])
+        return self._pca.k if self._pca is not None else sum(m.k for m in self._part_pca.values())
 
     @property
     def autoencoder(self):
@@ -664,24 +1002,78 @@ class Baseline:
         self._check(cycles)
         return (cycles.data - self.mean) / np.maximum(self.sd, self.sd_floor_deg)
 
+    def part_scores(self, cycles: Cycles, trial_effects: Optional[dict] = None) -> Dict[str, np.ndarray]:
+        """Per bilateral part (``sym``: the bilateral mean (R + L)/2, ``asym``: R − L; format ≥ 3),
+        each cycle's raw score: pca, the Mahalanobis distance to the part's probabilistic PCA
+        with the trial effects (offset, gain per joint) under their prior; ae, the same
+        quadratic form of the reconstruction error over the residual variance. Prior level
+        ``trial`` (format 4, optional): the cycles of one ``source`` (and ``side``: gait cycles
+        of the right and the left foot apart, their channels being ipsi/contralateral) are one
+        trial and share ONE trial effect, estimated from all of them (:func:`_trial_quadratic`),
+        so score a trial's cycles together; ``window`` (the default): each cycle takes its own
+        (marginalised per cycle, format 3).
+        ``trial_effects``, if a dict, receives per part the trial effect's prior cost θ̂ᵀT⁻¹θ̂
+        per cycle (zeros at prior level ``window``)."""
+        self._check(cycles)
+        if self._parts is None:
+            raise InvalidArgument("Baseline.part_scores: a baseline of format version < 3 has no bilateral parts")
+        groups = _trial_groups(cycles) if self.prior_level == "trial" else None
+        if self.scorer == "ae":
+            residual = {p: spec["residual_var_deg2"] for p, spec in self._parts.items()}
+            return _ae_part_scores(self._ae, cycles.data, self.channels, self._parts, residual, groups, trial_effects,
+                                   self._centre)
+        parts = _parts(cycles.data, self.channels)
+        out = {}
+        for p, spec in self._parts.items():
+            m, Y = self._part_pca[p], parts[p][1]
+            G = parts["sym"][1][:, :Y.shape[1]]
+            out[p] = _part_quadratic(Y - m.mean.reshape(Y.shape[1:]), G, _pca_ainv(m), spec, groups, p, trial_effects,
+                                     self._centre)
+        return out
+
     def score(self, cycles: Cycles):
-        """One row per cycle: ``score`` (pca: T² + Q/σ²; ae: the mean over channel × phase of
-        the squared reconstruction error over the baseline's out-of-fold residual variance),
-        ``percentile`` against the baseline's null (pca: leave one cycle
-        out; ae: cross-fitted folds; 100: beyond every baseline cycle), ``t2``, ``spe`` and their
-        percentiles (pca; NaN for ae), the worst channel × phase of the z map and the asymmetry per joint
-        (``asym_<joint>_deg`` and ``asym_<joint>_z``), and the cycle's asymmetry score
-        ``asym_score`` (mean over joints of the squared z) with its ``asym_percentile`` against
-        the leave-one-cycle-out null. Returns a pandas DataFrame."""
+        """One row per cycle. Format 3: ``score`` = −log10 p, p (column ``p``) the Šidák-combined
+        tail probability of the bilateral parts' scores (``score_sym``/``p_sym``,
+        ``score_asym``/``p_asym``; :meth:`part_scores`), each calibrated by a scaled chi-square
+        fitted to its own null (leave one cycle out for pca, cross-fitted folds for ae, the
+        left-out cycles given trial effects drawn from the prior); ``percentile`` of ``score``
+        against the null's combined scores (100: beyond every baseline cycle); prior level
+        ``trial``: ``trial_sym``/``trial_asym``, the part score's share from the trial's
+        estimated effect θ̂ᵀT⁻¹θ̂ (the same for every cycle of a trial; the cycles of one
+        ``source`` are one trial, see :meth:`part_scores`). Formats 1-2:
+        ``score`` (pca: T² + Q/σ²; ae: mean squared reconstruction error over the residual
+        variance) with ``t2``, ``spe``. Always: the worst channel × phase of the z map, the
+        asymmetry per joint (``asym_<joint>_deg`` and ``asym_<joint>_z``) and the cycle's
+        asymmetry score ``asym_score`` (mean over joints of the squared z of the mean R − L) with
+        its ``asym_percentile``. Returns a pandas DataFrame."""
         import pandas as pd
 
         self._check(cycles)
         X = cycles.data.reshape(len(cycles), -1)
-        if self._pca is not None:
+        nan = float("nan")
+        extra = [{} for _ in range(len(cycles))]
+        if self._parts is not None:
+            te = {}
+            raw = self.part_scores(cycles, te)
+            logs = {p: _log_tail(raw[p], spec["chi2_scale"], spec["chi2_df"]) for p, spec in self._parts.items()}
+            comb = _combine(list(logs.values()))
+            s = _neglog10(comb)
+            for i, e in enumerate(extra):
+                e["p"] = float(np.exp(comb[i]))
+                for p in self._parts:
+                    e[f"score_{p}"] = float(raw[p][i])
+                    e[f"p_{p}"] = float(np.exp(logs[p][i]))
+                    if self.prior_level == "trial":
+                        e[f"trial_{p}"] = float(te[p][i])
+        elif self._pca is not None:
             t2, q, s = self._pca.parts(X)
+            for i, e in enumerate(extra):
+                e.update({"t2": float(t2[i]), "t2_percentile": _percentile(self.null["t2"], t2[i])
+                          if "t2" in self.null else nan,
+                          "spe": float(q[i]), "spe_percentile": _percentile(self.null["spe"], q[i])
+                          if "spe" in self.null else nan})
         else:
             s = _ae_score(self._ae, X, self._residual_var)
-            t2 = q = np.full(len(cycles), np.nan)
         z = self.zmap(cycles)
         pairs = _asym_pairs(self.channels)
         asym = _asymmetry(cycles.data, pairs)
@@ -690,13 +1082,9 @@ class Baseline:
         for i in range(len(cycles)):
             c, p = np.unravel_index(int(np.argmax(np.abs(z[i]))), z[i].shape)
             row = dict(cycles.meta[i]) if i < len(cycles.meta) else {}
-            nan = float("nan")
-            row.update({"score": float(s[i]), "percentile": _percentile(self.null["score"], s[i]),
-                        "t2": float(t2[i]), "t2_percentile": _percentile(self.null["t2"], t2[i]) if "t2" in self.null
-                        else nan,
-                        "spe": float(q[i]), "spe_percentile": _percentile(self.null["spe"], q[i]) if "spe" in self.null
-                        else nan,
-                        "worst_channel": self.channels[c], "worst_phase_pct": float(p) * 100.0 / (z.shape[2] - 1),
+            row.update({"score": float(s[i]), "percentile": _percentile(self.null["score"], s[i])})
+            row.update(extra[i])
+            row.update({"worst_channel": self.channels[c], "worst_phase_pct": float(p) * 100.0 / (z.shape[2] - 1),
                         "worst_z": float(z[i, c, p])})
             if "asym" in self.null and self.null["asym"].size:
                 row.update({"asym_score": float(a_score[i]),
@@ -706,6 +1094,39 @@ class Baseline:
                 row[f"asym_{name}_z"] = float((asym[i, j] - self.asym_mean[j]) / max(self.asym_sd[j], self.sd_floor_deg))
             rows.append(row)
         return pd.DataFrame(rows)
+
+
+def _trial_key(m):
+    """The trial a cycle belongs to: its ``source`` and ``side`` — gait cycles of the right and
+    the left foot hold ipsilateral/contralateral channels, so one trial effect of the right leg
+    is an ipsilateral one in the right foot's cycles and a contralateral one in the left's."""
+    return f"{m.get('source', '')}|{m.get('side', '')}"
+
+
+def _trial_groups(cycles):
+    """A trial label per cycle (:func:`_trial_key`; cycles without meta: one trial)."""
+    n = len(cycles)
+    if len(cycles.meta) != n:
+        return np.zeros(n, int)
+    return np.array([_trial_key(m) for m in cycles.meta])
+
+
+def _gain_centre(phase_mean, channels):
+    """The baseline's mean angle per joint of the bilateral mean (J,): what trial gains scale about."""
+    return _parts(np.asarray(phase_mean, float)[None], list(channels))["sym"][1][0].mean(axis=1)
+
+
+def _part_quadratic(R, G, ainv, spec, groups, part, trial_effects, centre=None):
+    """A part's raw scores at either prior level (``groups`` None: per cycle, format 3; else
+    one trial effect per group, gains about ``centre``)."""
+    tau_off, tau_gain = np.asarray(spec["tau_off_deg"], float), np.asarray(spec["tau_gain"], float)
+    if groups is None:
+        q, t = _prior_quadratic(R, G, ainv, tau_off, tau_gain), np.zeros(R.shape[0])
+    else:
+        q, t = _trial_quadratic(_mode_stats(R, G, ainv, tau_off, tau_gain, centre[:R.shape[1]]), groups)
+    if trial_effects is not None:
+        trial_effects[part] = t
+    return q
 
 
 def _excluded(meta, i, j, unit, hop_s):
@@ -729,7 +1150,8 @@ def required_cycles(k: int) -> int:
 
 def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: float = 0.90,
                  sd_floor_deg: float = 1.0, unit: str = "cycle", window_s: Optional[float] = None,
-                 hop_s: Optional[float] = None, seed: int = 0, pretrain: bool = True) -> Baseline:
+                 hop_s: Optional[float] = None, seed: int = 0, pretrain: bool = True,
+                 between_trial_cv: float = BETWEEN_TRIAL_CV, prior_level: str = "window") -> Baseline:
     """Fits the baseline of an athlete's normal cycles.
 
     Parameters
@@ -739,19 +1161,34 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
         1-D convolutional autoencoder, :func:`pretrained_autoencoder` on the synthetic athlete's
         cycles, adapted to these cycles; its null from :data:`AE_FOLDS` cross-fitted folds:
         each fold scored by a copy of the pre-trained network adapted to the other folds)
-    variance : fraction of the variance the retained components explain (0.90; pca)
-    seed : the autoencoder's initialisation and shuffling (ae; deterministic for a seed)
+    variance : fraction of each bilateral part's variance the retained components explain (0.90;
+        pca), components inside the noise's Marchenko–Pastur bulk left out
+    seed : the autoencoder's initialisation and shuffling (ae), the prior's draws in the null
+        (deterministic for a seed)
+    between_trial_cv : the between-trial prior (module docstring): offsets of SD
+        max(sd_floor_deg, cv × excursion) and gains of SD cv per side, sides correlated
+        :data:`BETWEEN_SIDE_CORRELATION`, shrunk by the baseline's number of trials
+        (distinct ``source``); 0: none (the baseline's cycles are all the variation there is)
+    prior_level : ``window`` (each cycle its own trial effect, as format 3; the default: the
+        trial level did not do better on the acceptance data and the synthetic athlete, README)
+        or ``trial`` (one effect shared by the cycles of a new trial, a trial-level null of
+        :data:`TRIAL_DRAWS` draws)
     pretrain : ae: start from the synthetic athlete's pre-trained network (else from the seed)
     sd_floor_deg : floor of the per-phase SD in the z map (marker/IK noise, degrees)
 
     Raises
     ------
-    InvalidArgument : fewer than max(8, 2 × retained components) cycles, or a scorer
-        this version does not have.
+    InvalidArgument : fewer than max(8, 2 × retained components of either part) cycles, a
+        scorer this version does not have, between_trial_cv outside [0, 1), or a prior_level
+        other than ``trial``/``window``.
     """
     window_s, hop_s = window_defaults(task, window_s, hop_s)
     if scorer not in SCORERS:
         raise InvalidArgument(f"fit_baseline: scorer must be one of {list(SCORERS)}, got '{scorer}'")
+    if not (0.0 <= between_trial_cv < 1.0):
+        raise InvalidArgument(f"fit_baseline: between_trial_cv must be in [0, 1), got {between_trial_cv}")
+    if prior_level not in PRIOR_LEVELS:
+        raise InvalidArgument(f"fit_baseline: prior_level must be one of {list(PRIOR_LEVELS)}, got '{prior_level}'")
     if not (0.0 < variance < 1.0):
         raise InvalidArgument(f"fit_baseline: variance must be in (0, 1), got {variance}")
     n = len(cycles)
@@ -762,42 +1199,125 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
     data = np.asarray(cycles.data, float)
     if not np.all(np.isfinite(data)):
         raise InvalidArgument("fit_baseline: cycles contain NaN or infinite angles")
-    X = data.reshape(n, -1)
     meta = cycles.meta if len(cycles.meta) == n else [{"source": "", "start_s": float(i), "end_s": float(i) + 0.5}
                                                       for i in range(n)]
+    weight = _prior_weight(meta)
+    prior = _channel_prior(data, list(cycles.channels), between_trial_cv, sd_floor_deg, weight)
     if scorer == "ae":
-        return _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed, pretrain)
-    pca = _Pca(X, variance)
-    need = required_cycles(pca.k)
+        return _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed, pretrain,
+                       between_trial_cv, prior, weight, prior_level)
+    parts = _parts(data, list(cycles.channels))
+    Ysym = parts["sym"][1]
+    npairs = len(_asym_pairs(list(cycles.channels)))
+    taus = {p: _prior_sd(p, Ysym, between_trial_cv, sd_floor_deg, weight, paired=npairs) for p in parts}
+    # the noise floor of each part: marker/IK noise of sd_floor_deg per channel
+    noise = {p: float(_part_floor(p, j, list(cycles.channels), sd_floor_deg).mean()) for p, (j, _) in parts.items()}
+    pcas = {p: _Pca(Y.reshape(n, -1), variance, noise_var=noise[p]) for p, (_, Y) in parts.items()}
+    kmax = max(m.k for m in pcas.values())
+    need = required_cycles(kmax)
     if n < need:
-        raise InvalidArgument(f"fit_baseline: {n} cycles given, {need} needed (2 × the {pca.k} components that "
-                              f"explain {variance:.0%} of the variance)")
+        raise InvalidArgument(f"fit_baseline: {n} cycles given, {need} needed (2 × the {kmax} components that "
+                              f"explain {variance:.0%} of the variance of the "
+                              f"{'bilateral mean' if pcas['sym'].k == kmax else 'asymmetry'})")
     pairs = _asym_pairs(list(cycles.channels))
     asym = _asymmetry(data, pairs)
-    null = {"score": [], "t2": [], "spe": [], "asym": []}
+    rng = np.random.default_rng(seed)
+    trial_level = prior_level == "trial"
+    draws = 1 if between_trial_cv <= 0 else TRIAL_DRAWS if trial_level else PRIOR_DRAWS
+    part_null = {p: [] for p in parts}
+    null = {"asym": []}
+    loos = {}
     for i in range(n):
         keep = [j for j in range(n) if j != i and not _excluded(meta, i, j, unit, hop_s)]
-        if len(keep) < pca.k + 2:
+        if len(keep) < kmax + 2:
             continue
-        loo = _Pca(X[keep], k=pca.k)
-        t2, q, s = loo.parts(X[i:i + 1])
-        null["t2"].append(float(t2[0]))
-        null["spe"].append(float(q[0]))
-        null["score"].append(float(s[0]))
+        if trial_level:
+            loos[i] = {p: _Pca(Y[keep].reshape(len(keep), -1), k=pcas[p].k, noise_var=noise[p])
+                       for p, (_, Y) in parts.items()}
+            if pairs:
+                null["asym"].append(_asym_score(asym[i:i + 1], asym[keep].mean(0), asym[keep].std(0, ddof=1),
+                                                sd_floor_deg)[0])
+            continue
+        # the left-out cycle as a new trial would show it: with a trial effect from the prior
+        xi = np.repeat(data[i:i + 1], draws, axis=0)
+        if between_trial_cv > 0:
+            xi = _perturb_channels(xi, list(cycles.channels), prior, rng)
+        held = _parts(xi, list(cycles.channels))
+        for p, (_, Y) in parts.items():
+            loo = _Pca(Y[keep].reshape(len(keep), -1), k=pcas[p].k, noise_var=noise[p])
+            Yi = held[p][1]
+            R = Yi - loo.mean.reshape(Yi.shape[1:])
+            part_null[p] += _prior_quadratic(R, held["sym"][1][:, :Yi.shape[1]], _pca_ainv(loo), *taus[p]).tolist()
         if pairs:
-            null["asym"].append(_asym_score(asym[i:i + 1], asym[keep].mean(0), asym[keep].std(0, ddof=1),
-                                            sd_floor_deg)[0])
-    if len(null["score"]) < 5:
-        raise InvalidArgument(f"fit_baseline: only {len(null['score'])} cycles could be left out with enough "
-                              "non-overlapping cycles to remain; the baseline needs more independent cycles")
+            null["asym"] += [_asym_score(asym[i:i + 1], asym[keep].mean(0), asym[keep].std(0, ddof=1),
+                                         sd_floor_deg)[0]] * draws
+    if trial_level and len(loos) >= 5:
+        part_null = _pca_trial_null(data, meta, list(cycles.channels), parts, loos, taus, prior, rng, draws,
+                                    between_trial_cv)
+        null["asym"] = null["asym"] * draws
+    left = len(loos) if trial_level else len(part_null["sym"]) // draws
+    if left < 5:
+        raise InvalidArgument(f"fit_baseline: only {left} cycles could be left out with "
+                              "enough non-overlapping cycles to remain; the baseline needs more independent cycles")
     if not pairs:
         del null["asym"]
     doc = _common_doc(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, pairs, asym)
-    doc["scorer"] = {"kind": scorer, "variance": float(variance), "explained": pca.explained,
-                     "components": pca.components.tolist(), "eigenvalues": pca.eigenvalues.tolist(),
-                     "residual_var": pca.residual_var}
-    doc["null"] = null
+    doc_parts = {}
+    for p, (joints, Y) in parts.items():
+        tau_off, tau_gain = taus[p]
+        g, h = _chi2_fit(part_null[p])
+        m = pcas[p]
+        doc_parts[p] = {"joints": list(joints), "mean": m.mean.tolist(), "components": m.components.tolist(),
+                        "eigenvalues": m.eigenvalues.tolist(), "residual_var": m.residual_var,
+                        "explained": m.explained, "tau_off_deg": tau_off.tolist(), "tau_gain": tau_gain.tolist(),
+                        "chi2_scale": g, "chi2_df": h}
+    doc["scorer"] = {"kind": scorer, "variance": float(variance), "explained": min(m.explained for m in pcas.values()),
+                     "between_trial_cv": float(between_trial_cv), "prior_weight": float(weight),
+                     "prior_level": prior_level, "seed": int(seed), "parts": doc_parts}
+    _finish_null(doc, null, part_null)
     return Baseline(doc)
+
+
+def _pca_trial_null(data, meta, channels, parts, loos, taus, prior, rng, draws, cv):
+    """The trial-level null of each part (pca): per draw, each of the baseline's trials — its
+    cycles that could be left out, each scored by its leave-one-out model — re-observed as a
+    new trial with one trial effect from the prior, scored by :func:`_trial_quadratic`.
+    Returns {part: list}, ordered by draw, then cycle."""
+    idx = sorted(loos)
+    C, P = data.shape[1:]
+    effects, groups = _null_trials(meta, idx, channels, prior, rng, draws, cv)
+    if effects is not None:
+        pert = np.stack([_apply_trial_effect(data[idx], effects[0][d], effects[1][d], prior["centre"])
+                         for d in range(draws)])
+    else:
+        pert = data[idx][None]
+    held = _parts(pert.reshape(-1, C, P), channels)
+    centre = _gain_centre(data.mean(0), channels)
+    out = {}
+    for p in parts:
+        Y = held[p][1].reshape(draws, len(idx), *held[p][1].shape[1:])
+        G = held["sym"][1].reshape(draws, len(idx), *held["sym"][1].shape[1:])[:, :, :Y.shape[2]]
+        st = []
+        for k, i in enumerate(idx):
+            loo = loos[i][p]
+            st.append(_mode_stats(Y[:, k] - loo.mean.reshape(Y.shape[2:]), G[:, k], _pca_ainv(loo), *taus[p],
+                                  centre[:Y.shape[2]]))
+        # (cycle, draw) → (draw, cycle): a null trial is one draw
+        stats = tuple(np.stack([s[q] for s in st], axis=1).reshape(draws * len(idx), *st[0][q].shape[1:])
+                      for q in range(3)) + (st[0][3],)
+        out[p] = _trial_quadratic(stats, groups)[0].tolist()
+    return out
+
+
+def _finish_null(doc, null, part_null):
+    """The combined null score (−log10 of the Šidák-combined tail probability of each null
+    cycle's parts) and the parts' nulls, into the document."""
+    parts = doc["scorer"]["parts"]
+    logs = [_log_tail(part_null[p], parts[p]["chi2_scale"], parts[p]["chi2_df"]) for p in parts]
+    null["score"] = _neglog10(_combine(logs)).tolist()
+    for p in parts:
+        null[f"part_{p}"] = [float(v) for v in part_null[p]]
+    doc["null"] = null
 
 
 def _common_doc(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, pairs, asym):
@@ -935,34 +1455,102 @@ def _adapt(cycles, X, unit, window_s, seed, pretrain):
     return ae
 
 
-def _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed, pretrain):
+def _ae_part_scores(ae_or_errors, data, channels, parts_doc, residual, groups=None, trial_effects=None, centre=None):
+    """Per part, the deep score of cycles: the autoencoder's reconstruction error in bilateral
+    coordinates, squared over the baseline's out-of-fold residual variance there, with the
+    trial-effect modes discounted (per cycle, :func:`_prior_quadratic`, or shared by the cycles
+    of a trial label in ``groups``, :func:`_trial_quadratic`), averaged over joint × phase.
+    ``ae_or_errors``: the network, or the errors (n, channels · P) already made."""
+    n = data.shape[0]
+    E = ae_or_errors if isinstance(ae_or_errors, np.ndarray) else _ae_errors(ae_or_errors, data.reshape(n, -1))
+    err = _parts(E.reshape(data.shape), channels)
+    val = _parts(data, channels)
+    out = {}
+    for p, spec in parts_doc.items():
+        var = np.asarray(residual[p], float).reshape(-1)
+        R = err[p][1]
+        q = _part_quadratic(R, val["sym"][1][:, :R.shape[1]], lambda M, v=var: M / v, spec, groups, p, trial_effects,
+                            centre)
+        if trial_effects is not None:
+            trial_effects[p] = trial_effects[p] / var.size
+        out[p] = q / var.size
+    return out
+
+
+def _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed, pretrain, cv, prior, weight,
+            prior_level):
     n = len(cycles)
+    channels = list(cycles.channels)
     X = data.reshape(n, -1)
-    pairs = _asym_pairs(list(cycles.channels))
+    pairs = _asym_pairs(channels)
     asym = _asymmetry(data, pairs)
-    null = {"score": [], "asym": []}
-    # contiguous folds in cycle order; cycles overlapping a held-out one in time leave with it
+    null = {"asym": []}
+    rng = np.random.default_rng(seed)
+    trial_level = prior_level == "trial"
+    draws = 1 if cv <= 0 else TRIAL_DRAWS if trial_level else PRIOR_DRAWS
+    # contiguous folds in cycle order; cycles overlapping a held-out one in time leave with it.
+    # Each held-out cycle is scored as it is (for the residual variance) and with trial
+    # effects drawn from the prior (for the null: how a new trial's normal cycle scores);
+    # prior level "trial": per draw, one effect for all held-out cycles of a baseline trial
     folds = np.array_split(np.arange(n), AE_FOLDS)
-    errors = []
+    errors, pert_errors, pert_data, used = [], [], [], []
+    if trial_level:
+        effects, null_groups = _null_trials(meta, list(range(n)), channels, prior, rng, draws, cv)
     for fold in folds:
         held = set(fold.tolist())
         keep = [j for j in range(n) if j not in held and not any(_excluded(meta, i, j, unit, hop_s) for i in fold)]
         if len(keep) < 2:
             continue
-        sub = cycles.subset(keep)
-        ae = _adapt(sub, X[keep], unit, window_s, seed, pretrain)
+        ae = _adapt(cycles.subset(keep), X[keep], unit, window_s, seed, pretrain)
         errors.append(_ae_errors(ae, X[fold]))
+        if trial_level:
+            used += fold.tolist()
+            xp = (np.stack([_apply_trial_effect(data[fold], effects[0][d, fold], effects[1][d, fold], prior["centre"])
+                            for d in range(draws)]) if effects is not None else data[fold][None])
+            pert_data.append(xp)
+            pert_errors.append(_ae_errors(ae, xp.reshape(-1, X.shape[1])).reshape(draws, len(fold), -1))
+            if pairs:
+                null["asym"].append(_asym_score(asym[fold], asym[keep].mean(0), asym[keep].std(0, ddof=1),
+                                                sd_floor_deg))
+            continue
+        xp = np.repeat(data[fold], draws, axis=0)
+        if cv > 0:
+            xp = _perturb_channels(xp, channels, prior, rng)
+        pert_data.append(xp)
+        pert_errors.append(_ae_errors(ae, xp.reshape(len(xp), -1)))
         if pairs:
-            null["asym"] += _asym_score(asym[fold], asym[keep].mean(0), asym[keep].std(0, ddof=1),
-                                        sd_floor_deg).tolist()
-    errors = np.concatenate(errors) if errors else np.zeros((0, X.shape[1]))
-    # the residual variance per channel × phase of cycles the network did not see, floored
-    # at the marker/IK noise
-    residual_var = np.maximum((errors ** 2).mean(0), sd_floor_deg ** 2) if len(errors) else None
-    null["score"] = (errors ** 2 / residual_var).mean(1).tolist() if len(errors) else []
-    if len(null["score"]) < 5:
-        raise InvalidArgument(f"fit_baseline: only {len(null['score'])} cycles could be held out with enough "
-                              "non-overlapping cycles to remain; the baseline needs more independent cycles")
+            null["asym"] += np.repeat(_asym_score(asym[fold], asym[keep].mean(0), asym[keep].std(0, ddof=1),
+                                                  sd_floor_deg), draws).tolist()
+    if sum(len(e) for e in errors) < 5:
+        raise InvalidArgument(f"fit_baseline: only {sum(len(e) for e in errors)} cycles could be held out with "
+                              "enough non-overlapping cycles to remain; the baseline needs more independent cycles")
+    errors = np.concatenate(errors)
+    # the residual variance per part × joint × phase of cycles the network did not see,
+    # floored at the marker/IK noise
+    err_parts = _parts(errors.reshape(-1, *data.shape[1:]), channels)
+    val_parts = _parts(data, channels)
+    residual, doc_parts = {}, {}
+    for p, (joints, E) in err_parts.items():
+        floor = _part_floor(p, joints, channels, sd_floor_deg)
+        residual[p] = np.maximum((E ** 2).mean(0), floor[:, None])
+        tau_off, tau_gain = _prior_sd(p, val_parts["sym"][1], cv, sd_floor_deg, weight, paired=len(pairs))
+        doc_parts[p] = {"joints": list(joints), "tau_off_deg": tau_off.tolist(), "tau_gain": tau_gain.tolist(),
+                        "residual_var_deg2": residual[p].tolist()}
+    if trial_level:
+        # (draw, cycle) order: a null trial is one draw
+        pe = np.concatenate(pert_errors, axis=1)
+        pd_ = np.concatenate(pert_data, axis=1)
+        nh = pe.shape[1]
+        groups = null_groups.reshape(draws, n)[:, used].reshape(-1)
+        part_null = _ae_part_scores(pe.reshape(draws * nh, -1), pd_.reshape(draws * nh, *data.shape[1:]), channels,
+                                    doc_parts, residual, groups, None, _gain_centre(data.mean(0), channels))
+        if pairs:
+            null["asym"] = np.concatenate(null["asym"]).tolist() * draws
+    else:
+        part_null = _ae_part_scores(np.concatenate(pert_errors), np.concatenate(pert_data), channels, doc_parts,
+                                    residual)
+    for p in doc_parts:
+        doc_parts[p]["chi2_scale"], doc_parts[p]["chi2_df"] = _chi2_fit(part_null[p])
     if not pairs:
         del null["asym"]
     ae = _adapt(cycles, X, unit, window_s, seed, pretrain)
@@ -970,9 +1558,9 @@ def _fit_ae(cycles, data, meta, task, unit, window_s, hop_s, sd_floor_deg, seed,
     doc["scorer"] = {"kind": "ae", "seed": int(seed), "latent": 8, "pretrain": bool(pretrain),
                      "pretrain_cycles": AE_PRETRAIN_CYCLES if pretrain else 0,
                      "pretrain_epochs": AE_PRETRAIN_EPOCHS if pretrain else 0,
-                     "adapt_steps": AE_ADAPT_STEPS, "folds": AE_FOLDS,
-                     "residual_var_deg2": residual_var.reshape(data.shape[1], data.shape[2]).tolist()}
-    doc["null"] = null
+                     "adapt_steps": AE_ADAPT_STEPS, "folds": AE_FOLDS, "between_trial_cv": float(cv),
+                     "prior_weight": float(weight), "prior_level": prior_level, "parts": doc_parts}
+    _finish_null(doc, null, part_null)
     return Baseline(doc, ae)
 
 
@@ -981,6 +1569,10 @@ def _schema():
 
     vec = List(Num())
     mat = List(List(Num()), min_len=1)
+    part = Obj({"joints": List(Str(), min_len=1), "tau_off_deg": List(Num(lo=0)), "tau_gain": List(Num(lo=0)),
+                "chi2_scale": Num(lo=0), "chi2_df": Num(lo=0), "mean?": vec, "components?": mat,
+                "eigenvalues?": List(Num(lo=0), min_len=1), "residual_var?": Num(lo=0), "explained?": Num(lo=0, hi=1),
+                "residual_var_deg2?": mat})
     return Obj({
         "format": Str(choices=[FORMAT]), "version": Int(lo=1, hi=FORMAT_VERSION), "task": Str(),
         "unit": Str(choices=["cycle", "window"]), "window_s": Num(lo=0), "hop_s": Num(lo=0),
@@ -992,9 +1584,12 @@ def _schema():
                        "residual_var?": Num(lo=0), "model?": Str(), "weights_crc32?": Str(), "seed?": Int(lo=0),
                        "latent?": Int(lo=1), "pretrain?": Bool(), "pretrain_cycles?": Int(lo=0),
                        "pretrain_epochs?": Int(lo=0), "adapt_steps?": Int(lo=1), "folds?": Int(lo=1),
-                       "residual_var_deg2?": mat}),
+                       "residual_var_deg2?": mat, "between_trial_cv?": Num(lo=0, hi=1),
+                       "prior_weight?": Num(lo=0, hi=1), "prior_level?": Str(choices=list(PRIOR_LEVELS)),
+                       "parts?": Obj({"sym": part, "asym?": part})}),
         "null": Obj({"score": List(Num(lo=0), min_len=1), "t2?": List(Num(lo=0), min_len=1),
-                     "spe?": List(Num(lo=0), min_len=1), "asym?": List(Num(lo=0), min_len=1)}),
+                     "spe?": List(Num(lo=0), min_len=1), "asym?": List(Num(lo=0), min_len=1),
+                     "part_sym?": List(Num(lo=0), min_len=1), "part_asym?": List(Num(lo=0), min_len=1)}),
         "asymmetry": Obj({"joints": List(Str()), "mean_deg": vec, "sd_deg": vec}),
     })
 
@@ -1013,12 +1608,16 @@ def load_baseline(path) -> Baseline:
     check(doc, _schema(), "load_baseline", path)
     C, P = len(doc["channels"]), doc["points"]
     kind = doc["scorer"]["kind"]
-    need = {"pca": ("variance", "explained", "components", "eigenvalues", "residual_var"),
-            "ae": ("model", "weights_crc32", "latent", "residual_var_deg2")}[kind]
+    v3 = doc["version"] >= 3
+    if v3:
+        need = {"pca": ("variance", "parts"), "ae": ("model", "weights_crc32", "latent", "parts")}[kind]
+    else:
+        need = {"pca": ("variance", "explained", "components", "eigenvalues", "residual_var"),
+                "ae": ("model", "weights_crc32", "latent", "residual_var_deg2")}[kind]
     for node in need:
         if node not in doc["scorer"]:
             raise FormatError(f"load_baseline: '{path}': node scorer.{node} is missing (a '{kind}' baseline)")
-    for node in (("t2", "spe") if kind == "pca" else ()):
+    for node in (("t2", "spe") if kind == "pca" and not v3 else ()):
         if node not in doc["null"]:
             raise FormatError(f"load_baseline: '{path}': node null.{node} is missing")
 
@@ -1031,7 +1630,31 @@ def load_baseline(path) -> Baseline:
 
     shape("phase_mean_deg", C, P)
     shape("phase_sd_deg", C, P)
-    if kind == "pca":
+    if v3:
+        expect = _parts(np.zeros((1, C, 1)), list(doc["channels"]))
+        if set(doc["scorer"]["parts"]) != set(expect):
+            raise FormatError(f"load_baseline: '{path}': node scorer.parts must hold {sorted(expect)} for these "
+                              "channels")
+        for p, spec in doc["scorer"]["parts"].items():
+            J = len(expect[p][0])
+            if spec["joints"] != expect[p][0] or len(spec["tau_off_deg"]) != J or len(spec["tau_gain"]) != J:
+                raise FormatError(f"load_baseline: '{path}': node scorer.parts.{p} must describe the joints "
+                                  f"{expect[p][0]}")
+            for node in (("mean", "components", "eigenvalues", "residual_var", "explained") if kind == "pca"
+                         else ("residual_var_deg2",)):
+                if node not in spec:
+                    raise FormatError(f"load_baseline: '{path}': node scorer.parts.{p}.{node} is missing")
+            if kind == "pca":
+                if len(spec["mean"]) != J * P:
+                    raise FormatError(f"load_baseline: '{path}': node scorer.parts.{p}.mean must hold {J * P} values")
+                shape(f"scorer.parts.{p}.components", len(spec["eigenvalues"]), J * P)
+            else:
+                shape(f"scorer.parts.{p}.residual_var_deg2", J, P)
+                if min(min(r) for r in spec["residual_var_deg2"]) <= 0:
+                    raise FormatError(f"load_baseline: '{path}': node scorer.parts.{p}.residual_var_deg2 must be > 0")
+            if not (spec["chi2_scale"] > 0 and spec["chi2_df"] > 0):
+                raise FormatError(f"load_baseline: '{path}': node scorer.parts.{p}: chi2_scale and chi2_df must be > 0")
+    elif kind == "pca":
         shape("scorer.components", len(doc["scorer"]["eigenvalues"]), C * P)
     else:
         shape("scorer.residual_var_deg2", C, P)
@@ -1042,7 +1665,8 @@ def load_baseline(path) -> Baseline:
         if len(doc["asymmetry"][node]) != j:
             raise FormatError(f"load_baseline: '{path}': node asymmetry.{node} must hold {j} values")
     if len({len(v) for v in doc["null"].values()}) != 1:
-        raise FormatError(f"load_baseline: '{path}': node null: score, t2, spe and asym must have equal lengths")
+        raise FormatError(f"load_baseline: '{path}': node null: its lists (score, t2, spe, asym, part_*) must have "
+                          "equal lengths")
     if kind == "pca":
         return Baseline(doc)
     name = doc["scorer"]["model"]
