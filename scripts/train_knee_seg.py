@@ -86,6 +86,9 @@ def phantom_maps(n: int, fine: float, extent: float) -> list:
     return maps
 
 
+remap = seg.remap_pymskt  # the phantom uses the pymskt numbering
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--anatomy", action="append", default=[], choices=sorted(ANATOMIES),
@@ -120,6 +123,8 @@ def main(argv=None) -> int:
     ap.add_argument("--velocity", type=float, default=3.0, help="std of the velocity field (voxels)")
     ap.add_argument("--thick-slices", type=float, default=0.3, help="share of samples with thick slices")
     ap.add_argument("--max-minutes", type=float, default=None)
+    ap.add_argument("--phantom-contrast", action="store_true",
+                    help="add the phantom's DESS-like class intensities as one more contrast table")
     args = ap.parse_args(argv)
     if len(args.names) > len(args.map):
         ap.error("--names given more often than --map")
@@ -152,7 +157,6 @@ def main(argv=None) -> int:
     print(f"pool: {n_real} real variants ({', '.join(pool_names)}), {len(ph_gen)} phantoms; setup "
           f"{time.time() - t_setup:.0f} s", file=sys.stderr)
 
-    remap = seg.remap_pymskt
     val_images, val_labels, val_names = [], [], []
     for shape_seed in (1001, 1002):
         p = imaging.make_knee_phantom(spacing_mm=(args.spacing,) * 3, extent_mm=(84.0,) * 3, seed=shape_seed,
@@ -177,6 +181,19 @@ def main(argv=None) -> int:
                  "thick_slice_probability": args.thick_slices, "min_slice_thickness_vox": 1.5 / args.spacing,
                  "max_slice_thickness_vox": 4.0 / args.spacing, "max_noise": 0.06}
     synthesis.update(h.synthesis_options(args.prior_probability))
+    if args.phantom_contrast:  # the phantom's own DESS-like contrast as one more table (its classes
+        # measured on the standard training knee; every other tissue from the DESS-like table)
+        ref = imaging.make_knee_phantom(spacing_mm=(args.spacing,) * 3, extent_mm=(84.0,) * 3, seed=args.seed)
+        measured = seg.intensity_prior(ref["image"], remap(ref["labels"]), len(seg.KNEE_LABELS))
+        n = len(h.names)
+        dess = list(CONTRASTS).index("DESS")
+        means = synthesis["prior_means"][dess * n:(dess + 1) * n]
+        stds = synthesis["prior_stds"][dess * n:(dess + 1) * n]
+        means[:len(seg.KNEE_LABELS)] = measured["prior_means"]
+        stds[:len(seg.KNEE_LABELS)] = measured["prior_stds"]
+        synthesis["prior_means"] += means
+        synthesis["prior_stds"] += stds
+        synthesis["prior_tables"] += 1
 
     from tqdm import tqdm
 
@@ -220,7 +237,9 @@ def main(argv=None) -> int:
                 + ", ".join(f"{a:+g}" for a in [0.0] + list(args.flexion)) + " deg) and "
                 f"{len(ph_gen)} knee phantoms ({args.phantom_extent:g} mm field of view), labels harmonised by "
                 f"name ({len(h.names)} generation labels); {args.prior_probability:.0%} of the samples with "
-                f"intensities around one of the {', '.join(CONTRASTS)}-like tissue tables; velocity field std "
+                f"intensities around one of the {', '.join(CONTRASTS)}-like tissue tables"
+                + (" or the phantom's measured DESS-like class intensities" if args.phantom_contrast else "")
+                + f"; velocity field std "
                 f"{args.velocity} voxels; thick slices (1.5-4 mm) in {args.thick_slices:.0%}; random "
                 f"{args.crop}-voxel crops; label maps at {fine:.4g} mm averaged to {args.spacing} mm",
         "generation_labels": h.table(),
