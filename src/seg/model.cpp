@@ -305,6 +305,8 @@ void Model::to(const std::string& device) {
     impl_->device = detail::parse_device(device);
     if (impl_->unet) impl_->unet->to(impl_->device);
     if (impl_->script) impl_->script->to(impl_->device);
+    impl_->script_inference.reset();  // its constants stay where they were frozen
+    impl_->script_inference_tried = false;
 }
 
 std::int64_t Model::num_parameters() const {
@@ -321,7 +323,9 @@ std::int64_t Model::num_parameters() const {
 
 torch::Tensor Model::Impl::forward(const torch::Tensor& x) {
     if (unet) return unet->forward(x);
-    torch::IValue out = script->forward({x});
+    torch::jit::Module& net =
+        script_inference && !torch::GradMode::is_enabled() && x.device().is_cpu() ? *script_inference : *script;
+    torch::IValue out = net.forward({x});
     if (out.isTensor()) return out.toTensor();
     if (out.isTuple()) return out.toTuple()->elements().at(0).toTensor();
     if (out.isList()) return out.toList().get(0).toTensor();
@@ -332,6 +336,17 @@ torch::Tensor Model::Impl::forward(const torch::Tensor& x) {
 std::vector<torch::Tensor> Model::Impl::parameters() {
     SPORTSMED_CHECK(unet, "training needs a built-in U-Net; TorchScript models are inference-only");
     return unet->parameters();
+}
+
+void Model::Impl::prepare_inference() {
+    train(false);
+    if (!script || script_inference_tried || !device.is_cpu()) return;
+    script_inference_tried = true;
+    // torch.jit.freeze + optimize_for_inference, as PyTorch recommends for CPU inference:
+    // parameters become constants, convolutions run on oneDNN with weights reordered once
+    // (not per call, nor through LibTorch 1.13's reference convolution for one small
+    // window). A network these passes cannot handle runs unchanged.
+    script_inference = detail::optimize_script_for_cpu(*script, spec.patch_size, spec.in_channels);
 }
 
 void Model::Impl::train(bool on) {
