@@ -35,9 +35,10 @@ TORCH_MODULE(UNet);
 
 torch::Device parse_device(const std::string& device);
 
-/// @p script frozen (torch.jit.freeze), its kernel-2 stride-2 transposed convolutions
-/// rewritten as 1×1 convolutions plus an interleave, then torch.jit.optimize_for_inference
-/// (oneDNN convolutions, weights reordered once): the CPU inference version of the network.
+/// @p script frozen (torch.jit.freeze, which folds batch norms into convolutions), its
+/// kernel-2 stride-2 transposed convolutions rewritten as 1×1 convolutions plus an
+/// interleave, and its convolutions called as aten::mkldnn_convolution (oneDNN whatever the
+/// batch size): the CPU inference version of the network.
 /// Empty when a pass fails or when the result differs from @p script's (by more than 1e-4
 /// relative) on a deterministic window of @p patch × @p in_channels.
 std::optional<torch::jit::Module> optimize_script_for_cpu(const torch::jit::Module& script,
