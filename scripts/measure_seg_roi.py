@@ -31,8 +31,9 @@ def run(name, image, geom, truth):
     df = seg.dice_per_class(full, truth, K); dr = seg.dice_per_class(res.labels, truth, K)
     agree = seg.dice_per_class(res.labels, full, K)
     r = res.roi
-    print(f"{name}: shape {image.shape}; full cpu {tf:.1f} s (wall {wf:.1f}); roi cpu {tr:.1f} s (wall {wr:.1f}, first pass {r.get('first_pass_s')} s wall); "
-          f"found {r['found']} box {r['lo']}..{r['hi']} fraction {r['fraction']}; warnings {[str(x.message) for x in w]}", flush=True)
+    print(f"{name}: shape {image.shape}; full cpu {tf:.1f} s (wall {wf:.1f}); roi cpu {tr:.1f} s "
+          f"(wall {wr:.1f}, first pass {r.get('first_pass_s')} s wall); found {r['found']} box "
+          f"{r['lo']}..{r['hi']} fraction {r['fraction']}; warnings {[str(x.message) for x in w]}", flush=True)
     print("   dice vs truth full:", [round(v, 3) for v in df[1:]], flush=True)
     print("   dice vs truth roi: ", [round(v, 3) for v in dr[1:]], flush=True)
     print("   dice roi vs full:  ", [round(v, 3) for v in agree[1:]], flush=True)
@@ -42,7 +43,8 @@ if "phantom" in which:
         anatomy = imaging.knee_shape(1003)
         anatomy["tibia_shaft_radius"] = 0.5 * anatomy["tibia_ay"]
         ph = imaging.make_knee_phantom(spacing_mm=(1.0,) * 3, extent_mm=(extent,) * 3, seed=11, shape=anatomy)
-        run(f"phantom shape 1003, {extent:g} mm FOV at 1 mm (tibial shaft)", np.asarray(ph["image"], np.float32), ph["geometry"], seg.remap_pymskt(ph["labels"]))
+        run(f"phantom shape 1003, {extent:g} mm FOV at 1 mm (tibial shaft)", np.asarray(ph["image"], np.float32),
+            ph["geometry"], seg.remap_pymskt(ph["labels"]))
 if "real" in which:
     import pathlib
     path = pathlib.Path(__file__).resolve().parents[2] / "shared/data/mri/knee_labels_pymskt.nrrd"

@@ -332,7 +332,9 @@ namespace {
 // thread-local in LibTorch).
 class ExecutorOptimizeOff {
 public:
-    ExecutorOptimizeOff() : saved_(torch::jit::getGraphExecutorOptimize()) { torch::jit::setGraphExecutorOptimize(false); }
+    ExecutorOptimizeOff() : saved_(torch::jit::getGraphExecutorOptimize()) {
+        torch::jit::setGraphExecutorOptimize(false);
+    }
     ~ExecutorOptimizeOff() { torch::jit::setGraphExecutorOptimize(saved_); }
     ExecutorOptimizeOff(const ExecutorOptimizeOff&) = delete;
     ExecutorOptimizeOff& operator=(const ExecutorOptimizeOff&) = delete;
@@ -349,7 +351,7 @@ torch::Tensor Model::Impl::forward(const torch::Tensor& x) {
     if (script_inference && !torch::GradMode::is_enabled() && x.device().is_cpu()) {
         // The frozen, rewritten graph runs as it is: the profiling executor's passes (shape
         // profiling, guards, a second optimised graph) add time and tens of MB on the first
-        // windows and nothing after (measured at one thread: 155 against 225 ms per call).
+        // windows and nothing after (one measurement at one thread: 155 against 225 ms per call).
         ExecutorOptimizeOff plain;
         out = script_inference->forward({x});
     } else {

@@ -126,8 +126,8 @@ def register_seg(msub: argparse._SubParsersAction) -> None:
                         "nnU-Net: tibial cartilage Dice of held-out knees 0.85 -> 0.88 on average)")
     q.add_argument("--probabilities", type=Path, default=None, help="also write class probabilities (4-D)")
     q.add_argument("--roi", choices=("none", "auto"), default="none",
-                   help="auto: a first pass without overlap or mirroring finds the knee (the largest group of structures it "
-                        "labels), and only its bounding box grown by --roi-margin is segmented; the rest is "
+                   help="auto: a first pass without overlap or mirroring finds the knee (the largest group of "
+                        "structures it labels), and only its bounding box grown by --roi-margin is segmented; the rest is "
                         "background. Falls back to the whole volume with a warning when no knee is found")
     q.add_argument("--roi-margin", type=float, default=None, metavar="MM",
                    help="margin around the knee for --roi auto (mm; default: seg.ROI_MARGIN_MM, 20)")
