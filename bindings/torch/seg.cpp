@@ -192,11 +192,12 @@ void bind_seg(py::module_& parent) {
             }
             return py::make_tuple(to_numpy(std::move(s.labels), shape), probs);
         },
-        py::arg("model"), py::arg("image"), py::arg("step_fraction") = 0.5, py::arg("batch_size") = 2,
+        py::arg("model"), py::arg("image"), py::arg("step_fraction") = 0.5, py::arg("batch_size") = 0,
         py::arg("mirror") = false, py::arg("low_memory") = true, py::arg("probabilities") = false,
         py::arg("input_spacing_mm") = std::vector<double>{}, py::arg("keep_largest_component") = false,
         py::arg("keep_largest_labels") = std::vector<int>{}, py::arg("progress") = py::none(),
-        "Sliding-window segmentation of an image on the model's grid; returns (labels, probabilities|None).");
+        "Sliding-window segmentation of an image on the model's grid; returns (labels, probabilities|None). "
+        "batch_size 0: 1 window per call on the CPU, 2 elsewhere.");
 
     m.def(
         "train",

@@ -1,5 +1,6 @@
 // Sliding-window inference with Gaussian weighting and slab-wise accumulation.
 
+#include <array>
 #include <cmath>
 
 #include "detail.hpp"
@@ -69,6 +70,21 @@ std::vector<std::vector<std::int64_t>> flip_sets(int spatial_dims) {
 
 }  // namespace
 
+std::vector<std::pair<std::size_t, std::size_t>> plan_batches(std::size_t windows, int batch_size) {
+    SPORTSMED_CHECK(batch_size >= 1, "sliding_window: batch_size must be >= 1, got {}", batch_size);
+    std::vector<std::pair<std::size_t, std::size_t>> batches;
+    const auto b = static_cast<std::size_t>(batch_size);
+    for (std::size_t i = 0; i < windows; i += b) batches.emplace_back(i, std::min(windows, i + b));
+    // A lone window in the last batch joins the one before (one batch of b + 1): LibTorch 1.13
+    // sends a batch of one small window through its reference convolution (slow_conv3d, ~10×
+    // the time per window of a batch of two) where batches of two or more take oneDNN.
+    if (batches.size() >= 2 && batches.back().second - batches.back().first == 1 && b >= 2) {
+        batches[batches.size() - 2].second = batches.back().second;
+        batches.pop_back();
+    }
+    return batches;
+}
+
 void sliding_window(const std::function<torch::Tensor(const torch::Tensor&)>& net, const torch::Tensor& image,
                     const std::vector<std::int64_t>& patch, double step_fraction, int batch_size, bool mirror,
                     bool low_memory, torch::Device device, const SlabSink& sink, ProgressReporter* progress) {
@@ -84,6 +100,8 @@ void sliding_window(const std::function<torch::Tensor(const torch::Tensor&)>& ne
                         size[d], patch[d]);
         starts[d] = window_starts(size[d], patch[d], step_fraction);
     }
+    // Inference mode: no autograd bookkeeping (version counters, views) on any tensor below.
+    c10::InferenceMode inference;
     const torch::Tensor weight = gaussian_importance_tensor(patch, 0.125).to(device);
     const auto flips = mirror ? flip_sets(dims) : std::vector<std::vector<std::int64_t>>{{}};
 
@@ -101,13 +119,20 @@ void sliding_window(const std::function<torch::Tensor(const torch::Tensor&)>& ne
             if (d < 0) break;
         }
     }
+    // Batches run across axis-0 starts (a batch may end one slab and begin the next): the
+    // slab buffer is then as deep as the widest batch's rows, the patch plus one step in
+    // general, instead of each slab ending in a short batch.
+    const auto batches = plan_batches(windows.size(), batch_size);
+    std::int64_t depth = patch[0];
+    for (const auto& [b0, b1] : batches)
+        depth = std::max(depth, windows[b1 - 1][0] + patch[0] - windows[b0][0]);
+    if (!low_memory) depth = size[0];
+    depth = std::min(depth, size[0]);
 
-    const std::int64_t depth = low_memory ? patch[0] : size[0];
     std::vector<std::int64_t> buffer_shape = size;
     buffer_shape[0] = depth;
     torch::Tensor acc;  // classes × buffer (lazily sized once the class count is known)
-    std::vector<std::int64_t> wsum_shape = buffer_shape;
-    torch::Tensor wsum = torch::zeros(wsum_shape, torch::TensorOptions().dtype(torch::kFloat32).device(device));
+    torch::Tensor wsum = torch::zeros(buffer_shape, torch::TensorOptions().dtype(torch::kFloat32).device(device));
     std::int64_t base = 0;  // axis-0 row held at buffer row 0
 
     auto region = [&](const std::vector<std::int64_t>& w, std::int64_t offset0) {
@@ -121,47 +146,42 @@ void sliding_window(const std::function<torch::Tensor(const torch::Tensor&)>& ne
     };
 
     // Hands finished rows to the sink a few at a time (small temporaries), then shifts
-    // the slab buffer up in place, row by row (no second buffer).
+    // the slab buffer up in place (no second buffer).
     auto emit = [&](std::int64_t end_row) {
         const std::int64_t n = end_row - base;
         if (n <= 0) return;
         constexpr std::int64_t kRowsPerCall = 4;
         for (std::int64_t r = 0; r < n; r += kRowsPerCall) {
             const std::int64_t m = std::min(kRowsPerCall, n - r);
-            sink(base + r, base + r + m, acc.narrow(1, r, m) / wsum.narrow(0, r, m).unsqueeze(0));
+            // divided in place: these rows are final, and are overwritten or dropped next
+            sink(base + r, base + r + m, acc.narrow(1, r, m).div_(wsum.narrow(0, r, m).unsqueeze(0)));
         }
-        if (low_memory) {
-            for (std::int64_t r = 0; r + n < depth; ++r) {
-                acc.select(1, r).copy_(acc.select(1, r + n));
-                wsum.select(0, r).copy_(wsum.select(0, r + n));
+        if (low_memory && end_row < size[0]) {
+            const std::int64_t keep = depth - n;  // rows still accumulating
+            // Row blocks of at most n rows never overlap their destination.
+            for (std::int64_t r = 0; r < keep; r += n) {
+                const std::int64_t m = std::min(n, keep - r);
+                acc.narrow(1, r, m).copy_(acc.narrow(1, r + n, m));
+                wsum.narrow(0, r, m).copy_(wsum.narrow(0, r + n, m));
             }
-            acc.narrow(1, std::max<std::int64_t>(0, depth - n), std::min(n, depth)).zero_();
-            wsum.narrow(0, std::max<std::int64_t>(0, depth - n), std::min(n, depth)).zero_();
+            acc.narrow(1, std::max<std::int64_t>(0, keep), std::min(n, depth)).zero_();
+            wsum.narrow(0, std::max<std::int64_t>(0, keep), std::min(n, depth)).zero_();
         }
         base = end_row;
     };
 
-    torch::NoGradGuard no_grad;
-    std::size_t i = 0;
-    while (i < windows.size()) {
-        // One batch, never mixing two axis-0 starts in low-memory mode.
-        std::vector<std::size_t> batch;
-        while (i < windows.size() && static_cast<int>(batch.size()) < batch_size &&
-               (batch.empty() || !low_memory || windows[i][0] == windows[batch.front()][0])) {
-            batch.push_back(i++);
-        }
-        if (low_memory && windows[batch.front()][0] > base) emit(windows[batch.front()][0]);
+    for (const auto& [b0, b1] : batches) {
+        if (low_memory && windows[b0][0] > base) emit(windows[b0][0]);
 
         std::vector<torch::Tensor> crops;
-        for (std::size_t b : batch) {
-            std::vector<torch::indexing::TensorIndex> index = region(windows[b], 0);
-            crops.push_back(image.index(index));
-        }
+        for (std::size_t b = b0; b < b1; ++b) crops.push_back(image.index(region(windows[b], 0)));
         torch::Tensor x = torch::stack(crops).to(device);
         torch::Tensor logits;
         for (const auto& axes : flips) {
             torch::Tensor y = axes.empty() ? net(x) : net(x.flip(axes)).flip(axes);
-            logits = logits.defined() ? logits + y : y;
+            if (!logits.defined()) logits = y;
+            else if (logits.dtype() == torch::kFloat32) logits.add_(y);  // the sum in place
+            else logits = logits + y;
         }
         if (flips.size() > 1) logits = logits / static_cast<double>(flips.size());
         logits = logits.to(torch::kFloat32);
@@ -170,13 +190,13 @@ void sliding_window(const std::function<torch::Tensor(const torch::Tensor&)>& ne
             shape.insert(shape.end(), buffer_shape.begin(), buffer_shape.end());
             acc = torch::zeros(shape, torch::TensorOptions().dtype(torch::kFloat32).device(device));
         }
-        for (std::size_t k = 0; k < batch.size(); ++k) {
-            const auto index = region(windows[batch[k]], base);
-            acc.index(index).addcmul_(logits[static_cast<std::int64_t>(k)], weight);  // no temporary
+        for (std::size_t b = b0; b < b1; ++b) {
+            const auto index = region(windows[b], base);
+            acc.index(index).addcmul_(logits[static_cast<std::int64_t>(b - b0)], weight);  // no temporary
             std::vector<torch::indexing::TensorIndex> windex(index.begin() + 1, index.end());
             wsum.index(windex).add_(weight);
         }
-        if (progress) progress->advance(static_cast<std::int64_t>(batch.size()));
+        if (progress) progress->advance(static_cast<std::int64_t>(b1 - b0));
     }
     emit(size[0]);
 }
@@ -286,6 +306,8 @@ void resample_probabilities(const std::vector<float>& probs, const std::vector<s
 Segmentation segment(Model& model, const float* image, const std::vector<std::int64_t>& shape,
                      const SegmentOptions& options) {
     const ModelSpec& spec = model.spec();
+    SPORTSMED_CHECK(options.batch_size >= 0, "segment: batch_size must be >= 0 (0: automatic), got {}",
+                    options.batch_size);
     for (int l : options.keep_largest_labels)
         SPORTSMED_CHECK(l >= 1 && l < spec.num_classes(), "segment: keep_largest_labels has {}, outside 1..{}", l,
                         spec.num_classes() - 1);
@@ -358,6 +380,63 @@ Segmentation segment(Model& model, const float* image, const std::vector<std::in
 
 namespace {
 
+/// The class of the largest logit per voxel (the first on ties, as torch.argmax) of a CPU
+/// float tensor classes × spatial (any strides), written in C order to @p out. A plain loop:
+/// LibTorch's argmax over a leading axis of a strided view costs as much as a tenth of a
+/// small U-Net's inference.
+void argmax_classes(const torch::Tensor& logits, std::uint8_t* out) {
+    const std::int64_t classes = logits.size(0);
+    std::array<std::int64_t, 3> n = {1, 1, 1}, st = {0, 0, 0};
+    const std::int64_t spatial = logits.dim() - 1;
+    SPORTSMED_CHECK(spatial >= 1 && spatial <= 3, "segment: {} spatial axes", spatial);
+    for (std::int64_t d = 0; d < spatial; ++d) {
+        n[static_cast<std::size_t>(3 - spatial + d)] = logits.size(1 + d);
+        st[static_cast<std::size_t>(3 - spatial + d)] = logits.stride(1 + d);
+    }
+    const float* base = logits.data_ptr<float>();
+    const std::int64_t cs = logits.stride(0);
+    std::vector<float> best(static_cast<std::size_t>(n[2]));
+    for (std::int64_t a = 0; a < n[0]; ++a)
+        for (std::int64_t b = 0; b < n[1]; ++b) {
+            const float* row = base + a * st[0] + b * st[1];
+            std::uint8_t* o = out + (a * n[1] + b) * n[2];
+            for (std::int64_t x = 0; x < n[2]; ++x) {
+                best[static_cast<std::size_t>(x)] = row[x * st[2]];
+                o[x] = 0;
+            }
+            for (std::int64_t k = 1; k < classes; ++k) {
+                const float* q = row + k * cs;
+                for (std::int64_t x = 0; x < n[2]; ++x) {
+                    const float v = q[x * st[2]];
+                    if (v > best[static_cast<std::size_t>(x)]) {
+                        best[static_cast<std::size_t>(x)] = v;
+                        o[x] = static_cast<std::uint8_t>(k);
+                    }
+                }
+            }
+        }
+}
+
+/// Mean and population standard deviation of one channel (spatial axes), summed in double
+/// precision a few axis-0 rows at a time: no drift on big volumes, and no double copy of the
+/// whole channel (190 MB for a 384×384×160 volume). Two passes, as numpy's std.
+std::pair<double, double> mean_std(const torch::Tensor& channel) {
+    const std::int64_t rows = channel.size(0);
+    const auto n = static_cast<double>(channel.numel());
+    constexpr std::int64_t kRows = 8;
+    double sum = 0;
+    for (std::int64_t r = 0; r < rows; r += kRows)
+        sum += channel.narrow(0, r, std::min(kRows, rows - r)).to(torch::kFloat64).sum().item<double>();
+    const double m = sum / n;
+    if (!std::isfinite(m)) return {m, 0.0};
+    double squares = 0;
+    for (std::int64_t r = 0; r < rows; r += kRows) {
+        const torch::Tensor d = channel.narrow(0, r, std::min(kRows, rows - r)).to(torch::kFloat64) - m;
+        squares += (d * d).sum().item<double>();
+    }
+    return {m, std::sqrt(squares / n)};
+}
+
 Segmentation segment_on_grid(Model& model, const float* image, const std::vector<std::int64_t>& shape,
                              const SegmentOptions& options) {
     const ModelSpec& spec = model.spec();
@@ -374,17 +453,17 @@ Segmentation segment_on_grid(Model& model, const float* image, const std::vector
     // A view of the caller's array: windows are normalised as they are cut, so the whole
     // volume is never copied (unless it must be padded).
     torch::Tensor x = torch::from_blob(const_cast<float*>(image), full, torch::kFloat32);
-    const std::int64_t bad = (~torch::isfinite(x)).sum().item<std::int64_t>();
-    SPORTSMED_CHECK(bad == 0, "segment: the image contains {} NaN or infinite intensities", bad);
 
     std::vector<std::int64_t> stat_shape(dims + 2, 1);
     stat_shape[1] = spec.in_channels;
     torch::Tensor mean = torch::zeros(stat_shape), scale = torch::ones(stat_shape);
-    if (spec.normalization == "zscore") {
-        for (std::int64_t c = 0; c < spec.in_channels; ++c) {
-            const torch::Tensor ch = x[c].to(torch::kFloat64);  // double sums: no drift on big volumes
-            const double m = ch.mean().item<double>();
-            const double sd = ch.std(/*unbiased=*/false).item<double>();
+    for (std::int64_t c = 0; c < spec.in_channels; ++c) {
+        const auto [m, sd] = mean_std(x[c]);
+        if (!std::isfinite(m)) {  // a double sum of floats is finite exactly when every value is
+            const std::int64_t bad = (~torch::isfinite(x)).sum().item<std::int64_t>();
+            SPORTSMED_THROW(InvalidArgument, "segment: the image contains {} NaN or infinite intensities", bad);
+        }
+        if (spec.normalization == "zscore") {
             mean.view(-1)[c] = m;
             scale.view(-1)[c] = sd > 0 ? 1.0 / sd : 1.0;
         }
@@ -425,7 +504,7 @@ Segmentation segment_on_grid(Model& model, const float* image, const std::vector
     if (options.probabilities) result.probabilities.resize(static_cast<std::size_t>(voxels) * result.num_classes);
 
     auto& impl = model.impl();
-    impl.train(false);
+    impl.prepare_inference();
     const std::int64_t plane = voxels / shape[0];  // voxels per axis-0 row of the output
     auto sink = [&](std::int64_t begin, std::int64_t end, const torch::Tensor& logits_padded) {
         SPORTSMED_CHECK(logits_padded.size(0) == result.num_classes,
@@ -439,11 +518,16 @@ Segmentation segment_on_grid(Model& model, const float* image, const std::vector
                                                            torch::indexing::Slice(lo - begin, hi - begin)};
         for (std::int64_t d = 1; d < dims; ++d)
             index.push_back(torch::indexing::Slice(pad_before[d], pad_before[d] + shape[d]));
-        torch::Tensor logits = logits_padded.index(index).to(torch::kCPU);
+        torch::Tensor logits = logits_padded.index(index);
         const std::int64_t row0 = lo - pad_before[0];
-        torch::Tensor labels = logits.argmax(0).to(torch::kUInt8).contiguous();
-        std::copy_n(labels.data_ptr<std::uint8_t>(), labels.numel(), result.labels.data() + row0 * plane);
+        if (logits.device().is_cpu() && logits.scalar_type() == torch::kFloat32) {
+            argmax_classes(logits, result.labels.data() + row0 * plane);
+        } else {  // on the device: only the labels come back
+            torch::Tensor labels = logits.argmax(0).to(torch::kUInt8).to(torch::kCPU).contiguous();
+            std::copy_n(labels.data_ptr<std::uint8_t>(), labels.numel(), result.labels.data() + row0 * plane);
+        }
         if (options.probabilities) {
+            logits = logits.to(torch::kCPU);
             torch::Tensor p = torch::softmax(logits, 0).contiguous();
             const std::int64_t rows = hi - lo;
             for (std::int64_t k = 0; k < result.num_classes; ++k) {
@@ -454,9 +538,10 @@ Segmentation segment_on_grid(Model& model, const float* image, const std::vector
     };
     const std::vector<std::int64_t> patch = spec.patch_size;
     const torch::Tensor mean_d = mean.to(impl.device), scale_d = scale.to(impl.device);
+    const int batch = options.batch_size > 0 ? options.batch_size : impl.device.is_cpu() ? 1 : 2;
     detail::sliding_window([&](const torch::Tensor& t) { return impl.forward((t - mean_d) * scale_d); }, x, patch,
-                           options.step_fraction, options.batch_size, options.mirror, options.low_memory, impl.device,
-                           sink, &reporter);
+                           options.step_fraction, batch, options.mirror, options.low_memory, impl.device, sink,
+                           &reporter);
     reporter.finish();
     return result;
 }

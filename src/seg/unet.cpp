@@ -88,6 +88,36 @@ torch::Tensor try_norm_act(const std::shared_ptr<nn::Module>& norm, const std::s
 
 torch::Tensor run_sequential(nn::Sequential s, torch::Tensor x);
 
+// Inference on the CPU calls oneDNN's convolution directly. LibTorch 1.13 chooses between
+// oneDNN and its reference convolution (slow_conv3d: vol2col + the reference BLAS Debian
+// links) by heuristics meant for 2-D images: a batch of one window whose
+// batch × channels × depth × height is below 20480 (every 3×3×3 layer of a 48³ patch with
+// 8 features), and 1×1 layers at one thread, take the reference path, 5–20× slower.
+// Training (grad mode) and autocast keep LibTorch's own choice.
+bool use_onednn(const torch::Tensor& x) {
+    return x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && !torch::GradMode::is_enabled() &&
+           !autocast_active() && at::hasMKLDNN() && at::globalContext().userEnabledMkldnn();
+}
+
+torch::Tensor onednn_conv(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b,
+                          torch::IntArrayRef padding, torch::IntArrayRef stride, torch::IntArrayRef dilation,
+                          std::int64_t groups) {
+    return at::mkldnn_convolution(x.contiguous(), w.contiguous(),
+                                  b.defined() ? c10::optional<torch::Tensor>(b) : c10::nullopt, padding, stride,
+                                  dilation, groups);
+}
+
+// A Conv3d/Conv2d module's forward, through oneDNN when use_onednn (same weights, same
+// result to float rounding).
+template <std::size_t D, typename Conv>
+torch::Tensor run_conv(Conv& c, const torch::Tensor& x) {
+    const auto& o = c.options;
+    const auto* pad = c10::get_if<torch::ExpandingArray<D>>(&o.padding());
+    if (pad && c10::get_if<torch::enumtype::kZeros>(&o.padding_mode()) && use_onednn(x))
+        return onednn_conv(x, c.weight, c.bias, **pad, *o.stride(), *o.dilation(), o.groups());
+    return c.forward(x);
+}
+
 // Transposed convolution with kernel = stride = 2 (no padding, dilation, groups or
 // output padding): every output voxel receives exactly one input voxel, so the layer is
 // a 1×1 convolution to C_out·2^d channels followed by an interleave of the 2^d kernel
@@ -106,7 +136,10 @@ torch::Tensor transposed_conv_k2s2(Conv& up, const torch::Tensor& x) {
     const torch::Tensor w = up.weight.reshape({cin, cout * taps}).t().reshape(wshape);
     const torch::Tensor b =
         up.bias.defined() ? up.bias.view({cout, 1}).expand({cout, taps}).reshape({cout * taps}) : torch::Tensor();
-    const torch::Tensor z = dims == 3 ? torch::conv3d(x, w, b) : torch::conv2d(x, w, b);
+    const std::vector<std::int64_t> zeros(dims, 0), ones(dims, 1);
+    const torch::Tensor z = use_onednn(x)   ? onednn_conv(x, w, b, zeros, ones, ones, 1)
+                            : dims == 3 ? torch::conv3d(x, w, b)
+                                        : torch::conv2d(x, w, b);
     // z viewed as N × C_out × 2 (per axis) × spatial; the output interleaves each axis
     // with its kernel offset: N × C_out × (D·2) × (H·2) × (W·2).
     std::vector<std::int64_t> split = {n, cout}, perm = {0, 1}, out = {n, cout};
@@ -136,8 +169,8 @@ bool is_k2s2(const Conv& c) {
 // ModuleList holds type-erased modules; the U-Net only stores these kinds.
 torch::Tensor run_module(const std::shared_ptr<nn::Module>& m, const torch::Tensor& x) {
     if (auto p = std::dynamic_pointer_cast<nn::SequentialImpl>(m)) return run_sequential(nn::Sequential(p), x);
-    if (auto p = std::dynamic_pointer_cast<nn::Conv3dImpl>(m)) return p->forward(x);
-    if (auto p = std::dynamic_pointer_cast<nn::Conv2dImpl>(m)) return p->forward(x);
+    if (auto p = std::dynamic_pointer_cast<nn::Conv3dImpl>(m)) return run_conv<3>(*p, x);
+    if (auto p = std::dynamic_pointer_cast<nn::Conv2dImpl>(m)) return run_conv<2>(*p, x);
     if (auto p = std::dynamic_pointer_cast<nn::ConvTranspose3dImpl>(m)) {
         if (x.device().is_cpu() && !autocast_active() && is_k2s2<3>(*p)) return transposed_conv_k2s2(*p, x);
         return p->forward(x);
@@ -161,7 +194,9 @@ torch::Tensor run_sequential(nn::Sequential s, torch::Tensor x) {
                 continue;
             }
         }
-        x = it->forward(x);
+        if (auto p = std::dynamic_pointer_cast<nn::Conv3dImpl>(it->ptr())) x = run_conv<3>(*p, x);
+        else if (auto q = std::dynamic_pointer_cast<nn::Conv2dImpl>(it->ptr())) x = run_conv<2>(*q, x);
+        else x = it->forward(x);
     }
     return x;
 }

@@ -21,7 +21,7 @@ class Model:
     @property
     def num_parameters(self) -> int: ...
 
-def segment(model: Model, image: npt.ArrayLike, step_fraction: float = 0.5, batch_size: int = 2,
+def segment(model: Model, image: npt.ArrayLike, step_fraction: float = 0.5, batch_size: int = 0,
             mirror: bool = False, low_memory: bool = True, probabilities: bool = False,
             input_spacing_mm: Sequence[float] = ..., keep_largest_component: bool = False,
             keep_largest_labels: Sequence[int] = ..., progress: Optional[ProgressCallback] = None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +39,23 @@ def cmd_segment(args: argparse.Namespace) -> int:
         raise InvalidArgument(f"{args.input}: expected a 3-D image, got shape {data.shape}")
     spacing = list(img.geometry.spacing)
     keep = {"model": "model", "all": True, "none": False}[args.keep_largest]
-    with progress_bar("segment") as progress:
+    roi = None if args.roi == "none" else args.roi
+    with progress_bar("segment") as progress, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", seg.RoiWarning)
         # The image is brought to the model's orientation and the labels back onto its grid.
-        labels, probs = seg.segment(model, data.astype(np.float32), step_fraction=args.step, mirror=args.mirror,
-                                    geometry=img.geometry, keep_largest_component=keep,
-                                    probabilities=args.probabilities is not None, progress=progress)
+        result = seg.segment(model, data.astype(np.float32), step_fraction=args.step, mirror=args.mirror,
+                             geometry=img.geometry, keep_largest_component=keep,
+                             probabilities=args.probabilities is not None, progress=progress, roi=roi,
+                             roi_margin_mm=seg.ROI_MARGIN_MM if args.roi_margin is None else args.roi_margin)
+    labels, probs = result
+    for w in caught:
+        print(f"warning: {w.message}", file=sys.stderr)
+    if result.roi is not None:
+        r = result.roi
+        box = ", ".join(f"{a}:{b}" for a, b in zip(r["lo"], r["hi"]))
+        print(f"roi: voxels [{box}] of the input ({100 * r['fraction']:.1f} % of the volume"
+              + (f"; knee found by a first pass in {r['first_pass_s']:.1f} s, margin {r['margin_mm']:g} mm"
+                 if r.get("found") and r["mode"] == "auto" else "") + ")")
     imaging.write_image(imaging.Image(labels, img.geometry), str(args.output))
     imaging.write_label_names(args.output, dict(enumerate(seg.model_spec(model)["labels"])))
     if args.probabilities is not None:
@@ -111,6 +125,12 @@ def register_seg(msub: argparse._SubParsersAction) -> None:
                    help="test-time augmentation: average the eight axis flips (8x the time; on by default, as in "
                         "nnU-Net: tibial cartilage Dice of held-out knees 0.85 -> 0.88 on average)")
     q.add_argument("--probabilities", type=Path, default=None, help="also write class probabilities (4-D)")
+    q.add_argument("--roi", choices=("none", "auto"), default="none",
+                   help="auto: a first pass without overlap or mirroring finds the knee (the largest group of "
+                        "structures it labels), and only its bounding box grown by --roi-margin is segmented; the rest is "
+                        "background. Falls back to the whole volume with a warning when no knee is found")
+    q.add_argument("--roi-margin", type=float, default=None, metavar="MM",
+                   help="margin around the knee for --roi auto (mm; default: seg.ROI_MARGIN_MM, 20)")
     q.add_argument("--keep-largest", choices=("none", "model", "all"), default="none",
                    help="keep only the largest connected component of no label (none, the default), of the labels "
                         "the model's sidecar names as one structure (model: femur, tibia, patella, femoral and "

@@ -22,6 +22,16 @@ TEST_CASE("seg: window starts follow MONAI's dense_patch_slices", "[seg][inferen
     CHECK_THROWS_AS(window_starts(10, 4, 0.0), InvalidArgument);
 }
 
+TEST_CASE("seg: window batches never leave a lone window at the end", "[seg][inference]") {
+    using Batches = std::vector<std::pair<std::size_t, std::size_t>>;
+    CHECK(seg::detail::plan_batches(7, 2) == Batches{{0, 2}, {2, 4}, {4, 7}});  // 7 = 2 + 2 + 3, not 2 + 2 + 2 + 1
+    CHECK(seg::detail::plan_batches(8, 3) == Batches{{0, 3}, {3, 6}, {6, 8}});
+    CHECK(seg::detail::plan_batches(9, 4) == Batches{{0, 4}, {4, 9}});
+    CHECK(seg::detail::plan_batches(3, 1) == Batches{{0, 1}, {1, 2}, {2, 3}});  // batch size 1 asked for
+    CHECK(seg::detail::plan_batches(1, 4) == Batches{{0, 1}});
+    CHECK_THROWS_AS(seg::detail::plan_batches(3, 0), InvalidArgument);
+}
+
 TEST_CASE("seg: Gaussian importance map equals the analytic formula", "[seg][inference]") {
     // MONAI's compute_importance_map: centred at (p - 1)/2, sigma = p/8, not normalised,
     // floored at max(min, 1e-3).
@@ -87,7 +97,7 @@ TEST_CASE("seg: window stitching is exact for a linear network and per-window co
     torch::manual_seed(0);
     const torch::Tensor image = torch::randn({1, 13, 11, 9});
     for (bool low_memory : {true, false}) {
-        for (int batch : {1, 3}) {
+        for (int batch : {1, 3, 4}) {  // 3 and 4 windows per batch cross slab boundaries
             // A pointwise linear "network": every window agrees, so the average is exact.
             torch::Tensor out = torch::zeros({2, 13, 11, 9});
             std::int64_t next_row = 0;
