@@ -181,8 +181,11 @@ def test_explicit_roi_box_on_the_input_axes(threshold):
         expected[2:15, 3:16, 4:10] = (image[2:15, 3:16, 4:10] > 0)
         np.testing.assert_array_equal(result.labels, expected)
         assert result.roi["lo"] == [2, 3, 4] and result.roi["hi"] == [15, 16, 10]
-    with pytest.raises(sportsmed.InvalidArgument, match="roi"):
-        seg.segment(threshold, image, roi=([0, 0, 0], [21, 5, 5]))
+    for geometry in (None, g, g2):  # a box beyond the image is refused, never clipped
+        with pytest.raises(sportsmed.InvalidArgument, match="not a non-empty box inside the image"):
+            seg.segment(threshold, image, roi=([0, 0, 0], [21, 5, 5]), geometry=geometry)
+        with pytest.raises(sportsmed.InvalidArgument, match="not a non-empty box inside the image"):
+            seg.segment(threshold, image, roi=([-1, 0, 0], [5, 5, 5]), geometry=geometry)
     with pytest.raises(sportsmed.InvalidArgument, match="roi"):
         seg.segment(threshold, image, roi="knee")
 

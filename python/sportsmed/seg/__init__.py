@@ -12,7 +12,9 @@ Typical use::
     labels, probs = seg.segment(model, image, probabilities=True)
 
 Images cross as numpy arrays (C order, float32), label maps as uint8. Arrays are on the
-model's voxel grid (``spec["spacing_mm"]``); resampling is the caller's business.
+model's voxel grid (``spec["spacing_mm"]``), or on any grid given with ``spacing_mm=`` or
+``geometry=``: ``segment`` then reorients and resamples to the model's grid and brings the
+probabilities back (labels = their argmax on the input grid).
 """
 
 from __future__ import annotations
@@ -217,6 +219,19 @@ class SegmentResult(tuple):
         return self[1]
 
 
+def _checked_box(roi, shape: Sequence[int]) -> tuple[list, list]:
+    """(lo, hi) voxel bounds of an explicit ``roi``, refused unless a non-empty box inside ``shape``."""
+    from .. import InvalidArgument
+
+    try:
+        lo, hi = ([int(v) for v in b] for b in roi)
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"segment: roi must be None, 'auto' or (lo, hi) voxel bounds, got {roi!r}") from None
+    if len(lo) != 3 or len(hi) != 3 or any(not 0 <= a < b <= n for a, b, n in zip(lo, hi, shape)):
+        raise InvalidArgument(f"segment: roi ({lo}, {hi}) is not a non-empty box inside the image {list(shape)}")
+    return lo, hi
+
+
 def _roi_box(model: Model, arr: np.ndarray, spacing: Sequence[float], run_first, roi, margin_mm: float) -> dict:
     """The region of interest of ``arr`` (channels first if 4-D) as a dict with ``lo``/``hi``
     (voxel bounds, ``hi`` exclusive) on its spatial axes; see :func:`segment`."""
@@ -226,12 +241,7 @@ def _roi_box(model: Model, arr: np.ndarray, spacing: Sequence[float], run_first,
 
     shape = list(arr.shape[-3:])
     if not isinstance(roi, str):
-        try:
-            lo, hi = ([int(v) for v in b] for b in roi)
-        except (TypeError, ValueError):
-            raise InvalidArgument(f"segment: roi must be None, 'auto' or (lo, hi) voxel bounds, got {roi!r}") from None
-        if len(lo) != 3 or len(hi) != 3 or any(not 0 <= a < b <= n for a, b, n in zip(lo, hi, shape)):
-            raise InvalidArgument(f"segment: roi ({lo}, {hi}) is not a non-empty box inside the image {shape}")
+        lo, hi = _checked_box(roi, shape)
         return {"mode": "box", "found": True, "lo": lo, "hi": hi}
     if roi != "auto":
         raise InvalidArgument(f"segment: roi must be None, 'auto' or (lo, hi) voxel bounds, got {roi!r}")
@@ -398,8 +408,9 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
     elif isinstance(roi, str):
         result = run_roi(canon, list(cgeom.spacing))
     else:  # an explicit box is on the input's axes: its corners, reoriented, bound the same voxels
+        box_lo, box_hi = _checked_box(roi, arr.shape)  # never clipped silently
         box = np.zeros(arr.shape, np.uint8)
-        box[tuple(slice(int(a), int(b)) for a, b in zip(*roi))] = 1
+        box[tuple(slice(a, b) for a, b in zip(box_lo, box_hi))] = 1
         cbox, _ = imaging.reorient(box, geometry, target_code)
         if not cbox.any():
             raise InvalidArgument(f"segment: roi {roi!r} is not a non-empty box inside the image {arr.shape}")
