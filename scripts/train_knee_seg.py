@@ -41,7 +41,7 @@ import numpy as np
 
 import sportsmed
 from sportsmed import imaging, seg
-from sportsmed.imaging._labels import PYMSKT_LABEL_NAMES, read_label_mapping
+from sportsmed.imaging._labels import PYMSKT_LABEL_NAMES, label_names_path, read_label_mapping, read_label_names
 from sportsmed.seg._harmonise import CONTRASTS, flex_knee, harmonise
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,23 +55,29 @@ ANATOMIES = {
 }
 
 
-def label_names(map_path: Path, names_path) -> dict:
+def label_names(map_path: Path, names_path, known=None) -> dict:
+    """The map's label names: --names, else its .labels.json sidecar, else the documented
+    numbering of a known anatomy; a map without any is refused (a numbering is never guessed)."""
     if names_path is not None:
         return read_label_mapping(names_path)
-    side = imaging.read_label_names(map_path) if hasattr(imaging, "read_label_names") else None
-    return side if side else dict(PYMSKT_LABEL_NAMES)
+    side = read_label_names(map_path)
+    if side:
+        return side
+    if known is not None:
+        return dict(known)
+    raise SystemExit(f"{map_path}: no label names (give --names TABLE, or a {label_names_path(map_path).name})")
 
 
 def real_maps(args, fine: float) -> list:
     out = []
     for name in args.anatomy:
         path, names = ANATOMIES[name]
-        out.append((name, path, names))
+        out.append((name, path, names, PYMSKT_LABEL_NAMES if name == "pymskt" else None))
     for i, path in enumerate(args.map):
-        out.append((Path(path).name, Path(path), Path(args.names[i]) if i < len(args.names) else None))
+        out.append((Path(path).name, Path(path), Path(args.names[i]) if i < len(args.names) else None, None))
     maps = []
-    for name, path, names in out:
-        maps.append((name, seg.load_label_map(str(path), (fine,) * 3), label_names(path, names)))
+    for name, path, names, known in out:
+        maps.append((name, seg.load_label_map(str(path), (fine,) * 3), label_names(path, names, known)))
     return maps
 
 
