@@ -50,36 +50,9 @@ def _read_any(path: str, series: str = ""):
         s = im.read_dicom_series(path, series or "")
         return s["array"], s["geometry"], list(s["te_ms"])
     img = im.read_image(path)
-    return img.fdata(), img.geometry, _sidecar_echo_times(path)
+    from ..imaging._sidecar import sidecar_echo_times
 
-
-def _sidecar_path(path) -> "Path":
-    """``knee.nii.gz`` → ``knee.json`` (the sidecar dcm2niix writes in the BIDS manner)."""
-    p = Path(path)
-    for suffix in (".nii.gz", ".nii", ".nrrd", ".nhdr"):
-        if p.name.lower().endswith(suffix):
-            return p.with_name(p.name[: -len(suffix)] + ".json")
-    return p.with_suffix(".json")
-
-
-def _sidecar_echo_times(path):
-    """Echo times (ms) a sidecar records (``EchoTimes_ms``, or BIDS ``EchoTime`` in s), or None."""
-    side = _sidecar_path(path)
-    if not side.is_file():
-        return None
-    from .._io import load_json_file
-    from .._schema import List, Num, Obj, OneOf, check
-
-    doc = load_json_file(side, "echo-time sidecar")
-    positive = Num(lo=1e-9)
-    check(doc, Obj({"EchoTimes_ms?": List(positive, min_len=1),
-                    "EchoTime?": OneOf(positive, List(positive, min_len=1))}, extra=True), "echo-time sidecar", side)
-    if "EchoTimes_ms" in doc:
-        return [float(t) for t in doc["EchoTimes_ms"]]
-    if "EchoTime" in doc:
-        te = doc["EchoTime"]
-        return [float(t) * 1000.0 for t in (te if isinstance(te, list) else [te])]
-    return None
+    return img.fdata(), img.geometry, sidecar_echo_times(path)
 
 
 def _one_output(args, positional: str, where: str) -> str:
@@ -122,7 +95,9 @@ def image_facts(path: str, series: str = "") -> dict:
         img = im.read_image(path)
         g = img.geometry
         is_nrrd = str(path).lower().endswith((".nrrd", ".nhdr"))
-        te = _sidecar_echo_times(path)
+        from ..imaging._sidecar import sidecar_echo_times
+
+        te = sidecar_echo_times(path)
         facts.update({"format": "NRRD" if is_nrrd else "NIfTI", "shape": [int(n) for n in img.dims],
                       "dtype": img.dtype, "scaled": bool(img.scaled), "scl_slope": float(img.scl_slope),
                       "scl_inter": float(img.scl_inter), "te_ms": te})
@@ -173,7 +148,9 @@ def cmd_convert(args) -> int:
         if te:
             # Echo times travel with the volume (dcm2niix's BIDS-style sidecar), so that
             # `mri t2map` on the converted file needs no --te.
-            side = _sidecar_path(args.dst)
+            from ..imaging._sidecar import sidecar_path
+
+            side = sidecar_path(args.dst)
             write_json_atomic(side, {"EchoTimes_ms": [float(t) for t in te],
                                      "EchoTime": [float(t) / 1000.0 for t in te], "Source": str(args.src)},
                               indent=2)

@@ -300,10 +300,10 @@ def _multi_echo(path: str):
         s = imaging.read_dicom_series(path, "")
         array, geometry, te = np.asarray(s["array"], dtype=float), s["geometry"], list(s["te_ms"])
     else:
-        from ..cli.mri import _sidecar_echo_times
+        from ..imaging._sidecar import sidecar_echo_times
 
         img = imaging.read_image(path)
-        array, geometry, te = img.fdata(), img.geometry, _sidecar_echo_times(path)
+        array, geometry, te = img.fdata(), img.geometry, sidecar_echo_times(path)
         if te is None:
             raise InvalidArgument(f"t2: '{path}' has no echo times: write them beside it as <name>.json with "
                                   "EchoTimes_ms (as `sportsmed mri convert` does from DICOM)")
