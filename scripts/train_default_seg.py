@@ -44,13 +44,14 @@ import argparse
 import json
 import shlex
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 import sportsmed
 from sportsmed import imaging, seg
+
+from _seg_stage import train_stage, validation_table  # scripts/_seg_stage.py
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -145,17 +146,6 @@ def main(argv=None) -> int:
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
 
-    from tqdm import tqdm
-
-    bar = tqdm(total=1000, desc="train", unit="‰")
-
-    t0 = time.time()
-
-    def progress(fraction: float, stage: str) -> bool:
-        bar.set_postfix_str(stage, refresh=False)
-        bar.update(int(1000 * fraction) - bar.n)
-        return args.max_minutes is None or (time.time() - t0) / 60 < args.max_minutes
-
     extra = {} if args.class_weights is None else {"class_weights": args.class_weights}
     synthesis = {"partial_volume": args.partial_volume, "background_classes": args.background_classes,
                  "crop": args.crop}
@@ -163,26 +153,13 @@ def main(argv=None) -> int:
         ref = phantom(args.spacing, seed=args.seed)
         synthesis.update(seg.intensity_prior(ref["image"], remap(ref["labels"]), len(seg.KNEE_LABELS),
                                              args.prior_probability))
-    stopped_early = None
-    try:
-        history = seg.train_synthetic(
-            model, train_maps, val_images, val_labels, synthesis=synthesis, progress=progress, epochs=args.epochs,
-            iterations_per_epoch=args.iterations, batch_size=args.batch, learning_rate=args.lr, seed=args.seed,
-            device=args.device, precision=args.precision, samples_per_epoch=4, loader_threads=1, validate_every=args.validate_every,
-            checkpoint=str(checkpoint), resume=True, **extra)
-    except sportsmed.Cancelled as e:  # --max-minutes: the weights after the last full epoch
-        stopped_early = str(e)
-        state = checkpoint.parent / (checkpoint.name + ".state.json")
-        history = json.loads(state.read_text())["history"] if state.exists() else []
-    bar.close()
-    minutes = (time.time() - t0) / 60
-
+    history, stopped_early, minutes = train_stage(
+        model, train_maps, val_images, val_labels, synthesis, checkpoint, args.max_minutes, epochs=args.epochs,
+        iterations_per_epoch=args.iterations, batch_size=args.batch, learning_rate=args.lr, seed=args.seed,
+        device=args.device, precision=args.precision, samples_per_epoch=4, loader_threads=1,
+        validate_every=args.validate_every, **extra)
     # Final held-out evaluation, per validation image.
-    table = []
-    for name, img, lab in zip(val_names, val_images, val_labels):
-        pred, _ = seg.segment(model, img)
-        dice = seg.dice_per_class(pred, lab, len(seg.KNEE_LABELS))
-        table.append({"validation": name, **{c: round(d, 4) for c, d in zip(seg.KNEE_LABELS[1:], dice[1:])}})
+    table = validation_table(model, val_names, val_images, val_labels)
     command = "scripts/train_default_seg.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     spec = seg.model_spec(model)
     spec["spacing_mm"] = [float(args.spacing)] * 3  # the grid trained on (an --init model may differ)

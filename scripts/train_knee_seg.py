@@ -44,6 +44,8 @@ from sportsmed import imaging, seg
 from sportsmed.imaging._labels import PYMSKT_LABEL_NAMES, label_names_path, read_label_mapping, read_label_names
 from sportsmed.seg._harmonise import CONTRASTS, flex_knee, harmonise
 
+from _seg_stage import train_stage, validation_table  # scripts/_seg_stage.py
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SPORTSMED_SHARED_DATA", REPO.parent / "shared" / "data"))
 
@@ -184,8 +186,8 @@ def main(argv=None) -> int:
     synthesis = {"partial_volume": args.partial_volume, "background_classes": args.background_classes,
                  "crop": args.crop, "velocity_std_vox": args.velocity, "velocity_grid": 4,
                  "max_rotation_deg": 20.0, "min_scale": 0.85, "max_scale": 1.15, "elastic_std_vox": 1.0,
-                 "thick_slice_probability": args.thick_slices, "min_slice_thickness_vox": 1.5 / args.spacing,
-                 "max_slice_thickness_vox": 4.0 / args.spacing, "max_noise": 0.06}
+                 "thick_slice_probability": args.thick_slices, "min_slice_thickness_vox": max(1.0, 1.5 / args.spacing),
+                 "max_slice_thickness_vox": max(1.0, 4.0 / args.spacing), "max_noise": 0.06}
     synthesis.update(h.synthesis_options(args.prior_probability))
     if args.phantom_contrast:  # the phantom's own DESS-like contrast as one more table (its classes
         # measured on the standard training knee; every other tissue from the DESS-like table)
@@ -201,35 +203,12 @@ def main(argv=None) -> int:
         synthesis["prior_stds"] += stds
         synthesis["prior_tables"] += 1
 
-    from tqdm import tqdm
-
-    bar = tqdm(total=1000, desc="train", unit="‰", mininterval=30)
-    t0 = time.time()
-
-    def progress(fraction: float, stage: str) -> bool:
-        bar.set_postfix_str(stage, refresh=False)
-        bar.update(int(1000 * fraction) - bar.n)
-        return args.max_minutes is None or (time.time() - t0) / 60 < args.max_minutes
-
-    stopped_early = None
-    try:
-        history = seg.train_synthetic(
-            model, train_maps, val_images, val_labels, synthesis=synthesis, progress=progress, epochs=args.epochs,
-            iterations_per_epoch=args.iterations, batch_size=args.batch, learning_rate=args.lr, seed=args.seed,
-            device=args.device, precision=args.precision, samples_per_epoch=4, loader_threads=1,
-            validate_every=args.validate_every, class_weights=args.class_weights, checkpoint=str(checkpoint),
-            resume=True)
-    except sportsmed.Cancelled as e:
-        stopped_early = str(e)
-        state = checkpoint.parent / (checkpoint.name + ".state.json")
-        history = json.loads(state.read_text())["history"] if state.exists() else []
-    bar.close()
-    minutes = (time.time() - t0) / 60
-    table = []
-    for name, img, lab in zip(val_names, val_images, val_labels):
-        pred, _ = seg.segment(model, img)
-        dice = seg.dice_per_class(pred, lab, len(seg.KNEE_LABELS))
-        table.append({"validation": name, **{c: round(d, 4) for c, d in zip(seg.KNEE_LABELS[1:], dice[1:])}})
+    history, stopped_early, minutes = train_stage(
+        model, train_maps, val_images, val_labels, synthesis, checkpoint, args.max_minutes, mininterval=30,
+        epochs=args.epochs, iterations_per_epoch=args.iterations, batch_size=args.batch, learning_rate=args.lr,
+        seed=args.seed, device=args.device, precision=args.precision, samples_per_epoch=4, loader_threads=1,
+        validate_every=args.validate_every, class_weights=args.class_weights)
+    table = validation_table(model, val_names, val_images, val_labels)
     command = "scripts/train_knee_seg.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     spec = seg.model_spec(model)
     spec["spacing_mm"] = [float(args.spacing)] * 3
