@@ -17,6 +17,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -128,13 +129,14 @@ def open_page(html: Path, *, screenshot: Path | None = None, pdf: Path | None = 
     if exe is None:
         raise FileNotFoundError("headless Chromium is absent (Debian package `chromium`)")
     html = Path(html).resolve()
-    with tempfile.TemporaryDirectory(prefix="sportsmed-chromium-") as profile:
+    profile = tempfile.mkdtemp(prefix="sportsmed-chromium-")
+    try:
         proc = subprocess.Popen(
             [exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
              "--no-default-browser-check", "--disable-extensions", "--disable-dev-shm-usage",
              f"--user-data-dir={profile}", "--remote-debugging-port=0",
              f"--window-size={width},{height}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             port_file = Path(profile) / "DevToolsActivePort"
             deadline = time.monotonic() + timeout
@@ -155,12 +157,37 @@ def open_page(html: Path, *, screenshot: Path | None = None, pdf: Path | None = 
             finally:
                 dt.close()
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            _stop_group(proc)
+    finally:
+        _remove_profile(profile)
+
+
+def _stop_group(proc: subprocess.Popen) -> None:
+    """Chromium's helpers (renderer, GPU, crashpad) live in its process group and can outlive
+    the browser by a moment, still writing to the profile: stop the browser, then the group."""
+    def signal_group(sig):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    signal_group(signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    signal_group(signal.SIGKILL)  # whatever helper is left
+
+
+def _remove_profile(profile: str) -> None:
+    """A helper process that had not yet exited can add a file while the profile is removed
+    ("Directory not empty"); retry a few times, then leave what remains in /tmp."""
+    for _ in range(20):
+        shutil.rmtree(profile, ignore_errors=True)
+        if not os.path.exists(profile):
+            return
+        time.sleep(0.25)
 
 
 def _inspect(dt: _DevTools, html: Path, screenshot, pdf, width, height, timeout) -> Page:
