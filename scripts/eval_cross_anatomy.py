@@ -5,7 +5,10 @@ The test image is made by a simulator *independent of the training synthesis*
 (``sportsmed.seg.synthesize``): MR signal equations with tissue relaxation parameters
 (proton density, T1, T2 at 3 T, by tissue type read from the label names) for a protocol,
 on the label map's own native grid (anisotropic, oblique, as stored), with a Gaussian point
-spread of the native voxel, a smooth polynomial coil bias, the unlabelled tissue a mixture of
+spread of the native voxel, a cortical shell of ``--cortex-mm`` (1 mm, Euclidean on the native
+grid) inside every bone surface that gives no signal (fatty marrow inside it; before
+2026-12-06 the whole bone was marrow, which leaves a bone and fat beside it one region in
+fat-suppressed and T1 images), a smooth polynomial coil bias, the unlabelled tissue a mixture of
 fat and muscle through a Fourier low-pass random field, vessels with or without flow void,
 and Rician noise at a stated SNR. Nothing of it is shared with the training generator
 (uniform/tabled Gaussian mixtures on coarse random fields, block partial volume).
@@ -48,7 +51,7 @@ TISSUE_PARAMS = {
     "bone": (0.90, 370.0, 50.0), "cartilage": (0.75, 1200.0, 35.0), "meniscus": (0.35, 1000.0, 12.0),
     "ligament": (0.30, 900.0, 10.0), "muscle": (0.80, 1400.0, 35.0), "fat": (0.95, 380.0, 70.0),
     "fluid": (1.00, 3000.0, 700.0), "vessel": (0.90, 1900.0, 200.0), "nerve": (0.80, 1100.0, 60.0),
-    "other": (0.70, 1000.0, 50.0),
+    "other": (0.70, 1000.0, 50.0), "cortical_bone": (0.05, 1000.0, 0.5),
 }
 FATTY = {"bone", "fat"}
 #: Protocols: kind, TR ms, TE ms, flip angle deg (GRE), fat suppression (fat signal kept).
@@ -81,12 +84,24 @@ def lowpass_field(shape, spacing, scale_mm: float, rng) -> np.ndarray:
     return (field - field.mean()) / max(field.std(), 1e-12)
 
 
-def simulate(gen: np.ndarray, tissues: list, geom, protocol: str, snr: float, rng) -> np.ndarray:
+def simulate(gen: np.ndarray, tissues: list, geom, protocol: str, snr: float, rng,
+             cortex_mm: float = 1.0) -> np.ndarray:
     from scipy import ndimage
 
     spacing = np.asarray(geom.spacing, float)
     table = np.array([signal(t, protocol) if t in TISSUE_PARAMS else 0.0 for t in tissues])
     img = table[gen].astype(np.float64)
+    # Cortex and subchondral plate: bone within cortex_mm (Euclidean, on the anisotropic native
+    # grid) of its surface gives no signal; the marrow inside is fatty. Cut faces at the map's
+    # border are not surfaces.
+    for g in (g for g, t in enumerate(tissues) if t == "bone") if cortex_mm > 0 else ():
+        mask = gen == g
+        if not mask.any():
+            continue
+        box = tuple(slice(max(0, int(i.min()) - 1), int(i.max()) + 2) for i in np.nonzero(mask))
+        depth = ndimage.distance_transform_edt(mask[box], sampling=spacing)
+        shell = mask[box] & (depth <= cortex_mm)
+        img[box][shell] = signal("cortical_bone", protocol)
     # Unlabelled tissue: fat or muscle by a smooth random field (subcutaneous fat, muscle bellies).
     mix = lowpass_field(gen.shape, spacing, 6.0, rng) > rng.uniform(-0.5, 0.5)
     rest = gen == 0
@@ -134,6 +149,8 @@ def main(argv=None) -> int:
     ap.add_argument("--snr", type=float, default=20.0)
     ap.add_argument("--thick-slices", type=float, default=0.0, help="acquire MM-mm slices along the slice axis")
     ap.add_argument("--mirror", action="store_true", help="test-time mirroring (the CLI's default)")
+    ap.add_argument("--cortex-mm", type=float, default=1.0,
+                    help="cortical bone shell (no signal) inside every bone surface; 0: marrow signal throughout")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--json", type=Path, default=None, help="write the table here")
     args = ap.parse_args(argv)
@@ -148,7 +165,7 @@ def main(argv=None) -> int:
     rows = []
     for i, protocol in enumerate(args.contrast):
         rng = np.random.default_rng(args.seed + 1000 * i)
-        img = simulate(gen, h.tissues, geom, protocol, args.snr, rng)
+        img = simulate(gen, h.tissues, geom, protocol, args.snr, rng, args.cortex_mm)
         g = geom
         if args.thick_slices:
             img, g = thick_stack(img, geom, args.thick_slices)

@@ -10,7 +10,9 @@ as a generation label of its own that draws its own intensity in every synthetic
 
 Spatial variety: every real map enters the pool as it is and mirrored left-right (a left knee
 becomes a right one), each at several knee flexion angles (``--flexion``: rigid motion of the
-tibia about the condylar axis, smoothly blended; ``flex_knee``); every sample then gets a
+tibia about the condylar axis, smoothly blended; ``flex_knee``), every bone with a cortical
+shell of a random thickness (``--cortex``, ``add_cortex``: its own generation label, dark in
+the MR-like tables, a random intensity like any label otherwise); every sample then gets a
 random affine (rotation, anisotropic scale), a diffeomorphic deformation (an integrated
 stationary velocity field), a random crop (field of view), random axis flips. Acquisition
 variety: label maps at 1/3 of the training spacing averaged down (partial volume), random
@@ -42,7 +44,7 @@ import numpy as np
 import sportsmed
 from sportsmed import imaging, seg
 from sportsmed.imaging._labels import PYMSKT_LABEL_NAMES, label_names_path, read_label_mapping, read_label_names
-from sportsmed.seg._harmonise import CONTRASTS, flex_knee, harmonise
+from sportsmed.seg._harmonise import CONTRASTS, add_cortex, flex_knee, harmonise
 
 from _seg_stage import train_stage, validation_table  # scripts/_seg_stage.py
 
@@ -130,6 +132,8 @@ def main(argv=None) -> int:
     ap.add_argument("--background-classes", type=int, default=6)
     ap.add_argument("--velocity", type=float, default=3.0, help="std of the velocity field (voxels)")
     ap.add_argument("--thick-slices", type=float, default=0.3, help="share of samples with thick slices")
+    ap.add_argument("--cortex", type=float, nargs=2, default=[0.5, 2.0], metavar=("MIN_MM", "MAX_MM"),
+                    help="cortical shell thickness range (mm), one draw per map variant; 0 0: no shell")
     ap.add_argument("--max-minutes", type=float, default=None)
     ap.add_argument("--phantom-contrast", action="store_true",
                     help="add the phantom's DESS-like class intensities as one more contrast table")
@@ -154,6 +158,12 @@ def main(argv=None) -> int:
                 pool.append(base if angle == 0 else flex_knee(base, h.output_classes, h.names, angle, fine))
                 pool_names.append(f"{name}{' mirrored' if mirror else ''} flexion {angle:+g}")
     n_real = len(pool)
+    if args.cortex[1] > 0:  # a dark cortical shell of a random thickness per map variant
+        h = h.with_cortex()
+        rng_c = np.random.default_rng(args.seed + 1)
+        thick = lambda: int(round(rng_c.uniform(*args.cortex) / fine))  # noqa: E731
+        pool = [add_cortex(m, h.cortex, thick()) for m in pool]
+        ph_gen = [add_cortex(m, h.cortex, thick()) for m in ph_gen]
     if n_real:  # repeat real maps so that they make up about --real-share of the draws
         copies = max(1, round(args.real_share * len(ph_gen) / max(1e-9, 1 - args.real_share) / n_real))
         train_maps = [m for m in pool for _ in range(copies)] + list(ph_gen)
@@ -224,6 +234,8 @@ def main(argv=None) -> int:
                 f"name ({len(h.names)} generation labels); {args.prior_probability:.0%} of the samples with "
                 f"intensities around one of the {', '.join(CONTRASTS)}-like tissue tables"
                 + (" or the phantom's measured DESS-like class intensities" if args.phantom_contrast else "")
+                + (f"; bones with a cortical shell of {args.cortex[0]:g}-{args.cortex[1]:g} mm (one draw per map "
+                   "variant)" if args.cortex[1] > 0 else "")
                 + f"; velocity field std "
                 f"{args.velocity} voxels; thick slices (1.5-4 mm) in {args.thick_slices:.0%}; random "
                 f"{args.crop}-voxel crops; label maps at {fine:.4g} mm averaged to {args.spacing} mm",

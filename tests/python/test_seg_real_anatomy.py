@@ -15,7 +15,8 @@ from scipy import ndimage  # noqa: E402
 
 from sportsmed import imaging, seg  # noqa: E402
 from sportsmed.imaging._labels import PYMSKT_LABEL_NAMES, read_label_mapping  # noqa: E402
-from sportsmed.seg._harmonise import CONTRASTS, TISSUES, flex_knee, harmonise, knee_class, tissue_type  # noqa: E402
+from sportsmed.seg._harmonise import (  # noqa: E402
+    CONTRASTS, TISSUES, add_cortex, flex_knee, harmonise, knee_class, tissue_type)
 
 OFF = dict(deform=False, max_blur_sigma_vox=0.0, bias_std=0.0, gamma_std=0.0, max_noise=0.0, min_std=0.0, max_std=0.0)
 
@@ -179,3 +180,40 @@ def test_flexion_rotates_the_tibia_about_the_condyles_and_keeps_the_femur():
     assert low_b > low_a + 2  # voxels of 1.5 mm
     with pytest.raises(sportsmed.InvalidArgument, match="femur and a tibia"):
         flex_knee(np.zeros_like(gen), h.output_classes, h.names, 10.0, 1.5)
+
+
+def test_cortex_is_a_shell_of_the_bone_class_and_no_cut_face():
+    """add_cortex: the bone voxels within t 6-connected steps of another label become the
+    bone's cortex label (same class, tissue cortical_bone; checked against scipy's taxicab
+    distance transform); a bone cut by the border gets no shell on the cut face; every other
+    label is untouched."""
+    n = 32
+    xx, yy, zz = np.meshgrid(*[np.arange(n)] * 3, indexing="ij")
+    lab = np.zeros((n,) * 3, np.uint8)
+    lab[(xx - 16) ** 2 + (yy - 16) ** 2 + (zz - 18) ** 2 <= 81] = 1  # femur: a ball inside
+    lab[((xx - 16) ** 2 + (yy - 16) ** 2 <= 25) & (zz < 6)] = 2  # tibia: a rod cut by the z = 0 face
+    lab[(xx - 16) ** 2 + (yy - 16) ** 2 + (zz - 18) ** 2 <= 9] = 3  # patella inside the ball (a bone in a bone)
+    lab[0, 0, 0] = 8  # fibula: one voxel at a corner (it is all cut face but for its three inner faces)
+    h = harmonise([(lab, PYMSKT_LABEL_NAMES)]).with_cortex()
+    assert h.with_cortex() is h
+    gen = h.maps[0]
+    cls = np.asarray(h.output_classes)
+    for t in (1, 2, 3):
+        out = add_cortex(gen, h.cortex, t)
+        np.testing.assert_array_equal(cls[out], cls[gen])  # the classes do not change
+        for bone, shell in h.cortex.items():
+            assert h.tissues[shell] == "cortical_bone" and h.names[shell] == h.names[bone] + "_cortex"
+        femur = gen == 1
+        depth = ndimage.distance_transform_cdt(np.pad(femur, 1), metric="taxicab")[1:-1, 1:-1, 1:-1]
+        np.testing.assert_array_equal(out == h.cortex[1], femur & (depth <= t))
+        rod = gen == 2
+        assert (out[rod & (zz < 6 - t)] == 2).all()  # the cut face at z = 0 keeps marrow
+        assert (out[rod & (zz == 5)] == h.cortex[2]).all()  # the rod's top is a surface
+        assert (out[gen == 0] == 0).all()
+    assert (add_cortex(gen, h.cortex, 0) == gen).all()
+    with pytest.raises(sportsmed.InvalidArgument, match=">= 0"):
+        add_cortex(gen, h.cortex, -1)
+    # the cortex gives (almost) no signal in every MR-like table: darker than marrow and fat
+    for table in CONTRASTS.values():
+        c = table[TISSUES.index("cortical_bone")]
+        assert c < 0.05 and c < table[TISSUES.index("bone")] and c < table[TISSUES.index("fat")]

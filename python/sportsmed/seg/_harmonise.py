@@ -43,20 +43,22 @@ _BONE_WORDS = {"bone", "left", "right", "l", "r", "distal", "proximal", "the"}
 
 #: Tissue types, in the order of the contrast tables' columns.
 TISSUES = ("background", "bone", "cartilage", "meniscus", "ligament", "muscle", "fat", "fluid", "vessel", "nerve",
-           "other")
+           "other", "cortical_bone")
 _CLASS_TISSUE = ["background", "bone", "bone", "bone", "cartilage", "cartilage", "cartilage", "meniscus"]
 
 #: Relative signal (0..1) of each tissue type in four knee protocols, from the usual
 #: appearance of knee MRI (fat-suppressed protocols: dark marrow and fat, bright fluid;
 #: T1: bright marrow and fat, dark fluid; menisci, ligaments and tendons dark in all).
-#: "background" is the unlabelled rest (a mixture; its regions also draw uniform values).
+#: "background" is the unlabelled rest (a mixture; its regions also draw uniform values);
+#: "bone" is the marrow, "cortical_bone" the cortex and subchondral plate (no signal: T2* well
+#: under a millisecond), the shell :func:`add_cortex` carves out of every bone.
 CONTRASTS = {
-    #            bg    bone  cart  menis lig   muscl fat   fluid vess  nerve other
-    "DESS":     (0.20, 0.15, 0.75, 0.05, 0.05, 0.30, 0.10, 0.95, 0.60, 0.35, 0.30),
-    "PD-FS":    (0.20, 0.15, 0.55, 0.05, 0.08, 0.30, 0.10, 0.95, 0.50, 0.40, 0.30),
-    "T1":       (0.45, 0.85, 0.45, 0.05, 0.05, 0.35, 0.90, 0.20, 0.30, 0.40, 0.35),
-    "T2":       (0.40, 0.60, 0.30, 0.05, 0.05, 0.20, 0.70, 0.95, 0.50, 0.45, 0.30),
-    "PD":       (0.50, 0.80, 0.60, 0.08, 0.08, 0.40, 0.90, 0.70, 0.50, 0.50, 0.40),
+    #            bg    bone  cart  menis lig   muscl fat   fluid vess  nerve other cortex
+    "DESS":     (0.20, 0.15, 0.75, 0.05, 0.05, 0.30, 0.10, 0.95, 0.60, 0.35, 0.30, 0.02),
+    "PD-FS":    (0.20, 0.15, 0.55, 0.05, 0.08, 0.30, 0.10, 0.95, 0.50, 0.40, 0.30, 0.02),
+    "T1":       (0.45, 0.85, 0.45, 0.05, 0.05, 0.35, 0.90, 0.20, 0.30, 0.40, 0.35, 0.02),
+    "T2":       (0.40, 0.60, 0.30, 0.05, 0.05, 0.20, 0.70, 0.95, 0.50, 0.45, 0.30, 0.02),
+    "PD":       (0.50, 0.80, 0.60, 0.08, 0.08, 0.40, 0.90, 0.70, 0.50, 0.50, 0.40, 0.03),
 }
 _CONTRAST_STD = 0.04
 
@@ -110,6 +112,29 @@ class Harmonised:
     output_classes: list = field(default_factory=list)  #: generation label -> model class
     tissues: list = field(default_factory=list)  #: generation label -> tissue type
     unnamed: list = field(default_factory=list)  #: (map index, source label) without a name
+    cortex: dict = field(default_factory=dict)  #: bone generation label -> its cortex's (with_cortex)
+
+    def with_cortex(self) -> "Harmonised":
+        """The same maps with one more generation label per bone: ``<bone>_cortex``, of the
+        bone's class and tissue ``cortical_bone``, for :func:`add_cortex` to carve out of it.
+        In MR the cortex and the subchondral plate give no signal whatever the protocol,
+        while the marrow is as bright or as dark as fat: the dark rim is what separates a
+        bone from fat beside it, so training images need it. The maps are not changed."""
+        if self.cortex:
+            return self
+        names, classes, tissues = list(self.names), list(self.output_classes), list(self.tissues)
+        cortex = {}
+        for g, t in enumerate(self.tissues):
+            if t == "bone":
+                cortex[g] = len(names)
+                names.append(f"{self.names[g]}_cortex")
+                classes.append(self.output_classes[g])
+                tissues.append("cortical_bone")
+        if len(names) > 255:
+            from .. import InvalidArgument
+
+            raise InvalidArgument(f"with_cortex: {len(names)} generation labels exceed 255")
+        return Harmonised(self.maps, names, classes, tissues, self.unnamed, cortex)
 
     def synthesis_options(self, probability: float, contrasts: Sequence[str] = tuple(CONTRASTS)) -> dict:
         """``synthesize``/``train_synthetic`` options: the output classes, and one intensity
@@ -180,6 +205,38 @@ def harmonise(maps: Sequence[tuple[np.ndarray, Mapping[int, str]]]) -> Harmonise
     return Harmonised(out, names, classes, tissues, unnamed)
 
 
+def add_cortex(gen_labels: np.ndarray, cortex: Mapping[int, int], thickness_vox: int) -> np.ndarray:
+    """A generation-label map whose bones have a cortical shell: every voxel of a bone label
+    within ``thickness_vox`` voxels (6-connected steps, i.e. city-block distance) of a voxel of
+    another label becomes the bone's cortex label (``cortex``: :attr:`Harmonised.cortex`). A
+    bone cut by the map's border gets no shell on the cut face (the field of view is not a
+    bone surface). Returns a new map; ``thickness_vox`` 0 returns a copy."""
+    from scipy import ndimage
+
+    from .. import InvalidArgument
+
+    lab = np.asarray(gen_labels)
+    if lab.ndim != 3:
+        raise InvalidArgument(f"add_cortex: expected a 3-D label map, got {lab.ndim} axes")
+    if thickness_vox < 0:
+        raise InvalidArgument(f"add_cortex: thickness must be >= 0 voxels, got {thickness_vox}")
+    out = lab.astype(np.uint8, copy=True)
+    if thickness_vox == 0:
+        return out
+    ball = ndimage.generate_binary_structure(3, 1)
+    for bone, shell_label in cortex.items():
+        mask = lab == bone
+        if not mask.any():
+            continue
+        box = tuple(slice(max(0, int(i.min()) - 1), int(i.max()) + 2) for i in np.nonzero(mask))
+        m = mask[box]
+        # outside the map counts as bone (border_value=1): no shell on a cut face
+        inner = ndimage.binary_erosion(m, ball, iterations=int(thickness_vox), border_value=1)
+        region = out[box]
+        region[m & ~inner] = shell_label
+    return out
+
+
 def flex_knee(gen_labels: np.ndarray, output_classes: Sequence[int], names: Sequence[str], angle_deg: float,
               spacing_mm: float) -> np.ndarray:
     """The knee of a generation-label map (LPS axes, isotropic ``spacing_mm``) flexed by
@@ -206,7 +263,7 @@ def flex_knee(gen_labels: np.ndarray, output_classes: Sequence[int], names: Sequ
     h = spacing_mm * step
     cls = np.asarray(output_classes)[coarse]
     femur = (cls == 1) | (cls == 4)
-    tibia = (cls == 2) | (cls == 5) | np.isin(coarse, [g for g, n in enumerate(names) if n == "fibula"])
+    tibia = (cls == 2) | (cls == 5) | np.isin(coarse, [g for g, n in enumerate(names) if n in ("fibula", "fibula_cortex")])
     if not femur.any() or not tibia.any():
         raise InvalidArgument("flex_knee: the map needs a femur and a tibia")
     zf = np.nonzero(femur.any(axis=(0, 1)))[0]
