@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 import shutil
 import subprocess
 import sys
@@ -123,8 +124,83 @@ def test_cli_train_seg_with_partial_volume(tmp_path):
     r = subprocess.run([exe, "mri", "train-seg", str(maps[0]), "-o", str(tmp_path / "y.pt"), *small,
                         "--single-component-labels", "1", "8"], capture_output=True, text=True, timeout=600)
     assert r.returncode == 1 and "[8] outside the classes 1..7" in r.stderr
-    coarse = tmp_path / "coarse.nii.gz"
-    imaging.write_image(imaging.Image(np.zeros((20, 20, 20), np.uint8), imaging.Geometry((20, 20, 20))), str(coarse))
-    r = subprocess.run([exe, "mri", "train-seg", str(maps[0]), str(coarse), "-o", str(tmp_path / "x.pt"), *small],
+    empty = tmp_path / "empty.nii.gz"
+    imaging.write_image(imaging.Image(np.zeros((20, 20, 20), np.uint8), imaging.Geometry((20, 20, 20))), str(empty))
+    r = subprocess.run([exe, "mri", "train-seg", str(maps[0]), str(empty), "-o", str(tmp_path / "x.pt"), *small],
                        capture_output=True, text=True, timeout=600)
-    assert r.returncode == 1 and "coarse.nii.gz" in r.stderr and "differs" in r.stderr
+    assert r.returncode == 1 and "empty.nii.gz" in r.stderr and "no labelled voxel" in r.stderr
+    assert not (tmp_path / "x.pt").exists()
+
+
+def _train_args(labels, **kw):
+    import argparse
+
+    base = dict(labels=[Path(p) for p in labels], names=[], remap_pymskt=False, spacing=None, partial_volume=1,
+                classes=None, cortex=[0.0, 0.0], prior_probability=0.5, seed=0)
+    base.update(kw)
+    return argparse.Namespace(**base)
+
+
+def test_train_seg_maps_are_reoriented_and_harmonised_by_name(tmp_path):
+    """train-seg's maps: one knee stored LPS in the pymskt numbering (names from
+    --remap-pymskt) and the same knee stored RAS (array flipped in x and y) in another numbering
+    with its names in a .labels.json sidecar come out as the same generation-label map on the
+    same LPS grid, whose classes are the knee classes of the pymskt table; a map without names
+    next to named ones is refused; unnamed class-index maps with a label beyond the classes are
+    refused with the advice to name them."""
+    from sportsmed.cli.seg_commands import _training_maps
+
+    ph = imaging.make_knee_phantom(spacing_mm=(1.0,) * 3, extent_mm=(24.0,) * 3, seed=0, shape=1)
+    lab = np.asarray(ph["labels"], np.uint8)
+    lps = tmp_path / "lps.nii.gz"
+    imaging.write_image(imaging.Image(lab, imaging.Geometry(lab.shape)), str(lps))
+    perm = np.array([0, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40], np.uint8)  # another tool's numbering
+    from sportsmed.imaging._labels import PYMSKT_LABEL_NAMES
+
+    ras = tmp_path / "ras.nii.gz"
+    n = np.array(lab.shape)
+    geom = imaging.Geometry(lab.shape, np.ones(3), np.array([n[0] - 1.0, n[1] - 1.0, 0.0]), np.diag([-1.0, -1.0, 1.0]))
+    imaging.write_image(imaging.Image(np.ascontiguousarray(perm[lab][::-1, ::-1]), geom), str(ras))
+    imaging.write_label_names(str(ras), {int(perm[k]): v for k, v in PYMSKT_LABEL_NAMES.items() if k})
+    with pytest.raises(sportsmed.InvalidArgument, match="have no names"):  # lps.nii.gz has none
+        _training_maps(_train_args([lps, ras]), imaging, seg, seg.KNEE_LABELS)
+    with pytest.raises(sportsmed.InvalidArgument, match="drop one"):  # a sidecar and --remap-pymskt
+        _training_maps(_train_args([ras], remap_pymskt=True), imaging, seg, seg.KNEE_LABELS)
+    lps_names = tmp_path / "lps_names.json"
+    lps_names.write_text(json.dumps({str(k): v for k, v in PYMSKT_LABEL_NAMES.items() if k}))
+    maps, spacing, synthesis, table = _training_maps(_train_args([lps, ras], names=[lps_names]), imaging, seg,
+                                                     seg.KNEE_LABELS)
+    assert spacing == 1.0
+    np.testing.assert_array_equal(maps[0], maps[1])
+    np.testing.assert_array_equal(np.asarray(synthesis["output_classes"])[maps[0]], seg.remap_pymskt(lab))
+    assert synthesis["prior_tables"] == 5 and len(table) == len(synthesis["output_classes"])
+    maps_p, *_ = _training_maps(_train_args([lps], remap_pymskt=True), imaging, seg, seg.KNEE_LABELS)
+    np.testing.assert_array_equal(maps_p[0], maps[0])  # --remap-pymskt: the same names
+    nine = tmp_path / "nine.nii.gz"
+    imaging.write_image(imaging.Image(np.where(lab == 1, 9, lab).astype(np.uint8), imaging.Geometry(lab.shape)),
+                        str(nine))
+    with pytest.raises(sportsmed.InvalidArgument, match="give label names"):  # label 9 of 8 classes, no names
+        _training_maps(_train_args([nine]), imaging, seg, seg.KNEE_LABELS)
+    # with a cortex, the bones' shells are their own generation labels of the bone classes
+    args = _train_args([lps], remap_pymskt=True, cortex=[1.0, 1.0])
+    maps, _, synthesis, table = _training_maps(args, imaging, seg, seg.KNEE_LABELS)
+    shells = [r["generation_label"] for r in table if r["tissue"] == "cortical_bone"]
+    assert len(shells) == 3 and np.isin(maps[0], shells).sum() > 0  # femur, tibia, patella (no fibula here)
+    np.testing.assert_array_equal(np.asarray(synthesis["output_classes"])[maps[0]], seg.remap_pymskt(lab))
+    # --classes of one's own: a label whose name is a class name is that class, the rest background
+    maps, _, synthesis, table = _training_maps(_train_args([lps], remap_pymskt=True, classes=["background", "tibia",
+                                                                                              "femur"]),
+                                               imaging, seg, ["background", "tibia", "femur"])
+    got = np.asarray(synthesis["output_classes"])[maps[0]]
+    knee = seg.remap_pymskt(lab)
+    np.testing.assert_array_equal(got, np.select([knee == 2, knee == 1], [1, 2], 0))
+    # end to end: the named RAS map trains (one iteration) and the sidecar records the mapping
+    exe = shutil.which("sportsmed", path=os.path.dirname(sys.executable))
+    out = tmp_path / "named.pt"
+    r = subprocess.run([exe, "mri", "train-seg", str(ras), "-o", str(out), "--patch", "16", "--levels", "2",
+                        "--base-features", "4", "--epochs", "1", "--iterations", "1"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    notes = json.loads(seg.model_spec(seg.load_model(str(out)))["notes"])
+    rows = {row["name"]: row["class"] for row in notes["generation_labels"]}
+    assert rows["femur_cortex"] == "femur" and rows["tibial_cartilage"] == "tibial_cartilage"

@@ -70,37 +70,113 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    imaging, seg = _modules()
-    maps, spacing = [], None
-    for path in args.labels:
-        img = imaging.read_image(str(path))
-        lab = imaging.as_label_map(img.fdata(), str(path))
+def _map_names(args, path: Path, i: int, imaging):
+    """The label names of the i-th map: --names, its .labels.json sidecar, the pymskt numbering
+    (--remap-pymskt), or None (labels are class indices)."""
+    if i < len(args.names):
+        return imaging.read_label_mapping(str(args.names[i]))
+    side = imaging.read_label_names(str(path))
+    if side:
         if args.remap_pymskt:
-            lab = seg.remap_pymskt(lab)
-        s = [round(float(v), 4) for v in img.geometry.spacing]
-        if spacing is not None and s != spacing:
-            raise InvalidArgument(f"{path}: spacing {s} differs from the first label map's {spacing}")
-        spacing = s
-        maps.append(lab)
-    labels = seg.KNEE_LABELS if args.classes is None else args.classes
-    n = max(int(m.max()) for m in maps) + 1
-    if n > len(labels):
-        raise InvalidArgument(f"label maps contain label {n - 1} but only {len(labels)} classes are named")
+            raise InvalidArgument(f"{path}: has label names ({imaging.label_names_path(path).name}) and "
+                                  "--remap-pymskt was given; drop one")
+        return side
+    if args.remap_pymskt:
+        from ..imaging._labels import PYMSKT_LABEL_NAMES
+
+        return dict(PYMSKT_LABEL_NAMES)
+    return None
+
+
+def _training_maps(args, imaging, seg, labels):
+    """The label maps reoriented to LPS and resampled label-aware onto one isotropic grid
+    (the model's spacing / --partial-volume), and the synthesis options their labels need:
+    maps with names are harmonised by name (knee classes: ``seg._harmonise``; --classes: a
+    label whose name is a class name is that class), every other structure a generation label
+    of its own; maps without names hold class indices."""
+    if len(args.names) > len(args.labels):
+        raise InvalidArgument(f"--names given {len(args.names)} times for {len(args.labels)} label maps")
     f = args.partial_volume
     if not 1 <= f <= 4:
         raise InvalidArgument(f"--partial-volume must be 1..4, got {f}")
-    model_spacing = [v * f for v in spacing]  # the synthesised images are f times coarser
+    names = [_map_names(args, Path(p), i, imaging) for i, p in enumerate(args.labels)]
+    if any(n is None for n in names) and any(n is not None for n in names):
+        missing = [str(p) for p, n in zip(args.labels, names) if n is None]
+        raise InvalidArgument(f"label maps {missing} have no names while the others do; give each one --names "
+                              "(or a .labels.json sidecar), or none (labels are class indices)")
+    spacing = args.spacing
+    if spacing is None:
+        first = imaging.read_image(str(args.labels[0])).geometry
+        spacing = round(float(min(first.spacing)) * f, 4)
+    if not spacing > 0:
+        raise InvalidArgument(f"--spacing must be positive, got {spacing}")
+    fine = spacing / f
+    maps = []
+    for path in args.labels:
+        lab = seg.load_label_map(str(path), (fine,) * 3)
+        if not lab.any():
+            raise InvalidArgument(f"{path}: the label map has no labelled voxel")
+        maps.append(lab)
+    synthesis, table = {}, None
+    if names[0] is None:
+        n = max(int(m.max()) for m in maps) + 1
+        if n > len(labels):
+            raise InvalidArgument(f"label maps contain label {n - 1} but only {len(labels)} classes are named; "
+                                  "give label names (--names or a .labels.json sidecar)")
+    elif args.classes is None:
+        from ..seg._harmonise import add_cortex, harmonise
+
+        h = harmonise(list(zip(maps, names)))
+        if h.unnamed:
+            print(f"train-seg: labels without a name, kept as their own 'other' tissue: {h.unnamed}", file=sys.stderr)
+        if args.cortex[1] > 0:
+            h = h.with_cortex()
+            rng = np.random.default_rng(args.seed + 1)
+            h.maps = [add_cortex(m, h.cortex, int(round(rng.uniform(*args.cortex) / fine))) for m in h.maps]
+        maps = h.maps
+        synthesis.update(h.synthesis_options(args.prior_probability))
+        table = h.table()
+    else:
+        gen_names, out_classes = list(labels), list(range(len(labels)))
+        converted = []
+        for lab, nm in zip(maps, names):
+            lut = np.zeros(int(lab.max()) + 1, np.uint8)
+            for value in np.unique(lab).tolist():
+                if value == 0:
+                    continue
+                name = nm.get(int(value), f"unnamed label {value}")
+                if name not in gen_names:
+                    gen_names.append(name)
+                    out_classes.append(0)
+                lut[value] = gen_names.index(name)
+            converted.append(lut[lab])
+        if len(gen_names) > 255:
+            raise InvalidArgument(f"{len(gen_names)} structures across the maps exceed 255 generation labels")
+        maps = converted
+        synthesis["output_classes"] = out_classes
+        table = [{"generation_label": g, "name": n, "class": labels[c]} for g, (n, c) in enumerate(zip(gen_names,
+                                                                                                      out_classes))]
+    return maps, spacing, synthesis, table
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    imaging, seg = _modules()
+    labels = seg.KNEE_LABELS if args.classes is None else args.classes
+    maps, spacing, synthesis, table = _training_maps(args, imaging, seg, labels)
     single = args.single_component_labels
     if single is None:
         single = seg.KNEE_SINGLE_COMPONENT_LABELS if args.classes is None else []
     bad = [label for label in single if not 1 <= label < len(labels)]
     if bad:
         raise InvalidArgument(f"--single-component-labels: {bad} outside the classes 1..{len(labels) - 1}")
-    model = seg.create_model(seg.unet_spec(labels, [args.patch] * 3, model_spacing, base_features=args.base_features,
-                                           levels=args.levels, single_component_labels=single), seed=args.seed)
+    notes = json.dumps({"trained_by": "sportsmed mri train-seg", "label_maps": [str(p) for p in args.labels],
+                        "generation_labels": table}) if table else ""
+    model = seg.create_model(seg.unet_spec(labels, [args.patch] * 3, [spacing] * 3, base_features=args.base_features,
+                                           levels=args.levels, single_component_labels=single, notes=notes),
+                             seed=args.seed)
     with progress_bar("train-seg") as progress:
-        synthesis = {"partial_volume": f, "background_classes": args.background_classes, "crop": args.crop}
+        synthesis.update({"partial_volume": args.partial_volume, "background_classes": args.background_classes,
+                          "crop": args.crop})
         history = seg.train_synthetic(model, maps, synthesis=synthesis, progress=progress,
                                       epochs=args.epochs,
                                       iterations_per_epoch=args.iterations, batch_size=args.batch,
@@ -108,7 +184,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                                       precision=args.dtype, checkpoint=str(args.output.with_suffix(".ckpt.pt")), resume=args.resume)
     model.save(str(args.output))
     print(json.dumps(history[-1], indent=2))
-    print(f"wrote {args.output} and {args.output.with_suffix('.json')}")
+    print(f"wrote {args.output} and {args.output.with_suffix('.json')} (model spacing {spacing:g} mm, LPS; "
+          f"{len(table) if table else len(labels)} generation labels)")
     return 0
 
 
@@ -141,9 +218,21 @@ def register_seg(msub: argparse._SubParsersAction) -> None:
     q.set_defaults(handler=cmd_segment)
 
     q = msub.add_parser("train-seg", help="train a 3D U-Net on images synthesised from label maps (SynthSeg)")
-    q.add_argument("labels", nargs="+", type=Path, help="label maps (same spacing), default-class numbering")
+    q.add_argument("labels", nargs="+", type=Path,
+                   help="label maps (NIfTI/NRRD, any orientation and spacing: reoriented to LPS and resampled "
+                        "onto the model's grid); labels named by --names or a .labels.json sidecar are harmonised "
+                        "by name, a map without names holds class indices")
     add_output(q, "model .pt (sidecar .json next to it)", required=True, type=Path)
+    q.add_argument("--names", action="append", type=Path, default=[], metavar="TABLE",
+                   help="label names of the maps, in order (colour table or JSON; repeat per map)")
     q.add_argument("--remap-pymskt", action="store_true", help="labels use the pymskt knee numbering")
+    q.add_argument("--spacing", type=float, default=None, metavar="MM",
+                   help="the model's isotropic spacing (default: the first map's finest voxel edge x --partial-volume)")
+    q.add_argument("--prior-probability", type=float, default=0.5, metavar="P",
+                   help="named knee maps: share of samples drawn around the DESS/PD-FS/T1/T2/PD-like tissue tables "
+                        "(the rest: a random intensity per structure)")
+    q.add_argument("--cortex", type=float, nargs=2, default=[0.5, 2.0], metavar=("MIN_MM", "MAX_MM"),
+                   help="named knee maps: a dark cortical shell of a random thickness per map in every bone; 0 0: none")
     q.add_argument("--classes", nargs="+", default=None, help="class names (default: the knee classes)")
     q.add_argument("--single-component-labels", nargs="*", type=int, default=None, metavar="L",
                    help="classes that are one connected structure, recorded in the sidecar for `segment "
