@@ -14,7 +14,8 @@ tibia about the condylar axis, smoothly blended; ``flex_knee``), every bone with
 shell of a random thickness (``--cortex``, ``add_cortex``: its own generation label, dark in
 the MR-like tables, a random intensity like any label otherwise); every sample then gets a
 random affine (rotation, anisotropic scale), a diffeomorphic deformation (an integrated
-stationary velocity field), a random crop (field of view), random axis flips. Acquisition
+stationary velocity field), a random crop (field of view), random left-right flips
+(``--flip-axes``, recorded as the sidecar's ``mirror_axes`` for test-time mirroring). Acquisition
 variety: label maps at 1/3 of the training spacing averaged down (partial volume), random
 blur, thick slices along a random axis (``--thick-slices``: 1 to 4 mm, as 2D-like stacks), a
 bias field, Rician noise and gamma; contrast either uniform random per generation label
@@ -134,6 +135,10 @@ def main(argv=None) -> int:
     ap.add_argument("--thick-slices", type=float, default=0.3, help="share of samples with thick slices")
     ap.add_argument("--cortex", type=float, nargs=2, default=[0.5, 2.0], metavar=("MIN_MM", "MAX_MM"),
                     help="cortical shell thickness range (mm), one draw per map variant; 0 0: no shell")
+    ap.add_argument("--flip-axes", type=int, nargs="*", default=[0],
+                    help="LPS axes of the random training flips and of test-time mirroring (recorded in the sidecar "
+                         "as mirror_axes); default 0: left-right only (a left knee is a right knee mirrored), so that "
+                         "superior/inferior (femur above tibia) and anterior/posterior (patella in front) stay cues")
     ap.add_argument("--max-minutes", type=float, default=None)
     ap.add_argument("--phantom-contrast", action="store_true",
                     help="add the phantom's DESS-like class intensities as one more contrast table")
@@ -217,6 +222,7 @@ def main(argv=None) -> int:
         model, train_maps, val_images, val_labels, synthesis, checkpoint, args.max_minutes, mininterval=30,
         epochs=args.epochs, iterations_per_epoch=args.iterations, batch_size=args.batch, learning_rate=args.lr,
         seed=args.seed, device=args.device, precision=args.precision, samples_per_epoch=4, loader_threads=1,
+        flip_axes=list(args.flip_axes) if args.flip_axes else [0, 1, 2],
         validate_every=args.validate_every, class_weights=args.class_weights)
     table = validation_table(model, val_names, val_images, val_labels)
     command = "scripts/train_knee_seg.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
@@ -224,6 +230,7 @@ def main(argv=None) -> int:
     spec["spacing_mm"] = [float(args.spacing)] * 3
     spec["orientation"] = "LPS"
     spec["single_component_labels"] = seg.KNEE_SINGLE_COMPONENT_LABELS
+    spec["mirror_axes"] = list(args.flip_axes) if args.flip_axes else [0, 1, 2]
     spec["notes"] = json.dumps({
         "trained_by": command.strip(), "sportsmed": sportsmed.__version__, "training_minutes": round(minutes, 1),
         "threads": sportsmed.num_threads(),

@@ -62,6 +62,7 @@ seg::TrainOptions train_options(const py::dict& kw, const py::object& progress) 
         else if (key == "foreground_fraction") o.foreground_fraction = v.cast<double>();
         else if (key == "class_weights") o.class_weights = v.cast<std::vector<double>>();
         else if (key == "augment") o.augment = v.cast<bool>();
+        else if (key == "flip_axes") o.flip_axes = v.cast<std::vector<int>>();
         else if (key == "loader_threads") o.loader_threads = v.cast<int>();
         else if (key == "samples_per_epoch") o.samples_per_epoch = v.cast<int>();
         else if (key == "validate_every") o.validate_every = v.cast<int>();

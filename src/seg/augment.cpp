@@ -1,5 +1,6 @@
 #include "augment.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "sportsmed/core/error.hpp"
@@ -123,10 +124,15 @@ void apply_grid(torch::Tensor& image, torch::Tensor& labels, const torch::Tensor
                                               .padding_mode(torch::kZeros).align_corners(true));
 }
 
-void random_flips(torch::Tensor& image, torch::Tensor& labels, std::mt19937_64& rng) {
+void random_flips(torch::Tensor& image, torch::Tensor& labels, std::mt19937_64& rng,
+                  const std::vector<int>& allowed) {
     std::vector<std::int64_t> axes;
-    for (std::int64_t d = 2; d < image.dim(); ++d)
-        if (rng() & 1) axes.push_back(d);
+    for (std::int64_t d = 2; d < image.dim(); ++d) {
+        const bool flip = (rng() & 1) != 0;  // drawn for every axis: the stream does not depend on `allowed`
+        if (flip && (allowed.empty() || std::find(allowed.begin(), allowed.end(), static_cast<int>(d - 2)) !=
+                                            allowed.end()))
+            axes.push_back(d);
+    }
     if (axes.empty()) return;
     image = image.flip(axes);
     labels = labels.flip(axes);

@@ -31,7 +31,8 @@ torch::Tensor resample_grid(const torch::Tensor& grid, const std::vector<std::in
 void apply_grid(torch::Tensor& image, torch::Tensor& labels, const torch::Tensor& grid);
 
 /// Random flips per spatial axis (same for image and labels).
-void random_flips(torch::Tensor& image, torch::Tensor& labels, std::mt19937_64& rng);
+void random_flips(torch::Tensor& image, torch::Tensor& labels, std::mt19937_64& rng,
+                  const std::vector<int>& allowed = {});
 
 /// Separable Gaussian blur of a 1 × C × spatial tensor with per-axis sigma (voxels).
 torch::Tensor gaussian_blur(const torch::Tensor& x, const std::vector<double>& sigma);

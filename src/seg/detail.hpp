@@ -83,10 +83,13 @@ using SlabSink = std::function<void(std::int64_t begin, std::int64_t end, const 
 
 /// Sliding-window engine behind segment(). @p image: C × spatial (float, normalised, at
 /// least patch-sized). @p net maps N × C × patch to N × K × patch logits. Calls @p sink
-/// in increasing order of axis-0 rows; once for the whole volume if !low_memory.
+/// in increasing order of axis-0 rows; once for the whole volume if !low_memory. With
+/// @p mirror, the logits are averaged over every combination of flips along @p mirror_axes
+/// (spatial axes; empty = every axis).
 void sliding_window(const std::function<torch::Tensor(const torch::Tensor&)>& net, const torch::Tensor& image,
                     const std::vector<std::int64_t>& patch, double step_fraction, int batch_size, bool mirror,
-                    bool low_memory, torch::Device device, const SlabSink& sink, ProgressReporter* progress);
+                    bool low_memory, torch::Device device, const SlabSink& sink, ProgressReporter* progress,
+                    const std::vector<int>& mirror_axes = {});
 
 torch::Tensor gaussian_importance_tensor(const std::vector<std::int64_t>& patch, double sigma_scale);
 

@@ -1,5 +1,6 @@
 // Sliding-window inference with Gaussian weighting and slab-wise accumulation.
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -56,13 +57,18 @@ torch::Tensor gaussian_importance_tensor(const std::vector<std::int64_t>& patch,
 
 namespace {
 
-// All flip combinations over the spatial axes (2^d, the identity first).
-std::vector<std::vector<std::int64_t>> flip_sets(int spatial_dims) {
+// All flip combinations over the allowed spatial axes (2^k, the identity first; empty
+// `allowed` = every axis).
+std::vector<std::vector<std::int64_t>> flip_sets(int spatial_dims, const std::vector<int>& allowed) {
+    std::vector<int> axes_of;
+    for (int d = 0; d < spatial_dims; ++d)
+        if (allowed.empty() || std::find(allowed.begin(), allowed.end(), d) != allowed.end()) axes_of.push_back(d);
+    const int k = static_cast<int>(axes_of.size());
     std::vector<std::vector<std::int64_t>> sets;
-    for (int mask = 0; mask < (1 << spatial_dims); ++mask) {
+    for (int mask = 0; mask < (1 << k); ++mask) {
         std::vector<std::int64_t> axes;
-        for (int d = 0; d < spatial_dims; ++d)
-            if (mask & (1 << d)) axes.push_back(2 + d);
+        for (int b = 0; b < k; ++b)
+            if (mask & (1 << b)) axes.push_back(2 + axes_of[b]);
         sets.push_back(axes);
     }
     return sets;
@@ -87,7 +93,8 @@ std::vector<std::pair<std::size_t, std::size_t>> plan_batches(std::size_t window
 
 void sliding_window(const std::function<torch::Tensor(const torch::Tensor&)>& net, const torch::Tensor& image,
                     const std::vector<std::int64_t>& patch, double step_fraction, int batch_size, bool mirror,
-                    bool low_memory, torch::Device device, const SlabSink& sink, ProgressReporter* progress) {
+                    bool low_memory, torch::Device device, const SlabSink& sink, ProgressReporter* progress,
+                    const std::vector<int>& mirror_axes) {
     const int dims = static_cast<int>(patch.size());
     SPORTSMED_CHECK(image.dim() == dims + 1, "sliding_window: image has {} axes, expected channels + {}",
                     image.dim(), dims);
@@ -103,7 +110,7 @@ void sliding_window(const std::function<torch::Tensor(const torch::Tensor&)>& ne
     // Inference mode: no autograd bookkeeping (version counters, views) on any tensor below.
     c10::InferenceMode inference;
     const torch::Tensor weight = gaussian_importance_tensor(patch, 0.125).to(device);
-    const auto flips = mirror ? flip_sets(dims) : std::vector<std::vector<std::int64_t>>{{}};
+    const auto flips = mirror ? flip_sets(dims, mirror_axes) : std::vector<std::vector<std::int64_t>>{{}};
 
     // Windows in row-major order of their starts: all windows of one axis-0 start are
     // consecutive, which is what the slab accumulation relies on.
@@ -541,7 +548,7 @@ Segmentation segment_on_grid(Model& model, const float* image, const std::vector
     const int batch = options.batch_size > 0 ? options.batch_size : impl.device.is_cpu() ? 1 : 2;
     detail::sliding_window([&](const torch::Tensor& t) { return impl.forward((t - mean_d) * scale_d); }, x, patch,
                            options.step_fraction, batch, options.mirror, options.low_memory, impl.device, sink,
-                           &reporter);
+                           &reporter, spec.mirror_axes);
     reporter.finish();
     return result;
 }

@@ -101,6 +101,15 @@ void validate(const ModelSpec& s, const std::string& source) {
         SPORTSMED_CHECK(ok, "model '{}': orientation '{}' is not a 3-letter code of L/R, P/A, S/I", source,
                         s.orientation);
     }
+    {
+        const int dims = s.architecture == "unet" ? s.unet.spatial_dims : static_cast<int>(s.patch_size.size());
+        std::vector<bool> seen_axis(static_cast<size_t>(std::max(dims, 0)), false);
+        for (int a : s.mirror_axes) {
+            SPORTSMED_CHECK(a >= 0 && a < dims && !seen_axis[static_cast<size_t>(a)],
+                            "model '{}': mirror_axes has {}, not a distinct axis of 0..{}", source, a, dims - 1);
+            seen_axis[static_cast<size_t>(a)] = true;
+        }
+    }
     for (int l : s.single_component_labels)
         SPORTSMED_CHECK(l >= 1 && l < s.num_classes(), "model '{}': single_component_labels has {}, outside 1..{}",
                         source, l, s.num_classes() - 1);
@@ -162,6 +171,7 @@ std::string to_json(const ModelSpec& s) {
               {"notes", s.notes}};
     if (!s.single_component_labels.empty()) j["single_component_labels"] = s.single_component_labels;
     j["orientation"] = s.orientation;
+    if (!s.mirror_axes.empty()) j["mirror_axes"] = s.mirror_axes;
     if (s.architecture == "unet") j["unet"] = unet_to_json(s.unet);
     return j.dump(2);
 }
@@ -191,6 +201,7 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& sourc
     s.notes = field<std::string>(j, "notes", source, "", false);
     s.single_component_labels = field<std::vector<int>>(j, "single_component_labels", source, {}, false);
     s.orientation = field<std::string>(j, "orientation", source, "LPS", false);
+    s.mirror_axes = field<std::vector<int>>(j, "mirror_axes", source, {}, false);
     if (s.architecture == "unet") {
         const json u = field<json>(j, "unet", source, json::object(), true);
         UNetConfig c;

@@ -170,7 +170,7 @@ struct Batch {
 };
 
 Batch make_batch(const std::vector<Prepared>& data, const std::vector<std::int64_t>& patch, int batch_size,
-                 double fg_fraction, bool augment, std::uint64_t seed) {
+                 double fg_fraction, bool augment, std::uint64_t seed, const std::vector<int>& flip_axes) {
     std::mt19937_64 rng(seed);
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     const int dims = static_cast<int>(patch.size());
@@ -204,7 +204,7 @@ Batch make_batch(const std::vector<Prepared>& data, const std::vector<std::int64
         x = x.clone();
         y = y.clone();
         if (augment) {
-            detail::random_flips(x, y, rng);
+            detail::random_flips(x, y, rng, flip_axes);
             if (unit(rng) < 0.3) {
                 detail::SpatialParams sp;
                 sp.max_rotation_deg = 15;
@@ -352,6 +352,10 @@ TrainResult train_impl(Model& model, const DataForEpoch& data_for_epoch, const s
                     spec.patch_size.size());
     SPORTSMED_CHECK(o.class_weights.empty() || static_cast<int>(o.class_weights.size()) == k,
                     "train: {} class weights for {} classes", o.class_weights.size(), k);
+    const std::vector<int> flip_axes = o.flip_axes.empty() ? spec.mirror_axes : o.flip_axes;
+    for (int a : flip_axes)
+        SPORTSMED_CHECK(a >= 0 && a < static_cast<int>(patch.size()),
+                        "train: flip_axes has {}, outside the spatial axes 0..{}", a, static_cast<int>(patch.size()) - 1);
 
     model.to(o.device);
     const torch::DeviceType device_type = impl.device.type();
@@ -400,7 +404,8 @@ TrainResult train_impl(Model& model, const DataForEpoch& data_for_epoch, const s
         SPORTSMED_CHECK(!data.empty(), "train: no training samples");
         Loader loader(o.iterations_per_epoch, o.loader_threads, [&](std::int64_t i) {
             return make_batch(data, patch, o.batch_size, o.foreground_fraction, o.augment,
-                              mix(mix(o.seed, static_cast<std::uint64_t>(epoch)), static_cast<std::uint64_t>(i)));
+                              mix(mix(o.seed, static_cast<std::uint64_t>(epoch)), static_cast<std::uint64_t>(i)),
+                              flip_axes);
         });
         impl.train(true);
         double loss_sum = 0, lr = o.learning_rate;

@@ -266,3 +266,27 @@ def test_roi_auto_on_a_large_field_of_view(model):
     assert all(a >= b for a, b in zip(lo, r["lo"])) and all(a < b for a, b in zip(hi, r["hi"]))
     d = seg.dice_per_class(result.labels, truth, len(seg.KNEE_LABELS))
     assert d[1] > 0.9 and d[4] > 0.7, d
+
+
+def test_mirroring_follows_the_models_mirror_axes():
+    """segment(mirror=True) averages over the flips along the sidecar's mirror_axes only: a
+    model mirrored left-right (axis 0) gives the mirror image of its result for an image
+    flipped along axis 0, not along axis 2; a model naming none (every axis) for both; a
+    model trained with flips along axis 0 records them, and flip axes outside the spatial
+    axes are refused."""
+    rng = np.random.default_rng(3)
+    img = rng.standard_normal((16, 16, 16)).astype(np.float32)
+    for axes, equivariant in (([0], (0,)), (None, (0, 1, 2))):
+        m = seg.create_model(seg.unet_spec(["bg", "a", "b"], (16, 16, 16), (1, 1, 1), base_features=4, levels=2,
+                                           mirror_axes=axes), seed=1)
+        assert seg.model_spec(m).get("mirror_axes") == axes
+        ref = seg.segment(m, img, mirror=True, probabilities=True).probabilities
+        for axis in (0, 2):
+            flipped = seg.segment(m, np.flip(img, axis).copy(), mirror=True, probabilities=True).probabilities
+            close = np.allclose(np.flip(flipped, axis + 1), ref, atol=1e-5)
+            assert close == (axis in equivariant), (axes, axis)
+    m = seg.create_model(seg.unet_spec(["bg", "a"], (8, 8, 8), (1, 1, 1), base_features=4, levels=2), seed=1)
+    lab = (img[:8, :8, :8] > 0).astype(np.uint8)
+    seg.train(m, [img[:8, :8, :8]], [lab], epochs=1, iterations_per_epoch=1, batch_size=1, flip_axes=[0])
+    with pytest.raises(sportsmed.InvalidArgument, match="flip_axes has 3"):
+        seg.train(m, [img[:8, :8, :8]], [lab], epochs=1, iterations_per_epoch=1, batch_size=1, flip_axes=[3])

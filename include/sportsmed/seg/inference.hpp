@@ -19,7 +19,9 @@ struct SegmentOptions {
     /// window's activations stay in cache: faster per window than batches of 2 or 4 on the
     /// machines measured), 2 on other devices.
     int batch_size = 0;
-    bool mirror = false;         ///< test-time augmentation: average over all axis flips
+    /// Test-time augmentation: average over every combination of flips along the model's
+    /// ModelSpec::mirror_axes (all axes for a model that names none: 2^3 passes in 3-D).
+    bool mirror = false;
     /// Accumulate in slabs along the first axis instead of a float32 buffer per class over
     /// the whole volume: memory ∝ patch depth instead of volume depth; same result.
     bool low_memory = true;

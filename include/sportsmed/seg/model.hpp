@@ -47,6 +47,11 @@ struct ModelSpec {
     /// S/I (imaging::canonical_reorientation): images are brought to it before inference.
     /// Sidecars without it mean "LPS", the layout of the project's phantoms.
     std::string orientation = "LPS";
+    /// Spatial axes (0-based, in @ref orientation) along which the network was trained with
+    /// random flips, and over which test-time mirroring averages (nnU-Net's mirror axes): a
+    /// knee model mirrored only left-right keeps superior/inferior (femur above tibia) as a
+    /// cue. Empty (sidecars without it) = every axis.
+    std::vector<int> mirror_axes;
 
     int num_classes() const { return static_cast<int>(labels.size()); }
 };

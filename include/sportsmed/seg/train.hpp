@@ -36,6 +36,10 @@ struct TrainOptions {
     double foreground_fraction = 1.0 / 3.0;  ///< share of patches centred on a foreground voxel (nnU-Net)
     std::vector<double> class_weights;       ///< per class; empty = all 1
     bool augment = true;  ///< flips, rotation, scaling, elastic, gamma, noise, blur, bias field
+    /// Spatial axes random flips may flip (augment); empty = the model's
+    /// ModelSpec::mirror_axes (every axis when it names none). Test-time mirroring uses the
+    /// model's mirror_axes: give other axes here only with a sidecar that records them.
+    std::vector<int> flip_axes;
     int loader_threads = 1;  ///< threads preparing batches while the network trains
     /// Fresh samples drawn from the SampleSource per epoch (ignored for fixed samples).
     int samples_per_epoch = 4;

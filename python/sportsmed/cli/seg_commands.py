@@ -172,7 +172,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     notes = json.dumps({"trained_by": "sportsmed mri train-seg", "label_maps": [str(p) for p in args.labels],
                         "generation_labels": table}) if table else ""
     model = seg.create_model(seg.unet_spec(labels, [args.patch] * 3, [spacing] * 3, base_features=args.base_features,
-                                           levels=args.levels, single_component_labels=single, notes=notes),
+                                           levels=args.levels, single_component_labels=single, notes=notes,
+                                           mirror_axes=args.mirror_axes),
                              seed=args.seed)
     with progress_bar("train-seg") as progress:
         synthesis.update({"partial_volume": args.partial_volume, "background_classes": args.background_classes,
@@ -257,5 +258,9 @@ def register_seg(msub: argparse._SubParsersAction) -> None:
                    help="split the unlabelled tissue into K random regions with their own intensities")
     q.add_argument("--crop", type=int, default=0, metavar="N",
                    help="synthesise a random box of N voxels per axis (at the model's spacing) of each map")
+    q.add_argument("--mirror-axes", type=int, nargs="+", default=None, choices=(0, 1, 2), metavar="AXIS",
+                   help="LPS axes (0 left-right, 1 posterior-anterior, 2 superior-inferior) of the random training "
+                        "flips and of `segment`'s test-time mirroring, recorded in the sidecar (default: all three; "
+                        "a knee model: 0, so that femur-above-tibia stays a cue)")
     q.add_argument("--resume", action="store_true", help="continue from <output>.ckpt.pt")
     q.set_defaults(handler=cmd_train)

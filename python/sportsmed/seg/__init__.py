@@ -99,15 +99,19 @@ def load_label_map(path: str, spacing_mm: Sequence[float], *, flip_lr: bool = Fa
     return np.ascontiguousarray(out[::-1]) if flip_lr else out
 
 
-def _with_single(labels: Sequence[int]) -> dict:
-    return {"single_component_labels": [int(label) for label in labels]} if len(labels) else {}
+def _with_single(labels: Sequence[int], mirror_axes: Optional[Sequence[int]] = None) -> dict:
+    out = {"single_component_labels": [int(label) for label in labels]} if len(labels) else {}
+    if mirror_axes is not None:
+        out["mirror_axes"] = [int(a) for a in mirror_axes]
+    return out
 
 
 def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Optional[Sequence[float]] = None, *,
               base_features: int = 16, levels: int = 4, max_features: int = 256, convs_per_stage: int = 2,
               deep_supervision: bool = False, in_channels: int = 1, normalization: str = "zscore",
               negative_slope: float = 0.01, notes: str = "",
-              single_component_labels: Sequence[int] = (), orientation: str = "LPS") -> dict:
+              single_component_labels: Sequence[int] = (), orientation: str = "LPS",
+              mirror_axes: Optional[Sequence[int]] = None) -> dict:
     """Spec of a built-in U-Net.
 
     Parameters
@@ -123,9 +127,14 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
     orientation : str
         Orientation code (L/R, P/A, S/I) of the training arrays; ``segment(geometry=...)``
         brings images to it ("LPS": the project's phantoms).
+    mirror_axes : sequence of int, optional
+        Spatial axes (in ``orientation``) of the random flips in training (pass the same to
+        ``train``/``train_synthetic`` as ``flip_axes``) and of test-time mirroring
+        (``segment(mirror=True)``); None: every axis. A knee model: ``[0]`` (left-right
+        only, so that superior/inferior and anterior/posterior stay cues).
     """
     patch = [int(p) for p in patch_size]
-    return _with_single(single_component_labels) | {
+    return _with_single(single_component_labels, mirror_axes) | {
         "format": "sportsmed-seg", "version": 1, "architecture": "unet",
         "in_channels": in_channels, "labels": list(labels), "patch_size": patch,
         "spacing_mm": [float(s) for s in spacing_mm] if spacing_mm is not None else [],
@@ -139,10 +148,11 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
 
 def torchscript_sidecar(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Sequence[float] = (), *,
                         in_channels: int = 1, normalization: str = "zscore", notes: str = "",
-                        single_component_labels: Sequence[int] = (), orientation: str = "LPS") -> dict:
+                        single_component_labels: Sequence[int] = (), orientation: str = "LPS",
+                        mirror_axes: Optional[Sequence[int]] = None) -> dict:
     """Sidecar document for a TorchScript network (write it as ``<model>.json``); ``orientation``
-    as in :func:`unet_spec`."""
-    return _with_single(single_component_labels) | {
+    and ``mirror_axes`` as in :func:`unet_spec`."""
+    return _with_single(single_component_labels, mirror_axes) | {
         "format": "sportsmed-seg", "version": 1, "architecture": "torchscript",
         "in_channels": in_channels, "labels": list(labels), "patch_size": [int(p) for p in patch_size],
         "spacing_mm": [float(s) for s in spacing_mm], "normalization": normalization, "notes": notes,
@@ -319,7 +329,8 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
         Windows per network call; 0 (default) chooses: 1 on the CPU (fastest per window
         there once every convolution runs on oneDNN), 2 on a GPU.
     mirror : bool
-        Average over all axis flips (test-time augmentation, 2^d network passes).
+        Average over the flips along the model's ``mirror_axes`` (test-time augmentation:
+        2^k network passes for k axes; a model whose sidecar names none: every axis, 2^d).
     low_memory : bool
         Slab-wise accumulation (memory ∝ patch depth); same result as the full buffer.
     spacing_mm : sequence of float, optional

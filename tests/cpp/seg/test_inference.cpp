@@ -5,6 +5,7 @@
 #include <random>
 
 #include "support/torch_catch.hpp"  // before anything else that includes torch
+#include "seg/augment.hpp"
 #include "seg/detail.hpp"
 #include "sportsmed/core/error.hpp"
 #include "sportsmed/seg.hpp"
@@ -202,6 +203,17 @@ TEST_CASE("seg: model save/load round trip and sidecar errors", "[seg][model]") 
     single.single_component_labels = {0};
     CHECK_THROWS_WITH(model_spec_from_json(to_json(single), "s.json"),
                       Catch::Contains("single_component_labels has 0, outside 1..2"));
+
+    // mirror_axes: optional (absent = every axis), round-trips, distinct spatial axes only.
+    ModelSpec mirrored = tiny_spec();
+    CHECK(to_json(mirrored).find("mirror_axes") == std::string::npos);
+    mirrored.mirror_axes = {0, 2};
+    CHECK(model_spec_from_json(to_json(mirrored)).mirror_axes == std::vector<int>{0, 2});
+    mirrored.mirror_axes = {3};
+    CHECK_THROWS_WITH(model_spec_from_json(to_json(mirrored), "m.json"),
+                      Catch::Contains("mirror_axes has 3, not a distinct axis of 0..2"));
+    mirrored.mirror_axes = {1, 1};
+    CHECK_THROWS_WITH(model_spec_from_json(to_json(mirrored), "m.json"), Catch::Contains("mirror_axes has 1"));
     stdfs::remove_all(dir);
 }
 
@@ -364,4 +376,51 @@ TEST_CASE("seg: synthesis with an intensity prior reproduces the prior's contras
     bad = o;
     bad.prior_probability = 1.5;
     CHECK_THROWS_WITH(synthesize(labels, {24, 24, 24}, bad, 1), Catch::Contains("prior_probability must be in [0, 1]"));
+}
+
+TEST_CASE("seg: test-time mirroring averages over the model's mirror axes only", "[seg][inference]") {
+    const std::vector<std::int64_t> patch = {4, 6, 8};
+    torch::manual_seed(1);
+    const torch::Tensor image = torch::randn({1, 4, 6, 8});
+    const torch::Tensor ramp = torch::rand({1, 1, 4, 6, 8}) + 0.5;  // a position-dependent "network"
+    for (const std::vector<int>& axes : {std::vector<int>{0}, std::vector<int>{1, 2}, std::vector<int>{}}) {
+        int calls = 0;
+        torch::Tensor out;
+        seg::detail::sliding_window(
+            [&](const torch::Tensor& x) {
+                ++calls;
+                return x * ramp;
+            },
+            image, patch, 0.5, 1, true, false, torch::kCPU,
+            [&](std::int64_t, std::int64_t, const torch::Tensor& logits) { out = logits.clone(); }, nullptr, axes);
+        // one window: net(F x) flipped back is x * F(ramp), so the average is x * mean over F of F(ramp)
+        const std::vector<int> used = axes.empty() ? std::vector<int>{0, 1, 2} : axes;
+        const int k = static_cast<int>(used.size());
+        torch::Tensor mean_ramp = torch::zeros_like(ramp[0]);
+        for (int mask = 0; mask < (1 << k); ++mask) {
+            std::vector<std::int64_t> dims;
+            for (int b = 0; b < k; ++b)
+                if (mask & (1 << b)) dims.push_back(1 + used[static_cast<size_t>(b)]);
+            mean_ramp += dims.empty() ? ramp[0] : ramp[0].flip(dims);
+        }
+        mean_ramp /= static_cast<double>(1 << k);
+        CHECK(calls == (1 << k));
+        CHECK(torch::allclose(out, image * mean_ramp, 1e-5, 1e-5));
+    }
+}
+
+TEST_CASE("seg: training flips only the allowed axes", "[seg][train]") {
+    const torch::Tensor base = torch::arange(27, torch::kFloat32).reshape({1, 1, 3, 3, 3});
+    std::mt19937_64 rng(5);
+    int flipped = 0;
+    for (int i = 0; i < 64; ++i) {
+        torch::Tensor x = base.clone(), y = base.clone();
+        seg::detail::random_flips(x, y, rng, {1});
+        const bool same = torch::equal(x, base), along1 = torch::equal(x, base.flip({3}));
+        CHECK((same || along1));
+        CHECK(torch::equal(x, y));
+        flipped += along1;
+    }
+    CHECK(flipped > 16);
+    CHECK(flipped < 48);
 }
