@@ -187,6 +187,8 @@ def test_train_seg_maps_are_reoriented_and_harmonised_by_name(tmp_path):
     shells = [r["generation_label"] for r in table if r["tissue"] == "cortical_bone"]
     assert len(shells) == 3 and np.isin(maps[0], shells).sum() > 0  # femur, tibia, patella (no fibula here)
     np.testing.assert_array_equal(np.asarray(synthesis["output_classes"])[maps[0]], seg.remap_pymskt(lab))
+    with pytest.raises(sportsmed.InvalidArgument, match="0 <= MIN <= MAX"):
+        _training_maps(_train_args([lps], remap_pymskt=True, cortex=[2.0, 1.0]), imaging, seg, seg.KNEE_LABELS)
     # --classes of one's own: a label whose name is a class name is that class, the rest background
     maps, _, synthesis, table = _training_maps(_train_args([lps], remap_pymskt=True, classes=["background", "tibia",
                                                                                               "femur"]),

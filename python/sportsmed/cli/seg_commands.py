@@ -110,6 +110,8 @@ def _training_maps(args, imaging, seg, labels):
         spacing = round(float(min(first.spacing)) * f, 4)
     if not spacing > 0:
         raise InvalidArgument(f"--spacing must be positive, got {spacing}")
+    if not 0 <= args.cortex[0] <= args.cortex[1]:
+        raise InvalidArgument(f"--cortex MIN MAX must satisfy 0 <= MIN <= MAX (mm), got {args.cortex}")
     fine = spacing / f
     maps = []
     for path in args.labels:
