@@ -151,6 +151,10 @@ def main(argv=None) -> int:
     ap.add_argument("--mirror", action="store_true", help="test-time mirroring (the CLI's default)")
     ap.add_argument("--cortex-mm", type=float, default=1.0,
                     help="cortical bone shell (no signal) inside every bone surface; 0: marrow signal throughout")
+    ap.add_argument("--keep-largest", choices=("none", "model"), default="none",
+                    help="model: keep the largest piece of the sidecar's one-structure classes, bone fragments joining "
+                         "the one other bone they touch (segment --keep-largest model)")
+    ap.add_argument("--roi", choices=("none", "auto"), default="none", help="segment --roi")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--json", type=Path, default=None, help="write the table here")
     args = ap.parse_args(argv)
@@ -170,13 +174,16 @@ def main(argv=None) -> int:
         if args.thick_slices:
             img, g = thick_stack(img, geom, args.thick_slices)
         t0 = time.time()
-        pred, _ = seg.segment(model, img, geometry=g, mirror=args.mirror)
+        pred, _ = seg.segment(model, img, geometry=g, mirror=args.mirror,
+                              keep_largest_component="model" if args.keep_largest == "model" else False,
+                              roi=None if args.roi == "none" else args.roi)
         seconds = time.time() - t0
         if args.thick_slices:
             pred = imaging.resample_labels(pred, g, geom)
         table = imaging.metrics_table(truth, pred, geom.spacing, labels=list(range(1, 8)), names=seg.KNEE_LABELS)
         for label, r in table.iterrows():
             rows.append({"anatomy": args.anatomy, "contrast": protocol, "thick_mm": args.thick_slices,
+                         "keep_largest": args.keep_largest, "roi": args.roi,
                          "class": r["tissue"], "dice": round(float(r["dice"]), 4),
                          "hd95_mm": round(float(r["hd95_mm"]), 2), "assd_mm": round(float(r["assd_mm"]), 3)})
         line = " ".join(f"{r['class'][:10]}={r['dice']:.3f}" for r in rows[-7:])

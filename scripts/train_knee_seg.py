@@ -131,6 +131,10 @@ def main(argv=None) -> int:
     ap.add_argument("--class-weights", type=float, nargs="*", default=[1, 1, 1, 1, 2, 1, 3, 1.5])
     ap.add_argument("--prior-probability", type=float, default=0.5)
     ap.add_argument("--background-classes", type=int, default=6)
+    ap.add_argument("--background-tissues", nargs="*", default=["fat", "muscle"],
+                    help="tissue types of the MR-like tables whose signal the random regions of the unlabelled rest "
+                         "take in table-drawn samples (none: uniform values); fatty marrow has the signal of fat, so "
+                         "fat-like regions against bone, told apart by the cortex only, are common as in knee MRI")
     ap.add_argument("--velocity", type=float, default=3.0, help="std of the velocity field (voxels)")
     ap.add_argument("--thick-slices", type=float, default=0.3, help="share of samples with thick slices")
     ap.add_argument("--cortex", type=float, nargs=2, default=[0.5, 2.0], metavar=("MIN_MM", "MAX_MM"),
@@ -203,7 +207,7 @@ def main(argv=None) -> int:
                  "max_rotation_deg": 20.0, "min_scale": 0.85, "max_scale": 1.15, "elastic_std_vox": 1.0,
                  "thick_slice_probability": args.thick_slices, "min_slice_thickness_vox": max(1.0, 1.5 / args.spacing),
                  "max_slice_thickness_vox": max(1.0, 4.0 / args.spacing), "max_noise": 0.06}
-    synthesis.update(h.synthesis_options(args.prior_probability))
+    synthesis.update(h.synthesis_options(args.prior_probability, background_tissues=args.background_tissues))
     if args.phantom_contrast:  # the phantom's own DESS-like contrast as one more table (its classes
         # measured on the standard training knee; every other tissue from the DESS-like table)
         ref = imaging.make_knee_phantom(spacing_mm=(args.spacing,) * 3, extent_mm=(84.0,) * 3, seed=args.seed)
@@ -230,6 +234,7 @@ def main(argv=None) -> int:
     spec["spacing_mm"] = [float(args.spacing)] * 3
     spec["orientation"] = "LPS"
     spec["single_component_labels"] = seg.KNEE_SINGLE_COMPONENT_LABELS
+    spec["fragment_join_groups"] = seg.KNEE_FRAGMENT_JOIN_GROUPS
     spec["mirror_axes"] = list(args.flip_axes) if args.flip_axes else [0, 1, 2]
     spec["notes"] = json.dumps({
         "trained_by": command.strip(), "sportsmed": sportsmed.__version__, "training_minutes": round(minutes, 1),
@@ -241,6 +246,9 @@ def main(argv=None) -> int:
                 f"name ({len(h.names)} generation labels); {args.prior_probability:.0%} of the samples with "
                 f"intensities around one of the {', '.join(CONTRASTS)}-like tissue tables"
                 + (" or the phantom's measured DESS-like class intensities" if args.phantom_contrast else "")
+                + (f" (the unlabelled rest split into {args.background_classes} random regions"
+                   + (f", each {' or '.join(args.background_tissues)}-like in those samples" if args.background_tissues
+                      else "") + ")")
                 + (f"; bones with a cortical shell of {args.cortex[0]:g}-{args.cortex[1]:g} mm (one draw per map "
                    "variant)" if args.cortex[1] > 0 else "")
                 + f"; velocity field std "

@@ -103,6 +103,8 @@ seg::SynthOptions synth_options(const py::dict& kw) {
         else if (key == "partial_volume") o.partial_volume = v.cast<int>();
         else if (key == "background_classes") o.background_classes = v.cast<int>();
         else if (key == "crop") o.crop = v.cast<int>();
+        else if (key == "background_prior_means") o.background_prior_means = v.cast<std::vector<double>>();
+        else if (key == "background_prior_stds") o.background_prior_stds = v.cast<std::vector<double>>();
         else if (key == "output_classes") o.output_classes = v.cast<std::vector<std::uint8_t>>();
         else if (key == "prior_tables") o.prior_tables = v.cast<int>();
         else if (key == "velocity_std_vox") o.velocity_std_vox = v.cast<double>();
@@ -157,7 +159,7 @@ void bind_seg(py::module_& parent) {
         [](seg::Model& model, const FloatArray& image, double step_fraction, int batch_size, bool mirror,
            bool low_memory, bool probabilities, const std::vector<double>& input_spacing_mm,
            bool keep_largest_component, const std::vector<int>& keep_largest_labels,
-           const py::object& progress) -> py::tuple {
+           const py::object& progress, const std::vector<std::vector<int>>& join_fragment_groups) -> py::tuple {
             const int channels = model.spec().in_channels;
             std::vector<std::int64_t> shape = shape_of(image);
             const auto dims = static_cast<std::int64_t>(model.spec().patch_size.size());
@@ -179,6 +181,7 @@ void bind_seg(py::module_& parent) {
             o.input_spacing_mm = input_spacing_mm;
             o.keep_largest_component = keep_largest_component;
             o.keep_largest_labels = keep_largest_labels;
+            o.join_fragment_groups = join_fragment_groups;
             o.progress = progress_from_python(progress);
             seg::Segmentation s;
             {
@@ -197,6 +200,7 @@ void bind_seg(py::module_& parent) {
         py::arg("mirror") = false, py::arg("low_memory") = true, py::arg("probabilities") = false,
         py::arg("input_spacing_mm") = std::vector<double>{}, py::arg("keep_largest_component") = false,
         py::arg("keep_largest_labels") = std::vector<int>{}, py::arg("progress") = py::none(),
+        py::arg("join_fragment_groups") = std::vector<std::vector<int>>{},
         "Sliding-window segmentation of an image on the model's grid; returns (labels, probabilities|None). "
         "batch_size 0: 1 window per call on the CPU, 2 elsewhere.");
 

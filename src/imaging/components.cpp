@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -273,6 +274,74 @@ Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>
         const auto keep = keep_largest_component(m, connectivity);
         for (std::int64_t i = 0; i < m.size(); ++i)
             if (m.data()[i] && !keep.data()[i]) out.data()[i] = 0;
+    }
+    return out;
+}
+
+Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>& labels, int connectivity,
+                                                      const std::vector<int>& only,
+                                                      const std::vector<std::vector<int>>& join_groups) {
+    std::array<int, 256> group{};  // label -> 1 + its group's index; 0: in no group
+    for (std::size_t g = 0; g < join_groups.size(); ++g)
+        for (int l : join_groups[g]) {
+            SPORTSMED_CHECK(l >= 1 && l <= 255, "keep_largest_component_per_label: join label {} outside 1..255", l);
+            SPORTSMED_CHECK(group[static_cast<std::size_t>(l)] == 0,
+                            "keep_largest_component_per_label: label {} is in two join groups", l);
+            group[static_cast<std::size_t>(l)] = static_cast<int>(g) + 1;
+        }
+    Volume<std::uint8_t> out = keep_largest_component_per_label(labels, connectivity, only);
+    if (join_groups.empty()) return out;
+    // The fragments: removed voxels of grouped labels, as components of their label.
+    const auto& s = labels.shape();
+    Volume<std::uint8_t> m(labels.geometry());
+    std::vector<std::vector<std::int64_t>> voxels;  // per fragment, its voxel indices
+    std::vector<std::uint8_t> own;                  // per fragment, its label
+    for (auto l : present_labels(labels)) {
+        if (!group[l]) continue;
+        bool any = false;
+        for (std::int64_t i = 0; i < m.size(); ++i) {
+            m.data()[i] = labels.data()[i] == l && out.data()[i] == 0;
+            any = any || m.data()[i];
+        }
+        if (!any) continue;
+        std::int32_t count = 0;
+        const auto comp = label_components(m, connectivity, &count);
+        const std::size_t first = voxels.size();
+        voxels.resize(first + static_cast<std::size_t>(count));
+        own.resize(first + static_cast<std::size_t>(count), l);
+        for (std::int64_t i = 0; i < comp.size(); ++i)
+            if (comp.data()[i]) voxels[first + static_cast<std::size_t>(comp.data()[i] - 1)].push_back(i);
+    }
+    std::vector<std::array<std::int64_t, 3>> steps;  // neighbour offsets of the connectivity
+    for (int dk = -1; dk <= 1; ++dk)
+        for (int dj = -1; dj <= 1; ++dj)
+            for (int di = -1; di <= 1; ++di) {
+                const int n = std::abs(di) + std::abs(dj) + std::abs(dk);
+                if (n == 0 || (connectivity == 6 && n > 1) || (connectivity == 18 && n > 2)) continue;
+                steps.push_back({di, dj, dk});
+            }
+    std::vector<bool> done(voxels.size(), false);
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (std::size_t f = 0; f < voxels.size(); ++f) {
+            if (done[f]) continue;
+            int target = 0;  // 0: none yet, -1: two or more
+            for (std::int64_t v : voxels[f]) {
+                const std::int64_t i = v % s[0], j = (v / s[0]) % s[1], k = v / (s[0] * s[1]);
+                for (const auto& d : steps) {
+                    const std::int64_t a = i + d[0], b = j + d[1], c = k + d[2];
+                    if (a < 0 || b < 0 || c < 0 || a >= s[0] || b >= s[1] || c >= s[2]) continue;
+                    const int l = out(a, b, c);
+                    if (l == 0 || l == own[f] || group[static_cast<std::size_t>(l)] != group[own[f]]) continue;
+                    if (target == 0) target = l;
+                    else if (target != l) target = -1;
+                }
+                if (target < 0) break;
+            }
+            if (target <= 0) continue;
+            for (std::int64_t v : voxels[f]) out.data()[v] = static_cast<std::uint8_t>(target);
+            done[f] = changed = true;
+        }
     }
     return out;
 }

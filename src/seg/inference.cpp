@@ -217,12 +217,12 @@ Segmentation segment_on_grid(Model& model, const float* image, const std::vector
 
 // Keeps the largest component of each label. A C-order (a0, a1, a2) array is the same
 // memory as a Fortran-order (a2, a1, a0) volume; connectivity does not care.
-void keep_largest(Segmentation& s, const std::vector<int>& only) {
+void keep_largest(Segmentation& s, const std::vector<int>& only, const std::vector<std::vector<int>>& groups) {
     if (s.shape.size() != 3) return;
     imaging::Geometry g;
     g.shape = {s.shape[2], s.shape[1], s.shape[0]};
     imaging::Volume<std::uint8_t> v(g, std::move(s.labels));
-    imaging::Volume<std::uint8_t> kept = imaging::keep_largest_component_per_label(v, 26, only);
+    imaging::Volume<std::uint8_t> kept = imaging::keep_largest_component_per_label(v, 26, only, groups);
     s.labels.assign(kept.data(), kept.data() + kept.num_voxels());
 }
 
@@ -318,6 +318,12 @@ Segmentation segment(Model& model, const float* image, const std::vector<std::in
     for (int l : options.keep_largest_labels)
         SPORTSMED_CHECK(l >= 1 && l < spec.num_classes(), "segment: keep_largest_labels has {}, outside 1..{}", l,
                         spec.num_classes() - 1);
+    for (const auto& g : options.join_fragment_groups)
+        for (int l : g)
+            SPORTSMED_CHECK(options.keep_largest_labels.empty() ||
+                                std::find(options.keep_largest_labels.begin(), options.keep_largest_labels.end(), l) !=
+                                    options.keep_largest_labels.end(),
+                            "segment: join_fragment_groups has {}, which keep_largest_labels does not filter", l);
     bool resample = false;
     if (!options.input_spacing_mm.empty() && !spec.spacing_mm.empty()) {
         SPORTSMED_CHECK(options.input_spacing_mm.size() == shape.size(),
@@ -381,7 +387,8 @@ Segmentation segment(Model& model, const float* image, const std::vector<std::in
         resample_probabilities(on_model.probabilities, target, on_model.num_classes, shape, options.probabilities,
                                result);
     }
-    if (options.keep_largest_component) keep_largest(result, options.keep_largest_labels);
+    if (options.keep_largest_component)
+        keep_largest(result, options.keep_largest_labels, options.join_fragment_groups);
     return result;
 }
 

@@ -113,6 +113,18 @@ void validate(const ModelSpec& s, const std::string& source) {
     for (int l : s.single_component_labels)
         SPORTSMED_CHECK(l >= 1 && l < s.num_classes(), "model '{}': single_component_labels has {}, outside 1..{}",
                         source, l, s.num_classes() - 1);
+    {
+        std::vector<bool> grouped(static_cast<size_t>(std::max(s.num_classes(), 0)), false);
+        for (const auto& g : s.fragment_join_groups)
+            for (int l : g) {
+                const bool single = std::find(s.single_component_labels.begin(), s.single_component_labels.end(),
+                                              l) != s.single_component_labels.end();
+                SPORTSMED_CHECK(single && !grouped[static_cast<size_t>(l)],
+                                "model '{}': fragment_join_groups has {}, not a single_component_label of one group "
+                                "only", source, l);
+                grouped[static_cast<size_t>(l)] = true;
+            }
+    }
     if (s.architecture == "unet") {
         SPORTSMED_CHECK(s.unet.num_classes == s.num_classes(),
                         "model '{}': the U-Net has {} classes but {} labels are named", source,
@@ -170,6 +182,7 @@ std::string to_json(const ModelSpec& s) {
               {"spacing_mm", s.spacing_mm},     {"normalization", s.normalization},
               {"notes", s.notes}};
     if (!s.single_component_labels.empty()) j["single_component_labels"] = s.single_component_labels;
+    if (!s.fragment_join_groups.empty()) j["fragment_join_groups"] = s.fragment_join_groups;
     j["orientation"] = s.orientation;
     if (!s.mirror_axes.empty()) j["mirror_axes"] = s.mirror_axes;
     if (s.architecture == "unet") j["unet"] = unet_to_json(s.unet);
@@ -200,6 +213,7 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& sourc
     s.normalization = field<std::string>(j, "normalization", source, "zscore", false);
     s.notes = field<std::string>(j, "notes", source, "", false);
     s.single_component_labels = field<std::vector<int>>(j, "single_component_labels", source, {}, false);
+    s.fragment_join_groups = field<std::vector<std::vector<int>>>(j, "fragment_join_groups", source, {}, false);
     s.orientation = field<std::string>(j, "orientation", source, "LPS", false);
     s.mirror_axes = field<std::vector<int>>(j, "mirror_axes", source, {}, false);
     if (s.architecture == "unet") {

@@ -70,6 +70,13 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
     SPORTSMED_CHECK(o.crop >= 0, "synthesize: crop must be >= 0 voxels, got {}", o.crop);
     SPORTSMED_CHECK(o.prior_tables >= 1 && o.prior_means.size() % o.prior_tables == 0,
                     "synthesize: {} prior means do not split into {} tables", o.prior_means.size(), o.prior_tables);
+    SPORTSMED_CHECK(o.background_prior_means.size() == o.background_prior_stds.size() &&
+                        o.background_prior_means.size() % o.prior_tables == 0,
+                    "synthesize: background_prior_means ({} values) and background_prior_stds ({}) must have the same "
+                    "length, a multiple of prior_tables ({})", o.background_prior_means.size(),
+                    o.background_prior_stds.size(), o.prior_tables);
+    SPORTSMED_CHECK(o.background_prior_means.empty() || !o.prior_means.empty(),
+                    "synthesize: background_prior_means needs an intensity prior (prior_means)");
     SPORTSMED_CHECK(o.velocity_std_vox >= 0 && o.velocity_grid >= 2 && o.velocity_grid <= 16,
                     "synthesize: velocity_std_vox must be >= 0 and velocity_grid 2..16, got {} and {}",
                     o.velocity_std_vox, o.velocity_grid);
@@ -158,6 +165,7 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
     // when a prior is given, so that samples without one keep their random stream.)
     const bool from_prior = !o.prior_means.empty() && unit(rng) < o.prior_probability;
     const std::size_t table_size = o.prior_means.size() / o.prior_tables;
+    const std::size_t background_size = o.background_prior_means.size() / o.prior_tables;
     std::size_t table = 0;  // drawn only with several tables: one table keeps the random stream
     if (from_prior && o.prior_tables > 1)
         table = std::uniform_int_distribution<std::size_t>(0, o.prior_tables - 1)(rng);
@@ -168,6 +176,11 @@ Sample synthesize(const std::vector<std::uint8_t>& labels, const std::vector<std
         if (from_prior && k <= max_label && k < static_cast<std::int64_t>(table_size)) {
             means[k] = o.prior_means[table * table_size + k] + o.prior_mean_jitter * gauss(rng);
             stds[k] = o.prior_stds[table * table_size + k] * std::exp(0.25 * gauss(rng));
+        } else if (from_prior && k > max_label && background_size > 0) {  // a background tissue of the table
+            const std::size_t c =
+                table * background_size + std::uniform_int_distribution<std::size_t>(0, background_size - 1)(rng);
+            means[k] = o.background_prior_means[c] + o.prior_mean_jitter * gauss(rng);
+            stds[k] = o.background_prior_stds[c] * std::exp(0.25 * gauss(rng));
         } else {
             means[k] = o.min_mean + (o.max_mean - o.min_mean) * unit(rng);
             stds[k] = o.min_std + (o.max_std - o.min_std) * unit(rng);

@@ -97,6 +97,45 @@ def test_per_label_operations():
     assert (filled == 2).sum() == (labels == 2).sum()
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fragment_joining_satisfies_its_rule_checked_with_scipy(seed):
+    """On random maps of 4 labels (1-3 grouped), checked with scipy.ndimage: every voxel either
+    is as after the plain largest-component filter, or lies in a removed fragment that now
+    carries another label of the group, which it touches; no removed fragment left at 0
+    touches exactly one other group label (the rule ran to its fixed point)."""
+    rng = np.random.default_rng(seed)
+    fields = ndimage.gaussian_filter(rng.random((5, 36, 30, 28)), (0, 1.5, 1.5, 1.5))
+    labels = np.argmax(fields, axis=0).astype(np.uint8)  # 0..4, many fragments per label
+    plain = imaging.keep_largest_component_per_label(labels, 26, [1, 2, 3])
+    joined = imaging.keep_largest_component_per_label(labels, 26, [1, 2, 3], [[1, 2, 3]])
+    s26 = np.ones((3, 3, 3), bool)
+    removed = (labels != plain)
+    frag, n = ndimage.label(removed & np.isin(labels, [1, 2, 3]), s26)
+    assert n > 10
+    changed = joined != plain
+    assert changed.any() and (removed | ~changed).all()  # only removed voxels change
+    joins = stays = 0
+    for f in range(1, n + 1):
+        # components of one label: split the removed voxels by their label
+        for label in np.unique(labels[frag == f]):
+            m = (frag == f) & (labels == label)
+            sub, k = ndimage.label(m, s26)
+            for c in range(1, k + 1):
+                piece = sub == c
+                ring = ndimage.binary_dilation(piece, s26) & ~piece
+                value = np.unique(joined[piece])
+                assert value.size == 1  # a fragment moves as a whole
+                touching = set(np.unique(joined[ring]).tolist()) & ({1, 2, 3} - {int(label)})
+                if value[0]:
+                    assert value[0] in touching  # (others may have joined beside it later)
+                    joins += 1
+                else:
+                    assert len(touching) != 1
+                    stays += 1
+    assert joins > 0 and stays > 0
+    np.testing.assert_array_equal(imaging.keep_largest_component_per_label(labels, 26, [1, 2, 3], []), plain)
+
+
 def test_ball_morphology_equals_scipy_with_a_ball_structure():
     rng = np.random.default_rng(2)
     mask = ndimage.gaussian_filter(rng.random((30, 28, 26)), 2.0) > 0.5

@@ -178,7 +178,8 @@ def test_training_from_python_reports_progress_and_saves(tmp_path):
     labels[4:12, 4:12, 9:14] = 2
     image = (labels * 0.6 + rng.normal(0, 0.05, labels.shape)).astype(np.float32)
     model = seg.create_model(seg.unet_spec(["background", "left", "right"], (16, 16, 16), (1, 1, 1),
-                                           base_features=8, levels=2, single_component_labels=[1, 2]), seed=0)
+                                           base_features=8, levels=2, single_component_labels=[1, 2],
+                                           fragment_join_groups=[[1, 2]]), seed=0)
     stages = []
     history = seg.train(model, [image], [labels], [image], [labels], epochs=2, iterations_per_epoch=30,
                         learning_rate=3e-3, augment=False, progress=lambda f, s: stages.append((f, s)),
@@ -188,6 +189,7 @@ def test_training_from_python_reports_progress_and_saves(tmp_path):
     assert stages[-1][0] == pytest.approx(1.0) and stages[-1][1].startswith("epoch 2/2 loss")
     reloaded = seg.load_model(tmp_path / "ck.pt")
     assert seg.model_spec(reloaded)["single_component_labels"] == [1, 2]
+    assert seg.model_spec(reloaded)["fragment_join_groups"] == [[1, 2]]
     pred, _ = seg.segment(reloaded, image, keep_largest_component="model")
     dice = seg.dice_per_class(pred, labels, 3)
     assert min(dice[1:]) > 0.9
@@ -337,6 +339,45 @@ def test_background_classes_split_only_the_background_into_smooth_regions(k):
         assert counts.min() > 0.01 * (labels == 0).sum()  # regions, not speckle
     with pytest.raises(sportsmed.InvalidArgument, match="background_classes must be 1..16"):
         seg.synthesize(labels, 9, background_classes=0)
+
+
+def test_background_prior_gives_the_background_regions_the_tables_tissue_signals():
+    """With background_prior_means, the extra background regions of a prior-drawn sample take
+    the candidates' values of the sample's table (here two tables of two candidates each, no
+    jitter: every region is one of its table's two values), region 0 keeps the prior's
+    background mean, the labels keep theirs; bad lengths are refused."""
+    labels = np.zeros((40, 36, 44), np.uint8)
+    z, y, x = np.indices(labels.shape)
+    labels[(z - 20) ** 2 + (y - 18) ** 2 + (x - 22) ** 2 < 8**2] = 1
+    off = dict(deform=False, max_blur_sigma_vox=0.0, bias_std=0.0, gamma_std=0.0, max_noise=0.0, min_std=0.0,
+               max_std=0.0, prior_probability=1.0, prior_mean_jitter=0.0, background_classes=6)
+    tables = {"prior_means": [0.1, 0.5, 0.2, 0.6], "prior_stds": [0.0] * 4, "prior_tables": 2,
+              "background_prior_means": [0.9, 0.3, 0.0, 1.0], "background_prior_stds": [0.0] * 4}
+    seen = set()
+    for seed in range(6):
+        image, out = seg.synthesize(labels, seed, **off, **tables)
+        np.testing.assert_array_equal(out, labels)
+        v1 = np.unique(image[labels == 1])
+        assert v1.size == 1
+        background = np.unique(np.round(image[labels == 0], 5))
+        # the final rescale maps [min, max] to [0, 1]: undo it with the table's known values
+        for t, (bg0, label1, cands) in enumerate([(0.1, 0.5, (0.9, 0.3)), (0.2, 0.6, (0.0, 1.0))]):
+            values = sorted({bg0, label1, *cands})
+            lo, hi = values[0], values[-1]
+            scaled = {round((v - lo) / (hi - lo), 4) for v in (bg0, *cands)}
+            if np.isclose(v1[0], (label1 - lo) / (hi - lo), atol=1e-4) and \
+                    all(min(abs(b - s) for s in scaled) < 1e-3 for b in background):
+                seen.add(t)
+                assert background.size >= 2  # regions beyond region 0 took candidate values
+                break
+        else:
+            raise AssertionError(f"seed {seed}: background {background} not from one table's candidates")
+    assert seen == {0, 1}  # both tables drawn over the seeds
+    with pytest.raises(sportsmed.InvalidArgument, match="background_prior_means"):
+        seg.synthesize(labels, 0, **off, **(tables | {"background_prior_stds": [0.0] * 3}))
+    with pytest.raises(sportsmed.InvalidArgument, match="multiple of prior_tables"):
+        seg.synthesize(labels, 0, **off, **(tables | {"background_prior_means": [0.9] * 3,
+                                                      "background_prior_stds": [0.0] * 3}))
 
 
 @pytest.mark.parametrize("f", [1, 3])

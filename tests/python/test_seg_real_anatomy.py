@@ -99,6 +99,15 @@ def test_contrast_tables_give_every_tissue_a_signal():
     # fat suppression: marrow dark in PD-FS, bright in T1; fluid the reverse
     assert CONTRASTS["PD-FS"][TISSUES.index("bone")] < 0.3 < CONTRASTS["T1"][TISSUES.index("bone")]
     assert CONTRASTS["T1"][TISSUES.index("fluid")] < 0.3 < CONTRASTS["PD-FS"][TISSUES.index("fluid")]
+    assert "background_prior_means" not in opts  # uniform background regions unless asked for
+    fat_muscle = h.synthesis_options(0.5, background_tissues=("fat", "muscle"))
+    expected = [v for t in CONTRASTS.values() for v in (t[TISSUES.index("fat")], t[TISSUES.index("muscle")])]
+    assert fat_muscle["background_prior_means"] == pytest.approx(expected)  # two per table, in table order
+    assert len(fat_muscle["background_prior_stds"]) == len(expected)
+    image, _ = seg.synthesize(np.zeros((24, 24, 24), np.uint8), 0, background_classes=4, **fat_muscle)
+    assert np.isfinite(image).all()
+    with pytest.raises(sportsmed.InvalidArgument, match="unknown tissue types"):
+        h.synthesis_options(0.5, background_tissues=("adipose",))
 
 
 def test_velocity_field_deforms_without_tearing_or_folding():

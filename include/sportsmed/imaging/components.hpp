@@ -45,6 +45,18 @@ Volume<std::uint8_t> fill_holes(const Volume<std::uint8_t>& mask);
 Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>& labels, int connectivity = 26,
                                                       const std::vector<int>& only = {});
 
+/// keep_largest_component_per_label, then the removed pieces (fragments) of a label in one of
+/// @p join_groups (e.g. the bones {femur, tibia, patella}) are given back where their place is
+/// unambiguous: a fragment that touches (@p connectivity) the kept voxels of exactly one other
+/// label of its group joins that label, and stays background otherwise. Bones of a joint do
+/// not touch each other (cartilage and joint space lie between them), so a piece of bone
+/// labelled femur that touches only the tibia is tibia: a window that sees a long-bone shaft
+/// far from the joint cannot tell femur from tibia, its neighbourhood can. Repeated until no
+/// fragment joins (a fragment may touch one that joined). A label may be in one group only.
+Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>& labels, int connectivity,
+                                                      const std::vector<int>& only,
+                                                      const std::vector<std::vector<int>>& join_groups);
+
 /// For each label value > 0 of @p labels: fill its holes with that label, where the hole
 /// is background (0) in @p labels. Labels are processed in increasing order.
 Volume<std::uint8_t> fill_holes_per_label(const Volume<std::uint8_t>& labels);

@@ -41,6 +41,10 @@ struct SegmentOptions {
     /// ModelSpec::single_component_labels); empty = every label. Labels of two-part
     /// structures (medial and lateral tibial cartilage) should be left out.
     std::vector<int> keep_largest_labels;
+    /// With keep_largest_component: groups of filtered labels (the model's
+    /// ModelSpec::fragment_join_groups) whose removed fragments join the one other label of
+    /// the group they touch (imaging::keep_largest_component_per_label); empty: none.
+    std::vector<std::vector<int>> join_fragment_groups;
     ProgressCallback progress;   ///< fraction of windows done, stage "segment"
 };
 

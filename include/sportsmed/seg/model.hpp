@@ -43,6 +43,11 @@ struct ModelSpec {
     /// medial + lateral tibial cartilage): those a keep-largest-component post-processing
     /// may filter (SegmentOptions::keep_largest_labels). Optional in the sidecar.
     std::vector<int> single_component_labels;
+    /// Groups of single_component_labels (the knee's bones: femur, tibia, patella) whose
+    /// removed fragments join the one other label of the group they touch
+    /// (imaging::keep_largest_component_per_label with join groups; SegmentOptions::
+    /// join_fragment_groups). Optional in the sidecar.
+    std::vector<std::vector<int>> fragment_join_groups;
     /// Orientation of the arrays the network was trained on, as a 3-letter code of L/R, P/A,
     /// S/I (imaging::canonical_reorientation): images are brought to it before inference.
     /// Sidecars without it mean "LPS", the layout of the project's phantoms.

@@ -54,6 +54,15 @@ struct SynthOptions {
     /// when the prior is used). The output labels keep 0 there. SynthSeg gets the same
     /// effect from the extra non-brain labels of its training maps. 1: one background class.
     int background_classes = 1;
+    /// Background tissues of the intensity prior: candidate (mean, std) values for the extra
+    /// background regions of a prior-drawn sample, background_prior_means.size() / prior_tables
+    /// per table (tables back to back, as prior_means). When given, each region r > 0 of such a
+    /// sample takes the mean and std of one candidate of the sample's table, drawn uniformly
+    /// (mean jittered and std scaled as for the labels), instead of a uniform draw: the
+    /// unlabelled rest of a knee is mostly subcutaneous fat and muscle, and fatty marrow has
+    /// the signal of fat in every protocol, so that fat-like regions against bone (told apart
+    /// only by the cortex) are common in training as they are in knee MRI. Empty: uniform draws.
+    std::vector<double> background_prior_means, background_prior_stds;
     /// Random crop (output voxels per axis, 0 = none): a box of this size at a uniformly
     /// random position (whole output voxels) is cut from the label map before anything
     /// else, as SynthSeg crops its training maps; axes no longer than it are kept whole.

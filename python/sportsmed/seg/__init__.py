@@ -49,6 +49,10 @@ KNEE_LABELS = [
 #: Default classes that are one connected structure (femur, tibia, patella, femoral and
 #: patellar cartilage); tibial cartilage and menisci are medial + lateral pieces.
 KNEE_SINGLE_COMPONENT_LABELS = [1, 2, 3, 4, 6]
+#: Default fragment-join groups: the bones (femur, tibia, patella). A removed piece of one that
+#: touches the kept part of exactly one other joins it (a tibia shaft far from the joint,
+#: labelled femur by a window that cannot see the joint, touches the tibia only).
+KNEE_FRAGMENT_JOIN_GROUPS = [[1, 2, 3]]
 
 #: pymskt knee label numbering (also the imaging phantom's) -> KNEE_LABELS index. Tibial
 #: compartments merge, menisci merge, the fibula (8) becomes background.
@@ -99,8 +103,11 @@ def load_label_map(path: str, spacing_mm: Sequence[float], *, flip_lr: bool = Fa
     return np.ascontiguousarray(out[::-1]) if flip_lr else out
 
 
-def _with_single(labels: Sequence[int], mirror_axes: Optional[Sequence[int]] = None) -> dict:
+def _with_single(labels: Sequence[int], mirror_axes: Optional[Sequence[int]] = None,
+                 groups: Sequence[Sequence[int]] = ()) -> dict:
     out = {"single_component_labels": [int(label) for label in labels]} if len(labels) else {}
+    if len(groups):
+        out["fragment_join_groups"] = [[int(label) for label in g] for g in groups]
     if mirror_axes is not None:
         out["mirror_axes"] = [int(a) for a in mirror_axes]
     return out
@@ -111,7 +118,8 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
               deep_supervision: bool = False, in_channels: int = 1, normalization: str = "zscore",
               negative_slope: float = 0.01, notes: str = "",
               single_component_labels: Sequence[int] = (), orientation: str = "LPS",
-              mirror_axes: Optional[Sequence[int]] = None) -> dict:
+              mirror_axes: Optional[Sequence[int]] = None,
+              fragment_join_groups: Sequence[Sequence[int]] = ()) -> dict:
     """Spec of a built-in U-Net.
 
     Parameters
@@ -124,6 +132,9 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
         Voxel spacing the network is trained at (recorded for users of the model).
     single_component_labels : sequence of int
         Labels that are one connected structure (``segment(keep_largest_component="model")``).
+    fragment_join_groups : sequence of sequences of int
+        Groups of those labels (the knee's bones, :data:`KNEE_FRAGMENT_JOIN_GROUPS`) whose
+        removed fragments join the one other label of the group they touch.
     orientation : str
         Orientation code (L/R, P/A, S/I) of the training arrays; ``segment(geometry=...)``
         brings images to it ("LPS": the project's phantoms).
@@ -134,7 +145,7 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
         only, so that superior/inferior and anterior/posterior stay cues).
     """
     patch = [int(p) for p in patch_size]
-    return _with_single(single_component_labels, mirror_axes) | {
+    return _with_single(single_component_labels, mirror_axes, fragment_join_groups) | {
         "format": "sportsmed-seg", "version": 1, "architecture": "unet",
         "in_channels": in_channels, "labels": list(labels), "patch_size": patch,
         "spacing_mm": [float(s) for s in spacing_mm] if spacing_mm is not None else [],
@@ -149,10 +160,11 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
 def torchscript_sidecar(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Sequence[float] = (), *,
                         in_channels: int = 1, normalization: str = "zscore", notes: str = "",
                         single_component_labels: Sequence[int] = (), orientation: str = "LPS",
-                        mirror_axes: Optional[Sequence[int]] = None) -> dict:
-    """Sidecar document for a TorchScript network (write it as ``<model>.json``); ``orientation``
-    and ``mirror_axes`` as in :func:`unet_spec`."""
-    return _with_single(single_component_labels, mirror_axes) | {
+                        mirror_axes: Optional[Sequence[int]] = None,
+                        fragment_join_groups: Sequence[Sequence[int]] = ()) -> dict:
+    """Sidecar document for a TorchScript network (write it as ``<model>.json``); ``orientation``,
+    ``mirror_axes`` and ``fragment_join_groups`` as in :func:`unet_spec`."""
+    return _with_single(single_component_labels, mirror_axes, fragment_join_groups) | {
         "format": "sportsmed-seg", "version": 1, "architecture": "torchscript",
         "in_channels": in_channels, "labels": list(labels), "patch_size": [int(p) for p in patch_size],
         "spacing_mm": [float(s) for s in spacing_mm], "normalization": normalization, "notes": notes,
@@ -340,7 +352,9 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
         Keep only the largest connected component (3-D, 26-connected) of every label (True),
         of the listed labels, or of the labels the model's sidecar names as one structure
         (``"model"``: its ``single_component_labels``; none when it names none). Removed
-        voxels become background.
+        voxels become background — except, with ``"model"``, fragments of a label in one of the
+        sidecar's ``fragment_join_groups`` (the bones) that touch the kept part of exactly one
+        other label of the group: they join that label.
     geometry : imaging.Geometry, optional
         The image's grid (from ``imaging.read_image(...).geometry``). Given, the image is
         first reoriented exactly (axis permutation and flips, no interpolation; an oblique
@@ -378,18 +392,20 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
             raise ValueError("keep_largest_component: expected a bool, 'model' or labels, got "
                              f"{keep_largest_component!r}")
         only = [int(label) for label in model_spec(model).get("single_component_labels", [])]
+        groups = [[int(label) for label in g] for g in model_spec(model).get("fragment_join_groups", [])]
         keep = bool(only)
     elif isinstance(keep_largest_component, (bool, np.bool_)):
-        keep, only = bool(keep_largest_component), []
+        keep, only, groups = bool(keep_largest_component), [], []
     else:
-        only = [int(label) for label in keep_largest_component]
+        only, groups = [int(label) for label in keep_largest_component], []
         keep = bool(only)
 
     def run(arr, spacing, **kw):
         o = {"step_fraction": step_fraction, "mirror": mirror, "probabilities": probabilities, "keep": keep,
              "progress": progress} | kw
         return _seg.segment(model, arr, o["step_fraction"], batch_size, o["mirror"], low_memory, o["probabilities"],
-                            list(spacing or []), o["keep"], only if o["keep"] else [], o["progress"])
+                            list(spacing or []), o["keep"], only if o["keep"] else [], o["progress"],
+                            groups if o["keep"] else [])
 
     def run_roi(arr, spacing):
         arr = np.asarray(arr, dtype=np.float32)
@@ -488,7 +504,7 @@ def synthesize(labels: np.ndarray, seed: int, **options: Any) -> tuple[np.ndarra
 
 
 __all__ = [
-    "KNEE_LABELS", "KNEE_SINGLE_COMPONENT_LABELS", "Model", "ROI_JOIN_MM", "ROI_MARGIN_MM", "ROI_MIN_KNEE_MM3",
+    "KNEE_FRAGMENT_JOIN_GROUPS", "KNEE_LABELS", "KNEE_SINGLE_COMPONENT_LABELS", "Model", "ROI_JOIN_MM", "ROI_MARGIN_MM", "ROI_MIN_KNEE_MM3",
     "RoiWarning",
     "SegmentResult", "PYMSKT_TO_KNEE", "remap_pymskt", "create_model", "default_model_path", "dice_per_class",
     "gaussian_importance_map", "intensity_prior", "load_label_map", "load_model",

@@ -136,17 +136,30 @@ class Harmonised:
             raise InvalidArgument(f"with_cortex: {len(names)} generation labels exceed 255")
         return Harmonised(self.maps, names, classes, tissues, self.unnamed, cortex)
 
-    def synthesis_options(self, probability: float, contrasts: Sequence[str] = tuple(CONTRASTS)) -> dict:
+    def synthesis_options(self, probability: float, contrasts: Sequence[str] = tuple(CONTRASTS),
+                          background_tissues: Sequence[str] = ()) -> dict:
         """``synthesize``/``train_synthetic`` options: the output classes, and one intensity
-        prior per contrast of :data:`CONTRASTS` drawn for a share ``probability`` of samples."""
-        means, stds = [], []
+        prior per contrast of :data:`CONTRASTS` drawn for a share ``probability`` of samples.
+        ``background_tissues`` (e.g. fat and muscle): tissue types whose signal in the drawn
+        table the random regions of the unlabelled rest take in those samples
+        (``background_prior_means``); none: those regions draw uniform values."""
+        from .. import InvalidArgument
+
+        bad = [t for t in background_tissues if t not in TISSUES]
+        if bad:
+            raise InvalidArgument(f"synthesis_options: unknown tissue types {bad}; known: {', '.join(TISSUES)}")
+        means, stds, bg_means = [], [], []
         for c in contrasts:
             table = CONTRASTS[c]
             for t in self.tissues:
                 means.append(float(table[TISSUES.index(t)]))
                 stds.append(_CONTRAST_STD)
-        return {"output_classes": [int(c) for c in self.output_classes], "prior_means": means, "prior_stds": stds,
-                "prior_tables": len(contrasts), "prior_probability": float(probability)}
+            bg_means += [float(table[TISSUES.index(t)]) for t in background_tissues]
+        out = {"output_classes": [int(c) for c in self.output_classes], "prior_means": means, "prior_stds": stds,
+               "prior_tables": len(contrasts), "prior_probability": float(probability)}
+        if bg_means:
+            out |= {"background_prior_means": bg_means, "background_prior_stds": [_CONTRAST_STD] * len(bg_means)}
+        return out
 
     def table(self) -> list[dict]:
         """The mapping, one row per generation label (for sidecars and documentation)."""

@@ -189,3 +189,46 @@ TEST_CASE("components: largest component and hole filling", "[imaging][component
     CHECK(only2(0, 0, 11) + only2(11, 0, 0) == 2);
     CHECK_THROWS_AS(keep_largest_component_per_label(labels, 26, {0}), InvalidArgument);
 }
+
+TEST_CASE("components: removed fragments join the one other label of their group they touch", "[imaging][components]") {
+    Geometry g;
+    g.shape = {40, 12, 12};
+    Volume<std::uint8_t> v(g);
+    auto box = [&](int i0, int i1, int j0, int j1, int k0, int k1, std::uint8_t l) {
+        for (int k = k0; k <= k1; ++k)
+            for (int j = j0; j <= j1; ++j)
+                for (int i = i0; i <= i1; ++i) v(i, j, k) = l;
+    };
+    box(0, 9, 0, 11, 0, 11, 1);    // femur (1), its largest part
+    box(12, 16, 0, 11, 0, 11, 2);  // tibia (2)
+    box(25, 29, 0, 11, 0, 11, 3);  // patella (3)
+    box(17, 18, 0, 3, 0, 3, 1);    // a femur fragment touching the tibia only: tibia
+    box(17, 24, 8, 9, 8, 9, 1);    // one touching tibia and patella: ambiguous, background
+    box(17, 17, 0, 1, 10, 11, 3);  // a patella fragment touching the tibia: tibia ...
+    box(18, 19, 0, 1, 10, 11, 1);  // ... and a femur fragment touching only it: tibia (second pass)
+    box(32, 33, 0, 1, 0, 1, 4);    // label 4, in no group
+    box(34, 34, 0, 1, 0, 1, 1);    // a femur fragment touching label 4 only: background
+    box(36, 37, 5, 5, 5, 5, 1);    // a lone femur fragment: background
+    const std::vector<int> only = {1, 2, 3};
+    const auto plain = keep_largest_component_per_label(v, 26, only);
+    CHECK(keep_largest_component_per_label(v, 26, only, {}).values() == plain.values());
+    const auto joined = keep_largest_component_per_label(v, 26, only, {{1, 2, 3}});
+    CHECK(joined(17, 0, 0) == 2);
+    CHECK(joined(18, 3, 3) == 2);
+    CHECK(joined(20, 8, 8) == 0);
+    CHECK(joined(17, 8, 8) == 0);
+    CHECK(joined(17, 0, 10) == 2);
+    CHECK(joined(19, 1, 11) == 2);
+    CHECK(joined(32, 0, 0) == 4);
+    CHECK(joined(34, 0, 0) == 0);
+    CHECK(joined(36, 5, 5) == 0);
+    std::int64_t changed = 0;  // nothing else differs from the plain filter
+    for (std::int64_t i = 0; i < v.size(); ++i) changed += joined.data()[i] != plain.data()[i];
+    CHECK(changed == 32 + 4 + 8);
+    // Two groups: a fragment joins only within its own ({1, 3} cannot join 2).
+    const auto apart = keep_largest_component_per_label(v, 26, only, {{1, 3}});
+    CHECK(apart(17, 0, 0) == 0);
+    CHECK(apart(17, 0, 10) == 0);
+    CHECK_THROWS_AS(keep_largest_component_per_label(v, 26, only, {{1, 2}, {2, 3}}), InvalidArgument);
+    CHECK_THROWS_AS(keep_largest_component_per_label(v, 26, only, {{0, 1}}), InvalidArgument);
+}

@@ -204,6 +204,20 @@ TEST_CASE("seg: model save/load round trip and sidecar errors", "[seg][model]") 
     CHECK_THROWS_WITH(model_spec_from_json(to_json(single), "s.json"),
                       Catch::Contains("single_component_labels has 0, outside 1..2"));
 
+    // fragment_join_groups: optional, round-trips, single_component_labels in one group only.
+    ModelSpec joined = tiny_spec();
+    joined.single_component_labels = {1, 2};
+    CHECK(to_json(joined).find("fragment_join_groups") == std::string::npos);
+    joined.fragment_join_groups = {{1, 2}};
+    CHECK(model_spec_from_json(to_json(joined)).fragment_join_groups == std::vector<std::vector<int>>{{1, 2}});
+    joined.single_component_labels = {1};
+    CHECK_THROWS_WITH(model_spec_from_json(to_json(joined), "s.json"),
+                      Catch::Contains("fragment_join_groups has 2, not a single_component_label"));
+    joined.single_component_labels = {1, 2};
+    joined.fragment_join_groups = {{1}, {1, 2}};
+    CHECK_THROWS_WITH(model_spec_from_json(to_json(joined), "s.json"),
+                      Catch::Contains("fragment_join_groups has 1"));
+
     // mirror_axes: optional (absent = every axis), round-trips, distinct spatial axes only.
     ModelSpec mirrored = tiny_spec();
     CHECK(to_json(mirrored).find("mirror_axes") == std::string::npos);
