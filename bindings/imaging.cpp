@@ -499,20 +499,21 @@ void bind_imaging(py::module_& m) {
     im.def(
         "keep_largest_component_per_label",
         [](const LabelsIn& mask, int connectivity, const std::vector<int>& only,
-           const std::vector<std::vector<int>>& join_groups) {
+           const std::vector<std::vector<int>>& join_groups, const std::vector<std::vector<int>>& anchors) {
             auto v = mask_volume(mask, Eigen::Vector3d::Ones(), "keep_largest_component_per_label");
             Volume<std::uint8_t> out;
             {
                 py::gil_scoped_release release;
-                out = keep_largest_component_per_label(v, connectivity, only, join_groups);
+                out = keep_largest_component_per_label(v, connectivity, only, join_groups, anchors);
             }
             return volume_to_numpy(std::move(out));
         },
         py::arg("mask"), py::arg("connectivity") = 26, py::arg("only") = std::vector<int>{},
-        py::arg("join_groups") = std::vector<std::vector<int>>{},
+        py::arg("join_groups") = std::vector<std::vector<int>>{}, py::arg("anchors") = std::vector<std::vector<int>>{},
         "For each label > 0 of a uint8 label map (or only those in `only`), keep its largest component; "
         "removed voxels become 0, except that a removed fragment of a label in one of `join_groups` that touches "
-        "the kept voxels of exactly one other label of its group joins that label.");
+        "the kept voxels of exactly one other label of its group (and is smaller than its own label's kept part) joins that label; "
+        "a label of `anchors` (rows: label, its anchor labels) keeps its component touching the anchors most.");
     im.def(
         "fill_holes",
         [](const MaskIn& mask) {

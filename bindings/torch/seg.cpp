@@ -159,7 +159,8 @@ void bind_seg(py::module_& parent) {
         [](seg::Model& model, const FloatArray& image, double step_fraction, int batch_size, bool mirror,
            bool low_memory, bool probabilities, const std::vector<double>& input_spacing_mm,
            bool keep_largest_component, const std::vector<int>& keep_largest_labels,
-           const py::object& progress, const std::vector<std::vector<int>>& join_fragment_groups) -> py::tuple {
+           const py::object& progress, const std::vector<std::vector<int>>& join_fragment_groups,
+           const std::vector<std::vector<int>>& component_anchors) -> py::tuple {
             const int channels = model.spec().in_channels;
             std::vector<std::int64_t> shape = shape_of(image);
             const auto dims = static_cast<std::int64_t>(model.spec().patch_size.size());
@@ -182,6 +183,7 @@ void bind_seg(py::module_& parent) {
             o.keep_largest_component = keep_largest_component;
             o.keep_largest_labels = keep_largest_labels;
             o.join_fragment_groups = join_fragment_groups;
+            o.component_anchors = component_anchors;
             o.progress = progress_from_python(progress);
             seg::Segmentation s;
             {
@@ -201,6 +203,7 @@ void bind_seg(py::module_& parent) {
         py::arg("input_spacing_mm") = std::vector<double>{}, py::arg("keep_largest_component") = false,
         py::arg("keep_largest_labels") = std::vector<int>{}, py::arg("progress") = py::none(),
         py::arg("join_fragment_groups") = std::vector<std::vector<int>>{},
+        py::arg("component_anchors") = std::vector<std::vector<int>>{},
         "Sliding-window segmentation of an image on the model's grid; returns (labels, probabilities|None). "
         "batch_size 0: 1 window per call on the CPU, 2 elsewhere.");
 

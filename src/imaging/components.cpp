@@ -278,9 +278,61 @@ Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>
     return out;
 }
 
+namespace {
+// Neighbour offsets (di, dj, dk) of a 6-, 18- or 26-connectivity.
+std::vector<std::array<std::int64_t, 3>> neighbour_steps(int connectivity) {
+    std::vector<std::array<std::int64_t, 3>> steps;
+    for (int dk = -1; dk <= 1; ++dk)
+        for (int dj = -1; dj <= 1; ++dj)
+            for (int di = -1; di <= 1; ++di) {
+                const int n = std::abs(di) + std::abs(dj) + std::abs(dk);
+                if (n == 0 || (connectivity == 6 && n > 1) || (connectivity == 18 && n > 2)) continue;
+                steps.push_back({di, dj, dk});
+            }
+    return steps;
+}
+
+// Keeps, of label l in `out`, the component with the most voxels touching an anchor label
+// (anchor[v] true), or the largest when none touches.
+void keep_anchored_component(Volume<std::uint8_t>& out, std::uint8_t l, const std::array<bool, 256>& anchor,
+                             int connectivity) {
+    Volume<std::uint8_t> m(out.geometry());
+    for (std::int64_t i = 0; i < m.size(); ++i) m.data()[i] = out.data()[i] == l;
+    std::int32_t count = 0;
+    const auto comp = label_components(m, connectivity, &count);
+    if (count <= 1) return;
+    const auto sizes = component_sizes(comp, count);
+    std::vector<std::int64_t> contact(static_cast<std::size_t>(count) + 1, 0);
+    const auto& s = out.shape();
+    const auto steps = neighbour_steps(connectivity);
+    for (std::int64_t k = 0; k < s[2]; ++k)
+        for (std::int64_t j = 0; j < s[1]; ++j)
+            for (std::int64_t i = 0; i < s[0]; ++i) {
+                const std::int32_t c = comp(i, j, k);
+                if (!c) continue;
+                for (const auto& d : steps) {
+                    const std::int64_t a = i + d[0], b = j + d[1], e = k + d[2];
+                    if (a < 0 || b < 0 || e < 0 || a >= s[0] || b >= s[1] || e >= s[2]) continue;
+                    if (anchor[out(a, b, e)]) {
+                        ++contact[static_cast<std::size_t>(c)];
+                        break;
+                    }
+                }
+            }
+    std::int32_t best = 1;
+    for (std::int32_t c = 2; c <= count; ++c) {
+        const auto u = static_cast<std::size_t>(c), b = static_cast<std::size_t>(best);
+        if (contact[u] > contact[b] || (contact[u] == contact[b] && sizes[u] > sizes[b])) best = c;
+    }
+    for (std::int64_t i = 0; i < out.size(); ++i)
+        if (comp.data()[i] && comp.data()[i] != best) out.data()[i] = 0;
+}
+}  // namespace
+
 Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>& labels, int connectivity,
                                                       const std::vector<int>& only,
-                                                      const std::vector<std::vector<int>>& join_groups) {
+                                                      const std::vector<std::vector<int>>& join_groups,
+                                                      const std::vector<std::vector<int>>& anchors) {
     std::array<int, 256> group{};  // label -> 1 + its group's index; 0: in no group
     for (std::size_t g = 0; g < join_groups.size(); ++g)
         for (int l : join_groups[g]) {
@@ -289,7 +341,32 @@ Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>
                             "keep_largest_component_per_label: label {} is in two join groups", l);
             group[static_cast<std::size_t>(l)] = static_cast<int>(g) + 1;
         }
-    Volume<std::uint8_t> out = keep_largest_component_per_label(labels, connectivity, only);
+    std::array<std::vector<int>, 256> anchor_of{};  // label -> its anchors
+    for (const auto& row : anchors) {
+        SPORTSMED_CHECK(row.size() >= 2, "keep_largest_component_per_label: an anchor row needs a label and at least "
+                        "one anchor, got {} values", row.size());
+        for (int l : row)
+            SPORTSMED_CHECK(l >= 1 && l <= 255, "keep_largest_component_per_label: anchor label {} outside 1..255", l);
+        SPORTSMED_CHECK(anchor_of[static_cast<std::size_t>(row[0])].empty(),
+                        "keep_largest_component_per_label: label {} has two anchor rows", row[0]);
+        anchor_of[static_cast<std::size_t>(row[0])].assign(row.begin() + 1, row.end());
+    }
+    for (const auto& row : anchors)
+        for (std::size_t a = 1; a < row.size(); ++a)
+            SPORTSMED_CHECK(anchor_of[static_cast<std::size_t>(row[a])].empty() && row[a] != row[0],
+                            "keep_largest_component_per_label: anchor {} of label {} is itself anchored", row[a],
+                            row[0]);
+    auto filtered = [&](int l) { return only.empty() || std::find(only.begin(), only.end(), l) != only.end(); };
+    std::vector<int> first;  // the filtered labels without anchors go first (empty `only`: every label)
+    for (int l = 1; l < 256; ++l)
+        if (anchor_of[static_cast<std::size_t>(l)].empty() && filtered(l)) first.push_back(l);
+    Volume<std::uint8_t> out = first.empty() ? labels : keep_largest_component_per_label(labels, connectivity, first);
+    for (const auto& row : anchors) {
+        if (!filtered(row[0])) continue;
+        std::array<bool, 256> is_anchor{};
+        for (std::size_t a = 1; a < row.size(); ++a) is_anchor[static_cast<std::size_t>(row[a])] = true;
+        keep_anchored_component(out, static_cast<std::uint8_t>(row[0]), is_anchor, connectivity);
+    }
     if (join_groups.empty()) return out;
     // The fragments: removed voxels of grouped labels, as components of their label.
     const auto& s = labels.shape();
@@ -312,14 +389,9 @@ Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>
         for (std::int64_t i = 0; i < comp.size(); ++i)
             if (comp.data()[i]) voxels[first + static_cast<std::size_t>(comp.data()[i] - 1)].push_back(i);
     }
-    std::vector<std::array<std::int64_t, 3>> steps;  // neighbour offsets of the connectivity
-    for (int dk = -1; dk <= 1; ++dk)
-        for (int dj = -1; dj <= 1; ++dj)
-            for (int di = -1; di <= 1; ++di) {
-                const int n = std::abs(di) + std::abs(dj) + std::abs(dk);
-                if (n == 0 || (connectivity == 6 && n > 1) || (connectivity == 18 && n > 2)) continue;
-                steps.push_back({di, dj, dk});
-            }
+    const auto steps = neighbour_steps(connectivity);
+    std::array<std::int64_t, 256> kept{};  // each label's kept voxels before any join
+    for (std::int64_t i = 0; i < out.size(); ++i) ++kept[out.data()[i]];
     std::vector<bool> done(voxels.size(), false);
     for (bool changed = true; changed;) {
         changed = false;
@@ -338,7 +410,9 @@ Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>
                 }
                 if (target < 0) break;
             }
-            if (target <= 0) continue;
+            // a piece larger than the kept part of its own label is no stray piece but a large
+            // mislabelled region (a fat network labelled bone): it does not move
+            if (target <= 0 || static_cast<std::int64_t>(voxels[f].size()) >= kept[own[f]]) continue;
             for (std::int64_t v : voxels[f]) out.data()[v] = static_cast<std::uint8_t>(target);
             done[f] = changed = true;
         }

@@ -217,12 +217,13 @@ Segmentation segment_on_grid(Model& model, const float* image, const std::vector
 
 // Keeps the largest component of each label. A C-order (a0, a1, a2) array is the same
 // memory as a Fortran-order (a2, a1, a0) volume; connectivity does not care.
-void keep_largest(Segmentation& s, const std::vector<int>& only, const std::vector<std::vector<int>>& groups) {
+void keep_largest(Segmentation& s, const std::vector<int>& only, const std::vector<std::vector<int>>& groups,
+                  const std::vector<std::vector<int>>& anchors) {
     if (s.shape.size() != 3) return;
     imaging::Geometry g;
     g.shape = {s.shape[2], s.shape[1], s.shape[0]};
     imaging::Volume<std::uint8_t> v(g, std::move(s.labels));
-    imaging::Volume<std::uint8_t> kept = imaging::keep_largest_component_per_label(v, 26, only, groups);
+    imaging::Volume<std::uint8_t> kept = imaging::keep_largest_component_per_label(v, 26, only, groups, anchors);
     s.labels.assign(kept.data(), kept.data() + kept.num_voxels());
 }
 
@@ -388,7 +389,7 @@ Segmentation segment(Model& model, const float* image, const std::vector<std::in
                                result);
     }
     if (options.keep_largest_component)
-        keep_largest(result, options.keep_largest_labels, options.join_fragment_groups);
+        keep_largest(result, options.keep_largest_labels, options.join_fragment_groups, options.component_anchors);
     return result;
 }
 

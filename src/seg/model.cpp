@@ -125,6 +125,17 @@ void validate(const ModelSpec& s, const std::string& source) {
                 grouped[static_cast<size_t>(l)] = true;
             }
     }
+    for (const auto& row : s.component_anchors) {
+        bool ok = row.size() >= 2 && std::find(s.single_component_labels.begin(), s.single_component_labels.end(),
+                                               row[0]) != s.single_component_labels.end();
+        std::string text;
+        for (int l : row) {
+            ok = ok && l >= 1 && l < s.num_classes();
+            text += (text.empty() ? "" : ", ") + std::to_string(l);
+        }
+        SPORTSMED_CHECK(ok, "model '{}': component_anchors row [{}] is not a single_component_label followed by its "
+                        "anchor classes", source, text);
+    }
     if (s.architecture == "unet") {
         SPORTSMED_CHECK(s.unet.num_classes == s.num_classes(),
                         "model '{}': the U-Net has {} classes but {} labels are named", source,
@@ -183,6 +194,7 @@ std::string to_json(const ModelSpec& s) {
               {"notes", s.notes}};
     if (!s.single_component_labels.empty()) j["single_component_labels"] = s.single_component_labels;
     if (!s.fragment_join_groups.empty()) j["fragment_join_groups"] = s.fragment_join_groups;
+    if (!s.component_anchors.empty()) j["component_anchors"] = s.component_anchors;
     j["orientation"] = s.orientation;
     if (!s.mirror_axes.empty()) j["mirror_axes"] = s.mirror_axes;
     if (s.architecture == "unet") j["unet"] = unet_to_json(s.unet);
@@ -214,6 +226,7 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& sourc
     s.notes = field<std::string>(j, "notes", source, "", false);
     s.single_component_labels = field<std::vector<int>>(j, "single_component_labels", source, {}, false);
     s.fragment_join_groups = field<std::vector<std::vector<int>>>(j, "fragment_join_groups", source, {}, false);
+    s.component_anchors = field<std::vector<std::vector<int>>>(j, "component_anchors", source, {}, false);
     s.orientation = field<std::string>(j, "orientation", source, "LPS", false);
     s.mirror_axes = field<std::vector<int>>(j, "mirror_axes", source, {}, false);
     if (s.architecture == "unet") {

@@ -129,8 +129,8 @@ def test_fragment_joining_satisfies_its_rule_checked_with_scipy(seed):
                 if value[0]:
                     assert value[0] in touching  # (others may have joined beside it later)
                     joins += 1
-                else:
-                    assert len(touching) != 1
+                else:  # ambiguous, alone, or no smaller than its own label's kept part
+                    assert len(touching) != 1 or piece.sum() >= (plain == label).sum()
                     stays += 1
     assert joins > 0 and stays > 0
     np.testing.assert_array_equal(imaging.keep_largest_component_per_label(labels, 26, [1, 2, 3], []), plain)

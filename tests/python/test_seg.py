@@ -179,7 +179,7 @@ def test_training_from_python_reports_progress_and_saves(tmp_path):
     image = (labels * 0.6 + rng.normal(0, 0.05, labels.shape)).astype(np.float32)
     model = seg.create_model(seg.unet_spec(["background", "left", "right"], (16, 16, 16), (1, 1, 1),
                                            base_features=8, levels=2, single_component_labels=[1, 2],
-                                           fragment_join_groups=[[1, 2]]), seed=0)
+                                           fragment_join_groups=[[1, 2]], component_anchors=[[1, 2]]), seed=0)
     stages = []
     history = seg.train(model, [image], [labels], [image], [labels], epochs=2, iterations_per_epoch=30,
                         learning_rate=3e-3, augment=False, progress=lambda f, s: stages.append((f, s)),
@@ -190,6 +190,7 @@ def test_training_from_python_reports_progress_and_saves(tmp_path):
     reloaded = seg.load_model(tmp_path / "ck.pt")
     assert seg.model_spec(reloaded)["single_component_labels"] == [1, 2]
     assert seg.model_spec(reloaded)["fragment_join_groups"] == [[1, 2]]
+    assert seg.model_spec(reloaded)["component_anchors"] == [[1, 2]]
     pred, _ = seg.segment(reloaded, image, keep_largest_component="model")
     dice = seg.dice_per_class(pred, labels, 3)
     assert min(dice[1:]) > 0.9

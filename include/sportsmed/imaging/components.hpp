@@ -48,14 +48,24 @@ Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>
 /// keep_largest_component_per_label, then the removed pieces (fragments) of a label in one of
 /// @p join_groups (e.g. the bones {femur, tibia, patella}) are given back where their place is
 /// unambiguous: a fragment that touches (@p connectivity) the kept voxels of exactly one other
-/// label of its group joins that label, and stays background otherwise. Bones of a joint do
+/// label of its group joins that label, if it is smaller than the kept component of its own
+/// label (a larger one is a large mislabelled region, such as a fat network labelled bone,
+/// not a stray piece); it stays background otherwise. Bones of a joint do
 /// not touch each other (cartilage and joint space lie between them), so a piece of bone
 /// labelled femur that touches only the tibia is tibia: a window that sees a long-bone shaft
 /// far from the joint cannot tell femur from tibia, its neighbourhood can. Repeated until no
 /// fragment joins (a fragment may touch one that joined). A label may be in one group only.
+///
+/// @p anchors: rows of a label followed by its anchor labels (the femur and the femoral
+/// cartilage: {1, 4}). For an anchored label the component kept is not the largest but the
+/// one with the most voxels touching its anchors (as they are after filtering; the largest
+/// when none touches): a bone is where its cartilage is, while a fat network labelled bone
+/// can be larger than the bone. Anchored labels are filtered after all others; an anchor may
+/// not itself be anchored.
 Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>& labels, int connectivity,
                                                       const std::vector<int>& only,
-                                                      const std::vector<std::vector<int>>& join_groups);
+                                                      const std::vector<std::vector<int>>& join_groups,
+                                                      const std::vector<std::vector<int>>& anchors = {});
 
 /// For each label value > 0 of @p labels: fill its holes with that label, where the hole
 /// is background (0) in @p labels. Labels are processed in increasing order.

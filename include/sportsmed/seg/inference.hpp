@@ -45,6 +45,9 @@ struct SegmentOptions {
     /// ModelSpec::fragment_join_groups) whose removed fragments join the one other label of
     /// the group they touch (imaging::keep_largest_component_per_label); empty: none.
     std::vector<std::vector<int>> join_fragment_groups;
+    /// With keep_largest_component: rows of a label and its anchors (the model's
+    /// ModelSpec::component_anchors): that label keeps the component touching its anchors most.
+    std::vector<std::vector<int>> component_anchors;
     ProgressCallback progress;   ///< fraction of windows done, stage "segment"
 };
 

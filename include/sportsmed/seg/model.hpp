@@ -48,6 +48,10 @@ struct ModelSpec {
     /// (imaging::keep_largest_component_per_label with join groups; SegmentOptions::
     /// join_fragment_groups). Optional in the sidecar.
     std::vector<std::vector<int>> fragment_join_groups;
+    /// Rows of a single_component_label followed by its anchor labels (femur and femoral
+    /// cartilage: {1, 4}): the component kept is the one touching its anchors most, not the
+    /// largest (imaging::keep_largest_component_per_label). Optional in the sidecar.
+    std::vector<std::vector<int>> component_anchors;
     /// Orientation of the arrays the network was trained on, as a 3-letter code of L/R, P/A,
     /// S/I (imaging::canonical_reorientation): images are brought to it before inference.
     /// Sidecars without it mean "LPS", the layout of the project's phantoms.

@@ -53,6 +53,10 @@ KNEE_SINGLE_COMPONENT_LABELS = [1, 2, 3, 4, 6]
 #: touches the kept part of exactly one other joins it (a tibia shaft far from the joint,
 #: labelled femur by a window that cannot see the joint, touches the tibia only).
 KNEE_FRAGMENT_JOIN_GROUPS = [[1, 2, 3]]
+#: Default component anchors: each bone keeps the component that touches its cartilage most
+#: (femur: femoral, tibia: tibial, patella: patellar cartilage), not the largest one: a fat
+#: network labelled bone can be larger than the bone, it is not where the cartilage is.
+KNEE_COMPONENT_ANCHORS = [[1, 4], [2, 5], [3, 6]]
 
 #: pymskt knee label numbering (also the imaging phantom's) -> KNEE_LABELS index. Tibial
 #: compartments merge, menisci merge, the fibula (8) becomes background.
@@ -104,10 +108,12 @@ def load_label_map(path: str, spacing_mm: Sequence[float], *, flip_lr: bool = Fa
 
 
 def _with_single(labels: Sequence[int], mirror_axes: Optional[Sequence[int]] = None,
-                 groups: Sequence[Sequence[int]] = ()) -> dict:
+                 groups: Sequence[Sequence[int]] = (), anchors: Sequence[Sequence[int]] = ()) -> dict:
     out = {"single_component_labels": [int(label) for label in labels]} if len(labels) else {}
     if len(groups):
         out["fragment_join_groups"] = [[int(label) for label in g] for g in groups]
+    if len(anchors):
+        out["component_anchors"] = [[int(label) for label in row] for row in anchors]
     if mirror_axes is not None:
         out["mirror_axes"] = [int(a) for a in mirror_axes]
     return out
@@ -119,7 +125,8 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
               negative_slope: float = 0.01, notes: str = "",
               single_component_labels: Sequence[int] = (), orientation: str = "LPS",
               mirror_axes: Optional[Sequence[int]] = None,
-              fragment_join_groups: Sequence[Sequence[int]] = ()) -> dict:
+              fragment_join_groups: Sequence[Sequence[int]] = (),
+              component_anchors: Sequence[Sequence[int]] = ()) -> dict:
     """Spec of a built-in U-Net.
 
     Parameters
@@ -135,6 +142,9 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
     fragment_join_groups : sequence of sequences of int
         Groups of those labels (the knee's bones, :data:`KNEE_FRAGMENT_JOIN_GROUPS`) whose
         removed fragments join the one other label of the group they touch.
+    component_anchors : sequence of sequences of int
+        Rows of a label and its anchor labels (:data:`KNEE_COMPONENT_ANCHORS`): the label keeps
+        its component that touches the anchors most, not the largest.
     orientation : str
         Orientation code (L/R, P/A, S/I) of the training arrays; ``segment(geometry=...)``
         brings images to it ("LPS": the project's phantoms).
@@ -145,7 +155,7 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
         only, so that superior/inferior and anterior/posterior stay cues).
     """
     patch = [int(p) for p in patch_size]
-    return _with_single(single_component_labels, mirror_axes, fragment_join_groups) | {
+    return _with_single(single_component_labels, mirror_axes, fragment_join_groups, component_anchors) | {
         "format": "sportsmed-seg", "version": 1, "architecture": "unet",
         "in_channels": in_channels, "labels": list(labels), "patch_size": patch,
         "spacing_mm": [float(s) for s in spacing_mm] if spacing_mm is not None else [],
@@ -161,10 +171,11 @@ def torchscript_sidecar(labels: Sequence[str], patch_size: Sequence[int], spacin
                         in_channels: int = 1, normalization: str = "zscore", notes: str = "",
                         single_component_labels: Sequence[int] = (), orientation: str = "LPS",
                         mirror_axes: Optional[Sequence[int]] = None,
-                        fragment_join_groups: Sequence[Sequence[int]] = ()) -> dict:
+                        fragment_join_groups: Sequence[Sequence[int]] = (),
+                        component_anchors: Sequence[Sequence[int]] = ()) -> dict:
     """Sidecar document for a TorchScript network (write it as ``<model>.json``); ``orientation``,
-    ``mirror_axes`` and ``fragment_join_groups`` as in :func:`unet_spec`."""
-    return _with_single(single_component_labels, mirror_axes, fragment_join_groups) | {
+    ``mirror_axes``, ``fragment_join_groups`` and ``component_anchors`` as in :func:`unet_spec`."""
+    return _with_single(single_component_labels, mirror_axes, fragment_join_groups, component_anchors) | {
         "format": "sportsmed-seg", "version": 1, "architecture": "torchscript",
         "in_channels": in_channels, "labels": list(labels), "patch_size": [int(p) for p in patch_size],
         "spacing_mm": [float(s) for s in spacing_mm], "normalization": normalization, "notes": notes,
@@ -354,7 +365,10 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
         (``"model"``: its ``single_component_labels``; none when it names none). Removed
         voxels become background — except, with ``"model"``, fragments of a label in one of the
         sidecar's ``fragment_join_groups`` (the bones) that touch the kept part of exactly one
-        other label of the group: they join that label.
+        other label of the group, and are smaller than their own label's kept part: they join
+        that label. A label of the
+        sidecar's ``component_anchors`` (a bone) keeps the component that touches its anchors
+        (its cartilage) most instead of the largest.
     geometry : imaging.Geometry, optional
         The image's grid (from ``imaging.read_image(...).geometry``). Given, the image is
         first reoriented exactly (axis permutation and flips, no interpolation; an oblique
@@ -393,11 +407,12 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
                              f"{keep_largest_component!r}")
         only = [int(label) for label in model_spec(model).get("single_component_labels", [])]
         groups = [[int(label) for label in g] for g in model_spec(model).get("fragment_join_groups", [])]
+        anchors = [[int(label) for label in r] for r in model_spec(model).get("component_anchors", [])]
         keep = bool(only)
     elif isinstance(keep_largest_component, (bool, np.bool_)):
-        keep, only, groups = bool(keep_largest_component), [], []
+        keep, only, groups, anchors = bool(keep_largest_component), [], [], []
     else:
-        only, groups = [int(label) for label in keep_largest_component], []
+        only, groups, anchors = [int(label) for label in keep_largest_component], [], []
         keep = bool(only)
 
     def run(arr, spacing, **kw):
@@ -405,7 +420,7 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
              "progress": progress} | kw
         return _seg.segment(model, arr, o["step_fraction"], batch_size, o["mirror"], low_memory, o["probabilities"],
                             list(spacing or []), o["keep"], only if o["keep"] else [], o["progress"],
-                            groups if o["keep"] else [])
+                            groups if o["keep"] else [], anchors if o["keep"] else [])
 
     def run_roi(arr, spacing):
         arr = np.asarray(arr, dtype=np.float32)
@@ -504,7 +519,7 @@ def synthesize(labels: np.ndarray, seed: int, **options: Any) -> tuple[np.ndarra
 
 
 __all__ = [
-    "KNEE_FRAGMENT_JOIN_GROUPS", "KNEE_LABELS", "KNEE_SINGLE_COMPONENT_LABELS", "Model", "ROI_JOIN_MM", "ROI_MARGIN_MM", "ROI_MIN_KNEE_MM3",
+    "KNEE_COMPONENT_ANCHORS", "KNEE_FRAGMENT_JOIN_GROUPS", "KNEE_LABELS", "KNEE_SINGLE_COMPONENT_LABELS", "Model", "ROI_JOIN_MM", "ROI_MARGIN_MM", "ROI_MIN_KNEE_MM3",
     "RoiWarning",
     "SegmentResult", "PYMSKT_TO_KNEE", "remap_pymskt", "create_model", "default_model_path", "dice_per_class",
     "gaussian_importance_map", "intensity_prior", "load_label_map", "load_model",

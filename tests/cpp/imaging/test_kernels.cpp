@@ -231,4 +231,45 @@ TEST_CASE("components: removed fragments join the one other label of their group
     CHECK(apart(17, 0, 10) == 0);
     CHECK_THROWS_AS(keep_largest_component_per_label(v, 26, only, {{1, 2}, {2, 3}}), InvalidArgument);
     CHECK_THROWS_AS(keep_largest_component_per_label(v, 26, only, {{0, 1}}), InvalidArgument);
+    // A fragment no smaller than the kept part of its own label does not move.
+    v.values().assign(v.values().size(), 0);
+    box(0, 9, 0, 11, 0, 11, 1);    // femur, 1440 voxels
+    box(12, 16, 0, 11, 0, 11, 2);  // tibia, 720
+    box(17, 20, 0, 11, 0, 11, 1);  // a femur piece of 576 touching only the tibia: joins
+    CHECK(keep_largest_component_per_label(v, 26, only, {{1, 2, 3}})(18, 5, 5) == 2);
+    box(17, 29, 0, 11, 0, 11, 1);  // 1872, more than the femur kept by its anchor (cartilage, 4):
+    box(10, 10, 0, 11, 0, 11, 4);  // a large mislabelled region, it does not move
+    const auto capped = keep_largest_component_per_label(v, 26, only, {{1, 2, 3}}, {{1, 4}});
+    CHECK(capped(5, 5, 5) == 1);
+    CHECK(capped(18, 5, 5) == 0);
+}
+
+TEST_CASE("components: an anchored label keeps the component touching its anchors most", "[imaging][components]") {
+    Geometry g;
+    g.shape = {30, 10, 10};
+    Volume<std::uint8_t> v(g);
+    auto box = [&](int i0, int i1, int j0, int j1, int k0, int k1, std::uint8_t l) {
+        for (int k = k0; k <= k1; ++k)
+            for (int j = j0; j <= j1; ++j)
+                for (int i = i0; i <= i1; ++i) v(i, j, k) = l;
+    };
+    box(0, 11, 0, 9, 0, 9, 1);    // a large "bone" piece far from any cartilage (1200 voxels)
+    box(16, 21, 0, 9, 0, 9, 1);   // the true bone (600 voxels) ...
+    box(22, 22, 0, 9, 0, 9, 4);   // ... with its cartilage (4) on one face
+    box(28, 28, 0, 1, 0, 1, 4);   // a speck of cartilage, filtered away first (largest of 4)
+    box(29, 29, 0, 1, 0, 1, 1);   // a bone speck touching only that speck
+    const auto largest = keep_largest_component_per_label(v, 26, {1, 4});
+    CHECK(largest(5, 5, 5) == 1);
+    CHECK(largest(18, 5, 5) == 0);
+    const auto anchored = keep_largest_component_per_label(v, 26, {1, 4}, {}, {{1, 4}});
+    CHECK(anchored(5, 5, 5) == 0);
+    CHECK(anchored(18, 5, 5) == 1);
+    CHECK(anchored(29, 0, 0) == 0);  // its cartilage speck was removed before the choice
+    CHECK(anchored(22, 5, 5) == 4);
+    // No component touches an anchor: the largest stays.
+    box(22, 22, 0, 9, 0, 9, 0);
+    box(28, 29, 0, 1, 0, 1, 0);
+    CHECK(keep_largest_component_per_label(v, 26, {1}, {}, {{1, 4}})(5, 5, 5) == 1);
+    CHECK_THROWS_AS(keep_largest_component_per_label(v, 26, {1}, {}, {{1}}), InvalidArgument);
+    CHECK_THROWS_AS(keep_largest_component_per_label(v, 26, {1}, {}, {{1, 4}, {4, 1}}), InvalidArgument);
 }

@@ -218,6 +218,17 @@ TEST_CASE("seg: model save/load round trip and sidecar errors", "[seg][model]") 
     CHECK_THROWS_WITH(model_spec_from_json(to_json(joined), "s.json"),
                       Catch::Contains("fragment_join_groups has 1"));
 
+    // component_anchors: optional, round-trips, a single_component_label then anchor classes.
+    ModelSpec anchored = tiny_spec();
+    anchored.single_component_labels = {1};
+    anchored.component_anchors = {{1, 2}};
+    CHECK(model_spec_from_json(to_json(anchored)).component_anchors == std::vector<std::vector<int>>{{1, 2}});
+    anchored.component_anchors = {{2, 1}};
+    CHECK_THROWS_WITH(model_spec_from_json(to_json(anchored), "s.json"),
+                      Catch::Contains("component_anchors row [2, 1] is not a single_component_label"));
+    anchored.component_anchors = {{1}};
+    CHECK_THROWS_WITH(model_spec_from_json(to_json(anchored), "s.json"), Catch::Contains("row [1] is not"));
+
     // mirror_axes: optional (absent = every axis), round-trips, distinct spatial axes only.
     ModelSpec mirrored = tiny_spec();
     CHECK(to_json(mirrored).find("mirror_axes") == std::string::npos);
