@@ -101,8 +101,9 @@ def test_per_label_operations():
 def test_fragment_joining_satisfies_its_rule_checked_with_scipy(seed):
     """On random maps of 4 labels (1-3 grouped), checked with scipy.ndimage: every voxel either
     is as after the plain largest-component filter, or lies in a removed fragment that now
-    carries another label of the group, which it touches; no removed fragment left at 0
-    touches exactly one other group label (the rule ran to its fixed point)."""
+    carries another label of the group, which it touches; no removed fragment left at 0 that
+    is smaller than its own label's kept part touches exactly one other group label (the rule
+    ran to its fixed point)."""
     rng = np.random.default_rng(seed)
     fields = ndimage.gaussian_filter(rng.random((5, 36, 30, 28)), (0, 1.5, 1.5, 1.5))
     labels = np.argmax(fields, axis=0).astype(np.uint8)  # 0..4, many fragments per label
