@@ -164,7 +164,6 @@ def main(argv=None) -> int:
     spec = seg.model_spec(model)
     spec["spacing_mm"] = [float(args.spacing)] * 3  # the grid trained on (an --init model may differ)
     spec["single_component_labels"] = seg.KNEE_SINGLE_COMPONENT_LABELS
-    spec["fragment_join_groups"] = seg.KNEE_FRAGMENT_JOIN_GROUPS
     spec["component_anchors"] = seg.KNEE_COMPONENT_ANCHORS
     spec["notes"] = json.dumps({
         "trained_by": command.strip(), "sportsmed": sportsmed.__version__,

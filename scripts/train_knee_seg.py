@@ -234,7 +234,6 @@ def main(argv=None) -> int:
     spec["spacing_mm"] = [float(args.spacing)] * 3
     spec["orientation"] = "LPS"
     spec["single_component_labels"] = seg.KNEE_SINGLE_COMPONENT_LABELS
-    spec["fragment_join_groups"] = seg.KNEE_FRAGMENT_JOIN_GROUPS
     spec["component_anchors"] = seg.KNEE_COMPONENT_ANCHORS
     spec["mirror_axes"] = list(args.flip_axes) if args.flip_axes else [0, 1, 2]
     spec["notes"] = json.dumps({

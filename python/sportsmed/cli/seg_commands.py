@@ -215,11 +215,11 @@ def register_seg(msub: argparse._SubParsersAction) -> None:
                    help="keep only the largest connected component of no label (none, the default), of the labels "
                         "the model's sidecar names as one structure (model: femur, tibia, patella, femoral and "
                         "patellar cartilage for the shipped model) or of every label (all: not for two-part classes "
-                        "such as tibial cartilage or menisci). With 'model', a removed piece of a bone that touches "
-                        "exactly one other bone joins it (the sidecar's fragment_join_groups: a tibial shaft labelled "
-                        "femur far from the joint becomes tibia). On held-out phantoms 'model' changes nothing or "
-                        "helps (patella 0.958 -> 0.965 on one knee); where the network fails badly it can keep a "
-                        "wrong piece")
+                        "such as tibial cartilage or menisci). With 'model', a bone keeps the piece that touches its "
+                        "cartilage most (the sidecar's component_anchors), not the largest: a fat network labelled "
+                        "bone can be larger than the bone. On held-out phantoms 'model' changes nothing or helps "
+                        "(patella 0.958 -> 0.965 on one knee); where the network fails badly it can keep a wrong "
+                        "piece")
     q.set_defaults(handler=cmd_segment)
 
     q = msub.add_parser("train-seg", help="train a 3D U-Net on images synthesised from label maps (SynthSeg)")
