@@ -24,7 +24,9 @@ class Model:
 def segment(model: Model, image: npt.ArrayLike, step_fraction: float = 0.5, batch_size: int = 0,
             mirror: bool = False, low_memory: bool = True, probabilities: bool = False,
             input_spacing_mm: Sequence[float] = ..., keep_largest_component: bool = False,
-            keep_largest_labels: Sequence[int] = ..., progress: Optional[ProgressCallback] = None
+            keep_largest_labels: Sequence[int] = ..., progress: Optional[ProgressCallback] = None,
+            join_fragment_groups: Sequence[Sequence[int]] = ...,
+            component_anchors: Sequence[Sequence[int]] = ...
             ) -> tuple[npt.NDArray[np.uint8], Optional[npt.NDArray[np.float32]]]: ...
 def train(model: Model, images: Sequence[npt.ArrayLike], labels: Sequence[npt.ArrayLike],
           val_images: Sequence[npt.ArrayLike], val_labels: Sequence[npt.ArrayLike],
