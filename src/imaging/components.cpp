@@ -383,11 +383,11 @@ Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>
         if (!any) continue;
         std::int32_t count = 0;
         const auto comp = label_components(m, connectivity, &count);
-        const std::size_t first = voxels.size();
-        voxels.resize(first + static_cast<std::size_t>(count));
-        own.resize(first + static_cast<std::size_t>(count), l);
+        const std::size_t base = voxels.size();
+        voxels.resize(base + static_cast<std::size_t>(count));
+        own.resize(base + static_cast<std::size_t>(count), l);
         for (std::int64_t i = 0; i < comp.size(); ++i)
-            if (comp.data()[i]) voxels[first + static_cast<std::size_t>(comp.data()[i] - 1)].push_back(i);
+            if (comp.data()[i]) voxels[base + static_cast<std::size_t>(comp.data()[i] - 1)].push_back(i);
     }
     const auto steps = neighbour_steps(connectivity);
     std::array<std::int64_t, 256> kept{};  // each label's kept voxels before any join

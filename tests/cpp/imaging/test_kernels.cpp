@@ -190,14 +190,21 @@ TEST_CASE("components: largest component and hole filling", "[imaging][component
     CHECK_THROWS_AS(keep_largest_component_per_label(labels, 26, {0}), InvalidArgument);
 }
 
+namespace {
+// Sets the voxels lo..hi (inclusive, per axis) of @p v to @p l.
+void fill_box(Volume<std::uint8_t>& v, std::array<int, 3> lo, std::array<int, 3> hi, std::uint8_t l) {
+    for (int k = lo[2]; k <= hi[2]; ++k)
+        for (int j = lo[1]; j <= hi[1]; ++j)
+            for (int i = lo[0]; i <= hi[0]; ++i) v(i, j, k) = l;
+}
+}  // namespace
+
 TEST_CASE("components: removed fragments join the one other label of their group they touch", "[imaging][components]") {
     Geometry g;
     g.shape = {40, 12, 12};
     Volume<std::uint8_t> v(g);
     auto box = [&](int i0, int i1, int j0, int j1, int k0, int k1, std::uint8_t l) {
-        for (int k = k0; k <= k1; ++k)
-            for (int j = j0; j <= j1; ++j)
-                for (int i = i0; i <= i1; ++i) v(i, j, k) = l;
+        fill_box(v, {i0, j0, k0}, {i1, j1, k1}, l);
     };
     box(0, 9, 0, 11, 0, 11, 1);    // femur (1), its largest part
     box(12, 16, 0, 11, 0, 11, 2);  // tibia (2)
@@ -249,9 +256,7 @@ TEST_CASE("components: an anchored label keeps the component touching its anchor
     g.shape = {30, 10, 10};
     Volume<std::uint8_t> v(g);
     auto box = [&](int i0, int i1, int j0, int j1, int k0, int k1, std::uint8_t l) {
-        for (int k = k0; k <= k1; ++k)
-            for (int j = j0; j <= j1; ++j)
-                for (int i = i0; i <= i1; ++i) v(i, j, k) = l;
+        fill_box(v, {i0, j0, k0}, {i1, j1, k1}, l);
     };
     box(0, 11, 0, 9, 0, 9, 1);    // a large "bone" piece far from any cartilage (1200 voxels)
     box(16, 21, 0, 9, 0, 9, 1);   // the true bone (600 voxels) ...
