@@ -365,9 +365,8 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
         voxels become background — except, with ``"model"``, fragments of a label in one of the
         sidecar's ``fragment_join_groups`` (the bones) that touch the kept part of exactly one
         other label of the group, and are smaller than their own label's kept part: they join
-        that label. A label of the
-        sidecar's ``component_anchors`` (a bone) keeps the component that touches its anchors
-        (its cartilage) most instead of the largest.
+        that label. A label of the sidecar's ``component_anchors`` (a bone) keeps the component
+        that touches its anchors (its cartilage) most instead of the largest.
     geometry : imaging.Geometry, optional
         The image's grid (from ``imaging.read_image(...).geometry``). Given, the image is
         first reoriented exactly (axis permutation and flips, no interpolation; an oblique
@@ -518,8 +517,8 @@ def synthesize(labels: np.ndarray, seed: int, **options: Any) -> tuple[np.ndarra
 
 
 __all__ = [
-    "KNEE_COMPONENT_ANCHORS", "KNEE_LABELS", "KNEE_SINGLE_COMPONENT_LABELS", "Model", "ROI_JOIN_MM", "ROI_MARGIN_MM", "ROI_MIN_KNEE_MM3",
-    "RoiWarning",
+    "KNEE_COMPONENT_ANCHORS", "KNEE_LABELS", "KNEE_SINGLE_COMPONENT_LABELS", "Model", "ROI_JOIN_MM", "ROI_MARGIN_MM",
+    "ROI_MIN_KNEE_MM3", "RoiWarning",
     "SegmentResult", "PYMSKT_TO_KNEE", "remap_pymskt", "create_model", "default_model_path", "dice_per_class",
     "gaussian_importance_map", "intensity_prior", "load_label_map", "load_model",
     "model_spec", "segment", "synthesize", "torchscript_sidecar", "train", "train_synthetic", "unet_spec",
