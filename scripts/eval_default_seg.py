@@ -52,8 +52,10 @@ def main(argv=None) -> int:
                          "patella, femoral and patellar cartilage (rows marked '+lcc')")
     ap.add_argument("--partial-volume", type=int, default=1, metavar="F",
                     help="synthesise the real-map images from the map at spacing/F (partial volume)")
+    ap.add_argument("--context", default=None, help="a coarse context model (segment --context)")
     args = ap.parse_args(argv)
     model = seg.load_model(args.model or seg.default_model_path())
+    context = seg.load_model(args.context) if args.context else None
     spacing = seg.model_spec(model)["spacing_mm"]
 
     def score(name: str, pred: np.ndarray, truth: np.ndarray) -> list:
@@ -68,7 +70,8 @@ def main(argv=None) -> int:
     for shape in [None] + args.shapes:
         ph = imaging.make_knee_phantom(spacing_mm=spacing, extent_mm=(84.0,) * 3, seed=2000 + (shape or 0),
                                        shape=shape)
-        pred, _ = seg.segment(model, ph["image"].astype(np.float32), mirror=args.mirror)
+        pred, _ = seg.segment(model, ph["image"].astype(np.float32), mirror=args.mirror, spacing_mm=spacing,
+                              context_model=context)
         dice = score(f"DESS {shape or 'standard'}", pred, seg.remap_pymskt(ph["labels"]))
         if shape is not None:
             rows.append(dice)
@@ -84,7 +87,7 @@ def main(argv=None) -> int:
             for name, options in (("random", {}), ("DESS", prior)):
                 img, lab = seg.synthesize(labels, 2**42 + i, deform=False, partial_volume=args.partial_volume,
                                           background_classes=args.background_classes, **options)
-                pred, _ = seg.segment(model, img, mirror=args.mirror)
+                pred, _ = seg.segment(model, img, mirror=args.mirror, spacing_mm=spacing, context_model=context)
                 score(f"real {name} {i}", pred, lab)
     return 0
 

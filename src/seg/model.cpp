@@ -136,6 +136,18 @@ void validate(const ModelSpec& s, const std::string& source) {
         SPORTSMED_CHECK(ok, "model '{}': component_anchors row [{}] is not a single_component_label followed by its "
                         "anchor classes", source, text);
     }
+    {
+        std::vector<bool> grouped(static_cast<size_t>(std::max(s.num_classes(), 0)), false);
+        for (const auto& g : s.context_groups) {
+            SPORTSMED_CHECK(g.size() >= 2, "model '{}': a context_groups group needs two or more labels", source);
+            for (int l : g) {
+                SPORTSMED_CHECK(l >= 1 && l < s.num_classes() && !grouped[static_cast<size_t>(l)],
+                                "model '{}': context_groups has {}, not a foreground label (1..{}) of one group only",
+                                source, l, s.num_classes() - 1);
+                grouped[static_cast<size_t>(l)] = true;
+            }
+        }
+    }
     if (s.architecture == "unet") {
         SPORTSMED_CHECK(s.unet.num_classes == s.num_classes(),
                         "model '{}': the U-Net has {} classes but {} labels are named", source,
@@ -195,6 +207,7 @@ std::string to_json(const ModelSpec& s) {
     if (!s.single_component_labels.empty()) j["single_component_labels"] = s.single_component_labels;
     if (!s.fragment_join_groups.empty()) j["fragment_join_groups"] = s.fragment_join_groups;
     if (!s.component_anchors.empty()) j["component_anchors"] = s.component_anchors;
+    if (!s.context_groups.empty()) j["context_groups"] = s.context_groups;
     j["orientation"] = s.orientation;
     if (!s.mirror_axes.empty()) j["mirror_axes"] = s.mirror_axes;
     if (s.architecture == "unet") j["unet"] = unet_to_json(s.unet);
@@ -227,6 +240,7 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& sourc
     s.single_component_labels = field<std::vector<int>>(j, "single_component_labels", source, {}, false);
     s.fragment_join_groups = field<std::vector<std::vector<int>>>(j, "fragment_join_groups", source, {}, false);
     s.component_anchors = field<std::vector<std::vector<int>>>(j, "component_anchors", source, {}, false);
+    s.context_groups = field<std::vector<std::vector<int>>>(j, "context_groups", source, {}, false);
     s.orientation = field<std::string>(j, "orientation", source, "LPS", false);
     s.mirror_axes = field<std::vector<int>>(j, "mirror_axes", source, {}, false);
     if (s.architecture == "unet") {

@@ -444,3 +444,55 @@ def test_resampled_labels_are_the_argmax_of_resampled_probabilities(exported):
     top2 = np.sort(expected, axis=0)[-2:]
     clear = (top2[1] - top2[0]) > 1e-3
     np.testing.assert_array_equal(labels[clear], expected.argmax(0)[clear])
+
+
+def test_combine_context_splits_the_detail_groups_mass_as_the_context_says():
+    rng = np.random.default_rng(3)
+    detail = rng.dirichlet(np.ones(5), size=(4, 3, 2)).transpose(3, 0, 1, 2).astype(np.float32)
+    context = rng.dirichlet(np.ones(5), size=(4, 3, 2)).transpose(3, 0, 1, 2).astype(np.float32)
+    context[1:4, 0, 0, 0] = 0.0  # the context gives the group nothing here: detail's own split
+    out = seg.combine_context(detail, context, [[1, 2, 3]])
+    np.testing.assert_allclose(out.sum(0), 1.0, atol=1e-6)
+    np.testing.assert_array_equal(out[[0, 4]], detail[[0, 4]])  # labels outside the group untouched
+    np.testing.assert_allclose(out[1:4].sum(0), detail[1:4].sum(0), rtol=1e-6)  # the group's mass is detail's
+    share = out[1:4] / out[1:4].sum(0)
+    ref = context[1:4] / np.maximum(context[1:4].sum(0), 1e-30)
+    ref[:, 0, 0, 0] = detail[1:4, 0, 0, 0] / detail[1:4, 0, 0, 0].sum()
+    np.testing.assert_allclose(share, ref, rtol=1e-5)
+    np.testing.assert_allclose(seg.combine_context(detail, detail, [[1, 2], [3, 4]]), detail, rtol=1e-6)
+    with pytest.raises(ValueError, match="shapes differ"):
+        seg.combine_context(detail, context[:, :2], [[1, 2]])
+
+
+def test_segment_with_a_context_model_is_the_argmax_of_the_combined_probabilities():
+    names = ["background", "a", "b", "c"]
+    spec = seg.unet_spec(names, (16, 16, 16), (1, 1, 1), base_features=4, levels=2, single_component_labels=[1, 2, 3])
+    fine = seg.create_model(spec, seed=1)
+    coarse = seg.create_model(seg.unet_spec(names, (16, 16, 16), (2, 2, 2), base_features=4, levels=2,
+                                            context_groups=[[1, 2, 3]]), seed=2)
+    assert seg.model_spec(coarse)["context_groups"] == [[1, 2, 3]]
+    image = np.random.default_rng(0).normal(size=(20, 24, 18)).astype(np.float32)
+    _, p_fine = seg.segment(fine, image, probabilities=True, spacing_mm=(1, 1, 1))
+    _, p_coarse = seg.segment(coarse, image, probabilities=True, spacing_mm=(1, 1, 1))
+    combined = seg.combine_context(p_fine, p_coarse, [[1, 2, 3]])
+    labels, probs = seg.segment(fine, image, probabilities=True, spacing_mm=(1, 1, 1), context_model=coarse)
+    np.testing.assert_allclose(probs, combined, atol=1e-6)
+    np.testing.assert_array_equal(labels, np.argmax(combined, 0))
+    assert (labels != np.argmax(p_fine, 0)).any()  # the context changed which of a, b, c
+    kept, none = seg.segment(fine, image, spacing_mm=(1, 1, 1), context_model=coarse, keep_largest_component="model")
+    assert none is None
+    from sportsmed import imaging
+    np.testing.assert_array_equal(kept, imaging.keep_largest_component_per_label(labels, 26, [1, 2, 3]))
+    # the model as its own context changes nothing
+    same = seg.segment(fine, image, spacing_mm=(1, 1, 1), context_model=fine, context_groups=[[1, 2, 3]])[0]
+    np.testing.assert_array_equal(same, seg.segment(fine, image, spacing_mm=(1, 1, 1))[0])
+    with pytest.raises(sportsmed.InvalidArgument, match="names no context_groups"):
+        seg.segment(fine, image, context_model=fine)
+    with pytest.raises(sportsmed.InvalidArgument, match="without a context_model"):
+        seg.segment(fine, image, context_groups=[[1, 2]])
+    with pytest.raises(sportsmed.InvalidArgument, match="context group \\[1\\] must name two"):
+        seg.segment(fine, image, context_model=coarse, context_groups=[[1]])
+    other = seg.create_model(seg.unet_spec(["background", "x", "y", "z"], (16, 16, 16), base_features=4, levels=2,
+                                           context_groups=[[1, 2]]))
+    with pytest.raises(sportsmed.InvalidArgument, match="labels .* differ"):
+        seg.segment(fine, image, context_model=other)

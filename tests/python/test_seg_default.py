@@ -206,3 +206,31 @@ def test_train_seg_maps_are_reoriented_and_harmonised_by_name(tmp_path):
     notes = json.loads(seg.model_spec(seg.load_model(str(out)))["notes"])
     rows = {row["name"]: row["class"] for row in notes["generation_labels"]}
     assert rows["femur_cortex"] == "femur" and rows["tibial_cartilage"] == "tibial_cartilage"
+
+
+def test_cli_segment_with_a_context_model(tmp_path):
+    """`mri segment --context`: the cascade's labels on the input grid, as seg.segment gives
+    them; a context model whose sidecar names no context_groups is refused without output."""
+    names = seg.KNEE_LABELS
+    fine = seg.create_model(seg.unet_spec(names, (16, 16, 16), (1, 1, 1), base_features=4, levels=2), seed=1)
+    coarse = seg.create_model(seg.unet_spec(names, (16, 16, 16), (2, 2, 2), base_features=4, levels=2,
+                                            context_groups=seg.KNEE_CONTEXT_GROUPS), seed=2)
+    fine.save(tmp_path / "fine.pt")
+    coarse.save(tmp_path / "coarse.pt")
+    ph = imaging.make_knee_phantom(spacing_mm=(1.5, 1.0, 1.0), extent_mm=(30.0, 24.0, 24.0), seed=3)
+    src = tmp_path / "knee.nii.gz"
+    imaging.write_image(imaging.Image(ph["image"].astype(np.float32), ph["geometry"]), str(src))
+    exe = shutil.which("sportsmed", path=os.path.dirname(sys.executable))
+    out = tmp_path / "labels.nii.gz"
+    r = subprocess.run([exe, "mri", "segment", str(src), str(out), "--model", str(tmp_path / "fine.pt"),
+                        "--context", str(tmp_path / "coarse.pt"), "--no-mirror"], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    img = imaging.read_image(str(src))
+    ref, _ = seg.segment(fine, img.fdata().astype(np.float32), geometry=img.geometry, context_model=coarse)
+    np.testing.assert_array_equal(np.rint(imaging.read_image(str(out)).fdata()).astype(np.uint8), ref)
+    bad = tmp_path / "bad.nii.gz"
+    r = subprocess.run([exe, "mri", "segment", str(src), str(bad), "--model", str(tmp_path / "fine.pt"),
+                        "--context", str(tmp_path / "fine.pt")], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "names no context_groups" in r.stderr and "Traceback" not in r.stderr
+    assert not bad.exists()

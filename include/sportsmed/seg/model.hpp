@@ -52,6 +52,10 @@ struct ModelSpec {
     /// cartilage: {1, 4}): the component kept is the one touching its anchors most, not the
     /// largest (imaging::keep_largest_component_per_label). Optional in the sidecar.
     std::vector<std::vector<int>> component_anchors;
+    /// Groups of labels (the knee's bones: femur, tibia, patella) whose member this model
+    /// decides when it is the coarse first stage of a cascade: its window sees the whole
+    /// joint, the fine model's does not (Python seg.segment(context_model=...)). Optional.
+    std::vector<std::vector<int>> context_groups;
     /// Orientation of the arrays the network was trained on, as a 3-letter code of L/R, P/A,
     /// S/I (imaging::canonical_reorientation): images are brought to it before inference.
     /// Sidecars without it mean "LPS", the layout of the project's phantoms.

@@ -33,6 +33,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     if not args.output:
         raise InvalidArgument("mri segment: no output given; give -o/--output FILE")
     model = seg.load_model(args.model or seg.default_model_path(), device=args.device)
+    context = seg.load_model(args.context, device=args.device) if args.context else None
     img = imaging.read_image(str(args.input))
     data = img.fdata()
     if data.ndim != 3:
@@ -46,7 +47,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
         result = seg.segment(model, data.astype(np.float32), step_fraction=args.step, mirror=args.mirror,
                              geometry=img.geometry, keep_largest_component=keep,
                              probabilities=args.probabilities is not None, progress=progress, roi=roi,
-                             roi_margin_mm=seg.ROI_MARGIN_MM if args.roi_margin is None else args.roi_margin)
+                             roi_margin_mm=seg.ROI_MARGIN_MM if args.roi_margin is None else args.roi_margin,
+                             context_model=context)
     labels, probs = result
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
@@ -220,6 +222,10 @@ def register_seg(msub: argparse._SubParsersAction) -> None:
                         "bone can be larger than the bone. On held-out phantoms 'model' changes nothing or helps "
                         "(patella 0.958 -> 0.965 on one knee); where the network fails badly it can keep a wrong "
                         "piece")
+    q.add_argument("--context", default=None, metavar="MODEL",
+                   help="a coarse context model (.pt + sidecar with context_groups), the first stage of a cascade: "
+                        "its window sees the whole joint and decides which bone a voxel is; --model decides "
+                        "whether it is bone (see seg.segment's context_model)")
     q.set_defaults(handler=cmd_segment)
 
     q = msub.add_parser("train-seg", help="train a 3D U-Net on images synthesised from label maps (SynthSeg)")

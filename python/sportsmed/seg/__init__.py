@@ -53,6 +53,10 @@ KNEE_SINGLE_COMPONENT_LABELS = [1, 2, 3, 4, 6]
 #: (femur: femoral, tibia: tibial, patella: patellar cartilage), not the largest one: a fat
 #: network labelled bone can be larger than the bone, it is not where the cartilage is.
 KNEE_COMPONENT_ANCHORS = [[1, 4], [2, 5], [3, 6]]
+#: Default context groups (sidecar ``context_groups`` of a coarse context model): the bones.
+#: With ``segment(context_model=...)`` the detail model says how likely a voxel is bone, the
+#: context model, which sees the whole joint in one window, says which bone.
+KNEE_CONTEXT_GROUPS = [[1, 2, 3]]
 
 #: pymskt knee label numbering (also the imaging phantom's) -> KNEE_LABELS index. Tibial
 #: compartments merge, menisci merge, the fibula (8) becomes background.
@@ -122,7 +126,8 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
               single_component_labels: Sequence[int] = (), orientation: str = "LPS",
               mirror_axes: Optional[Sequence[int]] = None,
               fragment_join_groups: Sequence[Sequence[int]] = (),
-              component_anchors: Sequence[Sequence[int]] = ()) -> dict:
+              component_anchors: Sequence[Sequence[int]] = (),
+              context_groups: Sequence[Sequence[int]] = ()) -> dict:
     """Spec of a built-in U-Net.
 
     Parameters
@@ -144,6 +149,9 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
     component_anchors : sequence of sequences of int
         Rows of a label and its anchor labels (:data:`KNEE_COMPONENT_ANCHORS`): the label keeps
         its component that touches the anchors most, not the largest.
+    context_groups : sequence of sequences of int
+        Label groups whose member this model decides as the coarse first stage of a cascade
+        (:data:`KNEE_CONTEXT_GROUPS`; ``segment(context_model=...)``).
     orientation : str
         Orientation code (L/R, P/A, S/I) of the training arrays; ``segment(geometry=...)``
         brings images to it ("LPS": the project's phantoms).
@@ -154,7 +162,8 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
         only, so that superior/inferior and anterior/posterior stay cues).
     """
     patch = [int(p) for p in patch_size]
-    return _with_single(single_component_labels, mirror_axes, fragment_join_groups, component_anchors) | {
+    context = {"context_groups": [[int(v) for v in g] for g in context_groups]} if len(context_groups) else {}
+    return _with_single(single_component_labels, mirror_axes, fragment_join_groups, component_anchors) | context | {
         "format": "sportsmed-seg", "version": 1, "architecture": "unet",
         "in_channels": in_channels, "labels": list(labels), "patch_size": patch,
         "spacing_mm": [float(s) for s in spacing_mm] if spacing_mm is not None else [],
@@ -314,7 +323,8 @@ def _segment_in_roi(model: Model, arr: np.ndarray, spacing: Sequence[float], run
         # Cheap: windows without overlap (step 1: a fraction of the windows of step 0.5) and
         # without mirroring; only the knee's extent is used.
         sub = None if progress is None else (lambda f, stage: progress(f, "roi"))
-        labels, _ = run(a, step_fraction=1.0, mirror=False, probabilities=False, keep=False, progress=sub)
+        labels, _ = run(a, step_fraction=1.0, mirror=False, probabilities=False, keep=False, progress=sub,
+                        context=False)
         return labels
 
     info = _roi_box(model, arr, spacing, first, roi, margin_mm)
@@ -338,7 +348,9 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
             spacing_mm: Optional[Sequence[float]] = None,
             keep_largest_component: Union[bool, str, Sequence[int]] = False,
             progress: Optional[ProgressCallback] = None,
-            geometry=None, roi=None, roi_margin_mm: float = ROI_MARGIN_MM) -> SegmentResult:
+            geometry=None, roi=None, roi_margin_mm: float = ROI_MARGIN_MM,
+            context_model: Optional[Model] = None,
+            context_groups: Optional[Sequence[Sequence[int]]] = None) -> SegmentResult:
     """Sliding-window segmentation.
 
     Parameters
@@ -388,6 +400,18 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
         bounds on the image's own axes, ``hi`` exclusive.
     roi_margin_mm : float
         Margin around the knee for ``roi="auto"`` (:data:`ROI_MARGIN_MM`).
+    context_model : Model, optional
+        A coarse model with the same labels whose window covers the whole joint (e.g. 48³
+        voxels of 3 mm: 144 mm), as the first stage of a cascade. ``model`` (fine, e.g. 48 mm
+        windows) cannot tell a long-bone shaft far from the joint from another one; the
+        context model sees the joint. Both run on the same image (each on its own grid, its
+        probabilities brought back to the input grid); then, within every context group,
+        the group's probability is ``model``'s and its split among the members the context
+        model's (:func:`combine_context`); labels are the argmax, post-processed as above.
+    context_groups : sequence of sequences of int, optional
+        The label groups whose member the context model decides; default: the context
+        model's sidecar ``context_groups`` (:data:`KNEE_CONTEXT_GROUPS` in the knee
+        scripts' sidecars); refused when neither names any.
 
     Returns
     -------
@@ -413,12 +437,31 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
         only, groups, anchors = [int(label) for label in keep_largest_component], [], []
         keep = bool(only)
 
-    def run(arr, spacing, **kw):
-        o = {"step_fraction": step_fraction, "mirror": mirror, "probabilities": probabilities, "keep": keep,
-             "progress": progress} | kw
-        return _seg.segment(model, arr, o["step_fraction"], batch_size, o["mirror"], low_memory, o["probabilities"],
+    cgroups = _context_groups(model, context_model, context_groups)
+
+    def run_one(net, arr, spacing, o):
+        return _seg.segment(net, arr, o["step_fraction"], batch_size, o["mirror"], low_memory, o["probabilities"],
                             list(spacing or []), o["keep"], only if o["keep"] else [], o["progress"],
                             groups if o["keep"] else [], anchors if o["keep"] else [])
+
+    def run(arr, spacing, **kw):
+        o = {"step_fraction": step_fraction, "mirror": mirror, "probabilities": probabilities, "keep": keep,
+             "progress": progress, "context": context_model is not None} | kw
+        if not o["context"]:
+            return run_one(model, arr, spacing, o)
+        both = o | {"probabilities": True, "keep": False}
+        cb = o["progress"]
+        half = (lambda lo: None if cb is None else (lambda f, stage: cb(lo + 0.5 * f, stage)))  # noqa: E731
+        detail = run_one(model, arr, spacing, both | {"progress": half(0.0)})[1]
+        probs = combine_context(detail, run_one(context_model, arr, spacing, both | {"progress": half(0.5)})[1],
+                                cgroups)
+        del detail
+        labels = np.argmax(probs, axis=0).astype(np.uint8)
+        if o["keep"]:
+            from .. import imaging
+
+            labels = imaging.keep_largest_component_per_label(labels, 26, only, groups, anchors)
+        return labels, (probs if o["probabilities"] else None)
 
     def run_roi(arr, spacing):
         arr = np.asarray(arr, dtype=np.float32)
@@ -478,6 +521,56 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
     return SegmentResult(np.asarray(back), probs, info)
 
 
+def _context_groups(model: Model, context: Optional[Model], groups) -> list:
+    """The checked context groups of :func:`segment` ([] without a context model)."""
+    from .. import InvalidArgument
+
+    if context is None:
+        if groups is not None:
+            raise InvalidArgument("segment: context_groups given without a context_model")
+        return []
+    labels, clabels = model_spec(model)["labels"], model_spec(context)["labels"]
+    if list(labels) != list(clabels):
+        raise InvalidArgument(f"segment: the context model's labels {clabels} differ from the model's {labels}")
+    if groups is None:
+        groups = model_spec(context).get("context_groups")
+        if not groups:
+            raise InvalidArgument("segment: the context model's sidecar names no context_groups; pass "
+                                  "context_groups= (e.g. seg.KNEE_CONTEXT_GROUPS)")
+    out, seen = [], set()
+    for g in groups:
+        g = [int(v) for v in g]
+        if len(g) < 2 or any(not 1 <= v < len(labels) for v in g) or seen & set(g) or len(set(g)) != len(g):
+            raise InvalidArgument(f"segment: context group {g} must name two or more distinct foreground labels "
+                                  f"(1..{len(labels) - 1}), each in one group only")
+        seen |= set(g)
+        out.append(g)
+    return out
+
+
+def combine_context(detail: np.ndarray, context: np.ndarray, groups: Sequence[Sequence[int]],
+                    eps: float = 1e-6) -> np.ndarray:
+    """Class probabilities of a two-stage cascade (channels first, same shape): for each
+    group, ``detail``'s total probability of the group, split among its members in the
+    proportions of ``context`` (where ``context`` gives the group less than ``eps``, in
+    ``detail``'s own proportions). Labels outside every group keep ``detail``'s probability,
+    so every voxel still sums to one."""
+    detail = np.asarray(detail, np.float32)
+    context = np.asarray(context, np.float32)
+    if detail.shape != context.shape:
+        raise ValueError(f"combine_context: shapes differ: {detail.shape} vs {context.shape}")
+    out = detail.copy()
+    for g in groups:
+        g = list(g)
+        mass = detail[g].sum(axis=0)
+        share = context[g]
+        total = share.sum(axis=0)
+        ok = total >= eps
+        share = np.where(ok, share / np.maximum(total, eps), detail[g] / np.maximum(mass, 1e-30))
+        out[g] = share * mass
+    return out
+
+
 def train(model: Model, images: Sequence[np.ndarray], labels: Sequence[np.ndarray],
           val_images: Sequence[np.ndarray] = (), val_labels: Sequence[np.ndarray] = (), *,
           progress: Optional[ProgressCallback] = None, **options: Any) -> list[dict]:
@@ -517,9 +610,9 @@ def synthesize(labels: np.ndarray, seed: int, **options: Any) -> tuple[np.ndarra
 
 
 __all__ = [
-    "KNEE_COMPONENT_ANCHORS", "KNEE_LABELS", "KNEE_SINGLE_COMPONENT_LABELS", "Model", "ROI_JOIN_MM", "ROI_MARGIN_MM",
-    "ROI_MIN_KNEE_MM3", "RoiWarning",
-    "SegmentResult", "PYMSKT_TO_KNEE", "remap_pymskt", "create_model", "default_model_path", "dice_per_class",
+    "KNEE_COMPONENT_ANCHORS", "KNEE_CONTEXT_GROUPS", "KNEE_LABELS", "KNEE_SINGLE_COMPONENT_LABELS", "Model",
+    "ROI_JOIN_MM", "ROI_MARGIN_MM", "ROI_MIN_KNEE_MM3", "RoiWarning",
+    "SegmentResult", "PYMSKT_TO_KNEE", "remap_pymskt", "combine_context", "create_model", "default_model_path", "dice_per_class",
     "gaussian_importance_map", "intensity_prior", "load_label_map", "load_model",
     "model_spec", "segment", "synthesize", "torchscript_sidecar", "train", "train_synthetic", "unet_spec",
     "window_starts",

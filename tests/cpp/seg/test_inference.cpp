@@ -229,6 +229,19 @@ TEST_CASE("seg: model save/load round trip and sidecar errors", "[seg][model]") 
     anchored.component_anchors = {{1}};
     CHECK_THROWS_WITH(model_spec_from_json(to_json(anchored), "s.json"), Catch::Contains("row [1] is not"));
 
+    // context_groups: optional, round-trips, groups of two or more foreground labels, disjoint.
+    ModelSpec context = tiny_spec();
+    CHECK(to_json(context).find("context_groups") == std::string::npos);
+    context.context_groups = {{1, 2}};
+    CHECK(model_spec_from_json(to_json(context)).context_groups == std::vector<std::vector<int>>{{1, 2}});
+    context.context_groups = {{1}};
+    CHECK_THROWS_WITH(model_spec_from_json(to_json(context), "c.json"),
+                      Catch::Contains("needs two or more labels"));
+    context.context_groups = {{0, 1}};
+    CHECK_THROWS_WITH(model_spec_from_json(to_json(context), "c.json"), Catch::Contains("context_groups has 0"));
+    context.context_groups = {{1, 2}, {2, 1}};
+    CHECK_THROWS_WITH(model_spec_from_json(to_json(context), "c.json"), Catch::Contains("context_groups has 2"));
+
     // mirror_axes: optional (absent = every axis), round-trips, distinct spatial axes only.
     ModelSpec mirrored = tiny_spec();
     CHECK(to_json(mirrored).find("mirror_axes") == std::string::npos);
