@@ -311,9 +311,106 @@ void resample_probabilities(const std::vector<float>& probs, const std::vector<s
 
 }  // namespace
 
+namespace {
+
+void check_context_groups(const std::vector<std::vector<int>>& groups, int num_classes, const char* what) {
+    std::vector<bool> seen(static_cast<std::size_t>(std::max(num_classes, 0)), false);
+    for (const auto& g : groups) {
+        SPORTSMED_CHECK(g.size() >= 2, "{}: a context group needs two or more labels, got {}", what, g.size());
+        for (int l : g) {
+            SPORTSMED_CHECK(l >= 1 && l < num_classes && !seen[static_cast<std::size_t>(l)],
+                            "{}: context group label {} is not a foreground label (1..{}) of one group only", what, l,
+                            num_classes - 1);
+            seen[static_cast<std::size_t>(l)] = true;
+        }
+    }
+}
+
+}  // namespace
+
+void combine_context(std::vector<float>& detail, const std::vector<float>& context, int num_classes,
+                     const std::vector<std::vector<int>>& groups, double eps) {
+    SPORTSMED_CHECK(num_classes >= 2 && detail.size() == context.size() &&
+                        detail.size() % static_cast<std::size_t>(num_classes) == 0,
+                    "combine_context: {} and {} probabilities for {} classes", detail.size(), context.size(),
+                    num_classes);
+    check_context_groups(groups, num_classes, "combine_context");
+    const auto n = static_cast<std::int64_t>(detail.size() / static_cast<std::size_t>(num_classes));
+    const float floor = static_cast<float>(eps);
+    for (const auto& g : groups) {
+        parallel_for(0, n, [&](std::int64_t v0, std::int64_t v1) {
+            for (std::int64_t v = v0; v < v1; ++v) {
+                float mass = 0.0f, total = 0.0f;
+                for (int l : g) {
+                    mass += detail[static_cast<std::size_t>(l * n + v)];
+                    total += context[static_cast<std::size_t>(l * n + v)];
+                }
+                if (total < floor) continue;  // the context says nothing here: detail's own split
+                const float scale = mass / total;
+                for (int l : g)
+                    detail[static_cast<std::size_t>(l * n + v)] = context[static_cast<std::size_t>(l * n + v)] * scale;
+            }
+        });
+    }
+}
+
+namespace {
+
+Segmentation segment_cascade(Model& model, const float* image, const std::vector<std::int64_t>& shape,
+                             const SegmentOptions& options) {
+    Model& context = *options.context_model;
+    const ModelSpec& spec = model.spec();
+    SPORTSMED_CHECK(context.spec().labels == spec.labels,
+                    "segment: the context model's labels ({}) differ from the model's ({})",
+                    fmt::join(context.spec().labels, ", "), fmt::join(spec.labels, ", "));
+    const auto& groups = options.context_groups.empty() ? context.spec().context_groups : options.context_groups;
+    SPORTSMED_CHECK(!groups.empty(),
+                    "segment: the context model's sidecar names no context_groups; pass the groups whose member it "
+                    "decides (the knee's bones: [[1, 2, 3]])");
+    check_context_groups(groups, spec.num_classes(), "segment");
+    SPORTSMED_CHECK(!options.input_spacing_mm.empty() || context.spec().spacing_mm == spec.spacing_mm,
+                    "segment: the context model's grid ({} mm) differs from the model's ({} mm): give the image's "
+                    "spacing (input_spacing_mm)", fmt::join(context.spec().spacing_mm, " x "),
+                    fmt::join(spec.spacing_mm, " x "));
+    SegmentOptions inner = options;
+    inner.context_model = nullptr;
+    inner.context_groups.clear();
+    inner.probabilities = true;
+    inner.keep_largest_component = false;
+    auto half = [&](double offset) -> ProgressCallback {
+        if (!options.progress) return {};
+        return [cb = options.progress, offset](double f, std::string_view stage) {
+            return cb(offset + 0.5 * f, stage);
+        };
+    };
+    inner.progress = half(0.0);
+    Segmentation result = segment(model, image, shape, inner);
+    inner.progress = half(0.5);
+    const Segmentation coarse = segment(context, image, shape, inner);
+    combine_context(result.probabilities, coarse.probabilities, result.num_classes, groups);
+    const auto n = static_cast<std::int64_t>(result.labels.size());
+    const float* p = result.probabilities.data();
+    parallel_for(0, n, [&](std::int64_t v0, std::int64_t v1) {
+        for (std::int64_t v = v0; v < v1; ++v) {
+            int best = 0;
+            for (int c = 1; c < result.num_classes; ++c)
+                if (p[c * n + v] > p[best * n + v]) best = c;
+            result.labels[static_cast<std::size_t>(v)] = static_cast<std::uint8_t>(best);
+        }
+    });
+    if (!options.probabilities) std::vector<float>().swap(result.probabilities);
+    if (options.keep_largest_component)
+        keep_largest(result, options.keep_largest_labels, options.join_fragment_groups, options.component_anchors);
+    return result;
+}
+
+}  // namespace
+
 Segmentation segment(Model& model, const float* image, const std::vector<std::int64_t>& shape,
                      const SegmentOptions& options) {
     const ModelSpec& spec = model.spec();
+    if (options.context_model != nullptr) return segment_cascade(model, image, shape, options);
+    SPORTSMED_CHECK(options.context_groups.empty(), "segment: context_groups given without a context_model");
     SPORTSMED_CHECK(options.batch_size >= 0, "segment: batch_size must be >= 0 (0: automatic), got {}",
                     options.batch_size);
     for (int l : options.keep_largest_labels)

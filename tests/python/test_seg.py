@@ -460,8 +460,10 @@ def test_combine_context_splits_the_detail_groups_mass_as_the_context_says():
     ref[:, 0, 0, 0] = detail[1:4, 0, 0, 0] / detail[1:4, 0, 0, 0].sum()
     np.testing.assert_allclose(share, ref, rtol=1e-5)
     np.testing.assert_allclose(seg.combine_context(detail, detail, [[1, 2], [3, 4]]), detail, rtol=1e-6)
-    with pytest.raises(ValueError, match="shapes differ"):
+    with pytest.raises(sportsmed.InvalidArgument, match="shapes differ"):
         seg.combine_context(detail, context[:, :2], [[1, 2]])
+    with pytest.raises(sportsmed.InvalidArgument, match="label 2 is not a foreground label"):
+        seg.combine_context(detail, context, [[1, 2], [2, 3]])
 
 
 def test_segment_with_a_context_model_is_the_argmax_of_the_combined_probabilities():
@@ -488,9 +490,11 @@ def test_segment_with_a_context_model_is_the_argmax_of_the_combined_probabilitie
     np.testing.assert_array_equal(same, seg.segment(fine, image, spacing_mm=(1, 1, 1))[0])
     with pytest.raises(sportsmed.InvalidArgument, match="names no context_groups"):
         seg.segment(fine, image, context_model=fine)
+    with pytest.raises(sportsmed.InvalidArgument, match="grid .* differs .* give the image's spacing"):
+        seg.segment(fine, image, context_model=coarse)
     with pytest.raises(sportsmed.InvalidArgument, match="without a context_model"):
         seg.segment(fine, image, context_groups=[[1, 2]])
-    with pytest.raises(sportsmed.InvalidArgument, match="context group \\[1\\] must name two"):
+    with pytest.raises(sportsmed.InvalidArgument, match="context group needs two or more labels"):
         seg.segment(fine, image, context_model=coarse, context_groups=[[1]])
     other = seg.create_model(seg.unet_spec(["background", "x", "y", "z"], (16, 16, 16), base_features=4, levels=2,
                                            context_groups=[[1, 2]]))

@@ -48,6 +48,18 @@ struct SegmentOptions {
     /// With keep_largest_component: rows of a label and its anchors (the model's
     /// ModelSpec::component_anchors): that label keeps the component touching its anchors most.
     std::vector<std::vector<int>> component_anchors;
+    /// The coarse first stage of a cascade (not owned; nullptr: none), a model with the same
+    /// labels whose window sees the whole joint (48³ voxels of 3 mm: 144 mm), where the
+    /// model's (48 mm) cannot tell a long-bone shaft far from the joint from another. Both
+    /// segment the image, each on its own grid with its probabilities brought back to the
+    /// input grid; within each of @ref context_groups the group's probability is the model's
+    /// and its split among the members the context model's (combine_context); the labels
+    /// are the argmax, then post-processed as asked. Models on different grids need
+    /// @ref input_spacing_mm.
+    Model* context_model = nullptr;
+    /// The label groups whose member the context model decides; empty: its
+    /// ModelSpec::context_groups (refused when that is empty too).
+    std::vector<std::vector<int>> context_groups;
     ProgressCallback progress;   ///< fraction of windows done, stage "segment"
 };
 
@@ -74,6 +86,16 @@ struct Segmentation {
 /// @throws Cancelled if the progress callback asks to stop.
 Segmentation segment(Model& model, const float* image, const std::vector<std::int64_t>& shape,
                      const SegmentOptions& options = {});
+
+/// The probabilities of a two-stage cascade, in place: for each group of labels, the total
+/// probability @p detail gives the group, split among its members in the proportions of
+/// @p context (in @p detail's own proportions where @p context gives the group less than
+/// @p eps). Labels outside every group keep @p detail's value; a voxel's sum is unchanged.
+/// Both are classes × voxels, C order.
+/// @throws InvalidArgument on sizes that differ or groups that are not disjoint sets of two
+/// or more labels of 1..num_classes-1.
+void combine_context(std::vector<float>& detail, const std::vector<float>& context, int num_classes,
+                     const std::vector<std::vector<int>>& groups, double eps = 1e-6);
 
 /// Window start positions along one axis (MONAI's dense_patch_slices rule).
 /// @return starts in increasing order; {0} when size <= patch.

@@ -437,31 +437,15 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
         only, groups, anchors = [int(label) for label in keep_largest_component], [], []
         keep = bool(only)
 
-    cgroups = _context_groups(model, context_model, context_groups)
-
-    def run_one(net, arr, spacing, o):
-        return _seg.segment(net, arr, o["step_fraction"], batch_size, o["mirror"], low_memory, o["probabilities"],
-                            list(spacing or []), o["keep"], only if o["keep"] else [], o["progress"],
-                            groups if o["keep"] else [], anchors if o["keep"] else [])
+    cgroups = [[int(v) for v in g] for g in (context_groups or [])]
 
     def run(arr, spacing, **kw):
         o = {"step_fraction": step_fraction, "mirror": mirror, "probabilities": probabilities, "keep": keep,
-             "progress": progress, "context": context_model is not None} | kw
-        if not o["context"]:
-            return run_one(model, arr, spacing, o)
-        both = o | {"probabilities": True, "keep": False}
-        cb = o["progress"]
-        half = (lambda lo: None if cb is None else (lambda f, stage: cb(lo + 0.5 * f, stage)))  # noqa: E731
-        detail = run_one(model, arr, spacing, both | {"progress": half(0.0)})[1]
-        probs = combine_context(detail, run_one(context_model, arr, spacing, both | {"progress": half(0.5)})[1],
-                                cgroups)
-        del detail
-        labels = np.argmax(probs, axis=0).astype(np.uint8)
-        if o["keep"]:
-            from .. import imaging
-
-            labels = imaging.keep_largest_component_per_label(labels, 26, only, groups, anchors)
-        return labels, (probs if o["probabilities"] else None)
+             "progress": progress, "context": True} | kw
+        return _seg.segment(model, arr, o["step_fraction"], batch_size, o["mirror"], low_memory, o["probabilities"],
+                            list(spacing or []), o["keep"], only if o["keep"] else [], o["progress"],
+                            groups if o["keep"] else [], anchors if o["keep"] else [],
+                            context_model if o["context"] else None, cgroups if o["context"] else [])
 
     def run_roi(arr, spacing):
         arr = np.asarray(arr, dtype=np.float32)
@@ -521,33 +505,6 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
     return SegmentResult(np.asarray(back), probs, info)
 
 
-def _context_groups(model: Model, context: Optional[Model], groups) -> list:
-    """The checked context groups of :func:`segment` ([] without a context model)."""
-    from .. import InvalidArgument
-
-    if context is None:
-        if groups is not None:
-            raise InvalidArgument("segment: context_groups given without a context_model")
-        return []
-    labels, clabels = model_spec(model)["labels"], model_spec(context)["labels"]
-    if list(labels) != list(clabels):
-        raise InvalidArgument(f"segment: the context model's labels {clabels} differ from the model's {labels}")
-    if groups is None:
-        groups = model_spec(context).get("context_groups")
-        if not groups:
-            raise InvalidArgument("segment: the context model's sidecar names no context_groups; pass "
-                                  "context_groups= (e.g. seg.KNEE_CONTEXT_GROUPS)")
-    out, seen = [], set()
-    for g in groups:
-        g = [int(v) for v in g]
-        if len(g) < 2 or any(not 1 <= v < len(labels) for v in g) or seen & set(g) or len(set(g)) != len(g):
-            raise InvalidArgument(f"segment: context group {g} must name two or more distinct foreground labels "
-                                  f"(1..{len(labels) - 1}), each in one group only")
-        seen |= set(g)
-        out.append(g)
-    return out
-
-
 def combine_context(detail: np.ndarray, context: np.ndarray, groups: Sequence[Sequence[int]],
                     eps: float = 1e-6) -> np.ndarray:
     """Class probabilities of a two-stage cascade (channels first, same shape): for each
@@ -555,20 +512,7 @@ def combine_context(detail: np.ndarray, context: np.ndarray, groups: Sequence[Se
     proportions of ``context`` (where ``context`` gives the group less than ``eps``, in
     ``detail``'s own proportions). Labels outside every group keep ``detail``'s probability,
     so every voxel still sums to one."""
-    detail = np.asarray(detail, np.float32)
-    context = np.asarray(context, np.float32)
-    if detail.shape != context.shape:
-        raise ValueError(f"combine_context: shapes differ: {detail.shape} vs {context.shape}")
-    out = detail.copy()
-    for g in groups:
-        g = list(g)
-        mass = detail[g].sum(axis=0)
-        share = context[g]
-        total = share.sum(axis=0)
-        ok = total >= eps
-        share = np.where(ok, share / np.maximum(total, eps), detail[g] / np.maximum(mass, 1e-30))
-        out[g] = share * mass
-    return out
+    return _seg.combine_context(detail, context, [[int(v) for v in g] for g in groups], eps)
 
 
 def train(model: Model, images: Sequence[np.ndarray], labels: Sequence[np.ndarray],

@@ -290,6 +290,69 @@ TEST_CASE("seg: low-memory and full-buffer accumulation agree, mirroring keeps s
     CHECK(segment(m, img.data(), {20, 12, 10}, a).labels.size() == img.size());
 }
 
+TEST_CASE("seg: combine_context splits the detail group's probability as the context does", "[seg][inference]") {
+    // 4 classes x 2 voxels; group {1, 2}. Voxel 0: detail gives the group 0.6, the context
+    // splits it 3:1. Voxel 1: the context gives the group nothing: detail's own split stays.
+    std::vector<float> detail = {0.4f, 0.1f, 0.5f, 0.2f, 0.1f, 0.3f, 0.0f, 0.4f};
+    const std::vector<float> context = {0.2f, 0.9f, 0.6f, 0.0f, 0.2f, 0.0f, 0.0f, 0.1f};
+    combine_context(detail, context, 4, {{1, 2}});
+    CHECK(detail[0] == Approx(0.4f));
+    CHECK(detail[2] == Approx(0.45f));  // 0.6 * 0.6 / 0.8
+    CHECK(detail[4] == Approx(0.15f));  // 0.6 * 0.2 / 0.8
+    CHECK(detail[6] == Approx(0.0f));   // label 3 outside the group: detail's
+    CHECK(detail[3] == Approx(0.2f));
+    CHECK(detail[5] == Approx(0.3f));
+    CHECK_THROWS_WITH(combine_context(detail, context, 4, {{1}}), Catch::Contains("two or more labels"));
+    CHECK_THROWS_WITH(combine_context(detail, context, 4, {{1, 4}}), Catch::Contains("label 4 is not"));
+    CHECK_THROWS_WITH(combine_context(detail, context, 4, {{1, 2}, {2, 3}}), Catch::Contains("label 2 is not"));
+    CHECK_THROWS_AS(combine_context(detail, std::vector<float>(6), 4, {{1, 2}}), InvalidArgument);
+}
+
+TEST_CASE("seg: a cascade's labels are the argmax of the combined probabilities", "[seg][inference]") {
+    Model fine = Model::create(tiny_spec(), 3);
+    ModelSpec cs = tiny_spec();
+    cs.spacing_mm = {2, 2, 2};
+    cs.context_groups = {{1, 2}};
+    Model coarse = Model::create(cs, 4);
+    const std::vector<std::int64_t> shape = {20, 14, 12};
+    std::vector<float> img(20 * 14 * 12);
+    for (std::size_t i = 0; i < img.size(); ++i) img[i] = std::sin(0.07f * i) + 0.02f * (i % 5);
+    SegmentOptions plain;
+    plain.probabilities = true;
+    plain.input_spacing_mm = {1, 1, 1};
+    Segmentation a = segment(fine, img.data(), shape, plain);
+    const Segmentation b = segment(coarse, img.data(), shape, plain);
+    combine_context(a.probabilities, b.probabilities, 3, {{1, 2}});
+    SegmentOptions cascade = plain;
+    cascade.context_model = &coarse;
+    const Segmentation c = segment(fine, img.data(), shape, cascade);
+    REQUIRE(c.probabilities.size() == a.probabilities.size());
+    double diff = 0;
+    for (std::size_t i = 0; i < a.probabilities.size(); ++i)
+        diff = std::max<double>(diff, std::abs(a.probabilities[i] - c.probabilities[i]));
+    CHECK(diff < 1e-6);
+    const std::size_t n = img.size();
+    std::size_t argmax_equal = 0, changed = 0;
+    for (std::size_t v = 0; v < n; ++v) {
+        int best = 0;
+        for (int k = 1; k < 3; ++k)
+            if (a.probabilities[k * n + v] > a.probabilities[best * n + v]) best = k;
+        argmax_equal += c.labels[v] == best;
+        changed += c.labels[v] != a.labels[v];  // a.labels: the fine model alone
+    }
+    CHECK(argmax_equal == n);
+    CHECK(changed > 0);  // the context decided some voxels
+    cascade.probabilities = false;
+    CHECK(segment(fine, img.data(), shape, cascade).probabilities.empty());
+    cascade.input_spacing_mm.clear();
+    CHECK_THROWS_WITH(segment(fine, img.data(), shape, cascade), Catch::Contains("give the image's spacing"));
+    cascade.context_model = &fine;  // its sidecar names no groups
+    CHECK_THROWS_WITH(segment(fine, img.data(), shape, cascade), Catch::Contains("names no context_groups"));
+    cascade.context_model = nullptr;
+    cascade.context_groups = {{1, 2}};
+    CHECK_THROWS_WITH(segment(fine, img.data(), shape, cascade), Catch::Contains("without a context_model"));
+}
+
 namespace {
 
 // Trains a tiny U-Net on one 16^3 volume with two blobs of different intensity on a noisy
