@@ -161,7 +161,7 @@ void bind_seg(py::module_& parent) {
            bool keep_largest_component, const std::vector<int>& keep_largest_labels,
            const py::object& progress, const std::vector<std::vector<int>>& join_fragment_groups,
            const std::vector<std::vector<int>>& component_anchors, seg::Model* context_model,
-           const std::vector<std::vector<int>>& context_groups) -> py::tuple {
+           const std::vector<std::vector<int>>& context_groups, double context_mass_weight) -> py::tuple {
             const int channels = model.spec().in_channels;
             std::vector<std::int64_t> shape = shape_of(image);
             const auto dims = static_cast<std::int64_t>(model.spec().patch_size.size());
@@ -187,6 +187,7 @@ void bind_seg(py::module_& parent) {
             o.component_anchors = component_anchors;
             o.context_model = context_model;
             o.context_groups = context_groups;
+            o.context_mass_weight = context_mass_weight;
             o.progress = progress_from_python(progress);
             seg::Segmentation s;
             {
@@ -207,7 +208,7 @@ void bind_seg(py::module_& parent) {
         py::arg("keep_largest_labels") = std::vector<int>{}, py::arg("progress") = py::none(),
         py::arg("join_fragment_groups") = std::vector<std::vector<int>>{},
         py::arg("component_anchors") = std::vector<std::vector<int>>{}, py::arg("context_model") = nullptr,
-        py::arg("context_groups") = std::vector<std::vector<int>>{},
+        py::arg("context_groups") = std::vector<std::vector<int>>{}, py::arg("context_mass_weight") = 0.5,
         "Sliding-window segmentation of an image on the model's grid; returns (labels, probabilities|None). "
         "batch_size 0: 1 window per call on the CPU, 2 elsewhere. context_model: a coarse first stage that "
         "decides the member of each context group.");
@@ -215,7 +216,7 @@ void bind_seg(py::module_& parent) {
     m.def(
         "combine_context",
         [](const FloatArray& detail, const FloatArray& context, const std::vector<std::vector<int>>& groups,
-           double eps) {
+           double mass_weight, double eps) {
             const std::vector<std::int64_t> shape = shape_of(detail);
             SPORTSMED_CHECK(shape == shape_of(context) && !shape.empty(),
                             "combine_context: shapes differ or are empty ({} and {} axes)", detail.ndim(),
@@ -224,13 +225,14 @@ void bind_seg(py::module_& parent) {
             const std::vector<float> ctx(context.data(), context.data() + context.size());
             {
                 py::gil_scoped_release release;
-                seg::combine_context(out, ctx, static_cast<int>(shape[0]), groups, eps);
+                seg::combine_context(out, ctx, static_cast<int>(shape[0]), groups, mass_weight, eps);
             }
             return to_numpy(std::move(out), shape);
         },
-        py::arg("detail"), py::arg("context"), py::arg("groups"), py::arg("eps") = 1e-6,
-        "The probabilities of a two-stage cascade (classes first): each group's total from detail, split as "
-        "context splits it.");
+        py::arg("detail"), py::arg("context"), py::arg("groups"), py::arg("mass_weight") = 0.5,
+        py::arg("eps") = 1e-6,
+        "The probabilities of a two-stage cascade (classes first): each group's total mixed from both, split as "
+        "context splits it; the other classes keep detail's proportions.");
 
     m.def(
         "train",

@@ -329,29 +329,48 @@ void check_context_groups(const std::vector<std::vector<int>>& groups, int num_c
 }  // namespace
 
 void combine_context(std::vector<float>& detail, const std::vector<float>& context, int num_classes,
-                     const std::vector<std::vector<int>>& groups, double eps) {
+                     const std::vector<std::vector<int>>& groups, double mass_weight, double eps) {
     SPORTSMED_CHECK(num_classes >= 2 && detail.size() == context.size() &&
                         detail.size() % static_cast<std::size_t>(num_classes) == 0,
                     "combine_context: {} and {} probabilities for {} classes", detail.size(), context.size(),
                     num_classes);
+    SPORTSMED_CHECK(mass_weight >= 0.0 && mass_weight <= 1.0, "combine_context: mass_weight must be in [0, 1], got {}",
+                    mass_weight);
     check_context_groups(groups, num_classes, "combine_context");
+    std::vector<bool> grouped(static_cast<std::size_t>(num_classes), false);
+    for (const auto& g : groups)
+        for (int l : g) grouped[static_cast<std::size_t>(l)] = true;
     const auto n = static_cast<std::int64_t>(detail.size() / static_cast<std::size_t>(num_classes));
-    const float floor = static_cast<float>(eps);
-    for (const auto& g : groups) {
-        parallel_for(0, n, [&](std::int64_t v0, std::int64_t v1) {
-            for (std::int64_t v = v0; v < v1; ++v) {
-                float mass = 0.0f, total = 0.0f;
+    const float w = static_cast<float>(mass_weight), floor = static_cast<float>(eps);
+    parallel_for(0, n, [&](std::int64_t v0, std::int64_t v1) {
+        auto d = [&](int l, std::int64_t v) -> float& { return detail[static_cast<std::size_t>(l * n + v)]; };
+        auto c = [&](int l, std::int64_t v) { return context[static_cast<std::size_t>(l * n + v)]; };
+        for (std::int64_t v = v0; v < v1; ++v) {
+            float in_detail = 0.0f, in_context = 0.0f, in_new = 0.0f;
+            for (const auto& g : groups) {
+                float dm = 0.0f, cm = 0.0f;
                 for (int l : g) {
-                    mass += detail[static_cast<std::size_t>(l * n + v)];
-                    total += context[static_cast<std::size_t>(l * n + v)];
+                    dm += d(l, v);
+                    cm += c(l, v);
                 }
-                if (total < floor) continue;  // the context says nothing here: detail's own split
-                const float scale = mass / total;
-                for (int l : g)
-                    detail[static_cast<std::size_t>(l * n + v)] = context[static_cast<std::size_t>(l * n + v)] * scale;
+                const float mass = (1.0f - w) * dm + w * cm;
+                for (int l : g) {  // the context's split; detail's own where the context gives the group ~nothing
+                    if (cm >= floor) d(l, v) = mass * c(l, v) / cm;
+                    else if (dm > 0.0f) d(l, v) *= mass / dm;
+                    else d(l, v) = mass / static_cast<float>(g.size());
+                }
+                in_detail += dm;
+                in_context += cm;
+                in_new += mass;
             }
-        });
-    }
+            // every other class: detail's proportions (the context's where detail has none left)
+            const float rest = std::max(0.0f, 1.0f - in_new);
+            const bool from_detail = 1.0f - in_detail > floor;
+            const float denom = from_detail ? 1.0f - in_detail : std::max(1.0f - in_context, floor);
+            for (int l = 0; l < num_classes; ++l)
+                if (!grouped[static_cast<std::size_t>(l)]) d(l, v) = (from_detail ? d(l, v) : c(l, v)) * rest / denom;
+        }
+    });
 }
 
 namespace {
@@ -387,7 +406,8 @@ Segmentation segment_cascade(Model& model, const float* image, const std::vector
     Segmentation result = segment(model, image, shape, inner);
     inner.progress = half(0.5);
     const Segmentation coarse = segment(context, image, shape, inner);
-    combine_context(result.probabilities, coarse.probabilities, result.num_classes, groups);
+    combine_context(result.probabilities, coarse.probabilities, result.num_classes, groups,
+                    options.context_mass_weight);
     const auto n = static_cast<std::int64_t>(result.labels.size());
     const float* p = result.probabilities.data();
     parallel_for(0, n, [&](std::int64_t v0, std::int64_t v1) {

@@ -446,20 +446,25 @@ def test_resampled_labels_are_the_argmax_of_resampled_probabilities(exported):
     np.testing.assert_array_equal(labels[clear], expected.argmax(0)[clear])
 
 
-def test_combine_context_splits_the_detail_groups_mass_as_the_context_says():
+@pytest.mark.parametrize("w", [0.0, 0.5, 1.0])
+def test_combine_context_mixes_the_groups_mass_and_splits_it_as_the_context_does(w):
     rng = np.random.default_rng(3)
     detail = rng.dirichlet(np.ones(5), size=(4, 3, 2)).transpose(3, 0, 1, 2).astype(np.float32)
     context = rng.dirichlet(np.ones(5), size=(4, 3, 2)).transpose(3, 0, 1, 2).astype(np.float32)
     context[1:4, 0, 0, 0] = 0.0  # the context gives the group nothing here: detail's own split
-    out = seg.combine_context(detail, context, [[1, 2, 3]])
-    np.testing.assert_allclose(out.sum(0), 1.0, atol=1e-6)
-    np.testing.assert_array_equal(out[[0, 4]], detail[[0, 4]])  # labels outside the group untouched
-    np.testing.assert_allclose(out[1:4].sum(0), detail[1:4].sum(0), rtol=1e-6)  # the group's mass is detail's
-    share = out[1:4] / out[1:4].sum(0)
+    context[:, 0, 0, 0] /= context[:, 0, 0, 0].sum()
+    out = seg.combine_context(detail, context, [[1, 2, 3]], mass_weight=w)
+    np.testing.assert_allclose(out.sum(0), 1.0, atol=1e-5)
+    mass = (1 - w) * detail[1:4].sum(0) + w * context[1:4].sum(0)
+    np.testing.assert_allclose(out[1:4].sum(0), mass, rtol=1e-5, atol=1e-7)
+    share = out[1:4] / np.maximum(out[1:4].sum(0), 1e-30)
     ref = context[1:4] / np.maximum(context[1:4].sum(0), 1e-30)
-    ref[:, 0, 0, 0] = detail[1:4, 0, 0, 0] / detail[1:4, 0, 0, 0].sum()
-    np.testing.assert_allclose(share, ref, rtol=1e-5)
-    np.testing.assert_allclose(seg.combine_context(detail, detail, [[1, 2], [3, 4]]), detail, rtol=1e-6)
+    ref[:, 0, 0, 0] = detail[1:4, 0, 0, 0] / detail[1:4, 0, 0, 0].sum() if w < 1 else 0.0  # w 1: no mass there
+    np.testing.assert_allclose(share, ref, rtol=1e-4, atol=1e-7)
+    rest = detail[[0, 4]] * (1 - mass) / (1 - detail[1:4].sum(0))  # the others in detail's proportions
+    np.testing.assert_allclose(out[[0, 4]], rest, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(seg.combine_context(detail, detail, [[1, 2], [3, 4]], mass_weight=w), detail,
+                               rtol=1e-5, atol=1e-7)
     with pytest.raises(sportsmed.InvalidArgument, match="shapes differ"):
         seg.combine_context(detail, context[:, :2], [[1, 2]])
     with pytest.raises(sportsmed.InvalidArgument, match="label 2 is not a foreground label"):
@@ -476,7 +481,7 @@ def test_segment_with_a_context_model_is_the_argmax_of_the_combined_probabilitie
     image = np.random.default_rng(0).normal(size=(20, 24, 18)).astype(np.float32)
     _, p_fine = seg.segment(fine, image, probabilities=True, spacing_mm=(1, 1, 1))
     _, p_coarse = seg.segment(coarse, image, probabilities=True, spacing_mm=(1, 1, 1))
-    combined = seg.combine_context(p_fine, p_coarse, [[1, 2, 3]])
+    combined = seg.combine_context(p_fine, p_coarse, [[1, 2, 3]])  # the default weight 0.5
     labels, probs = seg.segment(fine, image, probabilities=True, spacing_mm=(1, 1, 1), context_model=coarse)
     np.testing.assert_allclose(probs, combined, atol=1e-6)
     np.testing.assert_array_equal(labels, np.argmax(combined, 0))
@@ -485,6 +490,8 @@ def test_segment_with_a_context_model_is_the_argmax_of_the_combined_probabilitie
     assert none is None
     from sportsmed import imaging
     np.testing.assert_array_equal(kept, imaging.keep_largest_component_per_label(labels, 26, [1, 2, 3]))
+    w0 = seg.segment(fine, image, spacing_mm=(1, 1, 1), context_model=coarse, context_mass_weight=0.0)[0]
+    np.testing.assert_array_equal(w0, np.argmax(seg.combine_context(p_fine, p_coarse, [[1, 2, 3]], 0.0), 0))
     # the model as its own context changes nothing
     same = seg.segment(fine, image, spacing_mm=(1, 1, 1), context_model=fine, context_groups=[[1, 2, 3]])[0]
     np.testing.assert_array_equal(same, seg.segment(fine, image, spacing_mm=(1, 1, 1))[0])

@@ -290,21 +290,37 @@ TEST_CASE("seg: low-memory and full-buffer accumulation agree, mirroring keeps s
     CHECK(segment(m, img.data(), {20, 12, 10}, a).labels.size() == img.size());
 }
 
-TEST_CASE("seg: combine_context splits the detail group's probability as the context does", "[seg][inference]") {
-    // 4 classes x 2 voxels; group {1, 2}. Voxel 0: detail gives the group 0.6, the context
-    // splits it 3:1. Voxel 1: the context gives the group nothing: detail's own split stays.
-    std::vector<float> detail = {0.4f, 0.1f, 0.5f, 0.2f, 0.1f, 0.3f, 0.0f, 0.4f};
+TEST_CASE("seg: combine_context mixes the group's probability and splits it as the context does", "[seg][inference]") {
+    // 4 classes x 2 voxels, group {1, 2}. Voxel 0: detail gives the group 0.6, the context
+    // 0.8 split 3:1. Voxel 1: the context gives the group nothing: detail's own split.
+    const std::vector<float> d0 = {0.4f, 0.1f, 0.5f, 0.2f, 0.1f, 0.3f, 0.0f, 0.4f};
     const std::vector<float> context = {0.2f, 0.9f, 0.6f, 0.0f, 0.2f, 0.0f, 0.0f, 0.1f};
-    combine_context(detail, context, 4, {{1, 2}});
-    CHECK(detail[0] == Approx(0.4f));
+    std::vector<float> detail = d0;
+    combine_context(detail, context, 4, {{1, 2}}, 0.0);  // weight 0: the group's mass is detail's
     CHECK(detail[2] == Approx(0.45f));  // 0.6 * 0.6 / 0.8
     CHECK(detail[4] == Approx(0.15f));  // 0.6 * 0.2 / 0.8
-    CHECK(detail[6] == Approx(0.0f));   // label 3 outside the group: detail's
+    CHECK(detail[0] == Approx(0.4f));   // the others unchanged
+    CHECK(detail[6] == Approx(0.0f));
     CHECK(detail[3] == Approx(0.2f));
     CHECK(detail[5] == Approx(0.3f));
+    detail = d0;
+    combine_context(detail, context, 4, {{1, 2}}, 0.5);  // mass 0.5 * 0.6 + 0.5 * 0.8 = 0.7
+    CHECK(detail[2] == Approx(0.525f));  // 0.7 * 0.6 / 0.8
+    CHECK(detail[4] == Approx(0.175f));
+    CHECK(detail[0] == Approx(0.3f));  // the rest, 0.3, in detail's proportions 0.4 : 0.0
+    CHECK(detail[6] == Approx(0.0f));
+    // voxel 1: mass 0.5 * 0.5 + 0.5 * 0.0 = 0.25 split 0.2 : 0.3; the rest 0.75 as 0.1 : 0.4
+    CHECK(detail[3] == Approx(0.1f));
+    CHECK(detail[5] == Approx(0.15f));
+    CHECK(detail[1] == Approx(0.15f));
+    CHECK(detail[7] == Approx(0.6f));
+    detail = {0.0f, 0.0f, 1.0f, 1.0f, 0.0f, 0.0f, 0.0f, 0.0f};  // detail: all in the group
+    combine_context(detail, context, 4, {{1, 2}}, 1.0);       // weight 1: the context alone
+    for (std::size_t i = 0; i < 8; ++i) CHECK(detail[i] == Approx(context[i]).margin(1e-6));
     CHECK_THROWS_WITH(combine_context(detail, context, 4, {{1}}), Catch::Contains("two or more labels"));
     CHECK_THROWS_WITH(combine_context(detail, context, 4, {{1, 4}}), Catch::Contains("label 4 is not"));
     CHECK_THROWS_WITH(combine_context(detail, context, 4, {{1, 2}, {2, 3}}), Catch::Contains("label 2 is not"));
+    CHECK_THROWS_WITH(combine_context(detail, context, 4, {{1, 2}}, 1.5), Catch::Contains("mass_weight"));
     CHECK_THROWS_AS(combine_context(detail, std::vector<float>(6), 4, {{1, 2}}), InvalidArgument);
 }
 
@@ -322,7 +338,7 @@ TEST_CASE("seg: a cascade's labels are the argmax of the combined probabilities"
     plain.input_spacing_mm = {1, 1, 1};
     Segmentation a = segment(fine, img.data(), shape, plain);
     const Segmentation b = segment(coarse, img.data(), shape, plain);
-    combine_context(a.probabilities, b.probabilities, 3, {{1, 2}});
+    combine_context(a.probabilities, b.probabilities, 3, {{1, 2}}, 0.5);
     SegmentOptions cascade = plain;
     cascade.context_model = &coarse;
     const Segmentation c = segment(fine, img.data(), shape, cascade);
