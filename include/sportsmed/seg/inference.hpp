@@ -61,10 +61,11 @@ struct SegmentOptions {
     /// The label groups whose member the context model decides; empty: its
     /// ModelSpec::context_groups (refused when that is empty too).
     std::vector<std::vector<int>> context_groups;
-    /// The context model's share of each group's probability (0: the model's alone). 0.5,
-    /// chosen on the training anatomy of the cross-anatomy test (SPL-trained models on the
-    /// SPL knee through the independent simulator: mean bone Dice 0.75 → 0.89 on PD-FS,
-    /// 0.86 → 0.91 on DESS, over 0), never on its test anatomy.
+    /// The context model's share of each group's probability (0: the model's alone). 0.5 was
+    /// chosen on a training anatomy, not a test one: an SPL-trained pair on the SPL knee
+    /// (independent simulator) gained mean bone Dice 0.75 → 0.89 (PD-FS) and 0.86 → 0.91
+    /// (DESS) over 0. The pymskt-trained pair on its own knee preferred 0 (its fine model is
+    /// already right there and the 3 mm context blurs the boundaries); see the README.
     double context_mass_weight = 0.5;
     ProgressCallback progress;   ///< fraction of windows done, stage "segment"
 };
