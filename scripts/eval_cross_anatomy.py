@@ -159,7 +159,7 @@ def main(argv=None) -> int:
                     help="a coarse context model: the first stage of a cascade decides which bone (segment --context)")
     ap.add_argument("--context-groups", nargs="*", default=None, metavar="A,B,...",
                     help="label groups the context model decides (default: its sidecar's context_groups)")
-    ap.add_argument("--context-mass-weight", type=float, default=0.5, help="segment --context-mass-weight")
+    ap.add_argument("--context-weight", type=float, default=0.5, help="segment --context-weight")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--json", type=Path, default=None, help="write the table here")
     args = ap.parse_args(argv)
@@ -184,7 +184,7 @@ def main(argv=None) -> int:
         pred, _ = seg.segment(model, img, geometry=g, mirror=args.mirror,
                               keep_largest_component="model" if args.keep_largest == "model" else False,
                               roi=None if args.roi == "none" else args.roi, context_model=context,
-                              context_groups=groups, context_mass_weight=args.context_mass_weight)
+                              context_groups=groups, context_mass_weight=args.context_weight)
         seconds = time.time() - t0
         if args.thick_slices:
             pred = imaging.resample_labels(pred, g, geom)
@@ -193,7 +193,7 @@ def main(argv=None) -> int:
             rows.append({"anatomy": args.anatomy, "contrast": protocol, "thick_mm": args.thick_slices,
                          "keep_largest": args.keep_largest, "roi": args.roi,
                          "context": args.context.name if args.context else None,
-                         "context_groups": groups, "context_mass_weight": args.context_mass_weight,
+                         "context_groups": groups, "context_mass_weight": args.context_weight,
                          "class": r["tissue"], "dice": round(float(r["dice"]), 4),
                          "hd95_mm": round(float(r["hd95_mm"]), 2), "assd_mm": round(float(r["assd_mm"]), 3)})
         line = " ".join(f"{r['class'][:10]}={r['dice']:.3f}" for r in rows[-7:])

@@ -48,7 +48,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
                              geometry=img.geometry, keep_largest_component=keep,
                              probabilities=args.probabilities is not None, progress=progress, roi=roi,
                              roi_margin_mm=seg.ROI_MARGIN_MM if args.roi_margin is None else args.roi_margin,
-                             context_model=context, context_mass_weight=args.context_mass_weight)
+                             context_model=context, context_mass_weight=args.context_weight)
     labels, probs = result
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
@@ -226,7 +226,7 @@ def register_seg(msub: argparse._SubParsersAction) -> None:
                    help="a coarse context model (.pt + sidecar with context_groups), the first stage of a cascade: "
                         "its window sees the whole joint and decides which bone a voxel is; --model decides "
                         "whether it is bone, together with the context model (see seg.segment's context_model)")
-    q.add_argument("--context-mass-weight", type=float, default=0.5, metavar="W",
+    q.add_argument("--context-weight", type=float, default=0.5, metavar="W",
                    help="the context model's share of the bones' probability (0: --model's alone; default 0.5)")
     q.set_defaults(handler=cmd_segment)
 
