@@ -387,6 +387,8 @@ Segmentation segment_cascade(Model& model, const float* image, const std::vector
                     "segment: the context model's sidecar names no context_groups; pass the groups whose member it "
                     "decides (the knee's bones: [[1, 2, 3]])");
     check_context_groups(groups, spec.num_classes(), "segment");
+    SPORTSMED_CHECK(options.context_mass_weight >= 0.0 && options.context_mass_weight <= 1.0,
+                    "segment: context_mass_weight must be in [0, 1], got {}", options.context_mass_weight);
     SPORTSMED_CHECK(!options.input_spacing_mm.empty() || context.spec().spacing_mm == spec.spacing_mm,
                     "segment: the context model's grid ({} mm) differs from the model's ({} mm): give the image's "
                     "spacing (input_spacing_mm)", fmt::join(context.spec().spacing_mm, " x "),

@@ -360,6 +360,9 @@ TEST_CASE("seg: a cascade's labels are the argmax of the combined probabilities"
     CHECK(changed > 0);  // the context decided some voxels
     cascade.probabilities = false;
     CHECK(segment(fine, img.data(), shape, cascade).probabilities.empty());
+    cascade.context_mass_weight = -0.1;
+    CHECK_THROWS_WITH(segment(fine, img.data(), shape, cascade), Catch::Contains("context_mass_weight must be in"));
+    cascade.context_mass_weight = 0.5;
     cascade.input_spacing_mm.clear();
     CHECK_THROWS_WITH(segment(fine, img.data(), shape, cascade), Catch::Contains("give the image's spacing"));
     cascade.context_model = &fine;  // its sidecar names no groups
