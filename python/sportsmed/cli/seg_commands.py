@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import InvalidArgument
+from .. import InvalidArgument, NotFound
 from .._pillars import require_pillar
 from ..progress import progress_bar
 from ._grammar import add_output
@@ -33,7 +33,15 @@ def cmd_segment(args: argparse.Namespace) -> int:
     if not args.output:
         raise InvalidArgument("mri segment: no output given; give -o/--output FILE")
     model = seg.load_model(args.model or seg.default_model_path(), device=args.device)
-    context = seg.load_model(args.context, device=args.device) if args.context else None
+    if args.context and args.no_context:
+        raise InvalidArgument("mri segment: --context and --no-context given; give one")
+    context_path = args.context
+    if context_path is None and args.model is None and not args.no_context:
+        try:  # the shipped pair: the default model with the shipped context model
+            context_path = seg.default_context_model_path()
+        except NotFound as exc:
+            print(f"warning: {exc}; segmenting with the model alone", file=sys.stderr)
+    context = seg.load_model(context_path, device=args.device) if context_path else None
     img = imaging.read_image(str(args.input))
     data = img.fdata()
     if data.ndim != 3:
@@ -223,9 +231,13 @@ def register_seg(msub: argparse._SubParsersAction) -> None:
                         "(patella 0.958 -> 0.965 on one knee); where the network fails badly it can keep a wrong "
                         "piece")
     q.add_argument("--context", default=None, metavar="MODEL",
-                   help="a coarse context model (.pt + sidecar with context_groups), the first stage of a cascade: "
+                   help="a coarse context model (.pt + sidecar with context_groups; default with the default model: "
+                        "the shipped one), the first stage of a cascade: "
                         "its window sees the whole joint and decides which bone a voxel is; --model decides "
                         "whether it is bone, together with the context model (see seg.segment's context_model)")
+    q.add_argument("--no-context", action="store_true",
+                   help="the default model alone, without the shipped context model (the default with the default "
+                        "model; --model alone never takes a context)")
     q.add_argument("--context-weight", type=float, default=0.5, metavar="W",
                    help="the context model's share of the bones' probability (0: --model's alone; default 0.5)")
     q.set_defaults(handler=cmd_segment)

@@ -208,6 +208,28 @@ def default_model_path() -> str:
     return str(path)
 
 
+def default_context_model_path() -> str:
+    """Path of the shipped context model: the coarse first stage (3 mm, 144 mm windows) of a
+    cascade with the default model (``segment(model, image, context_model=...)``; the CLI
+    ``mri segment`` uses it with the default model unless ``--no-context``). Trained on both
+    real knees and the phantoms by scripts/train_knee_seg.py; its sidecar's notes hold the
+    training and the cross-anatomy figures of the procedure.
+
+    Raises
+    ------
+    sportsmed.NotFound
+        If this installation does not contain it.
+    """
+    from pathlib import Path
+
+    from .. import NotFound
+
+    path = Path(__file__).with_name("models") / "knee_context.pt"
+    if not path.exists():
+        raise NotFound(f"the default context model {path} is not part of this installation")
+    return str(path)
+
+
 def create_model(spec: dict, seed: int = 0) -> Model:
     """A new built-in U-Net from :func:`unet_spec`, weights initialised from ``seed``."""
     return Model.create_from_json(json.dumps(spec), seed)
@@ -567,8 +589,8 @@ def synthesize(labels: np.ndarray, seed: int, **options: Any) -> tuple[np.ndarra
 __all__ = [
     "KNEE_COMPONENT_ANCHORS", "KNEE_CONTEXT_GROUPS", "KNEE_LABELS", "KNEE_SINGLE_COMPONENT_LABELS", "Model",
     "ROI_JOIN_MM", "ROI_MARGIN_MM", "ROI_MIN_KNEE_MM3", "RoiWarning",
-    "SegmentResult", "PYMSKT_TO_KNEE", "remap_pymskt", "combine_context", "create_model", "default_model_path",
-    "dice_per_class",
+    "SegmentResult", "PYMSKT_TO_KNEE", "remap_pymskt", "combine_context", "create_model", "default_context_model_path",
+    "default_model_path", "dice_per_class",
     "gaussian_importance_map", "intensity_prior", "load_label_map", "load_model",
     "model_spec", "segment", "synthesize", "torchscript_sidecar", "train", "train_synthetic", "unet_spec",
     "window_starts",
