@@ -54,7 +54,7 @@ struct ModelSpec {
     std::vector<std::vector<int>> component_anchors;
     /// Groups of labels (the knee's bones: femur, tibia, patella) whose member this model
     /// decides when it is the coarse first stage of a cascade: its window sees the whole
-    /// joint, the fine model's does not (Python seg.segment(context_model=...)). Optional.
+    /// joint, the fine model's does not (SegmentOptions::context_model). Optional.
     std::vector<std::vector<int>> context_groups;
     /// Orientation of the arrays the network was trained on, as a 3-letter code of L/R, P/A,
     /// S/I (imaging::canonical_reorientation): images are brought to it before inference.

@@ -54,8 +54,8 @@ KNEE_SINGLE_COMPONENT_LABELS = [1, 2, 3, 4, 6]
 #: network labelled bone can be larger than the bone, it is not where the cartilage is.
 KNEE_COMPONENT_ANCHORS = [[1, 4], [2, 5], [3, 6]]
 #: Default context groups (sidecar ``context_groups`` of a coarse context model): the bones.
-#: With ``segment(context_model=...)`` the detail model says how likely a voxel is bone, the
-#: context model, which sees the whole joint in one window, says which bone.
+#: With ``segment(context_model=...)`` both models say how likely a voxel is bone; the context
+#: model, which sees the whole joint in one window, says which bone.
 KNEE_CONTEXT_GROUPS = [[1, 2, 3]]
 
 #: pymskt knee label numbering (also the imaging phantom's) -> KNEE_LABELS index. Tibial
