@@ -190,6 +190,18 @@ def torchscript_sidecar(labels: Sequence[str], patch_size: Sequence[int], spacin
         "orientation": orientation}
 
 
+def _shipped(file: str, what: str) -> str:
+    """Path of a model file shipped in ``seg/models``; NotFound when this installation lacks it."""
+    from pathlib import Path
+
+    from .. import NotFound
+
+    path = Path(__file__).with_name("models") / file
+    if not path.exists():
+        raise NotFound(f"the {what} {path} is not part of this installation")
+    return str(path)
+
+
 def default_model_path() -> str:
     """Path of the shipped default knee model (trained by scripts/train_default_seg.py).
 
@@ -198,14 +210,7 @@ def default_model_path() -> str:
     sportsmed.NotFound
         If this installation does not contain it.
     """
-    from pathlib import Path
-
-    from .. import NotFound
-
-    path = Path(__file__).with_name("models") / "knee_unet.pt"
-    if not path.exists():
-        raise NotFound(f"the default segmentation model {path} is not part of this installation")
-    return str(path)
+    return _shipped("knee_unet.pt", "default segmentation model")
 
 
 def default_context_model_path() -> str:
@@ -220,14 +225,7 @@ def default_context_model_path() -> str:
     sportsmed.NotFound
         If this installation does not contain it.
     """
-    from pathlib import Path
-
-    from .. import NotFound
-
-    path = Path(__file__).with_name("models") / "knee_context.pt"
-    if not path.exists():
-        raise NotFound(f"the default context model {path} is not part of this installation")
-    return str(path)
+    return _shipped("knee_context.pt", "default context model")
 
 
 def create_model(spec: dict, seed: int = 0) -> Model:
