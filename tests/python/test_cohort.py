@@ -194,10 +194,14 @@ def _check_knee_mri(out: Path, m, pseud: dict) -> None:
     segs = cohort.read_table(out, "seg")
     model = seg.load_model(seg.default_model_path())
     names = seg.model_spec(model)["labels"]
-    # A002: the knee whose thickness and T2 read its segmentation
+    # A002: the knee whose thickness and T2 read its segmentation; by default the shipped pair, as
+    # mri segment runs it
     row = segs[segs["athlete"] == pseud["A002"]].iloc[0]
+    assert row["model"] == "knee_unet.pt" and row["context_model"] == "knee_context.pt"
+    assert row["context_weight"] == 0.5
     img = imaging.read_image(str(knee[("A002", "knee_image")]))
-    ref, _ = seg.segment(model, img.fdata().astype(np.float32), geometry=img.geometry)
+    ref, _ = seg.segment(model, img.fdata().astype(np.float32), geometry=img.geometry,
+                         context_model=seg.load_model(seg.default_context_model_path()))
     got = imaging.read_image(str(out / row["labels_nifti"]))
     assert got.geometry.same_grid(img.geometry, 1e-6)
     np.testing.assert_array_equal(got.array, ref)
@@ -349,6 +353,22 @@ def test_manifest_errors_name_the_file_and_line(tmp_path, capsys):
     assert "line 3" in capsys.readouterr().err
 
 
+def test_seg_context_options_are_checked(study, tmp_path, capsys):
+    from sportsmed.cli import main
+
+    out = tmp_path / "r"
+    assert main(["cohort", "run", str(study), "-o", str(out), "--steps", "seg", "--seg-context", "c.pt",
+                 "--seg-no-context"]) == 1
+    assert "--seg-context and --seg-no-context" in capsys.readouterr().err
+    assert main(["cohort", "run", str(study), "-o", str(out), "--steps", "seg", "--seg-context-weight", "1.5"]) == 1
+    err = capsys.readouterr().err
+    assert "seg_context_weight must be in [0, 1], got 1.5" in err and "Traceback" not in err
+    assert main(["cohort", "run", str(study), "-o", str(out), "--steps", "seg", "--seg-context",
+                 str(tmp_path / "missing.pt")]) == 1
+    err = capsys.readouterr().err
+    assert "cannot read the context model" in err and "missing.pt" in err and "Traceback" not in err
+
+
 def test_secret_inside_the_output_folder_is_refused(study, tmp_path):
     out = tmp_path / "r"
     with pytest.raises(sportsmed.InvalidArgument, match="lies inside"):
@@ -440,10 +460,27 @@ def test_changed_segmentation_recomputes_what_reads_it(study, local_run, cluster
 
     before = labels_sha()
     t2_before = cohort.read_table(out, "t2").set_index("athlete")
-    # keep-largest removes no voxel of these two segmentations: new seg keys, the same label maps
+    # keep-largest: new seg keys; a label map it leaves as it was recomputes nothing that reads it
     s = cohort.run_cohort(study, out, scheduler=cluster, steps=["seg", "mri", "t2"], params={"seg_keep_largest": True})
-    assert labels_sha() == before
-    assert recomputed() == {("seg", "A001"), ("seg", "A002")} and (s.computed, s.skipped) == (2, 4)
+    after = labels_sha()
+    changed = {a for a, p in pseud.items() for k in before if k.startswith(p) and after[k] != before[k]}
+    assert changed != {"A001", "A002"}   # one at least is unchanged (keep-largest removed nothing there)
+    downstream = {("mri", "A002"), ("t2", "A002")} if "A002" in changed else set()
+    assert recomputed() == {("seg", "A001"), ("seg", "A002")} | downstream
+    assert (s.computed, s.skipped) == (2 + len(downstream), 4 - len(downstream))
+
+    # the model alone (no context model): new seg keys, the label maps of the library called so
+    s = cohort.run_cohort(study, out, scheduler=cluster, steps=["seg"], params={"seg_context": "none"})
+    assert recomputed() == {("seg", "A001"), ("seg", "A002")}
+    segs = cohort.read_table(out, "seg").set_index("athlete")
+    assert (segs["context_model"].fillna("") == "").all()
+    alone = imaging.read_image(str(out / segs.loc[pseud["A002"], "labels_nifti"]))
+    m = cohort.read_manifest(study)
+    knee = next(e.path for e in m.entries if e.athlete_id == "A002" and e.task == "knee_image")
+    img = imaging.read_image(str(knee))
+    ref, _ = seg.segment(seg.load_model(seg.default_model_path()), img.fdata().astype(np.float32),
+                         geometry=img.geometry)
+    np.testing.assert_array_equal(alone.array, ref)
 
     other = tmp_path / "untrained.pt"
     seg.create_model(seg.model_spec(seg.load_model(seg.default_model_path())), seed=1).save(other)

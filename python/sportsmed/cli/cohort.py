@@ -3,7 +3,8 @@
     sportsmed cohort synthetic -n 200 -o study/ [--seed 0] [--corrupt 1] [--labelled K] [--mri-extent MM]
     sportsmed cohort run study/manifest.toml -o results/ [--steps motion,seg,mri,t2] [--scheduler tcp://host:8786]
                          [--workers N] [--force] [--strict] [--risk-model m.json] [--secret FILE] [--keep-ids]
-                         [--seg-model m.pt] [--seg-mirror] [--seg-keep-largest]
+                         [--seg-model m.pt] [--seg-context c.pt | --seg-no-context] [--seg-mirror]
+                         [--seg-keep-largest]
     sportsmed cohort status results/ [--json]
     sportsmed cohort report results/ -o squad.html
 
@@ -17,6 +18,7 @@ import json
 import sys
 from pathlib import Path
 
+from .. import InvalidArgument
 from ._grammar import add_output
 
 
@@ -46,6 +48,12 @@ def cmd_run(args) -> int:
     params = {"seg_mirror": args.seg_mirror, "seg_keep_largest": args.seg_keep_largest}
     if args.seg_model:
         params["seg_model"] = args.seg_model
+    if args.seg_context and args.seg_no_context:
+        raise InvalidArgument("cohort run: --seg-context and --seg-no-context given; give one")
+    if args.seg_context or args.seg_no_context:
+        params["seg_context"] = "none" if args.seg_no_context else args.seg_context
+    if args.seg_context_weight is not None:
+        params["seg_context_weight"] = args.seg_context_weight
     try:
         s = run_cohort(args.manifest, args.output, steps=steps, scheduler=args.scheduler, workers=args.workers,
                        force=args.force, risk_model=args.risk_model, secret=args.secret, keep_ids=args.keep_ids,
@@ -137,6 +145,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--seg-model", default=None, metavar="MODEL",
                    help="segmentation model of the seg step (.pt with its .json sidecar; default: the shipped knee "
                         "model)")
+    r.add_argument("--seg-context", default=None, metavar="MODEL",
+                   help="seg: the cascade's coarse context model (default: the shipped one with the shipped model, "
+                        "none with --seg-model; as mri segment --context)")
+    r.add_argument("--seg-no-context", action="store_true", help="seg: the model alone, no context model")
+    r.add_argument("--seg-context-weight", type=float, default=None, metavar="W",
+                   help="seg: the context model's share of the bones' mass (default 0.5; mri segment "
+                        "--context-weight)")
     r.add_argument("--seg-mirror", action="store_true",
                    help="seg: average over the eight axis flips (better tibial cartilage, 8x the time; default: off)")
     r.add_argument("--seg-keep-largest", action="store_true",

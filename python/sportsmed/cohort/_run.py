@@ -450,16 +450,28 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
     run_params.update(params or {})
     key_params = dict(run_params)
     if "seg" in chosen and any(e.task == "knee_image" for e in m.entries):
-        from ._steps import default_seg_model
+        from .. import InvalidArgument, NotFound
+        from ._steps import default_seg_context, default_seg_model
 
-        model = Path(run_params.get("seg_model") or default_seg_model()).resolve()
-        run_params["seg_model"] = str(model)
-        try:
-            key_params["seg_model"] = _model_sha256(str(model))
-        except OSError as exc:
-            from .. import NotFound
-
-            raise NotFound(f"cohort: cannot read the segmentation model '{model}': {exc.strerror or exc}") from None
+        named = run_params.get("seg_model")
+        model = Path(named or default_seg_model()).resolve()
+        context = run_params.get("seg_context")
+        if context is None:  # as mri segment: the shipped pair, or a named model alone
+            context = default_seg_context(named)
+        context = str(Path(context).resolve()) if context and context != "none" else "none"
+        weight = float(run_params.get("seg_context_weight", 0.5))
+        if not 0.0 <= weight <= 1.0:
+            raise InvalidArgument(f"cohort: seg_context_weight must be in [0, 1], got {weight}")
+        run_params.update(seg_model=str(model), seg_context=context, seg_context_weight=weight)
+        key_params.update(seg_context="none", seg_context_weight=weight)
+        for param, what, path in (("seg_model", "segmentation model", str(model)),
+                                  ("seg_context", "context model", context)):
+            if path == "none":
+                continue
+            try:
+                key_params[param] = _model_sha256(path)
+            except OSError as exc:
+                raise NotFound(f"cohort: cannot read the {what} '{path}': {exc.strerror or exc}") from None
     if rm is not None:
         run_params["risk_model"] = str(rm)
         try:

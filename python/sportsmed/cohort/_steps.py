@@ -208,22 +208,38 @@ _MODELS = threading.local()
 
 def _cached_model(path: str):
     """The segmentation model at ``path``, loaded once per worker thread (and again when the file
-    changes): loading takes ~50 ms, a LibTorch module is cheap to keep."""
+    changes): loading takes ~50 ms, a LibTorch module is cheap to keep (the step's model and its
+    context model: two entries)."""
     from .. import seg
 
     st = os.stat(path)
-    key = (os.path.realpath(path), st.st_mtime_ns, st.st_size)
+    real = os.path.realpath(path)
+    key = (st.st_mtime_ns, st.st_size)
     cache = getattr(_MODELS, "cache", None)
-    if cache is None or cache[0] != key:
-        cache = (key, seg.load_model(path))
-        _MODELS.cache = cache
-    return cache[1]
+    if cache is None:
+        cache = _MODELS.cache = {}
+    hit = cache.get(real)
+    if hit is None or hit[0] != key:
+        if len(cache) >= 2 and real not in cache:
+            cache.clear()
+        hit = cache[real] = (key, seg.load_model(path))
+    return hit[1]
 
 
 def default_seg_model() -> str:
     from .. import seg
 
     return seg.default_model_path()
+
+
+def default_seg_context(seg_model: Optional[str]) -> Optional[str]:
+    """The context model the seg step uses when none is named, as ``mri segment`` does: the
+    shipped context model with the shipped model (``seg_model`` None), none with another model."""
+    if seg_model:
+        return None
+    from .. import seg
+
+    return seg.default_context_model_path()
 
 
 #: one-structure classes whose largest connected piece holds less than this share of the class
@@ -233,10 +249,13 @@ FRAGMENT_SHARE = 0.9
 
 def seg_segmentation(inp: StepInput, params: dict) -> StepOutput:
     """Segments one knee MRI image (3-D NIfTI/NRRD) with the study's model (``seg_model``,
-    default: the shipped knee model; ``seg_mirror``: test-time mirroring, 8x the time;
-    ``seg_keep_largest``: keep the largest piece of the one-structure classes): one row of the
-    volume of each class (mm³), plus the label map on the image's grid as an array (its class
-    names beside it). Warnings: a class with no voxel, a one-structure class in pieces."""
+    default: the shipped knee model; ``seg_context``: the cascade's coarse context model, default
+    the shipped one with the shipped model and none with another, "none" for none;
+    ``seg_context_weight``: its mass weight; ``seg_mirror``: test-time mirroring;
+    ``seg_keep_largest``: keep the largest piece of the one-structure classes) — what
+    ``sportsmed mri segment`` does with the same options: one row of the volume of each class
+    (mm³), plus the label map on the image's grid as an array (its class names beside it).
+    Warnings: a class with no voxel, a one-structure class in pieces."""
     import numpy as np
 
     from .. import InvalidArgument, imaging, seg
@@ -248,15 +267,22 @@ def seg_segmentation(inp: StepInput, params: dict) -> StepOutput:
                               "seg step takes one 3-D knee image (a multi-echo series is a knee_t2 item)")
     model_path = os.fspath(params.get("seg_model") or default_seg_model())
     model = _cached_model(model_path)
+    context_path = params.get("seg_context")
+    context = _cached_model(os.fspath(context_path)) if context_path and context_path != "none" else None
+    weight = float(params.get("seg_context_weight", 0.5))
     spec = seg.model_spec(model)
     g = img.geometry
     labels, _ = seg.segment(model, np.asarray(img.fdata(), dtype=np.float32), geometry=g,
                             mirror=bool(params.get("seg_mirror", False)),
-                            keep_largest_component="model" if params.get("seg_keep_largest") else False)
+                            keep_largest_component="model" if params.get("seg_keep_largest") else False,
+                            context_model=context, context_mass_weight=weight)
     labels = np.ascontiguousarray(labels, dtype=np.uint8)
     names = {i: str(n) for i, n in enumerate(spec["labels"])}
     volumes = imaging.label_volumes_mm3(labels, g.spacing)
-    row: dict = {"model": Path(model_path).name, "mirror": bool(params.get("seg_mirror", False)),
+    row: dict = {"model": Path(model_path).name,
+                 "context_model": Path(os.fspath(context_path)).name if context is not None else "",
+                 "context_weight": weight if context is not None else None,
+                 "mirror": bool(params.get("seg_mirror", False)),
                  "image_shape": "x".join(str(int(n)) for n in labels.shape),
                  "voxel_mm3": float(np.prod(g.spacing))}
     warnings = []
@@ -433,7 +459,8 @@ STEPS: dict[str, Step] = {s.name: s for s in (
          "drop-jump features and the Bates 2020 knee abduction screen"),
     Step("dynamics", "drop_jump", 1, dynamics_peaks, ("dynamics_cutoff_hz",),
          "peak normalised joint moments (inverse dynamics; needs force plates)", default=False),
-    Step("seg", "knee_image", 1, seg_segmentation, ("seg_model", "seg_mirror", "seg_keep_largest"),
+    Step("seg", "knee_image", 1, seg_segmentation, ("seg_model", "seg_context", "seg_context_weight", "seg_mirror",
+                                                              "seg_keep_largest"),
          "knee MRI segmentation with the shipped (or given) model: label map and class volumes"),
     Step("mri", "knee_mri", 2, mri_thickness, ("cartilage", "bone"),
          "femoral cartilage thickness (+ regional) and its map; from the seg step's labels when the session "

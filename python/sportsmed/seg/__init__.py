@@ -390,7 +390,9 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
         Slab-wise accumulation (memory ∝ patch depth); same result as the full buffer.
     spacing_mm : sequence of float, optional
         The image's voxel size. When it differs from the model's, the image is resampled
-        to the model's grid and the result brought back to the image's grid.
+        to the model's grid and the result brought back to the image's grid. Not given (and no
+        ``geometry``), the image is on the model's grid — also for a ``context_model`` on
+        another grid.
     keep_largest_component : bool, "model" or sequence of int
         Keep only the largest connected component (3-D, 26-connected) of every label (True),
         of the listed labels, or of the labels the model's sidecar names as one structure
@@ -468,6 +470,8 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
         keep = bool(only)
 
     cgroups = [[int(v) for v in g] for g in (context_groups or [])]
+    if context_model is not None and geometry is None and not spacing_mm:
+        spacing_mm = model_spec(model).get("spacing_mm") or None  # the image is on the model's grid
 
     def run(arr, spacing, **kw):
         o = {"step_fraction": step_fraction, "mirror": mirror, "probabilities": probabilities, "keep": keep,
