@@ -515,6 +515,20 @@ void bind_imaging(py::module_& m) {
         "the kept voxels of exactly one other label of its group (and is smaller than its own label's kept part) joins that label; "
         "a label of `anchors` (rows: label, its anchor labels) keeps its component touching the anchors most.");
     im.def(
+        "remove_detached_components",
+        [](const LabelsIn& labels, const std::vector<std::vector<int>>& rows, int connectivity) {
+            auto v = mask_volume(labels, Eigen::Vector3d::Ones(), "remove_detached_components");
+            Volume<std::uint8_t> out;
+            {
+                py::gil_scoped_release release;
+                out = remove_detached_components(v, rows, connectivity);
+            }
+            return volume_to_numpy(std::move(out));
+        },
+        py::arg("labels"), py::arg("rows"), py::arg("connectivity") = 26,
+        "Sets to 0 every connected piece of a label that touches none of its supports (rows: label, its support "
+        "labels; e.g. [[5, 2]]: tibial cartilage must touch the tibia). Rows apply in order.");
+    im.def(
         "fill_holes",
         [](const MaskIn& mask) {
             auto v = mask_volume(mask, Eigen::Vector3d::Ones(), "fill_holes");

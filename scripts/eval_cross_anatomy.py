@@ -19,7 +19,8 @@ anti-aliasing, probabilities resampled back and argmax on the native grid). With
 ``--thick-slices MM`` the image is first acquired as a 2D-like stack of MM-mm slices along
 the map's own slice axis; the labels that come back on that grid are resampled (nearest)
 onto the native grid for scoring. Scores: Dice, HD95 and ASSD (mm) per class on the native
-grid against the map's own labels harmonised to the model's classes.
+grid against the map's own labels harmonised to the model's classes, and the predicted volume over
+the true one (``volume_ratio``: a cartilage thickness from the prediction is off by about as much).
 
     .venv/bin/python scripts/eval_cross_anatomy.py MODEL.pt --anatomy pymskt --contrast PD-FS T1 DESS --mirror
 """
@@ -195,7 +196,8 @@ def main(argv=None) -> int:
                          "context": args.context.name if args.context else None,
                          "context_groups": groups, "context_mass_weight": args.context_weight,
                          "class": r["tissue"], "dice": round(float(r["dice"]), 4),
-                         "hd95_mm": round(float(r["hd95_mm"]), 2), "assd_mm": round(float(r["assd_mm"]), 3)})
+                         "hd95_mm": round(float(r["hd95_mm"]), 2), "assd_mm": round(float(r["assd_mm"]), 3),
+                         "volume_ratio": round(float(r["voxels_pred"] / max(1, r["voxels_gt"])), 3)})
         line = " ".join(f"{r['class'][:10]}={r['dice']:.3f}" for r in rows[-7:])
         print(f"{args.anatomy} {protocol}{' thick' if args.thick_slices else ''} ({seconds:.0f} s): {line}",
               flush=True)

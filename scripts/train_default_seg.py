@@ -165,6 +165,7 @@ def main(argv=None) -> int:
     spec["spacing_mm"] = [float(args.spacing)] * 3  # the grid trained on (an --init model may differ)
     spec["single_component_labels"] = seg.KNEE_SINGLE_COMPONENT_LABELS
     spec["component_anchors"] = seg.KNEE_COMPONENT_ANCHORS
+    spec["attached_labels"] = seg.KNEE_ATTACHED_LABELS
     spec["notes"] = json.dumps({
         "trained_by": command.strip(), "sportsmed": sportsmed.__version__,
         "training_minutes": round(minutes, 1), "threads": sportsmed.num_threads(),

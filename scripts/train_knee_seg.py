@@ -236,6 +236,7 @@ def main(argv=None) -> int:
     spec["single_component_labels"] = seg.KNEE_SINGLE_COMPONENT_LABELS
     spec["component_anchors"] = seg.KNEE_COMPONENT_ANCHORS
     spec["context_groups"] = seg.KNEE_CONTEXT_GROUPS  # as a cascade's first stage it decides which bone
+    spec["attached_labels"] = seg.KNEE_ATTACHED_LABELS
     spec["mirror_axes"] = list(args.flip_axes) if args.flip_axes else [0, 1, 2]
     spec["notes"] = json.dumps({
         "trained_by": command.strip(), "sportsmed": sportsmed.__version__, "training_minutes": round(minutes, 1),

@@ -161,7 +161,8 @@ void bind_seg(py::module_& parent) {
            bool keep_largest_component, const std::vector<int>& keep_largest_labels,
            const py::object& progress, const std::vector<std::vector<int>>& join_fragment_groups,
            const std::vector<std::vector<int>>& component_anchors, seg::Model* context_model,
-           const std::vector<std::vector<int>>& context_groups, double context_mass_weight) -> py::tuple {
+           const std::vector<std::vector<int>>& context_groups, double context_mass_weight,
+           const std::vector<std::vector<int>>& attached_labels) -> py::tuple {
             const int channels = model.spec().in_channels;
             std::vector<std::int64_t> shape = shape_of(image);
             const auto dims = static_cast<std::int64_t>(model.spec().patch_size.size());
@@ -185,6 +186,7 @@ void bind_seg(py::module_& parent) {
             o.keep_largest_labels = keep_largest_labels;
             o.join_fragment_groups = join_fragment_groups;
             o.component_anchors = component_anchors;
+            o.attached_labels = attached_labels;
             o.context_model = context_model;
             o.context_groups = context_groups;
             o.context_mass_weight = context_mass_weight;
@@ -209,6 +211,7 @@ void bind_seg(py::module_& parent) {
         py::arg("join_fragment_groups") = std::vector<std::vector<int>>{},
         py::arg("component_anchors") = std::vector<std::vector<int>>{}, py::arg("context_model") = nullptr,
         py::arg("context_groups") = std::vector<std::vector<int>>{}, py::arg("context_mass_weight") = 0.5,
+        py::arg("attached_labels") = std::vector<std::vector<int>>{},
         "Sliding-window segmentation of an image on the model's grid; returns (labels, probabilities|None). "
         "batch_size 0: 1 window per call on the CPU, 2 elsewhere. context_model: a coarse first stage that "
         "decides the member of each context group.");

@@ -329,6 +329,59 @@ void keep_anchored_component(Volume<std::uint8_t>& out, std::uint8_t l, const st
 }
 }  // namespace
 
+Volume<std::uint8_t> remove_detached_components(const Volume<std::uint8_t>& labels,
+                                                const std::vector<std::vector<int>>& rows, int connectivity) {
+    SPORTSMED_CHECK(connectivity == 6 || connectivity == 18 || connectivity == 26,
+                    "remove_detached_components: connectivity must be 6, 18 or 26, got {}", connectivity);
+    std::array<bool, 256> seen{};
+    for (const auto& row : rows) {
+        SPORTSMED_CHECK(row.size() >= 2, "remove_detached_components: a row needs a label and at least one support, "
+                        "got {} values", row.size());
+        for (int l : row)
+            SPORTSMED_CHECK(l >= 1 && l <= 255, "remove_detached_components: label {} outside 1..255", l);
+        SPORTSMED_CHECK(!seen[static_cast<std::size_t>(row[0])], "remove_detached_components: label {} has two rows",
+                        row[0]);
+        seen[static_cast<std::size_t>(row[0])] = true;
+        SPORTSMED_CHECK(std::find(row.begin() + 1, row.end(), row[0]) == row.end(),
+                        "remove_detached_components: label {} supports itself", row[0]);
+    }
+    Volume<std::uint8_t> out = labels;
+    const auto& s = out.shape();
+    const auto steps = neighbour_steps(connectivity);
+    Volume<std::uint8_t> m(out.geometry());
+    for (const auto& row : rows) {
+        const auto l = static_cast<std::uint8_t>(row[0]);
+        std::array<bool, 256> support{};
+        for (std::size_t a = 1; a < row.size(); ++a) support[static_cast<std::size_t>(row[a])] = true;
+        bool any = false;
+        for (std::int64_t i = 0; i < m.size(); ++i) {
+            m.data()[i] = out.data()[i] == l;
+            any = any || m.data()[i];
+        }
+        if (!any) continue;
+        std::int32_t count = 0;
+        const auto comp = label_components(m, connectivity, &count);
+        std::vector<bool> attached(static_cast<std::size_t>(count) + 1, false);
+        for (std::int64_t k = 0; k < s[2]; ++k)
+            for (std::int64_t j = 0; j < s[1]; ++j)
+                for (std::int64_t i = 0; i < s[0]; ++i) {
+                    const std::int32_t c = comp(i, j, k);
+                    if (!c || attached[static_cast<std::size_t>(c)]) continue;
+                    for (const auto& d : steps) {
+                        const std::int64_t a = i + d[0], b = j + d[1], e = k + d[2];
+                        if (a < 0 || b < 0 || e < 0 || a >= s[0] || b >= s[1] || e >= s[2]) continue;
+                        if (support[out(a, b, e)]) {
+                            attached[static_cast<std::size_t>(c)] = true;
+                            break;
+                        }
+                    }
+                }
+        for (std::int64_t i = 0; i < out.size(); ++i)
+            if (comp.data()[i] && !attached[static_cast<std::size_t>(comp.data()[i])]) out.data()[i] = 0;
+    }
+    return out;
+}
+
 Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>& labels, int connectivity,
                                                       const std::vector<int>& only,
                                                       const std::vector<std::vector<int>>& join_groups,

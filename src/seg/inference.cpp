@@ -215,15 +215,18 @@ namespace {
 Segmentation segment_on_grid(Model& model, const float* image, const std::vector<std::int64_t>& shape,
                              const SegmentOptions& options);
 
-// Keeps the largest component of each label. A C-order (a0, a1, a2) array is the same
-// memory as a Fortran-order (a2, a1, a0) volume; connectivity does not care.
-void keep_largest(Segmentation& s, const std::vector<int>& only, const std::vector<std::vector<int>>& groups,
-                  const std::vector<std::vector<int>>& anchors) {
+// Keeps the largest component of each label (if asked), then removes the pieces detached from
+// their supports (if any are named). A C-order (a0, a1, a2) array is the same memory as a
+// Fortran-order (a2, a1, a0) volume; connectivity does not care.
+void post_process(Segmentation& s, const SegmentOptions& o) {
     if (s.shape.size() != 3) return;
     imaging::Geometry g;
     g.shape = {s.shape[2], s.shape[1], s.shape[0]};
-    imaging::Volume<std::uint8_t> v(g, std::move(s.labels));
-    imaging::Volume<std::uint8_t> kept = imaging::keep_largest_component_per_label(v, 26, only, groups, anchors);
+    imaging::Volume<std::uint8_t> kept(g, std::move(s.labels));
+    if (o.keep_largest_component)
+        kept = imaging::keep_largest_component_per_label(kept, 26, o.keep_largest_labels, o.join_fragment_groups,
+                                                         o.component_anchors);
+    if (!o.attached_labels.empty()) kept = imaging::remove_detached_components(kept, o.attached_labels, 26);
     s.labels.assign(kept.data(), kept.data() + kept.num_voxels());
 }
 
@@ -421,8 +424,7 @@ Segmentation segment_cascade(Model& model, const float* image, const std::vector
         }
     });
     if (!options.probabilities) std::vector<float>().swap(result.probabilities);
-    if (options.keep_largest_component)
-        keep_largest(result, options.keep_largest_labels, options.join_fragment_groups, options.component_anchors);
+    if (options.keep_largest_component || !options.attached_labels.empty()) post_process(result, options);
     return result;
 }
 
@@ -507,8 +509,7 @@ Segmentation segment(Model& model, const float* image, const std::vector<std::in
         resample_probabilities(on_model.probabilities, target, on_model.num_classes, shape, options.probabilities,
                                result);
     }
-    if (options.keep_largest_component)
-        keep_largest(result, options.keep_largest_labels, options.join_fragment_groups, options.component_anchors);
+    if (options.keep_largest_component || !options.attached_labels.empty()) post_process(result, options);
     return result;
 }
 

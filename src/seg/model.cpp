@@ -137,6 +137,21 @@ void validate(const ModelSpec& s, const std::string& source) {
                         "anchor classes", source, text);
     }
     {
+        std::vector<bool> has_row(static_cast<size_t>(std::max(s.num_classes(), 0)), false);
+        for (const auto& row : s.attached_labels) {
+            bool ok = row.size() >= 2;
+            std::string text;
+            for (std::size_t i = 0; i < row.size(); ++i) {
+                ok = ok && row[i] >= 1 && row[i] < s.num_classes() && (i == 0 || row[i] != row[0]);
+                text += (text.empty() ? "" : ", ") + std::to_string(row[i]);
+            }
+            ok = ok && !has_row[static_cast<size_t>(row[0])];
+            SPORTSMED_CHECK(ok, "model '{}': attached_labels row [{}] is not a foreground label (1..{}, one row per "
+                            "label) followed by its other supporting labels", source, text, s.num_classes() - 1);
+            has_row[static_cast<size_t>(row[0])] = true;
+        }
+    }
+    {
         std::vector<bool> grouped(static_cast<size_t>(std::max(s.num_classes(), 0)), false);
         for (const auto& g : s.context_groups) {
             SPORTSMED_CHECK(g.size() >= 2, "model '{}': a context_groups group needs two or more labels", source);
@@ -208,6 +223,7 @@ std::string to_json(const ModelSpec& s) {
     if (!s.fragment_join_groups.empty()) j["fragment_join_groups"] = s.fragment_join_groups;
     if (!s.component_anchors.empty()) j["component_anchors"] = s.component_anchors;
     if (!s.context_groups.empty()) j["context_groups"] = s.context_groups;
+    if (!s.attached_labels.empty()) j["attached_labels"] = s.attached_labels;
     j["orientation"] = s.orientation;
     if (!s.mirror_axes.empty()) j["mirror_axes"] = s.mirror_axes;
     if (s.architecture == "unet") j["unet"] = unet_to_json(s.unet);
@@ -241,6 +257,7 @@ ModelSpec model_spec_from_json(const std::string& text, const std::string& sourc
     s.fragment_join_groups = field<std::vector<std::vector<int>>>(j, "fragment_join_groups", source, {}, false);
     s.component_anchors = field<std::vector<std::vector<int>>>(j, "component_anchors", source, {}, false);
     s.context_groups = field<std::vector<std::vector<int>>>(j, "context_groups", source, {}, false);
+    s.attached_labels = field<std::vector<std::vector<int>>>(j, "attached_labels", source, {}, false);
     s.orientation = field<std::string>(j, "orientation", source, "LPS", false);
     s.mirror_axes = field<std::vector<int>>(j, "mirror_axes", source, {}, false);
     if (s.architecture == "unet") {

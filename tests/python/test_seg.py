@@ -507,3 +507,47 @@ def test_segment_with_a_context_model_is_the_argmax_of_the_combined_probabilitie
                                            context_groups=[[1, 2]]))
     with pytest.raises(sportsmed.InvalidArgument, match="labels .* differ"):
         seg.segment(fine, image, context_model=other)
+
+
+def _detached_reference(labels: np.ndarray, rows) -> np.ndarray:
+    """remove_detached_components by scipy: 26-connected pieces, 3×3×3 dilation of the supports."""
+    from scipy import ndimage
+
+    out = labels.copy()
+    cube = np.ones((3, 3, 3), bool)
+    for label, *supports in rows:
+        pieces, n = ndimage.label(out == label, cube)
+        near = ndimage.binary_dilation(np.isin(out, supports), cube)
+        touching = np.unique(pieces[near & (pieces > 0)])
+        out[(pieces > 0) & ~np.isin(pieces, touching)] = 0
+    return out
+
+
+def test_attached_labels_remove_the_pieces_off_their_supports():
+    from sportsmed import imaging
+
+    rng = np.random.default_rng(3)
+    labels = (rng.random((30, 26, 22)) < 0.5).astype(np.uint8)  # label 1: noise of many pieces
+    labels[rng.random(labels.shape) < 0.08] = 2
+    labels[rng.random(labels.shape) < 0.04] = 3
+    rows = [[3, 2], [2, 1]]
+    got = imaging.remove_detached_components(labels, rows)
+    np.testing.assert_array_equal(got, _detached_reference(labels, rows))
+    assert (got != labels).any() and (got == 0).sum() > (labels == 0).sum()
+
+    names = ["background", "a", "b", "c"]
+    spec = seg.unet_spec(names, (16, 16, 16), (1, 1, 1), base_features=4, levels=2, single_component_labels=[1],
+                         attached_labels=[[2, 1], [3, 1, 2]])
+    assert seg.model_spec(seg.create_model(spec))["attached_labels"] == [[2, 1], [3, 1, 2]]
+    model = seg.create_model(spec, seed=4)
+    image = rng.normal(size=(24, 20, 18)).astype(np.float32)
+    plain = seg.segment(model, image)[0]
+    kept = imaging.keep_largest_component_per_label(plain, 26, [1])
+    want = _detached_reference(kept, [[2, 1], [3, 1, 2]])
+    assert (want != kept).any()  # the random network's output has detached pieces to remove
+    np.testing.assert_array_equal(seg.segment(model, image, keep_largest_component="model")[0], want)
+    # the sidecar's rows apply only with "model"
+    np.testing.assert_array_equal(seg.segment(model, image, keep_largest_component=[1])[0], kept)
+    bad = dict(spec, attached_labels=[[2, 2]])
+    with pytest.raises(sportsmed.FormatError, match="attached_labels row"):
+        seg.create_model(bad)

@@ -157,6 +157,7 @@ def test_cli_train_seg_with_partial_volume(tmp_path):
     spec = seg.model_spec(seg.load_model(str(out)))
     assert spec["spacing_mm"] == [1.0, 1.0, 1.0] and spec["patch_size"] == [16, 16, 16]
     assert spec["single_component_labels"] == seg.KNEE_SINGLE_COMPONENT_LABELS  # the knee classes' default
+    assert spec["attached_labels"] == seg.KNEE_ATTACHED_LABELS
     r = subprocess.run([exe, "mri", "train-seg", str(maps[0]), "-o", str(tmp_path / "y.pt"), *small,
                         "--single-component-labels", "1", "8"], capture_output=True, text=True, timeout=600)
     assert r.returncode == 1 and "[8] outside the classes 1..7" in r.stderr

@@ -67,6 +67,17 @@ Volume<std::uint8_t> keep_largest_component_per_label(const Volume<std::uint8_t>
                                                       const std::vector<std::vector<int>>& join_groups,
                                                       const std::vector<std::vector<int>>& anchors = {});
 
+/// Removes the pieces of a label that touch none of its supports: @p rows are a label followed by
+/// its support labels (the tibial cartilage and the tibia: {5, 2}); every @p connectivity-connected
+/// piece of the label with no voxel touching (same connectivity) a voxel of a support becomes 0.
+/// Cartilage lies on its bone and a meniscus on the tibial plateau, so a piece of either that
+/// touches no bone (or cartilage) is a false positive, wherever it is. For labels in several
+/// pieces (medial and lateral plateaus) that keep_largest_component_per_label cannot filter.
+/// Rows apply in order, each to the labels as the rows before left them; a label may have one row
+/// only and may not support itself.
+Volume<std::uint8_t> remove_detached_components(const Volume<std::uint8_t>& labels,
+                                                const std::vector<std::vector<int>>& rows, int connectivity = 26);
+
 /// For each label value > 0 of @p labels: fill its holes with that label, where the hole
 /// is background (0) in @p labels. Labels are processed in increasing order.
 Volume<std::uint8_t> fill_holes_per_label(const Volume<std::uint8_t>& labels);

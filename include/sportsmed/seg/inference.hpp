@@ -48,6 +48,12 @@ struct SegmentOptions {
     /// With keep_largest_component: rows of a label and its anchors (the model's
     /// ModelSpec::component_anchors): that label keeps the component touching its anchors most.
     std::vector<std::vector<int>> component_anchors;
+    /// Rows of a label and its supports (the model's ModelSpec::attached_labels): every piece
+    /// of the label touching none of its supports becomes background
+    /// (imaging::remove_detached_components; 3-D only), after the largest-component filter if
+    /// that is asked, for any label (also those in several pieces, such as the tibial
+    /// cartilage). Empty: none.
+    std::vector<std::vector<int>> attached_labels;
     /// The coarse first stage of a cascade (not owned; nullptr: none), a model with the same
     /// labels whose window sees the whole joint (48³ voxels of 3 mm: 144 mm), where the
     /// model's (48 mm) cannot tell a long-bone shaft far from the joint from another. Both

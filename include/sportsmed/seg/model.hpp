@@ -52,6 +52,10 @@ struct ModelSpec {
     /// cartilage: {1, 4}): the component kept is the one touching its anchors most, not the
     /// largest (imaging::keep_largest_component_per_label). Optional in the sidecar.
     std::vector<std::vector<int>> component_anchors;
+    /// Rows of a label followed by its supports (tibial cartilage and tibia: {5, 2}): with the
+    /// model's post-processing, a piece of the label touching none of its supports is removed
+    /// (imaging::remove_detached_components; SegmentOptions::attached_labels). Optional.
+    std::vector<std::vector<int>> attached_labels;
     /// Groups of labels (the knee's bones: femur, tibia, patella) whose member this model
     /// decides when it is the coarse first stage of a cascade: its window sees the whole
     /// joint, the fine model's does not (SegmentOptions::context_model). Optional.

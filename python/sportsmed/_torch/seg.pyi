@@ -27,7 +27,8 @@ def segment(model: Model, image: npt.ArrayLike, step_fraction: float = 0.5, batc
             keep_largest_labels: Sequence[int] = ..., progress: Optional[ProgressCallback] = None,
             join_fragment_groups: Sequence[Sequence[int]] = ...,
             component_anchors: Sequence[Sequence[int]] = ..., context_model: Optional[Model] = None,
-            context_groups: Sequence[Sequence[int]] = ..., context_mass_weight: float = 0.5
+            context_groups: Sequence[Sequence[int]] = ..., context_mass_weight: float = 0.5,
+            attached_labels: Sequence[Sequence[int]] = ...
             ) -> tuple[npt.NDArray[np.uint8], Optional[npt.NDArray[np.float32]]]: ...
 def combine_context(detail: npt.ArrayLike, context: npt.ArrayLike, groups: Sequence[Sequence[int]],
                     mass_weight: float = 0.5, eps: float = 1e-6) -> npt.NDArray[np.float32]: ...

@@ -57,6 +57,14 @@ KNEE_COMPONENT_ANCHORS = [[1, 4], [2, 5], [3, 6]]
 #: With ``segment(context_model=...)`` both models say how likely a voxel is bone; the context
 #: model, which sees the whole joint in one window, says which bone.
 KNEE_CONTEXT_GROUPS = [[1, 2, 3]]
+#: Default attached labels (sidecar ``attached_labels``): with ``keep_largest_component="model"``
+#: a piece of tibial cartilage that touches no tibia, or of menisci that touches no femur,
+#: tibia or their cartilage, is removed — cartilage lies on its bone and a meniscus on the
+#: tibial plateau. For the two classes in several pieces, which keeping the largest cannot
+#: filter (the one-piece cartilages already keep the piece on their bone's side through the
+#: bones' anchors; attaching them too would delete a patellar cartilage whose patella was
+#: missed).
+KNEE_ATTACHED_LABELS = [[5, 2], [7, 1, 2, 4, 5]]
 
 #: pymskt knee label numbering (also the imaging phantom's) -> KNEE_LABELS index. Tibial
 #: compartments merge, menisci merge, the fibula (8) becomes background.
@@ -127,7 +135,8 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
               mirror_axes: Optional[Sequence[int]] = None,
               fragment_join_groups: Sequence[Sequence[int]] = (),
               component_anchors: Sequence[Sequence[int]] = (),
-              context_groups: Sequence[Sequence[int]] = ()) -> dict:
+              context_groups: Sequence[Sequence[int]] = (),
+              attached_labels: Sequence[Sequence[int]] = ()) -> dict:
     """Spec of a built-in U-Net.
 
     Parameters
@@ -152,6 +161,10 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
     context_groups : sequence of sequences of int
         Label groups whose member this model decides as the coarse first stage of a cascade
         (:data:`KNEE_CONTEXT_GROUPS`; ``segment(context_model=...)``).
+    attached_labels : sequence of sequences of int
+        Rows of a label and its supporting labels (:data:`KNEE_ATTACHED_LABELS`): with
+        ``segment(keep_largest_component="model")`` a piece of the label touching none of its
+        supports is removed.
     orientation : str
         Orientation code (L/R, P/A, S/I) of the training arrays; ``segment(geometry=...)``
         brings images to it ("LPS": the project's phantoms).
@@ -163,6 +176,8 @@ def unet_spec(labels: Sequence[str], patch_size: Sequence[int], spacing_mm: Opti
     """
     patch = [int(p) for p in patch_size]
     context = {"context_groups": [[int(v) for v in g] for g in context_groups]} if len(context_groups) else {}
+    if len(attached_labels):
+        context["attached_labels"] = [[int(v) for v in row] for row in attached_labels]
     return _with_single(single_component_labels, mirror_axes, fragment_join_groups, component_anchors) | context | {
         "format": "sportsmed-seg", "version": 1, "architecture": "unet",
         "in_channels": in_channels, "labels": list(labels), "patch_size": patch,
@@ -344,7 +359,7 @@ def _segment_in_roi(model: Model, arr: np.ndarray, spacing: Sequence[float], run
         # without mirroring; only the knee's extent is used.
         sub = None if progress is None else (lambda f, stage: progress(f, "roi"))
         labels, _ = run(a, step_fraction=1.0, mirror=False, probabilities=False, keep=False, progress=sub,
-                        context=False)
+                        context=False, attached=[])
         return labels
 
     info = _roi_box(model, arr, spacing, first, roi, margin_mm)
@@ -401,7 +416,10 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
         sidecar's ``fragment_join_groups`` (the bones) that touch the kept part of exactly one
         other label of the group, and are smaller than their own label's kept part: they join
         that label. A label of the sidecar's ``component_anchors`` (a bone) keeps the component
-        that touches its anchors (its cartilage) most instead of the largest.
+        that touches its anchors (its cartilage) most instead of the largest. Then, with
+        ``"model"``, every piece of a label of the sidecar's ``attached_labels`` that touches
+        none of its supports is removed (tibial cartilage off the tibia, menisci off the
+        femur, tibia and their cartilage: :data:`KNEE_ATTACHED_LABELS`).
     geometry : imaging.Geometry, optional
         The image's grid (from ``imaging.read_image(...).geometry``). Given, the image is
         first reoriented exactly (axis permutation and flips, no interpolation; an oblique
@@ -462,11 +480,12 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
         only = [int(label) for label in model_spec(model).get("single_component_labels", [])]
         groups = [[int(label) for label in g] for g in model_spec(model).get("fragment_join_groups", [])]
         anchors = [[int(label) for label in r] for r in model_spec(model).get("component_anchors", [])]
+        attached = [[int(label) for label in r] for r in model_spec(model).get("attached_labels", [])]
         keep = bool(only)
     elif isinstance(keep_largest_component, (bool, np.bool_)):
-        keep, only, groups, anchors = bool(keep_largest_component), [], [], []
+        keep, only, groups, anchors, attached = bool(keep_largest_component), [], [], [], []
     else:
-        only, groups, anchors = [int(label) for label in keep_largest_component], [], []
+        only, groups, anchors, attached = [int(label) for label in keep_largest_component], [], [], []
         keep = bool(only)
 
     cgroups = [[int(v) for v in g] for g in (context_groups or [])]
@@ -475,12 +494,12 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
 
     def run(arr, spacing, **kw):
         o = {"step_fraction": step_fraction, "mirror": mirror, "probabilities": probabilities, "keep": keep,
-             "progress": progress, "context": True} | kw
+             "progress": progress, "context": True, "attached": attached} | kw
         return _seg.segment(model, arr, o["step_fraction"], batch_size, o["mirror"], low_memory, o["probabilities"],
                             list(spacing or []), o["keep"], only if o["keep"] else [], o["progress"],
                             groups if o["keep"] else [], anchors if o["keep"] else [],
                             context_model if o["context"] else None, cgroups if o["context"] else [],
-                            float(context_mass_weight))
+                            float(context_mass_weight), o["attached"])
 
     def run_roi(arr, spacing):
         arr = np.asarray(arr, dtype=np.float32)

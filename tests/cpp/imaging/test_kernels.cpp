@@ -199,6 +199,42 @@ void fill_box(Volume<std::uint8_t>& v, std::array<int, 3> lo, std::array<int, 3>
 }
 }  // namespace
 
+TEST_CASE("remove_detached_components drops the pieces that touch none of their supports", "[imaging][components]") {
+    Geometry g;
+    g.shape = {12, 10, 8};
+    Volume<std::uint8_t> v(g);
+    fill_box(v, {0, 0, 0}, {5, 9, 3}, 2);    // the bone
+    fill_box(v, {0, 0, 4}, {1, 2, 4}, 5);    // cartilage on the bone (face neighbours): 6 voxels
+    fill_box(v, {6, 0, 4}, {6, 0, 4}, 5);    // cartilage touching the bone along an edge only
+    fill_box(v, {9, 7, 6}, {11, 9, 7}, 5);   // a detached piece
+    fill_box(v, {0, 0, 5}, {1, 1, 5}, 7);    // on the attached cartilage only: 4 voxels
+    fill_box(v, {9, 6, 7}, {9, 6, 7}, 7);    // on the detached cartilage only
+    fill_box(v, {9, 0, 7}, {9, 0, 7}, 7);    // detached
+    auto count = [](const Volume<std::uint8_t>& x, std::uint8_t l) {
+        std::int64_t n = 0;
+        for (auto val : x.values()) n += val == l;
+        return n;
+    };
+    const auto out = remove_detached_components(v, {{5, 2}, {7, 2, 5}});
+    CHECK(count(out, 5) == 6 + 1);  // the face piece and the edge piece (26-connected) stay
+    CHECK(out(10, 8, 7) == 0);
+    CHECK(count(out, 7) == 4);      // the piece on the removed cartilage goes with it
+    CHECK(out(9, 0, 7) == 0);
+    CHECK(count(out, 2) == count(v, 2));
+    CHECK(count(remove_detached_components(v, {{5, 2}}, 18), 5) == 7);
+    CHECK(count(remove_detached_components(v, {{5, 2}}, 6), 5) == 6);  // the edge piece is detached too
+    // rows apply in order: label 7 first is judged against all of label 5
+    const auto late = remove_detached_components(v, {{7, 5}, {5, 2}});
+    CHECK(count(late, 7) == 5);
+    CHECK(count(late, 5) == 7);
+    CHECK(count(remove_detached_components(v, {}), 5) == count(v, 5));
+    CHECK_THROWS_AS(remove_detached_components(v, {{5}}), InvalidArgument);
+    CHECK_THROWS_AS(remove_detached_components(v, {{5, 5}}), InvalidArgument);
+    CHECK_THROWS_AS(remove_detached_components(v, {{5, 2}, {5, 1}}), InvalidArgument);
+    CHECK_THROWS_AS(remove_detached_components(v, {{0, 2}}), InvalidArgument);
+    CHECK_THROWS_AS(remove_detached_components(v, {{5, 2}}, 8), InvalidArgument);
+}
+
 TEST_CASE("components: removed fragments join the one other label of their group they touch", "[imaging][components]") {
     Geometry g;
     g.shape = {40, 12, 12};

@@ -242,6 +242,20 @@ TEST_CASE("seg: model save/load round trip and sidecar errors", "[seg][model]") 
     context.context_groups = {{1, 2}, {2, 1}};
     CHECK_THROWS_WITH(model_spec_from_json(to_json(context), "c.json"), Catch::Contains("context_groups has 2"));
 
+    // attached_labels: optional, round-trips, a foreground label (one row each) and other
+    // foreground supports.
+    ModelSpec attached = tiny_spec();
+    CHECK(to_json(attached).find("attached_labels") == std::string::npos);
+    attached.attached_labels = {{2, 1}, {1, 2}};
+    CHECK(model_spec_from_json(to_json(attached)).attached_labels == std::vector<std::vector<int>>{{2, 1}, {1, 2}});
+    for (const auto& bad : std::vector<std::vector<std::vector<int>>>{{{2}}, {{2, 2}}, {{0, 1}}, {{2, 9}},
+                                                                       {{2, 1}, {2, 1}}})
+    {
+        attached.attached_labels = bad;
+        CHECK_THROWS_WITH(model_spec_from_json(to_json(attached), "a.json"),
+                          Catch::Contains("a.json") && Catch::Contains("attached_labels row"));
+    }
+
     // mirror_axes: optional (absent = every axis), round-trips, distinct spatial axes only.
     ModelSpec mirrored = tiny_spec();
     CHECK(to_json(mirrored).find("mirror_axes") == std::string::npos);
