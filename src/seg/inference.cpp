@@ -254,62 +254,94 @@ Taps linear_taps(std::int64_t in, std::int64_t out) {
     return t;
 }
 
-/// Brings model-grid probabilities (classes × @p from) to the input grid @p to by trilinear
-/// (bilinear in 2-D) interpolation and takes the argmax there — the labels are the same
-/// whether or not the probabilities are returned. Memory: the labels, plus classes × output
-/// voxels only when @p keep_probabilities (normalised to sum 1 per voxel, as before).
-void resample_probabilities(const std::vector<float>& probs, const std::vector<std::int64_t>& from, int classes,
-                            const std::vector<std::int64_t>& to, bool keep_probabilities, Segmentation& result) {
+/// Linear interpolation of class-major probabilities (classes × @p from) onto the grid @p to,
+/// one output voxel at a time: @p visit(o, p) gets the output voxel's C-order index and its
+/// class values, normalised to sum 1 (all zero where they sum to 0), in @p p.
+class ProbabilityInterpolator {
+public:
+    ProbabilityInterpolator(const std::vector<float>& probs, const std::vector<std::int64_t>& from, int classes,
+                            const std::vector<std::int64_t>& to)
+        : probs_(probs), classes_(classes) {
+        const std::size_t dims = to.size();
+        SPORTSMED_CHECK(dims == 2 || dims == 3, "segment: resampling supports 2-D and 3-D images, got {}-D", dims);
+        fy_ = from[dims - 2];
+        fx_ = from[dims - 1];
+        fvox_ = (dims == 3 ? from[0] : 1) * fy_ * fx_;
+        az_ = linear_taps(dims == 3 ? from[0] : 1, dims == 3 ? to[0] : 1);
+        ay_ = linear_taps(fy_, to[dims - 2]);
+        ax_ = linear_taps(fx_, to[dims - 1]);
+    }
+
+    /// The values at output voxel (z, y, x), normalised, into @p p (classes values).
+    void at(std::int64_t z, std::int64_t y, std::int64_t x, float* p) const {
+        const auto kz = static_cast<std::size_t>(z), ky = static_cast<std::size_t>(y), kx = static_cast<std::size_t>(x);
+        const std::int64_t za = az_.i0[kz] * fy_ * fx_, zb = az_.i1[kz] * fy_ * fx_;
+        const std::int64_t ya = ay_.i0[ky] * fx_, yb = ay_.i1[ky] * fx_;
+        const std::int64_t xa = ax_.i0[kx], xb = ax_.i1[kx];
+        const float wz = az_.w1[kz], wy = ay_.w1[ky], wx = ax_.w1[kx];
+        const std::int64_t c000 = za + ya + xa, c001 = za + ya + xb, c010 = za + yb + xa, c011 = za + yb + xb,
+                           c100 = zb + ya + xa, c101 = zb + ya + xb, c110 = zb + yb + xa, c111 = zb + yb + xb;
+        float sum = 0.0f;
+        for (int c = 0; c < classes_; ++c) {
+            const float* q = probs_.data() + static_cast<std::size_t>(c) * static_cast<std::size_t>(fvox_);
+            const float a = q[c000] + wx * (q[c001] - q[c000]);
+            const float b = q[c010] + wx * (q[c011] - q[c010]);
+            const float cc = q[c100] + wx * (q[c101] - q[c100]);
+            const float d = q[c110] + wx * (q[c111] - q[c110]);
+            const float e = a + wy * (b - a), f = cc + wy * (d - cc);
+            const float v = e + wz * (f - e);
+            p[c] = v;
+            sum += v;
+        }
+        for (int c = 0; c < classes_; ++c) p[c] = sum > 0 ? p[c] / sum : 0.0f;
+    }
+
+private:
+    const std::vector<float>& probs_;
+    int classes_;
+    std::int64_t fy_ = 1, fx_ = 1, fvox_ = 1;
+    Taps az_, ay_, ax_;
+};
+
+/// Labels (the argmax: the first on ties) and, with @p keep_probabilities, classes × voxels of
+/// the values that @p value(z, y, x, p) writes into p per voxel of the grid @p to — computed a
+/// voxel at a time, so that memory is the labels plus only what is asked for.
+template <class Value>
+void labels_from(const std::vector<std::int64_t>& to, int classes, bool keep_probabilities, Segmentation& result,
+                 const Value& value) {
     const std::size_t dims = to.size();
-    SPORTSMED_CHECK(dims == 2 || dims == 3, "segment: resampling supports 2-D and 3-D images, got {}-D", dims);
-    const std::int64_t fz = dims == 3 ? from[0] : 1, fy = from[dims - 2], fx = from[dims - 1];
     const std::int64_t tz = dims == 3 ? to[0] : 1, ty = to[dims - 2], tx = to[dims - 1];
-    const Taps az = linear_taps(fz, tz), ay = linear_taps(fy, ty), ax = linear_taps(fx, tx);
-    const std::int64_t fvox = fz * fy * fx, tvox = tz * ty * tx;
+    const std::int64_t tvox = tz * ty * tx;
     result.labels.assign(static_cast<std::size_t>(tvox), 0);
     if (keep_probabilities) result.probabilities.assign(static_cast<std::size_t>(tvox) * classes, 0.0f);
     parallel_for(0, tz, [&](std::int64_t z0, std::int64_t z1) {
         std::vector<float> p(static_cast<std::size_t>(classes));
-        for (std::int64_t z = z0; z < z1; ++z) {
-            const auto kz = static_cast<std::size_t>(z);
-            const std::int64_t za = az.i0[kz] * fy * fx, zb = az.i1[kz] * fy * fx;
-            const float wz = az.w1[kz];
-            for (std::int64_t y = 0; y < ty; ++y) {
-                const auto ky = static_cast<std::size_t>(y);
-                const std::int64_t ya = ay.i0[ky] * fx, yb = ay.i1[ky] * fx;
-                const float wy = ay.w1[ky];
+        for (std::int64_t z = z0; z < z1; ++z)
+            for (std::int64_t y = 0; y < ty; ++y)
                 for (std::int64_t x = 0; x < tx; ++x) {
-                    const auto kx = static_cast<std::size_t>(x);
-                    const std::int64_t xa = ax.i0[kx], xb = ax.i1[kx];
-                    const float wx = ax.w1[kx];
-                    const std::int64_t c000 = za + ya + xa, c001 = za + ya + xb, c010 = za + yb + xa,
-                                       c011 = za + yb + xb, c100 = zb + ya + xa, c101 = zb + ya + xb,
-                                       c110 = zb + yb + xa, c111 = zb + yb + xb;
-                    float best = -1.0f, sum = 0.0f;
+                    value(z, y, x, p.data());
                     int arg = 0;
-                    for (int c = 0; c < classes; ++c) {
-                        const float* q = probs.data() + static_cast<std::size_t>(c) * static_cast<std::size_t>(fvox);
-                        const float a = q[c000] + wx * (q[c001] - q[c000]);
-                        const float b = q[c010] + wx * (q[c011] - q[c010]);
-                        const float cc = q[c100] + wx * (q[c101] - q[c100]);
-                        const float d = q[c110] + wx * (q[c111] - q[c110]);
-                        const float e = a + wy * (b - a), f = cc + wy * (d - cc);
-                        const float v = e + wz * (f - e);
-                        p[static_cast<std::size_t>(c)] = v;
-                        sum += v;
-                        if (v > best) best = v, arg = c;
-                    }
+                    for (int c = 1; c < classes; ++c)
+                        if (p[static_cast<std::size_t>(c)] > p[static_cast<std::size_t>(arg)]) arg = c;
                     const std::int64_t o = (z * ty + y) * tx + x;
                     result.labels[static_cast<std::size_t>(o)] = static_cast<std::uint8_t>(arg);
                     if (keep_probabilities)
                         for (int c = 0; c < classes; ++c)
                             result.probabilities[static_cast<std::size_t>(c) * static_cast<std::size_t>(tvox) +
-                                                 static_cast<std::size_t>(o)] =
-                                sum > 0 ? p[static_cast<std::size_t>(c)] / sum : 0.0f;
+                                                 static_cast<std::size_t>(o)] = p[static_cast<std::size_t>(c)];
                 }
-            }
-        }
     });
+}
+
+/// Brings model-grid probabilities (classes × @p from) to the input grid @p to by trilinear
+/// (bilinear in 2-D) interpolation and takes the argmax there — the labels are the same
+/// whether or not the probabilities are returned. Memory: the labels, plus classes × output
+/// voxels only when @p keep_probabilities (normalised to sum 1 per voxel).
+void resample_probabilities(const std::vector<float>& probs, const std::vector<std::int64_t>& from, int classes,
+                            const std::vector<std::int64_t>& to, bool keep_probabilities, Segmentation& result) {
+    const ProbabilityInterpolator at(probs, from, classes, to);
+    labels_from(to, classes, keep_probabilities, result,
+                [&](std::int64_t z, std::int64_t y, std::int64_t x, float* p) { at.at(z, y, x, p); });
 }
 
 }  // namespace
@@ -331,6 +363,49 @@ void check_context_groups(const std::vector<std::vector<int>>& groups, int num_c
 
 }  // namespace
 
+namespace {
+
+/// combine_context at one voxel: @p d (the detail model's values, stride @p sd, changed in
+/// place) and @p c (the context's, stride @p sc); @p grouped marks the grouped labels.
+inline void combine_voxel(float* d, std::int64_t sd, const float* c, std::int64_t sc, int num_classes,
+                          const std::vector<std::vector<int>>& groups, const std::vector<bool>& grouped, float w,
+                          float floor) {
+    auto D = [&](int l) -> float& { return d[l * sd]; };
+    auto C = [&](int l) { return c[l * sc]; };
+    float in_detail = 0.0f, in_context = 0.0f, in_new = 0.0f;
+    for (const auto& g : groups) {
+        float dm = 0.0f, cm = 0.0f;
+        for (int l : g) {
+            dm += D(l);
+            cm += C(l);
+        }
+        const float mass = (1.0f - w) * dm + w * cm;
+        for (int l : g) {  // the context's split; detail's own where the context gives the group ~nothing
+            if (cm >= floor) D(l) = mass * C(l) / cm;
+            else if (dm > 0.0f) D(l) *= mass / dm;
+            else D(l) = mass / static_cast<float>(g.size());
+        }
+        in_detail += dm;
+        in_context += cm;
+        in_new += mass;
+    }
+    // every other class: detail's proportions (the context's where detail has none left)
+    const float rest = std::max(0.0f, 1.0f - in_new);
+    const bool from_detail = 1.0f - in_detail > floor;
+    const float denom = from_detail ? 1.0f - in_detail : std::max(1.0f - in_context, floor);
+    for (int l = 0; l < num_classes; ++l)
+        if (!grouped[static_cast<std::size_t>(l)]) D(l) = (from_detail ? D(l) : C(l)) * rest / denom;
+}
+
+std::vector<bool> grouped_labels(const std::vector<std::vector<int>>& groups, int num_classes) {
+    std::vector<bool> grouped(static_cast<std::size_t>(num_classes), false);
+    for (const auto& g : groups)
+        for (int l : g) grouped[static_cast<std::size_t>(l)] = true;
+    return grouped;
+}
+
+}  // namespace
+
 void combine_context(std::vector<float>& detail, const std::vector<float>& context, int num_classes,
                      const std::vector<std::vector<int>>& groups, double mass_weight, double eps) {
     SPORTSMED_CHECK(num_classes >= 2 && detail.size() == context.size() &&
@@ -340,43 +415,94 @@ void combine_context(std::vector<float>& detail, const std::vector<float>& conte
     SPORTSMED_CHECK(mass_weight >= 0.0 && mass_weight <= 1.0, "combine_context: mass_weight must be in [0, 1], got {}",
                     mass_weight);
     check_context_groups(groups, num_classes, "combine_context");
-    std::vector<bool> grouped(static_cast<std::size_t>(num_classes), false);
-    for (const auto& g : groups)
-        for (int l : g) grouped[static_cast<std::size_t>(l)] = true;
+    const std::vector<bool> grouped = grouped_labels(groups, num_classes);
     const auto n = static_cast<std::int64_t>(detail.size() / static_cast<std::size_t>(num_classes));
     const float w = static_cast<float>(mass_weight), floor = static_cast<float>(eps);
     parallel_for(0, n, [&](std::int64_t v0, std::int64_t v1) {
-        auto d = [&](int l, std::int64_t v) -> float& { return detail[static_cast<std::size_t>(l * n + v)]; };
-        auto c = [&](int l, std::int64_t v) { return context[static_cast<std::size_t>(l * n + v)]; };
-        for (std::int64_t v = v0; v < v1; ++v) {
-            float in_detail = 0.0f, in_context = 0.0f, in_new = 0.0f;
-            for (const auto& g : groups) {
-                float dm = 0.0f, cm = 0.0f;
-                for (int l : g) {
-                    dm += d(l, v);
-                    cm += c(l, v);
-                }
-                const float mass = (1.0f - w) * dm + w * cm;
-                for (int l : g) {  // the context's split; detail's own where the context gives the group ~nothing
-                    if (cm >= floor) d(l, v) = mass * c(l, v) / cm;
-                    else if (dm > 0.0f) d(l, v) *= mass / dm;
-                    else d(l, v) = mass / static_cast<float>(g.size());
-                }
-                in_detail += dm;
-                in_context += cm;
-                in_new += mass;
-            }
-            // every other class: detail's proportions (the context's where detail has none left)
-            const float rest = std::max(0.0f, 1.0f - in_new);
-            const bool from_detail = 1.0f - in_detail > floor;
-            const float denom = from_detail ? 1.0f - in_detail : std::max(1.0f - in_context, floor);
-            for (int l = 0; l < num_classes; ++l)
-                if (!grouped[static_cast<std::size_t>(l)]) d(l, v) = (from_detail ? d(l, v) : c(l, v)) * rest / denom;
-        }
+        for (std::int64_t v = v0; v < v1; ++v)
+            combine_voxel(detail.data() + v, n, context.data() + v, n, num_classes, groups, grouped, w, floor);
     });
 }
 
 namespace {
+
+/// A model's result on its own grid: the input's when no resampling is needed (then as
+/// segment_on_grid gives it, probabilities if asked), else the resampled image's, with its
+/// probabilities always.
+struct OnModelGrid {
+    Segmentation result;
+    std::vector<std::int64_t> grid;  ///< the spatial shape of result
+    bool resampled = false;
+};
+
+OnModelGrid probabilities_on_model_grid(Model& model, const float* image, const std::vector<std::int64_t>& shape,
+                                        const SegmentOptions& options) {
+    const ModelSpec& spec = model.spec();
+    bool resample = false;
+    if (!options.input_spacing_mm.empty() && !spec.spacing_mm.empty()) {
+        SPORTSMED_CHECK(options.input_spacing_mm.size() == shape.size(),
+                        "segment: {} input spacings for a {}-D image", options.input_spacing_mm.size(), shape.size());
+        for (std::size_t d = 0; d < shape.size(); ++d) {
+            SPORTSMED_CHECK(options.input_spacing_mm[d] > 0, "segment: input spacing must be positive, got {}",
+                            options.input_spacing_mm[d]);
+            if (std::abs(options.input_spacing_mm[d] / spec.spacing_mm[d] - 1.0) > 0.01) resample = true;
+        }
+    }
+    SegmentOptions inner = options;
+    inner.keep_largest_component = false;
+    inner.attached_labels.clear();
+    OnModelGrid out;
+    if (!resample) {
+        out.result = segment_on_grid(model, image, shape, inner);
+        out.grid = shape;
+        return out;
+    }
+    namespace F = torch::nn::functional;
+    const auto dims = static_cast<std::int64_t>(shape.size());
+    std::vector<std::int64_t> full = {1, spec.in_channels};
+    full.insert(full.end(), shape.begin(), shape.end());
+    std::vector<std::int64_t> target(dims);
+    for (std::int64_t d = 0; d < dims; ++d) {
+        target[d] = std::max<std::int64_t>(
+            1, std::llround(shape[d] * options.input_spacing_mm[d] / spec.spacing_mm[d]));
+    }
+    auto interp = [&](const torch::Tensor& t, const std::vector<std::int64_t>& size, bool linear) {
+        F::InterpolateFuncOptions o = F::InterpolateFuncOptions().size(size);
+        if (!linear) o.mode(torch::kNearest);
+        else if (dims == 3) o.mode(torch::kTrilinear).align_corners(false);
+        else o.mode(torch::kBilinear).align_corners(false);
+        return F::interpolate(t, o);
+    };
+    torch::NoGradGuard no_grad;
+    // Anti-aliasing: an axis shrunk by a factor f > 1 is first smoothed with a Gaussian of
+    // σ = (f − 1)/2 input voxels (scikit-image's resize default), so that detail finer than
+    // the model's grid is averaged, as an acquisition at that resolution would, not aliased.
+    torch::Tensor x = torch::from_blob(const_cast<float*>(image), full, torch::kFloat32);
+    for (std::int64_t d = 0; d < dims; ++d) {
+        const double factor = static_cast<double>(shape[d]) / static_cast<double>(target[d]);
+        if (factor <= 1.0 + 1e-6) continue;
+        const double sigma = (factor - 1.0) / 2.0;
+        const auto radius = static_cast<std::int64_t>(std::ceil(4.0 * sigma));
+        torch::Tensor k = torch::arange(-radius, radius + 1, torch::kFloat64);
+        k = torch::exp(-0.5 * (k / sigma).pow(2));
+        k = (k / k.sum()).to(torch::kFloat32);
+        // move axis d last, convolve along it with edge replication, move it back
+        const std::int64_t axis = 2 + d;
+        torch::Tensor moved = x.movedim(axis, -1).contiguous();
+        const auto sizes = moved.sizes().vec();
+        torch::Tensor rows = moved.reshape({-1, 1, sizes.back()});
+        rows = F::pad(rows, F::PadFuncOptions({radius, radius}).mode(torch::kReplicate));
+        rows = F::conv1d(rows, k.view({1, 1, -1}));
+        x = rows.reshape(sizes).movedim(-1, axis).contiguous();
+    }
+    const torch::Tensor xr = interp(x, target, true).contiguous();
+    inner.input_spacing_mm.clear();
+    inner.probabilities = true;  // one path: the labels are always the argmax of the resampled probabilities
+    out.result = segment_on_grid(model, xr.data_ptr<float>(), target, inner);
+    out.grid = target;
+    out.resampled = true;
+    return out;
+}
 
 Segmentation segment_cascade(Model& model, const float* image, const std::vector<std::int64_t>& shape,
                              const SegmentOptions& options) {
@@ -400,30 +526,34 @@ Segmentation segment_cascade(Model& model, const float* image, const std::vector
     inner.context_model = nullptr;
     inner.context_groups.clear();
     inner.probabilities = true;
-    inner.keep_largest_component = false;
     auto half = [&](double offset) -> ProgressCallback {
         if (!options.progress) return {};
         return [cb = options.progress, offset](double f, std::string_view stage) {
             return cb(offset + 0.5 * f, stage);
         };
     };
+    // Each model's probabilities on its own grid; the two are interpolated onto the input grid,
+    // combined and argmaxed a voxel at a time (memory: the labels, plus the probabilities when
+    // asked for — not two class buffers of the input's size).
     inner.progress = half(0.0);
-    Segmentation result = segment(model, image, shape, inner);
+    const OnModelGrid fine = probabilities_on_model_grid(model, image, shape, inner);
     inner.progress = half(0.5);
-    const Segmentation coarse = segment(context, image, shape, inner);
-    combine_context(result.probabilities, coarse.probabilities, result.num_classes, groups,
-                    options.context_mass_weight);
-    const auto n = static_cast<std::int64_t>(result.labels.size());
-    const float* p = result.probabilities.data();
-    parallel_for(0, n, [&](std::int64_t v0, std::int64_t v1) {
-        for (std::int64_t v = v0; v < v1; ++v) {
-            int best = 0;
-            for (int c = 1; c < result.num_classes; ++c)
-                if (p[c * n + v] > p[best * n + v]) best = c;
-            result.labels[static_cast<std::size_t>(v)] = static_cast<std::uint8_t>(best);
-        }
+    const OnModelGrid coarse = probabilities_on_model_grid(context, image, shape, inner);
+    const int k = fine.result.num_classes;
+    const ProbabilityInterpolator at_fine(fine.result.probabilities, fine.grid, k, shape);
+    const ProbabilityInterpolator at_coarse(coarse.result.probabilities, coarse.grid, k, shape);
+    const std::vector<bool> grouped = grouped_labels(groups, k);
+    const auto w = static_cast<float>(options.context_mass_weight);
+    Segmentation result;
+    result.shape = shape;
+    result.num_classes = k;
+    labels_from(shape, k, options.probabilities, result, [&](std::int64_t z, std::int64_t y, std::int64_t x, float* p) {
+        thread_local std::vector<float> q;
+        q.resize(static_cast<std::size_t>(k));
+        at_fine.at(z, y, x, p);
+        at_coarse.at(z, y, x, q.data());
+        combine_voxel(p, 1, q.data(), 1, k, groups, grouped, w, 1e-6f);
     });
-    if (!options.probabilities) std::vector<float>().swap(result.probabilities);
     if (options.keep_largest_component || !options.attached_labels.empty()) post_process(result, options);
     return result;
 }
@@ -446,69 +576,18 @@ Segmentation segment(Model& model, const float* image, const std::vector<std::in
                                 std::find(options.keep_largest_labels.begin(), options.keep_largest_labels.end(), l) !=
                                     options.keep_largest_labels.end(),
                             "segment: join_fragment_groups has {}, which keep_largest_labels does not filter", l);
-    bool resample = false;
-    if (!options.input_spacing_mm.empty() && !spec.spacing_mm.empty()) {
-        SPORTSMED_CHECK(options.input_spacing_mm.size() == shape.size(),
-                        "segment: {} input spacings for a {}-D image", options.input_spacing_mm.size(), shape.size());
-        for (std::size_t d = 0; d < shape.size(); ++d) {
-            SPORTSMED_CHECK(options.input_spacing_mm[d] > 0, "segment: input spacing must be positive, got {}",
-                            options.input_spacing_mm[d]);
-            if (std::abs(options.input_spacing_mm[d] / spec.spacing_mm[d] - 1.0) > 0.01) resample = true;
-        }
+    OnModelGrid on_model = probabilities_on_model_grid(model, image, shape, options);
+    if (!on_model.resampled) {
+        if (!options.probabilities) std::vector<float>().swap(on_model.result.probabilities);
+        Segmentation result = std::move(on_model.result);
+        if (options.keep_largest_component || !options.attached_labels.empty()) post_process(result, options);
+        return result;
     }
     Segmentation result;
-    if (!resample) {
-        result = segment_on_grid(model, image, shape, options);
-    } else {
-        namespace F = torch::nn::functional;
-        const auto dims = static_cast<std::int64_t>(shape.size());
-        std::vector<std::int64_t> full = {1, spec.in_channels};
-        full.insert(full.end(), shape.begin(), shape.end());
-        std::vector<std::int64_t> target(dims);
-        for (std::int64_t d = 0; d < dims; ++d) {
-            target[d] = std::max<std::int64_t>(
-                1, std::llround(shape[d] * options.input_spacing_mm[d] / spec.spacing_mm[d]));
-        }
-        auto interp = [&](const torch::Tensor& t, const std::vector<std::int64_t>& size, bool linear) {
-            F::InterpolateFuncOptions o = F::InterpolateFuncOptions().size(size);
-            if (!linear) o.mode(torch::kNearest);
-            else if (dims == 3) o.mode(torch::kTrilinear).align_corners(false);
-            else o.mode(torch::kBilinear).align_corners(false);
-            return F::interpolate(t, o);
-        };
-        torch::NoGradGuard no_grad;
-        // Anti-aliasing: an axis shrunk by a factor f > 1 is first smoothed with a Gaussian of
-        // σ = (f − 1)/2 input voxels (scikit-image's resize default), so that detail finer than
-        // the model's grid is averaged, as an acquisition at that resolution would, not aliased.
-        torch::Tensor x = torch::from_blob(const_cast<float*>(image), full, torch::kFloat32);
-        for (std::int64_t d = 0; d < dims; ++d) {
-            const double factor = static_cast<double>(shape[d]) / static_cast<double>(target[d]);
-            if (factor <= 1.0 + 1e-6) continue;
-            const double sigma = (factor - 1.0) / 2.0;
-            const auto radius = static_cast<std::int64_t>(std::ceil(4.0 * sigma));
-            torch::Tensor k = torch::arange(-radius, radius + 1, torch::kFloat64);
-            k = torch::exp(-0.5 * (k / sigma).pow(2));
-            k = (k / k.sum()).to(torch::kFloat32);
-            // move axis d last, convolve along it with edge replication, move it back
-            const std::int64_t axis = 2 + d;
-            torch::Tensor moved = x.movedim(axis, -1).contiguous();
-            const auto sizes = moved.sizes().vec();
-            torch::Tensor rows = moved.reshape({-1, 1, sizes.back()});
-            rows = F::pad(rows, F::PadFuncOptions({radius, radius}).mode(torch::kReplicate));
-            rows = F::conv1d(rows, k.view({1, 1, -1}));
-            x = rows.reshape(sizes).movedim(-1, axis).contiguous();
-        }
-        const torch::Tensor xr = interp(x, target, true).contiguous();
-        SegmentOptions inner = options;
-        inner.input_spacing_mm.clear();
-        inner.keep_largest_component = false;
-        inner.probabilities = true;  // one path: the labels are always the argmax of the resampled probabilities
-        Segmentation on_model = segment_on_grid(model, xr.data_ptr<float>(), target, inner);
-        result.shape = shape;
-        result.num_classes = on_model.num_classes;
-        resample_probabilities(on_model.probabilities, target, on_model.num_classes, shape, options.probabilities,
-                               result);
-    }
+    result.shape = shape;
+    result.num_classes = on_model.result.num_classes;
+    resample_probabilities(on_model.result.probabilities, on_model.grid, result.num_classes, shape,
+                           options.probabilities, result);
     if (options.keep_largest_component || !options.attached_labels.empty()) post_process(result, options);
     return result;
 }
