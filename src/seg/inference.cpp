@@ -304,8 +304,9 @@ private:
 };
 
 /// Labels (the argmax: the first on ties) and, with @p keep_probabilities, classes × voxels of
-/// the values that @p value(z, y, x, p) writes into p per voxel of the grid @p to — computed a
-/// voxel at a time, so that memory is the labels plus only what is asked for.
+/// the values that @p value(z, y, x, p, scratch) writes into p per voxel of the grid @p to
+/// (scratch: room for classes more values) — computed a voxel at a time, so that memory is the
+/// labels plus only what is asked for.
 template <class Value>
 void labels_from(const std::vector<std::int64_t>& to, int classes, bool keep_probabilities, Segmentation& result,
                  const Value& value) {
@@ -315,11 +316,11 @@ void labels_from(const std::vector<std::int64_t>& to, int classes, bool keep_pro
     result.labels.assign(static_cast<std::size_t>(tvox), 0);
     if (keep_probabilities) result.probabilities.assign(static_cast<std::size_t>(tvox) * classes, 0.0f);
     parallel_for(0, tz, [&](std::int64_t z0, std::int64_t z1) {
-        std::vector<float> p(static_cast<std::size_t>(classes));
+        std::vector<float> p(2 * static_cast<std::size_t>(classes));
         for (std::int64_t z = z0; z < z1; ++z)
             for (std::int64_t y = 0; y < ty; ++y)
                 for (std::int64_t x = 0; x < tx; ++x) {
-                    value(z, y, x, p.data());
+                    value(z, y, x, p.data(), p.data() + classes);
                     int arg = 0;
                     for (int c = 1; c < classes; ++c)
                         if (p[static_cast<std::size_t>(c)] > p[static_cast<std::size_t>(arg)]) arg = c;
@@ -341,7 +342,7 @@ void resample_probabilities(const std::vector<float>& probs, const std::vector<s
                             const std::vector<std::int64_t>& to, bool keep_probabilities, Segmentation& result) {
     const ProbabilityInterpolator at(probs, from, classes, to);
     labels_from(to, classes, keep_probabilities, result,
-                [&](std::int64_t z, std::int64_t y, std::int64_t x, float* p) { at.at(z, y, x, p); });
+                [&](std::int64_t z, std::int64_t y, std::int64_t x, float* p, float*) { at.at(z, y, x, p); });
 }
 
 }  // namespace
@@ -547,13 +548,12 @@ Segmentation segment_cascade(Model& model, const float* image, const std::vector
     Segmentation result;
     result.shape = shape;
     result.num_classes = k;
-    labels_from(shape, k, options.probabilities, result, [&](std::int64_t z, std::int64_t y, std::int64_t x, float* p) {
-        thread_local std::vector<float> q;
-        q.resize(static_cast<std::size_t>(k));
-        at_fine.at(z, y, x, p);
-        at_coarse.at(z, y, x, q.data());
-        combine_voxel(p, 1, q.data(), 1, k, groups, grouped, w, 1e-6f);
-    });
+    labels_from(shape, k, options.probabilities, result,
+                [&](std::int64_t z, std::int64_t y, std::int64_t x, float* p, float* q) {
+                    at_fine.at(z, y, x, p);
+                    at_coarse.at(z, y, x, q);
+                    combine_voxel(p, 1, q, 1, k, groups, grouped, w, 1e-6f);
+                });
     if (options.keep_largest_component || !options.attached_labels.empty()) post_process(result, options);
     return result;
 }
