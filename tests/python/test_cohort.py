@@ -199,6 +199,7 @@ def _check_knee_mri(out: Path, m, pseud: dict) -> None:
     row = segs[segs["athlete"] == pseud["A002"]].iloc[0]
     assert row["model"] == "knee_unet.pt" and row["context_model"] == "knee_context.pt"
     assert row["context_weight"] == 0.5
+    assert "the model's sidecar: trained on synthetic phantom anatomy only" in row["warnings"]
     img = imaging.read_image(str(knee[("A002", "knee_image")]))
     ref, _ = seg.segment(model, img.fdata().astype(np.float32), geometry=img.geometry,
                          context_model=seg.load_model(seg.default_context_model_path()))

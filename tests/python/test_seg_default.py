@@ -72,6 +72,18 @@ def context_model():
     return seg.load_model(seg.default_context_model_path())
 
 
+def test_model_caveats_come_from_the_sidecar(model, context_model):
+    caveats = seg.model_caveats(model)
+    assert len(caveats) == 1 and "cartilage" in caveats[0] and "review" in caveats[0]
+    assert seg.model_caveats(context_model) == []
+    names = ["background", "a"]
+    free = seg.create_model(seg.unet_spec(names, (16, 16, 16), base_features=4, levels=2, notes="free text"))
+    assert seg.model_caveats(free) == []
+    told = seg.create_model(seg.unet_spec(names, (16, 16, 16), base_features=4, levels=2,
+                                          notes=json.dumps({"caveats": ["x"]})))
+    assert seg.model_caveats(told) == ["x"]
+
+
 def test_context_sidecar_documents_training_and_the_cross_anatomy_test(context_model):
     spec = seg.model_spec(context_model)
     assert spec["labels"] == seg.KNEE_LABELS and spec["context_groups"] == seg.KNEE_CONTEXT_GROUPS
@@ -111,6 +123,8 @@ def test_cli_segment_writes_labels_on_the_input_grid(tmp_path, unseen_phantom):
     r = subprocess.run([exe, "mri", "segment", str(src), str(out), "--keep-largest", "model"], capture_output=True,
                        text=True, timeout=600)
     assert r.returncode == 0, r.stderr
+    # the shipped model's caveat (its cartilage on real knees) reaches the user
+    assert "warning: the model's sidecar: trained on synthetic phantom anatomy only" in r.stderr
     img = imaging.read_image(str(out))
     assert img.geometry.same_grid(ph["geometry"])
     pred = np.rint(img.fdata()).astype(np.uint8)

@@ -60,6 +60,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
     labels, probs = result
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
+    for caveat in seg.model_caveats(model):
+        print(f"warning: the model's sidecar: {caveat}", file=sys.stderr)
     if result.roi is not None:
         r = result.roi
         box = ", ".join(f"{a}:{b}" for a, b in zip(r["lo"], r["hi"]))

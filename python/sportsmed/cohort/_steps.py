@@ -285,7 +285,7 @@ def seg_segmentation(inp: StepInput, params: dict) -> StepOutput:
                  "mirror": bool(params.get("seg_mirror", False)),
                  "image_shape": "x".join(str(int(n)) for n in labels.shape),
                  "voxel_mm3": float(np.prod(g.spacing))}
-    warnings = []
+    warnings = [f"the model's sidecar: {c}" for c in seg.model_caveats(model)]
     single = set(int(k) for k in spec.get("single_component_labels", []))
     for k, name in names.items():
         if k == 0:

@@ -258,6 +258,18 @@ def model_spec(model: Model) -> dict:
     return json.loads(model.spec_json)
 
 
+def model_caveats(model: Model) -> list[str]:
+    """What the model's makers say its results are not good for (the sidecar's ``notes``, when
+    JSON, key ``caveats``): ``mri segment`` prints each as a warning, the cohort's seg step
+    adds them to its warnings. Empty when the sidecar says nothing."""
+    try:
+        notes = json.loads(model_spec(model).get("notes") or "null")
+    except ValueError:  # free-text notes
+        return []
+    caveats = notes.get("caveats", []) if isinstance(notes, dict) else []
+    return [str(c) for c in caveats] if isinstance(caveats, list) else [str(caveats)]
+
+
 #: Margin (mm) that ``segment(..., roi="auto")`` adds on every side of the knee its first pass
 #: finds: it covers tissue the coarse pass misses at the edges of bones and cartilage and
 #: gives the windows at the box's border context (the shipped model's patch is 48 mm).
