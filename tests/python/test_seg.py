@@ -499,6 +499,19 @@ def test_segment_with_a_context_model_is_the_argmax_of_the_combined_probabilitie
         seg.segment(fine, image, context_model=fine)
     # no spacing and no geometry: the image is on the (fine) model's grid, as without a context model
     np.testing.assert_array_equal(seg.segment(fine, image, context_model=coarse)[0], labels)
+    # both models resampled (an anisotropic grid): the labels are those of the returned
+    # probabilities, which are the combination of the two models' own (one path, with or without
+    # probabilities), and they sum to 1
+    aniso = (0.7, 1.3, 1.1)
+    l1, p1 = seg.segment(fine, image, probabilities=True, spacing_mm=aniso, context_model=coarse)
+    l0, none = seg.segment(fine, image, spacing_mm=aniso, context_model=coarse)
+    assert none is None
+    np.testing.assert_array_equal(l0, l1)
+    np.testing.assert_array_equal(l1, np.argmax(p1, 0))
+    np.testing.assert_allclose(p1.sum(0), 1.0, atol=1e-5)
+    pf = seg.segment(fine, image, probabilities=True, spacing_mm=aniso)[1]
+    pc = seg.segment(coarse, image, probabilities=True, spacing_mm=aniso)[1]
+    np.testing.assert_allclose(p1, seg.combine_context(pf, pc, [[1, 2, 3]]), atol=1e-5)
     with pytest.raises(sportsmed.InvalidArgument, match="without a context_model"):
         seg.segment(fine, image, context_groups=[[1, 2]])
     with pytest.raises(sportsmed.InvalidArgument, match="context group needs two or more labels"):
@@ -533,6 +546,10 @@ def test_attached_labels_remove_the_pieces_off_their_supports():
     rows = [[3, 2], [2, 1]]
     got = imaging.remove_detached_components(labels, rows)
     np.testing.assert_array_equal(got, _detached_reference(labels, rows))
+    # any storage order: permuted and flipped axes give the permuted and flipped result
+    moved = np.ascontiguousarray(np.transpose(labels, (2, 0, 1))[::-1, :, ::-1])
+    np.testing.assert_array_equal(imaging.remove_detached_components(moved, rows),
+                                  np.transpose(got, (2, 0, 1))[::-1, :, ::-1])
     assert (got != labels).any() and (got == 0).sum() > (labels == 0).sum()
 
     names = ["background", "a", "b", "c"]
