@@ -49,20 +49,28 @@ def main(argv=None) -> int:
                     help="synthesise the real-map images with the soft tissue split into K intensity regions")
     ap.add_argument("--keep-largest", action="store_true",
                     help="also score each prediction after keeping the largest component of femur, tibia, "
-                         "patella, femoral and patellar cartilage (rows marked '+lcc')")
+                         "patella, femoral and patellar cartilage (rows marked '+lcc') and after the model's own "
+                         "post-processing, segment(keep_largest_component='model'): its sidecar's anchors and "
+                         "attached labels too (rows marked '+model')")
     ap.add_argument("--partial-volume", type=int, default=1, metavar="F",
                     help="synthesise the real-map images from the map at spacing/F (partial volume)")
     ap.add_argument("--context", default=None, help="a coarse context model (segment --context)")
     args = ap.parse_args(argv)
     model = seg.load_model(args.model or seg.default_model_path())
     context = seg.load_model(args.context) if args.context else None
-    spacing = seg.model_spec(model)["spacing_mm"]
+    spec = seg.model_spec(model)
+    spacing = spec["spacing_mm"]
 
     def score(name: str, pred: np.ndarray, truth: np.ndarray) -> list:
         out = [_row(name, pred, truth)]
         if args.keep_largest:
             kept = imaging.keep_largest_component_per_label(pred, only=seg.KNEE_SINGLE_COMPONENT_LABELS)
             out.append(_row(name + " +lcc", kept, truth))
+            own = imaging.keep_largest_component_per_label(pred, 26, spec.get("single_component_labels", []),
+                                                           spec.get("fragment_join_groups", []),
+                                                           spec.get("component_anchors", []))
+            own = imaging.remove_detached_components(own, spec.get("attached_labels", []))
+            out.append(_row(name + " +model", own, truth))
         return out
 
     print("image".ljust(20) + " ".join(name[:10].rjust(10) for name in seg.KNEE_LABELS[1:]))
@@ -75,7 +83,7 @@ def main(argv=None) -> int:
         dice = score(f"DESS {shape or 'standard'}", pred, seg.remap_pymskt(ph["labels"]))
         if shape is not None:
             rows.append(dice)
-    for k, tag in enumerate(("", " +lcc")[:len(rows[0]) if rows else 0]):
+    for k, tag in enumerate(("", " +lcc", " +model")[:len(rows[0]) if rows else 0]):
         print(f"mean{tag}".ljust(20) + " ".join(f"{d:10.3f}" for d in np.mean([r[k] for r in rows], 0)))
         print(f"min{tag}".ljust(20) + " ".join(f"{d:10.3f}" for d in np.min([r[k] for r in rows], 0)))
     if args.real_map:
