@@ -1,6 +1,7 @@
 """One training stage of a knee segmentation model, shared by scripts/train_default_seg.py and
 scripts/train_knee_seg.py: SynthSeg-style training with a progress bar and a wall-time limit
-(the weights after the last full epoch are kept), then the Dice per validation image."""
+(the weights after the last full epoch are kept), the Dice per validation image, and the model
+saved with its knee sidecar."""
 
 from __future__ import annotations
 
@@ -46,3 +47,19 @@ def validation_table(model, names: Sequence[str], images, labels) -> list:
         dice = seg.dice_per_class(pred, lab, len(seg.KNEE_LABELS))
         table.append({"validation": name, **{c: round(d, 4) for c, d in zip(seg.KNEE_LABELS[1:], dice[1:])}})
     return table
+
+
+def save_knee_model(model, out: Path, spacing: float, notes: dict, **fields) -> None:
+    """Saves ``model`` to ``out`` with its sidecar: the grid trained on (an --init model may
+    differ), the knee classes' post-processing (one-piece classes, anchors, attached labels),
+    ``fields`` (e.g. ``mirror_axes``, ``context_groups``) and ``notes`` as JSON."""
+    spec = seg.model_spec(model)
+    spec["spacing_mm"] = [float(spacing)] * 3
+    spec["single_component_labels"] = seg.KNEE_SINGLE_COMPONENT_LABELS
+    spec["component_anchors"] = seg.KNEE_COMPONENT_ANCHORS
+    spec["attached_labels"] = seg.KNEE_ATTACHED_LABELS
+    spec.update(fields)
+    spec["notes"] = json.dumps(notes)
+    model.save(str(out))
+    # Rewrite the sidecar with the notes (the spec is data; the weights are unchanged).
+    out.with_suffix(".json").write_text(json.dumps(spec, indent=2) + "\n")

@@ -51,7 +51,7 @@ import numpy as np
 import sportsmed
 from sportsmed import imaging, seg
 
-from _seg_stage import train_stage, validation_table  # scripts/_seg_stage.py
+from _seg_stage import save_knee_model, train_stage, validation_table  # scripts/_seg_stage.py
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -161,12 +161,7 @@ def main(argv=None) -> int:
     # Final held-out evaluation, per validation image.
     table = validation_table(model, val_names, val_images, val_labels)
     command = "scripts/train_default_seg.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    spec = seg.model_spec(model)
-    spec["spacing_mm"] = [float(args.spacing)] * 3  # the grid trained on (an --init model may differ)
-    spec["single_component_labels"] = seg.KNEE_SINGLE_COMPONENT_LABELS
-    spec["component_anchors"] = seg.KNEE_COMPONENT_ANCHORS
-    spec["attached_labels"] = seg.KNEE_ATTACHED_LABELS
-    spec["notes"] = json.dumps({
+    notes = {
         "trained_by": command.strip(), "sportsmed": sportsmed.__version__,
         "training_minutes": round(minutes, 1), "threads": sportsmed.num_threads(),
         "data": "SynthSeg-style synthesis from the sportsmed knee phantom label maps "
@@ -184,10 +179,11 @@ def main(argv=None) -> int:
         "stopped_early": stopped_early,
         "final_train_loss": history[-1]["train_loss"] if history else None, "validation_dice": table,
         "previous_stage": previous,
-    })
-    model.save(str(args.out))
-    # Rewrite the sidecar with the notes (the spec is data; the weights are unchanged).
-    args.out.with_suffix(".json").write_text(json.dumps(spec, indent=2) + "\n")
+    }
+    if not args.real_maps:
+        notes["caveats"] = ["trained on synthetic phantom anatomy only: not validated on real knees; review the "
+                            "cartilage masks before reporting thickness or T2 from them"]
+    save_knee_model(model, args.out, args.spacing, notes)
     print(json.dumps(table, indent=2))
     return 0
 

@@ -47,7 +47,7 @@ from sportsmed import imaging, seg
 from sportsmed.imaging._labels import PYMSKT_LABEL_NAMES, label_names_path, read_label_mapping, read_label_names
 from sportsmed.seg._harmonise import CONTRASTS, add_cortex, flex_knee, harmonise
 
-from _seg_stage import train_stage, validation_table  # scripts/_seg_stage.py
+from _seg_stage import save_knee_model, train_stage, validation_table  # scripts/_seg_stage.py
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SPORTSMED_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -230,15 +230,7 @@ def main(argv=None) -> int:
         validate_every=args.validate_every, class_weights=args.class_weights)
     table = validation_table(model, val_names, val_images, val_labels)
     command = "scripts/train_knee_seg.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    spec = seg.model_spec(model)
-    spec["spacing_mm"] = [float(args.spacing)] * 3
-    spec["orientation"] = "LPS"
-    spec["single_component_labels"] = seg.KNEE_SINGLE_COMPONENT_LABELS
-    spec["component_anchors"] = seg.KNEE_COMPONENT_ANCHORS
-    spec["context_groups"] = seg.KNEE_CONTEXT_GROUPS  # as a cascade's first stage it decides which bone
-    spec["attached_labels"] = seg.KNEE_ATTACHED_LABELS
-    spec["mirror_axes"] = list(args.flip_axes) if args.flip_axes else [0, 1, 2]
-    spec["notes"] = json.dumps({
+    notes = {
         "trained_by": command.strip(), "sportsmed": sportsmed.__version__, "training_minutes": round(minutes, 1),
         "threads": sportsmed.num_threads(),
         "data": "SynthSeg-style synthesis from real knee label maps ("
@@ -260,9 +252,10 @@ def main(argv=None) -> int:
         "stopped_early": stopped_early,
         "final_train_loss": history[-1]["train_loss"] if history else None, "validation_dice": table,
         "previous_stage": previous,
-    })
-    model.save(str(args.out))
-    args.out.with_suffix(".json").write_text(json.dumps(spec, indent=2) + "\n")
+    }
+    # as a cascade's first stage it decides which bone (context_groups); mirror_axes: test-time mirroring
+    save_knee_model(model, args.out, args.spacing, notes, orientation="LPS", context_groups=seg.KNEE_CONTEXT_GROUPS,
+                    mirror_axes=list(args.flip_axes) if args.flip_axes else [0, 1, 2])
     print(json.dumps(table, indent=2))
     return 0
 
