@@ -563,8 +563,8 @@ Segmentation segment_cascade(Model& model, const float* image, const std::vector
 Segmentation segment(Model& model, const float* image, const std::vector<std::int64_t>& shape,
                      const SegmentOptions& options) {
     const ModelSpec& spec = model.spec();
-    if (options.context_model != nullptr) return segment_cascade(model, image, shape, options);
-    SPORTSMED_CHECK(options.context_groups.empty(), "segment: context_groups given without a context_model");
+    SPORTSMED_CHECK(options.context_model != nullptr || options.context_groups.empty(),
+                    "segment: context_groups given without a context_model");
     SPORTSMED_CHECK(options.batch_size >= 0, "segment: batch_size must be >= 0 (0: automatic), got {}",
                     options.batch_size);
     for (int l : options.keep_largest_labels)
@@ -576,6 +576,7 @@ Segmentation segment(Model& model, const float* image, const std::vector<std::in
                                 std::find(options.keep_largest_labels.begin(), options.keep_largest_labels.end(), l) !=
                                     options.keep_largest_labels.end(),
                             "segment: join_fragment_groups has {}, which keep_largest_labels does not filter", l);
+    if (options.context_model != nullptr) return segment_cascade(model, image, shape, options);
     OnModelGrid on_model = probabilities_on_model_grid(model, image, shape, options);
     if (!on_model.resampled) {
         if (!options.probabilities) std::vector<float>().swap(on_model.result.probabilities);

@@ -514,6 +514,8 @@ def test_segment_with_a_context_model_is_the_argmax_of_the_combined_probabilitie
     np.testing.assert_allclose(p1, seg.combine_context(pf, pc, [[1, 2, 3]]), atol=1e-5)
     with pytest.raises(sportsmed.InvalidArgument, match="without a context_model"):
         seg.segment(fine, image, context_groups=[[1, 2]])
+    with pytest.raises(sportsmed.InvalidArgument, match="batch_size must be >= 0"):  # checked for a cascade too
+        seg.segment(fine, image, context_model=coarse, batch_size=-1)
     with pytest.raises(sportsmed.InvalidArgument, match="context group needs two or more labels"):
         seg.segment(fine, image, context_model=coarse, context_groups=[[1]])
     other = seg.create_model(seg.unet_spec(["background", "x", "y", "z"], (16, 16, 16), base_features=4, levels=2,
