@@ -39,7 +39,8 @@ Relative paths are relative to the manifest's folder. Tasks:
   ``risk``).
 
 Output tables (one per step; every row also has ``athlete`` (pseudonym), ``session_date``,
-``item``, ``warnings`` and ``<array>_nifti`` paths): ``seg``: ``model``, ``mirror``,
+``item``, ``warnings`` and ``<array>_nifti`` paths): ``seg``: ``model``, ``context_model`` (empty
+without one), ``context_weight``, ``mirror``,
 ``image_shape``, ``voxel_mm3``, ``<class>_volume_mm3`` per class of the model; ``mri``:
 ``labels_source`` ("label map" or "segmentation"), ``surface_points``,
 ``thickness_mean_mm``/``_median_mm``, ``cartilage_volume_mm3``, ``<region>_mean_mm`` per knee
