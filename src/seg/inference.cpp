@@ -560,6 +560,14 @@ Segmentation segment_cascade(Model& model, const float* image, const std::vector
 
 }  // namespace
 
+void use_model_post_processing(SegmentOptions& options, const ModelSpec& spec) {
+    options.keep_largest_component = !spec.single_component_labels.empty();
+    options.keep_largest_labels = spec.single_component_labels;
+    options.join_fragment_groups = spec.fragment_join_groups;
+    options.component_anchors = spec.component_anchors;
+    options.attached_labels = spec.attached_labels;
+}
+
 Segmentation segment(Model& model, const float* image, const std::vector<std::int64_t>& shape,
                      const SegmentOptions& options) {
     const ModelSpec& spec = model.spec();

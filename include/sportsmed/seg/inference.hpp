@@ -100,6 +100,12 @@ struct Segmentation {
 Segmentation segment(Model& model, const float* image, const std::vector<std::int64_t>& shape,
                      const SegmentOptions& options = {});
 
+/// Sets the post-processing of @p options to what the model's sidecar names (Python's
+/// `keep_largest_component="model"`, `mri segment --keep-largest model`): the largest component
+/// of its single_component_labels (none named: no such filter), its fragment_join_groups and
+/// component_anchors, and its attached_labels.
+void use_model_post_processing(SegmentOptions& options, const ModelSpec& spec);
+
 /// The probabilities of a two-stage cascade, in place. Each group of labels gets the mass
 /// (1 − @p mass_weight)·(@p detail's total for the group) + @p mass_weight·(@p context's),
 /// split among its members in @p context's proportions (in @p detail's where @p context

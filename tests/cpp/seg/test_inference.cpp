@@ -8,6 +8,7 @@
 #include "seg/augment.hpp"
 #include "seg/detail.hpp"
 #include "sportsmed/core/error.hpp"
+#include "sportsmed/imaging/components.hpp"
 #include "sportsmed/seg.hpp"
 
 using namespace sportsmed;
@@ -384,6 +385,40 @@ TEST_CASE("seg: a cascade's labels are the argmax of the combined probabilities"
     cascade.context_model = nullptr;
     cascade.context_groups = {{1, 2}};
     CHECK_THROWS_WITH(segment(fine, img.data(), shape, cascade), Catch::Contains("without a context_model"));
+}
+
+TEST_CASE("seg: the model's own post-processing from its sidecar", "[seg][inference]") {
+    ModelSpec spec = tiny_spec();
+    spec.single_component_labels = {1};
+    spec.component_anchors = {{1, 2}};
+    spec.attached_labels = {{2, 1}};
+    Model m = Model::create(spec, 5);
+    const std::vector<std::int64_t> shape = {18, 16, 14};
+    std::vector<float> img(18 * 16 * 14);
+    for (std::size_t i = 0; i < img.size(); ++i) img[i] = std::sin(0.13f * i) + std::cos(0.011f * i * (i % 7));
+    SegmentOptions o;
+    use_model_post_processing(o, m.spec());
+    CHECK(o.keep_largest_component);
+    CHECK(o.keep_largest_labels == std::vector<int>{1});
+    CHECK(o.attached_labels == std::vector<std::vector<int>>{{2, 1}});
+    const Segmentation got = segment(m, img.data(), shape, o);
+    // the same by hand: the plain labels, keep-largest with the anchors, then the attached rule
+    const Segmentation plain = segment(m, img.data(), shape, SegmentOptions{});
+    imaging::Geometry g;
+    g.shape = {shape[2], shape[1], shape[0]};
+    imaging::Volume<std::uint8_t> v(g, plain.labels);
+    v = imaging::keep_largest_component_per_label(v, 26, {1}, {}, {{1, 2}});
+    v = imaging::remove_detached_components(v, {{2, 1}});
+    CHECK(std::vector<std::uint8_t>(v.data(), v.data() + v.num_voxels()) == got.labels);
+    CHECK(got.labels != plain.labels);  // the random network's output had something to remove
+    // a model naming no one-piece labels: no largest-component filter, the attached rule still
+    ModelSpec loose = spec;
+    loose.single_component_labels.clear();
+    loose.component_anchors.clear();
+    SegmentOptions lo;
+    use_model_post_processing(lo, loose);
+    CHECK_FALSE(lo.keep_largest_component);
+    CHECK(lo.attached_labels == std::vector<std::vector<int>>{{2, 1}});
 }
 
 namespace {
