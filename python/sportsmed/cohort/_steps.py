@@ -255,7 +255,8 @@ def seg_segmentation(inp: StepInput, params: dict) -> StepOutput:
     ``seg_keep_largest``: keep the largest piece of the one-structure classes) — what
     ``sportsmed mri segment`` does with the same options: one row of the volume of each class
     (mm³), plus the label map on the image's grid as an array (its class names beside it).
-    Warnings: a class with no voxel, a one-structure class in pieces."""
+    Warnings: the model sidecar's caveats (``seg.model_caveats``), a class with no voxel, a
+    one-structure class in pieces."""
     import numpy as np
 
     from .. import InvalidArgument, imaging, seg
