@@ -2,7 +2,10 @@
 """roi="auto" against the whole volume with the shipped model (issue 15): CPU seconds at one
 thread, the box found, Dice of both against the truth and of one against the other.
 
-    .venv/bin/python scripts/measure_seg_roi.py phantom real
+    .venv/bin/python scripts/measure_seg_roi.py phantom real [--context]
+
+--context: the shipped pair (as mri segment runs it); roi="auto"'s first pass is then the
+context model's.
 
 phantom: knee shape 1003 (unseen in training) with a tibial shaft, 84 and 160 mm fields of
 view at 1 mm; real: the pymskt label map (right knee, mirrored) synthesised by seg.synthesize.
@@ -18,15 +21,16 @@ from sportsmed import imaging, seg
 
 sportsmed.set_num_threads(1)
 m = seg.load_model(seg.default_model_path())
+ctx = seg.load_model(seg.default_context_model_path()) if "--context" in sys.argv else None
 K = len(seg.KNEE_LABELS)
 def run(name, image, geom, truth):
     t = time.perf_counter(); c = time.process_time()
-    full, _ = seg.segment(m, image, geometry=geom)
+    full, _ = seg.segment(m, image, geometry=geom, context_model=ctx)
     tf = time.process_time() - c; wf = time.perf_counter() - t
     t = time.perf_counter(); c = time.process_time()
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
-        res = seg.segment(m, image, geometry=geom, roi="auto")
+        res = seg.segment(m, image, geometry=geom, roi="auto", context_model=ctx)
     tr = time.process_time() - c; wr = time.perf_counter() - t
     df = seg.dice_per_class(full, truth, K); dr = seg.dice_per_class(res.labels, truth, K)
     agree = seg.dice_per_class(res.labels, full, K)
@@ -37,7 +41,7 @@ def run(name, image, geom, truth):
     print("   dice vs truth full:", [round(v, 3) for v in df[1:]], flush=True)
     print("   dice vs truth roi: ", [round(v, 3) for v in dr[1:]], flush=True)
     print("   dice roi vs full:  ", [round(v, 3) for v in agree[1:]], flush=True)
-which = sys.argv[1:]
+which = [a for a in sys.argv[1:] if a != "--context"]
 if "phantom" in which:
     for extent in (84.0, 160.0):
         anatomy = imaging.knee_shape(1003)

@@ -371,7 +371,7 @@ def _segment_in_roi(model: Model, arr: np.ndarray, spacing: Sequence[float], run
         # without mirroring; only the knee's extent is used.
         sub = None if progress is None else (lambda f, stage: progress(f, "roi"))
         labels, _ = run(a, step_fraction=1.0, mirror=False, probabilities=False, keep=False, progress=sub,
-                        context=False, attached=[])
+                        context=False, attached=[], by_context=True)
         return labels
 
     info = _roi_box(model, arr, spacing, first, roi, margin_mm)
@@ -447,7 +447,9 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
         1/30 to 1/60 of a mirrored one) finds the
         knee as the largest group of structures it labels (structures closer than
         2 × :data:`ROI_JOIN_MM` joined: femur, tibia and patella); the box is that group's
-        bounding box grown by ``roi_margin_mm`` on every side (clipped to the image). If the
+        bounding box grown by ``roi_margin_mm`` on every side (clipped to the image). With a
+        ``context_model`` the first pass is the context model's alone (its window sees the
+        whole joint; the fine model's may paint soft tissue as bone). If the
         first pass finds no structure of :data:`ROI_MIN_KNEE_MM3`, the whole volume is
         segmented with a :class:`RoiWarning` — never an empty result. ``(lo, hi)``: voxel
         bounds on the image's own axes, ``hi`` exclusive.
@@ -506,7 +508,10 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
 
     def run(arr, spacing, **kw):
         o = {"step_fraction": step_fraction, "mirror": mirror, "probabilities": probabilities, "keep": keep,
-             "progress": progress, "context": True, "attached": attached} | kw
+             "progress": progress, "context": True, "attached": attached, "by_context": False} | kw
+        if o["by_context"] and context_model is not None:  # roi="auto"'s first pass: the context model alone
+            return _seg.segment(context_model, arr, o["step_fraction"], batch_size, False, low_memory, False,
+                                list(spacing or []), False, [], o["progress"])
         return _seg.segment(model, arr, o["step_fraction"], batch_size, o["mirror"], low_memory, o["probabilities"],
                             list(spacing or []), o["keep"], only if o["keep"] else [], o["progress"],
                             groups if o["keep"] else [], anchors if o["keep"] else [],
