@@ -502,7 +502,7 @@ def test_segment_with_a_context_model_is_the_argmax_of_the_combined_probabilitie
     # both models resampled (an anisotropic grid): the labels are those of the returned
     # probabilities, which are the combination of the two models' own (one path, with or without
     # probabilities), and they sum to 1
-    aniso = (0.7, 1.3, 1.1)
+    aniso = np.array([0.7, 1.3, 1.1])  # any sequence, an array too
     l1, p1 = seg.segment(fine, image, probabilities=True, spacing_mm=aniso, context_model=coarse)
     l0, none = seg.segment(fine, image, spacing_mm=aniso, context_model=coarse)
     assert none is None
@@ -570,3 +570,14 @@ def test_attached_labels_remove_the_pieces_off_their_supports():
     bad = dict(spec, attached_labels=[[2, 2]])
     with pytest.raises(sportsmed.FormatError, match="attached_labels row"):
         seg.create_model(bad)
+
+
+def test_spacing_may_be_any_sequence():
+    """spacing_mm as a numpy array (a geometry's ``spacing``) is taken as the same list (it
+    raised 'truth value of an array is ambiguous' before session 15)."""
+    m = seg.create_model(seg.unet_spec(["background", "a"], (16, 16, 16), (1, 1, 1), base_features=4, levels=2),
+                         seed=2)
+    image = np.random.default_rng(1).normal(size=(20, 18, 22)).astype(np.float32)
+    want = seg.segment(m, image, spacing_mm=(1.0, 2.0, 0.5))[0]
+    np.testing.assert_array_equal(seg.segment(m, image, spacing_mm=np.array([1.0, 2.0, 0.5]))[0], want)
+    np.testing.assert_array_equal(seg.segment(m, image, spacing_mm=[])[0], seg.segment(m, image)[0])

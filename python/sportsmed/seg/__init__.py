@@ -503,7 +503,9 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
         keep = bool(only)
 
     cgroups = [[int(v) for v in g] for g in (context_groups or [])]
-    if context_model is not None and geometry is None and not spacing_mm:
+    # any sequence (a geometry's numpy spacing too); empty = not given
+    spacing_mm = None if spacing_mm is None or len(spacing_mm) == 0 else [float(s) for s in spacing_mm]
+    if context_model is not None and geometry is None and spacing_mm is None:
         spacing_mm = model_spec(model).get("spacing_mm") or None  # the image is on the model's grid
 
     def run(arr, spacing, **kw):
