@@ -255,8 +255,7 @@ Taps linear_taps(std::int64_t in, std::int64_t out) {
 }
 
 /// Linear interpolation of class-major probabilities (classes × @p from) onto the grid @p to,
-/// one output voxel at a time: @p visit(o, p) gets the output voxel's C-order index and its
-/// class values, normalised to sum 1 (all zero where they sum to 0), in @p p.
+/// one output voxel at a time.
 class ProbabilityInterpolator {
 public:
     ProbabilityInterpolator(const std::vector<float>& probs, const std::vector<std::int64_t>& from, int classes,
@@ -272,8 +271,9 @@ public:
         ax_ = linear_taps(fx_, to[dims - 1]);
     }
 
-    /// The values at output voxel (z, y, x), normalised, into @p p (classes values).
-    void at(std::int64_t z, std::int64_t y, std::int64_t x, float* p) const {
+    /// The values at output voxel (z, y, x) into @p p (classes values); with @p normalise,
+    /// scaled to sum 1 (all zero where they sum to 0) — not needed for the argmax alone.
+    void at(std::int64_t z, std::int64_t y, std::int64_t x, float* p, bool normalise) const {
         const auto kz = static_cast<std::size_t>(z), ky = static_cast<std::size_t>(y), kx = static_cast<std::size_t>(x);
         const std::int64_t za = az_.i0[kz] * fy_ * fx_, zb = az_.i1[kz] * fy_ * fx_;
         const std::int64_t ya = ay_.i0[ky] * fx_, yb = ay_.i1[ky] * fx_;
@@ -293,7 +293,8 @@ public:
             p[c] = v;
             sum += v;
         }
-        for (int c = 0; c < classes_; ++c) p[c] = sum > 0 ? p[c] / sum : 0.0f;
+        if (normalise)
+            for (int c = 0; c < classes_; ++c) p[c] = sum > 0 ? p[c] / sum : 0.0f;
     }
 
 private:
@@ -342,7 +343,9 @@ void resample_probabilities(const std::vector<float>& probs, const std::vector<s
                             const std::vector<std::int64_t>& to, bool keep_probabilities, Segmentation& result) {
     const ProbabilityInterpolator at(probs, from, classes, to);
     labels_from(to, classes, keep_probabilities, result,
-                [&](std::int64_t z, std::int64_t y, std::int64_t x, float* p, float*) { at.at(z, y, x, p); });
+                [&](std::int64_t z, std::int64_t y, std::int64_t x, float* p, float*) {
+                    at.at(z, y, x, p, keep_probabilities);
+                });
 }
 
 }  // namespace
@@ -550,8 +553,8 @@ Segmentation segment_cascade(Model& model, const float* image, const std::vector
     result.num_classes = k;
     labels_from(shape, k, options.probabilities, result,
                 [&](std::int64_t z, std::int64_t y, std::int64_t x, float* p, float* q) {
-                    at_fine.at(z, y, x, p);
-                    at_coarse.at(z, y, x, q);
+                    at_fine.at(z, y, x, p, true);  // combine_context takes probabilities
+                    at_coarse.at(z, y, x, q, true);
                     combine_voxel(p, 1, q, 1, k, groups, grouped, w, 1e-6f);
                 });
     if (options.keep_largest_component || !options.attached_labels.empty()) post_process(result, options);

@@ -627,11 +627,11 @@ def synthesize(labels: np.ndarray, seed: int, **options: Any) -> tuple[np.ndarra
 
 
 __all__ = [
-    "KNEE_COMPONENT_ANCHORS", "KNEE_CONTEXT_GROUPS", "KNEE_LABELS", "KNEE_SINGLE_COMPONENT_LABELS", "Model",
+    "KNEE_ATTACHED_LABELS", "KNEE_COMPONENT_ANCHORS", "KNEE_CONTEXT_GROUPS", "KNEE_LABELS", "KNEE_SINGLE_COMPONENT_LABELS", "Model",
     "ROI_JOIN_MM", "ROI_MARGIN_MM", "ROI_MIN_KNEE_MM3", "RoiWarning",
     "SegmentResult", "PYMSKT_TO_KNEE", "remap_pymskt", "combine_context", "create_model", "default_context_model_path",
     "default_model_path", "dice_per_class",
     "gaussian_importance_map", "intensity_prior", "load_label_map", "load_model",
-    "model_spec", "segment", "synthesize", "torchscript_sidecar", "train", "train_synthetic", "unet_spec",
+    "model_caveats", "model_spec", "segment", "synthesize", "torchscript_sidecar", "train", "train_synthetic", "unet_spec",
     "window_starts",
 ]
