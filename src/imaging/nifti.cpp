@@ -208,6 +208,7 @@ Image read_nifti_impl(const std::string& path, DataRef* defer) {
     std::array<double, 8> pixdim{};
     int datatype;
     double vox_offset, slope, inter, qb, qc, qd, qx, qy, qz;
+    std::uint8_t xyzt_units = 0;
     Eigen::Matrix4d srow = Eigen::Matrix4d::Identity();
     if (version == 1) {
         const char* magic = reinterpret_cast<const char*>(buf.data() + 344);
@@ -226,6 +227,7 @@ Image read_nifti_impl(const std::string& path, DataRef* defer) {
         vox_offset = f.get<float>(108);
         slope = f.get<float>(112);
         inter = f.get<float>(116);
+        xyzt_units = static_cast<std::uint8_t>(f.get<std::int8_t>(123));
         img.qform_code = f.get<std::int16_t>(252);
         img.sform_code = f.get<std::int16_t>(254);
         qb = f.get<float>(256), qc = f.get<float>(260), qd = f.get<float>(264);
@@ -244,6 +246,7 @@ Image read_nifti_impl(const std::string& path, DataRef* defer) {
         vox_offset = static_cast<double>(f.get<std::int64_t>(168));
         slope = f.get<double>(176);
         inter = f.get<double>(184);
+        xyzt_units = static_cast<std::uint8_t>(f.get<std::int32_t>(500));
         img.qform_code = f.get<std::int32_t>(344);
         img.sform_code = f.get<std::int32_t>(348);
         qb = f.get<double>(352), qc = f.get<double>(360), qd = f.get<double>(368);
@@ -358,6 +361,28 @@ Image read_nifti_impl(const std::string& path, DataRef* defer) {
         }
     }
     if (!affine.allFinite()) SPORTSMED_THROW(FormatError, "{}: '{}' has a non-finite affine", kRead, path);
+    // Lengths in the header's spatial unit (xyzt_units & 7: 1 metre, 2 mm, 3 micron; 0
+    // unknown, taken as mm as every tool does); the library works in mm.
+    const int space_unit = xyzt_units & 0x07;
+    const double to_mm = space_unit == 1 ? 1000.0 : space_unit == 3 ? 1e-3 : 1.0;
+    if (space_unit != 0 && space_unit != 1 && space_unit != 2 && space_unit != 3)
+        SPORTSMED_THROW(FormatError, "{}: '{}' has spatial unit code {} (xyzt_units {}), not metre, mm or micron",
+                        kRead, path, space_unit, static_cast<int>(xyzt_units));
+    if (to_mm != 1.0) affine.topRows<3>() *= to_mm;
+    for (int c = 0; c < 3 && c < static_cast<int>(img.pixdim.size()); ++c) img.pixdim[static_cast<std::size_t>(c)] *= to_mm;
+    // The library's grids are orthogonal (a rotation times the voxel sizes); a sheared affine
+    // (gantry tilt kept in the sform, a registration's output) would be read as another grid.
+    {
+        Eigen::Matrix3d d = affine.topLeftCorner<3, 3>();
+        for (int c = 0; c < 3; ++c) d.col(c).normalize();
+        const double err = (d.transpose() * d - Eigen::Matrix3d::Identity()).cwiseAbs().maxCoeff();
+        if (err > 1e-3)
+            SPORTSMED_THROW(FormatError,
+                            "{}: '{}' has a sheared (non-orthogonal) affine: its axes meet at angles off 90 deg by up to "
+                            "{:.2f} deg; sportsmed's grids are orthogonal: resample the image onto an orthogonal grid "
+                            "first",
+                            kRead, path, std::asin(std::min(1.0, err)) * 180.0 / M_PI);
+    }
     const Shape3 shape{img.dims[0], img.dims[1], img.dims[2]};
     for (int c = 0; c < 3; ++c) {
         if (affine.block<3, 1>(0, c).norm() == 0)

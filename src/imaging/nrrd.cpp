@@ -169,7 +169,13 @@ Image read_nrrd(const std::string& path) {
     // Geometry: space + space directions (+ origin), else spacings.
     Eigen::Matrix4d affine = Eigen::Matrix4d::Identity();
     if (fields.count("space directions")) {
-        std::string space = fields.count("space") ? lower(fields["space"]) : "left-posterior-superior";
+        // Without 'space' the directions are in no named anatomical frame: never guessed.
+        if (!fields.count("space"))
+            SPORTSMED_THROW(FormatError,
+                            "{}: '{}' has space directions but no 'space' field, so its anatomical orientation is "
+                            "unknown; add e.g. 'space: left-posterior-superior' (or RAS/LAS) as the scanner's frame is",
+                            kRead, path);
+        std::string space = lower(fields["space"]);
         Eigen::Vector3d sign(1, 1, 1);  // multiplies the space's coordinates to give LPS
         if (space == "left-posterior-superior" || space == "lps") sign << 1, 1, 1;
         else if (space == "right-anterior-superior" || space == "ras") sign << -1, -1, 1;
@@ -210,14 +216,29 @@ Image read_nrrd(const std::string& path) {
 
     const std::size_t esize = dtype_size(img.dtype);
     const std::size_t nbytes = detail::checked_data_bytes(img.dims, esize, path, kRead);
+    // The data must be exactly what 'sizes' and 'type' say: more data than declared means the
+    // sizes are wrong (a volume read with slices missing), less a cut-off file.
+    const auto refuse_longer = [&](std::size_t have) {
+        SPORTSMED_THROW(FormatError,
+                        "{}: data of '{}' is longer than the header says: {} bytes present, {} for sizes '{}' of type "
+                        "'{}' (wrong sizes?)",
+                        kRead, path, have, nbytes, need("sizes"), need("type"));
+    };
     if (gz) {
-        const std::vector<std::uint8_t> raw = detail::gunzip(buf.data() + pos, buf.size() - pos, nbytes, path, kRead);
+        // One byte past the declared size is enough to tell a longer stream.
+        std::vector<std::uint8_t> raw = detail::gunzip(buf.data() + pos, buf.size() - pos, 0, path, kRead, nbytes + 1);
+        if (raw.size() < nbytes)
+            SPORTSMED_THROW(FormatError, "{}: data of '{}' is shorter than the header says: {} bytes for {} values, {} "
+                            "present", kRead, path, nbytes, img.num_values(), raw.size());
+        if (raw.size() > nbytes) refuse_longer(raw.size());
         img.bytes.assign(raw.begin(), raw.end());
     } else {
-        // Raw data sits at the end of the file (byte skip is not supported beyond this).
         if (buf.size() - pos < nbytes)
             SPORTSMED_THROW(FormatError, "{}: data of '{}' is shorter than the header says: {} bytes for {} values, {} present",
                             kRead, path, nbytes, img.num_values(), buf.size() - pos);
+        // 'byte skip: -1' puts the data at the end of the file; otherwise it follows the header.
+        const bool at_end = fields.count("byte skip") && std::atoi(fields["byte skip"].c_str()) == -1;
+        if (!at_end && buf.size() - pos > nbytes) refuse_longer(buf.size() - pos);
         img.bytes.assign(buf.end() - static_cast<std::ptrdiff_t>(nbytes), buf.end());
     }
     const bool native_big = [] {

@@ -1,6 +1,7 @@
 // C3D reader: header, parameter section, point and analog data.
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -596,8 +597,25 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
     t.point_labels = labels_or_default(c, "POINT", "LABELS", n_points, "POINT");
     t.point_descriptions = continued_strings(c, "POINT", "DESCRIPTIONS");
     t.point_descriptions.resize(static_cast<std::size_t>(n_points));
-    if (const C3dParameter* u = c.find("POINT", "UNITS"); u && u->type == C3dType::Char && !u->strings.empty())
+    if (const C3dParameter* u = c.find("POINT", "UNITS"); u && u->type == C3dType::Char && !u->strings.empty()) {
         t.point_units = u->strings[0].empty() ? "mm" : u->strings[0];
+        // Writers spell the unit out, sometimes cut to the parameter's width ("mete" for
+        // metres in a 4-character field): a spelled-out length unit is read as its symbol.
+        std::string low;
+        for (const char ch : t.point_units)
+            if (!std::isspace(static_cast<unsigned char>(ch))) low += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        std::string symbol;
+        if (low.size() >= 4 && (std::string("millimetres").rfind(low, 0) == 0 || std::string("millimeters").rfind(low, 0) == 0))
+            symbol = "mm";
+        else if (low.size() >= 4 && (std::string("centimetres").rfind(low, 0) == 0 || std::string("centimeters").rfind(low, 0) == 0))
+            symbol = "cm";
+        else if (low.size() >= 3 && (std::string("metres").rfind(low, 0) == 0 || std::string("meters").rfind(low, 0) == 0))
+            symbol = "m";
+        if (!symbol.empty() && symbol != t.point_units) {
+            c.warnings.push_back(fmt::format("POINT:UNITS '{}' read as '{}'", t.point_units, symbol));
+            t.point_units = symbol;
+        }
+    }
     t.point_rate_hz = point_rate;
     t.first_frame = first;
 

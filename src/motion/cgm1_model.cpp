@@ -209,6 +209,18 @@ Cgm1Parameters cgm1_parameters_from_c3d(const C3d& c3d) {
 }
 
 Cgm1Result cgm1(const Trial& t, const Cgm1Parameters& params) {
+    // The parameters are in mm: a trial in other length units is modelled in mm and its
+    // joint centres given back in the trial's units (a TRC in metres read as mm put the
+    // leg length and marker widths 1000x out of scale: hip flexion of ±180°).
+    const double to_mm = length_unit_factor(t.point_units, "mm");
+    if (to_mm != 1.0) {
+        Cgm1Result r = cgm1(convert_units(t, "mm"), params);
+        for (RowMatX3d* m : {&r.pelvis_origin, &r.left.hip_joint_centre, &r.left.knee_joint_centre,
+                             &r.left.ankle_joint_centre, &r.right.hip_joint_centre, &r.right.knee_joint_centre,
+                             &r.right.ankle_joint_centre})
+            *m /= to_mm;
+        return r;
+    }
     std::string missing;
     auto need = [&](const std::string& label) {
         if (!t.has_marker(label)) missing += (missing.empty() ? "" : ", ") + label;
@@ -227,6 +239,21 @@ Cgm1Result cgm1(const Trial& t, const Cgm1Parameters& params) {
                         leg->leg_length_mm, leg->knee_width_mm, leg->ankle_width_mm);
     SPORTSMED_CHECK(params.marker_diameter_mm >= 0, "cgm1: marker diameter {} mm is negative",
                     params.marker_diameter_mm);
+    // The static offsets are a few degrees to a few tens of degrees: beyond ±90° the value was
+    // given in degrees where radians are meant (a C3D's PROCESSING group holds radians, a
+    // Vicon .mp file degrees).
+    for (const auto& [name, leg] : {std::pair<const char*, const Cgm1LegParameters*>{"left", &params.left},
+                                    std::pair<const char*, const Cgm1LegParameters*>{"right", &params.right}}) {
+        const std::pair<const char*, double> offsets[] = {
+            {"ThighRotation", leg->thigh_rotation_rad},           {"ShankRotation", leg->shank_rotation_rad},
+            {"TibialTorsion", leg->tibial_torsion_rad},           {"StaticPlantFlex", leg->static_plantar_flexion_rad},
+            {"StaticRotOff", leg->static_rotation_offset_rad},    {"AnkleAbAdd", leg->ankle_abadd_rad}};
+        for (const auto& [what, v] : offsets)
+            SPORTSMED_CHECK(std::isfinite(v) && std::abs(v) <= 0.5 * M_PI,
+                            "cgm1: the {} {} is {} rad ({:.0f} deg), outside +-90 deg: a value in degrees given as "
+                            "radians? (a C3D's PROCESSING group holds radians, a Vicon .mp file degrees)",
+                            name, what, v, v * 180.0 / M_PI);
+    }
 
     Cgm1Result r;
     r.pelvis = cgm1_pelvis_frames(t, &r.pelvis_origin);

@@ -300,6 +300,23 @@ std::vector<std::string> implausible_angles(const RowMatXdCRef& a, const std::st
     return out;
 }
 
+std::string implausible_marker_extent(const std::array<double, 3>& extent, const std::string& units) {
+    const double largest = std::max({extent[0], extent[1], extent[2]});
+    if (!(largest > 0) || !std::isfinite(largest)) return "";
+    double to_m = 0;
+    try {
+        to_m = length_unit_factor(units, "m");
+    } catch (const Error&) {
+        return "";  // an unknown unit is refused where lengths are used
+    }
+    const double m = largest * to_m;
+    if (m >= 0.1 && m <= 5.0) return "";
+    return fmt::format("the markers span {:.4g} {} ({:.4g} m) within a frame, not the size of a person (0.1-5 m): "
+                       "are the coordinates really in '{}'? (a TRC 'Units' field that says m for millimetres, or mm "
+                       "for metres, puts every length 1000x out)",
+                       largest, units, m, units);
+}
+
 std::vector<std::string> trial_checks(const Trial& t, const C3d* c3d) {
     std::vector<std::string> out;
     if (t.n_markers() == 0 || t.n_frames() == 0) return out;
@@ -313,6 +330,8 @@ std::vector<std::string> trial_checks(const Trial& t, const C3d* c3d) {
                                   empty.size() > 12 ? ", ..." : ""));
     }
     const VerticalAxis v = c3d ? detect_vertical_axis(*c3d) : detect_vertical_axis(t);
+    if (const std::string size = implausible_marker_extent(v.extent, t.point_units); !size.empty())
+        out.push_back(size);
     if (v.source == "none")
         out.push_back("the vertical axis cannot be told from the markers (fewer than 3 with data)");
     else if (!(v.axis == 2 && v.sign == 1) || !v.confident)

@@ -304,6 +304,8 @@ std::vector<Feature> trial_features(const Trial& trial, const FeatureOptions& op
         v.source = "given";
         v.confident = true;
     }
+    if (const std::string size = implausible_marker_extent(v.extent, trial.point_units); !size.empty())
+        w.push_back(size);
     const bool turn = v.source != "none" && !(v.axis == 2 && v.sign == 1);
     // The data are turned only when the detection is sure; an unsure guess that would move
     // the data is refused rather than taken.

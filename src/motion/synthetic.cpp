@@ -269,6 +269,9 @@ RowMatXd fit_segment(const Trial& trial, const SegmentTemplate& s) {
     std::vector<std::int64_t> idx;
     for (const auto& m : s.markers) idx.push_back(trial.marker_index(m));
     const std::int64_t n = trial.n_frames();
+    // The template is in mm: a trial in other units is fitted in mm, its origin given back in
+    // the trial's units.
+    const double to_mm = length_unit_factor(trial.point_units, "mm");
     RowMatXd out(n, 12);
     for (std::int64_t i = 0; i < n; ++i) {
         Eigen::Matrix<double, Eigen::Dynamic, 3> l(k, 3), o(k, 3);
@@ -277,7 +280,7 @@ RowMatXd fit_segment(const Trial& trial, const SegmentTemplate& s) {
             const auto p = trial.points.row(i).segment(3 * idx[j], 3);
             if (!p.allFinite()) continue;
             l.row(used) = s.local_mm.row(j);
-            o.row(used) = p;
+            o.row(used) = to_mm * p;
             ++used;
         }
         if (used < 3) {
@@ -292,7 +295,7 @@ RowMatXd fit_segment(const Trial& trial, const SegmentTemplate& s) {
         const Mat3 r = svd.matrixV() * d * svd.matrixU().transpose();
         const Eigen::Vector3d t = oc.transpose() - r * lc.transpose();
         Eigen::Map<Mat3>(out.row(i).data()) = r;
-        out.row(i).tail<3>() = t.transpose();
+        out.row(i).tail<3>() = t.transpose() / to_mm;
     }
     return out;
 }
@@ -327,9 +330,11 @@ RowMatXd model_joint_centres(const Trial& trial, const std::vector<SegmentTempla
     const RowMatXd fem = fit_segment(clean, femur);
     const RowMatXd tib = fit_segment(clean, tibia);
     RowMatXd out(trial.n_frames(), 9);
+    const double from_mm = length_unit_factor("mm", trial.point_units);
     for (std::int64_t i = 0; i < trial.n_frames(); ++i) {
         const Mat3 r = Eigen::Map<const Mat3>(fem.row(i).data());
-        out.block<1, 3>(i, 0) = fem.block<1, 3>(i, 9) + (r * femur.proximal_joint_mm.transpose()).transpose();
+        out.block<1, 3>(i, 0) =
+            fem.block<1, 3>(i, 9) + from_mm * (r * femur.proximal_joint_mm.transpose()).transpose();
         out.block<1, 3>(i, 3) = fem.block<1, 3>(i, 9);
         out.block<1, 3>(i, 6) = tib.block<1, 3>(i, 9);
     }

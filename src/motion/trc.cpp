@@ -78,6 +78,16 @@ bool parse_double(const std::string& s, double& v) {
 
 bool blank(const std::string& s) { return s.find_first_not_of(" \t,") == std::string::npos; }
 
+/// True when the file's last byte is a line break (an empty file counts as ending with one).
+bool ends_with_line_break(const std::string& path) {
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in || in.tellg() <= 0) return true;
+    in.seekg(-1, std::ios::end);
+    char c = 0;
+    in.get(c);
+    return c == '\n' || c == '\r';
+}
+
 }  // namespace
 
 Trial read_trc(const std::string& path) {
@@ -107,9 +117,13 @@ Trial read_trc(const std::string& path) {
     std::vector<double> buffer;
     std::vector<double> times;
     std::int64_t rows = 0;
+    std::size_t last_cells = 0, most_cells = 0, last_line = 0;
     for (std::size_t li = 5; li < lines.size(); ++li) {
         if (blank(lines[li])) continue;
         const auto cells = split(lines[li], delim);
+        most_cells = std::max(most_cells, last_cells);
+        last_cells = cells.size();
+        last_line = li;
         if (cells.size() < 2)
             SPORTSMED_THROW(FormatError, "read_trc: line {} of '{}' has {} cells, expected frame and time", li + 1,
                             path, cells.size());
@@ -137,6 +151,27 @@ Trial read_trc(const std::string& path) {
         }
         ++rows;
     }
+    // A file cut off in its last row (a copy interrupted, a disk full) ends without a line
+    // break: a row shorter than the others is dropped, a full one kept with a warning (its
+    // last number may be cut: -83.7 read as -8).
+    if (rows > 0 && !ends_with_line_break(path)) {
+        if (rows > 1 && last_cells < most_cells) {
+            buffer.resize(buffer.size() - 3 * m);
+            times.pop_back();
+            --rows;
+            t.warnings.push_back(fmt::format("'{}' ends without a line break inside its last row (line {}, {} of {} "
+                                             "cells): the file looks cut off; that row was dropped",
+                                             path, last_line + 1, last_cells, most_cells));
+        } else {
+            t.warnings.push_back(fmt::format("'{}' ends without a line break: its last row (line {}) may be cut off",
+                                             path, last_line + 1));
+        }
+    }
+    if (double declared = 0; header.count("NumFrames") && parse_double(header["NumFrames"], declared) &&
+                             declared != static_cast<double>(rows))
+        t.warnings.push_back(fmt::format("the header says NumFrames {} but the file holds {} data rows: cut off or "
+                                         "edited?",
+                                         header["NumFrames"], rows));
     t.points = Eigen::Map<RowMatXd>(buffer.data(), rows, static_cast<Eigen::Index>(3 * m));
     // The file's own Time column sets the time base: frame numbers and DataRate give the
     // spacing, the first time the origin (a TRC cut from a longer capture, or exported with

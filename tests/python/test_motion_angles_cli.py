@@ -66,7 +66,9 @@ def test_trc_with_a_marker_map_and_measured_anthropometrics(shared_data, capsys,
               "ShankRotation": "shank_rotation_rad", "TibialTorsion": "tibial_torsion_rad",
               "StaticPlantFlex": "static_plantar_flexion_rad", "StaticRotOff": "static_rotation_offset_rad",
               "AnkleAbAdd": "ankle_abadd_rad"}
-    lines = [f"${word}{name} = {getattr(getattr(params, leg), field)!r}"
+    # a Vicon .mp holds the static offsets in degrees (PROCESSING: radians)
+    value = lambda leg, field: np.degrees(getattr(leg, field)) if field.endswith("_rad") else getattr(leg, field)  # noqa: E731
+    lines = [f"${word}{name} = {float(value(getattr(params, leg), field))!r}"
              for word, leg in (("Left", "left"), ("Right", "right")) for name, field in fields.items()]
     lines += [f"$InterAsisDistance = {params.inter_asis_mm!r}", f"$MarkerDiameter = {params.marker_diameter_mm!r}"]
     (tmp_path / "subject.mp").write_text("\n".join(lines) + "\n")

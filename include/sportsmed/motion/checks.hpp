@@ -77,6 +77,12 @@ std::vector<DistanceJump> marker_distance_jumps(const Trial& trial, double rigid
 /// @param side "left" or "right", used in the messages
 std::vector<std::string> implausible_angles(const RowMatXdCRef& angles_deg, const std::string& side);
 
+/// A warning when the markers' median within-frame extent (@p extent, as VerticalAxis::extent,
+/// in @p units) is not the size of a person or of a part of one: its largest axis outside
+/// 0.1–5 m. A TRC whose "Units" says m for coordinates in mm (or the reverse) puts every
+/// length, speed and moment 1000× out; empty when plausible, or when nothing was measured.
+std::string implausible_marker_extent(const std::array<double, 3>& extent, const std::string& units);
+
 /// Every check that needs no model: vertical axis (a warning when it is not +z or unclear),
 /// marker-distance jumps, markers present but never tracked. For `motion info` and the
 /// feature paths; @p c3d may be null.

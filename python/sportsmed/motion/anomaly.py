@@ -135,6 +135,9 @@ def signals_from_ik(ik) -> Tuple[np.ndarray, np.ndarray, List[str], Optional[np.
         raise FormatError(f"anomaly: IK table '{name}' lacks the coordinates {missing} (has {labels[:12]} ...)")
     x = data[:, [labels.index(c) for c in channels]]
     if not table.in_degrees:
+        from .opensim_model import check_radians
+
+        check_radians(x, name, "joint angles")
         x = np.degrees(x)
     py = data[:, labels.index("pelvis_ty")] if "pelvis_ty" in labels else None
     return data[:, labels.index("time")], x, channels, py

@@ -476,9 +476,27 @@ def _vee(S):
     return np.stack([S[..., 2, 1] - S[..., 1, 2], S[..., 0, 2] - S[..., 2, 0], S[..., 1, 0] - S[..., 0, 1]], -1) / 2
 
 
-def _external_wrenches(model, grf_mot, external_loads, times):
+def check_radians(values, name: str, what: str = "rotational coordinates") -> None:
+    """Refuses angles a file declares in radians (``inDegrees=no``) that are in degrees: joint
+    angles whose peaks (median over the coordinates) pass π cannot be radians of a human joint,
+    while the same motion in degrees peaks at tens. ``values``: samples × coordinates."""
+    FormatError, _ = _errors()
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        return
+    with np.errstate(all="ignore"):
+        peaks = np.nanmax(np.abs(x.reshape(x.shape[0], -1)), axis=0)
+    peaks = peaks[np.isfinite(peaks)]
+    if peaks.size and float(np.median(peaks)) > np.pi:
+        raise FormatError(f"'{name}' says inDegrees=no but its {what} peak at a median {np.median(peaks):.4g} "
+                          "(beyond π: no human joint turns so far in radians): the values look like degrees; "
+                          "correct the header to inDegrees=yes")
+
+
+def _external_wrenches(model, grf_mot, external_loads, times, warnings=None):
     """{body: (force (N,3), moment about the ground origin (N,3))} from an OpenSim ExternalLoads XML
-    and its GRF .mot (forces and points expressed in ground)."""
+    and its GRF .mot (forces and points expressed in ground). Outside the .mot's time span the
+    loads are zero (never its first or last sample held), with a message in ``warnings``."""
     FormatError, InvalidArgument = _errors()
     try:
         root = ET.parse(os.fspath(external_loads)).getroot()
@@ -487,6 +505,10 @@ def _external_wrenches(model, grf_mot, external_loads, times):
                           f"{exc}") from None
     table = read_opensim_storage(grf_mot)
     t = table.index.to_numpy()
+    outside = (times < t[0] - 1e-9) | (times > t[-1] + 1e-9) if t.size else np.ones(times.size, bool)
+    if outside.any() and warnings is not None:
+        warnings.append(f"'{grf_mot}' covers {t[0]:g}-{t[-1]:g} s but the motion runs {times[0]:g}-{times[-1]:g} s: "
+                        f"no ground reaction is applied at the {int(outside.sum())} samples outside it")
     out = {}
     for f in root.iter("ExternalForce"):
         if (f.findtext("isDisabled") or "false").strip().lower() == "true":
@@ -503,7 +525,8 @@ def _external_wrenches(model, grf_mot, external_loads, times):
         def columns(stem, required):
             names = [stem + a for a in "xyz"]
             if all(n in table.columns for n in names):
-                return np.column_stack([np.interp(times, t, table[n].to_numpy()) for n in names])
+                return np.column_stack([np.where(outside, 0.0, np.interp(times, t, table[n].to_numpy()))
+                                        for n in names])
             if required:
                 raise FormatError(f"'{grf_mot}': no columns {names} for force '{f.get('name')}'")
             return np.zeros((times.size, 3))
@@ -548,6 +571,10 @@ def opensim_inverse_dynamics(model, coordinates, grf_mot=None, external_loads=No
     warnings = []
     from scipy.interpolate import make_interp_spline
 
+    if not table.attrs["in_degrees"]:
+        check_radians(table[[c for c in model.coordinates if model.rotational.get(c, False) and c in table.columns]]
+                      .to_numpy(dtype=float), os.fspath(coordinates) if isinstance(coordinates, (str, os.PathLike))
+                      else "coordinates")
     splines = {}
     for c in model.coordinates:
         if c in table.columns:
@@ -594,7 +621,7 @@ def opensim_inverse_dynamics(model, coordinates, grf_mot=None, external_loads=No
     if grf_mot is not None or external_loads is not None:
         if grf_mot is None or external_loads is None:
             raise InvalidArgument("opensim_inverse_dynamics: give both grf_mot= and external_loads=")
-        for name, (F, M) in _external_wrenches(model, grf_mot, external_loads, times).items():
+        for name, (F, M) in _external_wrenches(model, grf_mot, external_loads, times, warnings).items():
             if name in wrench:
                 wf, wm = wrench[name]
                 wrench[name] = (wf - F, wm - M)
