@@ -211,3 +211,30 @@ def test_spelled_out_c3d_units_are_read_as_their_symbol(shared_data):
     assert raw[0].strip().lower() in ("mete", "meter", "meters", "metre", "metres")
     assert c.trial.point_units == "m"
     assert any("read as 'm'" in w for w in c.warnings)
+
+
+def test_a_negative_vertical_axis_parses_as_a_separate_word():
+    from sportsmed.cli import _signed_axis_values
+
+    assert _signed_axis_values(["motion", "features", "t.trc", "--vertical-axis", "-z"]) == [
+        "motion", "features", "t.trc", "--vertical-axis=-z"]
+    assert _signed_axis_values(["--vertical-axis", "+y", "-o", "x"]) == ["--vertical-axis", "+y", "-o", "x"]
+
+
+def test_a_cut_off_c3d_says_so_and_drops_events_past_its_end(shared_data, tmp_path):
+    src = shared_data("motion/c3d/gait-pig.c3d")
+    full = motion.read_c3d(str(src))
+    cut = tmp_path / "cut.c3d"
+    data = src.read_bytes()
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    c = motion.read_c3d(str(cut))
+    assert c.trial.n_frames < full.trial.n_frames and c.warnings  # the reader notices
+    out = tmp_path / "ev.csv"
+    r = run("motion", "events", str(cut), "--source", "stored", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "warning" in r.stderr
+    ev = pd.read_csv(out)
+    assert (ev["frame"] < c.trial.n_frames).all() and (ev["frame"] >= 0).all()
+    past = [e for e in full.trial.events
+            if e.time_s > (c.trial.first_frame - 1 + c.trial.n_frames - 1) / c.trial.point_rate_hz + 1e-6]
+    assert past and len(ev) == len(full.trial.events) - len(past)

@@ -58,10 +58,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _signed_axis_values(argv: list) -> list:
+    """``--vertical-axis -z`` as ``--vertical-axis=-z``: argparse takes a value that starts
+    with '-' for an option and would say the option lacks its argument."""
+    out = []
+    for i, a in enumerate(argv):
+        if i and argv[i - 1] == "--vertical-axis" and a in ("-x", "-y", "-z") and out:
+            out[-1] = f"--vertical-axis={a}"
+        else:
+            out.append(a)
+    return out
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Runs the CLI; returns the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_signed_axis_values(sys.argv[1:] if argv is None else list(argv)))
     if args.threads is not None:
         from .. import set_num_threads
 

@@ -148,12 +148,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     y.set_defaults(handler=_anomaly)
 
 
+def _reader_warnings(path: str, warnings) -> None:
+    """What the reader noticed (a cut-off file, a replaced unit ...) goes to stderr: the
+    numbers computed from the file rest on it."""
+    for w in warnings:
+        print(f"sportsmed motion: warning: '{path}': {w}", file=sys.stderr)
+
+
 def _load_trial(motion, path: str):
     low = path.lower()
     if low.endswith(".c3d"):
-        return motion.read_c3d(path).trial
+        c = motion.read_c3d(path)
+        _reader_warnings(path, list(c.warnings) + list(c.trial.warnings))
+        return c.trial
     if low.endswith(".trc"):
-        return motion.read_trc(path)
+        t = motion.read_trc(path)
+        _reader_warnings(path, t.warnings)
+        return t
     from .. import InvalidArgument
 
     what = "a folder" if os.path.isdir(path) else "not a .c3d or .trc file"
@@ -390,6 +401,8 @@ def _angles(args: argparse.Namespace) -> int:
     path = args.path
     is_c3d = path.lower().endswith(".c3d")
     c3d = motion.read_c3d(path) if is_c3d else None
+    if is_c3d:
+        _reader_warnings(path, list(c3d.warnings) + list(c3d.trial.warnings))
     t = c3d.trial if is_c3d else _load_trial(motion, path)
     method = args.method
     if method == "auto":
@@ -451,9 +464,14 @@ def _events(args: argparse.Namespace) -> int:
     rate, first = t.point_rate_hz, t.first_frame
     rows = []
     if args.source == "stored":
+        last = first + t.n_frames - 1
         for e in t.events:
-            rows.append({"label": e.label, "context": e.context, "time_s": e.time_s,
-                         "frame": int(round(e.time_s * rate + 1 - first))})
+            frame = int(round(e.time_s * rate + 1 - first))
+            if not 0 <= frame < t.n_frames:  # an event outside the frames read (a cut-off file)
+                print(f"sportsmed motion events: warning: stored event {e.context} {e.label} at {e.time_s:.3f} s "
+                      f"lies outside the frames read ({first}-{last}): left out", file=sys.stderr)
+                continue
+            rows.append({"label": e.label, "context": e.context, "time_s": e.time_s, "frame": frame})
     elif args.source == "zeni":
         for side, context in (("L", "Left"), ("R", "Right")):
             ev = motion.zeni_events(t, side)
