@@ -31,6 +31,10 @@ CSV
     columns (free text: notes, names) are removed. A CSV with none of the given columns
     is refused: a table is not assumed to be free of identifiers.
 
+A DICOMDIR (named so, or of Media Storage SOP Class 1.2.840.10008.1.3.10) is left out of
+a folder's output, with a warning in the report: it indexes the original UIDs and byte
+offsets, so it must be regenerated from the de-identified files. Given alone, it is refused.
+
 Anything else is refused unless ``copy_unknown`` (then copied as it is and listed as
 such in the report). A folder in gives a mirrored folder out, written under a temporary
 name and renamed only when every file succeeded, with ``sportsmed-deid.json``: per file,
@@ -92,6 +96,51 @@ def file_kind(path: PathLike) -> Optional[str]:
     if len(head) == 132 and head[128:132] == b"DICM":
         return "dicom"
     return None
+
+
+# A DICOMDIR (PS3.10 media directory) indexes its files by their original SOP Instance
+# UIDs and by byte offsets into itself; de-identifying it like an image would leave the
+# original UIDs in it and its offsets wrong. It is left out of the output instead.
+DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
+DICOMDIR_WARNING = ("DICOMDIR not copied: it indexes the original UIDs; regenerate it from the "
+                    "de-identified files")
+_LONG_VRS = {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+
+
+def _media_storage_sop_class(path: Path) -> Optional[str]:
+    """(0002,0002) MediaStorageSOPClassUID of a Part 10 file, or None. The file meta group
+    is always explicit VR little endian (PS3.10 7.1), so a short walk reads it."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(132 + 65536)
+    except OSError:
+        return None
+    if len(head) < 132 or head[128:132] != b"DICM":
+        return None
+    at = 132
+    while at + 8 <= len(head):
+        group, elem = struct.unpack_from("<HH", head, at)
+        if group != 0x0002:
+            return None
+        vr = head[at + 4:at + 6]
+        if vr in _LONG_VRS:
+            if at + 12 > len(head):
+                return None
+            (n,) = struct.unpack_from("<I", head, at + 8)
+            value_at = at + 12
+        else:
+            (n,) = struct.unpack_from("<H", head, at + 6)
+            value_at = at + 8
+        if elem == 0x0002:
+            return head[value_at:value_at + n].rstrip(b"\x00 ").decode("ascii", errors="replace")
+        at = value_at + n
+    return None
+
+
+def is_dicomdir(path: PathLike) -> bool:
+    """True for a DICOMDIR: named ``DICOMDIR`` or of Media Storage SOP Class 1.2.840.10008.1.3.10."""
+    p = Path(path)
+    return p.name.upper() == "DICOMDIR" or _media_storage_sop_class(p) == DICOMDIR_SOP_CLASS
 
 
 # ---------------------------------------------------------------------------------------
@@ -475,15 +524,17 @@ def deid_csv(src: PathLike, dst: PathLike, id_columns: Sequence[str] = (), drop_
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
     if not rows:
         raise FormatError(f"deid: CSV '{src}' is empty")
-    header = rows[0]
-    ids = [c for c in id_columns if c in header]
-    drops = [c for c in drop_columns if c in header]
+    # Names as written, but a space around one does not hide a column; a name may repeat,
+    # and then every column of that name is pseudonymised (or removed).
+    header = [c.strip() for c in rows[0]]
+    ids = [c for c in dict.fromkeys(c.strip() for c in id_columns) if c in header]
+    drops = [c for c in dict.fromkeys(c.strip() for c in drop_columns) if c in header]
     if not ids and not drops:
         raise InvalidArgument(f"deid: CSV '{src}' has none of the columns given by --id-column/--drop-column "
                               f"(its columns: {header}); say which columns identify athletes or hold free text")
     if ids and secret is None:
         raise InvalidArgument(f"deid: CSV '{src}': pseudonymising {ids} needs a secret (--secret FILE)")
-    id_idx = [header.index(c) for c in ids]
+    id_idx = [k for k, c in enumerate(header) if c in ids]
     keep_idx = [k for k, c in enumerate(header) if c not in drops]
     cache: dict = {}
     out_rows = []
@@ -501,7 +552,12 @@ def deid_csv(src: PathLike, dst: PathLike, id_columns: Sequence[str] = (), drop_
     csv.writer(buf, delimiter=delim, lineterminator="\n").writerows(out_rows)
     with atomic_output(dst, "w", newline="") as f:
         f.write(buf.getvalue())
-    changes = [f"column {c!r}: pseudonymised" for c in ids] + [f"column {c!r}: removed" for c in drops]
+    def times(c):
+        n = header.count(c)
+        return f" ({n} columns of that name)" if n > 1 else ""
+
+    changes = ([f"column {c!r}: pseudonymised{times(c)}" for c in ids]
+               + [f"column {c!r}: removed{times(c)}" for c in drops])
     return changes
 
 
@@ -523,8 +579,9 @@ def deidentify(source: PathLike, output: PathLike, secret: Optional[bytes] = Non
     source : path-like
         A file, or a folder (walked recursively; its layout is mirrored).
     output : path-like
-        The file, or folder, to create. A folder must not exist or be empty; it is
-        written under a temporary name beside it and renamed when every file succeeded.
+        The file, or folder, to create. A file must not exist; a folder must not exist or
+        be empty; it is written under a temporary name beside it and renamed when every
+        file succeeded.
     secret : bytes, optional
         The study's secret (:func:`sportsmed.privacy.load_or_create_secret`): needed for
         ``id_columns``; with it, DICOM PatientID/PatientName become pseudonyms.
@@ -543,13 +600,16 @@ def deidentify(source: PathLike, output: PathLike, secret: Optional[bytes] = Non
     -------
     dict
         The report (also written to ``sportsmed-deid.json`` in an output folder): tool
-        version, profile, and per file its path relative to the input, kind and changes.
+        version, profile, and per file its path relative to the input, kind and changes;
+        ``skipped`` (files left out of the output, with the reason: a DICOMDIR, which
+        indexes the original UIDs) and ``warnings`` (one line each).
 
     Raises
     ------
     sportsmed.InvalidArgument
         Unknown file type (without ``copy_unknown``), a non-empty output folder, an
-        output inside the input, a CSV without the named columns.
+        existing output file, a DICOMDIR given alone, an output inside the input, a CSV
+        without the named columns.
     sportsmed.FormatError, sportsmed.NotFound
         A file that cannot be read; the message names it.
     """
@@ -561,6 +621,9 @@ def deidentify(source: PathLike, output: PathLike, secret: Optional[bytes] = Non
         raise NotFound(f"deid: '{src}' does not exist")
     if src.resolve() == out.resolve() or src.resolve() in out.resolve().parents:
         raise InvalidArgument(f"deid: the output '{out}' lies inside the input '{src}'")
+    blocker = next((p for p in out.resolve().parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise InvalidArgument(f"deid: the output '{out}' cannot be written: '{blocker}' is a file, not a folder")
     pseud = None
     if secret is not None:
         from .privacy import pseudonym
@@ -570,7 +633,10 @@ def deidentify(source: PathLike, output: PathLike, secret: Optional[bytes] = Non
     if src.is_dir():
         files = sorted(p for p in src.rglob("*") if p.is_file() or p.is_symlink())
         rel = [p.relative_to(src) for p in files]
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if out.exists() and not out.is_dir():
+            raise InvalidArgument(f"deid: the output '{out}' is a file; give a folder (absent or empty) for the "
+                                  f"folder '{src}'")
+        if out.exists() and any(out.iterdir()):
             raise InvalidArgument(f"deid: the output folder '{out}' exists and is not empty")
         if any(str(r) == REPORT_NAME for r in rel):
             raise InvalidArgument(f"deid: the input '{src}' holds a file named {REPORT_NAME}, the report's name")
@@ -578,11 +644,25 @@ def deidentify(source: PathLike, output: PathLike, secret: Optional[bytes] = Non
         files, rel = [src], [Path(src.name)]
         if out.is_dir():
             raise InvalidArgument(f"deid: the output '{out}' is a folder; give a file name for one input file")
+        # as a non-empty output folder is, an existing output file is refused, never overwritten
+        if out.exists() or out.is_symlink():
+            raise InvalidArgument(f"deid: the output file '{out}' exists; nothing was written. Remove it, or give "
+                                  "another name")
 
     kinds = []
-    for p in files:
+    skipped: List[dict] = []
+    for p in list(files):
         if p.is_symlink():
             raise InvalidArgument(f"deid: '{p}' is a symbolic link; de-identify what it points to")
+        if is_dicomdir(p):
+            if not src.is_dir():
+                raise InvalidArgument(f"deid: '{p}' is a DICOMDIR, which indexes the original UIDs; nothing was "
+                                      "written. De-identify the folder of images it indexes and regenerate the "
+                                      "DICOMDIR from the de-identified files")
+            i = files.index(p)
+            skipped.append({"path": rel[i].as_posix(), "kind": "dicomdir", "reason": DICOMDIR_WARNING})
+            del files[i], rel[i]
+            continue
         k = file_kind(p)
         if k is None and not copy_unknown:
             raise InvalidArgument(f"deid: '{p}' is of a type deid does not know (by name or content); nothing was "
@@ -607,7 +687,8 @@ def deidentify(source: PathLike, output: PathLike, secret: Optional[bytes] = Non
     report = {"tool": f"sportsmed {__version__}", "format": "sportsmed.deid v1",
               "profile": "DICOM PS3.15 Annex E basic application level confidentiality profile (GDCM Anonymizer)",
               "pseudonyms": "HMAC-SHA256 with the study secret" if secret is not None else None,
-              "files": []}
+              "files": [], "skipped": skipped,
+              "warnings": [f"{e['path']}: {e['reason']}" for e in skipped]}
     entries: List[Optional[dict]] = [None] * len(files)
     try:
         for t in targets:

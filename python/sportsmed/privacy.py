@@ -210,6 +210,8 @@ def pseudonymise_table(df, columns: Union[str, Iterable[str]], secret: bytes):
             cache[text] = pseudonym(text, key)
         return cache[text]
 
-    for c in cols:
-        out[c] = df[c].map(one).astype(object)
+    # by position: a name may repeat (every column of that name holds ids)
+    for k, name in enumerate(df.columns):
+        if name in cols:
+            out.isetitem(k, df.iloc[:, k].map(one).astype(object))
     return out

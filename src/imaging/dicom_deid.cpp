@@ -137,7 +137,12 @@ const std::uint32_t kSupplement[] = {
     0x00400280, 0x00401001, 0x00401004, 0x00401005, 0x00401010, 0x00401011, 0x00401102, 0x00401103, 0x00401400,
     0x00402001, 0x00402008, 0x00402009, 0x00402010, 0x00402016, 0x00402017, 0x00402400, 0x00403001, 0x0040A027,
     0x0040A073, 0x0040A075, 0x0040A078, 0x0040A07A, 0x0040A07C, 0x0040A123, 0x00700084, 0x00700086, 0x40080114,
-    0x40080119, 0x4008011A, 0x40080202, 0x40080300, 0x40084000};
+    0x40080119, 0x4008011A, 0x40080202, 0x40080300, 0x40084000,
+    // issuer of the patient id, contrast agent (free text)
+    0x00100021, 0x00180010};
+// Attributes the basic profile removes (X) that GDCM's table lacks: removed wherever they
+// occur, not emptied (the record of earlier edits holds the old values of what was changed).
+const gdcm::Tag kRemoved[] = {gdcm::Tag(0x0010, 0x0021), gdcm::Tag(0x0400, 0x0561)};
 // clang-format on
 
 const std::set<gdcm::Tag>& supplement_tags() {
@@ -155,6 +160,7 @@ void empty_supplement(const gdcm::File& file, gdcm::DataSet& ds, int depth = 0) 
     if (depth > 32) return;
     const auto& tags = supplement_tags();
     std::vector<gdcm::DataElement> replaced;
+    for (const gdcm::Tag& t : kRemoved) ds.Remove(t);
     for (const gdcm::DataElement& de : ds.GetDES()) {
         const gdcm::Tag& t = de.GetTag();
         // Overlay comments (60xx,4000) are free text too.
@@ -180,6 +186,47 @@ void empty_supplement(const gdcm::File& file, gdcm::DataSet& ds, int depth = 0) 
     }
     for (const gdcm::DataElement& de : replaced) ds.Replace(de);
 }
+
+// Calls @p f(element) for every element of VR UI in @p ds and its sequences; a non-empty
+// return value replaces the element's value (applied after the walk of each data set).
+template <typename F>
+void for_each_uid(const gdcm::File& file, gdcm::DataSet& ds, F&& f, int depth = 0) {
+    if (depth > 32) return;
+    std::vector<gdcm::DataElement> nested;
+    std::vector<std::pair<gdcm::Tag, std::string>> values;
+    for (const gdcm::DataElement& de : ds.GetDES()) {
+        const gdcm::Tag& t = de.GetTag();
+        if (t == kPixelData) continue;
+        const gdcm::VR vr = gdcm::DataSetHelper::ComputeVR(file, ds, t);
+        if (vr == gdcm::VR::UI) {
+            std::string v = f(de);
+            if (!v.empty()) values.emplace_back(t, std::move(v));
+            continue;
+        }
+        if (vr != gdcm::VR::SQ) continue;
+        gdcm::SmartPointer<gdcm::SequenceOfItems> sq = de.GetValueAsSQ();
+        if (!sq) continue;
+        for (gdcm::SequenceOfItems::SizeType i = 1; i <= sq->GetNumberOfItems(); ++i)
+            for_each_uid(file, sq->GetItem(i).GetNestedDataSet(), f, depth + 1);
+        gdcm::DataElement copy(de);
+        copy.SetValue(*sq);
+        copy.SetVLToUndefined();
+        nested.push_back(copy);
+    }
+    for (const gdcm::DataElement& de : nested) ds.Replace(de);
+    for (const auto& [t, v] : values) set_string(ds, t, gdcm::VR::UI, v);
+}
+
+std::string uid_value(const gdcm::DataElement& de) {
+    const gdcm::ByteValue* bv = de.GetByteValue();
+    if (!bv) return {};
+    std::string s(bv->GetPointer(), bv->GetLength());
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
+    return s;
+}
+
+// DICOM's own UIDs (SOP classes, transfer syntaxes, coding schemes) identify no one.
+bool standard_uid(const std::string& uid) { return uid.rfind("1.2.840.10008.", 0) == 0; }
 
 // GDCM's own implementation class UID and version name (protected in its API).
 struct GdcmMeta : gdcm::FileMetaInformation {
@@ -213,6 +260,20 @@ DicomDeidReport deidentify_one(const std::string& in, const std::string& out, co
     const std::string original_patient_id = trimmed_string(ds, kPatientId);
     std::map<gdcm::Tag, std::string> original_linking;
     for (const gdcm::Tag& t : kLinkingUids) original_linking[t] = trimmed_string(ds, t);
+    // Every instance UID of the original, at any depth: one that is still there after the
+    // profile (an attribute newer than GDCM's table, e.g. IrradiationEventUID) is replaced.
+    std::set<std::string> original_uids;
+    for_each_uid(file, ds, [&](const gdcm::DataElement& de) {
+        std::string v = uid_value(de);
+        std::size_t start = 0;  // multi-valued UIDs
+        while (start <= v.size()) {
+            const std::size_t end = std::min(v.find('\\', start), v.size());
+            const std::string one = v.substr(start, end - start);
+            if (!one.empty() && !standard_uid(one)) original_uids.insert(one);
+            start = end + 1;
+        }
+        return std::string();
+    });
     std::vector<gdcm::DataElement> kept;
     for (const auto& [g, e] : options.keep) {
         const gdcm::Tag t(g, e);
@@ -242,6 +303,20 @@ DicomDeidReport deidentify_one(const std::string& in, const std::string& out, co
         const std::string& original = original_linking[t];
         if (!original.empty() && trimmed_string(ds, t).empty()) set_string(ds, t, gdcm::VR::UI, run.uid_for(original));
     }
+    for_each_uid(file, ds, [&](const gdcm::DataElement& de) {
+        const std::string v = uid_value(de);
+        std::string out;
+        bool changed = false;
+        std::size_t start = 0;
+        while (start <= v.size()) {
+            const std::size_t end = std::min(v.find('\\', start), v.size());
+            std::string one = v.substr(start, end - start);
+            if (original_uids.count(one)) one = run.uid_for(one), changed = true;
+            out += (start ? "\\" : "") + one;
+            start = end + 1;
+        }
+        return changed ? out : std::string();
+    });
     if (options.patient_pseudonym && !original_patient_id.empty()) {
         const std::string p = options.patient_pseudonym(original_patient_id);
         set_string(ds, kPatientId, gdcm::VR::LO, p);

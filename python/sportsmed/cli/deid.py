@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from ._grammar import add_output
@@ -26,7 +27,8 @@ What is removed, by type (see README "Privacy"):
          geometry are unchanged.
   TRC    the source path in the first header line.
   CSV    --id-column: pseudonyms (HMAC-SHA256 with the secret); --drop-column: removed.
-Other files are refused unless --copy-unknown. A folder gives a mirrored folder with
+A DICOMDIR is left out (with a warning): it indexes the original UIDs; regenerate it
+from the de-identified files. Other files are refused unless --copy-unknown. A folder gives a mirrored folder with
 sportsmed-deid.json (what changed per file, never the original values). File names are
 kept: rename files whose names identify someone.
 
@@ -40,7 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="De-identify a file or a folder before it is shared.", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", metavar="IN", help="a file, or a folder (its layout is mirrored)")
-    add_output(p, "the file, or folder (must not exist or be empty), to write", required=True, metavar="OUT")
+    add_output(p, "the file (must not exist), or folder (must not exist or be empty), to write", required=True,
+               metavar="OUT")
     p.add_argument("--secret", default=None, metavar="FILE",
                    help="the study's secret for pseudonyms (created if missing; kept outside OUT)")
     p.add_argument("--keep", action="append", default=[], metavar="ITEM",
@@ -81,4 +84,6 @@ def run(args) -> int:
             kinds[f["kind"]] = kinds.get(f["kind"], 0) + 1
         print(f"{len(files)} files de-identified into {args.output} ({changed} changed; "
               + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + ")")
+    for w in report.get("warnings", []):
+        print(f"sportsmed deid: warning: {w}", file=sys.stderr)
     return 0

@@ -22,6 +22,9 @@ CHANGE_DEG = 3.0
 ACWR_SPIKE = 1.5
 #: share of the squad flagged at each end of the knee MRI measures (thinnest cartilage, highest T2)
 MRI_DECILE = 0.1
+#: fewest athletes with a value for which a "top/bottom 10% of the squad" flag is shown: in a
+#: smaller squad the decile is one athlete or fewer, and the flag ranks rather than screens
+MIN_DECILE_SQUAD = 10
 #: relative change of the last 7 days' mean risk against the 28 days before counted as a trend
 #: (daily risk moves with the weekly load pattern: smaller changes are noise, not a trend)
 TREND_REL = 0.25
@@ -95,7 +98,8 @@ def _risk(rep, rk, wl, plt) -> None:
         w["date"] = pd.to_datetime(w["date"])
         inj = {a: bool((g[g["date"] == g["date"].max()]["injury"] == 1).any()) for a, g in w.groupby("athlete")}
     latest = rk[rk["date"] == last].set_index("athlete")["risk"]
-    top = float(np.nanquantile(latest.to_numpy(), 0.9)) if latest.notna().any() else float("nan")
+    n_ranked = int(latest.notna().sum())
+    top = float(np.nanquantile(latest.to_numpy(), 0.9)) if n_ranked >= MIN_DECILE_SQUAD else float("nan")
     rows = []
     for a, g in rk.groupby("athlete"):
         g = g.sort_values("date")
@@ -120,8 +124,10 @@ def _risk(rep, rk, wl, plt) -> None:
     sec.text("Risk is the model's probability of the event it was trained for, per athlete-day, from the workload "
              "features rebuilt as the model records. Trend: the last 7 days' mean against the 28 days before "
              f"(±{100 * TREND_REL:.0f}%). Flags: injured on the last day, EWMA-ACWR above {ACWR_SPIKE} (load spike), "
-             "top decile of the squad's risk on the last day, rising trend. A risk estimate is a prompt to look, "
-             "not a diagnosis.")
+             "top decile of the squad's risk on the last day"
+             + ("" if n_ranked >= MIN_DECILE_SQUAD else
+                f" (not shown: {n_ranked} athletes have a risk that day, fewer than {MIN_DECILE_SQUAD})")
+             + ", rising trend. A risk estimate is a prompt to look, not a diagnosis.")
     sec.metrics({"athletes": len(table), "flagged": int((table["flags"] != "—").sum()),
                  "rising": int((table["trend"] == "rising").sum()),
                  "squad median risk, last day": float(np.nanmedian(latest.to_numpy()))})
@@ -237,8 +243,10 @@ def _knee_mri(rep, seg_t, mri, t2, plt) -> None:
     rows = rows.sort_values(keys).groupby("athlete").tail(1)
     thick = "femoral thickness, mean (mm)"
     t2fem = "femoral cartilage T2, median (ms)"
-    lo = float(np.nanquantile(rows[thick], MRI_DECILE)) if thick in rows and rows[thick].notna().any() else np.nan
-    hi = float(np.nanquantile(rows[t2fem], 1 - MRI_DECILE)) if t2fem in rows and rows[t2fem].notna().any() else np.nan
+    n_thick = int(rows[thick].notna().sum()) if thick in rows else 0
+    n_t2 = int(rows[t2fem].notna().sum()) if t2fem in rows else 0
+    lo = float(np.nanquantile(rows[thick], MRI_DECILE)) if n_thick >= MIN_DECILE_SQUAD else np.nan
+    hi = float(np.nanquantile(rows[t2fem], 1 - MRI_DECILE)) if n_t2 >= MIN_DECILE_SQUAD else np.nan
     flags = []
     for _, r in rows.iterrows():
         f = []
@@ -259,8 +267,10 @@ def _knee_mri(rep, seg_t, mri, t2, plt) -> None:
              "T2 of each cartilage plate (mono-exponential fit of the multi-echo series) at each athlete's last knee "
              "session. Labels: the session's label map, or the shipped model's segmentation when there is none (a "
              "demonstration model trained on phantoms: check its warnings). Flags: the thinnest cartilage and the "
-             "highest femoral T2 of the squad (each end's 10%), and every warning of the segmentation, thickness and "
-             "T2 steps. A flag is a prompt to look at the images, not a diagnosis.")
+             f"highest femoral T2 of the squad (each end's 10%, shown with at least {MIN_DECILE_SQUAD} knees measured"
+             + ("" if min(n_thick, n_t2) >= MIN_DECILE_SQUAD else f"; this squad has {n_thick} and {n_t2}")
+             + "), and every warning of the segmentation, thickness and T2 steps. A flag is a prompt to look at the "
+             "images, not a diagnosis.")
     sec.metrics({"knees": len(rows), "flagged": int((rows["flags"] != "—").sum()),
                  "from segmentation": int((rows.get("labels") == "segmentation").sum()) if "labels" in rows else 0,
                  "squad median femoral T2 (ms)": float(np.nanmedian(rows[t2fem])) if t2fem in rows else float("nan")})

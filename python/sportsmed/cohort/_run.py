@@ -35,6 +35,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -120,6 +121,71 @@ def _scrub(message: str, entry: Entry, athlete: str, item_id: str, others: Seque
         for text in (str(other), os.path.basename(other)):
             message = message.replace(text, f"<input of {item_id}>")
     return message.replace(entry.athlete_id, athlete)
+
+
+#: inputs larger than this are not read for their text (their messages' quoted spans go instead)
+_REDACT_MAX_BYTES = 32 << 20
+_REDACTED = "…"
+#: what sportsmed itself puts into a scrubbed message: placeholders of paths and pseudonyms
+_PROTECTED = re.compile(r"<[^<>]*>|sm_[0-9a-f]{16}")
+_QUOTED = re.compile(r"(?<!\w)'[^'\n]*'(?!\w)|(?<!\w)\"[^\"\n]*\"(?!\w)")
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]+")
+
+
+def _input_tokens(path: Path) -> Optional[set]:
+    """The text fields of an input file (for a text file: its cells, split at separators and
+    line ends; for a binary file: its runs of 4+ printable characters), or None when the
+    file cannot be read that way (a folder, too large, unreadable)."""
+    try:
+        if not os.path.isfile(path) or os.path.getsize(path) > _REDACT_MAX_BYTES:
+            return None
+        raw = Path(path).read_bytes()
+    except OSError:
+        return None
+    binary = b"\0" in raw[:8192]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    fields = re.split(r"[\x00-\x1f,;|\x7f-\x9f\ufffd]+", text)
+    tokens = set()
+    for f in fields:
+        f = f.strip().strip("\"'").strip()
+        if len(f) >= (4 if binary else 2) and any(c.isalpha() for c in f):
+            tokens.add(f)
+    return tokens
+
+
+def _redact_input_content(message: str, sources: Sequence[Path]) -> str:
+    """``message`` without content of the input files (column headers, cell values, header
+    bytes), for a run whose outputs carry pseudonyms only.
+
+    Error messages of the readers quote what they found (``has no column 'athlete'
+    (columns: date, Jane Doe)``), and a message's format cannot tell an expected name from
+    a found one. So the inputs themselves say what to remove: every text field of an input
+    file found in the message becomes ``…`` (the expected names and the message's wording
+    stay unless the file holds them too). An input that cannot be read so (a folder, a
+    file over 32 MiB) has every quoted span of the message removed instead. Unprintable
+    characters (bytes of a binary file read as text) always go. The placeholders of paths
+    and the pseudonyms (:func:`_scrub`) are kept."""
+    token_sets = [_input_tokens(p) for p in sources]
+    tokens = set().union(*[t for t in token_sets if t])
+    quoted_too = any(t is None for t in token_sets)
+
+    def clean(part: str) -> str:
+        part = _UNPRINTABLE.sub(_REDACTED, part)
+        for tok in sorted((t for t in tokens if t in part), key=len, reverse=True):
+            part = re.sub(r"(?<!\w)" + re.escape(tok) + r"(?!\w)", _REDACTED, part)
+        if quoted_too:
+            part = _QUOTED.sub(lambda m: m.group(0)[0] + _REDACTED + m.group(0)[-1], part)
+        return part
+
+    out, at = [], 0
+    for m in _PROTECTED.finditer(message):
+        out += [clean(message[at:m.start()]), m.group(0)]
+        at = m.end()
+    out.append(clean(message[at:]))
+    return "".join(out)
 
 
 # -- on the worker --------------------------------------------------------------------------------
@@ -434,8 +500,14 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
     from .._io import write_json_atomic
 
     t_start = time.perf_counter()
-    m = manifest if isinstance(manifest, Manifest) else read_manifest(manifest)
+    from .. import InvalidArgument
+
     out = Path(output).resolve()
+    blocker = next((p for p in (out, *out.parents) if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise InvalidArgument(f"cohort: the output folder '{output}' cannot be made: '{blocker}' is a file, not a "
+                              "folder")
+    m = manifest if isinstance(manifest, Manifest) else read_manifest(manifest)
     out.mkdir(parents=True, exist_ok=True)
     secret_path = Path(secret or os.environ.get(SECRET_ENV) or (m.path.parent / "cohort.secret"))
     key_bytes = load_secret(secret_path, out)
@@ -554,10 +626,15 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
     def finish(it: Item, result: dict) -> list[Item]:
         """Records a finished item; returns the items downstream of it that must now run."""
         others = [p for p in (it.path, it.labels_path) if p is not None]
+
+        def scrub(message: str) -> str:
+            message = _scrub(message, it.entry, it.athlete, it.item_id, others)
+            # pseudonymised outputs carry no content of the inputs either (headers, cells)
+            return message if keep_ids else _redact_input_content(message, [Path(it.entry.path), *others])
+
         if result.get("status") == "failed":
-            result["error"] = _scrub(result.get("error", ""), it.entry, it.athlete, it.item_id, others)
-        result["warnings"] = [_scrub(w, it.entry, it.athlete, it.item_id, others)
-                              for w in result.get("warnings") or []]
+            result["error"] = scrub(result.get("error", ""))
+        result["warnings"] = [scrub(w) for w in result.get("warnings") or []]
         rec = {"format": RECORD_FORMAT, "format_version": FORMAT_VERSION, "item": it.item_id, "step": it.step,
                "key": it.key, "athlete": it.athlete, "session_date": it.entry.session_date,
                "task": it.entry.task, "input_sha256": it.input_sha256, **result}

@@ -401,8 +401,15 @@ WORKLOAD_KEEP = ("date", "daily_load", "injury", "fatigue")
 
 
 def _read_log(inp: StepInput, load: str):
-    from .. import InvalidArgument, risk
+    from .. import FormatError, InvalidArgument, risk
 
+    # A training log is CSV text; a binary file (a C3D or NIfTI listed as training_log) is
+    # refused as such, before a CSV reader quotes its header bytes as column names.
+    with open(inp.path, "rb") as f:
+        head = f.read(8192)
+    if b"\0" in head:
+        raise FormatError(f"training log '{inp.path}' is not CSV text (it holds binary data: is it the right file, "
+                          "or another task's?)")
     df = risk.read_table(inp.path, load=load, injury="injury")
     ids = df["athlete"].astype(str).unique()
     if len(ids) > 1:

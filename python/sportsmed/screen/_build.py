@@ -102,9 +102,11 @@ class ScreenInputs:
     missing_days : what an absent day of the log means: "zero" or "missing" (asked only
         when the log has gaps)
     athlete : the athlete's name (title) and, in a log of several athletes, whose rows
+        (a name the log does not hold leaves the training load not assessed)
     mass_kg : body mass (kg) for the force features; else the C3D's PROCESSING:Bodymass
-    as_of : the day the training load is graded on (ISO date; default: the log's last day);
-        later rows are ignored
+    as_of : the day the training load is graded on (``YYYY-MM-DD``, strictly; default: the
+        log's last day); later rows are ignored, and a log that ends more than
+        :data:`STALE_DAYS` days before it is not graded
     """
 
     trials: Sequence[PathLike] = ()
@@ -212,7 +214,7 @@ def _drop_jump_file(path: Path, grf: Optional[Path], grf_loads: Optional[Path], 
             raise NotAssessed(f"'{path.name}': a drop-jump trial must be a .c3d or a .trc (with --grf)")
         notes += list(trial.warnings)
         if mass_kg is None:
-            raise NotAssessed(f"'{path.name}': the body mass is needed for the force measures (--mass KG); "
+            raise NotAssessed(f"'{path.name}': the body mass is needed for the force measures (--body-mass KG); "
                               "the file does not hold it")
         angle_reason = ""
         try:
@@ -426,6 +428,21 @@ def _drop_jump_part(inputs: ScreenInputs, progress) -> _Part:
     return part
 
 
+def _glance_format(flags) -> str:
+    """The verdict table's number format: 3 significant digits, or as many as the most
+    precise flag shows (its value text has the digits that keep the number and the colour
+    in agreement: 1.3049 shows as 1.305, not 1.3, next to "green 0.8–1.3")."""
+    import re
+
+    digits = 3
+    for f in flags:
+        m = re.match(r"\s*[-+]?(\d*)\.?(\d*)", f.value_text or "") if f.status != C.GREY else None
+        if m and (m.group(1) or m.group(2)):
+            whole, frac = m.group(1).lstrip("0"), m.group(2)
+            digits = max(digits, len(whole) + len(frac) if whole else len(frac.lstrip("0")))
+    return f"{{:.{digits}g}}"
+
+
 def _short(text: str, n: int = 90) -> str:
     return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + " …"
 
@@ -598,6 +615,11 @@ def _mri_part(inputs: ScreenInputs, progress) -> _Part:
 
 
 # --------------------------------------------------------------------------- training log
+#: a ratio more than this many days older than the day it grades (the log's last day, or
+#: --as-of) is not graded: it says nothing of that week's load
+STALE_DAYS = 7
+
+
 def _log_part(inputs: ScreenInputs, progress) -> _Part:
     crit = C.acwr()
     if "risk" not in available_pillars():
@@ -621,12 +643,19 @@ def _log_part(inputs: ScreenInputs, progress) -> _Part:
         except (Error, ValueError, OSError) as exc:
             return _not_assessed_part([crit], _error_text(exc), "Training load")
         athletes = list(dict.fromkeys(df["athlete"]))
-        if inputs.athlete is not None and inputs.athlete in athletes:
-            athlete = inputs.athlete
+        shown = ", ".join(map(str, athletes[:8])) + (", ..." if len(athletes) > 8 else "")
+        named = [a for a in athletes if inputs.athlete is not None and str(a) == str(inputs.athlete)]
+        if named:
+            athlete = named[0]
+        elif inputs.athlete is not None:
+            # never another athlete's rows under this athlete's name
+            return _not_assessed_part([crit], f"'{path.name}' has no rows of {inputs.athlete} in its "
+                                              f"'{inputs.log_athlete_column}' column (it holds {len(athletes)} "
+                                              f"athlete(s): {shown}); check the spelling of --athlete",
+                                      "Training load")
         elif len(athletes) == 1:
             athlete = athletes[0]
         else:
-            shown = ", ".join(map(str, athletes[:8])) + (", ..." if len(athletes) > 8 else "")
             return _not_assessed_part([crit], f"'{path.name}' holds {len(athletes)} athletes ({shown}); say whose "
                                               "rows to use with --athlete NAME", "Training load")
         df = df[df["athlete"] == athlete].reset_index(drop=True)
@@ -658,11 +687,22 @@ def _log_part(inputs: ScreenInputs, progress) -> _Part:
     value = float(last["acwr_coupled"])
     d_last = df["date"].iloc[at]
     stale = (df["date"].iloc[-1] - d_last).days
+    # Graded on --as-of when given: a log that ended well before that day says nothing of its
+    # load then (the same tolerance as a ratio older than the log's last day).
+    log_end = df["date"].iloc[-1]
+    after_end = 0
+    if inputs.as_of is not None and not inputs.synthetic:
+        import pandas as pd
+
+        after_end = max((pd.Timestamp(inputs.as_of) - log_end).days, 0)
     if n_days < 28:
         flag = crit.grade(None, f"the log covers {n_days} days; the chronic load needs 28")
     elif not math.isfinite(value):
         flag = crit.grade(None, "no day of the log has both an acute and a chronic load")
-    elif stale > 7:
+    elif after_end > STALE_DAYS:
+        flag = crit.grade(None, f"the log ends {log_end.date()}, {after_end} days before the --as-of date "
+                                f"({inputs.as_of}): too old to grade that day's load")
+    elif stale > STALE_DAYS:
         flag = crit.grade(None, f"the last ratio is from {d_last.date()}, {stale} days before the log ends "
                                 f"({df['date'].iloc[-1].date()}): too old to grade this week's load")
     else:
@@ -672,6 +712,8 @@ def _log_part(inputs: ScreenInputs, progress) -> _Part:
         "Days in the log": int(n_days),
         "Last day with a ratio": d_last.date().isoformat(),
         "Last day of the log": df["date"].iloc[-1].date().isoformat(),
+        **({"Graded as of (--as-of)": str(inputs.as_of)} if inputs.as_of is not None and not inputs.synthetic
+           else {}),
         "Load, last 7 days (AU)": float(last["load_7d"]) if "load_7d" in w.columns else math.nan,
         "Acute load, 7-day mean (AU/day)": float(last["acute_load"]),
         "Chronic load, 28-day mean (AU/day)": float(last["chronic_load"]),
@@ -749,7 +791,7 @@ def build_screen(inputs: Optional[ScreenInputs] = None, progress=None, qa: bool 
                     "Flag": "not assessed" if f.status == C.GREY else f.status,
                     "Source or reason": f.source.split(",")[0] if f.status != C.GREY else _short(f.reason)}
                    for f in flags], caption="At a glance: each measure, its flag and its source (details below)",
-                  float_format="{:.3g}", row_classes=[f"flag-{f.status}" for f in flags])
+                  float_format=_glance_format(flags), row_classes=[f"flag-{f.status}" for f in flags])
     verdict.flags(flags)
     verdict.note("Screening measures separate groups on average but classify individuals poorly (Bahr 2016, Br J "
                  "Sports Med 50:776; Krosshaug et al. 2016, Am J Sports Med 44:874). Use the flags to decide whom "
@@ -796,12 +838,17 @@ def _check_inputs(inputs: ScreenInputs) -> None:
     if inputs.mass_kg is not None and not (math.isfinite(inputs.mass_kg) and inputs.mass_kg > 0):
         raise InvalidArgument(f"screen: the body mass must be a positive number of kg, got {inputs.mass_kg}")
     if inputs.as_of is not None:
-        import pandas as pd
+        import datetime
+        import re
 
+        # strictly YYYY-MM-DD: "01/02/2024" is January 2nd to some readers, February 1st to others
         try:
-            pd.Timestamp(inputs.as_of)
-        except (ValueError, TypeError):
-            raise InvalidArgument(f"screen: as_of must be an ISO date (YYYY-MM-DD), got {inputs.as_of!r}") from None
+            ok = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(inputs.as_of)))
+            ok = ok and bool(datetime.date.fromisoformat(str(inputs.as_of)))
+        except ValueError:
+            ok = False
+        if not ok:
+            raise InvalidArgument(f"screen: as_of must be an ISO date (YYYY-MM-DD), got {inputs.as_of!r}")
 
 
 def _inputs_json(inputs: ScreenInputs) -> dict:

@@ -112,7 +112,22 @@ class Criterion:
     decimals: int = 1
 
     def format(self, value: float) -> str:
-        return f"{value:.{self.decimals}f} {self.unit}".strip()
+        """``value`` with ``decimals`` digits, or more where fewer would show a band's edge
+        that the value is not (1.3049 under "green 0.8–1.3" shows as 1.305, not 1.30):
+        the number shown and the colour must agree."""
+        return f"{self._digits(value)} {self.unit}".strip()
+
+    def _digits(self, value: float) -> str:
+        v = float(value)
+        if not math.isfinite(v):
+            return f"{v}"
+        edges = {e for b in self.bands for e in (b.lo, b.hi) if math.isfinite(e) and e != v}
+        d = max(self.decimals, 0)
+        for d in range(d, d + 7):
+            text = f"{v:.{d}f}"
+            if float(text) not in edges:
+                return text
+        return repr(v)  # the shortest text that reads back as v
 
     def implausible(self, value: Optional[float]) -> Optional[str]:
         """Why ``value`` is not believed, or None when it is a finite value in range."""
