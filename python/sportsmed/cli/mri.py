@@ -73,6 +73,24 @@ def _write(array, geometry, path: str) -> None:
     im.write_image(im.Image(np.asarray(array), geometry), str(path))
 
 
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _volume_3d(img, path: str):
+    """The voxels of a label map or mask file as a 3-D array (trailing axes of length 1
+    dropped); InvalidArgument naming the file otherwise."""
+    from .. import InvalidArgument
+
+    a = np.asarray(img.array)
+    while a.ndim > 3 and a.shape[-1] == 1:
+        a = a[..., 0]
+    if a.ndim != 3:
+        raise InvalidArgument(f"'{path}': expected a 3-D label map or mask, got shape "
+                              f"{' x '.join(map(str, a.shape))} ({a.ndim}-D); give one volume")
+    return a
+
+
 #: The keys of `mri info` for every format, in order (None where a format has no such fact).
 INFO_KEYS = ("format", "path", "shape", "dtype", "spacing_mm", "origin_lps_mm", "direction_lps", "scaled",
              "scl_slope", "scl_inter", "qform_code", "sform_code", "te_ms", "series_uid", "description")
@@ -165,8 +183,16 @@ def cmd_edt(args) -> int:
     im = _imaging()
     out = _one_output(args, "out", "mri edt")
     img = im.read_image(args.mask)
-    data = img.array
+    data = _volume_3d(img, args.mask)
     mask = (data == args.label) if args.label is not None else (data != 0)
+    if not mask.any():
+        from .. import InvalidArgument
+
+        if args.label is None:
+            raise InvalidArgument(f"'{args.mask}' has no nonzero voxel: nothing to measure the distance to")
+        held = [v for v in im.present_labels(data) if v != 0]
+        raise InvalidArgument(f"'{args.mask}': label {args.label} has no voxel in the map (it holds "
+                              f"{', '.join(map(str, held[:24])) or 'no label'}{', ...' if len(held) > 24 else ''})")
     with progress_bar("distance transform"):
         dist = im.distance_transform(mask, img.geometry.spacing)
     _write(dist.astype(np.float32), img.geometry, out)
@@ -176,15 +202,48 @@ def cmd_edt(args) -> int:
 
 def cmd_metrics(args) -> int:
     im = _imaging()
-    gt, pred = im.read_image(args.gt), im.read_image(args.pred)
-    if not gt.geometry.same_grid(pred.geometry, 1e-4):
-        from .. import InvalidArgument
+    from .. import InvalidArgument
 
+    gt_img, pred_img = im.read_image(args.gt), im.read_image(args.pred)
+    gt, pred = _volume_3d(gt_img, args.gt), _volume_3d(pred_img, args.pred)
+    if not gt_img.geometry.same_grid(pred_img.geometry, 1e-4):
         raise InvalidArgument(f"metrics: '{args.gt}' and '{args.pred}' lie on different grids")
-    names = im.read_label_mapping(args.label_names) if args.label_names else im.read_label_names(args.gt)
+    gt_names = im.read_label_mapping(args.label_names) if args.label_names else im.read_label_names(args.gt)
+    pred_names = (im.read_label_mapping(args.pred_label_names) if args.pred_label_names
+                  else im.read_label_names(args.pred))
+    names = gt_names if gt_names is not None else pred_names
+    gt_present = im.present_labels(gt)
+    if gt_names is not None and pred_names is not None:
+        # Both maps say what their labels are: pair the structures by name, in GT's numbers.
+        pred_source = f"'{args.pred}'" + (f" (names from '{args.pred_label_names}')" if args.pred_label_names else "")
+        gt_source = f"'{args.gt}'" + (f" (names from '{args.label_names}')" if args.label_names else "")
+        pred, names = im.match_labels_by_name(pred, pred_names, gt_names, args.labels, pred_source, gt_source,
+                                              ref_present=gt_present)
+    elif gt_names is not None or pred_names is not None:
+        named, unnamed = (args.gt, args.pred) if gt_names is not None else (args.pred, args.gt)
+        _warn(f"only '{named}' carries label names ('{unnamed}' has no {im.label_names_path(unnamed).name}): "
+              f"labels are paired by number, which is right only if '{unnamed}' uses the same numbering "
+              "(give its names with its sidecar, --label-names or --pred-label-names)")
+    labels = list(args.labels or [])
+    values = sorted(set(gt_present) | set(im.present_labels(pred)) | {0})
+    numbers = None
+    if values[-1] > 255 or any(v > 255 for v in labels):
+        # Labels beyond uint8 (k*1000+1 numberings): measured as 0..n, reported in their numbers.
+        numbers = np.asarray(sorted(set(values) | set(labels)), dtype=np.int64)
+        if numbers.size > 256:
+            raise InvalidArgument(f"metrics: '{args.gt}' and '{args.pred}' hold {numbers.size - 1} distinct labels; "
+                                  "at most 255 can be measured at once")
+        gt = np.searchsorted(numbers, gt).astype(np.uint8)
+        pred = np.searchsorted(numbers, pred).astype(np.uint8)
+        labels = [int(np.searchsorted(numbers, v)) for v in labels]
+        if names is not None:
+            names = {int(np.searchsorted(numbers, k)): v for k, v in names.items() if k in set(numbers.tolist())}
     with progress_bar("metrics"):
-        table = im.metrics_table(im.as_label_map(gt.array, args.gt), im.as_label_map(pred.array, args.pred),
-                                 gt.geometry.spacing, args.labels, args.tolerance, names=names)
+        table = im.metrics_table(im.as_label_map(gt, args.gt), im.as_label_map(pred, args.pred),
+                                 gt_img.geometry.spacing, labels, args.tolerance, names=names)
+    if numbers is not None:
+        table.index = [int(numbers[i]) for i in table.index]
+        table.index.name = "label"
     if args.output:
         write_csv_atomic(table, args.output, float_format=float_format(args.precision))
         print(f"wrote {args.output}")
@@ -203,22 +262,31 @@ def cmd_t2map(args) -> int:
 
         raise InvalidArgument("t2map: give the echo times with --te for a NIfTI/NRRD input without a sidecar "
                               "(<name>.json with EchoTimes_ms, as `mri convert` writes from DICOM)")
-    if array.ndim != 4:
-        from .. import InvalidArgument
+    from .. import InvalidArgument
 
+    if array.ndim != 4:
         raise InvalidArgument(f"t2map: expected a 4-D multi-echo image, got shape {array.shape}")
+    if len(te) != array.shape[3]:
+        raise InvalidArgument(f"t2map: '{args.src}' holds {array.shape[3]} echoes but {len(te)} echo times "
+                              "were given")
+    problem = im.echo_time_problem(te)
+    if problem:
+        raise InvalidArgument(f"t2map: {problem}")
+    # The echoes may be stored in any TE order: the mask comes from the shortest echo (the
+    # most signal, the best contrast against air).
+    first = int(np.argmin(te))
     mask = None
     if args.mask:
-        mask = im.read_image(args.mask).array != 0
+        mask = _volume_3d(im.read_image(args.mask), args.mask) != 0
     elif args.threshold is not None:
-        mask = array[..., 0] > args.threshold
+        mask = array[..., first] > args.threshold
     else:
-        # Not the background: voxels whose first echo is above Otsu's threshold of the
-        # first-echo histogram (air and noise would otherwise fill the map at the T2 bound).
-        threshold = _otsu_threshold(array[..., 0])
-        mask = array[..., 0] > threshold
-        print(f"mask: first echo > {threshold:.6g} (Otsu), {int(mask.sum())} of {mask.size} voxels; "
-              "--mask or --threshold to choose", file=sys.stderr)
+        # Not the background: voxels whose shortest echo is above Otsu's threshold of its
+        # histogram (air and noise would otherwise fill the map at the T2 bound).
+        threshold = _otsu_threshold(array[..., first])
+        mask = array[..., first] > threshold
+        print(f"mask: echo at TE {te[first]:g} ms (the shortest) > {threshold:.6g} (Otsu), {int(mask.sum())} of "
+              f"{mask.size} voxels; --mask or --threshold to choose", file=sys.stderr)
     with progress_bar("T2") as cb:
         maps = im.fit_t2(array, te, mask, noise_floor=args.noise_floor, progress=cb)
     out = Path(args.output)
@@ -265,52 +333,107 @@ def _label_names(im, args):
     return im.read_label_names(args.labels)
 
 
+def _knee_side_check(im, args, labels, geometry, names, knee_labels, knee_numbers) -> None:
+    """Refuses a --side that the data contradict: the medial/lateral tibial cartilage labels'
+    positions (the side auto reads), or structure names that say left or right. With
+    --side auto, names that contradict the labels are a warning."""
+    from .. import InvalidArgument
+
+    from_labels = im.knee_side_from_labels(labels, geometry, knee_labels[1], knee_labels[2])
+    from_names = im.side_from_names([names.get(k) for k in knee_numbers] if names else ())
+    if args.side != "auto":
+        if from_labels is not None and from_labels != args.side:
+            raise InvalidArgument(
+                f"{args.labels}: --side {args.side} contradicts the labels: the medial tibial cartilage lies on the "
+                f"{'patient-left' if from_labels == 'right' else 'patient-right'} side of the lateral, which is a "
+                f"{from_labels} knee; medial/lateral would be swapped for the femur only. Leave --side out (auto) "
+                "or check the labels and the image orientation")
+        if from_names in ("left", "right") and from_names != args.side:
+            raise InvalidArgument(f"{args.labels}: --side {args.side} contradicts the label names, which say "
+                                  f"{from_names}")
+    elif from_names in ("left", "right") and from_labels is not None and from_names != from_labels:
+        _warn(f"{args.labels}: the label names say a {from_names} knee but the tibial cartilage labels lie as in a "
+              f"{from_labels} knee (used for medial/lateral); check the image orientation")
+
+
 def cmd_thickness(args) -> int:
     im = _imaging()
+    from .. import InvalidArgument
+
     img = im.read_image(args.labels)
-    labels = im.as_label_map(img.array, args.labels)
+    labels, numbers = im.compact_label_map(_volume_3d(img, args.labels), args.labels)
     names = _label_names(im, args)
     cartilage = im.resolve_label(names, args.cartilage, "cartilage", args.labels)
     bone = im.resolve_label(names, args.bone, "bone", args.labels)
-    present = set(np.unique(labels).tolist())
+    knee_numbers = None
+    if args.regions is not None or args.map:
+        if names is None:
+            raise InvalidArgument(
+                f"{args.labels} carries no label names (no {im.label_names_path(args.labels).name}): --regions and "
+                f"--map find the structures by name ({', '.join(REGION_STRUCTURES)}); describe the map with "
+                "--label-names FILE (JSON or colour table)")
+        knee_numbers = tuple(im.resolve_label(names, s, s, args.labels) for s in REGION_STRUCTURES)
+    # Validate everything before anything is written: a failing command leaves no output.
+    present = set(im.present_labels(labels)) if numbers is None else set(numbers.tolist())
     for role, value in (("cartilage", cartilage), ("bone", bone)):
         if value not in present:
-            from .. import InvalidArgument
-
             what = f" ({names[value]})" if names and value in names else ""
             raise InvalidArgument(f"{args.labels}: the {role} label {value}{what} has no voxel in the map")
+    if numbers is not None:
+        held = {int(v): n for n, v in enumerate(numbers)}
+        spare = iter(n for n in range(255, 0, -1) if n >= len(numbers))
+        to_u8 = {v: held[v] if v in held else next(spare, 0) for v in {cartilage, bone, *(knee_numbers or ())}}
+    else:
+        to_u8 = {v: v for v in {cartilage, bone, *(knee_numbers or ())}}
+    knee_labels = tuple(to_u8[v] for v in knee_numbers) if knee_numbers else None
+    if knee_labels:
+        _knee_side_check(im, args, labels, img.geometry, names, knee_labels, knee_numbers)
+
     with progress_bar("thickness"):
-        res = im.cartilage_thickness(labels, img.geometry.spacing, cartilage, bone, img.geometry,
+        res = im.cartilage_thickness(labels, img.geometry.spacing, to_u8[cartilage], to_u8[bone], img.geometry,
                                      include_contact=args.contact)
-    _write(res["map"].astype(np.float32), img.geometry, args.output)
-    t = res["thickness_mm"]
-    median = float(np.median(t)) if len(t) else float("nan")
-    print(f"wrote {args.output}: {len(t)} surface points, thickness mean {t.mean():.3f} mm, "
-          f"median {median:.3f} mm (nearest-surface method)")
-    if not median <= THICKNESS_MEDIAN_LIMIT_MM:
-        print(f"warning: median thickness {median:.1f} mm is beyond any articular cartilage "
-              f"(> {THICKNESS_MEDIAN_LIMIT_MM:g} mm): check that label {cartilage} is cartilage and {bone} its bone "
-              "(--label-names, --cartilage, --bone) and the image's units", file=sys.stderr)
+    lt = table = u = None
     if args.local:
         with progress_bar("local thickness"):
-            lt = im.local_thickness(labels == cartilage, img.geometry.spacing)
-        _write(lt.astype(np.float32), img.geometry, args.local)
-        print(f"wrote {args.local}: local thickness, mean {lt[labels == cartilage].mean():.3f} mm")
-    knee_labels = None
-    if args.regions is not None or args.map:
-        knee_labels = tuple(im.resolve_label(names, s, s, args.labels) for s in REGION_STRUCTURES)
+            lt = im.local_thickness(labels == to_u8[cartilage], img.geometry.spacing)
     if args.regions is not None:
         with progress_bar("regional thickness"):
             table = im.regional_thickness_table(labels, img.geometry, side=args.side, knee_labels=knee_labels)
+        if numbers is not None:
+            table["label"] = [int(numbers[v]) for v in table["label"]]
+    if args.map:
+        with progress_bar("thickness map"):
+            u = im.unrolled_femoral_thickness(labels, img.geometry, args.ml_step, args.angle_step, side=args.side,
+                                              knee_labels=knee_labels)
+
+    _write(res["map"].astype(np.float32), img.geometry, args.output)
+    t = res["thickness_mm"]
+    mean = float(t.mean()) if len(t) else float("nan")
+    median = float(np.median(t)) if len(t) else float("nan")
+    print(f"wrote {args.output}: {len(t)} surface points, thickness mean {mean:.3f} mm, "
+          f"median {median:.3f} mm (nearest-surface method)")
+    wrong_labels = not median <= THICKNESS_MEDIAN_LIMIT_MM
+    if wrong_labels:
+        _warn(f"median thickness {median:.1f} mm is beyond any articular cartilage "
+              f"(> {THICKNESS_MEDIAN_LIMIT_MM:g} mm): check that label {cartilage} is cartilage and {bone} its bone "
+              "(--label-names, --cartilage, --bone) and the image's units")
+    what = names.get(cartilage, f"label {cartilage}") if names else f"label {cartilage}"
+    for message in im.thickness_warnings(mean, img.geometry.spacing, what, upper=not wrong_labels):
+        _warn(message)
+    if lt is not None:
+        _write(lt.astype(np.float32), img.geometry, args.local)
+        print(f"wrote {args.local}: local thickness, mean {lt[labels == to_u8[cartilage]].mean():.3f} mm")
+    if table is not None:
         if args.regions:
             write_csv_atomic(table, args.regions, float_format=float_format(args.precision))
             print(f"wrote {args.regions}")
         else:
             print(table.to_string(float_format=lambda v: f"{v:.3f}"))
-    if args.map:
-        with progress_bar("thickness map"):
-            u = im.unrolled_femoral_thickness(labels, img.geometry, args.ml_step, args.angle_step, side=args.side,
-                                              knee_labels=knee_labels)
+        for region, row in table.iterrows():
+            if row["points"] > 0:
+                for message in im.thickness_warnings(float(row["mean_mm"]), (), str(region)):
+                    _warn(message)
+    if u is not None:
         im.write_thickness_map(u, args.map)
         print(f"wrote {args.map}: unrolled femoral thickness map {u['map'].shape[0]} (x, {args.ml_step:g} mm) x "
               f"{u['map'].shape[1]} (angle, {args.angle_step:g} deg)")
@@ -319,10 +442,16 @@ def cmd_thickness(args) -> int:
 
 def cmd_phantom(args) -> int:
     im = _imaging()
+    from .. import InvalidArgument
+
+    if not (np.isfinite(args.spacing) and args.spacing > 0):
+        raise InvalidArgument(f"phantom: --spacing must be a positive voxel size in mm, got {args.spacing:g}")
+    if np.isnan(args.snr):
+        raise InvalidArgument("phantom: --snr must be a number (0 or less: no noise)")
     out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
     with progress_bar("phantom") as cb:
         ph = im.make_knee_phantom(spacing_mm=(args.spacing,) * 3, snr=args.snr, seed=args.seed, progress=cb)
+    out.mkdir(parents=True, exist_ok=True)
     g = ph["geometry"]
     _write(ph["labels"], g, out / "labels.nii.gz")
     im.write_label_names(out / "labels.nii.gz", im.PYMSKT_LABEL_NAMES)
@@ -370,6 +499,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--label-names", default=None, metavar="FILE",
                    help="names of the labels: JSON {label: name} or a Slicer/ITK-SNAP colour table "
                         "(default: GT's LABELS.labels.json sidecar)")
+    q.add_argument("--pred-label-names", default=None, metavar="FILE",
+                   help="names of PRED's labels, same formats (default: PRED's sidecar). When both maps have "
+                        "names, structures are paired by name and reported in GT's numbers")
     q.add_argument("--tolerance", type=float, default=1.0, help="surface Dice tolerance (mm)")
     add_output(q, "write the table as CSV (default: print it)", aliases=("--out", "--csv"))
     add_precision(q)
@@ -383,7 +515,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--te", type=float, nargs="*", default=None, help="echo times (ms) for NIfTI input")
     q.add_argument("--mask", default=None, help="mask file (nonzero = fit)")
     q.add_argument("--threshold", type=float, default=None,
-                   help="fit where the first echo exceeds this (default: Otsu's threshold of the first echo)")
+                   help="fit where the shortest echo exceeds this (default: Otsu's threshold of the shortest echo)")
     q.add_argument("--noise-floor", action="store_true", help="add a constant noise-floor term")
     q.set_defaults(handler=cmd_t2map)
 

@@ -33,7 +33,12 @@ wrap_file_functions(globals(), _imaging)
 
 
 from ._labels import (  # noqa: E402
-    PYMSKT_LABEL_NAMES, label_names_path, read_label_mapping, read_label_names, resolve_label, write_label_names,
+    PYMSKT_LABEL_NAMES, compact_label_map, label_names_path, match_labels_by_name, name_key, present_labels,
+    read_label_mapping, read_label_names, resolve_label, write_label_names,
+)
+from ._checks import (  # noqa: E402
+    THICK_SLICE_MM, THICKNESS_MEAN_RANGE_MM, echo_time_problem, knee_side_from_labels, side_from_names,
+    thickness_warnings,
 )
 
 
@@ -88,7 +93,10 @@ def convert(src: str, dst: str) -> Image:
 __all__ = sorted(set(_COMPILED) | {"convert", "metrics_table", "regional_thickness_table", "write_thickness_map",
                                        "thickness_map_figure", "as_label_map", "PYMSKT_LABEL_NAMES",
                                        "label_names_path", "read_label_mapping", "read_label_names", "resolve_label",
-                                       "write_label_names"})
+                                       "write_label_names", "compact_label_map", "match_labels_by_name", "name_key",
+                                       "present_labels", "THICK_SLICE_MM", "THICKNESS_MEAN_RANGE_MM",
+                                       "echo_time_problem", "knee_side_from_labels", "side_from_names",
+                                       "thickness_warnings"})
 
 
 def metrics_table(gt, pred, spacing, labels=None, tolerance_mm: float = 1.0, names=None):
