@@ -36,7 +36,9 @@ def _table_args(p: argparse.ArgumentParser, from_model: bool = False) -> None:
     p.add_argument("--date", default="date", help="date column, YYYY-MM-DD (default: %(default)s)")
     d = (lambda v: None) if from_model else (lambda v: v)
     model_note = " (default: as the model was trained)" if from_model else " (default: %(default)s)"
-    p.add_argument("--load", default=d("daily_load"), help="daily load column" + model_note)
+    load_note = (" (default: the model's; another name maps this file's column onto the model's load column)"
+                 if from_model else " (default: %(default)s)")
+    p.add_argument("--load", default=d("daily_load"), help="daily load column" + load_note)
     p.add_argument("--missing", required=not from_model, default=None, choices=["zero", "missing"],
                    help="what an absent day means: 'zero' load (no training) or 'missing' (not recorded)"
                         + (" (default: as the model was trained)" if from_model else ""))
@@ -59,6 +61,50 @@ def _features_arg(p: argparse.ArgumentParser, required: bool = True) -> None:
                    help="comma-separated feature columns (workload features are computed)")
 
 
+def _separation_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-separating-features", action="store_true",
+                   help="go on when a feature alone separates the outcome almost perfectly (univariate AUC >= "
+                        "0.98 or <= 0.02 on the labelled rows): by default that stops the run, since such a "
+                        "feature is usually the outcome under another name or recorded after it (leakage); "
+                        "with this flag the result and the model carry the warning. A feature that is the "
+                        "injury column or an 'injury within h days' label is always refused")
+
+
+def _norm(name) -> str:
+    import re
+
+    return re.sub(r"[^0-9a-z]", "", str(name).lower())
+
+
+def _similar(name: str, columns) -> list:
+    """Columns a user may have meant by ``name``: close spellings, or sharing a word with it
+    ('Load (AU)' for 'daily_load')."""
+    import difflib
+    import re
+
+    by_norm = {}
+    for c in columns:
+        by_norm.setdefault(_norm(c), c)
+    out = [by_norm[c] for c in difflib.get_close_matches(_norm(name), list(by_norm), n=3, cutoff=0.6)]
+    words = {w for w in re.findall(r"[a-z]+", str(name).lower()) if len(w) > 2}
+    out += [c for c in columns if c not in out and words & set(re.findall(r"[a-z]+", str(c).lower()))]
+    return out
+
+
+def _require_column(args, df, column: str, what: str, flag: str) -> None:
+    """A NotFound naming the file, the missing column, similar columns and the option to give."""
+    if column in df.columns:
+        return
+    from .. import NotFound
+
+    cols = [c for c in df.columns if c not in ("athlete", "date")]
+    similar = _similar(column, cols)
+    hint = (f"; similar: {similar} (say which with {flag} '{similar[0]}')" if similar
+            else f"; name it with {flag}")
+    raise NotFound(f"{args.risk_command}: '{args.input}' has no {what} column {column!r} (its value columns: "
+                   f"{cols}){hint}")
+
+
 def _load(args, mark_recorded: bool = False):
     from .. import risk
 
@@ -67,6 +113,18 @@ def _load(args, mark_recorded: bool = False):
     else:
         df = risk.read_table(args.input, athlete=args.athlete, date=args.date, decimal=args.decimal,
                              load=args.load, injury=getattr(args, "injury", "injury"))
+        _require_column(args, df, args.load, "load", "--load")
+        model_load = getattr(args, "model_load", None)
+        if model_load is not None and model_load != args.load:
+            # the model's features were built from its load column: read it from the column the user named
+            note = (f"note: the model's load column {model_load!r} is read from column {args.load!r} of "
+                    f"'{args.input}' (--load)")
+            if model_load in df.columns:
+                note += f"; the file's own column {model_load!r} is not used"
+                df = df.drop(columns=[model_load])
+            print(note, file=sys.stderr)
+            df = df.rename(columns={args.load: model_load})
+            args.load = model_load
     raw = df[["athlete", "date"]]
     df = risk.complete_days(df, policy=args.missing, load=args.load)
     if mark_recorded:
@@ -116,16 +174,63 @@ def _evidence_line(e: dict) -> str:
             f"{e['athletes_with_events']} of {e['athletes']} athletes")
 
 
+def _check_inputs(args, df, feats: list) -> None:
+    """What makes a table unusable for evaluate / train, said in the file's terms: no injury,
+    no labelled row (every row an injury day, or records shorter than the label's horizon),
+    a feature without a value on any labelled row (workload windows longer than the
+    records), a feature that is the outcome by name or alone separates it."""
+    from .. import InvalidArgument, risk
+    from ..risk._evaluate import check_outcome_features, check_separation
+
+    where, src = args.risk_command, f"'{args.input}'"
+    if "y" not in df.columns:
+        _require_column(args, df, args.injury, "injury", "--injury")
+    label = f"'injury within {args.horizon} days' (from column {args.injury!r})"
+    check_outcome_features(df, feats, "y", where, sources=[args.injury], label_text=label)
+    inj = df[args.injury]
+    known, injured = int(inj.notna().sum()), int((inj == 1).sum())
+    athletes = int(df["athlete"].nunique())
+    longest = int(df.groupby("athlete").size().max()) if len(df) else 0
+    size = f"{athletes} athlete(s), {longest} day(s) at most each, {len(df)} rows"
+    labelled = df["y"].notna()
+    if not labelled.any():
+        if injured and injured == known:
+            raise InvalidArgument(f"{where}: every row of {src} is an injury day (column {args.injury!r} is 1 on "
+                                  f"all {known} rows): the label {label} is defined only on days an athlete is "
+                                  f"not injured, so no row has one")
+        raise InvalidArgument(f"{where}: no row of {src} has the label {label}: a day is labelled when an injury "
+                              f"follows within {args.horizon} days or the record goes on {args.horizon} more days "
+                              f"without one ({size})")
+    if injured == 0:
+        raise InvalidArgument(f"{where}: {src} holds no injury: column {args.injury!r} is never 1 ({size}); the "
+                              f"label {label} has no positive case, so there is nothing to {where}")
+    n = int(labelled.sum())
+    pos = int((df.loc[labelled, "y"] == 1).sum())
+    if pos == n:
+        raise InvalidArgument(f"{where}: all {n} labelled rows of {src} are positive ({label}): no day without "
+                              f"an injury ahead to compare with ({size})")
+    workload = set(risk.workload_feature_names())
+    for f in feats:
+        if f in df.columns and not df.loc[labelled, f].notna().any():
+            why = (f"its workload windows (acute {args.acute} d, chronic {args.chronic} d, min_periods "
+                   f"{args.min_periods}) need more days than the athletes have ({size})" if f in workload
+                   else "the column is empty there")
+            raise InvalidArgument(f"{where}: feature {f!r} has no value on any of the {n} labelled rows of {src}: "
+                                  f"{why}")
+    check_separation(df[labelled], [f for f in feats if f in df.columns], "y", args.allow_separating_features,
+                     where, flag="--allow-separating-features")
+
+
 def run_evaluate(args) -> int:
     require_pillar("risk")
     from .. import risk
 
     df = _load(args)
-    if "y" not in df.columns:
-        from .. import InvalidArgument
-
-        raise InvalidArgument(f"evaluate: no injury column {args.injury!r} in the table")
     import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", risk.LeakageWarning)  # printed below, from the result
+        _check_inputs(args, df, _features(args))
 
     with warnings.catch_warnings(), progress_bar("risk evaluate"):
         # printed below, in the table and the JSON: not as a Python warning on stderr
@@ -134,7 +239,7 @@ def run_evaluate(args) -> int:
         ev = risk.evaluate(df, _features(args), "y", scheme=args.scheme, k=args.folds, test_start=args.test_start,
                            purge_days=args.purge, horizon_days=args.horizon, model=args.model,
                            replicates=args.replicates, seed=args.seed, repeats=args.repeats,
-                           season_start=args.season_start)
+                           season_start=args.season_start, allow_separating=args.allow_separating_features)
     pred = ev.predictions
     cal = risk.calibration_summary(pred["y"], pred["p_model"], groups=pred["athlete"])
     cal_text = (f"calibration of the out-of-fold risks: slope {cal['slope']:.3f} [{cal['slope_lo']:.3f}, "
@@ -153,7 +258,8 @@ def run_evaluate(args) -> int:
                           "table": ev.table.to_dict(orient="records"),
                           "folds": ev.folds.to_dict(orient="records"),
                           "spread": ev.spread, "repeats": ev.repeats.to_dict(orient="records"),
-                          "calibration": cal},
+                          "calibration": cal, "separating_features": ev.separating,
+                          "separation_warning": ev.separation_warning},
                          indent=2, default=_json_default))
     else:
         purge = f"; purge {ev.purge_days} d" if ev.scheme in ("temporal", "season") else ""
@@ -164,6 +270,8 @@ def run_evaluate(args) -> int:
             print(f"WARNING: {ev.warning}")
         if ev.leakage:
             print(f"WARNING: {leak_text}")
+        if ev.separation_warning:
+            print(f"WARNING: {ev.separation_warning}")
         print(ev.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
         print(cal_text)
         print("per test fold:")
@@ -176,6 +284,8 @@ def run_evaluate(args) -> int:
         print(f"WARNING: {ev.warning}", file=sys.stderr)
     if ev.leakage:
         print(f"WARNING: {leak_text}", file=sys.stderr)
+    if ev.separation_warning:
+        print(f"WARNING: {ev.separation_warning}", file=sys.stderr)
     return 0
 
 
@@ -184,10 +294,11 @@ def run_train(args) -> int:
     from .. import risk
 
     df = _load(args)
-    if "y" not in df.columns:
-        from .. import InvalidArgument
+    import warnings
 
-        raise InvalidArgument(f"train: no injury column {args.injury!r} in the table")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", risk.LeakageWarning)  # recorded in the model and printed below
+        _check_inputs(args, df, _features(args))
     if args.model == "cox":
         return _train_cox(args, df)
     params = {"C": args.C} if args.model == "logistic" else {}
@@ -195,14 +306,14 @@ def run_train(args) -> int:
         params = {"max_epochs": args.epochs, "seed": args.seed, "pos_weight": args.pos_weight}
         if args.model == "cnn":
             params["window_days"] = args.window
-    with progress_bar("risk train"):
-        model = risk.RiskModel(_features(args), args.model, **params).fit(df, "y")
+    with warnings.catch_warnings(), progress_bar("risk train"):
+        warnings.simplefilter("ignore", risk.LeakageWarning)  # recorded in the model and printed below
+        model = risk.RiskModel(_features(args), args.model, **params).fit(
+            df, "y", allow_separating=args.allow_separating_features)
     model.training["recipe"] = {k: getattr(args, k) for k in _RECIPE}
     model.training["label"] = {"injury": args.injury, "horizon_days": args.horizon,
                                "text": f"injury within {args.horizon} days"}
     if args.validate:
-        import warnings
-
         with warnings.catch_warnings():  # reported below and in the model file
             warnings.simplefilter("ignore", risk.EvidenceWarning)
             warnings.simplefilter("ignore", risk.LeakageWarning)
@@ -210,12 +321,15 @@ def run_train(args) -> int:
             ev = risk.evaluate(df, _features(args), "y", scheme=args.validate, k=args.folds,
                                test_start=args.test_start, purge_days=args.purge, horizon_days=args.horizon,
                                model=args.model, C=args.C, replicates=args.replicates, seed=args.seed,
-                               neural=neural, season_start=args.season_start)
+                               neural=neural, season_start=args.season_start,
+                               allow_separating=args.allow_separating_features)
         model.record_validation(ev, folds=args.folds if args.validate in ("grouped", "random") else None,
                                 seed=args.seed, replicates=args.replicates, test_start=args.test_start)
         print(f"validation ({args.validate}): {model.describe()['validation']}", file=sys.stderr)
         if ev.warning:
             print(f"WARNING: {ev.warning}", file=sys.stderr)
+    for w in model.describe()["warnings"]:
+        print(f"WARNING: {w}", file=sys.stderr)
     model.save(args.output)
     labelled = df[df["y"].notna()]
     e = risk.evidence(labelled["athlete"], labelled["date"], labelled["y"])
@@ -227,6 +341,7 @@ def run_train(args) -> int:
     if args.json:
         print(json.dumps({"model": str(args.output), "label": f"injury within {args.horizon} d",
                           "evidence": e, "validation": model.training.get("validation"),
+                          "warnings": model.describe()["warnings"],
                           "minimum": {"events": risk.MIN_EVENTS,
                                       "athletes_with_events": risk.MIN_ATHLETES_WITH_EVENTS}},
                          indent=2, default=_json_default))
@@ -287,8 +402,13 @@ def _recipe_from_model(args, model, where: str) -> None:
     from .. import InvalidArgument
 
     recipe = model.training.get("recipe", {}) if isinstance(model.training, dict) else {}
+    # A load column of another name is the same quantity: --load maps it onto the model's
+    # (the features are built from its values exactly as in training; _load says so).
+    args.model_load = recipe.get("load", _RECIPE["load"])
     for key, default in _RECIPE.items():
         given, built = getattr(args, key), recipe.get(key, default)
+        if key == "load" and given is not None:
+            continue
         if given is not None and built is not None and given != built:
             flag = "--" + key.replace("_", "-")
             raise InvalidArgument(f"{where}: {flag} {given} conflicts with the model, whose features were built "
@@ -508,6 +628,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--model", choices=["logistic", "xgboost", "mlp", "cnn"], default="logistic")
     e.add_argument("--replicates", type=int, default=1000, help="bootstrap replicates")
     e.add_argument("--seed", type=int, default=0)
+    _separation_arg(e)
     add_json(e, "print JSON")
     e.set_defaults(handler=run_evaluate)
 
@@ -535,6 +656,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--season-start", default="01-01", help="--validate season: MM-DD (default: %(default)s)")
     t.add_argument("--replicates", type=int, default=1000,
                    help="--validate: bootstrap replicates (default: %(default)s)")
+    _separation_arg(t)
     add_output(t, "model file (JSON) to write", required=True, type=Path)
     add_json(t, "print the training evidence as JSON")
     t.set_defaults(handler=run_train)

@@ -38,8 +38,9 @@ from .._core.risk import (  # noqa: E402
     workload_feature_names,
 )
 from ._evaluate import (  # noqa: E402
-    MIN_ATHLETES_WITH_EVENTS, MIN_EVENTS, EvidenceWarning, Evaluation, LeakageWarning, calibrate, check_no_future,
-    check_normalisation, choose_threshold, evaluate, evidence,
+    MIN_ATHLETES_WITH_EVENTS, MIN_EVENTS, SEPARATION_AUC, SEPARATION_MIN_POSITIVES, EvidenceWarning, Evaluation,
+    LeakageWarning, calibrate, check_no_future, check_normalisation, choose_threshold, evaluate, evidence,
+    outcome_features, separating_features,
 )
 from ._board import athlete_trend, plot_athlete_trend, plot_squad_board, risk_band, squad_board  # noqa: E402
 from ._clinical import calibration_summary, reliability_diagram, reliability_table  # noqa: E402
@@ -65,6 +66,7 @@ __all__ = [
     "BATES_2020", "MYER_2010", "MYER_2010_ODDS_RATIOS", "MYER_PREDICTORS", "MyerKamModel", "bates_rule", "myer_predictors",
     "screen_drop_jump", "screening_performance", "check_normalisation", "Calibrator", "CoxModel",
     "EvidenceWarning", "MIN_ATHLETES_WITH_EVENTS", "MIN_EVENTS", "evidence",
+    "SEPARATION_AUC", "SEPARATION_MIN_POSITIVES", "outcome_features", "separating_features",
     "calibration_summary", "reliability_diagram", "reliability_table",
     "athlete_trend", "plot_athlete_trend", "plot_squad_board", "risk_band", "squad_board",
     "BoostedRiskClassifier", "LogisticRiskClassifier", "breslow", "concordance_index", "counting_process", "evaluate_cox", "first_injury_times", "kaplan_meier", "plot_kaplan_meier",

@@ -44,7 +44,8 @@ def risk_band(model, train: pd.DataFrame, label: str, data: pd.DataFrame, replic
         if y.min() == y.max():
             skipped += 1
             continue
-        m = RiskModel(model.features, model.kind, **model.params).fit(boot, label)
+        # the model itself passed (or was allowed past) the separation check: a resample is not re-judged
+        m = RiskModel(model.features, model.kind, **model.params).fit(boot, label, allow_separating=True)
         preds.append(m.predict(data))
     if not preds:
         raise InvalidArgument("risk_band: every bootstrap resample held a single class")

@@ -36,6 +36,124 @@ class EvidenceWarning(UserWarning):
 MIN_ATHLETES_WITH_EVENTS = 8
 MIN_EVENTS = 16
 
+#: A feature whose values alone rank the labelled rows with a ROC AUC of at least this (or at
+#: most 1 − this) separates the outcome almost perfectly: on athlete-day injury data no
+#: feature known before the outcome does (published workload features reach 0.5-0.7), a copy
+#: or a later-day version of the outcome does (SoccerMon's ``injury_within_14d`` as a feature
+#: of "injury within 7 days": 0.997). Checked with at least :data:`SEPARATION_MIN_POSITIVES`
+#: positive and negative rows (fewer rows separate by chance).
+SEPARATION_AUC = 0.98
+SEPARATION_MIN_POSITIVES = 10
+
+
+def _norm_name(name) -> str:
+    return re.sub(r"[^0-9a-z]", "", str(name).lower())
+
+
+_WITHIN = re.compile(r"(.*?)within\d+(d|days?)?")
+
+
+def outcome_features(features: Sequence[str], label: str, sources: Sequence[str] = ()) -> dict:
+    """Features that are the outcome by name: the label itself, a column the label is built
+    from (``sources``, e.g. the injury column of ``injury within h days``), or a label derived
+    from one of them (``<source>_within_<h>d`` for any horizon h). Names are compared
+    lower-case with everything but letters and digits removed (``Injury Within 7d`` is
+    ``injury_within_7d``); ``injury_within_<h>d`` (any h) is always refused: it looks ahead.
+
+    Returns
+    -------
+    dict
+        feature -> why (text); empty when none is.
+    """
+    stems = {_norm_name(n) for n in (label, *sources) if str(n)}
+    for n in list(stems):
+        m = _WITHIN.fullmatch(n)
+        if m and m.group(1):
+            stems.add(m.group(1))  # "injury_within_7d" is built from "injury"
+    found = {}
+    for f in features:
+        n = _norm_name(f)
+        if n == _norm_name(label):
+            found[f] = "it is the outcome itself"
+        elif n in stems:
+            found[f] = "it is the column the outcome is built from"
+        else:
+            m = _WITHIN.fullmatch(n)
+            if m and m.group(1) in stems:
+                found[f] = "it is an 'injury within h days' label built from the outcome's column"
+            elif m and m.group(1) in ("injury", "injuries"):
+                found[f] = "it is an 'injury within h days' label: it reads the days after the outcome's day"
+    return found
+
+
+def _label_sources(df: pd.DataFrame, label: str) -> list:
+    """Columns the label was built from, as :func:`with_features` records them."""
+    rec = df.attrs.get("label_source", {}) if hasattr(df, "attrs") else {}
+    src = rec.get(label) if isinstance(rec, dict) else None
+    return [src] if isinstance(src, str) and src else []
+
+
+def check_outcome_features(df: pd.DataFrame, features: Sequence[str], label: str, where: str,
+                           sources: Sequence[str] = (), label_text: Optional[str] = None) -> None:
+    """Refuses features that are the outcome by name (:func:`outcome_features`; the label's
+    sources are ``sources`` and those :func:`with_features` recorded in ``df.attrs``)."""
+    found = outcome_features(features, label, [*sources, *_label_sources(df, label)])
+    if found:
+        raise InvalidArgument(f"{where}: feature(s) {list(found)} cannot predict the outcome "
+                              f"{label_text or repr(label)}: "
+                              + "; ".join(f"{f}: {why}" for f, why in found.items())
+                              + ". A feature must be known before the outcome; leave it out")
+
+
+def separating_features(df: pd.DataFrame, features: Sequence[str], label: str,
+                        threshold: float = SEPARATION_AUC) -> dict:
+    """Features that on their own separate the outcome almost perfectly.
+
+    For each feature, the ROC AUC of its raw values against ``label`` on the rows where both
+    are known; a feature with AUC >= ``threshold`` or <= 1 − ``threshold`` is returned
+    (with at least :data:`SEPARATION_MIN_POSITIVES` positive and negative rows). One sort per
+    feature: cheap beside any model fit.
+
+    Returns
+    -------
+    dict
+        feature -> {"roc_auc", "rows", "positives"}; empty when none separates.
+    """
+    y_all = df[label].to_numpy(dtype=float)
+    found = {}
+    for f in features:
+        x = df[f].to_numpy(dtype=float)
+        ok = ~np.isnan(y_all) & np.isfinite(x)
+        y = y_all[ok]
+        pos = int((y == 1).sum())
+        if pos < SEPARATION_MIN_POSITIVES or len(y) - pos < SEPARATION_MIN_POSITIVES:
+            continue
+        auc = float(_r.roc_auc(y, x[ok]))
+        if auc >= threshold or auc <= 1 - threshold:
+            found[f] = {"roc_auc": auc, "rows": int(len(y)), "positives": pos}
+    return found
+
+
+def separation_text(found: dict) -> str:
+    """The warning for :func:`separating_features`' result ("" when empty)."""
+    return "; ".join(f"feature {f!r} alone separates the outcome (AUC {v['roc_auc']:.3f} on {v['rows']} rows, "
+                     f"{v['positives']} positive): is it known before the outcome? possible leakage"
+                     for f, v in found.items())
+
+
+def check_separation(df: pd.DataFrame, features: Sequence[str], label: str, allow: bool, where: str,
+                     flag: str = "allow_separating=True") -> dict:
+    """:func:`separating_features`; an InvalidArgument unless ``allow``, else a
+    :class:`LeakageWarning`. Returns the separating features."""
+    found = separating_features(df, features, label)
+    if found:
+        text = separation_text(found)
+        if not allow:
+            raise InvalidArgument(f"{where}: {text}. Leave the feature out, or pass {flag} to go on with it "
+                                  "(the result then carries this warning)")
+        warnings.warn(f"{where}: {text}", LeakageWarning, stacklevel=3)
+    return found
+
 
 def evidence(athlete, date, y) -> dict:
     """How much evidence a set of labelled rows holds.
@@ -104,6 +222,10 @@ class Evaluation:
     normalised
         Features the guard found normalised with statistics that include test rows
         (:func:`check_normalisation`).
+    separating
+        Features that alone separate the outcome almost perfectly (evaluated only with
+        ``allow_separating=True``): feature -> {roc_auc, rows, positives}
+        (:func:`separating_features`); ``separation_warning`` says so in words.
     """
 
     scheme: str
@@ -120,6 +242,8 @@ class Evaluation:
     repeats: pd.DataFrame = field(default_factory=pd.DataFrame)
     spread: dict = field(default_factory=dict)
     purge_days: Optional[int] = None
+    separating: dict = field(default_factory=dict)
+    separation_warning: str = ""
 
 
 def _season_of(dates: pd.Series, season_start: str) -> np.ndarray:
@@ -265,7 +389,7 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
              C: Union[float, Sequence[float]] = 1.0, l1_ratio: float = 0.0, replicates: int = 1000,
              level: float = 0.95, seed: int = 0, boosting: Optional[dict] = None, fit: Optional[Callable] = None,
              neural: Optional[dict] = None, horizon_days: Optional[int] = None, repeats: int = 1,
-             season_start: str = "01-01") -> Evaluation:
+             season_start: str = "01-01", allow_separating: bool = False) -> Evaluation:
     """Evaluates a risk model with an honest split and reports it beside two baselines.
 
     Parameters
@@ -309,6 +433,14 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
         test features to probabilities.
     replicates, level, seed
         Athlete-cluster bootstrap of the pooled out-of-fold AUC / AP / Brier.
+    allow_separating
+        A feature that alone separates the labelled rows almost perfectly (univariate AUC
+        >= :data:`SEPARATION_AUC` or <= 1 − it: :func:`separating_features`) is usually the
+        outcome under another name or a value recorded after it, and is an InvalidArgument;
+        True evaluates it anyway, with a :class:`LeakageWarning` and ``separating`` /
+        ``separation_warning`` in the result. A feature that *is* the outcome by name
+        (:func:`outcome_features`: the label, the column it is built from as
+        :func:`with_features` records it, or ``<that column>_within_<h>d``) is always refused.
 
     Notes
     -----
@@ -329,15 +461,20 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
     Raises
     ------
     sportsmed.InvalidArgument
-        Unknown columns, a training fold with no positive case, a test set without both
-        classes, a purge shorter than the label horizon, a test_start outside the table.
+        Unknown columns, no labelled row, a label with one class only, a training fold with
+        no positive case, a test set without both classes, a purge shorter than the label
+        horizon, a test_start outside the table, a feature that is the outcome, a feature
+        that alone separates the outcome (unless ``allow_separating``).
     """
     missing = [c for c in ["athlete", "date", label, *features] if c not in df.columns]
     if missing:
         raise InvalidArgument(f"evaluate: missing column(s) {missing}")
+    check_outcome_features(df, features, label, "evaluate")
     keep = ~df[label].isna().to_numpy()
     data = df[keep].reset_index(drop=True)
     y = data[label].to_numpy(dtype=float)
+    check_label_classes(y, label, len(df), "evaluate")
+    separating = check_separation(data, features, label, allow_separating, "evaluate")
     if model == "cnn" and fit is None:
         from ._model import _windows
 
@@ -423,7 +560,22 @@ def evaluate(df: pd.DataFrame, features: Sequence[str], label: str, scheme: str 
                   "roc_auc_max": float(a.max())}
     return Evaluation(scheme, pd.DataFrame(rows), preds.reset_index(drop=True), leakage, checks, models, tuning,
                       normalised, pd.DataFrame(fold_rows), ev_all, ev_all["warning"], pd.DataFrame(rep_rows),
-                      spread, int(purge_days))
+                      spread, int(purge_days), separating, separation_text(separating))
+
+
+def check_label_classes(y: np.ndarray, label: str, table_rows: int, where: str) -> None:
+    """Refuses a label with no labelled row or with one class only, counting the rows."""
+    n = len(y)
+    if n == 0:
+        raise InvalidArgument(f"{where}: no row of the {table_rows}-row table has a label {label!r} (all NaN: "
+                              "injured or censored days); nothing to fit")
+    pos = int(np.sum(y == 1))
+    if pos == 0:
+        raise InvalidArgument(f"{where}: the label {label!r} is 0 on all {n} labelled rows: the table holds no "
+                              "injury to learn from")
+    if pos == n:
+        raise InvalidArgument(f"{where}: the label {label!r} is 1 on all {n} labelled rows: no day without an "
+                              "injury to compare with")
 
 
 def _horizon(df: pd.DataFrame, label: str, horizon_days: Optional[int]) -> Optional[int]:

@@ -12,7 +12,8 @@ from .._core import FormatError, InvalidArgument
 from .._core import risk as _r
 from .._core import version as _version
 from .._schema import Bool, Int, List, Num, Obj, OneOf, Optional_, Str, check
-from ._evaluate import Evaluation, evidence
+from ._evaluate import (Evaluation, check_label_classes, check_outcome_features, check_separation, evidence,
+                        separation_text)
 from ._persist import FORMAT_VERSION, read_json, write_json
 from ._table import _days
 
@@ -161,16 +162,25 @@ class RiskModel:
                                   "columns (it reads each athlete's previous days)")
         return np.nan_to_num(_windows(data, xs, int(self.params.get("window_days", 14))), nan=0.0)
 
-    def fit(self, df: pd.DataFrame, label: str) -> "RiskModel":
+    def fit(self, df: pd.DataFrame, label: str, allow_separating: bool = False) -> "RiskModel":
         """Fits on the rows of ``df`` whose ``label`` is 0 or 1 (NaN rows are skipped; the
-        CNN's windows still read their features as earlier days)."""
+        CNN's windows still read their features as earlier days).
+
+        A feature that is the outcome by name (:func:`sportsmed.risk.outcome_features`) is an
+        InvalidArgument, and so is one that alone separates the labelled rows almost
+        perfectly (:func:`sportsmed.risk.separating_features`) unless ``allow_separating``:
+        the model then records it (``training["separating_features"]``, ``training["warnings"]``,
+        shown by :meth:`describe`)."""
         if label not in df.columns:
             raise InvalidArgument(f"RiskModel.fit: no label column {label!r}")
+        check_outcome_features(df, self.features, label, "RiskModel.fit")
         keep = ~df[label].isna().to_numpy()
         d = df[keep]
         xall = self._matrix(df, None, "fit")
         x = xall[keep]
         y = d[label].to_numpy(dtype=float)
+        check_label_classes(y, label, len(df), "RiskModel.fit")
+        separating = check_separation(d, self.features, label, allow_separating, "RiskModel.fit")
         self.mean = np.nanmean(x, axis=0)
         if np.isnan(self.mean).any():
             bad = [f for f, m in zip(self.features, self.mean) if np.isnan(m)]
@@ -197,6 +207,9 @@ class RiskModel:
             self.training["athletes_with_events"] = e["athletes_with_events"]
         if self.kind in NEURAL:
             self.training["best_epoch"] = self._model.best_epoch
+        if separating:
+            self.training["separating_features"] = separating
+            self.training["warnings"] = [separation_text(separating)]
         return self
 
     def record_validation(self, ev: Evaluation, **settings) -> dict:
@@ -223,6 +236,7 @@ class RiskModel:
                "brier": f(m["brier"]), "level": float(settings.pop("level", 0.95)),
                "interval_reliable": bool(ev.evidence["interval_reliable"]), "warning": ev.warning,
                "leakage": bool(ev.leakage),
+               "separating_features": dict(ev.separating), "separation_warning": ev.separation_warning,
                "evidence": {k: int(ev.evidence[k]) for k in ("rows", "positives", "events", "athletes",
                                                               "athletes_with_events")},
                "baselines": {name: {"roc_auc": f(t.loc[name, "roc_auc"]), "brier": f(t.loc[name, "brier"])}
@@ -254,10 +268,16 @@ class RiskModel:
                 text += "; interval unreliable: too few events"
         else:
             text = "not validated (train with --validate to record a validated AUC)"
+        notes = [w for w in (t.get("warnings") or []) if isinstance(w, str) and w]
+        if isinstance(v, dict) and isinstance(v.get("separation_warning"), str) and v["separation_warning"] \
+                and v["separation_warning"] not in notes:
+            notes.append(v["separation_warning"])
+        if notes:
+            text += "; WARNING: " + "; ".join(notes)
         return {"label": label or "the label the model was trained on (not recorded)",
                 "base_rate": (pos / rows) if rows else None, "validation": text,
                 "first_date": t.get("first_date"), "last_date": t.get("last_date"),
-                "athletes": t.get("athletes"), "events": t.get("events")}
+                "athletes": t.get("athletes"), "events": t.get("events"), "warnings": notes}
 
     def _check_fitted(self, where):
         if self._model is None:

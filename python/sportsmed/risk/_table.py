@@ -34,8 +34,9 @@ def read_table(source: Union[str, Path, pd.DataFrame], athlete: str = "athlete",
     source
         CSV path (read by the compiled reader: ISO dates, numeric value columns) or a
         DataFrame. The reader takes spreadsheet exports as they come: a UTF-8 byte-order
-        mark, UTF-8 or Windows-1252 text, ``;`` separators (when the header has ``;`` and
-        no comma) or tabs, RFC 4180 quoted fields (``"a, b"``, doubled quotes), and the
+        mark, UTF-8 or Windows-1252 text, UTF-16 / UTF-32 text (told by its byte-order
+        mark, or by the NUL bytes of BOM-less UTF-16 / UTF-32), ``;`` separators (when the
+        header has ``;`` and no comma) or tabs, RFC 4180 quoted fields (``"a, b"``, doubled quotes), and the
         missing-value tokens empty, ``NA``, ``N/A``, ``#N/A``, ``-``, ``null``, ``NaN``
         (any case), read as NaN.
     athlete, date
@@ -80,8 +81,11 @@ def read_table(source: Union[str, Path, pd.DataFrame], athlete: str = "athlete",
             raise _core_format_error(f"read_table: athlete {row.athlete!r} has two rows on {row.date.date()}")
         _check_codes(df, load, injury)
         return df
-    t = _r.read_athlete_csv(str(source), athlete, date, list(columns or []), decimal,
-                            [load] if load else [], [injury] if injury else [])
+    from .._io import utf8_text
+
+    with utf8_text(source, "read_table") as path:
+        t = _r.read_athlete_csv(path, athlete, date, list(columns or []), decimal,
+                                [load] if load else [], [injury] if injury else [])
     return _from_core(t)
 
 
@@ -226,4 +230,6 @@ def with_features(df: pd.DataFrame, load: str = "daily_load", injury: Optional[s
         out["y"] = injury_labels(df, horizon_days, injury)
         # evaluate() reads the horizon to refuse a purge shorter than it
         out.attrs["label_horizon_days"] = {"y": int(horizon_days)}
+        # evaluate() and RiskModel.fit refuse the column the label is built from as a feature
+        out.attrs["label_source"] = {"y": str(injury)}
     return out
