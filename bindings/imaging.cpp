@@ -56,12 +56,12 @@ bool convert_labels(const py::array& a, std::uint8_t* out, bool mask, std::strin
             }
         } else if constexpr (std::is_signed_v<T>) {
             if (x < 0 || x > 255) {
-                problem = fmt::format("holds label {} (uint8 label maps hold 0-255: relabel first)", std::int64_t(x));
+                problem = fmt::format("holds label {} (this function measures labels 0-255 at once; imaging.compact_label_map renumbers any integer labels and keeps their numbers)", std::int64_t(x));
                 return false;
             }
         } else {
             if (x > 255) {
-                problem = fmt::format("holds label {} (uint8 label maps hold 0-255: relabel first)", std::uint64_t(x));
+                problem = fmt::format("holds label {} (this function measures labels 0-255 at once; imaging.compact_label_map renumbers any integer labels and keeps their numbers)", std::uint64_t(x));
                 return false;
             }
         }

@@ -124,6 +124,17 @@ KneeFrame knee_frame(const Volume<std::uint8_t>& lab, const KneeRegionOptions& o
     }
     const bool both = two_tibial && med.second > 0 && lat.second > 0;
     f.ml_split_mm = both ? 0.5 * (med.first[0] + lat.first[0]) : fem_c[0];
+    // A side given against the labels would swap medial and lateral on the femur only (the
+    // tibial plates keep their own labels): refused.
+    if (both && o.side != KneeSide::Auto) {
+        const bool labels_right = med.first[0] > lat.first[0];
+        SPORTSMED_CHECK(labels_right == (o.side == KneeSide::Right),
+                        "knee regions: the side given ({} knee) contradicts the labels: the medial tibial cartilage "
+                        "({}) lies on the patient's {} of the lateral ({}), as in a {} knee; give no side (auto) or "
+                        "check the labels and the image orientation",
+                        o.side == KneeSide::Right ? "right" : "left", L.medial_tibial_cartilage,
+                        labels_right ? "left" : "right", L.lateral_tibial_cartilage, labels_right ? "right" : "left");
+    }
     switch (o.side) {
         case KneeSide::Right: f.medial_sign = 1; break;
         case KneeSide::Left: f.medial_sign = -1; break;

@@ -131,11 +131,10 @@ def test_side_that_contradicts_the_labels_is_refused(tmp_path, capsys, lopsided_
     truth = "right" if x(med) > x(lat) else "left"
     wrong = "left" if truth == "right" else "right"
     auto = imaging.regional_thickness_table(lab, g)
-    swapped = imaging.regional_thickness_table(lab, g, side=wrong)
-    # The defect: the library swaps the femoral rows only.
-    assert swapped.loc["femoral medial central", "points"] == auto.loc["femoral lateral central", "points"]
-    assert swapped.loc["femoral medial central", "points"] != auto.loc["femoral medial central", "points"]
-    assert swapped.loc["tibial medial", "points"] == auto.loc["tibial medial", "points"]
+    # The library refuses too (it swapped the femoral rows only, leaving the tibial ones).
+    with pytest.raises(sportsmed.InvalidArgument, match="contradicts the labels"):
+        imaging.regional_thickness_table(lab, g, side=wrong)
+    assert imaging.regional_thickness_table(lab, g, side=truth)["points"].to_dict() == auto["points"].to_dict()
     p = tmp_path / "k.nii.gz"
     imaging.write_image(imaging.Image(lab, g), str(p))
     imaging.write_label_names(p, imaging.PYMSKT_LABEL_NAMES)

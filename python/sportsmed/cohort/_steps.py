@@ -153,9 +153,13 @@ def mri_thickness(inp: StepInput, params: dict) -> StepOutput:
            "cartilage_volume_mm3": float((labels == cart).sum() * float(np.prod(g.spacing))),
            "labels_source": inp.labels_source}
     warnings = []
-    if not row["thickness_median_mm"] <= THICKNESS_MEDIAN_LIMIT_MM:
+    wrong_labels = not row["thickness_median_mm"] <= THICKNESS_MEDIAN_LIMIT_MM
+    if wrong_labels:
         warnings.append(f"median thickness {row['thickness_median_mm']:.1f} mm is beyond any articular cartilage "
                         f"(> {THICKNESS_MEDIAN_LIMIT_MM:g} mm): check the labels and units")
+    # the same range and thick-slice checks as `mri thickness`
+    warnings += imaging.thickness_warnings(row["thickness_mean_mm"], g.spacing, "femoral cartilage",
+                                           upper=not wrong_labels)
     regions = _regions(labels, g, names, path, inp.knee_side or "auto", warnings)
     for name, r in (regions.iterrows() if regions is not None else ()):
         key = str(name).replace(" ", "_")
