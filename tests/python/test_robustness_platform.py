@@ -134,8 +134,11 @@ def test_dicom_table_e11_attributes_removed_or_replaced(tmp_path):
         oa.ModifiedAttributesSequence = Sequence([mod])
         oa.SourceOfPreviousValues, oa.ModifyingSystem = "OLDSOURCE", "ModSys"
         oa.ReasonForTheAttributeModification, oa.AttributeModificationDateTime = "CORRECT", "20200101120000"
+        nested = Dataset()  # the same UID inside a sequence: mapped like the top-level one
+        nested.IrradiationEventUID = event
         ds = _mr(k, IssuerOfPatientID="IssuerHospitalX", ContrastBolusAgent="GadoSecretAgent",
                  IrradiationEventUID=event, OriginalAttributesSequence=Sequence([oa]))
+        ds.add_new(0x00400260, "SQ", Sequence([nested]))
         ds.save_as(src / f"im{k}.dcm", write_like_original=False)
     out = tmp_path / "out"
     deidentify(src, out)
@@ -145,8 +148,12 @@ def test_dicom_table_e11_attributes_removed_or_replaced(tmp_path):
         assert "OriginalAttributesSequence" not in ds         # X
         assert str(ds.get("ContrastBolusAgent", "")) == ""    # Z/D: empty (or a dummy, never the value)
         assert str(ds.get("IrradiationEventUID", "")) != event  # U
-    new = {str(ds.get("IrradiationEventUID", "")) for ds in got}
-    assert len(new) == 1  # U: the same input UID gives the same new UID in every file of the run
+    new = {str(ds.get("IrradiationEventUID", "")) for ds in got} | {str(ds[0x00400260][0].IrradiationEventUID)
+                                                                    for ds in got}
+    assert len(new) == 1  # U: the same input UID gives the same new UID in every file of the run, at any depth
+    for ds in got:  # DICOM's own UIDs stay; the meta header follows the new SOP Instance UID
+        assert ds.SOPClassUID == ds.file_meta.MediaStorageSOPClassUID
+        assert ds.file_meta.MediaStorageSOPInstanceUID == ds.SOPInstanceUID
     blob = _all_bytes(out)
     for text in (b"IssuerHospitalX", b"GadoSecretAgent", b"OldName", b"OLDPID77", event.encode()):
         assert text not in blob
