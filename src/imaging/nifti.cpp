@@ -370,19 +370,6 @@ Image read_nifti_impl(const std::string& path, DataRef* defer) {
                         kRead, path, space_unit, static_cast<int>(xyzt_units));
     if (to_mm != 1.0) affine.topRows<3>() *= to_mm;
     for (int c = 0; c < 3 && c < static_cast<int>(img.pixdim.size()); ++c) img.pixdim[static_cast<std::size_t>(c)] *= to_mm;
-    // The library's grids are orthogonal (a rotation times the voxel sizes); a sheared affine
-    // (gantry tilt kept in the sform, a registration's output) would be read as another grid.
-    {
-        Eigen::Matrix3d d = affine.topLeftCorner<3, 3>();
-        for (int c = 0; c < 3; ++c) d.col(c).normalize();
-        const double err = (d.transpose() * d - Eigen::Matrix3d::Identity()).cwiseAbs().maxCoeff();
-        if (err > 1e-3)
-            SPORTSMED_THROW(FormatError,
-                            "{}: '{}' has a sheared (non-orthogonal) affine: its axes meet at angles off 90 deg by up to "
-                            "{:.2f} deg; sportsmed's grids are orthogonal: resample the image onto an orthogonal grid "
-                            "first",
-                            kRead, path, std::asin(std::min(1.0, err)) * 180.0 / M_PI);
-    }
     const Shape3 shape{img.dims[0], img.dims[1], img.dims[2]};
     for (int c = 0; c < 3; ++c) {
         if (affine.block<3, 1>(0, c).norm() == 0)

@@ -225,6 +225,12 @@ Image read_nrrd(const std::string& path) {
                         kRead, path, have, nbytes, need("sizes"), need("type"));
     };
     if (gz) {
+        const std::size_t ceiling = detail::max_inflated_size(buf.size() - pos);
+        if (nbytes > ceiling)
+            SPORTSMED_THROW(FormatError,
+                            "{}: '{}' declares {} bytes of data but its {} compressed bytes can hold at most {} "
+                            "(corrupt header?)",
+                            kRead, path, nbytes, buf.size() - pos, ceiling);
         // One byte past the declared size is enough to tell a longer stream.
         std::vector<std::uint8_t> raw = detail::gunzip(buf.data() + pos, buf.size() - pos, 0, path, kRead, nbytes + 1);
         if (raw.size() < nbytes)

@@ -1,6 +1,7 @@
 """Unusual-movement detection against the athlete's own baseline (issue 16, part 2)."""
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -581,6 +582,15 @@ def test_ae_baseline_deterministic_saved_and_checked(tmp_path, monkeypatch):
     assert (tmp_path / "athlete.baseline.ae.pt").exists() and (tmp_path / "athlete.baseline.ae.json").exists()
     b3 = A.load_baseline(path)
     np.testing.assert_array_equal(b3.score(new).score.to_numpy(), s1.score.to_numpy())
+    # renamed or copied with its two files, under the new name, it still loads (moved elsewhere)
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    for ext in ("", ".ae.pt", ".ae.json"):
+        shutil.copy(tmp_path / f"athlete.baseline{ext}", moved / f"renamed.baseline{ext}")
+    (tmp_path / "athlete.baseline.ae.pt").rename(tmp_path / "gone.pt")  # the recorded name is not there
+    np.testing.assert_array_equal(A.load_baseline(moved / "renamed.baseline").score(new).score.to_numpy(),
+                                  s1.score.to_numpy())
+    (tmp_path / "gone.pt").rename(tmp_path / "athlete.baseline.ae.pt")
     # a network that is not the one the baseline was saved with is refused
     other = A.fit_baseline(c, "gait", scorer="ae", seed=4, pretrain=False)
     other.save(tmp_path / "other.baseline")

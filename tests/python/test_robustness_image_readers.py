@@ -1,5 +1,5 @@
 """Image headers as other tools write them: NIfTI spatial units (metre, micron), sheared
-affines, NRRD sizes that do not match the data, NRRD directions without a named space —
+affines (read faithfully, refused where distances are measured), NRRD sizes that do not match the data, NRRD directions without a named space —
 read as the file says, or refused; never a silently different grid."""
 
 from __future__ import annotations
@@ -37,17 +37,29 @@ def test_nifti_spatial_units_are_converted_to_mm(tmp_path, unit, to_mm):
     np.testing.assert_array_equal(np.asarray(ours.array), data)
 
 
-def test_nifti_with_a_sheared_affine_is_refused(tmp_path):
+def test_a_sheared_grid_is_read_faithfully_and_refused_where_distances_are_measured(tmp_path):
     shear = np.eye(4)
     shear[0, 1] = 0.8
-    nib.save(nib.Nifti1Image(_labels(), np.diag([0.5, 0.5, 1.0, 1.0]) @ shear), tmp_path / "shear.nii.gz")
-    with pytest.raises(sportsmed.FormatError, match="sheared"):
-        imaging.read_image(str(tmp_path / "shear.nii.gz"))
+    affine = np.diag([0.5, 0.5, 1.0, 1.0]) @ shear
+    lab = np.zeros((12, 10, 8), np.uint8)
+    lab[2:8, 2:8, 2:6] = 5
+    lab[3:7, 3:7, 5:7] = 1
+    nib.save(nib.Nifti1Image(lab, affine), tmp_path / "shear.nii.gz")
+    ours = imaging.read_image(str(tmp_path / "shear.nii.gz"))
+    np.testing.assert_allclose(ours.geometry.affine_ras(), nib.load(tmp_path / "shear.nii.gz").affine, atol=1e-6)
+    with pytest.raises(sportsmed.InvalidArgument, match="sheared grid"):
+        imaging.check_orthogonal(ours.geometry, "shear.nii.gz", "thickness")
+    from sportsmed.cli import main
+
+    assert main(["--threads", "1", "mri", "thickness", str(tmp_path / "shear.nii.gz"), "--cartilage", "1",
+                 "--bone", "5", "-o", str(tmp_path / "t.nii.gz")]) == 1
+    assert not (tmp_path / "t.nii.gz").exists()
     # float rounding of a rotated affine is not shear
     c, s = np.cos(0.3), np.sin(0.3)
     rot = np.array([[c, -s, 0, 0], [s, c, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]) @ np.diag([0.5, 0.5, 1.0, 1.0])
     nib.save(nib.Nifti1Image(_labels(), rot.astype(np.float32)), tmp_path / "rot.nii.gz")
     g = imaging.read_image(str(tmp_path / "rot.nii.gz")).geometry
+    imaging.check_orthogonal(g, "rot.nii.gz", "thickness")
     np.testing.assert_allclose(g.spacing, [0.5, 0.5, 1.0], rtol=1e-6)
 
 

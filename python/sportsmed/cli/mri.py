@@ -183,6 +183,7 @@ def cmd_edt(args) -> int:
     im = _imaging()
     out = _one_output(args, "out", "mri edt")
     img = im.read_image(args.mask)
+    im.check_orthogonal(img.geometry, args.mask, "mri edt")
     data = _volume_3d(img, args.mask)
     mask = (data == args.label) if args.label is not None else (data != 0)
     if not mask.any():
@@ -208,6 +209,7 @@ def cmd_metrics(args) -> int:
     gt, pred = _volume_3d(gt_img, args.gt), _volume_3d(pred_img, args.pred)
     if not gt_img.geometry.same_grid(pred_img.geometry, 1e-4):
         raise InvalidArgument(f"metrics: '{args.gt}' and '{args.pred}' lie on different grids")
+    im.check_orthogonal(gt_img.geometry, args.gt, "mri metrics")
     gt_names = im.read_label_mapping(args.label_names) if args.label_names else im.read_label_names(args.gt)
     pred_names = (im.read_label_mapping(args.pred_label_names) if args.pred_label_names
                   else im.read_label_names(args.pred))
@@ -361,6 +363,7 @@ def cmd_thickness(args) -> int:
     from .. import InvalidArgument
 
     img = im.read_image(args.labels)
+    im.check_orthogonal(img.geometry, args.labels, "mri thickness")
     labels, numbers = im.compact_label_map(_volume_3d(img, args.labels), args.labels)
     names = _label_names(im, args)
     cartilage = im.resolve_label(names, args.cartilage, "cartilage", args.labels)

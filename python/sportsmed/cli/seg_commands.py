@@ -32,6 +32,16 @@ def cmd_segment(args: argparse.Namespace) -> int:
     args.output = args.output or args.output_positional
     if not args.output:
         raise InvalidArgument("mri segment: no output given; give -o/--output FILE")
+    # The outputs are checked before the (long) segmentation, and written under temporary
+    # names renamed at the end: a failing command leaves nothing behind.
+    outputs = [Path(args.output)] + ([Path(args.probabilities)] if args.probabilities is not None else [])
+    for out in outputs:
+        if not str(out).endswith((".nii", ".nii.gz", ".nrrd")):
+            raise InvalidArgument(f"mri segment: cannot write '{out}': give a .nii, .nii.gz or .nrrd file")
+        if not out.parent.is_dir():
+            raise InvalidArgument(f"mri segment: cannot write '{out}': no folder '{out.parent}'")
+    if len({o.resolve() for o in outputs}) < len(outputs) or Path(args.input).resolve() in {o.resolve() for o in outputs}:
+        raise InvalidArgument("mri segment: the input, the labels and the probabilities must be three different files")
     model = seg.load_model(args.model or seg.default_model_path(), device=args.device)
     if args.context and args.no_context:
         raise InvalidArgument("mri segment: --context and --no-context given; give one")
@@ -43,6 +53,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
             print(f"warning: {exc}; segmenting with the model alone", file=sys.stderr)
     context = seg.load_model(context_path, device=args.device) if context_path else None
     img = imaging.read_image(str(args.input))
+    imaging.check_orthogonal(img.geometry, args.input, "mri segment")
     data = img.fdata()
     if data.ndim != 3:
         raise InvalidArgument(f"{args.input}: expected a 3-D image, got shape {data.shape}")
@@ -51,6 +62,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     roi = None if args.roi == "none" else args.roi
     with progress_bar("segment") as progress, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", seg.RoiWarning)
+        warnings.simplefilter("always", seg.InputWarning)
         # The image is brought to the model's orientation and the labels back onto its grid.
         result = seg.segment(model, data.astype(np.float32), step_fraction=args.step, mirror=args.mirror,
                              geometry=img.geometry, keep_largest_component=keep,
@@ -68,15 +80,27 @@ def cmd_segment(args: argparse.Namespace) -> int:
         print(f"roi: voxels [{box}] of the input ({100 * r['fraction']:.1f} % of the volume"
               + (f"; knee found by a first pass in {r['first_pass_s']:.1f} s, margin {r['margin_mm']:g} mm"
                  if r.get("found") and r["mode"] == "auto" else "") + ")")
-    imaging.write_image(imaging.Image(labels, img.geometry), str(args.output))
-    imaging.write_label_names(args.output, dict(enumerate(seg.model_spec(model)["labels"])))
-    if args.probabilities is not None:
-        imaging.write_image(imaging.Image(np.moveaxis(probs, 0, -1), img.geometry), str(args.probabilities))
     names = seg.model_spec(model)["labels"]
+    staged = []
+    try:
+        for out, array in [(Path(args.output), labels)] + (
+                [(Path(args.probabilities), np.moveaxis(probs, 0, -1))] if args.probabilities is not None else []):
+            suffix = ".nii.gz" if out.name.endswith(".nii.gz") else out.suffix
+            tmp = out.with_name(f".{out.name}.tmp-sportsmed{suffix}")
+            staged.append((tmp, out))
+            imaging.write_image(imaging.Image(array, img.geometry), str(tmp))
+        for tmp, out in staged:
+            tmp.replace(out)
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+    imaging.write_label_names(args.output, dict(enumerate(names)))
     counts = np.bincount(labels.ravel(), minlength=len(names))
     voxel_mm3 = float(np.prod(spacing))
     print(json.dumps({name: round(float(c) * voxel_mm3, 1) for name, c in zip(names, counts) if name != names[0]},
                      indent=2))
+    for w in seg.knee_volume_warnings(labels, spacing, names):  # a wrong number is never passed on quietly
+        print(f"warning: {w}", file=sys.stderr)
     print(f"wrote {args.output} (volumes in mm³ above) and its label names "
           f"{imaging.label_names_path(args.output).name}")
     return 0

@@ -137,6 +137,7 @@ def mri_thickness(inp: StepInput, params: dict) -> StepOutput:
 
     path = os.fspath(inp.path)
     img = imaging.read_image(path)
+    imaging.check_orthogonal(img.geometry, path, "mri_thickness")
     labels = imaging.as_label_map(img.array, path)
     names = imaging.read_label_names(path)
     cart = imaging.resolve_label(names, params.get("cartilage", "femoral_cartilage"), "cartilage", path)
@@ -307,6 +308,8 @@ def seg_segmentation(inp: StepInput, params: dict) -> StepOutput:
                 if share < FRAGMENT_SHARE:
                     warnings.append(f"{name} is in {n} pieces, the largest holding {100 * share:.0f}% of its voxels "
                                     "(one structure expected)")
+    warnings += [w for w in seg.knee_volume_warnings(labels, g.spacing, spec["labels"])
+                 if not w.startswith("no femur")]  # a missing structure is said above, one by one
     return StepOutput([row], {"labels": (labels, g)}, warnings, {"labels": names})
 
 

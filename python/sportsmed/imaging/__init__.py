@@ -37,8 +37,8 @@ from ._labels import (  # noqa: E402
     read_label_mapping, read_label_names, resolve_label, write_label_names,
 )
 from ._checks import (  # noqa: E402
-    THICK_SLICE_MM, THICKNESS_MEAN_RANGE_MM, echo_time_problem, knee_side_from_labels, side_from_names,
-    thickness_warnings,
+    SHEAR_TOLERANCE, THICK_SLICE_MM, THICKNESS_MEAN_RANGE_MM, check_orthogonal, echo_time_problem,
+    knee_side_from_labels, side_from_names, thickness_warnings,
 )
 
 
@@ -96,7 +96,7 @@ __all__ = sorted(set(_COMPILED) | {"convert", "metrics_table", "regional_thickne
                                        "write_label_names", "compact_label_map", "match_labels_by_name", "name_key",
                                        "present_labels", "THICK_SLICE_MM", "THICKNESS_MEAN_RANGE_MM",
                                        "echo_time_problem", "knee_side_from_labels", "side_from_names",
-                                       "thickness_warnings"})
+                                       "thickness_warnings", "check_orthogonal", "SHEAR_TOLERANCE"})
 
 
 def metrics_table(gt, pred, spacing, labels=None, tolerance_mm: float = 1.0, names=None):

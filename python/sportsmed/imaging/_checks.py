@@ -95,3 +95,22 @@ def echo_time_problem(te_ms: Sequence[float]) -> Optional[str]:
                 "give milliseconds (e.g. --te " + " ".join(f"{t * 1000:g}" for t in te[:3]) +
                 (" ..." if te.size > 3 else "") + ")")
     return None
+
+
+#: Largest |DᵀD − I| of a grid's direction cosines taken as orthogonal (float rounding of a
+#: rotation stays far below it; 1e-3 is an angle of about 0.06°).
+SHEAR_TOLERANCE = 1e-3
+
+
+def check_orthogonal(geometry, path, what: str) -> None:
+    """Refuses a sheared grid (direction cosines not orthogonal, e.g. a gantry tilt kept in the
+    affine) for a computation that measures distances with the voxel sizes: read and
+    converted faithfully, such an image would give wrong millimetres here."""
+    from .. import InvalidArgument
+
+    d = np.asarray(geometry.direction, dtype=float)
+    err = float(np.max(np.abs(d.T @ d - np.eye(3))))
+    if err > SHEAR_TOLERANCE:
+        raise InvalidArgument(f"{what}: '{path}' lies on a sheared grid (its axes are off 90 deg by up to "
+                              f"{np.degrees(np.arcsin(min(1.0, err))):.2f} deg): distances measured on it would be "
+                              "wrong; resample it onto an orthogonal grid first")

@@ -97,9 +97,17 @@ class Cycles:
     def __len__(self) -> int:
         return int(self.data.shape[0])
 
+    def kinds(self) -> set:
+        """The (task, unit) pairs the cycles' meta record (``segment_trial`` records them)."""
+        return {(m["task"], m["unit"]) for m in self.meta if "task" in m and "unit" in m}
+
     def __add__(self, other: "Cycles") -> "Cycles":
         if list(other.channels) != list(self.channels):
             raise InvalidArgument(f"Cycles: cannot join channels {other.channels} to {self.channels}")
+        kinds = self.kinds() | other.kinds()
+        if len(kinds) > 1:
+            raise InvalidArgument("Cycles: cannot join cycles of different tasks or units ("
+                                  + ", ".join(f"{t} {u}s" for t, u in sorted(kinds)) + "): a baseline is one task")
         return Cycles(np.concatenate([self.data, other.data]), list(self.channels), list(self.meta) + list(other.meta))
 
     def subset(self, index) -> "Cycles":
@@ -169,6 +177,15 @@ def _trc_heights(trc, times_s):
     # vertical axis: the one along which the pelvis stands furthest above the heels
     up = int(np.argmax(np.abs(np.nanmean(pelvis - heel_r, axis=0))))
     sign = np.sign(np.nanmean(pelvis - heel_r, axis=0)[up])
+    # The IK times must lie within the markers' (np.interp would hold the first or last
+    # height and the cycles would come from nowhere).
+    ts = np.asarray(times_s, dtype=float)
+    inside = (ts >= t[0] - 0.5 / max(trial.point_rate_hz, 1e-9)) & (ts <= t[-1] + 0.5 / max(trial.point_rate_hz, 1e-9))
+    if ts.size and inside.mean() < 0.9:
+        raise InvalidArgument(f"anomaly: the IK runs {ts[0]:g}-{ts[-1]:g} s but the markers of "
+                              f"'{getattr(trial, 'name', trc)}' {t[0]:g}-{t[-1]:g} s: "
+                              f"{100 * (1 - inside.mean()):.0f} % of the IK lies outside the trial (a different trial, "
+                              "or a time offset?)")
     out = []
     for m in (heel_r, heel_l, pelvis):
         v = sign * m[:, up]
@@ -523,6 +540,7 @@ def segment_trial(trc=None, ik=None, task: str = "gait", unit: str = "cycle", wi
                      hop_s=hop_s, landing=landing)
     for m in cycles.meta:
         m.update(timing)
+        m.update(task=task, unit=unit)  # what the cycles are: a baseline refuses others
     return cycles
 
 
@@ -993,6 +1011,10 @@ class Baseline:
         write_json_atomic(path, self._doc)
 
     def _check(self, cycles: Cycles):
+        other = {(t, u) for t, u in cycles.kinds() if (t, u) != (self.task, self.unit)}
+        if self.task and other:
+            raise InvalidArgument("Baseline.score: the cycles are " + ", ".join(f"{t} {u}s" for t, u in sorted(other))
+                                  + f", the baseline holds {self.task} {self.unit}s: score the same task and unit")
         if list(cycles.channels) != self.channels:
             raise InvalidArgument(f"Baseline.score: cycles have channels {cycles.channels}, the baseline "
                                   f"{self.channels} (same task, unit and angle source needed)")
@@ -1194,11 +1216,18 @@ def fit_baseline(cycles: Cycles, task: str = "", scorer: str = "pca", variance: 
         raise InvalidArgument(f"fit_baseline: prior_level must be one of {list(PRIOR_LEVELS)}, got '{prior_level}'")
     if not (0.0 < variance < 1.0):
         raise InvalidArgument(f"fit_baseline: variance must be in (0, 1), got {variance}")
+    kinds = cycles.kinds()
+    if len(kinds) > 1 or (task and kinds and kinds != {(task, unit)}):
+        raise InvalidArgument("fit_baseline: the cycles are " + ", ".join(f"{t} {u}s" for t, u in sorted(kinds))
+                              + (f" but task='{task}', unit='{unit}' was given" if task else "")
+                              + ": a baseline is one task and unit")
     n = len(cycles)
     if n < 8:
         more = " (and at least twice the retained principal components)" if scorer == "pca" else ""
-        raise InvalidArgument(f"fit_baseline: {n} cycles given, a baseline needs at least 8{more}; add normal "
-                              "trials, or use unit='window' for trials holding a single repetition")
+        raise InvalidArgument(f"fit_baseline: {n} {'windows' if unit == 'window' else 'cycles'} given, a baseline "
+                              f"needs at least 8{more}; add normal trials"
+                              + (" (or longer ones)" if unit == "window" else
+                                 ", or use unit='window' for trials holding a single repetition"))
     data = np.asarray(cycles.data, float)
     if not np.all(np.isfinite(data)):
         raise InvalidArgument("fit_baseline: cycles contain NaN or infinite angles")
@@ -1675,7 +1704,11 @@ def load_baseline(path) -> Baseline:
     name = doc["scorer"]["model"]
     if os.path.basename(name) != name:
         raise FormatError(f"load_baseline: '{path}': node scorer.model must be a file name beside the baseline")
-    weights = os.path.join(os.path.dirname(os.fspath(path)), name)
+    # The network is saved beside the baseline as <baseline>.ae.pt: a baseline renamed or
+    # copied with its two files finds them under its own name (the CRC below still ties the
+    # pair); the recorded name is the fallback.
+    own = os.fspath(path) + ".ae.pt"
+    weights = own if os.path.exists(own) else os.path.join(os.path.dirname(os.fspath(path)), name)
     ae = _autoencoder_class().load(weights)
     import json as _json
 

@@ -287,6 +287,69 @@ class RoiWarning(UserWarning):
     """``roi="auto"`` found no knee and segmented the whole volume."""
 
 
+class InputWarning(UserWarning):
+    """The image is smaller than the model's window along an axis: the network sees mostly
+    padding there and its labels are unreliable."""
+
+
+#: The most a whole adult knee structure holds (cm³): about two to three times the largest
+#: volumes MRI studies of adult knees report (femoral cartilage ~7-13 cm³, tibial ~3-6,
+#: patellar ~3-5, menisci ~4-8 together, the patella ~12-25). A larger segmented volume is an
+#: image that is not a knee (or not at the scale its header says), never a finding.
+KNEE_VOLUME_LIMITS_CM3 = {"patella": 60.0, "femoral_cartilage": 30.0, "tibial_cartilage": 15.0,
+                          "patellar_cartilage": 12.0, "menisci": 20.0}
+
+
+def knee_volume_warnings(labels: np.ndarray, spacing_mm: Sequence[float],
+                         names: Optional[Sequence[str]] = None) -> list:
+    """Warnings about a knee segmentation that no knee can produce: no bone at all, or a
+    structure above :data:`KNEE_VOLUME_LIMITS_CM3`. ``names``: the class names in label order
+    (default :data:`KNEE_LABELS`); other label sets get no check."""
+    names = list(names or KNEE_LABELS)
+    if not {"femur", "tibia", "patella"} <= set(names):
+        return []
+    voxel_cm3 = float(np.prod([float(s) for s in spacing_mm])) / 1000.0
+    counts = np.bincount(np.asarray(labels, dtype=np.uint8).ravel(), minlength=len(names))
+    out = []
+    if not any(counts[names.index(b)] for b in ("femur", "tibia", "patella")):
+        out.append("no femur, tibia or patella was found: the image may not show a knee (or not at the size its "
+                   "header says)")
+    for name, limit in KNEE_VOLUME_LIMITS_CM3.items():
+        if name in names:
+            volume = counts[names.index(name)] * voxel_cm3
+            if volume > limit:
+                out.append(f"{name}: {volume:.1f} cm³ segmented, more than any adult knee holds (> {limit:g} cm³): "
+                           "the image may not be a knee, or not at the scale its header says; do not use these "
+                           "labels")
+    return out
+
+
+def _check_input(image, shape_mm, model: Model) -> None:
+    """Refuses an image the network cannot segment (NaN/inf voxels, no intensity variation) and
+    warns (:class:`InputWarning`) when its field of view ``shape_mm`` is smaller than the
+    model's window along an axis."""
+    from .. import InvalidArgument
+
+    a = np.asarray(image)
+    if a.size == 0:
+        raise InvalidArgument(f"segment: the image is empty (shape {a.shape})")
+    if np.issubdtype(a.dtype, np.floating):
+        bad = sum(int(np.count_nonzero(~np.isfinite(a[i:i + 16]))) for i in range(0, a.shape[0], 16))
+        if bad:
+            raise InvalidArgument(f"segment: the image contains {bad} NaN or infinite voxels of {a.size}: replace "
+                                  "them (e.g. with the background value) first")
+    lo, hi = a.min(), a.max()
+    if lo == hi:
+        raise InvalidArgument(f"segment: the image has no intensity variation (every voxel is {lo}): there is "
+                              "nothing to segment")
+    spec = model_spec(model)
+    window = [p * s for p, s in zip(spec.get("patch_size", []), spec.get("spacing_mm") or [1.0] * 3)]
+    if window and len(shape_mm) >= len(window) and min(shape_mm) < 0.9 * min(window):
+        warnings.warn(f"the image covers {' x '.join(f'{v:.0f}' for v in shape_mm)} mm, less than the model's "
+                      f"{min(window):.0f} mm window along at least one axis: the network sees mostly padding "
+                      "there and the labels are unreliable", InputWarning, stacklevel=3)
+
+
 class SegmentResult(tuple):
     """What :func:`segment` returns: unpacks as ``labels, probabilities``; ``.roi`` describes
     the region of interest used (None without ``roi``)."""
@@ -527,12 +590,17 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
                                probabilities, progress)
 
     if geometry is None:
+        shape = np.shape(image)[-len(model_spec(model).get("patch_size", [0, 0, 0])):]
+        grid = spacing_mm or model_spec(model).get("spacing_mm") or [1.0] * len(shape)
+        _check_input(image, [n * float(g) for n, g in zip(shape, grid)], model)
         if roi is None:
             return SegmentResult(*run(image, spacing_mm))
         return run_roi(image, spacing_mm)
     from .. import InvalidArgument, imaging
 
     arr = np.asarray(image, dtype=np.float32)
+    if arr.ndim == 3:
+        _check_input(arr, [n * float(g) for n, g in zip(arr.shape, geometry.spacing)], model)
     if arr.ndim != 3 or tuple(arr.shape) != tuple(geometry.shape):
         raise InvalidArgument(f"segment: geometry {tuple(geometry.shape)} does not describe an image of shape "
                               f"{arr.shape} (geometry= takes one 3-D image)")
@@ -628,10 +696,10 @@ def synthesize(labels: np.ndarray, seed: int, **options: Any) -> tuple[np.ndarra
 
 __all__ = [
     "KNEE_ATTACHED_LABELS", "KNEE_COMPONENT_ANCHORS", "KNEE_CONTEXT_GROUPS", "KNEE_LABELS", "KNEE_SINGLE_COMPONENT_LABELS", "Model",
-    "ROI_JOIN_MM", "ROI_MARGIN_MM", "ROI_MIN_KNEE_MM3", "RoiWarning",
+    "InputWarning", "KNEE_VOLUME_LIMITS_CM3", "ROI_JOIN_MM", "ROI_MARGIN_MM", "ROI_MIN_KNEE_MM3", "RoiWarning",
     "SegmentResult", "PYMSKT_TO_KNEE", "remap_pymskt", "combine_context", "create_model", "default_context_model_path",
     "default_model_path", "dice_per_class",
-    "gaussian_importance_map", "intensity_prior", "load_label_map", "load_model",
+    "gaussian_importance_map", "intensity_prior", "knee_volume_warnings", "load_label_map", "load_model",
     "model_caveats", "model_spec", "segment", "synthesize", "torchscript_sidecar", "train", "train_synthetic", "unet_spec",
     "window_starts",
 ]
