@@ -595,6 +595,17 @@ C3d decode_c3d(const std::uint8_t* data, std::size_t size, const std::string& na
     // Labels and descriptions.
     Trial& t = c.trial;
     t.point_labels = labels_or_default(c, "POINT", "LABELS", n_points, "POINT");
+    {
+        std::vector<std::string> given = continued_strings(c, "POINT", "LABELS");
+        given.resize(static_cast<std::size_t>(n_points));
+        std::vector<std::string> named;
+        for (std::size_t i = 0; i < given.size(); ++i)
+            if (given[i].empty()) named.push_back(t.point_labels[i]);
+        if (!named.empty())
+            c.warnings.push_back(fmt::format("{} point(s) have no label and were named {}{}", named.size(),
+                                             fmt::join(named.begin(), named.begin() + std::min<std::size_t>(named.size(), 6), ", "),
+                                             named.size() > 6 ? ", ..." : ""));
+    }
     t.point_descriptions = continued_strings(c, "POINT", "DESCRIPTIONS");
     t.point_descriptions.resize(static_cast<std::size_t>(n_points));
     if (const C3dParameter* u = c.find("POINT", "UNITS"); u && u->type == C3dType::Char && !u->strings.empty()) {

@@ -238,3 +238,13 @@ def test_a_cut_off_c3d_says_so_and_drops_events_past_its_end(shared_data, tmp_pa
     past = [e for e in full.trial.events
             if e.time_s > (c.trial.first_frame - 1 + c.trial.n_frames - 1) / c.trial.point_rate_hz + 1e-6]
     assert past and len(ev) == len(full.trial.events) - len(past)
+
+
+def test_unlabelled_c3d_points_are_named_with_a_warning(shared_data):
+    """MotionMonitorC3D.c3d leaves its first POINT:LABELS entry blank."""
+    path = next(iter(sorted(shared_data("motion/c3d_conformance").rglob("MotionMonitorC3D.c3d"))))
+    c = motion.read_c3d(str(path))
+    raw = c.parameter("POINT", "LABELS")
+    blank = [i for i, s in enumerate(raw[: c.trial.n_markers]) if not s.strip()]
+    assert blank and all(c.trial.point_labels[i] == f"POINT{i + 1}" for i in blank)
+    assert any(f"{len(blank)} point(s) have no label" in w for w in c.warnings)
