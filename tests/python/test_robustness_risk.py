@@ -258,3 +258,199 @@ def test_renamed_load_column_named_and_mapped(log_csv, tmp_path, capsys):
     # the other recipe options still may not contradict the model
     assert main(["risk", "predict", str(model), renamed, "--load", "Load (AU)", "--acute", "3"]) == 1
     assert "conflicts with the model" in capsys.readouterr().err
+
+
+# -- 4. prediction commands (second audit) -----------------------------------------------
+
+def _features_of(path, **kw) -> pd.DataFrame:
+    """The table as the CLI builds it for a model trained with --missing zero (defaults)."""
+    df = risk.complete_days(risk.read_table(path, **kw), policy="zero")
+    return risk.with_features(df, horizon_days=7)
+
+
+def _train_cli(log_csv, model, *extra) -> None:
+    assert main(["risk", "train", str(log_csv), "--missing", "zero", "--features", "ewma_acwr,monotony",
+                 *extra, "-o", str(model)]) == 0
+
+
+def test_trend_band_resamples_the_training_table(log_csv, tmp_path, capsys):
+    model = tmp_path / "m.json"
+    _train_cli(log_csv, model)
+    # another squad's season: the table predicted is not the table trained on
+    new = _write(risk.synthetic_cohort(athletes=10, days=150, seed=9, start="2025-03-01").drop(columns=["p_true"]),
+                 tmp_path / "new.csv")
+    out = tmp_path / "trend.csv"
+    assert main(["risk", "trend", str(model), new, "--who", "S03", "--band", "20", "-o", str(out)]) == 1
+    assert "--band N needs --train TABLE" in capsys.readouterr().err
+    assert main(["risk", "trend", str(model), new, "--who", "S03", "--band", "20", "--train", new]) == 1
+    err = capsys.readouterr().err
+    assert "is not the table this model was trained on" in err and "positives" in err
+    assert main(["risk", "trend", str(model), new, "--who", "S03", "--band", "20", "--train", str(log_csv),
+                 "-o", str(out)]) == 0
+    got = pd.read_csv(out)
+    # the reference: risk_band called directly on the training table, as its docstring asks
+    m = risk.RiskModel.load(model)
+    rows = _features_of(new)
+    rows = rows[rows["athlete"] == "S03"]
+    ref = risk.risk_band(m, _features_of(log_csv), "y", rows, replicates=20)
+    np.testing.assert_allclose(got["risk_lo"], ref["risk_lo"], rtol=1e-6)
+    np.testing.assert_allclose(got["risk_hi"], ref["risk_hi"], rtol=1e-6)
+    inside = (got["risk"] >= got["risk_lo"]) & (got["risk"] <= got["risk_hi"])
+    assert inside.mean() >= 0.95, inside.mean()
+    # the library refuses a table that is not the model's training data as well
+    with pytest.raises(InvalidArgument, match="not the model's training data"):
+        risk.risk_band(m, rows, "y", rows, replicates=10)
+
+
+def _logit(p):
+    p = np.asarray(p, dtype=float)
+    return np.log(p / (1 - p))
+
+
+@pytest.mark.parametrize("kind,params", [("mlp", {"pos_weight": 0.0, "max_epochs": 15, "seed": 3}),
+                                         ("xgboost", {"scale_pos_weight": 20.0, "n_estimators": 30, "n_threads": 1})])
+def test_class_weighted_model_outputs_risks(table, tmp_path, kind, params):
+    if kind == "mlp":
+        pytest.importorskip("sportsmed._torch")
+    feats = ["ewma_acwr", "monotony", "fatigue"]
+    m = risk.RiskModel(feats, kind, **params).fit(table, "y")
+    lab = table[table["y"].notna()]
+    y = lab["y"].to_numpy()
+    w = (len(y) - y.sum()) / y.sum() if kind == "mlp" else params["scale_pos_weight"]  # by hand
+    assert m.training["pos_weight"] == pytest.approx(w, rel=1e-12)
+    raw = m._model.predict_proba(m._inputs(lab, m._matrix(lab, None, "t"), "t"))  # the weighted fit's output
+    p = m.predict(lab)
+    np.testing.assert_allclose(_logit(p), _logit(raw) - np.log(w), atol=1e-8 if kind == "mlp" else 1e-5)
+    assert roc_auc_score(y, p) == pytest.approx(roc_auc_score(y, raw), abs=1e-12)  # ranking unchanged
+    assert raw.mean() > 3 * y.mean()  # the scores were far above the base rate ...
+    assert abs(p.mean() - y.mean()) < 0.5 * y.mean(), (p.mean(), y.mean())  # ... the risks are near it
+    # explain sums to the corrected log-odds; describe says what was done
+    np.testing.assert_allclose(m.explain(lab.iloc[:200]).sum(axis=1), _logit(p[:200]), atol=1e-5)
+    d = m.describe()
+    assert d["pos_weight"] == pytest.approx(w) and "prior-corrected" in d["weighting"]
+    # the file keeps it
+    m.save(tmp_path / "w.json")
+    np.testing.assert_allclose(risk.RiskModel.load(tmp_path / "w.json").predict(lab), p, rtol=1e-10)
+
+
+def test_weighted_model_file_without_the_weight(table, tmp_path):
+    pytest.importorskip("sportsmed._torch")
+    m = risk.RiskModel(["ewma_acwr", "monotony"], "mlp", pos_weight=0.0, max_epochs=5, seed=1).fit(table, "y")
+    doc = m.to_dict()
+    del doc["training"]["pos_weight"]  # a file written before the weight was recorded
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(doc))
+    old = risk.RiskModel.load(path)
+    lab = table[table["y"].notna()]
+    raw = old._model.predict_proba(old._inputs(lab, old._matrix(lab, None, "t"), "t"))
+    rows, pos = doc["training"]["rows"], doc["training"]["positives"]
+    np.testing.assert_allclose(_logit(old.predict(lab)), _logit(raw) - np.log((rows - pos) / pos), atol=1e-8)
+    assert "recorded training counts" in old.describe()["weighting"]
+    # nothing to estimate it from: the outputs are called scores
+    for k in ("rows", "positives"):
+        del doc["training"][k]
+    path.write_text(json.dumps(doc))
+    d = risk.RiskModel.load(path).describe()
+    assert d["pos_weight"] is None and any("not probabilities" in w for w in d["warnings"])
+
+
+def test_cli_prints_the_weighting(log_csv, tmp_path, capsys):
+    pytest.importorskip("sportsmed._torch")
+    model = tmp_path / "w.json"
+    _train_cli(log_csv, model, "--model", "mlp", "--epochs", "5", "--pos-weight", "0")
+    capsys.readouterr()
+    assert main(["risk", "predict", str(model), str(log_csv), "-o", str(tmp_path / "p.csv")]) == 0
+    assert "prior-corrected to probabilities" in capsys.readouterr().err
+    for cmd in (["explain", "--who", "S01"], ["board", "-o", str(tmp_path / "b.csv")],
+                ["trend", "--who", "S01", "-o", str(tmp_path / "t.csv")]):
+        assert main(["risk", cmd[0], str(model), str(log_csv), *cmd[1:]]) == 0
+        c = capsys.readouterr()
+        assert "prior-corrected to probabilities" in c.out + c.err, cmd
+
+
+def test_model_injury_column_mapped_or_unknown(log_csv, tmp_path, capsys):
+    df = pd.read_csv(log_csv)
+    tl = _write(df.rename(columns={"injury": "time_loss"}), tmp_path / "tl.csv")
+    model = tmp_path / "tl.json"
+    assert main(["risk", "train", tl, "--missing", "zero", "--injury", "time_loss", "--features",
+                 "ewma_acwr,monotony", "-o", str(model)]) == 0
+    out = tmp_path / "p.csv"
+    capsys.readouterr()
+    assert main(["risk", "predict", str(model), str(log_csv), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "injury status unknown (no column 'time_loss'" in err and "injured day(s)" not in err
+    assert main(["risk", "predict", str(model), str(log_csv), "--injury", "injury", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    injured = int((df["injury"] == 1).sum())  # pandas: the file's injury days (complete grid: no extra)
+    assert "read from column 'injury'" in err and f"flags: {injured} injured day(s)" in err and injured > 0
+    got = pd.read_csv(out)
+    np.testing.assert_array_equal(got["injured"].to_numpy(), (df["injury"] == 1).to_numpy())
+    # the board flags the injured athletes of its day
+    day = df.loc[df["injury"] == 1, "date"].max()
+    board = tmp_path / "b.csv"
+    assert main(["risk", "board", str(model), str(log_csv), "--injury", "injury", "--at", day,
+                 "-o", str(board)]) == 0
+    b = pd.read_csv(board).set_index("athlete")
+    want = df[df["date"] == day].set_index("athlete")["injury"] == 1
+    assert (b.loc[want.index, "injured"] == want).all() and want.any()
+    assert main(["risk", "board", str(model), str(log_csv), "--injury", "nosuch"]) == 1
+    assert "no injury column 'nosuch'" in capsys.readouterr().err
+
+
+def test_file_own_workload_column_is_said_to_be_ignored(log_csv, tmp_path, capsys):
+    model = tmp_path / "m.json"
+    _train_cli(log_csv, model)
+    df = pd.read_csv(log_csv)
+    own = _write(df.assign(monotony=133.0), tmp_path / "own.csv")
+    ref, got = tmp_path / "ref.csv", tmp_path / "got.csv"
+    capsys.readouterr()
+    assert main(["risk", "predict", str(model), str(log_csv), "-o", str(ref)]) == 0
+    assert "ignored" not in capsys.readouterr().err
+    assert main(["risk", "predict", str(model), own, "-o", str(got)]) == 0
+    err = capsys.readouterr().err
+    assert "the file's own 'monotony' column" in err and "is ignored" in err
+    known = int(risk.with_features(risk.complete_days(risk.read_table(log_csv), "zero"))["monotony"].notna().sum())
+    assert f"differ from the computed ones on {known} of {known} days" in err
+    pd.testing.assert_frame_equal(pd.read_csv(got), pd.read_csv(ref))  # the computed feature was used
+    assert risk.with_features(risk.complete_days(risk.read_table(own), "zero")).attrs["replaced_columns"] == [
+        "monotony"]
+
+
+def test_cox_model_named_by_the_prediction_commands(log_csv, tmp_path, capsys):
+    cox = tmp_path / "cox.json"
+    _train_cli(log_csv, cox, "--model", "cox")
+    capsys.readouterr()
+    for cmd in (["predict"], ["explain", "--who", "S01"], ["board"], ["trend", "--who", "S01"]):
+        assert main(["risk", cmd[0], str(cox), str(log_csv), *cmd[1:]]) == 1
+        err = capsys.readouterr().err
+        assert f"'{cox}' is a Cox proportional-hazards model" in err and "logistic, xgboost, mlp or cnn" in err
+    from sportsmed import FormatError
+
+    with pytest.raises(FormatError, match="is a Cox proportional-hazards model .format 'sportsmed-risk-cox'"):
+        risk.RiskModel.load(cox)
+
+
+@pytest.mark.parametrize("node,edit,match", [
+    ("training", {"positives": 20000}, r"training\.positives is 20000: more than training\.rows"),
+    ("training", {"rows": 0}, r"training\.rows is 0"),
+    ("training", {"events": 10**6}, r"training\.events is 1000000: more than training\.positives"),
+    ("evidence", {"positives": 10**6}, r"training\.validation\.evidence\.positives is 1000000"),
+])
+def test_contradicting_training_counts_refused_on_load(table, tmp_path, node, edit, match):
+    m = risk.RiskModel(["ewma_acwr"]).fit(table, "y")
+    ev = risk.evaluate(table, ["ewma_acwr"], "y", replicates=10)
+    m.record_validation(ev)
+    doc = json.loads(json.dumps(m.to_dict()))
+    (doc["training"] if node == "training" else doc["training"]["validation"]["evidence"]).update(edit)
+    path = tmp_path / "edit.json"
+    path.write_text(json.dumps(doc))
+    from sportsmed import FormatError
+
+    with pytest.raises(FormatError, match=match):
+        risk.RiskModel.load(path)
+    assert risk.RiskModel.load(_write_model(m, tmp_path)).describe()["base_rate"] == pytest.approx(
+        table["y"].mean())  # the unedited file loads; base rate = mean of the labelled rows (pandas)
+
+
+def _write_model(m, tmp_path):
+    return m.save(tmp_path / "ok.json")

@@ -49,6 +49,11 @@ def _table_args(p: argparse.ArgumentParser, from_model: bool = False) -> None:
     p.add_argument("--decimal", choices=[".", ","], default=".",
                    help="decimal mark of the CSV's numbers, e.g. ',' for '1,5' in a ';'-separated export "
                         "(default: %(default)s)")
+    if from_model:
+        p.add_argument("--injury", default=None,
+                       help="injury-day indicator column, for the 'injured' flags (default: the model's; another "
+                            "name maps this file's column onto the model's injury column). A file without it is "
+                            "read with injury status unknown")
 
 
 def _label_args(p: argparse.ArgumentParser) -> None:
@@ -114,6 +119,8 @@ def _load(args, mark_recorded: bool = False):
         df = risk.read_table(args.input, athlete=args.athlete, date=args.date, decimal=args.decimal,
                              load=args.load, injury=getattr(args, "injury", "injury"))
         _require_column(args, df, args.load, "load", "--load")
+        if getattr(args, "injury_given", False):
+            _require_column(args, df, args.injury, "injury", "--injury")
         model_load = getattr(args, "model_load", None)
         if model_load is not None and model_load != args.load:
             # the model's features were built from its load column: read it from the column the user named
@@ -132,9 +139,26 @@ def _load(args, mark_recorded: bool = False):
         key = lambda t: t["athlete"].astype(str) + "|" + t["date"].dt.strftime("%Y-%m-%d")  # noqa: E731
         df["recorded"] = key(df).isin(set(key(raw))).to_numpy()
     injury = getattr(args, "injury", None)
-    return risk.with_features(df, load=args.load, injury=injury if injury in df.columns else None,
-                              horizon_days=getattr(args, "horizon", 7), acute_days=args.acute,
-                              chronic_days=args.chronic, min_periods=args.min_periods)
+    out = risk.with_features(df, load=args.load, injury=injury if injury in df.columns else None,
+                             horizon_days=getattr(args, "horizon", 7), acute_days=args.acute,
+                             chronic_days=args.chronic, min_periods=args.min_periods)
+    for col in out.attrs.get("replaced_columns", []):
+        print(_replaced_note(args, col, df[col], out[col]), file=sys.stderr)
+    return out
+
+
+def _replaced_note(args, col: str, own, computed) -> str:
+    """The file's own column named like a workload feature is not used: say so, and how
+    far its values are from the computed ones."""
+    import numpy as np
+
+    a, b = own.to_numpy(dtype=float), computed.to_numpy(dtype=float)
+    both = np.isfinite(a) & np.isfinite(b)
+    differ = int((np.abs(a - b) > 1e-6 * np.maximum(1.0, np.abs(b)))[both].sum())
+    return (f"note: the file's own {col!r} column of '{args.input}' is ignored: the workload feature {col!r} is "
+            f"computed from the load column {args.load!r} (acute {args.acute} d, chronic {args.chronic} d); the "
+            f"file's values differ from the computed ones on {differ} of {int(both.sum())} days where both are "
+            f"known")
 
 
 def _write(df, args) -> None:
@@ -423,15 +447,34 @@ def run_predict(args) -> int:
     require_pillar("risk")
     model, df = _model_and_table(args, "predict", mark_recorded=True)
     out = _risk_table(model, df, args.injury)
-    for line in _header(model, out):
+    for line in _header(model, out, _injury_status(args, df)):
         print(line, file=sys.stderr)
     _write(out, args)
     return 0
 
 
 def _injury_from_model(args, model) -> None:
+    """The injury column to read: --injury (mapped onto the model's, with a note) or the
+    model's (:func:`_injury_status` says when the file has none)."""
     lab = model.training.get("label") if isinstance(model.training, dict) else None
-    args.injury = lab.get("injury", "injury") if isinstance(lab, dict) else "injury"
+    own = lab.get("injury", "injury") if isinstance(lab, dict) else "injury"
+    given = getattr(args, "injury", None)
+    args.injury_given = given is not None
+    if given is not None and given != own:
+        print(f"note: the model's injury column {own!r} is read from column {given!r} of '{args.input}' "
+              f"(--injury)", file=sys.stderr)
+    args.injury = given if given is not None else own
+
+
+def _injury_status(args, df):
+    """None when the table has the injury column; else what a reader must know (and an
+    error when --injury named a column the file lacks)."""
+    if args.injury in df.columns:
+        return None
+    if getattr(args, "injury_given", False):
+        _require_column(args, df, args.injury, "injury", "--injury")
+    return (f"injury status unknown (no column {args.injury!r} in '{args.input}'; name the file's injury column "
+            f"with --injury): no day is flagged injured")
 
 
 def _risk_table(model, df, injury: str = "injury"):
@@ -453,7 +496,12 @@ def _risk_table(model, df, injury: str = "injury"):
     return out
 
 
-def _header(model, out) -> list:
+def _model_lines(d: dict) -> list:
+    """What the model's risks are, beyond their label: class weighting undone (or not)."""
+    return [f"note: {d['weighting']}"] if d.get("weighting") and d.get("pos_weight") is not None else []
+
+
+def _header(model, out, injury_note=None) -> list:
     """What the risk is of, the squad's average, the validated AUC and the flags' counts."""
     d = model.describe()
     last = out["date"].max()
@@ -464,8 +512,9 @@ def _header(model, out) -> list:
     lines = [f"risk of {d['label']}{base}",
              f"squad average risk (days not injured): {fit['risk'].mean():.2%} over all days, "
              f"{today['risk'].mean():.2%} on {last.date()} ({len(today)} athletes)",
-             f"model: {d['validation']}"]
-    flags = [f"{int(out['injured'].sum())} injured day(s) (already injured: the risk does not apply)",
+             f"model: {d['validation']}", *_model_lines(d)]
+    injured = f"{int(out['injured'].sum())} injured day(s) (already injured: the risk does not apply)"
+    flags = [injury_note or injured,
              f"{int((~out['recorded']).sum())} day(s) absent from the file (filled by the missing-day policy)",
              f"{int((out['imputed'] != '').sum())} day(s) with imputed features (training mean)"]
     lines.append("flags: " + "; ".join(flags))
@@ -512,9 +561,14 @@ def run_explain(args) -> int:
     when = "" if args.at else " (its last day; --at YYYY-MM-DD for another)"
     print(f"{args.who} on {row['date'].iloc[0].date()}{when}: risk of {d['label']} {p:.4f} "
           f"(log-odds {contrib.sum():+.3f} = baseline {contrib['baseline']:+.3f} + contributions)")
-    print(f"squad average that day: {squad_mean:.4f} ({len(squad)} athletes not injured); "
+    unknown = _injury_status(args, df)
+    print(f"squad average that day: {squad_mean:.4f} ({len(squad)} athletes{'' if unknown else ' not injured'}); "
           f"model: {d['validation']}")
-    if table.loc[at, "injured"]:
+    for line in _model_lines(d):
+        print(line)
+    if unknown:
+        print(f"NOTE: {unknown}")
+    elif table.loc[at, "injured"]:
         print("NOTE: the athlete is injured on this day: a risk of a new injury does not apply")
     if not table.loc[at, "recorded"]:
         print(f"NOTE: this day is absent from the file; its load was filled by the missing-day policy "
@@ -547,9 +601,19 @@ def _figure_out(fig, path) -> None:
 def _model_and_table(args, command: str, mark_recorded: bool = False):
     """The saved model and the table with its features rebuilt as the model records them
     (options that contradict the model are errors)."""
-    from .. import risk
+    from .. import FormatError, InvalidArgument, risk
+    from ..risk._persist import file_format
 
-    model = risk.RiskModel.load(args.model_file)
+    try:
+        model = risk.RiskModel.load(args.model_file)
+    except FormatError:
+        if file_format(args.model_file) == risk.CoxModel.FORMAT:
+            raise InvalidArgument(
+                f"{command}: '{args.model_file}' is a Cox proportional-hazards model: predict, explain, board and "
+                f"trend take a risk model of kind logistic, xgboost, mlp or cnn (risk train --model ...); a Cox "
+                f"model's hazard ratios are printed by 'risk train --model cox', its absolute risks come from "
+                f"sportsmed.risk.CoxModel.load(path).absolute_risk(...)") from None
+        raise
     _recipe_from_model(args, model, command)
     _injury_from_model(args, model)
     return model, _load(args, mark_recorded=mark_recorded)
@@ -566,34 +630,82 @@ def run_board(args) -> int:
     board = risk.squad_board(df, model, date=args.at, injury=args.injury)
     d = model.describe()
     print(f"risk of {d['label']} on {board['date'].iloc[0].date()}; model: {d['validation']}", file=sys.stderr)
+    for line in _model_lines(d):
+        print(line, file=sys.stderr)
+    unknown = _injury_status(args, df)
+    if unknown:
+        print(f"note: {unknown}", file=sys.stderr)
     if args.plot:
         _figure_out(risk.plot_squad_board(board, risk_label=f"risk of {d['label']}"), args.plot)
     _write(board, args)
     return 0
 
 
+def _training_table(args, model):
+    """The model's training table (--train) with its features and label rebuilt as the model
+    records them; an InvalidArgument when it is not the table the model was trained on
+    (its labelled rows, positives, athletes or period differ from the model's record)."""
+    import argparse as _argparse
+
+    from .. import InvalidArgument
+
+    where = "trend"
+    lab = model.training.get("label") if isinstance(model.training, dict) else None
+    h = lab.get("horizon_days") if isinstance(lab, dict) else None
+    if h is None:
+        raise InvalidArgument(f"{where}: --band refits the model and needs its label horizon, which this model file "
+                              f"does not record")
+    t = _argparse.Namespace(**vars(args))
+    # the training file holds the model's own column names (as recorded when it was trained)
+    t.input, t.load, t.model_load, t.horizon = str(args.train), args.model_load, None, int(h)
+    t.injury, t.injury_given = lab.get("injury", "injury"), False
+    train = _load(t)
+    if t.injury not in train.columns:
+        raise InvalidArgument(f"{where}: --train '{args.train}' has no column {t.injury!r}, the model's injury "
+                              f"column: it is not the table the model was trained on")
+    missing = [f for f in model.features if f not in train.columns]
+    if missing:
+        raise InvalidArgument(f"{where}: --train '{args.train}' lacks the model's feature(s) {missing}: it is not "
+                              f"the table the model was trained on")
+    labelled = train[train["y"].notna()]
+    got = {"rows": len(labelled), "positives": int((labelled["y"] == 1).sum()),
+           "athletes": int(labelled["athlete"].nunique()),
+           "first_date": str(labelled["date"].min().date()) if len(labelled) else None,
+           "last_date": str(labelled["date"].max().date()) if len(labelled) else None}
+    rec = model.training if isinstance(model.training, dict) else {}
+    differ = [f"{k} {got[k]} (the model records {rec[k]})" for k in got if rec.get(k) is not None and
+              str(rec[k]) != str(got[k])]
+    if differ:
+        raise InvalidArgument(f"{where}: --train '{args.train}' is not the table this model was trained on: with "
+                              f"the model's recipe (load {t.load!r}, injury {t.injury!r}, label horizon {h} d, "
+                              f"missing days {t.missing!r}) it gives " + ", ".join(differ))
+    return train
+
+
 def run_trend(args) -> int:
     require_pillar("risk")
-    from .. import risk
+    from .. import InvalidArgument, risk
 
     if args.plot:
         _plot_format(args.plot)  # before any work
+    if args.band and args.train is None:
+        raise InvalidArgument("trend: --band N needs --train TABLE, the table the model was trained on: the band "
+                              "refits the model on athlete-bootstrap resamples of its training data (not of the "
+                              "table being predicted)")
+    if args.train is not None and not args.band:
+        raise InvalidArgument("trend: --train is read only for the risk band: give --band N as well")
 
     model, df = _model_and_table(args, "trend")
-    train = None
-    if args.band:
-        lab = model.training.get("label") if isinstance(model.training, dict) else None
-        h = lab.get("horizon_days") if isinstance(lab, dict) else None
-        if h is None:
-            from .. import InvalidArgument
-
-            raise InvalidArgument("trend: --band refits the model and needs its label horizon, which this model "
-                                  "file does not record")
-        train = risk.with_features(df, load=args.load, injury=args.injury, horizon_days=int(h),
-                                   acute_days=args.acute, chronic_days=args.chronic, min_periods=args.min_periods)
+    train = _training_table(args, model) if args.band else None
     trend = risk.athlete_trend(df, model, args.who, injury=args.injury, load=args.load, train=train,
                                replicates=args.band or 100)
     d = model.describe()
+    print(f"risk of {d['label']}; model: {d['validation']}", file=sys.stderr)
+    for line in _model_lines(d):
+        print(line, file=sys.stderr)
+    unknown = _injury_status(args, df)
+    if unknown:
+        print(f"note: {unknown}", file=sys.stderr)
     if args.plot:
         _figure_out(risk.plot_athlete_trend(trend, title=f"{args.who}: risk of {d['label']}"), args.plot)
     _write(trend, args)
@@ -644,7 +756,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--epochs", type=int, default=200, help="mlp/cnn: most epochs (early stopping on held-out "
                    "athletes; default: %(default)s)")
     t.add_argument("--pos-weight", type=float, default=1.0,
-                   help="mlp/cnn: weight of positive rows; <= 0 for n_neg/n_pos (default: %(default)s)")
+                   help="mlp/cnn: weight w of positive rows in the loss; <= 0 for n_neg/n_pos of the labelled "
+                        "rows (default: %(default)s). The weight used is recorded in the model, and predict, "
+                        "explain, board and trend undo it (log-odds - log w, the prior correction of weighted "
+                        "likelihood), so the outputs stay risks, not scores; the ranking (AUC) is unchanged")
     t.add_argument("--seed", type=int, default=0, help="mlp/cnn: seed (default: %(default)s)")
     t.add_argument("--validate", choices=["grouped", "temporal", "season"], default=None,
                    help="before saving, evaluate the same recipe with this scheme (as 'risk evaluate') and "
@@ -689,7 +804,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     _table_args(tr, from_model=True)
     tr.add_argument("--who", required=True, help="athlete id")
     tr.add_argument("--band", type=int, default=0, metavar="N",
-                    help="risk band from N athlete-bootstrap refits of the model on this table (default: none)")
+                    help="90%% risk band from N athlete-bootstrap refits of the model on its training data "
+                         "(needs --train; default: none)")
+    tr.add_argument("--train", type=Path, default=None, metavar="TABLE",
+                    help="--band: the table the model was trained on, read with the model's recipe and column "
+                         "names (--athlete/--date/--decimal as for INPUT); checked against the model's record of "
+                         "its training rows, positives, athletes and period")
     tr.add_argument("--plot", type=Path, default=None, help="figure to write (.png, .svg, .pdf)")
     add_output(tr, "CSV to write (default: stdout)", type=Path)
     add_precision(tr)

@@ -18,6 +18,10 @@ def risk_band(model, train: pd.DataFrame, label: str, data: pd.DataFrame, replic
     ``replicates`` resamples of whole training athletes, and each row of ``data`` gets the
     percentile interval of its refitted risks.
 
+    ``train`` must be the model's training data, not the table being predicted: its
+    labelled rows and positives are checked against the model's record of them
+    (``model.training["rows"]``, ``["positives"]``) when the model holds one.
+
     Returns a DataFrame aligned with ``data``: risk_lo, risk_hi. Replicates whose
     resample holds a single class are skipped (counted in ``attrs["skipped"]``).
     """
@@ -29,7 +33,16 @@ def risk_band(model, train: pd.DataFrame, label: str, data: pd.DataFrame, replic
         raise InvalidArgument(f"risk_band: replicates must be >= 10, got {replicates}")
     if not 0 < level < 1:
         raise InvalidArgument(f"risk_band: level must be in (0, 1), got {level}")
+    if label not in train.columns:
+        raise InvalidArgument(f"risk_band: the training table has no label column {label!r}")
     train = train[train[label].notna()]
+    rec = model.training if isinstance(model.training, dict) else {}
+    got = {"rows": len(train), "positives": int((train[label] == 1).sum())}
+    differ = [f"{got[k]} {k} (the model records {rec[k]})" for k in got
+              if rec.get(k) is not None and int(rec[k]) != got[k]]
+    if differ:
+        raise InvalidArgument("risk_band: the training table is not the model's training data: its labelled rows "
+                              "give " + ", ".join(differ) + "; the band resamples the data the model was fitted on")
     athletes = pd.unique(train["athlete"])
     by = {a: idx for a, idx in train.groupby("athlete", sort=False).indices.items()}
     rng = np.random.default_rng(seed)

@@ -366,14 +366,19 @@ def _fit_folds(x, y, codes, days, folds, scheme, purge_days, model, C, l1_ratio,
                 tuning.append({"fold": f, "C": c_fold})
             m = _r.LogisticRegression(C=c_fold, l1_ratio=l1_ratio).fit(xtr, y[train])
             p_model[test] = m.predict_proba(xte)
-        elif model == "xgboost":
-            m = _r.GradientBoosting(**(boosting or {})).fit(xtr, y[train])
-            p_model[test] = m.predict_proba(xte)
-        elif model in ("mlp", "cnn"):
-            from ._model import _neural
+        elif model in ("xgboost", "mlp", "cnn"):
+            from ._model import _neural, prior_correct, resolve_pos_weight
 
-            m = _neural().NeuralRiskModel(architecture=model, **(neural or {})).fit(xtr, y[train], codes[train])
-            p_model[test] = m.predict_proba(xte)
+            # class weighting is undone as RiskModel.predict does: risks, not scores
+            params = dict((boosting if model == "xgboost" else neural) or {})
+            w = resolve_pos_weight(model, params, y[train])
+            if model == "xgboost":
+                m = _r.GradientBoosting(**params).fit(xtr, y[train])
+            else:
+                params["pos_weight"] = w
+                m = _neural().NeuralRiskModel(architecture=model, **params).fit(xtr, y[train], codes[train])
+            p_model[test] = (m.predict_proba(xte) if w == 1.0 or not w > 0
+                             else prior_correct(m.decision_function(xte), w))
         else:
             raise InvalidArgument(f"evaluate: unknown model {model!r}")
         models.append(m)

@@ -46,6 +46,7 @@ _FIGURE = Optional_(Num(finite=False))
 _EVIDENCE = Obj({"rows?": _COUNT, "positives?": _COUNT, "events?": _COUNT, "athletes?": _COUNT,
                  "athletes_with_events?": _COUNT}, extra=True)
 _TRAINING_SCHEMA = Obj({
+    "pos_weight?": Num(lo=1e-300),
     "rows?": _COUNT, "positives?": _COUNT, "events?": _COUNT, "athletes?": _COUNT,
     "athletes_with_events?": _COUNT, "label?": OneOf(Str(), Obj({
         "injury?": Str(max_len=4096), "horizon_days?": Int(1, 1 << 20), "text?": Str(max_len=4096)}, extra=True)),
@@ -65,6 +66,44 @@ _NEURAL_MODEL = Obj({"n_inputs": Int(1, 1 << 24), "tensors": List(Obj({
 _MODEL_SCHEMAS = {"logistic": Obj({"coef": List(Num()), "intercept": Num()}),
                   "xgboost": Obj({"xgboost_json": Str(max_len=1 << 30)}),
                   "mlp": _NEURAL_MODEL, "cnn": _NEURAL_MODEL}
+
+
+def resolve_pos_weight(kind: str, params: dict, y: np.ndarray) -> float:
+    """The weight of positive rows a model of ``kind`` with ``params`` trains with on
+    labels ``y``: ``pos_weight`` (mlp, cnn; <= 0: n_neg / n_pos of ``y``),
+    ``scale_pos_weight`` (xgboost), 1 otherwise (unweighted)."""
+    if kind in NEURAL:
+        w = float(params.get("pos_weight", 1.0))
+        if not w > 0:
+            pos = float(np.sum(y))
+            w = (len(y) - pos) / pos if pos > 0 else 1.0
+        return w
+    if kind == "xgboost":
+        return float(params.get("scale_pos_weight", 1.0))
+    return 1.0
+
+
+def prior_correct(logit: np.ndarray, pos_weight: float) -> np.ndarray:
+    """P(outcome) from the log-odds of a model trained with positive rows weighted by
+    ``pos_weight`` = w: weighted likelihood multiplies the fitted odds by w, so the
+    probability is sigmoid(logit − log w) (prior correction; King & Zeng 2001)."""
+    z = np.asarray(logit, dtype=float) - np.log(pos_weight)
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _check_counts(rec: dict, path, node: str) -> None:
+    """Counts that contradict each other (hand-edited files): rows > 0, positives <= rows,
+    events <= positives, athletes with events <= events and <= athletes."""
+    def bad(field, why):
+        raise FormatError(f"RiskModel.load: '{path}': node {node}.{field} is {rec[field]}: {why}")
+
+    get = lambda k: rec.get(k)  # noqa: E731
+    if get("rows") is not None and get("rows") <= 0:
+        bad("rows", "a fitted model has at least one training row")
+    for field, bound in (("positives", "rows"), ("events", "positives"), ("athletes_with_events", "events"),
+                         ("athletes_with_events", "athletes")):
+        if get(field) is not None and get(bound) is not None and get(field) > get(bound):
+            bad(field, f"more than {node}.{bound} ({rec[bound]})")
 
 
 def _windows(df: pd.DataFrame, x: np.ndarray, window_days: int) -> np.ndarray:
@@ -188,13 +227,16 @@ class RiskModel:
         sd = np.nanstd(x, axis=0)
         self.scale = np.where(sd > 0, sd, 1.0)
         xs = np.ascontiguousarray(self._inputs(df, xall, "fit")[keep])
+        # class weighting: the weight actually used is recorded and undone at prediction
+        pos_weight = resolve_pos_weight(self.kind, self.params, y)
         if self.kind == "logistic":
             self._model = _r.LogisticRegression(**self.params).fit(xs, y)
         elif self.kind == "xgboost":
             self._model = _r.GradientBoosting(**self.params).fit(xs, y)
         else:
             groups = pd.factorize(d["athlete"])[0].astype(np.int64) if "athlete" in d else np.zeros(0, np.int64)
-            self._model = _neural().NeuralRiskModel(architecture=self.kind, **self.params).fit(xs, y, groups)
+            params = {**self.params, "pos_weight": pos_weight}
+            self._model = _neural().NeuralRiskModel(architecture=self.kind, **params).fit(xs, y, groups)
         self.training = {
             "rows": int(len(d)), "positives": int(y.sum()), "label": label,
             "athletes": int(d["athlete"].nunique()) if "athlete" in d else None,
@@ -207,6 +249,8 @@ class RiskModel:
             self.training["athletes_with_events"] = e["athletes_with_events"]
         if self.kind in NEURAL:
             self.training["best_epoch"] = self._model.best_epoch
+        if pos_weight != 1.0:
+            self.training["pos_weight"] = pos_weight
         if separating:
             self.training["separating_features"] = separating
             self.training["warnings"] = [separation_text(separating)]
@@ -252,7 +296,9 @@ class RiskModel:
     def describe(self) -> dict:
         """What a reader of this model's risks needs first: ``label`` (risk of what),
         ``base_rate`` (share of positive training rows), ``validation`` (text: the validated
-        AUC with its interval and scheme, or "not validated") and the training period."""
+        AUC with its interval and scheme, or "not validated"), the training period, and
+        ``pos_weight`` / ``weighting``: the positive-class weight of training (1: none; None:
+        unknown, then the outputs are scores and ``warnings`` says so) and what it means."""
         t = self.training if isinstance(self.training, dict) else {}
         lab = t.get("label")
         label = lab.get("text") if isinstance(lab, dict) else None
@@ -272,21 +318,59 @@ class RiskModel:
         if isinstance(v, dict) and isinstance(v.get("separation_warning"), str) and v["separation_warning"] \
                 and v["separation_warning"] not in notes:
             notes.append(v["separation_warning"])
+        w, weighting = self._weighting()
+        if w is None:
+            notes.append(weighting)
         if notes:
             text += "; WARNING: " + "; ".join(notes)
         return {"label": label or "the label the model was trained on (not recorded)",
                 "base_rate": (pos / rows) if rows else None, "validation": text,
+                "pos_weight": w, "weighting": weighting,
                 "first_date": t.get("first_date"), "last_date": t.get("last_date"),
                 "athletes": t.get("athletes"), "events": t.get("events"), "warnings": notes}
+
+    def _weighting(self):
+        """(w, text): the weight of positive rows the model was trained with (1: unweighted;
+        None: weighted by an amount the file does not record) and what that means for its
+        outputs (None when unweighted)."""
+        t = self.training if isinstance(self.training, dict) else {}
+        how = ""
+        if t.get("pos_weight") is not None:
+            w = float(t["pos_weight"])
+        elif self.kind in NEURAL and not float(self.params.get("pos_weight", 1.0)) > 0:
+            rows, pos = t.get("rows"), t.get("positives")
+            if not (rows and pos and pos < rows):
+                return None, ("trained with class weighting (pos_weight n_neg/n_pos) by an amount this file does "
+                              "not record: its outputs are scores that rank athlete-days, not probabilities")
+            w = (rows - pos) / pos
+            how = " (the weight n_neg/n_pos from the recorded training counts: the file does not record it)"
+        else:
+            w = resolve_pos_weight(self.kind, self.params, np.zeros(0))
+        if w == 1.0:
+            return 1.0, None
+        if not w > 0:
+            return None, (f"trained with a positive-class weight of {w:g}: its outputs are scores that rank "
+                          "athlete-days, not probabilities")
+        return w, (f"trained with positive rows weighted {w:.4g} (class weighting): risks are prior-corrected to "
+                   f"probabilities, log-odds {-np.log(w):+.3f} (= -log {w:.4g}){how}")
 
     def _check_fitted(self, where):
         if self._model is None:
             raise InvalidArgument(f"RiskModel.{where}: the model is not fitted")
 
     def predict(self, data, feature_names: Optional[Sequence[str]] = None) -> np.ndarray:
-        """P(outcome) per row of a DataFrame (or an array with matching ``feature_names``)."""
+        """P(outcome) per row of a DataFrame (or an array with matching ``feature_names``).
+
+        A model trained with positive rows weighted w (``pos_weight``, ``scale_pos_weight``;
+        recorded as ``training["pos_weight"]``) fits odds w times too high: its log-odds are
+        prior-corrected by −log w (:func:`prior_correct`), so the risks are probabilities
+        again (their ranking, hence the AUC, is unchanged)."""
         self._check_fitted("predict")
-        return self._model.predict_proba(self._inputs(data, self._matrix(data, feature_names, "predict"), "predict"))
+        x = self._inputs(data, self._matrix(data, feature_names, "predict"), "predict")
+        w = self._weighting()[0]
+        if w is None or w == 1.0:
+            return self._model.predict_proba(x)
+        return prior_correct(self._model.decision_function(x), w)
 
     def explain(self, data, feature_names: Optional[Sequence[str]] = None) -> pd.DataFrame:
         """Per-row contributions to the log-odds, one column per feature plus ``baseline``.
@@ -295,14 +379,17 @@ class RiskModel:
         integrated gradients from the training-mean baseline (``baseline`` is the logit
         there; the CNN's attributions are summed over the days of its window). Each row
         sums to the model's log-odds (the neural models up to the quadrature error,
-        ~1e-12)."""
+        ~1e-12). For a class-weighted model ``baseline`` includes the prior correction
+        −log w, so rows sum to the log-odds of :meth:`predict`."""
         self._check_fitted("explain")
         c = self._model.contributions(self._inputs(data, self._matrix(data, feature_names, "explain"), "explain"))
         if self.kind == "cnn":  # window columns are day-major: (days × features)
             p = len(self.features)
             c = np.c_[c[:, :-1].reshape(len(c), -1, p).sum(axis=1), c[:, -1]]
         out = pd.DataFrame(c[:, :-1], columns=self.features)
-        out["baseline"] = c[:, -1]
+        w = self._weighting()[0]
+        # the prior correction of class-weighted training moves the baseline (see predict)
+        out["baseline"] = c[:, -1] - (np.log(w) if w is not None else 0.0)
         if isinstance(data, pd.DataFrame):
             out.index = data.index
         return out
@@ -345,6 +432,10 @@ class RiskModel:
         check(d, _FILE_SCHEMA, "RiskModel.load", path)
         if "training" in d:
             check(d["training"], _TRAINING_SCHEMA, "RiskModel.load", path, "training")
+            _check_counts(d["training"], path, "training")
+            v = d["training"].get("validation")
+            if isinstance(v, dict):
+                _check_counts(v["evidence"], path, "training.validation.evidence")
         kind, n = d["kind"], len(d["features"])
         check(d["model"], _MODEL_SCHEMAS[kind], "RiskModel.load", path, "model")
         pre = d["preprocessing"]

@@ -18,6 +18,21 @@ from .._schema import Int, List, Num, Obj, Optional_, Str, check
 
 FORMAT_VERSION = 1
 
+#: The risk pillar's file formats and what each holds (named when a file of one is given for another).
+FORMATS = {"sportsmed-risk-model": "a risk model (logistic, xgboost, mlp or cnn)",
+           "sportsmed-risk-cox": "a Cox proportional-hazards model",
+           "sportsmed-risk-calibrator": "a risk calibrator"}
+
+
+def file_format(path: Union[str, Path]) -> Optional[str]:
+    """The ``format`` field of a JSON file, or None (not JSON, no such field, unreadable)."""
+    try:
+        d = load_json_file(path, "file_format")
+    except Exception:  # any reason the file is not one of ours: the caller reports its own error
+        return None
+    f = d.get("format") if isinstance(d, dict) else None
+    return f if isinstance(f, str) else None
+
 _COX_SCHEMA = Obj({"format": Str(), "format_version": Int(), "sportsmed_version?": Optional_(Str()),
                    "features": List(Str(max_len=4096), min_len=1), "ties?": Str(choices=["breslow"]),
                    "coef": List(Num()), "standard_errors?": List(Num(finite=False)),
@@ -41,6 +56,9 @@ def read_json(path: Union[str, Path], fmt: str, where: str) -> dict:
     Raises FormatError for non-JSON, another format or another format version."""
     d = load_json_file(path, where)
     if not isinstance(d, dict) or d.get("format") != fmt:
+        got = d.get("format") if isinstance(d, dict) else None
+        if isinstance(got, str) and got in FORMATS:
+            raise FormatError(f"{where}: '{path}' is {FORMATS[got]} (format {got!r}), not a {fmt} file")
         raise FormatError(f"{where}: '{path}' is not a {fmt} file")
     if d.get("format_version") != FORMAT_VERSION:
         raise FormatError(f"{where}: '{path}' has format version {d.get('format_version')}, this sportsmed "

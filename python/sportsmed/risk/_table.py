@@ -222,10 +222,14 @@ def with_features(df: pd.DataFrame, load: str = "daily_load", injury: Optional[s
                   min_periods: int = 0) -> pd.DataFrame:
     """``df`` (on a complete daily grid) with the workload features and, when ``injury``
     is a column, the label ``y`` = injury within ``horizon_days``. Workload columns replace
-    columns of the same name already in ``df`` (SoccerMon ships its own ``monotony``)."""
+    columns of the same name already in ``df`` (SoccerMon ships its own ``monotony``): the
+    replaced names are listed in ``attrs["replaced_columns"]``, so a caller can say that
+    the file's own values are not used."""
     w = workload(df, load, acute_days, chronic_days, min_periods)
     names = [c for c in w.columns if c not in ("athlete", "date")]
-    out = df.drop(columns=[c for c in names if c in df.columns]).join(w[names])
+    replaced = [c for c in names if c in df.columns]
+    out = df.drop(columns=replaced).join(w[names])
+    out.attrs["replaced_columns"] = replaced
     if injury is not None and injury in df.columns:
         out["y"] = injury_labels(df, horizon_days, injury)
         # evaluate() reads the horizon to refuse a purge shorter than it
