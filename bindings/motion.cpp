@@ -415,6 +415,11 @@ void bind_synthetic(py::module_& m, py::class_<SegmentTemplate>& tmpl, py::class
         py::arg("centres_right") = py::none(),
         "Drop-vertical-jump features as (name, value, unit) tuples; with joint centres (frames × 9: hip, knee, "
         "ankle, lab) also the frontal-plane projection angles and knee-to-ankle separation ratios.");
+    m.def("unloaded_plate_offset", [](const VecXd& force, double rate_hz, double body_weight_n) {
+            return unloaded_plate_offset(force, rate_hz, body_weight_n);
+        }, py::arg("force"), py::arg("rate_hz"), py::arg("body_weight_n"),
+        "The level (N) an unloaded plate reads: its lowest 50 ms mean when under 10 % of body weight and at "
+        "least 5 N; 0 otherwise (drop_jump_features takes it off before finding the contacts).");
     m.def("model_joint_centres", &model_joint_centres, py::arg("trial"), py::arg("model"), py::arg("side"),
           py::arg("cutoff_hz") = 12.0, py::arg("max_gap") = 20, py::call_guard<py::gil_scoped_release>(),
           "Hip, knee, ankle joint centres (N × 9, lab) from markers and a segment-template model.");

@@ -113,13 +113,41 @@ std::vector<Feature> drop_jump(const Trial& t, const FeatureOptions& o, std::vec
     for (const auto& w : implausible_angles(al, "left")) warnings.push_back(w);
     for (const auto& w : implausible_angles(ar, "right")) warnings.push_back(w);
     const auto [fl, fr] = foot_forces(t);
+    // drop_jump_features takes a plate's unloaded offset off before it finds the contacts
+    for (const auto* f : {&fl, &fr})
+        if (const double offset = unloaded_plate_offset(*f, t.analog_rate_hz, o.body_mass_kg * 9.81); offset != 0.0)
+            warnings.push_back(fmt::format("the {} foot's force reads {:.1f} N when unloaded (a plate offset, under "
+                                           "10 % of body weight): taken off before the contacts are found",
+                                           f == &fl ? "left" : "right", offset));
     const std::vector<std::string> centres{"LHJC", "LKJC", "LAJC", "RHJC", "RKJC", "RAJC"};
+    std::vector<Feature> out;
     if (missing_of(t, centres).empty()) {
         const Trial mm = convert_units(t, "mm");  // the centres' lengths are reported in cm
         const RowMatXd cl = three_points(mm, "LHJC", "LKJC", "LAJC"), cr = three_points(mm, "RHJC", "RKJC", "RAJC");
-        return drop_jump_features(al, ar, t.point_rate_hz, fl, fr, t.analog_rate_hz, o.body_mass_kg, cl, cr);
+        out = drop_jump_features(al, ar, t.point_rate_hz, fl, fr, t.analog_rate_hz, o.body_mass_kg, cl, cr);
+    } else {
+        out = drop_jump_features(al, ar, t.point_rate_hz, fl, fr, t.analog_rate_hz, o.body_mass_kg);
     }
-    return drop_jump_features(al, ar, t.point_rate_hz, fl, fr, t.analog_rate_hz, o.body_mass_kg);
+    // A drop landing: a contact of 0.1-1 s that starts in the air and is followed by a flight.
+    // Another task (a walk, a jump that starts on the plates) gets its numbers with a warning.
+    auto value = [&](const char* name) {
+        for (const auto& f : out)
+            if (f.name == name) return f.value;
+        return std::numeric_limits<double>::quiet_NaN();
+    };
+    const double contact = value("contact_time_s"), start = value("initial_contact_s");
+    if (std::isfinite(contact) && !(contact >= 0.1 && contact <= 1.0))
+        warnings.push_back(fmt::format("the ground contact found lasts {:.3g} s, a drop-jump landing 0.1-1 s: this "
+                                       "does not look like a drop landing (another task?); the landing features "
+                                       "describe that contact",
+                                       contact));
+    else if (std::isfinite(start) && start <= 0.0)
+        warnings.push_back("the trial starts in ground contact: a drop jump starts in the air, on the way down from "
+                           "the box; the landing features describe the first contact");
+    else if (!std::isfinite(value("flight_time_s")))
+        warnings.push_back("no flight follows the contact: a drop vertical jump rebounds and lands again; flight time, "
+                           "jump height and reactive strength are missing");
+    return out;
 }
 
 // Frame index (fractional) of an event time.

@@ -361,15 +361,31 @@ RowMatXd model_angles(const Trial& trial, const std::vector<SegmentTemplate>& mo
     return out;
 }
 
+double unloaded_plate_offset(const VecXdCRef& f, double rate_hz, double body_weight_n) {
+    const auto window = std::max<std::int64_t>(1, static_cast<std::int64_t>(0.05 * rate_hz));
+    const std::int64_t n = f.size();
+    if (n < window || !(body_weight_n > 0)) return 0.0;
+    double low = std::numeric_limits<double>::infinity(), sum = f.head(window).sum();
+    for (std::int64_t i = window;; ++i) {
+        low = std::min(low, sum / double(window));
+        if (i >= n) break;
+        sum += f[i] - f[i - window];
+    }
+    return std::isfinite(low) && std::abs(low) >= 5.0 && std::abs(low) < 0.1 * body_weight_n ? low : 0.0;
+}
+
 namespace {
 
 std::vector<Feature> drop_jump_features_impl(const RowMatXdCRef& al, const RowMatXdCRef& ar, double rate,
-                                             const VecXdCRef& fl, const VecXdCRef& fr, double arate, double mass,
-                                             const RowMatXd* cl, const RowMatXd* cr) {
+                                             const VecXdCRef& fl_raw, const VecXdCRef& fr_raw, double arate,
+                                             double mass, const RowMatXd* cl, const RowMatXd* cr) {
     SPORTSMED_CHECK(al.cols() == 9 && ar.cols() == 9 && al.rows() == ar.rows(),
                     "drop_jump_features: angles must be frames × 9 on both sides");
-    SPORTSMED_CHECK(fl.size() == fr.size(), "drop_jump_features: force signals differ in length");
+    SPORTSMED_CHECK(fl_raw.size() == fr_raw.size(), "drop_jump_features: force signals differ in length");
     SPORTSMED_CHECK(rate > 0 && arate > 0 && mass > 0, "drop_jump_features: rates and body mass must be positive");
+    // each foot's force less its plate's unloaded offset (unloaded_plate_offset)
+    const VecXd fl = fl_raw.array() - unloaded_plate_offset(fl_raw, arate, mass * kG);
+    const VecXd fr = fr_raw.array() - unloaded_plate_offset(fr_raw, arate, mass * kG);
     const VecXd total = fl + fr;
     const auto contacts = detect_contacts(total, 20.0, 10.0, static_cast<std::int64_t>(0.05 * arate));
     SPORTSMED_CHECK(!contacts.empty(), "drop_jump_features: no ground contact above 20 N");

@@ -248,3 +248,46 @@ def test_unlabelled_c3d_points_are_named_with_a_warning(shared_data):
     blank = [i for i, s in enumerate(raw[: c.trial.n_markers]) if not s.strip()]
     assert blank and all(c.trial.point_labels[i] == f"POINT{i + 1}" for i in blank)
     assert any(f"{len(blank)} point(s) have no label" in w for w in c.warnings)
+
+
+def test_a_plate_offset_is_taken_off_before_the_drop_jump_contacts(shared_data):
+    """Sample_Jump2.c3d: plate 2 reads ~18 N in flight; with it the summed force never fell below
+    the 10 N off threshold and the take-off was lost. Taken off, the take-off lands on the
+    file's own 'Take-Off' event (set by the lab); the trial starts on the plates (a
+    countermovement jump), which is said too."""
+    c = motion.read_c3d(str(shared_data("motion/c3d/Sample_Jump2.c3d")))
+    t = c.trial
+    stored = {e.context: e.time_s for e in t.events}
+    fz = [np.abs(p.force[:, 2]) for p in t.force_plates]
+    zeros = np.zeros((t.n_frames, 9))  # the file holds no angles; the contacts need none
+    feats = dict((n, v) for n, v, _ in motion.drop_jump_features(zeros, zeros, t.point_rate_hz, fz[0], fz[1],
+                                                                   t.analog_rate_hz, 70.0))
+    start = (t.first_frame - 1) / t.point_rate_hz
+    # both feet off (the summed force under 10 N) within 25 ms of the lab's event, which one
+    # foot's threshold sets; before, no take-off was found at all
+    assert feats["take_off_s"] + start == pytest.approx(stored["Take-Off"], abs=0.025)
+    assert feats["flight_time_s"] + feats["take_off_s"] + start == pytest.approx(stored["Landing"], abs=0.025)
+    assert feats["initial_contact_s"] == 0.0  # on the plates from the first sample
+    assert motion.unloaded_plate_offset(fz[1], t.analog_rate_hz, 70 * 9.81) > 10.0
+    assert motion.unloaded_plate_offset(fz[0] + 300.0, t.analog_rate_hz, 70 * 9.81) == 0.0  # a load, not an offset
+
+
+def test_drop_jump_features_of_a_walk_say_it_is_no_landing(shared_data):
+    c = motion.read_c3d(str(shared_data("motion/c3d/PlugInC3D.c3d")))
+    feats, warns = motion.trial_features(c.trial, "drop_jump", 66.2, with_warnings=True)
+    contact = dict((n, v) for n, v, _ in feats)["contact_time_s"]
+    assert contact > 1.0
+    assert any("does not look like a drop landing" in w for w in warns)
+    s = motion.drop_jump_analysis(seed=2)  # a real landing gets no such warning
+    _, ok = motion.trial_features(s["processed"], "drop_jump", s["synthetic"].body_mass_kg, with_warnings=True)
+    assert not any("drop landing" in w or "ground contact" in w for w in ok)
+
+
+def test_gait_kam_peaks_that_depend_on_the_frame_are_reported(shared_data):
+    """gait-pig.c3d: the knee is rotated 22-46 deg, so the tibia- and femur-frame knee adduction
+    moments differ (Vicon stored the femur-frame ones there)."""
+    path = str(shared_data("motion/c3d/gait-pig.c3d"))
+    df = motion.feature_table([path], "gait", body_mass_kg=61.1, kinetics=True)
+    assert "between the tibia (distal) and femur (proximal) frames" in df["warnings"].iloc[0]
+    prox = motion.feature_table([path], "gait", body_mass_kg=61.1, kinetics=True, moment_frame="proximal")
+    assert prox["right_kam_first_peak"].iloc[0] != pytest.approx(df["right_kam_first_peak"].iloc[0], abs=0.05)

@@ -48,10 +48,12 @@ def test_c3d_with_plates_but_no_angles_names_what_is_missing(shared_data):
     c3d = motion.read_c3d(path)
     assert len(c3d.trial.force_plates) == 2 and not c3d.trial.has_marker("LKneeAngles")  # what the file holds
     rep = build_screen(ScreenInputs(trials=[path], mass_kg=70.0))
-    # without angles the force measures are tried, and this jump starts on the plates: no drop landing
+    # without angles the force measures are tried, and this jump starts on the plates: no drop
+    # landing. Plate 2's in-flight offset (~18 N) is taken off, so the take-off is found and the
+    # reason is the true one (it used to say the contact lasted to the end of the recording).
     for f in rep.data["flags"][:7]:
-        assert f["status"] == GREY and "Sample_Jump2.c3d" in f["reason"]
-        assert "no take-off after the first contact" in f["reason"] and "starts on the plates" in f["reason"]
+        assert f["status"] == GREY
+        assert "starts in ground contact" in f["reason"] and "end of the recording" not in f["reason"]
 
 
 def test_force_measures_without_angles_match_the_compiled_drop_jump():

@@ -83,6 +83,12 @@ struct Feature {
     std::string unit;
 };
 
+/// The level an unloaded force plate reads (N): the lowest 50 ms mean of @p force when it is
+/// below 10 % of @p body_weight_n (a foot at rest carries far more) and at least 5 N in size;
+/// 0 otherwise. drop_jump_features takes it off each foot's force before finding the contacts
+/// (thresholds 20 N on, 10 N off), so that a plate's offset cannot hide the flight.
+double unloaded_plate_offset(const VecXdCRef& force, double rate_hz, double body_weight_n);
+
 /// Drop-vertical-jump screening features (Hewett 2005; Myer 2010) from PiG angles and the
 /// vertical ground reaction force of each foot.
 ///

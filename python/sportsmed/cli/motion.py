@@ -151,7 +151,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _reader_warnings(path: str, warnings) -> None:
     """What the reader noticed (a cut-off file, a replaced unit ...) goes to stderr: the
     numbers computed from the file rest on it."""
-    for w in warnings:
+    for w in dict.fromkeys(warnings):  # the C3D's and its trial's lists may repeat one another
         print(f"sportsmed motion: warning: '{path}': {w}", file=sys.stderr)
 
 

@@ -102,15 +102,16 @@ def echo_time_problem(te_ms: Sequence[float]) -> Optional[str]:
 SHEAR_TOLERANCE = 1e-3
 
 
-def check_orthogonal(geometry, path, what: str) -> None:
+def check_orthogonal(geometry, source, what: str) -> None:
     """Refuses a sheared grid (direction cosines not orthogonal, e.g. a gantry tilt kept in the
     affine) for a computation that measures distances with the voxel sizes: read and
-    converted faithfully, such an image would give wrong millimetres here."""
+    converted faithfully, such an image would give wrong millimetres here. ``source`` names
+    the image in the message."""
     from .. import InvalidArgument
 
     d = np.asarray(geometry.direction, dtype=float)
     err = float(np.max(np.abs(d.T @ d - np.eye(3))))
     if err > SHEAR_TOLERANCE:
-        raise InvalidArgument(f"{what}: '{path}' lies on a sheared grid (its axes are off 90 deg by up to "
+        raise InvalidArgument(f"{what}: '{source}' lies on a sheared grid (its axes are off 90 deg by up to "
                               f"{np.degrees(np.arcsin(min(1.0, err))):.2f} deg): distances measured on it would be "
                               "wrong; resample it onto an orthogonal grid first")

@@ -400,7 +400,8 @@ def hip_knee_angles(trial, model, side: str, cutoff_hz: float = 6.0, max_gap: in
 
 
 def feature_table(trials, task: str = "drop_jump", body_mass_kg: float | None = None, gait_events: str = "auto",
-                  progress=None, vertical_axis: str = "auto", kinetics: bool = False, mp=None):
+                  progress=None, vertical_axis: str = "auto", kinetics: bool = False, mp=None,
+                  moment_frame: str = "distal"):
     """Features of many trials as one table.
 
     Parameters
@@ -414,8 +415,12 @@ def feature_table(trials, task: str = "drop_jump", body_mass_kg: float | None = 
     vertical_axis : "auto" (read from the data and, for a C3D, POINT:Y_SCREEN) or "+z", "+y", ...
     kinetics : also the joint-moment features of :func:`kinetic_features` (C3D files with force
         plates; the body mass from ``body_mass_kg``, ``mp`` (a Vicon .mp) or PROCESSING:Bodymass;
-        moments in the distal frame, Plug-in Gait's default). A trial whose moments cannot be
-        computed keeps its other features, NaN moments and the reason in ``warnings``.
+        moments in ``moment_frame``: "distal" (Plug-in Gait's default), "proximal" or "jcs", as
+        :func:`inverse_dynamics`). A trial whose moments cannot be computed keeps its other
+        features, NaN moments and the reason in ``warnings``. For gait, when the knee adduction
+        moment peaks in the tibia and femur frames differ by more than 0.1 N·m/kg (a rotated
+        knee mixes the sagittal moment into the frontal one), ``warnings`` says so: they are
+        then a statement about the frame as much as the knee.
 
     Returns
     -------
@@ -450,11 +455,16 @@ def feature_table(trials, task: str = "drop_jump", body_mass_kg: float | None = 
                                vertical_axis)
     df = feature_table_frame(table)
     if kinetics:
-        df = _add_kinetic_features(df, trials, task, body_mass_kg, mp)
+        df = _add_kinetic_features(df, trials, task, body_mass_kg, mp, moment_frame)
     return df
 
 
-def _add_kinetic_features(df, trials, task, body_mass_kg, mp):
+#: Knee adduction moment peaks (N·m/kg) that differ more than this between the tibia and femur
+#: frames are reported: the frame then decides the number.
+KAM_FRAME_SPREAD_NM_PER_KG = 0.1
+
+
+def _add_kinetic_features(df, trials, task, body_mass_kg, mp, frame="distal"):
     import os
 
     import numpy as np
@@ -467,9 +477,22 @@ def _add_kinetic_features(df, trials, task, body_mass_kg, mp):
         try:
             if not isinstance(source, (str, os.PathLike)) or not os.fspath(source).lower().endswith(".c3d"):
                 raise ValueError("joint moments need a C3D file with force plates")
-            dyn = inverse_dynamics(source, body_mass_kg=body_mass_kg, mp=mp)
+            dyn = inverse_dynamics(source, body_mass_kg=body_mass_kg, mp=mp, frame=frame)
             feats, feat_units, notes = kinetic_features(dyn, task)
             notes = list(dyn.attrs.get("warnings", [])) + notes
+            if task.replace("-", "_").lower() == "gait":
+                spread = {}
+                for other in ("distal", "proximal"):
+                    o = feats if other == frame else kinetic_features(
+                        inverse_dynamics(source, body_mass_kg=body_mass_kg, mp=mp, frame=other), task)[0]
+                    spread[other] = o
+                keys = [k for k in feats if "kam_" in k and "peak" in k]
+                worst = max((abs(spread["distal"][k] - spread["proximal"][k]) for k in keys
+                             if np.isfinite(spread["distal"][k]) and np.isfinite(spread["proximal"][k])), default=0.0)
+                if worst > KAM_FRAME_SPREAD_NM_PER_KG:
+                    notes.append(f"the knee adduction moment peaks differ by up to {worst:.2f} N·m/kg between the "
+                                 f"tibia (distal) and femur (proximal) frames (a rotated knee); these are in the "
+                                 f"{frame} frame: state it with them")
             units.update(feat_units)
             rows[str(name)] = feats
         except Exception as exc:  # noqa: BLE001  (one trial's failure is its row's note, never the table's)
@@ -1106,7 +1129,9 @@ def kinetic_features(dynamics, task: str = "drop_jump"):
             key = f"{what}_symmetry"
             left = feats[f"left_peak_{what}"]
             right = feats[f"right_peak_{what}"]
-            feats[key], units[key] = (left / right if right and np.isfinite(right) and right > 0 else float("nan")), "ratio"
+            # a ratio of two peaks of one sign: a side whose peak is not positive has none
+            ok = np.isfinite(left) and np.isfinite(right) and left > 0 and right > 0
+            feats[key], units[key] = (left / right if ok else float("nan")), "ratio"
     limit = 5.0  # N·m/kg: beyond any published knee moment of landing or gait
     for k, v in feats.items():
         if units[k] == "N·m/kg" and np.isfinite(v) and abs(v) > limit:
