@@ -9,7 +9,7 @@ CSV (one row per file)::
     A001,2025-07-01,knee_t2,A001/knee_mese.nii.gz,,left
     A001,,training_log,A001/training_log.csv,,
 
-TOML (the same rows as ``[[items]]`` tables, plus study-level settings)::
+TOML (the same rows as ``[[items]]`` tables, plus the study's risk model)::
 
     risk_model = "risk_model.json"      # optional: the model the ``risk`` step applies
     [[items]]
@@ -22,7 +22,11 @@ TOML (the same rows as ``[[items]]`` tables, plus study-level settings)::
 Required columns: ``athlete_id``, ``task``, ``path`` (``session_date`` may be empty for a
 training log). Optional: ``body_mass_kg`` (drop jumps: when the C3D has no
 PROCESSING:Bodymass), ``knee_side`` (``left``/``right``, knee items: the scanned knee; the
-thickness regions of a segmentation whose tibial cartilage is one label need it).
+thickness regions of a segmentation whose tibial cartilage is one label need it),
+``label_names`` (``knee_mri`` items: the file naming the map's labels, a JSON or a 3D Slicer /
+ITK-SNAP colour table, when the map has no ``.labels.json`` sidecar). A TOML manifest takes no
+other study-level key than ``risk_model`` (the run's parameters are options of the run): an
+unknown key is refused, not ignored.
 
 Relative paths are relative to the manifest's folder. Tasks:
 
@@ -48,9 +52,12 @@ region; ``t2``: ``labels_source``, ``echoes``, ``te_first_ms``, ``te_last_ms`` a
 cartilage label, ``<label>_t2_mean_ms``, ``<label>_t2_median_ms``, ``<label>_t2_voxels``.
 
 A knee *session* is an athlete and a ``session_date``: its ``knee_mri``, ``knee_image`` and
-``knee_t2`` items belong together (one label map and one image per session at most). The
+``knee_t2`` items belong together (one label map and one image per session at most: the
+thickness and T2 of a session with two are refused, as failure rows). The
 columns are the same for every task; ``body_mass_kg`` is read for drop jumps only. Anything
-else is an :class:`sportsmed.InvalidArgument` naming the file and the line.
+else is an :class:`sportsmed.InvalidArgument` naming the file and the line. A file is listed
+once, except a squad's training log, which several athletes' rows may name (each reads its own
+rows of it, by the log's ``athlete`` column).
 """
 
 from __future__ import annotations
@@ -78,6 +85,8 @@ class Entry:
     body_mass_kg: Optional[float] = None
     line: int = 0              #: where it was declared (CSV line or TOML item number)
     knee_side: str = ""        #: "left", "right" or "" (knee items; not known)
+    #: the names of a knee_mri map's labels (JSON or colour table); None: its .labels.json sidecar
+    label_names: Optional[Path] = None
 
 
 @dataclass
@@ -85,7 +94,11 @@ class Manifest:
     path: Path
     entries: list[Entry]
     risk_model: Optional[Path] = None
-    settings: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)   #: always empty: unknown TOML keys are refused
+
+    def where(self, entry: Entry) -> str:
+        """Where ``entry`` is declared: "line N" (CSV) or "item N" (TOML)."""
+        return f"{'item' if self.path.suffix.lower() == '.toml' else 'line'} {entry.line}"
 
 
 def _error(where: str, message: str):
@@ -138,8 +151,15 @@ def _entry(row: dict, base: Path, where: str, line: int) -> Entry:
     side = str(row.get("knee_side") or "").strip().lower()
     if side not in ("", "left", "right"):
         raise _error(where, f"knee_side {row.get('knee_side')!r} is not left or right")
+    names = str(row.get("label_names") or "").strip()
+    names_path = None
+    if names:
+        if task != "knee_mri":
+            raise _error(where, f"label_names is given for a {task} item; it names the labels of a knee_mri map")
+        names_path = Path(names) if Path(names).is_absolute() else base / names
+        names_path = names_path.resolve()
     return Entry(athlete, _date(row.get("session_date"), where), task, p.resolve(),
-                 _mass(row.get("body_mass_kg"), where), line, side)
+                 _mass(row.get("body_mass_kg"), where), line, side, names_path)
 
 
 def read_manifest(path: Union[str, os.PathLike]) -> Manifest:
@@ -183,7 +203,12 @@ def read_manifest(path: Union[str, os.PathLike]) -> Manifest:
         if "risk_model" in doc:
             rm = Path(str(doc["risk_model"]))
             risk_model = (rm if rm.is_absolute() else base / rm).resolve()
-        settings = {k: v for k, v in doc.items() if k not in ("items", "risk_model")}
+        unknown = sorted(k for k in doc if k not in ("items", "risk_model"))
+        if unknown:
+            # a setting that is read and not applied would give numbers under other parameters than
+            # the manifest says: refused (the run's parameters are options of `cohort run`)
+            raise _error(str(path), f"unknown study setting(s) {', '.join(unknown)}: a TOML manifest takes "
+                                    "[[items]] and risk_model only (the run's parameters are options of the run)")
     else:
         reader = csv.DictReader(io.StringIO(text))
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
@@ -194,11 +219,14 @@ def read_manifest(path: Union[str, os.PathLike]) -> Manifest:
             entries.append(_entry(row, base, f"{path}, line {line}", line))
     if not entries:
         raise _error(str(path), "no items")
-    seen = set()
+    seen: dict = {}
     for e in entries:
-        if e.path in seen:
-            raise _error(str(path), f"'{e.path}' is listed twice (line/item {e.line})")
-        seen.add(e.path)
+        rows = seen.setdefault(e.path, [])
+        # a squad's training log may be listed for each of its athletes (each reads its own rows)
+        twice = [r for r in rows if not (e.task == r.task == "training_log" and e.athlete_id != r.athlete_id)]
+        if twice:
+            raise _error(str(path), f"'{e.path}' is listed twice (line/item {twice[0].line} and {e.line})")
+        rows.append(e)
     return Manifest(path.resolve(), entries, risk_model, settings)
 
 
@@ -208,10 +236,12 @@ def write_manifest_csv(entries: list[Entry], path: Path, base: Path) -> None:
 
     with atomic_output(path, newline="") as f:
         w = csv.writer(f)
-        w.writerow(list(COLUMNS) + ["body_mass_kg", "knee_side"])
+        names = any(e.label_names is not None for e in entries)
+        w.writerow(list(COLUMNS) + ["body_mass_kg", "knee_side"] + (["label_names"] if names else []))
         for e in entries:
             w.writerow([e.athlete_id, e.session_date, e.task, os.path.relpath(e.path, base),
-                        "" if e.body_mass_kg is None else f"{e.body_mass_kg:.1f}", e.knee_side])
+                        "" if e.body_mass_kg is None else f"{e.body_mass_kg:.1f}", e.knee_side]
+                       + ([os.path.relpath(e.label_names, base) if e.label_names else ""] if names else []))
 
 
 def write_manifest_toml(entries: list[Entry], path: Path, base: Path, risk_model: Optional[Path] = None) -> None:
@@ -233,4 +263,6 @@ def write_manifest_toml(entries: list[Entry], path: Path, base: Path, risk_model
             lines.append(f"body_mass_kg = {e.body_mass_kg:.1f}")
         if e.knee_side:
             lines.append(f"knee_side = {q(e.knee_side)}")
+        if e.label_names is not None:
+            lines.append(f"label_names = {q(os.path.relpath(e.label_names, base))}")
     write_text_atomic(path, "\n".join(lines) + "\n")

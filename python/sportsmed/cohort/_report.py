@@ -61,14 +61,19 @@ def _availability(rep, wl, plt) -> None:
     for a, g in wl.groupby("athlete"):
         r = recent[recent["athlete"] == a]
         today = g[g["date"] == g["date"].max()]
-        per.append({"athlete": _short(a), "status on last day": "injured" if (today["injury"] == 1).any() else
+        per.append({"athlete": _short(a), "last logged day": g["date"].max().date().isoformat(),
+                    "status on last day": "injured" if (today["injury"] == 1).any() else
                     "available", "available, last 28 days (%)": 100.0 * float((r["injury"] == 0).mean()),
                     "available, whole log (%)": 100.0 * float((g["injury"] == 0).mean())})
     per = pd.DataFrame(per).sort_values(["status on last day", "available, last 28 days (%)"],
                                         ascending=[False, True])
     daily = wl.groupby("date")["injury"].apply(lambda s: float((s == 0).mean()))
-    sec.metrics({"last logged day": last.date().isoformat(), "athletes": int(wl["athlete"].nunique()),
-                 "injured on the last day": int((per["status on last day"] == "injured").sum()),
+    behind = int((per["last logged day"] < last.date().isoformat()).sum())
+    if behind:
+        sec.note(f"{behind} athlete(s) have no log on the squad's last logged day ({last.date().isoformat()}): their "
+                 "status is that of their own last logged day, shown per athlete.", "warning")
+    sec.metrics({"squad's last logged day": last.date().isoformat(), "athletes": int(wl["athlete"].nunique()),
+                 "injured on their last logged day": int((per["status on last day"] == "injured").sum()),
                  "squad availability, last 28 days (%)": 100.0 * float((recent["injury"] == 0).mean())})
     fig, ax = plt.subplots(figsize=(9, 2.8))
     ax.plot(daily.index, 100 * daily.to_numpy(), color="#2b6cb0", lw=1)
@@ -103,34 +108,40 @@ def _risk(rep, rk, wl, plt) -> None:
     rows = []
     for a, g in rk.groupby("athlete"):
         g = g.sort_values("date")
-        r7 = float(g[g["date"] > last - pd.Timedelta(days=7)]["risk"].mean())
-        prev = g[(g["date"] <= last - pd.Timedelta(days=7)) & (g["date"] > last - pd.Timedelta(days=35))]["risk"]
+        # the windows end on the athlete's own last logged day (a log may end before the squad's)
+        own = g["date"].max()
+        r7 = float(g[g["date"] > own - pd.Timedelta(days=7)]["risk"].mean())
+        prev = g[(g["date"] <= own - pd.Timedelta(days=7)) & (g["date"] > own - pd.Timedelta(days=35))]["risk"]
         r28 = float(prev.mean()) if len(prev) else float("nan")
-        rel = (r7 - r28) / r28 if r28 and np.isfinite(r28) else float("nan")
-        trend = "rising" if rel > TREND_REL else "falling" if rel < -TREND_REL else "steady"
+        rel = (r7 - r28) / r28 if r28 and np.isfinite(r28) and np.isfinite(r7) else float("nan")
+        trend = ("no data" if not np.isfinite(rel) else "rising" if rel > TREND_REL else
+                 "falling" if rel < -TREND_REL else "steady")
         lastrow = g.iloc[-1]
         flags = []
         if inj.get(a):
             flags.append("injured")
         if "ewma_acwr" in g.columns and float(lastrow.get("ewma_acwr", np.nan)) > ACWR_SPIKE:
             flags.append(f"EWMA-ACWR {float(lastrow['ewma_acwr']):.2f} > {ACWR_SPIKE}")
-        if np.isfinite(top) and float(lastrow["risk"]) >= top:
+        if np.isfinite(top) and own == last and float(lastrow["risk"]) >= top:
             flags.append("top 10% of squad")
         if trend == "rising":
             flags.append("rising")
-        rows.append({"athlete": _short(a), "risk, last day": float(lastrow["risk"]), "mean, last 7 days": r7,
+        rows.append({"athlete": _short(a), "last logged day": own.date().isoformat(),
+                     "risk, last day": float(lastrow["risk"]), "mean, last 7 days": r7,
                      "mean, 28 days before": r28, "trend": trend, "flags": ", ".join(flags) or "—"})
     table = pd.DataFrame(rows).sort_values("risk, last day", ascending=False)
     sec.text("Risk is the model's probability of the event it was trained for, per athlete-day, from the workload "
-             "features rebuilt as the model records. Trend: the last 7 days' mean against the 28 days before "
-             f"(±{100 * TREND_REL:.0f}%). Flags: injured on the last day, EWMA-ACWR above {ACWR_SPIKE} (load spike), "
-             "top decile of the squad's risk on the last day"
+             "features rebuilt as the model records. Each athlete's values are of their own last logged day (shown "
+             "per athlete). Trend: the last 7 days' mean against the 28 days before "
+             f"(±{100 * TREND_REL:.0f}%; \"no data\" where either window has no risk). Flags: injured on the last "
+             f"day, EWMA-ACWR above {ACWR_SPIKE} (load spike), top decile of the squad's risk on the squad's last "
+             f"day ({last.date().isoformat()})"
              + ("" if n_ranked >= MIN_DECILE_SQUAD else
                 f" (not shown: {n_ranked} athletes have a risk that day, fewer than {MIN_DECILE_SQUAD})")
              + ", rising trend. A risk estimate is a prompt to look, not a diagnosis.")
     sec.metrics({"athletes": len(table), "flagged": int((table["flags"] != "—").sum()),
                  "rising": int((table["trend"] == "rising").sum()),
-                 "squad median risk, last day": float(np.nanmedian(latest.to_numpy()))})
+                 "squad median risk, squad's last day": float(np.nanmedian(latest.to_numpy()))})
     fig, ax = plt.subplots(figsize=(9, 3.2))
     q = rk.groupby("date")["risk"].quantile([0.1, 0.5, 0.9]).unstack()
     ax.fill_between(q.index, q[0.1], q[0.9], color="#bee3f8", label="squad 10–90%")
@@ -342,12 +353,20 @@ def squad_report(output: Union[str, os.PathLike], html_path: Union[str, os.PathL
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     wl, rk, mo, mri, seg_t, t2 = (_load(out, s) for s in ("workload", "risk", "motion", "mri", "seg", "t2"))
     fpath = out / "tables" / "failures.csv"
-    failures = pd.read_csv(fpath, keep_default_na=False) if fpath.exists() else None
+    try:
+        failures = pd.read_csv(fpath, keep_default_na=False) if fpath.exists() else None
+    except pd.errors.EmptyDataError:
+        failures = None
     summary = run.get("summary", {})
+    # failures.csv covers every table in the folder, also those of steps an earlier run made
+    n_failed = len(failures) if failures is not None else summary.get("failed", "?")
+    shown = run.get("tables") or run.get("steps") or []
     rep = Report(title or "Squad report",
                  f"Cohort run of {run.get('started', '?')[:10]} ({run.get('state')}): {summary.get('items', '?')} "
-                 f"items, {summary.get('failed', '?')} failed; athletes are shown by "
-                 + ("their manifest ids" if run.get("keep_ids") else "pseudonym (first 10 hex digits)"))
+                 f"items of steps {', '.join(run.get('steps') or []) or '?'}"
+                 + (f"; tables of {', '.join(shown)}" if shown and list(shown) != list(run.get("steps") or []) else "")
+                 + f"; {n_failed} failed item(s) in these tables; athletes are shown by "
+                 + ("their manifest ids" if run.get("keep_ids") else "pseudonym (sm_ and 16 hex digits)"))
     _availability(rep, wl, plt)
     _risk(rep, rk, wl, plt)
     _screening(rep, mo, plt, change_deg)

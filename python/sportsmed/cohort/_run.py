@@ -11,8 +11,13 @@ Output folder layout::
     tables/<step>.csv, tables/<step>.h5   one table per step (CSV and HDF5, same content)
     tables/failures.csv      one row per failed item: step, item, error type, message
 
-An item's key is the SHA-256 of its step (name, version), its input file's SHA-256 and the
-parameters the step depends on (the risk model and the segmentation model by their content).
+An item's key is the SHA-256 of its step (name, version), its input file's SHA-256, the SHA-256
+of every file read with it (its companions: the files beside it named ``<stem>.*``, such as a
+label map's ``.labels.json`` or a series' echo-time ``.json``; the session's label map and its
+companions for T2; a manifest ``label_names`` file) and the parameters the step depends on (the
+risk model and the segmentation model by their content). An item's id is its athlete's pseudonym
+(or, with ``keep_ids``, a file-name-safe form of the id), its date and a keyed hash of its path
+relative to the manifest's folder: a study moved as a whole keeps its ids and records.
 A re-run skips an item whose record holds the same key and succeeded and whose arrays are
 still there; ``force=True`` recomputes everything; failed items are retried.
 
@@ -93,7 +98,7 @@ def file_sha256(path: Path) -> str:
 @dataclass
 class Item:
     step: str
-    item_id: str                 #: pseudonymous: <athlete pseudonym>_<date>_<8 hex of the path's HMAC>
+    item_id: str                 #: <step>/<athlete pseudonym>_<date>_<8 hex of the relative path's HMAC>
     athlete: str                 #: pseudonym (or the manifest id with keep_ids)
     entry: Entry
     key: str = ""
@@ -102,6 +107,7 @@ class Item:
     #: the path the step reads instead of the entry's (a thickness item reads the seg output)
     path: Optional[Path] = None
     labels_path: Optional[Path] = None        #: a label map the step reads besides its input (t2)
+    labels_names: Optional[Path] = None       #: the manifest's label_names file of that map
     labels_source: str = "label map"
     upstream: Optional["Item"] = None         #: the item whose output array this one reads
     upstream_array: str = ""                  #: that array's name
@@ -113,14 +119,88 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
 
 
+_IMAGE_SUFFIXES = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".hdr", ".img")
+
+
+def _stem(name: str) -> str:
+    low = name.lower()
+    for suffix in _IMAGE_SUFFIXES:
+        if low.endswith(suffix):
+            return name[: -len(suffix)]
+    return os.path.splitext(name)[0]
+
+
+def _companions(path: Path, listing: Optional[dict] = None) -> list[Path]:
+    """The files beside ``path`` that share its stem (``knee.nii.gz``: ``knee.labels.json``,
+    ``knee.json``; a ``.hdr``'s ``.img``, an ``.nhdr``'s data file): what a reader may open with
+    it. ``listing`` caches each folder's names (a flat study folder is listed once)."""
+    p = Path(path)
+    if not p.is_file():
+        return []
+    names = None if listing is None else listing.get(p.parent)
+    if names is None:
+        try:
+            names = sorted(os.listdir(p.parent))
+        except OSError:
+            names = []
+        if listing is not None:
+            listing[p.parent] = names
+    prefix = _stem(p.name) + "."
+    return [p.parent / n for n in names if n.startswith(prefix) and n != p.name and (p.parent / n).is_file()]
+
+
+#: a word character, or a decimal point inside a number: what an id token must not touch
+_ID_BEFORE = r"(?<!\w)(?<!\w[.])"
+_ID_AFTER = r"(?![.]?\w)"
+
+
+def _replace_id(message: str, athlete_id: str, athlete: str) -> str:
+    """``message`` with the athlete's id replaced where it stands as a whole token (not inside
+    another word or number). An id without a letter ("1", "0042") reads like a number of the
+    message ("the trial has 1 plate(s)"): it becomes ``…``, not the pseudonym, so that no
+    message pairs a pseudonym with a number that might be its id."""
+    if not athlete_id or athlete_id == athlete:
+        return message
+    repl = athlete if any(c.isalpha() for c in athlete_id) else _REDACTED
+    pattern = re.compile(_ID_BEFORE + re.escape(athlete_id) + _ID_AFTER)
+    out, at = [], 0
+    for m in _PROTECTED.finditer(message):   # the placeholders and pseudonyms already put in stay
+        out += [pattern.sub(lambda _m: repl, message[at:m.start()]), m.group(0)]
+        at = m.end()
+    out.append(pattern.sub(lambda _m: repl, message[at:]))
+    return "".join(out)
+
+
 def _scrub(message: str, entry: Entry, athlete: str, item_id: str, others: Sequence[Path] = ()) -> str:
-    """An error message without the inputs' paths or the athlete's identity."""
-    for text in (str(entry.path), os.path.basename(entry.path)):
-        message = message.replace(text, f"<{entry.task} {item_id}>")
-    for other in others:
-        for text in (str(other), os.path.basename(other)):
-            message = message.replace(text, f"<input of {item_id}>")
-    return message.replace(entry.athlete_id, athlete)
+    """An error message without the inputs' paths or the athlete's identity: the inputs' paths
+    and names, every path under an input's folder (its sidecars, a missing companion) and the
+    folder itself (it may name the patient: ``MRN0012345_DOE/``), the names of the files beside
+    the inputs that share their stem, and the athlete id as a whole token."""
+    mine = f"<{entry.task} {item_id}>"
+    theirs = f"<input of {item_id}>"
+    paths = [Path(entry.path), *[Path(o) for o in others]]
+    for text, repl in [(str(paths[0]), mine)] + [(str(o), theirs) for o in paths[1:]]:
+        message = message.replace(text, repl)
+    folders = sorted({str(p.parent) for p in paths if str(p.parent) not in ("", "/", ".")}, key=len, reverse=True)
+    for folder in folders:
+        f = re.escape(folder)
+        # a quoted path under the folder: up to its closing quote (names may hold spaces)
+        message = re.sub(r"(['\"])" + f + r"(?:[/\\][^'\"\n]*)?\1", lambda m: m.group(1) + theirs + m.group(1),
+                         message)
+        # unquoted: up to a space, quote or punctuation that ends a clause
+        message = re.sub(f + r"(?:[/\\][^\s'\"<>:;,()\[\]]*)?(?![\w.-])", lambda _m: theirs, message)
+    names = {os.path.basename(paths[0]): mine}
+    for p in paths:
+        names.setdefault(p.name, theirs)
+        for c in _companions(p):
+            names.setdefault(c.name, theirs)
+    for name, repl in sorted(names.items(), key=lambda kv: len(kv[0]), reverse=True):
+        if name:
+            message = message.replace(name, repl)
+    for stem in {_stem(p.name) for p in paths if _stem(p.name)}:
+        # a sidecar's name that does not exist (yet): knee.nrrd's "knee.labels.json"
+        message = re.sub(r"(?<![\w.-])" + re.escape(stem) + r"\.\w[\w.-]*", lambda _m: theirs, message)
+    return _replace_id(message, entry.athlete_id, athlete)
 
 
 #: inputs larger than this are not read for their text (their messages' quoted spans go instead)
@@ -217,8 +297,10 @@ def execute_item(spec: dict) -> dict:
     step = STEPS[spec["step"]]
     entry: Entry = spec["entry"]
     labels = spec.get("labels_path")
+    names = spec.get("label_names")
     inp = StepInput(Path(spec.get("path") or entry.path), entry.athlete_id, entry.session_date, entry.body_mass_kg,
-                    Path(labels) if labels else None, spec.get("labels_source", "label map"), entry.knee_side)
+                    Path(labels) if labels else None, spec.get("labels_source", "label map"), entry.knee_side,
+                    Path(names) if names else None)
     t0 = time.perf_counter()
     started = _now()
     try:
@@ -343,11 +425,17 @@ def plan_items(manifest: Manifest, steps: Sequence[str], secret: bytes, keep_ids
     item's output). Upstream items come before the items that read them."""
     athletes = sorted({e.athlete_id for e in manifest.entries})
     pseud = dict(zip(athletes, _pseudonymise(athletes, secret)))
+    base = manifest.path.parent
 
     def item(name: str, e: Entry, **kw) -> Item:
         p = pseud[e.athlete_id]
-        tag = _pseudonymise([os.fspath(e.path)], secret)[0][3:11]
-        who = e.athlete_id if keep_ids else p
+        # the path as the manifest's folder sees it: a study moved as a whole keeps its item ids
+        try:
+            rel = Path(os.path.relpath(e.path, base)).as_posix()
+        except ValueError:   # another drive (Windows)
+            rel = os.fspath(e.path)
+        tag = _pseudonymise([rel], secret)[0][3:11]
+        who = _file_safe(e.athlete_id) if keep_ids else p
         return Item(name, f"{name}/{who}_{e.session_date or 'all'}_{tag}", e.athlete_id if keep_ids else p, e, **kw)
 
     items, later = [], []
@@ -370,11 +458,27 @@ def plan_items(manifest: Manifest, steps: Sequence[str], secret: bytes, keep_ids
                 continue
             for up in seg_items:
                 items.append(item("mri", up.entry, upstream=up, upstream_array="labels", labels_source="segmentation"))
+        # one label map per session: of two, the report would show one and hide the other
+        def where_all(entries: list) -> str:
+            kind = "item" if manifest.path.suffix.lower() == ".toml" else "line"
+            return f"{kind}s {', '.join(str(e.line) for e in entries)}"
+
+        for it in items:
+            if it.step != "mri":
+                continue
+            session = sessions[(it.entry.athlete_id, it.entry.session_date)]
+            maps = session["knee_mri"] or (session["knee_image"] if it.upstream is not None else [])
+            if len(maps) > 1:
+                what = "label maps (knee_mri)" if session["knee_mri"] else "images to segment (knee_image)"
+                it.error = ("InvalidArgument",
+                            f"the knee session has {len(maps)} {what}, at manifest {where_all(maps)}: a session "
+                            "has one; give the others "
+                            "their own session_date (another scan) or leave them out")
     for it in later:
         session = sessions[(it.entry.athlete_id, it.entry.session_date)]
         maps, ups = session["knee_mri"], segs.get((it.entry.athlete_id, it.entry.session_date), [])
         if len(maps) == 1:
-            it.labels_path = maps[0].path
+            it.labels_path, it.labels_names = maps[0].path, maps[0].label_names
         elif len(maps) > 1 or len(ups) > 1:
             it.error = ("InvalidArgument", f"the knee session has {len(maps)} label maps and {len(ups)} segmented "
                                            "images: T2 takes its labels from one")
@@ -388,6 +492,16 @@ def plan_items(manifest: Manifest, steps: Sequence[str], secret: bytes, keep_ids
                                            "per-region T2 needs labels")
         items.append(it)
     return items
+
+
+def _file_safe(athlete_id: str) -> str:
+    """``athlete_id`` as a part of a file name: itself when it holds only letters, digits, ``_``
+    and ``-``; else those characters (others as ``-``) and 8 hex digits of its SHA-256, so that
+    no id names a folder (``Team A/2``) or leaves the output (``../x``) and two ids stay apart."""
+    if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", athlete_id):
+        return athlete_id
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", athlete_id).strip("-")[:48] or "id"
+    return f"{slug}-{hashlib.sha256(athlete_id.encode()).hexdigest()[:8]}"
 
 
 def _resolve_steps(steps: Optional[Sequence[str]], manifest: Manifest, risk_model) -> list[str]:
@@ -442,6 +556,22 @@ def _outputs_intact(out: Path, rec: dict, check_hash: bool) -> bool:
             except OSError:
                 return False
     return True
+
+
+def _read_with(it: Item) -> list[tuple[str, Path]]:
+    """The files an item reads besides its main input, by role (their hashes are part of its key):
+    the input's companions, the label map of a T2 item with its companions, the manifest's
+    label_names file of the map the item reads."""
+    files: list[tuple[str, Path]] = []
+    if it.upstream is None or it.step == "t2":
+        files += [(f"companion:{c.name}", c) for c in _companions(it.entry.path)]
+    if it.step == "mri" and it.upstream is None and it.entry.label_names is not None:
+        files.append(("label_names", it.entry.label_names))
+    if it.labels_path is not None and it.upstream is None:
+        files += [(f"labels_companion:{c.name}", c) for c in _companions(it.labels_path)]
+        if it.labels_names is not None:
+            files.append(("label_names", it.labels_names))
+    return files
 
 
 def _item_key(it: Item, key_params: dict) -> str:
@@ -577,14 +707,28 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
             return True
         return False
 
+    def hash_inputs(it: Item) -> None:
+        """The SHA-256 of the item's input and of every file read with it (part of its key)."""
+        try:
+            it.input_sha256 = sha(it.entry.path)
+        except OSError as exc:
+            it.error = it.error or ("NotFound", f"cannot read the input of manifest {m.where(it.entry)}: "
+                                                f"{exc.strerror or exc}")
+            return
+        extra = [("labels", it.labels_path)] if it.labels_path is not None and it.upstream is None else []
+        for role, path in extra + _read_with(it):
+            try:
+                it.extra_sha256[role] = sha(path)
+            except OSError as exc:
+                what = {"labels": "the session's label map", "label_names": "the label_names file"}.get(
+                    role.split(":")[0], "a file beside the input")
+                it.error = it.error or ("NotFound", f"cannot read {what} of manifest {m.where(it.entry)}: "
+                                                    f"{exc.strerror or exc}")
+                return
+
     for it in items:
         if it.upstream is None:
-            try:
-                it.input_sha256 = sha(it.entry.path)
-                if it.labels_path is not None:
-                    it.extra_sha256["labels"] = sha(it.labels_path)
-            except OSError as exc:
-                it.error = it.error or ("NotFound", f"cannot read the input: {exc.strerror or exc}")
+            hash_inputs(it)
             if it.error is None and decide(it):
                 continue
             it.key = it.key or _item_key(it, key_params)
@@ -592,10 +736,7 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
             continue
         up = it.upstream
         if it.step == "t2":
-            try:
-                it.input_sha256 = sha(it.entry.path)
-            except OSError as exc:
-                it.error = ("NotFound", f"cannot read the input: {exc.strerror or exc}")
+            hash_inputs(it)
         if it.error is None and up.error is not None:
             it.error = ("UpstreamFailed", f"its labels come from {up.item_id}, which could not run")
         if it.error is not None:
@@ -625,7 +766,7 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
 
     def finish(it: Item, result: dict) -> list[Item]:
         """Records a finished item; returns the items downstream of it that must now run."""
-        others = [p for p in (it.path, it.labels_path) if p is not None]
+        others = [p for p in (it.path, it.labels_path, it.labels_names, it.entry.label_names) if p is not None]
 
         def scrub(message: str) -> str:
             message = _scrub(message, it.entry, it.athlete, it.item_id, others)
@@ -702,6 +843,10 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
                         spec["path"] = str(it.path)
                     if it.labels_path is not None:
                         spec["labels_path"] = str(it.labels_path)
+                    names = (it.labels_names if it.step == "t2" else
+                             it.entry.label_names if it.upstream is None else None)
+                    if names is not None:
+                        spec["label_names"] = str(names)
                     fut = client.submit(execute_item, spec, key=f"{it.item_id}-{it.key[:12]}", pure=False)
                     futures[fut.key] = (fut, it)
                     return fut
@@ -734,6 +879,8 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
                    seconds=time.perf_counter() - t_start, timings=timings,
                    summary={"items": len(items), "computed": len(computed), "skipped": len(skipped),
                             "failed": len(failures)},
+                   # the steps whose tables the folder holds (this run's and earlier runs')
+                   tables=sorted(p.stem for p in (out / "tables").glob("*.csv") if p.stem != "failures"),
                    items=[{"item": it.item_id, "step": it.step, "key": it.key, "input_sha256": it.input_sha256,
                            "status": rec["status"], "computed_at": rec.get("computed_at"),
                            "computed_in_this_run": it.item_id in computed,
@@ -834,8 +981,15 @@ def read_h5_table(path: Union[str, os.PathLike]):
     return pd.DataFrame(data, columns=cols)
 
 
+FAILURE_COLUMNS = ["step", "item", "athlete", "session_date", "task", "error_type", "error"]
+
+
 def write_tables(out: Path, steps: Sequence[str], records: Sequence[dict]) -> list[dict]:
-    """tables/<step>.csv and .h5 for each step, tables/failures.csv; returns the failures."""
+    """tables/<step>.csv and .h5 for each step, tables/failures.csv; returns this run's failures.
+
+    A step without a successful row gets a header-only table (its id columns). failures.csv
+    describes every table in the folder: the failure rows of steps not run this time are kept
+    from the previous failures.csv, as their tables are."""
     import pandas as pd
 
     from .._io import write_csv_atomic
@@ -844,16 +998,24 @@ def write_tables(out: Path, steps: Sequence[str], records: Sequence[dict]) -> li
     tables.mkdir(parents=True, exist_ok=True)
     for step in steps:
         df = step_table(records, step)
+        if df.empty and not len(df.columns):
+            df = pd.DataFrame(columns=[*ID_COLUMNS, "warnings"])
         write_csv_atomic(df, tables / f"{step}.csv", index=False)
         write_h5_table(df, tables / f"{step}.h5")
-    failures = sorted(({"step": r["step"], "item": r["item"], "athlete": r["athlete"],
-                        "session_date": r.get("session_date", ""), "task": r.get("task", ""),
-                        "error_type": r.get("error_type", ""), "error": r.get("error", "")}
-                       for r in records if r.get("status") == "failed"), key=lambda r: r["item"])
-    write_csv_atomic(pd.DataFrame(failures, columns=["step", "item", "athlete", "session_date", "task",
-                                                     "error_type", "error"]),
-                     tables / "failures.csv", index=False)
-    return failures
+    failures = [{"step": r["step"], "item": r["item"], "athlete": r["athlete"],
+                 "session_date": r.get("session_date", ""), "task": r.get("task", ""),
+                 "error_type": r.get("error_type", ""), "error": r.get("error", "")}
+                for r in records if r.get("status") == "failed"]
+    kept = []
+    try:
+        old = pd.read_csv(tables / "failures.csv", keep_default_na=False, dtype=str)
+        if list(old.columns) == FAILURE_COLUMNS:
+            kept = [r for r in old.to_dict("records") if r["step"] not in steps]
+    except (OSError, ValueError, pd.errors.EmptyDataError):
+        pass
+    write_csv_atomic(pd.DataFrame(sorted(failures + kept, key=lambda r: (r["item"], r["step"])),
+                                  columns=FAILURE_COLUMNS), tables / "failures.csv", index=False)
+    return sorted(failures, key=lambda r: r["item"])
 
 
 def cohort_status(output: Union[str, os.PathLike]) -> dict:

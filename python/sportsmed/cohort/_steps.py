@@ -42,6 +42,9 @@ class StepInput:
     labels_source: str = "label map"
     #: the scanned knee ("left", "right"; the manifest's knee_side) or "" (told from the labels)
     knee_side: str = ""
+    #: the file naming the labels of the step's label map (``path`` for mri, ``labels_path`` for t2;
+    #: the manifest's ``label_names``); None: the map's ``.labels.json`` sidecar
+    label_names: Optional[Path] = None
 
 
 @dataclass
@@ -120,6 +123,22 @@ def dynamics_peaks(inp: StepInput, params: dict) -> StepOutput:
 
 # -- imaging --------------------------------------------------------------------------------------
 
+def _map_label_names(map_path: str, names_file: Optional[Path], step: str) -> dict:
+    """{label: name} of a label map: from the manifest's ``label_names`` file, else from the
+    map's ``.labels.json`` sidecar; a map with neither is refused, saying how to name them."""
+    from .. import InvalidArgument, imaging
+
+    if names_file is not None:
+        return imaging.read_label_mapping(names_file)
+    names = imaging.read_label_names(map_path)
+    if names is None:
+        raise InvalidArgument(
+            f"{step}: the label map '{map_path}' carries no label names (no .labels.json sidecar beside it, named "
+            "as the map): write them there, or give the manifest a "
+            "label_names column naming the file that holds them (JSON or colour table, e.g. a 3D Slicer .ctbl)")
+    return names
+
+
 #: A median femoral cartilage thickness beyond this is a wrong label or unit, not a knee
 #: (Eckstein et al. 2006): a warning in the result, as ``mri thickness`` does.
 THICKNESS_MEDIAN_LIMIT_MM = 8.0
@@ -139,7 +158,7 @@ def mri_thickness(inp: StepInput, params: dict) -> StepOutput:
     img = imaging.read_image(path)
     imaging.check_orthogonal(img.geometry, path, "mri_thickness")
     labels = imaging.as_label_map(img.array, path)
-    names = imaging.read_label_names(path)
+    names = _map_label_names(path, inp.label_names, "mri_thickness")
     cart = imaging.resolve_label(names, params.get("cartilage", "femoral_cartilage"), "cartilage", path)
     bone = imaging.resolve_label(names, params.get("bone", "femur"), "bone", path)
     present = set(np.unique(labels).tolist())
@@ -367,10 +386,7 @@ def t2_relaxometry(inp: StepInput, params: dict) -> StepOutput:
     lpath = os.fspath(inp.labels_path)
     limg = imaging.read_image(lpath)
     labels = imaging.as_label_map(limg.array, lpath)
-    names = imaging.read_label_names(lpath)
-    if names is None:
-        raise InvalidArgument(f"t2: the label map '{lpath}' carries no label names (.labels.json): the cartilage "
-                              "labels cannot be told apart")
+    names = _map_label_names(lpath, inp.label_names, "t2")
     if not limg.geometry.same_grid(g, 1e-4):
         labels = imaging.resample_labels(labels, limg.geometry, g)
     cart = {k: v for k, v in sorted(names.items()) if "cartilage" in v.lower()}
@@ -419,12 +435,15 @@ def _read_log(inp: StepInput, load: str):
                           "or another task's?)")
     df = risk.read_table(inp.path, load=load, injury="injury")
     ids = df["athlete"].astype(str).unique()
-    if len(ids) > 1:
-        df = df[df["athlete"].astype(str) == inp.athlete_id]
-        if df.empty:
-            raise InvalidArgument(f"training log '{inp.path}' holds {len(ids)} athletes and none is the manifest's "
-                                  "athlete")
-    return df
+    mine = df["athlete"].astype(str) == inp.athlete_id
+    if len(ids) and not mine.any():
+        # a log of another athlete would put their loads under this athlete's name; the ids are not
+        # quoted (the message would pair them with this athlete's pseudonym)
+        # (nor words a log's header may hold: a pseudonymised run's messages lose the input's words)
+        raise InvalidArgument(f"training log '{inp.path}' has no row for this item's athlete_id: its rows name "
+                              f"{len(ids)} other id(s). List each athlete_id with its own log, or with a squad log "
+                              "holding its rows")
+    return df[mine].reset_index(drop=True) if len(ids) > 1 else df
 
 
 def workload_features(inp: StepInput, params: dict) -> StepOutput:
