@@ -303,6 +303,18 @@ std::vector<Feature> gait(const Trial& trial, const FeatureOptions& o, std::vect
     f.push_back({"stride_time_symmetry", both ? st[0].stride_time_s / st[1].stride_time_s : kNaN, "L/R"});
     f.push_back({"stance_fraction_symmetry", both ? st[0].stance_fraction / st[1].stance_fraction : kNaN, "L/R"});
     f.push_back({"stride_length_symmetry", both ? st[0].stride_length_m / st[1].stride_length_m : kNaN, "L/R"});
+    // Human walking and running: a stride of 0.5-2.5 s (cadence 48-240 steps/min; sprinters
+    // reach ~2.3 strides/s only at top speed) and under 10 m/s. Beyond, the events
+    // are wrong (a spurious strike per stride halves the stride time), never a gait.
+    if (std::isfinite(stride_time) && !(stride_time >= 0.5 && stride_time <= 2.5))
+        warnings.push_back(fmt::format("stride time {:.3g} s (cadence {:.0f} steps/min) is outside human walking and "
+                                       "running (0.5-2.5 s): the gait events ({}) are likely wrong, check them with "
+                                       "'motion events'",
+                                       stride_time, 120.0 / stride_time,
+                                       o.gait_events == "stored" ? "stored events" : "found from the markers"));
+    if (std::isfinite(speed) && !(speed >= 0.0 && speed <= 10.0))
+        warnings.push_back(fmt::format("speed {:.3g} m/s is outside human gait (0-10 m/s): check the units and "
+                                       "the events", speed));
     return f;
 }
 

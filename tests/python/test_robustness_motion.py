@@ -291,3 +291,21 @@ def test_gait_kam_peaks_that_depend_on_the_frame_are_reported(shared_data):
     assert "between the tibia (distal) and femur (proximal) frames" in df["warnings"].iloc[0]
     prox = motion.feature_table([path], "gait", body_mass_kg=61.1, kinetics=True, moment_frame="proximal")
     assert prox["right_kam_first_peak"].iloc[0] != pytest.approx(df["right_kam_first_peak"].iloc[0], abs=0.05)
+
+
+def test_features_of_another_marker_set_through_a_marker_map(shared_data, tmp_path):
+    """OpenSim's subject01_walk1.trc names its heels L.Heel/R.Heel and its sacrum V.Sacral:
+    refused without a map, read with one; its marker-found events give a 0.4 s stride (~270
+    steps/min), which no human gait has, and that is said."""
+    path = str(shared_data("motion/opensim/subject01_walk1.trc"))
+    r = run("motion", "features", path, "--task", "gait")
+    assert r.returncode != 0
+    mp = tmp_path / "map.csv"
+    mp.write_text("yours,plugin_gait\nR.Heel,RHEE\nL.Heel,LHEE\nV.Sacral,SACR\nR.ASIS,RASI\nL.ASIS,LASI\n"
+                  "R.Toe.Tip,RTOE\nL.Toe.Tip,LTOE\n")
+    out = tmp_path / "f.csv"
+    r = run("motion", "features", path, "--task", "gait", "--marker-map", str(mp), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    df = pd.read_csv(out, index_col=0)
+    cadence = df.filter(like="cadence").iloc[0, 0]
+    assert not 48 <= cadence <= 240 and "outside human walking and running" in r.stderr

@@ -83,6 +83,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="OpenSim GRF .mot with the ground reaction forces of a marker-only trial (one .trc)")
     f.add_argument("--grf-loads", default=None, metavar="XML",
                    help="OpenSim ExternalLoads XML saying which foot each force of --grf acts on")
+    f.add_argument("--marker-map", default=None, metavar="FILE",
+                   help="your marker names -> Plug-in Gait names (e.g. L.Heel -> LHEE, L_calc -> LHEE, "
+                        "VSAC -> SACR) for trials of another marker set: JSON {\"yours\": \"LHEE\", ...} or a "
+                        "two-column CSV (yours,plugin_gait)")
     add_output(f, "CSV to write, headers 'name [unit]' (default: stdout)")
     add_precision(f)
     f.add_argument("--seed", type=int, default=1, help="seed of the synthetic drop jump (no file given)")
@@ -599,6 +603,10 @@ def _features(args: argparse.Namespace) -> int:
             print("sportsmed motion features: --grf goes with exactly one trial", file=sys.stderr)
             return 1
         trials = {paths[0]: motion.attach_grf_mot(_load_trial(motion, paths[0]), args.grf, args.grf_loads)}
+    if args.marker_map:  # trials of another marker set, renamed to Plug-in Gait's names
+        mapping = read_marker_map(args.marker_map)
+        loaded = trials if isinstance(trials, dict) else {p: _load_trial(motion, p) for p in paths}
+        trials = {name: _renamed(motion.strip_label_prefixes(t), mapping, name) for name, t in loaded.items()}
     with progress_bar("motion features") as progress:
         df = motion.feature_table(trials, args.task, args.body_mass, args.gait_events, progress=progress,
                                   vertical_axis=args.vertical_axis)
