@@ -619,8 +619,10 @@ void bind_dynamics(py::module_& m) {
              const std::string& frame, bool external, double force_threshold_n, double max_cop_distance_m,
              const std::string& model, std::optional<Cgm1Parameters> cgm1_parameters,
              std::optional<RowMatX3d> left_force, std::optional<RowMatX3d> left_moment,
-             std::optional<RowMatX3d> right_force, std::optional<RowMatX3d> right_moment) {
+             std::optional<RowMatX3d> right_force, std::optional<RowMatX3d> right_moment,
+             const std::string& screen_y) {
               InverseDynamicsOptions o;
+              o.screen_y = screen_y;
               o.body_mass_kg = body_mass_kg;
               o.table = table;
               o.cutoff_hz = cutoff_hz;
@@ -667,7 +669,7 @@ void bind_dynamics(py::module_& m) {
           py::arg("frame") = "distal", py::arg("external") = false, py::arg("force_threshold_n") = 20.0,
           py::arg("max_cop_distance_m") = 0.10, py::arg("model") = "auto", py::arg("cgm1_parameters") = py::none(),
           py::arg("left_force") = py::none(), py::arg("left_moment") = py::none(),
-          py::arg("right_force") = py::none(), py::arg("right_moment") = py::none(),
+          py::arg("right_force") = py::none(), py::arg("right_moment") = py::none(), py::arg("screen_y") = "",
           "Newton–Euler lower-limb inverse dynamics (see sportsmed.motion.inverse_dynamics): dict with 'L'/'R' → "
           "moments (N × 9, N·m, hip/knee/ankle X Y Z), forces (N × 9, N), powers (N × 3, W), plate (N), and "
           "warnings, model, vertical_axis, body_mass_kg, rate_hz.");

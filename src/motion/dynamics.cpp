@@ -602,8 +602,9 @@ std::string uncertain_axis(const VerticalAxis& up) {
                        "moments' sign and size", up.name(), up.source);
 }
 
-Trial z_up_trial(const Trial& trial, std::string& axis, std::vector<std::string>& warnings) {
-    const VerticalAxis up = detect_vertical_axis(trial);
+Trial z_up_trial(const Trial& trial, const std::string& screen_y, std::string& axis,
+                 std::vector<std::string>& warnings) {
+    const VerticalAxis up = detect_vertical_axis(trial, screen_y);
     axis = up.name();
     if (!up.confident) warnings.push_back(uncertain_axis(up));
     return up.axis == 2 && up.sign == 1 ? trial : to_z_up(trial, up);
@@ -616,7 +617,7 @@ InverseDynamicsResult inverse_dynamics(const Trial& trial_in, const InverseDynam
     check_mass(options);
     std::string axis;
     std::vector<std::string> axis_warnings;
-    const Trial trial = z_up_trial(trial_in, axis, axis_warnings);
+    const Trial trial = z_up_trial(trial_in, options.screen_y, axis, axis_warnings);
     std::string model;
     const LegSegments left = leg_segments_from_trial(trial, "L", options.model, cgm1_parameters, &model);
     const LegSegments right = leg_segments_from_trial(trial, "R", options.model, cgm1_parameters);
@@ -641,7 +642,7 @@ InverseDynamicsResult inverse_dynamics(const Trial& trial, const FootLoad& left_
     check_mass(options);
     // Loads come in the trial's own lab frame (an OpenSim GRF .mot is y-up like its
     // markers): gravity is taken along the lab's vertical axis read from the markers.
-    const VerticalAxis up = detect_vertical_axis(trial);
+    const VerticalAxis up = detect_vertical_axis(trial, options.screen_y);
     Eigen::Vector3d gravity = Eigen::Vector3d::Zero();
     gravity[up.axis] = -9.81 * up.sign;
     std::string model;

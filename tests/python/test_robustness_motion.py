@@ -309,3 +309,13 @@ def test_features_of_another_marker_set_through_a_marker_map(shared_data, tmp_pa
     df = pd.read_csv(out, index_col=0)
     cadence = df.filter(like="cadence").iloc[0, 0]
     assert not 48 <= cadence <= 240 and "outside human walking and running" in r.stderr
+
+
+def test_dynamics_reads_the_c3d_screen_axis(shared_data):
+    """gait-pig.c3d says POINT:Y_SCREEN +Z; dynamics called it 'not certain' from the markers
+    alone while `motion info` was sure."""
+    c = motion.read_c3d(str(shared_data("motion/c3d/gait-pig.c3d")))
+    assert c.parameter("POINT", "Y_SCREEN")[0].strip().upper() == "+Z"
+    df = motion.inverse_dynamics(c, body_mass_kg=61.1)
+    assert df.attrs["vertical_axis"] == "+z"
+    assert not any("vertical axis" in w for w in df.attrs["warnings"])

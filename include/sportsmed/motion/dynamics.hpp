@@ -145,6 +145,9 @@ struct InverseDynamicsOptions {
     /// pressure to the foot (heel or ankle → toe) is below this (m), and to no other foot.
     double max_cop_distance_m = 0.10;
     std::string model = "auto";         ///< "axes" (stored Plug-in Gait axes), "cgm1" (markers), "auto"
+    /// The C3D's POINT:Y_SCREEN ("+Z", "+Y" ...; empty: none), which settles the vertical axis
+    /// as detect_vertical_axis(const C3d&) does (a Trial alone does not carry it).
+    std::string screen_y;
 };
 
 /// Results of one side. Columns of moments/forces: hip X Y Z, knee X Y Z, ankle X Y Z.

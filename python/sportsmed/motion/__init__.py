@@ -900,7 +900,9 @@ def inverse_dynamics(source, body_mass_kg: float | None = None, mp=None, table: 
         cgm1_params = cgm1_parameters_from_c3d(c3d)  # noqa: F405
     except Exception:  # noqa: BLE001  (no PROCESSING group: only the stored axes can be used)
         cgm1_params = None
+    screen = c3d.parameter("POINT", "Y_SCREEN") if c3d.has_parameter("POINT", "Y_SCREEN") else []
     kwargs = dict(table=table, cutoff_hz=float(cutoff_hz), frame=frame, external=convention == "external",
+                  screen_y=str(screen[0]) if screen and isinstance(screen[0], str) else "",
                   force_threshold_n=float(force_threshold_n), max_cop_distance_m=float(max_cop_distance_m),
                   model=model, cgm1_parameters=cgm1_params)
     if grf is not None:
