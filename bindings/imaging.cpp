@@ -247,6 +247,10 @@ Image image_from_array(const py::array& array, const Geometry& geometry) {
     img.geometry = geometry;
     py::module_ np = py::module_::import("numpy");
     py::object src = name == "bool" ? py::object(array.attr("astype")("uint8")) : py::object(array);
+    // The bytes are kept in native order: an array of the other byte order (nibabel's view of a
+    // big-endian file) is converted, never reinterpreted.
+    if (!py::bool_(src.attr("dtype").attr("isnative")))
+        src = src.attr("astype")(src.attr("dtype").attr("newbyteorder")("="));
     py::array f = np.attr("asfortranarray")(src);
     img.bytes.resize(static_cast<std::size_t>(f.nbytes()));
     if (!img.bytes.empty()) std::memcpy(img.bytes.data(), f.data(), img.bytes.size());

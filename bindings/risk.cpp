@@ -96,11 +96,13 @@ void bind_risk(py::module_& root) {
           "(load 0, others NaN) or 'missing' (all NaN).");
 
     m.def("rolling_mean", &rolling_mean, py::arg("load"), py::arg("window"), py::arg("min_periods") = 0, GIL(),
-          "pandas rolling(window, min_periods).mean() over consecutive days.");
+          "pandas rolling(window, min_periods).mean() over consecutive days; min_periods <= 0 means the whole window "
+          "(pandas' None), not pandas' 0.");
     m.def("rolling_sum", &rolling_sum, py::arg("load"), py::arg("window"), py::arg("min_periods") = 0, GIL(),
-          "pandas rolling(window, min_periods).sum() over consecutive days.");
+          "pandas rolling(window, min_periods).sum() over consecutive days; min_periods <= 0 means the whole window "
+          "(pandas' None), not pandas' 0.");
     m.def("rolling_std", &rolling_std, py::arg("load"), py::arg("window"), py::arg("min_periods") = 0, GIL(),
-          "pandas rolling(window, min_periods).std() (ddof=1).");
+          "pandas rolling(window, min_periods).std() (ddof=1); min_periods <= 0 means the whole window (pandas' None).");
     m.def("ewma", &ewma, py::arg("load"), py::arg("span"), GIL(),
           "EWMA with λ = 2/(span+1) (Williams et al. 2017) = pandas ewm(span, adjust=False).mean().");
     m.def("workload_feature_names", &workload_feature_names, "Column names of workload_features.");

@@ -223,6 +223,8 @@ Volume<double> normalize_zscore(const Volume<double>& v, const Volume<std::uint8
         ++n;
     }
     SPORTSMED_CHECK(n > 0, "normalize_zscore: the mask selects no voxel");
+    SPORTSMED_CHECK(std::isfinite(sum), "normalize_zscore: the image holds NaN or infinite values (where the mask "
+                                        "selects): replace or mask them first");
     const double mean = sum / static_cast<double>(n);
     for (std::int64_t i = 0; i < v.size(); ++i) {
         if (mask && !mask->data()[i % v.num_voxels()]) continue;
@@ -239,6 +241,10 @@ Volume<double> normalize_percentile(const Volume<double>& v, double low, double 
     SPORTSMED_CHECK(0 <= low && low < high && high <= 100, "normalize_percentile: percentiles {} and {} invalid", low,
                     high);
     std::vector<double> sorted(v.values());
+    SPORTSMED_CHECK(!sorted.empty(), "normalize_percentile: the image has no voxel");
+    const auto bad = std::count_if(sorted.begin(), sorted.end(), [](double x) { return !std::isfinite(x); });
+    SPORTSMED_CHECK(bad == 0, "normalize_percentile: the image holds {} NaN or infinite values: replace or mask them "
+                              "first", bad);
     std::sort(sorted.begin(), sorted.end());
     auto pct = [&](double q) {
         const double pos = q / 100.0 * static_cast<double>(sorted.size() - 1);

@@ -37,6 +37,41 @@ from .._core.risk import (  # noqa: E402
     temporal_split,
     workload_feature_names,
 )
+_grouped_kfold, _cluster_bootstrap = grouped_kfold, cluster_bootstrap
+
+
+def _group_codes(ids, what: str):
+    """Athlete or cluster ids of any kind (names, numbers, a pandas Series) as integer codes."""
+    import numpy as np
+    import pandas as pd
+
+    from .. import InvalidArgument
+
+    a = np.asarray(ids)
+    if a.ndim != 1:
+        raise InvalidArgument(f"{what}: expected one id per row (a 1-D array), got shape {a.shape}")
+    if a.dtype.kind in "iu":
+        return a.astype(np.int64)
+    codes = pd.factorize(pd.Series(a, dtype=object))[0]
+    if (codes < 0).any():
+        raise InvalidArgument(f"{what}: {int((codes < 0).sum())} ids are missing (NaN/None)")
+    return codes.astype(np.int64)
+
+
+def grouped_kfold(athlete, k: int, seed: int = 0):
+    """Fold (0..k-1) of each row, every athlete's rows in one fold; ``athlete`` ids of any kind
+    (names or numbers)."""
+    return _grouped_kfold(_group_codes(athlete, "grouped_kfold"), int(k), int(seed))
+
+
+def cluster_bootstrap(y, score, cluster, metric: str = "roc_auc", replicates: int = 1000, level: float = 0.95,
+                      seed: int = 0):
+    """Percentile interval of ``metric`` resampling whole clusters (athletes); ``cluster`` ids of
+    any kind (names or numbers)."""
+    return _cluster_bootstrap(y, score, _group_codes(cluster, "cluster_bootstrap"), metric, int(replicates),
+                              float(level), int(seed))
+
+
 from ._evaluate import (  # noqa: E402
     MIN_ATHLETES_WITH_EVENTS, MIN_EVENTS, SEPARATION_AUC, SEPARATION_MIN_POSITIVES, EvidenceWarning, Evaluation,
     LeakageWarning, calibrate, check_no_future, check_normalisation, choose_threshold, evaluate, evidence,

@@ -225,6 +225,12 @@ def with_features(df: pd.DataFrame, load: str = "daily_load", injury: Optional[s
     columns of the same name already in ``df`` (SoccerMon ships its own ``monotony``): the
     replaced names are listed in ``attrs["replaced_columns"]``, so a caller can say that
     the file's own values are not used."""
+    if not df.index.is_unique:  # the features are joined on the index
+        from .. import InvalidArgument
+
+        raise InvalidArgument("with_features: the table's index repeats labels (pd.concat keeps each part's index): "
+                              "rows would be joined to other athletes' features; use pd.concat(..., ignore_index=True) "
+                              "or df.reset_index(drop=True)")
     w = workload(df, load, acute_days, chronic_days, min_periods)
     names = [c for c in w.columns if c not in ("athlete", "date")]
     replaced = [c for c in names if c in df.columns]

@@ -39,7 +39,14 @@ Model.load = staticmethod(_accept_pathlike(_seg.Model.load))
 Model.save = _accept_pathlike(_seg.Model.save)
 window_starts = _seg.window_starts
 gaussian_importance_map = _seg.gaussian_importance_map
-dice_per_class = _seg.dice_per_class
+def dice_per_class(a, b, num_classes: int) -> list:
+    """Dice per class 0..num_classes-1 of two label maps of one shape (NaN where a class is
+    absent from both). Labels of any integer type are checked, never wrapped: a label beyond
+    255, a fractional or negative value is refused (:func:`sportsmed.imaging.as_label_map`)."""
+    from .. import imaging
+
+    return _seg.dice_per_class(imaging.as_label_map(a, "dice_per_class: a"),
+                               imaging.as_label_map(b, "dice_per_class: b"), int(num_classes))
 
 #: The default model's classes, index = label id.
 KNEE_LABELS = [
