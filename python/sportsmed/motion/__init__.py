@@ -573,8 +573,11 @@ def grf_table(trial, name: str = "GRF"):
 
     Columns ``time`` then, per plate k (1-based), ``ground_force_k_vx/vy/vz`` (N, the
     reaction on the body: vertical up positive), ``ground_force_k_px/py/pz`` (centre of
-    pressure, m, 0 where unloaded) and ``ground_torque_k_x/y/z`` (free moment about the
-    vertical, N·m), lab frame, at the analog rate.
+    pressure, m, 0 where unloaded) and ``ground_torque_k_x/y/z`` (N·m: what the plate's wrench
+    leaves once the force acts at the centre of pressure — the free moment, about the lab's
+    vertical — computed in the lab frame from the plate's force and moment, so that
+    cop × force + torque is the plate's whole reaction moment about the origin), lab frame, at
+    the analog rate.
     """
     import numpy as np
 
@@ -588,8 +591,14 @@ def grf_table(trial, name: str = "GRF"):
         force = np.asarray(plate.force, dtype=float)
         sign = -1.0 if abs(np.nanmin(force[:, 2])) > abs(np.nanmax(force[:, 2])) else 1.0
         cop = np.nan_to_num(np.asarray(plate.cop, dtype=float) * to_m)
-        torque = np.zeros((n, 3))
-        torque[:, 2] = np.nan_to_num(sign * np.asarray(plate.free_moment, dtype=float) * 1e-3)
+        # The reaction's moment about the origin, from the plate's own (lab-frame) moment about
+        # its surface centre, less the force's moment at the centre of pressure. (The plate's
+        # `free_moment` is about the plate's own vertical axis, which points down into many
+        # plates: its sign is not the lab's.)
+        centre = np.asarray(plate.corners, dtype=float).mean(axis=0) * to_m
+        reaction = np.nan_to_num(sign * force)
+        whole = np.nan_to_num(sign * np.asarray(plate.moment, dtype=float) * 1e-3) + np.cross(centre, reaction)
+        torque = np.where(np.abs(reaction[:, 2:3]) > 0, whole - np.cross(cop, reaction), 0.0)
         for block, stem in ((sign * force, f"ground_force_{k}_v"), (cop, f"ground_force_{k}_p"),
                             (torque, f"ground_torque_{k}_")):
             for a, axis in enumerate("xyz"):
@@ -817,12 +826,22 @@ def _grf_mot_loads(trial, mot_path, assignment):
     t = np.asarray(trial.times_s, dtype=float)
     n = t.size
     loads = {"L": [np.zeros((n, 3)), np.zeros((n, 3))], "R": [np.zeros((n, 3)), np.zeros((n, 3))]}
+    def get(name, required=True):
+        if name in labels:
+            return data[:, labels.index(name)]
+        if required:
+            raise FormatError(f"inverse_dynamics: '{mot_path}' has no column '{name}'")
+        return np.zeros(time.size)
+
     for stem in stems:
-        get = lambda name: data[:, labels.index(name)] if name in labels else np.zeros(time.size)  # noqa: E731
-        f = np.column_stack([get(stem + "v" + a) for a in "xyz"])
-        p = np.column_stack([get(stem + "p" + a) for a in "xyz"])
-        prefix = stem[: stem.find("ground_force")] if "ground_force" in stem else ""
-        tq = np.column_stack([get(prefix + "ground_torque_" + a) for a in "xyz"])
+        # OpenSim's names: the force identifier <stem> = "…ground_force_v" + x/y/z, its point
+        # "…ground_force_p" + x/y/z, its torque "…ground_torque_" + x/y/z ("1_ground_force_v"
+        # with "1_ground_torque_", "ground_force_1_v" with "ground_torque_1_")
+        base = stem[:-1]
+        f = np.column_stack([get(stem + a) for a in "xyz"])
+        p = np.column_stack([get(base + "p" + a) for a in "xyz"])
+        torque = base.replace("ground_force", "ground_torque") if "ground_force" in base else None
+        tq = np.column_stack([get(torque + a, required=False) if torque else np.zeros(time.size) for a in "xyz"])
         wrench_f = np.nan_to_num(f)
         wrench_m = np.cross(np.nan_to_num(p), wrench_f) + np.nan_to_num(tq)
         fi = np.column_stack([np.interp(t, time, wrench_f[:, a], left=0.0, right=0.0) for a in range(3)])
