@@ -343,3 +343,23 @@ def test_dynamics_from_a_grf_mot_equals_dynamics_from_the_plates(shared_data, tm
             col = f"{side}AnkleMoment_{axis}"
             diff = np.abs(plates.loc[stance, col].to_numpy() - from_mot.loc[stance, col].to_numpy())
             assert np.nanmax(diff) < 0.5, (col, np.nanmax(diff))
+
+
+def test_low_precision_keeps_every_frame_time_distinct(shared_data, tmp_path):
+    """--precision 3 used to write 10.00-10.04 s all as '10' (1302 rows, 1031 distinct times)."""
+    ab = "motion/addbiomechanics"
+    out = tmp_path / "a.csv"
+    r = run("motion", "angles", str(shared_data(f"{ab}/squats1.trc")), "--static", str(shared_data(f"{ab}/static1.trc")),
+            "--marker-set", "addbio", "--precision", "3", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    t = pd.read_csv(out)["time_s"].to_numpy()
+    assert len(np.unique(t)) == len(t)
+    np.testing.assert_allclose(np.diff(t), 0.01, atol=1e-9)
+    dyn = motion.inverse_dynamics(str(shared_data("motion/c3d/gait-pig.c3d")), body_mass_kg=61.1)
+    for ext in (".csv", ".mot"):
+        p = tmp_path / f"d{ext}"
+        motion.write_dynamics(dyn, str(p), precision=2)
+        times = (pd.read_csv(p).iloc[:, 0] if ext == ".csv" else om.read_opensim_storage(p).index).to_numpy()
+        np.testing.assert_allclose(times, dyn.index.to_numpy(), atol=0.5 / motion.read_c3d(
+            str(shared_data("motion/c3d/gait-pig.c3d"))).trial.point_rate_hz)
+        assert len(np.unique(times)) == len(times)

@@ -273,6 +273,18 @@ def _point_summary(motion, t, source) -> dict:
 def _write_table(df, args: argparse.Namespace, index: bool = True, **kwargs) -> None:
     """``df`` as CSV to ``-o/--output`` (atomically) or stdout, numbers to ``--precision``."""
     fmt = float_format(getattr(args, "precision", None))
+    if index and df.index.name == "time_s" and len(df.index) > 1:
+        # times keep the decimals that tell two samples apart, whatever --precision says of the
+        # values (3 significant digits merged 10.00-10.04 s into '10')
+        import numpy as np
+
+        from .. import motion
+
+        t = np.asarray(df.index, dtype=float)
+        decimals = motion.time_decimals(t)
+        df = df.copy()
+        df.index = [f"{v:.{decimals}f}" for v in t]
+        df.index.name = "time_s"
     if args.output:
         write_csv_atomic(df, args.output, index=index, float_format=fmt, **kwargs)
     else:

@@ -1040,16 +1040,35 @@ def plugin_gait_stored_moments(c3d, body_mass_kg: float | None = None):
     return df
 
 
+def time_decimals(times) -> int:
+    """Decimals that tell the samples of ``times`` (s) apart: a column of times written with
+    them keeps every frame distinct whatever precision the values are written to."""
+    import math
+
+    import numpy as np
+
+    t = np.asarray(times, dtype=float)
+    steps = np.diff(t)
+    step = float(np.min(steps)) if t.size > 1 and np.all(steps > 0) else 0.0
+    return max(3, int(math.ceil(-math.log10(step))) + 1) if step > 0 else 6
+
+
 def write_dynamics_csv(df, path, precision: int | None = None) -> None:
     """Writes an :func:`inverse_dynamics` table as CSV with ``name [unit]`` headers, through a
     temporary file renamed into place (nothing half-written on failure).
 
     ``precision``: significant digits of the numbers (None, the default: every digit; the
     CLI writes 7, the float32 resolution of the C3D samples)."""
+    import numpy as np
+    import pandas as pd
+
     from .._io import write_csv_atomic
 
     units = df.attrs.get("units", {})
     out = df.rename(columns={c: f"{c} [{units[c]}]" for c in df.columns if c in units})
+    if precision:  # the times keep the decimals that tell frames apart
+        d = time_decimals(out.index)
+        out.index = pd.Index([f"{v:.{d}f}" for v in np.asarray(out.index, dtype=float)], name=out.index.name)
     write_csv_atomic(out, path, float_format=f"%.{int(precision)}g" if precision else None)
 
 
@@ -1236,8 +1255,10 @@ def write_dynamics(df, path, source=None, precision: int | None = None) -> None:
             f.write("units: " + ", ".join(f"{c} [{units.get(c, '')}]" for c in columns) + "\n")
             f.write("endheader\n")
             f.write("\t".join(["time"] + columns) + "\n")
+            td = time_decimals(data[:, 0])
             for row in data:
-                f.write("\t".join("nan" if not np.isfinite(v) else f"{v:.{digits}g}" for v in row) + "\n")
+                f.write("\t".join([f"{row[0]:.{td}f}"] + ["nan" if not np.isfinite(v) else f"{v:.{digits}g}"
+                                                          for v in row[1:]]) + "\n")
         return
     if ext == ".c3d":
         if source is None:
