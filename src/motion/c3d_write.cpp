@@ -6,11 +6,59 @@
 #include <cstring>
 #include <fstream>
 
+#include <fmt/format.h>
+
 #include "sportsmed/core/error.hpp"
 #include "sportsmed/motion/c3d.hpp"
 
 namespace sportsmed::motion {
 namespace {
+
+// @p utf8 as one byte per character into @p out (the Windows-1252 / Latin-1 the reader
+// decoded it from: U+0000..U+00FF, the Windows-1252 letters of 0x80..0x9F, and U+FFFD, a byte
+// that decoded to nothing, as '?'); false when a character has no such byte.
+bool latin1_of(const std::string& utf8, std::string& out) {
+    static const unsigned kCp1252[32] = {0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+                                         0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017D, 0,
+                                         0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+                                         0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+    out.clear();
+    for (std::size_t i = 0; i < utf8.size();) {
+        const auto c = static_cast<unsigned char>(utf8[i]);
+        unsigned cp = 0;
+        std::size_t len = 1;
+        if (c < 0x80) cp = c;
+        else if ((c & 0xE0) == 0xC0) cp = c & 0x1Fu, len = 2;
+        else if ((c & 0xF0) == 0xE0) cp = c & 0x0Fu, len = 3;
+        else return false;
+        if (i + len > utf8.size()) return false;
+        for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(utf8[i + k]) & 0x3Fu);
+        i += len;
+        if (cp <= 0xFF) {
+            out += static_cast<char>(cp);
+            continue;
+        }
+        if (cp == 0xFFFD) {
+            out += '?';
+            continue;
+        }
+        const unsigned* hit = std::find(std::begin(kCp1252), std::end(kCp1252), cp);
+        if (hit == std::end(kCp1252)) return false;
+        out += static_cast<char>(0x80 + (hit - std::begin(kCp1252)));
+    }
+    return true;
+}
+
+// @p s with control characters (NUL ...) as \xNN, for a message.
+std::string printable(const std::string& s) {
+    std::string out;
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7F) out += fmt::format("\\x{:02x}", c);
+        else out += ch;
+    }
+    return out;
+}
 
 struct Writer {
     std::vector<std::uint8_t> out;
@@ -107,8 +155,14 @@ void write_parameter(Writer& w, const C3dParameter& p, int group_id, bool is_las
         const std::size_t len = p.dims.empty() ? 1 : static_cast<std::size_t>(p.dims[0]);
         const std::size_t n = len == 0 ? 0 : count / len;
         for (std::size_t i = 0; i < n; ++i) {
-            const std::string s = i < p.strings.size() ? p.strings[i] : std::string();
-            SPORTSMED_CHECK(s.size() <= len, "write_c3d: {} string '{}' is longer than dimension {}", p.name, s, len);
+            std::string s = i < p.strings.size() ? p.strings[i] : std::string();
+            // Text read from Latin-1 / Windows-1252 was decoded to UTF-8, which may need more
+            // bytes than the field holds: written back in the one-byte encoding it came in.
+            if (s.size() > len) {
+                if (std::string narrow; latin1_of(s, narrow)) s = narrow;
+            }
+            SPORTSMED_CHECK(s.size() <= len, "write_c3d: {} string '{}' is longer than dimension {}", p.name,
+                            printable(s), len);
             w.text(s, len);
         }
     } else {
@@ -255,7 +309,7 @@ std::vector<std::uint8_t> encode_c3d(const C3d& source) {
     h.u8(0x50);
     h.i16(static_cast<int>(n_points));
     h.i16(static_cast<int>(n_channels * ratio));
-    h.i16(static_cast<int>(std::clamp<std::int64_t>(t.first_frame, 1, 65535)));
+    h.i16(static_cast<int>(std::clamp<std::int64_t>(t.first_frame, 0, 65535)));
     h.i16(static_cast<int>(std::clamp<std::int64_t>(last, 0, 65535)));
     h.i16(source.header.max_gap);
     h.f32(scale);

@@ -93,3 +93,29 @@ def test_nrrd_directions_without_a_space_are_refused(tmp_path):
     _nrrd(tmp_path / "dim.nrrd", "12 10 8", raw, extra="space dimension: 3\n")
     with pytest.raises(sportsmed.FormatError, match="no 'space' field"):
         imaging.read_image(str(tmp_path / "dim.nrrd"))
+
+
+def test_convert_to_nrrd_keeps_values_and_refuses_shear_and_copies_sidecars(tmp_path):
+    # a scaled int16 NIfTI: NRRD has no scaling, so the scaled values are written (nibabel's)
+    data = np.arange(60, dtype=np.int16).reshape(5, 4, 3) * 10
+    img = nib.Nifti1Image(data, np.diag([0.5, 0.5, 2.0, 1.0]))
+    img.header.set_slope_inter(0.25, -100.0)
+    nib.save(img, tmp_path / "scaled.nii")
+    imaging.convert(str(tmp_path / "scaled.nii"), str(tmp_path / "scaled.nrrd"))
+    back = imaging.read_image(str(tmp_path / "scaled.nrrd"))
+    np.testing.assert_allclose(np.asarray(back.fdata()), nib.load(tmp_path / "scaled.nii").get_fdata(), rtol=1e-6)
+    # a sheared grid cannot go to NRRD
+    shear = np.diag([0.5, 0.5, 1.0, 1.0]) @ np.array([[1, 0.8, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1.0]])
+    nib.save(nib.Nifti1Image(_labels(), shear), tmp_path / "shear.nii.gz")
+    with pytest.raises(sportsmed.InvalidArgument, match="sheared"):
+        imaging.convert(str(tmp_path / "shear.nii.gz"), str(tmp_path / "shear.nrrd"))
+    assert not (tmp_path / "shear.nrrd").exists()
+    # label names and echo times travel with the image
+    lab = tmp_path / "lab.nii.gz"
+    imaging.write_image(imaging.Image(_labels(), imaging.Geometry((12, 10, 8), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))),
+                        str(lab))
+    imaging.write_label_names(lab, {1: "femur", 2: "tibia"})
+    (tmp_path / "lab.json").write_text('{"EchoTimes_ms": [10, 20]}')
+    imaging.convert(str(lab), str(tmp_path / "copy.nrrd"))
+    assert imaging.read_label_names(tmp_path / "copy.nrrd") == {1: "femur", 2: "tibia"}
+    assert (tmp_path / "copy.json").read_text() == '{"EchoTimes_ms": [10, 20]}'

@@ -363,3 +363,33 @@ def test_low_precision_keeps_every_frame_time_distinct(shared_data, tmp_path):
         np.testing.assert_allclose(times, dyn.index.to_numpy(), atol=0.5 / motion.read_c3d(
             str(shared_data("motion/c3d/gait-pig.c3d"))).trial.point_rate_hz)
         assert len(np.unique(times)) == len(times)
+
+
+def test_dynamics_c3d_keeps_the_source_groups_and_plates(shared_data, tmp_path):
+    src = str(shared_data("motion/c3d/PlugInC3D.c3d"))
+    mp = shared_data("motion/subject_params/PlugInC3D_42798.mp")
+    dyn = motion.inverse_dynamics(src, mp=mp)
+    out = tmp_path / "dyn.c3d"
+    motion.write_dynamics(dyn, str(out), source=src)
+    before, after = motion.read_c3d(src), motion.read_c3d(str(out))
+    assert len(after.trial.force_plates) == len(before.trial.force_plates) == 2
+    for p, q in zip(before.trial.force_plates, after.trial.force_plates):
+        np.testing.assert_allclose(q.force, p.force, rtol=1e-5, atol=1e-3)
+    assert {g.name for g in before.groups} - {"ROTATION"} <= {g.name for g in after.groups}
+    # and its moments come back as analog channels
+    k = list(after.trial.analog_labels).index("RKneeMoment_X")
+    ratio = after.trial.analogs.shape[0] // after.trial.n_frames
+    np.testing.assert_allclose(after.trial.analogs[::ratio, k], dyn["RKneeMoment_X"].to_numpy(), rtol=1e-5, atol=1e-4)
+
+
+def test_c3d_round_trip_keeps_a_first_frame_of_0_and_latin1_text(shared_data, tmp_path):
+    root = shared_data("motion/c3d_conformance")
+    for name in ("emgwl.c3d", "MACsample.c3d"):
+        src = next(iter(sorted(root.rglob(name))))
+        out = tmp_path / name
+        r = run("motion", "convert", str(src), "-o", str(out))
+        assert r.returncode == 0, r.stderr
+        a, b = motion.read_c3d(str(src)).trial, motion.read_c3d(str(out)).trial
+        assert b.first_frame == a.first_frame
+        np.testing.assert_allclose(np.asarray(b.times_s), np.asarray(a.times_s), atol=1e-9)
+        np.testing.assert_allclose(b.points, a.points, rtol=1e-6, atol=1e-3)

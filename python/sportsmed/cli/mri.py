@@ -170,7 +170,7 @@ def cmd_convert(args) -> int:
 
             side = sidecar_path(args.dst)
             write_json_atomic(side, {"EchoTimes_ms": [float(t) for t in te],
-                                     "EchoTime": [float(t) / 1000.0 for t in te], "Source": str(args.src)},
+                                     "EchoTime": [float(f"{float(t) / 1000.0:.12g}") for t in te], "Source": str(args.src)},
                               indent=2)
             print(f"echo times (ms): {', '.join(f'{t:g}' for t in te)} (also in {side.name})")
     else:

@@ -84,9 +84,29 @@ Image.from_nibabel = staticmethod(_image_from_nibabel)
 
 def convert(src: str, dst: str) -> Image:
     """Reads ``src`` (NIfTI or NRRD) and writes it to ``dst`` (format from the extension),
-    keeping type, values, scaling and geometry. Returns the image."""
+    keeping type, values, scaling and geometry, and copies its sidecars beside ``dst`` (label
+    names ``<name>.labels.json``, echo times ``<name>.json``). NRRD has no scaling: a scaled
+    NIfTI is written as its scaled values (float32), and NRRD grids are orthogonal: a sheared
+    grid is refused for it (keep it in NIfTI). Returns the image written."""
+    import shutil
+
+    import numpy as np
+
+    from .. import InvalidArgument
+    from ._sidecar import sidecar_path
+
     img = read_image(str(src))
+    if str(dst).lower().endswith((".nrrd", ".nhdr")):
+        d = np.asarray(img.geometry.direction, dtype=float)
+        if float(np.max(np.abs(d.T @ d - np.eye(3)))) > SHEAR_TOLERANCE:
+            raise InvalidArgument(f"convert: '{src}' lies on a sheared grid, which NRRD (space directions of an "
+                                  "orthogonal frame, as read here) cannot hold: keep it in NIfTI, or resample it")
+        if img.scaled:
+            img = Image(np.asarray(img.fdata(), dtype=np.float32), img.geometry)
     write_image(img, str(dst))
+    for side in (label_names_path, sidecar_path):
+        if side(src).is_file() and side(src) != side(dst):
+            shutil.copyfile(side(src), side(dst))
     return img
 
 

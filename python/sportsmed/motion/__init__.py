@@ -1279,10 +1279,13 @@ def write_dynamics(df, path, source=None, precision: int | None = None) -> None:
         trial.analogs = np.column_stack([analogs[: added.shape[0]], added])
         trial.analog_labels = list(trial.analog_labels) + columns
         trial.analog_units = list(trial.analog_units) + [units.get(c, "") for c in columns]
-        # write_trial_c3d writes by path: write next to the target, then rename into place
+        # The source's groups travel (FORCE_PLATFORM, SUBJECTS, PROCESSING ...): write_c3d
+        # regenerates only POINT, ANALOG, TRIAL and EVENT from the trial. It writes by path:
+        # next to the target, then renamed into place.
+        c3d.trial = trial
         tmp = f"{path}.tmp{os.getpid()}"
         try:
-            write_trial_c3d(tmp, trial)  # noqa: F405
+            write_c3d(tmp, c3d)  # noqa: F405
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
