@@ -466,6 +466,16 @@ def _injury_from_model(args, model) -> None:
     args.injury = given if given is not None else own
 
 
+def _model_notes(headline: str, d: dict, args, df) -> None:
+    """The headline, the model's description lines and the injury-column note, on stderr."""
+    print(headline, file=sys.stderr)
+    for line in _model_lines(d):
+        print(line, file=sys.stderr)
+    unknown = _injury_status(args, df)
+    if unknown:
+        print(f"note: {unknown}", file=sys.stderr)
+
+
 def _injury_status(args, df):
     """None when the table has the injury column; else what a reader must know (and an
     error when --injury named a column the file lacks)."""
@@ -629,12 +639,7 @@ def run_board(args) -> int:
     model, df = _model_and_table(args, "board")
     board = risk.squad_board(df, model, date=args.at, injury=args.injury)
     d = model.describe()
-    print(f"risk of {d['label']} on {board['date'].iloc[0].date()}; model: {d['validation']}", file=sys.stderr)
-    for line in _model_lines(d):
-        print(line, file=sys.stderr)
-    unknown = _injury_status(args, df)
-    if unknown:
-        print(f"note: {unknown}", file=sys.stderr)
+    _model_notes(f"risk of {d['label']} on {board['date'].iloc[0].date()}; model: {d['validation']}", d, args, df)
     if args.plot:
         _figure_out(risk.plot_squad_board(board, risk_label=f"risk of {d['label']}"), args.plot)
     _write(board, args)
@@ -700,12 +705,7 @@ def run_trend(args) -> int:
     trend = risk.athlete_trend(df, model, args.who, injury=args.injury, load=args.load, train=train,
                                replicates=args.band or 100)
     d = model.describe()
-    print(f"risk of {d['label']}; model: {d['validation']}", file=sys.stderr)
-    for line in _model_lines(d):
-        print(line, file=sys.stderr)
-    unknown = _injury_status(args, df)
-    if unknown:
-        print(f"note: {unknown}", file=sys.stderr)
+    _model_notes(f"risk of {d['label']}; model: {d['validation']}", d, args, df)
     if args.plot:
         _figure_out(risk.plot_athlete_trend(trend, title=f"{args.who}: risk of {d['label']}"), args.plot)
     _write(trend, args)
