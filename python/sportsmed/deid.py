@@ -48,6 +48,7 @@ import contextlib
 import csv
 import gzip
 import io
+import json
 import os
 import re
 import shutil
@@ -70,7 +71,8 @@ REPORT_NAME = "sportsmed-deid.json"
 
 def file_kind(path: PathLike) -> Optional[str]:
     """``"dicom"``, ``"c3d"``, ``"nifti"``, ``"nifti_pair"`` (a ``.hdr``), ``"nifti_img"``
-    (the ``.img`` of a pair), ``"trc"``, ``"csv"``, or None (unknown)."""
+    (the ``.img`` of a pair), ``"trc"``, ``"csv"``, ``"label_names"`` (``*.labels.json``),
+    ``"echo_times"`` (a ``.json`` holding ``EchoTimes_ms``), or None (unknown)."""
     p = Path(path)
     name = p.name.lower()
     if name.endswith((".nii", ".nii.gz")):
@@ -88,6 +90,15 @@ def file_kind(path: PathLike) -> Optional[str]:
         return "csv"
     if suffix in (".dcm", ".ima", ".dicom"):
         return "dicom"
+    if name.endswith(".labels.json"):
+        return "label_names"
+    if suffix == ".json":
+        try:
+            with open(p, encoding="utf-8") as f:
+                doc = json.load(f)
+        except (OSError, ValueError):
+            return None
+        return "echo_times" if isinstance(doc, dict) and "EchoTimes_ms" in doc else None
     try:
         with open(p, "rb") as f:
             head = f.read(132)
@@ -96,6 +107,31 @@ def file_kind(path: PathLike) -> Optional[str]:
     if len(head) == 132 and head[128:132] == b"DICM":
         return "dicom"
     return None
+
+
+#: What the project's own sidecars may carry: label names (``<map>.labels.json``, as
+#: ``imaging.write_label_names`` writes) and echo times (``<image>.json``, as ``mri convert``
+#: writes, BIDS-style); every other key — a ``Source`` path, free text — is removed.
+SIDECAR_KEYS = {"label_names": ("labels",), "echo_times": ("EchoTimes_ms", "EchoTime")}
+
+
+def deid_sidecar(src: PathLike, dst: PathLike, kind: str) -> list:
+    """Writes ``src`` (a sportsmed sidecar of ``kind``) to ``dst`` keeping only the keys the
+    analysis reads (:data:`SIDECAR_KEYS`); returns what was removed."""
+    from ._io import write_json_atomic
+
+    try:
+        with open(src, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise FormatError(f"deid: cannot read the sidecar '{src}': {exc}") from None
+    if not isinstance(doc, dict):
+        raise FormatError(f"deid: '{src}' is not a JSON object")
+    keep = SIDECAR_KEYS[kind]
+    out = {k: doc[k] for k in keep if k in doc}
+    removed = sorted(k for k in doc if k not in keep)
+    write_json_atomic(dst, out, indent=2)
+    return [f"removed {', '.join(removed)}"] if removed else ["copied (label names / echo times only)"]
 
 
 # A DICOMDIR (PS3.10 media directory) indexes its files by their original SOP Instance
@@ -720,6 +756,8 @@ def deidentify(source: PathLike, output: PathLike, secret: Optional[bytes] = Non
                 ch = deid_trc(p, targets[i])
             elif k == "csv":
                 ch = deid_csv(p, targets[i], id_columns, drop_columns, secret)
+            elif k in ("label_names", "echo_times"):
+                ch = deid_sidecar(p, targets[i], k)
             else:
                 with atomic_output(targets[i], "wb") as f, open(p, "rb") as g:
                     shutil.copyfileobj(g, f)

@@ -142,12 +142,17 @@ def load_or_create_secret(path: PathLike, protects: Optional[Union[PathLike, Ite
         return secret
     secret = secrets.token_bytes(SECRET_BYTES)
     parent = resolved.parent
+    try:  # its folder too (~/keys/ on a new machine), private to its owner
+        parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NotFound(f"load_or_create_secret: cannot create the folder of '{resolved}': {exc.strerror or exc}") \
+            from None
     try:
         # mkstemp creates the file 0600; os.link publishes it only complete, and fails
         # rather than overwrite a secret another process created meanwhile.
         fd, tmp = tempfile.mkstemp(prefix=f".{resolved.name}.", suffix=".tmp", dir=parent)
     except OSError as exc:
-        raise NotFound(f"load_or_create_secret: cannot create '{p}': {exc.strerror or exc}") from None
+        raise NotFound(f"load_or_create_secret: cannot create '{resolved}': {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(secret)

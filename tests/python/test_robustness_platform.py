@@ -383,3 +383,26 @@ def test_top_decile_flag_needs_a_squad(n, flagged):
         assert sorted(r[0] for r in top) == [f"sm_{10:016x}", f"sm_{11:016x}"]
     else:
         assert top == [] and f"fewer than {MIN_DECILE_SQUAD}" in doc
+
+
+def test_secret_folder_is_created_private(tmp_path):
+    path = tmp_path / "keys" / "deeper" / "study.secret"
+    secret = privacy.load_or_create_secret(path)
+    assert len(secret) == 32 and path.read_bytes() == secret
+    assert (path.parent.stat().st_mode & 0o777) == 0o700 and (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_deid_keeps_the_projects_own_sidecars_without_their_paths(tmp_path):
+    src = tmp_path / "in"
+    (src / "MRN0012345_DOE").mkdir(parents=True)
+    (src / "MRN0012345_DOE" / "knee.labels.json").write_text(
+        json.dumps({"labels": {"1": "femur"}, "note": "Jane Doe's knee"}))
+    (src / "MRN0012345_DOE" / "mese.json").write_text(
+        json.dumps({"EchoTimes_ms": [10.0, 20.0], "EchoTime": [0.01, 0.02], "Source": "/data/MRN0012345_DOE/dicom"}))
+    report = deidentify(src, tmp_path / "out")
+    lab = json.loads((tmp_path / "out" / "MRN0012345_DOE" / "knee.labels.json").read_text())
+    mese = json.loads((tmp_path / "out" / "MRN0012345_DOE" / "mese.json").read_text())
+    assert lab == {"labels": {"1": "femur"}}
+    assert mese == {"EchoTimes_ms": [10.0, 20.0], "EchoTime": [0.01, 0.02]}
+    kinds = {Path(f["path"]).name: f["kind"] for f in report["files"]}
+    assert kinds == {"knee.labels.json": "label_names", "mese.json": "echo_times"}

@@ -702,8 +702,8 @@ def _baseline(args: argparse.Namespace) -> int:
         base = anomaly.fit_baseline(cycles, args.task, scorer=args.scorer, variance=args.variance, unit=args.unit,
                                     between_trial_cv=cv, prior_level=args.prior_level)
     base.save(args.output)
-    what = (f"{base.n_components} components (at least {base.to_dict()['scorer']['explained']:.0%} of each "
-            "part's variance)" if base.scorer == "pca" else f"autoencoder (latent {base.n_components})")
+    what = (f"{base.n_components} components ({100 * base.to_dict()['scorer']['explained']:.1f} % of the parts' "
+            "variance)" if base.scorer == "pca" else f"autoencoder (latent {base.n_components})")
     print(f"sportsmed motion baseline: {base.n_cycles} {args.unit}s, {what} -> {args.output}", file=sys.stderr)
     return 0
 

@@ -79,6 +79,10 @@ def foot_contacts_from_markers(trial, side: str, height_mm: float = 30.0, speed_
     if not rate > 0:
         raise InvalidArgument("foot_contacts_from_markers: the trial has no point rate")
     labels = markers or [side + m for m in FOOT_MARKERS if trial.has_marker(side + m)]
+    if not labels:  # the foot markers of the other marker sets the project reads (OpenSim, AddBiomechanics ...)
+        from .anomaly import _FOOT_MARKERS
+
+        labels = [m for m in _FOOT_MARKERS[side] if trial.has_marker(m)]
     if not labels:
         expected = ", ".join(side + m for m in FOOT_MARKERS)
         raise InvalidArgument(f"foot_contacts_from_markers: no {side} foot marker ({expected}"
