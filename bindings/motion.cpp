@@ -576,7 +576,7 @@ void bind_cgm(py::module_& m) {
             }
             return cgm1_to_dict(r);
         }, py::arg("trial"), py::arg("params"),
-        "CGM1 / Plug-in Gait lower body from markers: dict of joint centres (N × 3 mm), frames (N × 3 × 3) and "
+        "CGM1 / Plug-in Gait lower body from markers: dict of joint centres (N × 3, the trial's point units), frames (N × 3 × 3) and "
         "'LHipAngles'… (N × 3 degrees). Raises InvalidArgument listing missing markers.");
     m.def("chord_joint_centres", &chord_joint_centres, py::arg("proximal"), py::arg("wand"), py::arg("lateral"),
           py::arg("offset_mm"), py::arg("rotation_rad") = 0.0,

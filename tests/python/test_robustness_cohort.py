@@ -341,3 +341,19 @@ def test_report_shows_each_athletes_own_last_day_and_no_fake_trend(tmp_path):
     assert re.search(r"sm_bbbbbbbbbbbbbbbb 2021-10-31 0\.200 0\.200 0\.100 rising", table)
     assert re.search(r"sm_aaaaaaaaaaaaaaaa 2021-12-31 0\.010 0\.010 0\.010 steady", table)
     assert re.search(r"sm_cccccccccccccccc 2021-12-31 0\.050 0\.050 – no data", table)
+
+
+def test_redaction_protects_only_its_own_placeholders_and_reads_unicode_logs(tmp_path):
+    from sportsmed.cohort import _run
+
+    log = tmp_path / "log.csv"
+    log.write_text("date,Jane Doe\n2024-01-01,10\n", encoding="utf-16")
+    assert "Jane Doe" in _run._input_tokens(log)  # UTF-16 text is text
+    placeholder = "<training_log workload/sm_0123456789abcdef_2024-01-01_ab12cd34>"
+    for message in (f"load < 0 in column 'Jane Doe' (>= 0 expected) in {placeholder}", "value <Jane Doe>"):
+        out = _run._redact_input_content(message, [log], {})
+        assert "Jane Doe" not in out
+    assert placeholder in _run._redact_input_content(f"in {placeholder}: no column 'Jane Doe'", [log], {})
+    binary = tmp_path / "x.nii.gz"
+    binary.write_bytes(b"\x1f\x8b" + bytes(range(256)) * 4096)  # 1 MiB: only its head is read
+    assert len(_run._input_tokens(binary)) < 20000

@@ -102,7 +102,7 @@ Cgm1Parameters cgm1_parameters_from_c3d(const C3d& c3d);
 
 /// Model outputs of one leg (lab frame, mm; NaN where a marker is missing).
 struct Cgm1Leg {
-    RowMatX3d hip_joint_centre, knee_joint_centre, ankle_joint_centre;  ///< N × 3
+    RowMatX3d hip_joint_centre, knee_joint_centre, ankle_joint_centre;  ///< N × 3, the trial's point units
     RowMatXd femur;             ///< N × 9, origin KJC, z to the HJC, y towards the lateral KNE (left)
     RowMatXd tibia;             ///< N × 9 untorsioned tibia (knee angles): torsioned turned by the tibial torsion
     RowMatXd tibia_torsioned;   ///< N × 9, origin AJC, z to the KJC, y towards the lateral ANK (left)

@@ -171,7 +171,8 @@ def _replace_id(message: str, athlete_id: str, athlete: str) -> str:
     return "".join(out)
 
 
-def _scrub(message: str, entry: Entry, athlete: str, item_id: str, others: Sequence[Path] = ()) -> str:
+def _scrub(message: str, entry: Entry, athlete: str, item_id: str, others: Sequence[Path] = (),
+           listing: Optional[dict] = None) -> str:
     """An error message without the inputs' paths or the athlete's identity: the inputs' paths
     and names, every path under an input's folder (its sidecars, a missing companion) and the
     folder itself (it may name the patient: ``MRN0012345_DOE/``), the names of the files beside
@@ -192,7 +193,7 @@ def _scrub(message: str, entry: Entry, athlete: str, item_id: str, others: Seque
     names = {os.path.basename(paths[0]): mine}
     for p in paths:
         names.setdefault(p.name, theirs)
-        for c in _companions(p):
+        for c in _companions(p, listing):
             names.setdefault(c.name, theirs)
     for name, repl in sorted(names.items(), key=lambda kv: len(kv[0]), reverse=True):
         if name:
@@ -205,9 +206,11 @@ def _scrub(message: str, entry: Entry, athlete: str, item_id: str, others: Seque
 
 #: inputs larger than this are not read for their text (their messages' quoted spans go instead)
 _REDACT_MAX_BYTES = 32 << 20
+#: of a binary input, only this head is read for text (headers and parameter sections)
+_BINARY_HEAD_BYTES = 256 << 10
 _REDACTED = "…"
 #: what sportsmed itself puts into a scrubbed message: placeholders of paths and pseudonyms
-_PROTECTED = re.compile(r"<[^<>]*>|sm_[0-9a-f]{16}")
+_PROTECTED = re.compile(r"<(?:input of|[a-z_]+) [\w./:+-]+>|sm_[0-9a-f]{16}")
 _QUOTED = re.compile(r"(?<!\w)'[^'\n]*'(?!\w)|(?<!\w)\"[^\"\n]*\"(?!\w)")
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd]+")
 
@@ -216,15 +219,24 @@ def _input_tokens(path: Path) -> Optional[set]:
     """The text fields of an input file (for a text file: its cells, split at separators and
     line ends; for a binary file: its runs of 4+ printable characters), or None when the
     file cannot be read that way (a folder, too large, unreadable)."""
+    from .._core import FormatError
+    from .._io import text_encoding
+
     try:
         if not os.path.isfile(path) or os.path.getsize(path) > _REDACT_MAX_BYTES:
             return None
-        raw = Path(path).read_bytes()
+        with open(path, "rb") as f:
+            head = f.read(8192)
+        try:
+            encoding, binary = text_encoding(path, head), False
+        except FormatError:  # binary: its text lives in its header (C3D parameters, NIfTI fields)
+            encoding, binary = None, True
+        with open(path, "rb") as f:
+            raw = f.read(_BINARY_HEAD_BYTES if binary else -1)
     except OSError:
         return None
-    binary = b"\0" in raw[:8192]
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode(encoding or "utf-8")
     except UnicodeDecodeError:
         text = raw.decode("cp1252", errors="replace")
     fields = re.split(r"[\x00-\x1f,;|\x7f-\x9f\ufffd]+", text)
@@ -236,7 +248,7 @@ def _input_tokens(path: Path) -> Optional[set]:
     return tokens
 
 
-def _redact_input_content(message: str, sources: Sequence[Path]) -> str:
+def _redact_input_content(message: str, sources: Sequence[Path], cache: Optional[dict] = None) -> str:
     """``message`` without content of the input files (column headers, cell values, header
     bytes), for a run whose outputs carry pseudonyms only.
 
@@ -248,7 +260,12 @@ def _redact_input_content(message: str, sources: Sequence[Path]) -> str:
     file over 32 MiB) has every quoted span of the message removed instead. Unprintable
     characters (bytes of a binary file read as text) always go. The placeholders of paths
     and the pseudonyms (:func:`_scrub`) are kept."""
-    token_sets = [_input_tokens(p) for p in sources]
+    if cache is None:
+        cache = {}
+    for p in sources:  # each input is read once per run
+        if p not in cache:
+            cache[p] = _input_tokens(p)
+    token_sets = [cache[p] for p in sources]
     tokens = set().union(*[t for t in token_sets if t])
     quoted_too = any(t is None for t in token_sets)
 
@@ -558,17 +575,17 @@ def _outputs_intact(out: Path, rec: dict, check_hash: bool) -> bool:
     return True
 
 
-def _read_with(it: Item) -> list[tuple[str, Path]]:
+def _read_with(it: Item, listing: Optional[dict] = None) -> list[tuple[str, Path]]:
     """The files an item reads besides its main input, by role (their hashes are part of its key):
     the input's companions, the label map of a T2 item with its companions, the manifest's
     label_names file of the map the item reads."""
     files: list[tuple[str, Path]] = []
     if it.upstream is None or it.step == "t2":
-        files += [(f"companion:{c.name}", c) for c in _companions(it.entry.path)]
+        files += [(f"companion:{c.name}", c) for c in _companions(it.entry.path, listing)]
     if it.step == "mri" and it.upstream is None and it.entry.label_names is not None:
         files.append(("label_names", it.entry.label_names))
     if it.labels_path is not None and it.upstream is None:
-        files += [(f"labels_companion:{c.name}", c) for c in _companions(it.labels_path)]
+        files += [(f"labels_companion:{c.name}", c) for c in _companions(it.labels_path, listing)]
         if it.labels_names is not None:
             files.append(("label_names", it.labels_names))
     return files
@@ -686,6 +703,8 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
     timings = {"plan_s": 0.0, "connect_s": 0.0, "compute_s": 0.0, "tables_s": 0.0}
     items = plan_items(m, chosen, key_bytes, keep_ids)
     hashes: dict[Path, str] = {}
+    listing: dict = {}       # each input folder listed once (companions of the inputs)
+    token_cache: dict = {}   # each input read once for the text its messages may quote
     todo, skipped = [], []
     loaded: dict[str, dict] = {}
     waiting: dict[str, list[Item]] = {}      # upstream item id -> the items that wait for its output
@@ -716,7 +735,7 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
                                                 f"{exc.strerror or exc}")
             return
         extra = [("labels", it.labels_path)] if it.labels_path is not None and it.upstream is None else []
-        for role, path in extra + _read_with(it):
+        for role, path in extra + _read_with(it, listing):
             try:
                 it.extra_sha256[role] = sha(path)
             except OSError as exc:
@@ -769,9 +788,10 @@ def run_cohort(manifest: Union[str, os.PathLike, Manifest], output: Union[str, o
         others = [p for p in (it.path, it.labels_path, it.labels_names, it.entry.label_names) if p is not None]
 
         def scrub(message: str) -> str:
-            message = _scrub(message, it.entry, it.athlete, it.item_id, others)
+            message = _scrub(message, it.entry, it.athlete, it.item_id, others, listing)
             # pseudonymised outputs carry no content of the inputs either (headers, cells)
-            return message if keep_ids else _redact_input_content(message, [Path(it.entry.path), *others])
+            return message if keep_ids else _redact_input_content(message, [Path(it.entry.path), *others],
+                                                                    token_cache)
 
         if result.get("status") == "failed":
             result["error"] = scrub(result.get("error", ""))

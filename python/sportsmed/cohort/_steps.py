@@ -428,11 +428,15 @@ def _read_log(inp: StepInput, load: str):
 
     # A training log is CSV text; a binary file (a C3D or NIfTI listed as training_log) is
     # refused as such, before a CSV reader quotes its header bytes as column names.
+    from .._io import text_encoding
+
     with open(inp.path, "rb") as f:
         head = f.read(8192)
-    if b"\0" in head:
+    try:  # UTF-16/32 text is text (risk.read_table reads it); NUL bytes in no such pattern are not
+        text_encoding(inp.path, head)
+    except FormatError:
         raise FormatError(f"training log '{inp.path}' is not CSV text (it holds binary data: is it the right file, "
-                          "or another task's?)")
+                          "or another task's?)") from None
     df = risk.read_table(inp.path, load=load, injury="injury")
     ids = df["athlete"].astype(str).unique()
     mine = df["athlete"].astype(str) == inp.athlete_id
