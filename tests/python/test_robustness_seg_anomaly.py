@@ -62,6 +62,19 @@ def test_volumes_no_knee_holds_are_reported():
     assert seg.knee_volume_warnings(lab, (0.5, 0.5, 0.5)) == []  # the same voxels at 0.5 mm: 8 cm³
     assert "no femur, tibia or patella" in seg.knee_volume_warnings(np.zeros((5, 5, 5), np.uint8), (1, 1, 1))[0]
     assert seg.knee_volume_warnings(lab, (1, 1, 1), ["background", "liver"]) == []  # not a knee model
+    # the same count by numpy (the function counts in C++)
+    assert float(np.count_nonzero(lab == names.index("patella"))) / 1000.0 == pytest.approx(64.0)
+
+
+def test_segment_itself_warns_of_volumes_no_knee_holds(model):
+    """A library caller is told too: noise over 150 mm (3 mm voxels) gets cartilage volumes no
+    knee has, and the warnings are those of knee_volume_warnings on the labels returned."""
+    img = np.random.default_rng(5).normal(size=(50, 50, 50)).astype(np.float32)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", seg.InputWarning)
+        labels, _ = seg.segment(model, img, spacing_mm=(3.0, 3.0, 3.0))
+    said = [str(w.message) for w in caught if issubclass(w.category, seg.InputWarning)]
+    assert said and said == seg.knee_volume_warnings(labels, (3.0, 3.0, 3.0))
 
 
 def test_cli_segment_checks_outputs_first_and_leaves_nothing(tmp_path):

@@ -177,10 +177,10 @@ def _load_trial(motion, path: str):
 
 
 def _time_decimals(rate_hz: float) -> int:
-    """Decimals that tell two samples at ``rate_hz`` apart (100 Hz: 3, 1000 Hz: 4)."""
-    import math
+    """Decimals that tell two samples at ``rate_hz`` apart (``motion.rate_decimals``)."""
+    from .. import motion
 
-    return max(3, int(math.ceil(math.log10(rate_hz))) + 1) if rate_hz and rate_hz > 0 else 6
+    return motion.rate_decimals(rate_hz)
 
 
 def _events_list(t) -> list:

@@ -297,10 +297,15 @@ def seg_segmentation(inp: StepInput, params: dict) -> StepOutput:
     weight = float(params.get("seg_context_weight", 0.5))
     spec = seg.model_spec(model)
     g = img.geometry
-    labels, _ = seg.segment(model, np.asarray(img.fdata(), dtype=np.float32), geometry=g,
-                            mirror=bool(params.get("seg_mirror", False)),
-                            keep_largest_component="model" if params.get("seg_keep_largest") else False,
-                            context_model=context, context_mass_weight=weight)
+    import warnings as pywarnings
+
+    with pywarnings.catch_warnings(record=True) as caught:  # what seg says of the input, into the record
+        pywarnings.simplefilter("always", seg.InputWarning)
+        labels, _ = seg.segment(model, np.asarray(img.fdata(), dtype=np.float32), geometry=g,
+                                mirror=bool(params.get("seg_mirror", False)),
+                                keep_largest_component="model" if params.get("seg_keep_largest") else False,
+                                context_model=context, context_mass_weight=weight)
+    said = [str(w.message) for w in caught if issubclass(w.category, seg.InputWarning)]
     labels = np.ascontiguousarray(labels, dtype=np.uint8)
     names = {i: str(n) for i, n in enumerate(spec["labels"])}
     volumes = imaging.label_volumes_mm3(labels, g.spacing)
@@ -327,8 +332,8 @@ def seg_segmentation(inp: StepInput, params: dict) -> StepOutput:
                 if share < FRAGMENT_SHARE:
                     warnings.append(f"{name} is in {n} pieces, the largest holding {100 * share:.0f}% of its voxels "
                                     "(one structure expected)")
-    warnings += [w for w in seg.knee_volume_warnings(labels, g.spacing, spec["labels"])
-                 if not w.startswith("no femur")]  # a missing structure is said above, one by one
+    # the field of view and the volumes no knee holds (a missing structure is said above, one by one)
+    warnings += [w for w in said if not w.startswith("no femur")]
     return StepOutput([row], {"labels": (labels, g)}, warnings, {"labels": names})
 
 

@@ -1040,17 +1040,23 @@ def plugin_gait_stored_moments(c3d, body_mass_kg: float | None = None):
     return df
 
 
-def time_decimals(times) -> int:
-    """Decimals that tell the samples of ``times`` (s) apart: a column of times written with
-    them keeps every frame distinct whatever precision the values are written to."""
+def rate_decimals(rate_hz: float) -> int:
+    """Decimals that tell two samples at ``rate_hz`` apart (100 Hz: 3, 1000 Hz: 4; 6 without a rate)."""
     import math
 
+    return max(3, int(math.ceil(math.log10(rate_hz))) + 1) if rate_hz and rate_hz > 0 else 6
+
+
+def time_decimals(times) -> int:
+    """Decimals that tell the samples of ``times`` (s) apart (:func:`rate_decimals` of their
+    smallest step): a column of times written with them keeps every frame distinct whatever
+    precision the values are written to."""
     import numpy as np
 
     t = np.asarray(times, dtype=float)
     steps = np.diff(t)
     step = float(np.min(steps)) if t.size > 1 and np.all(steps > 0) else 0.0
-    return max(3, int(math.ceil(-math.log10(step))) + 1) if step > 0 else 6
+    return rate_decimals(1.0 / step) if step > 0 else 6
 
 
 def write_dynamics_csv(df, path, precision: int | None = None) -> None:

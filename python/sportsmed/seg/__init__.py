@@ -295,8 +295,9 @@ class RoiWarning(UserWarning):
 
 
 class InputWarning(UserWarning):
-    """The image is smaller than the model's window along an axis: the network sees mostly
-    padding there and its labels are unreliable."""
+    """The image is one the model cannot segment reliably: smaller than the model's window along
+    an axis (the network sees mostly padding there), or its labels hold volumes no knee has
+    (:func:`knee_volume_warnings`)."""
 
 
 #: The most a whole adult knee structure holds (cm³): about two to three times the largest
@@ -312,23 +313,36 @@ def knee_volume_warnings(labels: np.ndarray, spacing_mm: Sequence[float],
     """Warnings about a knee segmentation that no knee can produce: no bone at all, or a
     structure above :data:`KNEE_VOLUME_LIMITS_CM3`. ``names``: the class names in label order
     (default :data:`KNEE_LABELS`); other label sets get no check."""
+    from .. import imaging
+
     names = list(names or KNEE_LABELS)
     if not {"femur", "tibia", "patella"} <= set(names):
         return []
-    voxel_cm3 = float(np.prod([float(s) for s in spacing_mm])) / 1000.0
-    counts = np.bincount(np.asarray(labels, dtype=np.uint8).ravel(), minlength=len(names))
+    lab = np.asarray(labels, dtype=np.uint8)
+    if lab.ndim == 3:  # counted in C++: no int64 copy of a clinical volume
+        cm3 = np.asarray(imaging.label_volumes_mm3(lab, [float(s) for s in spacing_mm]), dtype=float) / 1000.0
+    else:
+        cm3 = np.bincount(lab.ravel(), minlength=256) * float(np.prod([float(s) for s in spacing_mm])) / 1000.0
     out = []
-    if not any(counts[names.index(b)] for b in ("femur", "tibia", "patella")):
+    if not any(cm3[names.index(b)] for b in ("femur", "tibia", "patella")):
         out.append("no femur, tibia or patella was found: the image may not show a knee (or not at the size its "
                    "header says)")
     for name, limit in KNEE_VOLUME_LIMITS_CM3.items():
         if name in names:
-            volume = counts[names.index(name)] * voxel_cm3
+            volume = cm3[names.index(name)]
             if volume > limit:
                 out.append(f"{name}: {volume:.1f} cm³ segmented, more than any adult knee holds (> {limit:g} cm³): "
                            "the image may not be a knee, or not at the scale its header says; do not use these "
                            "labels")
     return out
+
+
+def _volume_checked(result: SegmentResult, spacing_mm: Sequence[float], model: Model) -> SegmentResult:
+    """``result``, with :func:`knee_volume_warnings` of its labels given as :class:`InputWarning`s
+    (a library caller is told, as the CLI's user is)."""
+    for message in knee_volume_warnings(result.labels, spacing_mm, model_spec(model)["labels"]):
+        warnings.warn(message, InputWarning, stacklevel=3)
+    return result
 
 
 def _check_input(image, shape_mm, model: Model) -> None:
@@ -601,8 +615,8 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
         grid = spacing_mm or model_spec(model).get("spacing_mm") or [1.0] * len(shape)
         _check_input(image, [n * float(g) for n, g in zip(shape, grid)], model)
         if roi is None:
-            return SegmentResult(*run(image, spacing_mm))
-        return run_roi(image, spacing_mm)
+            return _volume_checked(SegmentResult(*run(image, spacing_mm)), grid, model)
+        return _volume_checked(run_roi(image, spacing_mm), grid, model)
     from .. import InvalidArgument, imaging
 
     arr = np.asarray(image, dtype=np.float32)
@@ -650,7 +664,7 @@ def segment(model: Model, image: np.ndarray, *, step_fraction: float = 0.5, batc
                        "shape": [int(b) - int(a) + 1 for a, b in zip(lo, hi)]}
         if isinstance(roi, (tuple, list)):
             info["mode"] = "box"
-    return SegmentResult(np.asarray(back), probs, info)
+    return _volume_checked(SegmentResult(np.asarray(back), probs, info), geometry.spacing, model)
 
 
 def combine_context(detail: np.ndarray, context: np.ndarray, groups: Sequence[Sequence[int]],
